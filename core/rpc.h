@@ -1,0 +1,113 @@
+/*
+ * rpc.h - msgpack-RPC messages, as DESIGN section 6 and neovim speak them:
+ * request [0, id, method, params], response [1, id, error, result],
+ * notification [2, method, params]. galley's params are an array holding
+ * one map (the named arguments); errors are [code, message] with the
+ * stable wire codes of core/err.h.
+ *
+ * The reader frames a byte stream into messages without trusting it: it
+ * measures each message before decoding it, refuses frames over a limit,
+ * nesting deeper than RPC_MAX_DEPTH and anything that is not a msgpack-RPC
+ * message, so a garbage peer costs one error and a disconnect.
+ * Pure (bytes in, messages out). Used by kernel/, client/, lua/ (runtime
+ * and workers), tests and bench.
+ */
+#ifndef GL_RPC_H
+#define GL_RPC_H
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct gl_err;
+
+enum rpc_type {
+	RPC_REQUEST = 0,
+	RPC_RESPONSE = 1,
+	RPC_NOTIFY = 2,
+};
+
+#define RPC_MAX_DEPTH	64
+#define RPC_METHOD_MAX	64
+
+struct rpc_msg {
+	enum rpc_type	 type;
+	uint32_t	 id;			/* request, response */
+	char		 method[RPC_METHOD_MAX]; /* request, notify */
+	/* Borrowed from the message; valid until rpc_msg_fini(). */
+	const msgpack_object *args;	/* params[0] (a map, or nil) */
+	const msgpack_object *params;	/* the whole params array */
+	const msgpack_object *error;	/* response: nil or [code, msg] */
+	const msgpack_object *result;	/* response */
+	msgpack_unpacked up;		/* owns the decoded tree */
+};
+
+struct rpc_reader;
+
+/* A reader refusing messages over max_frame bytes. Caller frees. */
+struct rpc_reader *rpc_reader_new(size_t max_frame);
+void	 rpc_reader_free(struct rpc_reader *r);
+/* Changes the limit (an authenticated peer gets a larger one). */
+void	 rpc_reader_set_max(struct rpc_reader *r, size_t max_frame);
+/* Appends n bytes of the stream (copied). */
+void	 rpc_reader_feed(struct rpc_reader *r, const void *p, size_t n);
+/* Gives the next whole message: 1 and *msg filled (caller rpc_msg_fini()s
+ * it), 0 when more bytes are needed, or GL_EPROTO with err saying what
+ * was wrong and at which byte of the stream; the reader is then unusable. */
+int	 rpc_reader_next(struct rpc_reader *r, struct rpc_msg *msg,
+	     struct gl_err *err);
+/* Bytes buffered but not yet returned as messages. */
+size_t	 rpc_reader_pending(const struct rpc_reader *r);
+void	 rpc_msg_fini(struct rpc_msg *msg);
+
+/* Decodes exactly one message from buf (for tests and the fuzzer). */
+int	 rpc_decode(const void *buf, size_t len, struct rpc_msg *msg,
+	     struct gl_err *err);
+
+/* A writer packs messages into one growing buffer; send w->sbuf.data,
+ * w->sbuf.size then rpc_writer_reset(). */
+struct rpc_writer {
+	msgpack_sbuffer	 sbuf;
+	msgpack_packer	 pk;
+};
+
+void	 rpc_writer_init(struct rpc_writer *w);
+void	 rpc_writer_fini(struct rpc_writer *w);
+void	 rpc_writer_reset(struct rpc_writer *w);
+/* Each begins a message; the caller then packs exactly one value: the
+ * args map (request, notify) or the result (response). */
+void	 rpc_begin_request(struct rpc_writer *w, uint32_t id, const char *method);
+void	 rpc_begin_notify(struct rpc_writer *w, const char *method);
+void	 rpc_begin_response(struct rpc_writer *w, uint32_t id);
+/* A whole error response: [1, id, [code, msg], nil]; code is a GL_E*. */
+void	 rpc_write_error(struct rpc_writer *w, uint32_t id, int code,
+	     const char *msg);
+
+/* Packing helpers. */
+void	 rpc_pack_str(msgpack_packer *pk, const char *s);
+void	 rpc_pack_strn(msgpack_packer *pk, const char *s, size_t n);
+void	 rpc_pack_kv_str(msgpack_packer *pk, const char *k, const char *v);
+void	 rpc_pack_kv_int(msgpack_packer *pk, const char *k, int64_t v);
+void	 rpc_pack_kv_bool(msgpack_packer *pk, const char *k, bool v);
+void	 rpc_pack_key(msgpack_packer *pk, const char *k);
+
+/* Reading helpers on a decoded map; all return NULL / false / the default
+ * when the key is absent or of another type. */
+const msgpack_object *rpc_map_get(const msgpack_object *map, const char *key);
+/* String value as a new NUL-terminated copy (caller frees), or NULL. */
+char	*rpc_map_strdup(const msgpack_object *map, const char *key);
+/* String value borrowed (not NUL-terminated); *len gets its length. */
+const char *rpc_map_str(const msgpack_object *map, const char *key,
+	     size_t *len);
+int64_t	 rpc_map_int(const msgpack_object *map, const char *key, int64_t dflt);
+bool	 rpc_map_bool(const msgpack_object *map, const char *key, bool dflt);
+/* True if o is a string equal to s. */
+bool	 rpc_obj_streq(const msgpack_object *o, const char *s);
+/* Copies a string object into a new NUL-terminated string, or NULL. */
+char	*rpc_obj_strdup(const msgpack_object *o);
+/* For a response: 0 if error is nil, else the GL_E* code it carries
+ * and err set to its message. */
+int	 rpc_msg_error(const struct rpc_msg *msg, struct gl_err *err);
+
+#endif

@@ -1,0 +1,224 @@
+/*
+ * util.c - RNG, hashes, UTF-8 validation, whole-file read and atomic write.
+ */
+#include "core/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/mem.h"
+
+static uint64_t
+splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+void
+gl_rng_seed(struct gl_rng *r, uint64_t seed)
+{
+	for (int i = 0; i < 4; i++)
+		r->s[i] = splitmix64(&seed);
+}
+
+void
+gl_rng_seed_random(struct gl_rng *r)
+{
+	uint64_t seed;
+
+	if (sodium_init() < 0)
+		gl_fatal("libsodium failed to initialise");
+	randombytes_buf(&seed, sizeof seed);
+	gl_rng_seed(r, seed);
+}
+
+static uint64_t
+rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+uint64_t
+gl_rng_next(struct gl_rng *r)
+{
+	uint64_t *s = r->s;
+	uint64_t result = rotl(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return result;
+}
+
+uint64_t
+gl_rng_below(struct gl_rng *r, uint64_t n)
+{
+	uint64_t lim = UINT64_MAX - UINT64_MAX % n, x;
+
+	do
+		x = gl_rng_next(r);
+	while (x >= lim);
+	return x % n;
+}
+
+void
+gl_hash_hex(const void *p, size_t len, char out[GL_HASH_HEX])
+{
+	unsigned char h[16];
+
+	crypto_generichash(h, sizeof h, p, len, NULL, 0);
+	sodium_bin2hex(out, GL_HASH_HEX, h, sizeof h);
+}
+
+bool
+gl_utf8_valid(const char *s, size_t len, size_t *bad)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned c = p[i];
+		size_t n;
+		uint32_t cp, min;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if ((c & 0xe0) == 0xc0) {
+			n = 1;
+			cp = c & 0x1f;
+			min = 0x80;
+		} else if ((c & 0xf0) == 0xe0) {
+			n = 2;
+			cp = c & 0x0f;
+			min = 0x800;
+		} else if ((c & 0xf8) == 0xf0) {
+			n = 3;
+			cp = c & 0x07;
+			min = 0x10000;
+		} else
+			goto fail;
+		for (size_t k = 1; k <= n; k++) {
+			if (i + k >= len || (p[i + k] & 0xc0) != 0x80)
+				goto fail;
+			cp = (cp << 6) | (p[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			goto fail;
+		i += n + 1;
+	}
+	return true;
+fail:
+	if (bad != NULL)
+		*bad = i;
+	return false;
+}
+
+int
+gl_file_read(const char *path, char **out, size_t *lenp, struct gl_err *err)
+{
+	struct gl_buf	 b;
+	char		 chunk[65536];
+	ssize_t		 n;
+	int		 fd;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return gl_err_set(err, gl_err_from_errno(errno), "%s: %s",
+		    path, strerror(errno));
+	gl_buf_init(&b);
+	for (;;) {
+		n = read(fd, chunk, sizeof chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+
+			close(fd);
+			gl_buf_fini(&b);
+			return gl_err_set(err, gl_err_from_errno(e), "%s: %s",
+			    path, strerror(e));
+		}
+		if (n == 0)
+			break;
+		gl_buf_add(&b, chunk, (size_t)n);
+	}
+	close(fd);
+	*out = gl_buf_take(&b, lenp);
+	return 0;
+}
+
+int
+gl_file_write_atomic(const char *path, const void *p, size_t len,
+    unsigned mode, struct gl_err *err)
+{
+	char		*tmp = xasprintf("%s.tmp.XXXXXX", path);
+	char		*dcopy = NULL;
+	const char	*q = p;
+	struct stat	 st;
+	int		 fd, dfd, rc, e;
+
+	if ((fd = mkstemp(tmp)) < 0) {
+		e = errno;
+		rc = gl_err_set(err, gl_err_from_errno(e),
+		    "%s: cannot create a temporary file: %s", path, strerror(e));
+		free(tmp);
+		return rc;
+	}
+	if (stat(path, &st) == 0)
+		mode = st.st_mode & 07777;
+	if (fchmod(fd, mode) != 0)
+		goto fail;
+	while (len > 0) {
+		ssize_t n = write(fd, q, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		q += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) != 0)
+		goto fail;
+	if (close(fd) != 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0)
+		goto fail;
+	dcopy = xstrdup(path);
+	if ((dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	free(dcopy);
+	free(tmp);
+	return 0;
+fail:
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	free(tmp);
+	return gl_err_set(err, gl_err_from_errno(e), "%s: not written: %s%s",
+	    path, strerror(e), e == ENOSPC ? " (the file on disk is unchanged)" : "");
+}

@@ -1,0 +1,45 @@
+/*
+ * util.h - small pure helpers every process shares: a seeded RNG, random
+ * ids, content hashes, UTF-8 validation, a monotonic-free time type.
+ * Pure except gl_rng_seed_random() (reads the OS's entropy) and the file
+ * helpers at the bottom (the one place core touches files: atomic writes
+ * are needed by kernel/ and cli/ alike).
+ */
+#ifndef GL_UTIL_H
+#define GL_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct gl_err;
+
+/* xoshiro-style generator; the caller seeds it (tests print the seed). */
+struct gl_rng {
+	uint64_t s[4];
+};
+void	 gl_rng_seed(struct gl_rng *r, uint64_t seed);
+void	 gl_rng_seed_random(struct gl_rng *r);	/* from libsodium */
+uint64_t gl_rng_next(struct gl_rng *r);
+/* Uniform in [0, n); n > 0. */
+uint64_t gl_rng_below(struct gl_rng *r, uint64_t n);
+
+/* Content hash of len bytes as 32 lowercase hex digits + NUL (BLAKE2b-128). */
+#define GL_HASH_HEX 33
+void	 gl_hash_hex(const void *p, size_t len, char out[GL_HASH_HEX]);
+
+/* True if p[0..len) is valid UTF-8 (no overlongs, no surrogates). On false
+ * *bad (if not NULL) is the offset of the first bad byte. */
+bool	 gl_utf8_valid(const char *p, size_t len, size_t *bad);
+
+/* Reads a whole file; *out is NUL-terminated, caller frees. */
+int	 gl_file_read(const char *path, char **out, size_t *lenp,
+	     struct gl_err *err);
+/* Writes len bytes to path atomically: a temp file in the same directory,
+ * fsync, rename, fsync of the directory. On failure (a full disk, say)
+ * the old file is untouched and the temp file removed. mode is used for
+ * a new file; an existing file keeps its mode. */
+int	 gl_file_write_atomic(const char *path, const void *p, size_t len,
+	     unsigned mode, struct gl_err *err);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * fuzz_rpc.c - libFuzzer target for the msgpack-RPC reader: arbitrary
+ * bytes, fed in two pieces, must give messages or a clean GL_EPROTO, never
+ * a crash, a leak or an allocation out of proportion to the input.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/rpc.h"
+
+int	 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct rpc_reader	*r = rpc_reader_new(1 << 16);
+	struct rpc_msg		 m;
+	struct gl_err		 err;
+	size_t			 half = size / 2;
+	int			 rc;
+
+	rpc_reader_feed(r, data, half);
+	while ((rc = rpc_reader_next(r, &m, &err)) == 1) {
+		(void)rpc_map_int(m.args, "session", 0);
+		(void)rpc_map_str(m.args, "path", NULL);
+		rpc_msg_fini(&m);
+	}
+	if (rc == 0) {
+		rpc_reader_feed(r, data + half, size - half);
+		while ((rc = rpc_reader_next(r, &m, &err)) == 1)
+			rpc_msg_fini(&m);
+	}
+	rpc_reader_free(r);
+	if (rpc_decode(data, size, &m, &err) == 0)
+		rpc_msg_fini(&m);
+	return 0;
+}

@@ -1,0 +1,239 @@
+/*
+ * test_rpc.c - msgpack-RPC framing: round trips, streaming, garbage.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/rpc.h"
+
+static void
+pack_args(struct rpc_writer *w)
+{
+	msgpack_pack_map(&w->pk, 3);
+	rpc_pack_kv_str(&w->pk, "path", "/tmp/a.nb.lua");
+	rpc_pack_kv_int(&w->pk, "n", -42);
+	rpc_pack_kv_bool(&w->pk, "ephemeral", true);
+}
+
+static void
+test_request_round_trip(void **state)
+{
+	struct rpc_writer	 w;
+	struct rpc_msg		 m;
+	struct gl_err		 err;
+	char			*s;
+
+	rpc_writer_init(&w);
+	rpc_begin_request(&w, 7, "session.open");
+	pack_args(&w);
+	assert_int_equal(rpc_decode(w.sbuf.data, w.sbuf.size, &m, &err), 0);
+	assert_int_equal(m.type, RPC_REQUEST);
+	assert_int_equal(m.id, 7);
+	assert_string_equal(m.method, "session.open");
+	s = rpc_map_strdup(m.args, "path");
+	assert_string_equal(s, "/tmp/a.nb.lua");
+	free(s);
+	assert_int_equal(rpc_map_int(m.args, "n", 0), -42);
+	assert_true(rpc_map_bool(m.args, "ephemeral", false));
+	assert_null(rpc_map_get(m.args, "missing"));
+	assert_int_equal(rpc_map_int(m.args, "path", 99), 99);
+	rpc_msg_fini(&m);
+	rpc_writer_fini(&w);
+}
+
+static void
+test_response_and_error(void **state)
+{
+	struct rpc_writer	 w;
+	struct rpc_msg		 m;
+	struct gl_err		 err;
+
+	rpc_writer_init(&w);
+	rpc_begin_response(&w, 9);
+	msgpack_pack_map(&w.pk, 1);
+	rpc_pack_kv_int(&w.pk, "version", 3);
+	assert_int_equal(rpc_decode(w.sbuf.data, w.sbuf.size, &m, &err), 0);
+	assert_int_equal(m.type, RPC_RESPONSE);
+	assert_int_equal(m.id, 9);
+	assert_int_equal(rpc_msg_error(&m, &err), 0);
+	assert_int_equal(rpc_map_int(m.result, "version", 0), 3);
+	rpc_msg_fini(&m);
+
+	rpc_writer_reset(&w);
+	rpc_write_error(&w, 10, GL_ENOTFOUND, "no session s1");
+	assert_int_equal(rpc_decode(w.sbuf.data, w.sbuf.size, &m, &err), 0);
+	assert_int_equal(rpc_msg_error(&m, &err), GL_ENOTFOUND);
+	assert_string_equal(err.msg, "no session s1");
+	rpc_msg_fini(&m);
+	rpc_writer_fini(&w);
+}
+
+/* Three messages fed one byte at a time come out whole and in order. */
+static void
+test_streaming_byte_by_byte(void **state)
+{
+	struct rpc_writer	 w;
+	struct rpc_reader	*r = rpc_reader_new(1 << 20);
+	struct rpc_msg		 m;
+	struct gl_err		 err;
+	int			 got = 0, rc;
+
+	rpc_writer_init(&w);
+	rpc_begin_notify(&w, "cell.output");
+	pack_args(&w);
+	rpc_begin_request(&w, 1, "kernel.info");
+	msgpack_pack_map(&w.pk, 0);
+	rpc_begin_notify(&w, "cell.done");
+	msgpack_pack_map(&w.pk, 1);
+	rpc_pack_key(&w.pk, "nested");
+	msgpack_pack_array(&w.pk, 2);
+	msgpack_pack_array(&w.pk, 0);
+	msgpack_pack_map(&w.pk, 0);
+	for (size_t i = 0; i < w.sbuf.size; i++) {
+		rpc_reader_feed(r, w.sbuf.data + i, 1);
+		while ((rc = rpc_reader_next(r, &m, &err)) == 1) {
+			const char *want[] = { "cell.output", "kernel.info",
+			    "cell.done" };
+
+			assert_string_equal(m.method, want[got]);
+			got++;
+			rpc_msg_fini(&m);
+		}
+		assert_int_equal(rc, 0);
+	}
+	assert_int_equal(got, 3);
+	assert_int_equal(rpc_reader_pending(r), 0);
+	rpc_reader_free(r);
+	rpc_writer_fini(&w);
+}
+
+static int
+feed_expect_proto(const void *p, size_t n, size_t max, const char *needle)
+{
+	struct rpc_reader	*r = rpc_reader_new(max);
+	struct rpc_msg		 m;
+	struct gl_err		 err = { 0 };
+	int			 rc;
+
+	rpc_reader_feed(r, p, n);
+	rc = rpc_reader_next(r, &m, &err);
+	if (rc == 1)
+		rpc_msg_fini(&m);
+	rpc_reader_free(r);
+	if (rc == GL_EPROTO && needle != NULL && strstr(err.msg, needle) == NULL) {
+		print_error("message '%s' lacks '%s'\n", err.msg, needle);
+		return 1;
+	}
+	return rc;
+}
+
+static void
+test_garbage_is_refused(void **state)
+{
+	const unsigned char never[] = { 0xc1 };
+	const unsigned char notarray[] = { 0xa3, 'a', 'b', 'c' };
+	const unsigned char badtype[] = { 0x93, 0x07, 0xa1, 'x', 0x90 };
+	const unsigned char noparams[] = { 0x93, 0x02, 0xa1, 'x', 0x01 };
+	const unsigned char text[] = "GET / HTTP/1.1\r\n\r\n";
+
+	assert_int_equal(feed_expect_proto(never, sizeof never, 1024,
+	    "starts no msgpack value"), GL_EPROTO);
+	assert_int_equal(feed_expect_proto(notarray, sizeof notarray, 1024,
+	    "not an array"), GL_EPROTO);
+	assert_int_equal(feed_expect_proto(badtype, sizeof badtype, 1024,
+	    "type 0, 1 or 2"), GL_EPROTO);
+	assert_int_equal(feed_expect_proto(noparams, sizeof noparams, 1024,
+	    "params is not an array"), GL_EPROTO);
+	assert_int_equal(feed_expect_proto(text, sizeof text - 1, 1024, NULL),
+	    GL_EPROTO);
+}
+
+/* A header claiming four billion elements is refused at once, before any
+ * of them arrive and without allocating for them. */
+static void
+test_huge_claims_refused_early(void **state)
+{
+	const unsigned char arr[] = { 0xdd, 0xff, 0xff, 0xff, 0xff };
+	const unsigned char str[] = { 0x94, 0x00, 0x01, 0xdb, 0x7f, 0xff, 0xff, 0xff };
+
+	assert_int_equal(feed_expect_proto(arr, sizeof arr, 4096, "limit"),
+	    GL_EPROTO);
+	assert_int_equal(feed_expect_proto(str, sizeof str, 4096, "limit"),
+	    GL_EPROTO);
+}
+
+static void
+test_deep_nesting_refused(void **state)
+{
+	unsigned char buf[200];
+
+	memset(buf, 0x91, sizeof buf);	/* [[[[...]]]] */
+	assert_int_equal(feed_expect_proto(buf, sizeof buf, 4096, "nesting"),
+	    GL_EPROTO);
+}
+
+static void
+test_broken_reader_stays_broken(void **state)
+{
+	struct rpc_reader	*r = rpc_reader_new(1024);
+	struct rpc_msg		 m;
+	struct gl_err		 err;
+	const unsigned char	 bad = 0xc1;
+	struct rpc_writer	 w;
+
+	rpc_reader_feed(r, &bad, 1);
+	assert_int_equal(rpc_reader_next(r, &m, &err), GL_EPROTO);
+	rpc_writer_init(&w);
+	rpc_begin_notify(&w, "x");
+	msgpack_pack_map(&w.pk, 0);
+	rpc_reader_feed(r, w.sbuf.data, w.sbuf.size);
+	assert_int_equal(rpc_reader_next(r, &m, &err), GL_EPROTO);
+	rpc_writer_fini(&w);
+	rpc_reader_free(r);
+}
+
+static void
+test_truncated_and_trailing(void **state)
+{
+	struct rpc_writer	 w;
+	struct rpc_msg		 m;
+	struct gl_err		 err;
+	char			*twice;
+
+	rpc_writer_init(&w);
+	rpc_begin_notify(&w, "x");
+	msgpack_pack_map(&w.pk, 0);
+	assert_int_equal(rpc_decode(w.sbuf.data, w.sbuf.size - 1, &m, &err),
+	    GL_EPROTO);
+	twice = malloc(w.sbuf.size * 2);
+	memcpy(twice, w.sbuf.data, w.sbuf.size);
+	memcpy(twice + w.sbuf.size, w.sbuf.data, w.sbuf.size);
+	assert_int_equal(rpc_decode(twice, w.sbuf.size * 2, &m, &err), GL_EPROTO);
+	assert_non_null(strstr(err.msg, "trailing"));
+	free(twice);
+	rpc_writer_fini(&w);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_request_round_trip),
+		cmocka_unit_test(test_response_and_error),
+		cmocka_unit_test(test_streaming_byte_by_byte),
+		cmocka_unit_test(test_garbage_is_refused),
+		cmocka_unit_test(test_huge_claims_refused_early),
+		cmocka_unit_test(test_deep_nesting_refused),
+		cmocka_unit_test(test_broken_reader_stays_broken),
+		cmocka_unit_test(test_truncated_and_trailing),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

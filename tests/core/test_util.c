@@ -1,0 +1,267 @@
+/*
+ * test_util.c - errors, buffers, RNG, hashes, UTF-8, atomic writes, the
+ * token and its challenge-response, paths.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/auth.h"
+#include "core/err.h"
+#include "core/mem.h"
+#include "core/paths.h"
+#include "core/util.h"
+
+static char tmpdir[64];
+
+static int
+setup(void **state)
+{
+	strcpy(tmpdir, "/tmp/galley-test-XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void
+test_err_prefix_and_names(void **state)
+{
+	struct gl_err err;
+
+	assert_int_equal(gl_err_set(&err, GL_ESYNTAX, "line %d", 3), GL_ESYNTAX);
+	gl_err_prefix(&err, "a.nb.lua");
+	assert_string_equal(err.msg, "a.nb.lua: line 3");
+	assert_string_equal(gl_err_name(GL_ESYNTAX), "ESYNTAX");
+	assert_string_equal(gl_err_name(12345), "EUNKNOWN");
+	assert_int_equal(gl_err_set(NULL, GL_EIO, "x"), GL_EIO);
+}
+
+static void
+test_buf(void **state)
+{
+	struct gl_buf	 b;
+	char		*s;
+	size_t		 n;
+
+	gl_buf_init(&b);
+	s = gl_buf_take(&b, &n);
+	assert_string_equal(s, "");
+	assert_int_equal(n, 0);
+	free(s);
+	for (int i = 0; i < 1000; i++)
+		gl_buf_addf(&b, "%d,", i);
+	gl_buf_addc(&b, '!');
+	assert_int_equal(b.data[b.len - 1], '!');
+	assert_int_equal(b.data[b.len], '\0');
+	assert_memory_equal(b.data, "0,1,2,", 6);
+	gl_buf_fini(&b);
+}
+
+static void
+test_rng_is_seeded(void **state)
+{
+	struct gl_rng	 a, b;
+
+	gl_rng_seed(&a, 42);
+	gl_rng_seed(&b, 42);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(gl_rng_next(&a), gl_rng_next(&b));
+	for (int i = 0; i < 1000; i++)
+		assert_true(gl_rng_below(&a, 7) < 7);
+}
+
+static void
+test_hash(void **state)
+{
+	char	 h1[GL_HASH_HEX], h2[GL_HASH_HEX];
+
+	gl_hash_hex("abc", 3, h1);
+	gl_hash_hex("abd", 3, h2);
+	assert_int_equal(strlen(h1), 32);
+	assert_string_not_equal(h1, h2);
+	gl_hash_hex("abc", 3, h2);
+	assert_string_equal(h1, h2);
+}
+
+static void
+test_utf8(void **state)
+{
+	size_t bad = 99;
+
+	assert_true(gl_utf8_valid("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80", 15, NULL));
+	assert_false(gl_utf8_valid("ab\xc3", 3, &bad));
+	assert_int_equal(bad, 2);
+	assert_false(gl_utf8_valid("a\xc0\xaf", 3, &bad));	/* overlong */
+	assert_int_equal(bad, 1);
+	assert_false(gl_utf8_valid("\xed\xa0\x80", 3, &bad));	/* surrogate */
+	assert_false(gl_utf8_valid("\xff", 1, &bad));
+}
+
+static void
+test_atomic_write_keeps_mode_and_old_file_on_error(void **state)
+{
+	char		*p = gl_path_join(tmpdir, "nb.nb.lua"), *text;
+	struct gl_err	 err;
+	struct stat	 st;
+	size_t		 n;
+
+	assert_int_equal(gl_file_write_atomic(p, "one\n", 4, 0640, &err), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	assert_int_equal(gl_file_write_atomic(p, "two\n", 4, 0600, &err), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	assert_int_equal(gl_file_read(p, &text, &n, &err), 0);
+	assert_string_equal(text, "two\n");
+	free(text);
+	/* A directory that does not exist: an error naming the path. */
+	assert_int_not_equal(gl_file_write_atomic("/nonexistent-dir/x", "a", 1,
+	    0600, &err), 0);
+	assert_non_null(strstr(err.msg, "/nonexistent-dir/x"));
+	assert_int_equal(gl_file_read("/nonexistent-dir/x", &text, &n, &err),
+	    GL_ENOTFOUND);
+	free(p);
+}
+
+/* A write that fails part way (here the file size limit, as a full disk
+ * would) leaves the old file whole, no temp file behind, and names the
+ * path. */
+static void
+test_failed_write_keeps_old_file(void **state)
+{
+	char		*p = gl_path_join(tmpdir, "keep.nb.lua"), *text;
+	struct gl_err	 err;
+	size_t		 n;
+	pid_t		 pid;
+	int		 status;
+
+	assert_int_equal(gl_file_write_atomic(p, "old\n", 4, 0644, &err), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit	 rl = { 1024, 1024 };
+		static char	 big[8192];
+
+		signal(SIGXFSZ, SIG_IGN);
+		setrlimit(RLIMIT_FSIZE, &rl);
+		memset(big, 'x', sizeof big);
+		if (gl_file_write_atomic(p, big, sizeof big, 0644, &err) == 0)
+			_exit(2);
+		_exit(strstr(err.msg, "keep.nb.lua") != NULL &&
+		    strstr(err.msg, "not written") != NULL ? 0 : 3);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(gl_file_read(p, &text, &n, &err), 0);
+	assert_string_equal(text, "old\n");
+	free(text);
+	{
+		char cmd[256];
+
+		snprintf(cmd, sizeof cmd, "ls %s | grep -c tmp", tmpdir);
+		assert_int_not_equal(system(cmd), 0);	/* grep found none */
+	}
+	assert_int_equal(gl_err_from_errno(ENOSPC), GL_ENOSPC);
+	free(p);
+}
+
+static void
+test_token_and_challenge(void **state)
+{
+	char		*p = gl_path_join(tmpdir, "token");
+	char		 t1[AUTH_TOKEN_LEN + 1], t2[AUTH_TOKEN_LEN + 1];
+	unsigned char	 nonce[AUTH_NONCE_LEN], mac[AUTH_MAC_LEN];
+	struct gl_err	 err;
+	struct stat	 st;
+
+	assert_int_equal(auth_token_load_or_create(p, t1, &err), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(auth_token_load_or_create(p, t2, &err), 0);
+	assert_string_equal(t1, t2);
+	auth_nonce(nonce);
+	auth_hmac(t1, nonce, mac);
+	assert_true(auth_verify(t1, nonce, mac));
+	mac[0] ^= 1;
+	assert_false(auth_verify(t1, nonce, mac));
+	mac[0] ^= 1;
+	t2[0] = t2[0] == 'a' ? 'b' : 'a';
+	assert_false(auth_verify(t2, nonce, mac));
+	/* A token file others can read is refused. */
+	chmod(p, 0644);
+	assert_int_equal(auth_token_load(p, t2, &err), GL_EPERM);
+	assert_non_null(strstr(err.msg, "chmod 600"));
+	free(p);
+}
+
+static void
+test_paths(void **state)
+{
+	char		*j = gl_path_join("/a/b/", "c"), *proj, *nb, *sub;
+	struct gl_err	 err;
+
+	assert_string_equal(j, "/a/b/c");
+	free(j);
+	sub = gl_path_join(tmpdir, "proj/sub");
+	assert_int_equal(gl_mkdir_p(sub, 0755, &err), 0);
+	j = gl_path_join(tmpdir, "proj/.git");
+	assert_int_equal(gl_mkdir_p(j, 0755, &err), 0);
+	free(j);
+	nb = gl_path_join(sub, "a.nb.lua");
+	proj = gl_project_dir(nb);
+	j = gl_path_join(tmpdir, "proj");
+	assert_string_equal(proj, j);
+	free(j);
+	free(proj);
+	free(nb);
+	j = gl_path_abs("/tmp/../tmp/nonexistent.nb.lua", &err);
+	assert_string_equal(j, "/tmp/nonexistent.nb.lua");
+	free(j);
+	free(sub);
+	setenv("GALLEY_RUNTIME_DIR", tmpdir, 1);
+	chmod(tmpdir, 0755);
+	assert_int_equal(gl_runtime_dir(&j, &err), GL_EPERM);
+	chmod(tmpdir, 0700);
+	assert_int_equal(gl_runtime_dir(&j, &err), 0);
+	assert_string_equal(j, tmpdir);
+	free(j);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_err_prefix_and_names),
+		cmocka_unit_test(test_buf),
+		cmocka_unit_test(test_rng_is_seeded),
+		cmocka_unit_test(test_hash),
+		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_atomic_write_keeps_mode_and_old_file_on_error),
+		cmocka_unit_test(test_failed_write_keeps_old_file),
+		cmocka_unit_test(test_token_and_challenge),
+		cmocka_unit_test(test_paths),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
