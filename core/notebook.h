@@ -62,10 +62,14 @@ void	 nb_doc_normalize(struct nb_doc *doc);
 size_t	 nb_doc_count(const struct nb_doc *doc);
 /* The i-th cell (i < count); borrowed until the doc changes. */
 struct nb_cell *nb_doc_cell(const struct nb_doc *doc, size_t i);
-/* The cell with that id, or NULL; *index (if not NULL) gets its index. */
+/* The cell with that id, or NULL; *index (if not NULL) gets its index.
+ * O(1) (a hash index); the index number is a cache refreshed in O(cells)
+ * after a change, so like nb_doc_source_line() it must not run on one doc
+ * from two threads at once. */
 struct nb_cell *nb_doc_find(const struct nb_doc *doc, const char *id,
 	     size_t *index);
-/* True if the doc uses CRLF line endings (new cells are printed so). */
+/* True if the doc uses CRLF line endings (new cells are printed so): the
+ * parsed file's first line ending was "\r\n". */
 bool	 nb_doc_crlf(const struct nb_doc *doc);
 /* 1-based line in nb_print()'s output where cell i's source begins (the
  * line after its marker; line 1 for a header cell). Cached: O(1) until
@@ -73,10 +77,11 @@ bool	 nb_doc_crlf(const struct nb_doc *doc);
 unsigned nb_doc_source_line(struct nb_doc *doc, size_t i);
 
 /* Inserts a new cell at index (0 <= index <= count) with a copy of id
- * (must be unique, at most NB_ID_MAX bytes, printable, no quotes or
- * backslashes) and source; NULL id generates one from rng. A header cell
- * stays first: index 0 before a header cell is GL_EINVAL.
- * Returns the new cell (borrowed) or NULL with err set. */
+ * (must pass nb_id_valid(), else GL_EINVAL, and be unique, else GL_EEXIST)
+ * and source; NULL id generates one from rng (or, if rng is NULL too, from
+ * the doc's own generator). A header cell stays first: index 0 before a
+ * header cell is GL_EINVAL. The source is stored as nb_cell_set_source()
+ * stores it. Returns the new cell (borrowed) or NULL with err set. */
 struct nb_cell *nb_doc_insert(struct nb_doc *doc, size_t index,
 	     enum nb_kind kind, const char *id, const char *source,
 	     size_t source_len, struct gl_rng *rng, struct gl_err *err);
@@ -86,6 +91,10 @@ int	 nb_doc_remove(struct nb_doc *doc, size_t i, struct gl_err *err);
  * and nothing can move before it). */
 int	 nb_doc_move(struct nb_doc *doc, size_t from, size_t to,
 	     struct gl_err *err);
+
+/* True if id can be a cell id: 1 to NB_ID_MAX bytes of ASCII letters,
+ * digits, '-', '_' and '.'. */
+bool	 nb_id_valid(const char *id);
 
 /* Writes a fresh random id (lowercase letters and digits, 8 chars) into
  * out, unique within doc. */
@@ -111,16 +120,34 @@ void	 nb_cell_meta_at(const struct nb_cell *c, size_t i, const char **key,
 	     const char **json);
 /* True if metadata "tags" is a JSON array holding the string tag. */
 bool	 nb_cell_has_tag(const struct nb_cell *c, const char *tag);
-/* 1-based line of the cell's marker in the parsed file (0 for new cells). */
+/* 1-based line of the cell's marker in the parsed file (0 for new cells;
+ * 1 for the header cell, which has no marker). */
 unsigned nb_cell_line(const struct nb_cell *c);
 
-/* Mutators; each marks the cell changed. */
+/* True once the cell prints from the model (canonical form) rather than
+ * as the bytes it was parsed from: new cells, and cells a mutator or
+ * nb_cell_mark_changed() touched. */
+bool	 nb_cell_changed(const struct nb_cell *c);
+/* Marks the cell changed without changing it: it prints in canonical form
+ * from now on. */
+void	 nb_cell_mark_changed(struct nb_cell *c);
+
+/* Mutators; each marks the cell changed (setting what it already holds
+ * changes nothing). The model only holds what the file can: the source is
+ * stored with NUL bytes and invalid UTF-8 replaced by U+FFFD; a title is
+ * made one line without control characters or surrounding spaces, and a
+ * word in it that would read as metadata ("x=1") gets a space ("x =1").
+ * The header cell has no marker: setting its title does nothing and
+ * setting its metadata is GL_EINVAL. */
 void	 nb_cell_set_source(struct nb_cell *c, const char *src, size_t len);
 int	 nb_cell_set_kind(struct nb_cell *c, enum nb_kind kind,
 	     struct gl_err *err);	/* GL_EINVAL for the header cell */
 void	 nb_cell_set_title(struct nb_cell *c, const char *title);
 /* Sets key to the JSON text json (validated: GL_ESYNTAX if not JSON), or
- * removes it when json is NULL. "id" cannot be changed (GL_EPERM). */
+ * removes it when json is NULL. "id" cannot be changed (GL_EPERM); a key
+ * is [A-Za-z_][A-Za-z0-9_.-]* (else GL_EINVAL). The JSON is kept as given
+ * but for the white space around it, and line breaks between its tokens
+ * become spaces, so it fits on the marker line. */
 int	 nb_cell_set_meta(struct nb_cell *c, const char *key, const char *json,
 	     struct gl_err *err);
 

@@ -1,0 +1,4 @@
+no markers
+here
+
+
