@@ -1,0 +1,873 @@
+/*
+ * rth.c - the kernel's host for one runtime process (kernel/rth.h).
+ *
+ * Design. A struct rth is what the session holds; it outlives any number of
+ * runtime processes. Each process is a struct rth_proc embedding four libuv
+ * handles: the process, the msgpack-RPC pipe on the child's fd 3, and the
+ * child's stdout and stderr. A process struct is freed only in the close
+ * callback of its last handle (pending counts them), and its handles are
+ * closed only after libuv reported the exit (closing an unreaped process
+ * handle would leave a zombie). The rth itself embeds one timer (the start
+ * deadline) and is freed when that timer and all its processes are closed.
+ *
+ * The runtime runs in its own process group (UV_PROCESS_DETACHED, i.e.
+ * setsid), so that killing it also kills what a cell started
+ * (os.execute("sleep 30")). SIGINT goes to the runtime alone: its handler
+ * sets the Lua hook; a child of the runtime is not interrupted.
+ *
+ * Invariants:
+ * - h->cur is the live process or NULL; events of any other process (one
+ *   being killed or closed) are dropped.
+ * - h->busy means a run request was sent and its on_done has not fired;
+ *   exactly one on_done fires per accepted rth_run.
+ * - Callbacks may call back into rth (rth_run from on_done, rth_close from
+ *   anywhere): after each callback the code re-checks h->closing and
+ *   h->cur, and no callback fires once h->closing is set.
+ * - The runtime's stdout/stderr are read synchronously (drained) before an
+ *   output notification and before the run's end are delivered, so raw
+ *   writes keep their place relative to print() and never land after the
+ *   run's on_done.
+ */
+#include "kernel/rth.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/mem.h"
+#include "core/rpc.h"
+
+#define RTH_MAX_FRAME	(128u << 20)	/* largest message from a runtime */
+#define RTH_MAX_CODE	(32u << 20)	/* largest cell sent */
+#define RTH_START_MS	30000		/* a runtime must be ready by then */
+#define RTH_MAX_STARTS	3		/* deaths at start before giving up */
+#define RTH_RBUF	65536
+#define RTH_CARRY	4		/* room for a split UTF-8 character */
+#define RTH_DRAIN_MAX	64		/* reads per pipe per drain */
+
+struct rth_carry {
+	char	 b[RTH_CARRY];
+	size_t	 n;
+};
+
+struct rth_proc {
+	struct rth	*h;		/* borrowed: h outlives its processes */
+	uv_process_t	 proc;
+	uv_pipe_t	 io;		/* the child's fd 3: msgpack-RPC */
+	uv_pipe_t	 out;		/* the child's stdout */
+	uv_pipe_t	 err;		/* the child's stderr */
+	int		 pending;	/* handles not yet closed */
+	bool		 closing;
+	bool		 exited;
+	bool		 ready;
+	bool		 killed;
+	bool		 restarting;	/* killed by rth_restart() */
+	int		 pid;
+	struct rpc_reader *rd;		/* owned */
+	struct rth_carry carry[2];	/* stdout, stderr */
+	char		 reason[256];	/* why we killed it */
+	char		 errtail[256];	/* stderr's last line before ready */
+};
+
+struct rth {
+	uv_loop_t	*loop;		/* borrowed */
+	char		*exe;		/* owned */
+	char		*cwd;		/* owned; NULL = inherit */
+	char		*session;	/* owned */
+	size_t		 memory_limit;
+	struct rth_cbs	 cbs;
+	void		*ctx;
+	enum rth_state	 state;
+	struct rth_proc	*cur;		/* the live process; NULL */
+	int		 nprocs;	/* process structs not yet freed */
+	uv_timer_t	 timer;		/* start deadline */
+	bool		 timer_closed;
+	bool		 closing;
+	bool		 gave_up;	/* DEAD until rth_restart() */
+	void		(*on_closed)(void *ctx);
+	int		 start_failures; /* deaths before ready, in a row */
+	bool		 busy;		/* a run awaits its on_done */
+	uint64_t	 run;
+	uint32_t	 run_id;	/* its request id */
+	int		 interrupts;
+	bool		 started;	/* the runtime said the run began */
+	uint32_t	 next_id;
+	struct rpc_writer w;
+	char		 rbuf[RTH_CARRY + RTH_RBUF];
+};
+
+struct rth_wreq {
+	uv_write_t	 req;
+	size_t		 len;
+	char		 data[];
+};
+
+static int	 rth_spawn(struct rth *h, struct gl_err *err);
+static void	 rth_proc_close(struct rth_proc *pr);
+static void	 rth_kill(struct rth_proc *pr, const char *fmt, ...)
+		     __attribute__((format(printf, 2, 3)));
+static void	 rth_lost(struct rth *h, struct rth_proc *pr, int64_t status,
+		     int sig);
+static void	 rth_write(struct rth_proc *pr, const char *p, size_t n);
+static void	 rth_dispatch(struct rth *h, struct rth_proc *pr,
+		     const struct rpc_msg *m);
+static void	 rth_on_response(struct rth *h, struct rth_proc *pr,
+		     const struct rpc_msg *m);
+static void	 rth_stream(struct rth_proc *pr, int which, char *p, size_t n);
+static void	 rth_drain(struct rth_proc *pr, bool final);
+static void	 rth_emit_stream(struct rth *h, int which, const char *p,
+		     size_t n);
+static void	 rth_set_state(struct rth *h, enum rth_state st,
+		     const char *msg);
+static void	 rth_maybe_free(struct rth *h);
+static void	 rth_on_exit(uv_process_t *p, int64_t status, int sig);
+static void	 rth_on_alloc(uv_handle_t *hd, size_t size, uv_buf_t *buf);
+static void	 rth_on_io(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void	 rth_on_out(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void	 rth_on_write(uv_write_t *req, int status);
+static void	 rth_on_proc_close(uv_handle_t *hd);
+static void	 rth_on_timer(uv_timer_t *t);
+static void	 rth_on_timer_close(uv_handle_t *hd);
+
+struct rth *
+rth_new(uv_loop_t *loop, const struct rth_opts *opts,
+    const struct rth_cbs *cbs, void *ctx, struct gl_err *err)
+{
+	struct rth	*h = xcalloc(1, sizeof *h);
+	char		 self[4096];
+	ssize_t		 n;
+
+	h->loop = loop;
+	if (opts->exe != NULL)
+		h->exe = xstrdup(opts->exe);
+	else {
+		if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) < 0) {
+			gl_err_set(err, gl_err_from_errno(errno),
+			    "runtime: cannot find the galley binary "
+			    "(/proc/self/exe): %s", strerror(errno));
+			free(h);
+			return NULL;
+		}
+		self[n] = '\0';
+		h->exe = xstrdup(self);
+	}
+	h->cwd = opts->cwd != NULL ? xstrdup(opts->cwd) : NULL;
+	h->session = xstrdup(opts->session != NULL ? opts->session : "");
+	h->memory_limit = opts->memory_limit;
+	h->cbs = *cbs;
+	h->ctx = ctx;
+	h->state = RTH_STARTING;
+	rpc_writer_init(&h->w);
+	uv_timer_init(loop, &h->timer);
+	h->timer.data = h;
+	if (rth_spawn(h, err) != 0) {
+		/* The handles made so far close on the loop; h goes then. */
+		rth_close(h, NULL);
+		return NULL;
+	}
+	return h;
+}
+
+int
+rth_run(struct rth *h, uint64_t run, const char *cell_id, const char *code,
+    size_t len, const char *chunkname, unsigned first_line,
+    struct gl_err *err)
+{
+	msgpack_packer	*pk = &h->w.pk;
+
+	if (h->closing)
+		return gl_err_set(err, GL_ECLOSED, "runtime: stopped");
+	if (h->gave_up)
+		return gl_err_set(err, GL_EDIED, "runtime: dead; restart it");
+	if (h->state != RTH_IDLE || h->busy || h->cur == NULL ||
+	    h->cur->killed)
+		return gl_err_set(err, GL_EBUSY, "runtime: %s",
+		    h->busy ? "a cell is running" : "not ready yet");
+	if (len > RTH_MAX_CODE)
+		return gl_err_set(err, GL_EINVAL, "runtime: cell of %zu bytes "
+		    "is over the %u-byte limit", len, RTH_MAX_CODE);
+	rpc_writer_reset(&h->w);
+	h->run_id = ++h->next_id;
+	rpc_begin_request(&h->w, h->run_id, "run");
+	msgpack_pack_map(pk, 5);
+	rpc_pack_key(pk, "run");
+	msgpack_pack_uint64(pk, run);
+	rpc_pack_kv_str(pk, "cell", cell_id != NULL ? cell_id : "");
+	rpc_pack_key(pk, "code");
+	rpc_pack_strn(pk, code, len);
+	rpc_pack_kv_str(pk, "chunkname", chunkname != NULL ? chunkname :
+	    "=cell");
+	rpc_pack_kv_int(pk, "line", first_line > 0 ? first_line : 1);
+	rth_write(h->cur, h->w.sbuf.data, h->w.sbuf.size);
+	rpc_writer_reset(&h->w);
+	h->busy = true;
+	h->run = run;
+	h->interrupts = 0;
+	h->started = false;
+	rth_set_state(h, RTH_BUSY, "running");
+	return 0;
+}
+
+void
+rth_interrupt(struct rth *h)
+{
+	struct rth_proc	*pr = h->cur;
+
+	if (h->closing || !h->busy || pr == NULL || pr->killed)
+		return;
+	/* Before the runtime says the run started, a SIGINT could land
+	 * while it still reads the request and be lost: it is sent when
+	 * "started" arrives instead. */
+	if (++h->interrupts == 1) {
+		if (h->started)
+			kill(pr->pid, SIGINT);
+	} else
+		rth_kill(pr, "killed after a second interrupt");
+}
+
+void
+rth_restart(struct rth *h)
+{
+	struct gl_err	 err = { 0 };
+	char		 msg[600];
+
+	if (h->closing)
+		return;
+	h->start_failures = 0;
+	h->gave_up = false;
+	if (h->cur != NULL) {
+		/* rth_lost() starts the next one once this one is reaped. */
+		h->cur->restarting = true;
+		rth_kill(h->cur, "restarted");
+		rth_set_state(h, RTH_STARTING, "restarting runtime");
+		return;
+	}
+	if (rth_spawn(h, &err) != 0) {
+		snprintf(msg, sizeof msg, "%s; not restarting", err.msg);
+		h->gave_up = true;
+		rth_set_state(h, RTH_DEAD, msg);
+		return;
+	}
+	rth_set_state(h, RTH_STARTING, "restarting runtime");
+}
+
+enum rth_state
+rth_get_state(const struct rth *h)
+{
+	return h->state;
+}
+
+int
+rth_pid(const struct rth *h)
+{
+	return h->cur != NULL ? h->cur->pid : 0;
+}
+
+void
+rth_close(struct rth *h, void (*on_closed)(void *ctx))
+{
+	struct rth_proc	*pr = h->cur;
+
+	if (h->closing)
+		return;
+	h->closing = true;
+	h->on_closed = on_closed;
+	h->state = RTH_STOPPED;
+	h->busy = false;
+	h->cur = NULL;
+	if (pr != NULL) {
+		rth_kill(pr, "stopped");
+		if (pr->exited)
+			rth_proc_close(pr);
+	}
+	uv_timer_stop(&h->timer);
+	uv_close((uv_handle_t *)&h->timer, rth_on_timer_close);
+}
+
+/* Starts a process; h->cur is it on success. */
+static int
+rth_spawn(struct rth *h, struct gl_err *err)
+{
+	struct rth_proc		*pr = xcalloc(1, sizeof *pr);
+	uv_process_options_t	 o;
+	uv_stdio_container_t	 io[4];
+	char			 limit[32];
+	char			*args[7];
+	int			 rc, i = 0;
+
+	pr->h = h;
+	h->nprocs++;
+	uv_pipe_init(h->loop, &pr->io, 0);
+	uv_pipe_init(h->loop, &pr->out, 0);
+	uv_pipe_init(h->loop, &pr->err, 0);
+	pr->proc.data = pr->io.data = pr->out.data = pr->err.data = pr;
+
+	args[i++] = h->exe;
+	args[i++] = "runtime";
+	args[i++] = "--fd";
+	args[i++] = "3";
+	if (h->memory_limit > 0) {
+		snprintf(limit, sizeof limit, "%zu", h->memory_limit);
+		args[i++] = "--memory-limit";
+		args[i++] = limit;
+	}
+	args[i] = NULL;
+	memset(&o, 0, sizeof o);
+	memset(io, 0, sizeof io);
+	io[0].flags = UV_IGNORE;
+	/* Directions are the child's: it writes stdout and stderr. */
+	io[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	io[1].data.stream = (uv_stream_t *)&pr->out;
+	io[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	io[2].data.stream = (uv_stream_t *)&pr->err;
+	io[3].flags = UV_CREATE_PIPE | UV_READABLE_PIPE | UV_WRITABLE_PIPE;
+	io[3].data.stream = (uv_stream_t *)&pr->io;
+	o.exit_cb = rth_on_exit;
+	o.file = h->exe;
+	o.args = args;
+	o.cwd = h->cwd;
+	o.flags = UV_PROCESS_DETACHED;
+	o.stdio_count = 4;
+	o.stdio = io;
+	if ((rc = uv_spawn(h->loop, &pr->proc, &o)) != 0) {
+		/* The process handle is initialized even so: close all. */
+		pr->exited = true;
+		rth_proc_close(pr);
+		return gl_err_set(err, rc == UV_ENOENT ? GL_ENOTFOUND : GL_EIO,
+		    "cannot start runtime %s%s%s: %s", h->exe,
+		    h->cwd != NULL ? " in " : "", h->cwd != NULL ? h->cwd : "",
+		    uv_strerror(rc));
+	}
+	pr->pid = pr->proc.pid;
+	pr->rd = rpc_reader_new(RTH_MAX_FRAME);
+	uv_read_start((uv_stream_t *)&pr->io, rth_on_alloc, rth_on_io);
+	uv_read_start((uv_stream_t *)&pr->out, rth_on_alloc, rth_on_out);
+	uv_read_start((uv_stream_t *)&pr->err, rth_on_alloc, rth_on_out);
+	h->cur = pr;
+	h->state = RTH_STARTING;
+	uv_timer_start(&h->timer, rth_on_timer, RTH_START_MS, 0);
+	return 0;
+}
+
+/* Closes pr's handles (once the process was reaped); pr is freed when the
+ * last one is closed. */
+static void
+rth_proc_close(struct rth_proc *pr)
+{
+	uv_handle_t	*hs[4];
+
+	if (pr->closing)
+		return;
+	pr->closing = true;
+	hs[0] = (uv_handle_t *)&pr->proc;
+	hs[1] = (uv_handle_t *)&pr->io;
+	hs[2] = (uv_handle_t *)&pr->out;
+	hs[3] = (uv_handle_t *)&pr->err;
+	for (int i = 0; i < 4; i++) {
+		pr->pending++;
+		uv_close(hs[i], rth_on_proc_close);
+	}
+}
+
+/* SIGKILL to the runtime's process group; rth_on_exit follows. */
+static void
+rth_kill(struct rth_proc *pr, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (pr->killed || pr->exited)
+		return;
+	pr->killed = true;
+	va_start(ap, fmt);
+	vsnprintf(pr->reason, sizeof pr->reason, fmt, ap);
+	va_end(ap);
+	uv_read_stop((uv_stream_t *)&pr->io);
+	if (kill(-pr->pid, SIGKILL) != 0)
+		kill(pr->pid, SIGKILL);
+}
+
+/*
+ * The live process is gone (pr is no longer h->cur): ends the run, says
+ * so, and starts another unless it kept dying at start.
+ */
+static void
+rth_lost(struct rth *h, struct rth_proc *pr, int64_t status, int sig)
+{
+	struct gl_err	 err = { 0 };
+	char		 what[512], msg[1024];
+	bool		 at_start = !pr->ready;
+
+	uv_timer_stop(&h->timer);
+	if (sig != 0)
+		snprintf(what, sizeof what, "runtime died (signal %d)", sig);
+	else
+		snprintf(what, sizeof what, "runtime died (exit status %lld)",
+		    (long long)status);
+	if (pr->reason[0] != '\0' && !pr->restarting) {
+		size_t n = strlen(what);
+
+		snprintf(what + n, sizeof what - n, ": %s", pr->reason);
+	} else if (at_start && pr->errtail[0] != '\0') {
+		size_t n = strlen(what);
+
+		snprintf(what + n, sizeof what - n, ": %s", pr->errtail);
+	}
+	if (h->busy) {
+		rth_drain(pr, true);
+		h->busy = false;
+		if (!pr->restarting)
+			h->state = RTH_DEAD;
+		if (h->cbs.on_done != NULL && !h->closing)
+			h->cbs.on_done(h->ctx, h->run, RTH_DONE_DIED, NULL,
+			    pr->restarting ? "runtime restarted" : what);
+		if (h->closing || h->cur != NULL)
+			return;
+	}
+	if (pr->restarting) {
+		/* rth_restart() said STARTING already. */
+		h->start_failures = 0;
+		if (rth_spawn(h, &err) != 0) {
+			snprintf(msg, sizeof msg, "%s; not restarting",
+			    err.msg);
+			h->gave_up = true;
+			rth_set_state(h, RTH_DEAD, msg);
+		}
+		return;
+	}
+	if (at_start)
+		h->start_failures++;
+	else
+		h->start_failures = 0;
+	if (h->start_failures >= RTH_MAX_STARTS) {
+		snprintf(msg, sizeof msg, "runtime died at start %d times in "
+		    "a row (last: %s); not restarting", h->start_failures,
+		    what);
+		h->gave_up = true;
+		rth_set_state(h, RTH_DEAD, msg);
+		return;
+	}
+	snprintf(msg, sizeof msg, "%s, restarting", what);
+	rth_set_state(h, RTH_DEAD, msg);
+	if (h->closing || h->cur != NULL)
+		return;
+	if (rth_spawn(h, &err) != 0) {
+		snprintf(msg, sizeof msg, "%s; not restarting", err.msg);
+		h->gave_up = true;
+		rth_set_state(h, RTH_DEAD, msg);
+		return;
+	}
+	rth_set_state(h, RTH_STARTING, "starting a new runtime");
+}
+
+/* Sends bytes on the RPC pipe: at once when the pipe takes them, else
+ * queued with a copy. A broken pipe is left to rth_on_exit. */
+static void
+rth_write(struct rth_proc *pr, const char *p, size_t n)
+{
+	struct rth_wreq	*wr;
+	uv_buf_t	 b = uv_buf_init((char *)p, (unsigned)n);
+	int		 rc;
+
+	rc = uv_try_write((uv_stream_t *)&pr->io, &b, 1);
+	if (rc == (int)n)
+		return;
+	if (rc < 0 && rc != UV_EAGAIN)
+		return;
+	if (rc > 0) {
+		p += rc;
+		n -= (size_t)rc;
+	}
+	wr = xmalloc(sizeof *wr + n);
+	wr->len = n;
+	memcpy(wr->data, p, n);
+	b = uv_buf_init(wr->data, (unsigned)n);
+	if (uv_write(&wr->req, (uv_stream_t *)&pr->io, &b, 1,
+	    rth_on_write) != 0)
+		free(wr);
+}
+
+static void
+rth_on_write(uv_write_t *req, int status)
+{
+	(void)status;	/* a failed write means the runtime is dying */
+	free(req);
+}
+
+static void
+rth_on_alloc(uv_handle_t *hd, size_t size, uv_buf_t *buf)
+{
+	struct rth_proc	*pr = hd->data;
+
+	(void)size;
+	*buf = uv_buf_init(pr->h->rbuf + RTH_CARRY, RTH_RBUF);
+}
+
+static void
+rth_on_io(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct rth_proc	*pr = s->data;
+	struct rth	*h = pr->h;
+	struct rpc_msg	 m;
+	struct gl_err	 err = { 0 };
+	int		 rc = 0;
+
+	if (nread == 0)
+		return;
+	if (pr != h->cur || h->closing) {
+		uv_read_stop(s);
+		return;
+	}
+	if (nread < 0) {
+		/* The runtime's end closed: it is exiting (a kill from
+		 * outside shows here first); rth_on_exit tells why. */
+		uv_read_stop(s);
+		return;
+	}
+	rpc_reader_feed(pr->rd, buf->base, (size_t)nread);
+	while (pr == h->cur && !h->closing && !pr->killed &&
+	    (rc = rpc_reader_next(pr->rd, &m, &err)) == 1) {
+		rth_dispatch(h, pr, &m);
+		rpc_msg_fini(&m);
+	}
+	if (rc < 0 && pr == h->cur && !h->closing)
+		rth_kill(pr, "protocol error from the runtime: %s", err.msg);
+}
+
+static void
+rth_dispatch(struct rth *h, struct rth_proc *pr, const struct rpc_msg *m)
+{
+	const msgpack_object	*o, *out;
+	char			 msg[64];
+
+	switch (m->type) {
+	case RPC_NOTIFY:
+		if (strcmp(m->method, "ready") == 0) {
+			if (pr->ready)
+				return;
+			pr->ready = true;
+			h->start_failures = 0;
+			uv_timer_stop(&h->timer);
+			snprintf(msg, sizeof msg, "runtime ready (pid %d)",
+			    pr->pid);
+			rth_set_state(h, RTH_IDLE, msg);
+			return;
+		}
+		if (strcmp(m->method, "started") == 0) {
+			o = rpc_map_get(m->args, "run");
+			if (!h->busy || o == NULL ||
+			    o->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+			    o->via.u64 != h->run || h->started)
+				return;
+			h->started = true;
+			if (h->interrupts == 1)
+				kill(pr->pid, SIGINT);
+			return;
+		}
+		if (strcmp(m->method, "output") == 0) {
+			o = rpc_map_get(m->args, "run");
+			out = rpc_map_get(m->args, "output");
+			if (o == NULL || out == NULL ||
+			    out->type != MSGPACK_OBJECT_MAP ||
+			    o->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+				rth_kill(pr, "protocol error from the runtime: "
+				    "output without run or output map");
+				return;
+			}
+			if (!h->busy || o->via.u64 != h->run)
+				return;
+			rth_drain(pr, false);
+			if (pr == h->cur && h->busy && !h->closing &&
+			    h->cbs.on_output != NULL)
+				h->cbs.on_output(h->ctx, h->run, out);
+			return;
+		}
+		return;		/* unknown notifications are ignored */
+	case RPC_RESPONSE:
+		rth_on_response(h, pr, m);
+		return;
+	case RPC_REQUEST:
+		rpc_writer_reset(&h->w);
+		rpc_write_error(&h->w, m->id, GL_EUNSUPPORTED,
+		    "the kernel serves no requests on the runtime pipe");
+		rth_write(pr, h->w.sbuf.data, h->w.sbuf.size);
+		rpc_writer_reset(&h->w);
+		return;
+	}
+}
+
+static void
+rth_on_response(struct rth *h, struct rth_proc *pr, const struct rpc_msg *m)
+{
+	const msgpack_object	*st, *e = NULL, *mo;
+	enum rth_status		 status;
+	struct gl_err		 err = { 0 };
+	msgpack_object_kv	 kv[3];
+	msgpack_object		 emap;
+	char			*text = NULL;
+
+	if (!h->busy || m->id != h->run_id)
+		return;		/* a ping, or a run we gave up on */
+	if (rpc_msg_error(m, &err) != 0) {
+		/* The runtime refused the request: an error of this run. */
+		kv[0].key = (msgpack_object){ .type = MSGPACK_OBJECT_STR,
+		    .via.str = { 7, "message" } };
+		kv[0].val = (msgpack_object){ .type = MSGPACK_OBJECT_STR,
+		    .via.str = { (uint32_t)strlen(err.msg), err.msg } };
+		kv[1].key = (msgpack_object){ .type = MSGPACK_OBJECT_STR,
+		    .via.str = { 9, "traceback" } };
+		kv[1].val = (msgpack_object){ .type = MSGPACK_OBJECT_STR,
+		    .via.str = { 0, "" } };
+		kv[2].key = (msgpack_object){ .type = MSGPACK_OBJECT_STR,
+		    .via.str = { 4, "line" } };
+		kv[2].val = (msgpack_object){
+		    .type = MSGPACK_OBJECT_POSITIVE_INTEGER, .via.u64 = 0 };
+		emap = (msgpack_object){ .type = MSGPACK_OBJECT_MAP,
+		    .via.map = { 3, kv } };
+		e = &emap;
+		status = RTH_DONE_ERROR;
+		text = xstrdup(err.msg);
+	} else {
+		st = rpc_map_get(m->result, "status");
+		if (rpc_obj_streq(st, "ok"))
+			status = RTH_DONE_OK;
+		else if (rpc_obj_streq(st, "error"))
+			status = RTH_DONE_ERROR;
+		else if (rpc_obj_streq(st, "interrupted"))
+			status = RTH_DONE_INTERRUPTED;
+		else {
+			rth_kill(pr, "protocol error from the runtime: run "
+			    "response without a known status");
+			return;
+		}
+		if (status != RTH_DONE_OK) {
+			e = rpc_map_get(m->result, "error");
+			if (e == NULL || e->type != MSGPACK_OBJECT_MAP) {
+				rth_kill(pr, "protocol error from the runtime: "
+				    "failed run without an error map");
+				return;
+			}
+			mo = rpc_map_get(e, "message");
+			text = mo != NULL && mo->type == MSGPACK_OBJECT_STR ?
+			    rpc_obj_strdup(mo) : xstrdup("error");
+		}
+	}
+	rth_drain(pr, true);
+	if (pr != h->cur || h->closing || !h->busy) {
+		free(text);
+		return;
+	}
+	h->busy = false;
+	h->state = RTH_IDLE;
+	if (h->cbs.on_done != NULL)
+		h->cbs.on_done(h->ctx, h->run, status, e, text);
+	free(text);
+	/* on_done may have started the next run (BUSY) or closed us. */
+	if (!h->closing && !h->busy && h->cur == pr && h->state == RTH_IDLE)
+		rth_set_state(h, RTH_IDLE, "idle");
+}
+
+static void
+rth_on_out(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct rth_proc	*pr = s->data;
+
+	if (nread < 0) {
+		uv_read_stop(s);
+		return;
+	}
+	if (nread > 0)
+		rth_stream(pr, s == (uv_stream_t *)&pr->err, buf->base,
+		    (size_t)nread);
+}
+
+/*
+ * n bytes the runtime wrote to stdout (which 0) or stderr (1), read into
+ * h->rbuf + RTH_CARRY: an output of the running cell, less a UTF-8
+ * character cut at the end (kept for the next read). Dropped when idle;
+ * stderr before ready is kept for the death message.
+ */
+static void
+rth_stream(struct rth_proc *pr, int which, char *p, size_t n)
+{
+	struct rth	*h = pr->h;
+	struct rth_carry *c = &pr->carry[which];
+	size_t		 i, need;
+	unsigned char	 lead;
+
+	assert(p == h->rbuf + RTH_CARRY);
+	if (pr != h->cur || h->closing)
+		return;
+	if (!pr->ready && which == 1) {
+		/* Keep the last non-empty line of what it said. */
+		size_t	 end = n, start;
+
+		while (end > 0 && (p[end - 1] == '\n' || p[end - 1] == '\r'))
+			end--;
+		for (start = end; start > 0 && p[start - 1] != '\n'; start--)
+			;
+		if (end > start)
+			snprintf(pr->errtail, sizeof pr->errtail, "%.*s",
+			    (int)(end - start), p + start);
+	}
+	if (!h->busy) {
+		c->n = 0;
+		return;
+	}
+	memcpy(p - c->n, c->b, c->n);
+	p -= c->n;
+	n += c->n;
+	c->n = 0;
+	/* A lead byte whose sequence runs past the end waits. */
+	for (i = n; i > 0 && n - i < 3; i--) {
+		lead = (unsigned char)p[i - 1];
+		if ((lead & 0xc0) == 0x80)
+			continue;
+		need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ?
+		    2 : 1;
+		if (n - (i - 1) < need) {
+			c->n = n - (i - 1);
+			memcpy(c->b, p + i - 1, c->n);
+			n = i - 1;
+		}
+		break;
+	}
+	if (n > 0)
+		rth_emit_stream(h, which, p, n);
+}
+
+/* Reads what the runtime's stdout and stderr hold now; with final, also
+ * what waited for the rest of a UTF-8 character. */
+static void
+rth_drain(struct rth_proc *pr, bool final)
+{
+	struct rth	*h = pr->h;
+	uv_pipe_t	*pp;
+	uv_os_fd_t	 fd;
+	ssize_t		 n;
+
+	for (int which = 0; which < 2; which++) {
+		pp = which ? &pr->err : &pr->out;
+		if (uv_is_closing((uv_handle_t *)pp) ||
+		    uv_fileno((uv_handle_t *)pp, &fd) != 0)
+			continue;
+		for (int k = 0; k < RTH_DRAIN_MAX; k++) {
+			n = read(fd, h->rbuf + RTH_CARRY, RTH_RBUF);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			rth_stream(pr, which, h->rbuf + RTH_CARRY, (size_t)n);
+		}
+		if (final && pr->carry[which].n > 0) {
+			if (h->busy && pr == h->cur && !h->closing)
+				rth_emit_stream(h, which, pr->carry[which].b,
+				    pr->carry[which].n);
+			pr->carry[which].n = 0;
+		}
+	}
+}
+
+static void
+rth_emit_stream(struct rth *h, int which, const char *p, size_t n)
+{
+	msgpack_object_kv	 kv[3];
+	msgpack_object		 o;
+	const char		*name = which ? "stderr" : "stdout";
+
+	if (h->cbs.on_output == NULL)
+		return;
+	kv[0].key = (msgpack_object){ .type = MSGPACK_OBJECT_STR,
+	    .via.str = { 4, "type" } };
+	kv[0].val = (msgpack_object){ .type = MSGPACK_OBJECT_STR,
+	    .via.str = { 6, "stream" } };
+	kv[1].key = (msgpack_object){ .type = MSGPACK_OBJECT_STR,
+	    .via.str = { 4, "name" } };
+	kv[1].val = (msgpack_object){ .type = MSGPACK_OBJECT_STR,
+	    .via.str = { 6, name } };
+	kv[2].key = (msgpack_object){ .type = MSGPACK_OBJECT_STR,
+	    .via.str = { 4, "text" } };
+	kv[2].val = (msgpack_object){ .type = MSGPACK_OBJECT_STR,
+	    .via.str = { (uint32_t)n, p } };
+	o = (msgpack_object){ .type = MSGPACK_OBJECT_MAP,
+	    .via.map = { 3, kv } };
+	h->cbs.on_output(h->ctx, h->run, &o);
+}
+
+static void
+rth_set_state(struct rth *h, enum rth_state st, const char *msg)
+{
+	h->state = st;
+	if (!h->closing && h->cbs.on_state != NULL)
+		h->cbs.on_state(h->ctx, st, msg);
+}
+
+static void
+rth_on_exit(uv_process_t *p, int64_t status, int sig)
+{
+	struct rth_proc	*pr = p->data;
+	struct rth	*h = pr->h;
+
+	pr->exited = true;
+	if (pr == h->cur && !h->closing) {
+		h->cur = NULL;
+		rth_lost(h, pr, status, sig);
+	}
+	rth_proc_close(pr);
+}
+
+static void
+rth_on_timer(uv_timer_t *t)
+{
+	struct rth	*h = t->data;
+
+	if (h->cur != NULL && !h->cur->ready)
+		rth_kill(h->cur, "no ready message within %d s",
+		    RTH_START_MS / 1000);
+}
+
+static void
+rth_on_proc_close(uv_handle_t *hd)
+{
+	struct rth_proc	*pr = hd->data;
+	struct rth	*h = pr->h;
+
+	if (--pr->pending > 0)
+		return;
+	rpc_reader_free(pr->rd);
+	free(pr);
+	h->nprocs--;
+	rth_maybe_free(h);
+}
+
+static void
+rth_on_timer_close(uv_handle_t *hd)
+{
+	struct rth	*h = hd->data;
+
+	h->timer_closed = true;
+	rth_maybe_free(h);
+}
+
+static void
+rth_maybe_free(struct rth *h)
+{
+	void	(*cb)(void *) = h->on_closed;
+	void	*ctx = h->ctx;
+
+	if (!h->closing || !h->timer_closed || h->nprocs > 0)
+		return;
+	rpc_writer_fini(&h->w);
+	free(h->exe);
+	free(h->cwd);
+	free(h->session);
+	free(h);
+	if (cb != NULL)
+		cb(ctx);
+}

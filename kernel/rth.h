@@ -1,0 +1,91 @@
+/*
+ * rth.h - the kernel's host for a runtime process (one per session): the
+ * narrow interface of DESIGN section 2 (start, run cell, interrupt, stream
+ * outputs, restart, stop). It spawns `galley runtime --fd 3`, speaks
+ * msgpack-RPC with it over a pipe on fd 3 (docs/protocol.md, "runtime
+ * pipe"), turns its stdout/stderr into stream outputs, and restarts it
+ * when it dies. Runs on the kernel's libuv loop; callbacks never run Lua.
+ * Used by kernel/session.c.
+ */
+#ifndef GL_RTH_H
+#define GL_RTH_H
+
+#include <msgpack.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+struct gl_err;
+
+enum rth_state {
+	RTH_STARTING,
+	RTH_IDLE,
+	RTH_BUSY,
+	RTH_DEAD,		/* died; a restart follows at once */
+	RTH_STOPPED,		/* rth_close() was called */
+};
+
+enum rth_status {
+	RTH_DONE_OK,
+	RTH_DONE_ERROR,		/* the cell raised; error map given */
+	RTH_DONE_INTERRUPTED,
+	RTH_DONE_DIED,		/* the runtime died or was killed under it */
+};
+
+struct rth_cbs {
+	/* One typed output while a cell runs: output is the map of
+	 * docs/protocol.md ("type", "text", ...), borrowed for the call. */
+	void	(*on_output)(void *ctx, uint64_t run, const msgpack_object *output);
+	/* The cell finished. error is the runtime's error map ("message",
+	 * "traceback", "line") for RTH_DONE_ERROR/INTERRUPTED, or NULL.
+	 * message: NULL for OK, else the error's message, "interrupted",
+	 * or why the runtime died ("runtime died (signal 9)", "runtime
+	 * restarted"). All outputs of the run, including what the runtime
+	 * wrote to its stdout/stderr, come before it. The state is IDLE
+	 * during the call (DEAD or STARTING after a death), so on_done may
+	 * start the next run. */
+	void	(*on_done)(void *ctx, uint64_t run, enum rth_status status,
+		    const msgpack_object *error, const char *message);
+	/* State changes, with a human message ("runtime died (signal 9),
+	 * restarting"). Also called from within rth_run() (BUSY) and
+	 * rth_restart() (STARTING); never from rth_new() (which starts in
+	 * STARTING) nor after rth_close(). A runtime that dies before it is
+	 * ready 3 times in a row stays DEAD ("...; not restarting") until
+	 * rth_restart(). */
+	void	(*on_state)(void *ctx, enum rth_state state, const char *message);
+};
+
+struct rth_opts {
+	const char	*exe;		/* galley binary; NULL = /proc/self/exe */
+	const char	*cwd;		/* the notebook's directory; NULL = inherit */
+	size_t		 memory_limit;	/* bytes for the Lua heap; 0 = none */
+	const char	*session;	/* for messages */
+};
+
+struct rth;
+
+/* Starts a runtime. The rth lives until rth_close()'s callback. */
+struct rth *rth_new(uv_loop_t *loop, const struct rth_opts *opts,
+	     const struct rth_cbs *cbs, void *ctx, struct gl_err *err);
+/* Runs code (a cell's source) as run number run. chunkname ("@path") and
+ * first_line (file line of the code's first line) make error messages
+ * name the file and line. One cell at a time: GL_EBUSY if one is running
+ * or the runtime is not idle yet; the session keeps the queue. */
+int	 rth_run(struct rth *h, uint64_t run, const char *cell_id,
+	     const char *code, size_t len, const char *chunkname,
+	     unsigned first_line, struct gl_err *err);
+/* First call during a run: SIGINT (the cell stops with "interrupted" in
+ * well under 100 ms). A second call during the same run kills the runtime
+ * (RTH_DONE_DIED, then a restart). No-op when idle. */
+void	 rth_interrupt(struct rth *h);
+/* Kills and restarts the runtime (a running cell ends RTH_DONE_DIED). */
+void	 rth_restart(struct rth *h);
+enum rth_state rth_get_state(const struct rth *h);
+/* The runtime's pid, or 0. */
+int	 rth_pid(const struct rth *h);
+/* Stops the runtime (SIGKILL if it does not exit on request) and frees h
+ * once libuv is done with it; then calls on_closed(ctx) if not NULL. No
+ * callback of cbs runs after rth_close() returns. */
+void	 rth_close(struct rth *h, void (*on_closed)(void *ctx));
+
+#endif

@@ -1,0 +1,1036 @@
+/*
+ * runtime.c - the runtime process: one Lua 5.4 state that runs a session's
+ * cells (DESIGN section 8) and speaks msgpack-RPC with the kernel on one fd
+ * (docs/protocol.md, "The runtime pipe").
+ *
+ * Design.
+ *
+ * - The process is dedicated: it blocks in read() on the pipe, serves one
+ *   request at a time and exits 0 at EOF. Outputs are written at once with
+ *   blocking write()s, so they stream while a cell runs.
+ *
+ * - A cell is compiled as one chunk named by the request's chunkname, with
+ *   (line - 1) newlines prepended so that Lua's own messages carry file
+ *   lines. The source is rewritten, never the bytecode:
+ *
+ *     prefix  code[0 .. split)  ";return (...)("  code[split .. end)  ")"
+ *     code[end ..]
+ *
+ *   where code[split ..] is the smallest whole-line suffix, starting at or
+ *   above the last line that is not blank or comment-only, such that the
+ *   rewritten cell compiles (the trailing expression, shown like the Lua
+ *   REPL shows values), and `(...)` is the private C function lx_capture
+ *   passed as the chunk's vararg: it copies the top-level locals in scope
+ *   (lua_getstack(L, 1) + lua_getlocal) into the global table, so later
+ *   cells see them, and returns its arguments. Passing the values through
+ *   it keeps a call in the expression from being a tail call, which would
+ *   drop the chunk's frame from tracebacks (a C function called in tail
+ *   position still runs on top of its caller in Lua 5.4; lx_capture checks
+ *   that its caller is the chunk). `end` is just past the last token of
+ *   the last code line (a trailing `-- comment` stays outside): on a later
+ *   line the parenthesis would lend the expression its line number. When
+ *   the suffix is no argument list (`x;`) or that line cannot be scanned
+ *   alone, the cell is tried as `;(...)() return ` suffix. A suffix is first compiled alone ("return " +
+ *   suffix) so that most failing candidates cost a few tokens of parsing
+ *   and a suffix inside a long string can never be taken for an
+ *   expression. Without a trailing expression the capture call is appended
+ *   on a new line; when that does not compile (an explicit `return` ends
+ *   the cell) the cell runs as written.
+ *
+ * - The chunk is called with lua_pcall straight from C, with a message
+ *   handler below it: no runtime frame sits under the user's frames, so
+ *   the traceback shows only theirs. The handler records the traceback and
+ *   the cell line of the innermost frame of this cell's chunk.
+ *
+ * - Interrupt: the SIGINT handler only calls lua_sethook() (async-signal-
+ *   safe by Lua's design, as lua.c does) and only while a cell runs; the
+ *   hook clears itself and raises "interrupted". The hook is cleared before
+ *   and after every cell, so an interrupt that lands while idle is lost, as
+ *   it should be.
+ *
+ * - Memory: Lua allocates through lx_alloc, which counts bytes and refuses
+ *   growth past the limit, setting a flag. Lua then raises its memory
+ *   error; the cell ends with a clear message and a full collection gives
+ *   the memory back.
+ *
+ * Invariants: the stack is empty between requests; every Lua call that may
+ * raise runs under lua_pcall; C memory is never held across a Lua call
+ * that may longjmp (buffers are the runtime's, reused across cells).
+ */
+#include "lua/runtime.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "core/err.h"
+#include "core/mem.h"
+#include "core/rpc.h"
+
+#define LX_MAX_FRAME	(64u << 20)	/* largest request from the kernel */
+#define LX_STREAM_CHUNK	(1u << 20)	/* stream text is sent in pieces */
+#define LX_RESULT_MAX	(16u << 20)	/* longer result text is cut */
+#define LX_MAX_LINE	10000000L	/* first_line is clamped to this */
+
+/* Stack slots of a running cell. */
+#define LX_SLOT_MSGH	1
+#define LX_SLOT_FMT	2
+#define LX_SLOT_CHUNK	3
+
+struct lx_rt {
+	lua_State	*L;
+	int		 fd;
+	size_t		 limit;		/* Lua heap limit; 0 = none */
+	size_t		 used;		/* Lua heap bytes in use */
+	int		 mem_failed;	/* lx_alloc refused since cell start */
+	int		 broken;	/* the pipe to the kernel failed */
+	struct rpc_reader *rd;		/* owned */
+	struct rpc_writer w;
+	struct gl_buf	 src;		/* the chunk being compiled */
+	struct gl_buf	 chk;		/* a candidate suffix */
+	struct gl_buf	 name;		/* the cell's chunkname */
+	struct gl_buf	 tb;		/* traceback of the last error */
+	size_t		*lines;		/* owned: offsets of the cell's lines */
+	size_t		 nlines;
+	size_t		 lines_cap;
+	uint64_t	 run;		/* the current run number */
+	long		 first_line;	/* file line of the cell's line 1 */
+	int		 err_line;	/* cell line of the last error; 0 */
+};
+
+/*
+ * Shared with the SIGINT handler: the state to hook and whether a cell
+ * runs. lx_in_msgh keeps the hook from raising inside the message handler
+ * (an error there would replace the cell's error).
+ */
+static lua_State *volatile	 lx_sig_L;
+static volatile sig_atomic_t	 lx_running;
+static volatile sig_atomic_t	 lx_interrupted;
+static volatile sig_atomic_t	 lx_in_msgh;
+
+static void	*lx_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
+static int	 lx_panic(lua_State *L);
+static void	 lx_on_sigint(int sig);
+static void	 lx_hook(lua_State *L, lua_Debug *ar);
+static struct lx_rt *lx_rt_of(lua_State *L);
+static int	 lx_setup(lua_State *L);
+static int	 lx_print(lua_State *L);
+static int	 lx_io_write(lua_State *L);
+static int	 lx_display(lua_State *L);
+static int	 lx_fmt(lua_State *L);
+static int	 lx_capture(lua_State *L);
+static int	 lx_msgh(lua_State *L);
+static void	 lx_format(lua_State *L, int first, int last);
+static void	 lx_send(struct lx_rt *rt);
+static void	 lx_pack_output(struct lx_rt *rt, const char *type,
+		     const char *name, const char *text, size_t len);
+static void	 lx_stream(struct lx_rt *rt, const char *text, size_t len);
+static void	 lx_serve(struct lx_rt *rt, const struct rpc_msg *m);
+static void	 lx_run(struct lx_rt *rt, const struct rpc_msg *m);
+static int	 lx_compile(struct lx_rt *rt, const char *code, size_t len,
+		     int *capture);
+static int	 lx_load(struct lx_rt *rt, const char *code, size_t len,
+		     size_t split, const char *mid, size_t at, const char *text);
+static size_t	 lx_code_end(const char *p, size_t n, bool *ok);
+static void	 lx_split_lines(struct lx_rt *rt, const char *code, size_t len);
+static bool	 lx_line_is_code(const char *p, size_t n);
+static int	 lx_parse_line(const struct lx_rt *rt, const char *msg);
+static void	 lx_pack_done(struct lx_rt *rt, uint32_t id, const char *status,
+		     const char *msg, size_t msglen, const char *tb, int line);
+
+int
+lx_runtime_main(const struct lx_runtime_opts *opts)
+{
+	struct lx_rt		 rt;
+	struct sigaction	 sa, old_int, old_pipe;
+	struct rpc_msg		 m;
+	struct gl_err		 err = { 0 };
+	static char		 buf[65536];
+	ssize_t			 n;
+	int			 flags, rc, status = 1;
+
+	memset(&rt, 0, sizeof rt);
+	rt.fd = opts->fd;
+	rt.limit = opts->memory_limit;
+	rt.rd = rpc_reader_new(LX_MAX_FRAME);
+	rpc_writer_init(&rt.w);
+	gl_buf_init(&rt.src);
+	gl_buf_init(&rt.chk);
+	gl_buf_init(&rt.name);
+	gl_buf_init(&rt.tb);
+
+	/* A kernel that dies without closing the pipe takes us with it. */
+#ifdef __linux__
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = lx_on_sigint;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGINT, &sa, &old_int);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, &old_pipe);
+	/* The pipe must block: this process has nothing else to do. */
+	if ((flags = fcntl(rt.fd, F_GETFL)) == -1) {
+		fprintf(stderr, "galley runtime: fd %d: %s\n", rt.fd,
+		    strerror(errno));
+		goto out;
+	}
+	if (flags & O_NONBLOCK)
+		fcntl(rt.fd, F_SETFL, flags & ~O_NONBLOCK);
+	/* What a cell starts (os.execute, io.popen) must not hold the pipe. */
+	fcntl(rt.fd, F_SETFD, FD_CLOEXEC);
+
+	if ((rt.L = lua_newstate(lx_alloc, &rt)) == NULL) {
+		fprintf(stderr, "galley runtime: cannot create a Lua state "
+		    "within %zu bytes\n", rt.limit);
+		goto out;
+	}
+	lua_atpanic(rt.L, lx_panic);
+	*(struct lx_rt **)lua_getextraspace(rt.L) = &rt;
+	lua_pushcfunction(rt.L, lx_setup);
+	if (lua_pcall(rt.L, 0, 0, 0) != LUA_OK) {
+		fprintf(stderr, "galley runtime: setup failed: %s\n",
+		    lua_tostring(rt.L, -1));
+		goto out;
+	}
+	lx_sig_L = rt.L;
+
+	rpc_begin_notify(&rt.w, "ready");
+	msgpack_pack_map(&rt.w.pk, 2);
+	rpc_pack_kv_int(&rt.w.pk, "pid", (int64_t)getpid());
+	rpc_pack_kv_str(&rt.w.pk, "version", GALLEY_VERSION);
+	lx_send(&rt);
+
+	while (!rt.broken) {
+		n = read(rt.fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "galley runtime: read fd %d: %s\n",
+			    rt.fd, strerror(errno));
+			goto out;
+		}
+		if (n == 0) {
+			status = 0;
+			goto out;
+		}
+		rpc_reader_feed(rt.rd, buf, (size_t)n);
+		while (!rt.broken && (rc = rpc_reader_next(rt.rd, &m,
+		    &err)) == 1) {
+			lx_serve(&rt, &m);
+			rpc_msg_fini(&m);
+		}
+		if (rc < 0) {
+			fprintf(stderr, "galley runtime: from the kernel: %s\n",
+			    err.msg);
+			goto out;
+		}
+	}
+out:
+	lx_running = 0;
+	lx_sig_L = NULL;
+	if (rt.L != NULL)
+		lua_close(rt.L);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGPIPE, &old_pipe, NULL);
+	free(rt.lines);
+	gl_buf_fini(&rt.src);
+	gl_buf_fini(&rt.chk);
+	gl_buf_fini(&rt.name);
+	gl_buf_fini(&rt.tb);
+	rpc_writer_fini(&rt.w);
+	rpc_reader_free(rt.rd);
+	return status;
+}
+
+/*
+ * The counting allocator. Growth past the limit is refused (Lua then
+ * collects and retries once, then raises LUA_ERRMEM); shrinking and
+ * freeing always succeed, as Lua requires.
+ */
+static void *
+lx_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	struct lx_rt	*rt = ud;
+	size_t		 old = ptr != NULL ? osize : 0;
+	void		*p;
+
+	if (nsize == 0) {
+		free(ptr);
+		rt->used -= old;
+		return NULL;
+	}
+	if (rt->limit != 0 && nsize > old &&
+	    nsize - old > (rt->limit > rt->used ? rt->limit - rt->used : 0)) {
+		rt->mem_failed = 1;
+		return NULL;
+	}
+	if ((p = realloc(ptr, nsize)) == NULL)
+		return NULL;
+	rt->used = rt->used - old + nsize;
+	return p;
+}
+
+static int
+lx_panic(lua_State *L)
+{
+	const char *msg = lua_tostring(L, -1);
+
+	fprintf(stderr, "galley runtime: unprotected Lua error: %s\n",
+	    msg != NULL ? msg : "(not a string)");
+	return 0;	/* Lua aborts */
+}
+
+/* Async-signal-safe: reads two flags and calls lua_sethook(). */
+static void
+lx_on_sigint(int sig)
+{
+	lua_State	*L = lx_sig_L;
+	int		 saved = errno;
+
+	(void)sig;
+	if (lx_running && L != NULL)
+		lua_sethook(L, lx_hook, LUA_MASKCALL | LUA_MASKRET |
+		    LUA_MASKLINE | LUA_MASKCOUNT, 1);
+	errno = saved;
+}
+
+static void
+lx_hook(lua_State *L, lua_Debug *ar)
+{
+	(void)ar;
+	if (lx_in_msgh)
+		return;		/* the cell is ending with an error anyway */
+	lua_sethook(L, NULL, 0, 0);
+	lx_interrupted = 1;
+	lua_pushliteral(L, "interrupted");
+	lua_error(L);
+}
+
+static struct lx_rt *
+lx_rt_of(lua_State *L)
+{
+	return *(struct lx_rt **)lua_getextraspace(L);
+}
+
+/* Opens the standard libraries and installs the cell functions. [-0, +0, m] */
+static int
+lx_setup(lua_State *L)
+{
+	const char	*extra = getenv("GALLEY_LUA_PATH");
+	const char	*path;
+
+	luaL_openlibs(L);
+	lua_pushcfunction(L, lx_print);
+	lua_setglobal(L, "print");
+	lua_pushcfunction(L, lx_display);
+	lua_setglobal(L, "display");
+
+	/* io.write streams while the default output is stdout; it keeps
+	 * the library's io.write and io.output for when it is not. */
+	lua_getglobal(L, "io");
+	lua_getfield(L, -1, "stdout");
+	lua_getfield(L, -2, "write");
+	lua_getfield(L, -3, "output");
+	lua_pushcclosure(L, lx_io_write, 3);
+	lua_setfield(L, -2, "write");
+	lua_pop(L, 1);
+
+	/* The notebook's directory (our cwd) first, then GALLEY_LUA_PATH. */
+	lua_getglobal(L, "package");
+	lua_getfield(L, -1, "path");
+	path = lua_tostring(L, -1);
+	if (extra != NULL && *extra != '\0')
+		lua_pushfstring(L, "./?.lua;./?/init.lua;%s;%s", extra,
+		    path != NULL ? path : "");
+	else
+		lua_pushfstring(L, "./?.lua;./?/init.lua;%s",
+		    path != NULL ? path : "");
+	lua_setfield(L, -3, "path");
+	lua_pop(L, 2);
+	return 0;
+}
+
+/* print(...): one stdout stream output, like print. [-n, +0, e] */
+static int
+lx_print(lua_State *L)
+{
+	struct lx_rt	*rt = lx_rt_of(L);
+	int		 n = lua_gettop(L);
+	luaL_Buffer	 b;
+	const char	*s;
+	size_t		 len;
+
+	luaL_buffinit(L, &b);
+	for (int i = 1; i <= n; i++) {
+		if (i > 1)
+			luaL_addchar(&b, '\t');
+		luaL_tolstring(L, i, NULL);
+		luaL_addvalue(&b);
+	}
+	luaL_addchar(&b, '\n');
+	luaL_pushresult(&b);
+	s = lua_tolstring(L, -1, &len);
+	lx_stream(rt, s, len);
+	return 0;
+}
+
+/* io.write(...): strings and numbers as io.write formats them, to the
+ * stdout stream; returns io.stdout. After io.output(file) it is the
+ * library's io.write. Upvalues: io.stdout, io.write, io.output.
+ * [-n, +1, e] */
+static int
+lx_io_write(lua_State *L)
+{
+	struct lx_rt	*rt = lx_rt_of(L);
+	int		 n = lua_gettop(L);
+	luaL_Buffer	 b;
+	const char	*s;
+	char		 num[64];
+	size_t		 len;
+	int		 k;
+
+	lua_pushvalue(L, lua_upvalueindex(3));
+	lua_call(L, 0, 1);
+	if (!lua_rawequal(L, -1, lua_upvalueindex(1))) {
+		lua_pop(L, 1);
+		lua_pushvalue(L, lua_upvalueindex(2));
+		lua_insert(L, 1);
+		lua_call(L, n, LUA_MULTRET);
+		return lua_gettop(L);
+	}
+	lua_pop(L, 1);
+	luaL_buffinit(L, &b);
+	for (int i = 1; i <= n; i++) {
+		if (lua_type(L, i) == LUA_TNUMBER) {
+			if (lua_isinteger(L, i))
+				k = snprintf(num, sizeof num, LUA_INTEGER_FMT,
+				    (LUAI_UACINT)lua_tointeger(L, i));
+			else
+				k = snprintf(num, sizeof num, LUA_NUMBER_FMT,
+				    (LUAI_UACNUMBER)lua_tonumber(L, i));
+			luaL_addlstring(&b, num, (size_t)k);
+		} else {
+			s = luaL_checklstring(L, i, &len);
+			luaL_addlstring(&b, s, len);
+		}
+	}
+	luaL_pushresult(&b);
+	s = lua_tolstring(L, -1, &len);
+	if (len > 0)
+		lx_stream(rt, s, len);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	return 1;
+}
+
+/* display(...): the values as a result output, as the REPL shows them;
+ * nothing for no values. [-n, +0, e] */
+static int
+lx_display(lua_State *L)
+{
+	struct lx_rt	*rt = lx_rt_of(L);
+	int		 n = lua_gettop(L);
+	const char	*s;
+	size_t		 len;
+
+	if (n == 0)
+		return 0;
+	lx_format(L, 1, n);
+	s = lua_tolstring(L, -1, &len);
+	fflush(stdout);
+	fflush(stderr);
+	lx_pack_output(rt, "result", NULL, s, len);
+	lx_send(rt);
+	return 0;
+}
+
+/* The trailing expression's values as a result output, packed but not
+ * sent: the response follows in the same write. [-n, +0, e] */
+static int
+lx_fmt(lua_State *L)
+{
+	struct lx_rt	*rt = lx_rt_of(L);
+	const char	*s;
+	size_t		 len;
+
+	lx_format(L, 1, lua_gettop(L));
+	s = lua_tolstring(L, -1, &len);
+	lx_pack_output(rt, "result", NULL, s, len);
+	return 0;
+}
+
+/* Pushes the values first..last as the REPL prints them: luaL_tolstring
+ * of each, tab-separated. [-0, +1, e] */
+static void
+lx_format(lua_State *L, int first, int last)
+{
+	luaL_Buffer	 b;
+
+	luaL_buffinit(L, &b);
+	for (int i = first; i <= last; i++) {
+		if (i > first)
+			luaL_addchar(&b, '\t');
+		luaL_tolstring(L, i, NULL);
+		luaL_addvalue(&b);
+	}
+	luaL_pushresult(&b);
+}
+
+/*
+ * Called as the cell's last statement, or on the trailing expression's
+ * values (`return (...)(expr)`), which it returns: copies the caller's
+ * locals in scope into the global table, skipping Lua's internal names and
+ * _ENV. Later locals of the same name come later, so the innermost wins.
+ * [-0, +0, m]
+ */
+static int
+lx_capture(lua_State *L)
+{
+	struct lx_rt	*rt = lx_rt_of(L);
+	lua_Debug	 ar;
+	const char	*name;
+	int		 n = lua_gettop(L);
+
+	/* Level 1 must be the cell's main chunk (a C function called in a
+	 * tail position runs on top of its caller in Lua 5.4). */
+	if (!lua_getstack(L, 1, &ar) || !lua_getinfo(L, "S", &ar) ||
+	    strcmp(ar.what, "main") != 0 ||
+	    strcmp(ar.source, rt->name.data) != 0)
+		return n;
+	lua_pushglobaltable(L);
+	for (int i = 1; (name = lua_getlocal(L, &ar, i)) != NULL; i++) {
+		if (name[0] == '(' || strcmp(name, "_ENV") == 0) {
+			lua_pop(L, 1);
+			continue;
+		}
+		lua_pushstring(L, name);
+		lua_insert(L, -2);
+		lua_rawset(L, n + 1);
+	}
+	lua_settop(L, n);
+	return n;
+}
+
+/*
+ * The message handler: makes the error a string (luaL_tolstring for
+ * tables and the like), records the traceback without the runtime's
+ * frames and the cell line of the innermost frame of this cell's chunk.
+ * [-1, +1, m]
+ */
+static int
+lx_msgh(lua_State *L)
+{
+	struct lx_rt	*rt = lx_rt_of(L);
+	lua_Debug	 ar;
+	const char	*tb, *nl;
+	long		 last = rt->first_line + (long)rt->nlines - 1;
+
+	lx_in_msgh = 1;
+	if (lua_type(L, 1) != LUA_TSTRING) {
+		luaL_tolstring(L, 1, NULL);
+		lua_replace(L, 1);
+	}
+	lua_settop(L, 1);
+	rt->err_line = 0;
+	for (int level = 1; lua_getstack(L, level, &ar); level++) {
+		if (!lua_getinfo(L, "Sl", &ar))
+			break;
+		if (ar.currentline >= rt->first_line &&
+		    ar.currentline <= last &&
+		    strcmp(ar.source, rt->name.data) == 0) {
+			rt->err_line = (int)(ar.currentline - rt->first_line
+			    + 1);
+			break;
+		}
+	}
+	luaL_traceback(L, L, NULL, 1);
+	gl_buf_reset(&rt->tb);
+	for (tb = lua_tostring(L, -1); tb != NULL && *tb != '\0'; tb = nl) {
+		size_t	 n;
+
+		nl = strchr(tb, '\n');
+		nl = nl != NULL ? nl + 1 : tb + strlen(tb);
+		n = (size_t)(nl - tb);
+		/* Frames of C functions without a name are ours. */
+		if (strncmp(tb, "\t[C]: in ?", 10) == 0 &&
+		    (n == 10 || tb[10] == '\n'))
+			continue;
+		gl_buf_add(&rt->tb, tb, n);
+	}
+	while (rt->tb.len > 0 && rt->tb.data[rt->tb.len - 1] == '\n')
+		rt->tb.data[--rt->tb.len] = '\0';
+	lua_settop(L, 1);
+	lx_in_msgh = 0;
+	return 1;
+}
+
+/* Writes what the writer holds, then empties it. A failed write marks the
+ * pipe broken: the loop then ends. */
+static void
+lx_send(struct lx_rt *rt)
+{
+	const char	*p = rt->w.sbuf.data;
+	size_t		 n = rt->w.sbuf.size;
+	ssize_t		 k;
+
+	while (!rt->broken && n > 0) {
+		k = write(rt->fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			rt->broken = 1;
+			break;
+		}
+		p += k;
+		n -= (size_t)k;
+	}
+	rpc_writer_reset(&rt->w);
+}
+
+static void
+lx_pack_output(struct lx_rt *rt, const char *type, const char *name,
+    const char *text, size_t len)
+{
+	msgpack_packer	*pk = &rt->w.pk;
+	char		 note[64];
+	int		 k = 0;
+
+	if (len > LX_RESULT_MAX) {
+		k = snprintf(note, sizeof note, "\n... (%zu bytes cut)",
+		    len - LX_RESULT_MAX);
+		len = LX_RESULT_MAX;
+		while (len > 0 && ((unsigned char)text[len] & 0xc0) == 0x80)
+			len--;
+	}
+	rpc_begin_notify(&rt->w, "output");
+	msgpack_pack_map(pk, 2);
+	rpc_pack_key(pk, "run");
+	msgpack_pack_uint64(pk, rt->run);
+	rpc_pack_key(pk, "output");
+	msgpack_pack_map(pk, name != NULL ? 3 : 2);
+	rpc_pack_kv_str(pk, "type", type);
+	if (name != NULL)
+		rpc_pack_kv_str(pk, "name", name);
+	rpc_pack_key(pk, "text");
+	msgpack_pack_str(pk, len + (size_t)k);
+	msgpack_pack_str_body(pk, text, len);
+	if (k > 0)
+		msgpack_pack_str_body(pk, note, (size_t)k);
+}
+
+/* Sends text as stdout stream outputs of at most LX_STREAM_CHUNK bytes,
+ * cut between UTF-8 characters. Raw stdio goes first, so that what C code
+ * wrote to stdout before keeps its place. */
+static void
+lx_stream(struct lx_rt *rt, const char *text, size_t len)
+{
+	size_t	 n;
+
+	fflush(stdout);
+	fflush(stderr);
+	while (len > 0) {
+		n = len;
+		if (n > LX_STREAM_CHUNK) {
+			n = LX_STREAM_CHUNK;
+			while (n > LX_STREAM_CHUNK - 4 &&
+			    ((unsigned char)text[n] & 0xc0) == 0x80)
+				n--;
+		}
+		lx_pack_output(rt, "stream", "stdout", text, n);
+		lx_send(rt);
+		text += n;
+		len -= n;
+	}
+}
+
+static void
+lx_serve(struct lx_rt *rt, const struct rpc_msg *m)
+{
+	if (m->type != RPC_REQUEST)
+		return;		/* nothing is expected but requests */
+	if (strcmp(m->method, "run") == 0) {
+		lx_run(rt, m);
+		return;
+	}
+	if (strcmp(m->method, "ping") == 0) {
+		rpc_begin_response(&rt->w, m->id);
+		msgpack_pack_map(&rt->w.pk, 2);
+		rpc_pack_kv_int(&rt->w.pk, "pid", (int64_t)getpid());
+		rpc_pack_kv_int(&rt->w.pk, "heap", (int64_t)rt->used);
+		lx_send(rt);
+		return;
+	}
+	{
+		char msg[128];
+
+		snprintf(msg, sizeof msg, "the runtime has no method '%s'",
+		    m->method);
+		rpc_write_error(&rt->w, m->id, GL_EUNSUPPORTED, msg);
+		lx_send(rt);
+	}
+}
+
+static void
+lx_run(struct lx_rt *rt, const struct rpc_msg *m)
+{
+	lua_State		*L = rt->L;
+	const msgpack_object	*o;
+	const char		*code, *name, *msg;
+	char			 memmsg[160];
+	size_t			 len, namelen, msglen;
+	int64_t			 line;
+	int			 st, capture = 0, nres;
+
+	code = rpc_map_str(m->args, "code", &len);
+	if (code == NULL) {
+		rpc_write_error(&rt->w, m->id, GL_EINVAL,
+		    "run: code is missing or not a string");
+		lx_send(rt);
+		return;
+	}
+	o = rpc_map_get(m->args, "run");
+	rt->run = o != NULL && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER ?
+	    o->via.u64 : 0;
+	if ((name = rpc_map_str(m->args, "chunkname", &namelen)) == NULL ||
+	    namelen == 0) {
+		name = "=cell";
+		namelen = 5;
+	}
+	gl_buf_reset(&rt->name);
+	gl_buf_add(&rt->name, name, namelen);
+	line = rpc_map_int(m->args, "line", 1);
+	rt->first_line = line < 1 ? 1 : line > LX_MAX_LINE ? LX_MAX_LINE :
+	    (long)line;
+	lx_split_lines(rt, code, len);
+
+	lua_settop(L, 0);
+	lua_pushcfunction(L, lx_msgh);
+	lua_pushcfunction(L, lx_fmt);
+	rt->mem_failed = 0;
+	rt->err_line = 0;
+	lx_interrupted = 0;
+	gl_buf_reset(&rt->tb);
+	st = lx_compile(rt, code, len, &capture);
+	if (st == LUA_OK) {
+		lua_sethook(L, NULL, 0, 0);
+		lx_in_msgh = 0;
+		if (capture)
+			lua_pushcfunction(L, lx_capture);
+		lx_running = 1;
+		/* Tell the kernel the cell is now interruptible: it holds
+		 * back a SIGINT that would otherwise land while we were
+		 * still reading the request, and be lost. */
+		rpc_begin_notify(&rt->w, "started");
+		msgpack_pack_map(&rt->w.pk, 1);
+		rpc_pack_key(&rt->w.pk, "run");
+		msgpack_pack_uint64(&rt->w.pk, rt->run);
+		lx_send(rt);
+		st = lua_pcall(L, capture, LUA_MULTRET, LX_SLOT_MSGH);
+		if (st == LUA_OK && (nres = lua_gettop(L) - LX_SLOT_FMT) > 0)
+			st = lua_pcall(L, nres, 0, LX_SLOT_MSGH);
+		lx_running = 0;
+		lua_sethook(L, NULL, 0, 0);
+		lx_in_msgh = 0;
+	} else if (st != LUA_ERRMEM) {
+		/* A syntax error: no frame, the line is in the message. */
+		rt->err_line = lx_parse_line(rt, lua_tostring(L, -1));
+	}
+
+	fflush(stdout);
+	fflush(stderr);
+	if (st == LUA_OK)
+		lx_pack_done(rt, m->id, "ok", NULL, 0, NULL, 0);
+	else if (st == LUA_ERRMEM || (st == LUA_ERRERR && rt->mem_failed)) {
+		/* No message handler ran (Lua calls none for LUA_ERRMEM):
+		 * no traceback, and line 0 for "unknown". */
+		double mib = (double)rt->limit / (1024.0 * 1024.0);
+
+		if (rt->limit % (1024 * 1024) == 0)
+			snprintf(memmsg, sizeof memmsg, "memory limit "
+			    "exceeded: the cell needed more than %zu MiB "
+			    "(galley kernel --memory-limit)",
+			    rt->limit / (1024 * 1024));
+		else
+			snprintf(memmsg, sizeof memmsg, "memory limit "
+			    "exceeded: the cell needed more than %.1f MiB "
+			    "(galley kernel --memory-limit)", mib);
+		if (rt->limit == 0 || !rt->mem_failed)
+			snprintf(memmsg, sizeof memmsg, "not enough memory");
+		lua_settop(L, 0);
+		lua_gc(L, LUA_GCCOLLECT, 0);
+		lx_pack_done(rt, m->id, "error", memmsg, strlen(memmsg),
+		    "", rt->err_line);
+	} else {
+		msg = lua_tolstring(L, -1, &msglen);
+		if (msg == NULL) {
+			msg = "error object is not a string";
+			msglen = strlen(msg);
+		}
+		lx_pack_done(rt, m->id, lx_interrupted ? "interrupted" :
+		    "error", msg, msglen, rt->tb.data != NULL ? rt->tb.data :
+		    "", rt->err_line);
+	}
+	lua_settop(L, 0);
+	lx_send(rt);
+}
+
+/* Packs the response to run request id. */
+static void
+lx_pack_done(struct lx_rt *rt, uint32_t id, const char *status,
+    const char *msg, size_t msglen, const char *tb, int line)
+{
+	msgpack_packer	*pk = &rt->w.pk;
+
+	rpc_begin_response(&rt->w, id);
+	msgpack_pack_map(pk, msg != NULL ? 2 : 1);
+	rpc_pack_kv_str(pk, "status", status);
+	if (msg == NULL)
+		return;
+	rpc_pack_key(pk, "error");
+	msgpack_pack_map(pk, 3);
+	rpc_pack_key(pk, "message");
+	rpc_pack_strn(pk, msg, msglen);
+	rpc_pack_kv_str(pk, "traceback", tb);
+	rpc_pack_kv_int(pk, "line", line);
+}
+
+/*
+ * Compiles the cell (see the top comment). On LUA_OK the chunk is on the
+ * top of the stack and *capture says whether it calls its vararg; on
+ * failure the error of compiling the cell as written is.
+ */
+static int
+lx_compile(struct lx_rt *rt, const char *code, size_t len, int *capture)
+{
+	lua_State	*L = rt->L;
+	size_t		 last, off, end = len;
+	bool		 scanned = false;
+	int		 st;
+
+	*capture = 0;
+	for (last = rt->nlines; last > 0; last--) {
+		off = rt->lines[last - 1];
+		end = last < rt->nlines ? rt->lines[last] : len;
+		if (lx_line_is_code(code + off, end - off))
+			break;
+	}
+	/* Where the last code line's code ends (before a `-- comment`):
+	 * the closing parenthesis goes there, on the same line, or Lua
+	 * would give the expression the parenthesis's line. */
+	if (last > 0) {
+		off = rt->lines[last - 1];
+		end = lx_code_end(code + off, end - off, &scanned) + off;
+	}
+	/* Candidate suffixes start at line k - 1, from the last code line
+	 * upwards; the smallest that compiles wins. */
+	for (size_t k = last; k > 0; k--) {
+		off = rt->lines[k - 1];
+		if (k > 1) {
+			gl_buf_reset(&rt->chk);
+			gl_buf_adds(&rt->chk, "return ");
+			gl_buf_add(&rt->chk, code + off, len - off);
+			st = luaL_loadbufferx(L, rt->chk.data, rt->chk.len,
+			    "=suffix", "t");
+			lua_pop(L, 1);
+			if (st == LUA_ERRMEM)
+				return st;
+			if (st != LUA_OK)
+				continue;
+		}
+		/* The values pass through the capture function, so that a
+		 * call in the expression is no tail call: its caller's
+		 * frame stays in tracebacks. */
+		if (scanned && (st = lx_load(rt, code, len, off,
+		    ";return (...)(", end, ")")) == LUA_OK) {
+			*capture = 1;
+			return st;
+		}
+		if (scanned) {
+			lua_pop(L, 1);
+			if (st == LUA_ERRMEM)
+				return st;
+		}
+		/* `x;` is a statement but no argument list. */
+		if ((st = lx_load(rt, code, len, off, ";(...)() return ",
+		    len, "")) == LUA_OK) {
+			*capture = 1;
+			return st;
+		}
+		lua_pop(L, 1);
+		if (st == LUA_ERRMEM)
+			return st;
+		if ((st = lx_load(rt, code, len, off, "return ", len, "")) ==
+		    LUA_OK)
+			return st;
+		lua_pop(L, 1);
+		if (st == LUA_ERRMEM)
+			return st;
+	}
+	if ((st = lx_load(rt, code, len, len, "", len, "\n;(...)()")) ==
+	    LUA_OK) {
+		*capture = 1;
+		return st;
+	}
+	lua_pop(L, 1);
+	if (st == LUA_ERRMEM)
+		return st;
+	return lx_load(rt, code, len, len, "", len, "");
+}
+
+/* Loads prefix + code[0, split) + mid + code[split, at) + text +
+ * code[at, len), where split <= at. */
+static int
+lx_load(struct lx_rt *rt, const char *code, size_t len, size_t split,
+    const char *mid, size_t at, const char *text)
+{
+	struct gl_buf	*b = &rt->src;
+	size_t		 pre = (size_t)rt->first_line - 1;
+
+	gl_buf_reset(b);
+	gl_buf_reserve(b, pre + len + strlen(mid) + strlen(text));
+	memset(b->data, '\n', pre);
+	b->len = pre;
+	b->data[b->len] = '\0';
+	gl_buf_add(b, code, split);
+	gl_buf_adds(b, mid);
+	gl_buf_add(b, code + split, at - split);
+	gl_buf_adds(b, text);
+	gl_buf_add(b, code + at, len - at);
+	return luaL_loadbufferx(rt->L, b->data, b->len, rt->name.data, "t");
+}
+
+/*
+ * The offset in line p[0, n) just past its last token, skipping a trailing
+ * `-- comment` and quoted strings. *ok is false when the line cannot be
+ * read alone (a string or long bracket left open, a long comment).
+ */
+static size_t
+lx_code_end(const char *p, size_t n, bool *ok)
+{
+	size_t	 i = 0, end = 0, j, eq;
+	char	 q;
+
+	*ok = false;
+	while (i < n) {
+		q = p[i];
+		if (q == '\'' || q == '"') {
+			for (i++; i < n && p[i] != q && p[i] != '\n'; i++)
+				if (p[i] == '\\')
+					i++;
+			if (i >= n || p[i] != q)
+				return n;
+			end = ++i;
+			continue;
+		}
+		if (q == '-' && i + 1 < n && p[i + 1] == '-') {
+			if (i + 2 < n && p[i + 2] == '[')
+				return n;	/* maybe a long comment */
+			*ok = true;
+			return end;
+		}
+		if (q == '[') {
+			for (j = i + 1; j < n && p[j] == '='; j++)
+				;
+			if (j < n && p[j] == '[') {
+				/* A long string: it must close on this line. */
+				eq = j - i - 1;
+				for (j++; j < n; j++) {
+					size_t e = 0;
+
+					if (p[j] != ']')
+						continue;
+					while (e < eq && j + 1 + e < n &&
+					    p[j + 1 + e] == '=')
+						e++;
+					if (e == eq && j + eq + 1 < n &&
+					    p[j + eq + 1] == ']')
+						break;
+				}
+				if (j >= n)
+					return n;
+				end = i = j + eq + 2;
+				continue;
+			}
+		}
+		if (q != ' ' && q != '\t' && q != '\r' && q != '\n' &&
+		    q != '\f' && q != '\v')
+			end = i + 1;
+		i++;
+	}
+	*ok = true;
+	return end;
+}
+
+/* Records where each line of the cell starts. */
+static void
+lx_split_lines(struct lx_rt *rt, const char *code, size_t len)
+{
+	const char	*p = code, *end = code + len, *nl;
+
+	rt->nlines = 0;
+	while (rt->nlines == 0 || p < end) {
+		if (rt->nlines == rt->lines_cap) {
+			rt->lines_cap = rt->lines_cap ? rt->lines_cap * 2 : 64;
+			rt->lines = xrealloc(rt->lines, rt->lines_cap *
+			    sizeof *rt->lines);
+		}
+		rt->lines[rt->nlines++] = (size_t)(p - code);
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			break;
+		p = nl + 1;
+	}
+}
+
+/* True unless the line is blank or a comment only. */
+static bool
+lx_line_is_code(const char *p, size_t n)
+{
+	size_t	 i = 0;
+
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' ||
+	    p[i] == '\n' || p[i] == '\f' || p[i] == '\v'))
+		i++;
+	if (i == n)
+		return false;
+	return !(n - i >= 2 && p[i] == '-' && p[i + 1] == '-');
+}
+
+/* The cell line named by a compile error "src:LINE: ...", or 0. */
+static int
+lx_parse_line(const struct lx_rt *rt, const char *msg)
+{
+	const char	*p;
+	long		 line, cl;
+	char		*end;
+
+	if (msg == NULL)
+		return 0;
+	for (p = strchr(msg, ':'); p != NULL; p = strchr(p + 1, ':')) {
+		if (p[1] < '0' || p[1] > '9')
+			continue;
+		line = strtol(p + 1, &end, 10);
+		if (*end != ':')
+			continue;
+		cl = line - rt->first_line + 1;
+		if (cl < 1)
+			cl = 1;
+		if (cl > (long)rt->nlines)
+			cl = (long)rt->nlines;
+		return (int)cl;
+	}
+	return 0;
+}
