@@ -1,0 +1,50 @@
+/*
+ * session.h - sessions: one open notebook each (DESIGN section 7), with its
+ * document, version and history of accepted ops (for operational
+ * transform), its attached clients, its runtime (started at the first
+ * cell.run) and its FIFO run queue. Implements the session.*, doc.*, cell.*
+ * and runtime.* methods of docs/protocol.md. File sessions journal every
+ * accepted edit and store outputs in the project's store (kernel/store.h);
+ * ephemeral sessions do neither and end with their client.
+ *
+ * Used by kernel/server.c only; runs on the kernel's libuv loop. Handlers
+ * take a request (kernel/kernel_int.h) and either reply or return a GL_E*
+ * code with err set.
+ */
+#ifndef GL_SESSION_H
+#define GL_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct client;
+struct gl_err;
+struct sess;
+struct srv;
+struct srv_req;
+
+/* Method handlers (docs/protocol.md). */
+int	 sess_rpc_open(struct srv_req *r, struct gl_err *err);
+int	 sess_rpc_attach(struct srv_req *r, struct gl_err *err);
+int	 sess_rpc_list(struct srv_req *r, struct gl_err *err);
+int	 sess_rpc_close(struct srv_req *r, struct gl_err *err);
+int	 sess_rpc_doc_get(struct srv_req *r, struct gl_err *err);
+int	 sess_rpc_doc_edit(struct srv_req *r, struct gl_err *err);
+int	 sess_rpc_doc_save(struct srv_req *r, struct gl_err *err);
+int	 sess_rpc_doc_cursor(struct srv_req *r, struct gl_err *err);
+int	 sess_rpc_cell_run(struct srv_req *r, struct gl_err *err);
+int	 sess_rpc_cell_interrupt(struct srv_req *r, struct gl_err *err);
+int	 sess_rpc_cell_cancel(struct srv_req *r, struct gl_err *err);
+int	 sess_rpc_cell_outputs(struct srv_req *r, struct gl_err *err);
+int	 sess_rpc_runtime_restart(struct srv_req *r, struct gl_err *err);
+
+/* Detaches c from s; an ephemeral session whose client leaves is closed.
+ * Called for every attached session when a client goes away. */
+void	 sess_detach(struct sess *s, struct client *c);
+/* Closes every session (kernel shutdown): runtimes are stopped; each
+ * session is freed once its runtime is gone. Stores are released. */
+void	 sess_close_all(struct srv *srv);
+/* True if any session has a cell running or queued. */
+bool	 sess_any_busy(const struct srv *srv);
+
+#endif

@@ -1,0 +1,470 @@
+/*
+ * store.c - the project's SQLite store: edit journal and cell outputs.
+ *
+ * Schema 1 (PRAGMA user_version = 1):
+ *   journal(seq INTEGER PRIMARY KEY AUTOINCREMENT, path, base_hash,
+ *           version, op BLOB)        -- seq orders the rows of a path
+ *   outputs(path, cell_id, source_hash, seq, output BLOB,
+ *           PRIMARY KEY (path, cell_id, seq))
+ * path is the notebook's path relative to the project directory, so a
+ * project can move. Every write is one short transaction on prepared
+ * statements (BEGIN IMMEDIATE ... COMMIT): a kernel run costs one commit,
+ * which in WAL mode with synchronous=NORMAL is an append to the WAL file
+ * and no fsync.
+ */
+#include "kernel/store.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/mem.h"
+#include "core/paths.h"
+#include "core/util.h"
+
+enum store_stmt {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_J_INSERT,
+	ST_J_SELECT,
+	ST_J_COUNT,
+	ST_J_DELETE,
+	ST_O_DELETE,
+	ST_O_INSERT,
+	ST_O_SELECT,
+	ST_COUNT
+};
+
+static const char *const store_sql[ST_COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_J_INSERT] = "INSERT INTO journal(path, base_hash, version, op) "
+	    "VALUES (?1, ?2, ?3, ?4)",
+	[ST_J_SELECT] = "SELECT base_hash, op FROM journal WHERE path = ?1 "
+	    "ORDER BY seq",
+	[ST_J_COUNT] = "SELECT count(*) FROM journal WHERE path = ?1",
+	[ST_J_DELETE] = "DELETE FROM journal WHERE path = ?1",
+	[ST_O_DELETE] = "DELETE FROM outputs WHERE path = ?1 AND cell_id = ?2",
+	[ST_O_INSERT] = "INSERT INTO outputs(path, cell_id, source_hash, seq, "
+	    "output) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_O_SELECT] = "SELECT cell_id, source_hash, output FROM outputs "
+	    "WHERE path = ?1 ORDER BY cell_id, seq",
+};
+
+static const char store_schema[] =
+	"CREATE TABLE IF NOT EXISTS journal ("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" path TEXT NOT NULL,"
+	" base_hash TEXT NOT NULL,"
+	" version INTEGER NOT NULL,"
+	" op BLOB NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS journal_path ON journal(path, seq);"
+	"CREATE TABLE IF NOT EXISTS outputs ("
+	" path TEXT NOT NULL,"
+	" cell_id TEXT NOT NULL,"
+	" source_hash TEXT NOT NULL,"
+	" seq INTEGER NOT NULL,"
+	" output BLOB NOT NULL,"
+	" PRIMARY KEY (path, cell_id, seq));"
+	"PRAGMA user_version = 1;";
+
+struct store {
+	int		 refs;
+	char		*project;	/* owned */
+	char		*db_path;	/* owned */
+	sqlite3		*db;		/* owned */
+	sqlite3_stmt	*stmt[ST_COUNT]; /* owned; prepared once */
+};
+
+static int	 store_fail(struct store *st, struct gl_err *err,
+		     const char *what);
+static int	 store_exec(struct store *st, const char *sql,
+		     struct gl_err *err);
+static int	 store_step_done(struct store *st, enum store_stmt i,
+		     struct gl_err *err, const char *what);
+static void	 store_rollback(struct store *st);
+static sqlite3_stmt *store_stmt(struct store *st, enum store_stmt i);
+static void	 store_close(struct store *st);
+static int	 store_gitignore(const char *dir, struct gl_err *err);
+static void	 store_bind_blob(sqlite3_stmt *s, int col,
+		     const struct store_blob *b);
+
+int
+store_open(const char *project_dir, struct store **out, struct gl_err *err)
+{
+	struct store	*st = xcalloc(1, sizeof *st);
+	char		*dir = gl_path_join(project_dir, ".galley");
+	sqlite3_stmt	*q = NULL;
+	int		 rc, version;
+
+	*out = NULL;
+	st->refs = 1;
+	st->project = xstrdup(project_dir);
+	st->db_path = gl_path_join(dir, "store.db");
+	if ((rc = gl_mkdir_p(dir, 0755, err)) != 0)
+		goto fail;
+	if ((rc = store_gitignore(dir, err)) != 0)
+		goto fail;
+	if (sqlite3_open_v2(st->db_path, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		rc = store_fail(st, err, "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &q,
+	    NULL) != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW) {
+		rc = store_fail(st, err, "cannot use WAL mode");
+		goto fail;
+	}
+	if (strcmp((const char *)sqlite3_column_text(q, 0), "wal") != 0) {
+		rc = gl_err_set(err, GL_EIO, "%s: cannot use WAL mode (%s)",
+		    st->db_path, sqlite3_column_text(q, 0));
+		goto fail;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if ((rc = store_exec(st, "PRAGMA synchronous = NORMAL", err)) != 0)
+		goto fail;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q,
+	    NULL) != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW) {
+		rc = store_fail(st, err, "cannot read the schema version");
+		goto fail;
+	}
+	version = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	q = NULL;
+	if (version > STORE_SCHEMA) {
+		rc = gl_err_set(err, GL_EUNSUPPORTED,
+		    "%s: schema version %d is newer than this galley's (%d)",
+		    st->db_path, version, STORE_SCHEMA);
+		goto fail;
+	}
+	if (version < STORE_SCHEMA) {
+		if ((rc = store_exec(st, "BEGIN IMMEDIATE", err)) != 0)
+			goto fail;
+		if ((rc = store_exec(st, store_schema, err)) != 0) {
+			store_rollback(st);
+			goto fail;
+		}
+		if ((rc = store_exec(st, "COMMIT", err)) != 0) {
+			store_rollback(st);
+			goto fail;
+		}
+	}
+	for (int i = 0; i < ST_COUNT; i++) {
+		if (sqlite3_prepare_v3(st->db, store_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) !=
+		    SQLITE_OK) {
+			rc = store_fail(st, err, "cannot prepare a statement");
+			goto fail;
+		}
+	}
+	free(dir);
+	*out = st;
+	return 0;
+fail:
+	sqlite3_finalize(q);
+	free(dir);
+	store_close(st);
+	return rc;
+}
+
+void
+store_ref(struct store *st)
+{
+	st->refs++;
+}
+
+void
+store_unref(struct store *st, const char *who)
+{
+	if (st == NULL)
+		return;
+	if (st->refs <= 0)
+		gl_fatal("store_unref: %s: no references left", who);
+	if (--st->refs == 0)
+		store_close(st);
+}
+
+const char *
+store_project(const struct store *st)
+{
+	return st->project;
+}
+
+const char *
+store_db_path(const struct store *st)
+{
+	return st->db_path;
+}
+
+int
+store_journal_add(struct store *st, const char *path, const char *base_hash,
+    uint64_t version, const struct store_blob *ops, size_t n,
+    struct gl_err *err)
+{
+	sqlite3_stmt	*s = store_stmt(st, ST_J_INSERT);
+	int		 rc;
+
+	if (n == 0)
+		return 0;
+	if ((rc = store_step_done(st, ST_BEGIN, err, "journal")) != 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_reset(s);
+		sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, base_hash, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, (sqlite3_int64)(version + i));
+		store_bind_blob(s, 4, &ops[i]);
+		if ((rc = store_step_done(st, ST_J_INSERT, err,
+		    "journal")) != 0)
+			goto fail;
+	}
+	if ((rc = store_step_done(st, ST_COMMIT, err, "journal")) != 0)
+		goto fail;
+	return 0;
+fail:
+	store_rollback(st);
+	return rc;
+}
+
+int
+store_journal_load(struct store *st, const char *path, const char *base_hash,
+    int (*each)(void *ctx, const void *op, size_t len), void *ctx,
+    size_t *nother, struct gl_err *err)
+{
+	sqlite3_stmt	*s = store_stmt(st, ST_J_SELECT);
+	size_t		 other = 0;
+	int		 rc = 0, step;
+
+	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *h = (const char *)sqlite3_column_text(s, 0);
+
+		if (h == NULL || strcmp(h, base_hash) != 0) {
+			other++;
+			continue;
+		}
+		if (rc != 0)
+			continue;
+		rc = each(ctx, sqlite3_column_blob(s, 1),
+		    (size_t)sqlite3_column_bytes(s, 1));
+	}
+	if (step != SQLITE_DONE) {
+		rc = store_fail(st, err, "cannot read the journal");
+		sqlite3_reset(s);
+		return rc;
+	}
+	sqlite3_reset(s);
+	if (nother != NULL)
+		*nother = other;
+	return rc;
+}
+
+int
+store_journal_count(struct store *st, const char *path, size_t *n,
+    struct gl_err *err)
+{
+	sqlite3_stmt	*s = store_stmt(st, ST_J_COUNT);
+	int		 rc;
+
+	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		rc = store_fail(st, err, "cannot count journal rows");
+		sqlite3_reset(s);
+		return rc;
+	}
+	*n = (size_t)sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return 0;
+}
+
+int
+store_journal_clear(struct store *st, const char *path, struct gl_err *err)
+{
+	sqlite3_stmt *s = store_stmt(st, ST_J_DELETE);
+
+	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+	return store_step_done(st, ST_J_DELETE, err, "journal");
+}
+
+int
+store_outputs_put(struct store *st, const char *path, const char *cell_id,
+    const char *source_hash, const struct store_blob *outs, size_t n,
+    struct gl_err *err)
+{
+	sqlite3_stmt	*del = store_stmt(st, ST_O_DELETE);
+	sqlite3_stmt	*ins = store_stmt(st, ST_O_INSERT);
+	int		 rc;
+
+	if ((rc = store_step_done(st, ST_BEGIN, err, "outputs")) != 0)
+		return rc;
+	sqlite3_bind_text(del, 1, path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(del, 2, cell_id, -1, SQLITE_STATIC);
+	if ((rc = store_step_done(st, ST_O_DELETE, err, "outputs")) != 0)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_reset(ins);
+		sqlite3_bind_text(ins, 1, path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 2, cell_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 3, source_hash, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 4, (sqlite3_int64)i);
+		store_bind_blob(ins, 5, &outs[i]);
+		if ((rc = store_step_done(st, ST_O_INSERT, err,
+		    "outputs")) != 0)
+			goto fail;
+	}
+	if ((rc = store_step_done(st, ST_COMMIT, err, "outputs")) != 0)
+		goto fail;
+	return 0;
+fail:
+	store_rollback(st);
+	return rc;
+}
+
+int
+store_outputs_load(struct store *st, const char *path,
+    int (*each)(void *ctx, const char *cell_id, const char *source_hash,
+    const void *out, size_t len), void *ctx, struct gl_err *err)
+{
+	sqlite3_stmt	*s = store_stmt(st, ST_O_SELECT);
+	int		 rc = 0, step;
+
+	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(s, 0);
+		const char *h = (const char *)sqlite3_column_text(s, 1);
+
+		if (rc != 0 || id == NULL || h == NULL)
+			continue;
+		rc = each(ctx, id, h, sqlite3_column_blob(s, 2),
+		    (size_t)sqlite3_column_bytes(s, 2));
+	}
+	if (step != SQLITE_DONE) {
+		rc = store_fail(st, err, "cannot read outputs");
+		sqlite3_reset(s);
+		return rc;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* Helpers. */
+
+static sqlite3_stmt *
+store_stmt(struct store *st, enum store_stmt i)
+{
+	sqlite3_reset(st->stmt[i]);
+	sqlite3_clear_bindings(st->stmt[i]);
+	return st->stmt[i];
+}
+
+static void
+store_bind_blob(sqlite3_stmt *s, int col, const struct store_blob *b)
+{
+	if (b->len == 0)
+		sqlite3_bind_zeroblob(s, col, 0);
+	else
+		sqlite3_bind_blob(s, col, b->p, (int)b->len, SQLITE_STATIC);
+}
+
+/* Steps a statement that returns no rows. */
+static int
+store_step_done(struct store *st, enum store_stmt i, struct gl_err *err,
+    const char *what)
+{
+	sqlite3_stmt	*s = st->stmt[i];
+	int		 rc;
+
+	if (i == ST_BEGIN || i == ST_COMMIT || i == ST_ROLLBACK)
+		sqlite3_reset(s);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		rc = store_fail(st, err, what);
+		sqlite3_reset(s);
+		return rc;
+	}
+	sqlite3_reset(s);
+	return 0;
+}
+
+static void
+store_rollback(struct store *st)
+{
+	if (sqlite3_get_autocommit(st->db))
+		return;
+	if (st->stmt[ST_ROLLBACK] != NULL) {
+		sqlite3_reset(st->stmt[ST_ROLLBACK]);
+		(void)sqlite3_step(st->stmt[ST_ROLLBACK]);
+		sqlite3_reset(st->stmt[ST_ROLLBACK]);
+	} else
+		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int
+store_exec(struct store *st, const char *sql, struct gl_err *err)
+{
+	char	*msg = NULL;
+	int	 rc;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	rc = gl_err_set(err, sqlite3_errcode(st->db) == SQLITE_FULL ?
+	    GL_ENOSPC : GL_EIO, "%s: %s", st->db_path,
+	    msg != NULL ? msg : sqlite3_errmsg(st->db));
+	sqlite3_free(msg);
+	return rc;
+}
+
+static int
+store_fail(struct store *st, struct gl_err *err, const char *what)
+{
+	int	 code = GL_EIO;
+
+	if (st->db != NULL) {
+		switch (sqlite3_errcode(st->db)) {
+		case SQLITE_FULL:
+			code = GL_ENOSPC;
+			break;
+		case SQLITE_BUSY:
+		case SQLITE_LOCKED:
+			code = GL_EBUSY;
+			break;
+		}
+	}
+	return gl_err_set(err, code, "%s: %s: %s", st->db_path, what,
+	    st->db != NULL ? sqlite3_errmsg(st->db) : "out of memory");
+}
+
+static int
+store_gitignore(const char *dir, struct gl_err *err)
+{
+	char		*path = gl_path_join(dir, ".gitignore");
+	struct stat	 sb;
+	int		 rc = 0;
+
+	if (stat(path, &sb) != 0)
+		rc = gl_file_write_atomic(path, "*\n", 2, 0644, err);
+	free(path);
+	return rc;
+}
+
+static void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	if (st->db != NULL)
+		sqlite3_close(st->db);
+	free(st->project);
+	free(st->db_path);
+	free(st);
+}

@@ -1,0 +1,84 @@
+/*
+ * store.h - a project's SQLite store, <project>/.galley/store.db (the
+ * directory gets a .gitignore of "*"): the edit journal and the cells'
+ * last outputs (DESIGN section 5).
+ *
+ * - journal: every doc.edit the kernel accepts is inserted, in one
+ *   transaction per edit request, before the edit is acknowledged. Rows
+ *   carry the hash of the file bytes the edits apply to (base_hash), so
+ *   that after a crash they are replayed only onto that same file.
+ * - outputs: the outputs of each cell's last run, keyed by notebook path,
+ *   cell id and the hash of the source that made them.
+ *
+ * WAL mode with synchronous=NORMAL: a committed transaction survives
+ * kill -9 of the process (not necessarily a power cut). Statements are
+ * prepared once per store. Ops and outputs are stored as opaque msgpack
+ * blobs; this module does not decode them. Used by kernel/session.c and
+ * tests; one store per project, shared (counted) by that project's
+ * sessions.
+ */
+#ifndef GL_STORE_H
+#define GL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct gl_err;
+
+/* The schema this build reads and writes (PRAGMA user_version). */
+#define STORE_SCHEMA	1
+
+struct store;
+
+struct store_blob {
+	const void	*p;		/* borrowed */
+	size_t		 len;
+};
+
+/* Opens (creating if needed) <project_dir>/.galley/store.db and its
+ * .gitignore. A database with a newer schema is GL_EUNSUPPORTED; other
+ * failures GL_EIO naming the file. *out has one reference. */
+int	 store_open(const char *project_dir, struct store **out,
+	     struct gl_err *err);
+void	 store_ref(struct store *st);
+/* Drops a reference (who names the caller for the debug log); the last
+ * one closes the database. NULL is a no-op. */
+void	 store_unref(struct store *st, const char *who);
+/* The project directory the store was opened for; borrowed. */
+const char *store_project(const struct store *st);
+/* The database file path; borrowed. */
+const char *store_db_path(const struct store *st);
+
+/* Appends n ops (encoded) for path in one transaction. version is the
+ * document version after the first op; each next op gets version + i. */
+int	 store_journal_add(struct store *st, const char *path,
+	     const char *base_hash, uint64_t version,
+	     const struct store_blob *ops, size_t n, struct gl_err *err);
+/* Calls each() in journal order for the rows of path whose base_hash is
+ * base_hash (blob borrowed for the call; a non-zero return stops the walk
+ * and is returned). *nother (if not NULL) gets how many rows of path have
+ * another base_hash. */
+int	 store_journal_load(struct store *st, const char *path,
+	     const char *base_hash,
+	     int (*each)(void *ctx, const void *op, size_t len), void *ctx,
+	     size_t *nother, struct gl_err *err);
+/* Rows of path (any base_hash). */
+int	 store_journal_count(struct store *st, const char *path, size_t *n,
+	     struct gl_err *err);
+/* Removes every row of path (after a save). */
+int	 store_journal_clear(struct store *st, const char *path,
+	     struct gl_err *err);
+
+/* Replaces the stored outputs of one cell with outs[0..n), made by the
+ * source whose hash is source_hash; one transaction. */
+int	 store_outputs_put(struct store *st, const char *path,
+	     const char *cell_id, const char *source_hash,
+	     const struct store_blob *outs, size_t n, struct gl_err *err);
+/* Calls each() for every stored output of path, grouped by cell and in
+ * output order within a cell. */
+int	 store_outputs_load(struct store *st, const char *path,
+	     int (*each)(void *ctx, const char *cell_id,
+	     const char *source_hash, const void *out, size_t len),
+	     void *ctx, struct gl_err *err);
+
+#endif

@@ -1,0 +1,480 @@
+/*
+ * test_server.c - the kernel process over its Unix socket: start-up files,
+ * the lock, kernel.*, dispatch errors, garbage, slow readers, signals and
+ * idle exit. Each test has its own kernel (fork + srv_run) in its own
+ * temporary directory.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "kclient.h"
+
+static int
+setup(void **state)
+{
+	struct kt *t = xcalloc(1, sizeof *t);
+
+	kt_init(t);
+	*state = t;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct kt *t = *state;
+
+	kt_fini(t);
+	free(t);
+	return 0;
+}
+
+static struct kc *
+connect_ok(struct kt *t)
+{
+	struct kc *k = kc_connect_unix(t->sock);
+
+	assert_non_null(k);
+	return k;
+}
+
+static void
+test_start_files_and_info(void **state)
+{
+	struct kt	*t = *state;
+	struct kc	*k;
+	json_t		*r;
+	struct stat	 st;
+	char		*pid, path[256];
+
+	assert_true(kt_start(t) > 0);
+	/* Socket, pid file, token (0600, 64 hex digits). */
+	assert_int_equal(stat(t->sock, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	snprintf(path, sizeof path, "%s/kernel.pid", t->run);
+	assert_non_null(pid = kt_read(path));
+	assert_int_equal(atoi(pid), t->pid);
+	free(pid);
+	snprintf(path, sizeof path, "%s/token", t->run);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(strlen(t->token), AUTH_TOKEN_LEN);
+
+	k = connect_ok(t);
+	r = kc_call(k, "kernel.info", NULL);
+	assert_non_null(r);
+	assert_int_equal(kj_int(r, "pid"), t->pid);
+	assert_int_equal(kj_int(r, "uid"), geteuid());
+	assert_int_equal(kj_int(r, "sessions"), 0);
+	assert_int_equal(kj_int(r, "clients"), 1);
+	assert_string_equal(kj_str(r, "version"), GALLEY_VERSION);
+	assert_string_equal(kj_str(r, "runtime_dir"), t->run);
+	assert_true(json_is_null(json_object_get(r, "listen")));
+	assert_true(kj_int(r, "uptime_ms") >= 0);
+	json_decref(r);
+	kc_free(k);
+	assert_int_equal(kt_stop(t), 0);
+}
+
+static void
+test_shutdown_removes_files(void **state)
+{
+	struct kt	*t = *state;
+	struct kc	*k;
+	json_t		*r;
+	char		 path[256];
+	pid_t		 pid;
+
+	assert_true((pid = kt_start(t)) > 0);
+	k = connect_ok(t);
+	r = kc_call(k, "kernel.shutdown", NULL);
+	assert_non_null(r);
+	assert_int_equal(json_object_size(r), 0);
+	json_decref(r);
+	assert_true(kc_wait_closed(k, KC_WAIT_MS));
+	kc_free(k);
+	/* Exit status 0: a clean shutdown with nothing leaked. */
+	assert_int_equal(kt_reap(pid, KC_WAIT_MS), 0);
+	t->pid = -1;
+	assert_int_not_equal(access(t->sock, F_OK), 0);
+	snprintf(path, sizeof path, "%s/kernel.pid", t->run);
+	assert_int_not_equal(access(path, F_OK), 0);
+}
+
+static void
+test_second_kernel_is_busy(void **state)
+{
+	struct kt	*t = *state;
+	struct kt	 t2;
+	int		 st = 0;
+	struct kc	*k;
+	json_t		*r;
+
+	assert_true(kt_start(t) > 0);
+	t2 = *t;
+	t2.pid = -1;
+	assert_int_equal(kt_spawn(&t2, &st), -1);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 11);	/* GL_EBUSY */
+	/* The first kernel still serves. */
+	k = connect_ok(t);
+	assert_non_null(r = kc_call(k, "kernel.info", NULL));
+	json_decref(r);
+	kc_free(k);
+	assert_int_equal(kt_stop(t), 0);
+}
+
+static void
+test_stale_socket_after_kill9(void **state)
+{
+	struct kt	*t = *state;
+	struct kc	*k;
+	json_t		*r;
+
+	assert_true(kt_start(t) > 0);
+	kt_kill9(t);
+	/* The socket file is left behind; a new kernel replaces it. */
+	assert_int_equal(access(t->sock, F_OK), 0);
+	assert_true(kt_start(t) > 0);
+	k = connect_ok(t);
+	assert_non_null(r = kc_call(k, "kernel.info", NULL));
+	assert_int_equal(kj_int(r, "pid"), t->pid);
+	json_decref(r);
+	kc_free(k);
+	assert_int_equal(kt_stop(t), 0);
+}
+
+static void
+test_unknown_method_keeps_connection(void **state)
+{
+	struct kt	*t = *state;
+	struct kc	*k;
+	json_t		*r;
+
+	assert_true(kt_start(t) > 0);
+	k = connect_ok(t);
+	assert_null(kc_call(k, "frob.nicate", NULL));
+	assert_int_equal(k->code, GL_EINVAL);
+	assert_string_equal(k->msg, "no method frob.nicate");
+	assert_non_null(r = kc_call(k, "kernel.info", NULL));
+	json_decref(r);
+	kc_free(k);
+	assert_int_equal(kt_stop(t), 0);
+}
+
+static void
+test_responses_in_request_order(void **state)
+{
+	struct kt	*t = *state;
+	struct kc	*k;
+	uint32_t	 ids[50];
+	json_t		*r;
+
+	assert_true(kt_start(t) > 0);
+	k = connect_ok(t);
+	for (int i = 0; i < 50; i++)
+		ids[i] = kc_send(k, i % 3 == 0 ? "nope" : "kernel.info", NULL);
+	for (int i = 0; i < 50; i++) {
+		r = kc_wait(k, ids[i], KC_WAIT_MS);
+		if (i % 3 == 0) {
+			assert_null(r);
+			assert_int_equal(k->code, GL_EINVAL);
+		} else {
+			assert_non_null(r);
+			json_decref(r);
+		}
+	}
+	kc_free(k);
+	assert_int_equal(kt_stop(t), 0);
+}
+
+static void
+test_garbage_closes_only_that_client(void **state)
+{
+	struct kt	*t = *state;
+	struct kc	*a, *b;
+	json_t		*r, *n;
+	char		*nb, *text;
+	const char	*sid;
+	static const unsigned char junk[] = { 0xc1, 0xff, 0x00, 0x12 };
+
+	assert_true(kt_start(t) > 0);
+	nb = kt_write(t->proj, "slow.nb.lua",
+	    "-- %% id=\"slow\"\n"
+	    "local t = os.clock()\n"
+	    "while os.clock() - t < 0.3 do end\n"
+	    "print(\"still here\")\n");
+	a = connect_ok(t);
+	b = connect_ok(t);
+	r = kc_call(a, "session.open", json_pack("{s:s}", "path", nb));
+	assert_non_null(r);
+	sid = kj_str(r, "session");
+	json_decref(kc_call(a, "cell.run", json_pack("{s:s, s:[s]}",
+	    "session", sid, "cells", "slow")));
+	assert_non_null(n = kc_note(a, "cell.started", NULL, NULL,
+	    KC_WAIT_MS));
+	json_decref(n);
+
+	/* Garbage from b: an EPROTO error (id 0), then b is closed. */
+	assert_int_equal(kc_send_raw(b, junk, sizeof junk), 0);
+	assert_true(kc_wait_closed(b, KC_WAIT_MS));
+	{
+		json_t *pair = json_object_get(b->responses, "0");
+
+		assert_non_null(pair);
+		assert_int_equal(json_integer_value(json_array_get(
+		    json_array_get(pair, 0), 0)), -GL_EPROTO);
+		assert_non_null(strstr(json_string_value(json_array_get(
+		    json_array_get(pair, 0), 1)), "0xc1"));
+	}
+	/* a's run carries on. */
+	assert_non_null(n = kc_note(a, "cell.done", NULL, NULL, KC_WAIT_MS));
+	assert_string_equal(kj_str(n, "status"), "ok");
+	json_decref(n);
+	{
+		json_t *o = kc_call(a, "cell.outputs", json_pack("{s:s, s:s}",
+		    "session", sid, "cell", "slow"));
+
+		assert_non_null(o);
+		text = kj_outputs_text(json_object_get(o, "outputs"));
+		assert_string_equal(text, "still here\n");
+		free(text);
+		json_decref(o);
+	}
+	json_decref(r);
+	kc_free(a);
+	kc_free(b);
+	free(nb);
+	assert_int_equal(kt_stop(t), 0);
+}
+
+static void
+test_client_response_is_eproto(void **state)
+{
+	struct kt		*t = *state;
+	struct kc		*k, *k2;
+	struct rpc_writer	 w;
+	json_t			*r;
+
+	assert_true(kt_start(t) > 0);
+	k = connect_ok(t);
+	rpc_writer_init(&w);
+	rpc_begin_response(&w, 7);
+	msgpack_pack_nil(&w.pk);
+	assert_int_equal(kc_send_raw(k, w.sbuf.data, w.sbuf.size), 0);
+	rpc_writer_fini(&w);
+	assert_true(kc_wait_closed(k, KC_WAIT_MS));
+	assert_non_null(json_object_get(k->responses, "0"));
+	kc_free(k);
+	/* A request whose params are not an array: EPROTO too. */
+	k = connect_ok(t);
+	{
+		msgpack_sbuffer sb;
+		msgpack_packer pk;
+
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		msgpack_pack_array(&pk, 4);
+		msgpack_pack_uint8(&pk, 0);
+		msgpack_pack_uint32(&pk, 1);
+		rpc_pack_str(&pk, "kernel.info");
+		msgpack_pack_int(&pk, 5);
+		kc_send_raw(k, sb.data, sb.size);
+		msgpack_sbuffer_destroy(&sb);
+	}
+	assert_true(kc_wait_closed(k, KC_WAIT_MS));
+	kc_free(k);
+	k2 = connect_ok(t);
+	assert_non_null(r = kc_call(k2, "kernel.info", NULL));
+	json_decref(r);
+	kc_free(k2);
+	assert_int_equal(kt_stop(t), 0);
+}
+
+static void
+test_sigterm_stops_runtimes(void **state)
+{
+	struct kt	*t = *state;
+	struct kc	*k;
+	json_t		*r, *n, *l;
+	char		*nb;
+	const char	*sid;
+	pid_t		 rpid;
+
+	assert_true(kt_start(t) > 0);
+	nb = kt_write(t->proj, "a.nb.lua", "-- %% id=\"a\"\nx = 1\n");
+	k = connect_ok(t);
+	assert_non_null(r = kc_call(k, "session.open",
+	    json_pack("{s:s}", "path", nb)));
+	sid = kj_str(r, "session");
+	json_decref(kc_call(k, "cell.run", json_pack("{s:s, s:[s]}",
+	    "session", sid, "cells", "a")));
+	assert_non_null(n = kc_note(k, "cell.done", NULL, NULL, KC_WAIT_MS));
+	json_decref(n);
+	assert_non_null(l = kc_call(k, "session.list", NULL));
+	rpid = (pid_t)kj_int(json_array_get(l, 0), "runtime_pid");
+	assert_true(rpid > 0);
+	json_decref(l);
+	json_decref(r);
+	/* SIGTERM with a client attached and a runtime alive. */
+	assert_int_equal(kt_stop(t), 0);
+	assert_true(kc_wait_closed(k, KC_WAIT_MS));
+	assert_true(kt_pid_gone(rpid, KC_WAIT_MS));
+	assert_int_not_equal(access(t->sock, F_OK), 0);
+	kc_free(k);
+	free(nb);
+}
+
+static void
+test_kill9_of_kernel_ends_busy_runtime(void **state)
+{
+	struct kt	*t = *state;
+	struct kc	*k;
+	json_t		*r, *n, *l;
+	char		*nb;
+	pid_t		 rpid;
+
+	assert_true(kt_start(t) > 0);
+	nb = kt_write(t->proj, "spin.nb.lua",
+	    "-- %% id=\"spin\"\nprint(\"spinning\")\nwhile true do end\n");
+	k = connect_ok(t);
+	assert_non_null(r = kc_call(k, "session.open",
+	    json_pack("{s:s}", "path", nb)));
+	json_decref(kc_call(k, "cell.run", json_pack("{s:s, s:[s]}",
+	    "session", kj_str(r, "session"), "cells", "spin")));
+	assert_non_null(n = kc_note(k, "cell.output", NULL, NULL,
+	    KC_WAIT_MS));
+	json_decref(n);
+	assert_non_null(l = kc_call(k, "session.list", NULL));
+	rpid = (pid_t)kj_int(json_array_get(l, 0), "runtime_pid");
+	assert_true(rpid > 0);
+	json_decref(l);
+	kt_kill9(t);
+	/* No runtime spins on without its kernel. */
+	assert_true(kt_pid_gone(rpid, KC_WAIT_MS));
+	json_decref(r);
+	kc_free(k);
+	free(nb);
+}
+
+static void
+test_idle_exit(void **state)
+{
+	struct kt	*t = *state;
+	struct kc	*k;
+	json_t		*r;
+	pid_t		 pid;
+
+	t->idle_ms = 300;
+	assert_true((pid = kt_start(t)) > 0);
+	k = connect_ok(t);
+	assert_non_null(r = kc_call(k, "kernel.info", NULL));
+	json_decref(r);
+	/* While a client is connected the kernel stays. */
+	assert_int_equal(kt_reap(pid, 600), -1);
+	kc_free(k);
+	assert_int_equal(kt_reap(pid, KC_WAIT_MS), 0);
+	t->pid = -1;
+	assert_int_not_equal(access(t->sock, F_OK), 0);
+}
+
+static void
+test_slow_reader_is_dropped(void **state)
+{
+	struct kt	*t = *state;
+	struct kc	*lazy, *k;
+	json_t		*r, *l;
+	char		*nb;
+	const char	*sid;
+	uint64_t	 deadline;
+	bool		 dropped = false;
+	int		 small = 4096;
+
+	assert_true(kt_start(t) > 0);
+	/* 96 MiB of output to a client that never reads. */
+	nb = kt_write(t->proj, "loud.nb.lua",
+	    "-- %% id=\"loud\"\n"
+	    "local s = string.rep(\"x\", 1 << 20)\n"
+	    "for i = 1, 96 do io.write(s) end\n");
+	lazy = connect_ok(t);
+	setsockopt(lazy->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+	k = connect_ok(t);
+	assert_non_null(r = kc_call(lazy, "session.open",
+	    json_pack("{s:s}", "path", nb)));
+	sid = kj_str(r, "session");
+	kc_send(lazy, "cell.run", json_pack("{s:s, s:[s]}", "session", sid,
+	    "cells", "loud"));
+	/* lazy stops reading now; k watches the session. */
+	deadline = kc_now_ms() + 60000;
+	while (kc_now_ms() < deadline) {
+		json_t *s0;
+
+		assert_non_null(l = kc_call(k, "session.list", NULL));
+		s0 = json_array_get(l, 0);
+		if (kj_int(s0, "clients") == 0)
+			dropped = true;
+		if (dropped && json_is_null(json_object_get(s0, "running"))) {
+			json_decref(l);
+			break;
+		}
+		json_decref(l);
+		{
+			struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	assert_true(dropped);
+	/* The kernel keeps serving and kept 1 MiB of the cell's output. */
+	json_decref(kc_call(k, "session.attach", json_pack("{s:s}",
+	    "session", sid)));
+	{
+		json_t *o = kc_call(k, "cell.outputs", json_pack("{s:s, s:s}",
+		    "session", sid, "cell", "loud"));
+
+		assert_non_null(o);
+		assert_true(json_is_true(json_object_get(o, "truncated")));
+		json_decref(o);
+	}
+	json_decref(r);
+	kc_free(lazy);
+	kc_free(k);
+	free(nb);
+	assert_int_equal(kt_stop(t), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_start_files_and_info,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shutdown_removes_files,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_kernel_is_busy,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_socket_after_kill9,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_unknown_method_keeps_connection, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_responses_in_request_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_garbage_closes_only_that_client, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_response_is_eproto,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sigterm_stops_runtimes,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_kill9_of_kernel_ends_busy_runtime, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_exit, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_slow_reader_is_dropped,
+		    setup, teardown),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,630 @@
+/*
+ * test_store.c - the project store (kernel/store.c) on its own, and what
+ * users get from it through the kernel: edits that survive kill -9 of
+ * the kernel, outputs that come back (stale once the source changed), a
+ * save that fails on a full disk without losing anything.
+ */
+#define _GNU_SOURCE		/* unshare() */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <sched.h>
+#include <sqlite3.h>
+#include <sys/mount.h>
+
+#include "kclient.h"
+#include "kernel/store.h"
+
+static int
+setup(void **state)
+{
+	struct kt *t = xcalloc(1, sizeof *t);
+
+	kt_init(t);
+	*state = t;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct kt *t = *state;
+
+	kt_fini(t);
+	free(t);
+	return 0;
+}
+
+/* Unit tests of the store. */
+
+struct rows {
+	char	 text[1024];
+	size_t	 n;
+};
+
+static int
+collect(void *ctx, const void *p, size_t len)
+{
+	struct rows *r = ctx;
+
+	strncat(r->text, p, len);
+	strcat(r->text, "|");
+	r->n++;
+	return 0;
+}
+
+static int
+collect_out(void *ctx, const char *cell, const char *hash, const void *p,
+    size_t len)
+{
+	struct rows *r = ctx;
+
+	strcat(r->text, cell);
+	strcat(r->text, ":");
+	strcat(r->text, hash);
+	strcat(r->text, ":");
+	strncat(r->text, p, len);
+	strcat(r->text, "|");
+	r->n++;
+	return 0;
+}
+
+static void
+test_store_open_creates(void **state)
+{
+	struct kt	*t = *state;
+	struct store	*st;
+	struct gl_err	 err;
+	char		 path[256], *gi;
+	sqlite3		*db;
+	sqlite3_stmt	*q;
+
+	assert_int_equal(store_open(t->proj, &st, &err), 0);
+	snprintf(path, sizeof path, "%s/.galley/.gitignore", t->proj);
+	assert_non_null(gi = kt_read(path));
+	assert_string_equal(gi, "*\n");
+	free(gi);
+	assert_string_equal(store_project(st), t->proj);
+	snprintf(path, sizeof path, "%s/.galley/store.db", t->proj);
+	assert_string_equal(store_db_path(st), path);
+	store_unref(st, __func__);
+	/* WAL mode and the schema version persist in the file. */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1,
+	    &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
+	sqlite3_finalize(q);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
+	    &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), STORE_SCHEMA);
+	sqlite3_finalize(q);
+	/* A newer schema is refused, not damaged. */
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(t->proj, &st, &err), GL_EUNSUPPORTED);
+	assert_non_null(strstr(err.msg, "99"));
+}
+
+static void
+test_store_journal(void **state)
+{
+	struct kt		*t = *state;
+	struct store		*st;
+	struct gl_err		 err;
+	struct rows		 r;
+	size_t			 other, n;
+	struct store_blob	 ops[2] = {
+		{ "one", 3 }, { "two", 3 },
+	};
+
+	assert_int_equal(store_open(t->proj, &st, &err), 0);
+	assert_int_equal(store_journal_add(st, "a.nb.lua", "h1", 1, ops, 2,
+	    &err), 0);
+	assert_int_equal(store_journal_add(st, "a.nb.lua", "h2", 3, ops, 1,
+	    &err), 0);
+	assert_int_equal(store_journal_add(st, "b.nb.lua", "h1", 1, ops + 1,
+	    1, &err), 0);
+	memset(&r, 0, sizeof r);
+	assert_int_equal(store_journal_load(st, "a.nb.lua", "h1", collect, &r,
+	    &other, &err), 0);
+	assert_string_equal(r.text, "one|two|");
+	assert_int_equal(other, 1);
+	assert_int_equal(store_journal_count(st, "a.nb.lua", &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(store_journal_clear(st, "a.nb.lua", &err), 0);
+	assert_int_equal(store_journal_count(st, "a.nb.lua", &n, &err), 0);
+	assert_int_equal(n, 0);
+	/* Other notebooks' rows are untouched; a reopen sees them. */
+	store_unref(st, __func__);
+	assert_int_equal(store_open(t->proj, &st, &err), 0);
+	memset(&r, 0, sizeof r);
+	assert_int_equal(store_journal_load(st, "b.nb.lua", "h1", collect, &r,
+	    &other, &err), 0);
+	assert_string_equal(r.text, "two|");
+	assert_int_equal(other, 0);
+	store_unref(st, __func__);
+}
+
+static void
+test_store_outputs(void **state)
+{
+	struct kt		*t = *state;
+	struct store		*st, *st2;
+	struct gl_err		 err;
+	struct rows		 r;
+	struct store_blob	 outs[3] = {
+		{ "x", 1 }, { "y", 1 }, { "z", 1 },
+	};
+
+	assert_int_equal(store_open(t->proj, &st, &err), 0);
+	assert_int_equal(store_outputs_put(st, "n", "c1", "h", outs, 3, &err),
+	    0);
+	assert_int_equal(store_outputs_put(st, "n", "c2", "g", outs, 1, &err),
+	    0);
+	/* A new run replaces a cell's outputs. */
+	assert_int_equal(store_outputs_put(st, "n", "c1", "k", outs + 2, 1,
+	    &err), 0);
+	/* Two handles on one project (two kernels) see the same data. */
+	assert_int_equal(store_open(t->proj, &st2, &err), 0);
+	memset(&r, 0, sizeof r);
+	assert_int_equal(store_outputs_load(st2, "n", collect_out, &r, &err),
+	    0);
+	assert_string_equal(r.text, "c1:k:z|c2:g:x|");
+	/* No outputs at all is a valid result. */
+	assert_int_equal(store_outputs_put(st, "n", "c2", "g", NULL, 0, &err),
+	    0);
+	memset(&r, 0, sizeof r);
+	assert_int_equal(store_outputs_load(st2, "n", collect_out, &r, &err),
+	    0);
+	assert_string_equal(r.text, "c1:k:z|");
+	store_ref(st);
+	store_unref(st, __func__);
+	store_unref(st, __func__);
+	store_unref(st2, __func__);
+	store_unref(NULL, __func__);
+}
+
+/* Through the kernel. */
+
+static struct kc *
+conn(struct kt *t)
+{
+	struct kc *k = kc_connect_unix(t->sock);
+
+	assert_non_null(k);
+	return k;
+}
+
+static json_t *
+open_path(struct kc *k, const char *path)
+{
+	json_t *r = kc_call(k, "session.open", json_pack("{s:s}", "path",
+	    path));
+
+	if (r == NULL)
+		fprintf(stderr, "session.open: %s\n", k->msg);
+	assert_non_null(r);
+	return r;
+}
+
+static const char *
+source_of(const json_t *r, const char *id)
+{
+	json_t *c = kj_cell(json_object_get(r, "cells"), id);
+
+	assert_non_null(c);
+	return kj_str(c, "source");
+}
+
+static size_t
+journal_rows(struct kt *t, const char *key)
+{
+	struct store	*st;
+	struct gl_err	 err;
+	size_t		 n = 0;
+
+	assert_int_equal(store_open(t->proj, &st, &err), 0);
+	assert_int_equal(store_journal_count(st, key, &n, &err), 0);
+	store_unref(st, __func__);
+	return n;
+}
+
+static void
+test_edit_survives_kill9(void **state)
+{
+	struct kt	*t = *state;
+	static const char text[] = "-- %% id=\"a\"\nx = 1\n";
+	char		*nb = kt_write(t->proj, "k.nb.lua", text), *disk;
+	struct kc	*k;
+	json_t		*r, *e;
+
+	assert_true(kt_start(t) > 0);
+	k = conn(t);
+	r = open_path(k, nb);
+	assert_non_null(e = kc_insert_text(k, kj_str(r, "session"), 0, "a", 5,
+	    " + 1", 5));
+	assert_int_equal(kj_int(e, "version"), 1);
+	json_decref(e);
+	json_decref(r);
+	/* The edit was acknowledged: kill the kernel at once. */
+	kt_kill9(t);
+	kc_free(k);
+	disk = kt_read(nb);
+	assert_string_equal(disk, text);
+	free(disk);
+
+	assert_true(kt_start(t) > 0);
+	k = conn(t);
+	r = open_path(k, nb);
+	assert_int_equal(kj_int(r, "recovered"), 1);
+	assert_int_equal(json_array_size(json_object_get(r, "warnings")), 0);
+	assert_string_equal(source_of(r, "a"), "x = 1 + 1");
+	assert_true(json_is_true(json_object_get(r, "dirty")));
+	/* Recovery does not write the file. */
+	disk = kt_read(nb);
+	assert_string_equal(disk, text);
+	free(disk);
+	/* Editing on top of recovered edits and crashing again loses
+	 * nothing either. */
+	assert_non_null(e = kc_insert_text(k, kj_str(r, "session"),
+	    kj_int(r, "version"), "a", 0, "y = 2\n", 9));
+	json_decref(e);
+	json_decref(r);
+	kt_kill9(t);
+	kc_free(k);
+	assert_true(kt_start(t) > 0);
+	k = conn(t);
+	r = open_path(k, nb);
+	assert_int_equal(kj_int(r, "recovered"), 2);
+	assert_string_equal(source_of(r, "a"), "y = 2\nx = 1 + 1");
+	/* A save writes them and empties the journal. */
+	json_decref(kc_call(k, "doc.save", json_pack("{s:s}", "session",
+	    kj_str(r, "session"))));
+	assert_int_equal(journal_rows(t, "k.nb.lua"), 0);
+	disk = kt_read(nb);
+	assert_string_equal(disk, "-- %% id=\"a\"\ny = 2\nx = 1 + 1\n");
+	free(disk);
+	json_decref(r);
+	kc_free(k);
+	assert_int_equal(kt_stop(t), 0);
+	free(nb);
+}
+
+static void
+test_recovery_with_generated_ids(void **state)
+{
+	struct kt	*t = *state;
+	/* No ids in the file: the kernel gives them at open. */
+	static const char text[] = "-- %%\nx = 1\n\n-- %%\ny = 2\n";
+	char		*nb = kt_write(t->proj, "noid.nb.lua", text), *disk;
+	char		*id2;
+	struct kc	*k;
+	json_t		*r, *e;
+
+	assert_true(kt_start(t) > 0);
+	k = conn(t);
+	r = open_path(k, nb);
+	id2 = xstrdup(kj_str(json_array_get(json_object_get(r, "cells"), 1),
+	    "id"));
+	assert_non_null(e = kc_insert_text(k, kj_str(r, "session"), 0, id2,
+	    5, "0", 5));
+	json_decref(e);
+	json_decref(r);
+	kt_kill9(t);
+	kc_free(k);
+	assert_true(kt_start(t) > 0);
+	k = conn(t);
+	r = open_path(k, nb);
+	assert_int_equal(kj_int(r, "recovered"), 1);
+	assert_string_equal(source_of(r, id2), "y = 20");
+	disk = kt_read(nb);
+	assert_string_equal(disk, text);
+	free(disk);
+	json_decref(r);
+	kc_free(k);
+	assert_int_equal(kt_stop(t), 0);
+	free(id2);
+	free(nb);
+}
+
+static void
+test_journal_of_other_version_not_applied(void **state)
+{
+	struct kt	*t = *state;
+	char		*nb = kt_write(t->proj, "v.nb.lua",
+	    "-- %% id=\"a\"\nx = 1\n");
+	struct kc	*k;
+	json_t		*r, *e;
+
+	assert_true(kt_start(t) > 0);
+	k = conn(t);
+	r = open_path(k, nb);
+	assert_non_null(e = kc_insert_text(k, kj_str(r, "session"), 0, "a", 5,
+	    "0", 5));
+	json_decref(e);
+	json_decref(r);
+	kt_kill9(t);
+	kc_free(k);
+	/* Someone changes the file while the kernel is down. */
+	free(kt_write(t->proj, "v.nb.lua", "-- %% id=\"a\"\nx = 2\n"));
+	assert_true(kt_start(t) > 0);
+	k = conn(t);
+	r = open_path(k, nb);
+	assert_int_equal(kj_int(r, "recovered"), 0);
+	assert_string_equal(source_of(r, "a"), "x = 2");
+	assert_int_equal(json_array_size(json_object_get(r, "warnings")), 1);
+	assert_string_equal(json_string_value(json_array_get(
+	    json_object_get(r, "warnings"), 0)), "1 unsaved edit in "
+	    ".galley/store.db was made on another version of this file; not "
+	    "applied");
+	/* The rows are kept. */
+	assert_int_equal(journal_rows(t, "v.nb.lua"), 1);
+	json_decref(r);
+	kc_free(k);
+	assert_int_equal(kt_stop(t), 0);
+	free(nb);
+}
+
+static void
+test_damaged_journal_row(void **state)
+{
+	struct kt		*t = *state;
+	static const char	 text[] = "-- %% id=\"a\"\nx = 1\n";
+	char			*nb = kt_write(t->proj, "dj.nb.lua", text);
+	char			 hash[GL_HASH_HEX];
+	struct store		*st;
+	struct gl_err		 err;
+	struct store_blob	 junk = { "\xc1junk", 5 };
+	struct kc		*k;
+	json_t			*r, *e;
+
+	assert_true(kt_start(t) > 0);
+	k = conn(t);
+	r = open_path(k, nb);
+	assert_non_null(e = kc_insert_text(k, kj_str(r, "session"), 0, "a", 5,
+	    "0", 5));
+	json_decref(e);
+	json_decref(r);
+	kt_kill9(t);
+	kc_free(k);
+	/* A damaged row after the good one. */
+	gl_hash_hex(text, strlen(text), hash);
+	assert_int_equal(store_open(t->proj, &st, &err), 0);
+	assert_int_equal(store_journal_add(st, "dj.nb.lua", hash, 2, &junk, 1,
+	    &err), 0);
+	store_unref(st, __func__);
+
+	assert_true(kt_start(t) > 0);
+	k = conn(t);
+	r = open_path(k, nb);
+	assert_int_equal(kj_int(r, "recovered"), 1);
+	assert_string_equal(source_of(r, "a"), "x = 10");
+	assert_int_equal(json_array_size(json_object_get(r, "warnings")), 1);
+	assert_non_null(strstr(json_string_value(json_array_get(
+	    json_object_get(r, "warnings"), 0)), "could not be applied"));
+	/* Edits made now survive the next crash in spite of that row. */
+	assert_non_null(e = kc_insert_text(k, kj_str(r, "session"),
+	    kj_int(r, "version"), "a", 6, "0", 6));
+	json_decref(e);
+	json_decref(r);
+	kt_kill9(t);
+	kc_free(k);
+	assert_true(kt_start(t) > 0);
+	k = conn(t);
+	r = open_path(k, nb);
+	assert_string_equal(source_of(r, "a"), "x = 100");
+	json_decref(r);
+	kc_free(k);
+	assert_int_equal(kt_stop(t), 0);
+	free(nb);
+}
+
+static void
+test_outputs_come_back_and_go_stale(void **state)
+{
+	struct kt	*t = *state;
+	char		*nb = kt_write(t->proj, "o.nb.lua",
+	    "-- %% id=\"a\"\nprint(\"forty\")\n40 + 2\n\n"
+	    "-- %% id=\"b\"\nprint(\"bee\")\n");
+	struct kc	*k;
+	json_t		*r, *c, *n, *e;
+	char		*text;
+	long long	 run;
+
+	assert_true(kt_start(t) > 0);
+	k = conn(t);
+	r = open_path(k, nb);
+	n = kc_call(k, "cell.run", json_pack("{s:s, s:[s, s]}", "session",
+	    kj_str(r, "session"), "cells", "a", "b"));
+	assert_non_null(n);
+	run = kj_int(json_array_get(json_object_get(n, "runs"), 1), "run");
+	json_decref(n);
+	assert_non_null(n = kc_note(k, "cell.done", "run", json_integer(run),
+	    KC_WAIT_MS));
+	json_decref(n);
+	json_decref(r);
+	kc_free(k);
+	assert_int_equal(kt_stop(t), 0);
+
+	/* A new kernel: the outputs are there, not stale. */
+	assert_true(kt_start(t) > 0);
+	k = conn(t);
+	r = open_path(k, nb);
+	c = kj_cell(json_object_get(r, "cells"), "a");
+	text = kj_outputs_text(json_object_get(c, "outputs"));
+	assert_string_equal(text, "forty\n42");
+	free(text);
+	assert_false(json_is_true(json_object_get(c, "stale")));
+	/* Edit a's source: a is stale, b is not. */
+	assert_non_null(e = kc_insert_text(k, kj_str(r, "session"), 0, "a",
+	    0, "-- changed\n", strlen("print(\"forty\")\n40 + 2")));
+	json_decref(e);
+	n = kc_call(k, "cell.outputs", json_pack("{s:s, s:s}", "session",
+	    kj_str(r, "session"), "cell", "a"));
+	assert_non_null(n);
+	assert_true(json_is_true(json_object_get(n, "stale")));
+	json_decref(n);
+	n = kc_call(k, "cell.outputs", json_pack("{s:s, s:s}", "session",
+	    kj_str(r, "session"), "cell", "b"));
+	assert_non_null(n);
+	assert_false(json_is_true(json_object_get(n, "stale")));
+	text = kj_outputs_text(json_object_get(n, "outputs"));
+	assert_string_equal(text, "bee\n");
+	free(text);
+	json_decref(n);
+	json_decref(r);
+	kc_free(k);
+	assert_int_equal(kt_stop(t), 0);
+	free(nb);
+}
+
+static void
+test_outputs_capped_and_marked(void **state)
+{
+	struct kt	*t = *state;
+	char		*nb = kt_write(t->proj, "big.nb.lua",
+	    "-- %% id=\"big\"\n"
+	    "local s = string.rep(\"y\", 1024)\n"
+	    "for i = 1, 2048 do io.write(s) end\n");
+	struct kc	*k;
+	json_t		*r, *n, *o;
+	char		*text;
+	long long	 run;
+
+	assert_true(kt_start(t) > 0);
+	for (int round = 0; round < 2; round++) {
+		k = conn(t);
+		r = open_path(k, nb);
+		if (round == 0) {
+			n = kc_call(k, "cell.run", json_pack("{s:s, s:[s]}",
+			    "session", kj_str(r, "session"), "cells", "big"));
+			assert_non_null(n);
+			run = kj_int(json_array_get(json_object_get(n, "runs"),
+			    0), "run");
+			json_decref(n);
+			assert_non_null(n = kc_note(k, "cell.done", "run",
+			    json_integer(run), KC_WAIT_MS));
+			assert_string_equal(kj_str(n, "status"), "ok");
+			json_decref(n);
+		}
+		/* 2 MiB printed, 1 MiB kept, then the note; the same after
+		 * a restart of the kernel. */
+		o = kc_call(k, "cell.outputs", json_pack("{s:s, s:s}",
+		    "session", kj_str(r, "session"), "cell", "big"));
+		assert_non_null(o);
+		assert_true(json_is_true(json_object_get(o, "truncated")));
+		text = kj_outputs_text(json_object_get(o, "outputs"));
+		assert_true(strlen(text) <= ((size_t)1 << 20) + 100);
+		assert_true(strlen(text) >= ((size_t)1 << 20) - 1024);
+		assert_non_null(strstr(text, "output truncated"));
+		free(text);
+		json_decref(o);
+		json_decref(r);
+		kc_free(k);
+		assert_int_equal(kt_stop(t), 0);
+		if (round == 0)
+			assert_true(kt_start(t) > 0);
+	}
+	free(nb);
+}
+
+static void
+test_save_on_full_disk_keeps_journal(void **state)
+{
+	struct kt	*t = *state;
+	char		 dir[256], *nb, *filler, *disk;
+	static const char text[] = "-- %% id=\"a\"\nx = 1\n";
+	struct kc	*k;
+	json_t		*r, *e;
+	FILE		*f;
+	static char	 chunk[4096];
+
+	if (geteuid() != 0 || unshare(CLONE_NEWNS) != 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
+		fprintf(stderr, "# skipped: needs root to mount a small "
+		    "file system\n");
+		skip();
+	}
+	snprintf(dir, sizeof dir, "%s/small", t->root);
+	mkdir(dir, 0755);
+	assert_int_equal(mount("tmpfs", dir, "tmpfs", 0, "size=2m"), 0);
+	nb = kt_write(dir, "full.nb.lua", text);
+	free(kt_write(dir, ".git", ""));	/* the project: this dir */
+	assert_true(kt_start(t) > 0);
+	k = conn(t);
+	r = open_path(k, nb);
+	assert_non_null(e = kc_insert_text(k, kj_str(r, "session"), 0, "a", 5,
+	    " + 1", 5));
+	json_decref(e);
+	/* Fill the disk. */
+	filler = xasprintf("%s/filler", dir);
+	assert_non_null(f = fopen(filler, "w"));
+	memset(chunk, 'f', sizeof chunk);
+	while (fwrite(chunk, 1, sizeof chunk, f) == sizeof chunk &&
+	    fflush(f) == 0)
+		;
+	fclose(f);
+	assert_null(kc_call(k, "doc.save", json_pack("{s:s}", "session",
+	    kj_str(r, "session"))));
+	assert_int_equal(k->code, GL_ENOSPC);
+	assert_non_null(strstr(k->msg, nb));
+	disk = kt_read(nb);
+	assert_string_equal(disk, text);
+	free(disk);
+	json_decref(r);
+	/* Nothing is lost: after a crash and some room, it comes back. */
+	kt_kill9(t);
+	kc_free(k);
+	unlink(filler);
+	assert_true(kt_start(t) > 0);
+	k = conn(t);
+	r = open_path(k, nb);
+	assert_int_equal(kj_int(r, "recovered"), 1);
+	assert_string_equal(source_of(r, "a"), "x = 1 + 1");
+	json_decref(kc_call(k, "doc.save", json_pack("{s:s}", "session",
+	    kj_str(r, "session"))));
+	disk = kt_read(nb);
+	assert_string_equal(disk, "-- %% id=\"a\"\nx = 1 + 1\n");
+	free(disk);
+	json_decref(r);
+	kc_free(k);
+	assert_int_equal(kt_stop(t), 0);
+	umount2(dir, MNT_DETACH);
+	free(filler);
+	free(nb);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_store_open_creates, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_store_journal, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_store_outputs, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_edit_survives_kill9,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_recovery_with_generated_ids, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_journal_of_other_version_not_applied, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_journal_row,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_outputs_come_back_and_go_stale, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_outputs_capped_and_marked, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_save_on_full_disk_keeps_journal, setup, teardown),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
