@@ -1,0 +1,50 @@
+/*
+ * cli.h - the galley command: one function per subcommand, shared option
+ * helpers and exit codes. Only cli/ may exit().
+ */
+#ifndef GL_CLI_H
+#define GL_CLI_H
+
+#include <stddef.h>
+
+/* Exit codes (docs/cli.md). */
+enum cli_exit {
+	CLI_OK = 0,
+	CLI_FAILED = 1,		/* a cell failed; fmt --check found changes */
+	CLI_USAGE = 2,		/* bad command line */
+	CLI_BADINPUT = 3,	/* a notebook that cannot be read or parsed */
+	CLI_KERNEL = 4,		/* no kernel, refused, or protocol failure */
+	CLI_INTERRUPTED = 130,	/* stopped by Ctrl-C */
+};
+
+struct cli_cmd {
+	const char	*name;
+	int		(*fn)(int argc, char **argv);
+	const char	*usage;		/* "galley run NB [-p NAME=VALUE]..." */
+	const char	*summary;	/* one line */
+	const char	*help;		/* the rest of `galley help NAME` */
+	int		 hidden;
+};
+
+int	 cli_open(int argc, char **argv);
+int	 cli_run(int argc, char **argv);
+int	 cli_new(int argc, char **argv);
+int	 cli_fmt(int argc, char **argv);
+int	 cli_kernel(int argc, char **argv);
+int	 cli_runtime(int argc, char **argv);
+
+/* Prints "galley: " + message to stderr. */
+void	 cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Usage error for cmd: prints the message and the usage; returns
+ * CLI_USAGE. */
+int	 cli_usage(const char *cmd, const char *fmt, ...)
+	     __attribute__((format(printf, 2, 3)));
+/* Parses "512M", "2G", "1048576" into bytes; -1 if malformed. */
+long long cli_parse_size(const char *s);
+/* The value of option opt ("--kernel") at argv[*i]: either "--kernel=X"
+ * or "--kernel X" (advancing *i). NULL if argv[*i] is not that option;
+ * exits with a usage error if the value is missing. */
+const char *cli_optval(const char *cmd, int argc, char **argv, int *i,
+	     const char *opt);
+
+#endif

@@ -1,0 +1,142 @@
+/*
+ * cmd_kernel.c - `galley kernel`, `galley kernel status|stop`, and the
+ * internal `galley runtime`.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "client/client.h"
+#include "core/err.h"
+#include "kernel/server.h"
+#include "lua/runtime.h"
+
+static int
+kernel_remote(const char *what, const char *addr)
+{
+	struct cl_opts		 o;
+	struct cl_conn		*c = NULL;
+	struct rpc_msg		 m;
+	struct gl_err		 err = { 0 };
+	int			 rc;
+
+	cl_opts_init(&o);
+	o.kernel = addr;
+	o.autostart = false;
+	if (cl_connect(&o, &c, &err) != 0) {
+		if (strcmp(what, "status") == 0 && err.code == GL_ECLOSED) {
+			printf("no kernel running\n");
+			return CLI_FAILED;
+		}
+		cli_errorf("%s", err.msg);
+		return strcmp(what, "stop") == 0 && err.code == GL_ECLOSED ?
+		    CLI_OK : CLI_KERNEL;
+	}
+	rc = cl_call(c, strcmp(what, "stop") == 0 ? "kernel.shutdown" :
+	    "kernel.info", NULL, NULL, &m, 10000, &err);
+	if (rc != 0) {
+		cli_errorf("%s", err.msg);
+		cl_close(c);
+		return CLI_KERNEL;
+	}
+	if (strcmp(what, "status") == 0) {
+		const msgpack_object *r = m.result;
+		size_t vlen = 0;
+		const char *v = rpc_map_str(r, "version", &vlen);
+
+		printf("kernel %s: pid %lld, galley %.*s, %lld session(s), up %lld s\n",
+		    cl_addr(c), (long long)rpc_map_int(r, "pid", 0),
+		    (int)vlen, v ? v : "?",
+		    (long long)rpc_map_int(r, "sessions", 0),
+		    (long long)rpc_map_int(r, "uptime_ms", 0) / 1000);
+	} else
+		printf("kernel stopped\n");
+	rpc_msg_fini(&m);
+	cl_close(c);
+	return CLI_OK;
+}
+
+int
+cli_kernel(int argc, char **argv)
+{
+	struct srv_opts	 o;
+	struct gl_err	 err = { 0 };
+	const char	*v, *addr = NULL;
+	long long	 n;
+	int		 rc, idle_set = 0;
+
+	memset(&o, 0, sizeof o);
+	o.ready_fd = -1;
+	if ((v = getenv("GALLEY_MEMORY_LIMIT")) != NULL && *v != '\0') {
+		if ((n = cli_parse_size(v)) < 0)
+			return cli_usage("kernel", "GALLEY_MEMORY_LIMIT=%s is not a size", v);
+		o.memory_limit = (size_t)n;
+	}
+	if (argc > 1 && (strcmp(argv[1], "status") == 0 ||
+	    strcmp(argv[1], "stop") == 0)) {
+		for (int i = 2; i < argc; i++) {
+			if ((v = cli_optval("kernel", argc, argv, &i, "--kernel")) != NULL)
+				addr = v;
+			else
+				return cli_usage("kernel", "unknown option %s", argv[i]);
+		}
+		return kernel_remote(argv[1], addr);
+	}
+	for (int i = 1; i < argc; i++) {
+		if ((v = cli_optval("kernel", argc, argv, &i, "--listen")) != NULL)
+			o.listen = v;
+		else if ((v = cli_optval("kernel", argc, argv, &i, "--memory-limit")) != NULL) {
+			if ((n = cli_parse_size(v)) <= 0)
+				return cli_usage("kernel", "--memory-limit %s is not a size", v);
+			o.memory_limit = (size_t)n;
+		} else if ((v = cli_optval("kernel", argc, argv, &i, "--idle-exit")) != NULL) {
+			o.idle_exit_ms = (unsigned)(atof(v) * 1000);
+			idle_set = 1;
+		} else if ((v = cli_optval("kernel", argc, argv, &i, "--ready-fd")) != NULL) {
+			o.ready_fd = atoi(v);
+		} else
+			return cli_usage("kernel", "unknown option %s", argv[i]);
+	}
+	if (!idle_set) {
+		if ((v = getenv("GALLEY_KERNEL_IDLE")) != NULL && *v != '\0')
+			o.idle_exit_ms = (unsigned)(atof(v) * 1000);
+		else if (o.ready_fd >= 0)
+			o.idle_exit_ms = 3600 * 1000;
+	}
+	rc = srv_run(&o, &err);
+	if (rc == GL_EBUSY) {
+		/* Another kernel won: not an error for a background start. */
+		if (o.ready_fd < 0)
+			cli_errorf("%s", err.msg);
+		return o.ready_fd >= 0 ? CLI_OK : CLI_FAILED;
+	}
+	if (rc != 0) {
+		cli_errorf("kernel: %s", err.msg);
+		return CLI_KERNEL;
+	}
+	return CLI_OK;
+}
+
+int
+cli_runtime(int argc, char **argv)
+{
+	struct lx_runtime_opts	 o = { .fd = -1 };
+	const char		*v;
+	long long		 n;
+
+	for (int i = 1; i < argc; i++) {
+		if ((v = cli_optval("runtime", argc, argv, &i, "--fd")) != NULL)
+			o.fd = atoi(v);
+		else if ((v = cli_optval("runtime", argc, argv, &i, "--memory-limit")) != NULL) {
+			if ((n = cli_parse_size(v)) < 0)
+				return cli_usage("runtime", "bad --memory-limit %s", v);
+			o.memory_limit = (size_t)n;
+		} else
+			return cli_usage("runtime", "unknown option %s", argv[i]);
+	}
+	if (o.fd < 0)
+		return cli_usage("runtime", "--fd is required");
+	return lx_runtime_main(&o);
+}

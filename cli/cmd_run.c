@@ -1,0 +1,499 @@
+/*
+ * cmd_run.c - `galley run`: run a notebook headless through a kernel, in
+ * an ephemeral session of its own (a fresh runtime; the notebook's
+ * interactive session, if one is open, is not touched).
+ *
+ * Parameters are injected as papermill does: a code cell tagged
+ * "injected-parameters" holding `name = value` lines goes right after the
+ * cell tagged "parameters" (or first, with a warning, if there is none),
+ * so the notebook's defaults run and are then overridden.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "client/client.h"
+#include "core/err.h"
+#include "core/mem.h"
+#include "core/notebook.h"
+#include "core/paths.h"
+#include "core/util.h"
+
+struct run_param {
+	char	*name;
+	char	*value;		/* as typed */
+};
+
+struct run_ctx {
+	const char	*path;		/* as given */
+	char		*abspath;	/* owned */
+	char		*text;		/* owned: the notebook to send */
+	size_t		 len;
+	char		*session;	/* owned */
+	int		 quiet;
+	int		 progress;	/* stderr is a terminal */
+	int		 status_shown;
+};
+
+static volatile sig_atomic_t run_interrupts;
+
+static void
+run_on_sigint(int sig)
+{
+	(void)sig;
+	run_interrupts++;
+}
+
+static int
+run_is_ident(const char *s)
+{
+	if (!isalpha((unsigned char)*s) && *s != '_')
+		return 0;
+	for (s++; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_')
+			return 0;
+	return 1;
+}
+
+/* A Lua literal for a -p value: numbers, booleans and nil as they are,
+ * anything else as a quoted string. */
+static void
+run_literal(struct gl_buf *b, const char *v)
+{
+	char	*end;
+
+	if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0 ||
+	    strcmp(v, "nil") == 0) {
+		gl_buf_adds(b, v);
+		return;
+	}
+	if (*v != '\0' && !isspace((unsigned char)*v)) {
+		errno = 0;
+		(void)strtod(v, &end);
+		if (*end == '\0' && errno == 0 && strcmp(v, "inf") != 0 &&
+		    strcasecmp(v, "nan") != 0 && strcasecmp(v, "infinity") != 0) {
+			gl_buf_adds(b, v);
+			return;
+		}
+	}
+	gl_buf_addc(b, '"');
+	for (const unsigned char *p = (const unsigned char *)v; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			gl_buf_addf(b, "\\%c", *p);
+		else if (*p == '\n')
+			gl_buf_adds(b, "\\n");
+		else if (*p < 0x20 || *p == 0x7f)
+			gl_buf_addf(b, "\\%03u", *p);
+		else
+			gl_buf_addc(b, (char)*p);
+	}
+	gl_buf_addc(b, '"');
+}
+
+/* True if src assigns name at the start of a line ("x =" or "local x ="). */
+static int
+run_assigns(const char *src, const char *name)
+{
+	size_t	 n = strlen(name);
+
+	for (const char *l = src; l != NULL && *l != '\0';) {
+		const char *p = l;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncmp(p, "local ", 6) == 0)
+			for (p += 6; *p == ' ' || *p == '\t'; p++)
+				;
+		if (strncmp(p, name, n) == 0 && !isalnum((unsigned char)p[n]) &&
+		    p[n] != '_') {
+			for (p += n; *p == ' ' || *p == '\t'; p++)
+				;
+			if (*p == '=' && p[1] != '=')
+				return 1;
+		}
+		l = strchr(l, '\n');
+		if (l != NULL)
+			l++;
+	}
+	return 0;
+}
+
+static int
+run_inject(struct run_ctx *r, struct run_param *ps, size_t np)
+{
+	struct gl_err	 err = { 0 };
+	struct nb_doc	*doc = NULL;
+	struct nb_cell	*params = NULL, *cell;
+	struct gl_buf	 src, out;
+	size_t		 at = 0, n;
+	struct gl_rng	 rng;
+
+	if (nb_parse(r->text, r->len, r->path, &doc, &err) != 0) {
+		cli_errorf("%s", err.msg);
+		return CLI_BADINPUT;
+	}
+	n = nb_doc_count(doc);
+	for (size_t i = 0; i < n; i++) {
+		cell = nb_doc_cell(doc, i);
+		if (nb_cell_has_tag(cell, "parameters")) {
+			params = cell;
+			at = i + 1;
+			break;
+		}
+	}
+	if (params == NULL) {
+		cli_errorf("warning: %s has no cell tagged \"parameters\"; "
+		    "the values are set before the first cell", r->path);
+		at = n > 0 && nb_cell_is_header(nb_doc_cell(doc, 0)) ? 1 : 0;
+	}
+	gl_buf_init(&src);
+	for (size_t i = 0; i < np; i++) {
+		if (params != NULL && !run_assigns(nb_cell_source(params, NULL),
+		    ps[i].name))
+			cli_errorf("warning: parameter '%s' is not assigned in "
+			    "the parameters cell", ps[i].name);
+		gl_buf_addf(&src, "%s = ", ps[i].name);
+		run_literal(&src, ps[i].value);
+		gl_buf_addc(&src, '\n');
+	}
+	if (src.len > 0)
+		src.data[--src.len] = '\0';
+	gl_rng_seed(&rng, 1);
+	cell = nb_doc_insert(doc, at, NB_CODE, NULL, src.data ? src.data : "",
+	    src.len, &rng, &err);
+	if (cell == NULL ||
+	    nb_cell_set_meta(cell, "tags", "[\"injected-parameters\"]", &err) != 0) {
+		cli_errorf("%s", err.msg);
+		gl_buf_fini(&src);
+		nb_doc_free(doc);
+		return CLI_FAILED;
+	}
+	gl_buf_fini(&src);
+	gl_buf_init(&out);
+	nb_print(doc, &out);
+	nb_doc_free(doc);
+	free(r->text);
+	r->text = gl_buf_take(&out, &r->len);
+	return CLI_OK;
+}
+
+static void
+run_status_clear(struct run_ctx *r)
+{
+	if (r->status_shown) {
+		fputs("\r\033[K", stderr);
+		r->status_shown = 0;
+	}
+}
+
+static void
+run_pack_open(msgpack_packer *pk, void *ctx)
+{
+	struct run_ctx *r = ctx;
+
+	msgpack_pack_map(pk, 3);
+	rpc_pack_kv_str(pk, "path", r->abspath);
+	rpc_pack_key(pk, "text");
+	rpc_pack_strn(pk, r->text, r->len);
+	rpc_pack_kv_bool(pk, "ephemeral", true);
+}
+
+struct run_cell {
+	char	*id;
+	int	 index;		/* 1-based among all cells */
+};
+
+static void
+run_pack_session(msgpack_packer *pk, void *ctx)
+{
+	msgpack_pack_map(pk, 1);
+	rpc_pack_kv_str(pk, "session", ctx);
+}
+
+static int
+run_send_cell(struct cl_conn *c, struct run_ctx *r, const char *id,
+    struct gl_err *err)
+{
+	struct rpc_writer	*w;
+	struct rpc_msg		 m;
+	uint32_t		 rid;
+	int			 rc;
+
+	w = cl_begin(c, "cell.run", &rid);
+	msgpack_pack_map(&w->pk, 2);
+	rpc_pack_kv_str(&w->pk, "session", r->session);
+	rpc_pack_key(&w->pk, "cells");
+	msgpack_pack_array(&w->pk, 1);
+	rpc_pack_str(&w->pk, id);
+	if ((rc = cl_send(c, err)) != 0)
+		return rc;
+	if ((rc = cl_wait(c, rid, &m, 30000, err)) != 0)
+		return rc;
+	rpc_msg_fini(&m);
+	return 0;
+}
+
+static void
+run_print_output(struct run_ctx *r, const msgpack_object *out)
+{
+	size_t		 len = 0;
+	const char	*text = rpc_map_str(out, "text", &len);
+	const msgpack_object *type = rpc_map_get(out, "type");
+
+	if (text == NULL)
+		return;
+	run_status_clear(r);
+	if (rpc_obj_streq(type, "stream")) {
+		if (rpc_obj_streq(rpc_map_get(out, "name"), "stderr")) {
+			fflush(stdout);
+			fwrite(text, 1, len, stderr);
+		} else
+			fwrite(text, 1, len, stdout);
+	} else if (rpc_obj_streq(type, "result")) {
+		fwrite(text, 1, len, stdout);
+		fputc('\n', stdout);
+	}
+	/* Outputs stream: whoever reads the pipe sees them as cells run. */
+	fflush(stdout);
+}
+
+static int
+run_report_failure(struct run_ctx *r, const struct run_cell *cell, int ncells,
+    const msgpack_object *done)
+{
+	const msgpack_object	*status = rpc_map_get(done, "status");
+	const msgpack_object	*e = rpc_map_get(done, "error");
+	size_t			 mlen = 0, tlen = 0;
+	const char		*msg = rpc_map_str(e, "message", &mlen);
+	const char		*tb = rpc_map_str(e, "traceback", &tlen);
+	int64_t			 line = rpc_map_int(e, "line", 0);
+
+	fflush(stdout);
+	run_status_clear(r);
+	if (rpc_obj_streq(status, "interrupted")) {
+		fprintf(stderr, "galley: interrupted in cell \"%s\" (cell %d)\n",
+		    cell->id, cell->index);
+		return CLI_INTERRUPTED;
+	}
+	if (rpc_obj_streq(status, "died")) {
+		size_t dl = 0;
+		const char *dm = rpc_map_str(done, "message", &dl);
+
+		fprintf(stderr, "galley: cell \"%s\" (cell %d) failed: %.*s\n",
+		    cell->id, cell->index, dm ? (int)dl : 20,
+		    dm ? dm : "the runtime died");
+		return run_interrupts ? CLI_INTERRUPTED : CLI_FAILED;
+	}
+	if (line > 0)
+		fprintf(stderr, "galley: %s: cell \"%s\" (cell %d of %d) failed at line %lld\n",
+		    r->path, cell->id, cell->index, ncells, (long long)line);
+	else
+		fprintf(stderr, "galley: %s: cell \"%s\" (cell %d of %d) failed\n",
+		    r->path, cell->id, cell->index, ncells);
+	if (msg != NULL)
+		fprintf(stderr, "%.*s\n", (int)mlen, msg);
+	if (tb != NULL && tlen > 0)
+		fprintf(stderr, "%.*s%s", (int)tlen, tb,
+		    tb[tlen - 1] == '\n' ? "" : "\n");
+	return CLI_FAILED;
+}
+
+/* Waits for the cell's done, printing its outputs. Returns CLI_OK or the
+ * exit code. */
+static int
+run_wait_cell(struct cl_conn *c, struct run_ctx *r, const struct run_cell *cell,
+    int ncells)
+{
+	struct gl_err	 err = { 0 };
+	struct rpc_msg	 m;
+	int		 rc, sent = 0;
+
+	for (;;) {
+		if (run_interrupts > sent) {
+			struct rpc_msg ir;
+
+			sent = run_interrupts;
+			if (cl_call(c, "cell.interrupt", run_pack_session,
+			    r->session, &ir, 10000, &err) == 0)
+				rpc_msg_fini(&ir);
+		}
+		rc = cl_next_notify(c, &m, 200, &err);
+		if (rc == 0 || rc == GL_EINTR)
+			continue;
+		if (rc < 0) {
+			fflush(stdout);
+			run_status_clear(r);
+			cli_errorf("%s", err.msg);
+			return CLI_KERNEL;
+		}
+		if (strcmp(m.method, "cell.output") == 0)
+			run_print_output(r, rpc_map_get(m.args, "output"));
+		else if (strcmp(m.method, "cell.done") == 0 &&
+		    rpc_obj_streq(rpc_map_get(m.args, "cell"), cell->id)) {
+			const msgpack_object *st = rpc_map_get(m.args, "status");
+
+			rc = rpc_obj_streq(st, "ok") ? CLI_OK :
+			    run_report_failure(r, cell, ncells, m.args);
+			rpc_msg_fini(&m);
+			return rc;
+		}
+		rpc_msg_fini(&m);
+	}
+}
+
+int
+cli_run(int argc, char **argv)
+{
+	struct run_ctx		 r;
+	struct run_param	*ps = NULL;
+	size_t			 np = 0;
+	struct cl_opts		 o;
+	struct cl_conn		*c = NULL;
+	struct gl_err		 err = { 0 };
+	struct rpc_msg		 m;
+	struct run_cell		*cells = NULL;
+	int			 ncode = 0, ncells = 0, rc = CLI_OK;
+	const char		*v;
+	struct sigaction	 sa;
+
+	memset(&r, 0, sizeof r);
+	cl_opts_init(&o);
+	for (int i = 1; i < argc; i++) {
+		if ((v = cli_optval("run", argc, argv, &i, "--kernel")) != NULL)
+			o.kernel = v;
+		else if ((v = cli_optval("run", argc, argv, &i, "-p")) != NULL ||
+		    (v = cli_optval("run", argc, argv, &i, "--param")) != NULL) {
+			const char *eq = strchr(v, '=');
+
+			if (eq == NULL || eq == v) {
+				free(ps);
+				return cli_usage("run", "-p wants NAME=VALUE, not '%s'", v);
+			}
+			ps = xrealloc(ps, (np + 1) * sizeof *ps);
+			ps[np].name = xstrndup(v, (size_t)(eq - v));
+			ps[np].value = (char *)eq + 1;
+			if (!run_is_ident(ps[np].name)) {
+				cli_usage("run", "-p %s: '%s' is not a Lua name", v,
+				    ps[np].name);
+				np++;
+				rc = CLI_USAGE;
+				goto out;
+			}
+			np++;
+		} else if (strcmp(argv[i], "-q") == 0 ||
+		    strcmp(argv[i], "--quiet") == 0)
+			r.quiet = 1;
+		else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			rc = cli_usage("run", "unknown option %s", argv[i]);
+			goto out;
+		} else if (r.path == NULL)
+			r.path = argv[i];
+		else {
+			rc = cli_usage("run", "one notebook at a time");
+			goto out;
+		}
+	}
+	if (r.path == NULL) {
+		rc = cli_usage("run", "which notebook?");
+		goto out;
+	}
+	r.progress = !r.quiet && isatty(2);
+	if (gl_file_read(r.path, &r.text, &r.len, &err) != 0) {
+		cli_errorf("%s", err.msg);
+		rc = CLI_BADINPUT;
+		goto out;
+	}
+	if ((r.abspath = gl_path_abs(r.path, &err)) == NULL) {
+		cli_errorf("%s", err.msg);
+		rc = CLI_BADINPUT;
+		goto out;
+	}
+	if (np > 0 && (rc = run_inject(&r, ps, np)) != CLI_OK)
+		goto out;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = run_on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (cl_connect(&o, &c, &err) != 0) {
+		cli_errorf("%s", err.msg);
+		rc = CLI_KERNEL;
+		goto out;
+	}
+	if (cl_call(c, "session.open", run_pack_open, &r, &m, 60000, &err) != 0) {
+		cli_errorf("%s", err.msg);
+		rc = err.code == GL_ESYNTAX ? CLI_BADINPUT : CLI_KERNEL;
+		goto out;
+	}
+	r.session = rpc_map_strdup(m.result, "session");
+	{
+		const msgpack_object *cs = rpc_map_get(m.result, "cells");
+
+		if (r.session == NULL || cs == NULL ||
+		    cs->type != MSGPACK_OBJECT_ARRAY) {
+			rpc_msg_fini(&m);
+			cli_errorf("the kernel's session.open answer has no session or cells");
+			rc = CLI_KERNEL;
+			goto out;
+		}
+		ncells = (int)cs->via.array.size;
+		cells = xcalloc(cs->via.array.size + 1, sizeof *cells);
+		for (uint32_t i = 0; i < cs->via.array.size; i++) {
+			const msgpack_object *cell = &cs->via.array.ptr[i];
+
+			if (!rpc_obj_streq(rpc_map_get(cell, "kind"), "code"))
+				continue;
+			cells[ncode].id = rpc_map_strdup(cell, "id");
+			cells[ncode].index = (int)i + 1;
+			if (cells[ncode].id != NULL)
+				ncode++;
+		}
+	}
+	rpc_msg_fini(&m);
+
+	for (int i = 0; i < ncode && rc == CLI_OK; i++) {
+		if (run_interrupts) {
+			rc = CLI_INTERRUPTED;
+			break;
+		}
+		if (r.progress) {
+			fflush(stdout);
+			fprintf(stderr, "\r\033[K[%d/%d] cell \"%s\"", i + 1, ncode,
+			    cells[i].id);
+			r.status_shown = 1;
+		}
+		if (run_send_cell(c, &r, cells[i].id, &err) != 0) {
+			cli_errorf("%s", err.msg);
+			rc = CLI_KERNEL;
+			break;
+		}
+		rc = run_wait_cell(c, &r, &cells[i], ncells);
+	}
+	fflush(stdout);
+	run_status_clear(&r);
+	if (r.session != NULL && rc != CLI_KERNEL) {
+		if (cl_call(c, "session.close", run_pack_session, r.session, &m,
+		    10000, &err) == 0)
+			rpc_msg_fini(&m);
+	}
+out:
+	if (cells != NULL)
+		for (int i = 0; i < ncode; i++)
+			free(cells[i].id);
+	free(cells);
+	cl_close(c);
+	for (size_t i = 0; i < np; i++)
+		free(ps[i].name);
+	free(ps);
+	free(r.text);
+	free(r.abspath);
+	free(r.session);
+	return rc;
+}

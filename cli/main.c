@@ -1,0 +1,238 @@
+/*
+ * main.c - the galley command: dispatch, --help, --version.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static int	 cli_help(int argc, char **argv);
+static int	 cli_version(int argc, char **argv);
+
+static const struct cli_cmd cli_cmds[] = {
+	{ "open", cli_open, "galley open NOTEBOOK [--kernel ADDR]\n       galley NOTEBOOK",
+	  "open a notebook in the terminal UI",
+	  "Opens the notebook full-screen, attached to the kernel's session for it\n"
+	  "(the local kernel, started if needed, or --kernel HOST:PORT). Press ? for\n"
+	  "every key.\n", 0 },
+	{ "run", cli_run, "galley run NOTEBOOK [-p NAME=VALUE]... [--kernel ADDR]",
+	  "run every code cell of a notebook, headless",
+	  "Runs the notebook's code cells in order in a fresh runtime of a kernel\n"
+	  "(the local one, started if needed, or --kernel HOST:PORT / $GALLEY_KERNEL)\n"
+	  "and stops at the first failing cell.\n"
+	  "\n"
+	  "Standard output gets what the cells print and the values they display,\n"
+	  "as `lua` would show them; errors, tracebacks and progress go to standard\n"
+	  "error, so pipes work.\n"
+	  "\n"
+	  "  -p, --param NAME=VALUE  override an assignment of the cell tagged\n"
+	  "                          \"parameters\" (numbers, true/false/nil are\n"
+	  "                          Lua values; anything else is a string)\n"
+	  "  --kernel ADDR           run on the kernel at HOST:PORT (TCP, token from\n"
+	  "                          $GALLEY_TOKEN or $GALLEY_TOKEN_FILE)\n"
+	  "  -q, --quiet             no progress on standard error\n"
+	  "\n"
+	  "Exit status: 0 all cells ran; 1 a cell failed (its cell and line are\n"
+	  "named); 2 usage; 3 the notebook cannot be read or parsed; 4 no kernel or\n"
+	  "refused; 130 interrupted.\n", 0 },
+	{ "new", cli_new, "galley new NOTEBOOK [--force]",
+	  "create a new notebook",
+	  "Creates NOTEBOOK (\".nb.lua\" is added when missing) with a title cell\n"
+	  "and an empty code cell. Refuses to overwrite an existing file unless\n"
+	  "--force is given.\n", 0 },
+	{ "fmt", cli_fmt, "galley fmt [--check] NOTEBOOK...",
+	  "normalise notebooks to the canonical form",
+	  "Rewrites each notebook in the canonical form: every cell gets an id,\n"
+	  "markers are written the standard way, one blank line between cells.\n"
+	  "Cell contents are not changed. A notebook that does not parse is left\n"
+	  "untouched and reported.\n"
+	  "\n"
+	  "  --check   change nothing; exit 1 if a notebook is not canonical\n", 0 },
+	{ "kernel", cli_kernel, "galley kernel [--listen HOST:PORT] [--memory-limit SIZE] [--idle-exit SECONDS]\n"
+	  "       galley kernel status|stop [--kernel ADDR]",
+	  "run, query or stop the kernel",
+	  "The kernel owns open notebooks and runs their cells in runtime processes.\n"
+	  "Clients start one in the background when none runs, so you rarely need\n"
+	  "this command except for a team server.\n"
+	  "\n"
+	  "  --listen HOST:PORT     also serve TCP; clients must prove they hold the\n"
+	  "                         token in the runtime directory's `token` file\n"
+	  "  --memory-limit SIZE    Lua heap limit per runtime (e.g. 512M, 2G;\n"
+	  "                         default 2G, or $GALLEY_MEMORY_LIMIT)\n"
+	  "  --idle-exit SECONDS    exit after this long with no clients and no work\n"
+	  "                         (default 0: never for a foreground kernel,\n"
+	  "                         3600 for one started in the background)\n"
+	  "  status                 print the running kernel's pid, version, sessions\n"
+	  "  stop                   ask the running kernel to exit\n", 0 },
+	{ "runtime", cli_runtime, "galley runtime --fd N [--memory-limit BYTES]",
+	  "(internal) a runtime process, started by the kernel", "", 1 },
+	{ "help", cli_help, "galley help [COMMAND]", "show help for a command", "", 0 },
+	{ "version", cli_version, "galley version", "print the version", "", 0 },
+};
+
+#define NCMDS (sizeof cli_cmds / sizeof cli_cmds[0])
+
+static const struct cli_cmd *
+cli_find(const char *name)
+{
+	for (size_t i = 0; i < NCMDS; i++)
+		if (strcmp(cli_cmds[i].name, name) == 0)
+			return &cli_cmds[i];
+	return NULL;
+}
+
+static void
+cli_print_main_help(FILE *f)
+{
+	fputs("usage: galley COMMAND [ARGS]\n"
+	    "       galley --help | --version\n"
+	    "\n"
+	    "galley is a terminal notebook: Lua notebooks in plain text, cells run in\n"
+	    "a kernel, clean diffs in git.\n"
+	    "\n"
+	    "Commands:\n", f);
+	for (size_t i = 0; i < NCMDS; i++)
+		if (!cli_cmds[i].hidden)
+			fprintf(f, "  %-9s %s\n", cli_cmds[i].name, cli_cmds[i].summary);
+	fputs("\n`galley help COMMAND` tells more. Exit status: 0 success, 1 failure,\n"
+	    "2 usage, 3 bad notebook, 4 kernel unreachable or refused, 130 interrupted.\n",
+	    f);
+}
+
+static int
+cli_help(int argc, char **argv)
+{
+	const struct cli_cmd *c;
+
+	if (argc < 2) {
+		cli_print_main_help(stdout);
+		return CLI_OK;
+	}
+	if ((c = cli_find(argv[1])) == NULL) {
+		cli_errorf("no command '%s' (see galley --help)", argv[1]);
+		return CLI_USAGE;
+	}
+	printf("usage: %s\n\n%s\n%s", c->usage, c->summary, *c->help ? "\n" : "");
+	fputs(c->help, stdout);
+	return CLI_OK;
+}
+
+static int
+cli_version(int argc, char **argv)
+{
+	printf("galley %s\n", GALLEY_VERSION);
+	return CLI_OK;
+}
+
+void
+cli_errorf(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fputs("galley: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int
+cli_usage(const char *cmd, const char *fmt, ...)
+{
+	const struct cli_cmd	*c = cli_find(cmd);
+	va_list			 ap;
+
+	fputs("galley: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (c != NULL)
+		fprintf(stderr, "usage: %s\n", c->usage);
+	return CLI_USAGE;
+}
+
+long long
+cli_parse_size(const char *s)
+{
+	char		*end;
+	long long	 v = strtoll(s, &end, 10);
+
+	if (end == s || v < 0)
+		return -1;
+	switch (*end) {
+	case '\0':
+		return v;
+	case 'k': case 'K':
+		v <<= 10;
+		break;
+	case 'm': case 'M':
+		v <<= 20;
+		break;
+	case 'g': case 'G':
+		v <<= 30;
+		break;
+	default:
+		return -1;
+	}
+	end++;
+	if (*end == 'i' || *end == 'I')
+		end++;
+	if (*end == 'b' || *end == 'B')
+		end++;
+	return *end == '\0' ? v : -1;
+}
+
+const char *
+cli_optval(const char *cmd, int argc, char **argv, int *i, const char *opt)
+{
+	size_t	 n = strlen(opt);
+	char	*a = argv[*i];
+
+	if (strncmp(a, opt, n) != 0)
+		return NULL;
+	if (a[n] == '=')
+		return a + n + 1;
+	if (a[n] != '\0')
+		return NULL;
+	if (*i + 1 >= argc) {
+		cli_usage(cmd, "%s needs a value", opt);
+		exit(CLI_USAGE);
+	}
+	return argv[++*i];
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct cli_cmd *c;
+
+	if (argc < 2) {
+		cli_print_main_help(stderr);
+		return CLI_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		cli_print_main_help(stdout);
+		return CLI_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
+		return cli_version(argc, argv);
+	if ((c = cli_find(argv[1])) == NULL) {
+		size_t n = strlen(argv[1]);
+
+		/* `galley NB.nb.lua` opens it, as `vim FILE` does. */
+		if (n > 4 && strcmp(argv[1] + n - 4, ".lua") == 0)
+			return cli_open(argc, argv);
+		cli_errorf("no command '%s' (see galley --help)", argv[1]);
+		return CLI_USAGE;
+	}
+	if (argc > 2 && !c->hidden && (strcmp(argv[2], "--help") == 0 ||
+	    strcmp(argv[2], "-h") == 0)) {
+		char *hv[] = { "help", argv[1], NULL };
+
+		return cli_help(2, hv);
+	}
+	return c->fn(argc - 1, argv + 1);
+}

@@ -1,0 +1,626 @@
+/*
+ * client.c - blocking kernel client.
+ */
+#include "client/client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/auth.h"
+#include "core/err.h"
+#include "core/mem.h"
+#include "core/paths.h"
+
+#define CL_MAX_FRAME	(512u << 20)
+
+struct cl_queued {
+	struct rpc_msg		 msg;
+	struct cl_queued	*next;
+};
+
+struct cl_conn {
+	int			 fd;
+	char			*addr;		/* owned */
+	uint32_t		 next_id;
+	struct rpc_reader	*reader;	/* owned */
+	struct rpc_writer	 w;
+	struct cl_queued	*head, *tail;	/* owned: queued messages */
+	bool			 closed;
+};
+
+static int64_t
+cl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+cl_left(int64_t deadline)
+{
+	int64_t left;
+
+	if (deadline < 0)
+		return -1;
+	left = deadline - cl_now_ms();
+	return left < 0 ? 0 : (int)left;
+}
+
+void
+cl_opts_init(struct cl_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->autostart = true;
+	o->timeout_ms = 10000;
+}
+
+static void
+cl_enqueue(struct cl_conn *c, struct rpc_msg *m)
+{
+	struct cl_queued *q = xcalloc(1, sizeof *q);
+
+	q->msg = *m;
+	if (c->tail != NULL)
+		c->tail->next = q;
+	else
+		c->head = q;
+	c->tail = q;
+}
+
+/* Reads once (after poll said readable, or non-blocking) and queues every
+ * whole message. */
+static int
+cl_read_some(struct cl_conn *c, struct gl_err *err)
+{
+	char		 buf[65536];
+	ssize_t		 n;
+	struct rpc_msg	 m;
+	int		 rc;
+
+	n = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		c->closed = true;
+		return gl_err_set(err, GL_ECLOSED, "the kernel at %s closed the connection",
+		    c->addr);
+	}
+	rpc_reader_feed(c->reader, buf, (size_t)n);
+	while ((rc = rpc_reader_next(c->reader, &m, err)) == 1)
+		cl_enqueue(c, &m);
+	if (rc < 0) {
+		c->closed = true;
+		return gl_err_prefix(err, "bad message from the kernel at %s",
+		    c->addr);
+	}
+	return 0;
+}
+
+static int
+cl_wait_readable(struct cl_conn *c, int64_t deadline, struct gl_err *err)
+{
+	struct pollfd	 p = { .fd = c->fd, .events = POLLIN };
+	int		 rc;
+
+	for (;;) {
+		rc = poll(&p, 1, cl_left(deadline));
+		if (rc < 0 && errno == EINTR)
+			return GL_EINTR;
+		if (rc < 0)
+			return gl_err_set(err, GL_EIO, "poll: %s", strerror(errno));
+		if (rc == 0)
+			return gl_err_set(err, GL_ETIMEDOUT,
+			    "no answer from the kernel at %s", c->addr);
+		return cl_read_some(c, err);
+	}
+}
+
+int
+cl_pump(struct cl_conn *c, struct gl_err *err)
+{
+	if (c->closed)
+		return gl_err_set(err, GL_ECLOSED, "connection to %s is closed", c->addr);
+	return cl_read_some(c, err);
+}
+
+bool
+cl_has_notify(const struct cl_conn *c)
+{
+	for (struct cl_queued *q = c->head; q != NULL; q = q->next)
+		if (q->msg.type != RPC_RESPONSE)
+			return true;
+	return false;
+}
+
+int
+cl_fd(const struct cl_conn *c)
+{
+	return c->fd;
+}
+
+const char *
+cl_addr(const struct cl_conn *c)
+{
+	return c->addr;
+}
+
+struct rpc_writer *
+cl_begin(struct cl_conn *c, const char *method, uint32_t *id)
+{
+	rpc_writer_reset(&c->w);
+	*id = ++c->next_id;
+	rpc_begin_request(&c->w, *id, method);
+	return &c->w;
+}
+
+int
+cl_send(struct cl_conn *c, struct gl_err *err)
+{
+	const char	*p = c->w.sbuf.data;
+	size_t		 left = c->w.sbuf.size;
+
+	while (left > 0) {
+		ssize_t n = send(c->fd, p, left, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			c->closed = true;
+			return gl_err_set(err, GL_ECLOSED,
+			    "cannot send to the kernel at %s: %s", c->addr,
+			    strerror(errno));
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	rpc_writer_reset(&c->w);
+	return 0;
+}
+
+/* Takes the first queued message matching (response to id, or any
+ * notification/request when id == 0). */
+static bool
+cl_take(struct cl_conn *c, uint32_t id, struct rpc_msg *out)
+{
+	struct cl_queued **pp, *q;
+
+	for (pp = &c->head; (q = *pp) != NULL; pp = &q->next) {
+		bool match = id != 0 ?
+		    (q->msg.type == RPC_RESPONSE && q->msg.id == id) :
+		    q->msg.type != RPC_RESPONSE;
+
+		if (!match)
+			continue;
+		*pp = q->next;
+		if (c->tail == q) {
+			c->tail = NULL;
+			for (struct cl_queued *t = c->head; t != NULL; t = t->next)
+				c->tail = t;
+		}
+		*out = q->msg;
+		free(q);
+		return true;
+	}
+	return false;
+}
+
+int
+cl_wait(struct cl_conn *c, uint32_t id, struct rpc_msg *resp, int timeout_ms,
+    struct gl_err *err)
+{
+	int64_t	 deadline = timeout_ms < 0 ? -1 : cl_now_ms() + timeout_ms;
+	int	 rc;
+
+	for (;;) {
+		if (cl_take(c, id, resp)) {
+			if ((rc = rpc_msg_error(resp, err)) != 0) {
+				rpc_msg_fini(resp);
+				return rc;
+			}
+			return 0;
+		}
+		if (c->closed)
+			return gl_err_set(err, GL_ECLOSED,
+			    "the kernel at %s closed the connection", c->addr);
+		rc = cl_wait_readable(c, deadline, err);
+		if (rc == GL_EINTR)
+			continue;
+		if (rc != 0)
+			return rc;
+	}
+}
+
+int
+cl_call(struct cl_conn *c, const char *method,
+    void (*pack)(msgpack_packer *pk, void *ctx), void *ctx,
+    struct rpc_msg *resp, int timeout_ms, struct gl_err *err)
+{
+	struct rpc_writer	*w;
+	uint32_t		 id;
+	int			 rc;
+
+	w = cl_begin(c, method, &id);
+	if (pack != NULL)
+		pack(&w->pk, ctx);
+	else
+		msgpack_pack_map(&w->pk, 0);
+	if ((rc = cl_send(c, err)) != 0)
+		return rc;
+	return cl_wait(c, id, resp, timeout_ms, err);
+}
+
+int
+cl_next_notify(struct cl_conn *c, struct rpc_msg *msg, int timeout_ms,
+    struct gl_err *err)
+{
+	int64_t	 deadline = timeout_ms < 0 ? -1 : cl_now_ms() + timeout_ms;
+	int	 rc;
+
+	for (;;) {
+		if (cl_take(c, 0, msg))
+			return 1;
+		if (c->closed)
+			return gl_err_set(err, GL_ECLOSED,
+			    "the kernel at %s closed the connection", c->addr);
+		rc = cl_wait_readable(c, deadline, err);
+		if (rc == GL_ETIMEDOUT)
+			return 0;
+		if (rc != 0)
+			return rc;
+	}
+}
+
+void
+cl_close(struct cl_conn *c)
+{
+	struct cl_queued *q, *n;
+
+	if (c == NULL)
+		return;
+	for (q = c->head; q != NULL; q = n) {
+		n = q->next;
+		rpc_msg_fini(&q->msg);
+		free(q);
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	rpc_reader_free(c->reader);
+	rpc_writer_fini(&c->w);
+	free(c->addr);
+	free(c);
+}
+
+static struct cl_conn *
+cl_conn_new(int fd, char *addr)
+{
+	struct cl_conn *c = xcalloc(1, sizeof *c);
+
+	c->fd = fd;
+	c->addr = addr;
+	c->reader = rpc_reader_new(CL_MAX_FRAME);
+	rpc_writer_init(&c->w);
+	return c;
+}
+
+static int
+cl_unix_connect(const char *path, int *fdp, struct gl_err *err)
+{
+	struct sockaddr_un	 sun;
+	int			 fd;
+
+	if (strlen(path) >= sizeof sun.sun_path)
+		return gl_err_set(err, GL_EINVAL, "socket path too long: %s", path);
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return gl_err_set(err, GL_EIO, "socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
+		int e = errno;
+
+		close(fd);
+		return gl_err_set(err, GL_ECLOSED, "no kernel at %s: %s", path,
+		    strerror(e));
+	}
+	*fdp = fd;
+	return 0;
+}
+
+int
+cl_start_kernel(const char *exe, int timeout_ms, struct gl_err *err)
+{
+	char		 self[4096], fdarg[16], *rd = NULL, *log = NULL;
+	int		 pfd[2], status;
+	pid_t		 pid;
+	ssize_t		 n;
+	char		 byte;
+	struct pollfd	 p;
+	int		 rc;
+
+	if (exe == NULL) {
+		n = readlink("/proc/self/exe", self, sizeof self - 1);
+		if (n < 0)
+			return gl_err_set(err, GL_EIO, "cannot find the galley binary");
+		self[n] = '\0';
+		exe = self;
+	}
+	if ((rc = gl_runtime_dir(&rd, err)) != 0)
+		return rc;
+	log = gl_path_join(rd, "kernel.log");
+	if (pipe(pfd) != 0) {
+		rc = gl_err_set(err, GL_EIO, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	if ((pid = fork()) < 0) {
+		rc = gl_err_set(err, GL_EIO, "fork: %s", strerror(errno));
+		close(pfd[0]);
+		close(pfd[1]);
+		goto out;
+	}
+	if (pid == 0) {
+		/* Detach twice so the kernel is nobody's child but init's. */
+		int	 fd;
+
+		close(pfd[0]);
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		if ((fd = open("/dev/null", O_RDONLY)) >= 0) {
+			dup2(fd, 0);
+			close(fd);
+		}
+		if ((fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600)) >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+			close(fd);
+		}
+		/* The kernel outlives us: it must hold none of our fds (a
+		 * caller's pipe would never see EOF), only the ready pipe. */
+		for (fd = 3; fd < 1024; fd++)
+			if (fd != pfd[1])
+				close(fd);
+		snprintf(fdarg, sizeof fdarg, "%d", pfd[1]);
+		execl(exe, exe, "kernel", "--ready-fd", fdarg, (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	p.fd = pfd[0];
+	p.events = POLLIN;
+	rc = poll(&p, 1, timeout_ms);
+	if (rc == 0)
+		rc = gl_err_set(err, GL_ETIMEDOUT,
+		    "the kernel did not start within %d ms (see %s)", timeout_ms,
+		    log);
+	else if (rc < 0)
+		rc = gl_err_set(err, GL_EIO, "poll: %s", strerror(errno));
+	else {
+		/* One byte: serving. EOF: it exited, most likely because
+		 * another kernel won the race; the caller connects again. */
+		n = read(pfd[0], &byte, 1);
+		rc = 0;
+		(void)n;
+	}
+	close(pfd[0]);
+out:
+	free(rd);
+	free(log);
+	return rc;
+}
+
+static int
+cl_connect_local(const struct cl_opts *o, struct cl_conn **out,
+    struct gl_err *err)
+{
+	char	*rd = NULL, *sock;
+	int	 fd = -1, rc;
+
+	if ((rc = gl_runtime_dir(&rd, err)) != 0)
+		return rc;
+	sock = gl_path_join(rd, "kernel.sock");
+	rc = cl_unix_connect(sock, &fd, err);
+	if (rc != 0 && o->autostart) {
+		for (int tries = 0; tries < 3 && rc != 0; tries++) {
+			if ((rc = cl_start_kernel(o->exe, o->timeout_ms, err)) != 0)
+				break;
+			rc = cl_unix_connect(sock, &fd, err);
+		}
+	}
+	if (rc == 0)
+		*out = cl_conn_new(fd, xasprintf("unix:%s", sock));
+	free(sock);
+	free(rd);
+	return rc;
+}
+
+static int
+cl_load_token(const struct cl_opts *o, char tok[AUTH_TOKEN_LEN + 1],
+    struct gl_err *err)
+{
+	const char	*env;
+	char		*rd = NULL, *path;
+	int		 rc;
+
+	if (o->token_file == NULL && (env = getenv("GALLEY_TOKEN")) != NULL &&
+	    *env != '\0') {
+		if (strlen(env) != AUTH_TOKEN_LEN)
+			return gl_err_set(err, GL_EAUTH,
+			    "GALLEY_TOKEN is not a %d-digit token", AUTH_TOKEN_LEN);
+		memcpy(tok, env, AUTH_TOKEN_LEN + 1);
+		return 0;
+	}
+	if (o->token_file != NULL)
+		path = xstrdup(o->token_file);
+	else if ((env = getenv("GALLEY_TOKEN_FILE")) != NULL && *env != '\0')
+		path = xstrdup(env);
+	else {
+		if ((rc = gl_runtime_dir(&rd, err)) != 0)
+			return rc;
+		path = gl_path_join(rd, "token");
+		free(rd);
+	}
+	rc = auth_token_load(path, tok, err);
+	if (rc != 0) {
+		gl_err_prefix(err, "no token for a TCP kernel (set GALLEY_TOKEN or GALLEY_TOKEN_FILE)");
+		err != NULL ? (void)(err->code = GL_EAUTH) : (void)0;
+		rc = GL_EAUTH;
+	}
+	free(path);
+	return rc;
+}
+
+static int
+cl_authenticate(struct cl_conn *c, const struct cl_opts *o, int64_t deadline,
+    struct gl_err *err)
+{
+	char			 tok[AUTH_TOKEN_LEN + 1];
+	unsigned char		 mac[AUTH_MAC_LEN];
+	struct rpc_msg		 m;
+	const msgpack_object	*nonce;
+	struct rpc_writer	*w;
+	uint32_t		 id;
+	int			 rc;
+
+	if ((rc = cl_load_token(o, tok, err)) != 0)
+		return rc;
+	for (;;) {
+		if (cl_take(c, 0, &m))
+			break;
+		if (c->closed)
+			return gl_err_set(err, GL_ECLOSED, "%s closed the connection", c->addr);
+		if ((rc = cl_wait_readable(c, deadline, err)) != 0 && rc != GL_EINTR)
+			return rc;
+	}
+	nonce = rpc_map_get(m.args, "nonce");
+	if (strcmp(m.method, "auth.challenge") != 0 || nonce == NULL ||
+	    nonce->type != MSGPACK_OBJECT_BIN ||
+	    nonce->via.bin.size != AUTH_NONCE_LEN) {
+		rpc_msg_fini(&m);
+		return gl_err_set(err, GL_EPROTO,
+		    "%s did not send a galley auth challenge", c->addr);
+	}
+	auth_hmac(tok, (const unsigned char *)nonce->via.bin.ptr, mac);
+	rpc_msg_fini(&m);
+	w = cl_begin(c, "auth.response", &id);
+	msgpack_pack_map(&w->pk, 1);
+	rpc_pack_key(&w->pk, "hmac");
+	msgpack_pack_bin(&w->pk, AUTH_MAC_LEN);
+	msgpack_pack_bin_body(&w->pk, mac, AUTH_MAC_LEN);
+	if ((rc = cl_send(c, err)) != 0)
+		return rc;
+	rc = cl_wait(c, id, &m, cl_left(deadline), err);
+	if (rc != 0)
+		return gl_err_prefix(err, "the kernel at %s refused us", c->addr);
+	rpc_msg_fini(&m);
+	return 0;
+}
+
+static int
+cl_connect_tcp(const struct cl_opts *o, const char *hostport,
+    struct cl_conn **out, struct gl_err *err)
+{
+	char		*host, *port;
+	struct addrinfo	 hints, *res = NULL, *ai;
+	int		 fd = -1, rc, e = 0;
+	int64_t		 deadline = cl_now_ms() + o->timeout_ms;
+
+	if (hostport[0] == '[') {
+		const char *close_br = strchr(hostport, ']');
+
+		if (close_br == NULL || close_br[1] != ':')
+			return gl_err_set(err, GL_EINVAL, "bad kernel address %s (want [HOST]:PORT)", hostport);
+		host = xstrndup(hostport + 1, (size_t)(close_br - hostport - 1));
+		port = xstrdup(close_br + 2);
+	} else {
+		const char *colon = strrchr(hostport, ':');
+
+		if (colon == NULL)
+			return gl_err_set(err, GL_EINVAL, "bad kernel address %s (want HOST:PORT)", hostport);
+		host = xstrndup(hostport, (size_t)(colon - hostport));
+		port = xstrdup(colon + 1);
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+		rc = gl_err_set(err, GL_EINVAL, "kernel address %s: %s",
+		    hostport, gai_strerror(rc));
+		goto out;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		e = errno;
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		rc = gl_err_set(err, GL_ECLOSED, "no kernel at %s: %s",
+		    hostport, strerror(e));
+		goto out;
+	}
+	{
+		int one = 1;
+
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	}
+	*out = cl_conn_new(fd, xasprintf("tcp:%s", hostport));
+	if ((*out)->reader != NULL)
+		rpc_reader_set_max((*out)->reader, CL_MAX_FRAME);
+	rc = cl_authenticate(*out, o, deadline, err);
+	if (rc != 0) {
+		cl_close(*out);
+		*out = NULL;
+	}
+out:
+	if (res != NULL)
+		freeaddrinfo(res);
+	free(host);
+	free(port);
+	return rc;
+}
+
+int
+cl_connect(const struct cl_opts *opts, struct cl_conn **out,
+    struct gl_err *err)
+{
+	const char	*k = opts->kernel;
+	int		 fd, rc;
+
+	*out = NULL;
+	if (k == NULL || *k == '\0')
+		k = getenv("GALLEY_KERNEL");
+	if (k == NULL || *k == '\0')
+		return cl_connect_local(opts, out, err);
+	if (k[0] == '/' || strncmp(k, "unix:", 5) == 0) {
+		const char *path = k[0] == '/' ? k : k + 5;
+
+		if ((rc = cl_unix_connect(path, &fd, err)) != 0)
+			return rc;
+		*out = cl_conn_new(fd, xasprintf("unix:%s", path));
+		return 0;
+	}
+	if (strncmp(k, "tcp:", 4) == 0)
+		k += 4;
+	return cl_connect_tcp(opts, k, out, err);
+}

@@ -1,0 +1,79 @@
+/*
+ * client.h - the client side of the kernel protocol: connect to the local
+ * kernel (starting one in the background when none runs, as tmux starts
+ * its server) or to a remote one over TCP with the token challenge, send
+ * requests, wait for their responses, and receive notifications.
+ * Blocking, plain POSIX sockets and poll(); no libuv. Used by cli/, tui/,
+ * tests and bench.
+ */
+#ifndef GL_CLIENT_H
+#define GL_CLIENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/rpc.h"
+
+struct gl_err;
+
+struct cl_opts {
+	/* "HOST:PORT" ("[::1]:PORT" for IPv6) for TCP, a path to a Unix
+	 * socket, or NULL: $GALLEY_KERNEL if set, else the local kernel. */
+	const char	*kernel;
+	/* TCP token: NULL = $GALLEY_TOKEN (the token text), else the file
+	 * $GALLEY_TOKEN_FILE, else the runtime directory's token file. */
+	const char	*token_file;
+	/* Start a local kernel if none answers (default true via
+	 * cl_opts_init). */
+	bool		 autostart;
+	/* Binary to start the kernel with; NULL = /proc/self/exe. */
+	const char	*exe;
+	/* Bounds connecting, starting and authenticating. */
+	int		 timeout_ms;
+};
+
+struct cl_conn;
+
+void	 cl_opts_init(struct cl_opts *o);
+/* Connects as opts say. *out is the caller's to cl_close(). Errors:
+ * GL_ECLOSED (nothing listens / could not start), GL_EAUTH (token refused
+ * or missing), GL_ETIMEDOUT, GL_EPROTO. */
+int	 cl_connect(const struct cl_opts *opts, struct cl_conn **out,
+	     struct gl_err *err);
+void	 cl_close(struct cl_conn *c);
+/* "unix:/run/.../kernel.sock" or "tcp:HOST:PORT"; borrowed. */
+const char *cl_addr(const struct cl_conn *c);
+
+/* Begins a request: pack exactly one value (the args map) into the
+ * returned writer's pk, then call cl_send(). *id gets the request id. */
+struct rpc_writer *cl_begin(struct cl_conn *c, const char *method,
+	     uint32_t *id);
+int	 cl_send(struct cl_conn *c, struct gl_err *err);
+/* Waits up to timeout_ms (-1 = forever) for the response to id; other
+ * messages are queued. On success *resp is filled (caller rpc_msg_fini()s
+ * it) and 0 returned; an error response returns its GL_E* code with err
+ * set to the kernel's message and *resp left empty. */
+int	 cl_wait(struct cl_conn *c, uint32_t id, struct rpc_msg *resp,
+	     int timeout_ms, struct gl_err *err);
+/* cl_begin + pack args via fn + cl_send + cl_wait. */
+int	 cl_call(struct cl_conn *c, const char *method,
+	     void (*pack)(msgpack_packer *pk, void *ctx), void *ctx,
+	     struct rpc_msg *resp, int timeout_ms, struct gl_err *err);
+/* Next notification: 1 and *msg filled (caller finis), 0 on timeout, or
+ * a negative GL_E* (GL_ECLOSED when the kernel went away). */
+int	 cl_next_notify(struct cl_conn *c, struct rpc_msg *msg,
+	     int timeout_ms, struct gl_err *err);
+/* The socket, for callers that poll it with other fds. */
+int	 cl_fd(const struct cl_conn *c);
+/* Reads what is available without blocking and queues it; for callers
+ * that poll cl_fd() themselves. Returns 0 or a negative GL_E*. */
+int	 cl_pump(struct cl_conn *c, struct gl_err *err);
+/* True if a notification is queued. */
+bool	 cl_has_notify(const struct cl_conn *c);
+
+/* Starts a local kernel in the background (detached, its stderr to
+ * kernel.log in the runtime directory) and waits until it serves or
+ * timeout_ms passes. 0 also when another kernel already serves. */
+int	 cl_start_kernel(const char *exe, int timeout_ms, struct gl_err *err);
+
+#endif
