@@ -2,7 +2,17 @@
 # run.sh BUILD - prints every benchmark's figures (an optimised build).
 set -eu
 b=$1
-echo "== notebook parse/print"
-"$b/bench_notebook"
-echo "== kernel"
-"$b/bench_kernel" "$b/galley"
+run() {
+	name=$1
+	shift
+	if [ -x "$b/$name" ]; then
+		echo "== $name"
+		"$b/$name" "$@"
+	fi
+}
+run bench_notebook
+run bench_kernel "$b/galley"
+run bench_codec
+run bench_sched
+run bench_cluster "$b/galley"
+run bench_tui "$b/galley"
