@@ -100,6 +100,11 @@ cli_open(int argc, char **argv)
 	}
 	if (arg == NULL)
 		return cli_usage("open", "which notebook?");
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		cli_errorf("galley open needs a terminal; `galley run %s` runs "
+		    "a notebook without one", arg);
+		return CLI_FAILED;
+	}
 	/* "galley open analysis" finds analysis.nb.lua, as `galley new`
 	 * names it. */
 	path = xstrdup(arg);

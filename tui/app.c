@@ -1,0 +1,2594 @@
+/*
+ * app.c - the notebook TUI: kernel session, loop, commands.
+ *
+ * Data flow. The kernel owns the notebook; the app keeps a local copy
+ * (a struct nb_doc) that the view draws. A change the user makes is an
+ * ot op: it is applied to the local doc at once (the screen never waits
+ * for the kernel), queued in tui/sync.c and sent as doc.edit, one request
+ * in flight at a time. Other clients' doc.ops are transformed there
+ * against what the kernel has not acknowledged and applied; the view,
+ * the editor's cursor and the undo history follow every applied op.
+ *
+ * Ordering. The client library hands out responses by id and
+ * notifications in arrival order, so an ack and a doc.ops that came
+ * around it are put back in order by version (sync_after_ack()): the ack
+ * is taken as soon as it is queued and applied just before the first
+ * doc.ops that came after it. Before anything that reads the kernel's
+ * copy (cell.run, doc.save) every local edit is flushed and
+ * acknowledged, so a cell runs the text the user sees.
+ *
+ * The loop is poll(2) over the terminal, the kernel's socket and the
+ * signal pipe, with a timeout from the nearest timer: the Esc delay, the
+ * running cell's clock (100 ms), autosave, the member count (5 s), a
+ * reconnect (2 s). Each pass handles what came, then paints once.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client/client.h"
+#include "core/err.h"
+#include "core/mem.h"
+#include "core/notebook.h"
+#include "core/ot.h"
+#include "core/paths.h"
+#include "core/rpc.h"
+#include "core/util.h"
+#include "tui/app.h"
+#include "tui/draw.h"
+#include "tui/editor.h"
+#include "tui/input.h"
+#include "tui/keymap.h"
+#include "tui/sync.h"
+#include "tui/term.h"
+#include "tui/view.h"
+
+#define CALL_MS		10000
+#define FLUSH_MS	5000
+#define CLOCK_MS	100
+#define MEMBERS_MS	5000
+#define RECONNECT_MS	2000
+#define INTERRUPT_MS	3000
+#define HIST_MAX	200
+#define INV_MAX		64
+
+struct clip_cell {
+	enum nb_kind	 kind;
+	char		*source;	/* owned */
+	size_t		 len;
+	char		**meta;		/* owned: key, json, key, json, ... */
+	size_t		 nmeta;
+};
+
+struct app {
+	const struct app_opts *o;
+	/* The kernel */
+	struct cl_conn	*conn;
+	char		*session;	/* owned */
+	char		*abspath;	/* owned */
+	char		 kernel[128];
+	bool		 lost;
+	int64_t		 retry_at;
+	struct sync	*sync;
+	uint32_t	 edit_req;	/* the doc.edit in flight, or 0 */
+	bool		 have_ack;
+	uint64_t	 ackv;
+	/* What is shown */
+	struct nb_doc	*doc;
+	struct view	*view;
+	struct keymap	*km;
+	struct input	*input;
+	struct view_grid grid;
+	struct draw	*draw;
+	struct gl_rng	 rng;
+	enum keymap_mode mode;
+	struct ed	 ed;		/* valid in KEYMAP_INSERT */
+	char		 last_id[NB_ID_MAX + 1];
+	size_t		 last_off;
+	bool		 csel;		/* a cell selection */
+	size_t		 csel_anchor;
+	bool		 drag;		/* selecting text with the mouse */
+	/* The command line */
+	struct gl_buf	 cl;
+	size_t		 cl_cur;
+	enum keymap_mode cl_return;
+	char		**hist;		/* owned */
+	size_t		 nhist, hist_pos;
+	char		**comp;		/* owned: completions */
+	size_t		 ncomp, comp_i, comp_at;
+	bool		 comp_on;
+	/* The help screen */
+	char		*pager;		/* owned */
+	int		 pager_scroll;
+	enum keymap_mode pager_return;
+	/* Clipboards */
+	struct clip_cell *clip;		/* owned */
+	size_t		 nclip;
+	char		*textclip;	/* owned */
+	/* State */
+	bool		 dirty;
+	char		 runtime[32];
+	int		 members;
+	char		 running[NB_ID_MAX + 1];
+	int		 queued;
+	char		 msg[512];
+	bool		 msg_err;
+	bool		 quit;
+	int64_t		 now;
+	int64_t		 last_edit_ms;
+	int64_t		 save_tried_ms;
+	int64_t		 members_ms;
+	int64_t		 interrupt_ms;
+	int		 rows, cols;
+	bool		 term_on;
+};
+
+static int64_t	 now_ms(void);
+static void	 app_msg(struct app *a, bool error, const char *fmt, ...)
+		     __attribute__((format(printf, 3, 4)));
+static void	 exec_line(struct app *a, const char *line);
+static void	 drain(struct app *a);
+static void	 conn_lost(struct app *a, const char *why);
+static void	 leave_insert(struct app *a);
+static bool	 flush_edits(struct app *a);
+static int	 save(struct app *a, bool force, bool quiet);
+
+/* ------------------------------------------------------------------ */
+/* Small helpers */
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+app_msg(struct app *a, bool error, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(a->msg, sizeof a->msg, fmt, ap);
+	va_end(ap);
+	/* One line on the screen. */
+	for (char *p = a->msg; *p; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
+	a->msg_err = error;
+}
+
+static const char *
+obj_str(const msgpack_object *map, const char *key, char *buf, size_t n)
+{
+	size_t		 len;
+	const char	*s = rpc_map_str(map, key, &len);
+
+	if (s == NULL || len >= n) {
+		buf[0] = '\0';
+		return s == NULL ? NULL : buf;
+	}
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return buf;
+}
+
+static struct nb_cell *
+cur_cell(struct app *a, size_t *idx)
+{
+	size_t	 i = view_cursor(a->view);
+
+	if (nb_doc_count(a->doc) == 0)
+		return NULL;
+	if (i >= nb_doc_count(a->doc))
+		i = nb_doc_count(a->doc) - 1;
+	if (idx)
+		*idx = i;
+	return nb_doc_cell(a->doc, i);
+}
+
+static void
+pack_session(msgpack_packer *pk, void *ctx)
+{
+	struct app	*a = ctx;
+
+	msgpack_pack_map(pk, 1);
+	rpc_pack_kv_str(pk, "session", a->session);
+}
+
+/* A request whose answer only matters as success or failure. */
+static int
+call(struct app *a, const char *method, void (*pack)(msgpack_packer *,
+    void *), void *ctx, struct rpc_msg *resp, struct gl_err *err)
+{
+	struct rpc_msg	 tmp;
+	int		 rc;
+
+	if (a->lost || a->conn == NULL)
+		return gl_err_set(err, GL_ECLOSED, "no kernel (reconnecting)");
+	rc = cl_call(a->conn, method, pack ? pack : pack_session,
+	    pack ? ctx : a, resp ? resp : &tmp, CALL_MS, err);
+	if (rc == 0 && resp == NULL)
+		rpc_msg_fini(&tmp);
+	if (rc == GL_ECLOSED)
+		conn_lost(a, err ? err->msg : "closed");
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Outputs from the kernel */
+
+static char *
+obj_text(const msgpack_object *o)
+{
+	char	 buf[64];
+
+	switch (o->type) {
+	case MSGPACK_OBJECT_STR:
+		return xstrndup(o->via.str.ptr, o->via.str.size);
+	case MSGPACK_OBJECT_BIN:
+		return xstrndup(o->via.bin.ptr, o->via.bin.size);
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		snprintf(buf, sizeof buf, "%" PRIu64, o->via.u64);
+		return xstrdup(buf);
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		snprintf(buf, sizeof buf, "%" PRId64, o->via.i64);
+		return xstrdup(buf);
+	case MSGPACK_OBJECT_FLOAT32:
+	case MSGPACK_OBJECT_FLOAT64:
+		snprintf(buf, sizeof buf, "%.14g", o->via.f64);
+		return xstrdup(buf);
+	case MSGPACK_OBJECT_BOOLEAN:
+		return xstrdup(o->via.boolean ? "true" : "false");
+	case MSGPACK_OBJECT_NIL:
+		return xstrdup("");
+	default:
+		return xstrdup("?");
+	}
+}
+
+static double
+obj_num(const msgpack_object *map, const char *key)
+{
+	const msgpack_object *o = rpc_map_get(map, key);
+
+	if (o == NULL)
+		return 0;
+	switch (o->type) {
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		return (double)o->via.u64;
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		return (double)o->via.i64;
+	case MSGPACK_OBJECT_FLOAT32:
+	case MSGPACK_OBJECT_FLOAT64:
+		return o->via.f64;
+	default:
+		return 0;
+	}
+}
+
+/* An output map of docs/protocol.md (and the table and progress forms the
+ * TUI draws) as the view's output. */
+static struct view_output *
+output_from(const msgpack_object *o)
+{
+	char			 type[32];
+	size_t			 len;
+	const char		*s;
+	struct view_output	*v;
+
+	if (o->type != MSGPACK_OBJECT_MAP)
+		return NULL;
+	obj_str(o, "type", type, sizeof type);
+	if (strcmp(type, "stream") == 0 || strcmp(type, "result") == 0) {
+		char	 name[16];
+
+		s = rpc_map_str(o, "text", &len);
+		v = view_output_new(type[0] == 's' ? VIEW_OUT_STREAM :
+		    VIEW_OUT_RESULT, s ? s : "", s ? len : 0);
+		obj_str(o, "name", name, sizeof name);
+		v->is_stderr = strcmp(name, "stderr") == 0;
+		return v;
+	}
+	if (strcmp(type, "error") == 0) {
+		s = rpc_map_str(o, "message", &len);
+		v = view_output_new(VIEW_OUT_ERROR, s ? s : "error",
+		    s ? len : 5);
+		v->traceback = rpc_map_strdup(o, "traceback");
+		v->line = (int)rpc_map_int(o, "line", 0);
+		return v;
+	}
+	if (strcmp(type, "table") == 0) {
+		const msgpack_object *cols = rpc_map_get(o, "columns");
+		const msgpack_object *rows = rpc_map_get(o, "rows");
+		size_t	 nc, nr;
+
+		if (cols == NULL || cols->type != MSGPACK_OBJECT_ARRAY)
+			goto other;
+		nc = cols->via.array.size;
+		nr = rows && rows->type == MSGPACK_OBJECT_ARRAY ?
+		    rows->via.array.size : 0;
+		v = view_output_new(VIEW_OUT_TABLE, NULL, 0);
+		view_output_table(v, nc, nr);
+		for (size_t c = 0; c < nc; c++) {
+			char	*t = obj_text(&cols->via.array.ptr[c]);
+
+			view_output_table_set(v, 0, c, t, strlen(t));
+			free(t);
+		}
+		for (size_t r = 0; r < nr; r++) {
+			const msgpack_object *row = &rows->via.array.ptr[r];
+
+			if (row->type != MSGPACK_OBJECT_ARRAY)
+				continue;
+			for (size_t c = 0; c < nc && c < row->via.array.size;
+			    c++) {
+				char	*t = obj_text(&row->via.array.ptr[c]);
+
+				view_output_table_set(v, r + 1, c, t, strlen(t));
+				free(t);
+			}
+		}
+		return v;
+	}
+	if (strcmp(type, "progress") == 0) {
+		s = rpc_map_str(o, "label", &len);
+		if (s == NULL)
+			s = rpc_map_str(o, "text", &len);
+		v = view_output_new(VIEW_OUT_PROGRESS, s, s ? len : 0);
+		v->done = obj_num(o, "done");
+		v->total = obj_num(o, "total");
+		v->key = rpc_map_strdup(o, "key");
+		return v;
+	}
+other:
+	s = rpc_map_str(o, "text", &len);
+	if (s != NULL)
+		return view_output_new(VIEW_OUT_OTHER, s, len);
+	{
+		char	*t = xasprintf("[%s output]", *type ? type : "an");
+
+		v = view_output_new(VIEW_OUT_OTHER, t, strlen(t));
+		free(t);
+		return v;
+	}
+}
+
+/* Outputs, stale flags and the running cell from a cells array. */
+static void
+load_cell_states(struct app *a, const msgpack_object *cells)
+{
+	a->running[0] = '\0';
+	if (cells == NULL || cells->type != MSGPACK_OBJECT_ARRAY)
+		return;
+	for (uint32_t k = 0; k < cells->via.array.size; k++) {
+		const msgpack_object *c = &cells->via.array.ptr[k];
+		const msgpack_object *outs = rpc_map_get(c, "outputs");
+		const msgpack_object *run = rpc_map_get(c, "running");
+		char	 id[NB_ID_MAX + 1];
+		size_t	 i;
+
+		if (obj_str(c, "id", id, sizeof id) == NULL ||
+		    nb_doc_find(a->doc, id, &i) == NULL)
+			continue;
+		view_out_clear(a->view, i);
+		for (uint32_t j = 0; outs && outs->type == MSGPACK_OBJECT_ARRAY &&
+		    j < outs->via.array.size; j++) {
+			struct view_output *o = output_from(
+			    &outs->via.array.ptr[j]);
+
+			if (o != NULL)
+				view_out_add(a->view, i, o);
+		}
+		view_set_stale(a->view, i, rpc_map_bool(c, "stale", false));
+		if (run != NULL && run->type != MSGPACK_OBJECT_NIL) {
+			view_set_run(a->view, i, VIEW_RUN_RUNNING, a->now);
+			snprintf(a->running, sizeof a->running, "%s", id);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Edits */
+
+static void
+send_edits(struct app *a)
+{
+	const struct ot_op	*ops;
+	struct rpc_writer	*w;
+	struct gl_err		 err = { 0 };
+	uint64_t		 v;
+	uint32_t		 id;
+	size_t			 n;
+
+	if (a->lost || a->conn == NULL || a->edit_req != 0 || a->have_ack)
+		return;
+	if ((n = sync_take_send(a->sync, &ops, &v)) == 0)
+		return;
+	w = cl_begin(a->conn, "doc.edit", &id);
+	msgpack_pack_map(&w->pk, 3);
+	rpc_pack_kv_str(&w->pk, "session", a->session);
+	rpc_pack_kv_int(&w->pk, "version", (int64_t)v);
+	rpc_pack_key(&w->pk, "ops");
+	msgpack_pack_array(&w->pk, n);
+	for (size_t i = 0; i < n; i++)
+		ot_encode(&w->pk, &ops[i]);
+	if (cl_send(a->conn, &err) != 0) {
+		conn_lost(a, err.msg);
+		return;
+	}
+	a->edit_req = id;
+}
+
+static void
+apply_ack(struct app *a)
+{
+	if (!a->have_ack)
+		return;
+	a->have_ack = false;
+	sync_ack(a->sync, a->ackv);
+	send_edits(a);
+}
+
+/* Reloads the doc from the kernel after an edit it refused. */
+static void
+resync(struct app *a, const char *why)
+{
+	struct rpc_msg	 resp;
+	struct gl_err	 err = { 0 };
+	struct nb_doc	*doc = NULL;
+	const msgpack_object *cells;
+
+	a->edit_req = 0;
+	a->have_ack = false;
+	if (call(a, "doc.get", NULL, NULL, &resp, &err) != 0) {
+		app_msg(a, true, "could not reload the notebook: %s", err.msg);
+		return;
+	}
+	cells = rpc_map_get(resp.result, "cells");
+	if (sync_doc_from_cells(cells, &doc, &err) == 0) {
+		nb_doc_free(a->doc);
+		a->doc = doc;
+		view_sync(a->view, a->doc);
+		load_cell_states(a, cells);
+		sync_reset(a->sync, (uint64_t)rpc_map_int(resp.result,
+		    "version", 0));
+		a->dirty = rpc_map_bool(resp.result, "dirty", a->dirty);
+		if (a->mode == KEYMAP_INSERT &&
+		    nb_doc_find(a->doc, a->ed.id, NULL) == NULL)
+			leave_insert(a);
+		app_msg(a, true, "the kernel refused an edit (%s); reloaded",
+		    why);
+	}
+	rpc_msg_fini(&resp);
+}
+
+/* Takes the answer to the doc.edit in flight if it is there (waiting up
+ * to timeout ms). */
+static void
+take_ack(struct app *a, int timeout)
+{
+	struct rpc_msg	 resp;
+	struct gl_err	 err = { 0 };
+	int		 rc;
+
+	if (a->edit_req == 0 || a->lost)
+		return;
+	rc = cl_wait(a->conn, a->edit_req, &resp, timeout, &err);
+	if (rc == GL_ETIMEDOUT || rc == GL_EINTR)
+		return;
+	a->edit_req = 0;
+	if (rc == 0) {
+		a->have_ack = true;
+		a->ackv = (uint64_t)rpc_map_int(resp.result, "version", 0);
+		rpc_msg_fini(&resp);
+		return;
+	}
+	if (rc == GL_ECLOSED) {
+		conn_lost(a, err.msg);
+		return;
+	}
+	resync(a, err.msg);
+}
+
+/* Applies op (made here) to the local doc and queues it; its inverse is
+ * put before *inv (for undo). */
+static int
+apply_op(struct app *a, struct ot_op *op, struct ot_op **inv, size_t *ninv)
+{
+	struct ot_op	 one[INV_MAX];
+	struct gl_err	 err = { 0 };
+	size_t		 k = 0, idx;
+
+	ot_op_locate(a->doc, op, NULL);
+	if (inv != NULL)
+		k = sync_invert(a->doc, op, one, INV_MAX);
+	if (ot_apply(a->doc, op, &err) != 0) {
+		for (size_t i = 0; i < k; i++)
+			ot_op_fini(&one[i]);
+		app_msg(a, true, "%s", err.msg);
+		return err.code;
+	}
+	view_apply_op(a->view, a->doc, op);
+	if (op->kind == OT_TEXT && nb_doc_find(a->doc, op->id, &idx) &&
+	    view_out_count(a->view, idx) > 0)
+		view_set_stale(a->view, idx, true);
+	sync_local(a->sync, op);
+	if (inv != NULL)
+		sync_inv_prepend(inv, ninv, one, k);
+	a->dirty = true;
+	a->last_edit_ms = a->now;
+	return 0;
+}
+
+/* One change of the user's: applied, sent, recorded for undo. */
+static int
+change(struct app *a, struct ot_op *op, enum sync_group kind, size_t offset)
+{
+	struct ot_op	*inv = NULL;
+	size_t		 ninv = 0;
+	char		 cell[NB_ID_MAX + 1];
+	int		 rc;
+
+	snprintf(cell, sizeof cell, "%s", op->id);
+	rc = apply_op(a, op, &inv, &ninv);
+	ot_op_fini(op);
+	if (rc == 0)
+		sync_push(a->sync, inv, ninv, kind, cell, offset, a->now);
+	else
+		free(inv);
+	send_edits(a);
+	return rc;
+}
+
+/* Applies the kernel's doc.ops. */
+static void
+remote_ops(struct app *a, const msgpack_object *args)
+{
+	const msgpack_object *ao = rpc_map_get(args, "ops");
+	uint64_t	 v = (uint64_t)rpc_map_int(args, "version", 0);
+	struct ot_op	*ops;
+	size_t		 n;
+
+	if (ao == NULL || ao->type != MSGPACK_OBJECT_ARRAY)
+		return;
+	n = ao->via.array.size;
+	take_ack(a, 0);
+	if (a->have_ack && sync_after_ack(v, n, a->ackv))
+		apply_ack(a);
+	ops = xcalloc(n + 1, sizeof *ops);
+	for (size_t i = 0; i < n; i++) {
+		struct gl_err err = { 0 };
+
+		if (ot_decode(&ao->via.array.ptr[i], &ops[i], &err) != 0) {
+			for (size_t j = 0; j < i; j++)
+				ot_op_fini(&ops[j]);
+			free(ops);
+			resync(a, err.msg);
+			return;
+		}
+	}
+	sync_remote(a->sync, ops, &n, v);
+	for (size_t i = 0; i < n; i++) {
+		struct gl_err	 err = { 0 };
+		size_t		 idx;
+
+		if (ot_apply(a->doc, &ops[i], &err) != 0) {
+			for (size_t j = i; j < n; j++)
+				ot_op_fini(&ops[j]);
+			free(ops);
+			resync(a, err.msg);
+			return;
+		}
+		view_apply_op(a->view, a->doc, &ops[i]);
+		if (ops[i].kind == OT_TEXT &&
+		    nb_doc_find(a->doc, ops[i].id, &idx) &&
+		    view_out_count(a->view, idx) > 0)
+			view_set_stale(a->view, idx, true);
+		if (a->mode == KEYMAP_INSERT) {
+			ed_transform(&a->ed, &ops[i]);
+			if (nb_doc_find(a->doc, a->ed.id, NULL) == NULL) {
+				leave_insert(a);
+				app_msg(a, true, "someone deleted the cell you "
+				    "were editing");
+			}
+		}
+		ot_op_fini(&ops[i]);
+	}
+	free(ops);
+	a->dirty = true;
+}
+
+/* Sends every local edit and waits until the kernel has them all. */
+static bool
+flush_edits(struct app *a)
+{
+	int64_t	 deadline = now_ms() + FLUSH_MS;
+
+	while (!a->lost && (sync_pending(a->sync) || a->have_ack)) {
+		int	 left = (int)(deadline - now_ms());
+
+		if (left <= 0) {
+			app_msg(a, true, "the kernel did not acknowledge the "
+			    "last edits in %d s", FLUSH_MS / 1000);
+			return false;
+		}
+		send_edits(a);
+		take_ack(a, left);
+		drain(a);
+	}
+	return !a->lost;
+}
+
+/* ------------------------------------------------------------------ */
+/* Notifications */
+
+static enum view_run
+run_state(const char *status)
+{
+	if (strcmp(status, "ok") == 0)
+		return VIEW_RUN_OK;
+	if (strcmp(status, "error") == 0)
+		return VIEW_RUN_ERROR;
+	if (strcmp(status, "interrupted") == 0)
+		return VIEW_RUN_INTERRUPTED;
+	if (strcmp(status, "cancelled") == 0)
+		return VIEW_RUN_CANCELLED;
+	return VIEW_RUN_DIED;
+}
+
+static void
+on_notify(struct app *a, struct rpc_msg *m)
+{
+	char		 sess[96], id[NB_ID_MAX + 1], buf[256];
+	size_t		 i;
+	bool		 have;
+
+	if (strcmp(m->method, "kernel.refused") == 0) {
+		obj_str(m->args, "message", buf, sizeof buf);
+		conn_lost(a, buf);
+		return;
+	}
+	if (obj_str(m->args, "session", sess, sizeof sess) == NULL ||
+	    a->session == NULL || strcmp(sess, a->session) != 0)
+		return;
+	have = obj_str(m->args, "cell", id, sizeof id) != NULL &&
+	    nb_doc_find(a->doc, id, &i) != NULL;
+	if (strcmp(m->method, "cell.started") == 0 && have) {
+		view_out_clear(a->view, i);
+		view_set_stale(a->view, i, false);
+		view_set_run(a->view, i, VIEW_RUN_RUNNING, a->now);
+		snprintf(a->running, sizeof a->running, "%s", id);
+		if (a->queued > 0)
+			a->queued--;
+	} else if (strcmp(m->method, "cell.output") == 0 && have) {
+		struct view_output *o = output_from(rpc_map_get(m->args,
+		    "output"));
+
+		if (o != NULL)
+			view_out_add(a->view, i, o);
+	} else if (strcmp(m->method, "cell.done") == 0) {
+		char	 status[32];
+		const msgpack_object *e = rpc_map_get(m->args, "error");
+
+		obj_str(m->args, "status", status, sizeof status);
+		if (strcmp(a->running, id) == 0)
+			a->running[0] = '\0';
+		else if (a->queued > 0 && strcmp(status, "cancelled") == 0)
+			a->queued--;
+		if (!have)
+			return;
+		view_set_run(a->view, i, run_state(status),
+		    rpc_map_int(m->args, "elapsed_ms", -1));
+		if (e != NULL && e->type == MSGPACK_OBJECT_MAP) {
+			bool	 shown = false;
+
+			for (size_t k = 0; k < view_out_count(a->view, i); k++)
+				shown |= view_out_get(a->view, i, k)->kind ==
+				    VIEW_OUT_ERROR;
+			if (!shown) {
+				msgpack_object	 copy = *e;
+				struct view_output *o = output_from(&copy);
+
+				if (o == NULL) {
+					o = view_output_new(VIEW_OUT_ERROR,
+					    "error", 5);
+				} else if (o->kind != VIEW_OUT_ERROR) {
+					/* The error map has no "type". */
+					struct view_output *x;
+					size_t	 len;
+					const char *s = rpc_map_str(e,
+					    "message", &len);
+
+					view_output_free(o);
+					x = view_output_new(VIEW_OUT_ERROR,
+					    s ? s : "error", s ? len : 5);
+					x->traceback = rpc_map_strdup(e,
+					    "traceback");
+					o = x;
+				}
+				view_out_add(a->view, i, o);
+			}
+		}
+		if (strcmp(status, "died") == 0 || strcmp(status, "cancelled") == 0) {
+			if (obj_str(m->args, "message", buf, sizeof buf) &&
+			    *buf)
+				app_msg(a, strcmp(status, "died") == 0,
+				    "[%s] %s: %s", id, status, buf);
+		}
+	} else if (strcmp(m->method, "runtime.status") == 0) {
+		obj_str(m->args, "state", a->runtime, sizeof a->runtime);
+		if (obj_str(m->args, "message", buf, sizeof buf) && *buf &&
+		    strcmp(a->runtime, "idle") != 0 &&
+		    strcmp(a->runtime, "busy") != 0)
+			app_msg(a, strcmp(a->runtime, "dead") == 0,
+			    "runtime %s: %s", a->runtime, buf);
+	} else if (strcmp(m->method, "doc.ops") == 0) {
+		remote_ops(a, m->args);
+	} else if (strcmp(m->method, "doc.saved") == 0) {
+		if (!sync_pending(a->sync))
+			a->dirty = false;
+	}
+}
+
+/* Handles everything the kernel sent that is queued. */
+static void
+drain(struct app *a)
+{
+	struct rpc_msg	 m;
+	struct gl_err	 err = { 0 };
+	int		 rc;
+
+	if (a->lost || a->conn == NULL)
+		return;
+	take_ack(a, 0);
+	while (!a->lost && (rc = cl_next_notify(a->conn, &m, 0, &err)) == 1) {
+		on_notify(a, &m);
+		rpc_msg_fini(&m);
+	}
+	if (!a->lost && rc < 0 && rc != GL_EINTR && rc != GL_ETIMEDOUT)
+		conn_lost(a, err.msg);
+	if (!a->lost)
+		apply_ack(a);
+}
+
+/* ------------------------------------------------------------------ */
+/* Opening */
+
+static void
+pack_open(msgpack_packer *pk, void *ctx)
+{
+	struct app	*a = ctx;
+
+	msgpack_pack_map(pk, 1);
+	rpc_pack_kv_str(pk, "path", a->abspath);
+}
+
+static int
+open_session(struct app *a, struct gl_err *err)
+{
+	struct cl_opts	 co;
+	struct rpc_msg	 resp;
+	struct nb_doc	*doc = NULL;
+	const msgpack_object *cells, *warn;
+	char		 buf[128];
+	int		 rc;
+
+	cl_opts_init(&co);
+	co.kernel = a->o->kernel;
+	if ((rc = cl_connect(&co, &a->conn, err)) != 0)
+		return rc;
+	if ((rc = cl_call(a->conn, "session.open", pack_open, a, &resp,
+	    CALL_MS, err)) != 0) {
+		cl_close(a->conn);
+		a->conn = NULL;
+		return rc;
+	}
+	cells = rpc_map_get(resp.result, "cells");
+	if ((rc = sync_doc_from_cells(cells, &doc, err)) != 0) {
+		rpc_msg_fini(&resp);
+		cl_close(a->conn);
+		a->conn = NULL;
+		return rc;
+	}
+	free(a->session);
+	a->session = rpc_map_strdup(resp.result, "session");
+	nb_doc_free(a->doc);
+	a->doc = doc;
+	if (a->sync == NULL)
+		a->sync = sync_new(0);
+	sync_reset(a->sync, (uint64_t)rpc_map_int(resp.result, "version", 0));
+	a->dirty = rpc_map_bool(resp.result, "dirty", false);
+	view_sync(a->view, a->doc);
+	load_cell_states(a, cells);
+	warn = rpc_map_get(resp.result, "warnings");
+	if (warn != NULL && warn->type == MSGPACK_OBJECT_ARRAY &&
+	    warn->via.array.size > 0) {
+		char	*w = rpc_obj_strdup(&warn->via.array.ptr[0]);
+
+		app_msg(a, true, "%s", w ? w : "warning");
+		free(w);
+	} else if (rpc_map_int(resp.result, "recovered", 0) > 0)
+		app_msg(a, false, "recovered %" PRId64 " unsaved edits from "
+		    "the journal", rpc_map_int(resp.result, "recovered", 0));
+	rpc_msg_fini(&resp);
+	snprintf(buf, sizeof buf, "%s", cl_addr(a->conn));
+	if (strncmp(buf, "unix:", 5) == 0)
+		snprintf(a->kernel, sizeof a->kernel, "local");
+	else
+		snprintf(a->kernel, sizeof a->kernel, "%s", buf);
+	a->edit_req = 0;
+	a->have_ack = false;
+	a->lost = false;
+	if (a->runtime[0] == '\0')
+		snprintf(a->runtime, sizeof a->runtime, "%s",
+		    a->running[0] ? "busy" : "idle");
+	return 0;
+}
+
+static void
+conn_lost(struct app *a, const char *why)
+{
+	if (a->lost)
+		return;
+	a->lost = true;
+	a->retry_at = now_ms() + RECONNECT_MS;
+	a->edit_req = 0;
+	a->have_ack = false;
+	snprintf(a->kernel, sizeof a->kernel, "lost");
+	snprintf(a->runtime, sizeof a->runtime, "?");
+	app_msg(a, true, "lost the kernel (%s); reconnecting... (:q! quits)",
+	    why && *why ? why : "closed");
+}
+
+static void
+reconnect(struct app *a)
+{
+	struct gl_err	 err = { 0 };
+	bool		 pending = sync_pending(a->sync);
+
+	a->retry_at = now_ms() + RECONNECT_MS;
+	if (a->conn != NULL) {
+		cl_close(a->conn);
+		a->conn = NULL;
+	}
+	if (open_session(a, &err) != 0) {
+		snprintf(a->kernel, sizeof a->kernel, "lost");
+		a->lost = true;
+		return;
+	}
+	if (a->mode == KEYMAP_INSERT && nb_doc_find(a->doc, a->ed.id, NULL) ==
+	    NULL)
+		leave_insert(a);
+	app_msg(a, pending, "reconnected to the kernel%s", pending ?
+	    "; the last unacknowledged edits were lost" : "");
+}
+
+/* ------------------------------------------------------------------ */
+/* Cells */
+
+static void
+enter_insert(struct app *a, size_t idx, size_t off)
+{
+	struct nb_cell	*c = nb_doc_cell(a->doc, idx);
+	size_t		 len;
+	const char	*src = nb_cell_source(c, &len);
+	const struct keymap_config *cfg = keymap_config(a->km);
+
+	ed_init(&a->ed, nb_cell_id(c), off);
+	a->ed.indent = cfg->indent;
+	a->ed.tab = cfg->tab;
+	/* Indent as the cell does: tabs if a line starts with one. */
+	a->ed.use_tabs = (len > 0 && src[0] == '\t') ||
+	    strstr(src, "\n\t") != NULL;
+	ed_clamp(&a->ed, src, len);
+	a->mode = KEYMAP_INSERT;
+	a->csel = false;
+	view_set_cell_sel(a->view, false, 0, 0);
+	view_set_cursor(a->view, idx);
+	sync_break(a->sync);
+}
+
+static void
+leave_insert(struct app *a)
+{
+	if (a->mode != KEYMAP_INSERT)
+		return;
+	snprintf(a->last_id, sizeof a->last_id, "%s", a->ed.id);
+	a->last_off = a->ed.cur;
+	a->mode = KEYMAP_NORMAL;
+	a->drag = false;
+	sync_break(a->sync);
+	view_set_edit(a->view, -1, 0, 0, 0);
+}
+
+/* Range of cells a command acts on: the selection or the current cell. */
+static bool
+target_range(struct app *a, size_t *lo, size_t *hi)
+{
+	size_t	 cur;
+
+	if (cur_cell(a, &cur) == NULL)
+		return false;
+	if (a->csel) {
+		*lo = a->csel_anchor < cur ? a->csel_anchor : cur;
+		*hi = a->csel_anchor < cur ? cur : a->csel_anchor;
+		if (*hi >= nb_doc_count(a->doc))
+			*hi = nb_doc_count(a->doc) - 1;
+	} else
+		*lo = *hi = cur;
+	return true;
+}
+
+static void
+clear_csel(struct app *a)
+{
+	a->csel = false;
+	view_set_cell_sel(a->view, false, 0, 0);
+}
+
+/* Inserts a cell at index (after a header cell at most) and returns its
+ * index, or -1. inv collects the inverse. */
+static long
+insert_cell(struct app *a, size_t index, enum nb_kind kind, const char *src,
+    size_t len, char **meta, size_t nmeta, struct ot_op **inv, size_t *ninv)
+{
+	struct ot_op	 op;
+	size_t		 idx;
+
+	if (index == 0 && nb_doc_count(a->doc) > 0 &&
+	    nb_cell_is_header(nb_doc_cell(a->doc, 0)))
+		index = 1;
+	memset(&op, 0, sizeof op);
+	op.kind = OT_INSERT_CELL;
+	nb_id_generate(a->doc, &a->rng, op.id);
+	op.index = index;
+	op.cell_kind = kind;
+	op.text = xstrndup(src ? src : "", src ? len : 0);
+	if (apply_op(a, &op, inv, ninv) != 0) {
+		ot_op_fini(&op);
+		return -1;
+	}
+	for (size_t k = 0; k + 1 < nmeta * 2; k += 2) {
+		struct ot_op	 m;
+
+		memset(&m, 0, sizeof m);
+		m.kind = OT_SET_META;
+		memcpy(m.id, op.id, sizeof m.id);
+		m.key = xstrdup(meta[k]);
+		m.text = xstrdup(meta[k + 1]);
+		(void)apply_op(a, &m, inv, ninv);
+		ot_op_fini(&m);
+	}
+	nb_doc_find(a->doc, op.id, &idx);
+	ot_op_fini(&op);
+	return (long)idx;
+}
+
+static void
+cmd_add(struct app *a, bool above, const char *arg)
+{
+	struct ot_op	*inv = NULL;
+	size_t		 ninv = 0, cur = 0;
+	enum nb_kind	 kind = NB_CODE;
+	long		 idx;
+
+	if (arg != NULL && nb_kind_parse(arg, &kind) != 0) {
+		app_msg(a, true, "add: code, markdown or raw?");
+		return;
+	}
+	cur_cell(a, &cur);
+	clear_csel(a);
+	idx = insert_cell(a, nb_doc_count(a->doc) == 0 ? 0 :
+	    above ? cur : cur + 1, kind, "", 0, NULL, 0, &inv, &ninv);
+	if (idx < 0) {
+		free(inv);
+		return;
+	}
+	sync_push(a->sync, inv, ninv, SYNC_G_OTHER,
+	    nb_cell_id(nb_doc_cell(a->doc, (size_t)idx)), 0, a->now);
+	send_edits(a);
+	if (a->mode == KEYMAP_INSERT)
+		leave_insert(a);
+	enter_insert(a, (size_t)idx, 0);
+}
+
+static void
+copy_cells(struct app *a, size_t lo, size_t hi)
+{
+	for (size_t i = 0; i < a->nclip; i++) {
+		free(a->clip[i].source);
+		for (size_t k = 0; k < a->clip[i].nmeta * 2; k++)
+			free(a->clip[i].meta[k]);
+		free(a->clip[i].meta);
+	}
+	free(a->clip);
+	a->nclip = hi - lo + 1;
+	a->clip = xcalloc(a->nclip, sizeof *a->clip);
+	for (size_t i = lo; i <= hi; i++) {
+		struct nb_cell	*c = nb_doc_cell(a->doc, i);
+		struct clip_cell *k = &a->clip[i - lo];
+		const char	*src = nb_cell_source(c, &k->len);
+
+		k->kind = nb_cell_kind(c);
+		k->source = xstrndup(src, k->len);
+		k->meta = xcalloc(nb_cell_meta_count(c) * 2 + 1,
+		    sizeof *k->meta);
+		for (size_t m = 0; m < nb_cell_meta_count(c); m++) {
+			const char *key, *json;
+
+			nb_cell_meta_at(c, m, &key, &json);
+			if (strcmp(key, "id") == 0)
+				continue;
+			k->meta[k->nmeta * 2] = xstrdup(key);
+			k->meta[k->nmeta * 2 + 1] = xstrdup(json);
+			k->nmeta++;
+		}
+	}
+}
+
+static void
+delete_cells(struct app *a, size_t lo, size_t hi, const char *verb)
+{
+	struct ot_op	*inv = NULL;
+	size_t		 ninv = 0, n = 0;
+	char		 first[NB_ID_MAX + 1];
+
+	snprintf(first, sizeof first, "%s",
+	    nb_cell_id(nb_doc_cell(a->doc, lo)));
+	for (size_t i = hi + 1; i-- > lo; ) {
+		struct ot_op	 op;
+
+		memset(&op, 0, sizeof op);
+		op.kind = OT_DELETE_CELL;
+		snprintf(op.id, sizeof op.id, "%s",
+		    nb_cell_id(nb_doc_cell(a->doc, i)));
+		if (a->mode == KEYMAP_INSERT && strcmp(op.id, a->ed.id) == 0)
+			leave_insert(a);
+		if (apply_op(a, &op, &inv, &ninv) == 0)
+			n++;
+		ot_op_fini(&op);
+	}
+	sync_push(a->sync, inv, ninv, SYNC_G_OTHER, first, 0, a->now);
+	send_edits(a);
+	clear_csel(a);
+	if (nb_doc_count(a->doc) > 0)
+		view_set_cursor(a->view, lo < nb_doc_count(a->doc) ? lo :
+		    nb_doc_count(a->doc) - 1);
+	app_msg(a, false, "%s %zu cell%s (u undoes)", verb, n,
+	    n == 1 ? "" : "s");
+}
+
+static void
+paste_cells(struct app *a, bool above)
+{
+	struct ot_op	*inv = NULL;
+	size_t		 ninv = 0, cur = 0, at;
+	long		 first = -1;
+
+	if (a->nclip == 0) {
+		app_msg(a, true, "nothing to paste: copy cells with yy or x "
+		    "first");
+		return;
+	}
+	cur_cell(a, &cur);
+	at = nb_doc_count(a->doc) == 0 ? 0 : above ? cur : cur + 1;
+	for (size_t i = 0; i < a->nclip; i++) {
+		long idx = insert_cell(a, at + i, a->clip[i].kind,
+		    a->clip[i].source, a->clip[i].len, a->clip[i].meta,
+		    a->clip[i].nmeta, &inv, &ninv);
+
+		if (first < 0)
+			first = idx;
+	}
+	if (first >= 0) {
+		sync_push(a->sync, inv, ninv, SYNC_G_OTHER, nb_cell_id(
+		    nb_doc_cell(a->doc, (size_t)first)), 0, a->now);
+		view_set_cursor(a->view, (size_t)first);
+	} else
+		free(inv);
+	send_edits(a);
+	app_msg(a, false, "pasted %zu cell%s", a->nclip,
+	    a->nclip == 1 ? "" : "s");
+}
+
+static void
+move_cell(struct app *a, int dir)
+{
+	struct ot_op	 op;
+	size_t		 cur, n = nb_doc_count(a->doc);
+	struct nb_cell	*c = cur_cell(a, &cur);
+	bool		 header = n > 0 &&
+			    nb_cell_is_header(nb_doc_cell(a->doc, 0));
+
+	if (c == NULL)
+		return;
+	if (nb_cell_is_header(c)) {
+		app_msg(a, true, "the header cell stays first");
+		return;
+	}
+	if ((dir < 0 && cur == (header ? 1u : 0u)) ||
+	    (dir > 0 && cur + 1 >= n))
+		return;
+	memset(&op, 0, sizeof op);
+	op.kind = OT_MOVE_CELL;
+	snprintf(op.id, sizeof op.id, "%s", nb_cell_id(c));
+	op.from = cur;
+	op.index = dir < 0 ? cur - 1 : cur + 1;
+	clear_csel(a);
+	if (change(a, &op, SYNC_G_OTHER, 0) == 0)
+		view_set_cursor(a->view, dir < 0 ? cur - 1 : cur + 1);
+}
+
+static void
+set_kind(struct app *a, enum nb_kind kind)
+{
+	struct ot_op	 op;
+	size_t		 lo, hi;
+
+	if (!target_range(a, &lo, &hi))
+		return;
+	for (size_t i = lo; i <= hi; i++) {
+		struct nb_cell *c = nb_doc_cell(a->doc, i);
+
+		if (nb_cell_is_header(c) || nb_cell_kind(c) == kind)
+			continue;
+		memset(&op, 0, sizeof op);
+		op.kind = OT_SET_KIND;
+		snprintf(op.id, sizeof op.id, "%s", nb_cell_id(c));
+		op.cell_kind = kind;
+		(void)change(a, &op, SYNC_G_OTHER, 0);
+	}
+}
+
+struct outputs_ctx {
+	struct app	*a;
+	const char	*cell;
+};
+
+static void
+pack_outputs(msgpack_packer *pk, void *ctx)
+{
+	struct outputs_ctx *o = ctx;
+
+	msgpack_pack_map(pk, 2);
+	rpc_pack_kv_str(pk, "session", o->a->session);
+	rpc_pack_kv_str(pk, "cell", o->cell);
+}
+
+/* A cell that came back (undo of a delete) gets the outputs the kernel
+ * still keeps for its id. */
+static void
+fetch_outputs(struct app *a, const char *id)
+{
+	struct outputs_ctx ctx = { a, id };
+	struct rpc_msg	 resp;
+	struct gl_err	 err = { 0 };
+	const msgpack_object *outs;
+	size_t		 idx;
+
+	if (!flush_edits(a) ||
+	    call(a, "cell.outputs", pack_outputs, &ctx, &resp, &err) != 0)
+		return;
+	outs = rpc_map_get(resp.result, "outputs");
+	if (nb_doc_find(a->doc, id, &idx) != NULL && outs != NULL &&
+	    outs->type == MSGPACK_OBJECT_ARRAY) {
+		view_out_clear(a->view, idx);
+		for (uint32_t j = 0; j < outs->via.array.size; j++) {
+			struct view_output *o = output_from(
+			    &outs->via.array.ptr[j]);
+
+			if (o != NULL)
+				view_out_add(a->view, idx, o);
+		}
+		view_set_stale(a->view, idx, rpc_map_bool(resp.result,
+		    "stale", false));
+	}
+	rpc_msg_fini(&resp);
+}
+
+/* Undo or redo one group. */
+static void
+undo_redo(struct app *a, bool redo)
+{
+	struct ot_op	*ops, *inv = NULL;
+	size_t		 n, ninv = 0, off, idx, applied = 0;
+	char		 cell[NB_ID_MAX + 1];
+
+	if (!(redo ? sync_redo : sync_undo)(a->sync, &ops, &n, cell, &off)) {
+		app_msg(a, false, "nothing to %s", redo ? "redo" : "undo");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (apply_op(a, &ops[i], &inv, &ninv) == 0) {
+			applied++;
+			if (a->mode == KEYMAP_INSERT)
+				ed_transform(&a->ed, &ops[i]);
+		}
+	}
+	if (redo)
+		sync_push_undo_keep(a->sync, inv, ninv, cell, off);
+	else
+		sync_push_redo(a->sync, inv, ninv, cell, off);
+	send_edits(a);
+	for (size_t i = 0; i < n; i++) {
+		if (ops[i].kind == OT_INSERT_CELL &&
+		    nb_doc_find(a->doc, ops[i].id, NULL) != NULL)
+			fetch_outputs(a, ops[i].id);
+		ot_op_fini(&ops[i]);
+	}
+	free(ops);
+	if (nb_doc_find(a->doc, cell, &idx) != NULL) {
+		if (a->mode == KEYMAP_INSERT && strcmp(cell, a->ed.id) == 0) {
+			size_t		 len;
+			const char	*src = nb_cell_source(nb_doc_cell(a->doc,
+					    idx), &len);
+
+			a->ed.cur = a->ed.anchor = off;
+			a->ed.sel = false;
+			ed_clamp(&a->ed, src, len);
+		} else if (a->mode == KEYMAP_INSERT)
+			leave_insert(a);
+		view_set_cursor(a->view, idx);
+	} else if (a->mode == KEYMAP_INSERT &&
+	    nb_doc_find(a->doc, a->ed.id, NULL) == NULL)
+		leave_insert(a);
+	if (a->mode == KEYMAP_INSERT)
+		sync_break(a->sync);
+	if (applied < n)
+		app_msg(a, true, "%s: %zu of %zu changes no longer apply",
+		    redo ? "redo" : "undo", n - applied, n);
+	else
+		app_msg(a, false, "%s", redo ? "redone" : "undone");
+}
+
+/* ------------------------------------------------------------------ */
+/* Running */
+
+struct run_ctx {
+	struct app	*a;
+	char		**ids;
+	size_t		 n;
+};
+
+static void
+pack_run(msgpack_packer *pk, void *ctx)
+{
+	struct run_ctx	*r = ctx;
+
+	msgpack_pack_map(pk, 2);
+	rpc_pack_kv_str(pk, "session", r->a->session);
+	rpc_pack_key(pk, "cells");
+	msgpack_pack_array(pk, r->n);
+	for (size_t i = 0; i < r->n; i++)
+		rpc_pack_str(pk, r->ids[i]);
+}
+
+/* Runs the code cells in [lo, hi]. */
+static void
+run_range(struct app *a, size_t lo, size_t hi)
+{
+	struct run_ctx	 r = { a, NULL, 0 };
+	struct gl_err	 err = { 0 };
+
+	if (nb_doc_count(a->doc) == 0)
+		return;
+	if (!flush_edits(a))
+		return;
+	r.ids = xcalloc(hi - lo + 2, sizeof *r.ids);
+	for (size_t i = lo; i <= hi; i++)
+		if (nb_cell_kind(nb_doc_cell(a->doc, i)) == NB_CODE)
+			r.ids[r.n++] = xstrdup(nb_cell_id(nb_doc_cell(a->doc,
+			    i)));
+	if (r.n == 0) {
+		free(r.ids);
+		return;
+	}
+	if (call(a, "cell.run", pack_run, &r, NULL, &err) != 0)
+		app_msg(a, true, "run: %s", err.msg);
+	else {
+		for (size_t i = 0; i < r.n; i++) {
+			size_t	 idx;
+
+			if (nb_doc_find(a->doc, r.ids[i], &idx) != NULL &&
+			    strcmp(a->running, r.ids[i]) != 0)
+				view_set_run(a->view, idx, VIEW_RUN_QUEUED, -1);
+		}
+		a->queued += (int)r.n;
+		a->msg[0] = '\0';
+	}
+	for (size_t i = 0; i < r.n; i++)
+		free(r.ids[i]);
+	free(r.ids);
+}
+
+static void
+cmd_run(struct app *a, const char *arg, bool next, bool insert)
+{
+	size_t	 lo, hi, cur, n = nb_doc_count(a->doc);
+
+	if (cur_cell(a, &cur) == NULL)
+		return;
+	if (a->mode == KEYMAP_INSERT && !next && !insert)
+		leave_insert(a);
+	if (arg != NULL && strcmp(arg, "all") == 0)
+		run_range(a, 0, n - 1);
+	else if (arg != NULL && strcmp(arg, "above") == 0) {
+		if (cur > 0)
+			run_range(a, 0, cur - 1);
+	} else if (arg != NULL && strcmp(arg, "below") == 0)
+		run_range(a, cur, n - 1);
+	else if (arg != NULL && *arg) {
+		app_msg(a, true, "run: all, above or below?");
+		return;
+	} else {
+		if (!target_range(a, &lo, &hi))
+			return;
+		run_range(a, lo, hi);
+		clear_csel(a);
+	}
+	if (insert || (next && cur + 1 >= nb_doc_count(a->doc))) {
+		bool	 was_insert = a->mode == KEYMAP_INSERT;
+
+		if (was_insert)
+			leave_insert(a);
+		view_set_cursor(a->view, cur);
+		cmd_add(a, false, NULL);
+		if (!insert && !was_insert)
+			leave_insert(a);
+	} else if (next) {
+		bool	 was_insert = a->mode == KEYMAP_INSERT;
+
+		if (was_insert)
+			leave_insert(a);
+		view_set_cursor(a->view, cur + 1);
+		if (was_insert)
+			enter_insert(a, cur + 1, 0);
+	}
+}
+
+static void
+cmd_interrupt(struct app *a)
+{
+	struct gl_err	 err = { 0 };
+
+	if (a->running[0] == '\0') {
+		app_msg(a, false, "nothing is running");
+		return;
+	}
+	if (call(a, "cell.interrupt", NULL, NULL, NULL, &err) != 0) {
+		app_msg(a, true, "interrupt: %s", err.msg);
+		return;
+	}
+	if (a->interrupt_ms > 0 && a->now - a->interrupt_ms < INTERRUPT_MS)
+		app_msg(a, true, "interrupted again: the runtime is killed "
+		    "and restarted");
+	else
+		app_msg(a, false, "interrupting [%s] (Ctrl-C again kills the "
+		    "runtime)", a->running);
+	a->interrupt_ms = a->now;
+}
+
+/* ------------------------------------------------------------------ */
+/* Saving and quitting */
+
+static void
+pack_save(msgpack_packer *pk, void *ctx)
+{
+	struct app	*a = ((void **)ctx)[0];
+	bool		 force = ((void **)ctx)[1] != NULL;
+
+	msgpack_pack_map(pk, force ? 2 : 1);
+	rpc_pack_kv_str(pk, "session", a->session);
+	if (force)
+		rpc_pack_kv_bool(pk, "force", true);
+}
+
+static int
+save(struct app *a, bool force, bool quiet)
+{
+	struct rpc_msg	 resp;
+	struct gl_err	 err = { 0 };
+	void		*ctx[2] = { a, force ? a : NULL };
+	int		 rc;
+
+	a->save_tried_ms = a->now;
+	if (!flush_edits(a))
+		return GL_ECLOSED;
+	if ((rc = call(a, "doc.save", pack_save, ctx, &resp, &err)) != 0) {
+		if (rc == GL_ECONFLICT)
+			app_msg(a, true, "%s (:w! overwrites it)", err.msg);
+		else
+			app_msg(a, true, "not saved: %s", err.msg);
+		return rc;
+	}
+	a->dirty = sync_pending(a->sync);
+	if (!quiet)
+		app_msg(a, false, "saved %s (%" PRId64 " bytes)", a->o->path,
+		    rpc_map_int(resp.result, "bytes", 0));
+	rpc_msg_fini(&resp);
+	return 0;
+}
+
+static void
+cmd_quit(struct app *a, bool force, bool write)
+{
+	const struct keymap_config *cfg = keymap_config(a->km);
+
+	if (write || (!force && a->dirty && cfg->autosave > 0)) {
+		if (save(a, false, true) != 0 && !force)
+			return;
+	}
+	if (!force && !write && a->running[0] != '\0') {
+		app_msg(a, true, "cell [%s] is running: Ctrl-C interrupts it, "
+		    ":q! leaves it running in the kernel", a->running);
+		return;
+	}
+	if (!force && a->dirty) {
+		app_msg(a, true, "unsaved changes: :w saves, :wq saves and "
+		    "quits, :q! quits without saving");
+		return;
+	}
+	a->quit = true;
+}
+
+/* ------------------------------------------------------------------ */
+/* The help screen and the command line */
+
+static void
+open_pager(struct app *a)
+{
+	struct gl_buf	 b;
+
+	gl_buf_init(&b);
+	keymap_help(a->km, &b);
+	free(a->pager);
+	a->pager = gl_buf_take(&b, NULL);
+	a->pager_scroll = 0;
+	if (a->mode != KEYMAP_PAGER)
+		a->pager_return = a->mode == KEYMAP_CMDLINE ? a->cl_return :
+		    a->mode;
+	a->mode = KEYMAP_PAGER;
+}
+
+static void
+comp_clear(struct app *a)
+{
+	for (size_t i = 0; i < a->ncomp; i++)
+		free(a->comp[i]);
+	free(a->comp);
+	a->comp = NULL;
+	a->ncomp = a->comp_i = 0;
+	a->comp_on = false;
+}
+
+static void
+comp_add(struct app *a, const char *s)
+{
+	for (size_t i = 0; i < a->ncomp; i++)
+		if (strcmp(a->comp[i], s) == 0)
+			return;
+	a->comp = xrealloc(a->comp, (a->ncomp + 1) * sizeof *a->comp);
+	a->comp[a->ncomp++] = xstrdup(s);
+}
+
+/* Replaces the word at comp_at..cursor with s. */
+static void
+cl_replace_word(struct app *a, const char *s)
+{
+	struct gl_buf	 b;
+
+	gl_buf_init(&b);
+	gl_buf_add(&b, a->cl.data ? a->cl.data : "", a->comp_at);
+	gl_buf_adds(&b, s);
+	gl_buf_add(&b, a->cl.data + a->cl_cur, a->cl.len - a->cl_cur);
+	a->cl_cur = a->comp_at + strlen(s);
+	gl_buf_fini(&a->cl);
+	a->cl = b;
+	if (a->cl.data == NULL)
+		gl_buf_adds(&a->cl, "");
+}
+
+static void
+cl_complete(struct app *a, bool back)
+{
+	static const char *const run_args[] = { "all", "above", "below" };
+	static const char *const opts[] = { "fold_lines", "indent", "tabstop",
+	    "autosave", "ascii", "mouse" };
+	static const char *const kinds[] = { "code", "markdown", "raw" };
+	static const char *const edits[] = { "start", "end" };
+	static const char *const modes[] = { "normal", "insert", "cmdline",
+	    "pager" };
+	const char	*line = a->cl.data ? a->cl.data : "";
+	size_t		 ws, ncmd;
+	const struct keymap_cmd *cmds;
+	char		 word[128], first[64];
+	struct gl_buf	 show;
+
+	if (a->comp_on && a->ncomp > 0) {
+		a->comp_i = back ? (a->comp_i + a->ncomp - 1) % a->ncomp :
+		    (a->comp_i + 1) % a->ncomp;
+		cl_replace_word(a, a->comp[a->comp_i]);
+		return;
+	}
+	comp_clear(a);
+	ws = a->cl_cur;
+	while (ws > 0 && line[ws - 1] != ' ')
+		ws--;
+	a->comp_at = ws;
+	snprintf(word, sizeof word, "%.*s", (int)(a->cl_cur - ws), line + ws);
+	snprintf(first, sizeof first, "%.*s", (int)strcspn(line, " "), line);
+	if (ws == 0) {
+		cmds = keymap_commands(&ncmd);
+		for (size_t i = 0; i < ncmd; i++)
+			if (strncmp(cmds[i].name, word, strlen(word)) == 0 &&
+			    strncmp(cmds[i].name, "cl-", 3) != 0 &&
+			    strncmp(cmds[i].name, "pg-", 3) != 0)
+				comp_add(a, cmds[i].name);
+	} else {
+		const char *const *list = NULL;
+		size_t	 n = 0;
+
+		if (strcmp(first, "run") == 0) {
+			list = run_args;
+			n = 3;
+		} else if (strcmp(first, "set") == 0) {
+			list = opts;
+			n = 6;
+		} else if (strncmp(first, "add-", 4) == 0) {
+			list = kinds;
+			n = 3;
+		} else if (strcmp(first, "edit") == 0) {
+			list = edits;
+			n = 2;
+		} else if (strcmp(first, "map") == 0) {
+			list = modes;
+			n = 4;
+		} else if (strcmp(first, "goto") == 0) {
+			for (size_t i = 0; i < nb_doc_count(a->doc) &&
+			    a->ncomp < 200; i++) {
+				const char *id = nb_cell_id(nb_doc_cell(a->doc,
+				    i));
+
+				if (strncmp(id, word, strlen(word)) == 0)
+					comp_add(a, id);
+			}
+		}
+		for (size_t i = 0; i < n; i++)
+			if (strncmp(list[i], word, strlen(word)) == 0)
+				comp_add(a, list[i]);
+	}
+	if (a->ncomp == 0) {
+		app_msg(a, true, "no completion for '%s'", word);
+		return;
+	}
+	a->comp_on = true;
+	a->comp_i = back ? a->ncomp - 1 : 0;
+	cl_replace_word(a, a->comp[a->comp_i]);
+	if (a->ncomp > 1) {
+		gl_buf_init(&show);
+		for (size_t i = 0; i < a->ncomp && show.len < 400; i++)
+			gl_buf_addf(&show, "%s%s", i ? "  " : "", a->comp[i]);
+		app_msg(a, false, "%s", show.data);
+		gl_buf_fini(&show);
+	}
+}
+
+static void
+cl_set(struct app *a, const char *s)
+{
+	gl_buf_reset(&a->cl);
+	gl_buf_adds(&a->cl, s);
+	a->cl_cur = a->cl.len;
+}
+
+static void
+open_cmdline(struct app *a)
+{
+	a->cl_return = a->mode == KEYMAP_INSERT ? KEYMAP_INSERT : KEYMAP_NORMAL;
+	a->mode = KEYMAP_CMDLINE;
+	cl_set(a, "");
+	a->hist_pos = a->nhist;
+	comp_clear(a);
+	a->msg[0] = '\0';
+}
+
+static void
+hist_push(struct app *a, const char *line)
+{
+	if (*line == '\0' || (a->nhist > 0 &&
+	    strcmp(a->hist[a->nhist - 1], line) == 0))
+		return;
+	if (a->nhist == HIST_MAX) {
+		free(a->hist[0]);
+		memmove(a->hist, a->hist + 1, (HIST_MAX - 1) * sizeof *a->hist);
+		a->nhist--;
+	}
+	a->hist = xrealloc(a->hist, (a->nhist + 1) * sizeof *a->hist);
+	a->hist[a->nhist++] = xstrdup(line);
+}
+
+static size_t
+cl_prev(const char *s, size_t p)
+{
+	if (p == 0)
+		return 0;
+	p--;
+	while (p > 0 && ((unsigned char)s[p] & 0xc0) == 0x80)
+		p--;
+	return p;
+}
+
+static size_t
+cl_next(const char *s, size_t len, size_t p)
+{
+	if (p >= len)
+		return len;
+	p++;
+	while (p < len && ((unsigned char)s[p] & 0xc0) == 0x80)
+		p++;
+	return p;
+}
+
+static void
+cl_delete(struct app *a, size_t from, size_t to)
+{
+	if (to <= from)
+		return;
+	memmove(a->cl.data + from, a->cl.data + to, a->cl.len - to);
+	a->cl.len -= to - from;
+	a->cl.data[a->cl.len] = '\0';
+	a->cl_cur = from;
+}
+
+static void
+cl_insert(struct app *a, const char *s, size_t n)
+{
+	struct gl_buf	 b;
+
+	gl_buf_init(&b);
+	gl_buf_add(&b, a->cl.data ? a->cl.data : "", a->cl_cur);
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != '\n' && s[i] != '\r' && s[i] != '\t')
+			gl_buf_addc(&b, s[i]);
+		else
+			gl_buf_addc(&b, ' ');
+	gl_buf_add(&b, a->cl.data ? a->cl.data + a->cl_cur : "",
+	    a->cl.len - a->cl_cur);
+	a->cl_cur += n;
+	gl_buf_fini(&a->cl);
+	a->cl = b;
+}
+
+static void
+cl_command(struct app *a, const char *name, const char *arg)
+{
+	const char	*s = a->cl.data ? a->cl.data : "";
+
+	if (strcmp(name, "cl-complete") != 0 &&
+	    strcmp(name, "cl-complete-back") != 0)
+		comp_clear(a);
+	if (strcmp(name, "cl-exec") == 0) {
+		char	*line = xstrdup(s);
+
+		hist_push(a, line);
+		a->mode = a->cl_return;
+		exec_line(a, line);
+		free(line);
+	} else if (strcmp(name, "cl-cancel") == 0) {
+		a->mode = a->cl_return;
+	} else if (strcmp(name, "cl-complete") == 0) {
+		cl_complete(a, false);
+	} else if (strcmp(name, "cl-complete-back") == 0) {
+		cl_complete(a, true);
+	} else if (strcmp(name, "cl-history-up") == 0) {
+		if (a->hist_pos > 0)
+			cl_set(a, a->hist[--a->hist_pos]);
+	} else if (strcmp(name, "cl-history-down") == 0) {
+		if (a->hist_pos + 1 < a->nhist)
+			cl_set(a, a->hist[++a->hist_pos]);
+		else {
+			a->hist_pos = a->nhist;
+			cl_set(a, "");
+		}
+	} else if (strcmp(name, "cl-move") == 0) {
+		if (strcmp(arg, "left") == 0)
+			a->cl_cur = cl_prev(s, a->cl_cur);
+		else if (strcmp(arg, "right") == 0)
+			a->cl_cur = cl_next(s, a->cl.len, a->cl_cur);
+		else if (strcmp(arg, "home") == 0)
+			a->cl_cur = 0;
+		else if (strcmp(arg, "end") == 0)
+			a->cl_cur = a->cl.len;
+		else if (strcmp(arg, "word-left") == 0) {
+			while (a->cl_cur > 0 && s[a->cl_cur - 1] == ' ')
+				a->cl_cur--;
+			while (a->cl_cur > 0 && s[a->cl_cur - 1] != ' ')
+				a->cl_cur--;
+		} else if (strcmp(arg, "word-right") == 0) {
+			while (a->cl_cur < a->cl.len && s[a->cl_cur] == ' ')
+				a->cl_cur++;
+			while (a->cl_cur < a->cl.len && s[a->cl_cur] != ' ')
+				a->cl_cur++;
+		}
+	} else if (strcmp(name, "cl-backspace") == 0) {
+		if (a->cl.len == 0)
+			a->mode = a->cl_return;
+		else
+			cl_delete(a, cl_prev(s, a->cl_cur), a->cl_cur);
+	} else if (strcmp(name, "cl-delete") == 0) {
+		cl_delete(a, a->cl_cur, cl_next(s, a->cl.len, a->cl_cur));
+	} else if (strcmp(name, "cl-delete-word") == 0) {
+		size_t	 p = a->cl_cur;
+
+		while (p > 0 && s[p - 1] == ' ')
+			p--;
+		while (p > 0 && s[p - 1] != ' ')
+			p--;
+		cl_delete(a, p, a->cl_cur);
+	} else if (strcmp(name, "cl-clear") == 0) {
+		cl_delete(a, 0, a->cl_cur);
+	}
+}
+
+static void
+pager_command(struct app *a, const char *name, const char *arg)
+{
+	int	 n = arg && *arg ? atoi(arg) : 1;
+
+	if (strcmp(name, "pg-down") == 0)
+		a->pager_scroll += n;
+	else if (strcmp(name, "pg-up") == 0)
+		a->pager_scroll -= n;
+	else if (strcmp(name, "pg-top") == 0)
+		a->pager_scroll = 0;
+	else if (strcmp(name, "pg-bottom") == 0)
+		a->pager_scroll = 1 << 20;
+	else if (strcmp(name, "pg-close") == 0)
+		a->mode = a->pager_return;
+}
+
+/* ------------------------------------------------------------------ */
+/* The editor */
+
+static int
+ed_dir(const char *s)
+{
+	static const char *const names[] = { "left", "right", "up", "down",
+	    "word-left", "word-right", "home", "end", "top", "bottom",
+	    "page-up", "page-down" };
+
+	for (int i = 0; i < 12; i++)
+		if (s != NULL && strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static void
+ed_command(struct app *a, const char *name, const char *arg)
+{
+	size_t		 idx, len, before;
+	struct nb_cell	*c = nb_doc_find(a->doc, a->ed.id, &idx);
+	const char	*src;
+	struct ot_op	 op;
+	bool		 ok = false;
+	enum sync_group	 kind = SYNC_G_OTHER;
+
+	if (c == NULL) {
+		leave_insert(a);
+		return;
+	}
+	src = nb_cell_source(c, &len);
+	ed_clamp(&a->ed, src, len);
+	before = a->ed.cur;
+	if (strcmp(name, "ed-move") == 0 || strcmp(name, "ed-select") == 0) {
+		int	 d = ed_dir(arg);
+		bool	 ext = name[3] == 's';
+
+		if (d < 0) {
+			app_msg(a, true, "%s: which direction?", name);
+			return;
+		}
+		sync_break(a->sync);
+		if (!ed_move(&a->ed, src, len, (enum ed_move)d, ext) && !ext &&
+		    (d == ED_UP || d == ED_DOWN)) {
+			/* Off the top or bottom: into the next cell. */
+			if (d == ED_UP && idx > 0) {
+				size_t	 plen;
+
+				nb_cell_source(nb_doc_cell(a->doc, idx - 1),
+				    &plen);
+				leave_insert(a);
+				enter_insert(a, idx - 1, plen);
+			} else if (d == ED_DOWN && idx + 1 < nb_doc_count(a->doc)) {
+				leave_insert(a);
+				enter_insert(a, idx + 1, 0);
+			}
+		}
+		return;
+	}
+	if (strcmp(name, "ed-newline") == 0) {
+		ok = ed_newline(&a->ed, src, len, &op);
+		kind = SYNC_G_TYPE;
+	} else if (strcmp(name, "ed-backspace") == 0) {
+		ok = ed_backspace(&a->ed, src, len, &op);
+		kind = SYNC_G_DELETE;
+	} else if (strcmp(name, "ed-delete") == 0) {
+		ok = ed_delete(&a->ed, src, len, &op);
+		kind = SYNC_G_DELETE;
+	} else if (strcmp(name, "ed-delete-word") == 0) {
+		ok = ed_delete_word(&a->ed, src, len, &op);
+		kind = SYNC_G_DELETE;
+	} else if (strcmp(name, "ed-kill-line") == 0) {
+		char	*cut;
+		size_t	 le = a->ed.cur;
+
+		while (le < len && src[le] != '\n')
+			le++;
+		cut = xstrndup(src + a->ed.cur, le - a->ed.cur);
+		if (*cut) {
+			free(a->textclip);
+			a->textclip = cut;
+		} else
+			free(cut);
+		ok = ed_kill_line(&a->ed, src, len, &op);
+	} else if (strcmp(name, "ed-indent") == 0) {
+		ok = ed_tab(&a->ed, src, len, false, &op);
+	} else if (strcmp(name, "ed-dedent") == 0) {
+		ok = ed_tab(&a->ed, src, len, true, &op);
+	} else if (strcmp(name, "ed-select-all") == 0) {
+		ed_select_all(&a->ed, len);
+		return;
+	} else if (strcmp(name, "ed-copy") == 0 || strcmp(name, "ed-cut") == 0) {
+		char	*t = ed_copy(&a->ed, src, len);
+
+		if (t == NULL) {
+			app_msg(a, false, "select text first (Shift and the "
+			    "arrows)");
+			return;
+		}
+		free(a->textclip);
+		a->textclip = t;
+		if (name[3] == 'c' && name[4] == 'o') {
+			ed_select_none(&a->ed);
+			app_msg(a, false, "copied %zu bytes", strlen(t));
+			return;
+		}
+		ok = ed_delete(&a->ed, src, len, &op);
+		kind = SYNC_G_OTHER;
+	} else if (strcmp(name, "ed-paste") == 0) {
+		if (a->textclip == NULL) {
+			app_msg(a, false, "nothing copied yet");
+			return;
+		}
+		ok = ed_paste(&a->ed, src, len, a->textclip,
+		    strlen(a->textclip), &op);
+		sync_break(a->sync);
+	}
+	if (ok)
+		(void)change(a, &op, kind, before);
+}
+
+static void
+type_text(struct app *a, const char *s, size_t n, bool paste)
+{
+	size_t		 idx, len, before;
+	struct nb_cell	*c = nb_doc_find(a->doc, a->ed.id, &idx);
+	const char	*src;
+	struct ot_op	 op;
+	bool		 ok;
+
+	if (c == NULL) {
+		leave_insert(a);
+		return;
+	}
+	src = nb_cell_source(c, &len);
+	ed_clamp(&a->ed, src, len);
+	before = a->ed.cur;
+	if (paste) {
+		sync_break(a->sync);
+		ok = ed_paste(&a->ed, src, len, s, n, &op);
+	} else
+		ok = ed_insert(&a->ed, src, len, s, n, &op);
+	if (ok)
+		(void)change(a, &op, paste ? SYNC_G_OTHER : SYNC_G_TYPE, before);
+	if (paste)
+		sync_break(a->sync);
+}
+
+/* ------------------------------------------------------------------ */
+/* Commands */
+
+static void
+cmd_goto(struct app *a, const char *arg)
+{
+	size_t	 idx;
+	char	*end;
+	long	 n;
+
+	if (arg == NULL || *arg == '\0') {
+		app_msg(a, true, "goto: a cell number or id");
+		return;
+	}
+	n = strtol(arg, &end, 10);
+	if (*end == '\0' && n >= 1 && (size_t)n <= nb_doc_count(a->doc))
+		idx = (size_t)n - 1;
+	else if (nb_doc_find(a->doc, arg, &idx) == NULL) {
+		app_msg(a, true, "goto: no cell %s", arg);
+		return;
+	}
+	view_set_cursor(a->view, idx);
+}
+
+static void
+cmd_set(struct app *a, const char *arg)
+{
+	char		 name[64];
+	const char	*val;
+	struct gl_err	 err = { 0 };
+	const struct keymap_config *cfg;
+	struct view_opts vo;
+
+	if (arg == NULL || sscanf(arg, "%63s", name) != 1 ||
+	    (val = strchr(arg, ' ')) == NULL) {
+		app_msg(a, true, "set: OPTION VALUE");
+		return;
+	}
+	while (*val == ' ')
+		val++;
+	if (keymap_set_option(a->km, name, val, &err) != 0) {
+		app_msg(a, true, "set: %s", err.msg);
+		return;
+	}
+	cfg = keymap_config(a->km);
+	memset(&vo, 0, sizeof vo);
+	vo.fold_lines = cfg->fold_lines;
+	vo.tab_source = cfg->tab;
+	vo.ascii = cfg->ascii;
+	view_set_opts(a->view, &vo);
+	a->ed.indent = cfg->indent;
+	a->ed.tab = cfg->tab;
+	if (a->term_on)
+		term_mouse(cfg->mouse);
+	app_msg(a, false, "%s = %s", name, val);
+}
+
+static void
+cmd_map(struct app *a, const char *arg)
+{
+	char		 mode[16], keys[64];
+	int		 n = 0, m;
+	struct gl_err	 err = { 0 };
+
+	if (arg == NULL || sscanf(arg, "%15s %63s %n", mode, keys, &n) < 2 ||
+	    n == 0) {
+		app_msg(a, true, "map: MODE KEYS COMMAND");
+		return;
+	}
+	if ((m = keymap_mode_parse(mode)) < 0) {
+		app_msg(a, true, "map: no mode %s", mode);
+		return;
+	}
+	if (keymap_set(a->km, (enum keymap_mode)m, keys, arg + n, &err) != 0)
+		app_msg(a, true, "map: %s", err.msg);
+	else
+		app_msg(a, false, "%s %s: %s", mode, keys, arg + n);
+}
+
+static void
+exec_line(struct app *a, const char *line)
+{
+	char		 name[64];
+	const char	*arg;
+	size_t		 lo, hi, cur = 0, n = nb_doc_count(a->doc);
+	int		 k;
+
+	while (*line == ' ' || *line == ':')
+		line++;
+	if (*line == '\0')
+		return;
+	snprintf(name, sizeof name, "%.*s", (int)strcspn(line, " "), line);
+	arg = line + strcspn(line, " ");
+	while (*arg == ' ')
+		arg++;
+	if (*arg == '\0')
+		arg = NULL;
+	if (keymap_command_find(name) == NULL && strcmp(name, "w!") != 0 &&
+	    strcmp(name, "write!") != 0) {
+		app_msg(a, true, "unknown command: %s (:help lists them)", name);
+		return;
+	}
+	cur_cell(a, &cur);
+	if (strncmp(name, "cl-", 3) == 0) {
+		if (a->mode == KEYMAP_CMDLINE)
+			cl_command(a, name, arg ? arg : "");
+		return;
+	}
+	if (strncmp(name, "pg-", 3) == 0) {
+		if (a->mode == KEYMAP_PAGER)
+			pager_command(a, name, arg ? arg : "");
+		return;
+	}
+	if (strncmp(name, "ed-", 3) == 0) {
+		if (a->mode == KEYMAP_INSERT)
+			ed_command(a, name, arg);
+		return;
+	}
+	if (strcmp(name, "down") == 0 || strcmp(name, "up") == 0) {
+		clear_csel(a);
+		if (name[0] == 'd' && cur + 1 < n)
+			view_set_cursor(a->view, cur + 1);
+		else if (name[0] == 'u' && cur > 0)
+			view_set_cursor(a->view, cur - 1);
+	} else if (strcmp(name, "first") == 0) {
+		clear_csel(a);
+		view_set_cursor(a->view, 0);
+	} else if (strcmp(name, "last") == 0) {
+		clear_csel(a);
+		if (n > 0)
+			view_set_cursor(a->view, n - 1);
+	} else if (strcmp(name, "goto") == 0) {
+		cmd_goto(a, arg);
+	} else if (strcmp(name, "scroll-down") == 0 ||
+	    strcmp(name, "scroll-up") == 0) {
+		k = arg ? atoi(arg) : 1;
+		view_scroll(a->view, a->doc, name[7] == 'd' ? k : -k);
+	} else if (strcmp(name, "half-down") == 0 ||
+	    strcmp(name, "half-up") == 0) {
+		k = view_page_rows(a->view) / 2;
+		view_scroll(a->view, a->doc, name[5] == 'd' ? k : -k);
+	} else if (strcmp(name, "page-down") == 0 ||
+	    strcmp(name, "page-up") == 0) {
+		k = view_page_rows(a->view) - 1;
+		view_scroll(a->view, a->doc, name[5] == 'd' ? k : -k);
+	} else if (strcmp(name, "select-down") == 0 ||
+	    strcmp(name, "select-up") == 0) {
+		if (!a->csel) {
+			a->csel = true;
+			a->csel_anchor = cur;
+		}
+		if (name[7] == 'd' && cur + 1 < n)
+			cur++;
+		else if (name[7] == 'u' && cur > 0)
+			cur--;
+		view_set_cursor(a->view, cur);
+		view_set_cell_sel(a->view, true, a->csel_anchor, cur);
+	} else if (strcmp(name, "escape") == 0) {
+		clear_csel(a);
+		keymap_reset(a->km);
+		a->msg[0] = '\0';
+	} else if (strcmp(name, "run") == 0) {
+		cmd_run(a, arg, false, false);
+	} else if (strcmp(name, "run-next") == 0) {
+		cmd_run(a, NULL, true, false);
+	} else if (strcmp(name, "run-insert") == 0) {
+		cmd_run(a, NULL, false, true);
+	} else if (strcmp(name, "interrupt") == 0) {
+		cmd_interrupt(a);
+	} else if (strcmp(name, "cancel") == 0) {
+		struct gl_err err = { 0 };
+
+		if (call(a, "cell.cancel", NULL, NULL, NULL, &err) != 0)
+			app_msg(a, true, "cancel: %s", err.msg);
+		else
+			app_msg(a, false, "dropped the queued runs");
+	} else if (strcmp(name, "restart") == 0) {
+		struct gl_err err = { 0 };
+
+		if (call(a, "runtime.restart", NULL, NULL, NULL, &err) != 0)
+			app_msg(a, true, "restart: %s", err.msg);
+		else
+			app_msg(a, false, "restarting the runtime (its "
+			    "variables are gone)");
+	} else if (strcmp(name, "add-above") == 0 ||
+	    strcmp(name, "add-below") == 0) {
+		cmd_add(a, name[4] == 'a', arg);
+	} else if (strcmp(name, "delete") == 0 || strcmp(name, "cut") == 0) {
+		if (target_range(a, &lo, &hi)) {
+			if (name[0] == 'c')
+				copy_cells(a, lo, hi);
+			delete_cells(a, lo, hi, name[0] == 'c' ? "cut" :
+			    "deleted");
+		}
+	} else if (strcmp(name, "copy") == 0) {
+		if (target_range(a, &lo, &hi)) {
+			copy_cells(a, lo, hi);
+			clear_csel(a);
+			app_msg(a, false, "copied %zu cell%s (p pastes)",
+			    hi - lo + 1, hi > lo ? "s" : "");
+		}
+	} else if (strcmp(name, "paste-below") == 0 ||
+	    strcmp(name, "paste-above") == 0) {
+		paste_cells(a, name[6] == 'a');
+	} else if (strcmp(name, "move-down") == 0) {
+		move_cell(a, 1);
+	} else if (strcmp(name, "move-up") == 0) {
+		move_cell(a, -1);
+	} else if (strcmp(name, "code") == 0) {
+		set_kind(a, NB_CODE);
+	} else if (strcmp(name, "markdown") == 0) {
+		set_kind(a, NB_MARKDOWN);
+	} else if (strcmp(name, "raw") == 0) {
+		set_kind(a, NB_RAW);
+	} else if (strcmp(name, "fold") == 0) {
+		if (n > 0)
+			app_msg(a, false, "%s", view_toggle_fold(a->view, cur) ?
+			    "unfolded (o folds)" : "folded");
+	} else if (strcmp(name, "undo") == 0) {
+		undo_redo(a, false);
+	} else if (strcmp(name, "redo") == 0) {
+		undo_redo(a, true);
+	} else if (strcmp(name, "edit") == 0) {
+		size_t	 off = 0, len;
+
+		if (n == 0)
+			return;
+		nb_cell_source(nb_doc_cell(a->doc, cur), &len);
+		if (arg != NULL && strcmp(arg, "end") == 0)
+			off = len;
+		else if (arg == NULL && strcmp(a->last_id, nb_cell_id(
+		    nb_doc_cell(a->doc, cur))) == 0)
+			off = a->last_off;
+		enter_insert(a, cur, off);
+	} else if (strcmp(name, "normal") == 0) {
+		leave_insert(a);
+	} else if (strcmp(name, "write") == 0 || strcmp(name, "w") == 0) {
+		save(a, false, false);
+	} else if (strcmp(name, "w!") == 0 || strcmp(name, "write!") == 0) {
+		save(a, true, false);
+	} else if (strcmp(name, "quit") == 0 || strcmp(name, "q") == 0) {
+		cmd_quit(a, false, false);
+	} else if (strcmp(name, "q!") == 0) {
+		cmd_quit(a, true, false);
+	} else if (strcmp(name, "wq") == 0 || strcmp(name, "x") == 0) {
+		cmd_quit(a, false, true);
+	} else if (strcmp(name, "help") == 0) {
+		open_pager(a);
+	} else if (strcmp(name, "command") == 0) {
+		open_cmdline(a);
+	} else if (strcmp(name, "suspend") == 0) {
+		if (a->term_on) {
+			term_suspend();
+			term_size(&a->rows, &a->cols);
+			view_grid_resize(&a->grid, a->rows, a->cols);
+			draw_invalidate(a->draw);
+		}
+	} else if (strcmp(name, "redraw") == 0) {
+		if (a->term_on)
+			draw_invalidate(a->draw);
+	} else if (strcmp(name, "set") == 0) {
+		cmd_set(a, arg);
+	} else if (strcmp(name, "map") == 0) {
+		cmd_map(a, arg);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Input */
+
+static void
+on_key(struct app *a, const struct input_ev *ev)
+{
+	char			 name[KEYMAP_NAME_MAX];
+	const char		*cmd;
+	enum keymap_result	 r;
+	enum keymap_mode	 mode = a->mode;
+
+	keymap_key_name(ev, name);
+	if (*name == '\0')
+		return;
+	if (mode == KEYMAP_NORMAL && a->msg[0] != '\0')
+		a->msg[0] = '\0';
+	r = keymap_feed(a->km, mode, name, &cmd);
+	if (r == KEYMAP_MATCH) {
+		char	*copy = xstrdup(cmd);	/* :map may change it */
+
+		exec_line(a, copy);
+		free(copy);
+		return;
+	}
+	if (r == KEYMAP_PENDING) {
+		app_msg(a, false, "%s", keymap_pending(a->km));
+		return;
+	}
+	/* Unbound: text where text goes. */
+	if (ev->key < INPUT_K_NONE && !(ev->mods & (INPUT_MOD_CTRL |
+	    INPUT_MOD_ALT)) && ev->key >= 0x20 && ev->key != 0x7f) {
+		char	 u[4];
+		size_t	 n = view_utf8_encode(ev->key, u);
+
+		if (mode == KEYMAP_INSERT) {
+			type_text(a, u, n, false);
+			return;
+		}
+		if (mode == KEYMAP_CMDLINE) {
+			comp_clear(a);
+			cl_insert(a, u, n);
+			return;
+		}
+	}
+	if (mode == KEYMAP_NORMAL)
+		app_msg(a, false, "%s does nothing here (? lists the keys)",
+		    name);
+}
+
+static void
+on_mouse(struct app *a, const struct input_ev *ev)
+{
+	struct view_hit	 h;
+
+	if (a->mode == KEYMAP_PAGER) {
+		if (ev->press && ev->button == INPUT_B_WHEEL_UP)
+			a->pager_scroll -= 3;
+		else if (ev->press && ev->button == INPUT_B_WHEEL_DOWN)
+			a->pager_scroll += 3;
+		return;
+	}
+	if (ev->press && (ev->button == INPUT_B_WHEEL_UP ||
+	    ev->button == INPUT_B_WHEEL_DOWN)) {
+		view_scroll(a->view, a->doc, ev->button == INPUT_B_WHEEL_UP ?
+		    -3 : 3);
+		return;
+	}
+	if (ev->button != INPUT_B_LEFT || a->mode == KEYMAP_CMDLINE)
+		return;
+	if (!ev->press) {
+		a->drag = false;
+		return;
+	}
+	if (!view_hit(a->view, a->doc, ev->y, ev->x, &h))
+		return;
+	if (ev->drag) {
+		/* Extending a text selection in the cell being edited. */
+		if (a->mode == KEYMAP_INSERT && a->drag &&
+		    h.kind == VIEW_ROW_SOURCE && strcmp(nb_cell_id(
+		    nb_doc_cell(a->doc, h.cell)), a->ed.id) == 0) {
+			if (!a->ed.sel) {
+				a->ed.sel = true;
+				a->ed.anchor = a->ed.cur;
+			}
+			a->ed.cur = h.offset;
+		}
+		return;
+	}
+	clear_csel(a);
+	if (h.kind == VIEW_ROW_FOLD) {
+		view_toggle_fold(a->view, h.cell);
+		return;
+	}
+	if (h.kind == VIEW_ROW_SOURCE) {
+		if (a->mode == KEYMAP_INSERT && strcmp(nb_cell_id(nb_doc_cell(
+		    a->doc, h.cell)), a->ed.id) == 0) {
+			a->ed.cur = a->ed.anchor = h.offset;
+			a->ed.sel = false;
+			a->ed.goal = -1;
+			sync_break(a->sync);
+		} else {
+			leave_insert(a);
+			enter_insert(a, h.cell, h.offset);
+		}
+		a->drag = true;
+		return;
+	}
+	leave_insert(a);
+	view_set_cursor(a->view, h.cell);
+}
+
+static void
+on_input(struct app *a, const struct input_ev *ev)
+{
+	switch (ev->type) {
+	case INPUT_KEY:
+		on_key(a, ev);
+		break;
+	case INPUT_MOUSE:
+		on_mouse(a, ev);
+		break;
+	case INPUT_PASTE:
+		if (a->mode == KEYMAP_INSERT)
+			type_text(a, ev->text, ev->len, true);
+		else if (a->mode == KEYMAP_CMDLINE)
+			cl_insert(a, ev->text, strcspn(ev->text, "\r\n") <
+			    ev->len ? strcspn(ev->text, "\r\n") : ev->len);
+		else
+			app_msg(a, false, "to paste text, edit a cell first "
+			    "(i), then paste");
+		break;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Painting */
+
+static void
+paint(struct app *a)
+{
+	struct view_status st;
+	char		 pending[64];
+	static const char *const modes[KEYMAP_NMODES] = {
+		"NORMAL", "INSERT", "COMMAND", "HELP",
+	};
+
+	if (a->mode == KEYMAP_PAGER) {
+		view_render_pager("galley help", a->pager, &a->pager_scroll,
+		    &a->grid);
+		draw_grid(a->draw, &a->grid);
+		return;
+	}
+	memset(&st, 0, sizeof st);
+	st.mode = modes[a->mode == KEYMAP_CMDLINE ? a->cl_return : a->mode];
+	st.path = a->o->path;
+	st.dirty = a->dirty;
+	st.kernel = a->kernel;
+	st.runtime = a->runtime;
+	st.members = a->members;
+	st.msg = a->msg[0] ? a->msg : NULL;
+	st.msg_error = a->msg_err;
+	if (a->mode == KEYMAP_CMDLINE) {
+		st.cmdline = a->cl.data ? a->cl.data : "";
+		st.cmdline_cur = a->cl_cur;
+	}
+	if (a->mode == KEYMAP_NORMAL && *keymap_pending(a->km)) {
+		snprintf(pending, sizeof pending, "%s", keymap_pending(a->km));
+		st.msg = pending;
+		st.msg_error = false;
+	}
+	if (a->mode == KEYMAP_INSERT ||
+	    (a->mode == KEYMAP_CMDLINE && a->cl_return == KEYMAP_INSERT)) {
+		size_t	 idx, lo, hi;
+
+		if (nb_doc_find(a->doc, a->ed.id, &idx) != NULL) {
+			ed_selection(&a->ed, &lo, &hi);
+			view_set_edit(a->view, (long)idx, a->ed.cur, lo, hi);
+		} else
+			view_set_edit(a->view, -1, 0, 0, 0);
+	} else
+		view_set_edit(a->view, -1, 0, 0, 0);
+	view_render(a->view, a->doc, &st, a->now, &a->grid);
+	draw_grid(a->draw, &a->grid);
+}
+
+/* ------------------------------------------------------------------ */
+/* The loop */
+
+static void
+poll_members(struct app *a)
+{
+	struct rpc_msg	 resp;
+	struct gl_err	 err = { 0 };
+
+	a->members_ms = a->now;
+	if (call(a, "session.list", NULL, NULL, &resp, &err) != 0)
+		return;
+	if (resp.result && resp.result->type == MSGPACK_OBJECT_ARRAY)
+		for (uint32_t i = 0; i < resp.result->via.array.size; i++) {
+			const msgpack_object *s = &resp.result->via.array.ptr[i];
+			char	 id[96];
+
+			if (obj_str(s, "session", id, sizeof id) &&
+			    strcmp(id, a->session) == 0)
+				a->members = (int)rpc_map_int(s, "clients", 1);
+		}
+	rpc_msg_fini(&resp);
+}
+
+static void
+handle_signals(struct app *a)
+{
+	int	 sig = term_signals();
+
+	if (sig & TERM_SIG_QUIT) {
+		if (a->dirty && !a->lost)
+			save(a, false, true);
+		a->quit = true;
+	}
+	if (sig & TERM_SIG_TSTP)
+		term_suspend();
+	if (sig & (TERM_SIG_WINCH | TERM_SIG_TSTP | TERM_SIG_CONT)) {
+		term_size(&a->rows, &a->cols);
+		if (a->rows != a->grid.rows || a->cols != a->grid.cols)
+			view_grid_resize(&a->grid, a->rows, a->cols);
+		draw_invalidate(a->draw);
+	}
+}
+
+static int
+loop(struct app *a)
+{
+	char	 buf[4096];
+
+	while (!a->quit) {
+		struct pollfd	 p[3];
+		int		 np = 0, timeout;
+		int64_t		 next, d;
+		struct input_ev	 ev;
+		const struct keymap_config *cfg = keymap_config(a->km);
+
+		a->now = now_ms();
+		paint(a);
+		next = a->now + 1000;
+		if ((d = input_deadline(a->input)) >= 0 && d < next)
+			next = d;
+		if (a->running[0] != '\0' && a->now + CLOCK_MS < next)
+			next = a->now + CLOCK_MS;
+		if (a->lost && a->retry_at < next)
+			next = a->retry_at;
+		if (a->dirty && cfg->autosave > 0) {
+			int64_t	 due = (a->last_edit_ms > a->save_tried_ms ?
+			    a->last_edit_ms : a->save_tried_ms) +
+			    (int64_t)cfg->autosave * 1000;
+
+			if (due < next)
+				next = due;
+		}
+		timeout = next > a->now ? (int)(next - a->now) : 0;
+		p[np++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
+		p[np++] = (struct pollfd){ .fd = term_signal_fd(),
+		    .events = POLLIN };
+		if (!a->lost && a->conn != NULL)
+			p[np++] = (struct pollfd){ .fd = cl_fd(a->conn),
+			    .events = POLLIN };
+		if (poll(p, (nfds_t)np, timeout) < 0 && errno != EINTR)
+			return gl_err_from_errno(errno);
+		a->now = now_ms();
+		if (p[1].revents & POLLIN)
+			handle_signals(a);
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t	 n = read(STDIN_FILENO, buf, sizeof buf);
+
+			if (n > 0)
+				input_feed(a->input, buf, (size_t)n, a->now);
+			else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+				/* The terminal went away. */
+				if (a->dirty)
+					save(a, false, true);
+				a->quit = true;
+			}
+		}
+		while (!a->quit && input_next(a->input, &ev, a->now) == 1)
+			on_input(a, &ev);
+		if (np == 3 && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
+			struct gl_err err = { 0 };
+
+			if (cl_pump(a->conn, &err) != 0)
+				conn_lost(a, err.msg);
+		}
+		drain(a);
+		send_edits(a);
+		if (a->lost && !a->quit && a->now >= a->retry_at)
+			reconnect(a);
+		if (!a->lost && a->now - a->members_ms >= MEMBERS_MS)
+			poll_members(a);
+		if (a->dirty && !a->lost && cfg->autosave > 0 &&
+		    a->now - a->last_edit_ms >= (int64_t)cfg->autosave * 1000 &&
+		    a->now - a->save_tried_ms >= (int64_t)cfg->autosave * 1000 &&
+		    a->mode != KEYMAP_CMDLINE) {
+			if (save(a, false, true) == 0)
+				app_msg(a, false, "saved (autosave)");
+		}
+	}
+	return 0;
+}
+
+char *
+app_config_path(void)
+{
+	const char	*x = getenv("XDG_CONFIG_HOME");
+	const char	*home = getenv("HOME");
+
+	if (x != NULL && *x == '/')
+		return xasprintf("%s/galley/init.lua", x);
+	if (home != NULL && *home)
+		return xasprintf("%s/.config/galley/init.lua", home);
+	return NULL;
+}
+
+static void
+app_free(struct app *a)
+{
+	if (a->conn != NULL) {
+		struct gl_err err = { 0 };
+
+		struct rpc_msg	 resp;
+
+		if (!a->lost && a->session != NULL &&
+		    cl_call(a->conn, "session.close", pack_session, a, &resp,
+		    2000, &err) == 0)
+			rpc_msg_fini(&resp);
+		cl_close(a->conn);
+	}
+	for (size_t i = 0; i < a->nclip; i++) {
+		free(a->clip[i].source);
+		for (size_t k = 0; k < a->clip[i].nmeta * 2; k++)
+			free(a->clip[i].meta[k]);
+		free(a->clip[i].meta);
+	}
+	free(a->clip);
+	free(a->textclip);
+	for (size_t i = 0; i < a->nhist; i++)
+		free(a->hist[i]);
+	free(a->hist);
+	comp_clear(a);
+	free(a->pager);
+	gl_buf_fini(&a->cl);
+	draw_free(a->draw);
+	view_grid_fini(&a->grid);
+	input_free(a->input);
+	view_free(a->view);
+	keymap_free(a->km);
+	sync_free(a->sync);
+	nb_doc_free(a->doc);
+	free(a->session);
+	free(a->abspath);
+}
+
+int
+app_run(const struct app_opts *o, struct gl_err *err)
+{
+	struct app	 a;
+	struct gl_err	 cerr = { 0 };
+	struct term_opts to;
+	struct view_opts vo;
+	const struct keymap_config *cfg;
+	char		*conf;
+	int		 rc;
+
+	memset(&a, 0, sizeof a);
+	a.o = o;
+	a.now = now_ms();
+	gl_rng_seed_random(&a.rng);
+	gl_buf_init(&a.cl);
+	a.km = keymap_new();
+	conf = o->config ? xstrdup(o->config) : app_config_path();
+	if (conf != NULL && keymap_load_lua(a.km, conf, &cerr) != 0)
+		app_msg(&a, true, "%s", cerr.msg);
+	free(conf);
+	cfg = keymap_config(a.km);
+	memset(&vo, 0, sizeof vo);
+	vo.fold_lines = cfg->fold_lines;
+	vo.tab_source = cfg->tab;
+	vo.ascii = cfg->ascii;
+	a.view = view_new(&vo);
+	a.input = input_new();
+	if ((a.abspath = gl_path_abs(o->path, err)) == NULL) {
+		rc = err ? err->code : GL_EINVAL;
+		goto out;
+	}
+	if ((rc = open_session(&a, err)) != 0)
+		goto out;
+	memset(&to, 0, sizeof to);
+	to.mouse = cfg->mouse;
+	if ((rc = term_init(&to, err)) != 0)
+		goto out;
+	a.term_on = true;
+	term_size(&a.rows, &a.cols);
+	view_grid_init(&a.grid, a.rows, a.cols);
+	a.draw = draw_new();
+	a.mode = KEYMAP_NORMAL;
+	a.members = 1;
+	a.members_ms = a.now;
+	a.save_tried_ms = a.now;
+	if (a.msg[0] == '\0') {
+		if (o->notice != NULL)
+			app_msg(&a, false, "%s", o->notice);
+		else
+			app_msg(&a, false, "? help   i edit   Enter run   b "
+			    "new cell   :w save   :q quit");
+	}
+	rc = loop(&a);
+	if (rc != 0)
+		gl_err_set(err, rc, "the terminal loop failed");
+out:
+	if (a.term_on)
+		term_fini();
+	app_free(&a);
+	return rc;
+}

@@ -1,0 +1,35 @@
+/*
+ * app.h - the notebook TUI as a whole: attach to the kernel's session for
+ * a notebook, show it, and run the loop that turns keys into commands,
+ * edits into doc.edit operations and the kernel's notifications into
+ * what the screen shows. Called by cli/cmd_open.c.
+ *
+ * The loop is plain poll(2) over three fds (the terminal, the kernel's
+ * socket, the signal pipe) with a timeout from the nearest timer (a
+ * pending Esc, the running cell's clock, autosave, the member count);
+ * the kernel client (client/client.h) is blocking and poll-friendly, so
+ * libuv would add a second event model for nothing.
+ */
+#ifndef GL_TUI_APP_H
+#define GL_TUI_APP_H
+
+struct gl_err;
+
+struct app_opts {
+	const char	*path;		/* the notebook as the user typed it */
+	const char	*kernel;	/* --kernel ADDR, or NULL */
+	const char	*config;	/* init.lua; NULL: the user's */
+	const char	*notice;	/* first message to show, or NULL */
+};
+
+/* Runs the TUI until the user quits. 0, or a GL_E* with err set: a
+ * kernel that cannot be reached (GL_ECLOSED, GL_EAUTH, GL_ETIMEDOUT,
+ * GL_EPROTO), a notebook it cannot open (GL_ENOTFOUND, GL_ESYNTAX,
+ * GL_EIO), no terminal (GL_EIO). */
+int	 app_run(const struct app_opts *o, struct gl_err *err);
+
+/* The user's init.lua: $XDG_CONFIG_HOME/galley/init.lua or
+ * ~/.config/galley/init.lua. Caller frees; NULL without a home. */
+char	*app_config_path(void);
+
+#endif

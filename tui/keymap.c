@@ -1,0 +1,1118 @@
+/*
+ * keymap.c - commands, default bindings, key names, the Lua
+ * configuration, and the generated help and docs/keys.md.
+ *
+ * Every action of the TUI is a command line ("run all", "scroll-down 1",
+ * "ed-move word-left"); a binding maps a key sequence in a mode to one.
+ * So what a key does, what `:` can type, what the help screen lists and
+ * what the user's init.lua can rebind are one table, and docs/keys.md is
+ * printed from it (`galley open --dump-keys`; a test checks the file is
+ * up to date).
+ *
+ * Sequences: a key that starts a bound sequence ("d" of "dd") waits for
+ * the next; an exact match wins over a longer binding with the same
+ * start, so binding both "g" and "gg" makes "gg" unreachable (the help
+ * screen still lists it; the docs say so).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <lua5.4/lauxlib.h>
+#include <lua5.4/lua.h>
+#include <lua5.4/lualib.h>
+
+#include "core/err.h"
+#include "core/mem.h"
+#include "tui/input.h"
+#include "tui/keymap.h"
+
+#define LUA_BUDGET_STEPS	1000	/* x 100,000 instructions */
+
+static const char *const mode_names[KEYMAP_NMODES] = {
+	"normal", "insert", "cmdline", "pager",
+};
+
+static const char *const mode_titles[KEYMAP_NMODES] = {
+	"Normal mode (moving between cells)",
+	"Insert mode (editing a cell)",
+	"Command line (after :)",
+	"Help screen",
+};
+
+static const struct keymap_cmd commands[] = {
+	/* Cells */
+	{ "down", "", "go to the next cell" },
+	{ "up", "", "go to the previous cell" },
+	{ "first", "", "go to the first cell" },
+	{ "last", "", "go to the last cell" },
+	{ "goto", "N|ID", "go to cell number N (from 1) or the cell with id ID" },
+	{ "scroll-down", "[N]", "scroll down N rows (default 1)" },
+	{ "scroll-up", "[N]", "scroll up N rows (default 1)" },
+	{ "half-down", "", "scroll down half a screen" },
+	{ "half-up", "", "scroll up half a screen" },
+	{ "page-down", "", "scroll down a screen" },
+	{ "page-up", "", "scroll up a screen" },
+	{ "select-down", "", "extend the cell selection down" },
+	{ "select-up", "", "extend the cell selection up" },
+	{ "escape", "", "clear the selection, a pending key and the message" },
+	{ "run", "[all|above|below]",
+	  "run the cell (or the selected cells), or all cells, the cells "
+	  "above or the cells from here down" },
+	{ "run-next", "", "run the cell and go to the next one (a new one "
+	  "at the end)" },
+	{ "run-insert", "", "run the cell and insert a new cell below" },
+	{ "interrupt", "", "interrupt the running cell (again: kill the "
+	  "runtime)" },
+	{ "cancel", "", "drop the runs waiting in the queue" },
+	{ "restart", "", "restart the runtime (its variables are lost)" },
+	{ "add-above", "[code|markdown]", "insert a cell above and edit it" },
+	{ "add-below", "[code|markdown]", "insert a cell below and edit it" },
+	{ "delete", "", "delete the cell or the selected cells (undo "
+	  "brings them back)" },
+	{ "cut", "", "copy the cell or the selected cells, then delete them" },
+	{ "copy", "", "copy the cell or the selected cells" },
+	{ "paste-below", "", "paste copied cells below" },
+	{ "paste-above", "", "paste copied cells above" },
+	{ "move-down", "", "move the cell down" },
+	{ "move-up", "", "move the cell up" },
+	{ "code", "", "make the cell a code cell" },
+	{ "markdown", "", "make the cell a markdown cell" },
+	{ "raw", "", "make the cell a raw cell" },
+	{ "fold", "", "fold or unfold the cell's long outputs and tracebacks" },
+	{ "undo", "", "undo the last change (edits, deletions, moves...)" },
+	{ "redo", "", "redo what undo undid" },
+	{ "edit", "[start|end]", "edit the cell (insert mode)" },
+	{ "normal", "", "leave insert mode" },
+	/* File and session */
+	{ "write", "", "save the notebook" },
+	{ "w", "", "save the notebook" },
+	{ "quit", "", "quit; refuses while changes are unsaved or a cell "
+	  "runs" },
+	{ "q", "", "quit; refuses while changes are unsaved or a cell runs" },
+	{ "q!", "", "quit anyway (unsaved edits stay in the kernel's "
+	  "journal)" },
+	{ "wq", "", "save and quit" },
+	{ "x", "", "save and quit" },
+	{ "help", "", "show every key and command" },
+	{ "command", "", "open the : command line" },
+	{ "suspend", "", "suspend galley (the shell's fg resumes it)" },
+	{ "redraw", "", "redraw the screen" },
+	{ "set", "OPTION VALUE", "set an option: fold_lines, indent, tabstop, "
+	  "autosave, ascii, mouse" },
+	{ "map", "MODE KEYS COMMAND", "bind keys for this session (as "
+	  "galley.keymap.set in init.lua)" },
+	/* The cell editor */
+	{ "ed-move", "DIR", "move the cursor: left, right, up, down, "
+	  "word-left, word-right, home, end, top, bottom, page-up, page-down" },
+	{ "ed-select", "DIR", "extend the selection (directions as ed-move)" },
+	{ "ed-newline", "", "new line, indented like this one (more after "
+	  "then, do, {...)" },
+	{ "ed-backspace", "", "delete backwards (to the previous indent stop "
+	  "in leading blanks)" },
+	{ "ed-delete", "", "delete the character under the cursor" },
+	{ "ed-delete-word", "", "delete the word before the cursor" },
+	{ "ed-kill-line", "", "delete to the end of the line" },
+	{ "ed-indent", "", "indent: blanks to the next stop, or the selected "
+	  "lines" },
+	{ "ed-dedent", "", "dedent the line or the selected lines" },
+	{ "ed-select-all", "", "select the whole cell" },
+	{ "ed-copy", "", "copy the selection" },
+	{ "ed-cut", "", "cut the selection" },
+	{ "ed-paste", "", "paste what ed-copy or ed-cut took" },
+	/* The command line */
+	{ "cl-exec", "", "run the command line" },
+	{ "cl-cancel", "", "close the command line" },
+	{ "cl-complete", "", "complete the command or its argument" },
+	{ "cl-complete-back", "", "previous completion" },
+	{ "cl-history-up", "", "previous command from the history" },
+	{ "cl-history-down", "", "next command from the history" },
+	{ "cl-move", "DIR", "move the cursor: left, right, home, end, "
+	  "word-left, word-right" },
+	{ "cl-backspace", "", "delete backwards" },
+	{ "cl-delete", "", "delete under the cursor" },
+	{ "cl-delete-word", "", "delete the word before the cursor" },
+	{ "cl-clear", "", "delete everything before the cursor" },
+	/* The help screen */
+	{ "pg-down", "[N]", "scroll down N lines" },
+	{ "pg-up", "[N]", "scroll up N lines" },
+	{ "pg-top", "", "go to the top" },
+	{ "pg-bottom", "", "go to the bottom" },
+	{ "pg-close", "", "close the help screen" },
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+struct binding {
+	int		 mode;
+	char		 keys[KEYMAP_SEQ_MAX][KEYMAP_NAME_MAX];
+	size_t		 nkeys;
+	char		*cmd;		/* owned */
+};
+
+struct keymap {
+	struct binding	*b;		/* owned */
+	size_t		 n, cap;
+	struct keymap_config cfg;
+	char		 pend[KEYMAP_SEQ_MAX][KEYMAP_NAME_MAX];
+	size_t		 npend;
+	int		 pend_mode;
+	char		 pend_text[KEYMAP_SEQ_MAX * KEYMAP_NAME_MAX];
+};
+
+/* The defaults: { mode, keys, command }. */
+static const struct {
+	int		 mode;
+	const char	*keys, *cmd;
+} defaults[] = {
+	{ KEYMAP_NORMAL, "j", "down" },
+	{ KEYMAP_NORMAL, "<Down>", "down" },
+	{ KEYMAP_NORMAL, "k", "up" },
+	{ KEYMAP_NORMAL, "<Up>", "up" },
+	{ KEYMAP_NORMAL, "gg", "first" },
+	{ KEYMAP_NORMAL, "<Home>", "first" },
+	{ KEYMAP_NORMAL, "G", "last" },
+	{ KEYMAP_NORMAL, "<End>", "last" },
+	{ KEYMAP_NORMAL, "<C-e>", "scroll-down 1" },
+	{ KEYMAP_NORMAL, "<C-y>", "scroll-up 1" },
+	{ KEYMAP_NORMAL, "<C-d>", "half-down" },
+	{ KEYMAP_NORMAL, "<C-u>", "half-up" },
+	{ KEYMAP_NORMAL, "<C-f>", "page-down" },
+	{ KEYMAP_NORMAL, "<PageDown>", "page-down" },
+	{ KEYMAP_NORMAL, "<C-b>", "page-up" },
+	{ KEYMAP_NORMAL, "<PageUp>", "page-up" },
+	{ KEYMAP_NORMAL, "<S-Down>", "select-down" },
+	{ KEYMAP_NORMAL, "<S-Up>", "select-up" },
+	{ KEYMAP_NORMAL, "<Esc>", "escape" },
+	{ KEYMAP_NORMAL, "<Enter>", "run" },
+	{ KEYMAP_NORMAL, "<C-Enter>", "run" },
+	{ KEYMAP_NORMAL, "<S-Enter>", "run-next" },
+	{ KEYMAP_NORMAL, "<M-Enter>", "run-insert" },
+	{ KEYMAP_NORMAL, "<C-c>", "interrupt" },
+	{ KEYMAP_NORMAL, "a", "add-above" },
+	{ KEYMAP_NORMAL, "b", "add-below" },
+	{ KEYMAP_NORMAL, "dd", "delete" },
+	{ KEYMAP_NORMAL, "x", "cut" },
+	{ KEYMAP_NORMAL, "yy", "copy" },
+	{ KEYMAP_NORMAL, "p", "paste-below" },
+	{ KEYMAP_NORMAL, "P", "paste-above" },
+	{ KEYMAP_NORMAL, "J", "move-down" },
+	{ KEYMAP_NORMAL, "K", "move-up" },
+	{ KEYMAP_NORMAL, "c", "code" },
+	{ KEYMAP_NORMAL, "m", "markdown" },
+	{ KEYMAP_NORMAL, "r", "raw" },
+	{ KEYMAP_NORMAL, "o", "fold" },
+	{ KEYMAP_NORMAL, "u", "undo" },
+	{ KEYMAP_NORMAL, "<C-r>", "redo" },
+	{ KEYMAP_NORMAL, "i", "edit" },
+	{ KEYMAP_NORMAL, "e", "edit" },
+	{ KEYMAP_NORMAL, "I", "edit start" },
+	{ KEYMAP_NORMAL, "A", "edit end" },
+	{ KEYMAP_NORMAL, ":", "command" },
+	{ KEYMAP_NORMAL, "?", "help" },
+	{ KEYMAP_NORMAL, "<F1>", "help" },
+	{ KEYMAP_NORMAL, "<C-s>", "write" },
+	{ KEYMAP_NORMAL, "ZZ", "wq" },
+	{ KEYMAP_NORMAL, "ZQ", "q!" },
+	{ KEYMAP_NORMAL, "<C-z>", "suspend" },
+	{ KEYMAP_NORMAL, "<C-l>", "redraw" },
+
+	{ KEYMAP_INSERT, "<Esc>", "normal" },
+	{ KEYMAP_INSERT, "<C-c>", "interrupt" },
+	{ KEYMAP_INSERT, "<C-Enter>", "run" },
+	{ KEYMAP_INSERT, "<S-Enter>", "run-next" },
+	{ KEYMAP_INSERT, "<M-Enter>", "run-insert" },
+	{ KEYMAP_INSERT, "<Left>", "ed-move left" },
+	{ KEYMAP_INSERT, "<Right>", "ed-move right" },
+	{ KEYMAP_INSERT, "<Up>", "ed-move up" },
+	{ KEYMAP_INSERT, "<Down>", "ed-move down" },
+	{ KEYMAP_INSERT, "<C-Left>", "ed-move word-left" },
+	{ KEYMAP_INSERT, "<M-b>", "ed-move word-left" },
+	{ KEYMAP_INSERT, "<C-Right>", "ed-move word-right" },
+	{ KEYMAP_INSERT, "<M-f>", "ed-move word-right" },
+	{ KEYMAP_INSERT, "<Home>", "ed-move home" },
+	{ KEYMAP_INSERT, "<End>", "ed-move end" },
+	{ KEYMAP_INSERT, "<C-e>", "ed-move end" },
+	{ KEYMAP_INSERT, "<C-Home>", "ed-move top" },
+	{ KEYMAP_INSERT, "<C-End>", "ed-move bottom" },
+	{ KEYMAP_INSERT, "<PageUp>", "ed-move page-up" },
+	{ KEYMAP_INSERT, "<PageDown>", "ed-move page-down" },
+	{ KEYMAP_INSERT, "<S-Left>", "ed-select left" },
+	{ KEYMAP_INSERT, "<S-Right>", "ed-select right" },
+	{ KEYMAP_INSERT, "<S-Up>", "ed-select up" },
+	{ KEYMAP_INSERT, "<S-Down>", "ed-select down" },
+	{ KEYMAP_INSERT, "<S-Home>", "ed-select home" },
+	{ KEYMAP_INSERT, "<S-End>", "ed-select end" },
+	{ KEYMAP_INSERT, "<C-S-Left>", "ed-select word-left" },
+	{ KEYMAP_INSERT, "<C-S-Right>", "ed-select word-right" },
+	{ KEYMAP_INSERT, "<Enter>", "ed-newline" },
+	{ KEYMAP_INSERT, "<BS>", "ed-backspace" },
+	{ KEYMAP_INSERT, "<C-h>", "ed-backspace" },
+	{ KEYMAP_INSERT, "<Del>", "ed-delete" },
+	{ KEYMAP_INSERT, "<C-d>", "ed-delete" },
+	{ KEYMAP_INSERT, "<C-w>", "ed-delete-word" },
+	{ KEYMAP_INSERT, "<M-BS>", "ed-delete-word" },
+	{ KEYMAP_INSERT, "<C-k>", "ed-kill-line" },
+	{ KEYMAP_INSERT, "<Tab>", "ed-indent" },
+	{ KEYMAP_INSERT, "<S-Tab>", "ed-dedent" },
+	{ KEYMAP_INSERT, "<C-a>", "ed-select-all" },
+	{ KEYMAP_INSERT, "<M-w>", "ed-copy" },
+	{ KEYMAP_INSERT, "<C-x>", "ed-cut" },
+	{ KEYMAP_INSERT, "<C-v>", "ed-paste" },
+	{ KEYMAP_INSERT, "<C-z>", "undo" },
+	{ KEYMAP_INSERT, "<C-y>", "redo" },
+	{ KEYMAP_INSERT, "<C-s>", "write" },
+
+	{ KEYMAP_CMDLINE, "<Enter>", "cl-exec" },
+	{ KEYMAP_CMDLINE, "<Esc>", "cl-cancel" },
+	{ KEYMAP_CMDLINE, "<C-c>", "cl-cancel" },
+	{ KEYMAP_CMDLINE, "<Tab>", "cl-complete" },
+	{ KEYMAP_CMDLINE, "<S-Tab>", "cl-complete-back" },
+	{ KEYMAP_CMDLINE, "<Up>", "cl-history-up" },
+	{ KEYMAP_CMDLINE, "<C-p>", "cl-history-up" },
+	{ KEYMAP_CMDLINE, "<Down>", "cl-history-down" },
+	{ KEYMAP_CMDLINE, "<C-n>", "cl-history-down" },
+	{ KEYMAP_CMDLINE, "<Left>", "cl-move left" },
+	{ KEYMAP_CMDLINE, "<Right>", "cl-move right" },
+	{ KEYMAP_CMDLINE, "<Home>", "cl-move home" },
+	{ KEYMAP_CMDLINE, "<C-a>", "cl-move home" },
+	{ KEYMAP_CMDLINE, "<End>", "cl-move end" },
+	{ KEYMAP_CMDLINE, "<C-e>", "cl-move end" },
+	{ KEYMAP_CMDLINE, "<C-Left>", "cl-move word-left" },
+	{ KEYMAP_CMDLINE, "<C-Right>", "cl-move word-right" },
+	{ KEYMAP_CMDLINE, "<BS>", "cl-backspace" },
+	{ KEYMAP_CMDLINE, "<C-h>", "cl-backspace" },
+	{ KEYMAP_CMDLINE, "<Del>", "cl-delete" },
+	{ KEYMAP_CMDLINE, "<C-w>", "cl-delete-word" },
+	{ KEYMAP_CMDLINE, "<C-u>", "cl-clear" },
+
+	{ KEYMAP_PAGER, "j", "pg-down 1" },
+	{ KEYMAP_PAGER, "<Down>", "pg-down 1" },
+	{ KEYMAP_PAGER, "<Enter>", "pg-down 1" },
+	{ KEYMAP_PAGER, "k", "pg-up 1" },
+	{ KEYMAP_PAGER, "<Up>", "pg-up 1" },
+	{ KEYMAP_PAGER, "<Space>", "pg-down 20" },
+	{ KEYMAP_PAGER, "<PageDown>", "pg-down 20" },
+	{ KEYMAP_PAGER, "<C-d>", "pg-down 10" },
+	{ KEYMAP_PAGER, "<PageUp>", "pg-up 20" },
+	{ KEYMAP_PAGER, "<C-u>", "pg-up 10" },
+	{ KEYMAP_PAGER, "g", "pg-top" },
+	{ KEYMAP_PAGER, "G", "pg-bottom" },
+	{ KEYMAP_PAGER, "q", "pg-close" },
+	{ KEYMAP_PAGER, "<Esc>", "pg-close" },
+	{ KEYMAP_PAGER, "?", "pg-close" },
+};
+
+#define NDEFAULTS (sizeof defaults / sizeof defaults[0])
+
+/* Special key names, canonical first; aliases after. */
+static const struct {
+	const char	*name;
+	uint32_t	 key;
+} key_names[] = {
+	{ "Enter", INPUT_K_ENTER }, { "CR", INPUT_K_ENTER },
+	{ "Return", INPUT_K_ENTER },
+	{ "Tab", INPUT_K_TAB },
+	{ "BS", INPUT_K_BS }, { "Backspace", INPUT_K_BS },
+	{ "Esc", INPUT_K_ESC }, { "Escape", INPUT_K_ESC },
+	{ "Up", INPUT_K_UP }, { "Down", INPUT_K_DOWN },
+	{ "Left", INPUT_K_LEFT }, { "Right", INPUT_K_RIGHT },
+	{ "Home", INPUT_K_HOME }, { "End", INPUT_K_END },
+	{ "PageUp", INPUT_K_PGUP }, { "PgUp", INPUT_K_PGUP },
+	{ "PageDown", INPUT_K_PGDN }, { "PgDn", INPUT_K_PGDN },
+	{ "Insert", INPUT_K_INS }, { "Ins", INPUT_K_INS },
+	{ "Del", INPUT_K_DEL }, { "Delete", INPUT_K_DEL },
+	{ "Space", ' ' },
+	{ "lt", '<' },
+};
+
+static int	 name_key(const char *base, uint32_t *key);
+
+/* ------------------------------------------------------------------ */
+
+const char *
+keymap_mode_name(enum keymap_mode m)
+{
+	return (unsigned)m < KEYMAP_NMODES ? mode_names[m] : "?";
+}
+
+int
+keymap_mode_parse(const char *name)
+{
+	for (int i = 0; i < KEYMAP_NMODES; i++)
+		if (strcmp(name, mode_names[i]) == 0)
+			return i;
+	if (strcmp(name, "n") == 0)
+		return KEYMAP_NORMAL;
+	if (strcmp(name, "i") == 0)
+		return KEYMAP_INSERT;
+	if (strcmp(name, "c") == 0)
+		return KEYMAP_CMDLINE;
+	return -1;
+}
+
+const struct keymap_cmd *
+keymap_commands(size_t *n)
+{
+	*n = NCOMMANDS;
+	return commands;
+}
+
+const struct keymap_cmd *
+keymap_command_find(const char *line)
+{
+	size_t	 len;
+
+	while (*line == ' ')
+		line++;
+	len = strcspn(line, " \t");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strlen(commands[i].name) == len &&
+		    strncmp(commands[i].name, line, len) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+void
+keymap_key_name(const struct input_ev *ev, char out[KEYMAP_NAME_MAX])
+{
+	const char	*base = NULL;
+	char		 ch[8];
+	unsigned	 mods;
+
+	out[0] = '\0';
+	if (ev->type != INPUT_KEY)
+		return;
+	mods = ev->mods;
+	if (ev->key >= INPUT_K_F1 && ev->key <= INPUT_K_F12) {
+		snprintf(ch, sizeof ch, "F%u", ev->key - INPUT_K_F1 + 1);
+		base = ch;
+	} else if (ev->key >= INPUT_K_NONE) {
+		for (size_t i = 0; i < sizeof key_names / sizeof *key_names; i++)
+			if (key_names[i].key == ev->key) {
+				base = key_names[i].name;
+				break;
+			}
+		if (base == NULL)
+			return;
+	} else if (ev->key == ' ') {
+		base = "Space";
+	} else if (ev->key == '<') {
+		base = "lt";
+	} else {
+		size_t	 n = 0;
+		uint32_t c = ev->key;
+
+		if (c < 0x80)
+			ch[n++] = (char)c;
+		else if (c < 0x800) {
+			ch[n++] = (char)(0xc0 | (c >> 6));
+			ch[n++] = (char)(0x80 | (c & 0x3f));
+		} else if (c < 0x10000) {
+			ch[n++] = (char)(0xe0 | (c >> 12));
+			ch[n++] = (char)(0x80 | ((c >> 6) & 0x3f));
+			ch[n++] = (char)(0x80 | (c & 0x3f));
+		} else {
+			ch[n++] = (char)(0xf0 | (c >> 18));
+			ch[n++] = (char)(0x80 | ((c >> 12) & 0x3f));
+			ch[n++] = (char)(0x80 | ((c >> 6) & 0x3f));
+			ch[n++] = (char)(0x80 | (c & 0x3f));
+		}
+		ch[n] = '\0';
+		if (mods == 0) {
+			snprintf(out, KEYMAP_NAME_MAX, "%s", ch);
+			return;
+		}
+		base = ch;
+	}
+	snprintf(out, KEYMAP_NAME_MAX, "<%s%s%s%s>",
+	    (mods & INPUT_MOD_CTRL) ? "C-" : "",
+	    (mods & INPUT_MOD_ALT) ? "M-" : "",
+	    (mods & INPUT_MOD_SHIFT) ? "S-" : "", base);
+}
+
+static int
+name_key(const char *base, uint32_t *key)
+{
+	for (size_t i = 0; i < sizeof key_names / sizeof *key_names; i++)
+		if (strcasecmp(base, key_names[i].name) == 0) {
+			*key = key_names[i].key;
+			return 0;
+		}
+	if ((base[0] == 'F' || base[0] == 'f') && isdigit((unsigned char)base[1])) {
+		int	 n = atoi(base + 1);
+
+		if (n >= 1 && n <= 12) {
+			*key = INPUT_K_F1 + (uint32_t)(n - 1);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* One <...> token body (without the brackets) into a canonical name. */
+static int
+parse_angle(const char *body, char out[KEYMAP_NAME_MAX], struct gl_err *err)
+{
+	struct input_ev	 ev;
+	unsigned	 mods = 0;
+	const char	*p = body;
+	uint32_t	 key;
+
+	memset(&ev, 0, sizeof ev);
+	while (p[0] != '\0' && p[1] == '-' && p[2] != '\0') {
+		switch (toupper((unsigned char)p[0])) {
+		case 'C':
+			mods |= INPUT_MOD_CTRL;
+			break;
+		case 'M':
+		case 'A':
+			mods |= INPUT_MOD_ALT;
+			break;
+		case 'S':
+			mods |= INPUT_MOD_SHIFT;
+			break;
+		default:
+			return gl_err_set(err, GL_EINVAL,
+			    "unknown modifier in <%s> (C-, M-, A-, S-)", body);
+		}
+		p += 2;
+	}
+	if (name_key(p, &key) == 0) {
+		ev.key = key;
+	} else {
+		uint32_t cp;
+		size_t	 len = strlen(p), k;
+
+		if (len == 0)
+			return gl_err_set(err, GL_EINVAL, "empty key <%s>",
+			    body);
+		/* One character. */
+		k = 1;
+		cp = (unsigned char)p[0];
+		if (cp >= 0x80) {
+			int	 nb = cp >= 0xf0 ? 4 : cp >= 0xe0 ? 3 : 2;
+
+			cp &= nb == 4 ? 0x07 : nb == 3 ? 0x0f : 0x1f;
+			for (int i = 1; i < nb && p[i]; i++)
+				cp = (cp << 6) | ((unsigned char)p[i] & 0x3f);
+			k = (size_t)nb;
+		}
+		if (k != len)
+			return gl_err_set(err, GL_EINVAL, "unknown key <%s>",
+			    body);
+		if ((mods & INPUT_MOD_CTRL) && cp >= 'A' && cp <= 'Z')
+			cp += 32;
+		/* Shift with a character is the character itself. */
+		if ((mods & INPUT_MOD_SHIFT) && !(mods & INPUT_MOD_CTRL)) {
+			if (cp >= 'a' && cp <= 'z')
+				cp -= 32;
+			mods &= ~INPUT_MOD_SHIFT;
+		}
+		ev.key = cp;
+	}
+	ev.type = INPUT_KEY;
+	ev.mods = mods;
+	keymap_key_name(&ev, out);
+	return 0;
+}
+
+int
+keymap_parse_keys(const char *spec, char out[][KEYMAP_NAME_MAX], size_t max,
+    struct gl_err *err)
+{
+	size_t	 n = 0;
+	const char *p = spec;
+
+	if (spec == NULL || *spec == '\0')
+		return gl_err_set(err, GL_EINVAL, "no keys given");
+	while (*p) {
+		if (n == max)
+			return gl_err_set(err, GL_EINVAL,
+			    "'%s': at most %zu keys in a sequence", spec, max);
+		if (*p == '<' && strchr(p + 1, '>') != NULL && p[1] != '>') {
+			const char *e = strchr(p + 1, '>');
+			char	 body[KEYMAP_NAME_MAX];
+			size_t	 bl = (size_t)(e - p - 1);
+			int	 rc;
+
+			if (bl >= sizeof body)
+				return gl_err_set(err, GL_EINVAL,
+				    "'%s': key name too long", spec);
+			memcpy(body, p + 1, bl);
+			body[bl] = '\0';
+			if ((rc = parse_angle(body, out[n], err)) != 0) {
+				gl_err_prefix(err, "'%s'", spec);
+				return rc;
+			}
+			p = e + 1;
+		} else {
+			struct input_ev	 ev;
+			uint32_t	 cp = (unsigned char)*p;
+			int		 k = 1;
+
+			if (cp >= 0x80) {
+				k = cp >= 0xf0 ? 4 : cp >= 0xe0 ? 3 : 2;
+				cp &= k == 4 ? 0x07 : k == 3 ? 0x0f : 0x1f;
+				for (int i = 1; i < k; i++) {
+					if (p[i] == '\0')
+						return gl_err_set(err, GL_EINVAL,
+						    "'%s': bad UTF-8", spec);
+					cp = (cp << 6) | ((unsigned char)p[i] &
+					    0x3f);
+				}
+			} else if (cp < 0x20)
+				return gl_err_set(err, GL_EINVAL, "'%s': write "
+				    "control keys as <C-x>", spec);
+			memset(&ev, 0, sizeof ev);
+			ev.type = INPUT_KEY;
+			ev.key = cp;
+			keymap_key_name(&ev, out[n]);
+			p += k;
+		}
+		n++;
+	}
+	return (int)n;
+}
+
+/* ------------------------------------------------------------------ */
+
+struct keymap *
+keymap_new(void)
+{
+	struct keymap	*km = xcalloc(1, sizeof *km);
+
+	km->cfg.fold_lines = 12;
+	km->cfg.indent = 2;
+	km->cfg.tab = 4;
+	km->cfg.autosave = 30;
+	km->cfg.mouse = true;
+	for (size_t i = 0; i < NDEFAULTS; i++)
+		if (keymap_set(km, defaults[i].mode, defaults[i].keys,
+		    defaults[i].cmd, NULL) != 0)
+			gl_fatal("keymap: bad default %s", defaults[i].keys);
+	return km;
+}
+
+void
+keymap_free(struct keymap *km)
+{
+	if (km == NULL)
+		return;
+	for (size_t i = 0; i < km->n; i++)
+		free(km->b[i].cmd);
+	free(km->b);
+	free(km);
+}
+
+const struct keymap_config *
+keymap_config(const struct keymap *km)
+{
+	return &km->cfg;
+}
+
+static bool
+seq_eq(const struct binding *b, char keys[][KEYMAP_NAME_MAX], size_t n)
+{
+	if (b->nkeys != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(b->keys[i], keys[i]) != 0)
+			return false;
+	return true;
+}
+
+int
+keymap_set(struct keymap *km, enum keymap_mode mode, const char *keys,
+    const char *command, struct gl_err *err)
+{
+	char		 seq[KEYMAP_SEQ_MAX][KEYMAP_NAME_MAX];
+	int		 n;
+	struct binding	*b = NULL;
+
+	if ((unsigned)mode >= KEYMAP_NMODES)
+		return gl_err_set(err, GL_EINVAL, "unknown mode");
+	if ((n = keymap_parse_keys(keys, seq, KEYMAP_SEQ_MAX, err)) < 0)
+		return n;
+	if (command != NULL && *command != '\0' &&
+	    keymap_command_find(command) == NULL)
+		return gl_err_set(err, GL_EINVAL, "unknown command '%.*s' "
+		    "(:help lists them)", (int)strcspn(command, " "), command);
+	for (size_t i = 0; i < km->n; i++)
+		if (km->b[i].mode == (int)mode &&
+		    seq_eq(&km->b[i], seq, (size_t)n)) {
+			b = &km->b[i];
+			break;
+		}
+	if (command == NULL || *command == '\0') {
+		if (b != NULL) {
+			free(b->cmd);
+			memmove(b, b + 1, (size_t)(km->b + km->n - b - 1) *
+			    sizeof *b);
+			km->n--;
+		}
+		return 0;
+	}
+	if (b == NULL) {
+		if (km->n == km->cap) {
+			km->cap = km->cap ? km->cap * 2 : 64;
+			km->b = xrealloc(km->b, km->cap * sizeof *km->b);
+		}
+		b = &km->b[km->n++];
+		memset(b, 0, sizeof *b);
+		b->mode = (int)mode;
+		memcpy(b->keys, seq, sizeof seq);
+		b->nkeys = (size_t)n;
+	} else
+		free(b->cmd);
+	b->cmd = xstrdup(command);
+	km->npend = 0;
+	return 0;
+}
+
+int
+keymap_set_option(struct keymap *km, const char *name, const char *value,
+    struct gl_err *err)
+{
+	struct keymap_config *c = &km->cfg;
+	char	*end;
+	long	 v = strtol(value, &end, 10);
+	bool	 isnum = end != value && *end == '\0';
+	bool	 b = strcmp(value, "true") == 0 || strcmp(value, "on") == 0 ||
+		    strcmp(value, "1") == 0;
+	bool	 isbool = b || strcmp(value, "false") == 0 ||
+		    strcmp(value, "off") == 0 || strcmp(value, "0") == 0;
+
+	if (strcmp(name, "fold_lines") == 0 && isnum && v >= 2 && v <= 100000)
+		c->fold_lines = (int)v;
+	else if (strcmp(name, "indent") == 0 && isnum && v >= 1 && v <= 8)
+		c->indent = (int)v;
+	else if (strcmp(name, "tabstop") == 0 && isnum && v >= 1 && v <= 16)
+		c->tab = (int)v;
+	else if (strcmp(name, "autosave") == 0 && isnum && v >= 0)
+		c->autosave = (int)v;
+	else if (strcmp(name, "ascii") == 0 && isbool)
+		c->ascii = b;
+	else if (strcmp(name, "mouse") == 0 && isbool)
+		c->mouse = b;
+	else if (strcmp(name, "fold_lines") && strcmp(name, "indent") &&
+	    strcmp(name, "tabstop") && strcmp(name, "autosave") &&
+	    strcmp(name, "ascii") && strcmp(name, "mouse"))
+		return gl_err_set(err, GL_EINVAL, "unknown option '%s' "
+		    "(fold_lines, indent, tabstop, autosave, ascii, mouse)",
+		    name);
+	else
+		return gl_err_set(err, GL_EINVAL, "bad value '%s' for %s",
+		    value, name);
+	return 0;
+}
+
+/* Whether the pending keys plus key match a binding in mode. */
+static enum keymap_result
+lookup(struct keymap *km, int mode, const char **cmd)
+{
+	bool	 prefix = false;
+
+	for (size_t i = 0; i < km->n; i++) {
+		const struct binding *b = &km->b[i];
+		bool	 same = true;
+
+		if (b->mode != mode || b->nkeys < km->npend)
+			continue;
+		for (size_t k = 0; k < km->npend && same; k++)
+			same = strcmp(b->keys[k], km->pend[k]) == 0;
+		if (!same)
+			continue;
+		if (b->nkeys == km->npend) {
+			*cmd = b->cmd;
+			return KEYMAP_MATCH;
+		}
+		prefix = true;
+	}
+	return prefix ? KEYMAP_PENDING : KEYMAP_NONE;
+}
+
+enum keymap_result
+keymap_feed(struct keymap *km, enum keymap_mode mode, const char *key,
+    const char **cmd)
+{
+	enum keymap_result r;
+
+	*cmd = NULL;
+	if (km->npend > 0 && km->pend_mode != (int)mode)
+		km->npend = 0;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		bool	 had = km->npend > 0;
+
+		if (km->npend == KEYMAP_SEQ_MAX)
+			km->npend = 0;
+		snprintf(km->pend[km->npend++], KEYMAP_NAME_MAX, "%s", key);
+		km->pend_mode = (int)mode;
+		r = lookup(km, (int)mode, cmd);
+		if (r != KEYMAP_PENDING)
+			km->npend = 0;
+		if (r != KEYMAP_NONE || !had)
+			return r;
+		/* The sequence broke: try the key on its own. */
+	}
+	return KEYMAP_NONE;
+}
+
+void
+keymap_reset(struct keymap *km)
+{
+	km->npend = 0;
+}
+
+const char *
+keymap_pending(const struct keymap *km)
+{
+	struct keymap	*m = (struct keymap *)km;
+
+	m->pend_text[0] = '\0';
+	for (size_t i = 0; i < km->npend; i++)
+		strncat(m->pend_text, km->pend[i],
+		    sizeof m->pend_text - strlen(m->pend_text) - 1);
+	return m->pend_text;
+}
+
+static void
+seq_text(const struct binding *b, char *out, size_t n)
+{
+	out[0] = '\0';
+	for (size_t k = 0; k < b->nkeys; k++)
+		strncat(out, b->keys[k], n - strlen(out) - 1);
+}
+
+char *
+keymap_keys_for(const struct keymap *km, enum keymap_mode mode, const char *cmd)
+{
+	struct gl_buf	 b;
+
+	gl_buf_init(&b);
+	for (size_t i = 0; i < km->n; i++) {
+		char	 s[KEYMAP_SEQ_MAX * KEYMAP_NAME_MAX];
+
+		if (km->b[i].mode != (int)mode ||
+		    strcmp(km->b[i].cmd, cmd) != 0)
+			continue;
+		seq_text(&km->b[i], s, sizeof s);
+		if (b.len)
+			gl_buf_adds(&b, ", ");
+		gl_buf_adds(&b, s);
+	}
+	return gl_buf_take(&b, NULL);
+}
+
+/* The help text of a command line: the command's help, with the
+ * argument shown when there is one ("run all": "run all cells"). */
+static void
+describe(const char *cmdline, struct gl_buf *out)
+{
+	const struct keymap_cmd *c = keymap_command_find(cmdline);
+	const char	*args = cmdline + strcspn(cmdline, " ");
+
+	while (*args == ' ')
+		args++;
+	if (c == NULL) {
+		gl_buf_adds(out, cmdline);
+		return;
+	}
+	gl_buf_adds(out, c->help);
+	if (*args)
+		gl_buf_addf(out, " [%s %s]", c->name, args);
+}
+
+/* Calls fn for each distinct command line of mode, in binding order,
+ * with the keys bound to it joined. */
+static void
+each_group(const struct keymap *km, int mode,
+    void (*fn)(const char *keys, const char *cmd, void *), void *ctx)
+{
+	for (size_t i = 0; i < km->n; i++) {
+		bool	 seen = false;
+		char	*keys;
+
+		if (km->b[i].mode != mode)
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = km->b[j].mode == mode &&
+			    strcmp(km->b[j].cmd, km->b[i].cmd) == 0;
+		if (seen)
+			continue;
+		keys = keymap_keys_for(km, (enum keymap_mode)mode,
+		    km->b[i].cmd);
+		fn(keys, km->b[i].cmd, ctx);
+		free(keys);
+	}
+}
+
+static void
+help_line(const char *keys, const char *cmd, void *ctx)
+{
+	struct gl_buf	*out = ctx;
+
+	gl_buf_addf(out, "%s\t", keys);
+	describe(cmd, out);
+	gl_buf_addc(out, '\n');
+}
+
+void
+keymap_help(const struct keymap *km, struct gl_buf *out)
+{
+	gl_buf_adds(out, "# galley keys (your ~/.config/galley/init.lua can "
+	    "change them)\n\n");
+	for (int m = 0; m < KEYMAP_NMODES; m++) {
+		gl_buf_addf(out, "# %s\n", mode_titles[m]);
+		each_group(km, m, help_line, out);
+		if (m == KEYMAP_NORMAL)
+			gl_buf_adds(out, "mouse\tclick a cell to select it, "
+			    "click its text to edit there; wheel scrolls\n");
+		if (m == KEYMAP_INSERT)
+			gl_buf_adds(out, "other keys\ttype text; a terminal "
+			    "paste is inserted as is\n");
+		gl_buf_addc(out, '\n');
+	}
+	gl_buf_adds(out, "# Commands (type : then the command; Tab "
+	    "completes)\n");
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		if (strncmp(commands[i].name, "cl-", 3) == 0 ||
+		    strncmp(commands[i].name, "pg-", 3) == 0)
+			continue;
+		gl_buf_addf(out, ":%s%s%s\t%s\n", commands[i].name,
+		    *commands[i].args ? " " : "", commands[i].args,
+		    commands[i].help);
+	}
+}
+
+/* Escapes | and < > for a markdown table cell inside backticks. */
+static void
+md_code(struct gl_buf *out, const char *s)
+{
+	gl_buf_addc(out, '`');
+	for (; *s; s++) {
+		if (*s == '|')
+			gl_buf_adds(out, "\\|");
+		else
+			gl_buf_addc(out, *s);
+	}
+	gl_buf_addc(out, '`');
+}
+
+static void
+md_line(const char *keys, const char *cmd, void *ctx)
+{
+	struct gl_buf	*out = ctx;
+	char		*copy = xstrdup(keys), *tok, *save = NULL;
+	bool		 first = true;
+
+	gl_buf_adds(out, "| ");
+	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		while (*tok == ' ')
+			tok++;
+		if (!first)
+			gl_buf_adds(out, " ");
+		md_code(out, tok);
+		first = false;
+	}
+	free(copy);
+	gl_buf_adds(out, " | ");
+	md_code(out, cmd);
+	gl_buf_adds(out, " | ");
+	{
+		const struct keymap_cmd *c = keymap_command_find(cmd);
+
+		gl_buf_adds(out, c ? c->help : "");
+	}
+	gl_buf_adds(out, " |\n");
+}
+
+void
+keymap_markdown(const struct keymap *km, struct gl_buf *out)
+{
+	gl_buf_adds(out,
+	    "# Keys of the terminal UI\n"
+	    "\n"
+	    "<!-- Generated by `galley open --dump-keys` from tui/keymap.c; "
+	    "do not edit.\n"
+	    "     tests/tui/t_keys_doc.sh fails when this file is out of "
+	    "date. -->\n"
+	    "\n"
+	    "Every key runs a command, and every command can also be typed "
+	    "after `:`.\n"
+	    "Keys are written as in vim: `<C-r>` is Ctrl-R, `<M-Enter>` "
+	    "Alt-Enter, `<S-Tab>`\n"
+	    "Shift-Tab, `dd` is d pressed twice. Change them in "
+	    "`~/.config/galley/init.lua`:\n"
+	    "\n"
+	    "```lua\n"
+	    "galley.keymap.set(\"normal\", \"<C-j>\", \"move-down\")\n"
+	    "galley.keymap.set(\"normal\", \"<C-k>\", \"move-up\")\n"
+	    "galley.keymap.del(\"normal\", \"x\")          -- unbind\n"
+	    "galley.set(\"indent\", 4)\n"
+	    "```\n"
+	    "\n"
+	    "A binding that is a prefix of a longer one wins: with `g` "
+	    "bound, `gg` is\n"
+	    "never reached. `<C-Enter>` and `<S-Enter>` need a terminal that "
+	    "reports them\n"
+	    "(xterm with modifyOtherKeys, kitty, foot, WezTerm, tmux with "
+	    "`extended-keys on`);\n"
+	    "`<Enter>` and `<M-Enter>` work everywhere.\n");
+	for (int m = 0; m < KEYMAP_NMODES; m++) {
+		gl_buf_addf(out, "\n## %s\n\n| keys | command | what it does "
+		    "|\n|---|---|---|\n", mode_titles[m]);
+		each_group(km, m, md_line, out);
+		if (m == KEYMAP_NORMAL)
+			gl_buf_adds(out, "| mouse | | click a cell to select "
+			    "it, click its text to edit there; the wheel "
+			    "scrolls |\n");
+		if (m == KEYMAP_INSERT)
+			gl_buf_adds(out, "| other keys | | type text; a "
+			    "terminal paste is inserted as is, without "
+			    "auto-indent |\n");
+	}
+	gl_buf_adds(out, "\n## All commands\n\n| command | arguments | what "
+	    "it does |\n|---|---|---|\n");
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		gl_buf_adds(out, "| ");
+		md_code(out, commands[i].name);
+		gl_buf_adds(out, " | ");
+		if (*commands[i].args)
+			md_code(out, commands[i].args);
+		gl_buf_addf(out, " | %s |\n", commands[i].help);
+	}
+	gl_buf_adds(out,
+	    "\n## Options\n\n"
+	    "Set with `galley.set(name, value)` in init.lua or `:set name "
+	    "value`.\n\n"
+	    "| option | default | what |\n|---|---|---|\n"
+	    "| `fold_lines` | 12 | outputs longer than this many lines are "
+	    "folded (`o` unfolds) |\n"
+	    "| `indent` | 2 | columns per indent level in the editor |\n"
+	    "| `tabstop` | 4 | display width of a tab in sources |\n"
+	    "| `autosave` | 30 | seconds between automatic saves of unsaved "
+	    "changes; 0 turns it off |\n"
+	    "| `ascii` | false | draw with ASCII only (no box-drawing "
+	    "characters) |\n"
+	    "| `mouse` | true | use the mouse (false leaves it to the "
+	    "terminal, for selecting text) |\n");
+}
+
+/* ------------------------------------------------------------------ */
+/* Lua configuration */
+
+static struct keymap *
+lua_km(lua_State *L)
+{
+	return lua_touserdata(L, lua_upvalueindex(1));
+}
+
+/* galley.keymap.set(mode, keys, command)  [-3, +0, e] */
+static int
+l_keymap_set(lua_State *L)
+{
+	struct keymap	*km = lua_km(L);
+	const char	*mode = luaL_checkstring(L, 1);
+	const char	*keys = luaL_checkstring(L, 2);
+	const char	*cmd = luaL_optstring(L, 3, NULL);
+	struct gl_err	 err = { 0 };
+	int		 m = keymap_mode_parse(mode);
+
+	if (m < 0)
+		return luaL_error(L, "unknown mode '%s' (normal, insert, "
+		    "cmdline, pager)", mode);
+	if (lua_gettop(L) >= 3 && !lua_isstring(L, 3) && !lua_isnil(L, 3))
+		return luaL_error(L, "the command must be a string such as "
+		    "\"run all\"");
+	if (keymap_set(km, (enum keymap_mode)m, keys, cmd, &err) != 0)
+		return luaL_error(L, "%s", err.msg);
+	return 0;
+}
+
+/* galley.keymap.del(mode, keys)  [-2, +0, e] */
+static int
+l_keymap_del(lua_State *L)
+{
+	lua_settop(L, 2);
+	lua_pushnil(L);
+	return l_keymap_set(L);
+}
+
+/* galley.set(name, value)  [-2, +0, e] */
+static int
+l_set(lua_State *L)
+{
+	struct keymap	*km = lua_km(L);
+	const char	*name = luaL_checkstring(L, 1);
+	struct gl_err	 err = { 0 };
+	const char	*val;
+
+	if (lua_isboolean(L, 2))
+		val = lua_toboolean(L, 2) ? "true" : "false";
+	else
+		val = luaL_checkstring(L, 2);
+	if (keymap_set_option(km, name, val, &err) != 0)
+		return luaL_error(L, "%s", err.msg);
+	return 0;
+}
+
+static void
+budget_hook(lua_State *L, lua_Debug *ar)
+{
+	int	*steps;
+
+	(void)ar;
+	lua_getfield(L, LUA_REGISTRYINDEX, "galley.steps");
+	steps = lua_touserdata(L, -1);
+	lua_pop(L, 1);
+	if (steps != NULL && ++*steps > LUA_BUDGET_STEPS)
+		luaL_error(L, "stopped: the file ran too long");
+}
+
+int
+keymap_load_lua(struct keymap *km, const char *path, struct gl_err *err)
+{
+	lua_State	*L;
+	int		 rc = 0, steps = 0;
+	FILE		*f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	fclose(f);
+	if ((L = luaL_newstate()) == NULL)
+		return gl_err_set(err, GL_ENOMEM, "%s: no memory for Lua", path);
+	luaL_openlibs(L);
+	lua_newtable(L);			/* galley */
+	lua_newtable(L);			/* galley.keymap */
+	lua_pushlightuserdata(L, km);
+	lua_pushcclosure(L, l_keymap_set, 1);
+	lua_setfield(L, -2, "set");
+	lua_pushlightuserdata(L, km);
+	lua_pushcclosure(L, l_keymap_del, 1);
+	lua_setfield(L, -2, "del");
+	lua_setfield(L, -2, "keymap");
+	lua_pushlightuserdata(L, km);
+	lua_pushcclosure(L, l_set, 1);
+	lua_setfield(L, -2, "set");
+	lua_setglobal(L, "galley");
+	lua_pushlightuserdata(L, &steps);
+	lua_setfield(L, LUA_REGISTRYINDEX, "galley.steps");
+	lua_sethook(L, budget_hook, LUA_MASKCOUNT, 100000);
+	if (luaL_loadfilex(L, path, "t") != LUA_OK) {
+		rc = gl_err_set(err, GL_ESYNTAX, "%s", lua_tostring(L, -1));
+		goto out;
+	}
+	if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+		const char *msg = lua_tostring(L, -1);
+
+		rc = gl_err_set(err, GL_ERUNTIME, "%s", msg ? msg :
+		    "error (not a string)");
+	}
+out:
+	lua_close(L);
+	return rc;
+}

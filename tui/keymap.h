@@ -1,0 +1,122 @@
+/*
+ * keymap.h - what keys do: the commands of the notebook TUI (each one a
+ * `:` command line, so a key binding is "run this command"), the default
+ * bindings per mode (Jupyter's and vim's habits), key names in vim
+ * notation ("dd", "<C-r>", "<S-Enter>"), multi-key sequences, the user's
+ * Lua configuration (~/.config/galley/init.lua: galley.keymap.set(mode,
+ * keys, command), galley.set(option, value)), and the help screen and
+ * docs/keys.md, both generated from the bindings so they cannot drift.
+ * Uses Lua 5.4 for the configuration; no curses. Used by tui/app.c and
+ * `galley open --dump-keys`.
+ */
+#ifndef GL_TUI_KEYMAP_H
+#define GL_TUI_KEYMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/mem.h"
+
+struct gl_err;
+struct input_ev;
+
+enum keymap_mode {
+	KEYMAP_NORMAL,		/* moving between cells */
+	KEYMAP_INSERT,		/* editing a cell */
+	KEYMAP_CMDLINE,		/* typing a : command */
+	KEYMAP_PAGER,		/* the help screen */
+	KEYMAP_NMODES
+};
+
+/* "normal", "insert", "cmdline", "pager"; and back (-1 if unknown). */
+const char *keymap_mode_name(enum keymap_mode m);
+int	 keymap_mode_parse(const char *name);
+
+/* A command: the first word of a command line. */
+struct keymap_cmd {
+	const char	*name;		/* "run" */
+	const char	*args;		/* "[all|above|below]" or "" */
+	const char	*help;		/* one line */
+};
+/* The registry (static). */
+const struct keymap_cmd *keymap_commands(size_t *n);
+/* The command named by the first word of line, or NULL. Aliases (w, q,
+ * q!, wq, x) are commands of their own. */
+const struct keymap_cmd *keymap_command_find(const char *line);
+
+/* Longest key name ("<C-S-PageDown>") with its NUL. */
+#define KEYMAP_NAME_MAX	24
+/* Longest key sequence. */
+#define KEYMAP_SEQ_MAX	4
+
+/* The name of a key event in vim notation: "a", "A", "<C-r>", "<M-x>",
+ * "<S-Tab>", "<C-Enter>", "<Up>", "<F1>", "<Space>", "<lt>". Mouse and
+ * paste events have no name (""). */
+void	 keymap_key_name(const struct input_ev *ev, char out[KEYMAP_NAME_MAX]);
+/* Splits spec ("dd", "<C-w>j", "<c-R>") into canonical key names. Returns
+ * the count, or a negative GL_E* with err naming the bad part. */
+int	 keymap_parse_keys(const char *spec, char out[][KEYMAP_NAME_MAX],
+	     size_t max, struct gl_err *err);
+
+/* Options the configuration can set. */
+struct keymap_config {
+	int	 fold_lines;	/* "fold_lines": outputs longer fold (12) */
+	int	 indent;	/* "indent": columns per indent level (2) */
+	int	 tab;		/* "tabstop": display width of a tab (4) */
+	int	 autosave;	/* "autosave": seconds between saves; 0 off (30) */
+	bool	 ascii;		/* "ascii": no box-drawing glyphs (false) */
+	bool	 mouse;		/* "mouse": report mouse events (true) */
+};
+
+struct keymap;
+
+/* A keymap with the default bindings and options. Caller frees. */
+struct keymap *keymap_new(void);
+void	 keymap_free(struct keymap *km);
+const struct keymap_config *keymap_config(const struct keymap *km);
+
+/* Binds keys (spec as for keymap_parse_keys) in mode to command (a
+ * command line whose first word is a known command); a NULL or empty
+ * command removes the binding. GL_EINVAL with err saying what. */
+int	 keymap_set(struct keymap *km, enum keymap_mode mode, const char *keys,
+	     const char *command, struct gl_err *err);
+/* Sets an option by name from text ("4", "true"). */
+int	 keymap_set_option(struct keymap *km, const char *name,
+	     const char *value, struct gl_err *err);
+
+/* Runs the Lua file at path with a `galley` table offering
+ * galley.keymap.set(mode, keys, command), galley.keymap.del(mode, keys)
+ * and galley.set(option, value). A missing file is not an error (0). An
+ * error in the file returns GL_ESYNTAX / GL_ERUNTIME with err holding
+ * "path:line: message"; bindings made before the error stay. The file
+ * runs under an instruction budget, so a loop in it cannot hang the TUI. */
+int	 keymap_load_lua(struct keymap *km, const char *path,
+	     struct gl_err *err);
+
+enum keymap_result {
+	KEYMAP_NONE,		/* no binding: the key is the user's text
+				   (insert and command line) or ignored */
+	KEYMAP_PENDING,		/* the start of a sequence: wait */
+	KEYMAP_MATCH,		/* *cmd is the command line to run */
+};
+/* Feeds one key name in mode. A sequence that stops matching is dropped
+ * and its last key looked up alone. *cmd is borrowed until the keymap
+ * changes. */
+enum keymap_result keymap_feed(struct keymap *km, enum keymap_mode mode,
+	     const char *key, const char **cmd);
+/* Forgets a pending sequence. */
+void	 keymap_reset(struct keymap *km);
+/* The keys of a pending sequence ("d"), for the status line. */
+const char *keymap_pending(const struct keymap *km);
+/* The keys bound to command line cmd in mode, joined by ", " (or "").
+ * Caller frees. */
+char	*keymap_keys_for(const struct keymap *km, enum keymap_mode mode,
+	     const char *cmd);
+
+/* The help screen: every mode's keys and what they do, then every command.
+ * Lines "keys\tdescription"; "# " starts a heading. Appended to out. */
+void	 keymap_help(const struct keymap *km, struct gl_buf *out);
+/* docs/keys.md, generated from the default keymap. Appended to out. */
+void	 keymap_markdown(const struct keymap *km, struct gl_buf *out);
+
+#endif

@@ -1,0 +1,290 @@
+/*
+ * view.h - the pure screen model of the notebook TUI: cells laid out into
+ * rows (a header line per cell, highlighted Lua source or rendered
+ * markdown, outputs with folding), the current cell, scrolling, the
+ * editor's cursor and selection, the status and message lines, and a pager
+ * for the help screen. It renders into a struct view_grid (cells of
+ * codepoints, width and a style) and knows nothing of curses, sockets or
+ * clocks: time comes in as now_ms. tui/draw.c copies a grid to the
+ * terminal; tui/app.c owns a view and feeds it.
+ *
+ * Only visible rows are laid out: scrolling is kept as (top cell, row
+ * within it) and each cell's height is cached until its source, outputs,
+ * folding or the width change, so a 10,000-cell notebook paints its first
+ * screen after laying out only the cells on it.
+ *
+ * Widths come from wcwidth(3) (so the caller sets a UTF-8 LC_CTYPE);
+ * characters it does not know count as one column.
+ */
+#ifndef GL_TUI_VIEW_H
+#define GL_TUI_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct nb_doc;
+struct ot_op;
+
+/* What a grid cell looks like: a semantic style (draw.c maps it to colours
+ * or, without colours, to bold/underline/reverse/dim) plus flags. */
+enum view_style {
+	VIEW_S_NORMAL = 0,
+	VIEW_S_DIM,		/* "dim": chrome, hints, end of notebook */
+	VIEW_S_HDR,		/* "hdr": a cell's header line */
+	VIEW_S_HDRCUR,		/* "cur": the current cell's header line */
+	VIEW_S_BAR,		/* "bar": the current cell's left bar */
+	VIEW_S_KEYWORD,		/* "kw" */
+	VIEW_S_STRING,		/* "str" */
+	VIEW_S_NUMBER,		/* "num" */
+	VIEW_S_COMMENT,		/* "com" */
+	VIEW_S_H1,		/* "h1": markdown heading level 1 */
+	VIEW_S_H2,		/* "h2": levels 2 and more */
+	VIEW_S_BOLD,		/* "b" */
+	VIEW_S_EMPH,		/* "em" */
+	VIEW_S_CODE,		/* "code": code spans and fenced blocks */
+	VIEW_S_LINK,		/* "link" */
+	VIEW_S_BULLET,		/* "li": list bullets, quote bars */
+	VIEW_S_OUT,		/* "out": printed output */
+	VIEW_S_RESULT,		/* "res": a displayed value */
+	VIEW_S_STDERR,		/* "serr": output on stderr */
+	VIEW_S_ERROR,		/* "err": an error's message */
+	VIEW_S_TRACE,		/* "tb": traceback lines */
+	VIEW_S_FOLD,		/* "fold": "... 40 more lines" */
+	VIEW_S_STALE,		/* "stale": outputs of an older source */
+	VIEW_S_TH,		/* "th": table header */
+	VIEW_S_PROGRESS,	/* "prog": the filled part of a progress bar */
+	VIEW_S_RUNNING,		/* "run": running marker and clock */
+	VIEW_S_OK,		/* "ok": done marker */
+	VIEW_S_FAILED,		/* "fail": error / died marker */
+	VIEW_S_STATUS,		/* "st": the status line */
+	VIEW_S_MODE,		/* "mode": the mode in the status line */
+	VIEW_S_MSG,		/* "msg": the message line */
+	VIEW_S_MSGERR,		/* "msgerr": an error on the message line */
+	VIEW_S_KEY,		/* "key": a key in the help screen */
+	VIEW_S_COUNT
+};
+#define VIEW_F_SEL	0x100	/* selected text (drawn reversed) */
+#define VIEW_STYLE(a)	((enum view_style)((a) & 0xff))
+
+/* Combining characters kept per grid cell after the base character. */
+#define VIEW_CP_MAX	4
+
+struct view_gcell {
+	uint32_t	 cp[VIEW_CP_MAX];	/* base + combining; 0-padded.
+						 * cp[0] == 0: the right half
+						 * of a wide character */
+	uint8_t		 width;			/* 1 or 2; 0 for a right half */
+	uint16_t	 attr;			/* enum view_style | VIEW_F_* */
+};
+
+struct view_grid {
+	int		 rows, cols;
+	struct view_gcell *cells;		/* owned; rows * cols */
+	int		 cur_row, cur_col;	/* the terminal cursor */
+	bool		 cur_visible;
+};
+
+void	 view_grid_init(struct view_grid *g, int rows, int cols);
+void	 view_grid_fini(struct view_grid *g);
+/* Changes the size; contents become blank. */
+void	 view_grid_resize(struct view_grid *g, int rows, int cols);
+/* Blank (spaces, VIEW_S_NORMAL), cursor hidden. */
+void	 view_grid_clear(struct view_grid *g);
+struct view_gcell *view_grid_at(const struct view_grid *g, int row, int col);
+/* Writes s (UTF-8) at row, col in attr, clipped at the right edge; returns
+ * the column after it. */
+int	 view_grid_puts(struct view_grid *g, int row, int col, const char *s,
+	     uint16_t attr);
+/* Appends the picture of g to out (STYLE example E): each row between
+ * '|'s, "{name:text}" for text in a style other than normal ("+sel"
+ * added to the name for selected text), '^' before the cursor's cell.
+ * Trailing plain spaces of a row are dropped. Caller frees. */
+char	*view_grid_picture(const struct view_grid *g);
+/* "kw", "err", ... as listed above; "" for VIEW_S_NORMAL. */
+const char *view_style_name(enum view_style s);
+
+/* UTF-8 and widths, shared by the editor. */
+/* Decodes one character at p[0..len) (len > 0) into *cp and returns its
+ * length; an invalid byte gives U+FFFD and length 1. */
+size_t	 view_utf8_decode(const char *p, size_t len, uint32_t *cp);
+/* Encodes cp into out (4 bytes at most); returns the length. */
+size_t	 view_utf8_encode(uint32_t cp, char *out);
+/* Columns cp takes: 0 (combining), 1 or 2; control characters take the 2
+ * of their "^X" form; a tab is not handled here. */
+int	 view_cp_width(uint32_t cp);
+/* Display columns of s[0..len) starting at column col0 with tabs every
+ * tab columns; returns the column at the end. */
+int	 view_text_cols(const char *s, size_t len, int col0, int tab);
+
+/* Outputs of a cell, as the view shows them. */
+enum view_out_kind {
+	VIEW_OUT_STREAM,	/* text; is_stderr */
+	VIEW_OUT_RESULT,	/* text */
+	VIEW_OUT_ERROR,		/* text = message, traceback */
+	VIEW_OUT_TABLE,		/* ncols, nrows, cells */
+	VIEW_OUT_PROGRESS,	/* done, total, text = label */
+	VIEW_OUT_OTHER,		/* text (a type this TUI does not know) */
+};
+
+struct view_output {
+	enum view_out_kind kind;
+	bool		 is_stderr;
+	char		*text;		/* owned; NUL-terminated; may be NULL */
+	size_t		 len;
+	char		*traceback;	/* owned; VIEW_OUT_ERROR; may be NULL */
+	int		 line;		/* VIEW_OUT_ERROR: line in the cell */
+	size_t		 ncols, nrows;	/* VIEW_OUT_TABLE: rows after header */
+	char		**cells;	/* owned: (nrows + 1) * ncols strings,
+					 * the header first, row-major */
+	double		 done, total;	/* VIEW_OUT_PROGRESS */
+	char		*key;		/* owned; VIEW_OUT_PROGRESS: a later
+					 * progress with the same key (or
+					 * both NULL) replaces this one */
+};
+
+/* A new output of kind with a copy of text[0..len) (text may be NULL).
+ * Caller hands it to view_out_add() or frees it with view_output_free(). */
+struct view_output *view_output_new(enum view_out_kind kind, const char *text,
+	     size_t len);
+void	 view_output_free(struct view_output *o);
+/* Sets a table's size and cell (r, c); r == 0 is the header row. */
+void	 view_output_table(struct view_output *o, size_t ncols, size_t nrows);
+void	 view_output_table_set(struct view_output *o, size_t r, size_t c,
+	     const char *s, size_t len);
+
+/* What a cell is doing, as the header shows it. */
+enum view_run {
+	VIEW_RUN_NONE,		/* never ran in this session */
+	VIEW_RUN_QUEUED,
+	VIEW_RUN_RUNNING,	/* clock counts from started_ms */
+	VIEW_RUN_OK,
+	VIEW_RUN_ERROR,
+	VIEW_RUN_INTERRUPTED,
+	VIEW_RUN_CANCELLED,
+	VIEW_RUN_DIED,
+};
+
+/* The status and message lines (the last two rows of the screen). All
+ * strings are borrowed for the duration of view_render(). */
+struct view_status {
+	const char	*mode;		/* "NORMAL", "INSERT", ... */
+	const char	*path;		/* notebook path as shown */
+	bool		 dirty;		/* unsaved changes */
+	const char	*kernel;	/* "unix" / "tcp:host:port" / "lost" */
+	const char	*runtime;	/* "idle", "busy", "starting", ... */
+	int		 members;	/* clients in the session */
+	const char	*msg;		/* the last message, or NULL */
+	bool		 msg_error;
+	const char	*cmdline;	/* command line text (without ':') when
+					 * the command line is open, else NULL */
+	size_t		 cmdline_cur;	/* byte offset of its cursor */
+	const char	*cmdline_prompt; /* ":" by default */
+};
+
+/* Where a screen row comes from (after view_render), for the mouse. */
+enum view_rowkind {
+	VIEW_ROW_NONE,		/* below the notebook, or status lines */
+	VIEW_ROW_HEADER,
+	VIEW_ROW_SOURCE,	/* source text (code, raw, markdown being
+				 * edited): src_off is the row's first byte */
+	VIEW_ROW_MARKDOWN,	/* rendered markdown */
+	VIEW_ROW_OUTPUT,
+	VIEW_ROW_FOLD,		/* a fold marker: a click toggles it */
+};
+
+struct view_hit {
+	enum view_rowkind kind;
+	size_t		 cell;		/* index of the cell */
+	size_t		 offset;	/* VIEW_ROW_SOURCE: byte in the source
+					 * nearest the column */
+};
+
+struct view_opts {
+	int		 fold_lines;	/* outputs longer than this fold;
+					 * default 12 */
+	int		 tab_source;	/* tab stop in sources; default 4 */
+	int		 tab_output;	/* tab stop in outputs; default 8 */
+	bool		 ascii;		/* no box-drawing glyphs */
+};
+
+struct view;
+
+/* A view of no cells. Caller frees with view_free(). */
+struct view *view_new(const struct view_opts *opts);
+void	 view_free(struct view *v);
+/* Changes the options; every cell is laid out again. */
+void	 view_set_opts(struct view *v, const struct view_opts *opts);
+
+/* Rebuilds the per-cell state to match doc (after opening or resyncing):
+ * cells whose id the view knew keep their outputs and state. O(cells). */
+void	 view_sync(struct view *v, const struct nb_doc *doc);
+/* Tells the view that op was just applied to doc (ot_apply succeeded), so
+ * it keeps one entry per cell, in order, and drops cached layouts of the
+ * cell it touched. */
+void	 view_apply_op(struct view *v, const struct nb_doc *doc,
+	     const struct ot_op *op);
+/* Forgets the cached layout of cell i (its source changed another way). */
+void	 view_touch(struct view *v, size_t i);
+size_t	 view_count(const struct view *v);
+
+/* Outputs and run state of cell i (i < view_count()). */
+void	 view_out_clear(struct view *v, size_t i);
+/* Appends o (taken). Consecutive stream outputs of the same stream are
+ * merged; a progress output replaces the cell's progress of the same key. */
+void	 view_out_add(struct view *v, size_t i, struct view_output *o);
+size_t	 view_out_count(const struct view *v, size_t i);
+const struct view_output *view_out_get(const struct view *v, size_t i,
+	     size_t k);
+/* state; t_ms is the start time for VIEW_RUN_RUNNING, else the elapsed
+ * time to show (-1: none). */
+void	 view_set_run(struct view *v, size_t i, enum view_run state,
+	     int64_t t_ms);
+enum view_run view_get_run(const struct view *v, size_t i);
+void	 view_set_stale(struct view *v, size_t i, bool stale);
+bool	 view_get_stale(const struct view *v, size_t i);
+/* Folds or unfolds cell i's long outputs and tracebacks; returns the new
+ * state (true = unfolded). */
+bool	 view_toggle_fold(struct view *v, size_t i);
+
+/* The current cell (clamped to the doc when rendering). Moving it makes
+ * the next render scroll so it is visible. */
+size_t	 view_cursor(const struct view *v);
+void	 view_set_cursor(struct view *v, size_t i);
+/* A range of selected cells [lo, hi] drawn with the bar, or none. */
+void	 view_set_cell_sel(struct view *v, bool on, size_t lo, size_t hi);
+/* Cell i is being edited: its source is shown (markdown unrendered) with
+ * the terminal cursor at byte cur and bytes [sel_lo, sel_hi) selected
+ * (sel_lo == sel_hi: none). i < 0: no cell is edited. */
+void	 view_set_edit(struct view *v, long i, size_t cur, size_t sel_lo,
+	     size_t sel_hi);
+/* Scrolls by rows (negative: up), without moving the current cell unless
+ * it leaves the screen. */
+void	 view_scroll(struct view *v, const struct nb_doc *doc, int rows);
+/* Rows of the notebook area at the last render (for page motions). */
+int	 view_page_rows(const struct view *v);
+/* Index of the first and last cell with a row on screen at the last
+ * render. */
+void	 view_visible(const struct view *v, size_t *first, size_t *last);
+
+/* Lays out what is visible and paints the whole grid: notebook rows, then
+ * the status line and the message (or command) line. */
+void	 view_render(struct view *v, const struct nb_doc *doc,
+	     const struct view_status *st, int64_t now_ms,
+	     struct view_grid *g);
+/* What is at screen row, col of the last render. False outside cells. */
+bool	 view_hit(const struct view *v, const struct nb_doc *doc, int row,
+	     int col, struct view_hit *out);
+
+/* A full-screen page of text (the help screen): lines separated by '\n';
+ * a line "key\tdescription" shows the key in VIEW_S_KEY, a line starting
+ * with "# " is a heading. *scroll is clamped. The last row says how to
+ * leave. */
+void	 view_render_pager(const char *title, const char *text, int *scroll,
+	     struct view_grid *g);
+
+/* Cells laid out so far, to measure or to paint (for tests and the
+ * benchmark). */
+size_t	 view_layouts_done(const struct view *v);
+
+#endif
