@@ -1405,6 +1405,50 @@ sess_outs_note(struct cell_out *co, const char *text)
 	gl_buf_adds(&it->data, text);
 }
 
+/*
+ * A failed run's error is part of the cell's outputs, so a client that
+ * reopens the notebook sees why the cell failed (live clients also get it
+ * in cell.done): {type = "error", message, traceback, line}.
+ */
+static void
+sess_outs_error(struct cell_out *co, enum run_status st,
+    const msgpack_object *error, const char *message)
+{
+	msgpack_object_kv	 kv[8];
+	msgpack_object		 o;
+	uint32_t		 k = 0;
+
+	if (st != RUN_ERROR && st != RUN_INTERRUPTED && st != RUN_DIED)
+		return;
+	kv[k].key.type = MSGPACK_OBJECT_STR;
+	kv[k].key.via.str.ptr = "type";
+	kv[k].key.via.str.size = 4;
+	kv[k].val.type = MSGPACK_OBJECT_STR;
+	kv[k].val.via.str.ptr = "error";
+	kv[k].val.via.str.size = 5;
+	k++;
+	if (error != NULL && error->type == MSGPACK_OBJECT_MAP) {
+		for (uint32_t i = 0; i < error->via.map.size && k < 8; i++) {
+			if (rpc_obj_streq(&error->via.map.ptr[i].key, "type"))
+				continue;
+			kv[k++] = error->via.map.ptr[i];
+		}
+	} else if (message != NULL) {
+		kv[k].key.type = MSGPACK_OBJECT_STR;
+		kv[k].key.via.str.ptr = "message";
+		kv[k].key.via.str.size = 7;
+		kv[k].val.type = MSGPACK_OBJECT_STR;
+		kv[k].val.via.str.ptr = message;
+		kv[k].val.via.str.size = (uint32_t)strlen(message);
+		k++;
+	} else
+		return;
+	o.type = MSGPACK_OBJECT_MAP;
+	o.via.map.size = k;
+	o.via.map.ptr = kv;
+	sess_outs_add(co, &o);
+}
+
 static void
 sess_outs_store(struct sess *s, const struct cell_out *co)
 {
@@ -1577,6 +1621,7 @@ sess_finish(struct sess *s, struct run *run, enum run_status st,
 	if (run->code) {
 		elapsed = (uv_hrtime() - run->t0) / 1000000;
 		co = sess_outs(s, run->cell, true);
+		sess_outs_error(co, st, error, message);
 		if (co->truncated)
 			sess_outs_note(co, SESS_TRUNC_NOTE);
 		sess_outs_store(s, co);

@@ -1,14 +1,15 @@
 #!/bin/sh
-# demo.sh GALLEY - opens the example notebook. Until the terminal UI lands
-# it runs the notebook headless through a local kernel, then stops that
-# kernel if this script started it.
+# demo.sh GALLEY - opens the example notebook in the terminal UI with a
+# local kernel. The example is copied to build/demo/ first, so what you
+# change there leaves the repository's copy alone. Without a terminal
+# (in a pipe, in CI) it runs the notebook headless instead.
 set -eu
-galley=$1
+galley=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 cd "$(dirname "$0")/.."
-had_kernel=0
-"$galley" kernel status >/dev/null 2>&1 && had_kernel=1
-echo "galley run examples/tour.nb.lua" >&2
-status=0
-"$galley" run examples/tour.nb.lua || status=$?
-[ "$had_kernel" = 1 ] || "$galley" kernel stop >/dev/null 2>&1 || true
-exit $status
+mkdir -p build/demo
+[ -f build/demo/tour.nb.lua ] || cp examples/tour.nb.lua build/demo/tour.nb.lua
+if [ -t 0 ] && [ -t 1 ]; then
+	exec "$galley" open build/demo/tour.nb.lua
+fi
+echo "no terminal: galley run build/demo/tour.nb.lua" >&2
+exec "$galley" run build/demo/tour.nb.lua

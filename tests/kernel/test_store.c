@@ -483,6 +483,51 @@ test_outputs_come_back_and_go_stale(void **state)
 	free(nb);
 }
 
+/* A cell that failed shows why after a reopen: its error is stored with
+ * its outputs. */
+static void
+test_error_output_comes_back(void **state)
+{
+	struct kt	*t = *state;
+	char		*nb = kt_write(t->proj, "err.nb.lua",
+	    "-- %% id=\"bad\"\nprint(\"before\")\nlocal t = nil\nprint(t.x)\n");
+	struct kc	*k;
+	json_t		*r, *c, *n, *outs, *last;
+	long long	 run;
+
+	assert_true(kt_start(t) > 0);
+	k = conn(t);
+	r = open_path(k, nb);
+	n = kc_call(k, "cell.run", json_pack("{s:s, s:[s]}", "session",
+	    kj_str(r, "session"), "cells", "bad"));
+	assert_non_null(n);
+	run = kj_int(json_array_get(json_object_get(n, "runs"), 0), "run");
+	json_decref(n);
+	assert_non_null(n = kc_note(k, "cell.done", "run", json_integer(run),
+	    KC_WAIT_MS));
+	assert_string_equal(kj_str(n, "status"), "error");
+	json_decref(n);
+	json_decref(r);
+	kc_free(k);
+	assert_int_equal(kt_stop(t), 0);
+
+	assert_true(kt_start(t) > 0);
+	k = conn(t);
+	r = open_path(k, nb);
+	c = kj_cell(json_object_get(r, "cells"), "bad");
+	outs = json_object_get(c, "outputs");
+	assert_int_equal(json_array_size(outs), 2);
+	last = json_array_get(outs, 1);
+	assert_string_equal(kj_str(last, "type"), "error");
+	assert_non_null(strstr(kj_str(last, "message"), "attempt to index"));
+	assert_non_null(strstr(kj_str(last, "traceback"), "err.nb.lua:4"));
+	assert_int_equal(kj_int(last, "line"), 3);
+	json_decref(r);
+	kc_free(k);
+	assert_int_equal(kt_stop(t), 0);
+	free(nb);
+}
+
 static void
 test_outputs_capped_and_marked(void **state)
 {
@@ -619,6 +664,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_outputs_come_back_and_go_stale, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_error_output_comes_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_outputs_capped_and_marked, setup, teardown),
 		cmocka_unit_test_setup_teardown(
