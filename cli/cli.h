@@ -32,6 +32,8 @@ int	 cli_new(int argc, char **argv);
 int	 cli_fmt(int argc, char **argv);
 int	 cli_kernel(int argc, char **argv);
 int	 cli_runtime(int argc, char **argv);
+int	 cli_worker(int argc, char **argv);
+int	 cli_usage_cmd(int argc, char **argv);
 
 /* Prints "galley: " + message to stderr. */
 void	 cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -68,6 +68,24 @@ static const struct cli_cmd cli_cmds[] = {
 	  "  stop                   ask the running kernel to exit\n", 0 },
 	{ "runtime", cli_runtime, "galley runtime --fd N [--memory-limit BYTES]",
 	  "(internal) a runtime process, started by the kernel", "", 1 },
+	{ "usage", cli_usage_cmd, "galley usage [--by user|group|notebook|cell|host|day] [--since DATE] [--json] [--kernel ADDR]",
+	  "report the CPU and wall time cluster tasks used",
+	  "Prints the CPU and wall hours of every cluster task the kernel ran, from\n"
+	  "its usage database, grouped by user (default), the user's group, the\n"
+	  "notebook, the cell, the worker host or the day.\n"
+	  "\n"
+	  "  --by KEY        user, group, notebook, cell, host or day\n"
+	  "  --since DATE    only work since DATE: YYYY-MM-DD, today, or Nd (N days\n"
+	  "                  ago)\n"
+	  "  --json          one JSON object: {by, since, rows: [...], total}\n"
+	  "  --kernel ADDR   ask the kernel at HOST:PORT instead of the local one\n", 0 },
+	{ "worker", cli_worker, "galley worker --connect HOST:PORT --secret-file PATH|- [--name NAME] [--memory-limit SIZE]",
+	  "run a cluster worker (launchers start these)",
+	  "Connects to a kernel's cluster listener, proves it holds the cluster\n"
+	  "secret (the `cluster.secret` file in the kernel's runtime directory; `-`\n"
+	  "reads it from the first line of standard input, and the worker then\n"
+	  "exits when standard input ends) and runs the tasks the kernel sends it\n"
+	  "until it is stopped, the connection ends, or SIGTERM.\n", 0 },
 	{ "help", cli_help, "galley help [COMMAND]", "show help for a command", "", 0 },
 	{ "version", cli_version, "galley version", "print the version", "", 0 },
 };

@@ -18,6 +18,7 @@
 #include "core/rpc.h"
 #include "kernel/server.h"
 
+struct clu;
 struct sess;
 struct store;
 
@@ -80,6 +81,7 @@ struct srv {
 	uint64_t	 next_client, next_sess;
 	uint64_t	 started_ms;
 	size_t		 memory_limit;
+	struct clu	*clu;		/* owned: the cluster service */
 	bool		 stopping;
 	struct rpc_writer note;		/* scratch for notifications */
 	char		 rbuf[64 << 10];	/* read buffer */

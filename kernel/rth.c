@@ -99,6 +99,9 @@ struct rth {
 	int		 interrupts;
 	bool		 started;	/* the runtime said the run began */
 	uint32_t	 next_id;
+	uint64_t	 generation;	/* processes spawned */
+	void		(*on_request)(void *ctx, uint64_t run,
+			    struct rpc_msg *m);
 	struct rpc_writer w;
 	char		 rbuf[RTH_CARRY + RTH_RBUF];
 };
@@ -117,7 +120,7 @@ static void	 rth_lost(struct rth *h, struct rth_proc *pr, int64_t status,
 		     int sig);
 static void	 rth_write(struct rth_proc *pr, const char *p, size_t n);
 static void	 rth_dispatch(struct rth *h, struct rth_proc *pr,
-		     const struct rpc_msg *m);
+		     struct rpc_msg *m);
 static void	 rth_on_response(struct rth *h, struct rth_proc *pr,
 		     const struct rpc_msg *m);
 static void	 rth_stream(struct rth_proc *pr, int which, char *p, size_t n);
@@ -271,6 +274,29 @@ rth_pid(const struct rth *h)
 }
 
 void
+rth_serve_requests(struct rth *h,
+    void (*cb)(void *ctx, uint64_t run, struct rpc_msg *m))
+{
+	h->on_request = cb;
+}
+
+int
+rth_send(struct rth *h, const void *p, size_t n)
+{
+	if (h->closing || h->cur == NULL || h->cur->killed ||
+	    h->cur->exited)
+		return GL_ECLOSED;
+	rth_write(h->cur, p, n);
+	return 0;
+}
+
+uint64_t
+rth_generation(const struct rth *h)
+{
+	return h->generation;
+}
+
+void
 rth_close(struct rth *h, void (*on_closed)(void *ctx))
 {
 	struct rth_proc	*pr = h->cur;
@@ -351,6 +377,7 @@ rth_spawn(struct rth *h, struct gl_err *err)
 	uv_read_start((uv_stream_t *)&pr->out, rth_on_alloc, rth_on_out);
 	uv_read_start((uv_stream_t *)&pr->err, rth_on_alloc, rth_on_out);
 	h->cur = pr;
+	h->generation++;
 	h->state = RTH_STARTING;
 	uv_timer_start(&h->timer, rth_on_timer, RTH_START_MS, 0);
 	return 0;
@@ -541,7 +568,7 @@ rth_on_io(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 }
 
 static void
-rth_dispatch(struct rth *h, struct rth_proc *pr, const struct rpc_msg *m)
+rth_dispatch(struct rth *h, struct rth_proc *pr, struct rpc_msg *m)
 {
 	const msgpack_object	*o, *out;
 	char			 msg[64];
@@ -593,6 +620,10 @@ rth_dispatch(struct rth *h, struct rth_proc *pr, const struct rpc_msg *m)
 		rth_on_response(h, pr, m);
 		return;
 	case RPC_REQUEST:
+		if (h->on_request != NULL) {
+			h->on_request(h->ctx, h->busy ? h->run : 0, m);
+			return;
+		}
 		rpc_writer_reset(&h->w);
 		rpc_write_error(&h->w, m->id, GL_EUNSUPPORTED,
 		    "the kernel serves no requests on the runtime pipe");

@@ -16,6 +16,7 @@
 #include <uv.h>
 
 struct gl_err;
+struct rpc_msg;
 
 enum rth_state {
 	RTH_STARTING,
@@ -83,6 +84,23 @@ void	 rth_restart(struct rth *h);
 enum rth_state rth_get_state(const struct rth *h);
 /* The runtime's pid, or 0. */
 int	 rth_pid(const struct rth *h);
+/*
+ * Serves the runtime's requests (the cluster.* calls of a cell) with cb,
+ * called with the ctx of rth_new(): run is the running run, or 0 when
+ * idle. cb answers now or later with rth_send() (a response [1, m->id,
+ * ...]). It may keep the message: copy *m and set m->up.zone to NULL, and
+ * rth's rpc_msg_fini() after the call frees nothing. Without a cb (the
+ * default) requests are refused with EUNSUPPORTED.
+ */
+void	 rth_serve_requests(struct rth *h,
+	     void (*cb)(void *ctx, uint64_t run, struct rpc_msg *m));
+/* Writes n bytes (whole msgpack-RPC messages: responses to requests,
+ * notifications) to the live runtime. GL_ECLOSED, nothing sent, if there
+ * is none (dead, restarting, closed). */
+int	 rth_send(struct rth *h, const void *p, size_t n);
+/* Counts runtime processes started: changes when the runtime is
+ * replaced, so an answer meant for a process that died can be dropped. */
+uint64_t rth_generation(const struct rth *h);
 /* Stops the runtime (SIGKILL if it does not exit on request) and frees h
  * once libuv is done with it; then calls on_closed(ctx) if not NULL. No
  * callback of cbs runs after rth_close() returns. */

@@ -45,6 +45,7 @@
 #include "core/paths.h"
 #include "core/rpc.h"
 #include "core/util.h"
+#include "kernel/cluster.h"
 #include "kernel/kernel_int.h"
 #include "kernel/session.h"
 
@@ -83,6 +84,9 @@ static const struct srv_method srv_methods[] = {
 	{ "cell.cancel", sess_rpc_cell_cancel },
 	{ "cell.outputs", sess_rpc_cell_outputs },
 	{ "runtime.restart", sess_rpc_runtime_restart },
+	{ "cluster.status", clu_rpc_status },
+	{ "cluster.scale", clu_rpc_scale },
+	{ "usage.report", clu_rpc_usage },
 };
 
 static int	 srv_dir_prepare(const char *dir, struct gl_err *err);
@@ -176,6 +180,10 @@ srv_run(const struct srv_opts *opts, struct gl_err *err)
 		goto stop;
 	if ((rc = srv_write_pid(s, err)) != 0)
 		goto stop;
+	if ((s->clu = clu_new(s, err)) == NULL) {
+		rc = err != NULL ? err->code : GL_EIO;
+		goto stop;
+	}
 	uv_signal_start(&s->sigterm, srv_on_signal, SIGTERM);
 	uv_signal_start(&s->sigint, srv_on_signal, SIGINT);
 	srv_log("serving %s (pid %d)%s%s", s->sock_path, (int)getpid(),
@@ -271,7 +279,8 @@ srv_idle_check(struct srv *s)
 {
 	if (s->opts->idle_exit_ms == 0 || s->stopping || !s->handles_on)
 		return;
-	if (s->nclients == 0 && !sess_any_busy(s)) {
+	if (s->nclients == 0 && !sess_any_busy(s) &&
+	    (s->clu == NULL || !clu_busy(s->clu))) {
 		if (!uv_is_active((uv_handle_t *)&s->idle))
 			uv_timer_start(&s->idle, srv_on_idle,
 			    s->opts->idle_exit_ms, 0);
@@ -495,6 +504,10 @@ srv_stop(struct srv *s, const char *why)
 		client_close(c, true);
 	}
 	sess_close_all(s);
+	if (s->clu != NULL) {
+		clu_close(s->clu);	/* frees itself once closed */
+		s->clu = NULL;
+	}
 	if (s->handles_on) {
 		if (s->nclients > 0)
 			uv_timer_start(&s->grace, srv_on_grace, SRV_GRACE_MS,
@@ -519,7 +532,8 @@ srv_on_idle(uv_timer_t *t)
 	struct srv	*s = t->data;
 	char		 why[64];
 
-	if (s->nclients > 0 || sess_any_busy(s))
+	if (s->nclients > 0 || sess_any_busy(s) ||
+	    (s->clu != NULL && clu_busy(s->clu)))
 		return;
 	snprintf(why, sizeof why, "idle for %u ms", s->opts->idle_exit_ms);
 	srv_stop(s, why);

@@ -53,6 +53,7 @@
 #include "core/paths.h"
 #include "core/rpc.h"
 #include "core/util.h"
+#include "kernel/cluster.h"
 #include "kernel/kernel_int.h"
 #include "kernel/rth.h"
 #include "kernel/store.h"
@@ -90,6 +91,7 @@ static const char *const rth_state_names[] = {
 
 struct out_item {
 	bool		 stream;
+	uint64_t	 progress;	/* a progress output: its job; else 0 */
 	char		 name[8];	/* stream: "stdout" or "stderr" */
 	struct gl_buf	 data;		/* stream: text; else packed map */
 };
@@ -201,6 +203,7 @@ static void	 sess_on_done(void *ctx, uint64_t run, enum rth_status status,
 		     const msgpack_object *error, const char *message);
 static void	 sess_on_state(void *ctx, enum rth_state state,
 		     const char *message);
+static void	 sess_on_request(void *ctx, uint64_t run, struct rpc_msg *m);
 
 static const struct rth_cbs sess_rth_cbs = {
 	.on_output = sess_on_output,
@@ -890,6 +893,58 @@ sess_any_busy(const struct srv *srv)
 	return false;
 }
 
+const char *
+sess_id(const struct sess *s)
+{
+	return s->id;
+}
+
+const char *
+sess_notebook(const struct sess *s)
+{
+	return s->path;
+}
+
+char *
+sess_project_dir(const struct sess *s)
+{
+	if (s->store != NULL)
+		return xstrdup(store_project(s->store));
+	return s->path != NULL ? gl_project_dir(s->path) : NULL;
+}
+
+const char *
+sess_run_cell(const struct sess *s, uint64_t run)
+{
+	return s->cur != NULL && s->cur->id == run ? s->cur->cell : NULL;
+}
+
+uint64_t
+sess_runtime_gen(const struct sess *s)
+{
+	return s->rt != NULL ? rth_generation(s->rt) : 0;
+}
+
+int
+sess_runtime_send(struct sess *s, uint64_t gen, const void *p, size_t n)
+{
+	if (s->closing || s->rt == NULL || rth_generation(s->rt) != gen)
+		return GL_ECLOSED;
+	return rth_send(s->rt, p, n);
+}
+
+void
+sess_notify(struct sess *s)
+{
+	sess_broadcast(s, NULL);
+}
+
+void
+sess_run_output(struct sess *s, uint64_t run, const msgpack_object *output)
+{
+	sess_on_output(s, run, output);
+}
+
 /* Sessions, clients, stores. */
 
 static int
@@ -1003,6 +1058,8 @@ sess_close(struct sess *s)
 	}
 	while (s->nclients > 0)
 		sess_unlink_client(s, s->clients[s->nclients - 1]);
+	if (srv->clu != NULL)
+		clu_session_reset(srv->clu, s);
 	if (s->rt != NULL) {
 		struct rth *rt = s->rt;
 
@@ -1369,12 +1426,30 @@ sess_outs_add(struct cell_out *co, const msgpack_object *o)
 		gl_buf_add(&it->data, text, textlen);
 		return;
 	}
+	if (type != NULL && tlen == 8 && memcmp(type, "progress", 8) == 0) {
+		/* A progress bar is kept once per job: the latest. */
+		uint64_t job = (uint64_t)rpc_map_int(o, "job", 0) + 1;
+
+		for (size_t i = co->n; i > 0; i--) {
+			it = &co->items[i - 1];
+			if (it->progress != job)
+				continue;
+			co->bytes -= it->data.len;
+			gl_buf_reset(&it->data);
+			msgpack_packer_init(&pk, &it->data, sess_buf_write);
+			msgpack_pack_object(&pk, *o);
+			co->bytes += it->data.len;
+			return;
+		}
+	}
 	if (co->n == co->cap) {
 		co->cap = co->cap ? 2 * co->cap : 4;
 		co->items = xrealloc(co->items, co->cap * sizeof *co->items);
 	}
 	it = &co->items[co->n];
 	memset(it, 0, sizeof *it);
+	if (type != NULL && tlen == 8 && memcmp(type, "progress", 8) == 0)
+		it->progress = (uint64_t)rpc_map_int(o, "job", 0) + 1;
 	gl_buf_init(&it->data);
 	msgpack_packer_init(&pk, &it->data, sess_buf_write);
 	msgpack_pack_object(&pk, *o);
@@ -1560,6 +1635,7 @@ sess_pump(struct sess *s)
 				sess_cancel_batch(s, batch, NULL);
 				continue;
 			}
+			rth_serve_requests(s->rt, sess_on_request);
 			srv_log("%s: runtime started", s->id);
 		}
 		src = nb_cell_source(cell, &len);
@@ -1684,6 +1760,25 @@ sess_cancel_queue(struct sess *s, const char *message)
 
 /* Runtime callbacks. */
 
+/* The runtime asks for cluster work (cluster.map in a cell, ...). */
+static void
+sess_on_request(void *ctx, uint64_t run, struct rpc_msg *m)
+{
+	struct sess		*s = ctx;
+	struct rpc_writer	 w;
+
+	if (!s->closing && s->srv->clu != NULL) {
+		clu_runtime_request(s->srv->clu, s, run, m);
+		return;
+	}
+	rpc_writer_init(&w);
+	rpc_write_error(&w, m->id, GL_EUNSUPPORTED, "the kernel has no "
+	    "cluster service (it is shutting down)");
+	if (s->rt != NULL)
+		(void)rth_send(s->rt, w.sbuf.data, w.sbuf.size);
+	rpc_writer_fini(&w);
+}
+
 static void
 sess_on_output(void *ctx, uint64_t run, const msgpack_object *output)
 {
@@ -1730,6 +1825,8 @@ sess_on_done(void *ctx, uint64_t run, enum rth_status status,
 	}
 	s->cur = NULL;
 	batch = cur->batch;
+	if (s->srv->clu != NULL)
+		clu_run_done(s->srv->clu, s, run);
 	sess_finish(s, cur, st, error, message);
 	if (st != RUN_OK)
 		sess_cancel_batch(s, batch, NULL);
@@ -1744,6 +1841,10 @@ sess_on_state(void *ctx, enum rth_state state, const char *message)
 
 	if (s->closing)
 		return;
+	/* A runtime that died or restarts loses its cluster work. */
+	if ((state == RTH_DEAD || state == RTH_STARTING) &&
+	    s->srv->clu != NULL)
+		clu_session_reset(s->srv->clu, s);
 	if (state != RTH_IDLE && state != RTH_BUSY)
 		srv_log("%s: runtime %s%s%s", s->id, rth_state_names[state],
 		    message != NULL ? ": " : "",

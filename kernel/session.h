@@ -14,8 +14,10 @@
 #ifndef GL_SESSION_H
 #define GL_SESSION_H
 
+#include <msgpack.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct client;
 struct gl_err;
@@ -46,5 +48,33 @@ void	 sess_detach(struct sess *s, struct client *c);
 void	 sess_close_all(struct srv *srv);
 /* True if any session has a cell running or queued. */
 bool	 sess_any_busy(const struct srv *srv);
+
+/* For the cluster service (kernel/cluster.c). */
+
+/* "s1"; borrowed. */
+const char *sess_id(const struct sess *s);
+/* The notebook's absolute path, or NULL (a notebook from text); borrowed. */
+const char *sess_notebook(const struct sess *s);
+/* The project directory of the notebook (where .galley/ is), or NULL.
+ * Caller frees. */
+char	*sess_project_dir(const struct sess *s);
+/* The cell id of run if it is the running run, else NULL; borrowed. */
+const char *sess_run_cell(const struct sess *s, uint64_t run);
+/* Counts the runtimes the session started (see rth_generation): 0 before
+ * the first. */
+uint64_t sess_runtime_gen(const struct sess *s);
+/* Sends whole messages to the session's runtime if it is still runtime
+ * number gen; GL_ECLOSED otherwise. */
+int	 sess_runtime_send(struct sess *s, uint64_t gen, const void *p,
+	     size_t n);
+/* Sends the server's scratch notification (srv_note_begin) to every
+ * client attached to s. */
+void	 sess_notify(struct sess *s);
+/* An output of run (a map as in cell.output) that does not come from the
+ * runtime: a task's print, the progress of cluster work. Kept and
+ * broadcast like the runtime's; dropped unless run is running. A
+ * "progress" output replaces the kept one of the same job. */
+void	 sess_run_output(struct sess *s, uint64_t run,
+	     const msgpack_object *output);
 
 #endif

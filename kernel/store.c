@@ -6,6 +6,9 @@
  *           version, op BLOB)        -- seq orders the rows of a path
  *   outputs(path, cell_id, source_hash, seq, output BLOB,
  *           PRIMARY KEY (path, cell_id, seq))
+ * Schema 2 adds (a database at 1 gets it at open):
+ *   usage(ts, user, grp, notebook, cell, host, tasks, cpu_s, wall_s)
+ *           -- one row per cell, host and flush of the cluster service
  * path is the notebook's path relative to the project directory, so a
  * project can move. Every write is one short transaction on prepared
  * statements (BEGIN IMMEDIATE ... COMMIT): a kernel run costs one commit,
@@ -16,6 +19,7 @@
 
 #include <errno.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +42,9 @@ enum store_stmt {
 	ST_O_DELETE,
 	ST_O_INSERT,
 	ST_O_SELECT,
+	ST_U_INSERT,
+	ST_U_SUM_USER,
+	ST_U_SUM_GROUP,
 	ST_COUNT
 };
 
@@ -56,6 +63,13 @@ static const char *const store_sql[ST_COUNT] = {
 	    "output) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_O_SELECT] = "SELECT cell_id, source_hash, output FROM outputs "
 	    "WHERE path = ?1 ORDER BY cell_id, seq",
+	[ST_U_INSERT] = "INSERT INTO usage(ts, user, grp, notebook, cell, "
+	    "host, tasks, cpu_s, wall_s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+	    "?8, ?9)",
+	[ST_U_SUM_USER] = "SELECT total(cpu_s), total(wall_s) FROM usage "
+	    "WHERE user = ?1 AND ts >= ?2",
+	[ST_U_SUM_GROUP] = "SELECT total(cpu_s), total(wall_s) FROM usage "
+	    "WHERE grp = ?1 AND ts >= ?2",
 };
 
 static const char store_schema[] =
@@ -73,7 +87,19 @@ static const char store_schema[] =
 	" seq INTEGER NOT NULL,"
 	" output BLOB NOT NULL,"
 	" PRIMARY KEY (path, cell_id, seq));"
-	"PRAGMA user_version = 1;";
+	"CREATE TABLE IF NOT EXISTS usage ("
+	" ts INTEGER NOT NULL,"
+	" user TEXT NOT NULL,"
+	" grp TEXT NOT NULL,"
+	" notebook TEXT NOT NULL,"
+	" cell TEXT NOT NULL,"
+	" host TEXT NOT NULL,"
+	" tasks INTEGER NOT NULL,"
+	" cpu_s REAL NOT NULL,"
+	" wall_s REAL NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS usage_user ON usage(user, ts);"
+	"CREATE INDEX IF NOT EXISTS usage_grp ON usage(grp, ts);"
+	"PRAGMA user_version = 2;";
 
 struct store {
 	int		 refs;
@@ -95,14 +121,14 @@ static void	 store_close(struct store *st);
 static int	 store_gitignore(const char *dir, struct gl_err *err);
 static void	 store_bind_blob(sqlite3_stmt *s, int col,
 		     const struct store_blob *b);
+static int	 store_open_at(struct store *st, struct gl_err *err);
 
 int
 store_open(const char *project_dir, struct store **out, struct gl_err *err)
 {
 	struct store	*st = xcalloc(1, sizeof *st);
 	char		*dir = gl_path_join(project_dir, ".galley");
-	sqlite3_stmt	*q = NULL;
-	int		 rc, version;
+	int		 rc;
 
 	*out = NULL;
 	st->refs = 1;
@@ -112,6 +138,45 @@ store_open(const char *project_dir, struct store **out, struct gl_err *err)
 		goto fail;
 	if ((rc = store_gitignore(dir, err)) != 0)
 		goto fail;
+	if ((rc = store_open_at(st, err)) != 0)
+		goto fail;
+	free(dir);
+	*out = st;
+	return 0;
+fail:
+	free(dir);
+	store_close(st);
+	return rc;
+}
+
+int
+store_open_db(const char *db_path, struct store **out, struct gl_err *err)
+{
+	struct store	*st = xcalloc(1, sizeof *st);
+	const char	*slash = strrchr(db_path, '/');
+	int		 rc;
+
+	*out = NULL;
+	st->refs = 1;
+	st->project = slash == NULL ? xstrdup(".") : slash == db_path ?
+	    xstrdup("/") : xstrndup(db_path, (size_t)(slash - db_path));
+	st->db_path = xstrdup(db_path);
+	if ((rc = gl_mkdir_p(st->project, 0700, err)) != 0 ||
+	    (rc = store_open_at(st, err)) != 0) {
+		store_close(st);
+		return rc;
+	}
+	*out = st;
+	return 0;
+}
+
+/* Opens st->db_path: WAL, the schema, the statements. */
+static int
+store_open_at(struct store *st, struct gl_err *err)
+{
+	sqlite3_stmt	*q = NULL;
+	int		 rc, version;
+
 	if (sqlite3_open_v2(st->db_path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		rc = store_fail(st, err, "cannot open");
@@ -166,13 +231,9 @@ store_open(const char *project_dir, struct store **out, struct gl_err *err)
 			goto fail;
 		}
 	}
-	free(dir);
-	*out = st;
 	return 0;
 fail:
 	sqlite3_finalize(q);
-	free(dir);
-	store_close(st);
 	return rc;
 }
 
@@ -353,6 +414,143 @@ store_outputs_load(struct store *st, const char *path,
 		return rc;
 	}
 	sqlite3_reset(s);
+	return rc;
+}
+
+int
+store_usage_add(struct store *st, const struct store_usage *rows, size_t n,
+    struct gl_err *err)
+{
+	sqlite3_stmt	*s = store_stmt(st, ST_U_INSERT);
+	int		 rc;
+
+	if (n == 0)
+		return 0;
+	if ((rc = store_step_done(st, ST_BEGIN, err, "usage")) != 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		const struct store_usage *u = &rows[i];
+
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)u->ts_ms);
+		sqlite3_bind_text(s, 2, u->user, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, u->group, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, u->notebook, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, u->cell, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 6, u->host, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 7, (sqlite3_int64)u->tasks);
+		sqlite3_bind_double(s, 8, u->cpu_s);
+		sqlite3_bind_double(s, 9, u->wall_s);
+		if ((rc = store_step_done(st, ST_U_INSERT, err, "usage")) != 0)
+			goto fail;
+	}
+	if ((rc = store_step_done(st, ST_COMMIT, err, "usage")) != 0)
+		goto fail;
+	return 0;
+fail:
+	store_rollback(st);
+	return rc;
+}
+
+int
+store_usage_sum(struct store *st, const char *user, const char *group,
+    char *const *members, size_t nmembers, int64_t since_ms, double *cpu_s,
+    double *wall_s, struct gl_err *err)
+{
+	sqlite3_stmt	*s = NULL;
+	struct gl_buf	 sql;
+	bool		 own = false;
+	int		 rc = 0;
+
+	*cpu_s = *wall_s = 0;
+	if (user != NULL) {
+		s = store_stmt(st, ST_U_SUM_USER);
+		sqlite3_bind_text(s, 1, user, -1, SQLITE_STATIC);
+	} else if (nmembers == 0) {
+		s = store_stmt(st, ST_U_SUM_GROUP);
+		sqlite3_bind_text(s, 1, group != NULL ? group : "", -1,
+		    SQLITE_STATIC);
+	} else {
+		gl_buf_init(&sql);
+		gl_buf_adds(&sql, "SELECT total(cpu_s), total(wall_s) FROM "
+		    "usage WHERE ts >= ?1 AND user IN (");
+		for (size_t i = 0; i < nmembers; i++)
+			gl_buf_addf(&sql, "%s?%zu", i > 0 ? ", " : "", i + 2);
+		gl_buf_adds(&sql, ")");
+		if (sqlite3_prepare_v2(st->db, sql.data, -1, &s, NULL) !=
+		    SQLITE_OK) {
+			gl_buf_fini(&sql);
+			return store_fail(st, err, "usage");
+		}
+		gl_buf_fini(&sql);
+		own = true;
+		for (size_t i = 0; i < nmembers; i++)
+			sqlite3_bind_text(s, (int)i + 2, members[i], -1,
+			    SQLITE_STATIC);
+	}
+	if (own)
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)since_ms);
+	else
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)since_ms);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*cpu_s = sqlite3_column_double(s, 0);
+		*wall_s = sqlite3_column_double(s, 1);
+	} else
+		rc = store_fail(st, err, "cannot read usage");
+	if (own)
+		sqlite3_finalize(s);
+	else
+		sqlite3_reset(s);
+	return rc;
+}
+
+int
+store_usage_report(struct store *st, const char *by, int64_t since_ms,
+    int (*each)(void *ctx, const char *key, uint64_t tasks, double cpu_s,
+    double wall_s), void *ctx, struct gl_err *err)
+{
+	static const struct {
+		const char	*by;
+		const char	*expr;
+		const char	*order;
+	} keys[] = {
+		{ "user", "user", "3 DESC, 1" },
+		{ "group", "grp", "3 DESC, 1" },
+		{ "notebook", "notebook", "3 DESC, 1" },
+		{ "cell", "notebook || ':' || cell", "3 DESC, 1" },
+		{ "host", "host", "3 DESC, 1" },
+		{ "day", "strftime('%Y-%m-%d', ts / 1000, 'unixepoch', "
+		    "'localtime')", "1" },
+	};
+	sqlite3_stmt	*s = NULL;
+	char		 sql[512];
+	size_t		 i;
+	int		 rc = 0, step;
+
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (strcmp(keys[i].by, by) == 0)
+			break;
+	if (i == sizeof keys / sizeof keys[0])
+		return gl_err_set(err, GL_EINVAL, "usage: cannot group by "
+		    "'%s' (user, group, notebook, cell, host or day)", by);
+	snprintf(sql, sizeof sql, "SELECT %s, sum(tasks), total(cpu_s), "
+	    "total(wall_s) FROM usage WHERE ts >= ?1 GROUP BY 1 ORDER BY %s",
+	    keys[i].expr, keys[i].order);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return store_fail(st, err, "usage");
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)since_ms);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *key = (const char *)sqlite3_column_text(s, 0);
+
+		if (rc != 0)
+			continue;
+		rc = each(ctx, key != NULL ? key : "",
+		    (uint64_t)sqlite3_column_int64(s, 1),
+		    sqlite3_column_double(s, 2), sqlite3_column_double(s, 3));
+	}
+	if (step != SQLITE_DONE && rc == 0)
+		rc = store_fail(st, err, "cannot read usage");
+	sqlite3_finalize(s);
 	return rc;
 }
 

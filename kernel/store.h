@@ -9,6 +9,9 @@
  *   that after a crash they are replayed only onto that same file.
  * - outputs: the outputs of each cell's last run, keyed by notebook path,
  *   cell id and the hash of the source that made them.
+ * - usage: CPU and wall seconds of cluster tasks, by user, group,
+ *   notebook, cell and worker host (the kernel's usage database, opened
+ *   with store_open_db(); see docs/cluster.md, "Usage and limits").
  *
  * WAL mode with synchronous=NORMAL: a committed transaction survives
  * kill -9 of the process (not necessarily a power cut). Statements are
@@ -26,7 +29,7 @@
 struct gl_err;
 
 /* The schema this build reads and writes (PRAGMA user_version). */
-#define STORE_SCHEMA	1
+#define STORE_SCHEMA	2
 
 struct store;
 
@@ -39,6 +42,11 @@ struct store_blob {
  * .gitignore. A database with a newer schema is GL_EUNSUPPORTED; other
  * failures GL_EIO naming the file. *out has one reference. */
 int	 store_open(const char *project_dir, struct store **out,
+	     struct gl_err *err);
+/* Opens (creating if needed, and its directory 0700) the database file
+ * db_path: the kernel's usage database. store_project() is then the
+ * file's directory. */
+int	 store_open_db(const char *db_path, struct store **out,
 	     struct gl_err *err);
 void	 store_ref(struct store *st);
 /* Drops a reference (who names the caller for the debug log); the last
@@ -80,5 +88,35 @@ int	 store_outputs_load(struct store *st, const char *path,
 	     int (*each)(void *ctx, const char *cell_id,
 	     const char *source_hash, const void *out, size_t len),
 	     void *ctx, struct gl_err *err);
+
+/* One usage row: the work of `tasks` tasks of one cell on one host,
+ * ending at ts_ms (Unix time, ms). Strings borrowed. */
+struct store_usage {
+	int64_t		 ts_ms;
+	const char	*user;
+	const char	*group;
+	const char	*notebook;	/* "" for a notebook never saved */
+	const char	*cell;
+	const char	*host;
+	uint64_t	 tasks;
+	double		 cpu_s;
+	double		 wall_s;
+};
+
+/* Appends n rows in one transaction. */
+int	 store_usage_add(struct store *st, const struct store_usage *rows,
+	     size_t n, struct gl_err *err);
+/* CPU and wall seconds recorded since since_ms (0: all) for one user
+ * (user not NULL), or one group: the rows whose group is group, or, with
+ * members (n > 0), the rows of those users. */
+int	 store_usage_sum(struct store *st, const char *user, const char *group,
+	     char *const *members, size_t nmembers, int64_t since_ms,
+	     double *cpu_s, double *wall_s, struct gl_err *err);
+/* Totals since since_ms grouped by "user", "group", "notebook", "cell",
+ * "host" or "day" (local date, YYYY-MM-DD): each() per group, largest
+ * CPU first (days in date order). GL_EINVAL for another by. */
+int	 store_usage_report(struct store *st, const char *by, int64_t since_ms,
+	     int (*each)(void *ctx, const char *key, uint64_t tasks,
+	     double cpu_s, double wall_s), void *ctx, struct gl_err *err);
 
 #endif

@@ -76,11 +76,15 @@
 #include <lua.h>
 #include <lualib.h>
 
+#include "core/codec.h"
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/rpc.h"
+#include "lua/lua_int.h"
 
-#define LX_MAX_FRAME	(64u << 20)	/* largest request from the kernel */
+#define LX_MAX_FRAME	(300u << 20)	/* largest message from the kernel (a
+					 * cluster result up to the codec's
+					 * 256 MB cap) */
 #define LX_STREAM_CHUNK	(1u << 20)	/* stream text is sent in pieces */
 #define LX_RESULT_MAX	(16u << 20)	/* longer result text is cut */
 #define LX_MAX_LINE	10000000L	/* first_line is clamped to this */
@@ -109,6 +113,7 @@ struct lx_rt {
 	uint64_t	 run;		/* the current run number */
 	long		 first_line;	/* file line of the cell's line 1 */
 	int		 err_line;	/* cell line of the last error; 0 */
+	struct lx_cluster *cl;		/* the cluster binding */
 };
 
 /*
@@ -120,6 +125,9 @@ static lua_State *volatile	 lx_sig_L;
 static volatile sig_atomic_t	 lx_running;
 static volatile sig_atomic_t	 lx_interrupted;
 static volatile sig_atomic_t	 lx_in_msgh;
+/* SIGINT arrived while the cell runs: seen by a cell that waits on the
+ * cluster in a C read, where the hook cannot fire. */
+static volatile sig_atomic_t	 lx_sigint_seen;
 
 static void	*lx_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 static int	 lx_panic(lua_State *L);
@@ -150,6 +158,10 @@ static bool	 lx_line_is_code(const char *p, size_t n);
 static int	 lx_parse_line(const struct lx_rt *rt, const char *msg);
 static void	 lx_pack_done(struct lx_rt *rt, uint32_t id, const char *status,
 		     const char *msg, size_t msglen, const char *tb, int line);
+static void	 lx_io_send(void *host);
+static bool	 lx_io_interrupted(void *host);
+static int	 lx_io_raise(lua_State *L);
+static void	 lx_io_serve(void *host, const struct rpc_msg *m);
 
 int
 lx_runtime_main(const struct lx_runtime_opts *opts)
@@ -160,7 +172,7 @@ lx_runtime_main(const struct lx_runtime_opts *opts)
 	struct gl_err		 err = { 0 };
 	static char		 buf[65536];
 	ssize_t			 n;
-	int			 flags, rc, status = 1;
+	int			 flags, rc = 0, status = 1;
 
 	memset(&rt, 0, sizeof rt);
 	rt.fd = opts->fd;
@@ -216,6 +228,20 @@ lx_runtime_main(const struct lx_runtime_opts *opts)
 	lx_send(&rt);
 
 	while (!rt.broken) {
+		/* A cell that waited on the cluster may have left whole
+		 * messages in the reader. */
+		while (!rt.broken && (rc = rpc_reader_next(rt.rd, &m,
+		    &err)) == 1) {
+			lx_serve(&rt, &m);
+			rpc_msg_fini(&m);
+		}
+		if (rc < 0) {
+			fprintf(stderr, "galley runtime: from the kernel: %s\n",
+			    err.msg);
+			goto out;
+		}
+		if (rt.broken)
+			break;
 		n = read(rt.fd, buf, sizeof buf);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -229,20 +255,11 @@ lx_runtime_main(const struct lx_runtime_opts *opts)
 			goto out;
 		}
 		rpc_reader_feed(rt.rd, buf, (size_t)n);
-		while (!rt.broken && (rc = rpc_reader_next(rt.rd, &m,
-		    &err)) == 1) {
-			lx_serve(&rt, &m);
-			rpc_msg_fini(&m);
-		}
-		if (rc < 0) {
-			fprintf(stderr, "galley runtime: from the kernel: %s\n",
-			    err.msg);
-			goto out;
-		}
 	}
 out:
 	lx_running = 0;
 	lx_sig_L = NULL;
+	lx_cluster_free(rt.cl);
 	if (rt.L != NULL)
 		lua_close(rt.L);
 	sigaction(SIGINT, &old_int, NULL);
@@ -303,9 +320,11 @@ lx_on_sigint(int sig)
 	int		 saved = errno;
 
 	(void)sig;
-	if (lx_running && L != NULL)
+	if (lx_running && L != NULL) {
+		lx_sigint_seen = 1;
 		lua_sethook(L, lx_hook, LUA_MASKCALL | LUA_MASKRET |
 		    LUA_MASKLINE | LUA_MASKCOUNT, 1);
+	}
 	errno = saved;
 }
 
@@ -339,6 +358,29 @@ lx_setup(lua_State *L)
 	lua_setglobal(L, "print");
 	lua_pushcfunction(L, lx_display);
 	lua_setglobal(L, "display");
+
+	/* cluster.*: print and display travel by name (a worker has its
+	 * own under the same names). */
+	{
+		struct lx_rt		*rt = lx_rt_of(L);
+		struct lx_cluster_io	 io = {
+			.fd = rt->fd,
+			.rd = rt->rd,
+			.w = &rt->w,
+			.broken = &rt->broken,
+			.host = rt,
+			.send = lx_io_send,
+			.interrupted = lx_io_interrupted,
+			.raise_interrupt = lx_io_raise,
+			.serve = lx_io_serve,
+		};
+		struct codec		*c;
+
+		rt->cl = lx_cluster_open(L, &io);
+		c = lx_cluster_codec(rt->cl);
+		codec_register_cfunc(c, "print", lx_print);
+		codec_register_cfunc(c, "display", lx_display);
+	}
 
 	/* io.write streams while the default output is stdout; it keeps
 	 * the library's io.write and io.output for when it is not. */
@@ -660,8 +702,13 @@ lx_stream(struct lx_rt *rt, const char *text, size_t len)
 static void
 lx_serve(struct lx_rt *rt, const struct rpc_msg *m)
 {
-	if (m->type != RPC_REQUEST)
-		return;		/* nothing is expected but requests */
+	if (m->type != RPC_REQUEST) {
+		/* Results of futures that outlive their cell, answers that
+		 * came after their cell ended. */
+		if (rt->cl != NULL)
+			lx_cluster_idle(rt->cl, rt->L, m);
+		return;
+	}
 	if (strcmp(m->method, "run") == 0) {
 		lx_run(rt, m);
 		return;
@@ -723,6 +770,7 @@ lx_run(struct lx_rt *rt, const struct rpc_msg *m)
 	rt->mem_failed = 0;
 	rt->err_line = 0;
 	lx_interrupted = 0;
+	lx_sigint_seen = 0;
 	gl_buf_reset(&rt->tb);
 	st = lx_compile(rt, code, len, &capture);
 	if (st == LUA_OK) {
@@ -1033,4 +1081,48 @@ lx_parse_line(const struct lx_rt *rt, const char *msg)
 		return (int)cl;
 	}
 	return 0;
+}
+
+/* The cluster binding's use of the pipe (lua/lua_int.h). */
+
+static void
+lx_io_send(void *host)
+{
+	lx_send(host);
+}
+
+static bool
+lx_io_interrupted(void *host)
+{
+	(void)host;
+	return lx_sigint_seen != 0;
+}
+
+/* As lx_hook does. [-0, +1, v] */
+static int
+lx_io_raise(lua_State *L)
+{
+	lua_sethook(L, NULL, 0, 0);
+	lx_interrupted = 1;
+	lx_sigint_seen = 0;
+	lua_pushliteral(L, "interrupted");
+	return lua_error(L);
+}
+
+/* A request while a cell waits on the cluster: ping is answered, a run
+ * cannot come (one run at a time), anything else is refused. */
+static void
+lx_io_serve(void *host, const struct rpc_msg *m)
+{
+	struct lx_rt	*rt = host;
+
+	if (strcmp(m->method, "ping") == 0) {
+		rpc_begin_response(&rt->w, m->id);
+		msgpack_pack_map(&rt->w.pk, 2);
+		rpc_pack_kv_int(&rt->w.pk, "pid", (int64_t)getpid());
+		rpc_pack_kv_int(&rt->w.pk, "heap", (int64_t)rt->used);
+	} else
+		rpc_write_error(&rt->w, m->id, GL_EBUSY,
+		    "the runtime is running a cell");
+	lx_send(rt);
 }
