@@ -20,7 +20,9 @@
  * The loop is poll(2) over the terminal, the kernel's socket and the
  * signal pipe, with a timeout from the nearest timer: the Esc delay, the
  * running cell's clock (100 ms), autosave, the member count (5 s), a
- * reconnect (2 s). Each pass handles what came, then paints once.
+ * reconnect (2 s), cluster.status while the cluster view is shown (1 s;
+ * sent without waiting, its answer taken when it comes). Each pass
+ * handles what came, then paints once.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -41,6 +43,7 @@
 #include "core/rpc.h"
 #include "core/util.h"
 #include "tui/app.h"
+#include "tui/cluview.h"
 #include "tui/draw.h"
 #include "tui/editor.h"
 #include "tui/input.h"
@@ -55,6 +58,8 @@
 #define MEMBERS_MS	5000
 #define RECONNECT_MS	2000
 #define INTERRUPT_MS	3000
+#define CLUSTER_MS	1000	/* cluster.status while the view is shown */
+#define CLUSTER_FIRST_MS 300	/* the second answer, for CPU % */
 #define HIST_MAX	200
 #define INV_MAX		64
 
@@ -107,6 +112,15 @@ struct app {
 	char		*pager;		/* owned */
 	int		 pager_scroll;
 	enum keymap_mode pager_return;
+	/* The cluster view */
+	struct view_cluster clu;	/* the last cluster.status answer */
+	bool		 clu_have;
+	char		 clu_note[512];	/* shown instead of the table */
+	bool		 clu_nosvc;	/* the kernel has no cluster service */
+	uint32_t	 clu_req;	/* the cluster.status in flight, or 0 */
+	int64_t		 clu_next;	/* when to ask again */
+	int		 clu_scroll;
+	enum keymap_mode clu_return;
 	/* Clipboards */
 	struct clip_cell *clip;		/* owned */
 	size_t		 nclip;
@@ -275,6 +289,24 @@ obj_num(const msgpack_object *map, const char *key)
 	}
 }
 
+/* The key that ties the progress bars of one cluster job together: the
+ * kernel's progress outputs and its cluster.progress notifications both
+ * name the job. NULL without a job. Caller frees. */
+static char *
+job_key(const msgpack_object *map)
+{
+	const msgpack_object *j = rpc_map_get(map, "job");
+
+	if (j == NULL || j->type == MSGPACK_OBJECT_NIL)
+		return NULL;
+	{
+		char	*t = obj_text(j), *k = xasprintf("job:%s", t);
+
+		free(t);
+		return k;
+	}
+}
+
 /* An output map of docs/protocol.md (and the table and progress forms the
  * TUI draws) as the view's output. */
 static struct view_output *
@@ -346,7 +378,11 @@ output_from(const msgpack_object *o)
 		v = view_output_new(VIEW_OUT_PROGRESS, s, s ? len : 0);
 		v->done = obj_num(o, "done");
 		v->total = obj_num(o, "total");
-		v->key = rpc_map_strdup(o, "key");
+		v->failed = obj_num(o, "failed");
+		v->busy = (int)rpc_map_int(o, "busy", -1);
+		/* A job's bar is one bar, whoever updates it. */
+		if ((v->key = job_key(o)) == NULL)
+			v->key = rpc_map_strdup(o, "key");
 		return v;
 	}
 other:
@@ -645,11 +681,34 @@ run_state(const char *status)
 	return VIEW_RUN_DIED;
 }
 
+/* cluster.progress {session, cell, job, done, total, failed, busy}: the
+ * bar under the cell (the running one if the cell is not named), drawn
+ * even when no progress output comes with it. */
+static void
+cluster_progress(struct app *a, const msgpack_object *args, bool have,
+    size_t i)
+{
+	struct view_output *o;
+	size_t		 len;
+	const char	*label = rpc_map_str(args, "label", &len);
+
+	if (!have && (a->running[0] == '\0' ||
+	    nb_doc_find(a->doc, a->running, &i) == NULL))
+		return;
+	o = view_output_new(VIEW_OUT_PROGRESS, label, label ? len : 0);
+	o->done = obj_num(args, "done");
+	o->total = obj_num(args, "total");
+	o->failed = obj_num(args, "failed");
+	o->busy = (int)rpc_map_int(args, "busy", -1);
+	o->key = job_key(args);
+	view_out_add(a->view, i, o);
+}
+
 static void
 on_notify(struct app *a, struct rpc_msg *m)
 {
 	char		 sess[96], id[NB_ID_MAX + 1], buf[256];
-	size_t		 i;
+	size_t		 i = 0;
 	bool		 have;
 
 	if (strcmp(m->method, "kernel.refused") == 0) {
@@ -731,6 +790,8 @@ on_notify(struct app *a, struct rpc_msg *m)
 		    strcmp(a->runtime, "busy") != 0)
 			app_msg(a, strcmp(a->runtime, "dead") == 0,
 			    "runtime %s: %s", a->runtime, buf);
+	} else if (strcmp(m->method, "cluster.progress") == 0) {
+		cluster_progress(a, m->args, have, i);
 	} else if (strcmp(m->method, "doc.ops") == 0) {
 		remote_ops(a, m->args);
 	} else if (strcmp(m->method, "doc.saved") == 0) {
@@ -842,6 +903,7 @@ conn_lost(struct app *a, const char *why)
 	a->lost = true;
 	a->retry_at = now_ms() + RECONNECT_MS;
 	a->edit_req = 0;
+	a->clu_req = 0;
 	a->have_ack = false;
 	snprintf(a->kernel, sizeof a->kernel, "lost");
 	snprintf(a->runtime, sizeof a->runtime, "?");
@@ -1459,6 +1521,218 @@ open_pager(struct app *a)
 	a->mode = KEYMAP_PAGER;
 }
 
+/* ------------------------------------------------------------------ */
+/* The cluster view */
+
+static bool
+cluster_shown(const struct app *a)
+{
+	return a->mode == KEYMAP_CLUSTER || (a->mode == KEYMAP_CMDLINE &&
+	    a->cl_return == KEYMAP_CLUSTER);
+}
+
+/* True for the kernel's answer to a method it does not have. */
+static bool
+no_method(int rc, const struct gl_err *err)
+{
+	return rc == GL_EINVAL && strncmp(err->msg, "no method", 9) == 0;
+}
+
+/* Takes a cluster.status answer: the new state, or why there is none. */
+static void
+cluster_answer(struct app *a, int rc, struct rpc_msg *resp,
+    const struct gl_err *err)
+{
+	struct view_cluster next;
+	struct gl_err	 perr = { 0 };
+	bool		 first = !a->clu_have;
+
+	if (rc == 0) {
+		if (view_cluster_parse(resp->result, a->clu_have ? &a->clu :
+		    NULL, a->now, &next, &perr) == 0) {
+			view_cluster_fini(&a->clu);
+			a->clu = next;
+			a->clu_have = true;
+			a->clu_note[0] = '\0';
+			/* A second answer soon, so CPU % shows early. */
+			if (first)
+				a->clu_next = a->now + CLUSTER_FIRST_MS;
+		} else {
+			view_cluster_fini(&next);
+			snprintf(a->clu_note, sizeof a->clu_note, "%s",
+			    perr.msg);
+		}
+		return;
+	}
+	if (no_method(rc, err) || rc == GL_EUNSUPPORTED) {
+		/* An older kernel, or one built without the cluster: say so
+		 * and stop asking. */
+		a->clu_nosvc = true;
+		view_cluster_fini(&a->clu);
+		a->clu_have = false;
+		snprintf(a->clu_note, sizeof a->clu_note, "This kernel has no "
+		    "cluster service (it answered \"%.400s\"), so there are no "
+		    "workers to show.", err->msg);
+		return;
+	}
+	snprintf(a->clu_note, sizeof a->clu_note, "cluster.status failed: "
+	    "%.450s", err->msg);
+}
+
+/* Takes the answer to the cluster.status in flight if it came (also after
+ * the view closed, so that it does not stay queued). */
+static void
+cluster_take(struct app *a)
+{
+	struct rpc_msg	 resp;
+	struct gl_err	 err = { 0 };
+	int		 rc;
+
+	if (a->clu_req == 0 || a->lost || a->conn == NULL)
+		return;
+	rc = cl_wait(a->conn, a->clu_req, &resp, 0, &err);
+	if (rc == GL_ETIMEDOUT || rc == GL_EINTR)
+		return;
+	a->clu_req = 0;
+	if (rc == GL_ECLOSED) {
+		conn_lost(a, err.msg);
+		return;
+	}
+	cluster_answer(a, rc, &resp, &err);
+	if (rc == 0)
+		rpc_msg_fini(&resp);
+}
+
+/* Asks for cluster.status once a second while the view is shown, one
+ * request at a time, without waiting for the answer. */
+static void
+cluster_poll(struct app *a)
+{
+	struct rpc_writer *w;
+	struct gl_err	 err = { 0 };
+	uint32_t	 id;
+
+	if (!cluster_shown(a) || a->clu_nosvc || a->clu_req != 0 ||
+	    a->lost || a->conn == NULL || a->now < a->clu_next)
+		return;
+	w = cl_begin(a->conn, "cluster.status", &id);
+	msgpack_pack_map(&w->pk, 0);
+	if (cl_send(a->conn, &err) != 0) {
+		conn_lost(a, err.msg);
+		return;
+	}
+	a->clu_req = id;
+	a->clu_next = a->now + CLUSTER_MS;
+}
+
+static void
+open_cluster(struct app *a)
+{
+	if (a->mode == KEYMAP_CLUSTER)
+		return;
+	a->clu_return = a->mode == KEYMAP_CMDLINE ? a->cl_return :
+	    a->mode == KEYMAP_PAGER ? a->pager_return : a->mode;
+	if (a->clu_return == KEYMAP_CLUSTER)
+		a->clu_return = KEYMAP_NORMAL;
+	a->mode = KEYMAP_CLUSTER;
+	/* Fresh figures each time (a kernel may have been replaced). */
+	view_cluster_fini(&a->clu);
+	a->clu_have = false;
+	a->clu_nosvc = false;
+	a->clu_note[0] = '\0';
+	a->clu_next = 0;
+	a->clu_scroll = 0;
+	a->msg[0] = '\0';
+	keymap_reset(a->km);
+}
+
+static void
+pack_empty(msgpack_packer *pk, void *ctx)
+{
+	(void)ctx;
+	msgpack_pack_map(pk, 0);
+}
+
+static void
+pack_scale(msgpack_packer *pk, void *ctx)
+{
+	msgpack_pack_map(pk, 1);
+	rpc_pack_kv_int(pk, "n", *(int64_t *)ctx);
+}
+
+/* :scale N, +N, -N. A relative count starts from the workers up and
+ * starting in the last cluster.status (asked for now if there is none). */
+static void
+cmd_scale(struct app *a, const char *arg)
+{
+	struct rpc_msg	 resp;
+	struct gl_err	 err = { 0 };
+	char		*end;
+	long		 k;
+	int64_t		 n;
+	int		 rc;
+	bool		 rel = arg != NULL && (*arg == '+' || *arg == '-');
+
+	if (arg == NULL || (k = strtol(arg, &end, 10), *end != '\0') ||
+	    end == arg || (!rel && k < 0) || k > 100000 || k < -100000) {
+		app_msg(a, true, "scale: a number of workers (4), or +N / -N");
+		return;
+	}
+	n = k;
+	if (rel) {
+		if (!a->clu_have || !cluster_shown(a)) {
+			if ((rc = call(a, "cluster.status", pack_empty, NULL,
+			    &resp, &err)) != 0) {
+				if (no_method(rc, &err))
+					app_msg(a, true, "scale: this kernel "
+					    "has no cluster service");
+				else
+					app_msg(a, true, "scale: %s", err.msg);
+				return;
+			}
+			a->now = now_ms();
+			cluster_answer(a, 0, &resp, &err);
+			rpc_msg_fini(&resp);
+			if (!a->clu_have) {
+				app_msg(a, true, "scale: %s", a->clu_note);
+				return;
+			}
+		}
+		n = (int64_t)view_cluster_count(&a->clu) + k;
+		if (n < 0)
+			n = 0;
+	}
+	if ((rc = call(a, "cluster.scale", pack_scale, &n, &resp,
+	    &err)) != 0) {
+		if (no_method(rc, &err))
+			app_msg(a, true, "scale: this kernel has no cluster "
+			    "service");
+		else
+			app_msg(a, true, "scale: %s", err.msg);
+		return;
+	}
+	rpc_msg_fini(&resp);
+	app_msg(a, false, "asked the cluster for %" PRId64 " worker%s", n,
+	    n == 1 ? "" : "s");
+	a->clu_next = 0;	/* show the change soon */
+}
+
+static void
+cluster_command(struct app *a, const char *name, const char *arg)
+{
+	int	 n = arg && *arg ? atoi(arg) : 1;
+
+	if (strcmp(name, "cv-down") == 0)
+		a->clu_scroll += n;
+	else if (strcmp(name, "cv-up") == 0)
+		a->clu_scroll -= n;
+	else if (strcmp(name, "cv-refresh") == 0) {
+		a->clu_nosvc = false;
+		a->clu_next = 0;
+	} else if (strcmp(name, "cv-close") == 0)
+		a->mode = a->clu_return;
+}
+
 static void
 comp_clear(struct app *a)
 {
@@ -1506,7 +1780,7 @@ cl_complete(struct app *a, bool back)
 	static const char *const kinds[] = { "code", "markdown", "raw" };
 	static const char *const edits[] = { "start", "end" };
 	static const char *const modes[] = { "normal", "insert", "cmdline",
-	    "pager" };
+	    "pager", "cluster" };
 	const char	*line = a->cl.data ? a->cl.data : "";
 	size_t		 ws, ncmd;
 	const struct keymap_cmd *cmds;
@@ -1531,7 +1805,8 @@ cl_complete(struct app *a, bool back)
 		for (size_t i = 0; i < ncmd; i++)
 			if (strncmp(cmds[i].name, word, strlen(word)) == 0 &&
 			    strncmp(cmds[i].name, "cl-", 3) != 0 &&
-			    strncmp(cmds[i].name, "pg-", 3) != 0)
+			    strncmp(cmds[i].name, "pg-", 3) != 0 &&
+			    strncmp(cmds[i].name, "cv-", 3) != 0)
 				comp_add(a, cmds[i].name);
 	} else {
 		const char *const *list = NULL;
@@ -1551,7 +1826,7 @@ cl_complete(struct app *a, bool back)
 			n = 2;
 		} else if (strcmp(first, "map") == 0) {
 			list = modes;
-			n = 4;
+			n = 5;
 		} else if (strcmp(first, "goto") == 0) {
 			for (size_t i = 0; i < nb_doc_count(a->doc) &&
 			    a->ncomp < 200; i++) {
@@ -1593,7 +1868,8 @@ cl_set(struct app *a, const char *s)
 static void
 open_cmdline(struct app *a)
 {
-	a->cl_return = a->mode == KEYMAP_INSERT ? KEYMAP_INSERT : KEYMAP_NORMAL;
+	a->cl_return = a->mode == KEYMAP_INSERT || a->mode == KEYMAP_CLUSTER ?
+	    a->mode : KEYMAP_NORMAL;
 	a->mode = KEYMAP_CMDLINE;
 	cl_set(a, "");
 	a->hist_pos = a->nhist;
@@ -2022,6 +2298,11 @@ exec_line(struct app *a, const char *line)
 			ed_command(a, name, arg);
 		return;
 	}
+	if (strncmp(name, "cv-", 3) == 0) {
+		if (a->mode == KEYMAP_CLUSTER)
+			cluster_command(a, name, arg ? arg : "");
+		return;
+	}
 	if (strcmp(name, "down") == 0 || strcmp(name, "up") == 0) {
 		clear_csel(a);
 		if (name[0] == 'd' && cur + 1 < n)
@@ -2152,6 +2433,10 @@ exec_line(struct app *a, const char *line)
 		cmd_quit(a, false, true);
 	} else if (strcmp(name, "help") == 0) {
 		open_pager(a);
+	} else if (strcmp(name, "cluster") == 0) {
+		open_cluster(a);
+	} else if (strcmp(name, "scale") == 0) {
+		cmd_scale(a, arg);
 	} else if (strcmp(name, "command") == 0) {
 		open_cmdline(a);
 	} else if (strcmp(name, "suspend") == 0) {
@@ -2185,7 +2470,8 @@ on_key(struct app *a, const struct input_ev *ev)
 	keymap_key_name(ev, name);
 	if (*name == '\0')
 		return;
-	if (mode == KEYMAP_NORMAL && a->msg[0] != '\0')
+	if ((mode == KEYMAP_NORMAL || mode == KEYMAP_CLUSTER) &&
+	    a->msg[0] != '\0')
 		a->msg[0] = '\0';
 	r = keymap_feed(a->km, mode, name, &cmd);
 	if (r == KEYMAP_MATCH) {
@@ -2215,7 +2501,7 @@ on_key(struct app *a, const struct input_ev *ev)
 			return;
 		}
 	}
-	if (mode == KEYMAP_NORMAL)
+	if (mode == KEYMAP_NORMAL || mode == KEYMAP_CLUSTER)
 		app_msg(a, false, "%s does nothing here (? lists the keys)",
 		    name);
 }
@@ -2230,6 +2516,13 @@ on_mouse(struct app *a, const struct input_ev *ev)
 			a->pager_scroll -= 3;
 		else if (ev->press && ev->button == INPUT_B_WHEEL_DOWN)
 			a->pager_scroll += 3;
+		return;
+	}
+	if (cluster_shown(a)) {
+		if (ev->press && ev->button == INPUT_B_WHEEL_UP)
+			a->clu_scroll -= 3;
+		else if (ev->press && ev->button == INPUT_B_WHEEL_DOWN)
+			a->clu_scroll += 3;
 		return;
 	}
 	if (ev->press && (ev->button == INPUT_B_WHEEL_UP ||
@@ -2314,12 +2607,32 @@ paint(struct app *a)
 	struct view_status st;
 	char		 pending[64];
 	static const char *const modes[KEYMAP_NMODES] = {
-		"NORMAL", "INSERT", "COMMAND", "HELP",
+		"NORMAL", "INSERT", "COMMAND", "HELP", "CLUSTER",
 	};
 
 	if (a->mode == KEYMAP_PAGER) {
 		view_render_pager("galley help", a->pager, &a->pager_scroll,
 		    &a->grid);
+		draw_grid(a->draw, &a->grid);
+		return;
+	}
+	if (cluster_shown(a)) {
+		struct view_cluster_screen cs;
+
+		memset(&cs, 0, sizeof cs);
+		cs.note = a->clu_note[0] ? a->clu_note : NULL;
+		cs.loading = a->clu_req != 0;
+		cs.msg = a->msg[0] ? a->msg : NULL;
+		cs.msg_error = a->msg_err;
+		if (a->mode == KEYMAP_CMDLINE) {
+			cs.cmdline = a->cl.data ? a->cl.data : "";
+			cs.cmdline_cur = a->cl_cur;
+		}
+		cs.scroll = a->clu_scroll;
+		cs.ascii = keymap_config(a->km)->ascii;
+		view_cluster_render(a->clu_have ? &a->clu : NULL, &cs,
+		    &a->grid);
+		a->clu_scroll = cs.scroll;
 		draw_grid(a->draw, &a->grid);
 		return;
 	}
@@ -2421,6 +2734,9 @@ loop(struct app *a)
 			next = a->now + CLOCK_MS;
 		if (a->lost && a->retry_at < next)
 			next = a->retry_at;
+		if (cluster_shown(a) && !a->clu_nosvc && a->clu_req == 0 &&
+		    a->clu_next < next)
+			next = a->clu_next;
 		if (a->dirty && cfg->autosave > 0) {
 			int64_t	 due = (a->last_edit_ms > a->save_tried_ms ?
 			    a->last_edit_ms : a->save_tried_ms) +
@@ -2462,7 +2778,9 @@ loop(struct app *a)
 				conn_lost(a, err.msg);
 		}
 		drain(a);
+		cluster_take(a);
 		send_edits(a);
+		cluster_poll(a);
 		if (a->lost && !a->quit && a->now >= a->retry_at)
 			reconnect(a);
 		if (!a->lost && a->now - a->members_ms >= MEMBERS_MS)
@@ -2518,6 +2836,7 @@ app_free(struct app *a)
 	free(a->hist);
 	comp_clear(a);
 	free(a->pager);
+	view_cluster_fini(&a->clu);
 	gl_buf_fini(&a->cl);
 	draw_free(a->draw);
 	view_grid_fini(&a->grid);
@@ -2546,6 +2865,7 @@ app_run(const struct app_opts *o, struct gl_err *err)
 	a.now = now_ms();
 	gl_rng_seed_random(&a.rng);
 	gl_buf_init(&a.cl);
+	view_cluster_init(&a.clu);
 	a.km = keymap_new();
 	conf = o->config ? xstrdup(o->config) : app_config_path();
 	if (conf != NULL && keymap_load_lua(a.km, conf, &cerr) != 0)

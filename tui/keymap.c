@@ -32,7 +32,7 @@
 #define LUA_BUDGET_STEPS	1000	/* x 100,000 instructions */
 
 static const char *const mode_names[KEYMAP_NMODES] = {
-	"normal", "insert", "cmdline", "pager",
+	"normal", "insert", "cmdline", "pager", "cluster",
 };
 
 static const char *const mode_titles[KEYMAP_NMODES] = {
@@ -40,6 +40,7 @@ static const char *const mode_titles[KEYMAP_NMODES] = {
 	"Insert mode (editing a cell)",
 	"Command line (after :)",
 	"Help screen",
+	"Cluster view (C or :cluster)",
 };
 
 static const struct keymap_cmd commands[] = {
@@ -97,6 +98,10 @@ static const struct keymap_cmd commands[] = {
 	{ "wq", "", "save and quit" },
 	{ "x", "", "save and quit" },
 	{ "help", "", "show every key and command" },
+	{ "cluster", "", "show the cluster view: workers, their state, tasks "
+	  "done, CPU use and idle time" },
+	{ "scale", "N|+N|-N", "ask the cluster for N workers (or N more, or "
+	  "N fewer)" },
 	{ "command", "", "open the : command line" },
 	{ "suspend", "", "suspend galley (the shell's fg resumes it)" },
 	{ "redraw", "", "redraw the screen" },
@@ -141,6 +146,11 @@ static const struct keymap_cmd commands[] = {
 	{ "pg-top", "", "go to the top" },
 	{ "pg-bottom", "", "go to the bottom" },
 	{ "pg-close", "", "close the help screen" },
+	/* The cluster view */
+	{ "cv-down", "[N]", "scroll the worker list down N rows" },
+	{ "cv-up", "[N]", "scroll the worker list up N rows" },
+	{ "cv-refresh", "", "ask the kernel for the cluster's state now" },
+	{ "cv-close", "", "close the cluster view" },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -218,6 +228,7 @@ static const struct {
 	{ KEYMAP_NORMAL, "ZQ", "q!" },
 	{ KEYMAP_NORMAL, "<C-z>", "suspend" },
 	{ KEYMAP_NORMAL, "<C-l>", "redraw" },
+	{ KEYMAP_NORMAL, "C", "cluster" },
 
 	{ KEYMAP_INSERT, "<Esc>", "normal" },
 	{ KEYMAP_INSERT, "<C-c>", "interrupt" },
@@ -303,6 +314,22 @@ static const struct {
 	{ KEYMAP_PAGER, "q", "pg-close" },
 	{ KEYMAP_PAGER, "<Esc>", "pg-close" },
 	{ KEYMAP_PAGER, "?", "pg-close" },
+
+	{ KEYMAP_CLUSTER, "q", "cv-close" },
+	{ KEYMAP_CLUSTER, "<Esc>", "cv-close" },
+	{ KEYMAP_CLUSTER, "C", "cv-close" },
+	{ KEYMAP_CLUSTER, "+", "scale +1" },
+	{ KEYMAP_CLUSTER, "-", "scale -1" },
+	{ KEYMAP_CLUSTER, "j", "cv-down 1" },
+	{ KEYMAP_CLUSTER, "<Down>", "cv-down 1" },
+	{ KEYMAP_CLUSTER, "k", "cv-up 1" },
+	{ KEYMAP_CLUSTER, "<Up>", "cv-up 1" },
+	{ KEYMAP_CLUSTER, "<PageDown>", "cv-down 20" },
+	{ KEYMAP_CLUSTER, "<PageUp>", "cv-up 20" },
+	{ KEYMAP_CLUSTER, "r", "cv-refresh" },
+	{ KEYMAP_CLUSTER, ":", "command" },
+	{ KEYMAP_CLUSTER, "?", "help" },
+	{ KEYMAP_CLUSTER, "<C-l>", "redraw" },
 };
 
 #define NDEFAULTS (sizeof defaults / sizeof defaults[0])
@@ -879,7 +906,8 @@ keymap_help(const struct keymap *km, struct gl_buf *out)
 	    "completes)\n");
 	for (size_t i = 0; i < NCOMMANDS; i++) {
 		if (strncmp(commands[i].name, "cl-", 3) == 0 ||
-		    strncmp(commands[i].name, "pg-", 3) == 0)
+		    strncmp(commands[i].name, "pg-", 3) == 0 ||
+		    strncmp(commands[i].name, "cv-", 3) == 0)
 			continue;
 		gl_buf_addf(out, ":%s%s%s\t%s\n", commands[i].name,
 		    *commands[i].args ? " " : "", commands[i].args,
@@ -1024,7 +1052,7 @@ l_keymap_set(lua_State *L)
 
 	if (m < 0)
 		return luaL_error(L, "unknown mode '%s' (normal, insert, "
-		    "cmdline, pager)", mode);
+		    "cmdline, pager, cluster)", mode);
 	if (lua_gettop(L) >= 3 && !lua_isstring(L, 3) && !lua_isnil(L, 3))
 		return luaL_error(L, "the command must be a string such as "
 		    "\"run all\"");

@@ -463,6 +463,7 @@ view_output_new(enum view_out_kind kind, const char *text, size_t len)
 	struct view_output *o = xcalloc(1, sizeof *o);
 
 	o->kind = kind;
+	o->busy = -1;
 	if (text != NULL) {
 		o->text = xstrndup(text, len);
 		o->len = len;
@@ -841,7 +842,16 @@ view_out_add(struct view *v, size_t i, struct view_output *o)
 		for (size_t k = 0; k < c->nout; k++)
 			if (c->out[k]->kind == VIEW_OUT_PROGRESS &&
 			    str_eq_null(c->out[k]->key, o->key)) {
-				view_output_free(c->out[k]);
+				struct view_output *old = c->out[k];
+
+				if (o->text == NULL && old->text != NULL) {
+					o->text = old->text;
+					o->len = old->len;
+					old->text = NULL;
+				}
+				if (o->busy < 0)
+					o->busy = old->busy;
+				view_output_free(old);
 				c->out[k] = o;
 				return;
 			}
@@ -1488,9 +1498,10 @@ static void
 lay_progress(struct lay *L, const struct vcell *c, const struct view_output *o)
 {
 	struct view	*v = L->v;
-	char		 tail[64];
+	char		 tail[64], extra[64], failed[64];
 	int		 avail, bw, fill, col;
 	double		 frac;
+	uint16_t	 st = c->stale ? VIEW_S_STALE : VIEW_S_OUT;
 
 	lay_begin(L, VIEW_ROW_OUTPUT, out_indent(L));
 	col = L->col;
@@ -1500,6 +1511,14 @@ lay_progress(struct lay *L, const struct vcell *c, const struct view_output *o)
 		    VIEW_S_OUT);
 		col++;
 	}
+	/* After the counts: failures (as an error) and, while the cell
+	 * runs, the workers busy on it. */
+	failed[0] = extra[0] = '\0';
+	if (o->failed > 0)
+		snprintf(failed, sizeof failed, "  %g failed", o->failed);
+	if (o->busy >= 0 && c->run == VIEW_RUN_RUNNING)
+		snprintf(extra, sizeof extra, "  %d worker%s busy", o->busy,
+		    o->busy == 1 ? "" : "s");
 	if (o->total > 0) {
 		frac = o->done / o->total;
 		if (frac < 0)
@@ -1508,7 +1527,8 @@ lay_progress(struct lay *L, const struct vcell *c, const struct view_output *o)
 			frac = 1;
 		snprintf(tail, sizeof tail, " %3d%% %g/%g", (int)(frac * 100),
 		    o->done, o->total);
-		avail = L->w - col - (int)strlen(tail);
+		avail = L->w - col - (int)strlen(tail) - (int)strlen(failed) -
+		    (int)strlen(extra);
 		bw = avail < 30 ? avail : 30;
 		if (bw >= 4) {
 			fill = (int)(frac * bw + 0.5);
@@ -1521,8 +1541,15 @@ lay_progress(struct lay *L, const struct vcell *c, const struct view_output *o)
 	} else
 		snprintf(tail, sizeof tail, "%g done", o->done);
 	col = view_grid_puts(&(struct view_grid){ .rows = 1, .cols = L->w,
-	    .cells = v->line }, 0, col, tail, c->stale ? VIEW_S_STALE :
-	    VIEW_S_OUT);
+	    .cells = v->line }, 0, col, tail, st);
+	if (*failed)
+		col = view_grid_puts(&(struct view_grid){ .rows = 1,
+		    .cols = L->w, .cells = v->line }, 0, col, failed,
+		    c->stale ? VIEW_S_STALE : VIEW_S_ERROR);
+	if (*extra)
+		col = view_grid_puts(&(struct view_grid){ .rows = 1,
+		    .cols = L->w, .cells = v->line }, 0, col, extra,
+		    c->stale ? VIEW_S_STALE : VIEW_S_DIM);
 	L->col = col;
 	lay_end(L);
 }

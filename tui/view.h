@@ -138,6 +138,9 @@ struct view_output {
 	char		**cells;	/* owned: (nrows + 1) * ncols strings,
 					 * the header first, row-major */
 	double		 done, total;	/* VIEW_OUT_PROGRESS */
+	double		 failed;	/* VIEW_OUT_PROGRESS: items failed */
+	int		 busy;		/* VIEW_OUT_PROGRESS: workers busy on
+					 * it; -1 (the default): not shown */
 	char		*key;		/* owned; VIEW_OUT_PROGRESS: a later
 					 * progress with the same key (or
 					 * both NULL) replaces this one */
@@ -231,7 +234,10 @@ size_t	 view_count(const struct view *v);
 /* Outputs and run state of cell i (i < view_count()). */
 void	 view_out_clear(struct view *v, size_t i);
 /* Appends o (taken). Consecutive stream outputs of the same stream are
- * merged; a progress output replaces the cell's progress of the same key. */
+ * merged; a progress output replaces the cell's progress of the same key,
+ * keeping its label and busy count when o has none (so the kernel's
+ * cluster.progress notification and a progress output of the same job
+ * update one bar). */
 void	 view_out_add(struct view *v, size_t i, struct view_output *o);
 size_t	 view_out_count(const struct view *v, size_t i);
 const struct view_output *view_out_get(const struct view *v, size_t i,

@@ -176,7 +176,7 @@ test_help_lists_every_key(void **state)
 	size_t			 n;
 	const struct keymap_cmd	*cmds = keymap_commands(&n);
 	const char		*modes[] = { "normal", "insert", "cmdline",
-				    "pager" };
+				    "pager", "cluster" };
 
 	gl_buf_init(&help);
 	gl_buf_init(&md);

@@ -328,6 +328,46 @@ test_progress_bar_updates_in_place(void **state)
 	    "||\n||\n");
 }
 
+/* A cluster job's bar: a progress output and the kernel's
+ * cluster.progress notifications (no label, with failures and busy
+ * workers) update one bar; busy workers show only while the cell runs. */
+static void
+test_cluster_progress_shows_failures_and_workers(void **state)
+{
+	struct fixture		*f = *state;
+	struct view_output	*o;
+
+	view_grid_resize(&f->grid, 5, 64);
+	fx_load(f, "-- %% id=\"p\"\nwork()\n");
+	view_set_run(f->view, 0, VIEW_RUN_RUNNING, 0);
+	o = view_output_new(VIEW_OUT_PROGRESS, "cluster.map", 11);
+	o->done = 10;
+	o->total = 40;
+	o->key = xstrdup("job:3");
+	view_out_add(f->view, 0, o);
+	o = view_output_new(VIEW_OUT_PROGRESS, NULL, 0);
+	o->done = 30;
+	o->total = 40;
+	o->failed = 2;
+	o->busy = 2;
+	o->key = xstrdup("job:3");
+	view_out_add(f->view, 0, o);
+	assert_int_equal(view_out_count(f->view, 0), 1);
+	view_render(f->view, f->doc, NULL, 1000, &f->grid);
+	assert_grid(&f->grid,
+	    "|{bar:▎} {cur:[p]}                                              {run:running 1.0s}|\n"
+	    "|{bar:▎} work()|\n"
+	    "|{bar:▎}   {out:cluster.map} {prog:████████}{dim:░░░}{out:  75% 30/40}{err:  2 failed}{dim:  2 workers busy}|\n"
+	    "||\n||\n");
+	view_set_run(f->view, 0, VIEW_RUN_OK, 1200);
+	view_render(f->view, f->doc, NULL, 2000, &f->grid);
+	assert_grid(&f->grid,
+	    "|{bar:▎} {cur:[p]}                                                   {ok:ok 1.2s}|\n"
+	    "|{bar:▎} work()|\n"
+	    "|{bar:▎}   {out:cluster.map} {prog:████████████████████}{dim:░░░░░░░}{out:  75% 30/40}{err:  2 failed}|\n"
+	    "||\n||\n");
+}
+
 static void
 test_status_and_message_lines(void **state)
 {
@@ -560,6 +600,9 @@ main(void)
 		    setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_progress_bar_updates_in_place, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_cluster_progress_shows_failures_and_workers, setup,
+		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_status_and_message_lines,
 		    setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
