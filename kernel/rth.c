@@ -97,7 +97,6 @@ struct rth {
 	uint64_t	 run;
 	uint32_t	 run_id;	/* its request id */
 	int		 interrupts;
-	bool		 started;	/* the runtime said the run began */
 	uint32_t	 next_id;
 	uint64_t	 generation;	/* processes spawned */
 	void		(*on_request)(void *ctx, uint64_t run,
@@ -213,7 +212,6 @@ rth_run(struct rth *h, uint64_t run, const char *cell_id, const char *code,
 	h->busy = true;
 	h->run = run;
 	h->interrupts = 0;
-	h->started = false;
 	rth_set_state(h, RTH_BUSY, "running");
 	return 0;
 }
@@ -225,12 +223,13 @@ rth_interrupt(struct rth *h)
 
 	if (h->closing || !h->busy || pr == NULL || pr->killed)
 		return;
-	/* Before the runtime says the run started, a SIGINT could land
-	 * while it still reads the request and be lost: it is sent when
-	 * "started" arrives instead. */
+	/* The signal carries the run it means (sigqueue), so a runtime
+	 * still reading the request keeps it for that run, and one that
+	 * just finished the run ignores it. */
 	if (++h->interrupts == 1) {
-		if (h->started)
-			kill(pr->pid, SIGINT);
+		union sigval v = { .sival_int = (int)(h->run & 0x7fffffff) };
+
+		sigqueue(pr->pid, SIGINT, v);
 	} else
 		rth_kill(pr, "killed after a second interrupt");
 }
@@ -584,17 +583,6 @@ rth_dispatch(struct rth *h, struct rth_proc *pr, struct rpc_msg *m)
 			snprintf(msg, sizeof msg, "runtime ready (pid %d)",
 			    pr->pid);
 			rth_set_state(h, RTH_IDLE, msg);
-			return;
-		}
-		if (strcmp(m->method, "started") == 0) {
-			o = rpc_map_get(m->args, "run");
-			if (!h->busy || o == NULL ||
-			    o->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-			    o->via.u64 != h->run || h->started)
-				return;
-			h->started = true;
-			if (h->interrupts == 1)
-				kill(pr->pid, SIGINT);
 			return;
 		}
 		if (strcmp(m->method, "output") == 0) {

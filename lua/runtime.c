@@ -128,10 +128,16 @@ static volatile sig_atomic_t	 lx_in_msgh;
 /* SIGINT arrived while the cell runs: seen by a cell that waits on the
  * cluster in a C read, where the hook cannot fire. */
 static volatile sig_atomic_t	 lx_sigint_seen;
+/* The running run's tag, and a tag that arrived before its run started
+ * (-1: none). */
+#define LX_RUN_TAG(run)	((int)((run) & 0x7fffffff))
+static volatile sig_atomic_t	 lx_cur_run;
+static volatile sig_atomic_t	 lx_pending_run = -1;
 
 static void	*lx_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 static int	 lx_panic(lua_State *L);
-static void	 lx_on_sigint(int sig);
+static void	 lx_on_sigint(int sig, siginfo_t *si, void *uctx);
+static void	 lx_on_sigint_run(int run);
 static void	 lx_hook(lua_State *L, lua_Debug *ar);
 static struct lx_rt *lx_rt_of(lua_State *L);
 static int	 lx_setup(lua_State *L);
@@ -190,9 +196,10 @@ lx_runtime_main(const struct lx_runtime_opts *opts)
 #endif
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = lx_on_sigint;
-	sa.sa_flags = SA_RESTART;
+	sa.sa_sigaction = lx_on_sigint;
+	sa.sa_flags = SA_RESTART | SA_SIGINFO;
 	sigaction(SIGINT, &sa, &old_int);
+	sa.sa_flags = 0;
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, &old_pipe);
 	/* The pipe must block: this process has nothing else to do. */
@@ -312,19 +319,37 @@ lx_panic(lua_State *L)
 	return 0;	/* Lua aborts */
 }
 
-/* Async-signal-safe: reads two flags and calls lua_sethook(). */
+/* Async-signal-safe: reads flags and calls lua_sethook(). */
 static void
-lx_on_sigint(int sig)
+lx_on_sigint_run(int run)
 {
 	lua_State	*L = lx_sig_L;
-	int		 saved = errno;
 
-	(void)sig;
-	if (lx_running && L != NULL) {
+	if (lx_running && L != NULL && (run < 0 || run == lx_cur_run)) {
 		lx_sigint_seen = 1;
 		lua_sethook(L, lx_hook, LUA_MASKCALL | LUA_MASKRET |
 		    LUA_MASKLINE | LUA_MASKCOUNT, 1);
-	}
+	} else if (!lx_running && run >= 0)
+		lx_pending_run = run;
+}
+
+/*
+ * The kernel sends SIGINT with sigqueue(), tagged with the run it means
+ * (docs/protocol.md): a tag for the run we are about to start is kept
+ * until it starts, one for a run that already ended is ignored. A plain
+ * kill -INT (no tag) interrupts whatever runs.
+ */
+static void
+lx_on_sigint(int sig, siginfo_t *si, void *uctx)
+{
+	int	 saved = errno;
+
+	(void)sig;
+	(void)uctx;
+	if (si != NULL && si->si_code == SI_QUEUE)
+		lx_on_sigint_run(si->si_value.sival_int & 0x7fffffff);
+	else
+		lx_on_sigint_run(-1);
 	errno = saved;
 }
 
@@ -778,15 +803,13 @@ lx_run(struct lx_rt *rt, const struct rpc_msg *m)
 		lx_in_msgh = 0;
 		if (capture)
 			lua_pushcfunction(L, lx_capture);
+		lx_cur_run = LX_RUN_TAG(rt->run);
 		lx_running = 1;
-		/* Tell the kernel the cell is now interruptible: it holds
-		 * back a SIGINT that would otherwise land while we were
-		 * still reading the request, and be lost. */
-		rpc_begin_notify(&rt->w, "started");
-		msgpack_pack_map(&rt->w.pk, 1);
-		rpc_pack_key(&rt->w.pk, "run");
-		msgpack_pack_uint64(&rt->w.pk, rt->run);
-		lx_send(rt);
+		/* An interrupt for this run may have landed while we were
+		 * still reading the request: honour it now. */
+		if (lx_pending_run == lx_cur_run)
+			lx_on_sigint_run(lx_cur_run);
+		lx_pending_run = -1;
 		st = lua_pcall(L, capture, LUA_MULTRET, LX_SLOT_MSGH);
 		if (st == LUA_OK && (nres = lua_gettop(L) - LX_SLOT_FMT) > 0)
 			st = lua_pcall(L, nres, 0, LX_SLOT_MSGH);
