@@ -2,6 +2,9 @@
  * cmd_kernel.c - `galley kernel`, `galley kernel status|stop`, and the
  * internal `galley runtime`.
  */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +61,22 @@ kernel_remote(const char *what, const char *addr)
 	return CLI_OK;
 }
 
+/* Seconds ("90", "0.5") as milliseconds; -1 if s is not a number of
+ * seconds a timer can hold. */
+static long long
+kernel_parse_seconds(const char *s)
+{
+	char	*end;
+	double	 v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end != '\0' || errno != 0 || !isfinite(v) || v < 0 ||
+	    v * 1000 > UINT_MAX)
+		return -1;
+	return (long long)(v * 1000);
+}
+
 int
 cli_kernel(int argc, char **argv)
 {
@@ -92,7 +111,11 @@ cli_kernel(int argc, char **argv)
 				return cli_usage("kernel", "--memory-limit %s is not a size", v);
 			o.memory_limit = (size_t)n;
 		} else if ((v = cli_optval("kernel", argc, argv, &i, "--idle-exit")) != NULL) {
-			o.idle_exit_ms = (unsigned)(atof(v) * 1000);
+			if ((n = kernel_parse_seconds(v)) < 0)
+				return cli_usage("kernel",
+				    "--idle-exit %s is not a number of seconds",
+				    v);
+			o.idle_exit_ms = (unsigned)n;
 			idle_set = 1;
 		} else if ((v = cli_optval("kernel", argc, argv, &i, "--ready-fd")) != NULL) {
 			o.ready_fd = atoi(v);
@@ -100,17 +123,31 @@ cli_kernel(int argc, char **argv)
 			return cli_usage("kernel", "unknown option %s", argv[i]);
 	}
 	if (!idle_set) {
-		if ((v = getenv("GALLEY_KERNEL_IDLE")) != NULL && *v != '\0')
-			o.idle_exit_ms = (unsigned)(atof(v) * 1000);
-		else if (o.ready_fd >= 0)
+		if ((v = getenv("GALLEY_KERNEL_IDLE")) != NULL && *v != '\0') {
+			if ((n = kernel_parse_seconds(v)) < 0)
+				return cli_usage("kernel", "GALLEY_KERNEL_IDLE=%s "
+				    "is not a number of seconds", v);
+			o.idle_exit_ms = (unsigned)n;
+		} else if (o.ready_fd >= 0)
 			o.idle_exit_ms = 3600 * 1000;
 	}
 	rc = srv_run(&o, &err);
+	if (rc == GL_EBUSY && o.ready_fd >= 0 && o.listen == NULL) {
+		ssize_t	 w;
+
+		/* Another kernel holds the lock: not an error for a
+		 * background start. 'B' tells the client that started us to
+		 * wait for that kernel (it may be starting or stopping)
+		 * rather than report a failed start. */
+		do
+			w = write(o.ready_fd, "B", 1);
+		while (w < 0 && errno == EINTR);
+		close(o.ready_fd);
+		return CLI_OK;
+	}
 	if (rc == GL_EBUSY) {
-		/* Another kernel won: not an error for a background start. */
-		if (o.ready_fd < 0)
-			cli_errorf("%s", err.msg);
-		return o.ready_fd >= 0 ? CLI_OK : CLI_FAILED;
+		cli_errorf("%s", err.msg);
+		return CLI_FAILED;
 	}
 	if (rc != 0) {
 		cli_errorf("kernel: %s", err.msg);

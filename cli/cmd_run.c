@@ -25,8 +25,8 @@
 #include "core/util.h"
 
 struct run_param {
-	char	*name;
-	char	*value;		/* as typed */
+	char		*name;		/* owned */
+	const char	*value;		/* borrowed from argv: as typed */
 };
 
 struct run_ctx {
@@ -65,18 +65,22 @@ run_is_ident(const char *s)
 static void
 run_literal(struct gl_buf *b, const char *v)
 {
-	char	*end;
+	const char	*digits = v + (*v == '-');
+	char		*end;
 
 	if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0 ||
 	    strcmp(v, "nil") == 0) {
 		gl_buf_adds(b, v);
 		return;
 	}
-	if (*v != '\0' && !isspace((unsigned char)*v)) {
+	/* Only what Lua reads as a numeral (an optional minus, then a digit
+	 * or a point): strtod also takes "+5", "inf" and "nan", which Lua
+	 * would read as a syntax error or a global variable. */
+	if (isdigit((unsigned char)*digits) || (*digits == '.' &&
+	    isdigit((unsigned char)digits[1]))) {
 		errno = 0;
 		(void)strtod(v, &end);
-		if (*end == '\0' && errno == 0 && strcmp(v, "inf") != 0 &&
-		    strcasecmp(v, "nan") != 0 && strcasecmp(v, "infinity") != 0) {
+		if (*end == '\0' && errno == 0) {
 			gl_buf_adds(b, v);
 			return;
 		}
@@ -204,7 +208,7 @@ run_pack_open(msgpack_packer *pk, void *ctx)
 }
 
 struct run_cell {
-	char	*id;
+	char	*id;		/* owned */
 	int	 index;		/* 1-based among all cells */
 };
 
@@ -314,13 +318,26 @@ run_wait_cell(struct cl_conn *c, struct run_ctx *r, const struct run_cell *cell,
 	int		 rc, sent = 0;
 
 	for (;;) {
-		if (run_interrupts > sent) {
-			struct rpc_msg ir;
+		/* One interrupt per Ctrl-C (the kernel kills the runtime at
+		 * the second), sent without waiting for the answer, so a
+		 * third Ctrl-C is seen at once: it stops waiting for a
+		 * kernel that does not end the cell. */
+		if (run_interrupts >= 3) {
+			fflush(stdout);
+			run_status_clear(r);
+			cli_errorf("interrupted; cell \"%s\" (cell %d) did not "
+			    "stop, not waiting for it", cell->id, cell->index);
+			return CLI_INTERRUPTED;
+		}
+		while (sent < run_interrupts) {
+			struct rpc_writer *w;
+			uint32_t	   id;
 
-			sent = run_interrupts;
-			if (cl_call(c, "cell.interrupt", run_pack_session,
-			    r->session, &ir, 10000, &err) == 0)
-				rpc_msg_fini(&ir);
+			w = cl_begin(c, "cell.interrupt", &id);
+			run_pack_session(&w->pk, r->session);
+			if (cl_send(c, &err) != 0)
+				break;
+			sent++;
 		}
 		rc = cl_next_notify(c, &m, 200, &err);
 		if (rc == 0 || rc == GL_EINTR)
@@ -376,7 +393,7 @@ cli_run(int argc, char **argv)
 			}
 			ps = xrealloc(ps, (np + 1) * sizeof *ps);
 			ps[np].name = xstrndup(v, (size_t)(eq - v));
-			ps[np].value = (char *)eq + 1;
+			ps[np].value = eq + 1;
 			if (!run_is_ident(ps[np].name)) {
 				cli_usage("run", "-p %s: '%s' is not a Lua name", v,
 				    ps[np].name);
@@ -420,7 +437,10 @@ cli_run(int argc, char **argv)
 	sa.sa_handler = run_on_sigint;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	/* SIGPIPE stays fatal, as for any filter: `galley run nb | head`
+	 * stops at once when head has read enough, instead of running the
+	 * rest of the notebook for nobody (the socket is written with
+	 * MSG_NOSIGNAL). */
 
 	if (cl_connect(&o, &c, &err) != 0) {
 		cli_errorf("%s", err.msg);

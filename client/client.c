@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -341,17 +342,58 @@ cl_unix_connect(const char *path, int *fdp, struct gl_err *err)
 	return 0;
 }
 
-int
-cl_start_kernel(const char *exe, int timeout_ms, struct gl_err *err)
+/*
+ * The last words of a kernel that exited before serving: the first
+ * "galley: " line it added to the log after offset from (the CLI's error),
+ * else its last non-empty line, into buf.
+ */
+static void
+cl_log_reason(const char *log, off_t from, char *buf, size_t size)
 {
-	char		 self[4096], fdarg[16], *rd = NULL, *log = NULL;
-	int		 pfd[2], status;
+	char	 text[4096], *line, *last = NULL, *save = NULL;
+	ssize_t	 n;
+	int	 fd;
+
+	snprintf(buf, size, "it exited without a word");
+	if ((fd = open(log, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	n = pread(fd, text, sizeof text - 1, from);
+	close(fd);
+	if (n <= 0)
+		return;
+	text[n] = '\0';
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "galley: ", 8) == 0) {
+			snprintf(buf, size, "%s", line + 8);
+			return;
+		}
+		if (line[strspn(line, " \t\r")] != '\0')
+			last = line;
+	}
+	if (last != NULL)
+		snprintf(buf, size, "%s", last);
+}
+
+/*
+ * Starts `exe kernel --ready-fd N` detached, its stderr appended to
+ * rd/kernel.log, and waits for its one byte: 'R' it serves, 'B' another
+ * kernel holds the lock (one starting or stopping; *busy is set). EOF
+ * means it exited without serving: an error quoting its log.
+ */
+static int
+cl_spawn_kernel(const char *exe, const char *rd, int64_t deadline,
+    bool *busy, struct gl_err *err)
+{
+	char		 self[4096], fdarg[16], *log;
+	int		 pfd[2], status, rc;
 	pid_t		 pid;
 	ssize_t		 n;
 	char		 byte;
-	struct pollfd	 p;
-	int		 rc;
+	struct stat	 st;
+	off_t		 logsize;
 
+	*busy = false;
 	if (exe == NULL) {
 		n = readlink("/proc/self/exe", self, sizeof self - 1);
 		if (n < 0)
@@ -359,13 +401,18 @@ cl_start_kernel(const char *exe, int timeout_ms, struct gl_err *err)
 		self[n] = '\0';
 		exe = self;
 	}
-	if ((rc = gl_runtime_dir(&rd, err)) != 0)
-		return rc;
 	log = gl_path_join(rd, "kernel.log");
+	logsize = stat(log, &st) == 0 ? st.st_size : 0;
+	/* Close-on-exec so that no other child of ours holds the pipe (its
+	 * EOF tells us the kernel is gone); the kernel's end is kept open
+	 * across its exec below. */
 	if (pipe(pfd) != 0) {
 		rc = gl_err_set(err, GL_EIO, "pipe: %s", strerror(errno));
 		goto out;
 	}
+	(void)fcntl(pfd[0], F_SETFD, FD_CLOEXEC);
+	(void)fcntl(pfd[1], F_SETFD, FD_CLOEXEC);
+	snprintf(fdarg, sizeof fdarg, "%d", pfd[1]);
 	if ((pid = fork()) < 0) {
 		rc = gl_err_set(err, GL_EIO, "fork: %s", strerror(errno));
 		close(pfd[0]);
@@ -394,53 +441,99 @@ cl_start_kernel(const char *exe, int timeout_ms, struct gl_err *err)
 		for (fd = 3; fd < 1024; fd++)
 			if (fd != pfd[1])
 				close(fd);
-		snprintf(fdarg, sizeof fdarg, "%d", pfd[1]);
+		(void)fcntl(pfd[1], F_SETFD, 0);
 		execl(exe, exe, "kernel", "--ready-fd", fdarg, (char *)NULL);
 		_exit(127);
 	}
 	close(pfd[1]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	p.fd = pfd[0];
-	p.events = POLLIN;
-	rc = poll(&p, 1, timeout_ms);
+	for (;;) {
+		struct pollfd	 p = { .fd = pfd[0], .events = POLLIN };
+
+		rc = poll(&p, 1, cl_left(deadline));
+		if (rc < 0 && errno == EINTR)
+			continue;	/* SIGWINCH, SIGINT: keep waiting */
+		break;
+	}
 	if (rc == 0)
 		rc = gl_err_set(err, GL_ETIMEDOUT,
-		    "the kernel did not start within %d ms (see %s)", timeout_ms,
-		    log);
+		    "the kernel did not start in time (see %s)", log);
 	else if (rc < 0)
 		rc = gl_err_set(err, GL_EIO, "poll: %s", strerror(errno));
 	else {
-		/* One byte: serving. EOF: it exited, most likely because
-		 * another kernel won the race; the caller connects again. */
-		n = read(pfd[0], &byte, 1);
-		rc = 0;
-		(void)n;
+		do
+			n = read(pfd[0], &byte, 1);
+		while (n < 0 && errno == EINTR);
+		if (n == 1 && byte == 'B') {
+			*busy = true;
+			rc = 0;
+		} else if (n == 1)
+			rc = 0;
+		else {
+			char	 why[300];
+
+			cl_log_reason(log, logsize, why, sizeof why);
+			rc = gl_err_set(err, GL_ECLOSED,
+			    "the kernel did not start: %s (see %s)", why, log);
+		}
 	}
 	close(pfd[0]);
 out:
-	free(rd);
 	free(log);
 	return rc;
 }
 
+int
+cl_start_kernel(const char *exe, int timeout_ms, struct gl_err *err)
+{
+	char	*rd = NULL;
+	bool	 busy;
+	int	 rc;
+
+	if ((rc = gl_runtime_dir(&rd, err)) != 0)
+		return rc;
+	rc = cl_spawn_kernel(exe, rd, cl_now_ms() + timeout_ms, &busy, err);
+	free(rd);
+	return rc;
+}
+
+/*
+ * Connects to the local kernel, starting one if none answers. A kernel
+ * that holds the lock but does not accept is starting (not listening yet)
+ * or stopping (no longer listening): the start attempts are repeated,
+ * with a growing pause, until one serves or the timeout passes.
+ */
 static int
 cl_connect_local(const struct cl_opts *o, struct cl_conn **out,
     struct gl_err *err)
 {
 	char	*rd = NULL, *sock;
-	int	 fd = -1, rc;
+	int	 fd = -1, rc, pause_ms = 5;
+	int64_t	 deadline = cl_now_ms() + o->timeout_ms;
+	bool	 busy;
 
 	if ((rc = gl_runtime_dir(&rd, err)) != 0)
 		return rc;
 	sock = gl_path_join(rd, "kernel.sock");
-	rc = cl_unix_connect(sock, &fd, err);
-	if (rc != 0 && o->autostart) {
-		for (int tries = 0; tries < 3 && rc != 0; tries++) {
-			if ((rc = cl_start_kernel(o->exe, o->timeout_ms, err)) != 0)
-				break;
+	while ((rc = cl_unix_connect(sock, &fd, err)) == GL_ECLOSED &&
+	    o->autostart) {
+		if ((rc = cl_spawn_kernel(o->exe, rd, deadline, &busy,
+		    err)) != 0)
+			break;
+		if (!busy) {
 			rc = cl_unix_connect(sock, &fd, err);
+			break;
 		}
+		if (cl_left(deadline) == 0) {
+			rc = gl_err_set(err, GL_ETIMEDOUT,
+			    "a kernel holds %s/kernel.lock but did not serve "
+			    "%s within %d ms", rd, sock, o->timeout_ms);
+			break;
+		}
+		(void)poll(NULL, 0, pause_ms);
+		if (pause_ms < 100)
+			pause_ms *= 2;
 	}
 	if (rc == 0)
 		*out = cl_conn_new(fd, xasprintf("unix:%s", sock));
@@ -531,6 +624,52 @@ cl_authenticate(struct cl_conn *c, const struct cl_opts *o, int64_t deadline,
 	return 0;
 }
 
+/*
+ * Connects to one address by the deadline (a host that drops packets
+ * would otherwise hold connect() for minutes). 0 and *fdp a blocking
+ * socket, or the errno (ETIMEDOUT when the deadline passed).
+ */
+static int
+cl_tcp_connect(const struct addrinfo *ai, int64_t deadline, int *fdp)
+{
+	struct pollfd	 p;
+	socklen_t	 len = sizeof(int);
+	int		 fd, e = 0, n;
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, ai->ai_protocol);
+	if (fd < 0)
+		return errno;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+		if (errno != EINPROGRESS) {
+			e = errno;
+			goto fail;
+		}
+		p.fd = fd;
+		p.events = POLLOUT;
+		while ((n = poll(&p, 1, cl_left(deadline))) < 0 &&
+		    errno == EINTR)
+			;
+		if (n <= 0) {
+			e = n == 0 ? ETIMEDOUT : errno;
+			goto fail;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) != 0)
+			e = errno;
+		if (e != 0)
+			goto fail;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+		e = errno;
+		goto fail;
+	}
+	*fdp = fd;
+	return 0;
+fail:
+	close(fd);
+	return e;
+}
+
 static int
 cl_connect_tcp(const struct cl_opts *o, const char *hostport,
     struct cl_conn **out, struct gl_err *err)
@@ -563,20 +702,13 @@ cl_connect_tcp(const struct cl_opts *o, const char *hostport,
 		    hostport, gai_strerror(rc));
 		goto out;
 	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-		    ai->ai_protocol);
-		if (fd < 0)
-			continue;
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+	for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
+		if ((e = cl_tcp_connect(ai, deadline, &fd)) == ETIMEDOUT)
 			break;
-		e = errno;
-		close(fd);
-		fd = -1;
 	}
 	if (fd < 0) {
-		rc = gl_err_set(err, GL_ECLOSED, "no kernel at %s: %s",
-		    hostport, strerror(e));
+		rc = gl_err_set(err, e == ETIMEDOUT ? GL_ETIMEDOUT : GL_ECLOSED,
+		    "no kernel at %s: %s", hostport, strerror(e));
 		goto out;
 	}
 	{
@@ -585,8 +717,6 @@ cl_connect_tcp(const struct cl_opts *o, const char *hostport,
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	}
 	*out = cl_conn_new(fd, xasprintf("tcp:%s", hostport));
-	if ((*out)->reader != NULL)
-		rpc_reader_set_max((*out)->reader, CL_MAX_FRAME);
 	rc = cl_authenticate(*out, o, deadline, err);
 	if (rc != 0) {
 		cl_close(*out);

@@ -36,8 +36,9 @@ struct cl_conn;
 
 void	 cl_opts_init(struct cl_opts *o);
 /* Connects as opts say. *out is the caller's to cl_close(). Errors:
- * GL_ECLOSED (nothing listens / could not start), GL_EAUTH (token refused
- * or missing), GL_ETIMEDOUT, GL_EPROTO. */
+ * GL_ECLOSED (nothing listens, or a started kernel exited: the message
+ * quotes its log), GL_EAUTH (token refused or missing), GL_ETIMEDOUT,
+ * GL_EPROTO, GL_EINVAL (a malformed address). */
 int	 cl_connect(const struct cl_opts *opts, struct cl_conn **out,
 	     struct gl_err *err);
 void	 cl_close(struct cl_conn *c);
@@ -73,7 +74,9 @@ bool	 cl_has_notify(const struct cl_conn *c);
 
 /* Starts a local kernel in the background (detached, its stderr to
  * kernel.log in the runtime directory) and waits until it serves or
- * timeout_ms passes. 0 also when another kernel already serves. */
+ * timeout_ms passes. 0 also when another kernel holds the runtime
+ * directory's lock (serving, starting or stopping); GL_ECLOSED with the
+ * kernel's own error from kernel.log when it exited without serving. */
 int	 cl_start_kernel(const char *exe, int timeout_ms, struct gl_err *err);
 
 #endif

@@ -63,6 +63,7 @@ auth_token_load_or_create(const char *path, char out[AUTH_TOKEN_LEN + 1],
 {
 	unsigned char	 raw[AUTH_TOKEN_LEN / 2];
 	char		 hex[AUTH_TOKEN_LEN + 2];
+	int		 rc;
 
 	if (access(path, F_OK) == 0)
 		return auth_token_load(path, out, err);
@@ -71,8 +72,9 @@ auth_token_load_or_create(const char *path, char out[AUTH_TOKEN_LEN + 1],
 	randombytes_buf(raw, sizeof raw);
 	sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
 	hex[AUTH_TOKEN_LEN] = '\n';
-	if (gl_file_write_atomic(path, hex, AUTH_TOKEN_LEN + 1, 0600, err) != 0)
-		return err != NULL ? err->code : GL_EIO;
+	if ((rc = gl_file_write_atomic(path, hex, AUTH_TOKEN_LEN + 1, 0600,
+	    err)) != 0)
+		return rc;
 	memcpy(out, hex, AUTH_TOKEN_LEN);
 	out[AUTH_TOKEN_LEN] = '\0';
 	return 0;

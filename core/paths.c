@@ -71,8 +71,11 @@ gl_runtime_dir(char **out, struct gl_err *err)
 		return rc;
 	}
 	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		int rc = gl_err_set(err, GL_EPERM,
+		    "runtime directory %s is not a directory", dir);
+
 		free(dir);
-		return gl_err_set(err, GL_EPERM, "runtime directory is not a directory");
+		return rc;
 	}
 	if (st.st_uid != getuid() || (st.st_mode & 077) != 0) {
 		int rc = gl_err_set(err, GL_EPERM,

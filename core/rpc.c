@@ -11,11 +11,15 @@
  */
 #include "core/rpc.h"
 
+#include <msgpack/unpack_define.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
 #include "core/mem.h"
+
+_Static_assert(RPC_MAX_DEPTH <= MSGPACK_EMBED_STACK_SIZE,
+    "the scanner must refuse what msgpack_unpack() cannot decode");
 
 struct rpc_reader {
 	char	*buf;		/* owned */
@@ -575,8 +579,10 @@ rpc_msg_error(const struct rpc_msg *msg, struct gl_err *err)
 		const msgpack_object *c = &e->via.array.ptr[0];
 		const msgpack_object *m = &e->via.array.ptr[1];
 
+		/* Code 0 would read as success: a peer's error with it
+		 * stays a protocol error. */
 		if (c->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-		    c->via.u64 < 1000)
+		    c->via.u64 > 0 && c->via.u64 < 1000)
 			code = -(int64_t)c->via.u64;
 		if (m->type == MSGPACK_OBJECT_STR)
 			return gl_err_set(err, (int)code, "%.*s",

@@ -28,7 +28,10 @@ enum rpc_type {
 	RPC_NOTIFY = 2,
 };
 
-#define RPC_MAX_DEPTH	64
+/* Deepest nesting of arrays and maps in one message, counting the message
+ * itself: msgpack-c's decoder stops at MSGPACK_EMBED_STACK_SIZE (32), so
+ * the reader refuses deeper frames by name instead of as undecodable. */
+#define RPC_MAX_DEPTH	32
 #define RPC_METHOD_MAX	64
 
 struct rpc_msg {

@@ -169,17 +169,23 @@ int
 gl_file_write_atomic(const char *path, const void *p, size_t len,
     unsigned mode, struct gl_err *err)
 {
-	char		*tmp = xasprintf("%s.tmp.XXXXXX", path);
-	char		*dcopy = NULL;
-	const char	*q = p;
+	char		*real, *tmp, *dcopy = NULL;
+	const char	*q = p, *shown = path;
 	struct stat	 st;
 	int		 fd, dfd, rc, e;
 
+	/* Renaming over a symbolic link would replace the link with a file
+	 * and leave its target as it was: write the target instead. */
+	if ((real = realpath(path, NULL)) != NULL)
+		path = real;
+	tmp = xasprintf("%s.tmp.XXXXXX", path);
 	if ((fd = mkstemp(tmp)) < 0) {
 		e = errno;
 		rc = gl_err_set(err, gl_err_from_errno(e),
-		    "%s: cannot create a temporary file: %s", path, strerror(e));
+		    "%s: cannot create a temporary file: %s", shown,
+		    strerror(e));
 		free(tmp);
+		free(real);
 		return rc;
 	}
 	if (stat(path, &st) == 0)
@@ -212,6 +218,7 @@ gl_file_write_atomic(const char *path, const void *p, size_t len,
 	}
 	free(dcopy);
 	free(tmp);
+	free(real);
 	return 0;
 fail:
 	e = errno;
@@ -219,6 +226,7 @@ fail:
 		close(fd);
 	unlink(tmp);
 	free(tmp);
+	free(real);
 	return gl_err_set(err, gl_err_from_errno(e), "%s: not written: %s%s",
-	    path, strerror(e), e == ENOSPC ? " (the file on disk is unchanged)" : "");
+	    shown, strerror(e), e == ENOSPC ? " (the file on disk is unchanged)" : "");
 }

@@ -1,6 +1,6 @@
 /*
- * util.h - small pure helpers every process shares: a seeded RNG, random
- * ids, content hashes, UTF-8 validation, a monotonic-free time type.
+ * util.h - small pure helpers every process shares: a seeded RNG, content
+ * hashes, UTF-8 validation.
  * Pure except gl_rng_seed_random() (reads the OS's entropy) and the file
  * helpers at the bottom (the one place core touches files: atomic writes
  * are needed by kernel/ and cli/ alike).
@@ -38,7 +38,8 @@ int	 gl_file_read(const char *path, char **out, size_t *lenp,
 /* Writes len bytes to path atomically: a temp file in the same directory,
  * fsync, rename, fsync of the directory. On failure (a full disk, say)
  * the old file is untouched and the temp file removed. mode is used for
- * a new file; an existing file keeps its mode. */
+ * a new file; an existing file keeps its mode. A symbolic link is
+ * followed: its target is replaced and the link stays. */
 int	 gl_file_write_atomic(const char *path, const void *p, size_t len,
 	     unsigned mode, struct gl_err *err);
 

@@ -196,6 +196,83 @@ read_file(const char *dir, const char *name)
 	return s;
 }
 
+/*
+ * Starts galley with args (NULL-terminated) in cwd, stdin from /dev/null,
+ * stdout and stderr on out and err (-1: /dev/null). Returns its pid.
+ */
+static inline pid_t
+galley_spawn(const char *cwd, int out, int err, const char *const *args)
+{
+	const char	*argv[32];
+	int		 n = 0;
+	pid_t		 pid;
+
+	argv[n++] = galley_bin();
+	for (; args[n - 1] != NULL && n < 31; n++)
+		argv[n] = args[n - 1];
+	argv[n] = NULL;
+	if ((pid = fork()) == 0) {
+		int nul = open("/dev/null", O_RDWR);
+
+		dup2(nul, 0);
+		dup2(out >= 0 ? out : nul, 1);
+		dup2(err >= 0 ? err : nul, 2);
+		if (cwd != NULL && chdir(cwd) != 0)
+			_exit(126);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Waits at most timeout_ms for our child pid: its exit code or
+ * 128+signal, or -1 if it was still running (it is then killed). */
+static inline int
+wait_exit(pid_t pid, int timeout_ms)
+{
+	long long	 deadline = mono_ms() + timeout_ms;
+	int		 status;
+
+	for (;;) {
+		pid_t got = waitpid(pid, &status, WNOHANG);
+
+		if (got == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) :
+			    128 + WTERMSIG(status);
+		if (got < 0 && errno != EINTR)
+			return -1;
+		if (mono_ms() >= deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		poll(NULL, 0, 10);	/* bounded poll of the child */
+	}
+}
+
+/* True while pid runs: false once it exited, also as a zombie nobody
+ * reaps (a kernel started in the background is init's child, and not
+ * every container's init reaps; one of ours is reaped here). */
+static inline int
+proc_running(pid_t pid)
+{
+	char	 path[64], text[256], *rp;
+	FILE	*f;
+	size_t	 n;
+
+	if (waitpid(pid, NULL, WNOHANG) == pid || kill(pid, 0) != 0)
+		return 0;
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	if ((rp = strrchr(text, ')')) == NULL || rp[1] == '\0')
+		return 1;
+	return rp[2] != 'Z' && rp[2] != 'X';
+}
+
 /* Stops the kernel of the current GALLEY_RUNTIME_DIR, and makes sure it is
  * gone (by its pid file) so no process is left behind. */
 static inline void
@@ -218,12 +295,9 @@ stop_kernel(void)
 	free(pidtext);
 	if (pid <= 0)
 		return;
-	while (kill(pid, 0) == 0 && mono_ms() < deadline) {
-		struct pollfd none;
-
-		poll(&none, 0, 10);	/* bounded poll of a process we do not own */
-	}
-	if (kill(pid, 0) == 0)
+	while (proc_running(pid) && mono_ms() < deadline)
+		poll(NULL, 0, 10);	/* bounded poll of a process we do not own */
+	if (proc_running(pid))
 		kill(pid, SIGKILL);
 }
 

@@ -10,9 +10,13 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include "cli_helpers.h"
+#include "core/err.h"
+#include "core/rpc.h"
 
 static char dir[64];
 static char rundir[128];
@@ -32,9 +36,16 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char cmd[128];
+	/* Every runtime directory a test may have used, so that a failed
+	 * test (which returns early) leaves no kernel behind either. */
+	const char	*rundirs[] = { "run", "remote", "badstart", "locked" };
+	char		 cmd[128], path[256];
 
-	stop_kernel();
+	for (size_t i = 0; i < sizeof rundirs / sizeof *rundirs; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, rundirs[i]);
+		setenv("GALLEY_RUNTIME_DIR", path, 1);
+		stop_kernel();
+	}
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	return system(cmd) == 0 ? 0 : -1;
 }
@@ -303,6 +314,390 @@ test_run_on_remote_kernel_with_token(void **state)
 	waitpid(kpid, NULL, 0);
 }
 
+/* Points GALLEY_RUNTIME_DIR at a fresh directory dir/name (no kernel);
+ * returns the previous value for runtime_dir_leave(). */
+static char *
+runtime_dir_enter(const char *name)
+{
+	char	 path[256];
+	char	*saved = strdup(getenv("GALLEY_RUNTIME_DIR"));
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	mkdir(path, 0700);
+	setenv("GALLEY_RUNTIME_DIR", path, 1);
+	return saved;
+}
+
+static void
+runtime_dir_leave(char *saved)
+{
+	stop_kernel();
+	setenv("GALLEY_RUNTIME_DIR", saved, 1);
+	free(saved);
+}
+
+/* -p values Lua would not read as numerals stay strings: "INF" is not the
+ * global INF (nil), "+5" and "-inf" are not syntax or runtime errors. */
+static void
+test_run_param_values_are_lua_values(void **state)
+{
+	struct cmd_result r;
+
+	write_file(dir, "params.nb.lua",
+	    "-- %% id=\"p\" tags=[\"parameters\"]\n"
+	    "a, b, c, d, e = 0, 0, 0, 0, 0\n\n"
+	    "-- %% id=\"show\"\n"
+	    "print(type(a), a, type(b), b, type(c), c, d, e)\n");
+	galley_run(&r, dir, "run", "params.nb.lua", "-p", "a=INF", "-p",
+	    "b=+5", "-p", "c=-inf", "-p", "d=-0x10", "-p", "e=.5", NULL);
+	if (r.status != 0)
+		print_error("stderr: %s\n", r.err);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out,
+	    "string\tINF\tstring\t+5\tstring\t-inf\t-16\t0.5\n");
+	cmd_result_free(&r);
+}
+
+/* `galley run nb | head -1`: once the reader is gone galley stops (by
+ * SIGPIPE, as any filter) and runs no further cell. */
+static void
+test_run_stops_when_stdout_closes(void **state)
+{
+	const char	*args[] = { "run", "-q", "pipe.nb.lua", NULL };
+	char		 nb[512], *marker;
+	int		 p[2], status;
+	pid_t		 pid;
+
+	snprintf(nb, sizeof nb,
+	    "-- %%%% id=\"a\"\nprint(\"one\")\n\n"
+	    "-- %%%% id=\"b\"\nio.open(\"%s/ran-b\", \"w\"):close()\n", dir);
+	write_file(dir, "pipe.nb.lua", nb);
+	assert_int_equal(pipe(p), 0);
+	close(p[0]);			/* nobody reads */
+	pid = galley_spawn(dir, p[1], -1, args);
+	close(p[1]);
+	status = wait_exit(pid, 30000);
+	assert_int_equal(status, 128 + SIGPIPE);
+	marker = read_file(dir, "ran-b");
+	assert_null(marker);
+}
+
+/* A background kernel that cannot start says why, in the client's own
+ * error, instead of "no kernel at ...". */
+static void
+test_kernel_start_failure_is_explained(void **state)
+{
+	struct cmd_result	 r;
+	char			*saved = runtime_dir_enter("badstart");
+	const char		*args[] = { "kernel", "--idle-exit", "soon",
+	    NULL };
+
+	write_file(dir, "one.nb.lua", "-- %% id=\"a\"\nprint(1)\n");
+	setenv("GALLEY_MEMORY_LIMIT", "lots", 1);
+	galley_run(&r, dir, "run", "one.nb.lua", NULL);
+	unsetenv("GALLEY_MEMORY_LIMIT");
+	assert_int_equal(r.status, 4);
+	assert_non_null(strstr(r.err, "GALLEY_MEMORY_LIMIT=lots is not a size"));
+	cmd_result_free(&r);
+	/* A malformed number of seconds is a usage error, not "never". */
+	galley_run_full(&r, dir, NULL, 0, 5000, args);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "--idle-exit soon"));
+	cmd_result_free(&r);
+	runtime_dir_leave(saved);
+}
+
+/* A kernel that holds the lock but does not serve yet (starting, or still
+ * stopping after `galley kernel stop`) is waited for: the client does not
+ * give up after a few lost races. */
+static void
+test_autostart_waits_for_the_lock_holder(void **state)
+{
+	char		*saved = runtime_dir_enter("locked");
+	const char	*args[] = { "run", "-q", "one.nb.lua", NULL };
+	char		 lock[300], out[256];
+	int		 lfd, p[2], status, raw = 0;
+	pid_t		 pid, early = 0;
+	long long	 until;
+	ssize_t		 n;
+
+	write_file(dir, "one.nb.lua", "-- %% id=\"a\"\nprint(\"served\")\n");
+	snprintf(lock, sizeof lock, "%s/kernel.lock", getenv("GALLEY_RUNTIME_DIR"));
+	lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(lfd >= 0);
+	assert_int_equal(flock(lfd, LOCK_EX), 0);
+	assert_int_equal(pipe(p), 0);
+	pid = galley_spawn(dir, p[1], -1, args);
+	close(p[1]);
+	/* Hold the lock a while, as a slow kernel would, unless galley
+	 * gives up first. */
+	until = mono_ms() + 500;
+	while (mono_ms() < until && (early = waitpid(pid, &raw, WNOHANG)) == 0)
+		poll(NULL, 0, 10);
+	close(lfd);
+	if (early == pid)		/* it gave up while the lock was held */
+		status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+	else
+		status = wait_exit(pid, 30000);
+	n = read(p[0], out, sizeof out - 1);
+	close(p[0]);
+	out[n > 0 ? n : 0] = '\0';
+	assert_int_equal(status, 0);
+	assert_string_equal(out, "served\n");
+	runtime_dir_leave(saved);
+}
+
+/* A TCP kernel that never answers the connection (a host that drops
+ * packets; here a listener whose queue is full) costs the client's
+ * timeout, not the system's minutes. */
+static void
+test_tcp_connect_is_bounded(void **state)
+{
+	struct sockaddr_in	 a = { .sin_family = AF_INET };
+	socklen_t		 alen = sizeof a;
+	struct cmd_result	 r;
+	char			 addr[64];
+	const char		*args[] = { "run", "--kernel", addr,
+	    "one.nb.lua", NULL };
+	int			 lfd, filler;
+
+	write_file(dir, "one.nb.lua", "-- %% id=\"a\"\nprint(1)\n");
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(listen(lfd, 0), 0);
+	getsockname(lfd, (struct sockaddr *)&a, &alen);
+	filler = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(filler, (struct sockaddr *)&a, sizeof a), 0);
+	snprintf(addr, sizeof addr, "127.0.0.1:%d", ntohs(a.sin_port));
+	galley_run_full(&r, dir, NULL, 0, 40000, args);
+	assert_int_equal(r.status, 4);
+	assert_non_null(strstr(r.err, addr));
+	assert_non_null(strstr(r.err, "timed out"));
+	cmd_result_free(&r);
+	close(filler);
+	close(lfd);
+}
+
+/*
+ * A fake kernel on a Unix socket, in a child process: it answers
+ * session.open with garbage or an impossible frame, or (FAKE_WEDGED)
+ * runs a cell that never ends and ignores interrupts, writing one byte
+ * to report for each cell.interrupt it gets.
+ */
+enum fake_mode {
+	FAKE_GARBAGE,
+	FAKE_HUGE,
+	FAKE_WEDGED,
+};
+
+static void
+fake_write(int fd, const void *p, size_t n)
+{
+	const char *q = p;
+
+	while (n > 0) {
+		ssize_t k = write(fd, q, n);
+
+		if (k <= 0)
+			_exit(0);
+		q += k;
+		n -= (size_t)k;
+	}
+}
+
+static void
+fake_flush(int fd, struct rpc_writer *w)
+{
+	fake_write(fd, w->sbuf.data, w->sbuf.size);
+	rpc_writer_reset(w);
+}
+
+static void
+fake_answer(int fd, struct rpc_writer *w, const struct rpc_msg *m,
+    enum fake_mode mode, int report)
+{
+	/* [1, id, nil, <str32 of 4 GiB>]: a header nobody can honour. */
+	unsigned char huge[] = { 0x94, 0x01, 0xce, 0, 0, 0, 0, 0xc0, 0xdb,
+	    0xff, 0xff, 0xff, 0xff };
+
+	if (strcmp(m->method, "session.open") == 0 && mode == FAKE_GARBAGE) {
+		fake_write(fd, "\xc1 garbage", 9);
+		return;
+	}
+	if (strcmp(m->method, "session.open") == 0 && mode == FAKE_HUGE) {
+		huge[6] = (unsigned char)m->id;
+		fake_write(fd, huge, sizeof huge);
+		return;
+	}
+	rpc_begin_response(w, m->id);
+	if (strcmp(m->method, "session.open") == 0) {
+		msgpack_pack_map(&w->pk, 2);
+		rpc_pack_kv_str(&w->pk, "session", "s1");
+		rpc_pack_key(&w->pk, "cells");
+		msgpack_pack_array(&w->pk, 1);
+		msgpack_pack_map(&w->pk, 2);
+		rpc_pack_kv_str(&w->pk, "id", "a");
+		rpc_pack_kv_str(&w->pk, "kind", "code");
+	} else if (strcmp(m->method, "cell.run") == 0) {
+		msgpack_pack_map(&w->pk, 1);
+		rpc_pack_key(&w->pk, "runs");
+		msgpack_pack_array(&w->pk, 0);
+		rpc_begin_notify(w, "cell.output");
+		msgpack_pack_map(&w->pk, 4);
+		rpc_pack_kv_str(&w->pk, "session", "s1");
+		rpc_pack_kv_str(&w->pk, "cell", "a");
+		rpc_pack_kv_int(&w->pk, "run", 1);
+		rpc_pack_key(&w->pk, "output");
+		msgpack_pack_map(&w->pk, 3);
+		rpc_pack_kv_str(&w->pk, "type", "stream");
+		rpc_pack_kv_str(&w->pk, "name", "stdout");
+		rpc_pack_kv_str(&w->pk, "text", "started\n");
+	} else {
+		msgpack_pack_map(&w->pk, 0);
+		if (strcmp(m->method, "cell.interrupt") == 0)
+			fake_write(report, "i", 1);
+	}
+	fake_flush(fd, w);
+}
+
+static pid_t
+fake_kernel_start(const char *path, enum fake_mode mode, int *reportp)
+{
+	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
+	int			 lfd, rp[2];
+	pid_t			 pid;
+
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	unlink(path);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sun, sizeof sun), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	assert_int_equal(pipe(rp), 0);
+	if ((pid = fork()) == 0) {
+		struct rpc_reader	*r = rpc_reader_new(1 << 20);
+		struct rpc_writer	 w;
+		struct rpc_msg		 m;
+		struct gl_err		 err;
+		char			 buf[4096];
+		ssize_t			 n;
+		int			 fd;
+
+		alarm(60);		/* never outlive a broken test */
+		close(rp[0]);
+		rpc_writer_init(&w);
+		if ((fd = accept(lfd, NULL, NULL)) < 0)
+			_exit(1);
+		while ((n = read(fd, buf, sizeof buf)) > 0) {
+			rpc_reader_feed(r, buf, (size_t)n);
+			while (rpc_reader_next(r, &m, &err) == 1) {
+				if (m.type == RPC_REQUEST)
+					fake_answer(fd, &w, &m, mode, rp[1]);
+				rpc_msg_fini(&m);
+			}
+		}
+		_exit(0);
+	}
+	close(lfd);
+	close(rp[1]);
+	*reportp = rp[0];
+	return pid;
+}
+
+static void
+fake_kernel_stop(pid_t pid, int report)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(report);
+}
+
+/* A kernel that sends garbage or a frame header claiming gigabytes gets
+ * a clear error and exit status 4, not a crash or an allocation. */
+static void
+test_run_refuses_a_garbage_kernel(void **state)
+{
+	struct cmd_result	 r;
+	char			 sock[256];
+	const char		*args[] = { "run", "--kernel", sock,
+	    "one.nb.lua", NULL };
+	int			 report;
+	pid_t			 fake;
+
+	write_file(dir, "one.nb.lua", "-- %% id=\"a\"\nprint(1)\n");
+	snprintf(sock, sizeof sock, "%s/fake.sock", dir);
+	fake = fake_kernel_start(sock, FAKE_GARBAGE, &report);
+	galley_run_full(&r, dir, NULL, 0, 20000, args);
+	assert_int_equal(r.status, 4);
+	assert_non_null(strstr(r.err, "bad message from the kernel"));
+	assert_non_null(strstr(r.err, "0xc1 starts no msgpack value"));
+	cmd_result_free(&r);
+	fake_kernel_stop(fake, report);
+
+	fake = fake_kernel_start(sock, FAKE_HUGE, &report);
+	galley_run_full(&r, dir, NULL, 0, 20000, args);
+	assert_int_equal(r.status, 4);
+	assert_non_null(strstr(r.err, "bad message from the kernel"));
+	assert_non_null(strstr(r.err, "larger than"));
+	cmd_result_free(&r);
+	fake_kernel_stop(fake, report);
+}
+
+static int
+read_byte_within(int fd, int timeout_ms)
+{
+	struct pollfd	 p = { .fd = fd, .events = POLLIN };
+	char		 c;
+
+	if (poll(&p, 1, timeout_ms) != 1 || read(fd, &c, 1) != 1)
+		return -1;
+	return c;
+}
+
+/* Ctrl-C interrupts, a second kills the runtime; when the kernel does
+ * neither (wedged, or cut off), a third Ctrl-C stops waiting at once. */
+static void
+test_third_ctrl_c_stops_waiting(void **state)
+{
+	char		 sock[256], out[256];
+	const char	*args[] = { "run", "--kernel", sock, "one.nb.lua",
+	    NULL };
+	int		 report, p[2], status;
+	size_t		 got = 0;
+	long long	 deadline = mono_ms() + 20000;
+	pid_t		 fake, pid;
+
+	write_file(dir, "one.nb.lua", "-- %% id=\"a\"\nprint(1)\n");
+	snprintf(sock, sizeof sock, "%s/fake.sock", dir);
+	fake = fake_kernel_start(sock, FAKE_WEDGED, &report);
+	assert_int_equal(pipe(p), 0);
+	pid = galley_spawn(dir, p[1], -1, args);
+	close(p[1]);
+	out[0] = '\0';
+	while (strstr(out, "started") == NULL && mono_ms() < deadline &&
+	    got < sizeof out - 1) {
+		struct pollfd	 pf = { .fd = p[0], .events = POLLIN };
+		ssize_t		 n;
+
+		if (poll(&pf, 1, 100) != 1)
+			continue;
+		if ((n = read(p[0], out + got, sizeof out - 1 - got)) <= 0)
+			break;
+		got += (size_t)n;
+		out[got] = '\0';
+	}
+	assert_non_null(strstr(out, "started"));
+	for (int i = 0; i < 2; i++) {
+		kill(pid, SIGINT);
+		assert_int_equal(read_byte_within(report, 10000), 'i');
+	}
+	kill(pid, SIGINT);
+	status = wait_exit(pid, 10000);
+	close(p[0]);
+	fake_kernel_stop(fake, report);
+	assert_int_equal(status, 130);
+}
+
 int
 main(void)
 {
@@ -316,6 +711,13 @@ main(void)
 		cmocka_unit_test(test_run_malformed_and_missing),
 		cmocka_unit_test(test_run_ctrl_c_interrupts),
 		cmocka_unit_test(test_run_on_remote_kernel_with_token),
+		cmocka_unit_test(test_run_param_values_are_lua_values),
+		cmocka_unit_test(test_run_stops_when_stdout_closes),
+		cmocka_unit_test(test_kernel_start_failure_is_explained),
+		cmocka_unit_test(test_autostart_waits_for_the_lock_holder),
+		cmocka_unit_test(test_tcp_connect_is_bounded),
+		cmocka_unit_test(test_run_refuses_a_garbage_kernel),
+		cmocka_unit_test(test_third_ctrl_c_stops_waiting),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

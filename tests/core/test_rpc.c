@@ -179,6 +179,61 @@ test_deep_nesting_refused(void **state)
 	    GL_EPROTO);
 }
 
+/* Every frame the scanner lets through, msgpack-c can decode: a message
+ * nested just within RPC_MAX_DEPTH decodes, one level more is refused as
+ * too deep (not as "undecodable"). */
+static void
+test_nesting_limit_matches_decoder(void **state)
+{
+	for (int extra = 0; extra <= 1; extra++) {
+		unsigned char	 buf[RPC_MAX_DEPTH + 16];
+		size_t		 n = 0;
+		struct rpc_msg	 m;
+		struct gl_err	 err = { 0 };
+		/* [2, "x", [{"k": [[...1...]]}]]: three containers, then
+		 * arrays up to the limit. */
+		int		 arrays = RPC_MAX_DEPTH - 3 + extra, rc;
+
+		buf[n++] = 0x93;
+		buf[n++] = 0x02;
+		buf[n++] = 0xa1;
+		buf[n++] = 'x';
+		buf[n++] = 0x91;
+		buf[n++] = 0x81;
+		buf[n++] = 0xa1;
+		buf[n++] = 'k';
+		for (int i = 0; i < arrays; i++)
+			buf[n++] = 0x91;
+		buf[n++] = 0x01;
+		rc = rpc_decode(buf, n, &m, &err);
+		if (extra == 0) {
+			if (rc != 0)
+				print_error("%s\n", err.msg);
+			assert_int_equal(rc, 0);
+			assert_non_null(rpc_map_get(m.args, "k"));
+			rpc_msg_fini(&m);
+		} else {
+			assert_int_equal(rc, GL_EPROTO);
+			assert_non_null(strstr(err.msg, "nesting deeper than"));
+		}
+	}
+}
+
+/* An error response whose code is 0 is still an error, never success. */
+static void
+test_error_code_zero_is_not_success(void **state)
+{
+	const unsigned char	 zero[] = { 0x94, 0x01, 0x05, 0x92, 0x00,
+	    0xa4, 'o', 'o', 'p', 's', 0xc0 };
+	struct rpc_msg		 m;
+	struct gl_err		 err = { 0 };
+
+	assert_int_equal(rpc_decode(zero, sizeof zero, &m, &err), 0);
+	assert_int_equal(rpc_msg_error(&m, &err), GL_EPROTO);
+	assert_string_equal(err.msg, "oops");
+	rpc_msg_fini(&m);
+}
+
 static void
 test_broken_reader_stays_broken(void **state)
 {
@@ -231,6 +286,8 @@ main(void)
 		cmocka_unit_test(test_garbage_is_refused),
 		cmocka_unit_test(test_huge_claims_refused_early),
 		cmocka_unit_test(test_deep_nesting_refused),
+		cmocka_unit_test(test_nesting_limit_matches_decoder),
+		cmocka_unit_test(test_error_code_zero_is_not_success),
 		cmocka_unit_test(test_broken_reader_stays_broken),
 		cmocka_unit_test(test_truncated_and_trailing),
 	};

@@ -186,6 +186,32 @@ test_failed_write_keeps_old_file(void **state)
 	free(p);
 }
 
+/* Writing through a symbolic link (a notebook linked into a project)
+ * replaces the link's target and keeps the link, as an editor would. */
+static void
+test_atomic_write_follows_symlink(void **state)
+{
+	char		*target = gl_path_join(tmpdir, "target.nb.lua");
+	char		*link = gl_path_join(tmpdir, "link.nb.lua"), *text;
+	struct gl_err	 err;
+	struct stat	 st;
+	size_t		 n;
+
+	assert_int_equal(gl_file_write_atomic(target, "old\n", 4, 0640, &err),
+	    0);
+	assert_int_equal(symlink("target.nb.lua", link), 0);
+	assert_int_equal(gl_file_write_atomic(link, "new\n", 4, 0600, &err), 0);
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_int_equal(gl_file_read(target, &text, &n, &err), 0);
+	assert_string_equal(text, "new\n");
+	free(text);
+	assert_int_equal(stat(target, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	free(target);
+	free(link);
+}
+
 static void
 test_token_and_challenge(void **state)
 {
@@ -213,6 +239,9 @@ test_token_and_challenge(void **state)
 	assert_int_equal(auth_token_load(p, t2, &err), GL_EPERM);
 	assert_non_null(strstr(err.msg, "chmod 600"));
 	free(p);
+	/* Without an err, the failure's own code still comes back. */
+	assert_int_equal(auth_token_load_or_create("/nonexistent-dir/token",
+	    t1, NULL), GL_ENOTFOUND);
 }
 
 static void
@@ -246,6 +275,14 @@ test_paths(void **state)
 	assert_int_equal(gl_runtime_dir(&j, &err), 0);
 	assert_string_equal(j, tmpdir);
 	free(j);
+	/* A file where the directory should be: the message names it. */
+	j = gl_path_join(tmpdir, "notadir");
+	assert_int_equal(gl_file_write_atomic(j, "x", 1, 0600, &err), 0);
+	setenv("GALLEY_RUNTIME_DIR", j, 1);
+	assert_int_equal(gl_runtime_dir(&sub, &err), GL_EPERM);
+	assert_null(sub);
+	assert_non_null(strstr(err.msg, j));
+	free(j);
 }
 
 int
@@ -259,6 +296,7 @@ main(void)
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_atomic_write_keeps_mode_and_old_file_on_error),
 		cmocka_unit_test(test_failed_write_keeps_old_file),
+		cmocka_unit_test(test_atomic_write_follows_symlink),
 		cmocka_unit_test(test_token_and_challenge),
 		cmocka_unit_test(test_paths),
 	};
