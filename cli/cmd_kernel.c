@@ -5,16 +5,68 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "client/client.h"
 #include "core/err.h"
+#include "core/mem.h"
+#include "core/paths.h"
 #include "kernel/server.h"
 #include "lua/runtime.h"
+
+static int64_t
+kernel_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * After kernel.shutdown: waits (bounded) until the kernel has really
+ * gone, so `galley kernel stop; galley run nb` starts a fresh kernel
+ * instead of reaching the old one on its way out. The connection's end
+ * says the kernel closed its sockets; for the local kernel, the lock it
+ * holds until it exits says the rest.
+ */
+static void
+kernel_wait_gone(struct cl_conn *c, const char *addr)
+{
+	struct rpc_msg	 m;
+	struct gl_err	 err;
+	char		*rd = NULL, *lock;
+	int		 fd, rc;
+	int64_t		 end = kernel_now_ms() + 10000;
+
+	while ((rc = cl_next_notify(c, &m, 200, &err)) >= 0 &&
+	    kernel_now_ms() < end)
+		if (rc == 1)
+			rpc_msg_fini(&m);
+	if (addr != NULL || getenv("GALLEY_KERNEL") != NULL ||
+	    gl_runtime_dir(&rd, NULL) != 0)
+		return;
+	lock = gl_path_join(rd, "kernel.lock");
+	free(rd);
+	if ((fd = open(lock, O_RDWR | O_CLOEXEC)) >= 0) {
+		while (flock(fd, LOCK_EX | LOCK_NB) != 0 &&
+		    kernel_now_ms() < end) {
+			struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+			nanosleep(&ts, NULL);	/* polls a lock, bounded */
+		}
+		close(fd);
+	}
+	free(lock);
+}
 
 static int
 kernel_remote(const char *what, const char *addr)
@@ -54,8 +106,13 @@ kernel_remote(const char *what, const char *addr)
 		    (int)vlen, v ? v : "?",
 		    (long long)rpc_map_int(r, "sessions", 0),
 		    (long long)rpc_map_int(r, "uptime_ms", 0) / 1000);
-	} else
+	} else {
+		rpc_msg_fini(&m);
+		kernel_wait_gone(c, addr);
 		printf("kernel stopped\n");
+		cl_close(c);
+		return CLI_OK;
+	}
 	rpc_msg_fini(&m);
 	cl_close(c);
 	return CLI_OK;

@@ -1,6 +1,8 @@
 /*
  * main.c - the galley command: dispatch, --help, --version.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +41,8 @@ static const struct cli_cmd cli_cmds[] = {
 	  "refused; 130 interrupted.\n", 0 },
 	{ "new", cli_new, "galley new NOTEBOOK [--force]",
 	  "create a new notebook",
-	  "Creates NOTEBOOK (\".nb.lua\" is added when missing) with a title cell\n"
+	  "Creates NOTEBOOK (\".nb.lua\" is added to a name without \".lua\") with\n"
+	  "a title cell\n"
 	  "and an empty code cell. Refuses to overwrite an existing file unless\n"
 	  "--force is given.\n", 0 },
 	{ "fmt", cli_fmt, "galley fmt [--check] NOTEBOOK...",
@@ -60,7 +63,8 @@ static const struct cli_cmd cli_cmds[] = {
 	  "  --listen HOST:PORT     also serve TCP; clients must prove they hold the\n"
 	  "                         token in the runtime directory's `token` file\n"
 	  "  --memory-limit SIZE    Lua heap limit per runtime (e.g. 512M, 2G;\n"
-	  "                         default 2G, or $GALLEY_MEMORY_LIMIT)\n"
+	  "                         default half the machine's memory, or\n"
+	  "                         $GALLEY_MEMORY_LIMIT)\n"
 	  "  --idle-exit SECONDS    exit after this long with no clients and no work\n"
 	  "                         (default 0: never for a foreground kernel,\n"
 	  "                         3600 for one started in the background)\n"
@@ -176,25 +180,31 @@ long long
 cli_parse_size(const char *s)
 {
 	char		*end;
-	long long	 v = strtoll(s, &end, 10);
+	long long	 v;
+	int		 shift;
 
-	if (end == s || v < 0)
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (end == s || v < 0 || errno != 0)
 		return -1;
 	switch (*end) {
 	case '\0':
 		return v;
 	case 'k': case 'K':
-		v <<= 10;
+		shift = 10;
 		break;
 	case 'm': case 'M':
-		v <<= 20;
+		shift = 20;
 		break;
 	case 'g': case 'G':
-		v <<= 30;
+		shift = 30;
 		break;
 	default:
 		return -1;
 	}
+	if (v > (LLONG_MAX >> shift))
+		return -1;	/* would overflow: not a size we can use */
+	v <<= shift;
 	end++;
 	if (*end == 'i' || *end == 'I')
 		end++;

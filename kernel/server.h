@@ -15,7 +15,9 @@ struct srv_opts {
 	const char	*listen;	/* "HOST:PORT" for TCP too, or NULL */
 	size_t		 memory_limit;	/* per runtime, bytes; 0 = default */
 	int		 ready_fd;	/* write one byte when serving, then
-					   close it; -1 = none */
+					   close it (`galley kernel` writes
+					   'B' there instead when another
+					   kernel holds the lock); -1 = none */
 	unsigned	 idle_exit_ms;	/* exit after this long with no clients
 					   and no sessions running; 0 = never */
 	const char	*exe;		/* galley binary for runtimes; NULL =

@@ -698,6 +698,42 @@ test_third_ctrl_c_stops_waiting(void **state)
 	assert_int_equal(status, 130);
 }
 
+/* `galley kernel stop` returns once the kernel is gone, so the next
+ * command starts a fresh one instead of reaching the old one on its way
+ * out. */
+static void
+test_stop_then_run_again(void **state)
+{
+	struct cmd_result r;
+
+	write_file(dir, "again.nb.lua", "-- %% id=\"a\"\nprint(\"again\")\n");
+	for (int i = 0; i < 5; i++) {
+		galley_run(&r, dir, "run", "again.nb.lua", NULL);
+		assert_int_equal(r.status, 0);
+		assert_string_equal(r.out, "again\n");
+		cmd_result_free(&r);
+		galley_run(&r, dir, "kernel", "stop", NULL);
+		assert_int_equal(r.status, 0);
+		assert_string_equal(r.out, "kernel stopped\n");
+		cmd_result_free(&r);
+	}
+	galley_run(&r, dir, "kernel", "status", NULL);
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.out, "no kernel running\n");
+	cmd_result_free(&r);
+}
+
+static void
+test_sizes_that_overflow_are_refused(void **state)
+{
+	struct cmd_result r;
+
+	galley_run(&r, dir, "kernel", "--memory-limit", "99999999999G", NULL);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "is not a size"));
+	cmd_result_free(&r);
+}
+
 int
 main(void)
 {
@@ -711,6 +747,8 @@ main(void)
 		cmocka_unit_test(test_run_malformed_and_missing),
 		cmocka_unit_test(test_run_ctrl_c_interrupts),
 		cmocka_unit_test(test_run_on_remote_kernel_with_token),
+		cmocka_unit_test(test_stop_then_run_again),
+		cmocka_unit_test(test_sizes_that_overflow_are_refused),
 		cmocka_unit_test(test_run_param_values_are_lua_values),
 		cmocka_unit_test(test_run_stops_when_stdout_closes),
 		cmocka_unit_test(test_kernel_start_failure_is_explained),
