@@ -39,6 +39,21 @@ struct lx_cluster_io {
 	void		(*serve)(void *host, const struct rpc_msg *m);
 };
 
+/*
+ * A Lua heap with a limit, for lua_newstate(lx_heap_alloc, &heap): both
+ * hosts (runtime and worker) count bytes and refuse growth past the
+ * limit, so a runaway cell or task gets LUA_ERRMEM (Lua collects and
+ * retries once first) instead of taking the machine. Shrinking and
+ * freeing always succeed, as Lua requires. (lua/heap.c)
+ */
+struct lx_heap {
+	size_t	 limit;		/* bytes; 0 = none */
+	size_t	 used;		/* bytes in use */
+	int	 failed;	/* growth was refused since the host reset it */
+};
+
+void	*lx_heap_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
+
 struct lx_cluster;
 
 /* Installs the global `cluster` in L (cluster.map, submit, gather,

@@ -48,7 +48,7 @@
  *   and after every cell, so an interrupt that lands while idle is lost, as
  *   it should be.
  *
- * - Memory: Lua allocates through lx_alloc, which counts bytes and refuses
+ * - Memory: Lua allocates through lx_heap_alloc (lua/heap.c), which counts bytes and refuses
  *   growth past the limit, setting a flag. Lua then raises its memory
  *   error; the cell ends with a clear message and a full collection gives
  *   the memory back.
@@ -97,9 +97,8 @@
 struct lx_rt {
 	lua_State	*L;
 	int		 fd;
-	size_t		 limit;		/* Lua heap limit; 0 = none */
-	size_t		 used;		/* Lua heap bytes in use */
-	int		 mem_failed;	/* lx_alloc refused since cell start */
+	struct lx_heap	 heap;		/* the Lua heap and its limit; failed
+					   is reset at each cell start */
 	int		 broken;	/* the pipe to the kernel failed */
 	struct rpc_reader *rd;		/* owned */
 	struct rpc_writer w;
@@ -134,7 +133,6 @@ static volatile sig_atomic_t	 lx_sigint_seen;
 static volatile sig_atomic_t	 lx_cur_run;
 static volatile sig_atomic_t	 lx_pending_run = -1;
 
-static void	*lx_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 static int	 lx_panic(lua_State *L);
 static void	 lx_on_sigint(int sig, siginfo_t *si, void *uctx);
 static void	 lx_on_sigint_run(int run);
@@ -182,7 +180,7 @@ lx_runtime_main(const struct lx_runtime_opts *opts)
 
 	memset(&rt, 0, sizeof rt);
 	rt.fd = opts->fd;
-	rt.limit = opts->memory_limit;
+	rt.heap.limit = opts->memory_limit;
 	rt.rd = rpc_reader_new(LX_MAX_FRAME);
 	rpc_writer_init(&rt.w);
 	gl_buf_init(&rt.src);
@@ -213,9 +211,9 @@ lx_runtime_main(const struct lx_runtime_opts *opts)
 	/* What a cell starts (os.execute, io.popen) must not hold the pipe. */
 	fcntl(rt.fd, F_SETFD, FD_CLOEXEC);
 
-	if ((rt.L = lua_newstate(lx_alloc, &rt)) == NULL) {
+	if ((rt.L = lua_newstate(lx_heap_alloc, &rt.heap)) == NULL) {
 		fprintf(stderr, "galley runtime: cannot create a Lua state "
-		    "within %zu bytes\n", rt.limit);
+		    "within %zu bytes\n", rt.heap.limit);
 		goto out;
 	}
 	lua_atpanic(rt.L, lx_panic);
@@ -279,34 +277,6 @@ out:
 	rpc_writer_fini(&rt.w);
 	rpc_reader_free(rt.rd);
 	return status;
-}
-
-/*
- * The counting allocator. Growth past the limit is refused (Lua then
- * collects and retries once, then raises LUA_ERRMEM); shrinking and
- * freeing always succeed, as Lua requires.
- */
-static void *
-lx_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-	struct lx_rt	*rt = ud;
-	size_t		 old = ptr != NULL ? osize : 0;
-	void		*p;
-
-	if (nsize == 0) {
-		free(ptr);
-		rt->used -= old;
-		return NULL;
-	}
-	if (rt->limit != 0 && nsize > old &&
-	    nsize - old > (rt->limit > rt->used ? rt->limit - rt->used : 0)) {
-		rt->mem_failed = 1;
-		return NULL;
-	}
-	if ((p = realloc(ptr, nsize)) == NULL)
-		return NULL;
-	rt->used = rt->used - old + nsize;
-	return p;
 }
 
 static int
@@ -742,7 +712,7 @@ lx_serve(struct lx_rt *rt, const struct rpc_msg *m)
 		rpc_begin_response(&rt->w, m->id);
 		msgpack_pack_map(&rt->w.pk, 2);
 		rpc_pack_kv_int(&rt->w.pk, "pid", (int64_t)getpid());
-		rpc_pack_kv_int(&rt->w.pk, "heap", (int64_t)rt->used);
+		rpc_pack_kv_int(&rt->w.pk, "heap", (int64_t)rt->heap.used);
 		lx_send(rt);
 		return;
 	}
@@ -792,7 +762,7 @@ lx_run(struct lx_rt *rt, const struct rpc_msg *m)
 	lua_settop(L, 0);
 	lua_pushcfunction(L, lx_msgh);
 	lua_pushcfunction(L, lx_fmt);
-	rt->mem_failed = 0;
+	rt->heap.failed = 0;
 	rt->err_line = 0;
 	lx_interrupted = 0;
 	lx_sigint_seen = 0;
@@ -825,21 +795,21 @@ lx_run(struct lx_rt *rt, const struct rpc_msg *m)
 	fflush(stderr);
 	if (st == LUA_OK)
 		lx_pack_done(rt, m->id, "ok", NULL, 0, NULL, 0);
-	else if (st == LUA_ERRMEM || (st == LUA_ERRERR && rt->mem_failed)) {
+	else if (st == LUA_ERRMEM || (st == LUA_ERRERR && rt->heap.failed)) {
 		/* No message handler ran (Lua calls none for LUA_ERRMEM):
 		 * no traceback, and line 0 for "unknown". */
-		double mib = (double)rt->limit / (1024.0 * 1024.0);
+		double mib = (double)rt->heap.limit / (1024.0 * 1024.0);
 
-		if (rt->limit % (1024 * 1024) == 0)
+		if (rt->heap.limit % (1024 * 1024) == 0)
 			snprintf(memmsg, sizeof memmsg, "memory limit "
 			    "exceeded: the cell needed more than %zu MiB "
 			    "(galley kernel --memory-limit)",
-			    rt->limit / (1024 * 1024));
+			    rt->heap.limit / (1024 * 1024));
 		else
 			snprintf(memmsg, sizeof memmsg, "memory limit "
 			    "exceeded: the cell needed more than %.1f MiB "
 			    "(galley kernel --memory-limit)", mib);
-		if (rt->limit == 0 || !rt->mem_failed)
+		if (rt->heap.limit == 0 || !rt->heap.failed)
 			snprintf(memmsg, sizeof memmsg, "not enough memory");
 		lua_settop(L, 0);
 		lua_gc(L, LUA_GCCOLLECT, 0);
@@ -1143,7 +1113,7 @@ lx_io_serve(void *host, const struct rpc_msg *m)
 		rpc_begin_response(&rt->w, m->id);
 		msgpack_pack_map(&rt->w.pk, 2);
 		rpc_pack_kv_int(&rt->w.pk, "pid", (int64_t)getpid());
-		rpc_pack_kv_int(&rt->w.pk, "heap", (int64_t)rt->used);
+		rpc_pack_kv_int(&rt->w.pk, "heap", (int64_t)rt->heap.used);
 	} else
 		rpc_write_error(&rt->w, m->id, GL_EBUSY,
 		    "the runtime is running a cell");

@@ -51,6 +51,7 @@
  * which runs on it); the heartbeat thread only polls it.
  */
 #define _GNU_SOURCE
+#include "lua/lua_int.h"
 #include "lua/worker.h"
 
 #include <errno.h>
@@ -125,8 +126,7 @@ struct lw {
 	char		 name[128];
 	char		 host[128];
 	lua_State	*L;
-	size_t		 limit, used;
-	int		 mem_failed;
+	struct lx_heap	 heap;		/* the Lua heap and its limit */
 	struct codec	*codec;		/* owned */
 
 	pthread_mutex_t	 wlock;		/* writes to fd */
@@ -182,7 +182,6 @@ static int	 lw_handshake(struct lw *w, const char *secret,
 static int	 lw_recv_one(struct lw *w, struct rpc_msg *m, int64_t deadline,
 		     struct gl_err *err);
 static int	 lw_setup(lua_State *L);
-static void	*lw_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 static int	 lw_print(lua_State *L);
 static int	 lw_display(lua_State *L);
 static int	 lw_msgh(lua_State *L);
@@ -230,7 +229,7 @@ lx_worker_main(const struct lx_worker_opts *opts)
 	w.fd = -1;
 	w.in_fd = -1;
 	w.addr = opts->connect;
-	w.limit = opts->memory_limit;
+	w.heap.limit = opts->memory_limit;
 	gl_buf_init(&w.res);
 	msgpack_packer_init(&w.rpk, &w.res, lw_buf_write);
 	gl_buf_init(&w.unit);
@@ -274,7 +273,7 @@ lx_worker_main(const struct lx_worker_opts *opts)
 	}
 	sodium_memzero(secret, sizeof secret);
 
-	if ((w.L = lua_newstate(lw_alloc, &w)) == NULL) {
+	if ((w.L = lua_newstate(lx_heap_alloc, &w.heap)) == NULL) {
 		fprintf(stderr, "galley worker: cannot create a Lua state\n");
 		goto out;
 	}
@@ -639,30 +638,6 @@ lw_setup(lua_State *L)
 		lua_pop(L, 2);
 	}
 	return 0;
-}
-
-/* The counting allocator (as the runtime's). */
-static void *
-lw_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-	struct lw	*w = ud;
-	size_t		 old = ptr != NULL ? osize : 0;
-	void		*p;
-
-	if (nsize == 0) {
-		free(ptr);
-		w->used -= old;
-		return NULL;
-	}
-	if (w->limit != 0 && nsize > old &&
-	    nsize - old > (w->limit > w->used ? w->limit - w->used : 0)) {
-		w->mem_failed = 1;
-		return NULL;
-	}
-	if ((p = realloc(ptr, nsize)) == NULL)
-		return NULL;
-	w->used = w->used - old + nsize;
-	return p;
 }
 
 /* Appends the values, tab-separated, to the task's output. */
@@ -1247,7 +1222,7 @@ lw_run_one(struct lw *w, struct lw_task *t)
 	}
 	gl_buf_reset(&w->out);
 	w->out_cut = false;
-	w->mem_failed = 0;
+	w->heap.failed = 0;
 	t0 = lw_now_us();
 	c0 = lw_cpu_us();
 	if (j != NULL)
@@ -1292,11 +1267,11 @@ lw_run_one(struct lw *w, struct lw_task *t)
 		return;
 	}
 	if (st != LUA_OK) {
-		if (st == LUA_ERRMEM || (st == LUA_ERRERR && w->mem_failed)) {
+		if (st == LUA_ERRMEM || (st == LUA_ERRERR && w->heap.failed)) {
 			char m[160];
 
 			snprintf(m, sizeof m, "memory limit exceeded on the "
-			    "worker (%zu MiB)", w->limit >> 20);
+			    "worker (%zu MiB)", w->heap.limit >> 20);
 			lua_settop(L, 0);
 			lua_gc(L, LUA_GCCOLLECT, 0);
 			lw_result_error(w, t->id, m, strlen(m), "", run_us,
