@@ -19,6 +19,7 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/paths.h"
+#include "kernel/config.h"
 #include "kernel/server.h"
 #include "lua/runtime.h"
 
@@ -134,6 +135,28 @@ kernel_parse_seconds(const char *s)
 	return (long long)(v * 1000);
 }
 
+/* A kernel started in the background stops after cluster.kernel_idle_timeout
+ * of the user's configuration (an hour by default) with no client and no
+ * work. A configuration that does not load is reported and the default
+ * used: the kernel must start all the same. */
+static unsigned
+kernel_config_idle_ms(void)
+{
+	struct gl_err	 err = { 0 };
+	struct cfg	*cfg = cfg_load(NULL, &err);
+	int64_t		 ms = 3600 * 1000;
+
+	if (cfg == NULL)
+		cli_errorf("%s (using kernel_idle_timeout = 3600)", err.msg);
+	else {
+		ms = cfg->cluster.kernel_idle_timeout_ms;
+		cfg_free(cfg);
+	}
+	if (ms < 0)
+		ms = 0;
+	return ms > UINT_MAX ? UINT_MAX : (unsigned)ms;
+}
+
 int
 cli_kernel(int argc, char **argv)
 {
@@ -186,7 +209,7 @@ cli_kernel(int argc, char **argv)
 				    "is not a number of seconds", v);
 			o.idle_exit_ms = (unsigned)n;
 		} else if (o.ready_fd >= 0)
-			o.idle_exit_ms = 3600 * 1000;
+			o.idle_exit_ms = kernel_config_idle_ms();
 	}
 	rc = srv_run(&o, &err);
 	if (rc == GL_EBUSY && o.ready_fd >= 0 && o.listen == NULL) {

@@ -723,6 +723,46 @@ test_stop_then_run_again(void **state)
 	cmd_result_free(&r);
 }
 
+/* A kernel started in the background stops by itself after the user's
+ * cluster.kernel_idle_timeout with no client and no work. */
+static void
+test_background_kernel_stops_when_idle(void **state)
+{
+	struct cmd_result	 r;
+	char			 xdg[256], cmd[512];
+	long long		 deadline;
+	int			 gone = 0;
+
+	snprintf(xdg, sizeof xdg, "%s/xdg", dir);
+	snprintf(cmd, sizeof cmd, "mkdir -p %s/galley", xdg);
+	assert_int_equal(system(cmd), 0);
+	write_file(xdg, "galley/init.lua",
+	    "cluster = { kernel_idle_timeout = 1 }\n");
+	setenv("XDG_CONFIG_HOME", xdg, 1);
+	write_file(dir, "idle.nb.lua", "-- %% id=\"a\"\nprint(\"hi\")\n");
+	galley_run(&r, dir, "run", "idle.nb.lua", NULL);
+	assert_int_equal(r.status, 0);
+	cmd_result_free(&r);
+	/* Polled against a deadline well past the one second, by the lock
+	 * the kernel holds while it lives: connecting to ask would count as
+	 * a client and keep it up. */
+	snprintf(cmd, sizeof cmd, "%s/kernel.lock", rundir);
+	for (deadline = mono_ms() + 20000; mono_ms() < deadline && !gone;) {
+		int fd = open(cmd, O_RDWR);
+
+		assert_true(fd >= 0);
+		gone = flock(fd, LOCK_EX | LOCK_NB) == 0;
+		close(fd);
+		if (!gone)
+			poll(NULL, 0, 20);
+	}
+	unsetenv("XDG_CONFIG_HOME");
+	assert_true(gone);
+	galley_run(&r, dir, "kernel", "status", NULL);
+	assert_string_equal(r.out, "no kernel running\n");
+	cmd_result_free(&r);
+}
+
 static void
 test_sizes_that_overflow_are_refused(void **state)
 {
@@ -749,6 +789,7 @@ main(void)
 		cmocka_unit_test(test_run_on_remote_kernel_with_token),
 		cmocka_unit_test(test_stop_then_run_again),
 		cmocka_unit_test(test_sizes_that_overflow_are_refused),
+		cmocka_unit_test(test_background_kernel_stops_when_idle),
 		cmocka_unit_test(test_run_param_values_are_lua_values),
 		cmocka_unit_test(test_run_stops_when_stdout_closes),
 		cmocka_unit_test(test_kernel_start_failure_is_explained),
