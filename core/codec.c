@@ -2249,7 +2249,7 @@ dec_in(struct dec *d, size_t len, int (*f)(struct dec *, void *), void *arg)
 static int
 dec_ref(struct dec *d, void *arg)
 {
-	uint64_t	 n;
+	uint64_t	 n = 0;
 	int		 rc;
 
 	if ((rc = dec_uint(d, &n)) != 0)
@@ -2325,8 +2325,8 @@ static int
 dec_lib(struct dec *d, void *arg)
 {
 	lua_State	*L = d->L;
-	const char	*s;
-	size_t		 len;
+	const char	*s = NULL;
+	size_t		 len = 0;
 	int		 rc;
 
 	if ((rc = dec_str(d, &s, &len)) != 0)
