@@ -249,6 +249,23 @@ run_print_output(struct run_ctx *r, const msgpack_object *out)
 	const char	*text = rpc_map_str(out, "text", &len);
 	const msgpack_object *type = rpc_map_get(out, "type");
 
+	if (rpc_obj_streq(type, "progress")) {
+		/* A live bar belongs on a terminal's stderr, never in the
+		 * output a pipe carries. */
+		if (r->progress) {
+			int64_t done = rpc_map_int(out, "done", 0);
+			int64_t total = rpc_map_int(out, "total", 0);
+			int64_t failed = rpc_map_int(out, "failed", 0);
+
+			fflush(stdout);
+			fprintf(stderr, "\r\033[K  progress: %lld/%lld",
+			    (long long)done, (long long)total);
+			if (failed > 0)
+				fprintf(stderr, ", %lld failed", (long long)failed);
+			r->status_shown = 1;
+		}
+		return;
+	}
 	if (text == NULL)
 		return;
 	run_status_clear(r);
