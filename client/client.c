@@ -24,6 +24,7 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/paths.h"
+#include "core/util.h"
 
 #define CL_MAX_FRAME	(512u << 20)
 
@@ -679,21 +680,8 @@ cl_connect_tcp(const struct cl_opts *o, const char *hostport,
 	int		 fd = -1, rc, e = 0;
 	int64_t		 deadline = cl_now_ms() + o->timeout_ms;
 
-	if (hostport[0] == '[') {
-		const char *close_br = strchr(hostport, ']');
-
-		if (close_br == NULL || close_br[1] != ':')
-			return gl_err_set(err, GL_EINVAL, "bad kernel address %s (want [HOST]:PORT)", hostport);
-		host = xstrndup(hostport + 1, (size_t)(close_br - hostport - 1));
-		port = xstrdup(close_br + 2);
-	} else {
-		const char *colon = strrchr(hostport, ':');
-
-		if (colon == NULL)
-			return gl_err_set(err, GL_EINVAL, "bad kernel address %s (want HOST:PORT)", hostport);
-		host = xstrndup(hostport, (size_t)(colon - hostport));
-		port = xstrdup(colon + 1);
-	}
+	if ((rc = gl_hostport_split(hostport, &host, &port, err)) != 0)
+		return gl_err_prefix(err, "bad kernel address");
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;

@@ -132,6 +132,36 @@ fail:
 }
 
 int
+gl_hostport_split(const char *spec, char **host, char **port,
+    struct gl_err *err)
+{
+	const char	*colon, *h, *he;
+
+	*host = *port = NULL;
+	if (spec[0] == '[') {
+		if ((colon = strstr(spec, "]:")) == NULL)
+			goto bad;
+		h = spec + 1;
+		he = colon;
+		colon++;
+	} else {
+		if ((colon = strrchr(spec, ':')) == NULL)
+			goto bad;
+		h = spec;
+		he = colon;
+	}
+	if (he == h || colon[1] == '\0' ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
+		goto bad;
+	*host = xstrndup(h, (size_t)(he - h));
+	*port = xstrdup(colon + 1);
+	return 0;
+bad:
+	return gl_err_set(err, GL_EINVAL, "%s: want HOST:PORT (e.g. "
+	    "127.0.0.1:7878 or [::1]:7878)", spec);
+}
+
+int
 gl_file_read(const char *path, char **out, size_t *lenp, struct gl_err *err)
 {
 	struct gl_buf	 b;

@@ -32,6 +32,12 @@ void	 gl_hash_hex(const void *p, size_t len, char out[GL_HASH_HEX]);
  * *bad (if not NULL) is the offset of the first bad byte. */
 bool	 gl_utf8_valid(const char *p, size_t len, size_t *bad);
 
+/* Splits "HOST:PORT" or "[V6HOST]:PORT" into new strings *host and *port
+ * (the caller frees both). GL_EINVAL, with err saying what is wanted, if
+ * either part is empty or PORT is not all digits. */
+int	 gl_hostport_split(const char *spec, char **host, char **port,
+	     struct gl_err *err);
+
 /* Reads a whole file; *out is NUL-terminated, caller frees. */
 int	 gl_file_read(const char *path, char **out, size_t *lenp,
 	     struct gl_err *err);

@@ -78,6 +78,7 @@
 #include "core/mem.h"
 #include "core/paths.h"
 #include "core/rpc.h"
+#include "core/util.h"
 #include "kernel/config.h"
 #include "kernel/kernel_int.h"
 #include "kernel/launch.h"
@@ -469,7 +470,7 @@ clu_listen(struct clu *c, const char *spec, struct gl_err *err)
 	struct addrinfo		 hints, *res = NULL;
 	struct sockaddr_storage	 ss;
 	struct lsn		*l;
-	char			*host, *port, *colon, name[64];
+	char			*host, *port, name[64];
 	int			 rc, len = sizeof ss;
 
 	if (spec == NULL)
@@ -478,21 +479,8 @@ clu_listen(struct clu *c, const char *spec, struct gl_err *err)
 		    "0.0.0.0:0";
 	if (c->lsn != NULL && strcmp(spec, c->listen_spec) == 0)
 		return 0;
-	host = xstrdup(spec);
-	if (host[0] == '[' && (colon = strstr(host, "]:")) != NULL) {
-		*colon = '\0';
-		port = colon + 2;
-		memmove(host, host + 1, strlen(host));
-	} else if ((colon = strrchr(host, ':')) != NULL) {
-		*colon = '\0';
-		port = colon + 1;
-	} else
-		port = NULL;
-	if (port == NULL || *port == '\0' || *host == '\0') {
-		free(host);
-		return gl_err_set(err, GL_EINVAL, "cluster.listen %s: want "
-		    "HOST:PORT", spec);
-	}
+	if ((rc = gl_hostport_split(spec, &host, &port, err)) != 0)
+		return gl_err_prefix(err, "cluster.listen");
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -501,9 +489,11 @@ clu_listen(struct clu *c, const char *spec, struct gl_err *err)
 		rc = gl_err_set(err, GL_EINVAL, "cluster.listen %s: %s", spec,
 		    gai_strerror(rc));
 		free(host);
+		free(port);
 		return rc;
 	}
 	free(host);
+	free(port);
 	l = xcalloc(1, sizeof *l);
 	l->c = c;
 	uv_tcp_init(c->loop, &l->tcp);

@@ -418,26 +418,11 @@ srv_listen_tcp(struct srv *s, const char *spec, struct gl_err *err)
 {
 	struct addrinfo		 hints, *res = NULL;
 	struct sockaddr_storage	 ss;
-	char			*host, *port, *colon, name[INET6_ADDRSTRLEN];
+	char			*host, *port, name[INET6_ADDRSTRLEN];
 	int			 rc, len = sizeof ss;
 
-	host = xstrdup(spec);
-	if (host[0] == '[' && (colon = strstr(host, "]:")) != NULL) {
-		*colon = '\0';
-		port = colon + 2;
-		memmove(host, host + 1, strlen(host));
-	} else if ((colon = strrchr(host, ':')) != NULL) {
-		*colon = '\0';
-		port = colon + 1;
-	} else
-		port = NULL;
-	if (port == NULL || *port == '\0' || *host == '\0' ||
-	    strspn(port, "0123456789") != strlen(port)) {
-		free(host);
-		return gl_err_set(err, GL_EINVAL,
-		    "--listen %s: want HOST:PORT (e.g. 127.0.0.1:7878 or "
-		    "[::1]:7878)", spec);
-	}
+	if ((rc = gl_hostport_split(spec, &host, &port, err)) != 0)
+		return gl_err_prefix(err, "--listen");
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -446,9 +431,11 @@ srv_listen_tcp(struct srv *s, const char *spec, struct gl_err *err)
 		rc = gl_err_set(err, GL_EINVAL, "--listen %s: %s", spec,
 		    gai_strerror(rc));
 		free(host);
+		free(port);
 		return rc;
 	}
 	free(host);
+	free(port);
 	uv_tcp_init(&s->loop, &s->tcp_l);
 	s->tcp_l.data = s;
 	s->tcp_on = true;

@@ -285,6 +285,36 @@ test_paths(void **state)
 	free(j);
 }
 
+static void
+test_hostport_split(void **state)
+{
+	struct gl_err	 err;
+	char		*h, *p;
+
+	assert_int_equal(gl_hostport_split("127.0.0.1:7878", &h, &p, &err), 0);
+	assert_string_equal(h, "127.0.0.1");
+	assert_string_equal(p, "7878");
+	free(h);
+	free(p);
+	assert_int_equal(gl_hostport_split("[::1]:0", &h, &p, &err), 0);
+	assert_string_equal(h, "::1");
+	assert_string_equal(p, "0");
+	free(h);
+	free(p);
+	assert_int_equal(gl_hostport_split("node-3:22", &h, &p, &err), 0);
+	assert_string_equal(h, "node-3");
+	free(h);
+	free(p);
+	assert_int_equal(gl_hostport_split("host", &h, &p, &err), GL_EINVAL);
+	assert_non_null(strstr(err.msg, "host: want HOST:PORT"));
+	assert_null(h);
+	assert_int_equal(gl_hostport_split(":80", &h, &p, &err), GL_EINVAL);
+	assert_int_equal(gl_hostport_split("h:", &h, &p, &err), GL_EINVAL);
+	assert_int_equal(gl_hostport_split("h:8x", &h, &p, &err), GL_EINVAL);
+	assert_int_equal(gl_hostport_split("[::1]", &h, &p, &err), GL_EINVAL);
+	assert_int_equal(gl_hostport_split("[]:80", &h, &p, &err), GL_EINVAL);
+}
+
 int
 main(void)
 {
@@ -299,6 +329,7 @@ main(void)
 		cmocka_unit_test(test_atomic_write_follows_symlink),
 		cmocka_unit_test(test_token_and_challenge),
 		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_hostport_split),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
