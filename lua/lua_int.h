@@ -44,7 +44,7 @@ struct lx_cluster_io {
  * hosts (runtime and worker) count bytes and refuse growth past the
  * limit, so a runaway cell or task gets LUA_ERRMEM (Lua collects and
  * retries once first) instead of taking the machine. Shrinking and
- * freeing always succeed, as Lua requires. (lua/heap.c)
+ * freeing always succeed, as Lua requires. (lua/host.c)
  */
 struct lx_heap {
 	size_t	 limit;		/* bytes; 0 = none */
@@ -53,6 +53,13 @@ struct lx_heap {
 };
 
 void	*lx_heap_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
+
+struct gl_buf;
+
+/* Copies a luaL_traceback() text into out (reset first) without the
+ * frames of the host's own unnamed C functions ("[C]: in ?") and without
+ * trailing newlines, so users see only their frames. (lua/host.c) */
+void	 lx_traceback_clean(const char *tb, struct gl_buf *out);
 
 struct lx_cluster;
 

@@ -43,15 +43,16 @@
  *   the cell line of the innermost frame of this cell's chunk.
  *
  * - Interrupt: the SIGINT handler only calls lua_sethook() (async-signal-
- *   safe by Lua's design, as lua.c does) and only while a cell runs; the
- *   hook clears itself and raises "interrupted". The hook is cleared before
- *   and after every cell, so an interrupt that lands while idle is lost, as
- *   it should be.
+ *   safe by Lua's design, as lua.c does) while a cell runs; the hook
+ *   clears itself and raises "interrupted". The kernel tags its SIGINT with
+ *   the run it means (sigqueue): a tag that lands while idle is kept for
+ *   that run and honoured when it starts; a stale tag, or an untagged
+ *   signal while idle, changes nothing.
  *
- * - Memory: Lua allocates through lx_heap_alloc (lua/heap.c), which counts bytes and refuses
- *   growth past the limit, setting a flag. Lua then raises its memory
- *   error; the cell ends with a clear message and a full collection gives
- *   the memory back.
+ * - Memory: Lua allocates through lx_heap_alloc (lua/host.c), which
+ *   counts bytes and refuses growth past the limit, setting a flag. Lua
+ *   then raises its memory error; the cell ends with a clear message and a
+ *   full collection gives the memory back.
  *
  * Invariants: the stack is empty between requests; every Lua call that may
  * raise runs under lua_pcall; C memory is never held across a Lua call
@@ -573,7 +574,6 @@ lx_msgh(lua_State *L)
 {
 	struct lx_rt	*rt = lx_rt_of(L);
 	lua_Debug	 ar;
-	const char	*tb, *nl;
 	long		 last = rt->first_line + (long)rt->nlines - 1;
 
 	lx_in_msgh = 1;
@@ -595,21 +595,7 @@ lx_msgh(lua_State *L)
 		}
 	}
 	luaL_traceback(L, L, NULL, 1);
-	gl_buf_reset(&rt->tb);
-	for (tb = lua_tostring(L, -1); tb != NULL && *tb != '\0'; tb = nl) {
-		size_t	 n;
-
-		nl = strchr(tb, '\n');
-		nl = nl != NULL ? nl + 1 : tb + strlen(tb);
-		n = (size_t)(nl - tb);
-		/* Frames of C functions without a name are ours. */
-		if (strncmp(tb, "\t[C]: in ?", 10) == 0 &&
-		    (n == 10 || tb[10] == '\n'))
-			continue;
-		gl_buf_add(&rt->tb, tb, n);
-	}
-	while (rt->tb.len > 0 && rt->tb.data[rt->tb.len - 1] == '\n')
-		rt->tb.data[--rt->tb.len] = '\0';
+	lx_traceback_clean(lua_tostring(L, -1), &rt->tb);
 	lua_settop(L, 1);
 	lx_in_msgh = 0;
 	return 1;

@@ -686,7 +686,6 @@ static int
 lw_msgh(lua_State *L)
 {
 	struct lw	*w = *(struct lw **)lua_getextraspace(L);
-	const char	*tb, *nl;
 
 	lw_in_msgh = 1;
 	if (lua_type(L, 1) != LUA_TSTRING) {
@@ -695,20 +694,7 @@ lw_msgh(lua_State *L)
 	}
 	lua_settop(L, 1);
 	luaL_traceback(L, L, NULL, 1);
-	gl_buf_reset(&w->tb);
-	for (tb = lua_tostring(L, -1); tb != NULL && *tb != '\0'; tb = nl) {
-		size_t n;
-
-		nl = strchr(tb, '\n');
-		nl = nl != NULL ? nl + 1 : tb + strlen(tb);
-		n = (size_t)(nl - tb);
-		if (strncmp(tb, "\t[C]: in ?", 10) == 0 &&
-		    (n == 10 || tb[10] == '\n'))
-			continue;	/* the worker's own frames */
-		gl_buf_add(&w->tb, tb, n);
-	}
-	while (w->tb.len > 0 && w->tb.data[w->tb.len - 1] == '\n')
-		w->tb.data[--w->tb.len] = '\0';
+	lx_traceback_clean(lua_tostring(L, -1), &w->tb);
 	lua_settop(L, 1);
 	lw_in_msgh = 0;
 	return 1;
