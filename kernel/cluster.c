@@ -467,11 +467,8 @@ static int
 clu_listen(struct clu *c, const char *spec, struct gl_err *err)
 {
 	const struct cfg_cluster *cc = &c->cfg->cluster;
-	struct addrinfo		 hints, *res = NULL;
-	struct sockaddr_storage	 ss;
 	struct lsn		*l;
-	char			*host, *port, name[64];
-	int			 rc, len = sizeof ss;
+	int			 rc;
 
 	if (spec == NULL)
 		spec = cc->listen != NULL ? cc->listen :
@@ -479,50 +476,20 @@ clu_listen(struct clu *c, const char *spec, struct gl_err *err)
 		    "0.0.0.0:0";
 	if (c->lsn != NULL && strcmp(spec, c->listen_spec) == 0)
 		return 0;
-	if ((rc = gl_hostport_split(spec, &host, &port, err)) != 0)
-		return gl_err_prefix(err, "cluster.listen");
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-		rc = gl_err_set(err, GL_EINVAL, "cluster.listen %s: %s", spec,
-		    gai_strerror(rc));
-		free(host);
-		free(port);
-		return rc;
-	}
-	free(host);
-	free(port);
 	l = xcalloc(1, sizeof *l);
 	l->c = c;
 	uv_tcp_init(c->loop, &l->tcp);
 	l->tcp.data = l;
 	c->handles++;
-	if ((rc = uv_tcp_bind(&l->tcp, res->ai_addr, 0)) != 0 ||
-	    (rc = uv_listen((uv_stream_t *)&l->tcp, 128, clu_on_conn)) != 0) {
-		freeaddrinfo(res);
+	if ((rc = srv_tcp_listen(&l->tcp, "cluster.listen", spec, clu_on_conn,
+	    c->listen_addr, sizeof c->listen_addr, err)) != 0) {
 		uv_close((uv_handle_t *)&l->tcp, clu_on_lsn_closed);
-		return gl_err_set(err, rc == UV_EADDRINUSE ? GL_EBUSY : GL_EIO,
-		    "cluster: cannot listen on %s: %s", spec,
-		    uv_strerror(rc));
+		return rc;
 	}
-	freeaddrinfo(res);
 	if (c->lsn != NULL)
 		uv_close((uv_handle_t *)&c->lsn->tcp, clu_on_lsn_closed);
 	c->lsn = l;
 	snprintf(c->listen_spec, sizeof c->listen_spec, "%s", spec);
-	uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&ss, &len);
-	if (ss.ss_family == AF_INET6) {
-		uv_ip6_name((struct sockaddr_in6 *)&ss, name, sizeof name);
-		snprintf(c->listen_addr, sizeof c->listen_addr, "[%s]:%u",
-		    name, (unsigned)ntohs(((struct sockaddr_in6 *)&ss)->
-		    sin6_port));
-	} else {
-		uv_ip4_name((struct sockaddr_in *)&ss, name, sizeof name);
-		snprintf(c->listen_addr, sizeof c->listen_addr, "%s:%u", name,
-		    (unsigned)ntohs(((struct sockaddr_in *)&ss)->sin_port));
-	}
 	return 0;
 }
 

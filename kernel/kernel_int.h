@@ -112,6 +112,13 @@ msgpack_packer *srv_note_begin(struct srv *s, const char *method);
 void	 srv_idle_check(struct srv *s);
 /* Logs one line to stderr (the kernel.log of a background kernel). */
 void	 srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Binds and listens on spec ("HOST:PORT", "[::1]:0"; what names it in
+ * messages: "--listen", "cluster.listen") with t already uv_tcp_init()ed;
+ * on success writes the address actually bound ("127.0.0.1:40123") into
+ * addr. On failure the caller closes t. */
+int	 srv_tcp_listen(uv_tcp_t *t, const char *what, const char *spec,
+	     uv_connection_cb cb, char *addr, size_t addrlen,
+	     struct gl_err *err);
 /* Milliseconds on the loop's clock. */
 uint64_t srv_now_ms(struct srv *s);
 

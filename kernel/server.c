@@ -413,8 +413,9 @@ fail:
 	return rc;
 }
 
-static int
-srv_listen_tcp(struct srv *s, const char *spec, struct gl_err *err)
+int
+srv_tcp_listen(uv_tcp_t *t, const char *what, const char *spec,
+    uv_connection_cb cb, char *addr, size_t addrlen, struct gl_err *err)
 {
 	struct addrinfo		 hints, *res = NULL;
 	struct sockaddr_storage	 ss;
@@ -422,46 +423,47 @@ srv_listen_tcp(struct srv *s, const char *spec, struct gl_err *err)
 	int			 rc, len = sizeof ss;
 
 	if ((rc = gl_hostport_split(spec, &host, &port, err)) != 0)
-		return gl_err_prefix(err, "--listen");
+		return gl_err_prefix(err, "%s", what);
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-		rc = gl_err_set(err, GL_EINVAL, "--listen %s: %s", spec,
-		    gai_strerror(rc));
-		free(host);
-		free(port);
-		return rc;
-	}
+	rc = getaddrinfo(host, port, &hints, &res);
 	free(host);
 	free(port);
+	if (rc != 0)
+		return gl_err_set(err, GL_EINVAL, "%s %s: %s", what, spec,
+		    gai_strerror(rc));
+	rc = uv_tcp_bind(t, res->ai_addr, 0);
+	freeaddrinfo(res);
+	if (rc != 0 || (rc = uv_listen((uv_stream_t *)t, 128, cb)) != 0)
+		return gl_err_set(err, rc == UV_EADDRINUSE ? GL_EBUSY : GL_EIO,
+		    "%s: cannot listen on %s: %s", what, spec, uv_strerror(rc));
+	uv_tcp_getsockname(t, (struct sockaddr *)&ss, &len);
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+
+		uv_ip6_name(a6, name, sizeof name);
+		snprintf(addr, addrlen, "[%s]:%u", name,
+		    (unsigned)ntohs(a6->sin6_port));
+	} else {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+
+		uv_ip4_name(a4, name, sizeof name);
+		snprintf(addr, addrlen, "%s:%u", name,
+		    (unsigned)ntohs(a4->sin_port));
+	}
+	return 0;
+}
+
+static int
+srv_listen_tcp(struct srv *s, const char *spec, struct gl_err *err)
+{
 	uv_tcp_init(&s->loop, &s->tcp_l);
 	s->tcp_l.data = s;
 	s->tcp_on = true;
-	if ((rc = uv_tcp_bind(&s->tcp_l, res->ai_addr, 0)) != 0 ||
-	    (rc = uv_listen((uv_stream_t *)&s->tcp_l, 128,
-	    srv_on_tcp_conn)) != 0) {
-		freeaddrinfo(res);
-		return gl_err_set(err, rc == UV_EADDRINUSE ? GL_EBUSY : GL_EIO,
-		    "cannot listen on %s: %s", spec, uv_strerror(rc));
-	}
-	freeaddrinfo(res);
-	uv_tcp_getsockname(&s->tcp_l, (struct sockaddr *)&ss, &len);
-	if (ss.ss_family == AF_INET6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-
-		uv_ip6_name(a, name, sizeof name);
-		snprintf(s->listen_addr, sizeof s->listen_addr, "[%s]:%u",
-		    name, (unsigned)ntohs(a->sin6_port));
-	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-
-		uv_ip4_name(a, name, sizeof name);
-		snprintf(s->listen_addr, sizeof s->listen_addr, "%s:%u",
-		    name, (unsigned)ntohs(a->sin_port));
-	}
-	return 0;
+	return srv_tcp_listen(&s->tcp_l, "--listen", spec, srv_on_tcp_conn,
+	    s->listen_addr, sizeof s->listen_addr, err);
 }
 
 /* Shutdown. */
