@@ -349,6 +349,41 @@ cfg_getenv(lua_State *L)
 	return 1;
 }
 
+/* The stub's __index: any field of a stub is the stub. [-2, +1, -] */
+static int
+cfg_stub_index(lua_State *L)
+{
+	lua_settop(L, 1);
+	return 1;
+}
+
+/* The stub's __call: does nothing. [-n, +0, -] */
+static int
+cfg_stub_call(lua_State *L)
+{
+	(void)L;
+	return 0;
+}
+
+/*
+ * Pushes the `galley` the file sees here. ~/.config/galley/init.lua is
+ * also the terminal UI's file, and its galley.* calls (keys, options,
+ * plugins) mean nothing to the cluster configuration: every field of the
+ * stub is the stub and calling it does nothing, so those lines run
+ * harmlessly. [-0, +1, m]
+ */
+static void
+cfg_push_galley_stub(lua_State *L)
+{
+	lua_newtable(L);
+	lua_newtable(L);
+	lua_pushcfunction(L, cfg_stub_index);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, cfg_stub_call);
+	lua_setfield(L, -2, "__call");
+	lua_setmetatable(L, -2);
+}
+
 /*
  * Builds the sandbox and leaves the file's environment table on the
  * stack, under the function at index 1 (the loaded chunk) whose _ENV it
@@ -388,6 +423,8 @@ cfg_sandbox(lua_State *L)
 	lua_pushcfunction(L, cfg_getenv);
 	lua_setfield(L, -2, "getenv");
 	lua_setfield(L, -2, "os");
+	cfg_push_galley_stub(L);
+	lua_setfield(L, -2, "galley");
 	/* Remove what the base library put in the real globals that could
 	 * reach files or load code, in case a C function ever looks there. */
 	for (const char *const *p = (const char *const[]){ "dofile",

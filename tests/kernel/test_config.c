@@ -281,6 +281,24 @@ test_project_over_user(void **state)
 	cfg_free(c);
 }
 
+/* The user's init.lua is the terminal UI's file too: its galley.* calls
+ * (keys, options) run harmlessly here and the cluster table still counts. */
+static void
+test_tui_lines_in_the_user_file(void **state)
+{
+	struct fx	*f = *state;
+	struct cfg	*c;
+
+	put(f->user, "galley.set(\"autosave\", 0)\n"
+	    "galley.keymap.set(\"normal\", \"x\", \"run\")\n"
+	    "local k = galley.keymap\n"
+	    "k.set(\"insert\", \"C-s\", \"save\")\n"
+	    "cluster = { workers = 3 }\n");
+	c = load_ok(f);
+	assert_int_equal(c->cluster.workers, 3);
+	cfg_free(c);
+}
+
 static void
 test_syntax_and_runtime_errors_name_the_line(void **state)
 {
@@ -467,6 +485,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_key, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_tui_lines_in_the_user_file,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_project_over_user, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(
