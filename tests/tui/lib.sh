@@ -137,6 +137,9 @@ tui_expect() {
 			return 0
 		fi
 		if tui_dead; then
+			# What galley printed as it exited may have come after
+			# the look above: the screen is final now, look again.
+			tui_screen | grep -Eq -- "$1" && return 0
 			fail "galley exited (status $(tui_status)) while" \
 			    "waiting for /$1/"
 		fi
@@ -149,6 +152,7 @@ tui_expect_gone() {
 	dl=$(_deadline "${2:-}")
 	while tui_screen | grep -Eq -- "$1"; do
 		if tui_dead; then
+			tui_screen | grep -Eq -- "$1" || return 0
 			fail "galley exited while waiting for /$1/ to go"
 		fi
 		[ "$(date +%s)" -ge "$dl" ] && fail "/$1/ stays on the screen"
