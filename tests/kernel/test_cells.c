@@ -9,45 +9,13 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "kclient.h"
+#include "kfixture.h"
 
 /* About 0.4 s of CPU in the runtime, then a line. */
 #define SLOW_CELL \
 	"local t = os.clock()\n" \
 	"while os.clock() - t < 0.4 do end\n" \
 	"print(\"slow done\")"
-
-static int
-setup(void **state)
-{
-	struct kt *t = xcalloc(1, sizeof *t);
-
-	kt_init(t);
-	assert_true(kt_start(t) > 0);
-	*state = t;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct kt	*t = *state;
-	int		 st = kt_stop(t);
-
-	kt_fini(t);
-	free(t);
-	assert_int_equal(st, 0);
-	return 0;
-}
-
-static struct kc *
-conn(struct kt *t)
-{
-	struct kc *k = kc_connect_unix(t->sock);
-
-	assert_non_null(k);
-	return k;
-}
 
 /* Opens name (written with text) in t->proj; returns the session id
  * (caller frees). */
@@ -135,7 +103,7 @@ static void
 test_run_outputs(void **state)
 {
 	struct kt	*t = *state;
-	struct kc	*k = conn(t);
+	struct kc	*k = kt_conn(t);
 	char		*sid = open_nb(t, k, "o.nb.lua",
 	    "-- %% id=\"a\"\nprint(\"hi\")\n1 + 1\n");
 	json_t		*n, *o, *d, *outs;
@@ -194,7 +162,7 @@ static void
 test_markdown_and_header(void **state)
 {
 	struct kt	*t = *state;
-	struct kc	*k = conn(t);
+	struct kc	*k = kt_conn(t);
 	char		*sid = open_nb(t, k, "h.nb.lua",
 	    "h = 41\n"
 	    "\n"
@@ -236,7 +204,7 @@ static void
 test_error_cancels_rest_of_run(void **state)
 {
 	struct kt	*t = *state;
-	struct kc	*k = conn(t);
+	struct kc	*k = kt_conn(t);
 	char		*sid = open_nb(t, k, "e.nb.lua",
 	    "-- %% id=\"bad\"\nlocal x = 1\nerror(\"boom\")\n\n"
 	    "-- %% id=\"after\"\nprint(\"never\")\n");
@@ -267,7 +235,7 @@ static void
 test_run_takes_source_at_start(void **state)
 {
 	struct kt	*t = *state;
-	struct kc	*k = conn(t);
+	struct kc	*k = kt_conn(t);
 	char		*sid = open_nb(t, k, "src.nb.lua",
 	    "-- %% id=\"slow\"\n" SLOW_CELL "\n\n"
 	    "-- %% id=\"b\"\nprint(\"old\")\n");
@@ -300,7 +268,7 @@ static void
 test_interrupt(void **state)
 {
 	struct kt	*t = *state;
-	struct kc	*k = conn(t);
+	struct kc	*k = kt_conn(t);
 	char		*sid = open_nb(t, k, "i.nb.lua",
 	    "-- %% id=\"loop\"\nprint(\"looping\")\nwhile true do end\n\n"
 	    "-- %% id=\"next\"\nprint(\"alive\")\n");
@@ -343,7 +311,7 @@ static void
 test_cancel(void **state)
 {
 	struct kt	*t = *state;
-	struct kc	*k = conn(t);
+	struct kc	*k = kt_conn(t);
 	char		*sid = open_nb(t, k, "c.nb.lua",
 	    "-- %% id=\"slow\"\n" SLOW_CELL "\n\n"
 	    "-- %% id=\"x\"\nprint(1)\n\n"
@@ -378,7 +346,7 @@ static void
 test_restart(void **state)
 {
 	struct kt	*t = *state;
-	struct kc	*k = conn(t);
+	struct kc	*k = kt_conn(t);
 	char		*sid = open_nb(t, k, "r.nb.lua",
 	    "-- %% id=\"set\"\nx = 5\n\n-- %% id=\"get\"\nprint(x)\n");
 	json_t		*n, *r;
@@ -418,7 +386,7 @@ static void
 test_runtime_exit_then_next_run(void **state)
 {
 	struct kt	*t = *state;
-	struct kc	*k = conn(t);
+	struct kc	*k = kt_conn(t);
 	char		*sid = open_nb(t, k, "x.nb.lua",
 	    "-- %% id=\"die\"\nos.exit(1)\n\n"
 	    "-- %% id=\"ok\"\nprint(\"back\")\n");
@@ -446,7 +414,7 @@ static void
 test_runtime_kill9(void **state)
 {
 	struct kt	*t = *state;
-	struct kc	*k = conn(t);
+	struct kc	*k = kt_conn(t);
 	char		*sid = open_nb(t, k, "k.nb.lua",
 	    "-- %% id=\"loop\"\nwhile true do end\n\n"
 	    "-- %% id=\"ok\"\nprint(\"back\")\n");
@@ -476,7 +444,7 @@ static void
 test_two_sessions_one_crashes(void **state)
 {
 	struct kt	*t = *state;
-	struct kc	*a = conn(t), *b = conn(t);
+	struct kc	*a = kt_conn(t), *b = kt_conn(t);
 	char		*sa = open_nb(t, a, "a.nb.lua",
 	    "-- %% id=\"warm\"\ny = 1\n\n-- %% id=\"die\"\nos.exit(3)\n");
 	char		*sb = open_nb(t, b, "b.nb.lua",
@@ -518,7 +486,7 @@ static void
 test_client_leaves_mid_run(void **state)
 {
 	struct kt	*t = *state;
-	struct kc	*a = conn(t), *b = conn(t);
+	struct kc	*a = kt_conn(t), *b = kt_conn(t);
 	char		*sid = open_nb(t, a, "l.nb.lua",
 	    "-- %% id=\"slow\"\n" SLOW_CELL "\n");
 	json_t		*n, *r;
@@ -547,7 +515,7 @@ static void
 test_deleted_cell_is_cancelled(void **state)
 {
 	struct kt	*t = *state;
-	struct kc	*k = conn(t);
+	struct kc	*k = kt_conn(t);
 	char		*sid = open_nb(t, k, "d.nb.lua",
 	    "-- %% id=\"slow\"\n" SLOW_CELL "\n\n"
 	    "-- %% id=\"gone\"\nprint(1)\n");
@@ -583,7 +551,7 @@ test_memory_limit(void **state)
 	assert_int_equal(kt_stop(t), 0);
 	t->memory_limit = (size_t)32 << 20;
 	assert_true(kt_start(t) > 0);
-	k = conn(t);
+	k = kt_conn(t);
 	sid = open_nb(t, k, "m.nb.lua",
 	    "-- %% id=\"hog\"\nlocal t = {}\nfor i = 1, 1e9 do t[i] = i end\n\n"
 	    "-- %% id=\"ok\"\nprint(\"fine\")\n");
@@ -612,7 +580,7 @@ cannot_start(struct kt *t, const char *exe)
 	assert_int_equal(kt_stop(t), 0);
 	t->exe = exe;
 	assert_true(kt_start(t) > 0);
-	k = conn(t);
+	k = kt_conn(t);
 	sid = open_nb(t, k, "n.nb.lua", "-- %% id=\"a\"\nprint(1)\n\n"
 	    "-- %% id=\"b\"\nprint(2)\n");
 	run = run_cells(k, sid, "a", "b", NULL);
@@ -649,34 +617,37 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_run_outputs, setup,
-		    teardown),
+		cmocka_unit_test_setup_teardown(test_run_outputs,
+		    kt_setup_started, kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(test_markdown_and_header,
-		    setup, teardown),
+		    kt_setup_started, kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(test_error_cancels_rest_of_run,
-		    setup, teardown),
+		    kt_setup_started, kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(test_run_takes_source_at_start,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_interrupt, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
+		    kt_setup_started, kt_teardown_stopped),
+		cmocka_unit_test_setup_teardown(test_interrupt,
+		    kt_setup_started, kt_teardown_stopped),
+		cmocka_unit_test_setup_teardown(test_cancel, kt_setup_started,
+		    kt_teardown_stopped),
+		cmocka_unit_test_setup_teardown(test_restart, kt_setup_started,
+		    kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(
-		    test_runtime_exit_then_next_run, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_runtime_kill9, setup,
-		    teardown),
+		    test_runtime_exit_then_next_run, kt_setup_started,
+		    kt_teardown_stopped),
+		cmocka_unit_test_setup_teardown(test_runtime_kill9,
+		    kt_setup_started, kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(test_two_sessions_one_crashes,
-		    setup, teardown),
+		    kt_setup_started, kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(test_client_leaves_mid_run,
-		    setup, teardown),
+		    kt_setup_started, kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(test_deleted_cell_is_cancelled,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_memory_limit, setup,
-		    teardown),
+		    kt_setup_started, kt_teardown_stopped),
+		cmocka_unit_test_setup_teardown(test_memory_limit,
+		    kt_setup_started, kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(test_runtime_that_cannot_start,
-		    setup, teardown),
+		    kt_setup_started, kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(test_runtime_that_dies_at_start,
-		    setup, teardown),
+		    kt_setup_started, kt_teardown_stopped),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

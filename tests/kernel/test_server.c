@@ -9,7 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "kclient.h"
+#include "kfixture.h"
 
 static int
 setup(void **state)
@@ -29,15 +29,6 @@ teardown(void **state)
 	kt_fini(t);
 	free(t);
 	return 0;
-}
-
-static struct kc *
-connect_ok(struct kt *t)
-{
-	struct kc *k = kc_connect_unix(t->sock);
-
-	assert_non_null(k);
-	return k;
 }
 
 static void
@@ -62,7 +53,7 @@ test_start_files_and_info(void **state)
 	assert_int_equal(st.st_mode & 0777, 0600);
 	assert_int_equal(strlen(t->token), AUTH_TOKEN_LEN);
 
-	k = connect_ok(t);
+	k = kt_conn(t);
 	r = kc_call(k, "kernel.info", NULL);
 	assert_non_null(r);
 	assert_int_equal(kj_int(r, "pid"), t->pid);
@@ -88,7 +79,7 @@ test_shutdown_removes_files(void **state)
 	pid_t		 pid;
 
 	assert_true((pid = kt_start(t)) > 0);
-	k = connect_ok(t);
+	k = kt_conn(t);
 	r = kc_call(k, "kernel.shutdown", NULL);
 	assert_non_null(r);
 	assert_int_equal(json_object_size(r), 0);
@@ -119,7 +110,7 @@ test_second_kernel_is_busy(void **state)
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 11);	/* GL_EBUSY */
 	/* The first kernel still serves. */
-	k = connect_ok(t);
+	k = kt_conn(t);
 	assert_non_null(r = kc_call(k, "kernel.info", NULL));
 	json_decref(r);
 	kc_free(k);
@@ -138,7 +129,7 @@ test_stale_socket_after_kill9(void **state)
 	/* The socket file is left behind; a new kernel replaces it. */
 	assert_int_equal(access(t->sock, F_OK), 0);
 	assert_true(kt_start(t) > 0);
-	k = connect_ok(t);
+	k = kt_conn(t);
 	assert_non_null(r = kc_call(k, "kernel.info", NULL));
 	assert_int_equal(kj_int(r, "pid"), t->pid);
 	json_decref(r);
@@ -154,7 +145,7 @@ test_unknown_method_keeps_connection(void **state)
 	json_t		*r;
 
 	assert_true(kt_start(t) > 0);
-	k = connect_ok(t);
+	k = kt_conn(t);
 	assert_null(kc_call(k, "frob.nicate", NULL));
 	assert_int_equal(k->code, GL_EINVAL);
 	assert_string_equal(k->msg, "no method frob.nicate");
@@ -173,7 +164,7 @@ test_responses_in_request_order(void **state)
 	json_t		*r;
 
 	assert_true(kt_start(t) > 0);
-	k = connect_ok(t);
+	k = kt_conn(t);
 	for (int i = 0; i < 50; i++)
 		ids[i] = kc_send(k, i % 3 == 0 ? "nope" : "kernel.info", NULL);
 	for (int i = 0; i < 50; i++) {
@@ -206,8 +197,8 @@ test_garbage_closes_only_that_client(void **state)
 	    "local t = os.clock()\n"
 	    "while os.clock() - t < 0.3 do end\n"
 	    "print(\"still here\")\n");
-	a = connect_ok(t);
-	b = connect_ok(t);
+	a = kt_conn(t);
+	b = kt_conn(t);
 	r = kc_call(a, "session.open", json_pack("{s:s}", "path", nb));
 	assert_non_null(r);
 	sid = kj_str(r, "session");
@@ -259,7 +250,7 @@ test_client_response_is_eproto(void **state)
 	json_t			*r;
 
 	assert_true(kt_start(t) > 0);
-	k = connect_ok(t);
+	k = kt_conn(t);
 	rpc_writer_init(&w);
 	rpc_begin_response(&w, 7);
 	msgpack_pack_nil(&w.pk);
@@ -269,7 +260,7 @@ test_client_response_is_eproto(void **state)
 	assert_non_null(json_object_get(k->responses, "0"));
 	kc_free(k);
 	/* A request whose params are not an array: EPROTO too. */
-	k = connect_ok(t);
+	k = kt_conn(t);
 	{
 		msgpack_sbuffer sb;
 		msgpack_packer pk;
@@ -286,7 +277,7 @@ test_client_response_is_eproto(void **state)
 	}
 	assert_true(kc_wait_closed(k, KC_WAIT_MS));
 	kc_free(k);
-	k2 = connect_ok(t);
+	k2 = kt_conn(t);
 	assert_non_null(r = kc_call(k2, "kernel.info", NULL));
 	json_decref(r);
 	kc_free(k2);
@@ -305,7 +296,7 @@ test_sigterm_stops_runtimes(void **state)
 
 	assert_true(kt_start(t) > 0);
 	nb = kt_write(t->proj, "a.nb.lua", "-- %% id=\"a\"\nx = 1\n");
-	k = connect_ok(t);
+	k = kt_conn(t);
 	assert_non_null(r = kc_call(k, "session.open",
 	    json_pack("{s:s}", "path", nb)));
 	sid = kj_str(r, "session");
@@ -339,7 +330,7 @@ test_kill9_of_kernel_ends_busy_runtime(void **state)
 	assert_true(kt_start(t) > 0);
 	nb = kt_write(t->proj, "spin.nb.lua",
 	    "-- %% id=\"spin\"\nprint(\"spinning\")\nwhile true do end\n");
-	k = connect_ok(t);
+	k = kt_conn(t);
 	assert_non_null(r = kc_call(k, "session.open",
 	    json_pack("{s:s}", "path", nb)));
 	json_decref(kc_call(k, "cell.run", json_pack("{s:s, s:[s]}",
@@ -369,7 +360,7 @@ test_idle_exit(void **state)
 
 	t->idle_ms = 300;
 	assert_true((pid = kt_start(t)) > 0);
-	k = connect_ok(t);
+	k = kt_conn(t);
 	assert_non_null(r = kc_call(k, "kernel.info", NULL));
 	json_decref(r);
 	/* While a client is connected the kernel stays. */
@@ -398,9 +389,9 @@ test_slow_reader_is_dropped(void **state)
 	    "-- %% id=\"loud\"\n"
 	    "local s = string.rep(\"x\", 1 << 20)\n"
 	    "for i = 1, 96 do io.write(s) end\n");
-	lazy = connect_ok(t);
+	lazy = kt_conn(t);
 	setsockopt(lazy->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-	k = connect_ok(t);
+	k = kt_conn(t);
 	assert_non_null(r = kc_call(lazy, "session.open",
 	    json_pack("{s:s}", "path", nb)));
 	sid = kj_str(r, "session");

@@ -8,7 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "kclient.h"
+#include "kfixture.h"
 
 static const char sample[] =
     "-- pinned: nothing\n"
@@ -19,39 +19,6 @@ static const char sample[] =
     "\n"
     "-- %% id=\"load\" tags=[\"slow\"]\n"
     "local x = 1\n";
-
-static int
-setup(void **state)
-{
-	struct kt *t = xcalloc(1, sizeof *t);
-
-	kt_init(t);
-	assert_true(kt_start(t) > 0);
-	*state = t;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct kt	*t = *state;
-	int		 st = kt_stop(t);
-
-	kt_fini(t);
-	free(t);
-	/* A kernel that leaked or crashed fails the test. */
-	assert_int_equal(st, 0);
-	return 0;
-}
-
-static struct kc *
-conn(struct kt *t)
-{
-	struct kc *k = kc_connect_unix(t->sock);
-
-	assert_non_null(k);
-	return k;
-}
 
 static json_t *
 open_path(struct kc *k, const char *path)
@@ -99,7 +66,7 @@ static void
 test_open_file(void **state)
 {
 	struct kt	*t = *state;
-	struct kc	*k = conn(t);
+	struct kc	*k = kt_conn(t);
 	char		*nb = kt_write(t->proj, "trips.nb.lua", sample);
 	json_t		*r, *cells, *c;
 
@@ -153,7 +120,7 @@ static void
 test_open_joins_same_path(void **state)
 {
 	struct kt	*t = *state;
-	struct kc	*a = conn(t), *b = conn(t);
+	struct kc	*a = kt_conn(t), *b = kt_conn(t);
 	char		*nb = kt_write(t->proj, "j.nb.lua", sample);
 	char		*alias = xasprintf("%s/./j.nb.lua", t->proj);
 	json_t		*ra, *rb, *l, *n, *e;
@@ -186,7 +153,7 @@ test_open_joins_same_path(void **state)
 	assert_int_equal(kc_count_notes(a, "doc.ops"), 0);
 	/* A late joiner gets the current text and version. */
 	{
-		struct kc	*c = conn(t);
+		struct kc	*c = kt_conn(t);
 		json_t		*rc = open_path(c, nb);
 
 		assert_int_equal(kj_int(rc, "version"), 1);
@@ -207,7 +174,7 @@ static void
 test_attach_and_close(void **state)
 {
 	struct kt	*t = *state;
-	struct kc	*a = conn(t), *b = conn(t);
+	struct kc	*a = kt_conn(t), *b = kt_conn(t);
 	char		*nb = kt_write(t->proj, "ac.nb.lua", sample);
 	json_t		*r, *rb, *l;
 	const char	*sid;
@@ -249,7 +216,7 @@ static void
 test_ephemeral_is_private_and_ends(void **state)
 {
 	struct kt	*t = *state;
-	struct kc	*a = conn(t), *b = conn(t);
+	struct kc	*a = kt_conn(t), *b = kt_conn(t);
 	char		*nb = xasprintf("%s/eph.nb.lua", t->proj);
 	char		 galley[256];
 	json_t		*r, *l, *e;
@@ -292,7 +259,7 @@ test_ephemeral_is_private_and_ends(void **state)
 		;
 	assert_int_equal(count_sessions(b), 0);
 	/* And with session.close. */
-	a = conn(t);
+	a = kt_conn(t);
 	r = kc_call(a, "session.open", json_pack("{s:s, s:b}", "text",
 	    "x = 1\n", "ephemeral", 1));
 	assert_non_null(r);
@@ -310,7 +277,7 @@ static void
 test_malformed_file(void **state)
 {
 	struct kt	*t = *state;
-	struct kc	*k = conn(t);
+	struct kc	*k = kt_conn(t);
 	static const char bad[] =
 	    "-- %% id=\"a\"\n"
 	    "x = 1\n"
@@ -338,7 +305,7 @@ static void
 test_doc_get(void **state)
 {
 	struct kt	*t = *state;
-	struct kc	*k = conn(t);
+	struct kc	*k = kt_conn(t);
 	char		*nb = kt_write(t->proj, "g.nb.lua", sample);
 	json_t		*r, *d;
 	const char	*sid;
@@ -365,7 +332,7 @@ static void
 test_doc_edit_concurrent(void **state)
 {
 	struct kt	*t = *state;
-	struct kc	*a = conn(t), *b = conn(t);
+	struct kc	*a = kt_conn(t), *b = kt_conn(t);
 	char		*nb = kt_write(t->proj, "c.nb.lua",
 	    "-- %% id=\"c\"\nhello world\n");
 	json_t		*r, *e, *d, *n;
@@ -441,7 +408,7 @@ static void
 test_doc_edit_errors(void **state)
 {
 	struct kt	*t = *state;
-	struct kc	*k = conn(t);
+	struct kc	*k = kt_conn(t);
 	char		*nb = kt_write(t->proj, "e.nb.lua",
 	    "-- %% id=\"c\"\nabc\n");
 	json_t		*r, *d;
@@ -488,7 +455,7 @@ static void
 test_doc_save_round_trip(void **state)
 {
 	struct kt	*t = *state;
-	struct kc	*a = conn(t), *b = conn(t);
+	struct kc	*a = kt_conn(t), *b = kt_conn(t);
 	char		*nb = kt_write(t->proj, "s.nb.lua",
 	    "-- %% id=\"one\"\nx = 1\n\n-- %%\ny = 2\n");
 	char		*text;
@@ -532,7 +499,7 @@ test_doc_save_round_trip(void **state)
 	kc_free(b);
 	assert_int_equal(kt_stop(t), 0);
 	assert_true(kt_start(t) > 0);
-	a = conn(t);
+	a = kt_conn(t);
 	d2 = open_path(a, nb);
 	assert_int_equal(kj_int(d2, "recovered"), 0);
 	assert_true(json_equal(json_object_get(d1, "cells"),
@@ -559,7 +526,7 @@ static void
 test_doc_save_conflict(void **state)
 {
 	struct kt	*t = *state;
-	struct kc	*k = conn(t);
+	struct kc	*k = kt_conn(t);
 	char		*nb = kt_write(t->proj, "cf.nb.lua",
 	    "-- %% id=\"a\"\nx = 1\n"), *text;
 	json_t		*r, *s;
@@ -612,7 +579,7 @@ static void
 test_doc_cursor(void **state)
 {
 	struct kt	*t = *state;
-	struct kc	*a = conn(t), *b = conn(t);
+	struct kc	*a = kt_conn(t), *b = kt_conn(t);
 	char		*nb = kt_write(t->proj, "cur.nb.lua", sample);
 	json_t		*ra, *n;
 	const char	*sid;
@@ -639,28 +606,29 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_open_file, setup,
-		    teardown),
+		cmocka_unit_test_setup_teardown(test_open_file,
+		    kt_setup_started, kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(test_open_joins_same_path,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_attach_and_close, setup,
-		    teardown),
+		    kt_setup_started, kt_teardown_stopped),
+		cmocka_unit_test_setup_teardown(test_attach_and_close,
+		    kt_setup_started, kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(
-		    test_ephemeral_is_private_and_ends, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_malformed_file, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_doc_get, setup,
-		    teardown),
+		    test_ephemeral_is_private_and_ends, kt_setup_started,
+		    kt_teardown_stopped),
+		cmocka_unit_test_setup_teardown(test_malformed_file,
+		    kt_setup_started, kt_teardown_stopped),
+		cmocka_unit_test_setup_teardown(test_doc_get,
+		    kt_setup_started, kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(test_doc_edit_concurrent,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_doc_edit_errors, setup,
-		    teardown),
+		    kt_setup_started, kt_teardown_stopped),
+		cmocka_unit_test_setup_teardown(test_doc_edit_errors,
+		    kt_setup_started, kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(test_doc_save_round_trip,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_doc_save_conflict, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_doc_cursor, setup,
-		    teardown),
+		    kt_setup_started, kt_teardown_stopped),
+		cmocka_unit_test_setup_teardown(test_doc_save_conflict,
+		    kt_setup_started, kt_teardown_stopped),
+		cmocka_unit_test_setup_teardown(test_doc_cursor,
+		    kt_setup_started, kt_teardown_stopped),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -14,7 +14,7 @@
 #include <sqlite3.h>
 #include <sys/mount.h>
 
-#include "kclient.h"
+#include "kfixture.h"
 #include "kernel/store.h"
 
 static int
@@ -191,15 +191,6 @@ test_store_outputs(void **state)
 
 /* Through the kernel. */
 
-static struct kc *
-conn(struct kt *t)
-{
-	struct kc *k = kc_connect_unix(t->sock);
-
-	assert_non_null(k);
-	return k;
-}
-
 static json_t *
 open_path(struct kc *k, const char *path)
 {
@@ -244,7 +235,7 @@ test_edit_survives_kill9(void **state)
 	json_t		*r, *e;
 
 	assert_true(kt_start(t) > 0);
-	k = conn(t);
+	k = kt_conn(t);
 	r = open_path(k, nb);
 	assert_non_null(e = kc_insert_text(k, kj_str(r, "session"), 0, "a", 5,
 	    " + 1", 5));
@@ -259,7 +250,7 @@ test_edit_survives_kill9(void **state)
 	free(disk);
 
 	assert_true(kt_start(t) > 0);
-	k = conn(t);
+	k = kt_conn(t);
 	r = open_path(k, nb);
 	assert_int_equal(kj_int(r, "recovered"), 1);
 	assert_int_equal(json_array_size(json_object_get(r, "warnings")), 0);
@@ -278,7 +269,7 @@ test_edit_survives_kill9(void **state)
 	kt_kill9(t);
 	kc_free(k);
 	assert_true(kt_start(t) > 0);
-	k = conn(t);
+	k = kt_conn(t);
 	r = open_path(k, nb);
 	assert_int_equal(kj_int(r, "recovered"), 2);
 	assert_string_equal(source_of(r, "a"), "y = 2\nx = 1 + 1");
@@ -307,7 +298,7 @@ test_recovery_with_generated_ids(void **state)
 	json_t		*r, *e;
 
 	assert_true(kt_start(t) > 0);
-	k = conn(t);
+	k = kt_conn(t);
 	r = open_path(k, nb);
 	id2 = xstrdup(kj_str(json_array_get(json_object_get(r, "cells"), 1),
 	    "id"));
@@ -318,7 +309,7 @@ test_recovery_with_generated_ids(void **state)
 	kt_kill9(t);
 	kc_free(k);
 	assert_true(kt_start(t) > 0);
-	k = conn(t);
+	k = kt_conn(t);
 	r = open_path(k, nb);
 	assert_int_equal(kj_int(r, "recovered"), 1);
 	assert_string_equal(source_of(r, id2), "y = 20");
@@ -342,7 +333,7 @@ test_journal_of_other_version_not_applied(void **state)
 	json_t		*r, *e;
 
 	assert_true(kt_start(t) > 0);
-	k = conn(t);
+	k = kt_conn(t);
 	r = open_path(k, nb);
 	assert_non_null(e = kc_insert_text(k, kj_str(r, "session"), 0, "a", 5,
 	    "0", 5));
@@ -353,7 +344,7 @@ test_journal_of_other_version_not_applied(void **state)
 	/* Someone changes the file while the kernel is down. */
 	free(kt_write(t->proj, "v.nb.lua", "-- %% id=\"a\"\nx = 2\n"));
 	assert_true(kt_start(t) > 0);
-	k = conn(t);
+	k = kt_conn(t);
 	r = open_path(k, nb);
 	assert_int_equal(kj_int(r, "recovered"), 0);
 	assert_string_equal(source_of(r, "a"), "x = 2");
@@ -384,7 +375,7 @@ test_damaged_journal_row(void **state)
 	json_t			*r, *e;
 
 	assert_true(kt_start(t) > 0);
-	k = conn(t);
+	k = kt_conn(t);
 	r = open_path(k, nb);
 	assert_non_null(e = kc_insert_text(k, kj_str(r, "session"), 0, "a", 5,
 	    "0", 5));
@@ -400,7 +391,7 @@ test_damaged_journal_row(void **state)
 	store_unref(st, __func__);
 
 	assert_true(kt_start(t) > 0);
-	k = conn(t);
+	k = kt_conn(t);
 	r = open_path(k, nb);
 	assert_int_equal(kj_int(r, "recovered"), 1);
 	assert_string_equal(source_of(r, "a"), "x = 10");
@@ -415,7 +406,7 @@ test_damaged_journal_row(void **state)
 	kt_kill9(t);
 	kc_free(k);
 	assert_true(kt_start(t) > 0);
-	k = conn(t);
+	k = kt_conn(t);
 	r = open_path(k, nb);
 	assert_string_equal(source_of(r, "a"), "x = 100");
 	json_decref(r);
@@ -437,7 +428,7 @@ test_outputs_come_back_and_go_stale(void **state)
 	long long	 run;
 
 	assert_true(kt_start(t) > 0);
-	k = conn(t);
+	k = kt_conn(t);
 	r = open_path(k, nb);
 	n = kc_call(k, "cell.run", json_pack("{s:s, s:[s, s]}", "session",
 	    kj_str(r, "session"), "cells", "a", "b"));
@@ -453,7 +444,7 @@ test_outputs_come_back_and_go_stale(void **state)
 
 	/* A new kernel: the outputs are there, not stale. */
 	assert_true(kt_start(t) > 0);
-	k = conn(t);
+	k = kt_conn(t);
 	r = open_path(k, nb);
 	c = kj_cell(json_object_get(r, "cells"), "a");
 	text = kj_outputs_text(json_object_get(c, "outputs"));
@@ -496,7 +487,7 @@ test_error_output_comes_back(void **state)
 	long long	 run;
 
 	assert_true(kt_start(t) > 0);
-	k = conn(t);
+	k = kt_conn(t);
 	r = open_path(k, nb);
 	n = kc_call(k, "cell.run", json_pack("{s:s, s:[s]}", "session",
 	    kj_str(r, "session"), "cells", "bad"));
@@ -512,7 +503,7 @@ test_error_output_comes_back(void **state)
 	assert_int_equal(kt_stop(t), 0);
 
 	assert_true(kt_start(t) > 0);
-	k = conn(t);
+	k = kt_conn(t);
 	r = open_path(k, nb);
 	c = kj_cell(json_object_get(r, "cells"), "bad");
 	outs = json_object_get(c, "outputs");
@@ -543,7 +534,7 @@ test_outputs_capped_and_marked(void **state)
 
 	assert_true(kt_start(t) > 0);
 	for (int round = 0; round < 2; round++) {
-		k = conn(t);
+		k = kt_conn(t);
 		r = open_path(k, nb);
 		if (round == 0) {
 			n = kc_call(k, "cell.run", json_pack("{s:s, s:[s]}",
@@ -601,7 +592,7 @@ test_save_on_full_disk_keeps_journal(void **state)
 	nb = kt_write(dir, "full.nb.lua", text);
 	free(kt_write(dir, ".git", ""));	/* the project: this dir */
 	assert_true(kt_start(t) > 0);
-	k = conn(t);
+	k = kt_conn(t);
 	r = open_path(k, nb);
 	assert_non_null(e = kc_insert_text(k, kj_str(r, "session"), 0, "a", 5,
 	    " + 1", 5));
@@ -627,7 +618,7 @@ test_save_on_full_disk_keeps_journal(void **state)
 	kc_free(k);
 	unlink(filler);
 	assert_true(kt_start(t) > 0);
-	k = conn(t);
+	k = kt_conn(t);
 	r = open_path(k, nb);
 	assert_int_equal(kj_int(r, "recovered"), 1);
 	assert_string_equal(source_of(r, "a"), "x = 1 + 1");
