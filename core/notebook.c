@@ -30,9 +30,9 @@
  *   the cell owns (flags C_*_OWNED).
  *
  * A "-- %%" line inside a Lua long string or long comment of a code cell
- * is not a marker: lx_line() follows long brackets, short strings (with
- * their escapes, "\" at the end of a line and "\z") and line comments
- * from line to line, as Lua's lexer does.
+ * is not a marker: nb_lex_line() follows long brackets, short strings
+ * (with their escapes, "\" at the end of a line and "\z") and line
+ * comments from line to line, as Lua's lexer does.
  */
 #include "core/notebook.h"
 
@@ -130,18 +130,18 @@ struct nb_doc {
 };
 
 /* The lexer's state between lines of code. */
-enum lx_state {
-	LX_CODE,
-	LX_LONG,			/* long string or long comment */
-	LX_STR,				/* short string */
+enum nb_lex_state {
+	NB_LEX_CODE,
+	NB_LEX_LONG,		/* long string or long comment */
+	NB_LEX_STR,		/* short string */
 };
 
 struct nb_lexer {
-	enum lx_state	 state;
-	size_t		 level;		/* LX_LONG: how many '=' */
-	char		 quote;		/* LX_STR: ' or " */
-	bool		 zskip;		/* LX_STR: after \z, skipping spaces */
-	bool		 esc;		/* LX_STR: the line ended in a '\' */
+	enum nb_lex_state state;
+	size_t		 level;		/* NB_LEX_LONG: how many '=' */
+	char		 quote;		/* NB_LEX_STR: ' or " */
+	bool		 zskip;		/* NB_LEX_STR: after \z, skip spaces */
+	bool		 esc;		/* NB_LEX_STR: line ended in '\' */
 };
 
 /* A slot of the parser's set of the keys of one marker: it holds
@@ -174,13 +174,13 @@ struct nb_parser {
 	bool		 bad_eol;	/* a body line ended other than "\n" */
 	bool		 slice_ok;	/* the source can be a slice */
 	bool		 last_blank;	/* the last body line was empty */
-	struct nb_lexer	 lx;
+	struct nb_lexer	 lex;
 };
 
 static const char *const kind_names[] = { "code", "markdown", "raw" };
 
 /* Bytes that start something the lexer follows in code. */
-static const bool lx_special[256] = {
+static const bool nb_lex_special[256] = {
 	['-'] = true, ['['] = true, ['\''] = true, ['"'] = true,
 };
 
@@ -275,14 +275,14 @@ nb_parse(const char *buf, size_t len, const char *path, struct nb_doc **out,
 }
 
 static bool
-lx_space(unsigned char c)
+nb_lex_space(unsigned char c)
 {
 	return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r';
 }
 
 /* Length of a long bracket "[" "="* "[" at p (p[0] == '['), or 0. */
 static size_t
-lx_long_open(const char *p, const char *e, size_t *level)
+nb_lex_long_open(const char *p, const char *e, size_t *level)
 {
 	const char	*q = p + 1;
 
@@ -297,12 +297,12 @@ lx_long_open(const char *p, const char *e, size_t *level)
 
 /* Follows Lua's lexer through one line of code, [p, e). */
 static void
-lx_line(struct nb_lexer *lx, const char *p, const char *e)
+nb_lex_line(struct nb_lexer *lex, const char *p, const char *e)
 {
 	size_t	 n;
 
 	while (p < e) {
-		if (lx->state == LX_LONG) {
+		if (lex->state == NB_LEX_LONG) {
 			const char	*q = memchr(p, ']', (size_t)(e - p));
 
 			if (q == NULL)
@@ -313,50 +313,51 @@ lx_line(struct nb_lexer *lx, const char *p, const char *e)
 				p++;
 				n++;
 			}
-			if (n == lx->level && p < e && *p == ']') {
+			if (n == lex->level && p < e && *p == ']') {
 				p++;
-				lx->state = LX_CODE;
+				lex->state = NB_LEX_CODE;
 			}
 			continue;
 		}
-		if (lx->state == LX_STR) {
+		if (lex->state == NB_LEX_STR) {
 			for (; p < e; p++) {
 				unsigned char	 c = (unsigned char)*p;
 
-				if (lx->zskip) {
-					if (lx_space(c))
+				if (lex->zskip) {
+					if (nb_lex_space(c))
 						continue;
-					lx->zskip = false;
+					lex->zskip = false;
 				}
 				if (c == '\\') {
 					if (p + 1 == e) {
 						/* Escaped line break. */
-						lx->esc = true;
+						lex->esc = true;
 						return;
 					}
 					p++;
 					if (*p == 'z')
-						lx->zskip = true;
+						lex->zskip = true;
 					continue;
 				}
-				if (c == (unsigned char)lx->quote) {
-					lx->state = LX_CODE;
+				if (c == (unsigned char)lex->quote) {
+					lex->state = NB_LEX_CODE;
 					p++;
 					break;
 				}
 			}
 			continue;
 		}
-		while (p < e && !lx_special[(unsigned char)*p])
+		while (p < e && !nb_lex_special[(unsigned char)*p])
 			p++;
 		if (p == e)
 			return;
 		switch (*p) {
 		case '-':
 			if (p + 1 < e && p[1] == '-') {
-				if (p + 2 < e && p[2] == '[' && (n =
-				    lx_long_open(p + 2, e, &lx->level)) != 0) {
-					lx->state = LX_LONG;
+				if (p + 2 < e && p[2] == '[' &&
+				    (n = nb_lex_long_open(p + 2, e,
+				    &lex->level)) != 0) {
+					lex->state = NB_LEX_LONG;
 					p += 2 + n;
 					continue;
 				}
@@ -365,16 +366,16 @@ lx_line(struct nb_lexer *lx, const char *p, const char *e)
 			p++;
 			break;
 		case '[':
-			if ((n = lx_long_open(p, e, &lx->level)) != 0) {
-				lx->state = LX_LONG;
+			if ((n = nb_lex_long_open(p, e, &lex->level)) != 0) {
+				lex->state = NB_LEX_LONG;
 				p += n;
 			} else
 				p++;
 			break;
 		default:
-			lx->state = LX_STR;
-			lx->quote = *p;
-			lx->zskip = lx->esc = false;
+			lex->state = NB_LEX_STR;
+			lex->quote = *p;
+			lex->zskip = lex->esc = false;
 			p++;
 			break;
 		}
@@ -383,18 +384,18 @@ lx_line(struct nb_lexer *lx, const char *p, const char *e)
 
 /* The line break after a line of code. */
 static void
-lx_eol(struct nb_lexer *lx)
+nb_lex_eol(struct nb_lexer *lex)
 {
-	if (lx->state != LX_STR)
+	if (lex->state != NB_LEX_STR)
 		return;
-	if (lx->esc) {
-		lx->esc = false;
+	if (lex->esc) {
+		lex->esc = false;
 		return;
 	}
 	/* A short string ends at a raw line break (Lua calls it an error)
 	 * unless \z is skipping white space. */
-	if (!lx->zskip)
-		lx->state = LX_CODE;
+	if (!lex->zskip)
+		lex->state = NB_LEX_CODE;
 }
 
 static bool
@@ -852,7 +853,7 @@ cell_begin(struct nb_parser *p, struct nb_cell *c, size_t raw_off,
 	p->nlines = p->src_lines = 0;
 	p->bad_eol = p->last_blank = false;
 	p->slice_ok = true;
-	memset(&p->lx, 0, sizeof p->lx);
+	memset(&p->lex, 0, sizeof p->lex);
 }
 
 static int
@@ -884,7 +885,7 @@ parse_text(struct nb_parser *p)
 		}
 		p->lineno++;
 		p->content = pos;
-		if (p->lx.state == LX_CODE && ce - pos >= NB_MARK_LEN &&
+		if (p->lex.state == NB_LEX_CODE && ce - pos >= NB_MARK_LEN &&
 		    memcmp(t + pos, NB_MARK, NB_MARK_LEN) == 0 &&
 		    (ce - pos == NB_MARK_LEN || is_ws(t[pos + NB_MARK_LEN]))) {
 			cell_end(p, pos);
@@ -919,8 +920,8 @@ parse_text(struct nb_parser *p)
 			p->bad_eol = true;
 		/* Lua skips a first line starting with '#' (a shebang). */
 		if (c->kind == NB_CODE && !(p->lineno == 1 && t[pos] == '#')) {
-			lx_line(&p->lx, t + pos, t + ce);
-			lx_eol(&p->lx);
+			nb_lex_line(&p->lex, t + pos, t + ce);
+			nb_lex_eol(&p->lex);
 		}
 		pos = next;
 	}
