@@ -188,9 +188,11 @@ kc_connect_unix(const char *path)
 	struct sockaddr_un	 sun;
 	int			 fd;
 
+	if (strlen(path) >= sizeof sun.sun_path)
+		return NULL;
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return NULL;
 	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
