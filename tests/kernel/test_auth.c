@@ -10,26 +10,14 @@
 
 #include <grp.h>
 
-#include "kclient.h"
+#include "kfixture.h"
 
+/* kt_setup, and the kernel the test starts listens on TCP too. */
 static int
-setup(void **state)
+setup_tcp(void **state)
 {
-	struct kt *t = xcalloc(1, sizeof *t);
-
-	kt_init(t);
-	t->listen = "127.0.0.1:0";
-	*state = t;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct kt *t = *state;
-
-	kt_fini(t);
-	free(t);
+	kt_setup(state);
+	((struct kt *)*state)->listen = "127.0.0.1:0";
 	return 0;
 }
 
@@ -348,22 +336,22 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_tcp_right_token, setup,
-		    teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_right_token, setup_tcp,
+		    kt_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_tcp_wrong_token_sees_nothing, setup, teardown),
+		    test_tcp_wrong_token_sees_nothing, setup_tcp, kt_teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_request_before_auth,
-		    setup, teardown),
+		    setup_tcp, kt_teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_big_frame_before_auth,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tcp_ipv6_loopback, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_bad_listen_address, setup,
-		    teardown),
+		    setup_tcp, kt_teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_ipv6_loopback,
+		    setup_tcp, kt_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_listen_address,
+		    setup_tcp, kt_teardown),
 		cmocka_unit_test_setup_teardown(test_unix_other_uid_refused,
-		    setup, teardown),
+		    setup_tcp, kt_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_token_is_kept_across_restarts, setup, teardown),
+		    test_token_is_kept_across_restarts, setup_tcp, kt_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

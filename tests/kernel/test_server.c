@@ -11,26 +11,6 @@
 
 #include "kfixture.h"
 
-static int
-setup(void **state)
-{
-	struct kt *t = xcalloc(1, sizeof *t);
-
-	kt_init(t);
-	*state = t;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct kt *t = *state;
-
-	kt_fini(t);
-	free(t);
-	return 0;
-}
-
 static void
 test_start_files_and_info(void **state)
 {
@@ -441,29 +421,32 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_start_files_and_info,
-		    setup, teardown),
+		    kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_removes_files,
-		    setup, teardown),
+		    kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(test_second_kernel_is_busy,
-		    setup, teardown),
+		    kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(test_stale_socket_after_kill9,
-		    setup, teardown),
+		    kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_unknown_method_keeps_connection, setup, teardown),
+		    test_unknown_method_keeps_connection, kt_setup,
+		    kt_teardown),
+		cmocka_unit_test_setup_teardown(test_responses_in_request_order,
+		    kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_responses_in_request_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_garbage_closes_only_that_client, setup, teardown),
+		    test_garbage_closes_only_that_client, kt_setup,
+		    kt_teardown),
 		cmocka_unit_test_setup_teardown(test_client_response_is_eproto,
-		    setup, teardown),
+		    kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(test_sigterm_stops_runtimes,
-		    setup, teardown),
+		    kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_kill9_of_kernel_ends_busy_runtime, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_idle_exit, setup,
-		    teardown),
+		    test_kill9_of_kernel_ends_busy_runtime, kt_setup,
+		    kt_teardown),
+		cmocka_unit_test_setup_teardown(test_idle_exit, kt_setup,
+		    kt_teardown),
 		cmocka_unit_test_setup_teardown(test_slow_reader_is_dropped,
-		    setup, teardown),
+		    kt_setup, kt_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
