@@ -1,8 +1,8 @@
 /*
  * kfixture.h - the cmocka fixtures the kernel protocol tests share: a
- * kernel of their own per test (kclient.h's kt_*) in a fresh temporary
- * directory, removed in teardown with every process the test left, and a
- * connection to it that must succeed.
+ * kernel of their own per test (kproc.h) in a fresh temporary directory,
+ * removed in teardown with every process the test left, and a connection
+ * to it that must succeed (kclient.h).
  * - kt_setup / kt_teardown: the directory only; the test starts and stops
  *   the kernel itself (to set options first, or to kill it).
  * - kt_setup_started / kt_teardown_stopped: a kernel running when the
