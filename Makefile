@@ -38,4 +38,4 @@ fuzz: setup
 	@sh fuzz/run.sh $(FBUILD) $(FUZZ_SECONDS)
 
 clean:
-	rm -rf $(BUILD) $(TBUILD) $(FBUILD)
+	rm -rf $(BUILD) $(TBUILD) $(FBUILD) build-release

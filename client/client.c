@@ -194,28 +194,53 @@ cl_send(struct cl_conn *c, struct gl_err *err)
 	return 0;
 }
 
-/* Takes the first queued message matching (response to id, or any
- * notification/request when id == 0). */
+/* Moves the queued message *pp out of the queue into *out. */
+static void
+cl_unlink(struct cl_conn *c, struct cl_queued **pp, struct rpc_msg *out)
+{
+	struct cl_queued *q = *pp;
+
+	*pp = q->next;
+	if (c->tail == q) {
+		c->tail = NULL;
+		for (struct cl_queued *t = c->head; t != NULL; t = t->next)
+			c->tail = t;
+	}
+	*out = q->msg;
+	free(q);
+}
+
+/* Takes the queued response to id. */
 static bool
 cl_take(struct cl_conn *c, uint32_t id, struct rpc_msg *out)
 {
 	struct cl_queued **pp, *q;
 
-	for (pp = &c->head; (q = *pp) != NULL; pp = &q->next) {
-		bool match = id != 0 ?
-		    (q->msg.type == RPC_RESPONSE && q->msg.id == id) :
-		    q->msg.type != RPC_RESPONSE;
-
-		if (!match)
-			continue;
-		*pp = q->next;
-		if (c->tail == q) {
-			c->tail = NULL;
-			for (struct cl_queued *t = c->head; t != NULL; t = t->next)
-				c->tail = t;
+	for (pp = &c->head; (q = *pp) != NULL; pp = &q->next)
+		if (q->msg.type == RPC_RESPONSE && q->msg.id == id) {
+			cl_unlink(c, pp, out);
+			return true;
 		}
-		*out = q->msg;
-		free(q);
+	return false;
+}
+
+/* Takes the first queued notification (or request from the kernel) named
+ * method (NULL: any) that match accepts (NULL: any). */
+static bool
+cl_take_notify(struct cl_conn *c, const char *method,
+    bool (*match)(const struct rpc_msg *, void *), void *ctx,
+    struct rpc_msg *out)
+{
+	struct cl_queued **pp, *q;
+
+	for (pp = &c->head; (q = *pp) != NULL; pp = &q->next) {
+		if (q->msg.type == RPC_RESPONSE)
+			continue;
+		if (method != NULL && strcmp(q->msg.method, method) != 0)
+			continue;
+		if (match != NULL && !match(&q->msg, ctx))
+			continue;
+		cl_unlink(c, pp, out);
 		return true;
 	}
 	return false;
@@ -267,14 +292,15 @@ cl_call(struct cl_conn *c, const char *method,
 }
 
 int
-cl_next_notify(struct cl_conn *c, struct rpc_msg *msg, int timeout_ms,
-    struct gl_err *err)
+cl_wait_notify(struct cl_conn *c, const char *method,
+    bool (*match)(const struct rpc_msg *msg, void *ctx), void *ctx,
+    struct rpc_msg *msg, int timeout_ms, struct gl_err *err)
 {
 	int64_t	 deadline = timeout_ms < 0 ? -1 : cl_now_ms() + timeout_ms;
 	int	 rc;
 
 	for (;;) {
-		if (cl_take(c, 0, msg))
+		if (cl_take_notify(c, method, match, ctx, msg))
 			return 1;
 		if (c->closed)
 			return gl_err_set(err, GL_ECLOSED,
@@ -285,6 +311,13 @@ cl_next_notify(struct cl_conn *c, struct rpc_msg *msg, int timeout_ms,
 		if (rc != 0)
 			return rc;
 	}
+}
+
+int
+cl_next_notify(struct cl_conn *c, struct rpc_msg *msg, int timeout_ms,
+    struct gl_err *err)
+{
+	return cl_wait_notify(c, NULL, NULL, NULL, msg, timeout_ms, err);
 }
 
 void
@@ -594,7 +627,7 @@ cl_authenticate(struct cl_conn *c, const struct cl_opts *o, int64_t deadline,
 	if ((rc = cl_load_token(o, tok, err)) != 0)
 		return rc;
 	for (;;) {
-		if (cl_take(c, 0, &m))
+		if (cl_take_notify(c, NULL, NULL, NULL, &m))
 			break;
 		if (c->closed)
 			return gl_err_set(err, GL_ECLOSED, "%s closed the connection", c->addr);

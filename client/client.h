@@ -64,6 +64,15 @@ int	 cl_call(struct cl_conn *c, const char *method,
  * a negative GL_E* (GL_ECLOSED when the kernel went away). */
 int	 cl_next_notify(struct cl_conn *c, struct rpc_msg *msg,
 	     int timeout_ms, struct gl_err *err);
+/* Waits up to timeout_ms (-1 = forever) for the first notification named
+ * method (NULL = any) that match accepts (NULL = any), for example the
+ * cell.done of one run; every other message stays queued, in order.
+ * match may see the same message more than once and must not keep it.
+ * Returns as cl_next_notify() does; a matching notification that arrived
+ * before the kernel closed the connection is still returned. */
+int	 cl_wait_notify(struct cl_conn *c, const char *method,
+	     bool (*match)(const struct rpc_msg *msg, void *ctx), void *ctx,
+	     struct rpc_msg *msg, int timeout_ms, struct gl_err *err);
 /* The socket, for callers that poll it with other fds. */
 int	 cl_fd(const struct cl_conn *c);
 /* Reads what is available without blocking and queues it; for callers

@@ -1,8 +1,11 @@
 /*
  * auth.h - the kernel's token and the challenge-response that proves a TCP
- * client holds it without sending it (docs/protocol.md). libsodium does the
- * crypto: HMAC-SHA256 and a constant-time compare. Used by kernel/server.c
- * and client/.
+ * client holds it without sending it (docs/protocol.md); the same
+ * handshake, keyed with the cluster secret, between the kernel and its
+ * workers. libsodium does the crypto: HMAC-SHA256 and a constant-time
+ * compare. Used by kernel/ (its TCP clients and its workers), client/
+ * (answering the challenge) and lua/ (the worker's side). Reads and
+ * creates the token file; no other I/O.
  */
 #ifndef GL_AUTH_H
 #define GL_AUTH_H

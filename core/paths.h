@@ -1,8 +1,9 @@
 /*
  * paths.h - where galley keeps things. The runtime directory (0700) holds
  * the kernel's socket, lock, pid and token; a project's .galley/ holds its
- * SQLite store. Reads the environment and stats directories; no other I/O.
- * Used by kernel/, client/, cli/.
+ * SQLite store. Reads the environment, resolves paths and creates
+ * directories; no other I/O. Used by kernel/, client/, cli/ and tui/
+ * (making a notebook's path absolute).
  */
 #ifndef GL_PATHS_H
 #define GL_PATHS_H

@@ -9,8 +9,9 @@
  * measures each message before decoding it, refuses frames over a limit,
  * nesting deeper than RPC_MAX_DEPTH and anything that is not a msgpack-RPC
  * message, so a garbage peer costs one error and a disconnect.
- * Pure (bytes in, messages out). Used by kernel/, client/, lua/ (runtime
- * and workers), tests and bench.
+ * Pure (bytes in, messages out). Used by kernel/, client/, lua/ (the
+ * runtime and the workers), tui/ (what the kernel sends), tests, bench
+ * and fuzz.
  */
 #ifndef GL_RPC_H
 #define GL_RPC_H

@@ -1,8 +1,12 @@
 /*
- * kfixture.h - the cmocka fixture most kernel protocol tests share: a
- * kernel of their own per test (started in setup, stopped in teardown,
- * where a kernel that leaked or crashed fails the test) and a connection
- * to it that must succeed.
+ * kfixture.h - the cmocka fixtures the kernel protocol tests share: a
+ * kernel of their own per test (kproc.h) in a fresh temporary directory,
+ * removed in teardown with every process the test left, and a connection
+ * to it that must succeed (kclient.h).
+ * - kt_setup / kt_teardown: the directory only; the test starts and stops
+ *   the kernel itself (to set options first, or to kill it).
+ * - kt_setup_started / kt_teardown_stopped: a kernel running when the
+ *   test begins, stopped after it; one that leaked or crashed fails it.
  */
 #ifndef GL_TEST_KFIXTURE_H
 #define GL_TEST_KFIXTURE_H
@@ -18,24 +22,39 @@
 #include "kclient.h"
 
 static inline int
-kt_setup_started(void **state)
+kt_setup(void **state)
 {
 	struct kt *t = xcalloc(1, sizeof *t);
 
 	kt_init(t);
-	assert_true(kt_start(t) > 0);
 	*state = t;
+	return 0;
+}
+
+static inline int
+kt_teardown(void **state)
+{
+	struct kt *t = *state;
+
+	kt_fini(t);
+	free(t);
+	return 0;
+}
+
+static inline int
+kt_setup_started(void **state)
+{
+	kt_setup(state);
+	assert_true(kt_start(*state) > 0);
 	return 0;
 }
 
 static inline int
 kt_teardown_stopped(void **state)
 {
-	struct kt	*t = *state;
-	int		 st = kt_stop(t);
+	int	 st = kt_stop(*state);
 
-	kt_fini(t);
-	free(t);
+	kt_teardown(state);
 	/* A kernel that leaked or crashed fails the test. */
 	assert_int_equal(st, 0);
 	return 0;

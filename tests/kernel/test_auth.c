@@ -10,26 +10,15 @@
 
 #include <grp.h>
 
-#include "kclient.h"
+#include "kfixture.h"
+#include "kraw.h"
 
+/* kt_setup, and the kernel the test starts listens on TCP too. */
 static int
-setup(void **state)
+setup_tcp(void **state)
 {
-	struct kt *t = xcalloc(1, sizeof *t);
-
-	kt_init(t);
-	t->listen = "127.0.0.1:0";
-	*state = t;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct kt *t = *state;
-
-	kt_fini(t);
-	free(t);
+	kt_setup(state);
+	((struct kt *)*state)->listen = "127.0.0.1:0";
 	return 0;
 }
 
@@ -49,6 +38,19 @@ tcp_addr(struct kt *t)
 	json_decref(r);
 	kc_free(k);
 	return addr;
+}
+
+/* A client of t's kernel over TCP at addr, authenticated by client/ with
+ * the token the kernel wrote; fails the test if there is none. */
+static struct kc *
+tcp_conn(struct kt *t, const char *addr)
+{
+	char		*token = xasprintf("%s/token", t->run);
+	struct kc	*k = kc_connect_tcp(addr, token);
+
+	assert_non_null(k);
+	free(token);
+	return k;
 }
 
 /* A Unix client with a file session open and a cell edit broadcast
@@ -80,8 +82,7 @@ test_tcp_right_token(void **state)
 	assert_true(kt_start(t) > 0);
 	owner = busy_owner(t, &nb, sid, sizeof sid);
 	addr = tcp_addr(t);
-	assert_non_null(k = kc_connect_tcp(addr));
-	assert_int_equal(kc_auth(k, t->token), 0);
+	k = tcp_conn(t, addr);
 	/* Authenticated: the same methods as over the Unix socket. */
 	assert_non_null(r = kc_call(k, "session.list", NULL));
 	assert_int_equal(json_array_size(r), 1);
@@ -121,31 +122,34 @@ static void
 test_tcp_wrong_token_sees_nothing(void **state)
 {
 	struct kt	*t = *state;
-	struct kc	*owner, *k;
+	struct kc	*owner;
+	struct kraw	*k;
 	char		*addr, *nb, sid[32], bad[AUTH_TOKEN_LEN + 1];
-	json_t		*r;
+	const char	*msg;
+	json_t		*r, *ch;
+	uint32_t	 id;
 
 	assert_true(kt_start(t) > 0);
 	owner = busy_owner(t, &nb, sid, sizeof sid);
 	addr = tcp_addr(t);
-	assert_non_null(k = kc_connect_tcp(addr));
+	assert_non_null(k = kraw_connect_tcp(addr));
 	/* While it waits to answer, the session changes. */
-	assert_non_null(r = kc_note(k, "auth.challenge", NULL, NULL,
-	    KC_WAIT_MS));
-	json_decref(r);
+	assert_non_null(ch = kraw_note(k, "auth.challenge", KC_WAIT_MS));
 	assert_non_null(r = kc_insert_text(owner, sid, 0, "s", 6, "secret_",
 	    strlen("local password = \"hunter2\"")));
 	json_decref(r);
 	/* A token that is off by one digit. */
 	memcpy(bad, t->token, sizeof bad);
 	bad[0] = bad[0] == '0' ? '1' : '0';
-	assert_int_equal(kc_auth_answer(k, bad), GL_EAUTH);
-	assert_string_equal(k->msg, "wrong token");
-	assert_true(kc_wait_closed(k, KC_WAIT_MS));
+	assert_int_not_equal(id = kraw_auth_response(k, ch, bad), 0);
+	json_decref(ch);
+	assert_true(kraw_read_to_end(k, KC_WAIT_MS));
+	assert_int_equal(kraw_error(k, id, &msg), GL_EAUTH);
+	assert_string_equal(msg, "wrong token");
 	/* Nothing but the challenge and the one error arrived. */
-	assert_int_equal(kc_count_notes(k, NULL), 0);
-	assert_int_equal(json_object_size(k->responses), 0);
-	kc_free(k);
+	assert_int_equal(kraw_count_notes(k, NULL), 0);
+	assert_int_equal(json_object_size(k->responses), 1);
+	kraw_free(k);
 	kc_free(owner);
 	free(addr);
 	free(nb);
@@ -156,37 +160,38 @@ static void
 test_tcp_request_before_auth(void **state)
 {
 	struct kt	*t = *state;
-	struct kc	*owner, *k;
+	struct kc	*owner;
+	struct kraw	*k;
 	char		*addr, *nb, sid[32];
-	json_t		*r;
+	const char	*msg;
+	uint32_t	 id;
 
 	assert_true(kt_start(t) > 0);
 	owner = busy_owner(t, &nb, sid, sizeof sid);
 	addr = tcp_addr(t);
-	assert_non_null(k = kc_connect_tcp(addr));
-	r = kc_call(k, "session.list", NULL);
-	assert_null(r);
-	assert_int_equal(k->code, GL_EAUTH);
-	assert_string_equal(k->msg, "authenticate first");
-	assert_true(kc_wait_closed(k, KC_WAIT_MS));
+	assert_non_null(k = kraw_connect_tcp(addr));
+	id = kraw_request(k, "session.list", NULL);
+	assert_true(kraw_read_to_end(k, KC_WAIT_MS));
+	assert_int_equal(kraw_error(k, id, &msg), GL_EAUTH);
+	assert_string_equal(msg, "authenticate first");
 	/* Only the challenge came before the error. */
-	assert_int_equal(kc_count_notes(k, NULL), 1);
-	assert_int_equal(kc_count_notes(k, "auth.challenge"), 1);
-	kc_free(k);
+	assert_int_equal(kraw_count_notes(k, NULL), 1);
+	assert_int_equal(kraw_count_notes(k, "auth.challenge"), 1);
+	kraw_free(k);
 	/* A notification first is refused the same way. */
-	assert_non_null(k = kc_connect_tcp(addr));
+	assert_non_null(k = kraw_connect_tcp(addr));
 	{
 		struct rpc_writer w;
 
 		rpc_writer_init(&w);
 		rpc_begin_notify(&w, "doc.cursor");
 		msgpack_pack_map(&w.pk, 0);
-		kc_send_raw(k, w.sbuf.data, w.sbuf.size);
+		kraw_send(k, w.sbuf.data, w.sbuf.size);
 		rpc_writer_fini(&w);
 	}
-	assert_true(kc_wait_closed(k, KC_WAIT_MS));
-	assert_non_null(json_object_get(k->responses, "0"));
-	kc_free(k);
+	assert_true(kraw_read_to_end(k, KC_WAIT_MS));
+	assert_non_null(kraw_response(k, 0));
+	kraw_free(k);
 	kc_free(owner);
 	free(addr);
 	free(nb);
@@ -197,26 +202,22 @@ static void
 test_tcp_big_frame_before_auth(void **state)
 {
 	struct kt	*t = *state;
-	struct kc	*k;
+	struct kraw	*k;
 	char		*addr, *big;
-	json_t		*pair;
+	const char	*msg;
 
 	assert_true(kt_start(t) > 0);
 	addr = tcp_addr(t);
-	assert_non_null(k = kc_connect_tcp(addr));
+	assert_non_null(k = kraw_connect_tcp(addr));
 	big = xmalloc(8192);
 	memset(big, 'a', 8191);
 	big[8191] = '\0';
-	kc_send(k, "auth.response", json_pack("{s:s}", "hmac", big));
-	assert_true(kc_wait_closed(k, KC_WAIT_MS));
-	pair = json_object_get(k->responses, "0");
-	assert_non_null(pair);
-	assert_int_equal(json_integer_value(json_array_get(
-	    json_array_get(pair, 0), 0)), -GL_EPROTO);
-	assert_non_null(strstr(json_string_value(json_array_get(
-	    json_array_get(pair, 0), 1)), "limit"));
+	kraw_request(k, "auth.response", json_pack("{s:s}", "hmac", big));
+	assert_true(kraw_read_to_end(k, KC_WAIT_MS));
+	assert_int_equal(kraw_error(k, 0, &msg), GL_EPROTO);
+	assert_non_null(strstr(msg, "limit"));
 	free(big);
-	kc_free(k);
+	kraw_free(k);
 	free(addr);
 	assert_int_equal(kt_stop(t), 0);
 }
@@ -246,8 +247,7 @@ test_tcp_ipv6_loopback(void **state)
 	assert_true(kt_start(t) > 0);
 	addr = tcp_addr(t);
 	assert_true(strncmp(addr, "[::1]:", 6) == 0);
-	assert_non_null(k = kc_connect_tcp(addr));
-	assert_int_equal(kc_auth(k, t->token), 0);
+	k = tcp_conn(t, addr);
 	assert_non_null(r = kc_call(k, "kernel.info", NULL));
 	json_decref(r);
 	kc_free(k);
@@ -316,7 +316,7 @@ test_unix_other_uid_refused(void **state)
 		json_decref(r);
 		if (!kc_wait_closed(k, KC_WAIT_MS))
 			code = 14;
-		if (kc_count_notes(k, NULL) != 0)
+		if (kc_drain_notes(k, NULL) != 0)
 			code = 15;
 		kc_free(k);
 		_exit(code);
@@ -348,22 +348,22 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_tcp_right_token, setup,
-		    teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_right_token, setup_tcp,
+		    kt_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_tcp_wrong_token_sees_nothing, setup, teardown),
+		    test_tcp_wrong_token_sees_nothing, setup_tcp, kt_teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_request_before_auth,
-		    setup, teardown),
+		    setup_tcp, kt_teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_big_frame_before_auth,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tcp_ipv6_loopback, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_bad_listen_address, setup,
-		    teardown),
+		    setup_tcp, kt_teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_ipv6_loopback,
+		    setup_tcp, kt_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_listen_address,
+		    setup_tcp, kt_teardown),
 		cmocka_unit_test_setup_teardown(test_unix_other_uid_refused,
-		    setup, teardown),
+		    setup_tcp, kt_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_token_is_kept_across_restarts, setup, teardown),
+		    test_token_is_kept_across_restarts, setup_tcp, kt_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -153,7 +153,7 @@ test_run_outputs(void **state)
 	    "session", sid, "cells", "a", "nope")));
 	assert_int_equal(k->code, GL_ENOTFOUND);
 	assert_non_null(strstr(k->msg, "nope"));
-	assert_int_equal(kc_count_notes(k, "cell.started"), 0);
+	assert_int_equal(kc_drain_notes(k, "cell.started"), 0);
 	free(sid);
 	kc_free(k);
 }
@@ -337,7 +337,7 @@ test_cancel(void **state)
 	n = wait_done(k, run);
 	assert_string_equal(kj_str(n, "status"), "ok");
 	json_decref(n);
-	assert_int_equal(kc_count_notes(k, "cell.started"), 0);
+	assert_int_equal(kc_drain_notes(k, "cell.started"), 0);
 	free(sid);
 	kc_free(k);
 }

@@ -10,26 +10,7 @@
 #include <cmocka.h>
 
 #include "kfixture.h"
-
-static int
-setup(void **state)
-{
-	struct kt *t = xcalloc(1, sizeof *t);
-
-	kt_init(t);
-	*state = t;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct kt *t = *state;
-
-	kt_fini(t);
-	free(t);
-	return 0;
-}
+#include "kraw.h"
 
 static void
 test_start_files_and_info(void **state)
@@ -185,10 +166,11 @@ static void
 test_garbage_closes_only_that_client(void **state)
 {
 	struct kt	*t = *state;
-	struct kc	*a, *b;
+	struct kc	*a;
+	struct kraw	*b;
 	json_t		*r, *n;
 	char		*nb, *text;
-	const char	*sid;
+	const char	*sid, *msg;
 	static const unsigned char junk[] = { 0xc1, 0xff, 0x00, 0x12 };
 
 	assert_true(kt_start(t) > 0);
@@ -198,7 +180,7 @@ test_garbage_closes_only_that_client(void **state)
 	    "while os.clock() - t < 0.3 do end\n"
 	    "print(\"still here\")\n");
 	a = kt_conn(t);
-	b = kt_conn(t);
+	assert_non_null(b = kraw_connect_unix(t->sock));
 	r = kc_call(a, "session.open", json_pack("{s:s}", "path", nb));
 	assert_non_null(r);
 	sid = kj_str(r, "session");
@@ -209,17 +191,10 @@ test_garbage_closes_only_that_client(void **state)
 	json_decref(n);
 
 	/* Garbage from b: an EPROTO error (id 0), then b is closed. */
-	assert_int_equal(kc_send_raw(b, junk, sizeof junk), 0);
-	assert_true(kc_wait_closed(b, KC_WAIT_MS));
-	{
-		json_t *pair = json_object_get(b->responses, "0");
-
-		assert_non_null(pair);
-		assert_int_equal(json_integer_value(json_array_get(
-		    json_array_get(pair, 0), 0)), -GL_EPROTO);
-		assert_non_null(strstr(json_string_value(json_array_get(
-		    json_array_get(pair, 0), 1)), "0xc1"));
-	}
+	assert_int_equal(kraw_send(b, junk, sizeof junk), 0);
+	assert_true(kraw_read_to_end(b, KC_WAIT_MS));
+	assert_int_equal(kraw_error(b, 0, &msg), GL_EPROTO);
+	assert_non_null(strstr(msg, "0xc1"));
 	/* a's run carries on. */
 	assert_non_null(n = kc_note(a, "cell.done", NULL, NULL, KC_WAIT_MS));
 	assert_string_equal(kj_str(n, "status"), "ok");
@@ -236,7 +211,7 @@ test_garbage_closes_only_that_client(void **state)
 	}
 	json_decref(r);
 	kc_free(a);
-	kc_free(b);
+	kraw_free(b);
 	free(nb);
 	assert_int_equal(kt_stop(t), 0);
 }
@@ -245,22 +220,23 @@ static void
 test_client_response_is_eproto(void **state)
 {
 	struct kt		*t = *state;
-	struct kc		*k, *k2;
+	struct kraw		*k;
+	struct kc		*k2;
 	struct rpc_writer	 w;
 	json_t			*r;
 
 	assert_true(kt_start(t) > 0);
-	k = kt_conn(t);
+	assert_non_null(k = kraw_connect_unix(t->sock));
 	rpc_writer_init(&w);
 	rpc_begin_response(&w, 7);
 	msgpack_pack_nil(&w.pk);
-	assert_int_equal(kc_send_raw(k, w.sbuf.data, w.sbuf.size), 0);
+	assert_int_equal(kraw_send(k, w.sbuf.data, w.sbuf.size), 0);
 	rpc_writer_fini(&w);
-	assert_true(kc_wait_closed(k, KC_WAIT_MS));
-	assert_non_null(json_object_get(k->responses, "0"));
-	kc_free(k);
+	assert_true(kraw_read_to_end(k, KC_WAIT_MS));
+	assert_non_null(kraw_response(k, 0));
+	kraw_free(k);
 	/* A request whose params are not an array: EPROTO too. */
-	k = kt_conn(t);
+	assert_non_null(k = kraw_connect_unix(t->sock));
 	{
 		msgpack_sbuffer sb;
 		msgpack_packer pk;
@@ -272,11 +248,11 @@ test_client_response_is_eproto(void **state)
 		msgpack_pack_uint32(&pk, 1);
 		rpc_pack_str(&pk, "kernel.info");
 		msgpack_pack_int(&pk, 5);
-		kc_send_raw(k, sb.data, sb.size);
+		kraw_send(k, sb.data, sb.size);
 		msgpack_sbuffer_destroy(&sb);
 	}
-	assert_true(kc_wait_closed(k, KC_WAIT_MS));
-	kc_free(k);
+	assert_true(kraw_read_to_end(k, KC_WAIT_MS));
+	kraw_free(k);
 	k2 = kt_conn(t);
 	assert_non_null(r = kc_call(k2, "kernel.info", NULL));
 	json_decref(r);
@@ -390,7 +366,8 @@ test_slow_reader_is_dropped(void **state)
 	    "local s = string.rep(\"x\", 1 << 20)\n"
 	    "for i = 1, 96 do io.write(s) end\n");
 	lazy = kt_conn(t);
-	setsockopt(lazy->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+	setsockopt(cl_fd(lazy->conn), SOL_SOCKET, SO_RCVBUF, &small,
+	    sizeof small);
 	k = kt_conn(t);
 	assert_non_null(r = kc_call(lazy, "session.open",
 	    json_pack("{s:s}", "path", nb)));
@@ -441,29 +418,32 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_start_files_and_info,
-		    setup, teardown),
+		    kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_removes_files,
-		    setup, teardown),
+		    kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(test_second_kernel_is_busy,
-		    setup, teardown),
+		    kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(test_stale_socket_after_kill9,
-		    setup, teardown),
+		    kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_unknown_method_keeps_connection, setup, teardown),
+		    test_unknown_method_keeps_connection, kt_setup,
+		    kt_teardown),
+		cmocka_unit_test_setup_teardown(test_responses_in_request_order,
+		    kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_responses_in_request_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_garbage_closes_only_that_client, setup, teardown),
+		    test_garbage_closes_only_that_client, kt_setup,
+		    kt_teardown),
 		cmocka_unit_test_setup_teardown(test_client_response_is_eproto,
-		    setup, teardown),
+		    kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(test_sigterm_stops_runtimes,
-		    setup, teardown),
+		    kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_kill9_of_kernel_ends_busy_runtime, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_idle_exit, setup,
-		    teardown),
+		    test_kill9_of_kernel_ends_busy_runtime, kt_setup,
+		    kt_teardown),
+		cmocka_unit_test_setup_teardown(test_idle_exit, kt_setup,
+		    kt_teardown),
 		cmocka_unit_test_setup_teardown(test_slow_reader_is_dropped,
-		    setup, teardown),
+		    kt_setup, kt_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -150,7 +150,7 @@ test_open_joins_same_path(void **state)
 	assert_string_equal(kj_str(json_array_get(json_object_get(n, "ops"),
 	    0), "t"), "text");
 	json_decref(n);
-	assert_int_equal(kc_count_notes(a, "doc.ops"), 0);
+	assert_int_equal(kc_drain_notes(a, "doc.ops"), 0);
 	/* A late joiner gets the current text and version. */
 	{
 		struct kc	*c = kt_conn(t);
@@ -595,7 +595,7 @@ test_doc_cursor(void **state)
 	assert_string_equal(kj_str(n, "name"), "ada");
 	assert_int_equal(kj_int(n, "client"), kj_int(ra, "client"));
 	json_decref(n);
-	assert_int_equal(kc_count_notes(a, "doc.cursor"), 0);
+	assert_int_equal(kc_drain_notes(a, "doc.cursor"), 0);
 	json_decref(ra);
 	kc_free(a);
 	kc_free(b);

@@ -17,26 +17,6 @@
 #include "kfixture.h"
 #include "kernel/store.h"
 
-static int
-setup(void **state)
-{
-	struct kt *t = xcalloc(1, sizeof *t);
-
-	kt_init(t);
-	*state = t;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct kt *t = *state;
-
-	kt_fini(t);
-	free(t);
-	return 0;
-}
-
 /* Unit tests of the store. */
 
 struct rows {
@@ -639,28 +619,30 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_store_open_creates, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_store_journal, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_store_outputs, setup,
-		    teardown),
+		cmocka_unit_test_setup_teardown(test_store_open_creates,
+		    kt_setup, kt_teardown),
+		cmocka_unit_test_setup_teardown(test_store_journal, kt_setup,
+		    kt_teardown),
+		cmocka_unit_test_setup_teardown(test_store_outputs, kt_setup,
+		    kt_teardown),
 		cmocka_unit_test_setup_teardown(test_edit_survives_kill9,
-		    setup, teardown),
+		    kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_recovery_with_generated_ids, setup, teardown),
+		    test_recovery_with_generated_ids, kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_journal_of_other_version_not_applied, setup, teardown),
+		    test_journal_of_other_version_not_applied, kt_setup,
+		    kt_teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_journal_row,
-		    setup, teardown),
+		    kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_outputs_come_back_and_go_stale, setup, teardown),
+		    test_outputs_come_back_and_go_stale, kt_setup, kt_teardown),
+		cmocka_unit_test_setup_teardown(test_error_output_comes_back,
+		    kt_setup, kt_teardown),
+		cmocka_unit_test_setup_teardown(test_outputs_capped_and_marked,
+		    kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_error_output_comes_back, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_outputs_capped_and_marked, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_save_on_full_disk_keeps_journal, setup, teardown),
+		    test_save_on_full_disk_keeps_journal, kt_setup,
+		    kt_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
