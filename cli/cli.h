@@ -49,4 +49,12 @@ long long cli_parse_size(const char *s);
 const char *cli_optval(const char *cmd, int argc, char **argv, int *i,
 	     const char *opt);
 
+/* args.c */
+/* CLI_OK if v is HOST:PORT ([V6]:PORT) with a port up to 65535, else a
+ * usage error of cmd naming what ("--listen") and the problem. */
+int	 cli_check_hostport(const char *cmd, const char *what, const char *v);
+/* Checks the kernel address v (a --kernel value, or $GALLEY_KERNEL when v
+ * is NULL) as the client will read it: CLI_OK, or a usage error of cmd. */
+int	 cli_check_kernel(const char *cmd, const char *v);
+
 #endif

@@ -100,6 +100,8 @@ cli_open(int argc, char **argv)
 	}
 	if (arg == NULL)
 		return cli_usage("open", "which notebook?");
+	if ((rc = cli_check_kernel("open", o.kernel)) != CLI_OK)
+		return rc;
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		cli_errorf("galley open needs a terminal; `galley run %s` runs "
 		    "a notebook without one", arg);

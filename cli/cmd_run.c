@@ -436,6 +436,8 @@ cli_run(int argc, char **argv)
 		rc = cli_usage("run", "which notebook?");
 		goto out;
 	}
+	if ((rc = cli_check_kernel("run", o.kernel)) != CLI_OK)
+		goto out;
 	r.progress = !r.quiet && isatty(2);
 	if (gl_file_read(r.path, &r.text, &r.len, &err) != 0) {
 		cli_errorf("%s", err.msg);
