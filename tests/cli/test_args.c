@@ -10,6 +10,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "cli_helpers.h"
 
 static char dir[64];
@@ -32,9 +36,16 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char	 cmd[128];
+	/* Every runtime directory a test may have used, so that a failed
+	 * test (which returns early) leaves no kernel behind either. */
+	const char	*rundirs[] = { "run", "tcp" };
+	char		 cmd[128], path[256];
 
-	stop_kernel();
+	for (size_t i = 0; i < sizeof rundirs / sizeof *rundirs; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, rundirs[i]);
+		setenv("GALLEY_RUNTIME_DIR", path, 1);
+		stop_kernel();
+	}
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	return system(cmd) == 0 ? 0 : -1;
 }
@@ -90,11 +101,91 @@ test_malformed_addresses_are_usage_errors(void **state)
 	cmd_result_free(&r);
 }
 
+static int
+free_port(void)
+{
+	struct sockaddr_in	 a = { .sin_family = AF_INET };
+	socklen_t		 n = sizeof a;
+	int			 fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	bind(fd, (struct sockaddr *)&a, sizeof a);
+	getsockname(fd, (struct sockaddr *)&a, &n);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+/* A token file others can read is refused, and the message says that is
+ * the problem (it used to open with "no token for a TCP kernel"). */
+static void
+test_token_file_readable_by_others_is_named(void **state)
+{
+	char			 kdir[256], addr[64], tok[300], ready[16];
+	char			*text;
+	const char		*args[] = { "run", "--kernel", addr, "a.nb.lua",
+	    NULL };
+	struct cmd_result	 r;
+	int			 p[2];
+	pid_t			 kpid;
+	char			 byte;
+
+	snprintf(kdir, sizeof kdir, "%s/tcp", dir);
+	mkdir(kdir, 0700);
+	snprintf(addr, sizeof addr, "127.0.0.1:%d", free_port());
+	assert_int_equal(pipe(p), 0);
+	snprintf(ready, sizeof ready, "%d", p[1]);
+	if ((kpid = fork()) == 0) {
+		setenv("GALLEY_RUNTIME_DIR", kdir, 1);
+		close(p[0]);
+		execl(galley_bin(), galley_bin(), "kernel", "--listen", addr,
+		    "--ready-fd", ready, "--idle-exit", "60", (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], &byte, 1), 1);	/* serving */
+	close(p[0]);
+
+	write_file(dir, "a.nb.lua", "-- %% id=\"a\"\nprint(6 * 7)\n");
+	text = read_file(kdir, "token");
+	assert_non_null(text);
+	write_file(dir, "token", text);
+	free(text);
+	snprintf(tok, sizeof tok, "%s/token", dir);
+	setenv("GALLEY_TOKEN_FILE", tok, 1);
+	chmod(tok, 0644);
+	run_args(&r, args);
+	assert_int_equal(r.status, 4);
+	assert_non_null(strstr(r.err, "token file must not be readable by "
+	    "others (chmod 600)"));
+	assert_null(strstr(r.err, "no token"));
+	cmd_result_free(&r);
+	/* Fixed as the message says, it works. */
+	chmod(tok, 0600);
+	run_args(&r, args);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "42\n");
+	cmd_result_free(&r);
+	/* A token file that is not there is "no token". */
+	unlink(tok);
+	run_args(&r, args);
+	assert_int_equal(r.status, 4);
+	assert_non_null(strstr(r.err, "no token for a TCP kernel"));
+	cmd_result_free(&r);
+	unsetenv("GALLEY_TOKEN_FILE");
+
+	setenv("GALLEY_RUNTIME_DIR", kdir, 1);
+	stop_kernel();
+	setenv("GALLEY_RUNTIME_DIR", rundir, 1);
+	waitpid(kpid, NULL, 0);		/* stop_kernel() may have reaped it */
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_malformed_addresses_are_usage_errors),
+		cmocka_unit_test(test_token_file_readable_by_others_is_named),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
