@@ -180,12 +180,51 @@ test_token_file_readable_by_others_is_named(void **state)
 	waitpid(kpid, NULL, 0);		/* stop_kernel() may have reaped it */
 }
 
+/* Cells in `galley run` errors are numbered as the TUI numbers them (the
+ * cell injected for -p is not in the file, so it is not counted), and
+ * every failure names the file. */
+static void
+test_run_errors_number_cells_as_the_tui(void **state)
+{
+	const char *plain[] = { "run", "num.nb.lua", NULL };
+	const char *params[] = { "run", "num.nb.lua", "-p", "n=2", NULL };
+	const char *loop[] = { "run", "spin.nb.lua", NULL };
+	const char *want = "galley: num.nb.lua: cell \"boom\" (cell 3 of 4) "
+	    "failed at line 2\n";
+	struct cmd_result r;
+
+	write_file(dir, "num.nb.lua",
+	    "-- %% [markdown] id=\"title\"\n-- # Numbers\n\n"
+	    "-- %% id=\"p\" tags=[\"parameters\"]\nn = 1\n\n"
+	    "-- %% id=\"boom\"\nprint(n)\nerror(\"no\")\n\n"
+	    "-- %% id=\"after\"\nprint(\"never\")\n");
+	run_args(&r, plain);
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.out, "1\n");
+	assert_non_null(strstr(r.err, want));
+	cmd_result_free(&r);
+	run_args(&r, params);
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.out, "2\n");
+	assert_non_null(strstr(r.err, want));
+	cmd_result_free(&r);
+
+	write_file(dir, "spin.nb.lua",
+	    "-- %% id=\"spin\"\nprint(\"spinning\")\nwhile true do end\n");
+	galley_run_full(&r, dir, "spinning", SIGINT, 30000, loop);
+	assert_int_equal(r.status, 130);
+	assert_non_null(strstr(r.err, "galley: spin.nb.lua: cell \"spin\" "
+	    "(cell 1 of 1) interrupted\n"));
+	cmd_result_free(&r);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_malformed_addresses_are_usage_errors),
 		cmocka_unit_test(test_token_file_readable_by_others_is_named),
+		cmocka_unit_test(test_run_errors_number_cells_as_the_tui),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
