@@ -30,7 +30,8 @@ struct run_param {
 };
 
 struct run_ctx {
-	const char	*path;		/* as given */
+	const char	*path;		/* as found: nb.path */
+	struct cli_nb	 nb;
 	char		*abspath;	/* owned */
 	char		*text;		/* owned: the notebook to send */
 	size_t		 len;
@@ -448,7 +449,7 @@ cli_run(int argc, char **argv)
 			rc = cli_usage("run", "unknown option %s", argv[i]);
 			goto out;
 		} else if (r.path == NULL)
-			r.path = argv[i];
+			r.path = argv[i];	/* resolved below */
 		else {
 			rc = cli_usage("run", "one notebook at a time");
 			goto out;
@@ -459,6 +460,11 @@ cli_run(int argc, char **argv)
 		goto out;
 	}
 	if ((rc = cli_check_kernel("run", o.kernel)) != CLI_OK)
+		goto out;
+	/* "galley run analysis" finds analysis.nb.lua. */
+	cli_nb_resolve(r.path, &r.nb);
+	r.path = r.nb.path;
+	if ((rc = cli_nb_check_kind(&r.nb)) != CLI_OK)
 		goto out;
 	r.progress = !r.quiet && isatty(2);
 	if (gl_file_read(r.path, &r.text, &r.len, &err) != 0) {
@@ -560,5 +566,6 @@ out:
 	free(r.abspath);
 	free(r.session);
 	free(r.injected);
+	cli_nb_fini(&r.nb);
 	return rc;
 }

@@ -218,6 +218,101 @@ test_run_errors_number_cells_as_the_tui(void **state)
 	cmd_result_free(&r);
 }
 
+/* NAME finds NAME, NAME.nb.lua, NAME.nb.py or NAME.ipynb the same way for
+ * `galley NAME`, open, run and fmt; a file wins over a suggestion, a
+ * command name over a file. (Without a terminal, open says so and names
+ * the file it found, which is what this test reads.) */
+static void
+test_notebook_names_resolve_alike(void **state)
+{
+	const char *run_name[] = { "run", "calc", NULL };
+	const char *fmt_name[] = { "fmt", "calc", NULL };
+	const char *open_name[] = { "open", "calc", NULL };
+	const char *cmd_wins[] = { "fmt", NULL };
+	const char *py[] = { "run", "pyonly", NULL };
+	const char *missing[] = { "run", "nothere", NULL };
+	const char *new_py[] = { "new", "x.nb.py", NULL };
+	struct cmd_result r;
+	char *text;
+
+	write_file(dir, "calc.nb.lua", "-- %%\nprint(6 * 7)\n");
+	write_file(dir, "calc.nb.py", "# %%\nprint(6 * 7)\n");
+	run_args(&r, run_name);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "42\n");
+	cmd_result_free(&r);
+	run_args(&r, fmt_name);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "formatted calc.nb.lua\n");
+	cmd_result_free(&r);
+	text = read_file(dir, "calc.nb.lua");
+	assert_non_null(strstr(text, "-- %% id=\""));
+	free(text);
+	for (int i = 1; i < 2; i++) {
+		run_args(&r, open_name);
+		assert_int_equal(r.status, 1);
+		assert_non_null(strstr(r.err, "galley open needs a terminal; "
+		    "`galley run calc.nb.lua`"));
+		cmd_result_free(&r);
+	}
+	write_file(dir, "fmt", "print(1)\n");
+	run_args(&r, cmd_wins);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "usage: galley fmt"));
+	cmd_result_free(&r);
+
+	/* Python notebooks are found, and refused with a reason. */
+	write_file(dir, "pyonly.nb.py", "# %%\nprint(6 * 7)\n");
+	for (int i = 0; i < 1; i++) {
+		run_args(&r, py);
+		assert_int_equal(r.status, 3);
+		assert_non_null(strstr(r.err, "pyonly.nb.py is a Python "
+		    "notebook"));
+		assert_string_equal(r.out, "");
+		cmd_result_free(&r);
+	}
+	run_args(&r, new_py);
+	assert_int_equal(r.status, 3);
+	cmd_result_free(&r);
+	assert_null(read_file(dir, "x.nb.py"));
+	assert_null(read_file(dir, "x.nb.py.nb.lua"));
+
+	run_args(&r, missing);
+	assert_int_equal(r.status, 3);
+	assert_non_null(strstr(r.err, "nothere.nb.lua"));
+	cmd_result_free(&r);
+}
+
+/* A Jupyter notebook is not read as Lua: open, run and fmt say that
+ * `galley import` is what takes .ipynb, and exit 3. */
+static void
+test_ipynb_points_to_import(void **state)
+{
+	const char *cmds[][4] = {
+		{ "open", "nb.ipynb", NULL },
+		{ "run", "nb.ipynb", NULL },
+		{ "run", "nb", NULL },
+		{ "fmt", "nb.ipynb", NULL },
+	};
+	const char *ipynb = "{\"cells\": [], \"metadata\": {}, "
+	    "\"nbformat\": 4, \"nbformat_minor\": 5}\n";
+	struct cmd_result r;
+	char *text;
+
+	write_file(dir, "nb.ipynb", ipynb);
+	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+		run_args(&r, cmds[i]);
+		assert_int_equal(r.status, 3);
+		assert_non_null(strstr(r.err, "nb.ipynb is a Jupyter notebook: "
+		    ".ipynb files are imported with `galley import nb.ipynb`"));
+		assert_string_equal(r.out, "");
+		cmd_result_free(&r);
+	}
+	text = read_file(dir, "nb.ipynb");
+	assert_string_equal(text, ipynb);
+	free(text);
+}
+
 int
 main(void)
 {
@@ -225,6 +320,8 @@ main(void)
 		cmocka_unit_test(test_malformed_addresses_are_usage_errors),
 		cmocka_unit_test(test_token_file_readable_by_others_is_named),
 		cmocka_unit_test(test_run_errors_number_cells_as_the_tui),
+		cmocka_unit_test(test_notebook_names_resolve_alike),
+		cmocka_unit_test(test_ipynb_points_to_import),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
