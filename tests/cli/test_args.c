@@ -218,6 +218,43 @@ test_run_errors_number_cells_as_the_tui(void **state)
 	cmd_result_free(&r);
 }
 
+/* A mistyped command gets the nearest one, exit 2, and nothing runs. */
+static void
+test_unknown_command_suggests_the_nearest(void **state)
+{
+	const char *rnu[] = { "rnu", "x.nb.lua", NULL };
+	const char *help[] = { "help", "kernal", NULL };
+	const char *ver[] = { "ver", NULL };
+	const char *far[] = { "frobnicate", NULL };
+	const char *opt[] = { "--frobnicate", NULL };
+	struct cmd_result r;
+
+	run_args(&r, rnu);
+	assert_int_equal(r.status, 2);
+	assert_string_equal(r.err,
+	    "galley: unknown command 'rnu'; did you mean 'run'?\n");
+	assert_string_equal(r.out, "");
+	cmd_result_free(&r);
+	run_args(&r, help);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "did you mean 'kernel'?"));
+	cmd_result_free(&r);
+	run_args(&r, ver);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "did you mean 'version'?"));
+	cmd_result_free(&r);
+	run_args(&r, far);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "unknown command 'frobnicate' (see "
+	    "galley --help"));
+	assert_null(strstr(r.err, "did you mean"));
+	cmd_result_free(&r);
+	run_args(&r, opt);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "unknown option --frobnicate"));
+	cmd_result_free(&r);
+}
+
 /* NAME finds NAME, NAME.nb.lua, NAME.nb.py or NAME.ipynb the same way for
  * `galley NAME`, open, run and fmt; a file wins over a suggestion, a
  * command name over a file. (Without a terminal, open says so and names
@@ -227,9 +264,12 @@ test_notebook_names_resolve_alike(void **state)
 {
 	const char *run_name[] = { "run", "calc", NULL };
 	const char *fmt_name[] = { "fmt", "calc", NULL };
+	const char *bare[] = { "calc", NULL };
 	const char *open_name[] = { "open", "calc", NULL };
+	const char *file_wins[] = { "rnu", NULL };
 	const char *cmd_wins[] = { "fmt", NULL };
 	const char *py[] = { "run", "pyonly", NULL };
+	const char *py_bare[] = { "pyonly", NULL };
 	const char *missing[] = { "run", "nothere", NULL };
 	const char *new_py[] = { "new", "x.nb.py", NULL };
 	struct cmd_result r;
@@ -248,13 +288,18 @@ test_notebook_names_resolve_alike(void **state)
 	text = read_file(dir, "calc.nb.lua");
 	assert_non_null(strstr(text, "-- %% id=\""));
 	free(text);
-	for (int i = 1; i < 2; i++) {
-		run_args(&r, open_name);
+	for (int i = 0; i < 2; i++) {
+		run_args(&r, i == 0 ? bare : open_name);
 		assert_int_equal(r.status, 1);
 		assert_non_null(strstr(r.err, "galley open needs a terminal; "
 		    "`galley run calc.nb.lua`"));
 		cmd_result_free(&r);
 	}
+	write_file(dir, "rnu", "print(1)\n");
+	run_args(&r, file_wins);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "`galley run rnu`"));
+	cmd_result_free(&r);
 	write_file(dir, "fmt", "print(1)\n");
 	run_args(&r, cmd_wins);
 	assert_int_equal(r.status, 2);
@@ -263,8 +308,8 @@ test_notebook_names_resolve_alike(void **state)
 
 	/* Python notebooks are found, and refused with a reason. */
 	write_file(dir, "pyonly.nb.py", "# %%\nprint(6 * 7)\n");
-	for (int i = 0; i < 1; i++) {
-		run_args(&r, py);
+	for (int i = 0; i < 2; i++) {
+		run_args(&r, i == 0 ? py : py_bare);
 		assert_int_equal(r.status, 3);
 		assert_non_null(strstr(r.err, "pyonly.nb.py is a Python "
 		    "notebook"));
@@ -291,6 +336,7 @@ test_ipynb_points_to_import(void **state)
 	const char *cmds[][4] = {
 		{ "open", "nb.ipynb", NULL },
 		{ "run", "nb.ipynb", NULL },
+		{ "nb.ipynb", NULL },
 		{ "run", "nb", NULL },
 		{ "fmt", "nb.ipynb", NULL },
 	};
@@ -320,6 +366,7 @@ main(void)
 		cmocka_unit_test(test_malformed_addresses_are_usage_errors),
 		cmocka_unit_test(test_token_file_readable_by_others_is_named),
 		cmocka_unit_test(test_run_errors_number_cells_as_the_tui),
+		cmocka_unit_test(test_unknown_command_suggests_the_nearest),
 		cmocka_unit_test(test_notebook_names_resolve_alike),
 		cmocka_unit_test(test_ipynb_points_to_import),
 	};
