@@ -35,6 +35,14 @@ is_file(const char *path)
 	return stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
 }
 
+static bool
+is_dir(const char *path)
+{
+	struct stat	 st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 enum cli_nb_kind
 cli_nb_kind(const char *path)
 {
@@ -83,6 +91,11 @@ cli_nb_resolve(const char *name, struct cli_nb *nb)
 			free(p);
 		}
 	}
+	if (nb->path == NULL && is_dir(name)) {
+		nb->path = xstrdup(name);
+		nb->kind = CLI_NB_DIR;
+		return;
+	}
 	if (nb->path == NULL)
 		nb->path = cli_nb_filename(name);
 	nb->kind = cli_nb_kind(nb->path);
@@ -101,6 +114,9 @@ cli_nb_check_kind(const struct cli_nb *nb)
 	switch (nb->kind) {
 	case CLI_NB_LUA:
 		return CLI_OK;
+	case CLI_NB_DIR:
+		cli_errorf("%s is a directory, not a notebook", nb->path);
+		break;
 	case CLI_NB_IPYNB:
 		cli_errorf("%s is a Jupyter notebook: .ipynb files are "
 		    "imported with `galley import %s`, which this galley does "

@@ -55,6 +55,7 @@ enum cli_nb_kind {
 	CLI_NB_LUA,		/* NAME.nb.lua, and any file not below */
 	CLI_NB_PY,		/* NAME.nb.py (# %% cells; no runtime yet) */
 	CLI_NB_IPYNB,		/* Jupyter's JSON (galley import, later) */
+	CLI_NB_DIR,		/* a directory and no NAME.nb.* beside it */
 };
 
 /* The notebook a NAME on the command line means. */
@@ -66,9 +67,9 @@ struct cli_nb {
 
 /* Finds the notebook name means: name itself if it is a file; else, for a
  * name without a notebook suffix (.lua, .py, .ipynb), the first of
- * name.nb.lua, name.nb.py and name.ipynb that exists; else (exists false)
- * the file `galley new name` creates. nb is the caller's to
- * cli_nb_fini(). */
+ * name.nb.lua, name.nb.py and name.ipynb that exists; else a directory
+ * name is CLI_NB_DIR; else (exists false) the file `galley new name`
+ * creates. nb is the caller's to cli_nb_fini(). */
 void	 cli_nb_resolve(const char *name, struct cli_nb *nb);
 void	 cli_nb_fini(struct cli_nb *nb);
 /* What kind of notebook path is, by its suffix. */
@@ -79,7 +80,8 @@ bool	 cli_nb_has_suffix(const char *name);
  * else name.nb.lua. Caller frees. */
 char	*cli_nb_filename(const char *name);
 /* CLI_OK for a notebook galley reads; for .nb.py and .ipynb prints what
- * they are and what (not yet) reads them, and returns CLI_BADINPUT. */
+ * they are and what (not yet) reads them, for a directory that it is
+ * one, and returns CLI_BADINPUT. */
 int	 cli_nb_check_kind(const struct cli_nb *nb);
 
 /* CLI_OK if v is HOST:PORT ([V6]:PORT) with a port up to 65535, else a

@@ -272,8 +272,10 @@ test_notebook_names_resolve_alike(void **state)
 	const char *py_bare[] = { "pyonly", NULL };
 	const char *missing[] = { "run", "nothere", NULL };
 	const char *new_py[] = { "new", "x.nb.py", NULL };
+	const char *subdir[] = { "sub/", NULL };
+	const char *subname[] = { "run", "sub", NULL };
 	struct cmd_result r;
-	char *text;
+	char *text, path[256];
 
 	write_file(dir, "calc.nb.lua", "-- %%\nprint(6 * 7)\n");
 	write_file(dir, "calc.nb.py", "# %%\nprint(6 * 7)\n");
@@ -325,6 +327,20 @@ test_notebook_names_resolve_alike(void **state)
 	run_args(&r, missing);
 	assert_int_equal(r.status, 3);
 	assert_non_null(strstr(r.err, "nothere.nb.lua"));
+	cmd_result_free(&r);
+
+	/* A directory is named as one (unless NAME.nb.lua is beside it). */
+	snprintf(path, sizeof path, "%s/sub", dir);
+	mkdir(path, 0700);
+	run_args(&r, subdir);
+	assert_int_equal(r.status, 3);
+	assert_non_null(strstr(r.err, "galley: sub/ is a directory, not a "
+	    "notebook"));
+	cmd_result_free(&r);
+	write_file(dir, "sub.nb.lua", "-- %%\nprint(\"sub\")\n");
+	run_args(&r, subname);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "sub\n");
 	cmd_result_free(&r);
 }
 
