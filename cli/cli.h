@@ -5,6 +5,7 @@
 #ifndef GL_CLI_H
 #define GL_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Exit codes (docs/cli.md). */
@@ -48,5 +49,46 @@ long long cli_parse_size(const char *s);
  * exits with a usage error if the value is missing. */
 const char *cli_optval(const char *cmd, int argc, char **argv, int *i,
 	     const char *opt);
+
+/* args.c */
+enum cli_nb_kind {
+	CLI_NB_LUA,		/* NAME.nb.lua, and any file not below */
+	CLI_NB_PY,		/* NAME.nb.py (# %% cells; no runtime yet) */
+	CLI_NB_IPYNB,		/* Jupyter's JSON (galley import, later) */
+	CLI_NB_DIR,		/* a directory and no NAME.nb.* beside it */
+};
+
+/* The notebook a NAME on the command line means. */
+struct cli_nb {
+	char		*path;		/* owned */
+	enum cli_nb_kind kind;
+	bool		 exists;
+};
+
+/* Finds the notebook name means: name itself if it is a file; else, for a
+ * name without a notebook suffix (.lua, .py, .ipynb), the first of
+ * name.nb.lua, name.nb.py and name.ipynb that exists; else a directory
+ * name is CLI_NB_DIR; else (exists false) the file `galley new name`
+ * creates. nb is the caller's to cli_nb_fini(). */
+void	 cli_nb_resolve(const char *name, struct cli_nb *nb);
+void	 cli_nb_fini(struct cli_nb *nb);
+/* What kind of notebook path is, by its suffix. */
+enum cli_nb_kind cli_nb_kind(const char *path);
+/* True if name ends in .lua, .py or .ipynb. */
+bool	 cli_nb_has_suffix(const char *name);
+/* The file `galley new name` creates: name itself with a notebook suffix,
+ * else name.nb.lua. Caller frees. */
+char	*cli_nb_filename(const char *name);
+/* CLI_OK for a notebook galley reads; for .nb.py and .ipynb prints what
+ * they are and what (not yet) reads them, for a directory that it is
+ * one, and returns CLI_BADINPUT. */
+int	 cli_nb_check_kind(const struct cli_nb *nb);
+
+/* CLI_OK if v is HOST:PORT ([V6]:PORT) with a port up to 65535, else a
+ * usage error of cmd naming what ("--listen") and the problem. */
+int	 cli_check_hostport(const char *cmd, const char *what, const char *v);
+/* Checks the kernel address v (a --kernel value, or $GALLEY_KERNEL when v
+ * is NULL) as the client will read it: CLI_OK, or a usage error of cmd. */
+int	 cli_check_kernel(const char *cmd, const char *v);
 
 #endif

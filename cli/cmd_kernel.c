@@ -181,6 +181,8 @@ cli_kernel(int argc, char **argv)
 			else
 				return cli_usage("kernel", "unknown option %s", argv[i]);
 		}
+		if ((rc = cli_check_kernel("kernel", addr)) != CLI_OK)
+			return rc;
 		return kernel_remote(argv[1], addr);
 	}
 	for (int i = 1; i < argc; i++) {
@@ -202,6 +204,9 @@ cli_kernel(int argc, char **argv)
 		} else
 			return cli_usage("kernel", "unknown option %s", argv[i]);
 	}
+	if (o.listen != NULL &&
+	    (rc = cli_check_hostport("kernel", "--listen", o.listen)) != CLI_OK)
+		return rc;
 	if (!idle_set) {
 		if ((v = getenv("GALLEY_KERNEL_IDLE")) != NULL && *v != '\0') {
 			if ((n = kernel_parse_seconds(v)) < 0)

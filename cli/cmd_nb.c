@@ -14,18 +14,6 @@
 #include "core/notebook.h"
 #include "core/util.h"
 
-static char *
-nb_filename(const char *arg)
-{
-	size_t	 n = strlen(arg);
-
-	if (n > 7 && strcmp(arg + n - 7, ".nb.lua") == 0)
-		return xstrdup(arg);
-	if (n > 4 && strcmp(arg + n - 4, ".lua") == 0)
-		return xstrdup(arg);
-	return xasprintf("%s.nb.lua", arg);
-}
-
 int
 cli_new(int argc, char **argv)
 {
@@ -49,7 +37,16 @@ cli_new(int argc, char **argv)
 	}
 	if (name == NULL)
 		return cli_usage("new", "which notebook?");
-	path = nb_filename(name);
+	{
+		struct cli_nb nb = { .path = cli_nb_filename(name) };
+
+		nb.kind = cli_nb_kind(nb.path);
+		if ((rc = cli_nb_check_kind(&nb)) != CLI_OK) {
+			cli_nb_fini(&nb);
+			return rc;
+		}
+		path = nb.path;
+	}
 	if (!force && access(path, F_OK) == 0) {
 		cli_errorf("%s already exists (use --force to replace it)", path);
 		free(path);
@@ -109,16 +106,25 @@ cli_fmt(int argc, char **argv)
 		char		*text = NULL;
 		size_t		 len;
 
+		struct cli_nb	 nb;
+		const char	*path;
+
 		if (argv[i][0] == '-' && argv[i][1] != '\0')
 			continue;
-		if (gl_file_read(argv[i], &text, &len, &err) != 0) {
-			cli_errorf("%s", err.msg);
+		cli_nb_resolve(argv[i], &nb);
+		path = nb.path;
+		if (cli_nb_check_kind(&nb) != CLI_OK ||
+		    gl_file_read(path, &text, &len, &err) != 0) {
+			if (nb.kind == CLI_NB_LUA)
+				cli_errorf("%s", err.msg);
+			cli_nb_fini(&nb);
 			worst = CLI_BADINPUT;
 			continue;
 		}
-		if (nb_parse(text, len, argv[i], &doc, &err) != 0) {
+		if (nb_parse(text, len, path, &doc, &err) != 0) {
 			cli_errorf("%s (file left unchanged)", err.msg);
 			free(text);
+			cli_nb_fini(&nb);
 			worst = CLI_BADINPUT;
 			continue;
 		}
@@ -127,19 +133,20 @@ cli_fmt(int argc, char **argv)
 		nb_print(doc, &out);
 		if (out.len != len || memcmp(out.data, text, len) != 0) {
 			if (check) {
-				printf("%s: not formatted\n", argv[i]);
+				printf("%s: not formatted\n", path);
 				if (worst == CLI_OK)
 					worst = CLI_FAILED;
-			} else if (gl_file_write_atomic(argv[i], out.data,
+			} else if (gl_file_write_atomic(path, out.data,
 			    out.len, 0644, &err) != 0) {
 				cli_errorf("%s", err.msg);
 				worst = CLI_FAILED;
 			} else
-				printf("formatted %s\n", argv[i]);
+				printf("formatted %s\n", path);
 		}
 		gl_buf_fini(&out);
 		nb_doc_free(doc);
 		free(text);
+		cli_nb_fini(&nb);
 	}
 	return worst;
 }

@@ -32,17 +32,6 @@ dump_keys(void)
 	return fflush(stdout) == 0 ? CLI_OK : CLI_FAILED;
 }
 
-/* The file `galley new NAME` would create. Caller frees. */
-static char *
-nb_name(const char *arg)
-{
-	size_t	 n = strlen(arg);
-
-	if (n > 4 && strcmp(arg + n - 4, ".lua") == 0)
-		return xstrdup(arg);
-	return xasprintf("%s.nb.lua", arg);
-}
-
 static bool
 ask_create(const char *path)
 {
@@ -81,8 +70,9 @@ cli_open(int argc, char **argv)
 {
 	struct app_opts	 o;
 	struct gl_err	 err = { 0 };
+	struct cli_nb	 nb;
 	const char	*arg = NULL, *v;
-	char		*path = NULL, *notice = NULL;
+	char		*notice = NULL;
 	int		 rc;
 
 	memset(&o, 0, sizeof o);
@@ -100,52 +90,41 @@ cli_open(int argc, char **argv)
 	}
 	if (arg == NULL)
 		return cli_usage("open", "which notebook?");
-	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-		cli_errorf("galley open needs a terminal; `galley run %s` runs "
-		    "a notebook without one", arg);
-		return CLI_FAILED;
-	}
+	if ((rc = cli_check_kernel("open", o.kernel)) != CLI_OK)
+		return rc;
 	/* "galley open analysis" finds analysis.nb.lua, as `galley new`
 	 * names it. */
-	path = xstrdup(arg);
-	if (access(path, F_OK) != 0) {
-		char	*alt = nb_name(arg);
-
-		if (strcmp(alt, path) != 0 && access(alt, F_OK) == 0) {
-			free(path);
-			path = alt;
-		} else {
-			free(path);
-			path = alt;
-			if (errno != ENOENT) {
-				cli_errorf("%s: %s", path, strerror(errno));
-				free(path);
-				return CLI_BADINPUT;
-			}
-			if (o.kernel == NULL && getenv("GALLEY_KERNEL") == NULL) {
-				char	*nv[] = { "new", path, NULL };
-
-				if (!ask_create(path)) {
-					cli_errorf("%s does not exist (`galley "
-					    "new %s` creates it)", path, path);
-					free(path);
-					return CLI_BADINPUT;
-				}
-				if ((rc = cli_new(2, nv)) != CLI_OK) {
-					free(path);
-					return rc;
-				}
-				notice = xasprintf("created %s", path);
-			}
-			/* A remote kernel reads its own file system. */
-		}
+	cli_nb_resolve(arg, &nb);
+	if ((rc = cli_nb_check_kind(&nb)) != CLI_OK)
+		goto out;
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		cli_errorf("galley open needs a terminal; `galley run %s` runs "
+		    "a notebook without one", nb.path);
+		rc = CLI_FAILED;
+		goto out;
 	}
-	o.path = path;
+	/* A remote kernel reads its own file system. */
+	if (!nb.exists && o.kernel == NULL && getenv("GALLEY_KERNEL") == NULL) {
+		char	*nv[] = { "new", nb.path, NULL };
+
+		if (!ask_create(nb.path)) {
+			cli_errorf("%s does not exist (`galley new %s` creates "
+			    "it)", nb.path, nb.path);
+			rc = CLI_BADINPUT;
+			goto out;
+		}
+		if ((rc = cli_new(2, nv)) != CLI_OK)
+			goto out;
+		notice = xasprintf("created %s", nb.path);
+	}
+	o.path = nb.path;
 	o.notice = notice;
 	rc = app_run(&o, &err);
 	if (rc != 0)
 		cli_errorf("%s", err.msg);
-	free(path);
+	rc = rc == 0 ? CLI_OK : exit_code(rc);
+out:
+	cli_nb_fini(&nb);
 	free(notice);
-	return rc == 0 ? CLI_OK : exit_code(rc);
+	return rc;
 }

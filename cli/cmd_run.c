@@ -30,11 +30,13 @@ struct run_param {
 };
 
 struct run_ctx {
-	const char	*path;		/* as given */
+	const char	*path;		/* as found: nb.path */
+	struct cli_nb	 nb;
 	char		*abspath;	/* owned */
 	char		*text;		/* owned: the notebook to send */
 	size_t		 len;
 	char		*session;	/* owned */
+	char		*injected;	/* owned: the -p cell's id, or NULL */
 	int		 quiet;
 	int		 progress;	/* stderr is a terminal */
 	int		 status_shown;
@@ -177,6 +179,7 @@ run_inject(struct run_ctx *r, struct run_param *ps, size_t np)
 		nb_doc_free(doc);
 		return CLI_FAILED;
 	}
+	r->injected = xstrdup(nb_cell_id(cell));
 	gl_buf_fini(&src);
 	gl_buf_init(&out);
 	nb_print(doc, &out);
@@ -207,10 +210,28 @@ run_pack_open(msgpack_packer *pk, void *ctx)
 	rpc_pack_kv_bool(pk, "ephemeral", true);
 }
 
+/*
+ * A code cell to run. Cells are numbered as the TUI numbers them: from 1,
+ * among all the notebook's cells (markdown and the header included), the
+ * injected parameters cell not counted, as it is not in the file.
+ */
 struct run_cell {
 	char	*id;		/* owned */
-	int	 index;		/* 1-based among all cells */
+	int	 index;		/* 1-based; 0 for the injected cell */
 };
+
+/* "NB: cell "id" (cell 2 of 5)": how errors name a cell. */
+static void
+run_cell_name(const struct run_ctx *r, const struct run_cell *cell,
+    int ncells, char *buf, size_t size)
+{
+	if (cell->index == 0)
+		snprintf(buf, size, "%s: the injected parameters cell \"%s\"",
+		    r->path, cell->id);
+	else
+		snprintf(buf, size, "%s: cell \"%s\" (cell %d of %d)", r->path,
+		    cell->id, cell->index, ncells);
+}
 
 static void
 run_pack_session(msgpack_packer *pk, void *ctx)
@@ -293,29 +314,28 @@ run_report_failure(struct run_ctx *r, const struct run_cell *cell, int ncells,
 	const char		*msg = rpc_map_str(e, "message", &mlen);
 	const char		*tb = rpc_map_str(e, "traceback", &tlen);
 	int64_t			 line = rpc_map_int(e, "line", 0);
+	char			 name[512];
 
 	fflush(stdout);
 	run_status_clear(r);
+	run_cell_name(r, cell, ncells, name, sizeof name);
 	if (rpc_obj_streq(status, "interrupted")) {
-		fprintf(stderr, "galley: interrupted in cell \"%s\" (cell %d)\n",
-		    cell->id, cell->index);
+		fprintf(stderr, "galley: %s interrupted\n", name);
 		return CLI_INTERRUPTED;
 	}
 	if (rpc_obj_streq(status, "died")) {
 		size_t dl = 0;
 		const char *dm = rpc_map_str(done, "message", &dl);
 
-		fprintf(stderr, "galley: cell \"%s\" (cell %d) failed: %.*s\n",
-		    cell->id, cell->index, dm ? (int)dl : 20,
-		    dm ? dm : "the runtime died");
+		fprintf(stderr, "galley: %s failed: %.*s\n", name,
+		    dm ? (int)dl : 20, dm ? dm : "the runtime died");
 		return run_interrupts ? CLI_INTERRUPTED : CLI_FAILED;
 	}
 	if (line > 0)
-		fprintf(stderr, "galley: %s: cell \"%s\" (cell %d of %d) failed at line %lld\n",
-		    r->path, cell->id, cell->index, ncells, (long long)line);
+		fprintf(stderr, "galley: %s failed at line %lld\n", name,
+		    (long long)line);
 	else
-		fprintf(stderr, "galley: %s: cell \"%s\" (cell %d of %d) failed\n",
-		    r->path, cell->id, cell->index, ncells);
+		fprintf(stderr, "galley: %s failed\n", name);
 	if (msg != NULL)
 		fprintf(stderr, "%.*s\n", (int)mlen, msg);
 	if (tb != NULL && tlen > 0)
@@ -340,10 +360,13 @@ run_wait_cell(struct cl_conn *c, struct run_ctx *r, const struct run_cell *cell,
 		 * third Ctrl-C is seen at once: it stops waiting for a
 		 * kernel that does not end the cell. */
 		if (run_interrupts >= 3) {
+			char	 name[512];
+
 			fflush(stdout);
 			run_status_clear(r);
-			cli_errorf("interrupted; cell \"%s\" (cell %d) did not "
-			    "stop, not waiting for it", cell->id, cell->index);
+			run_cell_name(r, cell, ncells, name, sizeof name);
+			cli_errorf("interrupted; %s did not stop, not waiting "
+			    "for it", name);
 			return CLI_INTERRUPTED;
 		}
 		while (sent < run_interrupts) {
@@ -426,7 +449,7 @@ cli_run(int argc, char **argv)
 			rc = cli_usage("run", "unknown option %s", argv[i]);
 			goto out;
 		} else if (r.path == NULL)
-			r.path = argv[i];
+			r.path = argv[i];	/* resolved below */
 		else {
 			rc = cli_usage("run", "one notebook at a time");
 			goto out;
@@ -436,6 +459,13 @@ cli_run(int argc, char **argv)
 		rc = cli_usage("run", "which notebook?");
 		goto out;
 	}
+	if ((rc = cli_check_kernel("run", o.kernel)) != CLI_OK)
+		goto out;
+	/* "galley run analysis" finds analysis.nb.lua. */
+	cli_nb_resolve(r.path, &r.nb);
+	r.path = r.nb.path;
+	if ((rc = cli_nb_check_kind(&r.nb)) != CLI_OK)
+		goto out;
 	r.progress = !r.quiet && isatty(2);
 	if (gl_file_read(r.path, &r.text, &r.len, &err) != 0) {
 		cli_errorf("%s", err.msg);
@@ -480,15 +510,18 @@ cli_run(int argc, char **argv)
 			rc = CLI_KERNEL;
 			goto out;
 		}
-		ncells = (int)cs->via.array.size;
 		cells = xcalloc(cs->via.array.size + 1, sizeof *cells);
 		for (uint32_t i = 0; i < cs->via.array.size; i++) {
 			const msgpack_object *cell = &cs->via.array.ptr[i];
+			bool injected = r.injected != NULL && rpc_obj_streq(
+			    rpc_map_get(cell, "id"), r.injected);
 
+			if (!injected)
+				ncells++;
 			if (!rpc_obj_streq(rpc_map_get(cell, "kind"), "code"))
 				continue;
 			cells[ncode].id = rpc_map_strdup(cell, "id");
-			cells[ncode].index = (int)i + 1;
+			cells[ncode].index = injected ? 0 : ncells;
 			if (cells[ncode].id != NULL)
 				ncode++;
 		}
@@ -532,5 +565,7 @@ out:
 	free(r.text);
 	free(r.abspath);
 	free(r.session);
+	free(r.injected);
+	cli_nb_fini(&r.nb);
 	return rc;
 }

@@ -212,6 +212,8 @@ cli_usage_cmd(int argc, char **argv)
 		else
 			return cli_usage("usage", "unknown option %s", argv[i]);
 	}
+	if ((rc = cli_check_kernel("usage", o.kernel)) != CLI_OK)
+		return rc;
 	if (cl_connect(&o, &c, &err) != 0) {
 		cli_errorf("%s", err.msg);
 		return CLI_KERNEL;

@@ -15,6 +15,7 @@ cli_worker(int argc, char **argv)
 	struct lx_worker_opts	 o;
 	const char		*v;
 	long long		 n;
+	int			 rc;
 
 	memset(&o, 0, sizeof o);
 	for (int i = 1; i < argc; i++) {
@@ -33,6 +34,9 @@ cli_worker(int argc, char **argv)
 	}
 	if (o.connect == NULL)
 		return cli_usage("worker", "--connect HOST:PORT is required");
+	if ((rc = cli_check_hostport("worker", "--connect", o.connect)) !=
+	    CLI_OK)
+		return rc;
 	if (o.secret_file == NULL)
 		return cli_usage("worker", "--secret-file PATH is required");
 	return lx_worker_main(&o) == 0 ? CLI_OK : CLI_FAILED;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,10 +106,110 @@ cli_find(const char *name)
 	return NULL;
 }
 
+/*
+ * Edit distance between a and b counting an insertion, a deletion, a
+ * substitution or a swap of two neighbours as one ("rnu" is one from
+ * "run"). Names are short: longer ones are not commands anyway.
+ */
+static size_t
+cli_distance(const char *a, const char *b)
+{
+	size_t	 d[33][33], na = strlen(a), nb = strlen(b);
+
+	if (na > 32 || nb > 32)
+		return SIZE_MAX;
+	for (size_t i = 0; i <= na; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= nb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= na; i++) {
+		for (size_t j = 1; j <= nb; j++) {
+			size_t	 best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[na][nb];
+}
+
+/* The visible command name nearest to name: one edit away, else the only
+ * one name begins, else two edits away (and fewer edits than name has
+ * letters); or NULL. */
+static const char *
+cli_suggest(const char *name)
+{
+	const char	*best = NULL, *prefixed = NULL;
+	size_t		 bestd = 3, len = strlen(name);
+	int		 nprefixed = 0;
+
+	for (size_t i = 0; i < NCMDS; i++) {
+		size_t	 d;
+
+		if (cli_cmds[i].hidden)
+			continue;
+		d = cli_distance(name, cli_cmds[i].name);
+		if (d < bestd && d < len) {
+			bestd = d;
+			best = cli_cmds[i].name;
+		}
+		if (len >= 2 && strncmp(cli_cmds[i].name, name, len) == 0) {
+			prefixed = cli_cmds[i].name;
+			nprefixed++;
+		}
+	}
+	/* One letter off beats a unique beginning ("ver"), which beats two
+	 * letters off. */
+	if ((best == NULL || bestd > 1) && nprefixed == 1)
+		best = prefixed;
+	return best;
+}
+
+/* "unknown command 'rnu'; did you mean 'run'?" Returns CLI_USAGE. */
+static int
+cli_unknown(const char *name)
+{
+	const char	*near = cli_suggest(name);
+
+	if (near != NULL)
+		cli_errorf("unknown command '%s'; did you mean '%s'?", name,
+		    near);
+	else
+		cli_errorf("unknown command '%s' (see galley --help; `galley "
+		    "new %s` creates a notebook)", name, name);
+	return CLI_USAGE;
+}
+
+/*
+ * `galley NAME`, NAME not a command: true if it is meant as a notebook to
+ * open, as `vim FILE` opens a file. That is when NAME resolves to a
+ * notebook that exists (NAME, NAME.nb.lua, NAME.nb.py, NAME.ipynb), or
+ * looks like a path (a notebook suffix, a '/'), which `galley open` then
+ * offers to create. A bare word that is neither is a mistyped command.
+ */
+static bool
+cli_names_notebook(const char *name)
+{
+	struct cli_nb	 nb;
+	bool		 found;
+
+	cli_nb_resolve(name, &nb);
+	found = nb.exists;
+	cli_nb_fini(&nb);
+	return found || cli_nb_has_suffix(name) || strchr(name, '/') != NULL;
+}
+
 static void
 cli_print_main_help(FILE *f)
 {
 	fputs("usage: galley COMMAND [ARGS]\n"
+	    "       galley NOTEBOOK      (as galley open NOTEBOOK)\n"
 	    "       galley --help | --version\n"
 	    "\n"
 	    "galley is a terminal notebook: Lua notebooks in plain text, cells run in\n"
@@ -132,10 +233,8 @@ cli_help(int argc, char **argv)
 		cli_print_main_help(stdout);
 		return CLI_OK;
 	}
-	if ((c = cli_find(argv[1])) == NULL) {
-		cli_errorf("no command '%s' (see galley --help)", argv[1]);
-		return CLI_USAGE;
-	}
+	if ((c = cli_find(argv[1])) == NULL)
+		return cli_unknown(argv[1]);
 	printf("usage: %s\n\n%s\n%s", c->usage, c->summary, *c->help ? "\n" : "");
 	fputs(c->help, stdout);
 	return CLI_OK;
@@ -247,14 +346,17 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
 		return cli_version(argc, argv);
+	/* A command name wins over a file of that name (`galley open run`
+	 * opens the file); then a notebook; then a near command name. */
 	if ((c = cli_find(argv[1])) == NULL) {
-		size_t n = strlen(argv[1]);
-
-		/* `galley NB.nb.lua` opens it, as `vim FILE` does. */
-		if (n > 4 && strcmp(argv[1] + n - 4, ".lua") == 0)
+		if (argv[1][0] == '-' && argv[1][1] != '\0') {
+			cli_errorf("unknown option %s (see galley --help)",
+			    argv[1]);
+			return CLI_USAGE;
+		}
+		if (cli_names_notebook(argv[1]))
 			return cli_open(argc, argv);
-		cli_errorf("no command '%s' (see galley --help)", argv[1]);
-		return CLI_USAGE;
+		return cli_unknown(argv[1]);
 	}
 	if (argc > 2 && !c->hidden && (strcmp(argv[2], "--help") == 0 ||
 	    strcmp(argv[2], "-h") == 0)) {

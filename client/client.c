@@ -604,7 +604,11 @@ cl_load_token(const struct cl_opts *o, char tok[AUTH_TOKEN_LEN + 1],
 	}
 	rc = auth_token_load(path, tok, err);
 	if (rc != 0) {
-		gl_err_prefix(err, "no token for a TCP kernel (set GALLEY_TOKEN or GALLEY_TOKEN_FILE)");
+		/* A token file that is there but unusable (readable by
+		 * others, not a token) says so on its own. */
+		if (rc == GL_ENOTFOUND)
+			gl_err_prefix(err, "no token for a TCP kernel (set "
+			    "GALLEY_TOKEN or GALLEY_TOKEN_FILE)");
 		err != NULL ? (void)(err->code = GL_EAUTH) : (void)0;
 		rc = GL_EAUTH;
 	}

@@ -136,6 +136,7 @@ gl_hostport_split(const char *spec, char **host, char **port,
     struct gl_err *err)
 {
 	const char	*colon, *h, *he;
+	unsigned long	 port_num = 0;
 
 	*host = *port = NULL;
 	if (spec[0] == '[') {
@@ -153,6 +154,13 @@ gl_hostport_split(const char *spec, char **host, char **port,
 	if (he == h || colon[1] == '\0' ||
 	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
 		goto bad;
+	/* getaddrinfo takes the port modulo 65536: 70000 would quietly be
+	 * 4464. */
+	for (const char *d = colon + 1; *d != '\0'; d++)
+		if ((port_num = port_num * 10 + (unsigned long)(*d - '0')) >
+		    65535)
+			return gl_err_set(err, GL_EINVAL, "%s: port %s is over "
+			    "65535", spec, colon + 1);
 	*host = xstrndup(h, (size_t)(he - h));
 	*port = xstrdup(colon + 1);
 	return 0;

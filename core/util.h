@@ -34,7 +34,7 @@ bool	 gl_utf8_valid(const char *p, size_t len, size_t *bad);
 
 /* Splits "HOST:PORT" or "[V6HOST]:PORT" into new strings *host and *port
  * (the caller frees both). GL_EINVAL, with err saying what is wanted, if
- * either part is empty or PORT is not all digits. */
+ * either part is empty or PORT is not all digits or is over 65535. */
 int	 gl_hostport_split(const char *spec, char **host, char **port,
 	     struct gl_err *err);
 

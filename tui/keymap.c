@@ -90,9 +90,10 @@ static const struct keymap_cmd commands[] = {
 	/* File and session */
 	{ "write", "", "save the notebook" },
 	{ "w", "", "save the notebook" },
-	{ "quit", "", "quit; refuses while changes are unsaved or a cell "
-	  "runs" },
-	{ "q", "", "quit; refuses while changes are unsaved or a cell runs" },
+	{ "quit", "", "quit (saving first if autosave is on); refuses while "
+	  "a cell runs or, with autosave off, while changes are unsaved" },
+	{ "q", "", "quit (saving first if autosave is on); refuses while a "
+	  "cell runs or, with autosave off, while changes are unsaved" },
 	{ "q!", "", "quit anyway (unsaved edits stay in the kernel's "
 	  "journal)" },
 	{ "wq", "", "save and quit" },

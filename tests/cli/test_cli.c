@@ -75,7 +75,7 @@ test_help_and_version(void **state)
 	cmd_result_free(&r);
 	galley_run(&r, NULL, "frobnicate", NULL);
 	assert_int_equal(r.status, 2);
-	assert_non_null(strstr(r.err, "no command 'frobnicate'"));
+	assert_non_null(strstr(r.err, "unknown command 'frobnicate'"));
 	cmd_result_free(&r);
 	galley_run(&r, NULL, "run", NULL);
 	assert_int_equal(r.status, 2);

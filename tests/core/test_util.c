@@ -313,6 +313,18 @@ test_hostport_split(void **state)
 	assert_int_equal(gl_hostport_split("h:8x", &h, &p, &err), GL_EINVAL);
 	assert_int_equal(gl_hostport_split("[::1]", &h, &p, &err), GL_EINVAL);
 	assert_int_equal(gl_hostport_split("[]:80", &h, &p, &err), GL_EINVAL);
+	/* Ports are 16 bits: over that is refused, never wrapped. */
+	assert_int_equal(gl_hostport_split("h:65535", &h, &p, &err), 0);
+	assert_string_equal(p, "65535");
+	free(h);
+	free(p);
+	assert_int_equal(gl_hostport_split("h:65536", &h, &p, &err), GL_EINVAL);
+	assert_non_null(strstr(err.msg, "h:65536: port 65536 is over 65535"));
+	assert_null(h);
+	assert_int_equal(gl_hostport_split("[::1]:70000", &h, &p, &err),
+	    GL_EINVAL);
+	assert_int_equal(gl_hostport_split("h:99999999999999999999999", &h, &p,
+	    &err), GL_EINVAL);
 }
 
 int
