@@ -48,10 +48,10 @@
 
 #include <lauxlib.h>
 
-#include "core/codec.h"
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/rpc.h"
+#include "lua/codec.h"
 
 #define CL_CHUNK_BYTES	((size_t)4 << 20)	/* items per message */
 #define CL_POLL_MS	50			/* interrupt latency, at most */

@@ -77,10 +77,10 @@
 #include <lua.h>
 #include <lualib.h>
 
-#include "core/codec.h"
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/rpc.h"
+#include "lua/codec.h"
 #include "lua/lua_int.h"
 
 #define LX_MAX_FRAME	(300u << 20)	/* largest message from the kernel (a

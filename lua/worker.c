@@ -80,10 +80,10 @@
 #include <sodium.h>
 
 #include "core/auth.h"
-#include "core/codec.h"
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/rpc.h"
+#include "lua/codec.h"
 
 #define LW_MAX_FRAME	(300u << 20)	/* largest message from the kernel */
 #define LW_FLUSH_US	500		/* results go out at least this often */
