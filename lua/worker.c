@@ -7,7 +7,7 @@
  *   reading: when it has nothing to run it blocks in poll() on the socket
  *   itself, so a task's round trip wakes one thread, not two (on this
  *   kind of machine a wake-up across cores costs about 20 us); between
- *   tasks it looks at the socket at least every LW_INPUT_US. The
+ *   tasks it looks at the socket at least every WK_INPUT_US. The
  *   heartbeat thread writes a heartbeat ({cpu, rss, task}) every second,
  *   also while a task runs, watches stdin (--secret-file -), and while a
  *   task runs watches the socket for input: a cancel must reach a task
@@ -38,7 +38,7 @@
  *
  * - Results are batched: one task.done carries every result finished
  *   since the last one. A batch goes out when nothing is left to run, or
- *   at least every LW_FLUSH_US of work, so the kernel refills this
+ *   at least every WK_FLUSH_US of work, so the kernel refills this
  *   worker's window before it runs dry (the scheduler refills at half a
  *   window of about 2 ms of work).
  *
@@ -85,41 +85,41 @@
 #include "core/rpc.h"
 #include "lua/codec.h"
 
-#define LW_MAX_FRAME	(300u << 20)	/* largest message from the kernel */
-#define LW_FLUSH_US	500		/* results go out at least this often */
-#define LW_FLUSH_BYTES	(256u << 10)	/* ... or when this many are ready */
-#define LW_OUT_MAX	(1u << 20)	/* print output kept per task */
-#define LW_HELLO_MS	10000		/* the handshake must be done by then */
-#define LW_HEARTBEAT_MS	1000
-#define LW_INPUT_US	1000		/* between tasks, input is read at
+#define WK_MAX_FRAME	(300u << 20)	/* largest message from the kernel */
+#define WK_FLUSH_US	500		/* results go out at least this often */
+#define WK_FLUSH_BYTES	(256u << 10)	/* ... or when this many are ready */
+#define WK_OUT_MAX	(1u << 20)	/* print output kept per task */
+#define WK_HELLO_MS	10000		/* the handshake must be done by then */
+#define WK_HEARTBEAT_MS	1000
+#define WK_INPUT_US	1000		/* between tasks, input is read at
 					 * least this often */
-#define LW_WATCH_MS	100		/* a running task's input is noticed
+#define WK_WATCH_MS	100		/* a running task's input is noticed
 					 * within this */
 
-#define LW_LOAD(x)	__atomic_load_n(&(x), __ATOMIC_SEQ_CST)
-#define LW_STORE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
+#define WK_LOAD(x)	__atomic_load_n(&(x), __ATOMIC_SEQ_CST)
+#define WK_STORE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
 
 /* A message whose items tasks in the queue point into. */
-struct lw_held {
+struct wk_held {
 	struct rpc_msg	 m;
 	size_t		 refs;
 };
 
-struct lw_task {
+struct wk_task {
 	uint64_t	 id;
 	uint64_t	 job;
 	bool		 inl;		/* the unit holds the function too */
 	const char	*p;		/* the item's unit, in held's message */
 	size_t		 len;
-	struct lw_held	*held;		/* counted */
+	struct wk_held	*held;		/* counted */
 };
 
-struct lw_job {
+struct wk_job {
 	uint64_t	 id;
 	int		 ref;		/* the decoded function (registry) */
 };
 
-struct lw {
+struct wk {
 	int		 fd;
 	int		 in_fd;		/* stdin to watch for EOF, or -1 */
 	const char	*addr;
@@ -145,9 +145,9 @@ struct lw {
 	char		 why[256];	/* ... why */
 	int64_t		 last_input_us;	/* the socket was last read then */
 
-	struct lw_task	*tasks;		/* owned ring */
+	struct wk_task	*tasks;		/* owned ring */
 	size_t		 thead, ntasks, captasks;
-	struct lw_job	*jobs;		/* owned */
+	struct wk_job	*jobs;		/* owned */
 	size_t		 njobs, capjobs;
 	bool		 stopping;	/* worker.stop came */
 	struct gl_buf	 res;		/* packed results not yet sent */
@@ -163,61 +163,61 @@ struct lw {
 };
 
 /* Shared with signal handlers. */
-static lua_State *volatile	 lw_sig_L;
-static volatile sig_atomic_t	 lw_term;	/* SIGTERM or SIGINT: leave */
-static volatile sig_atomic_t	 lw_term_sig;
+static lua_State *volatile	 wk_sig_L;
+static volatile sig_atomic_t	 wk_term;	/* SIGTERM or SIGINT: leave */
+static volatile sig_atomic_t	 wk_term_sig;
 /* Read by signal handlers and the heartbeat thread: accessed with __atomic
  * (lock-free for 64 bits here). */
-static uint64_t			 lw_running;	/* task being run, or 0 */
-static uint64_t			 lw_cancel;	/* task to cancel, or 0 */
-static volatile sig_atomic_t	 lw_in_msgh;
-static volatile sig_atomic_t	 lw_input_seen;	/* SIGUSR1 came */
+static uint64_t			 wk_running;	/* task being run, or 0 */
+static uint64_t			 wk_cancel;	/* task to cancel, or 0 */
+static volatile sig_atomic_t	 wk_in_msgh;
+static volatile sig_atomic_t	 wk_input_seen;	/* SIGUSR1 came */
 
-static int	 lw_connect(struct lw *w, const char *addr, char *host,
+static int	 wk_connect(struct wk *w, const char *addr, char *host,
 		     size_t hostlen, struct gl_err *err);
-static int	 lw_read_secret(const char *path, char out[AUTH_TOKEN_LEN + 1],
+static int	 wk_read_secret(const char *path, char out[AUTH_TOKEN_LEN + 1],
 		     struct gl_err *err);
-static int	 lw_handshake(struct lw *w, const char *secret,
+static int	 wk_handshake(struct wk *w, const char *secret,
 		     struct gl_err *err);
-static int	 lw_recv_one(struct lw *w, struct rpc_msg *m, int64_t deadline,
+static int	 wk_recv_one(struct wk *w, struct rpc_msg *m, int64_t deadline,
 		     struct gl_err *err);
-static int	 lw_setup(lua_State *L);
-static int	 lw_print(lua_State *L);
-static int	 lw_display(lua_State *L);
-static int	 lw_msgh(lua_State *L);
-static void	 lw_hook(lua_State *L, lua_Debug *ar);
-static void	 lw_on_term(int sig);
-static void	 lw_on_input(int sig);
-static bool	 lw_cancelled(const struct lw *w, uint64_t task);
-static bool	 lw_deliver(struct lw *w);
-static void	*lw_hb_main(void *arg);
-static bool	 lw_input(struct lw *w, int timeout_ms);
-static bool	 lw_inbox_pop(struct lw *w, struct rpc_msg *m);
-static void	 lw_write(struct lw *w, const void *p, size_t n);
-static void	 lw_send(struct lw *w);
-static void	 lw_serve(struct lw *w, struct rpc_msg *m);
-static void	 lw_task_run_msg(struct lw *w, struct rpc_msg *m);
-static void	 lw_drop_tasks(struct lw *w, const msgpack_object *ids,
+static int	 wk_setup(lua_State *L);
+static int	 wk_print(lua_State *L);
+static int	 wk_display(lua_State *L);
+static int	 wk_msgh(lua_State *L);
+static void	 wk_hook(lua_State *L, lua_Debug *ar);
+static void	 wk_on_term(int sig);
+static void	 wk_on_input(int sig);
+static bool	 wk_cancelled(const struct wk *w, uint64_t task);
+static bool	 wk_deliver(struct wk *w);
+static void	*wk_hb_main(void *arg);
+static bool	 wk_input(struct wk *w, int timeout_ms);
+static bool	 wk_inbox_pop(struct wk *w, struct rpc_msg *m);
+static void	 wk_write(struct wk *w, const void *p, size_t n);
+static void	 wk_send(struct wk *w);
+static void	 wk_serve(struct wk *w, struct rpc_msg *m);
+static void	 wk_task_run_msg(struct wk *w, struct rpc_msg *m);
+static void	 wk_drop_tasks(struct wk *w, const msgpack_object *ids,
 		     bool answer);
-static void	 lw_forget(struct lw *w, const msgpack_object *jobs);
-static void	 lw_run_one(struct lw *w, struct lw_task *t);
-static void	 lw_result_begin(struct lw *w, uint64_t task, int status);
-static void	 lw_result_error(struct lw *w, uint64_t task, const char *msg,
+static void	 wk_forget(struct wk *w, const msgpack_object *jobs);
+static void	 wk_run_one(struct wk *w, struct wk_task *t);
+static void	 wk_result_begin(struct wk *w, uint64_t task, int status);
+static void	 wk_result_error(struct wk *w, uint64_t task, const char *msg,
 		     size_t len, const char *tb, int64_t run_us,
 		     int64_t cpu_us);
-static void	 lw_result_end(struct lw *w, int64_t run_us, int64_t cpu_us);
-static int	 lw_buf_write(void *data, const char *buf, size_t len);
-static void	 lw_flush(struct lw *w);
-static void	 lw_unhold(struct lw_held *h);
-static struct lw_job *lw_job_find(struct lw *w, uint64_t id);
-static int64_t	 lw_now_us(void);
-static int64_t	 lw_cpu_us(void);
-static void	 lw_leave(struct lw *w, const char *reason);
+static void	 wk_result_end(struct wk *w, int64_t run_us, int64_t cpu_us);
+static int	 wk_buf_write(void *data, const char *buf, size_t len);
+static void	 wk_flush(struct wk *w);
+static void	 wk_unhold(struct wk_held *h);
+static struct wk_job *wk_job_find(struct wk *w, uint64_t id);
+static int64_t	 wk_now_us(void);
+static int64_t	 wk_cpu_us(void);
+static void	 wk_leave(struct wk *w, const char *reason);
 
 int
 lx_worker_main(const struct lx_worker_opts *opts)
 {
-	struct lw		 w;
+	struct wk		 w;
 	struct gl_err		 err;
 	struct sigaction	 sa;
 	sigset_t		 block, old;
@@ -231,7 +231,7 @@ lx_worker_main(const struct lx_worker_opts *opts)
 	w.addr = opts->connect;
 	w.heap.limit = opts->memory_limit;
 	gl_buf_init(&w.res);
-	msgpack_packer_init(&w.rpk, &w.res, lw_buf_write);
+	msgpack_packer_init(&w.rpk, &w.res, wk_buf_write);
 	gl_buf_init(&w.unit);
 	gl_buf_init(&w.out);
 	gl_buf_init(&w.tb);
@@ -244,19 +244,19 @@ lx_worker_main(const struct lx_worker_opts *opts)
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
-	sa.sa_handler = lw_on_term;
+	sa.sa_handler = wk_on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = lw_on_input;
+	sa.sa_handler = wk_on_input;
 	sigaction(SIGUSR1, &sa, NULL);
 
-	if (lw_read_secret(opts->secret_file, secret, &err) != 0) {
+	if (wk_read_secret(opts->secret_file, secret, &err) != 0) {
 		fprintf(stderr, "galley worker: %s\n", err.msg);
 		goto out;
 	}
 	if (strcmp(opts->secret_file, "-") == 0)
 		w.in_fd = 0;
-	if (lw_connect(&w, opts->connect, w.host, sizeof w.host, &err) != 0) {
+	if (wk_connect(&w, opts->connect, w.host, sizeof w.host, &err) != 0) {
 		fprintf(stderr, "galley worker: %s\n", err.msg);
 		goto out;
 	}
@@ -265,8 +265,8 @@ lx_worker_main(const struct lx_worker_opts *opts)
 	else
 		snprintf(w.name, sizeof w.name, "%.100s-%d", w.host,
 		    (int)getpid());
-	w.rd = rpc_reader_new(LW_MAX_FRAME);
-	if (lw_handshake(&w, secret, &err) != 0) {
+	w.rd = rpc_reader_new(WK_MAX_FRAME);
+	if (wk_handshake(&w, secret, &err) != 0) {
 		sodium_memzero(secret, sizeof secret);
 		fprintf(stderr, "galley worker %s: %s\n", w.name, err.msg);
 		goto out;
@@ -277,30 +277,30 @@ lx_worker_main(const struct lx_worker_opts *opts)
 		fprintf(stderr, "galley worker: cannot create a Lua state\n");
 		goto out;
 	}
-	*(struct lw **)lua_getextraspace(w.L) = &w;
+	*(struct wk **)lua_getextraspace(w.L) = &w;
 	w.codec = codec_new();
-	codec_register_cfunc(w.codec, "print", lw_print);
-	codec_register_cfunc(w.codec, "display", lw_display);
+	codec_register_cfunc(w.codec, "print", wk_print);
+	codec_register_cfunc(w.codec, "display", wk_display);
 	codec_exclude_global(w.codec, "cluster");
 	codec_exclude_global(w.codec, "galley");
 	codec_exclude_global(w.codec, "display");
-	lua_pushcfunction(w.L, lw_setup);
+	lua_pushcfunction(w.L, wk_setup);
 	if (lua_pcall(w.L, 0, 0, 0) != LUA_OK) {
 		fprintf(stderr, "galley worker: setup failed: %s\n",
 		    lua_tostring(w.L, -1));
 		goto out;
 	}
-	lw_sig_L = w.L;
+	wk_sig_L = w.L;
 
 	/* The heartbeat thread gets no signals: they are the main
 	 * thread's. */
 	w.main_thread = pthread_self();
-	w.last_input_us = lw_now_us();
+	w.last_input_us = wk_now_us();
 	if (pipe(w.hb_pipe) != 0) {
 		fprintf(stderr, "galley worker: pipe: %s\n", strerror(errno));
 		goto out;
 	}
-	LW_STORE(w.watch, 1);
+	WK_STORE(w.watch, 1);
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
@@ -308,7 +308,7 @@ lx_worker_main(const struct lx_worker_opts *opts)
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 128 << 10);
-	if (pthread_create(&w.hb_thread, &attr, lw_hb_main, &w) != 0) {
+	if (pthread_create(&w.hb_thread, &attr, wk_hb_main, &w) != 0) {
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		pthread_attr_destroy(&attr);
 		fprintf(stderr, "galley worker: cannot start a thread\n");
@@ -321,34 +321,34 @@ lx_worker_main(const struct lx_worker_opts *opts)
 	for (;;) {
 		struct rpc_msg	 m;
 
-		if (lw_term) {
-			lw_leave(&w, lw_term_sig == SIGINT ? "SIGINT" :
+		if (wk_term) {
+			wk_leave(&w, wk_term_sig == SIGINT ? "SIGINT" :
 			    "SIGTERM");
 			status = 0;
 			break;
 		}
 		/* What came first: cancels and releases apply before more
 		 * is run. */
-		if (lw_inbox_pop(&w, &m)) {
-			lw_serve(&w, &m);
+		if (wk_inbox_pop(&w, &m)) {
+			wk_serve(&w, &m);
 			continue;
 		}
 		if (w.ntasks > 0) {
-			struct lw_task t = w.tasks[w.thead];
+			struct wk_task t = w.tasks[w.thead];
 
 			w.thead = (w.thead + 1) % w.captasks;
 			w.ntasks--;
-			lw_run_one(&w, &t);
-			lw_unhold(t.held);
-			if (w.res.len >= LW_FLUSH_BYTES ||
-			    lw_now_us() - w.last_flush_us >= LW_FLUSH_US)
-				lw_flush(&w);
+			wk_run_one(&w, &t);
+			wk_unhold(t.held);
+			if (w.res.len >= WK_FLUSH_BYTES ||
+			    wk_now_us() - w.last_flush_us >= WK_FLUSH_US)
+				wk_flush(&w);
 			if (w.ntasks > 0 && !w.eof &&
-			    lw_now_us() - w.last_input_us >= LW_INPUT_US)
-				(void)lw_input(&w, 0);
+			    wk_now_us() - w.last_input_us >= WK_INPUT_US)
+				(void)wk_input(&w, 0);
 			continue;
 		}
-		lw_flush(&w);
+		wk_flush(&w);
 		if (w.stopping) {
 			status = 0;
 			break;
@@ -362,14 +362,14 @@ lx_worker_main(const struct lx_worker_opts *opts)
 		}
 		/* Nothing to do: wait for the kernel (a signal ends the
 		 * wait: poll is not restarted). */
-		(void)lw_input(&w, LW_HEARTBEAT_MS);
+		(void)wk_input(&w, WK_HEARTBEAT_MS);
 	}
 out:
-	lw_sig_L = NULL;
+	wk_sig_L = NULL;
 	if (w.hb_started) {
-		LW_STORE(w.hb_quit, 1);
+		WK_STORE(w.hb_quit, 1);
 		if (write(w.hb_pipe[1], "q", 1) < 0) {
-			/* The thread sees hb_quit within LW_WATCH_MS. */
+			/* The thread sees hb_quit within WK_WATCH_MS. */
 		}
 		pthread_join(w.hb_thread, NULL);
 	}
@@ -378,7 +378,7 @@ out:
 		close(w.hb_pipe[1]);
 	}
 	while (w.ntasks > 0) {
-		lw_unhold(w.tasks[w.thead].held);
+		wk_unhold(w.tasks[w.thead].held);
 		w.thead = (w.thead + 1) % w.captasks;
 		w.ntasks--;
 	}
@@ -406,7 +406,7 @@ out:
 
 /* The secret: a file (0600, 64 hex digits) or the first line of stdin. */
 static int
-lw_read_secret(const char *path, char out[AUTH_TOKEN_LEN + 1],
+wk_read_secret(const char *path, char out[AUTH_TOKEN_LEN + 1],
     struct gl_err *err)
 {
 	char	 line[AUTH_TOKEN_LEN + 4];
@@ -448,7 +448,7 @@ lw_read_secret(const char *path, char out[AUTH_TOKEN_LEN + 1],
 }
 
 static int
-lw_connect(struct lw *w, const char *addr, char *host, size_t hostlen,
+wk_connect(struct wk *w, const char *addr, char *host, size_t hostlen,
     struct gl_err *err)
 {
 	struct addrinfo	 hints, *res = NULL, *ai;
@@ -508,7 +508,7 @@ lw_connect(struct lw *w, const char *addr, char *host, size_t hostlen,
 /* Reads one whole message from the socket (the handshake, before the
  * heartbeat thread runs). 1, or a GL_E* code. */
 static int
-lw_recv_one(struct lw *w, struct rpc_msg *m, int64_t deadline,
+wk_recv_one(struct wk *w, struct rpc_msg *m, int64_t deadline,
     struct gl_err *err)
 {
 	struct pollfd	 pfd = { .fd = w->fd, .events = POLLIN };
@@ -519,12 +519,12 @@ lw_recv_one(struct lw *w, struct rpc_msg *m, int64_t deadline,
 	for (;;) {
 		if ((rc = rpc_reader_next(w->rd, m, err)) != 0)
 			return rc;
-		int64_t left = (deadline - lw_now_us()) / 1000;
+		int64_t left = (deadline - wk_now_us()) / 1000;
 
 		if (left <= 0)
 			return gl_err_set(err, GL_ETIMEDOUT, "the kernel at %s "
 			    "did not answer within %d s", w->addr,
-			    LW_HELLO_MS / 1000);
+			    WK_HELLO_MS / 1000);
 		if (poll(&pfd, 1, (int)left) <= 0)
 			continue;
 		n = read(w->fd, buf, sizeof buf);
@@ -544,18 +544,18 @@ lw_recv_one(struct lw *w, struct rpc_msg *m, int64_t deadline,
  * a worker runs functions only from a kernel that knows the secret.
  */
 static int
-lw_handshake(struct lw *w, const char *secret, struct gl_err *err)
+wk_handshake(struct wk *w, const char *secret, struct gl_err *err)
 {
 	unsigned char		 mac[AUTH_MAC_LEN], mine[AUTH_NONCE_LEN];
 	const msgpack_object	*o;
 	struct rpc_msg		 m;
 	struct gl_err		 e;
-	int64_t			 deadline = lw_now_us() +
-				    (int64_t)LW_HELLO_MS * 1000;
+	int64_t			 deadline = wk_now_us() +
+				    (int64_t)WK_HELLO_MS * 1000;
 	int			 rc;
 
 	for (;;) {
-		if ((rc = lw_recv_one(w, &m, deadline, err)) < 0)
+		if ((rc = wk_recv_one(w, &m, deadline, err)) < 0)
 			return rc;
 		if (m.type == RPC_NOTIFY &&
 		    strcmp(m.method, "auth.challenge") == 0)
@@ -585,9 +585,9 @@ lw_handshake(struct lw *w, const char *secret, struct gl_err *err)
 	rpc_pack_kv_int(&w->w.pk, "pid", (int64_t)getpid());
 	rpc_pack_kv_int(&w->w.pk, "slots", 1);
 	rpc_pack_kv_str(&w->w.pk, "version", GALLEY_VERSION);
-	lw_send(w);
+	wk_send(w);
 	for (;;) {
-		if ((rc = lw_recv_one(w, &m, deadline, err)) < 0)
+		if ((rc = wk_recv_one(w, &m, deadline, err)) < 0)
 			return rc;
 		if (m.type == RPC_RESPONSE && m.id == 1)
 			break;
@@ -619,15 +619,15 @@ lw_handshake(struct lw *w, const char *secret, struct gl_err *err)
 /* Standard libraries, print and display that keep what they write for
  * the task's result. [-0, +0, m] */
 static int
-lw_setup(lua_State *L)
+wk_setup(lua_State *L)
 {
 	const char	*extra = getenv("GALLEY_LUA_PATH");
 	const char	*path;
 
 	luaL_openlibs(L);
-	lua_pushcfunction(L, lw_print);
+	lua_pushcfunction(L, wk_print);
 	lua_setglobal(L, "print");
-	lua_pushcfunction(L, lw_display);
+	lua_pushcfunction(L, wk_display);
 	lua_setglobal(L, "display");
 	if (extra != NULL && *extra != '\0') {
 		lua_getglobal(L, "package");
@@ -642,16 +642,16 @@ lw_setup(lua_State *L)
 
 /* Appends the values, tab-separated, to the task's output. */
 static void
-lw_capture(lua_State *L, bool newline)
+wk_capture(lua_State *L, bool newline)
 {
-	struct lw	*w = *(struct lw **)lua_getextraspace(L);
+	struct wk	*w = *(struct wk **)lua_getextraspace(L);
 	int		 n = lua_gettop(L);
 	const char	*s;
 	size_t		 len;
 
 	for (int i = 1; i <= n; i++) {
 		s = luaL_tolstring(L, i, &len);
-		if (w->out.len + len + 2 > LW_OUT_MAX)
+		if (w->out.len + len + 2 > WK_OUT_MAX)
 			w->out_cut = true;
 		else {
 			if (i > 1)
@@ -666,28 +666,28 @@ lw_capture(lua_State *L, bool newline)
 
 /* print(...) in a task: its output goes back with the result. [-n, +0, e] */
 static int
-lw_print(lua_State *L)
+wk_print(lua_State *L)
 {
-	lw_capture(L, true);
+	wk_capture(L, true);
 	return 0;
 }
 
 /* display(...) in a task: as print. [-n, +0, e] */
 static int
-lw_display(lua_State *L)
+wk_display(lua_State *L)
 {
 	if (lua_gettop(L) > 0)
-		lw_capture(L, true);
+		wk_capture(L, true);
 	return 0;
 }
 
 /* Records the traceback (without the message) in w->tb. [-1, +1, m] */
 static int
-lw_msgh(lua_State *L)
+wk_msgh(lua_State *L)
 {
-	struct lw	*w = *(struct lw **)lua_getextraspace(L);
+	struct wk	*w = *(struct wk **)lua_getextraspace(L);
 
-	lw_in_msgh = 1;
+	wk_in_msgh = 1;
 	if (lua_type(L, 1) != LUA_TSTRING) {
 		luaL_tolstring(L, 1, NULL);
 		lua_replace(L, 1);
@@ -696,7 +696,7 @@ lw_msgh(lua_State *L)
 	luaL_traceback(L, L, NULL, 1);
 	lx_traceback_clean(lua_tostring(L, -1), &w->tb);
 	lua_settop(L, 1);
-	lw_in_msgh = 0;
+	wk_in_msgh = 0;
 	return 1;
 }
 
@@ -706,54 +706,54 @@ lw_msgh(lua_State *L)
  * (SIGUSR1) and raises if it cancels this task or the kernel is gone.
  */
 static void
-lw_hook(lua_State *L, lua_Debug *ar)
+wk_hook(lua_State *L, lua_Debug *ar)
 {
-	struct lw	*w = *(struct lw **)lua_getextraspace(L);
-	uint64_t	 task = LW_LOAD(lw_running);
+	struct wk	*w = *(struct wk **)lua_getextraspace(L);
+	uint64_t	 task = WK_LOAD(wk_running);
 
 	(void)ar;
-	if (lw_in_msgh)
+	if (wk_in_msgh)
 		return;
 	lua_sethook(L, NULL, 0, 0);
-	if (lw_term) {
+	if (wk_term) {
 		lua_pushliteral(L, "the worker is leaving");
 		lua_error(L);
 	}
-	if (!lw_input_seen || task == 0)
+	if (!wk_input_seen || task == 0)
 		return;
-	lw_input_seen = 0;
-	if (!lw_input(w, 0) || lw_cancelled(w, task)) {
-		LW_STORE(lw_cancel, task);
+	wk_input_seen = 0;
+	if (!wk_input(w, 0) || wk_cancelled(w, task)) {
+		WK_STORE(wk_cancel, task);
 		lua_pushliteral(L, "cancelled");
 		lua_error(L);
 	}
 }
 
 static void
-lw_on_term(int sig)
+wk_on_term(int sig)
 {
-	lua_State	*L = lw_sig_L;
+	lua_State	*L = wk_sig_L;
 	int		 saved = errno;
 
-	lw_term_sig = sig;
-	lw_term = 1;
-	if (L != NULL && LW_LOAD(lw_running) != 0)
-		lua_sethook(L, lw_hook, LUA_MASKCALL | LUA_MASKRET |
+	wk_term_sig = sig;
+	wk_term = 1;
+	if (L != NULL && WK_LOAD(wk_running) != 0)
+		lua_sethook(L, wk_hook, LUA_MASKCALL | LUA_MASKRET |
 		    LUA_MASKLINE | LUA_MASKCOUNT, 1);
 	errno = saved;
 }
 
 /* SIGUSR1: input arrived while a task runs. */
 static void
-lw_on_input(int sig)
+wk_on_input(int sig)
 {
-	lua_State	*L = lw_sig_L;
+	lua_State	*L = wk_sig_L;
 	int		 saved = errno;
 
 	(void)sig;
-	if (L != NULL && LW_LOAD(lw_running) != 0) {
-		lw_input_seen = 1;
-		lua_sethook(L, lw_hook, LUA_MASKCALL | LUA_MASKRET |
+	if (L != NULL && WK_LOAD(wk_running) != 0) {
+		wk_input_seen = 1;
+		lua_sethook(L, wk_hook, LUA_MASKCALL | LUA_MASKRET |
 		    LUA_MASKLINE | LUA_MASKCOUNT, 1);
 	}
 	errno = saved;
@@ -764,7 +764,7 @@ lw_on_input(int sig)
 /* Queues the whole messages in the reader. False when the stream is
  * broken (w->eof set). */
 static bool
-lw_deliver(struct lw *w)
+wk_deliver(struct wk *w)
 {
 	struct rpc_msg	 m;
 	struct gl_err	 err;
@@ -796,7 +796,7 @@ lw_deliver(struct lw *w)
 }
 
 static bool
-lw_inbox_pop(struct lw *w, struct rpc_msg *m)
+wk_inbox_pop(struct wk *w, struct rpc_msg *m)
 {
 	if (w->nin == 0)
 		return false;
@@ -812,16 +812,16 @@ lw_inbox_pop(struct lw *w, struct rpc_msg *m)
  * (w->eof set). Main thread only.
  */
 static bool
-lw_input(struct lw *w, int timeout_ms)
+wk_input(struct wk *w, int timeout_ms)
 {
 	struct pollfd	 pfd = { .fd = w->fd, .events = POLLIN };
 	char		 buf[65536];
 	ssize_t		 n;
 	bool		 any = false;
 
-	w->last_input_us = lw_now_us();
+	w->last_input_us = wk_now_us();
 	/* The handshake may have read more than its own answer. */
-	if (!lw_deliver(w))
+	if (!wk_deliver(w))
 		return false;
 	if (w->nin > 0)
 		timeout_ms = 0;
@@ -846,13 +846,13 @@ lw_input(struct lw *w, int timeout_ms)
 		if ((size_t)n < sizeof buf)
 			break;
 	}
-	LW_STORE(w->watch, 1);
-	return lw_deliver(w) && !w->eof;
+	WK_STORE(w->watch, 1);
+	return wk_deliver(w) && !w->eof;
 }
 
 /* True if a queued task.cancel names task. */
 static bool
-lw_cancelled(const struct lw *w, uint64_t task)
+wk_cancelled(const struct wk *w, uint64_t task)
 {
 	for (size_t k = 0; k < w->nin; k++) {
 		const struct rpc_msg	*m = &w->inbox[(w->ihead + k) %
@@ -876,22 +876,22 @@ lw_cancelled(const struct lw *w, uint64_t task)
 /* --- the heartbeat thread --- */
 
 static void *
-lw_hb_main(void *arg)
+wk_hb_main(void *arg)
 {
-	struct lw	*w = arg;
+	struct wk	*w = arg;
 	struct pollfd	 pfd[3];
 	struct rpc_writer hw;
 	char		 buf[256];
-	int64_t		 next_hb = lw_now_us() + LW_HEARTBEAT_MS * 1000;
+	int64_t		 next_hb = wk_now_us() + WK_HEARTBEAT_MS * 1000;
 	ssize_t		 n;
 	nfds_t		 np;
 	int		 sock = -1, timeout;
 	bool		 in_open = w->in_fd >= 0;
 
 	rpc_writer_init(&hw);
-	while (!LW_LOAD(w->hb_quit)) {
-		int64_t	 now = lw_now_us();
-		bool	 running = LW_LOAD(lw_running) != 0;
+	while (!WK_LOAD(w->hb_quit)) {
+		int64_t	 now = wk_now_us();
+		bool	 running = WK_LOAD(wk_running) != 0;
 
 		if (now >= next_hb) {
 			struct rusage	 ru;
@@ -915,9 +915,9 @@ lw_hb_main(void *arg)
 			rpc_pack_kv_int(&hw.pk, "rss", (int64_t)rss *
 			    sysconf(_SC_PAGESIZE));
 			rpc_pack_kv_int(&hw.pk, "task",
-			    (int64_t)LW_LOAD(lw_running));
-			lw_write(w, hw.sbuf.data, hw.sbuf.size);
-			next_hb = now + LW_HEARTBEAT_MS * 1000;
+			    (int64_t)WK_LOAD(wk_running));
+			wk_write(w, hw.sbuf.data, hw.sbuf.size);
+			next_hb = now + WK_HEARTBEAT_MS * 1000;
 		}
 		np = 0;
 		pfd[np].fd = w->hb_pipe[0];
@@ -931,17 +931,17 @@ lw_hb_main(void *arg)
 		/* While a task runs, input for it (a cancel) must reach it:
 		 * the main thread reads only between tasks. */
 		sock = -1;
-		if (running && LW_LOAD(w->watch)) {
+		if (running && WK_LOAD(w->watch)) {
 			sock = (int)np;
 			pfd[np].fd = w->fd;
 			pfd[np].events = POLLIN;
 			pfd[np++].revents = 0;
 		}
 		/* Idle, it sleeps to the next heartbeat; while tasks run,
-		 * it looks at lw_running often enough to watch for input. */
+		 * it looks at wk_running often enough to watch for input. */
 		timeout = (int)((next_hb - now) / 1000) + 1;
-		if (running && timeout > LW_WATCH_MS)
-			timeout = LW_WATCH_MS;
+		if (running && timeout > WK_WATCH_MS)
+			timeout = WK_WATCH_MS;
 		if (poll(pfd, np, timeout) <= 0)
 			continue;
 		if (pfd[0].revents != 0)
@@ -957,8 +957,8 @@ lw_hb_main(void *arg)
 			}
 		}
 		if (sock >= 0 && pfd[sock].revents != 0 &&
-		    LW_LOAD(lw_running) != 0) {
-			LW_STORE(w->watch, 0);	/* until it was read */
+		    WK_LOAD(wk_running) != 0) {
+			WK_STORE(w->watch, 0);	/* until it was read */
 			pthread_kill(w->main_thread, SIGUSR1);
 		}
 	}
@@ -968,7 +968,7 @@ lw_hb_main(void *arg)
 
 /* Writes one or more whole messages, under wlock. */
 static void
-lw_write(struct lw *w, const void *p, size_t n)
+wk_write(struct wk *w, const void *p, size_t n)
 {
 	const char	*q = p;
 	ssize_t		 k;
@@ -988,10 +988,10 @@ lw_write(struct lw *w, const void *p, size_t n)
 
 /* Sends what the main thread's writer holds. */
 static void
-lw_send(struct lw *w)
+wk_send(struct wk *w)
 {
 	if (w->w.sbuf.size > 0)
-		lw_write(w, w->w.sbuf.data, w->w.sbuf.size);
+		wk_write(w, w->w.sbuf.data, w->w.sbuf.size);
 	rpc_writer_reset(&w->w);
 }
 
@@ -999,26 +999,26 @@ lw_send(struct lw *w)
 
 /* One message from the inbox; takes it. */
 static void
-lw_serve(struct lw *w, struct rpc_msg *m)
+wk_serve(struct wk *w, struct rpc_msg *m)
 {
 	if (m->type == RPC_NOTIFY) {
 		if (strcmp(m->method, "task.run") == 0) {
-			lw_task_run_msg(w, m);	/* may keep m */
+			wk_task_run_msg(w, m);	/* may keep m */
 			return;
 		}
 		if (strcmp(m->method, "task.cancel") == 0)
-			lw_drop_tasks(w, rpc_map_get(m->args, "tasks"),
+			wk_drop_tasks(w, rpc_map_get(m->args, "tasks"),
 			    false);
 		else if (strcmp(m->method, "task.release") == 0)
-			lw_drop_tasks(w, rpc_map_get(m->args, "tasks"), true);
+			wk_drop_tasks(w, rpc_map_get(m->args, "tasks"), true);
 		else if (strcmp(m->method, "job.forget") == 0)
-			lw_forget(w, rpc_map_get(m->args, "jobs"));
+			wk_forget(w, rpc_map_get(m->args, "jobs"));
 		else if (strcmp(m->method, "worker.stop") == 0)
 			w->stopping = true;
 	} else if (m->type == RPC_REQUEST) {
 		rpc_write_error(&w->w, m->id, GL_EINVAL, "a worker serves no "
 		    "requests");
-		lw_send(w);
+		wk_send(w);
 	}
 	rpc_msg_fini(m);
 }
@@ -1026,11 +1026,11 @@ lw_serve(struct lw *w, struct rpc_msg *m)
 /* task.run {job, fn?, inline?, tasks: [[task, item], ...]}: queues the
  * tasks, which point into the message (kept until they are done). */
 static void
-lw_task_run_msg(struct lw *w, struct rpc_msg *m)
+wk_task_run_msg(struct wk *w, struct rpc_msg *m)
 {
 	const msgpack_object	*tasks, *fn, *e;
-	struct lw_held		*held;
-	struct lw_job		*j;
+	struct wk_held		*held;
+	struct wk_job		*j;
 	struct gl_err		 err;
 	uint64_t		 job;
 	bool			 inl;
@@ -1045,7 +1045,7 @@ lw_task_run_msg(struct lw *w, struct rpc_msg *m)
 		return;
 	}
 	if (!inl && fn != NULL && fn->type == MSGPACK_OBJECT_BIN &&
-	    lw_job_find(w, job) == NULL) {
+	    wk_job_find(w, job) == NULL) {
 		/* The job's function, once. A function that cannot be
 		 * decoded here fails each task with the reason. */
 		gl_err_clear(&err);
@@ -1066,11 +1066,11 @@ lw_task_run_msg(struct lw *w, struct rpc_msg *m)
 				if (e->type != MSGPACK_OBJECT_ARRAY ||
 				    e->via.array.size < 2)
 					continue;
-				lw_result_error(w, e->via.array.ptr[0].via.u64,
+				wk_result_error(w, e->via.array.ptr[0].via.u64,
 				    err.msg, strlen(err.msg), "", 0, 0);
 			}
 			rpc_msg_fini(m);
-			lw_flush(w);
+			wk_flush(w);
 			return;
 		}
 		lua_settop(w->L, 0);
@@ -1079,7 +1079,7 @@ lw_task_run_msg(struct lw *w, struct rpc_msg *m)
 	held->m = *m;
 	held->refs = 1;		/* ours, dropped below */
 	for (uint32_t i = 0; i < tasks->via.array.size; i++) {
-		struct lw_task *t;
+		struct wk_task *t;
 
 		e = &tasks->via.array.ptr[i];
 		if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size < 2 ||
@@ -1090,7 +1090,7 @@ lw_task_run_msg(struct lw *w, struct rpc_msg *m)
 		if (w->ntasks == w->captasks) {
 			size_t		 cap = w->captasks ? 2 * w->captasks :
 					    256;
-			struct lw_task	*nt = xmalloc(cap * sizeof *nt);
+			struct wk_task	*nt = xmalloc(cap * sizeof *nt);
 
 			for (size_t k = 0; k < w->ntasks; k++)
 				nt[k] = w->tasks[(w->thead + k) % w->captasks];
@@ -1108,13 +1108,13 @@ lw_task_run_msg(struct lw *w, struct rpc_msg *m)
 		t->held = held;
 		held->refs++;
 	}
-	lw_unhold(held);
+	wk_unhold(held);
 }
 
 /* Drops queued tasks named in ids (not the running one: it is not in the
  * queue). With answer (task.release), says which were given back. */
 static void
-lw_drop_tasks(struct lw *w, const msgpack_object *ids, bool answer)
+wk_drop_tasks(struct wk *w, const msgpack_object *ids, bool answer)
 {
 	struct gl_buf	 back;
 	size_t		 nback = 0, keep = 0;
@@ -1123,7 +1123,7 @@ lw_drop_tasks(struct lw *w, const msgpack_object *ids, bool answer)
 		return;
 	gl_buf_init(&back);
 	for (size_t k = 0; k < w->ntasks; k++) {
-		struct lw_task	*t = &w->tasks[(w->thead + k) % w->captasks];
+		struct wk_task	*t = &w->tasks[(w->thead + k) % w->captasks];
 		bool		 named = false;
 
 		for (uint32_t i = 0; i < ids->via.array.size && !named; i++)
@@ -1135,7 +1135,7 @@ lw_drop_tasks(struct lw *w, const msgpack_object *ids, bool answer)
 				gl_buf_add(&back, &t->id, sizeof t->id);
 				nback++;
 			}
-			lw_unhold(t->held);
+			wk_unhold(t->held);
 			continue;
 		}
 		w->tasks[(w->thead + keep++) % w->captasks] = *t;
@@ -1144,7 +1144,7 @@ lw_drop_tasks(struct lw *w, const msgpack_object *ids, bool answer)
 	if (answer) {
 		/* Results first: the kernel must see what finished before
 		 * what was given back. */
-		lw_flush(w);
+		wk_flush(w);
 		rpc_begin_notify(&w->w, "task.released");
 		msgpack_pack_map(&w->w.pk, 1);
 		rpc_pack_key(&w->w.pk, "tasks");
@@ -1155,19 +1155,19 @@ lw_drop_tasks(struct lw *w, const msgpack_object *ids, bool answer)
 			memcpy(&id, back.data + i * sizeof id, sizeof id);
 			msgpack_pack_uint64(&w->w.pk, id);
 		}
-		lw_send(w);
+		wk_send(w);
 	}
 	gl_buf_fini(&back);
 }
 
 /* job.forget {jobs}: the kernel is done with those jobs' functions. */
 static void
-lw_forget(struct lw *w, const msgpack_object *jobs)
+wk_forget(struct wk *w, const msgpack_object *jobs)
 {
 	if (jobs == NULL || jobs->type != MSGPACK_OBJECT_ARRAY)
 		return;
 	for (uint32_t i = 0; i < jobs->via.array.size; i++) {
-		struct lw_job *j = lw_job_find(w,
+		struct wk_job *j = wk_job_find(w,
 		    jobs->via.array.ptr[i].via.u64);
 
 		if (j == NULL)
@@ -1178,8 +1178,8 @@ lw_forget(struct lw *w, const msgpack_object *jobs)
 	lua_gc(w->L, LUA_GCSTEP, 0);
 }
 
-static struct lw_job *
-lw_job_find(struct lw *w, uint64_t id)
+static struct wk_job *
+wk_job_find(struct wk *w, uint64_t id)
 {
 	for (size_t i = w->njobs; i > 0; i--)
 		if (w->jobs[i - 1].id == id)
@@ -1189,10 +1189,10 @@ lw_job_find(struct lw *w, uint64_t id)
 
 /* Runs one task and packs its result into w->res. */
 static void
-lw_run_one(struct lw *w, struct lw_task *t)
+wk_run_one(struct wk *w, struct wk_task *t)
 {
 	lua_State	*L = w->L;
-	struct lw_job	*j = NULL;
+	struct wk_job	*j = NULL;
 	struct gl_err	 err;
 	int64_t		 t0, c0, run_us, cpu_us;
 	const char	*msg;
@@ -1200,55 +1200,55 @@ lw_run_one(struct lw *w, struct lw_task *t)
 	int		 nargs = 0, st, nres;
 
 	lua_settop(L, 0);
-	lua_pushcfunction(L, lw_msgh);
-	if (!t->inl && (j = lw_job_find(w, t->job)) == NULL) {
-		lw_result_error(w, t->id, "the worker does not have this "
+	lua_pushcfunction(L, wk_msgh);
+	if (!t->inl && (j = wk_job_find(w, t->job)) == NULL) {
+		wk_result_error(w, t->id, "the worker does not have this "
 		    "job's function", 42, "", 0, 0);
 		return;
 	}
 	gl_buf_reset(&w->out);
 	w->out_cut = false;
 	w->heap.failed = 0;
-	t0 = lw_now_us();
-	c0 = lw_cpu_us();
+	t0 = wk_now_us();
+	c0 = wk_cpu_us();
 	if (j != NULL)
 		lua_rawgeti(L, LUA_REGISTRYINDEX, j->ref);
 	gl_err_clear(&err);
 	if (codec_decode(w->codec, L, t->p, t->len, 0, CODEC_DEC_REQUIRE,
 	    &nargs, &err) != 0) {
 		lua_settop(L, 0);
-		lw_result_error(w, t->id, err.msg, strlen(err.msg), "",
-		    lw_now_us() - t0, lw_cpu_us() - c0);
+		wk_result_error(w, t->id, err.msg, strlen(err.msg), "",
+		    wk_now_us() - t0, wk_cpu_us() - c0);
 		return;
 	}
 	if (t->inl) {
 		nargs--;	/* the function came first */
 		if (lua_type(L, 2) != LUA_TFUNCTION) {
 			lua_settop(L, 0);
-			lw_result_error(w, t->id, "not a function", 14, "",
+			wk_result_error(w, t->id, "not a function", 14, "",
 			    0, 0);
 			return;
 		}
 	}
-	LW_STORE(lw_cancel, 0);
-	lw_in_msgh = 0;
-	lw_input_seen = 0;
-	LW_STORE(lw_running, t->id);
-	if (lw_term)
-		lua_sethook(L, lw_hook, LUA_MASKCOUNT, 1);
+	WK_STORE(wk_cancel, 0);
+	wk_in_msgh = 0;
+	wk_input_seen = 0;
+	WK_STORE(wk_running, t->id);
+	if (wk_term)
+		lua_sethook(L, wk_hook, LUA_MASKCOUNT, 1);
 	st = lua_pcall(L, nargs, LUA_MULTRET, 1);
-	LW_STORE(lw_running, 0);
+	WK_STORE(wk_running, 0);
 	lua_sethook(L, NULL, 0, 0);
-	run_us = lw_now_us() - t0;
-	cpu_us = lw_cpu_us() - c0;
-	if (LW_LOAD(lw_cancel) == t->id) {
+	run_us = wk_now_us() - t0;
+	cpu_us = wk_cpu_us() - c0;
+	if (WK_LOAD(wk_cancel) == t->id) {
 		/* Cancelled, or leaving: no result (the kernel expects
 		 * none). */
-		LW_STORE(lw_cancel, 0);
+		WK_STORE(wk_cancel, 0);
 		lua_settop(L, 0);
 		return;
 	}
-	if (lw_term && st != LUA_OK) {
+	if (wk_term && st != LUA_OK) {
 		lua_settop(L, 0);	/* retried elsewhere */
 		return;
 	}
@@ -1260,7 +1260,7 @@ lw_run_one(struct lw *w, struct lw_task *t)
 			    "worker (%zu MiB)", w->heap.limit >> 20);
 			lua_settop(L, 0);
 			lua_gc(L, LUA_GCCOLLECT, 0);
-			lw_result_error(w, t->id, m, strlen(m), "", run_us,
+			wk_result_error(w, t->id, m, strlen(m), "", run_us,
 			    cpu_us);
 			return;
 		}
@@ -1269,7 +1269,7 @@ lw_run_one(struct lw *w, struct lw_task *t)
 			msg = "error object is not a string";
 			len = strlen(msg);
 		}
-		lw_result_error(w, t->id, msg, len, w->tb.data != NULL ?
+		wk_result_error(w, t->id, msg, len, w->tb.data != NULL ?
 		    w->tb.data : "", run_us, cpu_us);
 		lua_settop(L, 0);
 		return;
@@ -1286,21 +1286,21 @@ lw_run_one(struct lw *w, struct lw_task *t)
 	if (codec_encode(w->codec, L, 2, nres, 0, NULL, &w->unit,
 	    &err) != 0) {
 		lua_settop(L, 0);
-		lw_result_error(w, t->id, err.msg, strlen(err.msg), "",
+		wk_result_error(w, t->id, err.msg, strlen(err.msg), "",
 		    run_us, cpu_us);
 		return;
 	}
 	lua_settop(L, 0);
-	lw_result_begin(w, t->id, 0);
+	wk_result_begin(w, t->id, 0);
 	msgpack_pack_bin(&w->rpk, w->unit.len);
 	msgpack_pack_bin_body(&w->rpk, w->unit.data, w->unit.len);
-	lw_result_end(w, run_us, cpu_us);
+	wk_result_end(w, run_us, cpu_us);
 }
 
 /* Begins result [task, status, value, run_us, cpu_us, output] in w->res;
  * the caller packs the value. */
 static void
-lw_result_begin(struct lw *w, uint64_t task, int status)
+wk_result_begin(struct wk *w, uint64_t task, int status)
 {
 	msgpack_pack_array(&w->rpk, 6);
 	msgpack_pack_uint64(&w->rpk, task);
@@ -1308,7 +1308,7 @@ lw_result_begin(struct lw *w, uint64_t task, int status)
 }
 
 static void
-lw_result_end(struct lw *w, int64_t run_us, int64_t cpu_us)
+wk_result_end(struct wk *w, int64_t run_us, int64_t cpu_us)
 {
 	static const char cut[] = "\n[galley: output cut at 1 MiB]\n";
 
@@ -1330,22 +1330,22 @@ lw_result_end(struct lw *w, int64_t run_us, int64_t cpu_us)
 
 /* A task's error as its result: {message, traceback}. */
 static void
-lw_result_error(struct lw *w, uint64_t task, const char *msg, size_t len,
+wk_result_error(struct wk *w, uint64_t task, const char *msg, size_t len,
     const char *tb, int64_t run_us, int64_t cpu_us)
 {
-	lw_result_begin(w, task, 1);
+	wk_result_begin(w, task, 1);
 	msgpack_pack_map(&w->rpk, 2);
 	rpc_pack_key(&w->rpk, "message");
 	rpc_pack_strn(&w->rpk, msg, len);
 	rpc_pack_kv_str(&w->rpk, "traceback", tb);
-	lw_result_end(w, run_us, cpu_us);
+	wk_result_end(w, run_us, cpu_us);
 }
 
 /* Sends the results gathered: one task.done. */
 static void
-lw_flush(struct lw *w)
+wk_flush(struct wk *w)
 {
-	w->last_flush_us = lw_now_us();
+	w->last_flush_us = wk_now_us();
 	if (w->nres == 0)
 		return;
 	rpc_begin_notify(&w->w, "task.done");
@@ -1353,13 +1353,13 @@ lw_flush(struct lw *w)
 	rpc_pack_key(&w->w.pk, "results");
 	msgpack_pack_array(&w->w.pk, w->nres);
 	msgpack_sbuffer_write(&w->w.sbuf, w->res.data, w->res.len);
-	lw_send(w);
+	wk_send(w);
 	gl_buf_reset(&w->res);
 	w->nres = 0;
 }
 
 static void
-lw_unhold(struct lw_held *h)
+wk_unhold(struct wk_held *h)
 {
 	if (h == NULL || --h->refs > 0)
 		return;
@@ -1370,24 +1370,24 @@ lw_unhold(struct lw_held *h)
 /* Says goodbye: what finished, then worker.leaving {reason}, so the
  * kernel retries the rest elsewhere without counting an attempt. */
 static void
-lw_leave(struct lw *w, const char *reason)
+wk_leave(struct wk *w, const char *reason)
 {
-	lw_flush(w);
+	wk_flush(w);
 	rpc_begin_notify(&w->w, "worker.leaving");
 	msgpack_pack_map(&w->w.pk, 1);
 	rpc_pack_kv_str(&w->w.pk, "reason", reason);
-	lw_send(w);
+	wk_send(w);
 }
 
 static int
-lw_buf_write(void *data, const char *buf, size_t len)
+wk_buf_write(void *data, const char *buf, size_t len)
 {
 	gl_buf_add(data, buf, len);
 	return 0;
 }
 
 static int64_t
-lw_now_us(void)
+wk_now_us(void)
 {
 	struct timespec ts;
 
@@ -1396,7 +1396,7 @@ lw_now_us(void)
 }
 
 static int64_t
-lw_cpu_us(void)
+wk_cpu_us(void)
 {
 	struct timespec ts;
 
