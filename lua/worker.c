@@ -76,7 +76,6 @@
 
 #include <lauxlib.h>
 #include <lua.h>
-#include <lualib.h>
 #include <sodium.h>
 
 #include "core/auth.h"
@@ -125,8 +124,8 @@ struct wk {
 	const char	*addr;
 	char		 name[128];
 	char		 host[128];
-	lua_State	*L;
-	struct lx_heap	 heap;		/* the Lua heap and its limit */
+	struct lx_host	 lua;		/* the Lua state, its heap */
+	lua_State	*L;		/* lua.L */
 	struct codec	*codec;		/* owned */
 
 	pthread_mutex_t	 wlock;		/* writes to fd */
@@ -157,7 +156,6 @@ struct wk {
 	struct gl_buf	 unit;		/* scratch: one encoded result */
 	struct gl_buf	 out;		/* print output of the running task */
 	bool		 out_cut;
-	struct gl_buf	 tb;		/* traceback of the last error */
 	struct rpc_writer w;		/* main thread's packer */
 	struct rpc_reader *rd;		/* owned: the main thread reads */
 };
@@ -170,7 +168,6 @@ static volatile sig_atomic_t	 wk_term_sig;
  * (lock-free for 64 bits here). */
 static uint64_t			 wk_running;	/* task being run, or 0 */
 static uint64_t			 wk_cancel;	/* task to cancel, or 0 */
-static volatile sig_atomic_t	 wk_in_msgh;
 static volatile sig_atomic_t	 wk_input_seen;	/* SIGUSR1 came */
 
 static int	 wk_connect(struct wk *w, const char *addr, char *host,
@@ -181,10 +178,8 @@ static int	 wk_handshake(struct wk *w, const char *secret,
 		     struct gl_err *err);
 static int	 wk_recv_one(struct wk *w, struct rpc_msg *m, int64_t deadline,
 		     struct gl_err *err);
-static int	 wk_setup(lua_State *L);
-static int	 wk_print(lua_State *L);
-static int	 wk_display(lua_State *L);
-static int	 wk_msgh(lua_State *L);
+static void	 wk_on_print(void *ud, const char *text, size_t len);
+static void	 wk_on_display(void *ud, const char *text, size_t len);
 static void	 wk_hook(lua_State *L, lua_Debug *ar);
 static void	 wk_on_term(int sig);
 static void	 wk_on_input(int sig);
@@ -224,17 +219,26 @@ lx_worker_main(const struct lx_worker_opts *opts)
 	pthread_attr_t		 attr;
 	char			 secret[AUTH_TOKEN_LEN + 1];
 	int			 status = 1;
+	static const struct lx_host_ops ops = {
+		.print = wk_on_print,
+		.display = wk_on_display,
+	};
+	struct lx_host_opts	 ho = {
+		.name = "worker",
+		.memory_limit = opts->memory_limit,
+		.flags = LX_HOST_STDLIB,
+		.ops = &ops,
+		.ud = &w,
+	};
 
 	memset(&w, 0, sizeof w);
 	w.fd = -1;
 	w.in_fd = -1;
 	w.addr = opts->connect;
-	w.heap.limit = opts->memory_limit;
 	gl_buf_init(&w.res);
 	msgpack_packer_init(&w.rpk, &w.res, wk_buf_write);
 	gl_buf_init(&w.unit);
 	gl_buf_init(&w.out);
-	gl_buf_init(&w.tb);
 	rpc_writer_init(&w.w);
 	pthread_mutex_init(&w.wlock, NULL);
 	w.hb_pipe[0] = w.hb_pipe[1] = -1;
@@ -273,23 +277,17 @@ lx_worker_main(const struct lx_worker_opts *opts)
 	}
 	sodium_memzero(secret, sizeof secret);
 
-	if ((w.L = lua_newstate(lx_heap_alloc, &w.heap)) == NULL) {
-		fprintf(stderr, "galley worker: cannot create a Lua state\n");
+	if (lx_host_init(&w.lua, &ho, &err) != 0) {
+		fprintf(stderr, "galley worker: %s\n", err.msg);
 		goto out;
 	}
-	*(struct wk **)lua_getextraspace(w.L) = &w;
+	w.L = w.lua.L;
 	w.codec = codec_new();
-	codec_register_cfunc(w.codec, "print", wk_print);
-	codec_register_cfunc(w.codec, "display", wk_display);
+	codec_register_cfunc(w.codec, "print", lx_host_print);
+	codec_register_cfunc(w.codec, "display", lx_host_display);
 	codec_exclude_global(w.codec, "cluster");
 	codec_exclude_global(w.codec, "galley");
 	codec_exclude_global(w.codec, "display");
-	lua_pushcfunction(w.L, wk_setup);
-	if (lua_pcall(w.L, 0, 0, 0) != LUA_OK) {
-		fprintf(stderr, "galley worker: setup failed: %s\n",
-		    lua_tostring(w.L, -1));
-		goto out;
-	}
 	wk_sig_L = w.L;
 
 	/* The heartbeat thread gets no signals: they are the main
@@ -387,8 +385,7 @@ out:
 	free(w.inbox);
 	free(w.tasks);
 	free(w.jobs);
-	if (w.L != NULL)
-		lua_close(w.L);
+	lx_host_fini(&w.lua);
 	codec_free(w.codec);
 	if (w.fd >= 0)
 		close(w.fd);
@@ -397,7 +394,6 @@ out:
 	gl_buf_fini(&w.res);
 	gl_buf_fini(&w.unit);
 	gl_buf_fini(&w.out);
-	gl_buf_fini(&w.tb);
 	pthread_mutex_destroy(&w.wlock);
 	return status;
 }
@@ -616,88 +612,31 @@ wk_handshake(struct wk *w, const char *secret, struct gl_err *err)
 	return 0;
 }
 
-/* Standard libraries, print and display that keep what they write for
- * the task's result. [-0, +0, m] */
-static int
-wk_setup(lua_State *L)
-{
-	const char	*extra = getenv("GALLEY_LUA_PATH");
-	const char	*path;
-
-	luaL_openlibs(L);
-	lua_pushcfunction(L, wk_print);
-	lua_setglobal(L, "print");
-	lua_pushcfunction(L, wk_display);
-	lua_setglobal(L, "display");
-	if (extra != NULL && *extra != '\0') {
-		lua_getglobal(L, "package");
-		lua_getfield(L, -1, "path");
-		path = lua_tostring(L, -1);
-		lua_pushfstring(L, "%s;%s", extra, path != NULL ? path : "");
-		lua_setfield(L, -3, "path");
-		lua_pop(L, 2);
-	}
-	return 0;
-}
-
-/* Appends the values, tab-separated, to the task's output. */
+/* print(...) in a task (lua/host.c formats it): kept with the result,
+ * up to WK_OUT_MAX bytes. */
 static void
-wk_capture(lua_State *L, bool newline)
+wk_on_print(void *ud, const char *text, size_t len)
 {
-	struct wk	*w = *(struct wk **)lua_getextraspace(L);
-	int		 n = lua_gettop(L);
-	const char	*s;
-	size_t		 len;
+	struct wk	*w = ud;
 
-	for (int i = 1; i <= n; i++) {
-		s = luaL_tolstring(L, i, &len);
-		if (w->out.len + len + 2 > WK_OUT_MAX)
-			w->out_cut = true;
-		else {
-			if (i > 1)
-				gl_buf_addc(&w->out, '\t');
-			gl_buf_add(&w->out, s, len);
-		}
-		lua_pop(L, 1);
-	}
-	if (newline && !w->out_cut)
+	if (w->out_cut || w->out.len + len > WK_OUT_MAX)
+		w->out_cut = true;
+	else
+		gl_buf_add(&w->out, text, len);
+}
+
+/* display(...) in a task: as print. */
+static void
+wk_on_display(void *ud, const char *text, size_t len)
+{
+	struct wk	*w = ud;
+
+	if (w->out_cut || w->out.len + len + 1 > WK_OUT_MAX)
+		w->out_cut = true;
+	else {
+		gl_buf_add(&w->out, text, len);
 		gl_buf_addc(&w->out, '\n');
-}
-
-/* print(...) in a task: its output goes back with the result. [-n, +0, e] */
-static int
-wk_print(lua_State *L)
-{
-	wk_capture(L, true);
-	return 0;
-}
-
-/* display(...) in a task: as print. [-n, +0, e] */
-static int
-wk_display(lua_State *L)
-{
-	if (lua_gettop(L) > 0)
-		wk_capture(L, true);
-	return 0;
-}
-
-/* Records the traceback (without the message) in w->tb. [-1, +1, m] */
-static int
-wk_msgh(lua_State *L)
-{
-	struct wk	*w = *(struct wk **)lua_getextraspace(L);
-
-	wk_in_msgh = 1;
-	if (lua_type(L, 1) != LUA_TSTRING) {
-		luaL_tolstring(L, 1, NULL);
-		lua_replace(L, 1);
 	}
-	lua_settop(L, 1);
-	luaL_traceback(L, L, NULL, 1);
-	lx_traceback_clean(lua_tostring(L, -1), &w->tb);
-	lua_settop(L, 1);
-	wk_in_msgh = 0;
-	return 1;
 }
 
 /*
@@ -708,11 +647,11 @@ wk_msgh(lua_State *L)
 static void
 wk_hook(lua_State *L, lua_Debug *ar)
 {
-	struct wk	*w = *(struct wk **)lua_getextraspace(L);
+	struct wk	*w = lx_host_of(L)->ud;
 	uint64_t	 task = WK_LOAD(wk_running);
 
 	(void)ar;
-	if (wk_in_msgh)
+	if (w->lua.in_msgh)
 		return;
 	lua_sethook(L, NULL, 0, 0);
 	if (wk_term) {
@@ -1200,7 +1139,7 @@ wk_run_one(struct wk *w, struct wk_task *t)
 	int		 nargs = 0, st, nres;
 
 	lua_settop(L, 0);
-	lua_pushcfunction(L, wk_msgh);
+	lua_pushcfunction(L, lx_host_msgh);
 	if (!t->inl && (j = wk_job_find(w, t->job)) == NULL) {
 		wk_result_error(w, t->id, "the worker does not have this "
 		    "job's function", 42, "", 0, 0);
@@ -1208,7 +1147,7 @@ wk_run_one(struct wk *w, struct wk_task *t)
 	}
 	gl_buf_reset(&w->out);
 	w->out_cut = false;
-	w->heap.failed = 0;
+	w->lua.heap.failed = 0;
 	t0 = wk_now_us();
 	c0 = wk_cpu_us();
 	if (j != NULL)
@@ -1231,7 +1170,7 @@ wk_run_one(struct wk *w, struct wk_task *t)
 		}
 	}
 	WK_STORE(wk_cancel, 0);
-	wk_in_msgh = 0;
+	w->lua.in_msgh = 0;
 	wk_input_seen = 0;
 	WK_STORE(wk_running, t->id);
 	if (wk_term)
@@ -1253,11 +1192,12 @@ wk_run_one(struct wk *w, struct wk_task *t)
 		return;
 	}
 	if (st != LUA_OK) {
-		if (st == LUA_ERRMEM || (st == LUA_ERRERR && w->heap.failed)) {
+		if (st == LUA_ERRMEM || (st == LUA_ERRERR &&
+		    w->lua.heap.failed)) {
 			char m[160];
 
 			snprintf(m, sizeof m, "memory limit exceeded on the "
-			    "worker (%zu MiB)", w->heap.limit >> 20);
+			    "worker (%zu MiB)", w->lua.heap.limit >> 20);
 			lua_settop(L, 0);
 			lua_gc(L, LUA_GCCOLLECT, 0);
 			wk_result_error(w, t->id, m, strlen(m), "", run_us,
@@ -1269,8 +1209,8 @@ wk_run_one(struct wk *w, struct wk_task *t)
 			msg = "error object is not a string";
 			len = strlen(msg);
 		}
-		wk_result_error(w, t->id, msg, len, w->tb.data != NULL ?
-		    w->tb.data : "", run_us, cpu_us);
+		wk_result_error(w, t->id, msg, len, w->lua.tb.data != NULL ?
+		    w->lua.tb.data : "", run_us, cpu_us);
 		lua_settop(L, 0);
 		return;
 	}
