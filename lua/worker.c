@@ -82,6 +82,7 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/rpc.h"
+#include "core/util.h"
 #include "lua/codec.h"
 
 #define WK_MAX_FRAME	(300u << 20)	/* largest message from the kernel */
@@ -448,37 +449,25 @@ wk_connect(struct wk *w, const char *addr, char *host, size_t hostlen,
     struct gl_err *err)
 {
 	struct addrinfo	 hints, *res = NULL, *ai;
-	char		*h, *port, *colon;
+	char		*h, *port;
 	int		 fd = -1, one = 1, rc, e = 0;
 
 	if (addr == NULL)
 		return gl_err_set(err, GL_EINVAL, "--connect is required");
-	h = xstrdup(addr);
-	if (h[0] == '[' && (colon = strstr(h, "]:")) != NULL) {
-		*colon = '\0';
-		port = colon + 2;
-		memmove(h, h + 1, strlen(h));
-	} else if ((colon = strrchr(h, ':')) != NULL) {
-		*colon = '\0';
-		port = colon + 1;
-	} else
-		port = NULL;
-	if (port == NULL || *port == '\0' || *h == '\0') {
-		free(h);
-		return gl_err_set(err, GL_EINVAL, "--connect %s: want "
-		    "HOST:PORT", addr);
+	if ((rc = gl_hostport_split(addr, &h, &port, err)) != 0) {
+		gl_err_prefix(err, "--connect");
+		return rc;
 	}
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
-	if ((rc = getaddrinfo(h, port, &hints, &res)) != 0) {
-		rc = gl_err_set(err, GL_EINVAL, "--connect %s: %s", addr,
-		    gai_strerror(rc));
-		free(h);
-		return rc;
-	}
+	rc = getaddrinfo(h, port, &hints, &res);
 	free(h);
+	free(port);
+	if (rc != 0)
+		return gl_err_set(err, GL_EINVAL, "--connect %s: %s", addr,
+		    gai_strerror(rc));
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0)
