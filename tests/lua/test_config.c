@@ -1,5 +1,5 @@
 /*
- * test_config.c - the configuration files (kernel/config.c): real Lua
+ * test_config.c - the configuration files (lua/config.c): real Lua
  * files in a temp directory, read through cfg_load_files() and cfg_load().
  * Defaults, every cluster key, merging project over user, and bad files:
  * syntax and runtime errors with path and line, wrong types with the key's
@@ -20,7 +20,7 @@
 
 #include "core/err.h"
 #include "core/mem.h"
-#include "kernel/config.h"
+#include "lua/config.h"
 
 struct fx {
 	char	 dir[64];

@@ -17,7 +17,7 @@
  * key at every level of nesting, and every bad value is reported with the
  * file it came from and the key's full name.
  */
-#include "kernel/config.h"
+#include "lua/config.h"
 
 #include <errno.h>
 #include <math.h>
