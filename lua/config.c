@@ -12,7 +12,9 @@
  * too, so what a file assigns lands in its own table, what it changes in
  * string or galley stays its own, and nothing it does can reach io,
  * os.execute, require, load or debug. The string metatable, the one table
- * the files would otherwise share, is sealed (getmetatable("") is false).
+ * the files would otherwise share, is sealed (getmetatable("") is false),
+ * and setmetatable refuses __gc (finalizers run where no hook can stop
+ * them).
  * A count hook stops a file that runs too long and the allocator refuses
  * memory past the limit: both are errors naming the file, inside
  * lua_pcall, so the process reading the file never panics.
@@ -53,6 +55,7 @@ static const char cfg_proto_key = 'p';
 
 static void	 cfg_hook(lua_State *L, lua_Debug *ar);
 static int	 cfg_getenv(lua_State *L);
+static int	 cfg_setmetatable(lua_State *L);
 static int	 cfg_sandbox(lua_State *L);
 static int	 cfg_file_env(lua_State *L);
 static void	 cfg_copy(lua_State *L, int idx, int depth);
@@ -224,6 +227,30 @@ cfg_getenv(lua_State *L)
 }
 
 /*
+ * setmetatable(t, mt), refusing a metatable with __gc: Lua runs
+ * finalizers with hooks off, where the instruction budget cannot stop
+ * one that loops (at the latest when the host closes). A __gc added to
+ * mt afterwards does not make t finalized. Upvalue: the base
+ * setmetatable. [-2, +1, e]
+ */
+static int
+cfg_setmetatable(lua_State *L)
+{
+	lua_settop(L, 2);
+	if (lua_type(L, 2) == LUA_TTABLE) {
+		lua_pushliteral(L, "__gc");
+		if (lua_rawget(L, 2) != LUA_TNIL)
+			return luaL_error(L, "setmetatable: a configuration "
+			    "file cannot set __gc");
+		lua_pop(L, 1);
+	}
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, 2, 1);
+	return 1;
+}
+
+/*
  * Builds the prototype environment (see the top comment) and keeps it in
  * the registry; seals the string metatable. [-0, +0, m]
  */
@@ -233,8 +260,7 @@ cfg_sandbox(lua_State *L)
 	static const char *const base[] = {
 		"assert", "error", "getmetatable", "ipairs", "next", "pairs",
 		"pcall", "rawequal", "rawget", "rawlen", "rawset", "select",
-		"setmetatable", "tonumber", "tostring", "type", "xpcall",
-		"_VERSION", NULL
+		"tonumber", "tostring", "type", "xpcall", "_VERSION", NULL
 	};
 	static const struct {
 		const char	*name;
@@ -253,6 +279,9 @@ cfg_sandbox(lua_State *L)
 		lua_getfield(L, -2, base[i]);
 		lua_setfield(L, -2, base[i]);
 	}
+	lua_getfield(L, -2, "setmetatable");
+	lua_pushcclosure(L, cfg_setmetatable, 1);
+	lua_setfield(L, -2, "setmetatable");
 	for (size_t i = 0; i < sizeof libs / sizeof libs[0]; i++) {
 		luaL_requiref(L, libs[i].name, libs[i].open, 0);
 		lua_setfield(L, -2, libs[i].name);

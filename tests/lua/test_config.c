@@ -432,6 +432,24 @@ test_runaway_files_are_stopped(void **state)
 	m = load_fails(f, GL_ELIMIT);
 	assert_contains(m, "memory");
 
+	/* Finalizers run with hooks off, where the budget cannot stop
+	 * them: the sandbox refuses them (loading must not hang, nor
+	 * freeing the host). */
+	put(f->proj, "setmetatable({}, { __gc = function() while true do "
+	    "end end })\n");
+	m = load_fails(f, GL_ESYNTAX);
+	assert_contains(m, f->proj);
+	assert_contains(m, "__gc");
+	put(f->proj, "local mt = {}\n"
+	    "local t = setmetatable({}, mt)\n"
+	    "mt.__gc = function() while true do end end\n"
+	    "t = nil collectgarbage = nil\n");
+	{
+		struct cfg *c = load_ok(f);
+
+		cfg_free(c);
+	}
+
 	/* A metatable trick on the returned table runs nothing outside. */
 	put(f->proj, "return setmetatable({}, { __index = function() "
 	    "while true do end end })\n");
