@@ -6,7 +6,7 @@
  *
  * Design.
  *
- * - Values travel through core/codec: a map's function is encoded once
+ * - Values travel through lua/codec: a map's function is encoded once
  *   (with the session globals it reads: env = the runtime's _G), each
  *   item as its own unit, all into one scratch buffer, and sent to the
  *   kernel as `cluster.map {ref, fn, items, errors, more}` requests of at
