@@ -33,6 +33,7 @@ static int	 cfg_set(lua_State *L);
 static void	 cfg_add_key(lua_State *L, const char *mode, const char *keys,
 		     const char *command);
 static void	 cfg_tui_count(lua_State *L, struct cfg_host *h, size_t n);
+static void	*cfg_grow(void *v, size_t n, size_t *cap, size_t size);
 
 void
 cfg_tui_api(lua_State *L, int galley)
@@ -108,11 +109,8 @@ cfg_set(lua_State *L)
 		val = luaL_checkstring(L, 2);
 	cfg_tui_count(L, h, sizeof *o + strlen(name) + strlen(val));
 	cfg_caller(L, &path, &line);
-	if (h->tui.noptions == h->options_cap) {
-		h->options_cap = h->options_cap ? 2 * h->options_cap : 16;
-		h->tui.options = xrealloc(h->tui.options, h->options_cap *
-		    sizeof *h->tui.options);
-	}
+	h->tui.options = cfg_grow(h->tui.options, h->tui.noptions,
+	    &h->options_cap, sizeof *h->tui.options);
 	o = &h->tui.options[h->tui.noptions++];
 	o->name = xstrdup(name);
 	o->value = xstrdup(val);
@@ -134,11 +132,8 @@ cfg_add_key(lua_State *L, const char *mode, const char *keys,
 	cfg_tui_count(L, h, sizeof *k + strlen(mode) + strlen(keys) +
 	    (command != NULL ? strlen(command) : 0));
 	cfg_caller(L, &path, &line);
-	if (h->tui.nkeys == h->keys_cap) {
-		h->keys_cap = h->keys_cap ? 2 * h->keys_cap : 16;
-		h->tui.keys = xrealloc(h->tui.keys, h->keys_cap *
-		    sizeof *h->tui.keys);
-	}
+	h->tui.keys = cfg_grow(h->tui.keys, h->tui.nkeys, &h->keys_cap,
+	    sizeof *h->tui.keys);
 	k = &h->tui.keys[h->tui.nkeys++];
 	k->mode = xstrdup(mode);
 	k->keys = xstrdup(keys);
@@ -156,4 +151,15 @@ cfg_tui_count(lua_State *L, struct cfg_host *h, size_t n)
 		luaL_error(L, "galley.* calls recorded more than %d KB",
 		    (int)(CFG_TUI_MAX_BYTES >> 10));
 	h->tui_bytes += n;
+}
+
+/* v, an array of n elements of size bytes with room for *cap, with room
+ * for one more. */
+static void *
+cfg_grow(void *v, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return v;
+	*cap = *cap ? 2 * *cap : 16;
+	return xrealloc(v, *cap * size);
 }
