@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "core/codec.h"
 #include "core/err.h"
 #include "core/mem.h"
+#include "lua/codec.h"
 
 static double
 now_s(void)

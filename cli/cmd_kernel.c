@@ -19,8 +19,8 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/paths.h"
-#include "kernel/config.h"
 #include "kernel/server.h"
+#include "lua/config.h"
 #include "lua/runtime.h"
 
 static int64_t

@@ -11,7 +11,7 @@
  * refused after their bytecode's structure is checked (dp_check, which is
  * fuzzed this way) and nothing from the input is ever called. The real
  * hosts load functions only from peers holding the cluster secret
- * (core/codec.h). Seeds: fuzz/corpus/codec/.
+ * (lua/codec.h). Seeds: fuzz/corpus/codec/.
  */
 #include <lauxlib.h>
 #include <lua.h>
@@ -20,9 +20,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "core/codec.h"
 #include "core/err.h"
 #include "core/mem.h"
+#include "lua/codec.h"
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -79,7 +79,7 @@
 #include "core/paths.h"
 #include "core/rpc.h"
 #include "core/util.h"
-#include "kernel/config.h"
+#include "lua/config.h"
 #include "kernel/kernel_int.h"
 #include "kernel/launch.h"
 #include "kernel/sched.h"

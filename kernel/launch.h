@@ -37,7 +37,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "kernel/config.h"
+#include "lua/config.h"
 
 struct gl_err;
 struct launch;

@@ -6,11 +6,11 @@
  *
  * Design.
  *
- * - Values travel through core/codec: a map's function is encoded once
+ * - Values travel through lua/codec: a map's function is encoded once
  *   (with the session globals it reads: env = the runtime's _G), each
  *   item as its own unit, all into one scratch buffer, and sent to the
  *   kernel as `cluster.map {ref, fn, items, errors, more}` requests of at
- *   most CL_CHUNK_BYTES each (`cluster.add` for the rest). A submit is
+ *   most LC_CHUNK_BYTES each (`cluster.add` for the rest). A submit is
  *   one unit holding the function and its arguments.
  *
  * - The kernel pushes what comes back: `cluster.results {ref, results:
@@ -27,7 +27,7 @@
  *
  * - Waiting: poll() on the pipe with a short timeout, so that an
  *   interrupt (the SIGINT handler sets a flag the host reports) is seen
- *   within CL_POLL_MS even when nothing arrives; a waiting map is then
+ *   within LC_POLL_MS even when nothing arrives; a waiting map is then
  *   cancelled in the kernel (`cluster.cancel`) and the cell ends
  *   "interrupted".
  *
@@ -48,34 +48,34 @@
 
 #include <lauxlib.h>
 
-#include "core/codec.h"
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/rpc.h"
+#include "lua/codec.h"
 
-#define CL_CHUNK_BYTES	((size_t)4 << 20)	/* items per message */
-#define CL_POLL_MS	50			/* interrupt latency, at most */
-#define CL_FUTURE_MT	"galley.future"
-#define CL_PREVIEW	60			/* item shown in an error */
+#define LC_CHUNK_BYTES	((size_t)4 << 20)	/* items per message */
+#define LC_POLL_MS	50			/* interrupt latency, at most */
+#define LC_FUTURE_MT	"galley.future"
+#define LC_PREVIEW	60			/* item shown in an error */
 
 /* Keys in the registry (their addresses). */
-static const char cl_futures_key = 'f';		/* ref -> future, weak */
+static const char lc_futures_key = 'f';		/* ref -> future, weak */
 
-enum cl_req_kind {
+enum lc_req_kind {
 	CLR_MAP,		/* cluster.map / cluster.add of cl->map */
 	CLR_SUBMIT,		/* cluster.submit of future ref */
 	CLR_SYNC,		/* a call whose answer the caller waits for */
 	CLR_IGNORE,		/* cluster.cancel: the answer is not needed */
 };
 
-struct cl_req {
+struct lc_req {
 	uint32_t	 id;
-	enum cl_req_kind kind;
+	enum lc_req_kind kind;
 	uint64_t	 ref;
 };
 
 /* A map a cell waits on. Stack indices are of lx_cl_map's frame. */
-struct cl_map {
+struct lc_map {
 	uint64_t	 ref;
 	int		 items;		/* the items table */
 	int		 results;	/* the results table */
@@ -98,9 +98,9 @@ struct lx_cluster {
 	size_t		 capoffs;
 	uint32_t	 next_id;
 	uint64_t	 next_ref;
-	struct cl_req	*reqs;		/* owned ring: pending requests */
+	struct lc_req	*reqs;		/* owned ring: pending requests */
 	size_t		 rhead, nreqs, capreqs;
-	struct cl_map	*map;		/* borrowed: the waiting map */
+	struct lc_map	*map;		/* borrowed: the waiting map */
 	struct rpc_msg	 msg;		/* the message being handled */
 	bool		 have_msg;
 	uint32_t	 sync_id;	/* the request a caller waits on */
@@ -109,61 +109,61 @@ struct lx_cluster {
 	char		 rbuf[65536];
 };
 
-static struct lx_cluster *cl_of(lua_State *L);
-static int	 cl_map(lua_State *L);
-static int	 cl_submit(lua_State *L);
-static int	 cl_gather(lua_State *L);
-static int	 cl_workers(lua_State *L);
-static int	 cl_scale(lua_State *L);
-static int	 cl_fut_result(lua_State *L);
-static int	 cl_fut_done(lua_State *L);
-static int	 cl_fut_cancel(lua_State *L);
-static int	 cl_fut_tostring(lua_State *L);
-static int	 cl_idle_call(lua_State *L);
-static void	 cl_encode(struct lx_cluster *cl, lua_State *L, int idx,
+static struct lx_cluster *lc_of(lua_State *L);
+static int	 lc_map(lua_State *L);
+static int	 lc_submit(lua_State *L);
+static int	 lc_gather(lua_State *L);
+static int	 lc_workers(lua_State *L);
+static int	 lc_scale(lua_State *L);
+static int	 lc_fut_result(lua_State *L);
+static int	 lc_fut_done(lua_State *L);
+static int	 lc_fut_cancel(lua_State *L);
+static int	 lc_fut_tostring(lua_State *L);
+static int	 lc_idle_call(lua_State *L);
+static void	 lc_encode(struct lx_cluster *cl, lua_State *L, int idx,
 		     int n, int env, const char *what, size_t k);
-static uint32_t	 cl_begin(struct lx_cluster *cl, const char *method,
-		     enum cl_req_kind kind, uint64_t ref);
-static void	 cl_send_items(struct lx_cluster *cl, struct cl_map *m,
+static uint32_t	 lc_begin(struct lx_cluster *cl, const char *method,
+		     enum lc_req_kind kind, uint64_t ref);
+static void	 lc_send_items(struct lx_cluster *cl, struct lc_map *m,
 		     size_t n, const char *errors);
-static void	 cl_wait(struct lx_cluster *cl, lua_State *L,
+static void	 lc_wait(struct lx_cluster *cl, lua_State *L,
 		     bool (*until)(struct lx_cluster *, lua_State *, void *),
 		     void *arg);
-static void	 cl_handle(struct lx_cluster *cl, lua_State *L,
+static void	 lc_handle(struct lx_cluster *cl, lua_State *L,
 		     const struct rpc_msg *m);
-static void	 cl_on_response(struct lx_cluster *cl, lua_State *L,
+static void	 lc_on_response(struct lx_cluster *cl, lua_State *L,
 		     const struct rpc_msg *m);
-static void	 cl_on_results(struct lx_cluster *cl, lua_State *L,
+static void	 lc_on_results(struct lx_cluster *cl, lua_State *L,
 		     const msgpack_object *args);
-static void	 cl_on_done(struct lx_cluster *cl, const msgpack_object *args);
-static void	 cl_push_error(lua_State *L, const msgpack_object *v,
+static void	 lc_on_done(struct lx_cluster *cl, const msgpack_object *args);
+static void	 lc_push_error(lua_State *L, const msgpack_object *v,
 		     int status);
-static void	 cl_map_error(struct lx_cluster *cl, lua_State *L,
-		     struct cl_map *m, uint64_t item, int status,
+static void	 lc_map_error(struct lx_cluster *cl, lua_State *L,
+		     struct lc_map *m, uint64_t item, int status,
 		     const msgpack_object *v);
-static void	 cl_future_set(lua_State *L, uint64_t ref, const char *state,
+static void	 lc_future_set(lua_State *L, uint64_t ref, const char *state,
 		     int vals);
-static bool	 cl_push_future(lua_State *L, uint64_t ref);
-static void	 cl_drop_msg(struct lx_cluster *cl);
-static void	 cl_cancel(struct lx_cluster *cl, const char *key, uint64_t v);
-static void	 cl_sync(struct lx_cluster *cl, lua_State *L, uint32_t id);
-static void	 cl_push_obj(lua_State *L, const msgpack_object *o, int depth);
+static bool	 lc_push_future(lua_State *L, uint64_t ref);
+static void	 lc_drop_msg(struct lx_cluster *cl);
+static void	 lc_cancel(struct lx_cluster *cl, const char *key, uint64_t v);
+static void	 lc_sync(struct lx_cluster *cl, lua_State *L, uint32_t id);
+static void	 lc_push_obj(lua_State *L, const msgpack_object *o, int depth);
 
 struct lx_cluster *
 lx_cluster_open(lua_State *L, const struct lx_cluster_io *io)
 {
 	static const luaL_Reg fns[] = {
-		{ "map", cl_map },
-		{ "submit", cl_submit },
-		{ "gather", cl_gather },
-		{ "workers", cl_workers },
-		{ "scale", cl_scale },
+		{ "map", lc_map },
+		{ "submit", lc_submit },
+		{ "gather", lc_gather },
+		{ "workers", lc_workers },
+		{ "scale", lc_scale },
 		{ NULL, NULL },
 	};
 	static const luaL_Reg methods[] = {
-		{ "result", cl_fut_result },
-		{ "done", cl_fut_done },
-		{ "cancel", cl_fut_cancel },
+		{ "result", lc_fut_result },
+		{ "done", lc_fut_done },
+		{ "cancel", lc_fut_cancel },
 		{ NULL, NULL },
 	};
 	struct lx_cluster *cl;
@@ -188,9 +188,9 @@ lx_cluster_open(lua_State *L, const struct lx_cluster_io *io)
 	lua_pushliteral(L, "v");
 	lua_setfield(L, -2, "__mode");
 	lua_setmetatable(L, -2);
-	lua_rawsetp(L, LUA_REGISTRYINDEX, &cl_futures_key);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &lc_futures_key);
 
-	luaL_newmetatable(L, CL_FUTURE_MT);
+	luaL_newmetatable(L, LC_FUTURE_MT);
 	lua_newtable(L);
 	for (const luaL_Reg *r = methods; r->name != NULL; r++) {
 		lua_pushlightuserdata(L, cl);
@@ -198,7 +198,7 @@ lx_cluster_open(lua_State *L, const struct lx_cluster_io *io)
 		lua_setfield(L, -2, r->name);
 	}
 	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, cl_fut_tostring);
+	lua_pushcfunction(L, lc_fut_tostring);
 	lua_setfield(L, -2, "__tostring");
 	lua_pop(L, 1);
 
@@ -223,7 +223,7 @@ lx_cluster_idle(struct lx_cluster *cl, lua_State *L, const struct rpc_msg *m)
 {
 	int top = lua_gettop(L);
 
-	lua_pushcfunction(L, cl_idle_call);
+	lua_pushcfunction(L, lc_idle_call);
 	lua_pushlightuserdata(L, cl);
 	lua_pushlightuserdata(L, (void *)m);
 	(void)lua_pcall(L, 2, 0, 0);	/* a failure drops the message */
@@ -235,7 +235,7 @@ lx_cluster_free(struct lx_cluster *cl)
 {
 	if (cl == NULL)
 		return;
-	cl_drop_msg(cl);
+	lc_drop_msg(cl);
 	if (cl->have_sync)
 		rpc_msg_fini(&cl->sync);
 	cl->have_sync = false;
@@ -252,26 +252,26 @@ lx_cluster_free(struct lx_cluster *cl)
 /* --- the Lua functions --- */
 
 static struct lx_cluster *
-cl_of(lua_State *L)
+lc_of(lua_State *L)
 {
 	return lua_touserdata(L, lua_upvalueindex(1));
 }
 
 static bool
-cl_map_done(struct lx_cluster *cl, lua_State *L, void *arg)
+lc_map_done(struct lx_cluster *cl, lua_State *L, void *arg)
 {
 	(void)cl;
 	(void)L;
-	return ((struct cl_map *)arg)->done;
+	return ((struct lc_map *)arg)->done;
 }
 
 /* The waiting part of cluster.map, under lua_pcall so that the binding
  * forgets the map however the wait ends. Arguments: the map (light
  * userdata), items, results, errors, state. [-5, +0, e] */
 static int
-cl_map_wait(lua_State *L)
+lc_map_wait(lua_State *L)
 {
-	struct cl_map		*m = lua_touserdata(L, 1);
+	struct lc_map		*m = lua_touserdata(L, 1);
 	struct lx_cluster	*cl = lua_touserdata(L, lua_upvalueindex(1));
 
 	m->items = 2;
@@ -279,7 +279,7 @@ cl_map_wait(lua_State *L)
 	m->errors = 4;
 	m->state = 5;
 	cl->map = m;
-	cl_wait(cl, L, cl_map_done, m);
+	lc_wait(cl, L, lc_map_done, m);
 	return 0;
 }
 
@@ -289,10 +289,10 @@ cl_map_wait(lua_State *L)
  * [-(2|3), +(1|2), e]
  */
 static int
-cl_map(lua_State *L)
+lc_map(lua_State *L)
 {
-	struct lx_cluster	*cl = cl_of(L);
-	struct cl_map		 m;
+	struct lx_cluster	*cl = lc_of(L);
+	struct lc_map		 m;
 	const char		*errors = "raise";
 	lua_Integer		 n;
 	int			 st;
@@ -326,7 +326,7 @@ cl_map(lua_State *L)
 	 * value that cannot travel fails the call with nothing submitted. */
 	gl_buf_reset(&cl->fn);
 	lua_pushglobaltable(L);		/* 7 */
-	cl_encode(cl, L, 1, 1, 7, "fn", 0);
+	lc_encode(cl, L, 1, 1, 7, "fn", 0);
 	gl_buf_reset(&cl->enc);
 	if ((size_t)n + 1 > cl->capoffs) {
 		cl->capoffs = (size_t)n + 1;
@@ -335,16 +335,16 @@ cl_map(lua_State *L)
 	cl->offs[0] = 0;
 	for (lua_Integer i = 1; i <= n; i++) {
 		lua_rawgeti(L, 2, i);
-		cl_encode(cl, L, -1, 1, 7, "item", (size_t)i);
+		lc_encode(cl, L, -1, 1, 7, "item", (size_t)i);
 		lua_pop(L, 1);
 		cl->offs[i] = cl->enc.len;
 	}
 	lua_pop(L, 1);		/* the globals */
 	m.ref = cl->next_ref++;
-	cl_send_items(cl, &m, (size_t)n, errors);
+	lc_send_items(cl, &m, (size_t)n, errors);
 
 	lua_pushlightuserdata(L, cl);
-	lua_pushcclosure(L, cl_map_wait, 1);
+	lua_pushcclosure(L, lc_map_wait, 1);
 	lua_pushlightuserdata(L, &m);
 	lua_pushvalue(L, 2);
 	lua_pushvalue(L, 4);
@@ -356,7 +356,7 @@ cl_map(lua_State *L)
 		/* Interrupted, or the results could not be taken: the rest
 		 * of the map is of no use. */
 		if (!m.done)
-			cl_cancel(cl, "map", m.ref);
+			lc_cancel(cl, "map", m.ref);
 		return lua_error(L);
 	}
 	if (strcmp(m.status, "ok") != 0 && !m.collect) {
@@ -380,9 +380,9 @@ out:
 
 /* cluster.submit(fn, ...) -> future [-(1+n), +1, e] */
 static int
-cl_submit(lua_State *L)
+lc_submit(lua_State *L)
 {
-	struct lx_cluster	*cl = cl_of(L);
+	struct lx_cluster	*cl = lc_of(L);
 	msgpack_packer		*pk = &cl->io.w->pk;
 	int			 nargs = lua_gettop(L);
 	uint64_t		 ref;
@@ -393,7 +393,7 @@ cl_submit(lua_State *L)
 		    CODEC_MAX_VALUES - 1);
 	gl_buf_reset(&cl->fn);
 	lua_pushglobaltable(L);
-	cl_encode(cl, L, 1, nargs, nargs + 1, "submit", 0);
+	lc_encode(cl, L, 1, nargs, nargs + 1, "submit", 0);
 	lua_pop(L, 1);
 	ref = cl->next_ref++;
 
@@ -404,13 +404,13 @@ cl_submit(lua_State *L)
 	lua_setfield(L, -2, "ref");
 	lua_pushliteral(L, "pending");
 	lua_setfield(L, -2, "state");
-	luaL_setmetatable(L, CL_FUTURE_MT);
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &cl_futures_key);
+	luaL_setmetatable(L, LC_FUTURE_MT);
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &lc_futures_key);
 	lua_pushvalue(L, -2);
 	lua_rawseti(L, -2, (lua_Integer)ref);
 	lua_pop(L, 1);
 
-	(void)cl_begin(cl, "cluster.submit", CLR_SUBMIT, ref);
+	(void)lc_begin(cl, "cluster.submit", CLR_SUBMIT, ref);
 	msgpack_pack_map(pk, 2);
 	rpc_pack_key(pk, "ref");
 	msgpack_pack_uint64(pk, ref);
@@ -425,7 +425,7 @@ cl_submit(lua_State *L)
 
 /* cluster.gather(futures) -> results (each future's first value) [-1, +1, e] */
 static int
-cl_gather(lua_State *L)
+lc_gather(lua_State *L)
 {
 	lua_Integer n;
 
@@ -439,7 +439,7 @@ cl_gather(lua_State *L)
 		if (!lua_istable(L, -1) || !lua_getmetatable(L, -1))
 			return luaL_error(L, "cluster.gather: element %d is "
 			    "not a future", (int)i);
-		luaL_getmetatable(L, CL_FUTURE_MT);
+		luaL_getmetatable(L, LC_FUTURE_MT);
 		if (!lua_rawequal(L, -1, -2))
 			return luaL_error(L, "cluster.gather: element %d is "
 			    "not a future", (int)i);
@@ -455,43 +455,43 @@ cl_gather(lua_State *L)
 /* cluster.workers() -> {{id, name, host, state, tasks, cpu, idle_ms}}
  * [-0, +1, e] */
 static int
-cl_workers(lua_State *L)
+lc_workers(lua_State *L)
 {
-	struct lx_cluster	*cl = cl_of(L);
+	struct lx_cluster	*cl = lc_of(L);
 	const msgpack_object	*list;
 	uint32_t		 id;
 
-	id = cl_begin(cl, "cluster.workers", CLR_SYNC, 0);
+	id = lc_begin(cl, "cluster.workers", CLR_SYNC, 0);
 	msgpack_pack_map(&cl->io.w->pk, 0);
 	cl->io.send(cl->io.host);
-	cl_sync(cl, L, id);
+	lc_sync(cl, L, id);
 	list = rpc_map_get(cl->sync.result, "workers");
 	if (list == NULL || list->type != MSGPACK_OBJECT_ARRAY)
 		return luaL_error(L, "cluster.workers: malformed answer");
-	cl_push_obj(L, list, 0);
+	lc_push_obj(L, list, 0);
 	return 1;
 }
 
 /* cluster.scale(n) -> n [-1, +1, e] */
 static int
-cl_scale(lua_State *L)
+lc_scale(lua_State *L)
 {
-	struct lx_cluster	*cl = cl_of(L);
+	struct lx_cluster	*cl = lc_of(L);
 	lua_Integer		 n = luaL_checkinteger(L, 1);
 	uint32_t		 id;
 
 	luaL_argcheck(L, n >= 0 && n <= 100000, 1, "0 to 100000 workers");
-	id = cl_begin(cl, "cluster.scale", CLR_SYNC, 0);
+	id = lc_begin(cl, "cluster.scale", CLR_SYNC, 0);
 	msgpack_pack_map(&cl->io.w->pk, 1);
 	rpc_pack_kv_int(&cl->io.w->pk, "n", (int64_t)n);
 	cl->io.send(cl->io.host);
-	cl_sync(cl, L, id);
+	lc_sync(cl, L, id);
 	lua_pushinteger(L, (lua_Integer)rpc_map_int(cl->sync.result, "n", n));
 	return 1;
 }
 
 static bool
-cl_future_settled(struct lx_cluster *cl, lua_State *L, void *arg)
+lc_future_settled(struct lx_cluster *cl, lua_State *L, void *arg)
 {
 	int	 idx = *(int *)arg;
 	bool	 pending;
@@ -506,7 +506,7 @@ cl_future_settled(struct lx_cluster *cl, lua_State *L, void *arg)
 
 /* future:result() -> the task's values, or raises its error [-1, +n, e] */
 static int
-cl_fut_result(lua_State *L)
+lc_fut_result(lua_State *L)
 {
 	struct lx_cluster	*cl = lua_touserdata(L, lua_upvalueindex(1));
 	int			 idx = 1;
@@ -515,7 +515,7 @@ cl_fut_result(lua_State *L)
 
 	luaL_checktype(L, 1, LUA_TTABLE);
 	lua_settop(L, 1);
-	cl_wait(cl, L, cl_future_settled, &idx);
+	lc_wait(cl, L, lc_future_settled, &idx);
 	lua_getfield(L, 1, "state");
 	state = lua_tostring(L, -1);
 	if (state != NULL && strcmp(state, "ok") == 0) {
@@ -536,7 +536,7 @@ cl_fut_result(lua_State *L)
 
 /* future:done() -> true once its result (or error) arrived [-1, +1, e] */
 static int
-cl_fut_done(lua_State *L)
+lc_fut_done(lua_State *L)
 {
 	struct lx_cluster	*cl = lua_touserdata(L, lua_upvalueindex(1));
 	struct rpc_msg		 m;
@@ -546,7 +546,7 @@ cl_fut_done(lua_State *L)
 	luaL_checktype(L, 1, LUA_TTABLE);
 	lua_settop(L, 1);
 	/* Take what has arrived, without waiting. */
-	if (!cl_future_settled(cl, L, &idx)) {
+	if (!lc_future_settled(cl, L, &idx)) {
 		struct pollfd	 pfd = { .fd = cl->io.fd, .events = POLLIN };
 		ssize_t		 k;
 
@@ -554,22 +554,22 @@ cl_fut_done(lua_State *L)
 		    (k = read(cl->io.fd, cl->rbuf, sizeof cl->rbuf)) > 0)
 			rpc_reader_feed(cl->io.rd, cl->rbuf, (size_t)k);
 		for (;;) {
-			cl_drop_msg(cl);
+			lc_drop_msg(cl);
 			if (rpc_reader_next(cl->io.rd, &m, &err) != 1)
 				break;
 			cl->msg = m;
 			cl->have_msg = true;
-			cl_handle(cl, L, &cl->msg);
+			lc_handle(cl, L, &cl->msg);
 		}
-		cl_drop_msg(cl);
+		lc_drop_msg(cl);
 	}
-	lua_pushboolean(L, cl_future_settled(cl, L, &idx));
+	lua_pushboolean(L, lc_future_settled(cl, L, &idx));
 	return 1;
 }
 
 /* future:cancel() -> true if it was still pending [-1, +1, e] */
 static int
-cl_fut_cancel(lua_State *L)
+lc_fut_cancel(lua_State *L)
 {
 	struct lx_cluster	*cl = lua_touserdata(L, lua_upvalueindex(1));
 	int			 idx = 1;
@@ -577,14 +577,14 @@ cl_fut_cancel(lua_State *L)
 
 	luaL_checktype(L, 1, LUA_TTABLE);
 	lua_settop(L, 1);
-	if (cl_future_settled(cl, L, &idx)) {
+	if (lc_future_settled(cl, L, &idx)) {
 		lua_pushboolean(L, 0);
 		return 1;
 	}
 	lua_getfield(L, 1, "ref");
 	ref = lua_tointeger(L, -1);
 	lua_pop(L, 1);
-	cl_cancel(cl, "ref", (uint64_t)ref);
+	lc_cancel(cl, "ref", (uint64_t)ref);
 	lua_pushliteral(L, "cancelled");
 	lua_setfield(L, 1, "state");
 	lua_pushboolean(L, 1);
@@ -592,7 +592,7 @@ cl_fut_cancel(lua_State *L)
 }
 
 static int
-cl_fut_tostring(lua_State *L)
+lc_fut_tostring(lua_State *L)
 {
 	lua_getfield(L, 1, "ref");
 	lua_getfield(L, 1, "state");
@@ -603,12 +603,12 @@ cl_fut_tostring(lua_State *L)
 
 /* lx_cluster_idle()'s protected part. [-2, +0, e] */
 static int
-cl_idle_call(lua_State *L)
+lc_idle_call(lua_State *L)
 {
 	struct lx_cluster	*cl = lua_touserdata(L, 1);
 	const struct rpc_msg	*m = lua_touserdata(L, 2);
 
-	cl_handle(cl, L, m);
+	lc_handle(cl, L, m);
 	return 0;
 }
 
@@ -620,7 +620,7 @@ cl_idle_call(lua_State *L)
  * message, naming the item when an item fails.
  */
 static void
-cl_encode(struct lx_cluster *cl, lua_State *L, int idx, int n, int env,
+lc_encode(struct lx_cluster *cl, lua_State *L, int idx, int n, int env,
     const char *what, size_t k)
 {
 	struct gl_err	 err;
@@ -662,10 +662,10 @@ cl_encode(struct lx_cluster *cl, lua_State *L, int idx, int n, int env,
 /* Begins a request in the host's writer and records it as pending;
  * returns its id. */
 static uint32_t
-cl_begin(struct lx_cluster *cl, const char *method, enum cl_req_kind kind,
+lc_begin(struct lx_cluster *cl, const char *method, enum lc_req_kind kind,
     uint64_t ref)
 {
-	struct cl_req	*r;
+	struct lc_req	*r;
 	uint32_t	 id;
 
 	if (++cl->next_id == 0)
@@ -673,7 +673,7 @@ cl_begin(struct lx_cluster *cl, const char *method, enum cl_req_kind kind,
 	id = cl->next_id;
 	if (cl->nreqs == cl->capreqs) {
 		size_t		 cap = cl->capreqs ? 2 * cl->capreqs : 64;
-		struct cl_req	*nr = xmalloc(cap * sizeof *nr);
+		struct lc_req	*nr = xmalloc(cap * sizeof *nr);
 
 		for (size_t i = 0; i < cl->nreqs; i++)
 			nr[i] = cl->reqs[(cl->rhead + i) % cl->capreqs];
@@ -691,9 +691,9 @@ cl_begin(struct lx_cluster *cl, const char *method, enum cl_req_kind kind,
 }
 
 /* Sends the encoded function and items as cluster.map, then cluster.add
- * messages of at most CL_CHUNK_BYTES of items each. */
+ * messages of at most LC_CHUNK_BYTES of items each. */
 static void
-cl_send_items(struct lx_cluster *cl, struct cl_map *m, size_t n,
+lc_send_items(struct lx_cluster *cl, struct lc_map *m, size_t n,
     const char *errors)
 {
 	msgpack_packer	*pk = &cl->io.w->pk;
@@ -701,17 +701,17 @@ cl_send_items(struct lx_cluster *cl, struct cl_map *m, size_t n,
 
 	while (i < n && !*cl->io.broken) {
 		for (j = i + 1; j < n && cl->offs[j + 1] - cl->offs[i] <=
-		    CL_CHUNK_BYTES; j++)
+		    LC_CHUNK_BYTES; j++)
 			;
 		if (i == 0) {
-			(void)cl_begin(cl, "cluster.map", CLR_MAP, m->ref);
+			(void)lc_begin(cl, "cluster.map", CLR_MAP, m->ref);
 			msgpack_pack_map(pk, 5);
 			rpc_pack_key(pk, "fn");
 			msgpack_pack_bin(pk, cl->fn.len);
 			msgpack_pack_bin_body(pk, cl->fn.data, cl->fn.len);
 			rpc_pack_kv_str(pk, "errors", errors);
 		} else {
-			(void)cl_begin(cl, "cluster.add", CLR_MAP, m->ref);
+			(void)lc_begin(cl, "cluster.add", CLR_MAP, m->ref);
 			msgpack_pack_map(pk, 3);
 		}
 		rpc_pack_key(pk, "ref");
@@ -731,13 +731,13 @@ cl_send_items(struct lx_cluster *cl, struct cl_map *m, size_t n,
 
 /* Asks the kernel to cancel a map (key "ref" of a map) or a future. */
 static void
-cl_cancel(struct lx_cluster *cl, const char *key, uint64_t v)
+lc_cancel(struct lx_cluster *cl, const char *key, uint64_t v)
 {
 	msgpack_packer *pk = &cl->io.w->pk;
 
 	if (*cl->io.broken)
 		return;
-	(void)cl_begin(cl, "cluster.cancel", CLR_IGNORE, 0);
+	(void)lc_begin(cl, "cluster.cancel", CLR_IGNORE, 0);
 	msgpack_pack_map(pk, 1);
 	rpc_pack_key(pk, strcmp(key, "map") == 0 ? "map" : "ref");
 	msgpack_pack_uint64(pk, v);
@@ -747,7 +747,7 @@ cl_cancel(struct lx_cluster *cl, const char *key, uint64_t v)
 /* --- waiting and handling --- */
 
 static void
-cl_drop_msg(struct lx_cluster *cl)
+lc_drop_msg(struct lx_cluster *cl)
 {
 	if (cl->have_msg)
 		rpc_msg_fini(&cl->msg);
@@ -760,7 +760,7 @@ cl_drop_msg(struct lx_cluster *cl)
  * away.
  */
 static void
-cl_wait(struct lx_cluster *cl, lua_State *L,
+lc_wait(struct lx_cluster *cl, lua_State *L,
     bool (*until)(struct lx_cluster *, lua_State *, void *), void *arg)
 {
 	struct pollfd	 pfd;
@@ -772,28 +772,28 @@ cl_wait(struct lx_cluster *cl, lua_State *L,
 		for (;;) {
 			if (until(cl, L, arg))
 				return;
-			cl_drop_msg(cl);
+			lc_drop_msg(cl);
 			gl_err_clear(&err);
 			if ((rc = rpc_reader_next(cl->io.rd, &cl->msg,
 			    &err)) != 1)
 				break;
 			cl->have_msg = true;
-			cl_handle(cl, L, &cl->msg);
+			lc_handle(cl, L, &cl->msg);
 		}
-		cl_drop_msg(cl);
+		lc_drop_msg(cl);
 		if (rc < 0) {
 			*cl->io.broken = 1;
 			luaL_error(L, "cluster: bad message from the kernel: "
 			    "%s", err.msg);
 		}
 		if (cl->io.interrupted(cl->io.host))
-			cl->io.raise_interrupt(L);	/* cl_map cancels */
+			cl->io.raise_interrupt(L);	/* lc_map cancels */
 		if (*cl->io.broken)
 			luaL_error(L, "cluster: the kernel went away");
 		pfd.fd = cl->io.fd;
 		pfd.events = POLLIN;
 		pfd.revents = 0;
-		if (poll(&pfd, 1, CL_POLL_MS) <= 0)
+		if (poll(&pfd, 1, LC_POLL_MS) <= 0)
 			continue;	/* timeout, or EINTR: look again */
 		k = read(cl->io.fd, cl->rbuf, sizeof cl->rbuf);
 		if (k < 0 && (errno == EINTR || errno == EAGAIN))
@@ -807,7 +807,7 @@ cl_wait(struct lx_cluster *cl, lua_State *L,
 }
 
 static bool
-cl_sync_done(struct lx_cluster *cl, lua_State *L, void *arg)
+lc_sync_done(struct lx_cluster *cl, lua_State *L, void *arg)
 {
 	(void)L;
 	(void)arg;
@@ -817,7 +817,7 @@ cl_sync_done(struct lx_cluster *cl, lua_State *L, void *arg)
 /* Waits for the answer to request id (into cl->sync); raises an error
  * answer. */
 static void
-cl_sync(struct lx_cluster *cl, lua_State *L, uint32_t id)
+lc_sync(struct lx_cluster *cl, lua_State *L, uint32_t id)
 {
 	struct gl_err	 err;
 	const char	*method = "cluster";
@@ -826,7 +826,7 @@ cl_sync(struct lx_cluster *cl, lua_State *L, uint32_t id)
 		rpc_msg_fini(&cl->sync);
 	cl->have_sync = false;
 	cl->sync_id = id;
-	cl_wait(cl, L, cl_sync_done, NULL);
+	lc_wait(cl, L, lc_sync_done, NULL);
 	cl->sync_id = 0;
 	gl_err_clear(&err);
 	if (rpc_msg_error(&cl->sync, &err) != 0)
@@ -834,17 +834,17 @@ cl_sync(struct lx_cluster *cl, lua_State *L, uint32_t id)
 }
 
 static void
-cl_handle(struct lx_cluster *cl, lua_State *L, const struct rpc_msg *m)
+lc_handle(struct lx_cluster *cl, lua_State *L, const struct rpc_msg *m)
 {
 	switch (m->type) {
 	case RPC_RESPONSE:
-		cl_on_response(cl, L, m);
+		lc_on_response(cl, L, m);
 		return;
 	case RPC_NOTIFY:
 		if (strcmp(m->method, "cluster.results") == 0)
-			cl_on_results(cl, L, m->args);
+			lc_on_results(cl, L, m->args);
 		else if (strcmp(m->method, "cluster.done") == 0)
-			cl_on_done(cl, m->args);
+			lc_on_done(cl, m->args);
 		return;
 	case RPC_REQUEST:
 		cl->io.serve(cl->io.host, m);
@@ -853,9 +853,9 @@ cl_handle(struct lx_cluster *cl, lua_State *L, const struct rpc_msg *m)
 }
 
 static void
-cl_on_response(struct lx_cluster *cl, lua_State *L, const struct rpc_msg *m)
+lc_on_response(struct lx_cluster *cl, lua_State *L, const struct rpc_msg *m)
 {
-	struct cl_req	 r;
+	struct lc_req	 r;
 	struct gl_err	 err;
 	size_t		 i;
 
@@ -894,7 +894,7 @@ cl_on_response(struct lx_cluster *cl, lua_State *L, const struct rpc_msg *m)
 		if (rpc_msg_error(m, &err) == 0)
 			return;
 		lua_pushfstring(L, "cluster.submit: %s", err.msg);
-		cl_future_set(L, r.ref, "error", lua_gettop(L));
+		lc_future_set(L, r.ref, "error", lua_gettop(L));
 		lua_pop(L, 1);
 		return;
 	case CLR_IGNORE:
@@ -904,9 +904,9 @@ cl_on_response(struct lx_cluster *cl, lua_State *L, const struct rpc_msg *m)
 
 /* cluster.results {ref, results: [[key, status, value], ...]} */
 static void
-cl_on_results(struct lx_cluster *cl, lua_State *L, const msgpack_object *args)
+lc_on_results(struct lx_cluster *cl, lua_State *L, const msgpack_object *args)
 {
-	struct cl_map		*m = cl->map;
+	struct lc_map		*m = cl->map;
 	const msgpack_object	*ro, *list, *e, *v;
 	struct gl_err		 err;
 	uint64_t		 ref, key;
@@ -951,7 +951,7 @@ cl_on_results(struct lx_cluster *cl, lua_State *L, const msgpack_object *args)
 			continue;
 		}
 		if (ref != 0) {
-			cl_map_error(cl, L, m, key, status, v);
+			lc_map_error(cl, L, m, key, status, v);
 			lua_settop(L, top);
 			continue;
 		}
@@ -962,7 +962,7 @@ cl_on_results(struct lx_cluster *cl, lua_State *L, const msgpack_object *args)
 			    v->via.bin.size, 0, 0, &nout, &err) != 0) {
 				lua_pushfstring(L, "cluster: the result "
 				    "cannot be read: %s", err.msg);
-				cl_future_set(L, key, "error", lua_gettop(L));
+				lc_future_set(L, key, "error", lua_gettop(L));
 			} else {
 				lua_createtable(L, nout, 1);
 				lua_insert(L, top + 1);
@@ -970,10 +970,10 @@ cl_on_results(struct lx_cluster *cl, lua_State *L, const msgpack_object *args)
 					lua_rawseti(L, top + 1, k);
 				lua_pushinteger(L, nout);
 				lua_setfield(L, top + 1, "n");
-				cl_future_set(L, key, "ok", top + 1);
+				lc_future_set(L, key, "ok", top + 1);
 			}
 		} else {
-			cl_push_error(L, v, status);
+			lc_push_error(L, v, status);
 			lua_getfield(L, -1, "message");
 			lua_getfield(L, -2, "traceback");
 			if (lua_isstring(L, -1) && lua_rawlen(L, -1) > 0)
@@ -983,7 +983,7 @@ cl_on_results(struct lx_cluster *cl, lua_State *L, const msgpack_object *args)
 			else
 				lua_pushfstring(L, "cluster.submit: task "
 				    "failed: %s", luaL_optstring(L, -2, "?"));
-			cl_future_set(L, key, "error", lua_gettop(L));
+			lc_future_set(L, key, "error", lua_gettop(L));
 		}
 		lua_settop(L, top);
 	}
@@ -991,9 +991,9 @@ cl_on_results(struct lx_cluster *cl, lua_State *L, const msgpack_object *args)
 
 /* cluster.done {ref, status, done, failed, total, item, message} */
 static void
-cl_on_done(struct lx_cluster *cl, const msgpack_object *args)
+lc_on_done(struct lx_cluster *cl, const msgpack_object *args)
 {
-	struct cl_map	*m = cl->map;
+	struct lc_map	*m = cl->map;
 	const char	*s;
 	size_t		 len;
 
@@ -1012,7 +1012,7 @@ cl_on_done(struct lx_cluster *cl, const msgpack_object *args)
 /* Pushes an error result as a table {message, traceback, worker}.
  * status 1: the task raised; 2: it failed for good (value: the reason). */
 static void
-cl_push_error(lua_State *L, const msgpack_object *v, int status)
+lc_push_error(lua_State *L, const msgpack_object *v, int status)
 {
 	const char	*s;
 	size_t		 len;
@@ -1049,7 +1049,7 @@ cl_push_error(lua_State *L, const msgpack_object *v, int status)
 
 /* A map's item failed: collected, or kept as the error to raise. */
 static void
-cl_map_error(struct lx_cluster *cl, lua_State *L, struct cl_map *m,
+lc_map_error(struct lx_cluster *cl, lua_State *L, struct lc_map *m,
     uint64_t item, int status, const msgpack_object *v)
 {
 	const char	*s;
@@ -1059,7 +1059,7 @@ cl_map_error(struct lx_cluster *cl, lua_State *L, struct cl_map *m,
 	(void)cl;
 	if (status == 3)
 		return;		/* cancelled: after another item failed */
-	cl_push_error(L, v, status);
+	lc_push_error(L, v, status);
 	err = lua_gettop(L);
 	if (m->collect) {
 		lua_pushinteger(L, (lua_Integer)item + 1);
@@ -1080,8 +1080,8 @@ cl_map_error(struct lx_cluster *cl, lua_State *L, struct cl_map *m,
 	lua_rawgeti(L, m->items, (lua_Integer)item + 1);
 	s = luaL_tolstring(L, -1, &len);
 	lua_remove(L, -2);
-	if (len > CL_PREVIEW) {
-		for (cut = CL_PREVIEW; cut > 0 &&
+	if (len > LC_PREVIEW) {
+		for (cut = LC_PREVIEW; cut > 0 &&
 		    ((unsigned char)s[cut] & 0xc0) == 0x80; cut--)
 			;
 		lua_pushlstring(L, s, cut);
@@ -1117,10 +1117,10 @@ cl_map_error(struct lx_cluster *cl, lua_State *L, struct cl_map *m,
 
 /* Settles future ref: state, and the value at idx (values or error). */
 static void
-cl_future_set(lua_State *L, uint64_t ref, const char *state, int idx)
+lc_future_set(lua_State *L, uint64_t ref, const char *state, int idx)
 {
 	idx = lua_absindex(L, idx);
-	if (!cl_push_future(L, ref))
+	if (!lc_push_future(L, ref))
 		return;
 	lua_getfield(L, -1, "state");
 	if (!lua_isstring(L, -1) ||
@@ -1135,7 +1135,7 @@ cl_future_set(lua_State *L, uint64_t ref, const char *state, int idx)
 	lua_setfield(L, -2, "state");
 	lua_pop(L, 1);
 	/* Settled: the kernel says no more about it. */
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &cl_futures_key);
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &lc_futures_key);
 	lua_pushnil(L);
 	lua_rawseti(L, -2, (lua_Integer)ref);
 	lua_pop(L, 1);
@@ -1143,9 +1143,9 @@ cl_future_set(lua_State *L, uint64_t ref, const char *state, int idx)
 
 /* Pushes future ref, or nothing and false if it is gone. */
 static bool
-cl_push_future(lua_State *L, uint64_t ref)
+lc_push_future(lua_State *L, uint64_t ref)
 {
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &cl_futures_key);
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &lc_futures_key);
 	if (lua_rawgeti(L, -1, (lua_Integer)ref) != LUA_TTABLE) {
 		lua_pop(L, 2);
 		return false;
@@ -1157,7 +1157,7 @@ cl_push_future(lua_State *L, uint64_t ref)
 /* Pushes a msgpack value as Lua (maps with string keys, arrays, scalars)
  * for cluster.workers(). */
 static void
-cl_push_obj(lua_State *L, const msgpack_object *o, int depth)
+lc_push_obj(lua_State *L, const msgpack_object *o, int depth)
 {
 	luaL_checkstack(L, 4, "nested too deep");
 	switch (depth > 16 ? MSGPACK_OBJECT_NIL : o->type) {
@@ -1183,15 +1183,15 @@ cl_push_obj(lua_State *L, const msgpack_object *o, int depth)
 	case MSGPACK_OBJECT_ARRAY:
 		lua_createtable(L, (int)o->via.array.size, 0);
 		for (uint32_t i = 0; i < o->via.array.size; i++) {
-			cl_push_obj(L, &o->via.array.ptr[i], depth + 1);
+			lc_push_obj(L, &o->via.array.ptr[i], depth + 1);
 			lua_rawseti(L, -2, (lua_Integer)i + 1);
 		}
 		return;
 	case MSGPACK_OBJECT_MAP:
 		lua_createtable(L, 0, (int)o->via.map.size);
 		for (uint32_t i = 0; i < o->via.map.size; i++) {
-			cl_push_obj(L, &o->via.map.ptr[i].key, depth + 1);
-			cl_push_obj(L, &o->via.map.ptr[i].val, depth + 1);
+			lc_push_obj(L, &o->via.map.ptr[i].key, depth + 1);
+			lc_push_obj(L, &o->via.map.ptr[i].val, depth + 1);
 			if (lua_isnil(L, -2))
 				lua_pop(L, 2);
 			else

@@ -1,7 +1,9 @@
 /*
- * lua_int.h - what the Lua hosts in lua/ share: the runtime's `cluster`
- * binding (lua/cluster.c) and the pipe it borrows from the runtime
- * (lua/runtime.c). Not for use outside lua/.
+ * lua_int.h - what the files of lua/ share: the Lua host set-up (heap,
+ * libraries, print, message handler, traceback; lua/host.c) that the
+ * runtime, the worker and the configuration loader are built on, and the
+ * runtime's `cluster` binding (lua/cluster.c) with the pipe it borrows
+ * from the runtime (lua/runtime.c). Not for use outside lua/.
  */
 #ifndef GL_LUA_INT_H
 #define GL_LUA_INT_H
@@ -11,7 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/mem.h"
+
 struct codec;
+struct gl_err;
 struct rpc_msg;
 struct rpc_reader;
 struct rpc_writer;
@@ -40,11 +45,11 @@ struct lx_cluster_io {
 };
 
 /*
- * A Lua heap with a limit, for lua_newstate(lx_heap_alloc, &heap): both
- * hosts (runtime and worker) count bytes and refuse growth past the
- * limit, so a runaway cell or task gets LUA_ERRMEM (Lua collects and
- * retries once first) instead of taking the machine. Shrinking and
- * freeing always succeed, as Lua requires. (lua/host.c)
+ * A Lua heap with a limit, for lua_newstate(lx_heap_alloc, &heap): every
+ * host counts bytes and refuses growth past the limit, so a runaway cell,
+ * task or configuration file gets LUA_ERRMEM (Lua collects and retries
+ * once first) instead of taking the machine. Shrinking and freeing always
+ * succeed, as Lua requires. (lua/host.c)
  */
 struct lx_heap {
 	size_t	 limit;		/* bytes; 0 = none */
@@ -54,12 +59,84 @@ struct lx_heap {
 
 void	*lx_heap_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 
-struct gl_buf;
-
 /* Copies a luaL_traceback() text into out (reset first) without the
  * frames of the host's own unnamed C functions ("[C]: in ?") and without
  * trailing newlines, so users see only their frames. (lua/host.c) */
 void	 lx_traceback_clean(const char *tb, struct gl_buf *out);
+
+/*
+ * One Lua host (lua/host.c): a state on a counting heap whose extra space
+ * points back at the host, a panic handler that names the process, and a
+ * message handler that records the cleaned traceback. With
+ * LX_HOST_STDLIB it also opens the standard libraries, points print and
+ * display at the host's ops and sets package.path; the runtime and the
+ * worker are such hosts. The configuration loader (lua/config.c) is a
+ * bare one that builds its own sandbox.
+ */
+struct lx_host_ops {
+	/* print(...): the values as print writes them, tab-separated and
+	 * newline-ended. Borrowed text. May raise (it runs in Lua). */
+	void	(*print)(void *ud, const char *text, size_t len);
+	/* display(...) with at least one value: as print, without the
+	 * newline. */
+	void	(*display)(void *ud, const char *text, size_t len);
+	/* Optional: called by lx_host_msgh with the error message at the
+	 * top of L, before the traceback is taken (the runtime finds the
+	 * cell line there). Must not raise. */
+	void	(*on_error)(void *ud, lua_State *L);
+};
+
+enum lx_host_flags {
+	LX_HOST_STDLIB = 1 << 0,	/* all libraries, print, display */
+};
+
+struct lx_host_opts {
+	const char	*name;		/* "runtime": "galley runtime: ..." */
+	size_t		 memory_limit;	/* bytes; 0 = none */
+	int		 flags;		/* enum lx_host_flags */
+	/* With LX_HOST_STDLIB: package.path is this (if not NULL), then
+	 * $GALLEY_LUA_PATH (if set), then Lua's default, ';'-joined. */
+	const char	*path_first;
+	const struct lx_host_ops *ops;	/* borrowed; NULL without STDLIB */
+	void		*ud;		/* handed to ops */
+};
+
+struct lx_host {
+	lua_State	*L;		/* owned */
+	struct lx_heap	 heap;
+	const char	*name;		/* borrowed (static) */
+	const struct lx_host_ops *ops;	/* borrowed */
+	void		*ud;
+	struct gl_buf	 tb;		/* the last error's traceback */
+	struct gl_buf	 text;		/* scratch of print, display and
+					 * lx_host_format */
+	/* Set while lx_host_msgh runs: a hook must not raise then (an error
+	 * there would replace the one being handled). Read from hooks, which
+	 * run on the Lua thread. */
+	volatile int	 in_msgh;
+};
+
+/* Creates h->L and sets it up as opts says. On failure returns a GL_E*
+ * code with err saying why ("cannot create a Lua state within N bytes",
+ * "setup failed: ..."); h needs lx_host_fini() in both cases. */
+int	 lx_host_init(struct lx_host *h, const struct lx_host_opts *opts,
+	     struct gl_err *err);
+/* Closes the state and frees what the host holds. */
+void	 lx_host_fini(struct lx_host *h);
+/* The host of L (from its extra space). */
+struct lx_host *lx_host_of(lua_State *L);
+/* The message handler for lua_pcall: makes the error a string
+ * (luaL_tolstring for other values), calls ops->on_error, records the
+ * traceback without the host's frames in h->tb. [-1, +1, m] */
+int	 lx_host_msgh(lua_State *L);
+/* The values first..last of L as the REPL shows them (luaL_tolstring of
+ * each, tab-separated) in h->text, which it returns (NUL-terminated;
+ * valid until the next call). May raise (a __tostring). [-0, +0, e] */
+const char *lx_host_format(struct lx_host *h, lua_State *L, int first,
+	     int last, size_t *len);
+/* The print and display of a STDLIB host, for a codec to send by name. */
+int	 lx_host_print(lua_State *L);
+int	 lx_host_display(lua_State *L);
 
 struct lx_cluster;
 

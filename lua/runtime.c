@@ -75,12 +75,11 @@
 
 #include <lauxlib.h>
 #include <lua.h>
-#include <lualib.h>
 
-#include "core/codec.h"
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/rpc.h"
+#include "lua/codec.h"
 #include "lua/lua_int.h"
 
 #define LX_MAX_FRAME	(300u << 20)	/* largest message from the kernel (a
@@ -96,17 +95,16 @@
 #define LX_SLOT_CHUNK	3
 
 struct lx_rt {
-	lua_State	*L;
+	struct lx_host	 host;		/* the Lua state; host.heap.failed is
+					   reset at each cell start */
+	lua_State	*L;		/* host.L */
 	int		 fd;
-	struct lx_heap	 heap;		/* the Lua heap and its limit; failed
-					   is reset at each cell start */
 	int		 broken;	/* the pipe to the kernel failed */
 	struct rpc_reader *rd;		/* owned */
 	struct rpc_writer w;
 	struct gl_buf	 src;		/* the chunk being compiled */
 	struct gl_buf	 chk;		/* a candidate suffix */
 	struct gl_buf	 name;		/* the cell's chunkname */
-	struct gl_buf	 tb;		/* traceback of the last error */
 	size_t		*lines;		/* owned: offsets of the cell's lines */
 	size_t		 nlines;
 	size_t		 lines_cap;
@@ -118,13 +116,11 @@ struct lx_rt {
 
 /*
  * Shared with the SIGINT handler: the state to hook and whether a cell
- * runs. lx_in_msgh keeps the hook from raising inside the message handler
- * (an error there would replace the cell's error).
+ * runs.
  */
 static lua_State *volatile	 lx_sig_L;
 static volatile sig_atomic_t	 lx_running;
 static volatile sig_atomic_t	 lx_interrupted;
-static volatile sig_atomic_t	 lx_in_msgh;
 /* SIGINT arrived while the cell runs: seen by a cell that waits on the
  * cluster in a C read, where the hook cannot fire. */
 static volatile sig_atomic_t	 lx_sigint_seen;
@@ -134,19 +130,17 @@ static volatile sig_atomic_t	 lx_sigint_seen;
 static volatile sig_atomic_t	 lx_cur_run;
 static volatile sig_atomic_t	 lx_pending_run = -1;
 
-static int	 lx_panic(lua_State *L);
 static void	 lx_on_sigint(int sig, siginfo_t *si, void *uctx);
 static void	 lx_on_sigint_run(int run);
 static void	 lx_hook(lua_State *L, lua_Debug *ar);
 static struct lx_rt *lx_rt_of(lua_State *L);
 static int	 lx_setup(lua_State *L);
-static int	 lx_print(lua_State *L);
+static void	 lx_on_print(void *ud, const char *text, size_t len);
+static void	 lx_on_display(void *ud, const char *text, size_t len);
+static void	 lx_on_error(void *ud, lua_State *L);
 static int	 lx_io_write(lua_State *L);
-static int	 lx_display(lua_State *L);
 static int	 lx_fmt(lua_State *L);
 static int	 lx_capture(lua_State *L);
-static int	 lx_msgh(lua_State *L);
-static void	 lx_format(lua_State *L, int first, int last);
 static void	 lx_send(struct lx_rt *rt);
 static void	 lx_pack_output(struct lx_rt *rt, const char *type,
 		     const char *name, const char *text, size_t len);
@@ -178,16 +172,28 @@ lx_runtime_main(const struct lx_runtime_opts *opts)
 	static char		 buf[65536];
 	ssize_t			 n;
 	int			 flags, rc = 0, status = 1;
+	static const struct lx_host_ops ops = {
+		.print = lx_on_print,
+		.display = lx_on_display,
+		.on_error = lx_on_error,
+	};
+	struct lx_host_opts	 ho = {
+		.name = "runtime",
+		.memory_limit = opts->memory_limit,
+		.flags = LX_HOST_STDLIB,
+		/* The notebook's directory (our cwd) first. */
+		.path_first = "./?.lua;./?/init.lua",
+		.ops = &ops,
+		.ud = &rt,
+	};
 
 	memset(&rt, 0, sizeof rt);
 	rt.fd = opts->fd;
-	rt.heap.limit = opts->memory_limit;
 	rt.rd = rpc_reader_new(LX_MAX_FRAME);
 	rpc_writer_init(&rt.w);
 	gl_buf_init(&rt.src);
 	gl_buf_init(&rt.chk);
 	gl_buf_init(&rt.name);
-	gl_buf_init(&rt.tb);
 
 	/* A kernel that dies without closing the pipe takes us with it. */
 #ifdef __linux__
@@ -212,13 +218,11 @@ lx_runtime_main(const struct lx_runtime_opts *opts)
 	/* What a cell starts (os.execute, io.popen) must not hold the pipe. */
 	fcntl(rt.fd, F_SETFD, FD_CLOEXEC);
 
-	if ((rt.L = lua_newstate(lx_heap_alloc, &rt.heap)) == NULL) {
-		fprintf(stderr, "galley runtime: cannot create a Lua state "
-		    "within %zu bytes\n", rt.heap.limit);
+	if (lx_host_init(&rt.host, &ho, &err) != 0) {
+		fprintf(stderr, "galley runtime: %s\n", err.msg);
 		goto out;
 	}
-	lua_atpanic(rt.L, lx_panic);
-	*(struct lx_rt **)lua_getextraspace(rt.L) = &rt;
+	rt.L = rt.host.L;
 	lua_pushcfunction(rt.L, lx_setup);
 	if (lua_pcall(rt.L, 0, 0, 0) != LUA_OK) {
 		fprintf(stderr, "galley runtime: setup failed: %s\n",
@@ -266,28 +270,16 @@ out:
 	lx_running = 0;
 	lx_sig_L = NULL;
 	lx_cluster_free(rt.cl);
-	if (rt.L != NULL)
-		lua_close(rt.L);
+	lx_host_fini(&rt.host);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGPIPE, &old_pipe, NULL);
 	free(rt.lines);
 	gl_buf_fini(&rt.src);
 	gl_buf_fini(&rt.chk);
 	gl_buf_fini(&rt.name);
-	gl_buf_fini(&rt.tb);
 	rpc_writer_fini(&rt.w);
 	rpc_reader_free(rt.rd);
 	return status;
-}
-
-static int
-lx_panic(lua_State *L)
-{
-	const char *msg = lua_tostring(L, -1);
-
-	fprintf(stderr, "galley runtime: unprotected Lua error: %s\n",
-	    msg != NULL ? msg : "(not a string)");
-	return 0;	/* Lua aborts */
 }
 
 /* Async-signal-safe: reads flags and calls lua_sethook(). */
@@ -328,7 +320,7 @@ static void
 lx_hook(lua_State *L, lua_Debug *ar)
 {
 	(void)ar;
-	if (lx_in_msgh)
+	if (lx_host_of(L)->in_msgh)
 		return;		/* the cell is ending with an error anyway */
 	lua_sethook(L, NULL, 0, 0);
 	lx_interrupted = 1;
@@ -339,22 +331,13 @@ lx_hook(lua_State *L, lua_Debug *ar)
 static struct lx_rt *
 lx_rt_of(lua_State *L)
 {
-	return *(struct lx_rt **)lua_getextraspace(L);
+	return lx_host_of(L)->ud;
 }
 
-/* Opens the standard libraries and installs the cell functions. [-0, +0, m] */
+/* Installs the cell functions over the host's libraries. [-0, +0, m] */
 static int
 lx_setup(lua_State *L)
 {
-	const char	*extra = getenv("GALLEY_LUA_PATH");
-	const char	*path;
-
-	luaL_openlibs(L);
-	lua_pushcfunction(L, lx_print);
-	lua_setglobal(L, "print");
-	lua_pushcfunction(L, lx_display);
-	lua_setglobal(L, "display");
-
 	/* cluster.*: print and display travel by name (a worker has its
 	 * own under the same names). */
 	{
@@ -374,8 +357,8 @@ lx_setup(lua_State *L)
 
 		rt->cl = lx_cluster_open(L, &io);
 		c = lx_cluster_codec(rt->cl);
-		codec_register_cfunc(c, "print", lx_print);
-		codec_register_cfunc(c, "display", lx_display);
+		codec_register_cfunc(c, "print", lx_host_print);
+		codec_register_cfunc(c, "display", lx_host_display);
 	}
 
 	/* io.write streams while the default output is stdout; it keeps
@@ -387,44 +370,14 @@ lx_setup(lua_State *L)
 	lua_pushcclosure(L, lx_io_write, 3);
 	lua_setfield(L, -2, "write");
 	lua_pop(L, 1);
-
-	/* The notebook's directory (our cwd) first, then GALLEY_LUA_PATH. */
-	lua_getglobal(L, "package");
-	lua_getfield(L, -1, "path");
-	path = lua_tostring(L, -1);
-	if (extra != NULL && *extra != '\0')
-		lua_pushfstring(L, "./?.lua;./?/init.lua;%s;%s", extra,
-		    path != NULL ? path : "");
-	else
-		lua_pushfstring(L, "./?.lua;./?/init.lua;%s",
-		    path != NULL ? path : "");
-	lua_setfield(L, -3, "path");
-	lua_pop(L, 2);
 	return 0;
 }
 
-/* print(...): one stdout stream output, like print. [-n, +0, e] */
-static int
-lx_print(lua_State *L)
+/* print(...): one stdout stream output (lua/host.c formats it). */
+static void
+lx_on_print(void *ud, const char *text, size_t len)
 {
-	struct lx_rt	*rt = lx_rt_of(L);
-	int		 n = lua_gettop(L);
-	luaL_Buffer	 b;
-	const char	*s;
-	size_t		 len;
-
-	luaL_buffinit(L, &b);
-	for (int i = 1; i <= n; i++) {
-		if (i > 1)
-			luaL_addchar(&b, '\t');
-		luaL_tolstring(L, i, NULL);
-		luaL_addvalue(&b);
-	}
-	luaL_addchar(&b, '\n');
-	luaL_pushresult(&b);
-	s = lua_tolstring(L, -1, &len);
-	lx_stream(rt, s, len);
-	return 0;
+	lx_stream(ud, text, len);
 }
 
 /* io.write(...): strings and numbers as io.write formats them, to the
@@ -475,25 +428,15 @@ lx_io_write(lua_State *L)
 	return 1;
 }
 
-/* display(...): the values as a result output, as the REPL shows them;
- * nothing for no values. [-n, +0, e] */
-static int
-lx_display(lua_State *L)
+/* display(...): the values as a result output, as the REPL shows them
+ * (lua/host.c formats them and skips a call without values). */
+static void
+lx_on_display(void *ud, const char *text, size_t len)
 {
-	struct lx_rt	*rt = lx_rt_of(L);
-	int		 n = lua_gettop(L);
-	const char	*s;
-	size_t		 len;
-
-	if (n == 0)
-		return 0;
-	lx_format(L, 1, n);
-	s = lua_tolstring(L, -1, &len);
 	fflush(stdout);
 	fflush(stderr);
-	lx_pack_output(rt, "result", NULL, s, len);
-	lx_send(rt);
-	return 0;
+	lx_pack_output(ud, "result", NULL, text, len);
+	lx_send(ud);
 }
 
 /* The trailing expression's values as a result output, packed but not
@@ -505,27 +448,9 @@ lx_fmt(lua_State *L)
 	const char	*s;
 	size_t		 len;
 
-	lx_format(L, 1, lua_gettop(L));
-	s = lua_tolstring(L, -1, &len);
+	s = lx_host_format(&rt->host, L, 1, lua_gettop(L), &len);
 	lx_pack_output(rt, "result", NULL, s, len);
 	return 0;
-}
-
-/* Pushes the values first..last as the REPL prints them: luaL_tolstring
- * of each, tab-separated. [-0, +1, e] */
-static void
-lx_format(lua_State *L, int first, int last)
-{
-	luaL_Buffer	 b;
-
-	luaL_buffinit(L, &b);
-	for (int i = first; i <= last; i++) {
-		if (i > first)
-			luaL_addchar(&b, '\t');
-		luaL_tolstring(L, i, NULL);
-		luaL_addvalue(&b);
-	}
-	luaL_pushresult(&b);
 }
 
 /*
@@ -564,24 +489,16 @@ lx_capture(lua_State *L)
 }
 
 /*
- * The message handler: makes the error a string (luaL_tolstring for
- * tables and the like), records the traceback without the runtime's
- * frames and the cell line of the innermost frame of this cell's chunk.
- * [-1, +1, m]
+ * From the message handler (lx_host_msgh, which records the traceback):
+ * the cell line of the innermost frame of this cell's chunk.
  */
-static int
-lx_msgh(lua_State *L)
+static void
+lx_on_error(void *ud, lua_State *L)
 {
-	struct lx_rt	*rt = lx_rt_of(L);
+	struct lx_rt	*rt = ud;
 	lua_Debug	 ar;
 	long		 last = rt->first_line + (long)rt->nlines - 1;
 
-	lx_in_msgh = 1;
-	if (lua_type(L, 1) != LUA_TSTRING) {
-		luaL_tolstring(L, 1, NULL);
-		lua_replace(L, 1);
-	}
-	lua_settop(L, 1);
 	rt->err_line = 0;
 	for (int level = 1; lua_getstack(L, level, &ar); level++) {
 		if (!lua_getinfo(L, "Sl", &ar))
@@ -594,11 +511,6 @@ lx_msgh(lua_State *L)
 			break;
 		}
 	}
-	luaL_traceback(L, L, NULL, 1);
-	lx_traceback_clean(lua_tostring(L, -1), &rt->tb);
-	lua_settop(L, 1);
-	lx_in_msgh = 0;
-	return 1;
 }
 
 /* Writes what the writer holds, then empties it. A failed write marks the
@@ -698,7 +610,8 @@ lx_serve(struct lx_rt *rt, const struct rpc_msg *m)
 		rpc_begin_response(&rt->w, m->id);
 		msgpack_pack_map(&rt->w.pk, 2);
 		rpc_pack_kv_int(&rt->w.pk, "pid", (int64_t)getpid());
-		rpc_pack_kv_int(&rt->w.pk, "heap", (int64_t)rt->heap.used);
+		rpc_pack_kv_int(&rt->w.pk, "heap",
+		    (int64_t)rt->host.heap.used);
 		lx_send(rt);
 		return;
 	}
@@ -716,6 +629,7 @@ static void
 lx_run(struct lx_rt *rt, const struct rpc_msg *m)
 {
 	lua_State		*L = rt->L;
+	struct lx_heap		*heap = &rt->host.heap;
 	const msgpack_object	*o;
 	const char		*code, *name, *msg;
 	char			 memmsg[160];
@@ -746,17 +660,17 @@ lx_run(struct lx_rt *rt, const struct rpc_msg *m)
 	lx_split_lines(rt, code, len);
 
 	lua_settop(L, 0);
-	lua_pushcfunction(L, lx_msgh);
+	lua_pushcfunction(L, lx_host_msgh);
 	lua_pushcfunction(L, lx_fmt);
-	rt->heap.failed = 0;
+	heap->failed = 0;
 	rt->err_line = 0;
 	lx_interrupted = 0;
 	lx_sigint_seen = 0;
-	gl_buf_reset(&rt->tb);
+	gl_buf_reset(&rt->host.tb);
 	st = lx_compile(rt, code, len, &capture);
 	if (st == LUA_OK) {
 		lua_sethook(L, NULL, 0, 0);
-		lx_in_msgh = 0;
+		rt->host.in_msgh = 0;
 		if (capture)
 			lua_pushcfunction(L, lx_capture);
 		lx_cur_run = LX_RUN_TAG(rt->run);
@@ -771,7 +685,7 @@ lx_run(struct lx_rt *rt, const struct rpc_msg *m)
 			st = lua_pcall(L, nres, 0, LX_SLOT_MSGH);
 		lx_running = 0;
 		lua_sethook(L, NULL, 0, 0);
-		lx_in_msgh = 0;
+		rt->host.in_msgh = 0;
 	} else if (st != LUA_ERRMEM) {
 		/* A syntax error: no frame, the line is in the message. */
 		rt->err_line = lx_parse_line(rt, lua_tostring(L, -1));
@@ -781,21 +695,21 @@ lx_run(struct lx_rt *rt, const struct rpc_msg *m)
 	fflush(stderr);
 	if (st == LUA_OK)
 		lx_pack_done(rt, m->id, "ok", NULL, 0, NULL, 0);
-	else if (st == LUA_ERRMEM || (st == LUA_ERRERR && rt->heap.failed)) {
+	else if (st == LUA_ERRMEM || (st == LUA_ERRERR && heap->failed)) {
 		/* No message handler ran (Lua calls none for LUA_ERRMEM):
 		 * no traceback, and line 0 for "unknown". */
-		double mib = (double)rt->heap.limit / (1024.0 * 1024.0);
+		double mib = (double)heap->limit / (1024.0 * 1024.0);
 
-		if (rt->heap.limit % (1024 * 1024) == 0)
+		if (heap->limit % (1024 * 1024) == 0)
 			snprintf(memmsg, sizeof memmsg, "memory limit "
 			    "exceeded: the cell needed more than %zu MiB "
 			    "(galley kernel --memory-limit)",
-			    rt->heap.limit / (1024 * 1024));
+			    heap->limit / (1024 * 1024));
 		else
 			snprintf(memmsg, sizeof memmsg, "memory limit "
 			    "exceeded: the cell needed more than %.1f MiB "
 			    "(galley kernel --memory-limit)", mib);
-		if (rt->heap.limit == 0 || !rt->heap.failed)
+		if (heap->limit == 0 || !heap->failed)
 			snprintf(memmsg, sizeof memmsg, "not enough memory");
 		lua_settop(L, 0);
 		lua_gc(L, LUA_GCCOLLECT, 0);
@@ -808,8 +722,8 @@ lx_run(struct lx_rt *rt, const struct rpc_msg *m)
 			msglen = strlen(msg);
 		}
 		lx_pack_done(rt, m->id, lx_interrupted ? "interrupted" :
-		    "error", msg, msglen, rt->tb.data != NULL ? rt->tb.data :
-		    "", rt->err_line);
+		    "error", msg, msglen, rt->host.tb.data != NULL ?
+		    rt->host.tb.data : "", rt->err_line);
 	}
 	lua_settop(L, 0);
 	lx_send(rt);
@@ -1099,7 +1013,8 @@ lx_io_serve(void *host, const struct rpc_msg *m)
 		rpc_begin_response(&rt->w, m->id);
 		msgpack_pack_map(&rt->w.pk, 2);
 		rpc_pack_kv_int(&rt->w.pk, "pid", (int64_t)getpid());
-		rpc_pack_kv_int(&rt->w.pk, "heap", (int64_t)rt->heap.used);
+		rpc_pack_kv_int(&rt->w.pk, "heap",
+		    (int64_t)rt->host.heap.used);
 	} else
 		rpc_write_error(&rt->w, m->id, GL_EBUSY,
 		    "the runtime is running a cell");

@@ -2,7 +2,11 @@
  * runtime.h - the runtime process: a Lua 5.4 state that runs a session's
  * cells with the semantics of DESIGN section 8, speaking msgpack-RPC with
  * the kernel on one fd (docs/protocol.md, "runtime pipe").
- * `galley runtime --fd N [--memory-limit BYTES]` calls lx_runtime_main().
+ *
+ * Called by cli/cmd_kernel.c for `galley runtime --fd N [--memory-limit
+ * BYTES]`, the process kernel/rth.c starts for each session, and by
+ * tests/lua/test_runtime.c. Depends on Lua and core/ only (lua/runtime.c,
+ * lua/cluster.c, lua/host.c, lua/codec.c): no libuv, nothing of kernel/.
  */
 #ifndef GL_RUNTIME_H
 #define GL_RUNTIME_H

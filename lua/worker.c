@@ -1,5 +1,8 @@
 /*
- * worker.c - the cluster worker process (lua/worker.h).
+ * worker.c - the cluster worker process (lua/worker.h): its lifecycle and
+ * main loop. worker_int.h lists the other files: worker-net.c (the
+ * connection), worker-heartbeat.c (the heartbeat thread), worker-task.c
+ * (running tasks).
  *
  * Design.
  *
@@ -7,234 +10,74 @@
  *   reading: when it has nothing to run it blocks in poll() on the socket
  *   itself, so a task's round trip wakes one thread, not two (on this
  *   kind of machine a wake-up across cores costs about 20 us); between
- *   tasks it looks at the socket at least every LW_INPUT_US. The
- *   heartbeat thread writes a heartbeat ({cpu, rss, task}) every second,
- *   also while a task runs, watches stdin (--secret-file -), and while a
- *   task runs watches the socket for input: a cancel must reach a task
- *   that runs for minutes. Both threads write whole messages under one
- *   mutex (wlock), so frames never interleave.
+ *   tasks it looks at the socket at least every WK_INPUT_US. The
+ *   heartbeat thread writes a heartbeat every second, also while a task
+ *   runs, watches stdin (--secret-file -), and while a task runs watches
+ *   the socket for input: a cancel must reach a task that runs for
+ *   minutes. Both threads write whole messages under one mutex (wlock),
+ *   so frames never interleave.
  *
- * - Interrupting a task. Signals set a Lua hook (lua_sethook is safe in a
- *   signal handler, as lua.c relies on): SIGTERM (Slurm's warning before
- *   a job ends, the launchers' stop) and SIGINT make the running task
- *   raise and the worker leave, saying `worker.leaving {reason}` first so
- *   the kernel retries its tasks elsewhere without counting an attempt.
- *   SIGUSR1, which the heartbeat thread sends the main thread when input
- *   arrives during a task, makes the hook read it (plain C, between two
- *   Lua instructions): a task.cancel naming the running task makes it
- *   raise and report nothing; anything else waits in the inbox. The
- *   heartbeat thread blocks these signals, so they land on the main
- *   thread.
+ * - The loop serves what came first: messages in the inbox (cancels and
+ *   releases apply before more is run), then one queued task, then, with
+ *   nothing to run, flushes the results and waits for the kernel. It
+ *   ends on worker.stop, at the end of the connection, or on SIGTERM or
+ *   SIGINT, saying worker.leaving {reason} first.
  *
- * - Tasks. task.run {job, fn?, inline?, tasks: [[task, item], ...]}. The
- *   job's function is decoded once (its bytes come with the first batch
- *   of the job this worker gets) and kept in the registry until
- *   job.forget; each item is decoded and passed to it. Submitted tasks
- *   (inline) carry their function with their arguments in one unit. A
- *   call runs under lua_pcall with a message handler that records the
- *   traceback; its values are encoded as one unit, or its error sent as
- *   {message, traceback}. What print and display write during a task is
- *   kept and sent with its result.
- *
- * - Results are batched: one task.done carries every result finished
- *   since the last one. A batch goes out when nothing is left to run, or
- *   at least every LW_FLUSH_US of work, so the kernel refills this
- *   worker's window before it runs dry (the scheduler refills at half a
- *   window of about 2 ms of work).
- *
- * - Accounting: each result carries the task's wall time (CLOCK_MONOTONIC)
- *   and CPU time (CLOCK_THREAD_CPUTIME_ID of the main thread), in µs.
- *
- * Invariants: the Lua stack is empty between tasks; messages in the task
- * queue are held (counted) until their last task is run or dropped;
- * only the main thread reads the socket (in its loop, or in the hook,
- * which runs on it); the heartbeat thread only polls it.
+ * Invariants: only the main thread reads the socket (in its loop, or in
+ * the task hook, which runs on it); the heartbeat thread only polls it.
  */
-#define _GNU_SOURCE
-#include "lua/lua_int.h"
 #include "lua/worker.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <pthread.h>
 #include <signal.h>
-#include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <lauxlib.h>
-#include <lua.h>
-#include <lualib.h>
 #include <sodium.h>
 
 #include "core/auth.h"
-#include "core/codec.h"
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/rpc.h"
+#include "lua/codec.h"
+#include "lua/worker_int.h"
 
-#define LW_MAX_FRAME	(300u << 20)	/* largest message from the kernel */
-#define LW_FLUSH_US	500		/* results go out at least this often */
-#define LW_FLUSH_BYTES	(256u << 10)	/* ... or when this many are ready */
-#define LW_OUT_MAX	(1u << 20)	/* print output kept per task */
-#define LW_HELLO_MS	10000		/* the handshake must be done by then */
-#define LW_HEARTBEAT_MS	1000
-#define LW_INPUT_US	1000		/* between tasks, input is read at
-					 * least this often */
-#define LW_WATCH_MS	100		/* a running task's input is noticed
-					 * within this */
+lua_State *volatile		 wk_sig_L;
+volatile sig_atomic_t		 wk_term;
+volatile sig_atomic_t		 wk_term_sig;
+uint64_t			 wk_running;
+uint64_t			 wk_cancel;
+volatile sig_atomic_t		 wk_input_seen;
 
-#define LW_LOAD(x)	__atomic_load_n(&(x), __ATOMIC_SEQ_CST)
-#define LW_STORE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
-
-/* A message whose items tasks in the queue point into. */
-struct lw_held {
-	struct rpc_msg	 m;
-	size_t		 refs;
-};
-
-struct lw_task {
-	uint64_t	 id;
-	uint64_t	 job;
-	bool		 inl;		/* the unit holds the function too */
-	const char	*p;		/* the item's unit, in held's message */
-	size_t		 len;
-	struct lw_held	*held;		/* counted */
-};
-
-struct lw_job {
-	uint64_t	 id;
-	int		 ref;		/* the decoded function (registry) */
-};
-
-struct lw {
-	int		 fd;
-	int		 in_fd;		/* stdin to watch for EOF, or -1 */
-	const char	*addr;
-	char		 name[128];
-	char		 host[128];
-	lua_State	*L;
-	struct lx_heap	 heap;		/* the Lua heap and its limit */
-	struct codec	*codec;		/* owned */
-
-	pthread_mutex_t	 wlock;		/* writes to fd */
-	pthread_t	 main_thread;
-	pthread_t	 hb_thread;
-	bool		 hb_started;
-	int		 hb_quit;	/* the heartbeat thread must end
-					 * (__atomic) */
-	int		 hb_pipe[2];	/* wakes it to end */
-	int		 watch;		/* the heartbeat thread may signal
-					 * input (__atomic): cleared when it
-					 * did, set again once read */
-	struct rpc_msg	*inbox;		/* owned FIFO: read, not handled */
-	size_t		 ihead, nin, capin;
-	bool		 eof;		/* the kernel closed or failed */
-	char		 why[256];	/* ... why */
-	int64_t		 last_input_us;	/* the socket was last read then */
-
-	struct lw_task	*tasks;		/* owned ring */
-	size_t		 thead, ntasks, captasks;
-	struct lw_job	*jobs;		/* owned */
-	size_t		 njobs, capjobs;
-	bool		 stopping;	/* worker.stop came */
-	struct gl_buf	 res;		/* packed results not yet sent */
-	msgpack_packer	 rpk;		/* packs into res */
-	size_t		 nres;
-	int64_t		 last_flush_us;
-	struct gl_buf	 unit;		/* scratch: one encoded result */
-	struct gl_buf	 out;		/* print output of the running task */
-	bool		 out_cut;
-	struct gl_buf	 tb;		/* traceback of the last error */
-	struct rpc_writer w;		/* main thread's packer */
-	struct rpc_reader *rd;		/* owned: the main thread reads */
-};
-
-/* Shared with signal handlers. */
-static lua_State *volatile	 lw_sig_L;
-static volatile sig_atomic_t	 lw_term;	/* SIGTERM or SIGINT: leave */
-static volatile sig_atomic_t	 lw_term_sig;
-/* Read by signal handlers and the heartbeat thread: accessed with __atomic
- * (lock-free for 64 bits here). */
-static uint64_t			 lw_running;	/* task being run, or 0 */
-static uint64_t			 lw_cancel;	/* task to cancel, or 0 */
-static volatile sig_atomic_t	 lw_in_msgh;
-static volatile sig_atomic_t	 lw_input_seen;	/* SIGUSR1 came */
-
-static int	 lw_connect(struct lw *w, const char *addr, char *host,
-		     size_t hostlen, struct gl_err *err);
-static int	 lw_read_secret(const char *path, char out[AUTH_TOKEN_LEN + 1],
-		     struct gl_err *err);
-static int	 lw_handshake(struct lw *w, const char *secret,
-		     struct gl_err *err);
-static int	 lw_recv_one(struct lw *w, struct rpc_msg *m, int64_t deadline,
-		     struct gl_err *err);
-static int	 lw_setup(lua_State *L);
-static int	 lw_print(lua_State *L);
-static int	 lw_display(lua_State *L);
-static int	 lw_msgh(lua_State *L);
-static void	 lw_hook(lua_State *L, lua_Debug *ar);
-static void	 lw_on_term(int sig);
-static void	 lw_on_input(int sig);
-static bool	 lw_cancelled(const struct lw *w, uint64_t task);
-static bool	 lw_deliver(struct lw *w);
-static void	*lw_hb_main(void *arg);
-static bool	 lw_input(struct lw *w, int timeout_ms);
-static bool	 lw_inbox_pop(struct lw *w, struct rpc_msg *m);
-static void	 lw_write(struct lw *w, const void *p, size_t n);
-static void	 lw_send(struct lw *w);
-static void	 lw_serve(struct lw *w, struct rpc_msg *m);
-static void	 lw_task_run_msg(struct lw *w, struct rpc_msg *m);
-static void	 lw_drop_tasks(struct lw *w, const msgpack_object *ids,
-		     bool answer);
-static void	 lw_forget(struct lw *w, const msgpack_object *jobs);
-static void	 lw_run_one(struct lw *w, struct lw_task *t);
-static void	 lw_result_begin(struct lw *w, uint64_t task, int status);
-static void	 lw_result_error(struct lw *w, uint64_t task, const char *msg,
-		     size_t len, const char *tb, int64_t run_us,
-		     int64_t cpu_us);
-static void	 lw_result_end(struct lw *w, int64_t run_us, int64_t cpu_us);
-static int	 lw_buf_write(void *data, const char *buf, size_t len);
-static void	 lw_flush(struct lw *w);
-static void	 lw_unhold(struct lw_held *h);
-static struct lw_job *lw_job_find(struct lw *w, uint64_t id);
-static int64_t	 lw_now_us(void);
-static int64_t	 lw_cpu_us(void);
-static void	 lw_leave(struct lw *w, const char *reason);
+static void	 wk_leave(struct wk *w, const char *reason);
 
 int
 lx_worker_main(const struct lx_worker_opts *opts)
 {
-	struct lw		 w;
+	struct wk		 w;
 	struct gl_err		 err;
 	struct sigaction	 sa;
-	sigset_t		 block, old;
-	pthread_attr_t		 attr;
 	char			 secret[AUTH_TOKEN_LEN + 1];
 	int			 status = 1;
+	static const struct lx_host_ops ops = {
+		.print = wk_on_print,
+		.display = wk_on_display,
+	};
+	struct lx_host_opts	 ho = {
+		.name = "worker",
+		.memory_limit = opts->memory_limit,
+		.flags = LX_HOST_STDLIB,
+		.ops = &ops,
+		.ud = &w,
+	};
 
 	memset(&w, 0, sizeof w);
 	w.fd = -1;
 	w.in_fd = -1;
 	w.addr = opts->connect;
-	w.heap.limit = opts->memory_limit;
-	gl_buf_init(&w.res);
-	msgpack_packer_init(&w.rpk, &w.res, lw_buf_write);
-	gl_buf_init(&w.unit);
-	gl_buf_init(&w.out);
-	gl_buf_init(&w.tb);
+	wk_tasks_init(&w);
 	rpc_writer_init(&w.w);
 	pthread_mutex_init(&w.wlock, NULL);
 	w.hb_pipe[0] = w.hb_pipe[1] = -1;
@@ -244,19 +87,19 @@ lx_worker_main(const struct lx_worker_opts *opts)
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
-	sa.sa_handler = lw_on_term;
+	sa.sa_handler = wk_on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = lw_on_input;
+	sa.sa_handler = wk_on_input;
 	sigaction(SIGUSR1, &sa, NULL);
 
-	if (lw_read_secret(opts->secret_file, secret, &err) != 0) {
+	if (wk_read_secret(opts->secret_file, secret, &err) != 0) {
 		fprintf(stderr, "galley worker: %s\n", err.msg);
 		goto out;
 	}
 	if (strcmp(opts->secret_file, "-") == 0)
 		w.in_fd = 0;
-	if (lw_connect(&w, opts->connect, w.host, sizeof w.host, &err) != 0) {
+	if (wk_connect(&w, opts->connect, w.host, sizeof w.host, &err) != 0) {
 		fprintf(stderr, "galley worker: %s\n", err.msg);
 		goto out;
 	}
@@ -265,90 +108,59 @@ lx_worker_main(const struct lx_worker_opts *opts)
 	else
 		snprintf(w.name, sizeof w.name, "%.100s-%d", w.host,
 		    (int)getpid());
-	w.rd = rpc_reader_new(LW_MAX_FRAME);
-	if (lw_handshake(&w, secret, &err) != 0) {
+	w.rd = rpc_reader_new(WK_MAX_FRAME);
+	if (wk_handshake(&w, secret, &err) != 0) {
 		sodium_memzero(secret, sizeof secret);
 		fprintf(stderr, "galley worker %s: %s\n", w.name, err.msg);
 		goto out;
 	}
 	sodium_memzero(secret, sizeof secret);
 
-	if ((w.L = lua_newstate(lx_heap_alloc, &w.heap)) == NULL) {
-		fprintf(stderr, "galley worker: cannot create a Lua state\n");
+	if (lx_host_init(&w.lua, &ho, &err) != 0) {
+		fprintf(stderr, "galley worker: %s\n", err.msg);
 		goto out;
 	}
-	*(struct lw **)lua_getextraspace(w.L) = &w;
+	w.L = w.lua.L;
 	w.codec = codec_new();
-	codec_register_cfunc(w.codec, "print", lw_print);
-	codec_register_cfunc(w.codec, "display", lw_display);
+	codec_register_cfunc(w.codec, "print", lx_host_print);
+	codec_register_cfunc(w.codec, "display", lx_host_display);
 	codec_exclude_global(w.codec, "cluster");
 	codec_exclude_global(w.codec, "galley");
 	codec_exclude_global(w.codec, "display");
-	lua_pushcfunction(w.L, lw_setup);
-	if (lua_pcall(w.L, 0, 0, 0) != LUA_OK) {
-		fprintf(stderr, "galley worker: setup failed: %s\n",
-		    lua_tostring(w.L, -1));
-		goto out;
-	}
-	lw_sig_L = w.L;
+	wk_sig_L = w.L;
 
-	/* The heartbeat thread gets no signals: they are the main
-	 * thread's. */
-	w.main_thread = pthread_self();
-	w.last_input_us = lw_now_us();
-	if (pipe(w.hb_pipe) != 0) {
-		fprintf(stderr, "galley worker: pipe: %s\n", strerror(errno));
+	w.last_input_us = wk_now_us();
+	if (wk_hb_start(&w, &err) != 0) {
+		fprintf(stderr, "galley worker: %s\n", err.msg);
 		goto out;
 	}
-	LW_STORE(w.watch, 1);
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, 128 << 10);
-	if (pthread_create(&w.hb_thread, &attr, lw_hb_main, &w) != 0) {
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		pthread_attr_destroy(&attr);
-		fprintf(stderr, "galley worker: cannot start a thread\n");
-		goto out;
-	}
-	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	w.hb_started = true;
 
 	for (;;) {
 		struct rpc_msg	 m;
 
-		if (lw_term) {
-			lw_leave(&w, lw_term_sig == SIGINT ? "SIGINT" :
+		if (wk_term) {
+			wk_leave(&w, wk_term_sig == SIGINT ? "SIGINT" :
 			    "SIGTERM");
 			status = 0;
 			break;
 		}
 		/* What came first: cancels and releases apply before more
 		 * is run. */
-		if (lw_inbox_pop(&w, &m)) {
-			lw_serve(&w, &m);
+		if (wk_inbox_pop(&w, &m)) {
+			wk_serve(&w, &m);
 			continue;
 		}
 		if (w.ntasks > 0) {
-			struct lw_task t = w.tasks[w.thead];
-
-			w.thead = (w.thead + 1) % w.captasks;
-			w.ntasks--;
-			lw_run_one(&w, &t);
-			lw_unhold(t.held);
-			if (w.res.len >= LW_FLUSH_BYTES ||
-			    lw_now_us() - w.last_flush_us >= LW_FLUSH_US)
-				lw_flush(&w);
+			wk_run_next(&w);
+			if (w.res.len >= WK_FLUSH_BYTES ||
+			    wk_now_us() - w.last_flush_us >= WK_FLUSH_US)
+				wk_flush(&w);
 			if (w.ntasks > 0 && !w.eof &&
-			    lw_now_us() - w.last_input_us >= LW_INPUT_US)
-				(void)lw_input(&w, 0);
+			    wk_now_us() - w.last_input_us >= WK_INPUT_US)
+				(void)wk_input(&w, 0);
 			continue;
 		}
-		lw_flush(&w);
+		wk_flush(&w);
 		if (w.stopping) {
 			status = 0;
 			break;
@@ -362,1032 +174,39 @@ lx_worker_main(const struct lx_worker_opts *opts)
 		}
 		/* Nothing to do: wait for the kernel (a signal ends the
 		 * wait: poll is not restarted). */
-		(void)lw_input(&w, LW_HEARTBEAT_MS);
+		(void)wk_input(&w, WK_HEARTBEAT_MS);
 	}
 out:
-	lw_sig_L = NULL;
-	if (w.hb_started) {
-		LW_STORE(w.hb_quit, 1);
-		if (write(w.hb_pipe[1], "q", 1) < 0) {
-			/* The thread sees hb_quit within LW_WATCH_MS. */
-		}
-		pthread_join(w.hb_thread, NULL);
-	}
-	if (w.hb_pipe[0] >= 0) {
-		close(w.hb_pipe[0]);
-		close(w.hb_pipe[1]);
-	}
-	while (w.ntasks > 0) {
-		lw_unhold(w.tasks[w.thead].held);
-		w.thead = (w.thead + 1) % w.captasks;
-		w.ntasks--;
-	}
+	wk_sig_L = NULL;
+	wk_hb_stop(&w);
 	for (size_t i = 0; i < w.nin; i++)
 		rpc_msg_fini(&w.inbox[(w.ihead + i) % w.capin]);
 	free(w.inbox);
-	free(w.tasks);
-	free(w.jobs);
-	if (w.L != NULL)
-		lua_close(w.L);
+	wk_tasks_fini(&w);
+	lx_host_fini(&w.lua);
 	codec_free(w.codec);
 	if (w.fd >= 0)
 		close(w.fd);
 	rpc_reader_free(w.rd);
 	rpc_writer_fini(&w.w);
-	gl_buf_fini(&w.res);
-	gl_buf_fini(&w.unit);
-	gl_buf_fini(&w.out);
-	gl_buf_fini(&w.tb);
 	pthread_mutex_destroy(&w.wlock);
 	return status;
-}
-
-/* --- start-up --- */
-
-/* The secret: a file (0600, 64 hex digits) or the first line of stdin. */
-static int
-lw_read_secret(const char *path, char out[AUTH_TOKEN_LEN + 1],
-    struct gl_err *err)
-{
-	char	 line[AUTH_TOKEN_LEN + 4];
-	size_t	 n = 0;
-	ssize_t	 k;
-	char	 c;
-
-	if (path == NULL)
-		return gl_err_set(err, GL_EINVAL, "--secret-file is required");
-	if (strcmp(path, "-") != 0) {
-		if (auth_token_load(path, out, err) != 0)
-			return gl_err_prefix(err, "cluster secret");
-		return 0;
-	}
-	/* Byte by byte: what follows the line stays unread (stdin is then
-	 * only watched for its end). */
-	for (;;) {
-		k = read(0, &c, 1);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0 || c == '\n')
-			break;
-		if (c == '\r' || c == ' ' || c == '\t')
-			continue;
-		if (n >= AUTH_TOKEN_LEN + 1)
-			return gl_err_set(err, GL_ESYNTAX, "cluster secret on "
-			    "stdin: longer than %d hex digits",
-			    AUTH_TOKEN_LEN);
-		line[n++] = c;
-	}
-	if (n != AUTH_TOKEN_LEN || strspn(line, "0123456789abcdefABCDEF") <
-	    AUTH_TOKEN_LEN)
-		return gl_err_set(err, GL_ESYNTAX, "cluster secret on stdin: "
-		    "expected %d hex digits on the first line",
-		    AUTH_TOKEN_LEN);
-	memcpy(out, line, AUTH_TOKEN_LEN);
-	out[AUTH_TOKEN_LEN] = '\0';
-	return 0;
-}
-
-static int
-lw_connect(struct lw *w, const char *addr, char *host, size_t hostlen,
-    struct gl_err *err)
-{
-	struct addrinfo	 hints, *res = NULL, *ai;
-	char		*h, *port, *colon;
-	int		 fd = -1, one = 1, rc, e = 0;
-
-	if (addr == NULL)
-		return gl_err_set(err, GL_EINVAL, "--connect is required");
-	h = xstrdup(addr);
-	if (h[0] == '[' && (colon = strstr(h, "]:")) != NULL) {
-		*colon = '\0';
-		port = colon + 2;
-		memmove(h, h + 1, strlen(h));
-	} else if ((colon = strrchr(h, ':')) != NULL) {
-		*colon = '\0';
-		port = colon + 1;
-	} else
-		port = NULL;
-	if (port == NULL || *port == '\0' || *h == '\0') {
-		free(h);
-		return gl_err_set(err, GL_EINVAL, "--connect %s: want "
-		    "HOST:PORT", addr);
-	}
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	if ((rc = getaddrinfo(h, port, &hints, &res)) != 0) {
-		rc = gl_err_set(err, GL_EINVAL, "--connect %s: %s", addr,
-		    gai_strerror(rc));
-		free(h);
-		return rc;
-	}
-	free(h);
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			continue;
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		e = errno;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd < 0)
-		return gl_err_set(err, GL_ECLOSED, "cannot connect to the "
-		    "kernel at %s: %s", addr, strerror(e != 0 ? e : EINVAL));
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	w->fd = fd;
-	if (gethostname(host, hostlen) != 0 || host[0] == '\0')
-		snprintf(host, hostlen, "localhost");
-	host[hostlen - 1] = '\0';
-	return 0;
-}
-
-/* Reads one whole message from the socket (the handshake, before the
- * heartbeat thread runs). 1, or a GL_E* code. */
-static int
-lw_recv_one(struct lw *w, struct rpc_msg *m, int64_t deadline,
-    struct gl_err *err)
-{
-	struct pollfd	 pfd = { .fd = w->fd, .events = POLLIN };
-	char		 buf[4096];
-	ssize_t		 n;
-	int		 rc;
-
-	for (;;) {
-		if ((rc = rpc_reader_next(w->rd, m, err)) != 0)
-			return rc;
-		int64_t left = (deadline - lw_now_us()) / 1000;
-
-		if (left <= 0)
-			return gl_err_set(err, GL_ETIMEDOUT, "the kernel at %s "
-			    "did not answer within %d s", w->addr,
-			    LW_HELLO_MS / 1000);
-		if (poll(&pfd, 1, (int)left) <= 0)
-			continue;
-		n = read(w->fd, buf, sizeof buf);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return gl_err_set(err, GL_ECLOSED, "the kernel at %s "
-			    "closed the connection", w->addr);
-		rpc_reader_feed(w->rd, buf, (size_t)n);
-	}
-}
-
-/*
- * auth.challenge {nonce} from the kernel; we answer worker.hello {hmac,
- * nonce, name, host, pid, slots, version} and the kernel proves it holds
- * the secret too, answering {worker, hmac} with the HMAC of our nonce:
- * a worker runs functions only from a kernel that knows the secret.
- */
-static int
-lw_handshake(struct lw *w, const char *secret, struct gl_err *err)
-{
-	unsigned char		 mac[AUTH_MAC_LEN], mine[AUTH_NONCE_LEN];
-	const msgpack_object	*o;
-	struct rpc_msg		 m;
-	struct gl_err		 e;
-	int64_t			 deadline = lw_now_us() +
-				    (int64_t)LW_HELLO_MS * 1000;
-	int			 rc;
-
-	for (;;) {
-		if ((rc = lw_recv_one(w, &m, deadline, err)) < 0)
-			return rc;
-		if (m.type == RPC_NOTIFY &&
-		    strcmp(m.method, "auth.challenge") == 0)
-			break;
-		rpc_msg_fini(&m);
-	}
-	o = rpc_map_get(m.args, "nonce");
-	if (o == NULL || o->type != MSGPACK_OBJECT_BIN ||
-	    o->via.bin.size != AUTH_NONCE_LEN) {
-		rpc_msg_fini(&m);
-		return gl_err_set(err, GL_EPROTO, "%s: a challenge without a "
-		    "nonce: not a galley cluster listener?", w->addr);
-	}
-	auth_hmac(secret, (const unsigned char *)o->via.bin.ptr, mac);
-	rpc_msg_fini(&m);
-	auth_nonce(mine);
-	rpc_begin_request(&w->w, 1, "worker.hello");
-	msgpack_pack_map(&w->w.pk, 7);
-	rpc_pack_key(&w->w.pk, "hmac");
-	msgpack_pack_bin(&w->w.pk, AUTH_MAC_LEN);
-	msgpack_pack_bin_body(&w->w.pk, mac, AUTH_MAC_LEN);
-	rpc_pack_key(&w->w.pk, "nonce");
-	msgpack_pack_bin(&w->w.pk, AUTH_NONCE_LEN);
-	msgpack_pack_bin_body(&w->w.pk, mine, AUTH_NONCE_LEN);
-	rpc_pack_kv_str(&w->w.pk, "name", w->name);
-	rpc_pack_kv_str(&w->w.pk, "host", w->host);
-	rpc_pack_kv_int(&w->w.pk, "pid", (int64_t)getpid());
-	rpc_pack_kv_int(&w->w.pk, "slots", 1);
-	rpc_pack_kv_str(&w->w.pk, "version", GALLEY_VERSION);
-	lw_send(w);
-	for (;;) {
-		if ((rc = lw_recv_one(w, &m, deadline, err)) < 0)
-			return rc;
-		if (m.type == RPC_RESPONSE && m.id == 1)
-			break;
-		rpc_msg_fini(&m);
-	}
-	gl_err_clear(&e);
-	if ((rc = rpc_msg_error(&m, &e)) != 0) {
-		rpc_msg_fini(&m);
-		if (rc == GL_EAUTH)
-			return gl_err_set(err, GL_EAUTH, "refused by the "
-			    "kernel at %s: %s (is --secret-file the kernel's "
-			    "cluster.secret?)", w->addr, e.msg);
-		return gl_err_set(err, rc, "refused by the kernel at %s: %s",
-		    w->addr, e.msg);
-	}
-	o = rpc_map_get(m.result, "hmac");
-	if (o == NULL || o->type != MSGPACK_OBJECT_BIN ||
-	    o->via.bin.size != AUTH_MAC_LEN ||
-	    !auth_verify(secret, mine, (const unsigned char *)o->via.bin.ptr)) {
-		rpc_msg_fini(&m);
-		return gl_err_set(err, GL_EAUTH, "the kernel at %s did not "
-		    "prove it holds the cluster secret; not running its "
-		    "tasks", w->addr);
-	}
-	rpc_msg_fini(&m);
-	return 0;
-}
-
-/* Standard libraries, print and display that keep what they write for
- * the task's result. [-0, +0, m] */
-static int
-lw_setup(lua_State *L)
-{
-	const char	*extra = getenv("GALLEY_LUA_PATH");
-	const char	*path;
-
-	luaL_openlibs(L);
-	lua_pushcfunction(L, lw_print);
-	lua_setglobal(L, "print");
-	lua_pushcfunction(L, lw_display);
-	lua_setglobal(L, "display");
-	if (extra != NULL && *extra != '\0') {
-		lua_getglobal(L, "package");
-		lua_getfield(L, -1, "path");
-		path = lua_tostring(L, -1);
-		lua_pushfstring(L, "%s;%s", extra, path != NULL ? path : "");
-		lua_setfield(L, -3, "path");
-		lua_pop(L, 2);
-	}
-	return 0;
-}
-
-/* Appends the values, tab-separated, to the task's output. */
-static void
-lw_capture(lua_State *L, bool newline)
-{
-	struct lw	*w = *(struct lw **)lua_getextraspace(L);
-	int		 n = lua_gettop(L);
-	const char	*s;
-	size_t		 len;
-
-	for (int i = 1; i <= n; i++) {
-		s = luaL_tolstring(L, i, &len);
-		if (w->out.len + len + 2 > LW_OUT_MAX)
-			w->out_cut = true;
-		else {
-			if (i > 1)
-				gl_buf_addc(&w->out, '\t');
-			gl_buf_add(&w->out, s, len);
-		}
-		lua_pop(L, 1);
-	}
-	if (newline && !w->out_cut)
-		gl_buf_addc(&w->out, '\n');
-}
-
-/* print(...) in a task: its output goes back with the result. [-n, +0, e] */
-static int
-lw_print(lua_State *L)
-{
-	lw_capture(L, true);
-	return 0;
-}
-
-/* display(...) in a task: as print. [-n, +0, e] */
-static int
-lw_display(lua_State *L)
-{
-	if (lua_gettop(L) > 0)
-		lw_capture(L, true);
-	return 0;
-}
-
-/* Records the traceback (without the message) in w->tb. [-1, +1, m] */
-static int
-lw_msgh(lua_State *L)
-{
-	struct lw	*w = *(struct lw **)lua_getextraspace(L);
-
-	lw_in_msgh = 1;
-	if (lua_type(L, 1) != LUA_TSTRING) {
-		luaL_tolstring(L, 1, NULL);
-		lua_replace(L, 1);
-	}
-	lua_settop(L, 1);
-	luaL_traceback(L, L, NULL, 1);
-	lx_traceback_clean(lua_tostring(L, -1), &w->tb);
-	lua_settop(L, 1);
-	lw_in_msgh = 0;
-	return 1;
-}
-
-/*
- * Set from a signal, runs between two Lua instructions of the running
- * task: leaves (SIGTERM), or reads the input the heartbeat thread saw
- * (SIGUSR1) and raises if it cancels this task or the kernel is gone.
- */
-static void
-lw_hook(lua_State *L, lua_Debug *ar)
-{
-	struct lw	*w = *(struct lw **)lua_getextraspace(L);
-	uint64_t	 task = LW_LOAD(lw_running);
-
-	(void)ar;
-	if (lw_in_msgh)
-		return;
-	lua_sethook(L, NULL, 0, 0);
-	if (lw_term) {
-		lua_pushliteral(L, "the worker is leaving");
-		lua_error(L);
-	}
-	if (!lw_input_seen || task == 0)
-		return;
-	lw_input_seen = 0;
-	if (!lw_input(w, 0) || lw_cancelled(w, task)) {
-		LW_STORE(lw_cancel, task);
-		lua_pushliteral(L, "cancelled");
-		lua_error(L);
-	}
-}
-
-static void
-lw_on_term(int sig)
-{
-	lua_State	*L = lw_sig_L;
-	int		 saved = errno;
-
-	lw_term_sig = sig;
-	lw_term = 1;
-	if (L != NULL && LW_LOAD(lw_running) != 0)
-		lua_sethook(L, lw_hook, LUA_MASKCALL | LUA_MASKRET |
-		    LUA_MASKLINE | LUA_MASKCOUNT, 1);
-	errno = saved;
-}
-
-/* SIGUSR1: input arrived while a task runs. */
-static void
-lw_on_input(int sig)
-{
-	lua_State	*L = lw_sig_L;
-	int		 saved = errno;
-
-	(void)sig;
-	if (L != NULL && LW_LOAD(lw_running) != 0) {
-		lw_input_seen = 1;
-		lua_sethook(L, lw_hook, LUA_MASKCALL | LUA_MASKRET |
-		    LUA_MASKLINE | LUA_MASKCOUNT, 1);
-	}
-	errno = saved;
-}
-
-/* --- input --- */
-
-/* Queues the whole messages in the reader. False when the stream is
- * broken (w->eof set). */
-static bool
-lw_deliver(struct lw *w)
-{
-	struct rpc_msg	 m;
-	struct gl_err	 err;
-	int		 rc;
-
-	for (;;) {
-		gl_err_clear(&err);
-		if ((rc = rpc_reader_next(w->rd, &m, &err)) == 0)
-			return true;
-		if (rc < 0) {
-			w->eof = true;
-			snprintf(w->why, sizeof w->why, "bad message from the "
-			    "kernel: %.200s", err.msg);
-			return false;
-		}
-		if (w->nin == w->capin) {
-			size_t		 cap = w->capin ? 2 * w->capin : 16;
-			struct rpc_msg	*n = xmalloc(cap * sizeof *n);
-
-			for (size_t i = 0; i < w->nin; i++)
-				n[i] = w->inbox[(w->ihead + i) % w->capin];
-			free(w->inbox);
-			w->inbox = n;
-			w->ihead = 0;
-			w->capin = cap;
-		}
-		w->inbox[(w->ihead + w->nin++) % w->capin] = m;
-	}
-}
-
-static bool
-lw_inbox_pop(struct lw *w, struct rpc_msg *m)
-{
-	if (w->nin == 0)
-		return false;
-	*m = w->inbox[w->ihead];
-	w->ihead = (w->ihead + 1) % w->capin;
-	w->nin--;
-	return true;
-}
-
-/*
- * Reads what the kernel sent, waiting up to timeout_ms (0: not at all)
- * for something; queues it in the inbox. False at the end of the stream
- * (w->eof set). Main thread only.
- */
-static bool
-lw_input(struct lw *w, int timeout_ms)
-{
-	struct pollfd	 pfd = { .fd = w->fd, .events = POLLIN };
-	char		 buf[65536];
-	ssize_t		 n;
-	bool		 any = false;
-
-	w->last_input_us = lw_now_us();
-	/* The handshake may have read more than its own answer. */
-	if (!lw_deliver(w))
-		return false;
-	if (w->nin > 0)
-		timeout_ms = 0;
-	for (;;) {
-		pfd.revents = 0;
-		if (poll(&pfd, 1, any ? 0 : timeout_ms) <= 0)
-			break;		/* nothing, a timeout, or a signal */
-		n = read(w->fd, buf, sizeof buf);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			break;
-		if (n <= 0) {
-			w->eof = true;
-			if (w->why[0] == '\0')
-				snprintf(w->why, sizeof w->why, "the kernel "
-				    "closed the connection%s%s",
-				    n < 0 ? ": " : "",
-				    n < 0 ? strerror(errno) : "");
-			break;
-		}
-		rpc_reader_feed(w->rd, buf, (size_t)n);
-		any = true;
-		if ((size_t)n < sizeof buf)
-			break;
-	}
-	LW_STORE(w->watch, 1);
-	return lw_deliver(w) && !w->eof;
-}
-
-/* True if a queued task.cancel names task. */
-static bool
-lw_cancelled(const struct lw *w, uint64_t task)
-{
-	for (size_t k = 0; k < w->nin; k++) {
-		const struct rpc_msg	*m = &w->inbox[(w->ihead + k) %
-					    w->capin];
-		const msgpack_object	*ids;
-
-		if (m->type != RPC_NOTIFY ||
-		    strcmp(m->method, "task.cancel") != 0 ||
-		    (ids = rpc_map_get(m->args, "tasks")) == NULL ||
-		    ids->type != MSGPACK_OBJECT_ARRAY)
-			continue;
-		for (uint32_t i = 0; i < ids->via.array.size; i++)
-			if (ids->via.array.ptr[i].type ==
-			    MSGPACK_OBJECT_POSITIVE_INTEGER &&
-			    ids->via.array.ptr[i].via.u64 == task)
-				return true;
-	}
-	return false;
-}
-
-/* --- the heartbeat thread --- */
-
-static void *
-lw_hb_main(void *arg)
-{
-	struct lw	*w = arg;
-	struct pollfd	 pfd[3];
-	struct rpc_writer hw;
-	char		 buf[256];
-	int64_t		 next_hb = lw_now_us() + LW_HEARTBEAT_MS * 1000;
-	ssize_t		 n;
-	nfds_t		 np;
-	int		 sock = -1, timeout;
-	bool		 in_open = w->in_fd >= 0;
-
-	rpc_writer_init(&hw);
-	while (!LW_LOAD(w->hb_quit)) {
-		int64_t	 now = lw_now_us();
-		bool	 running = LW_LOAD(lw_running) != 0;
-
-		if (now >= next_hb) {
-			struct rusage	 ru;
-			long		 rss = 0;
-			FILE		*f = fopen("/proc/self/statm", "r");
-
-			if (f != NULL) {
-				if (fscanf(f, "%*s %ld", &rss) != 1)
-					rss = 0;
-				fclose(f);
-			}
-			getrusage(RUSAGE_SELF, &ru);
-			rpc_writer_reset(&hw);
-			rpc_begin_notify(&hw, "worker.heartbeat");
-			msgpack_pack_map(&hw.pk, 3);
-			rpc_pack_key(&hw.pk, "cpu");
-			msgpack_pack_double(&hw.pk, (double)ru.ru_utime.tv_sec +
-			    (double)ru.ru_stime.tv_sec +
-			    (double)(ru.ru_utime.tv_usec +
-			    ru.ru_stime.tv_usec) / 1e6);
-			rpc_pack_kv_int(&hw.pk, "rss", (int64_t)rss *
-			    sysconf(_SC_PAGESIZE));
-			rpc_pack_kv_int(&hw.pk, "task",
-			    (int64_t)LW_LOAD(lw_running));
-			lw_write(w, hw.sbuf.data, hw.sbuf.size);
-			next_hb = now + LW_HEARTBEAT_MS * 1000;
-		}
-		np = 0;
-		pfd[np].fd = w->hb_pipe[0];
-		pfd[np].events = POLLIN;
-		pfd[np++].revents = 0;
-		if (in_open) {
-			pfd[np].fd = w->in_fd;
-			pfd[np].events = POLLIN;
-			pfd[np++].revents = 0;
-		}
-		/* While a task runs, input for it (a cancel) must reach it:
-		 * the main thread reads only between tasks. */
-		sock = -1;
-		if (running && LW_LOAD(w->watch)) {
-			sock = (int)np;
-			pfd[np].fd = w->fd;
-			pfd[np].events = POLLIN;
-			pfd[np++].revents = 0;
-		}
-		/* Idle, it sleeps to the next heartbeat; while tasks run,
-		 * it looks at lw_running often enough to watch for input. */
-		timeout = (int)((next_hb - now) / 1000) + 1;
-		if (running && timeout > LW_WATCH_MS)
-			timeout = LW_WATCH_MS;
-		if (poll(pfd, np, timeout) <= 0)
-			continue;
-		if (pfd[0].revents != 0)
-			break;		/* told to end */
-		if (in_open && pfd[1].revents != 0) {
-			/* stdin (the ssh session) ended: leave as on
-			 * SIGTERM. Anything else on it is ignored. */
-			n = read(w->in_fd, buf, sizeof buf);
-			if (n == 0 || (n < 0 && errno != EINTR &&
-			    errno != EAGAIN)) {
-				in_open = false;
-				kill(getpid(), SIGTERM);
-			}
-		}
-		if (sock >= 0 && pfd[sock].revents != 0 &&
-		    LW_LOAD(lw_running) != 0) {
-			LW_STORE(w->watch, 0);	/* until it was read */
-			pthread_kill(w->main_thread, SIGUSR1);
-		}
-	}
-	rpc_writer_fini(&hw);
-	return NULL;
-}
-
-/* Writes one or more whole messages, under wlock. */
-static void
-lw_write(struct lw *w, const void *p, size_t n)
-{
-	const char	*q = p;
-	ssize_t		 k;
-
-	pthread_mutex_lock(&w->wlock);
-	while (n > 0) {
-		k = send(w->fd, q, n, MSG_NOSIGNAL);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;		/* the main thread sees the end */
-		q += k;
-		n -= (size_t)k;
-	}
-	pthread_mutex_unlock(&w->wlock);
-}
-
-/* Sends what the main thread's writer holds. */
-static void
-lw_send(struct lw *w)
-{
-	if (w->w.sbuf.size > 0)
-		lw_write(w, w->w.sbuf.data, w->w.sbuf.size);
-	rpc_writer_reset(&w->w);
-}
-
-/* --- serving --- */
-
-/* One message from the inbox; takes it. */
-static void
-lw_serve(struct lw *w, struct rpc_msg *m)
-{
-	if (m->type == RPC_NOTIFY) {
-		if (strcmp(m->method, "task.run") == 0) {
-			lw_task_run_msg(w, m);	/* may keep m */
-			return;
-		}
-		if (strcmp(m->method, "task.cancel") == 0)
-			lw_drop_tasks(w, rpc_map_get(m->args, "tasks"),
-			    false);
-		else if (strcmp(m->method, "task.release") == 0)
-			lw_drop_tasks(w, rpc_map_get(m->args, "tasks"), true);
-		else if (strcmp(m->method, "job.forget") == 0)
-			lw_forget(w, rpc_map_get(m->args, "jobs"));
-		else if (strcmp(m->method, "worker.stop") == 0)
-			w->stopping = true;
-	} else if (m->type == RPC_REQUEST) {
-		rpc_write_error(&w->w, m->id, GL_EINVAL, "a worker serves no "
-		    "requests");
-		lw_send(w);
-	}
-	rpc_msg_fini(m);
-}
-
-/* task.run {job, fn?, inline?, tasks: [[task, item], ...]}: queues the
- * tasks, which point into the message (kept until they are done). */
-static void
-lw_task_run_msg(struct lw *w, struct rpc_msg *m)
-{
-	const msgpack_object	*tasks, *fn, *e;
-	struct lw_held		*held;
-	struct lw_job		*j;
-	struct gl_err		 err;
-	uint64_t		 job;
-	bool			 inl;
-	int			 nout;
-
-	job = (uint64_t)rpc_map_int(m->args, "job", 0);
-	inl = rpc_map_bool(m->args, "inline", false);
-	tasks = rpc_map_get(m->args, "tasks");
-	fn = rpc_map_get(m->args, "fn");
-	if (tasks == NULL || tasks->type != MSGPACK_OBJECT_ARRAY) {
-		rpc_msg_fini(m);
-		return;
-	}
-	if (!inl && fn != NULL && fn->type == MSGPACK_OBJECT_BIN &&
-	    lw_job_find(w, job) == NULL) {
-		/* The job's function, once. A function that cannot be
-		 * decoded here fails each task with the reason. */
-		gl_err_clear(&err);
-		if (codec_decode(w->codec, w->L, fn->via.bin.ptr,
-		    fn->via.bin.size, 0, CODEC_DEC_REQUIRE, &nout, &err) == 0) {
-			lua_settop(w->L, 1);
-			if (w->njobs == w->capjobs) {
-				w->capjobs = w->capjobs ? 2 * w->capjobs : 8;
-				w->jobs = xrealloc(w->jobs, w->capjobs *
-				    sizeof *w->jobs);
-			}
-			j = &w->jobs[w->njobs++];
-			j->id = job;
-			j->ref = luaL_ref(w->L, LUA_REGISTRYINDEX);
-		} else {
-			for (uint32_t i = 0; i < tasks->via.array.size; i++) {
-				e = &tasks->via.array.ptr[i];
-				if (e->type != MSGPACK_OBJECT_ARRAY ||
-				    e->via.array.size < 2)
-					continue;
-				lw_result_error(w, e->via.array.ptr[0].via.u64,
-				    err.msg, strlen(err.msg), "", 0, 0);
-			}
-			rpc_msg_fini(m);
-			lw_flush(w);
-			return;
-		}
-		lua_settop(w->L, 0);
-	}
-	held = xmalloc(sizeof *held);
-	held->m = *m;
-	held->refs = 1;		/* ours, dropped below */
-	for (uint32_t i = 0; i < tasks->via.array.size; i++) {
-		struct lw_task *t;
-
-		e = &tasks->via.array.ptr[i];
-		if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size < 2 ||
-		    e->via.array.ptr[0].type !=
-		    MSGPACK_OBJECT_POSITIVE_INTEGER ||
-		    e->via.array.ptr[1].type != MSGPACK_OBJECT_BIN)
-			continue;
-		if (w->ntasks == w->captasks) {
-			size_t		 cap = w->captasks ? 2 * w->captasks :
-					    256;
-			struct lw_task	*nt = xmalloc(cap * sizeof *nt);
-
-			for (size_t k = 0; k < w->ntasks; k++)
-				nt[k] = w->tasks[(w->thead + k) % w->captasks];
-			free(w->tasks);
-			w->tasks = nt;
-			w->thead = 0;
-			w->captasks = cap;
-		}
-		t = &w->tasks[(w->thead + w->ntasks++) % w->captasks];
-		t->id = e->via.array.ptr[0].via.u64;
-		t->job = job;
-		t->inl = inl;
-		t->p = e->via.array.ptr[1].via.bin.ptr;
-		t->len = e->via.array.ptr[1].via.bin.size;
-		t->held = held;
-		held->refs++;
-	}
-	lw_unhold(held);
-}
-
-/* Drops queued tasks named in ids (not the running one: it is not in the
- * queue). With answer (task.release), says which were given back. */
-static void
-lw_drop_tasks(struct lw *w, const msgpack_object *ids, bool answer)
-{
-	struct gl_buf	 back;
-	size_t		 nback = 0, keep = 0;
-
-	if (ids == NULL || ids->type != MSGPACK_OBJECT_ARRAY)
-		return;
-	gl_buf_init(&back);
-	for (size_t k = 0; k < w->ntasks; k++) {
-		struct lw_task	*t = &w->tasks[(w->thead + k) % w->captasks];
-		bool		 named = false;
-
-		for (uint32_t i = 0; i < ids->via.array.size && !named; i++)
-			named = ids->via.array.ptr[i].type ==
-			    MSGPACK_OBJECT_POSITIVE_INTEGER &&
-			    ids->via.array.ptr[i].via.u64 == t->id;
-		if (named) {
-			if (answer) {
-				gl_buf_add(&back, &t->id, sizeof t->id);
-				nback++;
-			}
-			lw_unhold(t->held);
-			continue;
-		}
-		w->tasks[(w->thead + keep++) % w->captasks] = *t;
-	}
-	w->ntasks = keep;
-	if (answer) {
-		/* Results first: the kernel must see what finished before
-		 * what was given back. */
-		lw_flush(w);
-		rpc_begin_notify(&w->w, "task.released");
-		msgpack_pack_map(&w->w.pk, 1);
-		rpc_pack_key(&w->w.pk, "tasks");
-		msgpack_pack_array(&w->w.pk, nback);
-		for (size_t i = 0; i < nback; i++) {
-			uint64_t id;
-
-			memcpy(&id, back.data + i * sizeof id, sizeof id);
-			msgpack_pack_uint64(&w->w.pk, id);
-		}
-		lw_send(w);
-	}
-	gl_buf_fini(&back);
-}
-
-/* job.forget {jobs}: the kernel is done with those jobs' functions. */
-static void
-lw_forget(struct lw *w, const msgpack_object *jobs)
-{
-	if (jobs == NULL || jobs->type != MSGPACK_OBJECT_ARRAY)
-		return;
-	for (uint32_t i = 0; i < jobs->via.array.size; i++) {
-		struct lw_job *j = lw_job_find(w,
-		    jobs->via.array.ptr[i].via.u64);
-
-		if (j == NULL)
-			continue;
-		luaL_unref(w->L, LUA_REGISTRYINDEX, j->ref);
-		*j = w->jobs[--w->njobs];
-	}
-	lua_gc(w->L, LUA_GCSTEP, 0);
-}
-
-static struct lw_job *
-lw_job_find(struct lw *w, uint64_t id)
-{
-	for (size_t i = w->njobs; i > 0; i--)
-		if (w->jobs[i - 1].id == id)
-			return &w->jobs[i - 1];
-	return NULL;
-}
-
-/* Runs one task and packs its result into w->res. */
-static void
-lw_run_one(struct lw *w, struct lw_task *t)
-{
-	lua_State	*L = w->L;
-	struct lw_job	*j = NULL;
-	struct gl_err	 err;
-	int64_t		 t0, c0, run_us, cpu_us;
-	const char	*msg;
-	size_t		 len;
-	int		 nargs = 0, st, nres;
-
-	lua_settop(L, 0);
-	lua_pushcfunction(L, lw_msgh);
-	if (!t->inl && (j = lw_job_find(w, t->job)) == NULL) {
-		lw_result_error(w, t->id, "the worker does not have this "
-		    "job's function", 42, "", 0, 0);
-		return;
-	}
-	gl_buf_reset(&w->out);
-	w->out_cut = false;
-	w->heap.failed = 0;
-	t0 = lw_now_us();
-	c0 = lw_cpu_us();
-	if (j != NULL)
-		lua_rawgeti(L, LUA_REGISTRYINDEX, j->ref);
-	gl_err_clear(&err);
-	if (codec_decode(w->codec, L, t->p, t->len, 0, CODEC_DEC_REQUIRE,
-	    &nargs, &err) != 0) {
-		lua_settop(L, 0);
-		lw_result_error(w, t->id, err.msg, strlen(err.msg), "",
-		    lw_now_us() - t0, lw_cpu_us() - c0);
-		return;
-	}
-	if (t->inl) {
-		nargs--;	/* the function came first */
-		if (lua_type(L, 2) != LUA_TFUNCTION) {
-			lua_settop(L, 0);
-			lw_result_error(w, t->id, "not a function", 14, "",
-			    0, 0);
-			return;
-		}
-	}
-	LW_STORE(lw_cancel, 0);
-	lw_in_msgh = 0;
-	lw_input_seen = 0;
-	LW_STORE(lw_running, t->id);
-	if (lw_term)
-		lua_sethook(L, lw_hook, LUA_MASKCOUNT, 1);
-	st = lua_pcall(L, nargs, LUA_MULTRET, 1);
-	LW_STORE(lw_running, 0);
-	lua_sethook(L, NULL, 0, 0);
-	run_us = lw_now_us() - t0;
-	cpu_us = lw_cpu_us() - c0;
-	if (LW_LOAD(lw_cancel) == t->id) {
-		/* Cancelled, or leaving: no result (the kernel expects
-		 * none). */
-		LW_STORE(lw_cancel, 0);
-		lua_settop(L, 0);
-		return;
-	}
-	if (lw_term && st != LUA_OK) {
-		lua_settop(L, 0);	/* retried elsewhere */
-		return;
-	}
-	if (st != LUA_OK) {
-		if (st == LUA_ERRMEM || (st == LUA_ERRERR && w->heap.failed)) {
-			char m[160];
-
-			snprintf(m, sizeof m, "memory limit exceeded on the "
-			    "worker (%zu MiB)", w->heap.limit >> 20);
-			lua_settop(L, 0);
-			lua_gc(L, LUA_GCCOLLECT, 0);
-			lw_result_error(w, t->id, m, strlen(m), "", run_us,
-			    cpu_us);
-			return;
-		}
-		msg = lua_tolstring(L, -1, &len);
-		if (msg == NULL) {
-			msg = "error object is not a string";
-			len = strlen(msg);
-		}
-		lw_result_error(w, t->id, msg, len, w->tb.data != NULL ?
-		    w->tb.data : "", run_us, cpu_us);
-		lua_settop(L, 0);
-		return;
-	}
-	nres = lua_gettop(L) - 1;
-	if (nres == 0) {
-		lua_pushnil(L);
-		nres = 1;
-	}
-	if (nres > CODEC_MAX_VALUES)
-		nres = CODEC_MAX_VALUES;
-	gl_buf_reset(&w->unit);
-	gl_err_clear(&err);
-	if (codec_encode(w->codec, L, 2, nres, 0, NULL, &w->unit,
-	    &err) != 0) {
-		lua_settop(L, 0);
-		lw_result_error(w, t->id, err.msg, strlen(err.msg), "",
-		    run_us, cpu_us);
-		return;
-	}
-	lua_settop(L, 0);
-	lw_result_begin(w, t->id, 0);
-	msgpack_pack_bin(&w->rpk, w->unit.len);
-	msgpack_pack_bin_body(&w->rpk, w->unit.data, w->unit.len);
-	lw_result_end(w, run_us, cpu_us);
-}
-
-/* Begins result [task, status, value, run_us, cpu_us, output] in w->res;
- * the caller packs the value. */
-static void
-lw_result_begin(struct lw *w, uint64_t task, int status)
-{
-	msgpack_pack_array(&w->rpk, 6);
-	msgpack_pack_uint64(&w->rpk, task);
-	msgpack_pack_int(&w->rpk, status);
-}
-
-static void
-lw_result_end(struct lw *w, int64_t run_us, int64_t cpu_us)
-{
-	static const char cut[] = "\n[galley: output cut at 1 MiB]\n";
-
-	msgpack_pack_int64(&w->rpk, run_us);
-	msgpack_pack_int64(&w->rpk, cpu_us);
-	if (w->out.len == 0 && !w->out_cut)
-		msgpack_pack_nil(&w->rpk);
-	else {
-		msgpack_pack_str(&w->rpk, w->out.len + (w->out_cut ?
-		    sizeof cut - 1 : 0));
-		msgpack_pack_str_body(&w->rpk, w->out.data, w->out.len);
-		if (w->out_cut)
-			msgpack_pack_str_body(&w->rpk, cut, sizeof cut - 1);
-	}
-	gl_buf_reset(&w->out);
-	w->out_cut = false;
-	w->nres++;
-}
-
-/* A task's error as its result: {message, traceback}. */
-static void
-lw_result_error(struct lw *w, uint64_t task, const char *msg, size_t len,
-    const char *tb, int64_t run_us, int64_t cpu_us)
-{
-	lw_result_begin(w, task, 1);
-	msgpack_pack_map(&w->rpk, 2);
-	rpc_pack_key(&w->rpk, "message");
-	rpc_pack_strn(&w->rpk, msg, len);
-	rpc_pack_kv_str(&w->rpk, "traceback", tb);
-	lw_result_end(w, run_us, cpu_us);
-}
-
-/* Sends the results gathered: one task.done. */
-static void
-lw_flush(struct lw *w)
-{
-	w->last_flush_us = lw_now_us();
-	if (w->nres == 0)
-		return;
-	rpc_begin_notify(&w->w, "task.done");
-	msgpack_pack_map(&w->w.pk, 1);
-	rpc_pack_key(&w->w.pk, "results");
-	msgpack_pack_array(&w->w.pk, w->nres);
-	msgpack_sbuffer_write(&w->w.sbuf, w->res.data, w->res.len);
-	lw_send(w);
-	gl_buf_reset(&w->res);
-	w->nres = 0;
-}
-
-static void
-lw_unhold(struct lw_held *h)
-{
-	if (h == NULL || --h->refs > 0)
-		return;
-	rpc_msg_fini(&h->m);
-	free(h);
 }
 
 /* Says goodbye: what finished, then worker.leaving {reason}, so the
  * kernel retries the rest elsewhere without counting an attempt. */
 static void
-lw_leave(struct lw *w, const char *reason)
+wk_leave(struct wk *w, const char *reason)
 {
-	lw_flush(w);
+	wk_flush(w);
 	rpc_begin_notify(&w->w, "worker.leaving");
 	msgpack_pack_map(&w->w.pk, 1);
 	rpc_pack_kv_str(&w->w.pk, "reason", reason);
-	lw_send(w);
+	wk_send(w);
 }
 
-static int
-lw_buf_write(void *data, const char *buf, size_t len)
-{
-	gl_buf_add(data, buf, len);
-	return 0;
-}
-
-static int64_t
-lw_now_us(void)
+int64_t
+wk_now_us(void)
 {
 	struct timespec ts;
 
@@ -1395,8 +214,8 @@ lw_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static int64_t
-lw_cpu_us(void)
+int64_t
+wk_cpu_us(void)
 {
 	struct timespec ts;
 

@@ -2,9 +2,14 @@
  * worker.h - the cluster worker process (DESIGN section 9): a Lua 5.4
  * host like the runtime that connects to a kernel's cluster listener,
  * proves it holds the cluster secret (challenge-response, the secret
- * never sent), and runs the tasks the kernel's scheduler sends it.
- * `galley worker --connect HOST:PORT --secret-file PATH [--name NAME]`
- * calls lx_worker_main(). The wire is in docs/protocol.md ("Workers").
+ * never sent), and runs the tasks the kernel's scheduler sends it. The
+ * wire is in docs/protocol.md ("Workers").
+ *
+ * Called by cli/cmd_worker.c for `galley worker --connect HOST:PORT
+ * --secret-file PATH [--name NAME]`, the command the kernel's launchers
+ * (kernel/launch.c) start on this or another machine. Depends on Lua,
+ * libsodium, pthreads and core/ only (lua/worker*.c, lua/host.c,
+ * lua/codec.c): no libuv, nothing of kernel/.
  */
 #ifndef GL_WORKER_H
 #define GL_WORKER_H

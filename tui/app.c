@@ -42,6 +42,7 @@
 #include "core/paths.h"
 #include "core/rpc.h"
 #include "core/util.h"
+#include "lua/config.h"
 #include "tui/app.h"
 #include "tui/cluview.h"
 #include "tui/draw.h"
@@ -2849,6 +2850,52 @@ app_free(struct app *a)
 	free(a->abspath);
 }
 
+/*
+ * Runs the configuration file at path on the TUI side of lua/config.h and
+ * applies the keys and options it asked for. The first problem is err,
+ * as "PATH:LINE: message": a bad binding or option (those before it
+ * stay), else the file's own error (what it set before that stays).
+ */
+static int
+app_load_config(struct app *a, const char *path, struct gl_err *err)
+{
+	struct cfg_host		*h;
+	const struct cfg_tui	*t;
+	struct gl_err		 lerr = { 0 }, e;
+	int			 lrc, rc = 0, m;
+
+	if ((h = cfg_host_new(CFG_SIDE_TUI, err)) == NULL)
+		return GL_ENOMEM;
+	lrc = cfg_host_load(h, path, NULL, &lerr);
+	t = cfg_host_tui(h);
+	for (size_t i = 0; rc == 0 && i < t->nkeys; i++) {
+		const struct cfg_key *k = &t->keys[i];
+
+		gl_err_clear(&e);
+		if ((m = keymap_mode_parse(k->mode)) < 0)
+			gl_err_set(&e, GL_EINVAL, "unknown mode '%s' (normal, "
+			    "insert, cmdline, pager, cluster)", k->mode);
+		else
+			keymap_set(a->km, (enum keymap_mode)m, k->keys,
+			    k->command, &e);
+		if (e.code != 0)
+			rc = gl_err_set(err, e.code, "%s:%d: %s", k->path,
+			    k->line, e.msg);
+	}
+	for (size_t i = 0; rc == 0 && i < t->noptions; i++) {
+		const struct cfg_option *op = &t->options[i];
+
+		gl_err_clear(&e);
+		if (keymap_set_option(a->km, op->name, op->value, &e) != 0)
+			rc = gl_err_set(err, e.code, "%s:%d: %s", op->path,
+			    op->line, e.msg);
+	}
+	if (rc == 0 && lrc != 0)
+		rc = gl_err_set(err, lrc, "%s", lerr.msg);
+	cfg_host_free(h);
+	return rc;
+}
+
 int
 app_run(const struct app_opts *o, struct gl_err *err)
 {
@@ -2868,7 +2915,7 @@ app_run(const struct app_opts *o, struct gl_err *err)
 	view_cluster_init(&a.clu);
 	a.km = keymap_new();
 	conf = o->config ? xstrdup(o->config) : app_config_path();
-	if (conf != NULL && keymap_load_lua(a.km, conf, &cerr) != 0)
+	if (conf != NULL && app_load_config(&a, conf, &cerr) != 0)
 		app_msg(&a, true, "%s", cerr.msg);
 	free(conf);
 	cfg = keymap_config(a.km);

@@ -1,6 +1,6 @@
 /*
- * keymap.c - commands, default bindings, key names, the Lua
- * configuration, and the generated help and docs/keys.md.
+ * keymap.c - commands, default bindings, key names, and the generated
+ * help and docs/keys.md.
  *
  * Every action of the TUI is a command line ("run all", "scroll-down 1",
  * "ed-move word-left"); a binding maps a key sequence in a mode to one.
@@ -20,16 +20,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include <lua5.4/lauxlib.h>
-#include <lua5.4/lua.h>
-#include <lua5.4/lualib.h>
-
 #include "core/err.h"
 #include "core/mem.h"
 #include "tui/input.h"
 #include "tui/keymap.h"
-
-#define LUA_BUDGET_STEPS	1000	/* x 100,000 instructions */
 
 static const char *const mode_names[KEYMAP_NMODES] = {
 	"normal", "insert", "cmdline", "pager", "cluster",
@@ -1029,119 +1023,4 @@ keymap_markdown(const struct keymap *km, struct gl_buf *out)
 	    "characters) |\n"
 	    "| `mouse` | true | use the mouse (false leaves it to the "
 	    "terminal, for selecting text) |\n");
-}
-
-/* ------------------------------------------------------------------ */
-/* Lua configuration */
-
-static struct keymap *
-lua_km(lua_State *L)
-{
-	return lua_touserdata(L, lua_upvalueindex(1));
-}
-
-/* galley.keymap.set(mode, keys, command)  [-3, +0, e] */
-static int
-l_keymap_set(lua_State *L)
-{
-	struct keymap	*km = lua_km(L);
-	const char	*mode = luaL_checkstring(L, 1);
-	const char	*keys = luaL_checkstring(L, 2);
-	const char	*cmd = luaL_optstring(L, 3, NULL);
-	struct gl_err	 err = { 0 };
-	int		 m = keymap_mode_parse(mode);
-
-	if (m < 0)
-		return luaL_error(L, "unknown mode '%s' (normal, insert, "
-		    "cmdline, pager, cluster)", mode);
-	if (lua_gettop(L) >= 3 && !lua_isstring(L, 3) && !lua_isnil(L, 3))
-		return luaL_error(L, "the command must be a string such as "
-		    "\"run all\"");
-	if (keymap_set(km, (enum keymap_mode)m, keys, cmd, &err) != 0)
-		return luaL_error(L, "%s", err.msg);
-	return 0;
-}
-
-/* galley.keymap.del(mode, keys)  [-2, +0, e] */
-static int
-l_keymap_del(lua_State *L)
-{
-	lua_settop(L, 2);
-	lua_pushnil(L);
-	return l_keymap_set(L);
-}
-
-/* galley.set(name, value)  [-2, +0, e] */
-static int
-l_set(lua_State *L)
-{
-	struct keymap	*km = lua_km(L);
-	const char	*name = luaL_checkstring(L, 1);
-	struct gl_err	 err = { 0 };
-	const char	*val;
-
-	if (lua_isboolean(L, 2))
-		val = lua_toboolean(L, 2) ? "true" : "false";
-	else
-		val = luaL_checkstring(L, 2);
-	if (keymap_set_option(km, name, val, &err) != 0)
-		return luaL_error(L, "%s", err.msg);
-	return 0;
-}
-
-static void
-budget_hook(lua_State *L, lua_Debug *ar)
-{
-	int	*steps;
-
-	(void)ar;
-	lua_getfield(L, LUA_REGISTRYINDEX, "galley.steps");
-	steps = lua_touserdata(L, -1);
-	lua_pop(L, 1);
-	if (steps != NULL && ++*steps > LUA_BUDGET_STEPS)
-		luaL_error(L, "stopped: the file ran too long");
-}
-
-int
-keymap_load_lua(struct keymap *km, const char *path, struct gl_err *err)
-{
-	lua_State	*L;
-	int		 rc = 0, steps = 0;
-	FILE		*f;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return 0;
-	fclose(f);
-	if ((L = luaL_newstate()) == NULL)
-		return gl_err_set(err, GL_ENOMEM, "%s: no memory for Lua", path);
-	luaL_openlibs(L);
-	lua_newtable(L);			/* galley */
-	lua_newtable(L);			/* galley.keymap */
-	lua_pushlightuserdata(L, km);
-	lua_pushcclosure(L, l_keymap_set, 1);
-	lua_setfield(L, -2, "set");
-	lua_pushlightuserdata(L, km);
-	lua_pushcclosure(L, l_keymap_del, 1);
-	lua_setfield(L, -2, "del");
-	lua_setfield(L, -2, "keymap");
-	lua_pushlightuserdata(L, km);
-	lua_pushcclosure(L, l_set, 1);
-	lua_setfield(L, -2, "set");
-	lua_setglobal(L, "galley");
-	lua_pushlightuserdata(L, &steps);
-	lua_setfield(L, LUA_REGISTRYINDEX, "galley.steps");
-	lua_sethook(L, budget_hook, LUA_MASKCOUNT, 100000);
-	if (luaL_loadfilex(L, path, "t") != LUA_OK) {
-		rc = gl_err_set(err, GL_ESYNTAX, "%s", lua_tostring(L, -1));
-		goto out;
-	}
-	if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
-		const char *msg = lua_tostring(L, -1);
-
-		rc = gl_err_set(err, GL_ERUNTIME, "%s", msg ? msg :
-		    "error (not a string)");
-	}
-out:
-	lua_close(L);
-	return rc;
 }

@@ -2,12 +2,12 @@
  * keymap.h - what keys do: the commands of the notebook TUI (each one a
  * `:` command line, so a key binding is "run this command"), the default
  * bindings per mode (Jupyter's and vim's habits), key names in vim
- * notation ("dd", "<C-r>", "<S-Enter>"), multi-key sequences, the user's
- * Lua configuration (~/.config/galley/init.lua: galley.keymap.set(mode,
- * keys, command), galley.set(option, value)), and the help screen and
- * docs/keys.md, both generated from the bindings so they cannot drift.
- * Uses Lua 5.4 for the configuration; no curses. Used by tui/app.c and
- * `galley open --dump-keys`.
+ * notation ("dd", "<C-r>", "<S-Enter>"), multi-key sequences, the
+ * bindings and options the user's configuration asks for (tui/app.c
+ * applies what lua/config.h recorded through keymap_set() and
+ * keymap_set_option()), and the help screen and docs/keys.md, both
+ * generated from the bindings so they cannot drift. No Lua, no curses.
+ * Used by tui/app.c and `galley open --dump-keys`.
  */
 #ifndef GL_TUI_KEYMAP_H
 #define GL_TUI_KEYMAP_H
@@ -85,15 +85,6 @@ int	 keymap_set(struct keymap *km, enum keymap_mode mode, const char *keys,
 /* Sets an option by name from text ("4", "true"). */
 int	 keymap_set_option(struct keymap *km, const char *name,
 	     const char *value, struct gl_err *err);
-
-/* Runs the Lua file at path with a `galley` table offering
- * galley.keymap.set(mode, keys, command), galley.keymap.del(mode, keys)
- * and galley.set(option, value). A missing file is not an error (0). An
- * error in the file returns GL_ESYNTAX / GL_ERUNTIME with err holding
- * "path:line: message"; bindings made before the error stay. The file
- * runs under an instruction budget, so a loop in it cannot hang the TUI. */
-int	 keymap_load_lua(struct keymap *km, const char *path,
-	     struct gl_err *err);
 
 enum keymap_result {
 	KEYMAP_NONE,		/* no binding: the key is the user's text

@@ -41,8 +41,8 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/util.h"
-#include "kernel/config.h"
 #include "kernel/launch.h"
+#include "lua/config.h"
 
 #define DEADLINE_MS	30000
 #define MAXC		32

@@ -27,9 +27,13 @@
  * decode functions only from peers that authenticated with the cluster
  * secret; anything else decodes with CODEC_DEC_NOFUNC.
  *
- * Pure: bytes and lua_States in, bytes and values out; links Lua, nothing
- * else. Used by lua/ (runtime and worker bindings), kernel/ (which only
- * carries the bytes), tests, bench and fuzz.
+ * Pure: bytes and lua_States in, bytes and values out; needs Lua and
+ * core/ (err, mem, util), nothing else. Called by the Lua hosts of lua/
+ * only: the runtime's cluster binding (lua/cluster.c encodes tasks and
+ * decodes their results; lua/runtime.c names its print and display) and
+ * the worker (lua/worker.c decodes tasks and encodes results); and by
+ * tests/lua/test_codec.c, bench/bench_codec.c and fuzz/fuzz_codec.c. The
+ * kernel carries the bytes without decoding them and does not include it.
  */
 #ifndef GL_CODEC_H
 #define GL_CODEC_H

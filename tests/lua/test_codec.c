@@ -19,10 +19,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/codec.h"
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/util.h"
+#include "lua/codec.h"
 
 struct fx {
 	struct codec	*c;

@@ -1,6 +1,7 @@
 /*
- * test_config.c - the configuration files (kernel/config.c): real Lua
- * files in a temp directory, read through cfg_load_files() and cfg_load().
+ * test_config.c - the configuration files (lua/config.c): real Lua
+ * files in a temp directory, read through cfg_load_files() and cfg_load()
+ * (the kernel side) and a cfg_host of either side.
  * Defaults, every cluster key, merging project over user, and bad files:
  * syntax and runtime errors with path and line, wrong types with the key's
  * name, a sandbox with no io/os/require/load, files that loop forever or
@@ -20,7 +21,7 @@
 
 #include "core/err.h"
 #include "core/mem.h"
-#include "kernel/config.h"
+#include "lua/config.h"
 
 struct fx {
 	char	 dir[64];
@@ -431,6 +432,24 @@ test_runaway_files_are_stopped(void **state)
 	m = load_fails(f, GL_ELIMIT);
 	assert_contains(m, "memory");
 
+	/* Finalizers run with hooks off, where the budget cannot stop
+	 * them: the sandbox refuses them (loading must not hang, nor
+	 * freeing the host). */
+	put(f->proj, "setmetatable({}, { __gc = function() while true do "
+	    "end end })\n");
+	m = load_fails(f, GL_ESYNTAX);
+	assert_contains(m, f->proj);
+	assert_contains(m, "__gc");
+	put(f->proj, "local mt = {}\n"
+	    "local t = setmetatable({}, mt)\n"
+	    "mt.__gc = function() while true do end end\n"
+	    "t = nil collectgarbage = nil\n");
+	{
+		struct cfg *c = load_ok(f);
+
+		cfg_free(c);
+	}
+
 	/* A metatable trick on the returned table runs nothing outside. */
 	put(f->proj, "return setmetatable({}, { __index = function() "
 	    "while true do end end })\n");
@@ -458,6 +477,200 @@ test_unreadable_and_missing(void **state)
 	assert_null(c);
 	assert_contains(err.msg, f->dir);
 	free(nope);
+}
+
+/* Loads on side and expects success; the host is the caller's. */
+static struct cfg_host *
+host_ok(struct fx *f, enum cfg_side side)
+{
+	struct gl_err	 err = { 0 };
+	struct cfg_host	*h = cfg_host_new(side, &err);
+
+	if (h == NULL)
+		fail_msg("no host: %s", err.msg);
+	if (cfg_host_load(h, f->user, f->proj, &err) != 0)
+		fail_msg("config failed to load: %s", err.msg);
+	return h;
+}
+
+/* Loads on side and expects failure: the message (static); the host is
+ * kept in *hp for what it recorded. */
+static const char *
+host_fails(struct fx *f, enum cfg_side side, struct cfg_host **hp)
+{
+	static struct gl_err	 err;
+	struct cfg_host		*h;
+
+	memset(&err, 0, sizeof err);
+	h = cfg_host_new(side, &err);
+	assert_non_null(h);
+	if (cfg_host_load(h, f->user, f->proj, &err) == 0)
+		fail_msg("the config loaded; expected an error");
+	*hp = h;
+	return err.msg;
+}
+
+/* The galley.* calls of both files are recorded, in order, as written,
+ * each with its file and line; both sides record them. */
+static void
+test_tui_part_records_the_calls(void **state)
+{
+	struct fx		*f = *state;
+	const struct cfg_tui	*t;
+	struct cfg_host		*h;
+
+	put(f->user, "-- my keys\n"
+	    "galley.keymap.set('normal', '<C-j>', 'move-down')\n"
+	    "galley.keymap.del('normal', 'x')\n"
+	    "galley.set('fold_lines', 20)\n"
+	    "galley.set('ascii', true)\n");
+	put(f->proj, "local k = galley.keymap\n"
+	    "local function map(keys, cmd)\n"
+	    "  k.set('insert', keys, cmd)\n"
+	    "end\n"
+	    "map('<C-s>', 'write')\n"
+	    "pcall(galley.set, 'mouse', false)\n"
+	    "galley.keymap.set('nomode', 'W', 'wirte')\n");
+	for (int side = CFG_SIDE_KERNEL; side <= CFG_SIDE_TUI; side++) {
+		h = host_ok(f, (enum cfg_side)side);
+		t = cfg_host_tui(h);
+		assert_int_equal(t->nkeys, 4);
+		assert_string_equal(t->keys[0].mode, "normal");
+		assert_string_equal(t->keys[0].keys, "<C-j>");
+		assert_string_equal(t->keys[0].command, "move-down");
+		assert_string_equal(t->keys[0].path, f->user);
+		assert_int_equal(t->keys[0].line, 2);
+		assert_string_equal(t->keys[1].keys, "x");
+		assert_null(t->keys[1].command);	/* del */
+		assert_int_equal(t->keys[1].line, 3);
+		/* Called from a function: the line of the call in it. */
+		assert_string_equal(t->keys[2].mode, "insert");
+		assert_string_equal(t->keys[2].command, "write");
+		assert_string_equal(t->keys[2].path, f->proj);
+		assert_int_equal(t->keys[2].line, 3);
+		/* A mode the TUI does not know is the TUI's to report. */
+		assert_string_equal(t->keys[3].mode, "nomode");
+		assert_string_equal(t->keys[3].command, "wirte");
+		assert_int_equal(t->keys[3].line, 7);
+		assert_int_equal(t->noptions, 3);
+		assert_string_equal(t->options[0].name, "fold_lines");
+		assert_string_equal(t->options[0].value, "20");
+		assert_int_equal(t->options[0].line, 4);
+		assert_string_equal(t->options[1].value, "true");
+		/* Through pcall: the line of the Lua code calling it. */
+		assert_string_equal(t->options[2].name, "mouse");
+		assert_string_equal(t->options[2].value, "false");
+		assert_string_equal(t->options[2].path, f->proj);
+		assert_int_equal(t->options[2].line, 6);
+		if (side == CFG_SIDE_KERNEL)
+			assert_non_null(cfg_host_cluster(h));
+		else
+			assert_null(cfg_host_cluster(h));
+		cfg_host_free(h);
+	}
+}
+
+/* Each side takes its own part: a bad cluster value fails the kernel's
+ * load, not the TUI's; the TUI's keys never fail the kernel's. */
+static void
+test_each_side_takes_its_part(void **state)
+{
+	struct fx		*f = *state;
+	struct cfg_host		*h;
+	const char		*m;
+
+	put(f->user, "galley.keymap.set('normal', 'Q', 'no-such-command')\n"
+	    "cluster = { workers = 'many' }\n");
+	h = host_ok(f, CFG_SIDE_TUI);
+	assert_int_equal(cfg_host_tui(h)->nkeys, 1);
+	cfg_host_free(h);
+	m = host_fails(f, CFG_SIDE_KERNEL, &h);
+	assert_contains(m, f->user);
+	assert_contains(m, "cluster.workers");
+	assert_null(cfg_host_cluster(h));
+	cfg_host_free(h);
+
+	put(f->user, "galley.keymap.set('normal', 'Q', 'no-such-command')\n"
+	    "cluster = { workers = 3 }\n");
+	h = host_ok(f, CFG_SIDE_KERNEL);
+	assert_int_equal(cfg_host_cluster(h)->cluster.workers, 3);
+	assert_string_equal(cfg_host_cluster(h)->user_path, f->user);
+	cfg_host_free(h);
+}
+
+/* A Lua error stops the file for both sides, naming the line; what was
+ * recorded before it stays. Wrong argument types are Lua errors. */
+static void
+test_tui_errors_name_the_line(void **state)
+{
+	struct fx		*f = *state;
+	struct cfg_host		*h;
+	const char		*m;
+	char			*want;
+
+	put(f->user, "galley.keymap.set('normal', 'Q', 'quit')\n"
+	    "\n"
+	    "galley.keymap.set('normal')\n"
+	    "galley.keymap.set('normal', 'W', 'write')\n");
+	m = host_fails(f, CFG_SIDE_TUI, &h);
+	want = xasprintf("%s:3:", f->user);
+	assert_contains(m, want);
+	assert_contains(m, "bad argument #2 to 'set'");
+	free(want);
+	assert_int_equal(cfg_host_tui(h)->nkeys, 1);
+	assert_string_equal(cfg_host_tui(h)->keys[0].keys, "Q");
+	cfg_host_free(h);
+
+	put(f->user, "galley.set('fold_lines', {})\n");
+	m = host_fails(f, CFG_SIDE_TUI, &h);
+	assert_contains(m, ":1:");
+	assert_int_equal(cfg_host_tui(h)->noptions, 0);
+	cfg_host_free(h);
+
+	put(f->user, "galley.keymap.set('normal', 'Q' 'quit')\n");
+	m = host_fails(f, CFG_SIDE_TUI, &h);
+	assert_contains(m, ":1:");
+	cfg_host_free(h);
+
+	put(f->user, "while true do end\n");
+	m = host_fails(f, CFG_SIDE_TUI, &h);
+	assert_contains(m, "ran too long");
+	cfg_host_free(h);
+
+	/* What the calls record has a limit of its own: it is C memory. */
+	put(f->user, "for i = 1, 1e6 do galley.set('fold_lines', '20') end\n");
+	m = host_fails(f, CFG_SIDE_KERNEL, &h);
+	assert_contains(m, f->user);
+	assert_contains(m, "recorded more than");
+	cfg_host_free(h);
+}
+
+/* The files share one state but not what they can change: the user's
+ * file cannot alter the string library, the galley table or the globals
+ * the project's file sees. */
+static void
+test_files_do_not_share(void **state)
+{
+	struct fx	*f = *state;
+	struct cfg_host	*h;
+
+	put(f->user, "string.rep = nil\n"
+	    "galley.keymap.set = nil\n"
+	    "galley.set = error\n"
+	    "os.getenv = nil\n"
+	    "x = 1\n"
+	    "assert(getmetatable('') == false)\n");
+	put(f->proj, "assert(x == nil)\n"
+	    "assert(string.rep('a', 2) == 'aa' and ('b'):rep(2) == 'bb')\n"
+	    "assert(os.getenv('HOME') ~= nil)\n"
+	    "galley.keymap.set('normal', 'Q', 'quit')\n"
+	    "galley.set('indent', 4)\n"
+	    "cluster = { workers = 2 }\n");
+	h = host_ok(f, CFG_SIDE_KERNEL);
+	assert_int_equal(cfg_host_tui(h)->nkeys, 1);
+	assert_int_equal(cfg_host_tui(h)->noptions, 1);
+	assert_int_equal(cfg_host_cluster(h)->cluster.workers, 2);
+	cfg_host_free(h);
 }
 
 static void
@@ -499,6 +712,14 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_and_missing,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_tui_part_records_the_calls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_each_side_takes_its_part,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tui_errors_name_the_line,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_files_do_not_share, setup,
+		    teardown),
 		cmocka_unit_test(test_template_check),
 	};
 

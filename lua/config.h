@@ -2,21 +2,30 @@
  * config.h - galley's configuration files (DESIGN sections 9 and 12):
  * `.galley/config.lua` in a project and `~/.config/galley/init.lua` for the
  * user ($XDG_CONFIG_HOME/galley/init.lua when that is set). Both are Lua,
- * run in a sandboxed state (base functions less file and code loading,
- * string, table, math, utf8, and os.getenv only; bounded in instructions
- * and memory), so a bad or hostile file is an error naming its path and
- * line, never a crash or a hang of the kernel. A file sets globals
- * (`cluster = { ... }`) or returns a table holding them.
+ * run one after the other (user, then project) in one sandboxed Lua host
+ * (base functions less file and code loading, string, table, math, utf8,
+ * coroutine, and os.getenv only; bounded in instructions and memory), so
+ * a bad or hostile file is an error naming its path and line, never a
+ * crash or a hang of the process that reads it. A file sets globals
+ * (`cluster = { ... }`) or returns a table holding them, and calls the
+ * `galley` API (galley.keymap.set, galley.keymap.del, galley.set).
  *
- * This module reads the `cluster` table (launchers, workers, timeouts,
- * usage limits) into a struct cfg; other top-level keys belong to other
- * modules and are ignored here. Values merge project over user over the
- * defaults, table by table (`cluster.slurm.partition` in the project keeps
- * the user's `cluster.slurm.account`); lists (hosts, flags) are replaced
- * whole. docs/cluster.md is the user's reference for every key.
+ * The same files are read by two sides, each taking its own part and
+ * leaving the other recorded but unused: the kernel reads the `cluster`
+ * table (launchers, workers, timeouts, usage limits) into a struct cfg;
+ * the terminal UI reads what the galley.* calls asked for (key bindings
+ * and options, each with its file and line) as a struct cfg_tui of plain
+ * strings, which it checks itself. Cluster values merge project over user
+ * over the defaults, table by table (`cluster.slurm.partition` in the
+ * project keeps the user's `cluster.slurm.account`); lists (hosts, flags)
+ * are replaced whole. docs/cluster.md and docs/tui.md are the user's
+ * reference.
  *
- * Used by the kernel's cluster service (kernel/launch.c takes the
- * launcher part) and by usage accounting (the limits). No libuv.
+ * Called by the kernel's cluster service (kernel/cluster.c: cfg_load;
+ * kernel/launch.c takes the launcher part), by usage accounting (the
+ * limits), by `galley kernel` (cli/cmd_kernel.c: the idle timeout), and
+ * by the terminal UI (tui/app.c: cfg_host_*). Depends on Lua and core/
+ * only: never on kernel/ or tui/. No libuv.
  */
 #ifndef GL_CONFIG_H
 #define GL_CONFIG_H
@@ -136,9 +145,70 @@ struct cfg {
 /* The defaults alone (no file read). Caller frees with cfg_free(). */
 struct cfg *cfg_defaults(void);
 
+/* One galley.keymap.set(mode, keys, command) or galley.keymap.del(mode,
+ * keys) call, as written: the TUI checks the mode, keys and command. */
+struct cfg_key {
+	char	 *mode;		/* owned: "normal", "insert", ... */
+	char	 *keys;		/* owned: "dd", "<C-r>" */
+	char	 *command;	/* owned: a command line ("run all"); NULL
+				 * for galley.keymap.del */
+	char	 *path;		/* owned: the file of the call */
+	int	  line;		/* the line of the call in path */
+};
+
+/* One galley.set(name, value) call. */
+struct cfg_option {
+	char	 *name;		/* owned: "fold_lines" */
+	char	 *value;	/* owned: the value as text: "20", "true" */
+	char	 *path;		/* owned: the file of the call */
+	int	  line;
+};
+
+/* What the files asked of the terminal UI, in the order they asked. */
+struct cfg_tui {
+	struct cfg_key	  *keys;	/* owned */
+	size_t		   nkeys;
+	struct cfg_option *options;	/* owned */
+	size_t		   noptions;
+};
+
+enum cfg_side {
+	CFG_SIDE_KERNEL,	/* takes the cluster part */
+	CFG_SIDE_TUI,		/* takes the keys and options */
+};
+
 /*
- * Loads the user file and then project_dir/.galley/config.lua (project_dir
- * NULL: none) over the defaults. A missing file is skipped. On failure
+ * The configuration host: one sandboxed Lua state (lua/config.c) with the
+ * galley API, which runs the files and keeps what they set. It may stay
+ * alive after loading (the plugin API will call into it); the caller
+ * frees it with cfg_host_free().
+ */
+struct cfg_host;
+
+/* A host for side. NULL with err (GL_ENOMEM) if no Lua state can be
+ * made. */
+struct cfg_host *cfg_host_new(enum cfg_side side, struct gl_err *err);
+/*
+ * Runs user_path, then project_path (either may be NULL; a missing file
+ * is skipped). The kernel side applies each file's `cluster` table as the
+ * file ends and checks the merged result. On failure returns a GL_E*
+ * code with err as cfg_load() says; what the files recorded before the
+ * error stays in the host (the TUI applies it).
+ */
+int	 cfg_host_load(struct cfg_host *h, const char *user_path,
+	     const char *project_path, struct gl_err *err);
+/* The kernel side's cluster configuration, after a load that succeeded;
+ * NULL otherwise and on the TUI side. Borrowed from h. */
+const struct cfg *cfg_host_cluster(const struct cfg_host *h);
+/* The keys and options the files asked for (both sides record them).
+ * Borrowed from h. */
+const struct cfg_tui *cfg_host_tui(const struct cfg_host *h);
+void	 cfg_host_free(struct cfg_host *h);
+
+/*
+ * The kernel side in one call: loads the user file and then
+ * project_dir/.galley/config.lua (project_dir NULL: none) over the
+ * defaults in a host it frees. A missing file is skipped. On failure
  * returns NULL and fills err: GL_ESYNTAX for a Lua error ("PATH:LINE:
  * ...") or a bad value ("PATH: cluster.workers: expected ..."), GL_EIO
  * or GL_EPERM for an unreadable file, GL_ELIMIT for a file that ran too

@@ -39,7 +39,7 @@
  * elements needs n more bytes), nests at most CODEC_MAX_DEPTH levels, and
  * checks bytecode with dp_check() before lua_load().
  */
-#include "core/codec.h"
+#include "lua/codec.h"
 
 #include <lauxlib.h>
 #include <lualib.h>
