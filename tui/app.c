@@ -46,6 +46,7 @@
 #include "tui/cluview.h"
 #include "tui/draw.h"
 #include "tui/editor.h"
+#include "tui/event.h"
 #include "tui/input.h"
 #include "tui/keymap.h"
 #include "tui/sync.h"
@@ -180,21 +181,6 @@ app_msg(struct app *a, bool error, const char *fmt, ...)
 	a->msg_err = error;
 }
 
-static const char *
-obj_str(const msgpack_object *map, const char *key, char *buf, size_t n)
-{
-	size_t		 len;
-	const char	*s = rpc_map_str(map, key, &len);
-
-	if (s == NULL || len >= n) {
-		buf[0] = '\0';
-		return s == NULL ? NULL : buf;
-	}
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	return buf;
-}
-
 static struct nb_cell *
 cur_cell(struct app *a, size_t *idx)
 {
@@ -238,196 +224,29 @@ call(struct app *a, const char *method, void (*pack)(msgpack_packer *,
 }
 
 /* ------------------------------------------------------------------ */
-/* Outputs from the kernel */
+/* The document from the kernel */
 
-static char *
-obj_text(const msgpack_object *o)
-{
-	char	 buf[64];
-
-	switch (o->type) {
-	case MSGPACK_OBJECT_STR:
-		return xstrndup(o->via.str.ptr, o->via.str.size);
-	case MSGPACK_OBJECT_BIN:
-		return xstrndup(o->via.bin.ptr, o->via.bin.size);
-	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-		snprintf(buf, sizeof buf, "%" PRIu64, o->via.u64);
-		return xstrdup(buf);
-	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-		snprintf(buf, sizeof buf, "%" PRId64, o->via.i64);
-		return xstrdup(buf);
-	case MSGPACK_OBJECT_FLOAT32:
-	case MSGPACK_OBJECT_FLOAT64:
-		snprintf(buf, sizeof buf, "%.14g", o->via.f64);
-		return xstrdup(buf);
-	case MSGPACK_OBJECT_BOOLEAN:
-		return xstrdup(o->via.boolean ? "true" : "false");
-	case MSGPACK_OBJECT_NIL:
-		return xstrdup("");
-	default:
-		return xstrdup("?");
-	}
-}
-
-static double
-obj_num(const msgpack_object *map, const char *key)
-{
-	const msgpack_object *o = rpc_map_get(map, key);
-
-	if (o == NULL)
-		return 0;
-	switch (o->type) {
-	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-		return (double)o->via.u64;
-	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-		return (double)o->via.i64;
-	case MSGPACK_OBJECT_FLOAT32:
-	case MSGPACK_OBJECT_FLOAT64:
-		return o->via.f64;
-	default:
-		return 0;
-	}
-}
-
-/* The key that ties the progress bars of one cluster job together: the
- * kernel's progress outputs and its cluster.progress notifications both
- * name the job. NULL without a job. Caller frees. */
-static char *
-job_key(const msgpack_object *map)
-{
-	const msgpack_object *j = rpc_map_get(map, "job");
-
-	if (j == NULL || j->type == MSGPACK_OBJECT_NIL)
-		return NULL;
-	{
-		char	*t = obj_text(j), *k = xasprintf("job:%s", t);
-
-		free(t);
-		return k;
-	}
-}
-
-/* An output map of docs/protocol.md (and the table and progress forms the
- * TUI draws) as the view's output. */
-static struct view_output *
-output_from(const msgpack_object *o)
-{
-	char			 type[32];
-	size_t			 len;
-	const char		*s;
-	struct view_output	*v;
-
-	if (o->type != MSGPACK_OBJECT_MAP)
-		return NULL;
-	obj_str(o, "type", type, sizeof type);
-	if (strcmp(type, "stream") == 0 || strcmp(type, "result") == 0) {
-		char	 name[16];
-
-		s = rpc_map_str(o, "text", &len);
-		v = view_output_new(type[0] == 's' ? VIEW_OUT_STREAM :
-		    VIEW_OUT_RESULT, s ? s : "", s ? len : 0);
-		obj_str(o, "name", name, sizeof name);
-		v->is_stderr = strcmp(name, "stderr") == 0;
-		return v;
-	}
-	if (strcmp(type, "error") == 0) {
-		s = rpc_map_str(o, "message", &len);
-		v = view_output_new(VIEW_OUT_ERROR, s ? s : "error",
-		    s ? len : 5);
-		v->traceback = rpc_map_strdup(o, "traceback");
-		v->line = (int)rpc_map_int(o, "line", 0);
-		return v;
-	}
-	if (strcmp(type, "table") == 0) {
-		const msgpack_object *cols = rpc_map_get(o, "columns");
-		const msgpack_object *rows = rpc_map_get(o, "rows");
-		size_t	 nc, nr;
-
-		if (cols == NULL || cols->type != MSGPACK_OBJECT_ARRAY)
-			goto other;
-		nc = cols->via.array.size;
-		nr = rows && rows->type == MSGPACK_OBJECT_ARRAY ?
-		    rows->via.array.size : 0;
-		v = view_output_new(VIEW_OUT_TABLE, NULL, 0);
-		view_output_table(v, nc, nr);
-		for (size_t c = 0; c < nc; c++) {
-			char	*t = obj_text(&cols->via.array.ptr[c]);
-
-			view_output_table_set(v, 0, c, t, strlen(t));
-			free(t);
-		}
-		for (size_t r = 0; r < nr; r++) {
-			const msgpack_object *row = &rows->via.array.ptr[r];
-
-			if (row->type != MSGPACK_OBJECT_ARRAY)
-				continue;
-			for (size_t c = 0; c < nc && c < row->via.array.size;
-			    c++) {
-				char	*t = obj_text(&row->via.array.ptr[c]);
-
-				view_output_table_set(v, r + 1, c, t, strlen(t));
-				free(t);
-			}
-		}
-		return v;
-	}
-	if (strcmp(type, "progress") == 0) {
-		s = rpc_map_str(o, "label", &len);
-		if (s == NULL)
-			s = rpc_map_str(o, "text", &len);
-		v = view_output_new(VIEW_OUT_PROGRESS, s, s ? len : 0);
-		v->done = obj_num(o, "done");
-		v->total = obj_num(o, "total");
-		v->failed = obj_num(o, "failed");
-		v->busy = (int)rpc_map_int(o, "busy", -1);
-		/* A job's bar is one bar, whoever updates it. */
-		if ((v->key = job_key(o)) == NULL)
-			v->key = rpc_map_strdup(o, "key");
-		return v;
-	}
-other:
-	s = rpc_map_str(o, "text", &len);
-	if (s != NULL)
-		return view_output_new(VIEW_OUT_OTHER, s, len);
-	{
-		char	*t = xasprintf("[%s output]", *type ? type : "an");
-
-		v = view_output_new(VIEW_OUT_OTHER, t, strlen(t));
-		free(t);
-		return v;
-	}
-}
-
-/* Outputs, stale flags and the running cell from a cells array. */
+/* Outputs, stale flags and the running cell of a session.open or doc.get
+ * reply (its outputs are taken). */
 static void
-load_cell_states(struct app *a, const msgpack_object *cells)
+load_cell_states(struct app *a, struct event_doc *d)
 {
 	a->running[0] = '\0';
-	if (cells == NULL || cells->type != MSGPACK_OBJECT_ARRAY)
-		return;
-	for (uint32_t k = 0; k < cells->via.array.size; k++) {
-		const msgpack_object *c = &cells->via.array.ptr[k];
-		const msgpack_object *outs = rpc_map_get(c, "outputs");
-		const msgpack_object *run = rpc_map_get(c, "running");
-		char	 id[NB_ID_MAX + 1];
+	for (size_t k = 0; k < d->ncells; k++) {
+		struct event_cell *c = &d->cells[k];
 		size_t	 i;
 
-		if (obj_str(c, "id", id, sizeof id) == NULL ||
-		    nb_doc_find(a->doc, id, &i) == NULL)
+		if (nb_doc_find(a->doc, c->id, &i) == NULL)
 			continue;
 		view_out_clear(a->view, i);
-		for (uint32_t j = 0; outs && outs->type == MSGPACK_OBJECT_ARRAY &&
-		    j < outs->via.array.size; j++) {
-			struct view_output *o = output_from(
-			    &outs->via.array.ptr[j]);
-
-			if (o != NULL)
-				view_out_add(a->view, i, o);
+		for (size_t j = 0; j < c->nout; j++) {
+			view_out_add(a->view, i, c->out[j]);
+			c->out[j] = NULL;
 		}
-		view_set_stale(a->view, i, rpc_map_bool(c, "stale", false));
-		if (run != NULL && run->type != MSGPACK_OBJECT_NIL) {
+		view_set_stale(a->view, i, c->stale);
+		if (c->running) {
 			view_set_run(a->view, i, VIEW_RUN_RUNNING, a->now);
-			snprintf(a->running, sizeof a->running, "%s", id);
+			snprintf(a->running, sizeof a->running, "%s", c->id);
 		}
 	}
 }
@@ -480,8 +299,7 @@ resync(struct app *a, const char *why)
 {
 	struct rpc_msg	 resp;
 	struct gl_err	 err = { 0 };
-	struct nb_doc	*doc = NULL;
-	const msgpack_object *cells;
+	struct event_doc d;
 
 	a->edit_req = 0;
 	a->have_ack = false;
@@ -489,21 +307,22 @@ resync(struct app *a, const char *why)
 		app_msg(a, true, "could not reload the notebook: %s", err.msg);
 		return;
 	}
-	cells = rpc_map_get(resp.result, "cells");
-	if (sync_doc_from_cells(cells, &doc, &err) == 0) {
+	if (event_doc_decode(resp.result, &d, &err) == 0) {
 		nb_doc_free(a->doc);
-		a->doc = doc;
+		a->doc = d.doc;
+		d.doc = NULL;
 		view_sync(a->view, a->doc);
-		load_cell_states(a, cells);
-		sync_reset(a->sync, (uint64_t)rpc_map_int(resp.result,
-		    "version", 0));
-		a->dirty = rpc_map_bool(resp.result, "dirty", a->dirty);
+		load_cell_states(a, &d);
+		sync_reset(a->sync, d.version);
+		if (d.dirty >= 0)
+			a->dirty = d.dirty;
 		if (a->mode == KEYMAP_INSERT &&
 		    nb_doc_find(a->doc, a->ed.id, NULL) == NULL)
 			leave_insert(a);
 		app_msg(a, true, "the kernel refused an edit (%s); reloaded",
 		    why);
 	}
+	event_doc_fini(&d);
 	rpc_msg_fini(&resp);
 }
 
@@ -523,10 +342,12 @@ take_ack(struct app *a, int timeout)
 		return;
 	a->edit_req = 0;
 	if (rc == 0) {
-		a->have_ack = true;
-		a->ackv = (uint64_t)rpc_map_int(resp.result, "version", 0);
+		rc = event_ack_decode(resp.result, &a->ackv, &err);
 		rpc_msg_fini(&resp);
-		return;
+		if (rc == 0) {
+			a->have_ack = true;
+			return;
+		}
 	}
 	if (rc == GL_ECLOSED) {
 		conn_lost(a, err.msg);
@@ -585,34 +406,21 @@ change(struct app *a, struct ot_op *op, enum sync_group kind, size_t offset)
 	return rc;
 }
 
-/* Applies the kernel's doc.ops. */
+/* Applies the kernel's doc.ops (the event's ops are used up). */
 static void
-remote_ops(struct app *a, const msgpack_object *args)
+remote_ops(struct app *a, struct event *ev)
 {
-	const msgpack_object *ao = rpc_map_get(args, "ops");
-	uint64_t	 v = (uint64_t)rpc_map_int(args, "version", 0);
-	struct ot_op	*ops;
-	size_t		 n;
+	struct ot_op	*ops = ev->u.ops.ops;
+	uint64_t	 v = ev->u.ops.version;
+	size_t		 n = ev->u.ops.n;
 
-	if (ao == NULL || ao->type != MSGPACK_OBJECT_ARRAY)
-		return;
-	n = ao->via.array.size;
 	take_ack(a, 0);
 	if (a->have_ack && sync_after_ack(v, n, a->ackv))
 		apply_ack(a);
-	ops = xcalloc(n + 1, sizeof *ops);
-	for (size_t i = 0; i < n; i++) {
-		struct gl_err err = { 0 };
-
-		if (ot_decode(&ao->via.array.ptr[i], &ops[i], &err) != 0) {
-			for (size_t j = 0; j < i; j++)
-				ot_op_fini(&ops[j]);
-			free(ops);
-			resync(a, err.msg);
-			return;
-		}
-	}
 	sync_remote(a->sync, ops, &n, v);
+	/* sync_remote() may have dropped ops (no-ops): the event now holds
+	 * the n left, which are finied here as they are applied. */
+	ev->u.ops.n = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct gl_err	 err = { 0 };
 		size_t		 idx;
@@ -620,7 +428,6 @@ remote_ops(struct app *a, const msgpack_object *args)
 		if (ot_apply(a->doc, &ops[i], &err) != 0) {
 			for (size_t j = i; j < n; j++)
 				ot_op_fini(&ops[j]);
-			free(ops);
 			resync(a, err.msg);
 			return;
 		}
@@ -639,7 +446,6 @@ remote_ops(struct app *a, const msgpack_object *args)
 		}
 		ot_op_fini(&ops[i]);
 	}
-	free(ops);
 	a->dirty = true;
 }
 
@@ -667,137 +473,126 @@ flush_edits(struct app *a)
 /* ------------------------------------------------------------------ */
 /* Notifications */
 
-static enum view_run
-run_state(const char *status)
-{
-	if (strcmp(status, "ok") == 0)
-		return VIEW_RUN_OK;
-	if (strcmp(status, "error") == 0)
-		return VIEW_RUN_ERROR;
-	if (strcmp(status, "interrupted") == 0)
-		return VIEW_RUN_INTERRUPTED;
-	if (strcmp(status, "cancelled") == 0)
-		return VIEW_RUN_CANCELLED;
-	return VIEW_RUN_DIED;
-}
-
-/* cluster.progress {session, cell, job, done, total, failed, busy}: the
- * bar under the cell (the running one if the cell is not named), drawn
- * even when no progress output comes with it. */
+/* cluster.progress: the bar under the cell (the running one if the cell
+ * is not named), drawn even when no progress output comes with it. */
 static void
-cluster_progress(struct app *a, const msgpack_object *args, bool have,
-    size_t i)
+cluster_progress(struct app *a, struct event *ev, bool have, size_t i)
 {
-	struct view_output *o;
-	size_t		 len;
-	const char	*label = rpc_map_str(args, "label", &len);
-
 	if (!have && (a->running[0] == '\0' ||
 	    nb_doc_find(a->doc, a->running, &i) == NULL))
 		return;
-	o = view_output_new(VIEW_OUT_PROGRESS, label, label ? len : 0);
-	o->done = obj_num(args, "done");
-	o->total = obj_num(args, "total");
-	o->failed = obj_num(args, "failed");
-	o->busy = (int)rpc_map_int(args, "busy", -1);
-	o->key = job_key(args);
-	view_out_add(a->view, i, o);
+	view_out_add(a->view, i, ev->u.progress);
+	ev->u.progress = NULL;
+}
+
+/* cell.done: the run state, its error (unless an error output already
+ * shows it), and what the message line should say. */
+static void
+cell_done(struct app *a, struct event *ev, bool have, size_t i)
+{
+	enum view_run	 run = ev->u.done.run;
+
+	if (strcmp(a->running, ev->cell) == 0)
+		a->running[0] = '\0';
+	else if (a->queued > 0 && run == VIEW_RUN_CANCELLED)
+		a->queued--;
+	if (!have)
+		return;
+	view_set_run(a->view, i, run, ev->u.done.elapsed_ms);
+	if (ev->u.done.error != NULL) {
+		bool	 shown = false;
+
+		for (size_t k = 0; k < view_out_count(a->view, i); k++)
+			shown |= view_out_get(a->view, i, k)->kind ==
+			    VIEW_OUT_ERROR;
+		if (!shown) {
+			view_out_add(a->view, i, ev->u.done.error);
+			ev->u.done.error = NULL;
+		}
+	}
+	if ((run == VIEW_RUN_DIED || run == VIEW_RUN_CANCELLED) &&
+	    ev->message != NULL && *ev->message)
+		app_msg(a, run == VIEW_RUN_DIED, "[%s] %s: %s", ev->cell,
+		    run == VIEW_RUN_DIED ? "died" : "cancelled", ev->message);
 }
 
 static void
-on_notify(struct app *a, struct rpc_msg *m)
+on_event(struct app *a, struct event *ev)
 {
-	char		 sess[96], id[NB_ID_MAX + 1], buf[256];
 	size_t		 i = 0;
 	bool		 have;
 
-	if (strcmp(m->method, "kernel.refused") == 0) {
-		obj_str(m->args, "message", buf, sizeof buf);
-		conn_lost(a, buf);
+	if (ev->kind == EVENT_REFUSED) {
+		conn_lost(a, ev->message);
 		return;
 	}
-	if (obj_str(m->args, "session", sess, sizeof sess) == NULL ||
-	    a->session == NULL || strcmp(sess, a->session) != 0)
+	if (ev->kind == EVENT_NONE || a->session == NULL ||
+	    strcmp(ev->session, a->session) != 0)
 		return;
-	have = obj_str(m->args, "cell", id, sizeof id) != NULL &&
-	    nb_doc_find(a->doc, id, &i) != NULL;
-	if (strcmp(m->method, "cell.started") == 0 && have) {
+	have = ev->has_cell && nb_doc_find(a->doc, ev->cell, &i) != NULL;
+	switch (ev->kind) {
+	case EVENT_CELL_STARTED:
+		if (!have)
+			break;
 		view_out_clear(a->view, i);
 		view_set_stale(a->view, i, false);
 		view_set_run(a->view, i, VIEW_RUN_RUNNING, a->now);
-		snprintf(a->running, sizeof a->running, "%s", id);
+		snprintf(a->running, sizeof a->running, "%s", ev->cell);
 		if (a->queued > 0)
 			a->queued--;
-	} else if (strcmp(m->method, "cell.output") == 0 && have) {
-		struct view_output *o = output_from(rpc_map_get(m->args,
-		    "output"));
-
-		if (o != NULL)
-			view_out_add(a->view, i, o);
-	} else if (strcmp(m->method, "cell.done") == 0) {
-		char	 status[32];
-		const msgpack_object *e = rpc_map_get(m->args, "error");
-
-		obj_str(m->args, "status", status, sizeof status);
-		if (strcmp(a->running, id) == 0)
-			a->running[0] = '\0';
-		else if (a->queued > 0 && strcmp(status, "cancelled") == 0)
-			a->queued--;
+		break;
+	case EVENT_CELL_OUTPUT:
 		if (!have)
-			return;
-		view_set_run(a->view, i, run_state(status),
-		    rpc_map_int(m->args, "elapsed_ms", -1));
-		if (e != NULL && e->type == MSGPACK_OBJECT_MAP) {
-			bool	 shown = false;
-
-			for (size_t k = 0; k < view_out_count(a->view, i); k++)
-				shown |= view_out_get(a->view, i, k)->kind ==
-				    VIEW_OUT_ERROR;
-			if (!shown) {
-				msgpack_object	 copy = *e;
-				struct view_output *o = output_from(&copy);
-
-				if (o == NULL) {
-					o = view_output_new(VIEW_OUT_ERROR,
-					    "error", 5);
-				} else if (o->kind != VIEW_OUT_ERROR) {
-					/* The error map has no "type". */
-					struct view_output *x;
-					size_t	 len;
-					const char *s = rpc_map_str(e,
-					    "message", &len);
-
-					view_output_free(o);
-					x = view_output_new(VIEW_OUT_ERROR,
-					    s ? s : "error", s ? len : 5);
-					x->traceback = rpc_map_strdup(e,
-					    "traceback");
-					o = x;
-				}
-				view_out_add(a->view, i, o);
-			}
-		}
-		if (strcmp(status, "died") == 0 || strcmp(status, "cancelled") == 0) {
-			if (obj_str(m->args, "message", buf, sizeof buf) &&
-			    *buf)
-				app_msg(a, strcmp(status, "died") == 0,
-				    "[%s] %s: %s", id, status, buf);
-		}
-	} else if (strcmp(m->method, "runtime.status") == 0) {
-		obj_str(m->args, "state", a->runtime, sizeof a->runtime);
-		if (obj_str(m->args, "message", buf, sizeof buf) && *buf &&
+			break;
+		view_out_add(a->view, i, ev->u.output);
+		ev->u.output = NULL;
+		break;
+	case EVENT_CELL_DONE:
+		cell_done(a, ev, have, i);
+		break;
+	case EVENT_RUNTIME_STATUS:
+		snprintf(a->runtime, sizeof a->runtime, "%s", ev->u.state);
+		if (ev->message != NULL && *ev->message &&
 		    strcmp(a->runtime, "idle") != 0 &&
 		    strcmp(a->runtime, "busy") != 0)
 			app_msg(a, strcmp(a->runtime, "dead") == 0,
-			    "runtime %s: %s", a->runtime, buf);
-	} else if (strcmp(m->method, "cluster.progress") == 0) {
-		cluster_progress(a, m->args, have, i);
-	} else if (strcmp(m->method, "doc.ops") == 0) {
-		remote_ops(a, m->args);
-	} else if (strcmp(m->method, "doc.saved") == 0) {
+			    "runtime %s: %s", a->runtime, ev->message);
+		break;
+	case EVENT_CLUSTER_PROGRESS:
+		cluster_progress(a, ev, have, i);
+		break;
+	case EVENT_DOC_OPS:
+		remote_ops(a, ev);
+		break;
+	case EVENT_DOC_SAVED:
 		if (!sync_pending(a->sync))
 			a->dirty = false;
+		break;
+	case EVENT_NONE:
+	case EVENT_REFUSED:
+		break;
 	}
+}
+
+/* A notification: decoded, then handled. One the TUI cannot read is
+ * shown; a doc.ops it cannot read means the local copy is behind. */
+static void
+on_notify(struct app *a, const struct rpc_msg *m)
+{
+	struct event	 ev;
+	struct gl_err	 err = { 0 };
+
+	if (event_decode(m, &ev, &err) == 0)
+		on_event(a, &ev);
+	else if (ev.session != NULL && a->session != NULL &&
+	    strcmp(ev.session, a->session) != 0)
+		;	/* another session's: not ours to read */
+	else if (ev.kind == EVENT_DOC_OPS)
+		resync(a, err.msg);
+	else
+		app_msg(a, true, "the kernel sent what this TUI cannot read: "
+		    "%s", err.msg);
+	event_fini(&ev);
 }
 
 /* Handles everything the kernel sent that is queued. */
@@ -838,8 +633,7 @@ open_session(struct app *a, struct gl_err *err)
 {
 	struct cl_opts	 co;
 	struct rpc_msg	 resp;
-	struct nb_doc	*doc = NULL;
-	const msgpack_object *cells, *warn;
+	struct event_doc d;
 	char		 buf[128];
 	int		 rc;
 
@@ -853,33 +647,31 @@ open_session(struct app *a, struct gl_err *err)
 		a->conn = NULL;
 		return rc;
 	}
-	cells = rpc_map_get(resp.result, "cells");
-	if ((rc = sync_doc_from_cells(cells, &doc, err)) != 0) {
+	if ((rc = event_doc_decode(resp.result, &d, err)) != 0) {
+		event_doc_fini(&d);
 		rpc_msg_fini(&resp);
 		cl_close(a->conn);
 		a->conn = NULL;
 		return rc;
 	}
 	free(a->session);
-	a->session = rpc_map_strdup(resp.result, "session");
+	a->session = d.session;
+	d.session = NULL;
 	nb_doc_free(a->doc);
-	a->doc = doc;
+	a->doc = d.doc;
+	d.doc = NULL;
 	if (a->sync == NULL)
 		a->sync = sync_new(0);
-	sync_reset(a->sync, (uint64_t)rpc_map_int(resp.result, "version", 0));
-	a->dirty = rpc_map_bool(resp.result, "dirty", false);
+	sync_reset(a->sync, d.version);
+	a->dirty = d.dirty > 0;
 	view_sync(a->view, a->doc);
-	load_cell_states(a, cells);
-	warn = rpc_map_get(resp.result, "warnings");
-	if (warn != NULL && warn->type == MSGPACK_OBJECT_ARRAY &&
-	    warn->via.array.size > 0) {
-		char	*w = rpc_obj_strdup(&warn->via.array.ptr[0]);
-
-		app_msg(a, true, "%s", w ? w : "warning");
-		free(w);
-	} else if (rpc_map_int(resp.result, "recovered", 0) > 0)
+	load_cell_states(a, &d);
+	if (d.warning != NULL)
+		app_msg(a, true, "%s", d.warning);
+	else if (d.recovered > 0)
 		app_msg(a, false, "recovered %" PRId64 " unsaved edits from "
-		    "the journal", rpc_map_int(resp.result, "recovered", 0));
+		    "the journal", d.recovered);
+	event_doc_fini(&d);
 	rpc_msg_fini(&resp);
 	snprintf(buf, sizeof buf, "%s", cl_addr(a->conn));
 	if (strncmp(buf, "unix:", 5) == 0)
@@ -1234,26 +1026,22 @@ fetch_outputs(struct app *a, const char *id)
 	struct outputs_ctx ctx = { a, id };
 	struct rpc_msg	 resp;
 	struct gl_err	 err = { 0 };
-	const msgpack_object *outs;
+	struct event_cell c;
 	size_t		 idx;
 
 	if (!flush_edits(a) ||
 	    call(a, "cell.outputs", pack_outputs, &ctx, &resp, &err) != 0)
 		return;
-	outs = rpc_map_get(resp.result, "outputs");
-	if (nb_doc_find(a->doc, id, &idx) != NULL && outs != NULL &&
-	    outs->type == MSGPACK_OBJECT_ARRAY) {
+	if (event_outputs_decode(resp.result, &c, &err) == 0 &&
+	    nb_doc_find(a->doc, id, &idx) != NULL) {
 		view_out_clear(a->view, idx);
-		for (uint32_t j = 0; j < outs->via.array.size; j++) {
-			struct view_output *o = output_from(
-			    &outs->via.array.ptr[j]);
-
-			if (o != NULL)
-				view_out_add(a->view, idx, o);
+		for (size_t j = 0; j < c.nout; j++) {
+			view_out_add(a->view, idx, c.out[j]);
+			c.out[j] = NULL;
 		}
-		view_set_stale(a->view, idx, rpc_map_bool(resp.result,
-		    "stale", false));
+		view_set_stale(a->view, idx, c.stale);
 	}
+	event_cell_fini(&c);
 	rpc_msg_fini(&resp);
 }
 
@@ -1475,7 +1263,7 @@ save(struct app *a, bool force, bool quiet)
 	a->dirty = sync_pending(a->sync);
 	if (!quiet)
 		app_msg(a, false, "saved %s (%" PRId64 " bytes)", a->o->path,
-		    rpc_map_int(resp.result, "bytes", 0));
+		    event_save_bytes(resp.result));
 	rpc_msg_fini(&resp);
 	return 0;
 }
@@ -2681,15 +2469,7 @@ poll_members(struct app *a)
 	a->members_ms = a->now;
 	if (call(a, "session.list", NULL, NULL, &resp, &err) != 0)
 		return;
-	if (resp.result && resp.result->type == MSGPACK_OBJECT_ARRAY)
-		for (uint32_t i = 0; i < resp.result->via.array.size; i++) {
-			const msgpack_object *s = &resp.result->via.array.ptr[i];
-			char	 id[96];
-
-			if (obj_str(s, "session", id, sizeof id) &&
-			    strcmp(id, a->session) == 0)
-				a->members = (int)rpc_map_int(s, "clients", 1);
-		}
+	(void)event_members(resp.result, a->session, &a->members);
 	rpc_msg_fini(&resp);
 }
 
