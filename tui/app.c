@@ -44,6 +44,7 @@
 #include "core/util.h"
 #include "tui/app.h"
 #include "tui/cluview.h"
+#include "tui/cmdline.h"
 #include "tui/draw.h"
 #include "tui/editor.h"
 #include "tui/event.h"
@@ -61,7 +62,6 @@
 #define INTERRUPT_MS	3000
 #define CLUSTER_MS	1000	/* cluster.status while the view is shown */
 #define CLUSTER_FIRST_MS 300	/* the second answer, for CPU % */
-#define HIST_MAX	200
 #define INV_MAX		64
 
 struct clip_cell {
@@ -101,14 +101,8 @@ struct app {
 	size_t		 csel_anchor;
 	bool		 drag;		/* selecting text with the mouse */
 	/* The command line */
-	struct gl_buf	 cl;
-	size_t		 cl_cur;
+	struct cmdline	 cl;
 	enum keymap_mode cl_return;
-	char		**hist;		/* owned */
-	size_t		 nhist, hist_pos;
-	char		**comp;		/* owned: completions */
-	size_t		 ncomp, comp_i, comp_at;
-	bool		 comp_on;
 	/* The help screen */
 	char		*pager;		/* owned */
 	int		 pager_scroll;
@@ -1521,46 +1515,24 @@ cluster_command(struct app *a, const char *name, const char *arg)
 		a->mode = a->clu_return;
 }
 
-static void
-comp_clear(struct app *a)
-{
-	for (size_t i = 0; i < a->ncomp; i++)
-		free(a->comp[i]);
-	free(a->comp);
-	a->comp = NULL;
-	a->ncomp = a->comp_i = 0;
-	a->comp_on = false;
-}
+/* A list of distinct completions. */
+struct comps {
+	char		**v;
+	size_t		 n;
+};
 
 static void
-comp_add(struct app *a, const char *s)
+comp_add(struct comps *c, const char *s)
 {
-	for (size_t i = 0; i < a->ncomp; i++)
-		if (strcmp(a->comp[i], s) == 0)
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->v[i], s) == 0)
 			return;
-	a->comp = xrealloc(a->comp, (a->ncomp + 1) * sizeof *a->comp);
-	a->comp[a->ncomp++] = xstrdup(s);
-}
-
-/* Replaces the word at comp_at..cursor with s. */
-static void
-cl_replace_word(struct app *a, const char *s)
-{
-	struct gl_buf	 b;
-
-	gl_buf_init(&b);
-	gl_buf_add(&b, a->cl.data ? a->cl.data : "", a->comp_at);
-	gl_buf_adds(&b, s);
-	gl_buf_add(&b, a->cl.data + a->cl_cur, a->cl.len - a->cl_cur);
-	a->cl_cur = a->comp_at + strlen(s);
-	gl_buf_fini(&a->cl);
-	a->cl = b;
-	if (a->cl.data == NULL)
-		gl_buf_adds(&a->cl, "");
+	c->v = xrealloc(c->v, (c->n + 1) * sizeof *c->v);
+	c->v[c->n++] = xstrdup(s);
 }
 
 static void
-cl_complete(struct app *a, bool back)
+complete(struct app *a, bool back)
 {
 	static const char *const run_args[] = { "all", "above", "below" };
 	static const char *const opts[] = { "fold_lines", "indent", "tabstop",
@@ -1569,24 +1541,18 @@ cl_complete(struct app *a, bool back)
 	static const char *const edits[] = { "start", "end" };
 	static const char *const modes[] = { "normal", "insert", "cmdline",
 	    "pager", "cluster" };
-	const char	*line = a->cl.data ? a->cl.data : "";
+	const char	*line = cmdline_text(&a->cl);
 	size_t		 ws, ncmd;
 	const struct keymap_cmd *cmds;
 	char		 word[128], first[64];
 	struct gl_buf	 show;
+	struct comps	 c = { NULL, 0 };
 
-	if (a->comp_on && a->ncomp > 0) {
-		a->comp_i = back ? (a->comp_i + a->ncomp - 1) % a->ncomp :
-		    (a->comp_i + 1) % a->ncomp;
-		cl_replace_word(a, a->comp[a->comp_i]);
+	if (cmdline_complete_next(&a->cl, back))
 		return;
-	}
-	comp_clear(a);
-	ws = a->cl_cur;
-	while (ws > 0 && line[ws - 1] != ' ')
-		ws--;
-	a->comp_at = ws;
-	snprintf(word, sizeof word, "%.*s", (int)(a->cl_cur - ws), line + ws);
+	cmdline_complete_end(&a->cl);
+	ws = cmdline_word_start(&a->cl);
+	snprintf(word, sizeof word, "%.*s", (int)(a->cl.cur - ws), line + ws);
 	snprintf(first, sizeof first, "%.*s", (int)strcspn(line, " "), line);
 	if (ws == 0) {
 		cmds = keymap_commands(&ncmd);
@@ -1595,7 +1561,7 @@ cl_complete(struct app *a, bool back)
 			    strncmp(cmds[i].name, "cl-", 3) != 0 &&
 			    strncmp(cmds[i].name, "pg-", 3) != 0 &&
 			    strncmp(cmds[i].name, "cv-", 3) != 0)
-				comp_add(a, cmds[i].name);
+				comp_add(&c, cmds[i].name);
 	} else {
 		const char *const *list = NULL;
 		size_t	 n = 0;
@@ -1617,40 +1583,30 @@ cl_complete(struct app *a, bool back)
 			n = 5;
 		} else if (strcmp(first, "goto") == 0) {
 			for (size_t i = 0; i < nb_doc_count(a->doc) &&
-			    a->ncomp < 200; i++) {
+			    c.n < 200; i++) {
 				const char *id = nb_cell_id(nb_doc_cell(a->doc,
 				    i));
 
 				if (strncmp(id, word, strlen(word)) == 0)
-					comp_add(a, id);
+					comp_add(&c, id);
 			}
 		}
 		for (size_t i = 0; i < n; i++)
 			if (strncmp(list[i], word, strlen(word)) == 0)
-				comp_add(a, list[i]);
+				comp_add(&c, list[i]);
 	}
-	if (a->ncomp == 0) {
+	if (c.n == 0) {
 		app_msg(a, true, "no completion for '%s'", word);
 		return;
 	}
-	a->comp_on = true;
-	a->comp_i = back ? a->ncomp - 1 : 0;
-	cl_replace_word(a, a->comp[a->comp_i]);
-	if (a->ncomp > 1) {
+	cmdline_complete_start(&a->cl, c.v, c.n, ws, back);
+	if (c.n > 1) {
 		gl_buf_init(&show);
-		for (size_t i = 0; i < a->ncomp && show.len < 400; i++)
-			gl_buf_addf(&show, "%s%s", i ? "  " : "", a->comp[i]);
+		for (size_t i = 0; i < c.n && show.len < 400; i++)
+			gl_buf_addf(&show, "%s%s", i ? "  " : "", c.v[i]);
 		app_msg(a, false, "%s", show.data);
 		gl_buf_fini(&show);
 	}
-}
-
-static void
-cl_set(struct app *a, const char *s)
-{
-	gl_buf_reset(&a->cl);
-	gl_buf_adds(&a->cl, s);
-	a->cl_cur = a->cl.len;
 }
 
 static void
@@ -1659,147 +1615,56 @@ open_cmdline(struct app *a)
 	a->cl_return = a->mode == KEYMAP_INSERT || a->mode == KEYMAP_CLUSTER ?
 	    a->mode : KEYMAP_NORMAL;
 	a->mode = KEYMAP_CMDLINE;
-	cl_set(a, "");
-	a->hist_pos = a->nhist;
-	comp_clear(a);
+	cmdline_open(&a->cl);
 	a->msg[0] = '\0';
 }
 
 static void
-hist_push(struct app *a, const char *line)
+cmdline_command(struct app *a, const char *name, const char *arg)
 {
-	if (*line == '\0' || (a->nhist > 0 &&
-	    strcmp(a->hist[a->nhist - 1], line) == 0))
-		return;
-	if (a->nhist == HIST_MAX) {
-		free(a->hist[0]);
-		memmove(a->hist, a->hist + 1, (HIST_MAX - 1) * sizeof *a->hist);
-		a->nhist--;
-	}
-	a->hist = xrealloc(a->hist, (a->nhist + 1) * sizeof *a->hist);
-	a->hist[a->nhist++] = xstrdup(line);
-}
-
-static size_t
-cl_prev(const char *s, size_t p)
-{
-	if (p == 0)
-		return 0;
-	p--;
-	while (p > 0 && ((unsigned char)s[p] & 0xc0) == 0x80)
-		p--;
-	return p;
-}
-
-static size_t
-cl_next(const char *s, size_t len, size_t p)
-{
-	if (p >= len)
-		return len;
-	p++;
-	while (p < len && ((unsigned char)s[p] & 0xc0) == 0x80)
-		p++;
-	return p;
-}
-
-static void
-cl_delete(struct app *a, size_t from, size_t to)
-{
-	if (to <= from)
-		return;
-	memmove(a->cl.data + from, a->cl.data + to, a->cl.len - to);
-	a->cl.len -= to - from;
-	a->cl.data[a->cl.len] = '\0';
-	a->cl_cur = from;
-}
-
-static void
-cl_insert(struct app *a, const char *s, size_t n)
-{
-	struct gl_buf	 b;
-
-	gl_buf_init(&b);
-	gl_buf_add(&b, a->cl.data ? a->cl.data : "", a->cl_cur);
-	for (size_t i = 0; i < n; i++)
-		if (s[i] != '\n' && s[i] != '\r' && s[i] != '\t')
-			gl_buf_addc(&b, s[i]);
-		else
-			gl_buf_addc(&b, ' ');
-	gl_buf_add(&b, a->cl.data ? a->cl.data + a->cl_cur : "",
-	    a->cl.len - a->cl_cur);
-	a->cl_cur += n;
-	gl_buf_fini(&a->cl);
-	a->cl = b;
-}
-
-static void
-cl_command(struct app *a, const char *name, const char *arg)
-{
-	const char	*s = a->cl.data ? a->cl.data : "";
+	static const struct {
+		const char	*name;
+		enum cmdline_move m;
+	} moves[] = {
+		{ "left", CMDLINE_LEFT }, { "right", CMDLINE_RIGHT },
+		{ "home", CMDLINE_HOME }, { "end", CMDLINE_END },
+		{ "word-left", CMDLINE_WORD_LEFT },
+		{ "word-right", CMDLINE_WORD_RIGHT },
+	};
 
 	if (strcmp(name, "cl-complete") != 0 &&
 	    strcmp(name, "cl-complete-back") != 0)
-		comp_clear(a);
+		cmdline_complete_end(&a->cl);
 	if (strcmp(name, "cl-exec") == 0) {
-		char	*line = xstrdup(s);
+		char	*line = xstrdup(cmdline_text(&a->cl));
 
-		hist_push(a, line);
+		cmdline_history_push(&a->cl, line);
 		a->mode = a->cl_return;
 		exec_line(a, line);
 		free(line);
 	} else if (strcmp(name, "cl-cancel") == 0) {
 		a->mode = a->cl_return;
 	} else if (strcmp(name, "cl-complete") == 0) {
-		cl_complete(a, false);
+		complete(a, false);
 	} else if (strcmp(name, "cl-complete-back") == 0) {
-		cl_complete(a, true);
+		complete(a, true);
 	} else if (strcmp(name, "cl-history-up") == 0) {
-		if (a->hist_pos > 0)
-			cl_set(a, a->hist[--a->hist_pos]);
+		cmdline_history_up(&a->cl);
 	} else if (strcmp(name, "cl-history-down") == 0) {
-		if (a->hist_pos + 1 < a->nhist)
-			cl_set(a, a->hist[++a->hist_pos]);
-		else {
-			a->hist_pos = a->nhist;
-			cl_set(a, "");
-		}
+		cmdline_history_down(&a->cl);
 	} else if (strcmp(name, "cl-move") == 0) {
-		if (strcmp(arg, "left") == 0)
-			a->cl_cur = cl_prev(s, a->cl_cur);
-		else if (strcmp(arg, "right") == 0)
-			a->cl_cur = cl_next(s, a->cl.len, a->cl_cur);
-		else if (strcmp(arg, "home") == 0)
-			a->cl_cur = 0;
-		else if (strcmp(arg, "end") == 0)
-			a->cl_cur = a->cl.len;
-		else if (strcmp(arg, "word-left") == 0) {
-			while (a->cl_cur > 0 && s[a->cl_cur - 1] == ' ')
-				a->cl_cur--;
-			while (a->cl_cur > 0 && s[a->cl_cur - 1] != ' ')
-				a->cl_cur--;
-		} else if (strcmp(arg, "word-right") == 0) {
-			while (a->cl_cur < a->cl.len && s[a->cl_cur] == ' ')
-				a->cl_cur++;
-			while (a->cl_cur < a->cl.len && s[a->cl_cur] != ' ')
-				a->cl_cur++;
-		}
+		for (size_t i = 0; i < sizeof moves / sizeof moves[0]; i++)
+			if (strcmp(arg, moves[i].name) == 0)
+				cmdline_move(&a->cl, moves[i].m);
 	} else if (strcmp(name, "cl-backspace") == 0) {
-		if (a->cl.len == 0)
+		if (!cmdline_backspace(&a->cl))
 			a->mode = a->cl_return;
-		else
-			cl_delete(a, cl_prev(s, a->cl_cur), a->cl_cur);
 	} else if (strcmp(name, "cl-delete") == 0) {
-		cl_delete(a, a->cl_cur, cl_next(s, a->cl.len, a->cl_cur));
+		cmdline_delete(&a->cl);
 	} else if (strcmp(name, "cl-delete-word") == 0) {
-		size_t	 p = a->cl_cur;
-
-		while (p > 0 && s[p - 1] == ' ')
-			p--;
-		while (p > 0 && s[p - 1] != ' ')
-			p--;
-		cl_delete(a, p, a->cl_cur);
+		cmdline_delete_word(&a->cl);
 	} else if (strcmp(name, "cl-clear") == 0) {
-		cl_delete(a, 0, a->cl_cur);
+		cmdline_clear(&a->cl);
 	}
 }
 
@@ -2073,7 +1938,7 @@ exec_line(struct app *a, const char *line)
 	cur_cell(a, &cur);
 	if (strncmp(name, "cl-", 3) == 0) {
 		if (a->mode == KEYMAP_CMDLINE)
-			cl_command(a, name, arg ? arg : "");
+			cmdline_command(a, name, arg ? arg : "");
 		return;
 	}
 	if (strncmp(name, "pg-", 3) == 0) {
@@ -2284,8 +2149,8 @@ on_key(struct app *a, const struct input_ev *ev)
 			return;
 		}
 		if (mode == KEYMAP_CMDLINE) {
-			comp_clear(a);
-			cl_insert(a, u, n);
+			cmdline_complete_end(&a->cl);
+			cmdline_insert(&a->cl, u, n);
 			return;
 		}
 	}
@@ -2377,7 +2242,8 @@ on_input(struct app *a, const struct input_ev *ev)
 		if (a->mode == KEYMAP_INSERT)
 			type_text(a, ev->text, ev->len, true);
 		else if (a->mode == KEYMAP_CMDLINE)
-			cl_insert(a, ev->text, strcspn(ev->text, "\r\n") <
+			cmdline_insert(&a->cl, ev->text,
+			    strcspn(ev->text, "\r\n") <
 			    ev->len ? strcspn(ev->text, "\r\n") : ev->len);
 		else
 			app_msg(a, false, "to paste text, edit a cell first "
@@ -2413,8 +2279,8 @@ paint(struct app *a)
 		cs.msg = a->msg[0] ? a->msg : NULL;
 		cs.msg_error = a->msg_err;
 		if (a->mode == KEYMAP_CMDLINE) {
-			cs.cmdline = a->cl.data ? a->cl.data : "";
-			cs.cmdline_cur = a->cl_cur;
+			cs.cmdline = cmdline_text(&a->cl);
+			cs.cmdline_cur = a->cl.cur;
 		}
 		cs.scroll = a->clu_scroll;
 		cs.ascii = keymap_config(a->km)->ascii;
@@ -2434,8 +2300,8 @@ paint(struct app *a)
 	st.msg = a->msg[0] ? a->msg : NULL;
 	st.msg_error = a->msg_err;
 	if (a->mode == KEYMAP_CMDLINE) {
-		st.cmdline = a->cl.data ? a->cl.data : "";
-		st.cmdline_cur = a->cl_cur;
+		st.cmdline = cmdline_text(&a->cl);
+		st.cmdline_cur = a->cl.cur;
 	}
 	if (a->mode == KEYMAP_NORMAL && *keymap_pending(a->km)) {
 		snprintf(pending, sizeof pending, "%s", keymap_pending(a->km));
@@ -2611,13 +2477,9 @@ app_free(struct app *a)
 	}
 	free(a->clip);
 	free(a->textclip);
-	for (size_t i = 0; i < a->nhist; i++)
-		free(a->hist[i]);
-	free(a->hist);
-	comp_clear(a);
+	cmdline_fini(&a->cl);
 	free(a->pager);
 	view_cluster_fini(&a->clu);
-	gl_buf_fini(&a->cl);
 	draw_free(a->draw);
 	view_grid_fini(&a->grid);
 	input_free(a->input);
@@ -2644,7 +2506,7 @@ app_run(const struct app_opts *o, struct gl_err *err)
 	a.o = o;
 	a.now = now_ms();
 	gl_rng_seed_random(&a.rng);
-	gl_buf_init(&a.cl);
+	cmdline_init(&a.cl);
 	view_cluster_init(&a.clu);
 	a.km = keymap_new();
 	conf = o->config ? xstrdup(o->config) : app_config_path();
