@@ -28,6 +28,7 @@
 #include "tui/view.h"
 
 struct cl_conn;
+struct cmd_table;
 struct draw;
 struct event;
 struct gl_err;
@@ -63,6 +64,7 @@ struct app {
 	struct nb_doc	*doc;
 	struct view	*view;
 	struct keymap	*km;
+	struct cmd_table *cmds;		/* owned: the commands */
 	struct input	*input;
 	struct view_grid grid;
 	struct draw	*draw;

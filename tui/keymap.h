@@ -1,13 +1,16 @@
 /*
- * keymap.h - what keys do: the commands of the notebook TUI (each one a
- * `:` command line, so a key binding is "run this command"), the default
- * bindings per mode (Jupyter's and vim's habits), key names in vim
- * notation ("dd", "<C-r>", "<S-Enter>"), multi-key sequences, the user's
- * Lua configuration (~/.config/galley/init.lua: galley.keymap.set(mode,
- * keys, command), galley.set(option, value)), and the help screen and
- * docs/keys.md, both generated from the bindings so they cannot drift.
- * Uses Lua 5.4 for the configuration; no curses. Used by tui/app.c and
- * `galley open --dump-keys`.
+ * keymap.h - what keys do: bindings of key sequences in a mode to command
+ * lines (whose commands are tui/cmd.h's table, so a key binding is "run
+ * this command"), the default bindings per mode (Jupyter's and vim's
+ * habits), key names in vim notation ("dd", "<C-r>", "<S-Enter>"),
+ * multi-key sequences, the options, the user's Lua configuration
+ * (~/.config/galley/init.lua: galley.keymap.set(mode, keys, command),
+ * galley.set(option, value)), and the help screen and docs/keys.md, both
+ * generated from the bindings and the command table so they cannot
+ * drift. Uses Lua 5.4 for the configuration; no curses. Used by
+ * tui/app.c, tui/app-input.c and tui/app-status.c, the commands that
+ * change bindings and options (tui/cmd-config.c) or show the help
+ * (tui/cmd-view.c), and `galley open --dump-keys` (cli/cmd_open.c).
  */
 #ifndef GL_TUI_KEYMAP_H
 #define GL_TUI_KEYMAP_H
@@ -17,6 +20,7 @@
 
 #include "core/mem.h"
 
+struct cmd_table;
 struct gl_err;
 struct input_ev;
 
@@ -33,18 +37,6 @@ enum keymap_mode {
  * unknown). */
 const char *keymap_mode_name(enum keymap_mode m);
 int	 keymap_mode_parse(const char *name);
-
-/* A command: the first word of a command line. */
-struct keymap_cmd {
-	const char	*name;		/* "run" */
-	const char	*args;		/* "[all|above|below]" or "" */
-	const char	*help;		/* one line */
-};
-/* The registry (static). */
-const struct keymap_cmd *keymap_commands(size_t *n);
-/* The command named by the first word of line, or NULL. Aliases (w, q,
- * q!, wq, x) are commands of their own. */
-const struct keymap_cmd *keymap_command_find(const char *line);
 
 /* Longest key name ("<C-S-PageDown>") with its NUL. */
 #define KEYMAP_NAME_MAX	24
@@ -72,8 +64,12 @@ struct keymap_config {
 
 struct keymap;
 
-/* A keymap with the default bindings and options. Caller frees. */
+/* A keymap with the default bindings and options, binding the built-in
+ * commands. Caller frees. */
 struct keymap *keymap_new(void);
+/* The same binding the commands of cmds (borrowed: it must outlive the
+ * keymap; commands added to it later can be bound too). */
+struct keymap *keymap_new_with(const struct cmd_table *cmds);
 void	 keymap_free(struct keymap *km);
 const struct keymap_config *keymap_config(const struct keymap *km);
 

@@ -14,6 +14,7 @@
 
 #include "core/err.h"
 #include "core/mem.h"
+#include "tui/cmd.h"
 #include "tui/input.h"
 #include "tui/keymap.h"
 
@@ -173,8 +174,8 @@ test_help_lists_every_key(void **state)
 {
 	struct keymap		*km = keymap_new();
 	struct gl_buf		 help, md;
-	size_t			 n;
-	const struct keymap_cmd	*cmds = keymap_commands(&n);
+	const struct cmd_table	*t = cmd_table_builtin();
+	size_t			 n = cmd_count(t);
 	const char		*modes[] = { "normal", "insert", "cmdline",
 				    "pager", "cluster" };
 
@@ -185,11 +186,11 @@ test_help_lists_every_key(void **state)
 	for (int m = 0; m < KEYMAP_NMODES; m++) {
 		for (size_t i = 0; i < n; i++) {
 			char	*keys = keymap_keys_for(km, (enum keymap_mode)
-			    keymap_mode_parse(modes[m]), cmds[i].name);
+			    keymap_mode_parse(modes[m]), cmd_at(t, i)->name);
 
 			if (*keys) {
 				char *line = xasprintf("%s\t%s", keys,
-				    cmds[i].help);
+				    cmd_at(t, i)->help);
 
 				if (strstr(help.data, line) == NULL)
 					fail_msg("help lacks \"%s\"", line);
