@@ -409,7 +409,6 @@ app_type(struct app *a, const char *s, size_t n, bool paste)
 		sync_break(a->sync);
 }
 
-
 void
 app_clip_free(struct app *a)
 {
@@ -427,13 +426,7 @@ app_clip_free(struct app *a)
 void
 app_clip_copy(struct app *a, size_t lo, size_t hi)
 {
-	for (size_t i = 0; i < a->nclip; i++) {
-		free(a->clip[i].source);
-		for (size_t k = 0; k < a->clip[i].nmeta * 2; k++)
-			free(a->clip[i].meta[k]);
-		free(a->clip[i].meta);
-	}
-	free(a->clip);
+	app_clip_free(a);
 	a->nclip = hi - lo + 1;
 	a->clip = xcalloc(a->nclip, sizeof *a->clip);
 	for (size_t i = lo; i <= hi; i++) {
