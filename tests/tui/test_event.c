@@ -8,8 +8,6 @@
  */
 #include "tui_fixture.h"
 
-#include <msgpack.h>
-
 #include "core/rpc.h"
 #include "tui/event.h"
 #include "tui/sync.h"
@@ -43,37 +41,6 @@ note_fini(struct note *n)
 {
 	rpc_msg_fini(&n->m);
 	rpc_writer_fini(&n->w);
-}
-
-/* A msgpack value (a reply's result) built in a test. */
-struct mp {
-	msgpack_sbuffer	 sb;
-	msgpack_packer	 pk;
-	msgpack_unpacked u;
-};
-
-static msgpack_packer *
-mp_begin(struct mp *m)
-{
-	msgpack_sbuffer_init(&m->sb);
-	msgpack_packer_init(&m->pk, &m->sb, msgpack_sbuffer_write);
-	msgpack_unpacked_init(&m->u);
-	return &m->pk;
-}
-
-static const msgpack_object *
-mp_obj(struct mp *m)
-{
-	assert_int_equal(msgpack_unpack_next(&m->u, m->sb.data, m->sb.size,
-	    NULL), MSGPACK_UNPACK_SUCCESS);
-	return &m->u.data;
-}
-
-static void
-mp_fini(struct mp *m)
-{
-	msgpack_unpacked_destroy(&m->u);
-	msgpack_sbuffer_destroy(&m->sb);
 }
 
 static void
@@ -185,10 +152,11 @@ static void
 test_outputs_of_every_type(void **state)
 {
 	struct mp	 m;
-	msgpack_packer	*pk = mp_begin(&m);
+	msgpack_packer	*pk = &m.pk;
 	const msgpack_object *arr;
 	struct view_output *o;
 
+	mp_init(&m);
 	msgpack_pack_array(pk, 7);
 	/* A table: numbers become text, a short row leaves cells empty. */
 	msgpack_pack_map(pk, 3);
@@ -685,10 +653,11 @@ static void
 test_open_reply(void **state)
 {
 	struct mp	 m;
-	msgpack_packer	*pk = mp_begin(&m);
+	msgpack_packer	*pk = &m.pk;
 	struct event_doc d;
 	struct gl_err	 err = { 0 };
 
+	mp_init(&m);
 	msgpack_pack_map(pk, 6);
 	rpc_pack_kv_str(pk, "session", "s9");
 	rpc_pack_kv_int(pk, "version", 17);
@@ -721,7 +690,8 @@ test_open_reply(void **state)
 
 	/* doc.get: no session, no dirty flag... but no version is an
 	 * error. */
-	pk = mp_begin(&m);
+	mp_init(&m);
+	pk = &m.pk;
 	msgpack_pack_map(pk, 1);
 	rpc_pack_key(pk, "cells");
 	msgpack_pack_array(pk, 0);
@@ -730,7 +700,8 @@ test_open_reply(void **state)
 	event_doc_fini(&d);
 	mp_fini(&m);
 
-	pk = mp_begin(&m);
+	mp_init(&m);
+	pk = &m.pk;
 	msgpack_pack_map(pk, 2);
 	rpc_pack_kv_int(pk, "version", 3);
 	rpc_pack_kv_str(pk, "cells", "none");
@@ -739,7 +710,8 @@ test_open_reply(void **state)
 	event_doc_fini(&d);
 	mp_fini(&m);
 
-	pk = mp_begin(&m);
+	mp_init(&m);
+	pk = &m.pk;
 	msgpack_pack_map(pk, 2);
 	rpc_pack_kv_int(pk, "version", 3);
 	rpc_pack_key(pk, "cells");
@@ -762,21 +734,24 @@ test_small_replies(void **state)
 	uint64_t	 v = 0;
 	int		 members = 1;
 
-	pk = mp_begin(&m);
+	mp_init(&m);
+	pk = &m.pk;
 	msgpack_pack_map(pk, 1);
 	rpc_pack_kv_int(pk, "version", 31);
 	assert_int_equal(event_ack_decode(mp_obj(&m), &v, &err), 0);
 	assert_int_equal(v, 31);
 	mp_fini(&m);
 
-	pk = mp_begin(&m);
+	mp_init(&m);
+	pk = &m.pk;
 	msgpack_pack_map(pk, 1);
 	rpc_pack_kv_str(pk, "version", "31");
 	assert_int_equal(event_ack_decode(mp_obj(&m), &v, &err), GL_EPROTO);
 	assert_string_equal(err.msg, "doc.edit: no version in the answer");
 	mp_fini(&m);
 
-	pk = mp_begin(&m);
+	mp_init(&m);
+	pk = &m.pk;
 	msgpack_pack_map(pk, 3);
 	rpc_pack_key(pk, "outputs");
 	msgpack_pack_array(pk, 1);
@@ -791,7 +766,8 @@ test_small_replies(void **state)
 	event_cell_fini(&c);
 	mp_fini(&m);
 
-	pk = mp_begin(&m);
+	mp_init(&m);
+	pk = &m.pk;
 	msgpack_pack_nil(pk);
 	assert_int_equal(event_outputs_decode(mp_obj(&m), &c, &err),
 	    GL_EPROTO);
@@ -800,7 +776,8 @@ test_small_replies(void **state)
 	assert_int_equal(event_save_bytes(&m.u.data), 0);
 	mp_fini(&m);
 
-	pk = mp_begin(&m);
+	mp_init(&m);
+	pk = &m.pk;
 	msgpack_pack_array(pk, 3);
 	msgpack_pack_map(pk, 2);
 	rpc_pack_kv_str(pk, "session", "s1");
