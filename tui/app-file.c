@@ -5,7 +5,6 @@
  */
 #include <inttypes.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "core/err.h"
 #include "core/rpc.h"

@@ -18,7 +18,6 @@
 
 #include "client/client.h"
 #include "core/err.h"
-#include "core/mem.h"
 #include "core/notebook.h"
 #include "core/rpc.h"
 #include "tui/app_int.h"

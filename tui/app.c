@@ -15,10 +15,7 @@
  * handles what came, then paints once.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <poll.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,9 +25,7 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/notebook.h"
-#include "core/ot.h"
 #include "core/paths.h"
-#include "core/rpc.h"
 #include "core/util.h"
 #include "tui/app.h"
 #include "tui/app_int.h"

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "core/err.h"
-#include "core/mem.h"
 #include "core/notebook.h"
 #include "core/ot.h"
 #include "tui/app_int.h"

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 
 #include "core/mem.h"
-#include "core/notebook.h"
 #include "tui/app_int.h"
 #include "tui/cmd.h"
 #include "tui/cmd_int.h"

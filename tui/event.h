@@ -8,8 +8,8 @@
  * no I/O. A required field that is missing or of the wrong type is a
  * GL_EPROTO naming the method and the field, never a crash; optional
  * fields of the wrong type read as absent. cluster.status answers are
- * read by tui/cluview.c. Used by tui/app-kernel.c and tui/app-edit.c
- * (and bench/bench_tui.c for the document).
+ * read by tui/cluview.c. Used by tui/app-kernel.c (and app-edit.c,
+ * app-file.c, app-status.c for what they read) and bench/bench_tui.c.
  */
 #ifndef GL_TUI_EVENT_H
 #define GL_TUI_EVENT_H

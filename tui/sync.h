@@ -4,8 +4,9 @@
  * at once, at most one doc.edit in flight, the rest buffered; the
  * kernel's doc.ops transformed against what it has not acknowledged), op
  * inversion, and an undo/redo history whose entries are rebased over
- * other clients' edits. Pure: ops and docs in, ops out; tui/app.c does
- * the I/O.
+ * other clients' edits. Pure: ops and docs in, ops out; tui/app-edit.c
+ * does the I/O, and the cell commands (tui/cmd-cell.c) record their undo
+ * groups. Used by bench/ too.
  */
 #ifndef GL_TUI_SYNC_H
 #define GL_TUI_SYNC_H

@@ -3,7 +3,6 @@
  * style, text written into it, its picture for the tests (STYLE example
  * E), and the UTF-8 and width helpers the view and the editor share.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
