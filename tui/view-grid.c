@@ -91,12 +91,12 @@ view_grid_puts_clip(struct view_grid *g, int row, int col, const char *s,
 		return col;
 	if (maxcol > g->cols)
 		maxcol = g->cols;
-	r = view_grid_at(g, row, 0);
+	r = view_cell_at(g, row, 0);
 	while (i < len && col < maxcol) {
 		int	 w;
 
-		i += view_utf8_decode(s + i, len - i, &cp);
-		w = view_cp_width(cp);
+		i += view_decode(s + i, len - i, &cp);
+		w = view_width(cp);
 		if (cp < 0x20 || cp == 0x7f) {
 			view_row_put(r, maxcol, &col, 0, '^', 1, attr);
 			view_row_put(r, maxcol, &col, 0, cp == 0x7f ? '?' :
@@ -138,7 +138,7 @@ view_grid_picture(const struct view_grid *g)
 		/* Drop trailing plain spaces (a cursor there is shown at the
 		 * end). */
 		while (end > 0) {
-			const struct view_gcell *c = view_grid_at(g, r, end - 1);
+			const struct view_gcell *c = view_cell_at(g, r, end - 1);
 
 			if (c->cp[0] != ' ' || c->cp[1] != 0 || c->attr != 0)
 				break;
@@ -146,7 +146,7 @@ view_grid_picture(const struct view_grid *g)
 		}
 		gl_buf_addc(&b, '|');
 		for (int col = 0; col < end; col++) {
-			const struct view_gcell *c = view_grid_at(g, r, col);
+			const struct view_gcell *c = view_cell_at(g, r, col);
 			char	 u[4];
 
 			if (c->width == 0 && c->cp[0] == 0)

@@ -65,7 +65,7 @@ lay_text(struct lay *L, const char *s, size_t n, const struct tx *t)
 	L->src_off = t->src_base;
 	while (pos < n) {
 		uint32_t	 cp;
-		size_t		 clen = view_utf8_decode(s + pos, n - pos, &cp);
+		size_t		 clen = view_decode(s + pos, n - pos, &cp);
 		uint16_t	 attr = t->styles ? t->styles[pos] : t->style;
 		int		 w;
 		bool		 ctl = false;
@@ -78,7 +78,7 @@ lay_text(struct lay *L, const char *s, size_t n, const struct tx *t)
 			w = 2;
 			ctl = true;
 		} else
-			w = view_cp_width(cp);
+			w = view_width(cp);
 		if (t->words && cp != ' ' && word_start) {
 			/* Measure the word to wrap before it if it fits a
 			 * fresh row but not this one. */
@@ -88,8 +88,8 @@ lay_text(struct lay *L, const char *s, size_t n, const struct tx *t)
 			while (k < n && s[k] != ' ') {
 				uint32_t c2;
 
-				k += view_utf8_decode(s + k, n - k, &c2);
-				ww += view_cp_width(c2);
+				k += view_decode(s + k, n - k, &c2);
+				ww += view_width(c2);
 			}
 			if (L->col > start && L->col + ww > L->w &&
 			    ww <= L->w - (t->indent + t->hang)) {
@@ -236,8 +236,8 @@ lay_header(struct lay *L, const struct nb_cell *cell, const struct vcell *c)
 		uint32_t cp;
 
 		while (i < len) {
-			size_t	 k = view_utf8_decode(left + i, len - i, &cp);
-			int	 w = view_cp_width(cp);
+			size_t	 k = view_decode(left + i, len - i, &cp);
+			int	 w = view_width(cp);
 
 			if (col + w > end)
 				break;
@@ -440,8 +440,8 @@ table_cell(struct view *v, const char *s, int w, bool right, uint8_t style)
 
 	/* Clip to w columns (an ellipsis marks a cut). */
 	while (i < len) {
-		size_t	 k = view_utf8_decode(s + i, len - i, &cp);
-		int	 cw = (cp < 0x20 || cp == 0x7f) ? 1 : view_cp_width(cp);
+		size_t	 k = view_decode(s + i, len - i, &cp);
+		int	 cw = (cp < 0x20 || cp == 0x7f) ? 1 : view_width(cp);
 
 		if (cols + cw > w || (cols + cw == w && i + k < len &&
 		    view_text_cols(s + i + k, len - i - k, 0, 8) > 0)) {

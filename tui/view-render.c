@@ -26,7 +26,7 @@ emit_paint(struct lay *L)
 	if (L->nrow < L->skip)
 		return 0;
 	r = L->out_row++;
-	memcpy(view_grid_at(L->g, r, 0), v->line,
+	memcpy(view_cell_at(L->g, r, 0), v->line,
 	    (size_t)L->w * sizeof *v->line);
 	v->rows[r].cell = (long)L->ci;
 	v->rows[r].kind = L->kind;
@@ -51,7 +51,7 @@ paint(struct view *v, const struct nb_doc *doc, struct view_grid *g,
 		v->rows[k].cell = -1;
 		v->rows[k].kind = VIEW_ROW_NONE;
 		for (int col = 0; col < g->cols; col++)
-			view_gcell_set(view_grid_at(g, k, col), ' ', 1, 0);
+			view_gcell_set(view_cell_at(g, k, col), ' ', 1, 0);
 	}
 	g->cur_visible = false;
 	v->first_vis = v->top;
@@ -160,7 +160,7 @@ render_status(struct view *v, const struct nb_doc *doc,
 	int	 col, rw;
 
 	for (int c = 0; c < g->cols; c++)
-		view_gcell_set(view_grid_at(g, row, c), ' ', 1, VIEW_S_STATUS);
+		view_gcell_set(view_cell_at(g, row, c), ' ', 1, VIEW_S_STATUS);
 	col = view_grid_puts(g, row, 0, " ", VIEW_S_MODE);
 	col = view_grid_puts(g, row, col, st->mode ? st->mode : "", VIEW_S_MODE);
 	col = view_grid_puts(g, row, col, " ", VIEW_S_MODE);
@@ -221,10 +221,10 @@ view_hit(const struct view *v, const struct nb_doc *doc, int row, int col,
 
 		while (pos < len && src[pos] != '\n') {
 			uint32_t cp;
-			size_t	 k = view_utf8_decode(src + pos, len - pos, &cp);
+			size_t	 k = view_decode(src + pos, len - pos, &cp);
 			int	 w = cp == '\t' ? v->o.tab_source -
 			    (c - ri->indent) % v->o.tab_source :
-			    view_cp_width(cp);
+			    view_width(cp);
 
 			if (c + w > v->w || col < c + w)
 				break;
@@ -245,7 +245,7 @@ view_render_pager(const char *title, const char *text, int *scroll,
 
 	view_grid_clear(g);
 	for (int c = 0; c < g->cols; c++)
-		view_gcell_set(view_grid_at(g, 0, c), ' ', 1, VIEW_S_HDRCUR);
+		view_gcell_set(view_cell_at(g, 0, c), ' ', 1, VIEW_S_HDRCUR);
 	view_grid_puts(g, 0, 1, title, VIEW_S_HDRCUR);
 	for (p = text; *p; p++)
 		nlines += *p == '\n';
@@ -288,7 +288,7 @@ view_render_pager(const char *title, const char *text, int *scroll,
 		    nlines ? *scroll + 1 : 0,
 		    *scroll + body < nlines ? *scroll + body : nlines, nlines);
 		for (int c = 0; c < g->cols; c++)
-			view_gcell_set(view_grid_at(g, g->rows - 1, c), ' ', 1,
+			view_gcell_set(view_cell_at(g, g->rows - 1, c), ' ', 1,
 			    VIEW_S_STATUS);
 		view_grid_puts(g, g->rows - 1, 0, foot, VIEW_S_STATUS);
 	}

@@ -123,6 +123,37 @@ view_gcell_set(struct view_gcell *c, uint32_t cp, int width, uint16_t attr)
 	c->attr = attr;
 }
 
+/* The per-character loops of these files call the three below millions
+ * of times a second while typing; these inline forms keep them free of a
+ * call in the common case (the public functions are in view-grid.c). */
+
+/* view_grid_at(). */
+static inline struct view_gcell *
+view_cell_at(const struct view_grid *g, int row, int col)
+{
+	return &g->cells[(size_t)row * (size_t)g->cols + (size_t)col];
+}
+
+/* view_utf8_decode(), ASCII without a call. */
+static inline size_t
+view_decode(const char *p, size_t len, uint32_t *cp)
+{
+	if ((unsigned char)p[0] < 0x80) {
+		*cp = (unsigned char)p[0];
+		return 1;
+	}
+	return view_utf8_decode(p, len, cp);
+}
+
+/* view_cp_width(), printable ASCII without a call. */
+static inline int
+view_width(uint32_t cp)
+{
+	if (cp >= 0x20 && cp < 0x7f)
+		return 1;
+	return view_cp_width(cp);
+}
+
 /* Puts cp of width w at *col of a row of cells (cols wide); combining
  * characters join the previous cell. */
 static inline void
