@@ -69,21 +69,25 @@ load_cell_states(struct app *a, struct event_doc *d)
 {
 	a->running[0] = '\0';
 	for (size_t k = 0; k < d->ncells; k++) {
-		struct event_cell *c = &d->cells[k];
+		struct event_cell c;
 		size_t	 i;
 
-		if (nb_doc_find(a->doc, c->id, &i) == NULL)
-			continue;
-		view_out_clear(a->view, i);
-		for (size_t j = 0; j < c->nout; j++) {
-			view_out_add(a->view, i, c->out[j]);
-			c->out[j] = NULL;
+		if (event_doc_cell(d, k, &c) == 1 &&
+		    nb_doc_find(a->doc, c.id, &i) != NULL) {
+			view_out_clear(a->view, i);
+			for (size_t j = 0; j < c.nout; j++) {
+				view_out_add(a->view, i, c.out[j]);
+				c.out[j] = NULL;
+			}
+			view_set_stale(a->view, i, c.stale);
+			if (c.running) {
+				view_set_run(a->view, i, VIEW_RUN_RUNNING,
+				    a->now);
+				snprintf(a->running, sizeof a->running, "%s",
+				    c.id);
+			}
 		}
-		view_set_stale(a->view, i, c->stale);
-		if (c->running) {
-			view_set_run(a->view, i, VIEW_RUN_RUNNING, a->now);
-			snprintf(a->running, sizeof a->running, "%s", c->id);
-		}
+		event_cell_fini(&c);
 	}
 }
 

@@ -508,31 +508,31 @@ event_doc_decode(const msgpack_object *result, struct event_doc *out,
 			out->warning = xstrdup("warning");
 	}
 	out->recovered = rpc_map_int(result, "recovered", 0);
-	/* Outputs, stale flags and the running cell, for each cell with an
-	 * id (event_doc_from_cells() checked every cell is a map). */
-	out->cells = xcalloc(cells->via.array.size + 1, sizeof *out->cells);
-	for (uint32_t k = 0; k < cells->via.array.size; k++) {
-		const msgpack_object *c = &cells->via.array.ptr[k];
-		const msgpack_object *run = rpc_map_get(c, "running");
-		struct event_cell *ec = &out->cells[out->ncells];
-
-		cell_init(ec);
-		if (obj_str(c, "id", ec->id, sizeof ec->id, NULL) != 1)
-			continue;
-		read_outputs(rpc_map_get(c, "outputs"), ec);
-		ec->stale = rpc_map_bool(c, "stale", false);
-		ec->running = run != NULL && run->type != MSGPACK_OBJECT_NIL;
-		out->ncells++;
-	}
+	out->cells = cells;
+	out->ncells = cells->via.array.size;
 	return 0;
+}
+
+int
+event_doc_cell(const struct event_doc *d, size_t k, struct event_cell *c)
+{
+	const msgpack_object *o = &d->cells->via.array.ptr[k];
+	const msgpack_object *run = rpc_map_get(o, "running");
+
+	/* event_doc_from_cells() checked every cell is a map with an id
+	 * string; one too long to be an id names no cell. */
+	cell_init(c);
+	if (obj_str(o, "id", c->id, sizeof c->id, NULL) != 1)
+		return 0;
+	read_outputs(rpc_map_get(o, "outputs"), c);
+	c->stale = rpc_map_bool(o, "stale", false);
+	c->running = run != NULL && run->type != MSGPACK_OBJECT_NIL;
+	return 1;
 }
 
 void
 event_doc_fini(struct event_doc *d)
 {
-	for (size_t i = 0; i < d->ncells; i++)
-		event_cell_fini(&d->cells[i]);
-	free(d->cells);
 	nb_doc_free(d->doc);
 	free(d->session);
 	free(d->warning);

@@ -92,16 +92,19 @@ struct event_cell {
 	bool		 running;	/* a run of it is under way */
 };
 
-/* The reply to session.open or doc.get. */
+/* The reply to session.open or doc.get. Its cells' outputs and state
+ * are read one cell at a time (event_doc_cell()), so a large notebook is
+ * not held twice: the struct borrows the reply's cells until
+ * rpc_msg_fini(). */
 struct event_doc {
 	char		*session;	/* owned; NULL in a doc.get reply */
 	struct nb_doc	*doc;		/* owned until taken */
 	uint64_t	 version;
 	int		 dirty;		/* 1, 0, or -1: not said */
-	struct event_cell *cells;	/* owned: the cells with an id */
-	size_t		 ncells;
 	char		*warning;	/* owned: the first warning, or NULL */
 	int64_t		 recovered;	/* journaled edits recovered */
+	const msgpack_object *cells;	/* borrowed: the reply's cells */
+	size_t		 ncells;
 };
 
 /* Decodes a session.open / doc.get result into *out (initialised here;
@@ -110,6 +113,10 @@ struct event_doc {
 int	 event_doc_decode(const msgpack_object *result, struct event_doc *out,
 	     struct gl_err *err);
 void	 event_doc_fini(struct event_doc *d);
+/* The outputs and state of cell k < d->ncells into *c (initialised here;
+ * event_cell_fini() it): 1, or 0 for a cell without an id (skip it). */
+int	 event_doc_cell(const struct event_doc *d, size_t k,
+	     struct event_cell *c);
 
 /* Builds a doc from the cells of a session.open / doc.get reply (an
  * array of {id, kind, header, title, meta, source}). The header cell is

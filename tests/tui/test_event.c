@@ -655,6 +655,7 @@ test_open_reply(void **state)
 	struct mp	 m;
 	msgpack_packer	*pk = &m.pk;
 	struct event_doc d;
+	struct event_cell c;
 	struct gl_err	 err = { 0 };
 
 	mp_init(&m);
@@ -678,13 +679,17 @@ test_open_reply(void **state)
 	assert_string_equal(d.warning, "the file changed on disk");
 	assert_int_equal(nb_doc_count(d.doc), 2);
 	assert_int_equal(d.ncells, 2);
-	assert_string_equal(d.cells[0].id, "a");
-	assert_int_equal(d.cells[0].nout, 1);
-	assert_string_equal(d.cells[0].out[0]->text, "hi\n");
-	assert_true(d.cells[0].stale);
-	assert_false(d.cells[0].running);
-	assert_int_equal(d.cells[1].nout, 0);
-	assert_true(d.cells[1].running);
+	assert_int_equal(event_doc_cell(&d, 0, &c), 1);
+	assert_string_equal(c.id, "a");
+	assert_int_equal(c.nout, 1);
+	assert_string_equal(c.out[0]->text, "hi\n");
+	assert_true(c.stale);
+	assert_false(c.running);
+	event_cell_fini(&c);
+	assert_int_equal(event_doc_cell(&d, 1, &c), 1);
+	assert_int_equal(c.nout, 0);
+	assert_true(c.running);
+	event_cell_fini(&c);
 	event_doc_fini(&d);
 	mp_fini(&m);
 
