@@ -5,6 +5,7 @@
  * selects and edits cells, drags a selection and scrolls; a paste is
  * text where text goes.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/mem.h"
