@@ -308,21 +308,33 @@ cmd_at(const struct cmd_table *t, size_t i)
 	return NULL;
 }
 
+/* The entry of entries[0..n) named line[0..len), or NULL. */
+static const struct cmd_entry *
+find_in(const struct cmd_entry *entries, size_t n, const char *line,
+    size_t len)
+{
+	for (size_t i = 0; i < n; i++)
+		if (entries[i].name[0] == line[0] &&
+		    strncmp(entries[i].name, line, len) == 0 &&
+		    entries[i].name[len] == '\0')
+			return &entries[i];
+	return NULL;
+}
+
 const struct cmd_entry *
 cmd_find(const struct cmd_table *t, const char *line)
 {
-	size_t	 len, n = cmd_count(t);
+	const struct cmd_entry *e;
+	size_t		 len;
 
 	while (*line == ' ')
 		line++;
 	len = strcspn(line, " \t");
-	for (size_t i = 0; i < n; i++) {
-		const struct cmd_entry *e = cmd_at(t, i);
-
-		if (strncmp(e->name, line, len) == 0 && e->name[len] == '\0')
-			return e;
-	}
-	return NULL;
+	if (len == 0)
+		return NULL;
+	if ((e = find_in(t->fixed, t->nfixed, line, len)) != NULL)
+		return e;
+	return find_in(t->added, t->nadded, line, len);
 }
 
 /* ------------------------------------------------------------------ */

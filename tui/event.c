@@ -469,9 +469,11 @@ event_cell_fini(struct event_cell *c)
 static void
 read_outputs(const msgpack_object *outs, struct event_cell *c)
 {
-	if (outs == NULL || outs->type != MSGPACK_OBJECT_ARRAY)
+	/* Most cells of a large notebook have none: no allocation then. */
+	if (outs == NULL || outs->type != MSGPACK_OBJECT_ARRAY ||
+	    outs->via.array.size == 0)
 		return;
-	c->out = xcalloc(outs->via.array.size + 1, sizeof *c->out);
+	c->out = xcalloc(outs->via.array.size, sizeof *c->out);
 	for (uint32_t j = 0; j < outs->via.array.size; j++) {
 		struct view_output *o = event_output(&outs->via.array.ptr[j]);
 
