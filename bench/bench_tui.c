@@ -36,6 +36,7 @@
 #include "core/rpc.h"
 #include "tui/draw.h"
 #include "tui/editor.h"
+#include "tui/event.h"
 #include "tui/sync.h"
 #include "tui/term.h"
 #include "tui/view.h"
@@ -232,7 +233,7 @@ bench_in_process(int keys)
 	/* Start to first full paint: what the client does with the reply
 	 * to session.open. */
 	t0 = now_ms();
-	if (sync_doc_from_cells(&up.data, &local, &err) != 0) {
+	if (event_doc_from_cells(&up.data, &local, &err) != 0) {
 		fprintf(stderr, "bench_tui: %s\n", err.msg);
 		exit(1);
 	}

@@ -28,8 +28,4 @@ struct app_opts {
  * GL_EIO), no terminal (GL_EIO). */
 int	 app_run(const struct app_opts *o, struct gl_err *err);
 
-/* The user's init.lua: $XDG_CONFIG_HOME/galley/init.lua or
- * ~/.config/galley/init.lua. Caller frees; NULL without a home. */
-char	*app_config_path(void);
-
 #endif

@@ -5,8 +5,10 @@
  * (workers busy of up, tasks queued, the running jobs with done / total /
  * failed). Pure: a cluster.status answer (docs/protocol.md) and now_ms in,
  * a struct view_cluster and a painted struct view_grid out; no curses,
- * sockets or clocks. tui/app.c polls cluster.status once a second while
- * the view is shown and renders it with view_cluster_render().
+ * sockets or clocks. tui/app-cluster.c polls cluster.status once a second
+ * while the view is shown and reads each answer with view_cluster_parse();
+ * tui/app.c paints it with view_cluster_render(); `scale +N`
+ * (tui/cmd-cluster.c) counts from view_cluster_count().
  */
 #ifndef GL_TUI_CLUVIEW_H
 #define GL_TUI_CLUVIEW_H

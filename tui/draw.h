@@ -3,7 +3,8 @@
  * with curses, sending only the cells that changed since the last frame,
  * in 256 colours, 8 colours, or (NO_COLOR, TERM=vt100) with bold,
  * underline, reverse and dim alone. Only this file and tui/term.c include
- * <curses.h>. Used by tui/app.c and bench/. Call after term_init().
+ * <curses.h>. Used by tui/app.c (painting), tui/cmd-view.c (redraw,
+ * suspend) and bench/. Call after term_init().
  */
 #ifndef GL_TUI_DRAW_H
 #define GL_TUI_DRAW_H

@@ -4,9 +4,12 @@
  * auto-indent, tab and back-tab (indent/dedent), backspace over
  * indentation, paste. The editor keeps only a cursor and a selection;
  * the text is the cell's source in the local doc. Every change comes out
- * as an ot text op (core/ot.h) on that cell, which tui/app.c applies to
- * the local doc and sends to the kernel, so one code path serves a lone
- * user and a shared session. Pure; undo/redo live in tui/sync.h.
+ * as an ot text op (core/ot.h) on that cell, which tui/app-edit.c applies
+ * to the local doc and sends to the kernel, so one code path serves a lone
+ * user and a shared session. Pure; undo/redo live in tui/sync.h. Used by
+ * the ed-* commands (tui/cmd-edit.c), tui/app-edit.c (typing, insert
+ * mode, others' edits moving the cursor), tui/app.c (painting the
+ * cursor) and bench/.
  */
 #ifndef GL_TUI_EDITOR_H
 #define GL_TUI_EDITOR_H

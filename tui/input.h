@@ -6,7 +6,8 @@
  * extended keys) that tell Ctrl-Enter and Shift-Enter apart from Enter,
  * SGR mouse reports, and bracketed paste. A lone Esc is told apart from
  * the start of a sequence by a short silence, as tmux and vim do. Pure:
- * bytes and now_ms in, events out. tui/app.c feeds it from stdin.
+ * bytes and now_ms in, events out. tui/app.c feeds it from stdin and hands
+ * the events to tui/app-input.c; tui/keymap.c names the keys.
  */
 #ifndef GL_TUI_INPUT_H
 #define GL_TUI_INPUT_H

@@ -1,13 +1,14 @@
 /*
- * keymap.c - commands, default bindings, key names, and the generated
+ * keymap.c - default bindings, key names, options, and the generated
  * help and docs/keys.md.
  *
  * Every action of the TUI is a command line ("run all", "scroll-down 1",
- * "ed-move word-left"); a binding maps a key sequence in a mode to one.
- * So what a key does, what `:` can type, what the help screen lists and
- * what the user's init.lua can rebind are one table, and docs/keys.md is
- * printed from it (`galley open --dump-keys`; a test checks the file is
- * up to date).
+ * "ed-move word-left") naming a command of tui/cmd.c's table; a binding
+ * maps a key sequence in a mode to one. So what a key does, what `:` can
+ * type, what the help screen lists and what the user's init.lua can
+ * rebind come from that one table and the bindings, and docs/keys.md is
+ * printed from them (`galley open --dump-keys`; a test checks the file
+ * is up to date).
  *
  * Sequences: a key that starts a bound sequence ("d" of "dd") waits for
  * the next; an exact match wins over a longer binding with the same
@@ -22,8 +23,11 @@
 
 #include "core/err.h"
 #include "core/mem.h"
+#include "lua/config.h"
+#include "tui/cmd.h"
 #include "tui/input.h"
 #include "tui/keymap.h"
+
 
 static const char *const mode_names[KEYMAP_NMODES] = {
 	"normal", "insert", "cmdline", "pager", "cluster",
@@ -37,119 +41,6 @@ static const char *const mode_titles[KEYMAP_NMODES] = {
 	"Cluster view (C or :cluster)",
 };
 
-static const struct keymap_cmd commands[] = {
-	/* Cells */
-	{ "down", "", "go to the next cell" },
-	{ "up", "", "go to the previous cell" },
-	{ "first", "", "go to the first cell" },
-	{ "last", "", "go to the last cell" },
-	{ "goto", "N|ID", "go to cell number N (from 1) or the cell with id ID" },
-	{ "scroll-down", "[N]", "scroll down N rows (default 1)" },
-	{ "scroll-up", "[N]", "scroll up N rows (default 1)" },
-	{ "half-down", "", "scroll down half a screen" },
-	{ "half-up", "", "scroll up half a screen" },
-	{ "page-down", "", "scroll down a screen" },
-	{ "page-up", "", "scroll up a screen" },
-	{ "select-down", "", "extend the cell selection down" },
-	{ "select-up", "", "extend the cell selection up" },
-	{ "escape", "", "clear the selection, a pending key and the message" },
-	{ "run", "[all|above|below]",
-	  "run the cell (or the selected cells), or all cells, the cells "
-	  "above or the cells from here down" },
-	{ "run-next", "", "run the cell and go to the next one (a new one "
-	  "at the end)" },
-	{ "run-insert", "", "run the cell and insert a new cell below" },
-	{ "interrupt", "", "interrupt the running cell (again: kill the "
-	  "runtime)" },
-	{ "cancel", "", "drop the runs waiting in the queue" },
-	{ "restart", "", "restart the runtime (its variables are lost)" },
-	{ "add-above", "[code|markdown]", "insert a cell above and edit it" },
-	{ "add-below", "[code|markdown]", "insert a cell below and edit it" },
-	{ "delete", "", "delete the cell or the selected cells (undo "
-	  "brings them back)" },
-	{ "cut", "", "copy the cell or the selected cells, then delete them" },
-	{ "copy", "", "copy the cell or the selected cells" },
-	{ "paste-below", "", "paste copied cells below" },
-	{ "paste-above", "", "paste copied cells above" },
-	{ "move-down", "", "move the cell down" },
-	{ "move-up", "", "move the cell up" },
-	{ "code", "", "make the cell a code cell" },
-	{ "markdown", "", "make the cell a markdown cell" },
-	{ "raw", "", "make the cell a raw cell" },
-	{ "fold", "", "fold or unfold the cell's long outputs and tracebacks" },
-	{ "undo", "", "undo the last change (edits, deletions, moves...)" },
-	{ "redo", "", "redo what undo undid" },
-	{ "edit", "[start|end]", "edit the cell (insert mode)" },
-	{ "normal", "", "leave insert mode" },
-	/* File and session */
-	{ "write", "", "save the notebook" },
-	{ "w", "", "save the notebook" },
-	{ "quit", "", "quit (saving first if autosave is on); refuses while "
-	  "a cell runs or, with autosave off, while changes are unsaved" },
-	{ "q", "", "quit (saving first if autosave is on); refuses while a "
-	  "cell runs or, with autosave off, while changes are unsaved" },
-	{ "q!", "", "quit anyway (unsaved edits stay in the kernel's "
-	  "journal)" },
-	{ "wq", "", "save and quit" },
-	{ "x", "", "save and quit" },
-	{ "help", "", "show every key and command" },
-	{ "cluster", "", "show the cluster view: workers, their state, tasks "
-	  "done, CPU use and idle time" },
-	{ "scale", "N|+N|-N", "ask the cluster for N workers (or N more, or "
-	  "N fewer)" },
-	{ "command", "", "open the : command line" },
-	{ "suspend", "", "suspend galley (the shell's fg resumes it)" },
-	{ "redraw", "", "redraw the screen" },
-	{ "set", "OPTION VALUE", "set an option: fold_lines, indent, tabstop, "
-	  "autosave, ascii, mouse" },
-	{ "map", "MODE KEYS COMMAND", "bind keys for this session (as "
-	  "galley.keymap.set in init.lua)" },
-	/* The cell editor */
-	{ "ed-move", "DIR", "move the cursor: left, right, up, down, "
-	  "word-left, word-right, home, end, top, bottom, page-up, page-down" },
-	{ "ed-select", "DIR", "extend the selection (directions as ed-move)" },
-	{ "ed-newline", "", "new line, indented like this one (more after "
-	  "then, do, {...)" },
-	{ "ed-backspace", "", "delete backwards (to the previous indent stop "
-	  "in leading blanks)" },
-	{ "ed-delete", "", "delete the character under the cursor" },
-	{ "ed-delete-word", "", "delete the word before the cursor" },
-	{ "ed-kill-line", "", "delete to the end of the line" },
-	{ "ed-indent", "", "indent: blanks to the next stop, or the selected "
-	  "lines" },
-	{ "ed-dedent", "", "dedent the line or the selected lines" },
-	{ "ed-select-all", "", "select the whole cell" },
-	{ "ed-copy", "", "copy the selection" },
-	{ "ed-cut", "", "cut the selection" },
-	{ "ed-paste", "", "paste what ed-copy or ed-cut took" },
-	/* The command line */
-	{ "cl-exec", "", "run the command line" },
-	{ "cl-cancel", "", "close the command line" },
-	{ "cl-complete", "", "complete the command or its argument" },
-	{ "cl-complete-back", "", "previous completion" },
-	{ "cl-history-up", "", "previous command from the history" },
-	{ "cl-history-down", "", "next command from the history" },
-	{ "cl-move", "DIR", "move the cursor: left, right, home, end, "
-	  "word-left, word-right" },
-	{ "cl-backspace", "", "delete backwards" },
-	{ "cl-delete", "", "delete under the cursor" },
-	{ "cl-delete-word", "", "delete the word before the cursor" },
-	{ "cl-clear", "", "delete everything before the cursor" },
-	/* The help screen */
-	{ "pg-down", "[N]", "scroll down N lines" },
-	{ "pg-up", "[N]", "scroll up N lines" },
-	{ "pg-top", "", "go to the top" },
-	{ "pg-bottom", "", "go to the bottom" },
-	{ "pg-close", "", "close the help screen" },
-	/* The cluster view */
-	{ "cv-down", "[N]", "scroll the worker list down N rows" },
-	{ "cv-up", "[N]", "scroll the worker list up N rows" },
-	{ "cv-refresh", "", "ask the kernel for the cluster's state now" },
-	{ "cv-close", "", "close the cluster view" },
-};
-
-#define NCOMMANDS (sizeof commands / sizeof commands[0])
-
 struct binding {
 	int		 mode;
 	char		 keys[KEYMAP_SEQ_MAX][KEYMAP_NAME_MAX];
@@ -158,6 +49,7 @@ struct binding {
 };
 
 struct keymap {
+	const struct cmd_table *cmds;	/* borrowed: the names bound */
 	struct binding	*b;		/* owned */
 	size_t		 n, cap;
 	struct keymap_config cfg;
@@ -375,28 +267,6 @@ keymap_mode_parse(const char *name)
 	return -1;
 }
 
-const struct keymap_cmd *
-keymap_commands(size_t *n)
-{
-	*n = NCOMMANDS;
-	return commands;
-}
-
-const struct keymap_cmd *
-keymap_command_find(const char *line)
-{
-	size_t	 len;
-
-	while (*line == ' ')
-		line++;
-	len = strcspn(line, " \t");
-	for (size_t i = 0; i < NCOMMANDS; i++)
-		if (strlen(commands[i].name) == len &&
-		    strncmp(commands[i].name, line, len) == 0)
-			return &commands[i];
-	return NULL;
-}
-
 void
 keymap_key_name(const struct input_ev *ev, char out[KEYMAP_NAME_MAX])
 {
@@ -604,8 +474,15 @@ keymap_parse_keys(const char *spec, char out[][KEYMAP_NAME_MAX], size_t max,
 struct keymap *
 keymap_new(void)
 {
+	return keymap_new_with(cmd_table_builtin());
+}
+
+struct keymap *
+keymap_new_with(const struct cmd_table *cmds)
+{
 	struct keymap	*km = xcalloc(1, sizeof *km);
 
+	km->cmds = cmds;
 	km->cfg.fold_lines = 12;
 	km->cfg.indent = 2;
 	km->cfg.tab = 4;
@@ -659,7 +536,7 @@ keymap_set(struct keymap *km, enum keymap_mode mode, const char *keys,
 	if ((n = keymap_parse_keys(keys, seq, KEYMAP_SEQ_MAX, err)) < 0)
 		return n;
 	if (command != NULL && *command != '\0' &&
-	    keymap_command_find(command) == NULL)
+	    cmd_find(km->cmds, command) == NULL)
 		return gl_err_set(err, GL_EINVAL, "unknown command '%.*s' "
 		    "(:help lists them)", (int)strcspn(command, " "), command);
 	for (size_t i = 0; i < km->n; i++)
@@ -831,9 +708,9 @@ keymap_keys_for(const struct keymap *km, enum keymap_mode mode, const char *cmd)
 /* The help text of a command line: the command's help, with the
  * argument shown when there is one ("run all": "run all cells"). */
 static void
-describe(const char *cmdline, struct gl_buf *out)
+describe(const struct keymap *km, const char *cmdline, struct gl_buf *out)
 {
-	const struct keymap_cmd *c = keymap_command_find(cmdline);
+	const struct cmd_entry *c = cmd_find(km->cmds, cmdline);
 	const char	*args = cmdline + strcspn(cmdline, " ");
 
 	while (*args == ' ')
@@ -851,7 +728,8 @@ describe(const char *cmdline, struct gl_buf *out)
  * with the keys bound to it joined. */
 static void
 each_group(const struct keymap *km, int mode,
-    void (*fn)(const char *keys, const char *cmd, void *), void *ctx)
+    void (*fn)(const struct keymap *, const char *keys, const char *cmd,
+    struct gl_buf *), struct gl_buf *out)
 {
 	for (size_t i = 0; i < km->n; i++) {
 		bool	 seen = false;
@@ -866,18 +744,17 @@ each_group(const struct keymap *km, int mode,
 			continue;
 		keys = keymap_keys_for(km, (enum keymap_mode)mode,
 		    km->b[i].cmd);
-		fn(keys, km->b[i].cmd, ctx);
+		fn(km, keys, km->b[i].cmd, out);
 		free(keys);
 	}
 }
 
 static void
-help_line(const char *keys, const char *cmd, void *ctx)
+help_line(const struct keymap *km, const char *keys, const char *cmd,
+    struct gl_buf *out)
 {
-	struct gl_buf	*out = ctx;
-
 	gl_buf_addf(out, "%s\t", keys);
-	describe(cmd, out);
+	describe(km, cmd, out);
 	gl_buf_addc(out, '\n');
 }
 
@@ -899,14 +776,13 @@ keymap_help(const struct keymap *km, struct gl_buf *out)
 	}
 	gl_buf_adds(out, "# Commands (type : then the command; Tab "
 	    "completes)\n");
-	for (size_t i = 0; i < NCOMMANDS; i++) {
-		if (strncmp(commands[i].name, "cl-", 3) == 0 ||
-		    strncmp(commands[i].name, "pg-", 3) == 0 ||
-		    strncmp(commands[i].name, "cv-", 3) == 0)
+	for (size_t i = 0; i < cmd_count(km->cmds); i++) {
+		const struct cmd_entry *c = cmd_at(km->cmds, i);
+
+		if (c->flags & (CMD_F_KEY | CMD_F_ALIAS))
 			continue;
-		gl_buf_addf(out, ":%s%s%s\t%s\n", commands[i].name,
-		    *commands[i].args ? " " : "", commands[i].args,
-		    commands[i].help);
+		gl_buf_addf(out, ":%s%s%s\t%s\n", c->name,
+		    *c->args ? " " : "", c->args, c->help);
 	}
 }
 
@@ -925,9 +801,10 @@ md_code(struct gl_buf *out, const char *s)
 }
 
 static void
-md_line(const char *keys, const char *cmd, void *ctx)
+md_line(const struct keymap *km, const char *keys, const char *cmd,
+    struct gl_buf *out)
 {
-	struct gl_buf	*out = ctx;
+	const struct cmd_entry *c = cmd_find(km->cmds, cmd);
 	char		*copy = xstrdup(keys), *tok, *save = NULL;
 	bool		 first = true;
 
@@ -945,11 +822,7 @@ md_line(const char *keys, const char *cmd, void *ctx)
 	gl_buf_adds(out, " | ");
 	md_code(out, cmd);
 	gl_buf_adds(out, " | ");
-	{
-		const struct keymap_cmd *c = keymap_command_find(cmd);
-
-		gl_buf_adds(out, c ? c->help : "");
-	}
+	gl_buf_adds(out, c ? c->help : "");
 	gl_buf_adds(out, " |\n");
 }
 
@@ -959,10 +832,10 @@ keymap_markdown(const struct keymap *km, struct gl_buf *out)
 	gl_buf_adds(out,
 	    "# Keys of the terminal UI\n"
 	    "\n"
-	    "<!-- Generated by `galley open --dump-keys` from tui/keymap.c; "
-	    "do not edit.\n"
-	    "     tests/tui/t_keys_doc.sh fails when this file is out of "
-	    "date. -->\n"
+	    "<!-- Generated by `galley open --dump-keys` from tui/cmd.c and "
+	    "tui/keymap.c;\n"
+	    "     do not edit. tests/tui/t_keys_doc.sh fails when this file "
+	    "is out of date. -->\n"
 	    "\n"
 	    "Every key runs a command, and every command can also be typed "
 	    "after `:`.\n"
@@ -1000,13 +873,17 @@ keymap_markdown(const struct keymap *km, struct gl_buf *out)
 	}
 	gl_buf_adds(out, "\n## All commands\n\n| command | arguments | what "
 	    "it does |\n|---|---|---|\n");
-	for (size_t i = 0; i < NCOMMANDS; i++) {
+	for (size_t i = 0; i < cmd_count(km->cmds); i++) {
+		const struct cmd_entry *c = cmd_at(km->cmds, i);
+
+		if (c->flags & CMD_F_ALIAS)
+			continue;
 		gl_buf_adds(out, "| ");
-		md_code(out, commands[i].name);
+		md_code(out, c->name);
 		gl_buf_adds(out, " | ");
-		if (*commands[i].args)
-			md_code(out, commands[i].args);
-		gl_buf_addf(out, " | %s |\n", commands[i].help);
+		if (*c->args)
+			md_code(out, c->args);
+		gl_buf_addf(out, " | %s |\n", c->help);
 	}
 	gl_buf_adds(out,
 	    "\n## Options\n\n"
@@ -1023,4 +900,36 @@ keymap_markdown(const struct keymap *km, struct gl_buf *out)
 	    "characters) |\n"
 	    "| `mouse` | true | use the mouse (false leaves it to the "
 	    "terminal, for selecting text) |\n");
+}
+
+int
+keymap_apply_config(struct keymap *km, const struct cfg_tui *t,
+    struct gl_err *err)
+{
+	struct gl_err	 e;
+	int		 m;
+
+	for (size_t i = 0; i < t->nkeys; i++) {
+		const struct cfg_key *k = &t->keys[i];
+
+		gl_err_clear(&e);
+		if ((m = keymap_mode_parse(k->mode)) < 0)
+			gl_err_set(&e, GL_EINVAL, "unknown mode '%s' (normal, "
+			    "insert, cmdline, pager, cluster)", k->mode);
+		else
+			keymap_set(km, (enum keymap_mode)m, k->keys,
+			    k->command, &e);
+		if (e.code != 0)
+			return gl_err_set(err, e.code, "%s:%d: %s", k->path,
+			    k->line, e.msg);
+	}
+	for (size_t i = 0; i < t->noptions; i++) {
+		const struct cfg_option *op = &t->options[i];
+
+		gl_err_clear(&e);
+		if (keymap_set_option(km, op->name, op->value, &e) != 0)
+			return gl_err_set(err, e.code, "%s:%d: %s", op->path,
+			    op->line, e.msg);
+	}
+	return 0;
 }

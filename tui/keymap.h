@@ -1,13 +1,16 @@
 /*
- * keymap.h - what keys do: the commands of the notebook TUI (each one a
- * `:` command line, so a key binding is "run this command"), the default
- * bindings per mode (Jupyter's and vim's habits), key names in vim
- * notation ("dd", "<C-r>", "<S-Enter>"), multi-key sequences, the
- * bindings and options the user's configuration asks for (tui/app.c
- * applies what lua/config.h recorded through keymap_set() and
- * keymap_set_option()), and the help screen and docs/keys.md, both
- * generated from the bindings so they cannot drift. No Lua, no curses.
- * Used by tui/app.c and `galley open --dump-keys`.
+ * keymap.h - what keys do: bindings of key sequences in a mode to command
+ * lines (whose commands are tui/cmd.h's table, so a key binding is "run
+ * this command"), the default bindings per mode (Jupyter's and vim's
+ * habits), key names in vim notation ("dd", "<C-r>", "<S-Enter>"),
+ * multi-key sequences, the options (which the user's init.lua sets through
+ * lua/config.h: galley.keymap.set(mode, keys, command), galley.set(option,
+ * value), applied with keymap_set() and keymap_set_option()), and the
+ * help screen and docs/keys.md, both generated from the bindings and the
+ * command table so they cannot drift. No Lua, no curses. Used by
+ * tui/app.c, tui/app-input.c and tui/app-status.c, the commands that
+ * change bindings and options (tui/cmd-config.c) or show the help
+ * (tui/cmd-view.c), and `galley open --dump-keys` (cli/cmd_open.c).
  */
 #ifndef GL_TUI_KEYMAP_H
 #define GL_TUI_KEYMAP_H
@@ -17,6 +20,8 @@
 
 #include "core/mem.h"
 
+struct cfg_tui;
+struct cmd_table;
 struct gl_err;
 struct input_ev;
 
@@ -33,18 +38,6 @@ enum keymap_mode {
  * unknown). */
 const char *keymap_mode_name(enum keymap_mode m);
 int	 keymap_mode_parse(const char *name);
-
-/* A command: the first word of a command line. */
-struct keymap_cmd {
-	const char	*name;		/* "run" */
-	const char	*args;		/* "[all|above|below]" or "" */
-	const char	*help;		/* one line */
-};
-/* The registry (static). */
-const struct keymap_cmd *keymap_commands(size_t *n);
-/* The command named by the first word of line, or NULL. Aliases (w, q,
- * q!, wq, x) are commands of their own. */
-const struct keymap_cmd *keymap_command_find(const char *line);
 
 /* Longest key name ("<C-S-PageDown>") with its NUL. */
 #define KEYMAP_NAME_MAX	24
@@ -72,8 +65,12 @@ struct keymap_config {
 
 struct keymap;
 
-/* A keymap with the default bindings and options. Caller frees. */
+/* A keymap with the default bindings and options, binding the built-in
+ * commands. Caller frees. */
 struct keymap *keymap_new(void);
+/* The same binding the commands of cmds (borrowed: it must outlive the
+ * keymap; commands added to it later can be bound too). */
+struct keymap *keymap_new_with(const struct cmd_table *cmds);
 void	 keymap_free(struct keymap *km);
 const struct keymap_config *keymap_config(const struct keymap *km);
 
@@ -85,6 +82,13 @@ int	 keymap_set(struct keymap *km, enum keymap_mode mode, const char *keys,
 /* Sets an option by name from text ("4", "true"). */
 int	 keymap_set_option(struct keymap *km, const char *name,
 	     const char *value, struct gl_err *err);
+
+/* Applies what the configuration files asked for (lua/config.h, the TUI
+ * side): every binding with keymap_set(), then every option with
+ * keymap_set_option(), stopping at the first refusal, which err names as
+ * "PATH:LINE: message" (what was applied before it stays). */
+int	 keymap_apply_config(struct keymap *km, const struct cfg_tui *t,
+	     struct gl_err *err);
 
 enum keymap_result {
 	KEYMAP_NONE,		/* no binding: the key is the user's text

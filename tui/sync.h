@@ -4,8 +4,9 @@
  * at once, at most one doc.edit in flight, the rest buffered; the
  * kernel's doc.ops transformed against what it has not acknowledged), op
  * inversion, and an undo/redo history whose entries are rebased over
- * other clients' edits. Pure: ops and docs in, ops out; tui/app.c does
- * the I/O. Also builds a local nb_doc from the cells session.open sends.
+ * other clients' edits. Pure: ops and docs in, ops out; tui/app-edit.c
+ * does the I/O, and the cell commands (tui/cmd-cell.c) record their undo
+ * groups. Used by bench/ too.
  */
 #ifndef GL_TUI_SYNC_H
 #define GL_TUI_SYNC_H
@@ -99,13 +100,6 @@ void	 sync_inv_prepend(struct ot_op **arr, size_t *n, struct ot_op *inv,
 	     size_t k);
 size_t	 sync_undo_depth(const struct sync *s);
 size_t	 sync_redo_depth(const struct sync *s);
-
-/* Builds a doc from the cells of a session.open / doc.get reply (an
- * array of {id, kind, header, title, meta, source}). The header cell is
- * rebuilt as such. *out is the caller's. GL_EPROTO if cells is not that
- * shape. */
-int	 sync_doc_from_cells(const msgpack_object *cells, struct nb_doc **out,
-	     struct gl_err *err);
 
 /* A text op on cell id replacing del bytes at pos of a source len bytes
  * long with ins[0..n). */

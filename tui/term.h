@@ -6,7 +6,9 @@
  * (fatal signals restore the terminal, then the signal goes on to kill
  * the process as before) and around Ctrl-Z / fg. Signals arrive through
  * a pipe the caller polls. One terminal per process. Only this file and
- * tui/draw.c include <curses.h>. Used by tui/app.c and bench/.
+ * tui/draw.c include <curses.h>. Used by tui/app.c, the commands that
+ * suspend it or turn the mouse on and off (tui/cmd-view.c,
+ * tui/cmd-config.c), and bench/.
  */
 #ifndef GL_TUI_TERM_H
 #define GL_TUI_TERM_H

@@ -1,6 +1,6 @@
 /*
  * tui_int.h - helpers shared inside tui/ only: Lua syntax highlighting and
- * markdown rendering (tui/textstyle.c), used by tui/view.c. Pure.
+ * markdown rendering (tui/textstyle.c), used by tui/view-layout.c. Pure.
  */
 #ifndef GL_TUI_INT_H
 #define GL_TUI_INT_H

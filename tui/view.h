@@ -6,7 +6,9 @@
  * for the help screen. It renders into a struct view_grid (cells of
  * codepoints, width and a style) and knows nothing of curses, sockets or
  * clocks: time comes in as now_ms. tui/draw.c copies a grid to the
- * terminal; tui/app.c owns a view and feeds it.
+ * terminal; tui/app.c owns a view and paints it, tui/app-*.c and the
+ * commands (tui/cmd-*.c) feed it. The model is tui/view.c; the grid,
+ * layout and painting are view-grid.c, view-layout.c and view-render.c.
  *
  * Only visible rows are laid out: scrolling is kept as (top cell, row
  * within it) and each cell's height is cached until its source, outputs,

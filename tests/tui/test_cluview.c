@@ -5,42 +5,8 @@
  */
 #include "tui_fixture.h"
 
-#include <msgpack.h>
-
 #include "core/rpc.h"
 #include "tui/cluview.h"
-
-/* A msgpack value built in a test. */
-struct mp {
-	msgpack_sbuffer	 sb;
-	msgpack_packer	 pk;
-	msgpack_unpacked u;
-};
-
-static void
-mp_init(struct mp *m)
-{
-	msgpack_sbuffer_init(&m->sb);
-	msgpack_packer_init(&m->pk, &m->sb, msgpack_sbuffer_write);
-	msgpack_unpacked_init(&m->u);
-}
-
-static const msgpack_object *
-mp_obj(struct mp *m)
-{
-	size_t	 off = 0;
-
-	assert_int_equal(msgpack_unpack_next(&m->u, m->sb.data, m->sb.size,
-	    &off), MSGPACK_UNPACK_SUCCESS);
-	return &m->u.data;
-}
-
-static void
-mp_fini(struct mp *m)
-{
-	msgpack_unpacked_destroy(&m->u);
-	msgpack_sbuffer_destroy(&m->sb);
-}
 
 static void
 kv_dbl(msgpack_packer *pk, const char *k, double v)

@@ -15,6 +15,7 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "lua/config.h"
+#include "tui/cmd.h"
 #include "tui/input.h"
 #include "tui/keymap.h"
 
@@ -111,39 +112,23 @@ write_tmp(const char *text)
 
 /*
  * Loads path on the TUI side of the configuration host (lua/config.h)
- * and applies what it recorded to km as tui/app.c does: keymap_set() and
- * keymap_set_option(), stopping at the first refusal, which err names as
- * "PATH:LINE: message". Returns the first error, the loader's last.
+ * and applies what it recorded to km as tui/app.c does, with
+ * keymap_apply_config(). Returns the first error, the loader's last.
  */
 static int
 load_config(struct keymap *km, const char *path, struct gl_err *err)
 {
-	struct cfg_host		*h = cfg_host_new(CFG_SIDE_TUI, err);
-	const struct cfg_tui	*t;
-	struct gl_err		 e;
-	int			 lrc, rc = 0, m;
+	struct cfg_host	*h = cfg_host_new(CFG_SIDE_TUI, err);
+	struct gl_err	 lerr = { 0 };
+	int		 lrc, rc;
 
 	assert_non_null(h);
-	lrc = cfg_host_load(h, path, NULL, err);
-	t = cfg_host_tui(h);
-	for (size_t i = 0; rc == 0 && i < t->nkeys; i++) {
-		gl_err_clear(&e);
-		m = keymap_mode_parse(t->keys[i].mode);
-		assert_true(m >= 0);
-		if (keymap_set(km, (enum keymap_mode)m, t->keys[i].keys,
-		    t->keys[i].command, &e) != 0)
-			rc = gl_err_set(err, e.code, "%s:%d: %s",
-			    t->keys[i].path, t->keys[i].line, e.msg);
-	}
-	for (size_t i = 0; rc == 0 && i < t->noptions; i++) {
-		gl_err_clear(&e);
-		if (keymap_set_option(km, t->options[i].name,
-		    t->options[i].value, &e) != 0)
-			rc = gl_err_set(err, e.code, "%s:%d: %s",
-			    t->options[i].path, t->options[i].line, e.msg);
-	}
+	lrc = cfg_host_load(h, path, NULL, &lerr);
+	rc = keymap_apply_config(km, cfg_host_tui(h), err);
+	if (rc == 0 && lrc != 0)
+		rc = gl_err_set(err, lrc, "%s", lerr.msg);
 	cfg_host_free(h);
-	return rc != 0 ? rc : lrc;
+	return rc;
 }
 
 static void
@@ -211,8 +196,8 @@ test_help_lists_every_key(void **state)
 {
 	struct keymap		*km = keymap_new();
 	struct gl_buf		 help, md;
-	size_t			 n;
-	const struct keymap_cmd	*cmds = keymap_commands(&n);
+	const struct cmd_table	*t = cmd_table_builtin();
+	size_t			 n = cmd_count(t);
 	const char		*modes[] = { "normal", "insert", "cmdline",
 				    "pager", "cluster" };
 
@@ -223,11 +208,11 @@ test_help_lists_every_key(void **state)
 	for (int m = 0; m < KEYMAP_NMODES; m++) {
 		for (size_t i = 0; i < n; i++) {
 			char	*keys = keymap_keys_for(km, (enum keymap_mode)
-			    keymap_mode_parse(modes[m]), cmds[i].name);
+			    keymap_mode_parse(modes[m]), cmd_at(t, i)->name);
 
 			if (*keys) {
 				char *line = xasprintf("%s\t%s", keys,
-				    cmds[i].help);
+				    cmd_at(t, i)->help);
 
 				if (strstr(help.data, line) == NULL)
 					fail_msg("help lacks \"%s\"", line);

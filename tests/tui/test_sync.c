@@ -1,9 +1,9 @@
 /*
  * test_sync.c - the TUI's side of shared editing: inversion and undo over
- * real docs, the doc built from the kernel's cells, and a randomized
- * convergence check of several clients against a simulated kernel that
- * rebases edits exactly as kernel/session.c does (ot_rebase over the ops
- * accepted since the client's version). Prints its seed.
+ * real docs, and a randomized convergence check of several clients
+ * against a simulated kernel that rebases edits exactly as
+ * kernel/session.c does (ot_rebase over the ops accepted since the
+ * client's version). Prints its seed.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -19,7 +19,6 @@
 #include "core/mem.h"
 #include "core/notebook.h"
 #include "core/ot.h"
-#include "core/rpc.h"
 #include "core/util.h"
 #include "tui/sync.h"
 
@@ -252,67 +251,6 @@ test_ack_ordering_by_version(void **state)
 	assert_false(sync_after_ack(8, 2, 10));
 	assert_true(sync_after_ack(11, 1, 10));
 	assert_false(sync_after_ack(10, 3, 10));
-}
-
-static void
-pack_cell(msgpack_packer *pk, const char *id, const char *kind, bool header,
-    const char *title, const char *source, const char *tags)
-{
-	msgpack_pack_map(pk, 6);
-	rpc_pack_kv_str(pk, "id", id);
-	rpc_pack_kv_str(pk, "kind", kind);
-	rpc_pack_kv_bool(pk, "header", header);
-	rpc_pack_kv_str(pk, "title", title);
-	rpc_pack_key(pk, "meta");
-	msgpack_pack_map(pk, tags ? 2 : 1);
-	{
-		char	*j = xasprintf("\"%s\"", id);
-
-		rpc_pack_kv_str(pk, "id", j);
-		free(j);
-	}
-	if (tags)
-		rpc_pack_kv_str(pk, "tags", tags);
-	rpc_pack_kv_str(pk, "source", source);
-}
-
-static void
-test_doc_from_kernel_cells(void **state)
-{
-	msgpack_sbuffer	 sb;
-	msgpack_packer	 pk;
-	msgpack_unpacked up;
-	struct nb_doc	*doc = NULL;
-	struct gl_err	 err = { 0 };
-
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_array(&pk, 4);
-	pack_cell(&pk, "hdr", "code", true, "", "-- requires: x\nlocal v = 1",
-	    NULL);
-	pack_cell(&pk, "m", "markdown", false, "", "# T\n\ntext", NULL);
-	pack_cell(&pk, "c", "code", false, "Sum", "x = 1\n\ny = 2", "[\"p\"]");
-	/* A source the format cannot hold as is: a marker-like line. */
-	pack_cell(&pk, "d", "code", false, "", "-- %% not a cell\nz", NULL);
-	msgpack_unpacked_init(&up);
-	assert_int_equal(msgpack_unpack_next(&up, sb.data, sb.size, NULL),
-	    MSGPACK_UNPACK_SUCCESS);
-	assert_int_equal(sync_doc_from_cells(&up.data, &doc, &err), 0);
-	assert_int_equal(nb_doc_count(doc), 4);
-	assert_string_equal(nb_cell_id(nb_doc_cell(doc, 1)), "m");
-	assert_int_equal(nb_cell_kind(nb_doc_cell(doc, 1)), NB_MARKDOWN);
-	assert_string_equal(nb_cell_source(nb_doc_cell(doc, 1), NULL),
-	    "# T\n\ntext");
-	assert_string_equal(nb_cell_source(nb_doc_cell(doc, 2), NULL),
-	    "x = 1\n\ny = 2");
-	assert_string_equal(nb_cell_title(nb_doc_cell(doc, 2)), "Sum");
-	assert_true(nb_cell_has_tag(nb_doc_cell(doc, 2), "p"));
-	assert_string_equal(nb_cell_source(nb_doc_cell(doc, 3), NULL),
-	    "-- %% not a cell\nz");
-	assert_string_equal(nb_cell_id(nb_doc_cell(doc, 0)), "hdr");
-	nb_doc_free(doc);
-	msgpack_unpacked_destroy(&up);
-	msgpack_sbuffer_destroy(&sb);
 }
 
 /* ------------------------------------------------------------------ */
@@ -592,7 +530,6 @@ main(void)
 		cmocka_unit_test(test_typing_merges_into_one_undo),
 		cmocka_unit_test(test_undo_survives_a_remote_edit),
 		cmocka_unit_test(test_ack_ordering_by_version),
-		cmocka_unit_test(test_doc_from_kernel_cells),
 		cmocka_unit_test(test_clients_converge),
 	};
 

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <msgpack.h>
+
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/notebook.h"
@@ -113,6 +115,38 @@ fx_apply(struct fixture *f, struct ot_op *op)
 	if (ot_apply(f->doc, op, &err) != 0)
 		fail_msg("apply: %s", err.msg);
 	view_apply_op(f->view, f->doc, op);
+}
+
+/* A msgpack value built in a test. */
+struct mp {
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	msgpack_unpacked u;
+};
+
+static inline void
+mp_init(struct mp *m)
+{
+	msgpack_sbuffer_init(&m->sb);
+	msgpack_packer_init(&m->pk, &m->sb, msgpack_sbuffer_write);
+	msgpack_unpacked_init(&m->u);
+}
+
+static inline const msgpack_object *
+mp_obj(struct mp *m)
+{
+	size_t	 off = 0;
+
+	assert_int_equal(msgpack_unpack_next(&m->u, m->sb.data, m->sb.size,
+	    &off), MSGPACK_UNPACK_SUCCESS);
+	return &m->u.data;
+}
+
+static inline void
+mp_fini(struct mp *m)
+{
+	msgpack_unpacked_destroy(&m->u);
+	msgpack_sbuffer_destroy(&m->sb);
 }
 
 #endif

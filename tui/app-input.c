@@ -1,0 +1,158 @@
+/*
+ * app-input.c - what a key, a mouse event or a paste does: a key is
+ * looked up in the keymap for the mode and runs its command; an unbound
+ * character is text in insert mode and on the command line; the mouse
+ * selects and edits cells, drags a selection and scrolls; a paste is
+ * text where text goes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "core/notebook.h"
+#include "tui/app_int.h"
+#include "tui/cmdline.h"
+#include "tui/input.h"
+#include "tui/keymap.h"
+#include "tui/sync.h"
+#include "tui/view.h"
+
+static void
+on_key(struct app *a, const struct input_ev *ev)
+{
+	char			 name[KEYMAP_NAME_MAX];
+	const char		*cmd;
+	enum keymap_result	 r;
+	enum keymap_mode	 mode = a->mode;
+
+	keymap_key_name(ev, name);
+	if (*name == '\0')
+		return;
+	if ((mode == KEYMAP_NORMAL || mode == KEYMAP_CLUSTER) &&
+	    a->msg[0] != '\0')
+		a->msg[0] = '\0';
+	r = keymap_feed(a->km, mode, name, &cmd);
+	if (r == KEYMAP_MATCH) {
+		char	*copy = xstrdup(cmd);	/* :map may change it */
+
+		app_exec(a, copy);
+		free(copy);
+		return;
+	}
+	if (r == KEYMAP_PENDING) {
+		app_msg(a, false, "%s", keymap_pending(a->km));
+		return;
+	}
+	/* Unbound: text where text goes. */
+	if (ev->key < INPUT_K_NONE && !(ev->mods & (INPUT_MOD_CTRL |
+	    INPUT_MOD_ALT)) && ev->key >= 0x20 && ev->key != 0x7f) {
+		char	 u[4];
+		size_t	 n = view_utf8_encode(ev->key, u);
+
+		if (mode == KEYMAP_INSERT) {
+			app_type(a, u, n, false);
+			return;
+		}
+		if (mode == KEYMAP_CMDLINE) {
+			cmdline_complete_end(&a->cl);
+			cmdline_insert(&a->cl, u, n);
+			return;
+		}
+	}
+	if (mode == KEYMAP_NORMAL || mode == KEYMAP_CLUSTER)
+		app_msg(a, false, "%s does nothing here (? lists the keys)",
+		    name);
+}
+
+static void
+on_mouse(struct app *a, const struct input_ev *ev)
+{
+	struct view_hit	 h;
+
+	if (a->mode == KEYMAP_PAGER) {
+		if (ev->press && ev->button == INPUT_B_WHEEL_UP)
+			a->pager_scroll -= 3;
+		else if (ev->press && ev->button == INPUT_B_WHEEL_DOWN)
+			a->pager_scroll += 3;
+		return;
+	}
+	if (app_cluster_shown(a)) {
+		if (ev->press && ev->button == INPUT_B_WHEEL_UP)
+			a->clu_scroll -= 3;
+		else if (ev->press && ev->button == INPUT_B_WHEEL_DOWN)
+			a->clu_scroll += 3;
+		return;
+	}
+	if (ev->press && (ev->button == INPUT_B_WHEEL_UP ||
+	    ev->button == INPUT_B_WHEEL_DOWN)) {
+		view_scroll(a->view, a->doc, ev->button == INPUT_B_WHEEL_UP ?
+		    -3 : 3);
+		return;
+	}
+	if (ev->button != INPUT_B_LEFT || a->mode == KEYMAP_CMDLINE)
+		return;
+	if (!ev->press) {
+		a->drag = false;
+		return;
+	}
+	if (!view_hit(a->view, a->doc, ev->y, ev->x, &h))
+		return;
+	if (ev->drag) {
+		/* Extending a text selection in the cell being edited. */
+		if (a->mode == KEYMAP_INSERT && a->drag &&
+		    h.kind == VIEW_ROW_SOURCE && strcmp(nb_cell_id(
+		    nb_doc_cell(a->doc, h.cell)), a->ed.id) == 0) {
+			if (!a->ed.sel) {
+				a->ed.sel = true;
+				a->ed.anchor = a->ed.cur;
+			}
+			a->ed.cur = h.offset;
+		}
+		return;
+	}
+	app_csel_clear(a);
+	if (h.kind == VIEW_ROW_FOLD) {
+		view_toggle_fold(a->view, h.cell);
+		return;
+	}
+	if (h.kind == VIEW_ROW_SOURCE) {
+		if (a->mode == KEYMAP_INSERT && strcmp(nb_cell_id(nb_doc_cell(
+		    a->doc, h.cell)), a->ed.id) == 0) {
+			a->ed.cur = a->ed.anchor = h.offset;
+			a->ed.sel = false;
+			a->ed.goal = -1;
+			sync_break(a->sync);
+		} else {
+			app_insert_leave(a);
+			app_insert_enter(a, h.cell, h.offset);
+		}
+		a->drag = true;
+		return;
+	}
+	app_insert_leave(a);
+	view_set_cursor(a->view, h.cell);
+}
+
+void
+app_on_input(struct app *a, const struct input_ev *ev)
+{
+	switch (ev->type) {
+	case INPUT_KEY:
+		on_key(a, ev);
+		break;
+	case INPUT_MOUSE:
+		on_mouse(a, ev);
+		break;
+	case INPUT_PASTE:
+		if (a->mode == KEYMAP_INSERT)
+			app_type(a, ev->text, ev->len, true);
+		else if (a->mode == KEYMAP_CMDLINE)
+			cmdline_insert(&a->cl, ev->text,
+			    strcspn(ev->text, "\r\n") <
+			    ev->len ? strcspn(ev->text, "\r\n") : ev->len);
+		else
+			app_msg(a, false, "to paste text, edit a cell first "
+			    "(i), then paste");
+		break;
+	}
+}

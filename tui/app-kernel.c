@@ -1,0 +1,434 @@
+/*
+ * app-kernel.c - the TUI's side of the kernel connection: opening the
+ * notebook's session (and again after the kernel was lost), requests,
+ * and the notifications, decoded by tui/event.c and applied here: runs
+ * starting and ending, outputs, the runtime's state, cluster progress,
+ * other clients' edits (tui/app-edit.c applies those), saves.
+ *
+ * Ordering. The client library hands out responses by id and
+ * notifications in arrival order, so an ack and a doc.ops that came
+ * around it are put back in order by version (sync_after_ack()): the ack
+ * is taken as soon as it is queued and applied just before the first
+ * doc.ops that came after it.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/client.h"
+#include "core/err.h"
+#include "core/notebook.h"
+#include "core/rpc.h"
+#include "tui/app_int.h"
+#include "tui/event.h"
+#include "tui/sync.h"
+#include "tui/view.h"
+
+#define RECONNECT_MS	2000
+
+static void
+pack_session(msgpack_packer *pk, void *ctx)
+{
+	struct app	*a = ctx;
+
+	msgpack_pack_map(pk, 1);
+	rpc_pack_kv_str(pk, "session", a->session);
+}
+
+/* A request whose answer only matters as success or failure. */
+int
+app_call(struct app *a, const char *method, void (*pack)(msgpack_packer *,
+    void *), void *ctx, struct rpc_msg *resp, struct gl_err *err)
+{
+	struct rpc_msg	 tmp;
+	int		 rc;
+
+	if (a->lost || a->conn == NULL)
+		return gl_err_set(err, GL_ECLOSED, "no kernel (reconnecting)");
+	rc = cl_call(a->conn, method, pack ? pack : pack_session,
+	    pack ? ctx : a, resp ? resp : &tmp, APP_CALL_MS, err);
+	if (rc == 0 && resp == NULL)
+		rpc_msg_fini(&tmp);
+	if (rc == GL_ECLOSED)
+		app_conn_lost(a, err ? err->msg : "closed");
+	return rc;
+}
+
+/* True for the kernel's answer to a method it does not have. */
+bool
+app_no_method(int rc, const struct gl_err *err)
+{
+	return rc == GL_EINVAL && strncmp(err->msg, "no method", 9) == 0;
+}
+
+/* Outputs, stale flags and the running cell of a session.open or doc.get
+ * reply (its outputs are taken). */
+static void
+load_cell_states(struct app *a, struct event_doc *d)
+{
+	a->running[0] = '\0';
+	for (size_t k = 0; k < d->ncells; k++) {
+		struct event_cell c;
+		size_t	 i;
+
+		if (event_doc_cell(d, k, &c) == 1 &&
+		    nb_doc_find(a->doc, c.id, &i) != NULL) {
+			view_out_clear(a->view, i);
+			for (size_t j = 0; j < c.nout; j++) {
+				view_out_add(a->view, i, c.out[j]);
+				c.out[j] = NULL;
+			}
+			view_set_stale(a->view, i, c.stale);
+			if (c.running) {
+				view_set_run(a->view, i, VIEW_RUN_RUNNING,
+				    a->now);
+				snprintf(a->running, sizeof a->running, "%s",
+				    c.id);
+			}
+		}
+		event_cell_fini(&c);
+	}
+}
+
+/* Reloads the doc from the kernel after an edit it refused. */
+void
+app_resync(struct app *a, const char *why)
+{
+	struct rpc_msg	 resp;
+	struct gl_err	 err = { 0 };
+	struct event_doc d;
+
+	a->edit_req = 0;
+	a->have_ack = false;
+	if (app_call(a, "doc.get", NULL, NULL, &resp, &err) != 0) {
+		app_msg(a, true, "could not reload the notebook: %s", err.msg);
+		return;
+	}
+	if (event_doc_decode(resp.result, &d, &err) == 0) {
+		nb_doc_free(a->doc);
+		a->doc = d.doc;
+		d.doc = NULL;
+		view_sync(a->view, a->doc);
+		load_cell_states(a, &d);
+		sync_reset(a->sync, d.version);
+		if (d.dirty >= 0)
+			a->dirty = d.dirty;
+		if (a->mode == KEYMAP_INSERT &&
+		    nb_doc_find(a->doc, a->ed.id, NULL) == NULL)
+			app_insert_leave(a);
+		app_msg(a, true, "the kernel refused an edit (%s); reloaded",
+		    why);
+	}
+	event_doc_fini(&d);
+	rpc_msg_fini(&resp);
+}
+
+struct outputs_ctx {
+	struct app	*a;
+	const char	*cell;
+};
+
+static void
+pack_outputs(msgpack_packer *pk, void *ctx)
+{
+	struct outputs_ctx *o = ctx;
+
+	msgpack_pack_map(pk, 2);
+	rpc_pack_kv_str(pk, "session", o->a->session);
+	rpc_pack_kv_str(pk, "cell", o->cell);
+}
+
+/* A cell that came back (undo of a delete) gets the outputs the kernel
+ * still keeps for its id. */
+void
+app_fetch_outputs(struct app *a, const char *id)
+{
+	struct outputs_ctx ctx = { a, id };
+	struct rpc_msg	 resp;
+	struct gl_err	 err = { 0 };
+	struct event_cell c;
+	size_t		 idx;
+
+	if (!app_flush_edits(a) ||
+	    app_call(a, "cell.outputs", pack_outputs, &ctx, &resp, &err) != 0)
+		return;
+	if (event_outputs_decode(resp.result, &c, &err) == 0 &&
+	    nb_doc_find(a->doc, id, &idx) != NULL) {
+		view_out_clear(a->view, idx);
+		for (size_t j = 0; j < c.nout; j++) {
+			view_out_add(a->view, idx, c.out[j]);
+			c.out[j] = NULL;
+		}
+		view_set_stale(a->view, idx, c.stale);
+	}
+	event_cell_fini(&c);
+	rpc_msg_fini(&resp);
+}
+
+/* cluster.progress: the bar under the cell (the running one if the cell
+ * is not named), drawn even when no progress output comes with it. */
+static void
+cluster_progress(struct app *a, struct event *ev, bool have, size_t i)
+{
+	if (!have && (a->running[0] == '\0' ||
+	    nb_doc_find(a->doc, a->running, &i) == NULL))
+		return;
+	view_out_add(a->view, i, ev->u.progress);
+	ev->u.progress = NULL;
+}
+
+/* cell.done: the run state, its error (unless an error output already
+ * shows it), and what the message line should say. */
+static void
+cell_done(struct app *a, struct event *ev, bool have, size_t i)
+{
+	enum view_run	 run = ev->u.done.run;
+
+	if (strcmp(a->running, ev->cell) == 0)
+		a->running[0] = '\0';
+	else if (a->queued > 0 && run == VIEW_RUN_CANCELLED)
+		a->queued--;
+	if (!have)
+		return;
+	view_set_run(a->view, i, run, ev->u.done.elapsed_ms);
+	if (ev->u.done.error != NULL) {
+		bool	 shown = false;
+
+		for (size_t k = 0; k < view_out_count(a->view, i); k++)
+			shown |= view_out_get(a->view, i, k)->kind ==
+			    VIEW_OUT_ERROR;
+		if (!shown) {
+			view_out_add(a->view, i, ev->u.done.error);
+			ev->u.done.error = NULL;
+		}
+	}
+	if ((run == VIEW_RUN_DIED || run == VIEW_RUN_CANCELLED) &&
+	    ev->message != NULL && *ev->message)
+		app_msg(a, run == VIEW_RUN_DIED, "[%s] %s: %s", ev->cell,
+		    run == VIEW_RUN_DIED ? "died" : "cancelled", ev->message);
+}
+
+static void
+on_event(struct app *a, struct event *ev)
+{
+	size_t		 i = 0;
+	bool		 have;
+
+	if (ev->kind == EVENT_REFUSED) {
+		app_conn_lost(a, ev->message);
+		return;
+	}
+	if (ev->kind == EVENT_NONE || a->session == NULL ||
+	    strcmp(ev->session, a->session) != 0)
+		return;
+	have = ev->has_cell && nb_doc_find(a->doc, ev->cell, &i) != NULL;
+	switch (ev->kind) {
+	case EVENT_CELL_STARTED:
+		if (!have)
+			break;
+		view_out_clear(a->view, i);
+		view_set_stale(a->view, i, false);
+		view_set_run(a->view, i, VIEW_RUN_RUNNING, a->now);
+		snprintf(a->running, sizeof a->running, "%s", ev->cell);
+		if (a->queued > 0)
+			a->queued--;
+		break;
+	case EVENT_CELL_OUTPUT:
+		if (!have)
+			break;
+		view_out_add(a->view, i, ev->u.output);
+		ev->u.output = NULL;
+		break;
+	case EVENT_CELL_DONE:
+		cell_done(a, ev, have, i);
+		break;
+	case EVENT_RUNTIME_STATUS:
+		snprintf(a->runtime, sizeof a->runtime, "%s", ev->u.state);
+		if (ev->message != NULL && *ev->message &&
+		    strcmp(a->runtime, "idle") != 0 &&
+		    strcmp(a->runtime, "busy") != 0)
+			app_msg(a, strcmp(a->runtime, "dead") == 0,
+			    "runtime %s: %s", a->runtime, ev->message);
+		break;
+	case EVENT_CLUSTER_PROGRESS:
+		cluster_progress(a, ev, have, i);
+		break;
+	case EVENT_DOC_OPS:
+		app_remote_ops(a, ev);
+		break;
+	case EVENT_DOC_SAVED:
+		if (!sync_pending(a->sync))
+			a->dirty = false;
+		break;
+	case EVENT_NONE:
+	case EVENT_REFUSED:
+		break;
+	}
+}
+
+/* A notification: decoded, then handled. One the TUI cannot read is
+ * shown; a doc.ops it cannot read means the local copy is behind. */
+static void
+on_notify(struct app *a, const struct rpc_msg *m)
+{
+	struct event	 ev;
+	struct gl_err	 err = { 0 };
+
+	if (event_decode(m, &ev, &err) == 0)
+		on_event(a, &ev);
+	else if (ev.session != NULL && a->session != NULL &&
+	    strcmp(ev.session, a->session) != 0)
+		;	/* another session's: not ours to read */
+	else if (ev.kind == EVENT_DOC_OPS)
+		app_resync(a, err.msg);
+	else
+		app_msg(a, true, "the kernel sent what this TUI cannot read: "
+		    "%s", err.msg);
+	event_fini(&ev);
+}
+
+/* Handles everything the kernel sent that is queued. */
+void
+app_drain(struct app *a)
+{
+	struct rpc_msg	 m;
+	struct gl_err	 err = { 0 };
+	int		 rc;
+
+	if (a->lost || a->conn == NULL)
+		return;
+	app_take_ack(a, 0);
+	while (!a->lost && (rc = cl_next_notify(a->conn, &m, 0, &err)) == 1) {
+		on_notify(a, &m);
+		rpc_msg_fini(&m);
+	}
+	if (!a->lost && rc < 0 && rc != GL_EINTR && rc != GL_ETIMEDOUT)
+		app_conn_lost(a, err.msg);
+	if (!a->lost)
+		app_apply_ack(a);
+}
+
+static void
+pack_open(msgpack_packer *pk, void *ctx)
+{
+	struct app	*a = ctx;
+
+	msgpack_pack_map(pk, 1);
+	rpc_pack_kv_str(pk, "path", a->abspath);
+}
+
+int
+app_open_session(struct app *a, struct gl_err *err)
+{
+	struct cl_opts	 co;
+	struct rpc_msg	 resp;
+	struct event_doc d;
+	char		 buf[128];
+	int		 rc;
+
+	cl_opts_init(&co);
+	co.kernel = a->o->kernel;
+	if ((rc = cl_connect(&co, &a->conn, err)) != 0)
+		return rc;
+	if ((rc = cl_call(a->conn, "session.open", pack_open, a, &resp,
+	    APP_CALL_MS, err)) != 0) {
+		cl_close(a->conn);
+		a->conn = NULL;
+		return rc;
+	}
+	if ((rc = event_doc_decode(resp.result, &d, err)) != 0) {
+		event_doc_fini(&d);
+		rpc_msg_fini(&resp);
+		cl_close(a->conn);
+		a->conn = NULL;
+		return rc;
+	}
+	free(a->session);
+	a->session = d.session;
+	d.session = NULL;
+	nb_doc_free(a->doc);
+	a->doc = d.doc;
+	d.doc = NULL;
+	if (a->sync == NULL)
+		a->sync = sync_new(0);
+	sync_reset(a->sync, d.version);
+	a->dirty = d.dirty > 0;
+	view_sync(a->view, a->doc);
+	load_cell_states(a, &d);
+	if (d.warning != NULL)
+		app_msg(a, true, "%s", d.warning);
+	else if (d.recovered > 0)
+		app_msg(a, false, "recovered %" PRId64 " unsaved edits from "
+		    "the journal", d.recovered);
+	event_doc_fini(&d);
+	rpc_msg_fini(&resp);
+	snprintf(buf, sizeof buf, "%s", cl_addr(a->conn));
+	if (strncmp(buf, "unix:", 5) == 0)
+		snprintf(a->kernel, sizeof a->kernel, "local");
+	else
+		snprintf(a->kernel, sizeof a->kernel, "%s", buf);
+	a->edit_req = 0;
+	a->have_ack = false;
+	a->lost = false;
+	if (a->runtime[0] == '\0')
+		snprintf(a->runtime, sizeof a->runtime, "%s",
+		    a->running[0] ? "busy" : "idle");
+	return 0;
+}
+
+void
+app_conn_lost(struct app *a, const char *why)
+{
+	if (a->lost)
+		return;
+	a->lost = true;
+	a->retry_at = app_now_ms() + RECONNECT_MS;
+	a->edit_req = 0;
+	a->clu_req = 0;
+	a->have_ack = false;
+	snprintf(a->kernel, sizeof a->kernel, "lost");
+	snprintf(a->runtime, sizeof a->runtime, "?");
+	app_msg(a, true, "lost the kernel (%s); reconnecting... (:q! quits)",
+	    why && *why ? why : "closed");
+}
+
+void
+app_reconnect(struct app *a)
+{
+	struct gl_err	 err = { 0 };
+	bool		 pending = sync_pending(a->sync);
+
+	a->retry_at = app_now_ms() + RECONNECT_MS;
+	if (a->conn != NULL) {
+		cl_close(a->conn);
+		a->conn = NULL;
+	}
+	if (app_open_session(a, &err) != 0) {
+		snprintf(a->kernel, sizeof a->kernel, "lost");
+		a->lost = true;
+		return;
+	}
+	if (a->mode == KEYMAP_INSERT && nb_doc_find(a->doc, a->ed.id, NULL) ==
+	    NULL)
+		app_insert_leave(a);
+	app_msg(a, pending, "reconnected to the kernel%s", pending ?
+	    "; the last unacknowledged edits were lost" : "");
+}
+
+
+void
+app_kernel_close(struct app *a)
+{
+	struct gl_err	 err = { 0 };
+	struct rpc_msg	 resp;
+
+	if (a->conn == NULL)
+		return;
+	if (!a->lost && a->session != NULL &&
+	    cl_call(a->conn, "session.close", pack_session, a, &resp, 2000,
+	    &err) == 0)
+		rpc_msg_fini(&resp);
+	cl_close(a->conn);
+	a->conn = NULL;
+}

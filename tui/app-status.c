@@ -1,0 +1,71 @@
+/*
+ * app-status.c - the status line (mode, notebook, kernel, runtime, people
+ * in the session, current cell) and the message line under it, and the
+ * session.list poll that counts the people.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/rpc.h"
+#include "tui/app_int.h"
+#include "tui/event.h"
+#include "tui/keymap.h"
+#include "tui/view.h"
+
+void
+app_msg(struct app *a, bool error, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(a->msg, sizeof a->msg, fmt, ap);
+	va_end(ap);
+	/* One line on the screen. */
+	for (char *p = a->msg; *p; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
+	a->msg_err = error;
+}
+
+
+void
+app_status(struct app *a, struct view_status *st)
+{
+	static const char *const modes[KEYMAP_NMODES] = {
+		"NORMAL", "INSERT", "COMMAND", "HELP", "CLUSTER",
+	};
+
+	memset(st, 0, sizeof *st);
+	st->mode = modes[a->mode == KEYMAP_CMDLINE ? a->cl_return : a->mode];
+	st->path = a->o->path;
+	st->dirty = a->dirty;
+	st->kernel = a->kernel;
+	st->runtime = a->runtime;
+	st->members = a->members;
+	st->msg = a->msg[0] ? a->msg : NULL;
+	st->msg_error = a->msg_err;
+	if (a->mode == KEYMAP_CMDLINE) {
+		st->cmdline = cmdline_text(&a->cl);
+		st->cmdline_cur = a->cl.cur;
+	}
+	/* The keys of a sequence being typed ("d" of "dd"). */
+	if (a->mode == KEYMAP_NORMAL && *keymap_pending(a->km)) {
+		st->msg = keymap_pending(a->km);
+		st->msg_error = false;
+	}
+}
+
+void
+app_members_poll(struct app *a)
+{
+	struct rpc_msg	 resp;
+	struct gl_err	 err = { 0 };
+
+	a->members_ms = a->now;
+	if (app_call(a, "session.list", NULL, NULL, &resp, &err) != 0)
+		return;
+	(void)event_members(resp.result, a->session, &a->members);
+	rpc_msg_fini(&resp);
+}

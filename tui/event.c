@@ -1,0 +1,773 @@
+/*
+ * event.c - the kernel's notifications and replies, decoded.
+ *
+ * Each notification the TUI handles has one entry in methods[]: its name,
+ * its kind and the function that reads its arguments. What every entry
+ * shares (the session, the cell) is read once in event_decode(). Reading
+ * is strict where the TUI could only guess (a cell.done without a status,
+ * a doc.ops without a version): those are GL_EPROTO with the method and
+ * the field named. Optional fields (a label, a message) of the wrong type
+ * read as absent, as docs/protocol.md lets a kernel leave them out.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/mem.h"
+#include "core/notebook.h"
+#include "core/ot.h"
+#include "core/rpc.h"
+#include "tui/event.h"
+#include "tui/view.h"
+
+static int	 decode_refused(const msgpack_object *args, struct event *ev,
+		     struct gl_err *err);
+static int	 decode_started(const msgpack_object *args, struct event *ev,
+		     struct gl_err *err);
+static int	 decode_output(const msgpack_object *args, struct event *ev,
+		     struct gl_err *err);
+static int	 decode_done(const msgpack_object *args, struct event *ev,
+		     struct gl_err *err);
+static int	 decode_runtime(const msgpack_object *args, struct event *ev,
+		     struct gl_err *err);
+static int	 decode_progress(const msgpack_object *args, struct event *ev,
+		     struct gl_err *err);
+static int	 decode_ops(const msgpack_object *args, struct event *ev,
+		     struct gl_err *err);
+static int	 decode_saved(const msgpack_object *args, struct event *ev,
+		     struct gl_err *err);
+
+/* The notifications the TUI handles. */
+static const struct {
+	const char	*method;
+	enum event_kind	 kind;
+	bool		 cell;		/* names a cell (required) */
+	int		(*decode)(const msgpack_object *, struct event *,
+			    struct gl_err *);
+} methods[] = {
+	{ "kernel.refused", EVENT_REFUSED, false, decode_refused },
+	{ "cell.started", EVENT_CELL_STARTED, true, decode_started },
+	{ "cell.output", EVENT_CELL_OUTPUT, true, decode_output },
+	{ "cell.done", EVENT_CELL_DONE, true, decode_done },
+	{ "runtime.status", EVENT_RUNTIME_STATUS, false, decode_runtime },
+	{ "cluster.progress", EVENT_CLUSTER_PROGRESS, false, decode_progress },
+	{ "doc.ops", EVENT_DOC_OPS, false, decode_ops },
+	{ "doc.saved", EVENT_DOC_SAVED, false, decode_saved },
+};
+
+/* ------------------------------------------------------------------ */
+/* Fields */
+
+/* Any scalar as text (table cells). Caller frees. */
+static char *
+obj_text(const msgpack_object *o)
+{
+	char	 buf[64];
+
+	switch (o->type) {
+	case MSGPACK_OBJECT_STR:
+		return xstrndup(o->via.str.ptr, o->via.str.size);
+	case MSGPACK_OBJECT_BIN:
+		return xstrndup(o->via.bin.ptr, o->via.bin.size);
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		snprintf(buf, sizeof buf, "%" PRIu64, o->via.u64);
+		return xstrdup(buf);
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		snprintf(buf, sizeof buf, "%" PRId64, o->via.i64);
+		return xstrdup(buf);
+	case MSGPACK_OBJECT_FLOAT32:
+	case MSGPACK_OBJECT_FLOAT64:
+		snprintf(buf, sizeof buf, "%.14g", o->via.f64);
+		return xstrdup(buf);
+	case MSGPACK_OBJECT_BOOLEAN:
+		return xstrdup(o->via.boolean ? "true" : "false");
+	case MSGPACK_OBJECT_NIL:
+		return xstrdup("");
+	default:
+		return xstrdup("?");
+	}
+}
+
+/* A number field; 0 if absent or not a number. */
+static double
+obj_num(const msgpack_object *map, const char *key)
+{
+	const msgpack_object *o = rpc_map_get(map, key);
+
+	if (o == NULL)
+		return 0;
+	switch (o->type) {
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		return (double)o->via.u64;
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		return (double)o->via.i64;
+	case MSGPACK_OBJECT_FLOAT32:
+	case MSGPACK_OBJECT_FLOAT64:
+		return o->via.f64;
+	default:
+		return 0;
+	}
+}
+
+/* A string field into buf[0..n): 1, 0 if absent (or not a string), or
+ * GL_EPROTO if it does not fit. */
+static int
+obj_str(const msgpack_object *map, const char *key, char *buf, size_t n,
+    struct gl_err *err)
+{
+	size_t		 len;
+	const char	*s = rpc_map_str(map, key, &len);
+
+	buf[0] = '\0';
+	if (s == NULL)
+		return 0;
+	if (len >= n)
+		return gl_err_set(err, GL_EPROTO, "%s is too long (%zu bytes)",
+		    key, len);
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return 1;
+}
+
+/* The key that ties the progress bars of one cluster job together: the
+ * kernel's progress outputs and its cluster.progress notifications both
+ * name the job. NULL without a job. Caller frees. */
+static char *
+job_key(const msgpack_object *map)
+{
+	const msgpack_object *j = rpc_map_get(map, "job");
+	char		*t, *k;
+
+	if (j == NULL || j->type == MSGPACK_OBJECT_NIL)
+		return NULL;
+	t = obj_text(j);
+	k = xasprintf("job:%s", t);
+	free(t);
+	return k;
+}
+
+/* ------------------------------------------------------------------ */
+/* Outputs */
+
+static struct view_output *
+output_table(const msgpack_object *o)
+{
+	const msgpack_object *cols = rpc_map_get(o, "columns");
+	const msgpack_object *rows = rpc_map_get(o, "rows");
+	struct view_output *v;
+	size_t		 nc, nr;
+
+	if (cols == NULL || cols->type != MSGPACK_OBJECT_ARRAY)
+		return NULL;
+	nc = cols->via.array.size;
+	nr = rows && rows->type == MSGPACK_OBJECT_ARRAY ?
+	    rows->via.array.size : 0;
+	v = view_output_new(VIEW_OUT_TABLE, NULL, 0);
+	view_output_table(v, nc, nr);
+	for (size_t c = 0; c < nc; c++) {
+		char	*t = obj_text(&cols->via.array.ptr[c]);
+
+		view_output_table_set(v, 0, c, t, strlen(t));
+		free(t);
+	}
+	for (size_t r = 0; r < nr; r++) {
+		const msgpack_object *row = &rows->via.array.ptr[r];
+
+		if (row->type != MSGPACK_OBJECT_ARRAY)
+			continue;
+		for (size_t c = 0; c < nc && c < row->via.array.size; c++) {
+			char	*t = obj_text(&row->via.array.ptr[c]);
+
+			view_output_table_set(v, r + 1, c, t, strlen(t));
+			free(t);
+		}
+	}
+	return v;
+}
+
+/* A progress bar from a progress output or a cluster.progress
+ * notification (the label may be called text in the former). */
+static struct view_output *
+output_progress(const msgpack_object *o, bool text_label)
+{
+	struct view_output *v;
+	size_t		 len;
+	const char	*s = rpc_map_str(o, "label", &len);
+
+	if (s == NULL && text_label)
+		s = rpc_map_str(o, "text", &len);
+	v = view_output_new(VIEW_OUT_PROGRESS, s, s ? len : 0);
+	v->done = obj_num(o, "done");
+	v->total = obj_num(o, "total");
+	v->failed = obj_num(o, "failed");
+	v->busy = (int)rpc_map_int(o, "busy", -1);
+	/* A job's bar is one bar, whoever updates it. */
+	v->key = job_key(o);
+	return v;
+}
+
+/* An error from its message and traceback. */
+static struct view_output *
+output_error(const msgpack_object *o, bool with_line)
+{
+	struct view_output *v;
+	size_t		 len;
+	const char	*s = rpc_map_str(o, "message", &len);
+
+	v = view_output_new(VIEW_OUT_ERROR, s ? s : "error", s ? len : 5);
+	v->traceback = rpc_map_strdup(o, "traceback");
+	if (with_line)
+		v->line = (int)rpc_map_int(o, "line", 0);
+	return v;
+}
+
+struct view_output *
+event_output(const msgpack_object *o)
+{
+	char			 type[32];
+	size_t			 len;
+	const char		*s;
+	struct view_output	*v;
+
+	if (o == NULL || o->type != MSGPACK_OBJECT_MAP)
+		return NULL;
+	if (obj_str(o, "type", type, sizeof type, NULL) < 0)
+		type[0] = '\0';
+	if (strcmp(type, "stream") == 0 || strcmp(type, "result") == 0) {
+		s = rpc_map_str(o, "text", &len);
+		v = view_output_new(type[0] == 's' ? VIEW_OUT_STREAM :
+		    VIEW_OUT_RESULT, s ? s : "", s ? len : 0);
+		v->is_stderr = rpc_obj_streq(rpc_map_get(o, "name"), "stderr");
+		return v;
+	}
+	if (strcmp(type, "error") == 0)
+		return output_error(o, true);
+	if (strcmp(type, "table") == 0 && (v = output_table(o)) != NULL)
+		return v;
+	if (strcmp(type, "progress") == 0) {
+		v = output_progress(o, true);
+		if (v->key == NULL)
+			v->key = rpc_map_strdup(o, "key");
+		return v;
+	}
+	s = rpc_map_str(o, "text", &len);
+	if (s != NULL)
+		return view_output_new(VIEW_OUT_OTHER, s, len);
+	{
+		char	*t = xasprintf("[%s output]", *type ? type : "an");
+
+		v = view_output_new(VIEW_OUT_OTHER, t, strlen(t));
+		free(t);
+		return v;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Notifications */
+
+int
+event_decode(const struct rpc_msg *m, struct event *ev, struct gl_err *err)
+{
+	const msgpack_object *args = m->args;
+	size_t		 i, n = sizeof methods / sizeof methods[0];
+	int		 rc;
+
+	memset(ev, 0, sizeof *ev);
+	ev->kind = EVENT_NONE;
+	for (i = 0; i < n; i++)
+		if (strcmp(m->method, methods[i].method) == 0)
+			break;
+	if (i == n)
+		return 0;
+	ev->kind = methods[i].kind;
+	if (ev->kind != EVENT_REFUSED &&
+	    (ev->session = rpc_map_strdup(args, "session")) == NULL)
+		return gl_err_set(err, GL_EPROTO, "%s: no session", m->method);
+	/* A cell's id too long to be one is an error only where a cell must
+	 * be named; elsewhere it names no cell. */
+	if ((rc = obj_str(args, "cell", ev->cell, sizeof ev->cell,
+	    methods[i].cell ? err : NULL)) < 0) {
+		if (methods[i].cell)
+			return gl_err_prefix(err, "%s", m->method);
+		rc = 0;
+	}
+	ev->has_cell = rc == 1;
+	if (methods[i].cell && !ev->has_cell)
+		return gl_err_set(err, GL_EPROTO, "%s: no cell", m->method);
+	if ((rc = methods[i].decode(args, ev, err)) != 0)
+		gl_err_prefix(err, "%s", m->method);
+	return rc;
+}
+
+void
+event_fini(struct event *ev)
+{
+	switch (ev->kind) {
+	case EVENT_CELL_OUTPUT:
+		view_output_free(ev->u.output);
+		break;
+	case EVENT_CELL_DONE:
+		view_output_free(ev->u.done.error);
+		break;
+	case EVENT_CLUSTER_PROGRESS:
+		view_output_free(ev->u.progress);
+		break;
+	case EVENT_DOC_OPS:
+		for (size_t i = 0; i < ev->u.ops.n; i++)
+			ot_op_fini(&ev->u.ops.ops[i]);
+		free(ev->u.ops.ops);
+		break;
+	default:
+		break;
+	}
+	free(ev->session);
+	free(ev->message);
+	memset(ev, 0, sizeof *ev);
+}
+
+/* kernel.refused {message} */
+static int
+decode_refused(const msgpack_object *args, struct event *ev,
+    struct gl_err *err)
+{
+	ev->message = rpc_map_strdup(args, "message");
+	return 0;
+}
+
+/* cell.started {session, cell, run} */
+static int
+decode_started(const msgpack_object *args, struct event *ev,
+    struct gl_err *err)
+{
+	return 0;
+}
+
+/* cell.output {session, cell, run, output} */
+static int
+decode_output(const msgpack_object *args, struct event *ev,
+    struct gl_err *err)
+{
+	if ((ev->u.output = event_output(rpc_map_get(args, "output"))) == NULL)
+		return gl_err_set(err, GL_EPROTO, "no output map");
+	return 0;
+}
+
+/* The run states of cell.done's status. */
+static const struct {
+	const char	*name;
+	enum view_run	 run;
+} run_states[] = {
+	{ "ok", VIEW_RUN_OK },
+	{ "error", VIEW_RUN_ERROR },
+	{ "interrupted", VIEW_RUN_INTERRUPTED },
+	{ "cancelled", VIEW_RUN_CANCELLED },
+	{ "died", VIEW_RUN_DIED },
+};
+
+/* cell.done {session, cell, run, status, error?, message?, elapsed_ms} */
+static int
+decode_done(const msgpack_object *args, struct event *ev, struct gl_err *err)
+{
+	const msgpack_object *e = rpc_map_get(args, "error");
+	const msgpack_object *st = rpc_map_get(args, "status");
+
+	if (st == NULL || st->type != MSGPACK_OBJECT_STR)
+		return gl_err_set(err, GL_EPROTO, "no status");
+	/* A status this TUI does not know ended the run all the same. */
+	ev->u.done.run = VIEW_RUN_DIED;
+	for (size_t i = 0; i < sizeof run_states / sizeof run_states[0]; i++)
+		if (rpc_obj_streq(st, run_states[i].name))
+			ev->u.done.run = run_states[i].run;
+	ev->u.done.elapsed_ms = rpc_map_int(args, "elapsed_ms", -1);
+	/* The error map has the fields of an error output, with or without
+	 * its type. */
+	if (e != NULL && e->type == MSGPACK_OBJECT_MAP)
+		ev->u.done.error = output_error(e, rpc_obj_streq(rpc_map_get(e,
+		    "type"), "error"));
+	ev->message = rpc_map_strdup(args, "message");
+	return 0;
+}
+
+/* runtime.status {session, state, message} */
+static int
+decode_runtime(const msgpack_object *args, struct event *ev,
+    struct gl_err *err)
+{
+	int	 rc = obj_str(args, "state", ev->u.state, sizeof ev->u.state,
+		    err);
+
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return gl_err_set(err, GL_EPROTO, "no state");
+	ev->message = rpc_map_strdup(args, "message");
+	return 0;
+}
+
+/* cluster.progress {session, cell, job, done, total, failed, busy} */
+static int
+decode_progress(const msgpack_object *args, struct event *ev,
+    struct gl_err *err)
+{
+	ev->u.progress = output_progress(args, false);
+	return 0;
+}
+
+/* doc.ops {session, version, client, ops} */
+static int
+decode_ops(const msgpack_object *args, struct event *ev, struct gl_err *err)
+{
+	const msgpack_object *ao = rpc_map_get(args, "ops");
+	const msgpack_object *vo = rpc_map_get(args, "version");
+	size_t		 n;
+	int		 rc;
+
+	if (vo == NULL || vo->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return gl_err_set(err, GL_EPROTO, "no version");
+	if (ao == NULL || ao->type != MSGPACK_OBJECT_ARRAY)
+		return gl_err_set(err, GL_EPROTO, "no ops array");
+	n = ao->via.array.size;
+	ev->u.ops.version = vo->via.u64;
+	ev->u.ops.ops = xcalloc(n + 1, sizeof *ev->u.ops.ops);
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = ot_decode(&ao->via.array.ptr[i], &ev->u.ops.ops[i],
+		    err)) != 0)
+			return rc;
+		ev->u.ops.n = i + 1;
+	}
+	return 0;
+}
+
+/* doc.saved {session, path, version} */
+static int
+decode_saved(const msgpack_object *args, struct event *ev, struct gl_err *err)
+{
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Replies */
+
+static void
+cell_init(struct event_cell *c)
+{
+	memset(c, 0, sizeof *c);
+}
+
+void
+event_cell_fini(struct event_cell *c)
+{
+	for (size_t i = 0; i < c->nout; i++)
+		view_output_free(c->out[i]);
+	free(c->out);
+	cell_init(c);
+}
+
+/* The outputs array of a cell map or a cell.outputs result. */
+static void
+read_outputs(const msgpack_object *outs, struct event_cell *c)
+{
+	/* Most cells of a large notebook have none: no allocation then. */
+	if (outs == NULL || outs->type != MSGPACK_OBJECT_ARRAY ||
+	    outs->via.array.size == 0)
+		return;
+	c->out = xcalloc(outs->via.array.size, sizeof *c->out);
+	for (uint32_t j = 0; j < outs->via.array.size; j++) {
+		struct view_output *o = event_output(&outs->via.array.ptr[j]);
+
+		if (o != NULL)
+			c->out[c->nout++] = o;
+	}
+}
+
+int
+event_doc_decode(const msgpack_object *result, struct event_doc *out,
+    struct gl_err *err)
+{
+	const msgpack_object *cells = rpc_map_get(result, "cells");
+	const msgpack_object *vo = rpc_map_get(result, "version");
+	const msgpack_object *warn = rpc_map_get(result, "warnings");
+	const msgpack_object *dirty = rpc_map_get(result, "dirty");
+	int		 rc;
+
+	memset(out, 0, sizeof *out);
+	out->dirty = -1;
+	if (vo == NULL || vo->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return gl_err_set(err, GL_EPROTO, "the kernel's document has "
+		    "no version");
+	out->version = vo->via.u64;
+	if ((rc = event_doc_from_cells(cells, &out->doc, err)) != 0)
+		return rc;
+	out->session = rpc_map_strdup(result, "session");
+	if (dirty != NULL && dirty->type == MSGPACK_OBJECT_BOOLEAN)
+		out->dirty = dirty->via.boolean;
+	if (warn != NULL && warn->type == MSGPACK_OBJECT_ARRAY &&
+	    warn->via.array.size > 0) {
+		out->warning = rpc_obj_strdup(&warn->via.array.ptr[0]);
+		if (out->warning == NULL)
+			out->warning = xstrdup("warning");
+	}
+	out->recovered = rpc_map_int(result, "recovered", 0);
+	out->cells = cells;
+	out->ncells = cells->via.array.size;
+	return 0;
+}
+
+int
+event_doc_cell(const struct event_doc *d, size_t k, struct event_cell *c)
+{
+	const msgpack_object *o = &d->cells->via.array.ptr[k];
+	const msgpack_object *run = rpc_map_get(o, "running");
+
+	/* event_doc_from_cells() checked every cell is a map with an id
+	 * string; one too long to be an id names no cell. */
+	cell_init(c);
+	if (obj_str(o, "id", c->id, sizeof c->id, NULL) != 1)
+		return 0;
+	read_outputs(rpc_map_get(o, "outputs"), c);
+	c->stale = rpc_map_bool(o, "stale", false);
+	c->running = run != NULL && run->type != MSGPACK_OBJECT_NIL;
+	return 1;
+}
+
+void
+event_doc_fini(struct event_doc *d)
+{
+	nb_doc_free(d->doc);
+	free(d->session);
+	free(d->warning);
+	memset(d, 0, sizeof *d);
+	d->dirty = -1;
+}
+
+int
+event_ack_decode(const msgpack_object *result, uint64_t *version,
+    struct gl_err *err)
+{
+	const msgpack_object *vo = rpc_map_get(result, "version");
+
+	if (vo == NULL || vo->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return gl_err_set(err, GL_EPROTO, "doc.edit: no version in "
+		    "the answer");
+	*version = vo->via.u64;
+	return 0;
+}
+
+int
+event_outputs_decode(const msgpack_object *result, struct event_cell *out,
+    struct gl_err *err)
+{
+	const msgpack_object *outs = rpc_map_get(result, "outputs");
+
+	cell_init(out);
+	if (outs == NULL || outs->type != MSGPACK_OBJECT_ARRAY)
+		return gl_err_set(err, GL_EPROTO, "cell.outputs: no outputs "
+		    "array");
+	read_outputs(outs, out);
+	out->stale = rpc_map_bool(result, "stale", false);
+	return 0;
+}
+
+int64_t
+event_save_bytes(const msgpack_object *result)
+{
+	return rpc_map_int(result, "bytes", 0);
+}
+
+int
+event_members(const msgpack_object *result, const char *session, int *n)
+{
+	int	 found = 0;
+
+	if (result == NULL || result->type != MSGPACK_OBJECT_ARRAY ||
+	    session == NULL)
+		return 0;
+	for (uint32_t i = 0; i < result->via.array.size; i++) {
+		const msgpack_object *s = &result->via.array.ptr[i];
+
+		if (rpc_obj_streq(rpc_map_get(s, "session"), session)) {
+			*n = (int)rpc_map_int(s, "clients", 1);
+			found = 1;
+		}
+	}
+	return found;
+}
+
+/* ------------------------------------------------------------------ */
+/* A doc from the kernel's cells */
+
+struct wcell {
+	const char	*id, *title, *src;
+	size_t		 idlen, titlelen, srclen;
+	enum nb_kind	 kind;
+	bool		 header;
+	const msgpack_object *meta;
+};
+
+static int
+read_cell(const msgpack_object *o, struct wcell *c, struct gl_err *err)
+{
+	const msgpack_object *h;
+	size_t		 klen;
+	const char	*k;
+	char		 kname[16];
+
+	memset(c, 0, sizeof *c);
+	if (o->type != MSGPACK_OBJECT_MAP ||
+	    (c->id = rpc_map_str(o, "id", &c->idlen)) == NULL ||
+	    (c->src = rpc_map_str(o, "source", &c->srclen)) == NULL ||
+	    (k = rpc_map_str(o, "kind", &klen)) == NULL || klen >= sizeof kname)
+		return gl_err_set(err, GL_EPROTO,
+		    "a cell from the kernel lacks id, kind or source");
+	memcpy(kname, k, klen);
+	kname[klen] = '\0';
+	if (nb_kind_parse(kname, &c->kind) != 0)
+		return gl_err_set(err, GL_EPROTO, "cell kind '%s'?", kname);
+	c->title = rpc_map_str(o, "title", &c->titlelen);
+	if ((h = rpc_map_get(o, "header")) != NULL &&
+	    h->type == MSGPACK_OBJECT_BOOLEAN)
+		c->header = h->via.boolean;
+	c->meta = rpc_map_get(o, "meta");
+	if (c->meta != NULL && c->meta->type != MSGPACK_OBJECT_MAP)
+		c->meta = NULL;
+	return 0;
+}
+
+static void
+print_cell(struct gl_buf *b, const struct wcell *c)
+{
+	bool	 comment = c->kind != NB_CODE;
+	size_t	 pos = 0;
+
+	if (!c->header) {
+		gl_buf_adds(b, "-- %%");
+		if (c->kind == NB_MARKDOWN)
+			gl_buf_adds(b, " [markdown]");
+		else if (c->kind == NB_RAW)
+			gl_buf_adds(b, " [raw]");
+		if (c->titlelen > 0) {
+			gl_buf_addc(b, ' ');
+			gl_buf_add(b, c->title, c->titlelen);
+		}
+		for (uint32_t i = 0; c->meta && i < c->meta->via.map.size;
+		    i++) {
+			const msgpack_object_kv *kv = &c->meta->via.map.ptr[i];
+
+			if (kv->key.type != MSGPACK_OBJECT_STR ||
+			    kv->val.type != MSGPACK_OBJECT_STR)
+				continue;
+			gl_buf_addc(b, ' ');
+			gl_buf_add(b, kv->key.via.str.ptr, kv->key.via.str.size);
+			gl_buf_addc(b, '=');
+			gl_buf_add(b, kv->val.via.str.ptr, kv->val.via.str.size);
+		}
+		gl_buf_addc(b, '\n');
+	} else
+		comment = false;
+	while (c->srclen > 0) {
+		const char	*nl = memchr(c->src + pos, '\n', c->srclen - pos);
+		size_t		 end = nl ? (size_t)(nl - c->src) : c->srclen;
+
+		if (comment)
+			gl_buf_adds(b, end > pos ? "-- " : "--");
+		gl_buf_add(b, c->src + pos, end - pos);
+		gl_buf_addc(b, '\n');
+		if (nl == NULL)
+			break;
+		pos = end + 1;
+	}
+	gl_buf_addc(b, '\n');
+}
+
+static bool
+doc_matches(const struct nb_doc *doc, const struct wcell *w, size_t n)
+{
+	if (nb_doc_count(doc) != n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const struct nb_cell *c = nb_doc_cell(doc, i);
+		size_t		 len;
+		const char	*src = nb_cell_source(c, &len);
+
+		if (strlen(nb_cell_id(c)) != w[i].idlen ||
+		    memcmp(nb_cell_id(c), w[i].id, w[i].idlen) != 0 ||
+		    nb_cell_kind(c) != w[i].kind ||
+		    nb_cell_is_header(c) != w[i].header ||
+		    len != w[i].srclen || memcmp(src, w[i].src, len) != 0)
+			return false;
+	}
+	return true;
+}
+
+int
+event_doc_from_cells(const msgpack_object *cells, struct nb_doc **out,
+    struct gl_err *err)
+{
+	struct wcell	*w = NULL;
+	struct gl_buf	 b;
+	struct nb_doc	*doc = NULL;
+	size_t		 n;
+	int		 rc;
+
+	*out = NULL;
+	gl_buf_init(&b);
+	if (cells == NULL || cells->type != MSGPACK_OBJECT_ARRAY)
+		return gl_err_set(err, GL_EPROTO, "no cells from the kernel");
+	n = cells->via.array.size;
+	w = xcalloc(n + 1, sizeof *w);
+	for (size_t i = 0; i < n; i++)
+		if ((rc = read_cell(&cells->via.array.ptr[i], &w[i], err)) != 0)
+			goto fail;
+	/* The percent format is the one way to make a header cell: print the
+	 * cells and parse them. */
+	for (size_t i = 0; i < n; i++)
+		print_cell(&b, &w[i]);
+	if (nb_parse(b.data ? b.data : "", b.len, "(kernel)", &doc, NULL) == 0 &&
+	    doc_matches(doc, w, n))
+		goto done;
+	/* A source the format cannot carry (a line that looks like a
+	 * marker, say): build the cells one by one. */
+	nb_doc_free(doc);
+	doc = nb_doc_new();
+	for (size_t i = 0; i < n; i++) {
+		char		*id = xstrndup(w[i].id, w[i].idlen);
+		struct nb_cell	*c = nb_doc_insert(doc, i, w[i].kind, id,
+				    w[i].src, w[i].srclen, NULL, err);
+
+		free(id);
+		if (c == NULL) {
+			rc = err ? err->code : GL_EPROTO;
+			goto fail;
+		}
+		if (w[i].titlelen > 0) {
+			char	*t = xstrndup(w[i].title, w[i].titlelen);
+
+			nb_cell_set_title(c, t);
+			free(t);
+		}
+		for (uint32_t k = 0; w[i].meta && k < w[i].meta->via.map.size;
+		    k++) {
+			const msgpack_object_kv *kv = &w[i].meta->via.map.ptr[k];
+			char	*key, *val;
+
+			key = rpc_obj_strdup(&kv->key);
+			val = rpc_obj_strdup(&kv->val);
+			if (key != NULL && val != NULL && strcmp(key, "id") != 0)
+				(void)nb_cell_set_meta(c, key, val, NULL);
+			free(key);
+			free(val);
+		}
+	}
+done:
+	free(w);
+	gl_buf_fini(&b);
+	*out = doc;
+	return 0;
+fail:
+	free(w);
+	gl_buf_fini(&b);
+	nb_doc_free(doc);
+	return rc;
+}

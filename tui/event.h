@@ -1,0 +1,150 @@
+/*
+ * event.h - what the kernel sends the TUI, decoded in one place: each
+ * notification of docs/protocol.md as a typed event (a tagged struct per
+ * kind), and the replies the TUI reads (the document of session.open and
+ * doc.get, the doc.edit acknowledgement, cell.outputs, doc.save,
+ * session.list) as typed structs. Outputs come out as the view's struct
+ * view_output. Pure: msgpack objects from client/client.h in, structs out;
+ * no I/O. A required field that is missing or of the wrong type is a
+ * GL_EPROTO naming the method and the field, never a crash; optional
+ * fields of the wrong type read as absent. cluster.status answers are
+ * read by tui/cluview.c. Used by tui/app-kernel.c (and app-edit.c,
+ * app-file.c, app-status.c for what they read) and bench/bench_tui.c.
+ */
+#ifndef GL_TUI_EVENT_H
+#define GL_TUI_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#include "core/notebook.h"
+#include "tui/view.h"
+
+struct gl_err;
+struct ot_op;
+struct rpc_msg;
+
+enum event_kind {
+	EVENT_NONE,		/* a method the TUI does not handle */
+	EVENT_REFUSED,		/* kernel.refused: we are being dropped */
+	EVENT_CELL_STARTED,
+	EVENT_CELL_OUTPUT,
+	EVENT_CELL_DONE,
+	EVENT_RUNTIME_STATUS,
+	EVENT_CLUSTER_PROGRESS,
+	EVENT_DOC_OPS,		/* another client's edits */
+	EVENT_DOC_SAVED,
+};
+
+/* One notification. Strings are NUL-terminated and owned by the event. */
+struct event {
+	enum event_kind	 kind;
+	char		*session;	/* owned; NULL for EVENT_REFUSED */
+	bool		 has_cell;	/* cell names a cell (always for
+					 * STARTED, OUTPUT, DONE) */
+	char		 cell[NB_ID_MAX + 1];
+	char		*message;	/* owned, or NULL: REFUSED, DONE,
+					 * RUNTIME_STATUS */
+	union {
+		/* EVENT_CELL_OUTPUT */
+		struct view_output *output;	/* owned until taken */
+		/* EVENT_CELL_DONE */
+		struct {
+			enum view_run	 run;	/* ok, error, ...; an
+						 * unknown status: died */
+			int64_t		 elapsed_ms;	/* -1: not said */
+			struct view_output *error;	/* owned; the run's
+						 * error as an output, or
+						 * NULL */
+		} done;
+		/* EVENT_RUNTIME_STATUS */
+		char		 state[32];	/* "idle", "busy", "dead", ...
+						 * ("" if not said) */
+		/* EVENT_CLUSTER_PROGRESS: a VIEW_OUT_PROGRESS */
+		struct view_output *progress;	/* owned until taken */
+		/* EVENT_DOC_OPS */
+		struct {
+			uint64_t	 version;
+			struct ot_op	*ops;	/* owned */
+			size_t		 n;
+		} ops;
+	} u;
+};
+
+/* Decodes notification m into *ev (initialised here; event_fini() it,
+ * also on failure). A method the TUI does not handle gives EVENT_NONE and
+ * 0. On GL_EPROTO, err says what was wrong and ev->kind still says which
+ * kind the message was. */
+int	 event_decode(const struct rpc_msg *m, struct event *ev,
+	     struct gl_err *err);
+void	 event_fini(struct event *ev);
+
+/* A cell's outputs and state as a reply carries them. */
+struct event_cell {
+	char		 id[NB_ID_MAX + 1];
+	struct view_output **out;	/* owned (each entry too, until
+					 * taken: set it to NULL) */
+	size_t		 nout;
+	bool		 stale;
+	bool		 running;	/* a run of it is under way */
+};
+
+/* The reply to session.open or doc.get. Its cells' outputs and state
+ * are read one cell at a time (event_doc_cell()), so a large notebook is
+ * not held twice: the struct borrows the reply's cells until
+ * rpc_msg_fini(). */
+struct event_doc {
+	char		*session;	/* owned; NULL in a doc.get reply */
+	struct nb_doc	*doc;		/* owned until taken */
+	uint64_t	 version;
+	int		 dirty;		/* 1, 0, or -1: not said */
+	char		*warning;	/* owned: the first warning, or NULL */
+	int64_t		 recovered;	/* journaled edits recovered */
+	const msgpack_object *cells;	/* borrowed: the reply's cells */
+	size_t		 ncells;
+};
+
+/* Decodes a session.open / doc.get result into *out (initialised here;
+ * event_doc_fini() it, also on failure). GL_EPROTO if it has no usable
+ * cells array or no version. */
+int	 event_doc_decode(const msgpack_object *result, struct event_doc *out,
+	     struct gl_err *err);
+void	 event_doc_fini(struct event_doc *d);
+/* The outputs and state of cell k < d->ncells into *c (initialised here;
+ * event_cell_fini() it): 1, or 0 for a cell without an id (skip it). */
+int	 event_doc_cell(const struct event_doc *d, size_t k,
+	     struct event_cell *c);
+
+/* Builds a doc from the cells of a session.open / doc.get reply (an
+ * array of {id, kind, header, title, meta, source}). The header cell is
+ * rebuilt as such. *out is the caller's. GL_EPROTO if cells is not that
+ * shape. */
+int	 event_doc_from_cells(const msgpack_object *cells, struct nb_doc **out,
+	     struct gl_err *err);
+
+/* The version a doc.edit acknowledgement took the document to. GL_EPROTO
+ * without one. */
+int	 event_ack_decode(const msgpack_object *result, uint64_t *version,
+	     struct gl_err *err);
+/* A cell.outputs result ({outputs, stale}) into *out (initialised here;
+ * event_cell_fini() it, also on failure); out->id stays empty. GL_EPROTO
+ * without an outputs array. */
+int	 event_outputs_decode(const msgpack_object *result,
+	     struct event_cell *out, struct gl_err *err);
+void	 event_cell_fini(struct event_cell *c);
+/* Bytes written, from a doc.save result (0 if not said). */
+int64_t	 event_save_bytes(const msgpack_object *result);
+/* Clients attached to session, from a session.list result: 1 and *n
+ * set, or 0 if the list does not name it. */
+int	 event_members(const msgpack_object *result, const char *session,
+	     int *n);
+
+/* A kernel output map ({type: "stream", text, ...}; docs/protocol.md)
+ * as the view shows it, or NULL if o is not a map. Types the TUI does not
+ * draw become VIEW_OUT_OTHER with their text. Caller frees. */
+struct view_output *event_output(const msgpack_object *o);
+
+#endif
