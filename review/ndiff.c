@@ -277,6 +277,12 @@ ndiff_side_cells(const struct ndiff_side *s, size_t *n)
 	return s->cells;
 }
 
+struct nb_doc *
+ndiff_side_doc(const struct ndiff_side *s)
+{
+	return s->doc;
+}
+
 const char *
 ndiff_side_text(const struct ndiff_side *s, size_t *len)
 {
@@ -611,9 +617,8 @@ meta_get(const struct ndiff_meta *m, size_t n, const char *key)
 	return NULL;
 }
 
-/* Same JSON value, whatever the spacing. */
-static bool
-json_same(const char *x, const char *y)
+bool
+ndiff_json_same(const char *x, const char *y)
 {
 	json_t	*a, *b;
 	bool	 same;
@@ -641,7 +646,7 @@ meta_diff(const struct ndiff_meta *a, size_t na, const struct ndiff_meta *b,
 	for (size_t i = 0; i < na; i++) {
 		const char	*nj = meta_get(b, nb, a[i].key);
 
-		if (json_same(a[i].json, nj))
+		if (ndiff_json_same(a[i].json, nj))
 			continue;
 		*out = xrealloc(*out, (n + 1) * sizeof **out);
 		(*out)[n++] = (struct ndiff_metachange){ a[i].key, a[i].json,
@@ -663,7 +668,7 @@ meta_equal(const struct ndiff_cell *a, const struct ndiff_cell *b)
 	if (a->nmeta != b->nmeta)
 		return false;
 	for (size_t i = 0; i < a->nmeta; i++)
-		if (!json_same(a->meta[i].json,
+		if (!ndiff_json_same(a->meta[i].json,
 		    meta_get(b->meta, b->nmeta, a->meta[i].key)))
 			return false;
 	return true;
@@ -708,12 +713,9 @@ compare_pair(struct ndiff_cellchange *c)
 /* The notebook diff                                                    */
 /* ------------------------------------------------------------------ */
 
-/*
- * in_place[i] = true for the old cells (matched, map[i] != NONE) on a
- * longest increasing subsequence of map[] in old order.
- */
-static void
-find_stayers(const size_t *map, size_t na, bool *in_place)
+/* A longest increasing subsequence of map[] (patience sorting). */
+void
+ndiff_stayers(const size_t *map, size_t na, bool *in_place)
 {
 	size_t	*tail = xmalloc((na + 1) * sizeof *tail);	/* old index */
 	size_t	*prev = xmalloc((na + 1) * sizeof *prev);
@@ -767,7 +769,7 @@ diff_cells(struct ndiff *d)
 	for (size_t i = 0; i < na; i++)
 		if (map[i] != NONE)
 			rev[map[i]] = i;
-	find_stayers(map, na, stay);
+	ndiff_stayers(map, na, stay);
 	d->cells = xcalloc(na + nb + 1, sizeof *d->cells);
 
 	/* Removed cells before the first cell that stayed in place. */

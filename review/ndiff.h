@@ -22,6 +22,7 @@
 
 struct gl_err;
 struct json_t;
+struct nb_doc;
 
 enum ndiff_format {
 	NDIFF_TEXT,		/* a line diff */
@@ -152,8 +153,12 @@ const struct ndiff_cell *ndiff_side_cells(const struct ndiff_side *s,
 /* The cell with a given id, or NULL; *index gets its position. */
 const struct ndiff_cell *ndiff_side_find(const struct ndiff_side *s,
 	     const char *id, size_t *index);
-/* The whole text (a copy the side owns). */
+/* The whole text of a TEXT or BINARY side (a copy the side owns), else
+ * NULL. */
 const char *ndiff_side_text(const struct ndiff_side *s, size_t *len);
+/* The parsed notebook of a NOTEBOOK side (borrowed), else NULL. Its cell
+ * i is ndiff_side_cells()[i]. */
+struct nb_doc *ndiff_side_doc(const struct ndiff_side *s);
 
 /*
  * Match two cell lists as the diff does (by id, then by content for cells
@@ -162,6 +167,15 @@ const char *ndiff_side_text(const struct ndiff_side *s, size_t *len);
  */
 void	 ndiff_match(const struct ndiff_cell *a, size_t na,
 	     const struct ndiff_cell *b, size_t nb, size_t *map);
+
+/* stay[i] = true for the cells of a (map[i] != (size_t)-1) that stayed
+ * in place: a longest run of them whose partners keep their order. The
+ * other matched cells moved. stay has na entries. */
+void	 ndiff_stayers(const size_t *map, size_t na, bool *stay);
+
+/* True if two JSON texts are the same value, whatever the spacing (NULL
+ * only equals NULL). */
+bool	 ndiff_json_same(const char *a, const char *b);
 
 /* True if two matched cells differ in anything but position. */
 bool	 ndiff_cell_differs(const struct ndiff_cell *a,
