@@ -376,19 +376,35 @@ ldiff_intern(struct ldiff_lines *const *v, size_t n)
 {
 	struct itab	 t;
 	size_t		 total = 0;
+	char		**lasts;
 
 	for (size_t k = 0; k < n; k++)
 		total += v[k]->n;
 	itab_init(&t, total);
+	/* Last lines given their newline live here until the table goes. */
+	lasts = xcalloc(n > 0 ? n : 1, sizeof *lasts);
 	for (size_t k = 0; k < n; k++) {
 		struct ldiff_lines	*l = v[k];
 
 		free(l->id);
 		l->id = xmalloc((l->n > 0 ? l->n : 1) * sizeof *l->id);
-		for (size_t i = 0; i < l->n; i++)
-			l->id[i] = itab_get(&t, l->text + l->start[i],
-			    l->start[i + 1] - l->start[i]);
+		for (size_t i = 0; i < l->n; i++) {
+			const char	*p = l->text + l->start[i];
+			size_t		 len = l->start[i + 1] - l->start[i];
+
+			if (l->eol_optional && i + 1 == l->n &&
+			    !ldiff_line_has_eol(l, i)) {
+				lasts[k] = xmalloc(len + 1);
+				memcpy(lasts[k], p, len);
+				lasts[k][len++] = '\n';
+				p = lasts[k];
+			}
+			l->id[i] = itab_get(&t, p, len);
+		}
 	}
+	for (size_t k = 0; k < n; k++)
+		free(lasts[k]);
+	free(lasts);
 	free(t.slot);
 }
 

@@ -36,6 +36,10 @@ struct ldiff_lines {
 	size_t		 n;		/* number of lines */
 	size_t		*start;		/* owned: n + 1 offsets */
 	uint32_t	*id;		/* owned: after ldiff_intern() */
+	/* Set before ldiff_intern(): a last line without '\n' counts as if
+	 * it had one (a cell's source never ends in a newline, so a line
+	 * added after the last must not change it). */
+	int		 eol_optional;
 };
 
 /* Splits text (len bytes; need not be NUL-terminated) into l. An empty
@@ -47,7 +51,7 @@ const char *ldiff_line(const struct ldiff_lines *l, size_t i, size_t *len);
 /* True if line i ends in '\n'. */
 int	 ldiff_line_has_eol(const struct ldiff_lines *l, size_t i);
 /* Gives the lines of the n texts ids, equal exactly when the lines'
- * bytes (line ending included) are. */
+ * bytes (line ending included; see eol_optional) are. */
 void	 ldiff_intern(struct ldiff_lines *const *v, size_t n);
 
 /* A byte range within a line. */

@@ -307,17 +307,25 @@ side_empty(enum ndiff_format f)
 /* Line diffs                                                           */
 /* ------------------------------------------------------------------ */
 
-struct ndiff_text *
-ndiff_text_new(const char *a, size_t alen, const char *b, size_t blen)
+static struct ndiff_text *
+text_diff(const char *a, size_t alen, const char *b, size_t blen,
+    bool eol_optional)
 {
 	struct ndiff_text	*t = xcalloc(1, sizeof *t);
 	struct ldiff_lines	*v[2] = { &t->a, &t->b };
 
 	ldiff_lines_init(&t->a, a, alen);
 	ldiff_lines_init(&t->b, b, blen);
+	t->a.eol_optional = t->b.eol_optional = eol_optional;
 	ldiff_intern(v, 2);
 	ldiff_seq(t->a.id, t->a.n, t->b.id, t->b.n, &t->ch, &t->nch);
 	return t;
+}
+
+struct ndiff_text *
+ndiff_text_new(const char *a, size_t alen, const char *b, size_t blen)
+{
+	return text_diff(a, alen, b, blen, true);
 }
 
 void
@@ -896,8 +904,9 @@ ndiff_new(const char *old_path, const char *a, size_t alen,
 		diff_cells(d);
 		break;
 	case NDIFF_TEXT:
-		d->text = ndiff_text_new(d->sides[0]->text, d->sides[0]->len,
-		    d->sides[1]->text, d->sides[1]->len);
+		/* A file's missing final newline is a change, as in git. */
+		d->text = text_diff(d->sides[0]->text, d->sides[0]->len,
+		    d->sides[1]->text, d->sides[1]->len, false);
 		text_count(d->text, &d->stats);
 		break;
 	case NDIFF_BINARY:

@@ -181,8 +181,9 @@ bool	 ndiff_json_same(const char *a, const char *b);
 bool	 ndiff_cell_differs(const struct ndiff_cell *a,
 	     const struct ndiff_cell *b);
 
-/* Line diff of two texts; the texts are borrowed and must outlive the
- * result, which the caller frees with ndiff_text_free(). */
+/* Line diff of two cell sources (a missing final newline is no change);
+ * the texts are borrowed and must outlive the result, which the caller
+ * frees with ndiff_text_free(). */
 struct ndiff_text *ndiff_text_new(const char *a, size_t alen, const char *b,
 	     size_t blen);
 void	 ndiff_text_free(struct ndiff_text *t);

@@ -203,6 +203,21 @@ test_unchanged_folded(void **state)
 	free(t);
 	ndiff_free(d);
 
+	/* A line added after a cell's last line is one added line (the
+	 * last line has no newline in the source, and that is no change). */
+	{
+		struct ndiff	*e = diff("g.nb.lua", "-- %% id=\"a\"\nx = 1\n",
+		    "-- %% id=\"a\"\nx = 1\ny = 2\n");
+
+		t = text_of(e, false);
+		assert_non_null(strstr(t, "  @@ -1,1 +1,2 @@\n   x = 1\n"
+		    "  +y = 2\n"));
+		assert_int_equal(e->stats.lines_added, 1);
+		assert_int_equal(e->stats.lines_removed, 0);
+		free(t);
+		ndiff_free(e);
+	}
+
 	/* Identical: nothing changed. */
 	d = diff("f.nb.lua", a.data, a.data);
 	assert_true(ndiff_empty(d));
