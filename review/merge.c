@@ -720,6 +720,11 @@ build(struct merge *m, struct nb_doc *doc, const size_t *order,
 		if (cur != p && nb_doc_move(doc, cur, p, err) != 0)
 			return err->code;
 	}
+	/* A cell that moved to the end keeps the blank line that separated
+	 * it from the next one; printed anew, it ends as a last cell does. */
+	if (m->nres > 0 && (m->na == 0 || m->resA[m->na - 1] == NONE ||
+	    m->resA[m->na - 1] != order[m->nres - 1]))
+		nb_cell_mark_changed(nb_doc_cell(doc, m->nres - 1));
 	return 0;
 }
 

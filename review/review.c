@@ -363,7 +363,8 @@ add_verdict(struct rev_review *rv, const struct rev_rec *r)
 void
 rev_store_finish(struct rev_store *s)
 {
-	qsort(s->recs, s->nrecs, sizeof *s->recs, rec_cmp);
+	if (s->nrecs > 0)
+		qsort(s->recs, s->nrecs, sizeof *s->recs, rec_cmp);
 	for (size_t i = 0; i < s->nrecs; i++)
 		if (s->recs[i].type == REC_REVIEW)
 			add_review(s, &s->recs[i]);

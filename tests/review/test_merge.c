@@ -267,6 +267,19 @@ test_notebook_identities(void **state)
 		assert_string_equal(t, b);
 		free(t);
 	}
+	/* A cell moved to the end ends as a last cell does (no blank line
+	 * kept from its old place). */
+	{
+		static const char o[] = "-- %% id=\"a\"\nx = 1\n\n"
+		    "-- %% id=\"b\"\ny = 1\n";
+		static const char b[] = "-- %% id=\"b\"\ny = 1\n\n"
+		    "-- %% id=\"a\"\nx = 1\n";
+
+		t = merge3("t.nb.lua", o, o, b, &c, NULL);
+		assert_int_equal(c, 0);
+		assert_string_equal(t, b);
+		free(t);
+	}
 	/* The same cell added by both: once. */
 	{
 		static const char b[] =
