@@ -307,6 +307,18 @@ verdict_words(enum rev_verdict v)
 	    "requested changes" : "no verdict yet";
 }
 
+/* How much of a stored revision name to print: a commit id (what
+ * "HEAD~1" was stored as) is shown short. */
+static int
+name_width(const char *name)
+{
+	size_t	 n = strlen(name);
+
+	if (n == 40 && strspn(name, "0123456789abcdef") == 40)
+		return 7;
+	return (int)n;
+}
+
 static void
 put_header(struct rctx *c, struct gl_buf *b, const struct rev_review *rv)
 {
@@ -322,7 +334,8 @@ put_header(struct rctx *c, struct gl_buf *b, const struct rev_review *rv)
 	col(c, b, C_BOLD);
 	gl_buf_addf(b, "review %s: %s\n", rv->id, rv->title);
 	col(c, b, C_RESET);
-	gl_buf_addf(b, "  %s..%s (%s..%s), by %s, %s\n", rv->base, rv->head,
+	gl_buf_addf(b, "  %.*s..%.*s (%s..%s), by %s, %s\n",
+	    name_width(rv->base), rv->base, name_width(rv->head), rv->head,
 	    bshort, hshort, rv->author, when);
 	for (size_t i = 0; i < rv->nreviewers; i++) {
 		enum rev_verdict v = REV_NO_VERDICT;
@@ -519,9 +532,12 @@ rv_start(struct rctx *c, int argc, char **argv)
 	} else {
 		struct rev_review	*rv = rev_find(c->s, c->r, id, NULL);
 
-		printf("started review %s: %s\n  %s..%s\n", id,
-		    rv != NULL ? rv->title : "", rv != NULL ? rv->base : base,
-		    rv != NULL ? rv->head : head);
+		if (rv != NULL)
+			printf("started review %s: %s\n  %.*s..%.*s\n", id,
+			    rv->title, name_width(rv->base), rv->base,
+			    name_width(rv->head), rv->head);
+		else
+			printf("started review %s\n", id);
 	}
 out:
 	free(base);
@@ -557,8 +573,9 @@ rv_list(struct rctx *c, int argc, char **argv)
 		char			 when[20];
 
 		short_time(rv->at, when);
-		printf("%s  %-17s  %s..%s  %s (%zu open of %zu; %s, %s)\n",
-		    rv->id, rev_status(rv), rv->base, rv->head, rv->title,
+		printf("%s  %-17s  %.*s..%.*s  %s (%zu open of %zu; %s, %s)\n",
+		    rv->id, rev_status(rv), name_width(rv->base), rv->base,
+		    name_width(rv->head), rv->head, rv->title,
 		    rev_open_threads(rv), rv->nthreads, rv->author, when);
 	}
 	return CLI_OK;

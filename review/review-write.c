@@ -85,16 +85,20 @@ append(struct repo *r, const char *anchor, json_t *j, struct gl_err *err)
 	return rc;
 }
 
-/* The name a revision is stored under: HEAD becomes the branch it is on,
- * so the review follows the branch. Caller frees. */
+/* The name a revision is stored under, to be resolved again later: HEAD
+ * becomes the branch it is on, so the review follows the branch; an
+ * expression relative to something that moves ("HEAD~1", "main^") becomes
+ * the commit it names now (oid). Caller frees. */
 static char *
-rev_name(struct repo *r, const char *name)
+rev_name(struct repo *r, const char *name, const char *oid)
 {
 	char	*branch;
 
-	if (strcmp(name, "HEAD") == 0 && repo_head_branch(r, &branch,
-	    NULL) == 0)
-		return branch;
+	if (strcmp(name, "HEAD") == 0)
+		return repo_head_branch(r, &branch, NULL) == 0 ? branch :
+		    xstrdup(oid);
+	if (strpbrk(name, "~^@:{") != NULL)
+		return xstrdup(oid);
 	return xstrdup(name);
 }
 
@@ -116,8 +120,8 @@ rev_start(struct repo *r, const struct rev_start_req *q, char *out,
 	if (strcmp(base, head) == 0)
 		return gl_err_set(err, GL_EINVAL, "%s..%s is empty: both are "
 		    "commit %.7s", q->base, q->head, base);
-	bname = rev_name(r, q->base);
-	hname = rev_name(r, q->head);
+	bname = rev_name(r, q->base, base);
+	hname = rev_name(r, q->head, head);
 	if (q->title != NULL && *q->title != '\0')
 		title = xstrdup(q->title);
 	else if (repo_log(r, head, NULL, 1, &log, &nlog, NULL) == 0 &&

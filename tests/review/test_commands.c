@@ -339,7 +339,15 @@ test_review_flow(void **state)
 	    "bob", NULL);
 	assert_int_equal(c.status, 0);
 	id = started_id(c.out);
-	assert_non_null(strstr(c.out, ": v2\n  HEAD~1..main\n"));
+	/* HEAD~1 is kept as the commit it names now, HEAD as the branch. */
+	{
+		char	 base[REPO_OID_HEX], want[64];
+		struct gl_err err;
+
+		assert_int_equal(repo_resolve(r, "HEAD~1", base, &err), 0);
+		snprintf(want, sizeof want, ": v2\n  %.7s..main\n", base);
+		assert_non_null(strstr(c.out, want));
+	}
 	cmd_result_free(&c);
 
 	/* A comment with a suggestion on line 2 of cell plot. */
