@@ -66,7 +66,8 @@ struct ndiff_side {
 	size_t			 nmeta_all;
 	const struct ndiff_meta	*nbmeta;	/* notebook level */
 	size_t			 nnbmeta;
-	/* Id lookup: open addressing over cell indices + 1. */
+	/* Id lookup, made on the first ndiff_side_find() (the diff itself
+	 * does not need it): open addressing over cell indices + 1. */
 	uint32_t		*idtab;
 	size_t			 idmask;
 };
@@ -118,8 +119,10 @@ ndiff_side_find(const struct ndiff_side *s, const char *id, size_t *index)
 {
 	size_t	 h;
 
-	if (s->idtab == NULL || id == NULL)
+	if (id == NULL || s->ncells == 0)
 		return NULL;
+	if (s->idtab == NULL)
+		side_index_ids((struct ndiff_side *)s);	/* a cache */
 	h = (size_t)ldiff_hash(id, strlen(id));
 	for (;; h++) {
 		uint32_t	 k = s->idtab[h & s->idmask];
@@ -245,7 +248,6 @@ ndiff_side_new(const char *path, const char *text, size_t len,
 		s->len = len;
 		break;
 	}
-	side_index_ids(s);
 	*out = s;
 	return 0;
 }
@@ -299,7 +301,6 @@ side_empty(enum ndiff_format f)
 
 	s->format = f;
 	s->text = xstrdup("");
-	side_index_ids(s);
 	return s;
 }
 
@@ -895,7 +896,6 @@ ndiff_new(const char *old_path, const char *a, size_t alen,
 		memcpy(d->sides[k]->text, texts[k], lens[k]);
 		d->sides[k]->text[lens[k]] = '\0';
 		d->sides[k]->len = lens[k];
-		side_index_ids(d->sides[k]);
 	}
 	d->format = f;
 	switch (f) {

@@ -150,7 +150,9 @@ enum ndiff_format ndiff_side_format(const struct ndiff_side *s);
 /* Its cells (none for text); borrowed until the side is freed. */
 const struct ndiff_cell *ndiff_side_cells(const struct ndiff_side *s,
 	     size_t *n);
-/* The cell with a given id, or NULL; *index gets its position. */
+/* The cell with a given id, or NULL; *index gets its position. The first
+ * call builds an index (so, like nb_doc_find(), not from two threads at
+ * once on one side). */
 const struct ndiff_cell *ndiff_side_find(const struct ndiff_side *s,
 	     const char *id, size_t *index);
 /* The whole text of a TEXT or BINARY side (a copy the side owns), else
