@@ -16,3 +16,4 @@ run bench_codec
 run bench_sched
 run bench_cluster "$b/galley"
 run bench_tui "$b/galley"
+run bench_review "$b/galley"
