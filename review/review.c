@@ -271,6 +271,15 @@ thread_by_id(struct rev_review *rv, const char *id)
 	return NULL;
 }
 
+static bool
+reply_seen(const struct rev_thread *t, const char *id)
+{
+	for (size_t i = 0; i < t->nreplies; i++)
+		if (strcmp(t->replies[i].id, id) == 0)
+			return true;
+	return false;
+}
+
 static void
 add_review(struct rev_store *s, const struct rev_rec *r)
 {
@@ -400,6 +409,8 @@ rev_store_finish(struct rev_store *s)
 			add_comment(rv, r);
 			break;
 		case REC_REPLY:
+			if (reply_seen(t, str_field(r->j, "id")))
+				break;	/* the same record twice */
 			t->replies = xrealloc(t->replies, (t->nreplies + 1) *
 			    sizeof *t->replies);
 			t->replies[t->nreplies++] = (struct rev_reply){

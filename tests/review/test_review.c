@@ -65,6 +65,10 @@ test_records_pure(void **state)
 	    "{\"v\":1,\"type\":\"reply\",\"at\":\"2025-01-01T00:00:03.000Z\","
 	    "\"author\":\"Ann <a@x>\",\"review\":\"r1\",\"id\":\"p1\","
 	    "\"thread\":\"t1\",\"body\":\"because\"}\n"
+	    /* The same record twice (written by hand): counted once. */
+	    "{\"v\":1,\"type\":\"reply\",\"at\":\"2025-01-01T00:00:03.000Z\","
+	    "\"author\":\"Ann <a@x>\",\"review\":\"r1\",\"id\":\"p1\","
+	    "\"thread\":\"t1\",\"body\":\"because\"}\n"
 	    "{\"v\":1,\"type\":\"resolve\",\"at\":\"2025-01-01T00:00:04.000Z\","
 	    "\"author\":\"Bob <b@x>\",\"review\":\"r1\",\"thread\":\"t1\","
 	    "\"resolved\":true}\n"
@@ -110,7 +114,7 @@ test_records_pure(void **state)
 	assert_non_null(strstr(s->warnings[0], "note on commit 0123456, "
 	    "line 4: not JSON"));
 	assert_non_null(strstr(s->warnings[1], "line 6: record version 9"));
-	assert_non_null(strstr(s->warnings[2], "line 11: lines is not"));
+	assert_non_null(strstr(s->warnings[2], "line 12: lines is not"));
 	assert_non_null(strstr(s->warnings[3], "thread nope"));
 	/* Lookups by prefix. */
 	assert_non_null(rev_find(s, NULL, "r", &err));
