@@ -344,6 +344,8 @@ repo_blob_read(struct repo *r, const git_oid *id, const char *what,
 	git_object_size_t n;
 	int		 rc;
 
+	*out = NULL;
+	*len = 0;
 	if ((rc = git_blob_lookup(&blob, r->git, id)) != 0)
 		return repo_fail(err, rc, "cannot read %s", what);
 	n = git_blob_rawsize(blob);
@@ -968,7 +970,7 @@ repo_on_note(const git_oid *blob_id, const git_oid *annotated, void *payload)
 {
 	struct repo_foreach	*f = payload;
 	char			 hex[REPO_OID_HEX], *text = NULL;
-	size_t			 len;
+	size_t			 len = 0;
 
 	git_oid_tostr(hex, sizeof hex, annotated);
 	if ((f->rc = repo_blob_read(f->r, blob_id, "a note", &text, &len,
