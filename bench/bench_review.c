@@ -74,6 +74,36 @@ struct bcell {
 	char	*src;		/* owned; lines joined by "\n" */
 };
 
+/* One line of plausible Lua, without its newline. */
+static void
+code_line(struct gl_buf *b, struct gl_rng *rng)
+{
+	switch (gl_rng_below(rng, 5)) {
+	case 0:
+		gl_buf_addf(b, "local %s = frame.read_csv(\"data/%s.csv\")",
+		    word(rng), word(rng));
+		break;
+	case 1:
+		gl_buf_addf(b, "local %s_%s = %s:groupby(\"%s\"):agg{ %s = "
+		    "\"sum\" }", word(rng), word(rng), word(rng), word(rng),
+		    word(rng));
+		break;
+	case 2:
+		gl_buf_addf(b, "for i = 1, #%s do %s[i] = %s[i] * %u end",
+		    word(rng), word(rng), word(rng),
+		    (unsigned)gl_rng_below(rng, 1000));
+		break;
+	case 3:
+		gl_buf_addf(b, "plot.bar(%s.%s, %s.%s)", word(rng), word(rng),
+		    word(rng), word(rng));
+		break;
+	default:
+		gl_buf_addf(b, "print(string.format(\"%%s: %%d\", \"%s\", %s))",
+		    word(rng), word(rng));
+		break;
+	}
+}
+
 static char *
 make_source(struct gl_rng *rng, bool markdown)
 {
@@ -88,30 +118,7 @@ make_source(struct gl_rng *rng, bool markdown)
 			gl_buf_addf(&b, "The %s of %s by %s, before %s.",
 			    word(rng), word(rng), word(rng), word(rng));
 		else
-			switch (gl_rng_below(rng, 5)) {
-			case 0:
-				gl_buf_addf(&b, "local %s = frame.read_csv("
-				    "\"data/%s.csv\")", word(rng), word(rng));
-				break;
-			case 1:
-				gl_buf_addf(&b, "local %s_%s = %s:groupby(\"%s\")"
-				    ":agg{ %s = \"sum\" }", word(rng), word(rng),
-				    word(rng), word(rng), word(rng));
-				break;
-			case 2:
-				gl_buf_addf(&b, "for i = 1, #%s do %s[i] = %s[i] "
-				    "* %u end", word(rng), word(rng), word(rng),
-				    (unsigned)gl_rng_below(rng, 1000));
-				break;
-			case 3:
-				gl_buf_addf(&b, "plot.bar(%s.%s, %s.%s)",
-				    word(rng), word(rng), word(rng), word(rng));
-				break;
-			default:
-				gl_buf_addf(&b, "print(string.format(\"%%s: %%d\","
-				    " \"%s\", %s))", word(rng), word(rng));
-				break;
-			}
+			code_line(&b, rng);
 	}
 	return gl_buf_take(&b, NULL);
 }
@@ -407,8 +414,8 @@ main(int argc, char **argv)
 		peak = heap_peak - base;
 		gl_buf_fini(&out);
 		ndiff_free(d);
-		printf("peak heap, diff + print: %8.2f MB = %.2fx the two files "
-		    "(target <= %.0fx)  %s\n", (double)peak / 1e6,
+		printf("peak heap, diff + print: %8.2f MB = %.2fx the two "
+		    "files (target <= %.0fx)  %s\n", (double)peak / 1e6,
 		    (double)peak / files, TARGET_HEAP, (double)peak <=
 		    TARGET_HEAP * files ? "ok" : "MISSED");
 		ok = ok && (double)peak <= TARGET_HEAP * files;
@@ -443,8 +450,8 @@ main(int argc, char **argv)
 			    "(a process; lines, not cells)\n", t, TOOL_RUNS);
 	}
 	if (argc > 1) {
-		char	*cmd[] = { argv[1], "diff", "--no-index", "--color=never",
-		    pa, pb, NULL };
+		char	*cmd[] = { argv[1], "diff", "--no-index",
+		    "--color=never", pa, pb, NULL };
 
 		t = time_command_median(cmd, TOOL_RUNS);
 		if (t < 0)

@@ -289,7 +289,8 @@ int
 cli_diff(int argc, char **argv)
 {
 	struct ndiff_print	 o = { .context = 3 };
-	struct repo_side	 a = { REPO_INDEX, "" }, b = { REPO_WORKTREE, "" };
+	struct repo_side	 a = { REPO_INDEX, "" };
+	struct repo_side	 b = { REPO_WORKTREE, "" };
 	struct repo		*r = NULL;
 	const char		*revs[2] = { NULL, NULL }, *color = "auto";
 	const char		*v;
@@ -333,8 +334,8 @@ cli_diff(int argc, char **argv)
 			if (strcmp(color, "always") != 0 &&
 			    strcmp(color, "never") != 0 &&
 			    strcmp(color, "auto") != 0)
-				return cli_usage("diff", "--color takes always, "
-				    "never or auto");
+				return cli_usage("diff", "--color takes "
+				    "always, never or auto");
 		} else if ((v = cli_optval("diff", argc, argv, &i,
 		    "--unified")) != NULL || (v = cli_optval("diff", argc,
 		    argv, &i, "-U")) != NULL) {
@@ -452,8 +453,8 @@ cli_merge_driver(int argc, char **argv)
 		    "--marker-size")) != NULL) {
 			o.marker_size = atoi(v);
 			if (o.marker_size < 3 || o.marker_size > 100)
-				return cli_usage("merge-driver", "--marker-size "
-				    "takes 3 to 100");
+				return cli_usage("merge-driver",
+				    "--marker-size takes 3 to 100");
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0')
 			return cli_usage("merge-driver", "unknown option %s",
 			    argv[i]);

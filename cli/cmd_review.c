@@ -907,7 +907,8 @@ rv_default(struct rctx *c, int argc, char **argv)
 {
 	struct rv_opts		 o;
 	struct rev_review	*rv;
-	struct repo_side	 a = { REPO_COMMIT, "" }, h = { REPO_COMMIT, "" };
+	struct repo_side	 a = { REPO_COMMIT, "" };
+	struct repo_side	 h = { REPO_COMMIT, "" };
 	struct ndiff_print	 po = { .context = 3 };
 	struct gl_err		 err;
 	char			*base = NULL;

@@ -75,23 +75,22 @@ multiline(const json_t *v, struct gl_buf *out)
 	return true;
 }
 
-/* Metadata of an object as key -> compact JSON, in key order. */
-static size_t
-meta_of(struct ipynb *nb, const json_t *obj, struct ipynb_meta **out)
+/* The keys of obj in order (NULL when it is no object or empty); *n gets
+ * how many. Borrowed from obj; the array is the caller's to free. */
+static const char **
+sorted_keys(const json_t *obj, size_t *n)
 {
-	const char	*key;
+	const char	*key, **keys;
 	json_t		*v;
-	size_t		 n = 0, cap;
-	const char	**keys;
 
-	*out = NULL;
-	if (!json_is_object(obj) || (cap = json_object_size(obj)) == 0)
-		return 0;
-	keys = xmalloc(cap * sizeof *keys);
+	*n = 0;
+	if (!json_is_object(obj) || json_object_size(obj) == 0)
+		return NULL;
+	keys = xmalloc(json_object_size(obj) * sizeof *keys);
 	json_object_foreach((json_t *)obj, key, v)
-		keys[n++] = key;
-	/* Insertion sort: metadata objects are small. */
-	for (size_t i = 1; i < n; i++)
+		keys[(*n)++] = key;
+	/* Insertion sort: metadata and mime bundles are small. */
+	for (size_t i = 1; i < *n; i++)
 		for (size_t j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0;
 		    j--) {
 			const char	*t = keys[j];
@@ -99,6 +98,19 @@ meta_of(struct ipynb *nb, const json_t *obj, struct ipynb_meta **out)
 			keys[j] = keys[j - 1];
 			keys[j - 1] = t;
 		}
+	return keys;
+}
+
+/* Metadata of an object as key -> compact JSON, in key order. */
+static size_t
+meta_of(struct ipynb *nb, const json_t *obj, struct ipynb_meta **out)
+{
+	size_t		 n;
+	const char	**keys = sorted_keys(obj, &n);
+
+	*out = NULL;
+	if (keys == NULL)
+		return 0;
 	*out = pool_take(nb, xcalloc(n, sizeof **out));
 	for (size_t i = 0; i < n; i++) {
 		char	*js = json_dumps(json_object_get(obj, keys[i]),
@@ -199,24 +211,9 @@ base64_size(const char *s, size_t n)
 static void
 summarise_data(struct gl_buf *out, const json_t *data)
 {
-	const char	*mime;
-	json_t		*v;
-	const char	**keys;
-	size_t		 n = 0, cap;
+	size_t		 n;
+	const char	**keys = sorted_keys(data, &n);
 
-	if (!json_is_object(data) || (cap = json_object_size(data)) == 0)
-		return;
-	keys = xmalloc(cap * sizeof *keys);
-	json_object_foreach((json_t *)data, mime, v)
-		keys[n++] = mime;
-	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0;
-		    j--) {
-			const char	*t = keys[j];
-
-			keys[j] = keys[j - 1];
-			keys[j - 1] = t;
-		}
 	for (size_t i = 0; i < n; i++) {
 		struct gl_buf	 b;
 		json_t		*val = json_object_get(data, keys[i]);

@@ -22,7 +22,7 @@ struct ipynb_meta {
 };
 
 struct ipynb_cell {
-	const char		*id;		/* "#3" (its position) if none */
+	const char		*id;		/* "#3" (its place) if none */
 	bool			 id_given;
 	const char		*kind;		/* "code", "markdown", "raw" */
 	const char		*src;		/* the source lines joined */

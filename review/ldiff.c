@@ -143,7 +143,8 @@ split(struct myers *m, ptrdiff_t xoff, ptrdiff_t xlim, ptrdiff_t yoff,
 		/* Past the bound: the point furthest along either way. */
 		{
 			ptrdiff_t	 best = -1, fx = xoff, fy = yoff;
-			ptrdiff_t	 bx = xlim, by = ylim, bbest = PTRDIFF_MAX;
+			ptrdiff_t	 bx = xlim, by = ylim;
+			ptrdiff_t	 bbest = PTRDIFF_MAX;
 
 			for (d = fmax; d >= fmin; d -= 2) {
 				ptrdiff_t x = fd[d] < xlim ? fd[d] : xlim;
@@ -261,7 +262,8 @@ ldiff_lines_init(struct ldiff_lines *l, const char *text, size_t len)
 	l->start[0] = 0;
 	for (size_t pos = 0; pos < len;) {
 		const char	*nl = memchr(text + pos, '\n', len - pos);
-		size_t		 end = nl != NULL ? (size_t)(nl - text) + 1 : len;
+		size_t		 end = nl != NULL ? (size_t)(nl - text) + 1 :
+		    len;
 
 		if (n + 2 > cap) {
 			cap *= 2;
@@ -307,7 +309,8 @@ uint64_t
 ldiff_hash(const void *p, size_t n)
 {
 	const unsigned char	*s = p;
-	uint64_t		 h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull);
+	uint64_t		 h = 0x9e3779b97f4a7c15ull ^
+	    (n * 0xff51afd7ed558ccdull);
 
 	while (n >= 8) {
 		uint64_t	 w;

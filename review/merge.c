@@ -300,7 +300,8 @@ merge_meta(struct rcell *r, const struct ndiff_cell *o,
 
 		for (size_t i = 0; c != NULL && i < c->nmeta; i++) {
 			const char	*key = c->meta[i].key;
-			const char	*vo = meta_of(o, key), *va = meta_of(a, key);
+			const char	*vo = meta_of(o, key);
+			const char	*va = meta_of(a, key);
 			const char	*vb = meta_of(b, key), *v;
 
 			if (json_object_get(r->meta, key) != NULL ||
@@ -716,7 +717,8 @@ build(struct merge *m, struct nb_doc *doc, const size_t *order,
 		size_t	 cur;
 
 		if (nb_doc_find(doc, m->res[order[p]].id, &cur) == NULL)
-			gl_fatal("merge: cell %s vanished", m->res[order[p]].id);
+			gl_fatal("merge: cell %s vanished",
+			    m->res[order[p]].id);
 		if (cur != p && nb_doc_move(doc, cur, p, err) != 0)
 			return err->code;
 	}

@@ -108,6 +108,51 @@ words_for(const struct ndiff_text *t, const struct ldiff_change *c,
 	free(other);
 }
 
+/* One line of a hunk, as walk_hunk() hands it out: op ' ', '-' or '+',
+ * the line's text, whether it ends in a newline, and the words that
+ * changed (a changed line that pairs with one on the other side). */
+typedef void (*hunk_line_fn)(void *arg, char op, const char *p, size_t len,
+    bool eol, const struct ldiff_span *sp, size_t nsp);
+
+/* Calls fn for every line of hunk h of t, in order. */
+static void
+walk_hunk(const struct ndiff_text *t, const struct hunk *h, hunk_line_fn fn,
+    void *arg)
+{
+	size_t	 a = h->a0, len;
+
+	for (size_t k = h->first; k <= h->last + 1; k++) {
+		const struct ldiff_change *c = k <= h->last ? &t->ch[k] : NULL;
+		size_t		 upto = c != NULL ? c->a0 : h->a1;
+		const char	*p;
+
+		for (; a < upto; a++) {
+			p = ldiff_line(&t->a, a, &len);
+			fn(arg, ' ', p, len, ldiff_line_has_eol(&t->a, a), NULL,
+			    0);
+		}
+		if (c == NULL)
+			break;
+		for (int side = 0; side < 2; side++) {
+			const struct ldiff_lines *l = side == 0 ? &t->a : &t->b;
+			size_t		 first = side == 0 ? c->a0 : c->b0;
+			size_t		 n = side == 0 ? c->alen : c->blen;
+
+			for (size_t j = 0; j < n; j++) {
+				struct ldiff_span	*sp;
+				size_t			 nsp;
+
+				words_for(t, c, j, side == 0, &sp, &nsp);
+				p = ldiff_line(l, first + j, &len);
+				fn(arg, side == 0 ? '-' : '+', p, len,
+				    ldiff_line_has_eol(l, first + j), sp, nsp);
+				free(sp);
+			}
+		}
+		a += c->alen;
+	}
+}
+
 static void
 put_line(struct out *o, const char *indent, char op, const char *p,
     size_t len, const struct ldiff_span *sp, size_t nsp, bool eol)
@@ -136,16 +181,31 @@ put_line(struct out *o, const char *indent, char op, const char *p,
 	}
 }
 
+/* What put_hunk_line() needs. */
+struct text_walk {
+	struct out	*o;
+	const char	*indent;
+	bool		 eol_marks;	/* "\ No newline at end of file" */
+};
+
+static void
+put_hunk_line(void *arg, char op, const char *p, size_t len, bool eol,
+    const struct ldiff_span *sp, size_t nsp)
+{
+	struct text_walk	*w = arg;
+
+	put_line(w->o, w->indent, op, p, len, sp, nsp, !w->eol_marks || eol);
+}
+
 static void
 put_hunks(struct out *o, const struct ndiff_text *t, unsigned ctx,
     const char *indent, bool eol_marks)
 {
-	struct hunk	*h;
-	size_t		 nh = hunks_of(t, ctx, &h);
+	struct text_walk	 w = { o, indent, eol_marks };
+	struct hunk		*h;
+	size_t			 nh = hunks_of(t, ctx, &h);
 
 	for (size_t i = 0; i < nh; i++) {
-		size_t	 a = h[i].a0, b = h[i].b0;
-
 		gl_buf_adds(o->b, indent);
 		col(o, C_CYAN);
 		gl_buf_addf(o->b, "@@ -%zu,%zu +%zu,%zu @@",
@@ -155,45 +215,7 @@ put_hunks(struct out *o, const struct ndiff_text *t, unsigned ctx,
 		    h[i].b1 - h[i].b0);
 		col(o, C_RESET);
 		gl_buf_addc(o->b, '\n');
-		for (size_t k = h[i].first; k <= h[i].last + 1; k++) {
-			const struct ldiff_change *c = k <= h[i].last ?
-			    &t->ch[k] : NULL;
-			size_t	 upto = c != NULL ? c->a0 : h[i].a1;
-			size_t	 len;
-			const char *p;
-
-			for (; a < upto; a++, b++) {
-				p = ldiff_line(&t->a, a, &len);
-				put_line(o, indent, ' ', p, len, NULL, 0,
-				    !eol_marks || ldiff_line_has_eol(&t->a, a));
-			}
-			if (c == NULL)
-				break;
-			for (size_t j = 0; j < c->alen; j++) {
-				struct ldiff_span	*sp;
-				size_t			 nsp;
-
-				words_for(t, c, j, true, &sp, &nsp);
-				p = ldiff_line(&t->a, c->a0 + j, &len);
-				put_line(o, indent, '-', p, len, sp, nsp,
-				    !eol_marks || ldiff_line_has_eol(&t->a,
-				    c->a0 + j));
-				free(sp);
-			}
-			for (size_t j = 0; j < c->blen; j++) {
-				struct ldiff_span	*sp;
-				size_t			 nsp;
-
-				words_for(t, c, j, false, &sp, &nsp);
-				p = ldiff_line(&t->b, c->b0 + j, &len);
-				put_line(o, indent, '+', p, len, sp, nsp,
-				    !eol_marks || ldiff_line_has_eol(&t->b,
-				    c->b0 + j));
-				free(sp);
-			}
-			a += c->alen;
-			b += c->blen;
-		}
+		walk_hunk(t, &h[i], put_hunk_line, &w);
 	}
 	free(h);
 }
@@ -493,6 +515,15 @@ json_line(json_t *lines, const char *op, const char *p, size_t n,
 	json_array_append_new(lines, l);
 }
 
+static void
+json_hunk_line(void *arg, char op, const char *p, size_t len, bool eol,
+    const struct ldiff_span *sp, size_t nsp)
+{
+	char	 ops[2] = { op, '\0' };
+
+	json_line(arg, ops, p, len, sp, nsp);
+}
+
 static json_t *
 json_hunks(const struct ndiff_text *t, unsigned ctx)
 {
@@ -502,41 +533,8 @@ json_hunks(const struct ndiff_text *t, unsigned ctx)
 
 	for (size_t i = 0; i < nh; i++) {
 		json_t	*lines = json_array();
-		size_t	 a = h[i].a0;
 
-		for (size_t k = h[i].first; k <= h[i].last + 1; k++) {
-			const struct ldiff_change *c = k <= h[i].last ?
-			    &t->ch[k] : NULL;
-			size_t	 upto = c != NULL ? c->a0 : h[i].a1;
-			size_t	 len;
-			const char *p;
-
-			for (; a < upto; a++) {
-				p = ldiff_line(&t->a, a, &len);
-				json_line(lines, " ", p, len, NULL, 0);
-			}
-			if (c == NULL)
-				break;
-			for (size_t j = 0; j < c->alen; j++) {
-				struct ldiff_span	*sp;
-				size_t			 nsp;
-
-				words_for(t, c, j, true, &sp, &nsp);
-				p = ldiff_line(&t->a, c->a0 + j, &len);
-				json_line(lines, "-", p, len, sp, nsp);
-				free(sp);
-			}
-			for (size_t j = 0; j < c->blen; j++) {
-				struct ldiff_span	*sp;
-				size_t			 nsp;
-
-				words_for(t, c, j, false, &sp, &nsp);
-				p = ldiff_line(&t->b, c->b0 + j, &len);
-				json_line(lines, "+", p, len, sp, nsp);
-				free(sp);
-			}
-			a += c->alen;
-		}
+		walk_hunk(t, &h[i], json_hunk_line, lines);
 		json_array_append_new(arr, json_pack("{s:I,s:I,s:I,s:I,s:o}",
 		    "old_start", (json_int_t)(h[i].a1 > h[i].a0 ?
 		    h[i].a0 + 1 : h[i].a0),

@@ -510,7 +510,8 @@ match_by_content(const struct ndiff_cell *a, size_t na,
 				y1 = y;
 			}
 		if (la == 1 && lb == 1) {
-			const struct ndiff_cell	*p = &a[ca[x1]], *q = &b[cb[y1]];
+			const struct ndiff_cell	*p = &a[ca[x1]];
+			const struct ndiff_cell	*q = &b[cb[y1]];
 
 			if (pairable(p, q) && strcmp(p->kind, q->kind) == 0) {
 				map[ca[x1]] = cb[y1];

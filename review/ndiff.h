@@ -42,7 +42,7 @@ struct ndiff_meta {
 struct ndiff_cell {
 	const char		*id;
 	bool			 id_given;	/* written in the file */
-	bool			 header;	/* .nb.lua lines before a marker */
+	bool			 header;	/* .nb.lua: before a marker */
 	const char		*kind;		/* "code", "markdown", "raw" */
 	const char		*title;		/* "" if none */
 	const char		*src;
@@ -90,7 +90,7 @@ struct ndiff_cellchange {
 	struct ndiff_metachange	*meta;		/* owned */
 	size_t			 nmeta;
 	struct ndiff_text	*src;		/* owned; when src_changed */
-	struct ndiff_text	*out;		/* owned; when outputs_changed */
+	struct ndiff_text	*out;		/* owned; if outputs_changed */
 };
 
 struct ndiff_stats {

@@ -32,7 +32,7 @@ rev_anchor_map(const char *old, size_t oldlen, const char *new,
     size_t newlen, unsigned l0, unsigned l1, unsigned *n0, unsigned *n1)
 {
 	struct ndiff_text	*t = ndiff_text_new(old, oldlen, new, newlen);
-	size_t			 first = l0 - 1, end = l1;	/* [first, end) */
+	size_t			 first = l0 - 1, end = l1; /* [first, end) */
 	ptrdiff_t		 delta = 0;
 	enum rev_where		 w = REV_CURRENT;
 
@@ -42,7 +42,8 @@ rev_anchor_map(const char *old, size_t oldlen, const char *new,
 	}
 	for (size_t k = 0; k < t->nch; k++) {
 		const struct ldiff_change	*c = &t->ch[k];
-		size_t				 c0 = c->a0, c1 = c->a0 + c->alen;
+		size_t				 c0 = c->a0;
+		size_t				 c1 = c->a0 + c->alen;
 
 		if (c1 <= first) {
 			/* Wholly before (an insertion right before the
@@ -351,14 +352,15 @@ rev_apply(struct repo *r, const struct rev_thread *t, char **path_out,
 			rc = gl_err_set(err, GL_EEXIST, "%s: the suggestion of "
 			    "comment %s is applied already", t->path, t->id);
 		else if (t->line0 == 0)
-			rc = gl_err_set(err, GL_ECONFLICT, "%s: cell %s changed "
-			    "since comment %s was made (on %.7s); apply it by "
-			    "hand", t->path, t->cell, t->id, t->commit);
-		else
-			rc = gl_err_set(err, GL_ECONFLICT, "%s: lines %u-%u%s%s "
+			rc = gl_err_set(err, GL_ECONFLICT, "%s: cell %s "
 			    "changed since comment %s was made (on %.7s); "
-			    "apply it by hand", t->path, t->line0, t->line1,
-			    t->cell != NULL ? " of cell " : "",
+			    "apply it by hand", t->path, t->cell, t->id,
+			    t->commit);
+		else
+			rc = gl_err_set(err, GL_ECONFLICT, "%s: lines %u-%u"
+			    "%s%s changed since comment %s was made (on "
+			    "%.7s); apply it by hand", t->path, t->line0,
+			    t->line1, t->cell != NULL ? " of cell " : "",
 			    t->cell != NULL ? t->cell : "", t->id, t->commit);
 		goto out;
 	}

@@ -35,7 +35,8 @@ now_iso(char out[32])
 static void
 new_id(char *out)
 {
-	static const char	 digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+	static const char	 digits[] =
+	    "0123456789abcdefghijklmnopqrstuvwxyz";
 	struct gl_rng		 rng;
 
 	gl_rng_seed_random(&rng);

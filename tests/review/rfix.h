@@ -13,11 +13,13 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/err.h"
@@ -55,7 +57,43 @@ rfix_teardown(void)
 		fprintf(stderr, "cannot remove %s\n", rfix_dir);
 }
 
-/* rfix_dir + "/" + name, in a static buffer (one at a time). */
+/* cmocka's setup and teardown for tests that use rfix_dir. */
+static inline int
+rfix_cm_setup(void **state)
+{
+	(void)state;
+	rfix_setup();
+	return 0;
+}
+
+static inline int
+rfix_cm_teardown(void **state)
+{
+	(void)state;
+	rfix_teardown();
+	return 0;
+}
+
+/* A cmocka test in its own temporary directory. */
+#define RFIX_TEST(f)							\
+	cmocka_unit_test_setup_teardown(f, rfix_cm_setup, rfix_cm_teardown)
+
+/* A randomized test's seed: GALLEY_SEED, else the time; printed so a
+ * failure can be repeated. */
+static inline uint64_t
+rfix_seed(void)
+{
+	const char	*s = getenv("GALLEY_SEED");
+	uint64_t	 seed = s != NULL ? strtoull(s, NULL, 10) :
+	    (uint64_t)time(NULL);
+
+	printf("seed %llu (GALLEY_SEED to repeat)\n",
+	    (unsigned long long)seed);
+	return seed;
+}
+
+/* rfix_dir + "/" + name, in a static buffer that the fourth call after
+ * reuses: copy it to keep it. */
 static inline const char *
 rfix_path(const char *name)
 {

@@ -16,20 +16,6 @@
 #include "cli/cli_helpers.h"
 #include "rfix.h"
 
-static int
-setup(void **state)
-{
-	rfix_setup();
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	rfix_teardown();
-	return 0;
-}
-
 #define V1								\
 	"-- %% [markdown] id=\"intro\"\n-- # Trips\n\n"			\
 	"-- %% id=\"load\"\nlocal t = read(\"t.csv\")\nt:head(5)\n\n"	\
@@ -181,8 +167,8 @@ test_git_drivers(void **state)
 	rfix_write(rfix_path("w/.gitattributes"),
 	    "*.nb.lua diff=galley merge=galley\n");
 	cfg = xasprintf("%s diff", galley_bin());
-	assert_int_equal(rfix_run(w, NULL, "git", "config", "diff.galley.command",
-	    cfg, NULL), 0);
+	assert_int_equal(rfix_run(w, NULL, "git", "config",
+	    "diff.galley.command", cfg, NULL), 0);
 	free(cfg);
 	cfg = xasprintf("%s merge-driver %%O %%A %%B %%P", galley_bin());
 	assert_int_equal(rfix_run(w, NULL, "git", "config",
@@ -449,8 +435,9 @@ test_review_flow(void **state)
 		char		 head[REPO_OID_HEX];
 
 		assert_int_equal(repo_resolve(r, "HEAD", head, &err), 0);
-		assert_int_equal(repo_note_append(r, "refs/notes/galley/reviews",
-		    head, "garbage\n", 8, &err), 0);
+		assert_int_equal(repo_note_append(r,
+		    "refs/notes/galley/reviews", head, "garbage\n", 8, &err),
+		    0);
 		galley_run(&c, w, "review", "show", id, "--no-diff", NULL);
 		assert_int_equal(c.status, 0);
 		assert_non_null(strstr(c.err, "warning: "));
@@ -570,16 +557,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_diff_repo, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_git_drivers, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_merge_driver_direct,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_review_flow, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_review_sync_cli, setup,
-		    teardown),
+		RFIX_TEST(test_diff_repo),
+		RFIX_TEST(test_git_drivers),
+		RFIX_TEST(test_merge_driver_direct),
+		RFIX_TEST(test_review_flow),
+		RFIX_TEST(test_review_sync_cli),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

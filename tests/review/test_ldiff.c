@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "rfix.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,30 +77,21 @@ check_script(const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
 	return kept;
 }
 
-static uint64_t
-seed_from_env(void)
-{
-	const char	*s = getenv("GALLEY_SEED");
-
-	return s != NULL ? strtoull(s, NULL, 10) : (uint64_t)time(NULL);
-}
-
 static void
 test_random_minimal(void **state)
 {
 	struct gl_rng	 rng;
-	uint64_t	 seed = seed_from_env();
+	uint64_t	 seed = rfix_seed();
 
-	printf("seed %llu (GALLEY_SEED to repeat)\n",
-	    (unsigned long long)seed);
 	gl_rng_seed(&rng, seed);
 	for (int round = 0; round < 3000; round++) {
 		size_t			 na = gl_rng_below(&rng, 40);
 		size_t			 nb, nch, kept;
 		uint32_t		 a[80], b[80];
-		uint32_t		 alpha = 1 + (uint32_t)gl_rng_below(&rng, 6);
+		uint32_t		 alpha;
 		struct ldiff_change	*v;
 
+		alpha = 1 + (uint32_t)gl_rng_below(&rng, 6);
 		for (size_t i = 0; i < na; i++)
 			a[i] = (uint32_t)gl_rng_below(&rng, alpha);
 		/* b: a mutated, or unrelated. */

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "rfix.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,14 +115,16 @@ test_notebook_different_cells(void **state)
 	static const char a[] =
 	    "-- %% [markdown] id=\"intro\"\n-- # Trips\n\n"
 	    "-- %% id=\"load\"\nlocal trips = read(\"trips-2024.csv\")\n\n"
-	    "-- %% id=\"clean\"\ntrips = trips:dropna()\ntrips = trips:dedupe()\n\n"
+	    "-- %% id=\"clean\"\ntrips = trips:dropna()\n"
+	    "trips = trips:dedupe()\n\n"
 	    "-- %% id=\"plot\"\nplot.bar(trips.day, trips.fare)\n\n"
 	    "-- %% id=\"long\"\nlocal a = 1\nlocal b = 2\nlocal c = 3\n"
 	    "local d = 4\nlocal e = 5\nlocal f = 6\n";
 	static const char b[] =
 	    "-- %% [markdown] id=\"intro\"\n-- # Trips\n\n"
 	    "-- %% id=\"load\"\nlocal trips = read(\"trips.csv\")\n\n"
-	    "-- %% id=\"clean\"\ntrips = trips:dropna()\ntrips = trips:dedupe()\n\n"
+	    "-- %% id=\"clean\"\ntrips = trips:dropna()\n"
+	    "trips = trips:dedupe()\n\n"
 	    "-- %% id=\"plot\"\nplot.line(trips.day, trips.fare)\n\n"
 	    "-- %% id=\"extra\"\nprint(#trips)\n\n"
 	    "-- %% id=\"long\"\nlocal a = 1\nlocal b = 2\nlocal c = 3\n"
@@ -134,7 +138,8 @@ test_notebook_different_cells(void **state)
 	assert_string_equal(t,
 	    "-- %% [markdown] id=\"intro\"\n-- # Trips\n\n"
 	    "-- %% id=\"load\"\nlocal trips = read(\"trips-2024.csv\")\n\n"
-	    "-- %% id=\"clean\"\ntrips = trips:dropna()\ntrips = trips:dedupe()\n\n"
+	    "-- %% id=\"clean\"\ntrips = trips:dropna()\n"
+	    "trips = trips:dedupe()\n\n"
 	    "-- %% id=\"plot\"\nplot.line(trips.day, trips.fare)\n\n"
 	    "-- %% id=\"extra\"\nprint(#trips)\n\n"
 	    "-- %% id=\"long\"\nlocal a = 1\nlocal b = 2\nlocal c = 3\n"
@@ -150,14 +155,16 @@ test_notebook_move_and_edit(void **state)
 	    "-- %% [markdown] id=\"intro\"\n-- # Trips\n\n"
 	    "-- %% id=\"load\"\nlocal trips = read(\"trips.csv\")\n\n"
 	    "-- %% id=\"plot\"\nplot.bar(trips.day, trips.fare)\n\n"
-	    "-- %% id=\"clean\"\ntrips = trips:dropna()\ntrips = trips:dedupe()\n\n"
+	    "-- %% id=\"clean\"\ntrips = trips:dropna()\n"
+	    "trips = trips:dedupe()\n\n"
 	    "-- %% id=\"long\"\nlocal a = 1\nlocal b = 2\nlocal c = 3\n"
 	    "local d = 4\nlocal e = 5\nlocal f = 6\n";
 	static const char b[] =
 	    "-- %% [markdown] id=\"intro\"\n-- # Trips\n\n"
 	    "-- %% id=\"load\"\nlocal trips = read(\"trips.csv\")\n\n"
 	    "-- %% id=\"clean\"\ntrips = trips:dropna()\n\n"
-	    "-- %% id=\"plot\"\nplot.bar(trips.day, trips.fare, {title = \"x\"})\n\n"
+	    "-- %% id=\"plot\"\n"
+	    "plot.bar(trips.day, trips.fare, {title = \"x\"})\n\n"
 	    "-- %% id=\"long\"\nlocal a = 1\nlocal b = 2\nlocal c = 3\n"
 	    "local d = 4\nlocal e = 5\nlocal f = 6\n";
 	size_t	 c;
@@ -175,16 +182,19 @@ test_notebook_move_and_edit(void **state)
 		static const char a2[] =
 		    "-- %% [markdown] id=\"intro\"\n-- # Trips\n\n"
 		    "-- %% id=\"load\"\nlocal trips = read(\"trips.csv\")\n\n"
-		    "-- %% id=\"clean\"\ntrips = trips:dropna()\ntrips = trips:dedupe()\n\n"
+		    "-- %% id=\"clean\"\ntrips = trips:dropna()\n"
+	    "trips = trips:dedupe()\n\n"
 		    "-- %% id=\"plot\"\nplot.bar(trips.day, trips.fare)\n\n"
-		    "-- %% id=\"long\"\nlocal a = 10\nlocal b = 2\nlocal c = 3\n"
+		    "-- %% id=\"long\"\nlocal a = 10\nlocal b = 2\n"
+		    "local c = 3\n"
 		    "local d = 4\nlocal e = 5\nlocal f = 6\n";
 		static const char b2[] =
 		    "-- %% [markdown] id=\"intro\"\n-- # Trips\n\n"
 		    "-- %% id=\"long\"\nlocal a = 1\nlocal b = 2\nlocal c = 3\n"
 		    "local d = 4\nlocal e = 5\nlocal f = 60\n\n"
 		    "-- %% id=\"load\"\nlocal trips = read(\"trips.csv\")\n\n"
-		    "-- %% id=\"clean\"\ntrips = trips:dropna()\ntrips = trips:dedupe()\n\n"
+		    "-- %% id=\"clean\"\ntrips = trips:dropna()\n"
+	    "trips = trips:dedupe()\n\n"
 		    "-- %% id=\"plot\"\nplot.bar(trips.day, trips.fare)\n";
 
 		t = merge3("t.nb.lua", base_nb, a2, b2, &c, NULL);
@@ -316,14 +326,6 @@ test_fallback_to_lines(void **state)
 	nmerge_result_fini(&r);
 }
 
-static uint64_t
-seed_from_env(void)
-{
-	const char	*s = getenv("GALLEY_SEED");
-
-	return s != NULL ? strtoull(s, NULL, 10) : (uint64_t)time(NULL);
-}
-
 /* A notebook of cells c<ids[i]> with bodies body[i]. */
 static char *
 render(const int *ids, const int *body, size_t n)
@@ -397,10 +399,8 @@ static void
 test_random_disjoint_branches(void **state)
 {
 	struct gl_rng	 rng;
-	uint64_t	 seed = seed_from_env();
+	uint64_t	 seed = rfix_seed();
 
-	printf("seed %llu (GALLEY_SEED to repeat)\n",
-	    (unsigned long long)seed);
 	gl_rng_seed(&rng, seed);
 	for (int round = 0; round < 300; round++) {
 		int		 oi[40], ob[40], ai[100], ab[100], bi[100];

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "rfix.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,7 +260,8 @@ test_cells_without_ids(void **state)
 	ndiff_free(d);
 
 	/* Two written ids are two cells, however alike: never matched. */
-	d = diff("n.nb.lua", "-- %% id=\"p\"\nx = 1\n", "-- %% id=\"q\"\nx = 1\n");
+	d = diff("n.nb.lua", "-- %% id=\"p\"\nx = 1\n",
+	    "-- %% id=\"q\"\nx = 1\n");
 	assert_int_equal(d->stats.added, 1);
 	assert_int_equal(d->stats.removed, 1);
 	ndiff_free(d);
@@ -402,9 +405,11 @@ static const char ipy_old[] =
     "  {\"cell_type\": \"code\", \"id\": \"c1\", \"metadata\": {},"
     "   \"execution_count\": 1, \"source\": \"plot(x)\","
     "   \"outputs\": [{\"output_type\": \"display_data\", \"metadata\": {},"
-    "     \"data\": {\"image/png\": \"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==\","
+    "     \"data\": {\"image/png\": \"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAf"
+    "FcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==\","
     "              \"text/plain\": [\"<Figure>\"]}}]},"
-    "  {\"cell_type\": \"code\", \"id\": \"c2\", \"metadata\": {\"tags\": [\"a\"]},"
+    "  {\"cell_type\": \"code\", \"id\": \"c2\","
+    " \"metadata\": {\"tags\": [\"a\"]},"
     "   \"execution_count\": 2, \"source\": [\"print(1)\"],"
     "   \"outputs\": [{\"output_type\": \"stream\", \"name\": \"stdout\","
     "     \"text\": [\"1\\n\"]}]}"
@@ -419,9 +424,11 @@ static const char ipy_new[] =
     "  {\"cell_type\": \"code\", \"id\": \"c1\", \"metadata\": {},"
     "   \"execution_count\": 7, \"source\": \"plot(x)\","
     "   \"outputs\": [{\"output_type\": \"display_data\", \"metadata\": {},"
-    "     \"data\": {\"image/png\": \"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+P+/HgAFhAJ/wlseKgAAAABJRU5ErkJggg==\","
+    "     \"data\": {\"image/png\": \"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAf"
+    "FcSJAAAADUlEQVR42mNk+P+/HgAFhAJ/wlseKgAAAABJRU5ErkJggg==\","
     "              \"text/plain\": [\"<Figure>\"]}}]},"
-    "  {\"cell_type\": \"code\", \"id\": \"c2\", \"metadata\": {\"tags\": [\"a\"]},"
+    "  {\"cell_type\": \"code\", \"id\": \"c2\","
+    " \"metadata\": {\"tags\": [\"a\"]},"
     "   \"execution_count\": 8, \"source\": [\"print(2)\"],"
     "   \"outputs\": [{\"output_type\": \"stream\", \"name\": \"stdout\","
     "     \"text\": [\"2\\n\"]}]}"
@@ -474,7 +481,8 @@ test_ipynb(void **state)
 	    &err), GL_ESYNTAX);
 	assert_non_null(strstr(err.msg, "x.ipynb:1:"));
 	{
-		const char *bad = "{\"nbformat\": 4, \"cells\": [{\"cell_type\":"
+		const char *bad = "{\"nbformat\": 4, \"cells\": ["
+		    "{\"cell_type\":"
 		    " \"code\", \"source\": 3}]}";
 
 		assert_int_equal(ipynb_parse(bad, strlen(bad), "y.ipynb", &nb,
@@ -515,14 +523,6 @@ test_ipynb_without_ids(void **state)
 	ndiff_free(d);
 }
 
-static uint64_t
-seed_from_env(void)
-{
-	const char	*s = getenv("GALLEY_SEED");
-
-	return s != NULL ? strtoull(s, NULL, 10) : (uint64_t)time(NULL);
-}
-
 static void
 add_cell(struct gl_buf *b, struct gl_rng *r, int id, bool with_id, int body)
 {
@@ -538,10 +538,8 @@ static void
 test_random_accounting(void **state)
 {
 	struct gl_rng	 rng;
-	uint64_t	 seed = seed_from_env();
+	uint64_t	 seed = rfix_seed();
 
-	printf("seed %llu (GALLEY_SEED to repeat)\n",
-	    (unsigned long long)seed);
 	gl_rng_seed(&rng, seed);
 	for (int round = 0; round < 300; round++) {
 		struct gl_buf	 a, b;
@@ -606,13 +604,13 @@ test_random_accounting(void **state)
 		}
 		for (size_t i = 0; i < na; i++)
 			if (seen_a[i] != 1)
-				fail_msg("seed %llu round %d: old cell %zu seen "
-				    "%zu times", (unsigned long long)seed,
+				fail_msg("seed %llu round %d: old cell %zu "
+				    "seen %zu times", (unsigned long long)seed,
 				    round, i, seen_a[i]);
 		for (size_t i = 0; i < nb; i++)
 			if (seen_b[i] != 1)
-				fail_msg("seed %llu round %d: new cell %zu seen "
-				    "%zu times", (unsigned long long)seed,
+				fail_msg("seed %llu round %d: new cell %zu "
+				    "seen %zu times", (unsigned long long)seed,
 				    round, i, seen_b[i]);
 		free(seen_a);
 		free(seen_b);

@@ -13,20 +13,6 @@
 
 #include "rfix.h"
 
-static int
-setup(void **state)
-{
-	rfix_setup();
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	rfix_teardown();
-	return 0;
-}
-
 static char *
 read_at(struct repo *r, enum repo_where where, const char *oid,
     const char *path)
@@ -114,7 +100,8 @@ test_changes_between_sides(void **state)
 {
 	struct repo		*r = rfix_repo("c", false, "Ann");
 	struct repo_change	*v;
-	struct repo_side	 a = { REPO_COMMIT, "" }, b = { REPO_COMMIT, "" };
+	struct repo_side	 a = { REPO_COMMIT, "" };
+	struct repo_side	 b = { REPO_COMMIT, "" };
 	struct gl_err		 err;
 	size_t			 n;
 	const char		*only[] = { "keep.txt" };
@@ -401,16 +388,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_open_commit_read, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_changes_between_sides,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_log_and_bases, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_notes_append_read, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_notes_sync_two_clones,
-		    setup, teardown),
+		RFIX_TEST(test_open_commit_read),
+		RFIX_TEST(test_changes_between_sides),
+		RFIX_TEST(test_log_and_bases),
+		RFIX_TEST(test_notes_append_read),
+		RFIX_TEST(test_notes_sync_two_clones),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

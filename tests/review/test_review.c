@@ -19,20 +19,6 @@
 #include "rfix.h"
 #include "review/review.h"
 
-static int
-setup(void **state)
-{
-	rfix_setup();
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	rfix_teardown();
-	return 0;
-}
-
 static struct rev_store *
 load(struct repo *r)
 {
@@ -59,7 +45,8 @@ test_records_pure(void **state)
 	    "\"lines\":[2,3],\"text\":\"x\\ny\",\"body\":\"why?\"}\n"
 	    "this is not json\n"
 	    "{\"v\":1,\"type\":\"verdict\",\"at\":\"2025-01-01T00:00:05.000Z\","
-	    "\"author\":\"Bob <b@x>\",\"review\":\"r1\",\"verdict\":\"approve\","
+	    "\"author\":\"Bob <b@x>\",\"review\":\"r1\","
+	    "\"verdict\":\"approve\","
 	    "\"commit\":\"h\"}\n"
 	    "{\"v\":9,\"type\":\"reply\",\"at\":\"2025-01-01T00:00:03.000Z\"}\n"
 	    "{\"v\":1,\"type\":\"reply\",\"at\":\"2025-01-01T00:00:03.000Z\","
@@ -463,7 +450,8 @@ assert_json_lines(const char *text)
 
 	while (*p != '\0') {
 		const char	*nl = strchr(p, '\n');
-		size_t		 len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		size_t		 len = nl != NULL ? (size_t)(nl - p) :
+		    strlen(p);
 		json_error_t	 je;
 		json_t		*j = json_loadb(p, len, 0, &je);
 
@@ -584,14 +572,10 @@ main(void)
 		cmocka_unit_test(test_records_pure),
 		cmocka_unit_test(test_union),
 		cmocka_unit_test(test_anchor_map),
-		cmocka_unit_test_setup_teardown(test_comment_follows_cell,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_verdicts_and_threads,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_suggestion_applied,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_two_clones_sync, setup,
-		    teardown),
+		RFIX_TEST(test_comment_follows_cell),
+		RFIX_TEST(test_verdicts_and_threads),
+		RFIX_TEST(test_suggestion_applied),
+		RFIX_TEST(test_two_clones_sync),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
