@@ -17,3 +17,4 @@ run bench_sched
 run bench_cluster "$b/galley"
 run bench_tui "$b/galley"
 run bench_run "$b/galley"
+run bench_review "$b/galley"

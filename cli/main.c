@@ -91,6 +91,60 @@ static const struct cli_cmd cli_cmds[] = {
 	  "reads it from the first line of standard input, and the worker then\n"
 	  "exits when standard input ends) and runs the tasks the kernel sends it\n"
 	  "until it is stopped, the connection ends, or SIGTERM.\n", 0 },
+	{ "diff", cli_diff, "galley diff [--stat] [--json] [--cached] [-U N] [--color=WHEN] [REV [REV]] [-- PATHS]\n"
+	  "       galley diff --no-index FILE FILE",
+	  "show changes, notebooks cell by cell",
+	  "Like git diff: no REV compares the work tree with the index, one REV the\n"
+	  "work tree with REV (or A..B two revisions), two REVs one with the other.\n"
+	  "Notebooks (.nb.lua, .ipynb) are compared as cells: added, removed, moved,\n"
+	  "modified (a line diff inside, changed words highlighted), metadata;\n"
+	  "unchanged cells are folded. Other files get a unified diff. git can run\n"
+	  "it as an external diff driver (docs/git.md).\n"
+	  "\n"
+	  "  --stat         one line a file: cells and lines changed\n"
+	  "  --json         one JSON object {version, files: [...]} (docs/git.md)\n"
+	  "  --cached       the index against HEAD (or REV)\n"
+	  "  -U, --unified N  lines of context (default 3)\n"
+	  "  --color[=WHEN] always, never or auto (a terminal; not with NO_COLOR)\n"
+	  "  --no-index     compare two files, in a repository or not\n"
+	  "  --exit-code    exit 1 when something differs\n"
+	  "\n"
+	  "Exit status: 0 (1 with --exit-code and differences); 2 usage; 3 a file\n"
+	  "cannot be read; 5 not a git repository or an unknown revision.\n", 0 },
+	{ "merge-driver", cli_merge_driver, "galley merge-driver BASE OURS THEIRS [PATH] [--marker-size N]",
+	  "git's merge driver for notebooks (docs/git.md)",
+	  "Merges OURS and THEIRS (both from BASE) into OURS, as git's %O %A %B %P.\n"
+	  "Notebooks merge by cell: edits of different cells, or a move and an\n"
+	  "edit, merge cleanly; a cell both sides changed merges by lines, and what\n"
+	  "still conflicts is marked in that cell (conflict=true, git's markers in\n"
+	  "its source). Other files merge by lines.\n"
+	  "\n"
+	  "Exit status: 0 merged; 1 conflicts written; 2 usage; 3 unreadable input.\n", 0 },
+	{ "review", cli_review, "galley review [start|list|show|comment|reply|resolve|approve|request-changes|apply|sync] ...",
+	  "review changes as cells, with comments stored in git",
+	  "Reviews live in git notes (refs/notes/galley/*) and travel with\n"
+	  "`galley review sync`. With no command: the review of the current branch\n"
+	  "(or, before there is one, its changes against its upstream or main).\n"
+	  "\n"
+	  "  start [BASE..HEAD] [--title T] [--reviewer NAME]...\n"
+	  "                       start a review (default: upstream or main..HEAD)\n"
+	  "  list                 every review, newest first\n"
+	  "  show [ID] [--no-diff] a review: verdicts, the diff, threads inline\n"
+	  "  comment [ID] --path P [--cell CELL] [--lines A-B] [--suggest FILE|-] -m MSG\n"
+	  "                       comment on a cell or lines at the review's head;\n"
+	  "                       --suggest gives replacement lines\n"
+	  "  reply THREAD -m MSG  answer a thread\n"
+	  "  resolve THREAD [--reopen]\n"
+	  "  approve [ID] [-m MSG], request-changes [ID] [-m MSG]\n"
+	  "  apply THREAD         apply a suggested change to the work tree\n"
+	  "  sync [REMOTE]        fetch and push the reviews (a remote, path or URL)\n"
+	  "\n"
+	  "ID and THREAD may be abbreviated; ID defaults to the current branch's\n"
+	  "review. Every command takes --json (docs/review.md).\n"
+	  "\n"
+	  "Exit status: 0 done; 1 refused or not found (the message says why);\n"
+	  "2 usage; 3 a notebook that cannot be parsed; 5 not a git repository or a\n"
+	  "git operation failed.\n", 0 },
 	{ "help", cli_help, "galley help [COMMAND]", "show help for a command", "", 0 },
 	{ "version", cli_version, "galley version", "print the version", "", 0 },
 };
@@ -218,9 +272,10 @@ cli_print_main_help(FILE *f)
 	    "Commands:\n", f);
 	for (size_t i = 0; i < NCMDS; i++)
 		if (!cli_cmds[i].hidden)
-			fprintf(f, "  %-9s %s\n", cli_cmds[i].name, cli_cmds[i].summary);
+			fprintf(f, "  %-12s %s\n", cli_cmds[i].name, cli_cmds[i].summary);
 	fputs("\n`galley help COMMAND` tells more. Exit status: 0 success, 1 failure,\n"
-	    "2 usage, 3 bad notebook, 4 kernel unreachable or refused, 130 interrupted.\n",
+	    "2 usage, 3 bad notebook, 4 kernel unreachable or refused, 5 git, 130\n"
+	    "interrupted.\n",
 	    f);
 }
 

@@ -349,6 +349,15 @@ nb_cell_is_header(const struct nb_cell *c)
 	return (c->flags & C_HEADER) != 0;
 }
 
+bool
+nb_cell_id_generated(const struct nb_cell *c)
+{
+	/* A changed cell prints from the model, id included. */
+	if (c->flags & C_HEADER)
+		return true;
+	return (c->flags & C_IDGEN) && !(c->flags & C_CHANGED);
+}
+
 const char *
 nb_cell_title(const struct nb_cell *c)
 {

@@ -106,6 +106,11 @@ const char *nb_cell_id(const struct nb_cell *c);
 enum nb_kind nb_cell_kind(const struct nb_cell *c);
 /* True for the header cell (lines before the first marker; no marker). */
 bool	 nb_cell_is_header(const struct nb_cell *c);
+/* True if the cell's id is not in the file: the header cell's (it has no
+ * marker), or one nb_parse() made for a marker without id=, until the
+ * cell is printed from the model (nb_doc_assign_ids(), a mutator). review/
+ * matches such cells by content rather than by id. */
+bool	 nb_cell_id_generated(const struct nb_cell *c);
 /* Title text after the kind, or "" */
 const char *nb_cell_title(const struct nb_cell *c);
 /* The text a user edits: lines joined by "\n" whatever the file uses, no

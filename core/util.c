@@ -99,6 +99,16 @@ gl_utf8_valid(const char *s, size_t len, size_t *bad)
 
 		if (c < 0x80) {
 			i++;
+			/* Most text is ASCII: skip it eight bytes at a time
+			 * (notebooks are validated whole on every parse). */
+			while (i + 8 <= len) {
+				uint64_t	 w;
+
+				memcpy(&w, p + i, 8);
+				if (w & 0x8080808080808080ull)
+					break;
+				i += 8;
+			}
 			continue;
 		}
 		if ((c & 0xe0) == 0xc0) {

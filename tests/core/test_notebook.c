@@ -468,6 +468,7 @@ test_header_cell(void **state)
 	assert_int_equal(nb_cell_line(c), 1);
 	assert_int_equal(nb_doc_source_line(doc, 0), 1);
 	assert_int_equal(strlen(nb_cell_id(c)), 8);
+	assert_true(nb_cell_id_generated(c));	/* no marker to hold it */
 	/* Its id is the same in every parse, even after its text changed. */
 	again = parse("-- pinned libraries\n\n-- %% id=\"a\"\nx = 1\n");
 	assert_string_equal(nb_cell_id(nb_doc_cell(again, 0)), nb_cell_id(c));
@@ -1100,7 +1101,16 @@ test_generated_ids(void **state)
 	    nb_cell_id(nb_doc_cell(a, 2)));
 	/* Not written until assigned. */
 	assert_prints(a, text);
+	for (size_t i = 0; i < 3; i++)
+		assert_true(nb_cell_id_generated(nb_doc_cell(a, i)));
+	assert_false(nb_cell_id_generated(nb_doc_cell(a, 3)));
 	assert_int_equal(nb_doc_assign_ids(a), 3);
+	for (size_t i = 0; i < 4; i++)
+		assert_false(nb_cell_id_generated(nb_doc_cell(a, i)));
+	/* An edit writes the id too. */
+	nb_cell_set_source(nb_doc_cell(b, 1), "x = 2", 5);
+	assert_false(nb_cell_id_generated(nb_doc_cell(b, 1)));
+	assert_true(nb_cell_id_generated(nb_doc_cell(b, 2)));
 	assert_int_equal(nb_doc_assign_ids(a), 0);
 	want = xasprintf("-- %%%% [markdown] id=\"%s\"\n-- # T\n\n"
 	    "-- %%%% id=\"%s\"\nx = 1\n\n-- %%%% id=\"%s\"\nx = 1\n\n"

@@ -115,6 +115,20 @@ test_utf8(void **state)
 	assert_int_equal(bad, 1);
 	assert_false(gl_utf8_valid("\xed\xa0\x80", 3, &bad));	/* surrogate */
 	assert_false(gl_utf8_valid("\xff", 1, &bad));
+	/* A bad byte after a long ASCII run, at every offset and length
+	 * around the eight-byte steps, is found where it is. */
+	for (size_t at = 0; at < 40; at++)
+		for (size_t len = at + 1; len < 48; len++) {
+			char	 buf[48];
+
+			memset(buf, 'a', sizeof buf);
+			buf[at] = (char)0xff;
+			assert_false(gl_utf8_valid(buf, len, &bad));
+			assert_int_equal(bad, at);
+			buf[at] = 'b';
+			assert_true(gl_utf8_valid(buf, len, NULL));
+		}
+	assert_true(gl_utf8_valid("0123456789abcdef\xc3\xa9xyz", 21, NULL));
 }
 
 static void
