@@ -17,10 +17,11 @@
  * HMAC of its nonce, so each side knows the other holds the secret, which
  * never crosses the wire. Before that a peer may send 4 KiB frames and
  * gets nothing but the challenge and a refusal. A connection is a struct
- * conn, whose state walks HELLO -> UP -> STOPPING (we sent worker.stop) or
- * LOST (the connection dropped; the launcher is asked why, and its ENDED
- * event says "killed by signal 9") -> DEAD (the scheduler knows it is
- * gone). A conn is freed once DEAD (or never UP) and its handle closed.
+ * clu_worker, whose state walks HELLO -> UP -> STOPPING (we sent
+ * worker.stop) or LOST (the connection dropped; the launcher is asked
+ * why, and its ENDED event says "killed by signal 9") -> DEAD (the
+ * scheduler knows it is gone). A worker is freed once DEAD (or never UP)
+ * and its handle closed.
  *
  * Jobs. A cluster.map is a job of the scheduler; the futures of one run
  * (cluster.submit) share one unordered job, closed when the run ends. The
@@ -95,19 +96,19 @@
 #define CLU_USAGE_MS		1000	/* usage rows are written this often */
 #define CLU_RESULTS_BYTES	((size_t)4 << 20)	/* a cluster.results */
 
-enum conn_state {
-	CS_HELLO,		/* connected, not authenticated */
-	CS_UP,			/* a worker of the scheduler */
-	CS_STOPPING,		/* we sent worker.stop */
-	CS_LOST,		/* dropped: waiting for the launcher's word */
-	CS_DEAD,		/* the scheduler knows it is gone */
+enum clu_worker_state {
+	WS_HELLO,		/* connected, not authenticated */
+	WS_UP,			/* a worker of the scheduler */
+	WS_STOPPING,		/* we sent worker.stop */
+	WS_LOST,		/* dropped: waiting for the launcher's word */
+	WS_DEAD,		/* the scheduler knows it is gone */
 };
 
-struct conn {
+struct clu_worker {
 	uv_tcp_t	 tcp;
 	struct clu	*c;		/* borrowed */
-	struct conn	*prev, *next;
-	enum conn_state	 state;
+	struct clu_worker	*prev, *next;
+	enum clu_worker_state	 state;
 	bool		 closing;	/* uv_close called */
 	bool		 closed;	/* ... and done */
 	bool		 launched;	/* the launcher knows its name */
@@ -132,9 +133,9 @@ struct conn {
 	int64_t		 lost_ms;
 };
 
-struct conn_wreq {
+struct clu_wreq {
 	uv_write_t	 req;
-	struct conn	*conn;		/* borrowed */
+	struct clu_worker *w;		/* borrowed */
 	size_t		 len;
 	char		 data[];
 };
@@ -224,8 +225,8 @@ struct clu {
 	struct cfg	*cfg;		/* owned */
 	struct launch	*launch;	/* owned; NULL until used */
 	struct sched	*sched;		/* owned */
-	struct conn	*conns;		/* owned list */
-	size_t		 nconns;
+	struct clu_worker *workers;	/* owned list */
+	size_t		 nworkers;
 	uint64_t	 next_worker;
 	struct job	**jobs;		/* owned, by slot; NULL = free */
 	size_t		 capjobs, njobs;
@@ -263,21 +264,21 @@ static void	 clu_act_progress(struct clu *c, const struct sched_action *a);
 static void	 clu_act_job_done(struct clu *c, const struct sched_action *a);
 static void	 clu_flush_results(struct clu *c, struct job *j);
 static int64_t	 clu_now(struct clu *c);
-static struct conn *conn_by_id(struct clu *c, uint64_t id);
-static struct conn *conn_by_name(struct clu *c, const char *name);
-static void	 conn_begin_note(struct conn *w, const char *method);
-static void	 conn_flush(struct conn *w);
-static void	 conn_close(struct conn *w);
-static void	 conn_maybe_free(struct conn *w);
+static struct clu_worker *clu_worker_by_id(struct clu *c, uint64_t id);
+static struct clu_worker *clu_worker_by_name(struct clu *c, const char *name);
+static void	 clu_worker_note(struct clu_worker *w, const char *method);
+static void	 clu_worker_flush(struct clu_worker *w);
+static void	 clu_worker_close(struct clu_worker *w);
+static void	 clu_worker_maybe_free(struct clu_worker *w);
 static int	 clu_buf_write(void *data, const char *buf, size_t len);
-static void	 conn_lost(struct conn *w, const char *why);
-static void	 conn_on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf);
-static void	 conn_on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
-static void	 conn_on_write(uv_write_t *req, int status);
-static void	 conn_on_close(uv_handle_t *h);
-static void	 conn_handle(struct conn *w, struct rpc_msg *m);
-static void	 conn_hello(struct conn *w, const struct rpc_msg *m);
-static void	 conn_task_done(struct conn *w, struct rpc_msg *m);
+static void	 clu_worker_lost(struct clu_worker *w, const char *why);
+static void	 clu_worker_on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf);
+static void	 clu_worker_on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
+static void	 clu_worker_on_write(uv_write_t *req, int status);
+static void	 clu_worker_on_close(uv_handle_t *h);
+static void	 clu_worker_handle(struct clu_worker *w, struct rpc_msg *m);
+static void	 clu_worker_hello(struct clu_worker *w, const struct rpc_msg *m);
+static void	 clu_worker_task_done(struct clu_worker *w, struct rpc_msg *m);
 static void	 res_release(struct res *r);
 static struct job *job_new(struct clu *c, struct sess *s, uint64_t run,
 		     uint64_t ref, bool submit, enum sched_errors errors);
@@ -374,23 +375,23 @@ fail:
 void
 clu_close(struct clu *c)
 {
-	struct conn	*w, *next;
+	struct clu_worker	*w, *next;
 
 	if (c->closing)
 		return;
 	c->closing = true;
 	clu_usage_flush(c, NULL);
-	for (w = c->conns; w != NULL; w = next) {
+	for (w = c->workers; w != NULL; w = next) {
 		next = w->next;
-		if (w->state == CS_UP) {
-			conn_begin_note(w, "worker.stop");
+		if (w->state == WS_UP) {
+			clu_worker_note(w, "worker.stop");
 			msgpack_pack_map(&w->pk, 1);
 			rpc_pack_kv_str(&w->pk, "reason", "the kernel is "
 			    "stopping");
-			conn_flush(w);
+			clu_worker_flush(w);
 		}
-		w->state = CS_DEAD;
-		conn_close(w);
+		w->state = WS_DEAD;
+		clu_worker_close(w);
 	}
 	if (c->launch != NULL) {
 		c->launchers++;
@@ -513,7 +514,7 @@ clu_idle(const struct clu *c)
 
 	if (c->sched != NULL)
 		sched_counts(c->sched, NULL, NULL, &up, &starting);
-	return c->nconns == 0 && c->njobs == 0 && up == 0 && starting == 0 &&
+	return c->nworkers == 0 && c->njobs == 0 && up == 0 && starting == 0 &&
 	    (c->launch == NULL || (launch_count(c->launch) == 0 &&
 	    launch_idle(c->launch)));
 }
@@ -542,7 +543,7 @@ clu_ensure(struct clu *c, struct sess *s, struct gl_err *err)
 			launch_close(c->launch, clu_on_launch_closed, c);
 			c->launch = NULL;
 		}
-		if (c->nconns == 0 && clu_listen(c, NULL, err) != 0)
+		if (c->nworkers == 0 && clu_listen(c, NULL, err) != 0)
 			return err != NULL ? err->code : GL_EIO;
 	}
 	if (c->launch == NULL)
@@ -620,7 +621,7 @@ static void
 clu_on_launch(void *ctx, const struct launch_event *ev)
 {
 	struct clu	*c = ctx;
-	struct conn	*w;
+	struct clu_worker	*w;
 
 	if (c->closing)
 		return;
@@ -630,17 +631,17 @@ clu_on_launch(void *ctx, const struct launch_event *ev)
 		sched_start_failed(c->sched, 1, ev->msg, clu_now(c));
 		break;
 	case LAUNCH_EV_ENDED:
-		if (ev->name == NULL || (w = conn_by_name(c, ev->name)) == NULL)
+		if (ev->name == NULL || (w = clu_worker_by_name(c, ev->name)) == NULL)
 			break;
-		if (w->state == CS_UP || w->state == CS_LOST) {
+		if (w->state == WS_UP || w->state == WS_LOST) {
 			srv_log("cluster: %s", ev->msg);
 			sched_worker_died(c->sched, w->id, ev->not_task_fault ?
 			    SCHED_LOSS_PREEMPTED : SCHED_LOSS_CRASHED,
 			    ev->msg, clu_now(c));
-			w->state = CS_DEAD;
+			w->state = WS_DEAD;
 		}
-		conn_close(w);
-		conn_maybe_free(w);
+		clu_worker_close(w);
+		clu_worker_maybe_free(w);
 		break;
 	case LAUNCH_EV_NOTICE:
 		srv_log("cluster: %s", ev->msg);
@@ -655,23 +656,23 @@ static void
 clu_on_tick(uv_timer_t *t)
 {
 	struct clu	*c = t->data;
-	struct conn	*w, *next;
+	struct clu_worker	*w, *next;
 	int64_t		 now = clu_now(c);
 
-	for (w = c->conns; w != NULL; w = next) {
+	for (w = c->workers; w != NULL; w = next) {
 		next = w->next;
-		if (w->state == CS_HELLO && !w->closing &&
+		if (w->state == WS_HELLO && !w->closing &&
 		    now - w->since_ms > CLU_HELLO_MS) {
 			srv_log("cluster: %s: did not authenticate within "
 			    "%d s", w->peer, CLU_HELLO_MS / 1000);
-			conn_close(w);
-		} else if (w->state == CS_LOST &&
+			clu_worker_close(w);
+		} else if (w->state == WS_LOST &&
 		    now - w->lost_ms > CLU_LOST_MS) {
 			sched_worker_died(c->sched, w->id,
 			    SCHED_LOSS_DISCONNECTED, "connection lost", now);
-			w->state = CS_DEAD;
-			conn_close(w);
-			conn_maybe_free(w);
+			w->state = WS_DEAD;
+			clu_worker_close(w);
+			clu_worker_maybe_free(w);
 		}
 	}
 	sched_tick(c->sched, now);
@@ -686,7 +687,7 @@ static void
 clu_drain(struct clu *c)
 {
 	struct sched_action	 a;
-	struct conn		*w, *next;
+	struct clu_worker		*w, *next;
 	struct job		*j;
 	bool			 busy, need;
 	size_t			 starting = 0;
@@ -741,13 +742,13 @@ clu_drain(struct clu *c)
 		j->queued = false;
 		clu_flush_results(c, j);
 	}
-	for (w = c->conns; w != NULL; w = next) {
+	for (w = c->workers; w != NULL; w = next) {
 		next = w->next;
 		if (w->dirty)
-			conn_flush(w);
+			clu_worker_flush(w);
 	}
 	sched_counts(c->sched, NULL, NULL, NULL, &starting);
-	need = c->nconns > 0 || c->njobs > 0 || starting > 0;
+	need = c->nworkers > 0 || c->njobs > 0 || starting > 0;
 	if (need && !c->ticking) {
 		uv_timer_start(&c->tick, clu_on_tick, CLU_TICK_MS, CLU_TICK_MS);
 		c->ticking = true;
@@ -767,11 +768,11 @@ clu_drain(struct clu *c)
 static void
 clu_act_send(struct clu *c, const struct sched_action *a)
 {
-	struct conn	*w = conn_by_id(c, a->worker);
+	struct clu_worker	*w = clu_worker_by_id(c, a->worker);
 	struct job	*j;
 	bool		 fn = false;
 
-	if (w == NULL || w->state != CS_UP || a->n == 0 ||
+	if (w == NULL || w->state != WS_UP || a->n == 0 ||
 	    (j = job_of_payload(c, a->payloads[0])) == NULL)
 		return;		/* a dropped worker: retried on its death */
 	if (!j->submit) {
@@ -787,7 +788,7 @@ clu_act_send(struct clu *c, const struct sched_action *a)
 			w->fns[w->nfns++] = j->id;
 		}
 	}
-	conn_begin_note(w, "task.run");
+	clu_worker_note(w, "task.run");
 	msgpack_pack_map(&w->pk, fn || j->submit ? 3 : 2);
 	rpc_pack_key(&w->pk, "job");
 	msgpack_pack_uint64(&w->pk, j->id);
@@ -816,11 +817,11 @@ clu_act_send(struct clu *c, const struct sched_action *a)
 static void
 clu_act_ids(struct clu *c, const struct sched_action *a, const char *method)
 {
-	struct conn *w = conn_by_id(c, a->worker);
+	struct clu_worker *w = clu_worker_by_id(c, a->worker);
 
-	if (w == NULL || w->state != CS_UP)
+	if (w == NULL || w->state != WS_UP)
 		return;
-	conn_begin_note(w, method);
+	clu_worker_note(w, method);
 	msgpack_pack_map(&w->pk, 1);
 	rpc_pack_key(&w->pk, "tasks");
 	msgpack_pack_array(&w->pk, a->n);
@@ -834,7 +835,7 @@ clu_act_ids(struct clu *c, const struct sched_action *a, const char *method)
 static void
 clu_act_stop(struct clu *c, const struct sched_action *a)
 {
-	struct conn	*w = conn_by_id(c, a->worker);
+	struct clu_worker	*w = clu_worker_by_id(c, a->worker);
 	bool		 silent = a->msg != NULL &&
 			    strncmp(a->msg, "no heartbeat", 12) == 0;
 
@@ -842,21 +843,21 @@ clu_act_stop(struct clu *c, const struct sched_action *a)
 		return;
 	srv_log("cluster: stopping worker %s (%s): %s", w->name, w->host,
 	    a->msg != NULL ? a->msg : "");
-	if (w->state == CS_UP && !silent) {
-		conn_begin_note(w, "worker.stop");
+	if (w->state == WS_UP && !silent) {
+		clu_worker_note(w, "worker.stop");
 		msgpack_pack_map(&w->pk, 1);
 		rpc_pack_kv_str(&w->pk, "reason", a->msg != NULL ? a->msg :
 		    "stopped");
-		conn_flush(w);
+		clu_worker_flush(w);
 	}
 	if (w->launched && c->launch != NULL)
 		(void)launch_stop(c->launch, w->name);
 	w->launched = false;
 	if (silent) {
-		w->state = CS_DEAD;	/* the scheduler dropped it */
-		conn_close(w);
-	} else if (w->state == CS_UP)
-		w->state = CS_STOPPING;
+		w->state = WS_DEAD;	/* the scheduler dropped it */
+		clu_worker_close(w);
+	} else if (w->state == WS_UP)
+		w->state = WS_STOPPING;
 }
 
 /* RESULT: to the job's runtime (batched), its usage, its output. */
@@ -1029,7 +1030,7 @@ static void
 clu_act_job_done(struct clu *c, const struct sched_action *a)
 {
 	struct job	*j = job_find(c, a->job);
-	struct conn	*w;
+	struct clu_worker	*w;
 	msgpack_packer	*pk = &c->w.pk;
 
 	if (j == NULL)
@@ -1052,13 +1053,13 @@ clu_act_job_done(struct clu *c, const struct sched_action *a)
 		    c->w.sbuf.size);
 		rpc_writer_reset(&c->w);
 	}
-	for (w = c->conns; w != NULL; w = w->next) {
+	for (w = c->workers; w != NULL; w = w->next) {
 		for (size_t i = 0; i < w->nfns; i++) {
 			if (w->fns[i] != j->id)
 				continue;
 			w->fns[i] = w->fns[--w->nfns];
-			if (w->state == CS_UP) {
-				conn_begin_note(w, "job.forget");
+			if (w->state == WS_UP) {
+				clu_worker_note(w, "job.forget");
 				msgpack_pack_map(&w->pk, 1);
 				rpc_pack_key(&w->pk, "jobs");
 				msgpack_pack_array(&w->pk, 1);
@@ -1650,29 +1651,29 @@ clu_pack_workers(struct clu *c, msgpack_packer *pk)
 	struct sched_worker_info *wi = NULL;
 	size_t			  n = 0, k = 0;
 	int64_t			  now = clu_now(c);
-	struct conn		 *w;
+	struct clu_worker		 *w;
 
-	for (w = c->conns; w != NULL; w = w->next)
-		if (w->state == CS_UP || w->state == CS_STOPPING)
+	for (w = c->workers; w != NULL; w = w->next)
+		if (w->state == WS_UP || w->state == WS_STOPPING)
 			n++;
 	if (n > 0) {
 		wi = xcalloc(n, sizeof *wi);
 		n = sched_workers(c->sched, wi, n);
 	}
-	for (w = c->conns; w != NULL; w = w->next)
-		if (w->state == CS_UP || w->state == CS_STOPPING)
+	for (w = c->workers; w != NULL; w = w->next)
+		if (w->state == WS_UP || w->state == WS_STOPPING)
 			k++;
 	msgpack_pack_array(pk, k);
-	for (w = c->conns; w != NULL; w = w->next) {
+	for (w = c->workers; w != NULL; w = w->next) {
 		const struct sched_worker_info *info = NULL;
 		const char *state;
 
-		if (w->state != CS_UP && w->state != CS_STOPPING)
+		if (w->state != WS_UP && w->state != WS_STOPPING)
 			continue;
 		for (size_t i = 0; i < n; i++)
 			if (wi[i].id == w->id)
 				info = &wi[i];
-		state = w->state == CS_STOPPING || (info != NULL &&
+		state = w->state == WS_STOPPING || (info != NULL &&
 		    info->stopping) ? "stopping" : info != NULL &&
 		    info->held > 0 ? "busy" : "idle";
 		msgpack_pack_map(pk, 10);
@@ -1849,20 +1850,20 @@ clu_rpc_usage(struct srv_req *r, struct gl_err *err)
 
 /* --- worker connections --- */
 
-static struct conn *
-conn_by_id(struct clu *c, uint64_t id)
+static struct clu_worker *
+clu_worker_by_id(struct clu *c, uint64_t id)
 {
-	for (struct conn *w = c->conns; w != NULL; w = w->next)
-		if (w->id == id && w->state != CS_HELLO)
+	for (struct clu_worker *w = c->workers; w != NULL; w = w->next)
+		if (w->id == id && w->state != WS_HELLO)
 			return w;
 	return NULL;
 }
 
-static struct conn *
-conn_by_name(struct clu *c, const char *name)
+static struct clu_worker *
+clu_worker_by_name(struct clu *c, const char *name)
 {
-	for (struct conn *w = c->conns; w != NULL; w = w->next)
-		if (w->state != CS_HELLO && w->state != CS_DEAD &&
+	for (struct clu_worker *w = c->workers; w != NULL; w = w->next)
+		if (w->state != WS_HELLO && w->state != WS_DEAD &&
 		    strcmp(w->name, name) == 0)
 			return w;
 	return NULL;
@@ -1880,7 +1881,7 @@ clu_on_conn(uv_stream_t *l, int status)
 {
 	struct lsn		*ls = l->data;
 	struct clu		*c = ls->c;
-	struct conn		*w;
+	struct clu_worker		*w;
 	struct sockaddr_storage	 ss;
 	int			 len = sizeof ss;
 	char			 name[64] = "?";
@@ -1890,20 +1891,20 @@ clu_on_conn(uv_stream_t *l, int status)
 		return;
 	w = xcalloc(1, sizeof *w);
 	w->c = c;
-	w->state = CS_HELLO;
+	w->state = WS_HELLO;
 	w->since_ms = clu_now(c);
 	gl_buf_init(&w->out);
 	msgpack_packer_init(&w->pk, &w->out, clu_buf_write);
 	uv_tcp_init(c->loop, &w->tcp);
 	w->tcp.data = w;
 	c->handles++;
-	w->next = c->conns;
-	if (c->conns != NULL)
-		c->conns->prev = w;
-	c->conns = w;
-	c->nconns++;
+	w->next = c->workers;
+	if (c->workers != NULL)
+		c->workers->prev = w;
+	c->workers = w;
+	c->nworkers++;
 	if (uv_accept(l, (uv_stream_t *)&w->tcp) != 0) {
-		conn_close(w);
+		clu_worker_close(w);
 		return;
 	}
 	uv_tcp_nodelay(&w->tcp, 1);
@@ -1922,14 +1923,14 @@ clu_on_conn(uv_stream_t *l, int status)
 	    name, port);
 	w->rd = rpc_reader_new(CLU_FRAME_ANON);
 	auth_nonce(w->nonce);
-	conn_begin_note(w, "auth.challenge");
+	clu_worker_note(w, "auth.challenge");
 	msgpack_pack_map(&w->pk, 2);
 	rpc_pack_key(&w->pk, "nonce");
 	msgpack_pack_bin(&w->pk, AUTH_NONCE_LEN);
 	msgpack_pack_bin_body(&w->pk, w->nonce, AUTH_NONCE_LEN);
 	rpc_pack_kv_int(&w->pk, "version", 1);
-	conn_flush(w);
-	uv_read_start((uv_stream_t *)&w->tcp, conn_on_alloc, conn_on_read);
+	clu_worker_flush(w);
+	uv_read_start((uv_stream_t *)&w->tcp, clu_worker_on_alloc, clu_worker_on_read);
 	if (!c->ticking) {
 		uv_timer_start(&c->tick, clu_on_tick, CLU_TICK_MS, CLU_TICK_MS);
 		c->ticking = true;
@@ -1938,7 +1939,7 @@ clu_on_conn(uv_stream_t *l, int status)
 
 /* [2, method, [ ... the caller packs one map ... ]] into w->out. */
 static void
-conn_begin_note(struct conn *w, const char *method)
+clu_worker_note(struct clu_worker *w, const char *method)
 {
 	msgpack_pack_array(&w->pk, 3);
 	msgpack_pack_uint8(&w->pk, RPC_NOTIFY);
@@ -1948,9 +1949,9 @@ conn_begin_note(struct conn *w, const char *method)
 }
 
 static void
-conn_flush(struct conn *w)
+clu_worker_flush(struct clu_worker *w)
 {
-	struct conn_wreq	*wr;
+	struct clu_wreq	*wr;
 	uv_buf_t		 b;
 	size_t			 off = 0, len = w->out.len;
 	int			 n;
@@ -1964,7 +1965,7 @@ conn_flush(struct conn *w)
 	}
 	if (w->queued + len > CLU_QUEUED_MAX) {
 		gl_buf_reset(&w->out);
-		conn_lost(w, "it stopped reading");
+		clu_worker_lost(w, "it stopped reading");
 		return;
 	}
 	if (w->queued == 0) {
@@ -1974,21 +1975,21 @@ conn_flush(struct conn *w)
 			off = (size_t)n;
 		else if (n < 0 && n != UV_EAGAIN) {
 			gl_buf_reset(&w->out);
-			conn_lost(w, uv_strerror(n));
+			clu_worker_lost(w, uv_strerror(n));
 			return;
 		}
 	}
 	if (off < len) {
 		wr = xmalloc(sizeof *wr + (len - off));
-		wr->conn = w;
+		wr->w = w;
 		wr->len = len - off;
 		memcpy(wr->data, w->out.data + off, len - off);
 		b = uv_buf_init(wr->data, (unsigned)wr->len);
 		if ((n = uv_write(&wr->req, (uv_stream_t *)&w->tcp, &b, 1,
-		    conn_on_write)) != 0) {
+		    clu_worker_on_write)) != 0) {
 			free(wr);
 			gl_buf_reset(&w->out);
-			conn_lost(w, uv_strerror(n));
+			clu_worker_lost(w, uv_strerror(n));
 			return;
 		}
 		w->queued += wr->len;
@@ -2000,42 +2001,42 @@ conn_flush(struct conn *w)
 }
 
 static void
-conn_on_write(uv_write_t *req, int status)
+clu_worker_on_write(uv_write_t *req, int status)
 {
-	struct conn_wreq	*wr = (struct conn_wreq *)req;
-	struct conn		*w = wr->conn;
+	struct clu_wreq	*wr = (struct clu_wreq *)req;
+	struct clu_worker	*w = wr->w;
 
 	w->queued -= wr->len;
 	free(wr);
 	if (status < 0 && status != UV_ECANCELED && !w->closing)
-		conn_lost(w, uv_strerror(status));
+		clu_worker_lost(w, uv_strerror(status));
 }
 
 static void
-conn_close(struct conn *w)
+clu_worker_close(struct clu_worker *w)
 {
 	if (w->closing)
 		return;
 	w->closing = true;
-	uv_close((uv_handle_t *)&w->tcp, conn_on_close);
+	uv_close((uv_handle_t *)&w->tcp, clu_worker_on_close);
 }
 
 /* The connection ended (EOF, an error, garbage). */
 static void
-conn_lost(struct conn *w, const char *why)
+clu_worker_lost(struct clu_worker *w, const char *why)
 {
 	struct clu	*c = w->c;
 	int64_t		 now = clu_now(c);
 
 	switch (w->state) {
-	case CS_HELLO:
+	case WS_HELLO:
 		break;
-	case CS_UP:
+	case WS_UP:
 		/* Ask the launcher why (its ENDED event says "killed by
 		 * signal 9"); a worker it does not know died now. */
 		if (w->launched && c->launch != NULL &&
 		    launch_worker_lost(c->launch, w->name) == 0) {
-			w->state = CS_LOST;
+			w->state = WS_LOST;
 			w->lost_ms = now;
 			srv_log("cluster: worker %s (%s): connection lost: %s",
 			    w->name, w->host, why);
@@ -2045,38 +2046,38 @@ conn_lost(struct conn *w, const char *why)
 		    w->name, w->host, why);
 		sched_worker_died(c->sched, w->id, SCHED_LOSS_DISCONNECTED,
 		    why, now);
-		w->state = CS_DEAD;
+		w->state = WS_DEAD;
 		break;
-	case CS_STOPPING:
+	case WS_STOPPING:
 		sched_worker_left(c->sched, w->id, now);
-		w->state = CS_DEAD;
+		w->state = WS_DEAD;
 		break;
-	case CS_LOST:
-	case CS_DEAD:
+	case WS_LOST:
+	case WS_DEAD:
 		break;
 	}
-	conn_close(w);
+	clu_worker_close(w);
 }
 
 static void
-conn_on_close(uv_handle_t *h)
+clu_worker_on_close(uv_handle_t *h)
 {
-	struct conn	*w = h->data;
+	struct clu_worker	*w = h->data;
 	struct clu	*c = w->c;
 
 	w->closed = true;
 	c->handles--;
 	/* Closed with the scheduler still counting it (it should have
 	 * been told on the way here; this keeps it true). */
-	if (!c->closing && w->state == CS_UP) {
+	if (!c->closing && w->state == WS_UP) {
 		sched_worker_died(c->sched, w->id, SCHED_LOSS_DISCONNECTED,
 		    "connection closed", clu_now(c));
-		w->state = CS_DEAD;
-	} else if (!c->closing && w->state == CS_STOPPING) {
+		w->state = WS_DEAD;
+	} else if (!c->closing && w->state == WS_STOPPING) {
 		sched_worker_left(c->sched, w->id, clu_now(c));
-		w->state = CS_DEAD;
+		w->state = WS_DEAD;
 	}
-	conn_maybe_free(w);
+	clu_worker_maybe_free(w);
 	if (!c->closing)
 		clu_drain(c);
 	clu_free_maybe(c);
@@ -2085,19 +2086,19 @@ conn_on_close(uv_handle_t *h)
 /* Frees w once its handle is closed, unless the scheduler still counts
  * it (LOST: the launcher has not said why yet). */
 static void
-conn_maybe_free(struct conn *w)
+clu_worker_maybe_free(struct clu_worker *w)
 {
 	struct clu *c = w->c;
 
-	if (!w->closed || (w->state == CS_LOST && !c->closing))
+	if (!w->closed || (w->state == WS_LOST && !c->closing))
 		return;
 	if (w->prev != NULL)
 		w->prev->next = w->next;
 	else
-		c->conns = w->next;
+		c->workers = w->next;
 	if (w->next != NULL)
 		w->next->prev = w->prev;
-	c->nconns--;
+	c->nworkers--;
 	rpc_reader_free(w->rd);
 	gl_buf_fini(&w->out);
 	free(w->fns);
@@ -2105,18 +2106,18 @@ conn_maybe_free(struct conn *w)
 }
 
 static void
-conn_on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf)
+clu_worker_on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf)
 {
-	struct conn *w = h->data;
+	struct clu_worker *w = h->data;
 
 	(void)size;
 	*buf = uv_buf_init(w->c->rbuf, sizeof w->c->rbuf);
 }
 
 static void
-conn_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+clu_worker_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
-	struct conn	*w = st->data;
+	struct clu_worker	*w = st->data;
 	struct clu	*c = w->c;
 	struct rpc_msg	 m;
 	struct gl_err	 err;
@@ -2126,7 +2127,7 @@ conn_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		return;
 	if (nread < 0) {
 		uv_read_stop(st);
-		conn_lost(w, nread == UV_EOF ? "connection closed" :
+		clu_worker_lost(w, nread == UV_EOF ? "connection closed" :
 		    uv_strerror((int)nread));
 		clu_drain(c);
 		return;
@@ -2139,38 +2140,38 @@ conn_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		if ((rc = rpc_reader_next(w->rd, &m, &err)) == 0)
 			break;
 		if (rc < 0) {
-			srv_log("cluster: %s: %s", w->state == CS_HELLO ?
+			srv_log("cluster: %s: %s", w->state == WS_HELLO ?
 			    w->peer : w->name, err.msg);
 			uv_read_stop(st);
-			conn_lost(w, "protocol error");
+			clu_worker_lost(w, "protocol error");
 			break;
 		}
-		conn_handle(w, &m);
+		clu_worker_handle(w, &m);
 		rpc_msg_fini(&m);
 		if (w->closing)
 			break;
 	}
-	if (w->state != CS_HELLO && !w->closing && c->sched != NULL)
+	if (w->state != WS_HELLO && !w->closing && c->sched != NULL)
 		sched_heartbeat(c->sched, w->id, clu_now(c));
 	clu_drain(c);
 }
 
 static void
-conn_handle(struct conn *w, struct rpc_msg *m)
+clu_worker_handle(struct clu_worker *w, struct rpc_msg *m)
 {
 	struct clu		*c = w->c;
 	const msgpack_object	*o;
 
-	if (w->state == CS_HELLO) {
-		conn_hello(w, m);
+	if (w->state == WS_HELLO) {
+		clu_worker_hello(w, m);
 		return;
 	}
-	if (w->state != CS_UP && w->state != CS_STOPPING)
+	if (w->state != WS_UP && w->state != WS_STOPPING)
 		return;		/* given up on: late words are ignored */
 	if (m->type != RPC_NOTIFY)
 		return;
 	if (strcmp(m->method, "task.done") == 0) {
-		conn_task_done(w, m);
+		clu_worker_task_done(w, m);
 	} else if (strcmp(m->method, "worker.heartbeat") == 0) {
 		if ((o = rpc_map_get(m->args, "cpu")) != NULL &&
 		    (o->type == MSGPACK_OBJECT_FLOAT64 ||
@@ -2200,23 +2201,23 @@ conn_handle(struct conn *w, struct rpc_msg *m)
 		    (int)(len > 150 ? 150 : len) : 7, r != NULL ? r :
 		    "no reason");
 		srv_log("cluster: worker %s (%s): %s", w->name, w->host, why);
-		if (w->state == CS_UP)
+		if (w->state == WS_UP)
 			sched_worker_died(c->sched, w->id,
 			    SCHED_LOSS_PREEMPTED, why, clu_now(c));
 		else
 			sched_worker_left(c->sched, w->id, clu_now(c));
-		w->state = CS_DEAD;
+		w->state = WS_DEAD;
 		if (w->launched && c->launch != NULL)
 			(void)launch_stop(c->launch, w->name);
 		w->launched = false;
-		conn_close(w);
+		clu_worker_close(w);
 	}
 }
 
 /* worker.hello {hmac, nonce, name, host, pid, slots}: the secret, proved
  * both ways. */
 static void
-conn_hello(struct conn *w, const struct rpc_msg *m)
+clu_worker_hello(struct clu_worker *w, const struct rpc_msg *m)
 {
 	struct clu		*c = w->c;
 	const msgpack_object	*mac, *nonce;
@@ -2249,7 +2250,7 @@ conn_hello(struct conn *w, const struct rpc_msg *m)
 	w->pid = (int)rpc_map_int(m->args, "pid", 0);
 	slots = rpc_map_int(m->args, "slots", 1);
 	w->id = ++c->next_worker;
-	w->state = CS_UP;
+	w->state = WS_UP;
 	rpc_reader_set_max(w->rd, CLU_FRAME_MAX);
 	auth_hmac(c->secret, (const unsigned char *)nonce->via.bin.ptr, proof);
 	msgpack_pack_array(&w->pk, 4);
@@ -2261,7 +2262,7 @@ conn_hello(struct conn *w, const struct rpc_msg *m)
 	rpc_pack_key(&w->pk, "hmac");
 	msgpack_pack_bin(&w->pk, AUTH_MAC_LEN);
 	msgpack_pack_bin_body(&w->pk, proof, AUTH_MAC_LEN);
-	conn_flush(w);
+	clu_worker_flush(w);
 	w->launched = c->launch != NULL &&
 	    launch_worker_up(c->launch, w->name) == 0;
 	srv_log("cluster: worker %s (%s, pid %d) joined as worker %" PRIu64,
@@ -2277,15 +2278,15 @@ refuse:
 	msgpack_pack_int32(&w->pk, -GL_EAUTH);
 	rpc_pack_str(&w->pk, "wrong cluster secret");
 	msgpack_pack_nil(&w->pk);
-	conn_flush(w);
+	clu_worker_flush(w);
 	/* Let the refusal reach it, then close. */
 	uv_read_stop((uv_stream_t *)&w->tcp);
-	conn_close(w);
+	clu_worker_close(w);
 }
 
 /* task.done {results: [[task, status, value, run_us, cpu_us, out], ...]} */
 static void
-conn_task_done(struct conn *w, struct rpc_msg *m)
+clu_worker_task_done(struct clu_worker *w, struct rpc_msg *m)
 {
 	struct clu		*c = w->c;
 	const msgpack_object	*list = rpc_map_get(m->args, "results");
