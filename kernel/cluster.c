@@ -81,6 +81,7 @@
 #include "core/rpc.h"
 #include "core/util.h"
 #include "kernel/config.h"
+#include "kernel/conn.h"
 #include "kernel/kernel_int.h"
 #include "kernel/launch.h"
 #include "kernel/sched.h"
@@ -482,7 +483,7 @@ clu_listen(struct clu *c, const char *spec, struct gl_err *err)
 	uv_tcp_init(c->loop, &l->tcp);
 	l->tcp.data = l;
 	c->handles++;
-	if ((rc = srv_tcp_listen(&l->tcp, "cluster.listen", spec, clu_on_conn,
+	if ((rc = conn_tcp_listen(&l->tcp, "cluster.listen", spec, clu_on_conn,
 	    c->listen_addr, sizeof c->listen_addr, err)) != 0) {
 		uv_close((uv_handle_t *)&l->tcp, clu_on_lsn_closed);
 		return rc;

@@ -19,6 +19,7 @@
 #include "kernel/server.h"
 
 struct clu;
+struct conn;
 struct sess;
 struct store;
 
@@ -28,28 +29,18 @@ struct store;
 #define SRV_FRAME_MAX		(256u << 20)
 /* Output queued for one client beyond this drops the client. */
 #define SRV_QUEUED_MAX		((size_t)64 << 20)
+/* A client's staging buffer past this is freed after a flush. */
+#define SRV_KEEP_MAX		((size_t)1 << 20)
 
 struct client {
-	union {
-		uv_handle_t	 handle;
-		uv_stream_t	 stream;
-		uv_pipe_t	 pipe;
-		uv_tcp_t	 tcp;
-	} u;
+	struct conn	*conn;		/* owned: freed after its on_closed */
 	struct srv	*srv;		/* borrowed */
 	struct client	*prev, *next;	/* the server's list */
 	uint64_t	 id;
 	char		 peer[96];	/* for logs: "unix pid 12", "tcp ..." */
 	bool		 tcp;
 	bool		 authed;
-	bool		 closing;	/* no more input or output */
-	bool		 shutting;	/* uv_shutdown under way */
 	unsigned char	 nonce[AUTH_NONCE_LEN];
-	struct rpc_reader *reader;	/* owned */
-	struct gl_buf	 out;		/* staged, not yet handed to libuv */
-	size_t		 queued;	/* bytes libuv holds for us */
-	uv_shutdown_t	 sreq;
-	msgpack_packer	 pk;		/* packs into out */
 	struct sess	**sess;		/* borrowed: attached sessions */
 	size_t		 nsess, capsess;
 	char		*name;		/* owned: display name, or NULL */
@@ -101,8 +92,9 @@ struct srv_req {
 
 msgpack_packer *srv_reply_begin(struct srv_req *r);
 void	 srv_reply_end(struct srv_req *r);
-/* Queues bytes for c and starts writing them; a client with more than
- * SRV_QUEUED_MAX queued is dropped. No-op for a closing client. */
+/* Queues bytes for c and starts writing them (kernel/conn.h); a client
+ * with more than SRV_QUEUED_MAX queued is dropped. No-op for a closing
+ * client. */
 void	 srv_client_send(struct client *c, const void *p, size_t n);
 /* Begins a notification in the server's scratch writer (s->note, reset
  * first); the caller packs the args map, then sends s->note.sbuf to
@@ -112,13 +104,6 @@ msgpack_packer *srv_note_begin(struct srv *s, const char *method);
 void	 srv_idle_check(struct srv *s);
 /* Logs one line to stderr (the kernel.log of a background kernel). */
 void	 srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Binds and listens on spec ("HOST:PORT", "[::1]:0"; what names it in
- * messages: "--listen", "cluster.listen") with t already uv_tcp_init()ed;
- * on success writes the address actually bound ("127.0.0.1:40123") into
- * addr. On failure the caller closes t. */
-int	 srv_tcp_listen(uv_tcp_t *t, const char *what, const char *spec,
-	     uv_connection_cb cb, char *addr, size_t addrlen,
-	     struct gl_err *err);
 /* Milliseconds on the loop's clock. */
 uint64_t srv_now_ms(struct srv *s);
 

@@ -15,11 +15,12 @@
  * before that. Garbage gets an EPROTO error (id 0) and a close of that
  * connection only.
  *
- * Output. Replies and notifications are packed into the client's staging
- * buffer and handed to the socket at once (uv_try_write, then uv_write
- * for what did not fit). Bytes libuv holds for a client are counted; a
- * client that lets more than SRV_QUEUED_MAX pile up (it stopped reading)
- * is dropped, so it cannot make the kernel grow without bound.
+ * Output. A client is a kernel/conn.h connection: replies and
+ * notifications are packed into its staging buffer and handed to the
+ * socket at once. Bytes libuv holds for a client are counted; a client
+ * that lets more than SRV_QUEUED_MAX pile up (it stopped reading) is
+ * dropped (client_on_end), so it cannot make the kernel grow without
+ * bound.
  */
 #define _GNU_SOURCE		/* struct ucred */
 #include "kernel/server.h"
@@ -46,17 +47,11 @@
 #include "core/rpc.h"
 #include "core/util.h"
 #include "kernel/cluster.h"
+#include "kernel/conn.h"
 #include "kernel/kernel_int.h"
 #include "kernel/session.h"
 
 #define SRV_GRACE_MS	2000	/* clients get this long to drain at exit */
-
-struct srv_wreq {
-	uv_write_t	 req;
-	struct client	*c;		/* borrowed */
-	size_t		 len;
-	char		 data[];
-};
 
 struct srv_method {
 	const char	*name;
@@ -103,16 +98,11 @@ static void	 srv_on_unix_conn(uv_stream_t *l, int status);
 static void	 srv_on_tcp_conn(uv_stream_t *l, int status);
 static void	 srv_on_handle_closed(uv_handle_t *h);
 static void	 srv_on_walk_close(uv_handle_t *h, void *arg);
-static int	 srv_buf_write(void *data, const char *buf, size_t len);
-static struct client *client_new(struct srv *s, bool tcp);
-static void	 client_close(struct client *c, bool graceful);
-static void	 client_on_shutdown(uv_shutdown_t *req, int status);
-static void	 client_on_close(uv_handle_t *h);
-static void	 client_on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf);
-static void	 client_on_read(uv_stream_t *st, ssize_t nread,
-		     const uv_buf_t *buf);
-static void	 client_on_write(uv_write_t *req, int status);
-static void	 client_flush(struct client *c);
+static struct client *client_new(struct srv *s, uv_stream_t *l, bool tcp);
+static void	 client_on_msg(void *ctx, struct rpc_msg *m);
+static void	 client_on_end(void *ctx, enum conn_end why, const char *msg,
+		     size_t queued);
+static void	 client_on_closed(void *ctx);
 static void	 client_handle(struct client *c, struct rpc_msg *m);
 static void	 client_error(struct client *c, uint32_t id, int code,
 		     const char *msg);
@@ -241,29 +231,23 @@ out:
 msgpack_packer *
 srv_reply_begin(struct srv_req *r)
 {
-	msgpack_packer *pk = &r->client->pk;
+	struct rpc_writer *w = conn_writer(r->client->conn);
 
 	r->replied = true;
-	msgpack_pack_array(pk, 4);
-	msgpack_pack_uint8(pk, 1);
-	msgpack_pack_uint32(pk, r->id);
-	msgpack_pack_nil(pk);
-	return pk;
+	rpc_begin_response(w, r->id);
+	return &w->pk;
 }
 
 void
 srv_reply_end(struct srv_req *r)
 {
-	client_flush(r->client);
+	conn_flush(r->client->conn);
 }
 
 void
 srv_client_send(struct client *c, const void *p, size_t n)
 {
-	if (c->closing)
-		return;
-	gl_buf_add(&c->out, p, n);
-	client_flush(c);
+	conn_send(c->conn, p, n);
 }
 
 msgpack_packer *
@@ -413,56 +397,13 @@ fail:
 	return rc;
 }
 
-int
-srv_tcp_listen(uv_tcp_t *t, const char *what, const char *spec,
-    uv_connection_cb cb, char *addr, size_t addrlen, struct gl_err *err)
-{
-	struct addrinfo		 hints, *res = NULL;
-	struct sockaddr_storage	 ss;
-	char			*host, *port, name[INET6_ADDRSTRLEN];
-	int			 rc, len = sizeof ss;
-
-	if ((rc = gl_hostport_split(spec, &host, &port, err)) != 0)
-		return gl_err_prefix(err, "%s", what);
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	rc = getaddrinfo(host, port, &hints, &res);
-	free(host);
-	free(port);
-	if (rc != 0)
-		return gl_err_set(err, GL_EINVAL, "%s %s: %s", what, spec,
-		    gai_strerror(rc));
-	rc = uv_tcp_bind(t, res->ai_addr, 0);
-	freeaddrinfo(res);
-	if (rc != 0 || (rc = uv_listen((uv_stream_t *)t, 128, cb)) != 0)
-		return gl_err_set(err, rc == UV_EADDRINUSE ? GL_EBUSY : GL_EIO,
-		    "%s: cannot listen on %s: %s", what, spec, uv_strerror(rc));
-	uv_tcp_getsockname(t, (struct sockaddr *)&ss, &len);
-	if (ss.ss_family == AF_INET6) {
-		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-
-		uv_ip6_name(a6, name, sizeof name);
-		snprintf(addr, addrlen, "[%s]:%u", name,
-		    (unsigned)ntohs(a6->sin6_port));
-	} else {
-		struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-
-		uv_ip4_name(a4, name, sizeof name);
-		snprintf(addr, addrlen, "%s:%u", name,
-		    (unsigned)ntohs(a4->sin_port));
-	}
-	return 0;
-}
-
 static int
 srv_listen_tcp(struct srv *s, const char *spec, struct gl_err *err)
 {
 	uv_tcp_init(&s->loop, &s->tcp_l);
 	s->tcp_l.data = s;
 	s->tcp_on = true;
-	return srv_tcp_listen(&s->tcp_l, "--listen", spec, srv_on_tcp_conn,
+	return conn_tcp_listen(&s->tcp_l, "--listen", spec, srv_on_tcp_conn,
 	    s->listen_addr, sizeof s->listen_addr, err);
 }
 
@@ -490,7 +431,7 @@ srv_stop(struct srv *s, const char *why)
 	}
 	for (c = s->clients; c != NULL; c = next) {
 		next = c->next;
-		client_close(c, true);
+		conn_close(c->conn, true);
 	}
 	sess_close_all(s);
 	if (s->clu != NULL) {
@@ -537,7 +478,7 @@ srv_on_grace(uv_timer_t *t)
 	srv_log("closing %zu clients that did not drain", s->nclients);
 	for (c = s->clients; c != NULL; c = next) {
 		next = c->next;
-		client_close(c, false);
+		conn_close(c->conn, false);
 	}
 	uv_close((uv_handle_t *)&s->grace, srv_on_handle_closed);
 }
@@ -566,22 +507,21 @@ srv_on_unix_conn(uv_stream_t *l, int status)
 	struct ucred	 cred;
 	socklen_t	 clen = sizeof cred;
 	uv_os_fd_t	 fd;
-	msgpack_packer	*pk;
+	struct rpc_writer *w;
 	char		 msg[128];
 
 	if (status < 0) {
 		srv_log("accept on %s: %s", s->sock_path, uv_strerror(status));
 		return;
 	}
-	c = client_new(s, false);
-	uv_pipe_init(&s->loop, &c->u.pipe, 0);
-	c->u.handle.data = c;
-	if (uv_accept(l, &c->u.stream) != 0 ||
-	    uv_fileno(&c->u.handle, &fd) != 0 ||
+	if ((c = client_new(s, l, false)) == NULL) {
+		srv_log("accept on %s failed", s->sock_path);
+		return;
+	}
+	if (uv_fileno((uv_handle_t *)conn_stream(c->conn), &fd) != 0 ||
 	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0) {
 		srv_log("accept on %s failed", s->sock_path);
-		c->closing = true;
-		uv_close(&c->u.handle, client_on_close);
+		conn_close(c->conn, false);
 		return;
 	}
 	snprintf(c->peer, sizeof c->peer, "unix pid %d uid %u", (int)cred.pid,
@@ -591,16 +531,17 @@ srv_on_unix_conn(uv_stream_t *l, int status)
 		    c->peer, (unsigned)geteuid());
 		snprintf(msg, sizeof msg, "this kernel serves uid %u only",
 		    (unsigned)geteuid());
-		pk = srv_note_begin(s, "kernel.refused");
-		msgpack_pack_map(pk, 1);
-		rpc_pack_kv_str(pk, "message", msg);
-		srv_client_send(c, s->note.sbuf.data, s->note.sbuf.size);
-		client_close(c, true);
+		w = conn_writer(c->conn);
+		rpc_begin_notify(w, "kernel.refused");
+		msgpack_pack_map(&w->pk, 1);
+		rpc_pack_kv_str(&w->pk, "message", msg);
+		conn_flush(c->conn);
+		conn_close(c->conn, true);
 		return;
 	}
 	c->authed = true;
-	c->reader = rpc_reader_new(SRV_FRAME_MAX);
-	uv_read_start(&c->u.stream, client_on_alloc, client_on_read);
+	conn_set_frame_max(c->conn, SRV_FRAME_MAX);
+	conn_start(c->conn);
 }
 
 static void
@@ -608,67 +549,57 @@ srv_on_tcp_conn(uv_stream_t *l, int status)
 {
 	struct srv		*s = l->data;
 	struct client		*c;
-	struct sockaddr_storage	 ss;
-	int			 len = sizeof ss;
-	char			 name[INET6_ADDRSTRLEN] = "?";
-	unsigned		 port = 0;
-	msgpack_packer		*pk;
+	char			 name[INET6_ADDRSTRLEN];
+	unsigned		 port;
+	struct rpc_writer	*w;
 
 	if (status < 0) {
 		srv_log("accept on %s: %s", s->listen_addr,
 		    uv_strerror(status));
 		return;
 	}
-	c = client_new(s, true);
-	uv_tcp_init(&s->loop, &c->u.tcp);
-	c->u.handle.data = c;
-	if (uv_accept(l, &c->u.stream) != 0) {
-		c->closing = true;
-		uv_close(&c->u.handle, client_on_close);
+	if ((c = client_new(s, l, true)) == NULL)
 		return;
-	}
-	uv_tcp_nodelay(&c->u.tcp, 1);
-	if (uv_tcp_getpeername(&c->u.tcp, (struct sockaddr *)&ss, &len) == 0) {
-		if (ss.ss_family == AF_INET6) {
-			uv_ip6_name((struct sockaddr_in6 *)&ss, name,
-			    sizeof name);
-			port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-		} else {
-			uv_ip4_name((struct sockaddr_in *)&ss, name,
-			    sizeof name);
-			port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-		}
-	}
+	conn_peer(c->conn, name, sizeof name, &port);
 	snprintf(c->peer, sizeof c->peer, "tcp %s port %u", name, port);
-	c->reader = rpc_reader_new(SRV_FRAME_ANON);
 	auth_nonce(c->nonce);
-	pk = srv_note_begin(s, "auth.challenge");
-	msgpack_pack_map(pk, 2);
-	rpc_pack_key(pk, "nonce");
-	msgpack_pack_bin(pk, AUTH_NONCE_LEN);
-	msgpack_pack_bin_body(pk, c->nonce, AUTH_NONCE_LEN);
-	rpc_pack_kv_int(pk, "version", 1);
-	srv_client_send(c, s->note.sbuf.data, s->note.sbuf.size);
-	uv_read_start(&c->u.stream, client_on_alloc, client_on_read);
+	w = conn_writer(c->conn);
+	rpc_begin_notify(w, "auth.challenge");
+	msgpack_pack_map(&w->pk, 2);
+	rpc_pack_key(&w->pk, "nonce");
+	msgpack_pack_bin(&w->pk, AUTH_NONCE_LEN);
+	msgpack_pack_bin_body(&w->pk, c->nonce, AUTH_NONCE_LEN);
+	rpc_pack_kv_int(&w->pk, "version", 1);
+	conn_flush(c->conn);
+	conn_start(c->conn);
 }
 
-static int
-srv_buf_write(void *data, const char *buf, size_t len)
-{
-	gl_buf_add(data, buf, len);
-	return 0;
-}
-
+/* A client for a connection waiting on l; NULL if the accept failed. Its
+ * reader takes small frames until it authenticates. */
 static struct client *
-client_new(struct srv *s, bool tcp)
+client_new(struct srv *s, uv_stream_t *l, bool tcp)
 {
-	struct client *c = xcalloc(1, sizeof *c);
+	static const struct conn_cbs cbs = {
+		.on_msg = client_on_msg,
+		.on_end = client_on_end,
+		.on_closed = client_on_closed,
+	};
+	struct conn_opts	 o = {
+		.frame_max = SRV_FRAME_ANON,
+		.queue_max = SRV_QUEUED_MAX,
+		.keep = SRV_KEEP_MAX,
+		.rbuf = s->rbuf,
+		.rbuflen = sizeof s->rbuf,
+	};
+	struct client		*c = xcalloc(1, sizeof *c);
 
+	if ((c->conn = conn_accept(l, &o, &cbs, c)) == NULL) {
+		free(c);
+		return NULL;
+	}
 	c->srv = s;
 	c->id = ++s->next_client;
 	c->tcp = tcp;
-	gl_buf_init(&c->out);
-	msgpack_packer_init(&c->pk, &c->out, srv_buf_write);
 	c->next = s->clients;
 	if (s->clients != NULL)
 		s->clients->prev = c;
@@ -678,41 +609,47 @@ client_new(struct srv *s, bool tcp)
 	return c;
 }
 
-/* Stops reading from c and closes it; graceful closes let what is queued
- * reach the peer first. */
 static void
-client_close(struct client *c, bool graceful)
+client_on_msg(void *ctx, struct rpc_msg *m)
 {
-	if (uv_is_closing(&c->u.handle))
-		return;
-	if (c->closing && c->shutting && graceful)
-		return;
-	if (!c->closing)
-		uv_read_stop(&c->u.stream);
-	c->closing = true;
-	if (graceful && !c->shutting && c->queued > 0) {
-		c->shutting = true;
-		if (uv_shutdown(&c->sreq, &c->u.stream,
-		    client_on_shutdown) == 0)
-			return;
+	client_handle(ctx, m);
+}
+
+/* The slow-reader policy of issue 9 starts here: today a client that
+ * lets SRV_QUEUED_MAX pile up is dropped. */
+static void
+client_on_end(void *ctx, enum conn_end why, const char *msg, size_t queued)
+{
+	struct client *c = ctx;
+
+	switch (why) {
+	case CONN_EOF:
+		conn_close(c->conn, true);
+		break;
+	case CONN_READ_ERROR:
+		conn_close(c->conn, false);
+		break;
+	case CONN_PROTOCOL:
+		srv_log("client %" PRIu64 " (%s): %s", c->id, c->peer, msg);
+		client_fail(c, GL_EPROTO, msg);
+		break;
+	case CONN_WRITE_ERROR:
+		srv_log("client %" PRIu64 " (%s): write: %s", c->id, c->peer,
+		    msg);
+		conn_close(c->conn, false);
+		break;
+	case CONN_FULL:
+		srv_log("client %" PRIu64 " (%s): dropped: %zu bytes of output "
+		    "queued and it is not reading", c->id, c->peer, queued);
+		conn_close(c->conn, false);
+		break;
 	}
-	uv_close(&c->u.handle, client_on_close);
 }
 
 static void
-client_on_shutdown(uv_shutdown_t *req, int status)
+client_on_closed(void *ctx)
 {
-	struct client *c = req->handle->data;
-
-	(void)status;
-	if (!uv_is_closing(&c->u.handle))
-		uv_close(&c->u.handle, client_on_close);
-}
-
-static void
-client_on_close(uv_handle_t *h)
-{
-	struct client	*c = h->data;
+	struct client	*c = ctx;
 	struct srv	*s = c->srv;
 
 	while (c->nsess > 0)
@@ -727,8 +664,6 @@ client_on_close(uv_handle_t *h)
 	if (c->authed)
 		srv_log("client %" PRIu64 " (%s) disconnected", c->id,
 		    c->peer);
-	rpc_reader_free(c->reader);
-	gl_buf_fini(&c->out);
 	free(c->sess);
 	free(c->name);
 	free(c);
@@ -739,121 +674,11 @@ client_on_close(uv_handle_t *h)
 }
 
 static void
-client_on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf)
-{
-	struct client *c = h->data;
-
-	(void)size;
-	buf->base = c->srv->rbuf;
-	buf->len = sizeof c->srv->rbuf;
-}
-
-static void
-client_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
-{
-	struct client	*c = st->data;
-	struct rpc_msg	 m;
-	struct gl_err	 e;
-	int		 rc;
-
-	if (nread < 0) {
-		client_close(c, nread == UV_EOF);
-		return;
-	}
-	if (nread == 0 || c->closing)
-		return;
-	rpc_reader_feed(c->reader, buf->base, (size_t)nread);
-	while (!c->closing) {
-		gl_err_clear(&e);
-		if ((rc = rpc_reader_next(c->reader, &m, &e)) == 0)
-			break;
-		if (rc < 0) {
-			srv_log("client %" PRIu64 " (%s): %s", c->id, c->peer,
-			    e.msg);
-			client_fail(c, GL_EPROTO, e.msg);
-			break;
-		}
-		client_handle(c, &m);
-		rpc_msg_fini(&m);
-	}
-}
-
-static void
-client_on_write(uv_write_t *req, int status)
-{
-	struct srv_wreq	*w = (struct srv_wreq *)req;
-	struct client	*c = w->c;
-
-	c->queued -= w->len;
-	free(w);
-	if (status < 0 && status != UV_ECANCELED && !c->closing) {
-		srv_log("client %" PRIu64 " (%s): write: %s", c->id, c->peer,
-		    uv_strerror(status));
-		client_close(c, false);
-	}
-}
-
-static void
-client_flush(struct client *c)
-{
-	struct srv_wreq	*w;
-	uv_buf_t	 b;
-	size_t		 off = 0, len = c->out.len;
-	int		 n;
-
-	if (len == 0)
-		return;
-	if (c->closing) {
-		gl_buf_reset(&c->out);
-		return;
-	}
-	if (c->queued + len > SRV_QUEUED_MAX) {
-		srv_log("client %" PRIu64 " (%s): dropped: %zu bytes of output "
-		    "queued and it is not reading", c->id, c->peer,
-		    c->queued + len);
-		gl_buf_reset(&c->out);
-		client_close(c, false);
-		return;
-	}
-	if (c->queued == 0) {
-		b = uv_buf_init(c->out.data, (unsigned)len);
-		n = uv_try_write(&c->u.stream, &b, 1);
-		if (n > 0)
-			off = (size_t)n;
-		else if (n < 0 && n != UV_EAGAIN) {
-			gl_buf_reset(&c->out);
-			client_close(c, false);
-			return;
-		}
-	}
-	if (off < len) {
-		w = xmalloc(sizeof *w + (len - off));
-		w->c = c;
-		w->len = len - off;
-		memcpy(w->data, c->out.data + off, len - off);
-		b = uv_buf_init(w->data, (unsigned)w->len);
-		if ((n = uv_write(&w->req, &c->u.stream, &b, 1,
-		    client_on_write)) != 0) {
-			free(w);
-			gl_buf_reset(&c->out);
-			srv_log("client %" PRIu64 " (%s): write: %s", c->id,
-			    c->peer, uv_strerror(n));
-			client_close(c, false);
-			return;
-		}
-		c->queued += w->len;
-	}
-	if (c->out.cap > ((size_t)1 << 20))
-		gl_buf_fini(&c->out);
-	else
-		gl_buf_reset(&c->out);
-}
-
-static void
 client_handle(struct client *c, struct rpc_msg *m)
 {
 	struct srv_req		 r;
 	struct gl_err		 e;
+	msgpack_packer		*pk;
 	char			 msg[128];
 	int			 rc;
 
@@ -871,7 +696,7 @@ client_handle(struct client *c, struct rpc_msg *m)
 			    "authenticating", c->id, c->peer, m->method);
 			client_error(c, m->type == RPC_REQUEST ? m->id : 0,
 			    GL_EAUTH, "authenticate first");
-			client_close(c, true);
+			conn_close(c->conn, true);
 			return;
 		}
 		mac = rpc_map_get(m->args, "hmac");
@@ -884,22 +709,22 @@ client_handle(struct client *c, struct rpc_msg *m)
 		    auth_verify(c->srv->token, c->nonce,
 		    (const unsigned char *)mac->via.str.ptr)))) {
 			c->authed = true;
-			rpc_reader_set_max(c->reader, SRV_FRAME_MAX);
+			conn_set_frame_max(c->conn, SRV_FRAME_MAX);
 			srv_log("client %" PRIu64 " (%s): authenticated",
 			    c->id, c->peer);
 			r.srv = c->srv;
 			r.client = c;
 			r.id = m->id;
-			(void)srv_reply_begin(&r);
-			msgpack_pack_map(&c->pk, 1);
-			rpc_pack_kv_int(&c->pk, "client", (int64_t)c->id);
+			pk = srv_reply_begin(&r);
+			msgpack_pack_map(pk, 1);
+			rpc_pack_kv_int(pk, "client", (int64_t)c->id);
 			srv_reply_end(&r);
 			return;
 		}
 		srv_log("client %" PRIu64 " (%s): wrong token", c->id,
 		    c->peer);
 		client_error(c, m->id, GL_EAUTH, "wrong token");
-		client_close(c, true);
+		conn_close(c->conn, true);
 		return;
 	}
 	if (m->type == RPC_NOTIFY) {
@@ -925,8 +750,8 @@ client_handle(struct client *c, struct rpc_msg *m)
 			srv_log("%s: error after replying: %s", m->method,
 			    e.msg);
 		else if (!r.replied) {
-			(void)srv_reply_begin(&r);
-			msgpack_pack_map(&c->pk, 0);
+			pk = srv_reply_begin(&r);
+			msgpack_pack_map(pk, 0);
 			srv_reply_end(&r);
 		}
 		return;
@@ -938,16 +763,8 @@ client_handle(struct client *c, struct rpc_msg *m)
 static void
 client_error(struct client *c, uint32_t id, int code, const char *msg)
 {
-	msgpack_packer *pk = &c->pk;
-
-	msgpack_pack_array(pk, 4);
-	msgpack_pack_uint8(pk, 1);
-	msgpack_pack_uint32(pk, id);
-	msgpack_pack_array(pk, 2);
-	msgpack_pack_int32(pk, code < 0 ? -code : code);
-	rpc_pack_str(pk, msg);
-	msgpack_pack_nil(pk);
-	client_flush(c);
+	rpc_write_error(conn_writer(c->conn), id, code, msg);
+	conn_flush(c->conn);
 }
 
 /* A protocol error: tell the peer (id 0) and close this connection. */
@@ -955,7 +772,7 @@ static void
 client_fail(struct client *c, int code, const char *msg)
 {
 	client_error(c, 0, code, msg);
-	client_close(c, true);
+	conn_close(c->conn, true);
 }
 
 /* Methods of the kernel itself. */
