@@ -58,11 +58,9 @@
 #define _GNU_SOURCE
 #include "kernel/cluster.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
 #include <inttypes.h>
-#include <netdb.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -94,6 +92,7 @@
 #define CLU_FRAME_ANON		4096
 #define CLU_FRAME_MAX		(300u << 20)
 #define CLU_QUEUED_MAX		((size_t)1 << 30)
+#define CLU_KEEP_MAX		((size_t)4 << 20)	/* staging kept */
 #define CLU_USAGE_MS		1000	/* usage rows are written this often */
 #define CLU_RESULTS_BYTES	((size_t)4 << 20)	/* a cluster.results */
 
@@ -106,24 +105,19 @@ enum clu_worker_state {
 };
 
 struct clu_worker {
-	uv_tcp_t	 tcp;
+	struct conn	*conn;		/* owned until closed, then NULL */
 	struct clu	*c;		/* borrowed */
-	struct clu_worker	*prev, *next;
-	enum clu_worker_state	 state;
-	bool		 closing;	/* uv_close called */
+	struct clu_worker *prev, *next;
+	enum clu_worker_state state;
+	bool		 closing;	/* conn_close called */
 	bool		 closed;	/* ... and done */
 	bool		 launched;	/* the launcher knows its name */
-	bool		 dirty;		/* out holds bytes to send */
 	uint64_t	 id;		/* the scheduler's worker id */
 	char		 peer[128];
 	char		 name[64];
 	char		 host[128];
 	int		 pid;
 	unsigned char	 nonce[AUTH_NONCE_LEN];
-	struct rpc_reader *rd;		/* owned */
-	struct gl_buf	 out;		/* staged */
-	msgpack_packer	 pk;		/* packs into out */
-	size_t		 queued;	/* bytes libuv holds */
 	uint64_t	*fns;		/* owned: jobs whose function it has */
 	size_t		 nfns, capfns;
 	uint64_t	 tasks;		/* results it sent */
@@ -132,13 +126,6 @@ struct clu_worker {
 	int64_t		 rss;
 	int64_t		 since_ms;	/* connected */
 	int64_t		 lost_ms;
-};
-
-struct clu_wreq {
-	uv_write_t	 req;
-	struct clu_worker *w;		/* borrowed */
-	size_t		 len;
-	char		 data[];
 };
 
 struct lsn {			/* the listener (rebound when config says) */
@@ -267,16 +254,18 @@ static void	 clu_flush_results(struct clu *c, struct job *j);
 static int64_t	 clu_now(struct clu *c);
 static struct clu_worker *clu_worker_by_id(struct clu *c, uint64_t id);
 static struct clu_worker *clu_worker_by_name(struct clu *c, const char *name);
-static void	 clu_worker_note(struct clu_worker *w, const char *method);
+static msgpack_packer *clu_worker_note(struct clu_worker *w,
+		     const char *method);
 static void	 clu_worker_flush(struct clu_worker *w);
 static void	 clu_worker_close(struct clu_worker *w);
 static void	 clu_worker_maybe_free(struct clu_worker *w);
 static int	 clu_buf_write(void *data, const char *buf, size_t len);
 static void	 clu_worker_lost(struct clu_worker *w, const char *why);
-static void	 clu_worker_on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf);
-static void	 clu_worker_on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
-static void	 clu_worker_on_write(uv_write_t *req, int status);
-static void	 clu_worker_on_close(uv_handle_t *h);
+static void	 clu_worker_on_msg(void *ctx, struct rpc_msg *m);
+static void	 clu_worker_on_read(void *ctx);
+static void	 clu_worker_on_end(void *ctx, enum conn_end why,
+		     const char *msg, size_t queued);
+static void	 clu_worker_on_closed(void *ctx);
 static void	 clu_worker_handle(struct clu_worker *w, struct rpc_msg *m);
 static void	 clu_worker_hello(struct clu_worker *w, const struct rpc_msg *m);
 static void	 clu_worker_task_done(struct clu_worker *w, struct rpc_msg *m);
@@ -377,6 +366,7 @@ void
 clu_close(struct clu *c)
 {
 	struct clu_worker	*w, *next;
+	msgpack_packer		*wpk;
 
 	if (c->closing)
 		return;
@@ -385,9 +375,9 @@ clu_close(struct clu *c)
 	for (w = c->workers; w != NULL; w = next) {
 		next = w->next;
 		if (w->state == WS_UP) {
-			clu_worker_note(w, "worker.stop");
-			msgpack_pack_map(&w->pk, 1);
-			rpc_pack_kv_str(&w->pk, "reason", "the kernel is "
+			wpk = clu_worker_note(w, "worker.stop");
+			msgpack_pack_map(wpk, 1);
+			rpc_pack_kv_str(wpk, "reason", "the kernel is "
 			    "stopping");
 			clu_worker_flush(w);
 		}
@@ -745,8 +735,7 @@ clu_drain(struct clu *c)
 	}
 	for (w = c->workers; w != NULL; w = next) {
 		next = w->next;
-		if (w->dirty)
-			clu_worker_flush(w);
+		clu_worker_flush(w);
 	}
 	sched_counts(c->sched, NULL, NULL, NULL, &starting);
 	need = c->nworkers > 0 || c->njobs > 0 || starting > 0;
@@ -770,8 +759,9 @@ static void
 clu_act_send(struct clu *c, const struct sched_action *a)
 {
 	struct clu_worker	*w = clu_worker_by_id(c, a->worker);
-	struct job	*j;
-	bool		 fn = false;
+	struct job		*j;
+	msgpack_packer		*wpk;
+	bool			 fn = false;
 
 	if (w == NULL || w->state != WS_UP || a->n == 0 ||
 	    (j = job_of_payload(c, a->payloads[0])) == NULL)
@@ -789,46 +779,45 @@ clu_act_send(struct clu *c, const struct sched_action *a)
 			w->fns[w->nfns++] = j->id;
 		}
 	}
-	clu_worker_note(w, "task.run");
-	msgpack_pack_map(&w->pk, fn || j->submit ? 3 : 2);
-	rpc_pack_key(&w->pk, "job");
-	msgpack_pack_uint64(&w->pk, j->id);
+	wpk = clu_worker_note(w, "task.run");
+	msgpack_pack_map(wpk, fn || j->submit ? 3 : 2);
+	rpc_pack_key(wpk, "job");
+	msgpack_pack_uint64(wpk, j->id);
 	if (fn) {
-		rpc_pack_key(&w->pk, "fn");
-		msgpack_pack_bin(&w->pk, j->fnlen);
-		msgpack_pack_bin_body(&w->pk, j->fn, j->fnlen);
+		rpc_pack_key(wpk, "fn");
+		msgpack_pack_bin(wpk, j->fnlen);
+		msgpack_pack_bin_body(wpk, j->fn, j->fnlen);
 	} else if (j->submit)
-		rpc_pack_kv_bool(&w->pk, "inline", true);
-	rpc_pack_key(&w->pk, "tasks");
-	msgpack_pack_array(&w->pk, a->n);
+		rpc_pack_kv_bool(wpk, "inline", true);
+	rpc_pack_key(wpk, "tasks");
+	msgpack_pack_array(wpk, a->n);
 	for (size_t i = 0; i < a->n; i++) {
 		const struct item *it = &j->items[a->payloads[i] &
 		    0xffffffffu];
 
-		msgpack_pack_array(&w->pk, 2);
-		msgpack_pack_uint64(&w->pk, a->tasks[i]);
-		msgpack_pack_bin(&w->pk, it->len);
-		msgpack_pack_bin_body(&w->pk, it->p != NULL ? it->p :
+		msgpack_pack_array(wpk, 2);
+		msgpack_pack_uint64(wpk, a->tasks[i]);
+		msgpack_pack_bin(wpk, it->len);
+		msgpack_pack_bin_body(wpk, it->p != NULL ? it->p :
 		    j->arena.data + it->off, it->len);
 	}
-	w->dirty = true;
 }
 
 /* RELEASE, CANCEL: {tasks: [...]}. */
 static void
 clu_act_ids(struct clu *c, const struct sched_action *a, const char *method)
 {
-	struct clu_worker *w = clu_worker_by_id(c, a->worker);
+	struct clu_worker	*w = clu_worker_by_id(c, a->worker);
+	msgpack_packer		*wpk;
 
 	if (w == NULL || w->state != WS_UP)
 		return;
-	clu_worker_note(w, method);
-	msgpack_pack_map(&w->pk, 1);
-	rpc_pack_key(&w->pk, "tasks");
-	msgpack_pack_array(&w->pk, a->n);
+	wpk = clu_worker_note(w, method);
+	msgpack_pack_map(wpk, 1);
+	rpc_pack_key(wpk, "tasks");
+	msgpack_pack_array(wpk, a->n);
 	for (size_t i = 0; i < a->n; i++)
-		msgpack_pack_uint64(&w->pk, a->tasks[i]);
-	w->dirty = true;
+		msgpack_pack_uint64(wpk, a->tasks[i]);
 }
 
 /* STOP: idle or scaled down (worker.stop, then the launcher stops the
@@ -837,17 +826,18 @@ static void
 clu_act_stop(struct clu *c, const struct sched_action *a)
 {
 	struct clu_worker	*w = clu_worker_by_id(c, a->worker);
-	bool		 silent = a->msg != NULL &&
-			    strncmp(a->msg, "no heartbeat", 12) == 0;
+	msgpack_packer		*wpk;
+	bool			 silent = a->msg != NULL &&
+				    strncmp(a->msg, "no heartbeat", 12) == 0;
 
 	if (w == NULL)
 		return;
 	srv_log("cluster: stopping worker %s (%s): %s", w->name, w->host,
 	    a->msg != NULL ? a->msg : "");
 	if (w->state == WS_UP && !silent) {
-		clu_worker_note(w, "worker.stop");
-		msgpack_pack_map(&w->pk, 1);
-		rpc_pack_kv_str(&w->pk, "reason", a->msg != NULL ? a->msg :
+		wpk = clu_worker_note(w, "worker.stop");
+		msgpack_pack_map(wpk, 1);
+		rpc_pack_kv_str(wpk, "reason", a->msg != NULL ? a->msg :
 		    "stopped");
 		clu_worker_flush(w);
 	}
@@ -1030,9 +1020,9 @@ static const char *const job_status_names[] = {
 static void
 clu_act_job_done(struct clu *c, const struct sched_action *a)
 {
-	struct job	*j = job_find(c, a->job);
+	struct job		*j = job_find(c, a->job);
 	struct clu_worker	*w;
-	msgpack_packer	*pk = &c->w.pk;
+	msgpack_packer		*pk = &c->w.pk, *wpk;
 
 	if (j == NULL)
 		return;
@@ -1060,12 +1050,11 @@ clu_act_job_done(struct clu *c, const struct sched_action *a)
 				continue;
 			w->fns[i] = w->fns[--w->nfns];
 			if (w->state == WS_UP) {
-				clu_worker_note(w, "job.forget");
-				msgpack_pack_map(&w->pk, 1);
-				rpc_pack_key(&w->pk, "jobs");
-				msgpack_pack_array(&w->pk, 1);
-				msgpack_pack_uint64(&w->pk, j->id);
-				w->dirty = true;
+				wpk = clu_worker_note(w, "job.forget");
+				msgpack_pack_map(wpk, 1);
+				rpc_pack_key(wpk, "jobs");
+				msgpack_pack_array(wpk, 1);
+				msgpack_pack_uint64(wpk, j->id);
 			}
 			break;
 		}
@@ -1880,137 +1869,76 @@ clu_buf_write(void *data, const char *buf, size_t len)
 static void
 clu_on_conn(uv_stream_t *l, int status)
 {
+	static const struct conn_cbs cbs = {
+		.on_msg = clu_worker_on_msg,
+		.on_read = clu_worker_on_read,
+		.on_end = clu_worker_on_end,
+		.on_closed = clu_worker_on_closed,
+	};
 	struct lsn		*ls = l->data;
 	struct clu		*c = ls->c;
-	struct clu_worker		*w;
-	struct sockaddr_storage	 ss;
-	int			 len = sizeof ss;
-	char			 name[64] = "?";
-	unsigned		 port = 0;
+	struct clu_worker	*w;
+	struct conn_opts	 o = {
+		.frame_max = CLU_FRAME_ANON,
+		.queue_max = CLU_QUEUED_MAX,
+		.keep = CLU_KEEP_MAX,
+		.rbuf = c->rbuf,
+		.rbuflen = sizeof c->rbuf,
+	};
+	char			 name[64];
+	unsigned		 port;
+	msgpack_packer		*wpk;
 
 	if (status < 0 || c->closing)
 		return;
 	w = xcalloc(1, sizeof *w);
+	if ((w->conn = conn_accept(l, &o, &cbs, w)) == NULL) {
+		free(w);
+		return;
+	}
 	w->c = c;
 	w->state = WS_HELLO;
 	w->since_ms = clu_now(c);
-	gl_buf_init(&w->out);
-	msgpack_packer_init(&w->pk, &w->out, clu_buf_write);
-	uv_tcp_init(c->loop, &w->tcp);
-	w->tcp.data = w;
 	c->handles++;
 	w->next = c->workers;
 	if (c->workers != NULL)
 		c->workers->prev = w;
 	c->workers = w;
 	c->nworkers++;
-	if (uv_accept(l, (uv_stream_t *)&w->tcp) != 0) {
-		clu_worker_close(w);
-		return;
-	}
-	uv_tcp_nodelay(&w->tcp, 1);
-	if (uv_tcp_getpeername(&w->tcp, (struct sockaddr *)&ss, &len) == 0) {
-		if (ss.ss_family == AF_INET6) {
-			uv_ip6_name((struct sockaddr_in6 *)&ss, name,
-			    sizeof name);
-			port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-		} else {
-			uv_ip4_name((struct sockaddr_in *)&ss, name,
-			    sizeof name);
-			port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-		}
-	}
+	conn_peer(w->conn, name, sizeof name, &port);
 	snprintf(w->peer, sizeof w->peer, "worker connection from %s port %u",
 	    name, port);
-	w->rd = rpc_reader_new(CLU_FRAME_ANON);
 	auth_nonce(w->nonce);
-	clu_worker_note(w, "auth.challenge");
-	msgpack_pack_map(&w->pk, 2);
-	rpc_pack_key(&w->pk, "nonce");
-	msgpack_pack_bin(&w->pk, AUTH_NONCE_LEN);
-	msgpack_pack_bin_body(&w->pk, w->nonce, AUTH_NONCE_LEN);
-	rpc_pack_kv_int(&w->pk, "version", 1);
+	wpk = clu_worker_note(w, "auth.challenge");
+	msgpack_pack_map(wpk, 2);
+	rpc_pack_key(wpk, "nonce");
+	msgpack_pack_bin(wpk, AUTH_NONCE_LEN);
+	msgpack_pack_bin_body(wpk, w->nonce, AUTH_NONCE_LEN);
+	rpc_pack_kv_int(wpk, "version", 1);
 	clu_worker_flush(w);
-	uv_read_start((uv_stream_t *)&w->tcp, clu_worker_on_alloc, clu_worker_on_read);
+	conn_start(w->conn);
 	if (!c->ticking) {
 		uv_timer_start(&c->tick, clu_on_tick, CLU_TICK_MS, CLU_TICK_MS);
 		c->ticking = true;
 	}
 }
 
-/* [2, method, [ ... the caller packs one map ... ]] into w->out. */
-static void
+/* Begins a notification to w ([2, method, [ ... ]]): the caller packs
+ * one map; clu_drain() (or clu_worker_flush()) sends it. */
+static msgpack_packer *
 clu_worker_note(struct clu_worker *w, const char *method)
 {
-	msgpack_pack_array(&w->pk, 3);
-	msgpack_pack_uint8(&w->pk, RPC_NOTIFY);
-	rpc_pack_str(&w->pk, method);
-	msgpack_pack_array(&w->pk, 1);
-	w->dirty = true;
+	struct rpc_writer *wr = conn_writer(w->conn);
+
+	rpc_begin_notify(wr, method);
+	return &wr->pk;
 }
 
 static void
 clu_worker_flush(struct clu_worker *w)
 {
-	struct clu_wreq	*wr;
-	uv_buf_t		 b;
-	size_t			 off = 0, len = w->out.len;
-	int			 n;
-
-	w->dirty = false;
-	if (len == 0)
-		return;
-	if (w->closing) {
-		gl_buf_reset(&w->out);
-		return;
-	}
-	if (w->queued + len > CLU_QUEUED_MAX) {
-		gl_buf_reset(&w->out);
-		clu_worker_lost(w, "it stopped reading");
-		return;
-	}
-	if (w->queued == 0) {
-		b = uv_buf_init(w->out.data, (unsigned)len);
-		n = uv_try_write((uv_stream_t *)&w->tcp, &b, 1);
-		if (n > 0)
-			off = (size_t)n;
-		else if (n < 0 && n != UV_EAGAIN) {
-			gl_buf_reset(&w->out);
-			clu_worker_lost(w, uv_strerror(n));
-			return;
-		}
-	}
-	if (off < len) {
-		wr = xmalloc(sizeof *wr + (len - off));
-		wr->w = w;
-		wr->len = len - off;
-		memcpy(wr->data, w->out.data + off, len - off);
-		b = uv_buf_init(wr->data, (unsigned)wr->len);
-		if ((n = uv_write(&wr->req, (uv_stream_t *)&w->tcp, &b, 1,
-		    clu_worker_on_write)) != 0) {
-			free(wr);
-			gl_buf_reset(&w->out);
-			clu_worker_lost(w, uv_strerror(n));
-			return;
-		}
-		w->queued += wr->len;
-	}
-	if (w->out.cap > ((size_t)4 << 20))
-		gl_buf_fini(&w->out);
-	else
-		gl_buf_reset(&w->out);
-}
-
-static void
-clu_worker_on_write(uv_write_t *req, int status)
-{
-	struct clu_wreq	*wr = (struct clu_wreq *)req;
-	struct clu_worker	*w = wr->w;
-
-	w->queued -= wr->len;
-	free(wr);
-	if (status < 0 && status != UV_ECANCELED && !w->closing)
-		clu_worker_lost(w, uv_strerror(status));
+	if (w->conn != NULL)
+		conn_flush(w->conn);
 }
 
 static void
@@ -2019,7 +1947,7 @@ clu_worker_close(struct clu_worker *w)
 	if (w->closing)
 		return;
 	w->closing = true;
-	uv_close((uv_handle_t *)&w->tcp, clu_worker_on_close);
+	conn_close(w->conn, false);
 }
 
 /* The connection ended (EOF, an error, garbage). */
@@ -2061,11 +1989,12 @@ clu_worker_lost(struct clu_worker *w, const char *why)
 }
 
 static void
-clu_worker_on_close(uv_handle_t *h)
+clu_worker_on_closed(void *ctx)
 {
-	struct clu_worker	*w = h->data;
-	struct clu	*c = w->c;
+	struct clu_worker	*w = ctx;
+	struct clu		*c = w->c;
 
+	w->conn = NULL;
 	w->closed = true;
 	c->handles--;
 	/* Closed with the scheduler still counting it (it should have
@@ -2100,61 +2029,54 @@ clu_worker_maybe_free(struct clu_worker *w)
 	if (w->next != NULL)
 		w->next->prev = w->prev;
 	c->nworkers--;
-	rpc_reader_free(w->rd);
-	gl_buf_fini(&w->out);
 	free(w->fns);
 	free(w);
 }
 
 static void
-clu_worker_on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf)
+clu_worker_on_msg(void *ctx, struct rpc_msg *m)
 {
-	struct clu_worker *w = h->data;
-
-	(void)size;
-	*buf = uv_buf_init(w->c->rbuf, sizeof w->c->rbuf);
+	clu_worker_handle(ctx, m);
 }
 
+/* Any bytes from a worker are a sign of life. */
 static void
-clu_worker_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+clu_worker_on_read(void *ctx)
 {
-	struct clu_worker	*w = st->data;
-	struct clu	*c = w->c;
-	struct rpc_msg	 m;
-	struct gl_err	 err;
-	int		 rc;
+	struct clu_worker	*w = ctx;
+	struct clu		*c = w->c;
 
-	if (nread == 0)
-		return;
-	if (nread < 0) {
-		uv_read_stop(st);
-		clu_worker_lost(w, nread == UV_EOF ? "connection closed" :
-		    uv_strerror((int)nread));
-		clu_drain(c);
-		return;
-	}
-	if (w->closing)
-		return;
-	rpc_reader_feed(w->rd, buf->base, (size_t)nread);
-	for (;;) {
-		gl_err_clear(&err);
-		if ((rc = rpc_reader_next(w->rd, &m, &err)) == 0)
-			break;
-		if (rc < 0) {
-			srv_log("cluster: %s: %s", w->state == WS_HELLO ?
-			    w->peer : w->name, err.msg);
-			uv_read_stop(st);
-			clu_worker_lost(w, "protocol error");
-			break;
-		}
-		clu_worker_handle(w, &m);
-		rpc_msg_fini(&m);
-		if (w->closing)
-			break;
-	}
 	if (w->state != WS_HELLO && !w->closing && c->sched != NULL)
 		sched_heartbeat(c->sched, w->id, clu_now(c));
 	clu_drain(c);
+}
+
+/* The slow-reader policy for workers: one that stopped reading is lost
+ * like one whose connection dropped. */
+static void
+clu_worker_on_end(void *ctx, enum conn_end why, const char *msg,
+    size_t queued)
+{
+	struct clu_worker *w = ctx;
+
+	(void)queued;
+	switch (why) {
+	case CONN_EOF:
+		clu_worker_lost(w, "connection closed");
+		break;
+	case CONN_PROTOCOL:
+		srv_log("cluster: %s: %s", w->state == WS_HELLO ? w->peer :
+		    w->name, msg);
+		clu_worker_lost(w, "protocol error");
+		break;
+	case CONN_FULL:
+		clu_worker_lost(w, "it stopped reading");
+		break;
+	case CONN_READ_ERROR:
+	case CONN_WRITE_ERROR:
+		clu_worker_lost(w, msg);
+		break;
+	}
 }
 
 static void
@@ -2222,6 +2144,8 @@ clu_worker_hello(struct clu_worker *w, const struct rpc_msg *m)
 {
 	struct clu		*c = w->c;
 	const msgpack_object	*mac, *nonce;
+	struct rpc_writer	*wr = conn_writer(w->conn);
+	msgpack_packer		*wpk = &wr->pk;
 	unsigned char		 proof[AUTH_MAC_LEN];
 	char			*s;
 	int64_t			 slots;
@@ -2252,17 +2176,14 @@ clu_worker_hello(struct clu_worker *w, const struct rpc_msg *m)
 	slots = rpc_map_int(m->args, "slots", 1);
 	w->id = ++c->next_worker;
 	w->state = WS_UP;
-	rpc_reader_set_max(w->rd, CLU_FRAME_MAX);
+	conn_set_frame_max(w->conn, CLU_FRAME_MAX);
 	auth_hmac(c->secret, (const unsigned char *)nonce->via.bin.ptr, proof);
-	msgpack_pack_array(&w->pk, 4);
-	msgpack_pack_uint8(&w->pk, RPC_RESPONSE);
-	msgpack_pack_uint32(&w->pk, m->id);
-	msgpack_pack_nil(&w->pk);
-	msgpack_pack_map(&w->pk, 2);
-	rpc_pack_kv_int(&w->pk, "worker", (int64_t)w->id);
-	rpc_pack_key(&w->pk, "hmac");
-	msgpack_pack_bin(&w->pk, AUTH_MAC_LEN);
-	msgpack_pack_bin_body(&w->pk, proof, AUTH_MAC_LEN);
+	rpc_begin_response(wr, m->id);
+	msgpack_pack_map(wpk, 2);
+	rpc_pack_kv_int(wpk, "worker", (int64_t)w->id);
+	rpc_pack_key(wpk, "hmac");
+	msgpack_pack_bin(wpk, AUTH_MAC_LEN);
+	msgpack_pack_bin_body(wpk, proof, AUTH_MAC_LEN);
 	clu_worker_flush(w);
 	w->launched = c->launch != NULL &&
 	    launch_worker_up(c->launch, w->name) == 0;
@@ -2272,16 +2193,11 @@ clu_worker_hello(struct clu_worker *w, const struct rpc_msg *m)
 	    slots < 1024 ? (int)slots : 1, clu_now(c));
 	return;
 refuse:
-	msgpack_pack_array(&w->pk, 4);
-	msgpack_pack_uint8(&w->pk, RPC_RESPONSE);
-	msgpack_pack_uint32(&w->pk, m->type == RPC_REQUEST ? m->id : 0);
-	msgpack_pack_array(&w->pk, 2);
-	msgpack_pack_int32(&w->pk, -GL_EAUTH);
-	rpc_pack_str(&w->pk, "wrong cluster secret");
-	msgpack_pack_nil(&w->pk);
+	rpc_write_error(wr, m->type == RPC_REQUEST ? m->id : 0, GL_EAUTH,
+	    "wrong cluster secret");
 	clu_worker_flush(w);
 	/* Let the refusal reach it, then close. */
-	uv_read_stop((uv_stream_t *)&w->tcp);
+	conn_read_stop(w->conn);
 	clu_worker_close(w);
 }
 
