@@ -80,7 +80,7 @@
 #include "core/util.h"
 #include "kernel/config.h"
 #include "kernel/conn.h"
-#include "kernel/kernel_int.h"
+#include "kernel/server_int.h"
 #include "kernel/launch.h"
 #include "kernel/sched.h"
 #include "kernel/session.h"

@@ -47,7 +47,7 @@
 #include "core/util.h"
 #include "kernel/cluster.h"
 #include "kernel/conn.h"
-#include "kernel/kernel_int.h"
+#include "kernel/server_int.h"
 #include "kernel/session.h"
 
 #define SRV_GRACE_MS	2000	/* clients get this long to drain at exit */

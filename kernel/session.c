@@ -54,7 +54,7 @@
 #include "core/rpc.h"
 #include "core/util.h"
 #include "kernel/cluster.h"
-#include "kernel/kernel_int.h"
+#include "kernel/server_int.h"
 #include "kernel/rth.h"
 #include "kernel/store.h"
 

@@ -8,7 +8,7 @@
  * ephemeral sessions do neither and end with their client.
  *
  * Used by kernel/server.c only; runs on the kernel's libuv loop. Handlers
- * take a request (kernel/kernel_int.h) and either reply or return a GL_E*
+ * take a request (kernel/server_int.h) and either reply or return a GL_E*
  * code with err set.
  */
 #ifndef GL_SESSION_H

@@ -1,11 +1,11 @@
 /*
- * kernel_int.h - what kernel/server.c and kernel/session.c share: the
+ * server_int.h - what kernel/server.c and kernel/session.c share: the
  * server and client structures and the server's services to sessions
  * (replies, sending to a client, logging, the idle check). Not for use
  * outside kernel/.
  */
-#ifndef GL_KERNEL_INT_H
-#define GL_KERNEL_INT_H
+#ifndef GL_SERVER_INT_H
+#define GL_SERVER_INT_H
 
 #include <msgpack.h>
 #include <stdbool.h>
