@@ -80,10 +80,10 @@
 #include "core/util.h"
 #include "kernel/config.h"
 #include "kernel/conn.h"
-#include "kernel/server_int.h"
 #include "kernel/launch.h"
+#include "kernel/log.h"
+#include "kernel/req.h"
 #include "kernel/sched.h"
-#include "kernel/session.h"
 #include "kernel/store.h"
 
 #define CLU_TICK_MS		100
@@ -150,6 +150,7 @@ struct job {
 	uint64_t	 id;		/* the scheduler's */
 	uint32_t	 slot;		/* in c->jobs: payload handles */
 	struct sess	*sess;		/* borrowed; NULL once reset */
+	char		 session[24];	/* its id */
 	uint64_t	 gen;		/* its runtime's generation */
 	uint64_t	 run;
 	uint64_t	 ref;		/* map: the runtime's ref; 0: futures */
@@ -197,7 +198,7 @@ struct res {
 };
 
 struct clu {
-	struct srv	*srv;		/* borrowed */
+	struct clu_host	 host;
 	uv_loop_t	*loop;		/* borrowed */
 	int		 handles;	/* open handles */
 	int		 launchers;	/* launchers closing */
@@ -267,10 +268,11 @@ static void	 clu_worker_on_end(void *ctx, enum conn_end why,
 		     const char *msg, size_t queued);
 static void	 clu_worker_on_closed(void *ctx);
 static void	 clu_worker_handle(struct clu_worker *w, struct rpc_msg *m);
-static void	 clu_worker_hello(struct clu_worker *w, const struct rpc_msg *m);
+static void	 clu_worker_hello(struct clu_worker *w,
+		     const struct rpc_msg *m);
 static void	 clu_worker_task_done(struct clu_worker *w, struct rpc_msg *m);
 static void	 res_release(struct res *r);
-static struct job *job_new(struct clu *c, struct sess *s, uint64_t run,
+static struct job *job_new(struct clu *c, const struct clu_from *f,
 		     uint64_t ref, bool submit, enum sched_errors errors);
 static void	 job_free(struct clu *c, struct job *j);
 static struct job *job_find(struct clu *c, uint64_t id);
@@ -287,13 +289,13 @@ static int	 clu_usage_open(struct clu *c, struct gl_err *err);
 static int	 clu_check_limits(struct clu *c, struct gl_err *err);
 static void	 clu_reply(struct clu *c, struct sess *s, uint64_t gen);
 static void	 clu_pack_workers(struct clu *c, msgpack_packer *pk);
-static void	 clu_output(struct job *j, const char *type, const char *text,
-		     size_t len);
+static void	 clu_output(struct clu *c, struct job *j, const char *type,
+		     const char *text, size_t len);
 
 /* --- the service --- */
 
 struct clu *
-clu_new(struct srv *srv, struct gl_err *err)
+clu_new(const struct clu_host *host, struct gl_err *err)
 {
 	struct clu	*c = xcalloc(1, sizeof *c);
 	struct gl_err	 e;
@@ -302,11 +304,11 @@ clu_new(struct srv *srv, struct gl_err *err)
 	const char	*env;
 	char		*state;
 
-	c->srv = srv;
-	c->loop = &srv->loop;
-	c->exe = srv->opts->exe != NULL ? xstrdup(srv->opts->exe) : NULL;
+	c->host = *host;
+	c->loop = host->loop;
+	c->exe = host->exe != NULL ? xstrdup(host->exe) : NULL;
 	rpc_writer_init(&c->w);
-	c->secret_path = gl_path_join(srv->dir, "cluster.secret");
+	c->secret_path = gl_path_join(host->dir, "cluster.secret");
 	if (auth_token_load_or_create(c->secret_path, c->secret, err) != 0) {
 		gl_err_prefix(err, "cluster secret");
 		goto fail;
@@ -332,7 +334,7 @@ clu_new(struct srv *srv, struct gl_err *err)
 	else if ((env = getenv("HOME")) != NULL && *env == '/')
 		state = xasprintf("%s/.local/state/galley", env);
 	else
-		state = xstrdup(srv->dir);
+		state = xstrdup(host->dir);
 	c->usage_path = gl_path_join(state, "usage.db");
 	free(state);
 
@@ -340,7 +342,7 @@ clu_new(struct srv *srv, struct gl_err *err)
 	 * project's at first use. A broken file is reported then. */
 	gl_err_clear(&e);
 	if ((c->cfg = cfg_load(NULL, &e)) == NULL) {
-		srv_log("cluster: %s (using the defaults until it is fixed)",
+		log_info("cluster: %s (using the defaults until it is fixed)",
 		    e.msg);
 		c->cfg = cfg_defaults();
 	}
@@ -449,7 +451,7 @@ clu_on_launch_closed(void *ctx, const char *problem)
 	struct clu *c = ctx;
 
 	if (problem != NULL)
-		srv_log("cluster: launcher closed: %s", problem);
+		log_info("cluster: launcher closed: %s", problem);
 	c->launchers--;
 	clu_free_maybe(c);
 }
@@ -521,7 +523,8 @@ clu_ensure(struct clu *c, struct sess *s, struct gl_err *err)
 	if (c->closing)
 		return gl_err_set(err, GL_ECLOSED, "the kernel is stopping");
 	if (clu_idle(c)) {
-		project = s != NULL ? sess_project_dir(s) : NULL;
+		project = s != NULL ? c->host.project_dir(c->host.ctx, s) :
+		    NULL;
 		cfg = cfg_load(project, err);
 		free(project);
 		if (cfg == NULL)
@@ -618,14 +621,15 @@ clu_on_launch(void *ctx, const struct launch_event *ev)
 		return;
 	switch (ev->kind) {
 	case LAUNCH_EV_FAILED:
-		srv_log("cluster: %s", ev->msg);
+		log_info("cluster: %s", ev->msg);
 		sched_start_failed(c->sched, 1, ev->msg, clu_now(c));
 		break;
 	case LAUNCH_EV_ENDED:
-		if (ev->name == NULL || (w = clu_worker_by_name(c, ev->name)) == NULL)
+		if (ev->name == NULL ||
+		    (w = clu_worker_by_name(c, ev->name)) == NULL)
 			break;
 		if (w->state == WS_UP || w->state == WS_LOST) {
-			srv_log("cluster: %s", ev->msg);
+			log_info("cluster: %s", ev->msg);
 			sched_worker_died(c->sched, w->id, ev->not_task_fault ?
 			    SCHED_LOSS_PREEMPTED : SCHED_LOSS_CRASHED,
 			    ev->msg, clu_now(c));
@@ -635,7 +639,7 @@ clu_on_launch(void *ctx, const struct launch_event *ev)
 		clu_worker_maybe_free(w);
 		break;
 	case LAUNCH_EV_NOTICE:
-		srv_log("cluster: %s", ev->msg);
+		log_info("cluster: %s", ev->msg);
 		break;
 	}
 	clu_drain(c);
@@ -654,7 +658,7 @@ clu_on_tick(uv_timer_t *t)
 		next = w->next;
 		if (w->state == WS_HELLO && !w->closing &&
 		    now - w->since_ms > CLU_HELLO_MS) {
-			srv_log("cluster: %s: did not authenticate within "
+			log_info("cluster: %s: did not authenticate within "
 			    "%d s", w->peer, CLU_HELLO_MS / 1000);
 			clu_worker_close(w);
 		} else if (w->state == WS_LOST &&
@@ -707,7 +711,7 @@ clu_drain(struct clu *c)
 			if (n < 0)
 				n = 0;
 			if ((size_t)n < a.n) {
-				srv_log("cluster: started %d of %zu workers: "
+				log_info("cluster: started %d of %zu workers: "
 				    "%s", n, a.n, err.msg);
 				sched_start_failed(c->sched, (int)a.n - n,
 				    err.msg, clu_now(c));
@@ -750,7 +754,7 @@ clu_drain(struct clu *c)
 	busy = clu_busy(c);
 	if (busy != c->was_busy) {
 		c->was_busy = busy;
-		srv_idle_check(c->srv);
+		c->host.on_activity(c->host.ctx);
 	}
 }
 
@@ -832,7 +836,7 @@ clu_act_stop(struct clu *c, const struct sched_action *a)
 
 	if (w == NULL)
 		return;
-	srv_log("cluster: stopping worker %s (%s): %s", w->name, w->host,
+	log_info("cluster: stopping worker %s (%s): %s", w->name, w->host,
 	    a->msg != NULL ? a->msg : "");
 	if (w->state == WS_UP && !silent) {
 		wpk = clu_worker_note(w, "worker.stop");
@@ -869,7 +873,7 @@ clu_act_result(struct clu *c, const struct sched_action *a)
 	if (r != NULL) {
 		job_account(j, r->h->host, r);
 		if (r->outlen > 0)
-			clu_output(j, "stream", r->out, r->outlen);
+			clu_output(c, j, "stream", r->out, r->outlen);
 	}
 	if (j->sess != NULL && a->status != SCHED_CANCELLED) {
 		key = j->submit ? (a->item < j->nitems ? j->refs[a->item] :
@@ -928,8 +932,8 @@ clu_flush_results(struct clu *c, struct job *j)
 		rpc_pack_key(&c->w.pk, "results");
 		msgpack_pack_array(&c->w.pk, j->nr);
 		msgpack_sbuffer_write(&c->w.sbuf, j->rbuf.data, j->rbuf.len);
-		(void)sess_runtime_send(j->sess, j->gen, c->w.sbuf.data,
-		    c->w.sbuf.size);
+		(void)c->host.runtime_send(c->host.ctx, j->sess, j->gen,
+		    c->w.sbuf.data, c->w.sbuf.size);
 		rpc_writer_reset(&c->w);
 	}
 	gl_buf_reset(&j->rbuf);
@@ -953,16 +957,19 @@ clu_act_progress(struct clu *c, const struct sched_action *a)
 	j->total = a->total;
 	if (j->sess == NULL)
 		return;
-	pk = srv_note_begin(c->srv, "cluster.progress");
+	rpc_writer_reset(&c->w);
+	rpc_begin_notify(&c->w, "cluster.progress");
+	pk = &c->w.pk;
 	msgpack_pack_map(pk, 7);
-	rpc_pack_kv_str(pk, "session", sess_id(j->sess));
+	rpc_pack_kv_str(pk, "session", j->session);
 	rpc_pack_kv_str(pk, "cell", j->cell);
 	rpc_pack_kv_int(pk, "job", (int64_t)j->id);
 	rpc_pack_kv_int(pk, "done", (int64_t)a->done);
 	rpc_pack_kv_int(pk, "total", (int64_t)a->total);
 	rpc_pack_kv_int(pk, "failed", (int64_t)a->failed);
 	rpc_pack_kv_int(pk, "busy", (int64_t)a->busy);
-	sess_notify(j->sess);
+	c->host.notify(c->host.ctx, j->sess, c->w.sbuf.data, c->w.sbuf.size);
+	rpc_writer_reset(&c->w);
 #define KV_STR(i, k, v) do {						\
 	kv[i].key = (msgpack_object){ .type = MSGPACK_OBJECT_STR,	\
 	    .via.str = { (uint32_t)strlen(k), k } };			\
@@ -983,12 +990,13 @@ clu_act_progress(struct clu *c, const struct sched_action *a)
 	KV_INT(4, "failed", a->failed);
 	o = (msgpack_object){ .type = MSGPACK_OBJECT_MAP,
 	    .via.map = { 5, kv } };
-	sess_run_output(j->sess, j->run, &o);
+	c->host.run_output(c->host.ctx, j->sess, j->run, &o);
 }
 
 /* A job's output of type stream (what a task printed). */
 static void
-clu_output(struct job *j, const char *type, const char *text, size_t len)
+clu_output(struct clu *c, struct job *j, const char *type, const char *text,
+    size_t len)
 {
 	msgpack_object_kv	 kv[3];
 	msgpack_object		 o;
@@ -1003,7 +1011,7 @@ clu_output(struct job *j, const char *type, const char *text, size_t len)
 	    .via.str = { (uint32_t)len, text } };
 	o = (msgpack_object){ .type = MSGPACK_OBJECT_MAP,
 	    .via.map = { 3, kv } };
-	sess_run_output(j->sess, j->run, &o);
+	c->host.run_output(c->host.ctx, j->sess, j->run, &o);
 }
 #undef KV_STR
 #undef KV_INT
@@ -1040,8 +1048,8 @@ clu_act_job_done(struct clu *c, const struct sched_action *a)
 		rpc_pack_kv_int(pk, "item", (int64_t)a->item + 1);
 		if (a->msg != NULL)
 			rpc_pack_kv_str(pk, "message", a->msg);
-		(void)sess_runtime_send(j->sess, j->gen, c->w.sbuf.data,
-		    c->w.sbuf.size);
+		(void)c->host.runtime_send(c->host.ctx, j->sess, j->gen,
+		    c->w.sbuf.data, c->w.sbuf.size);
 		rpc_writer_reset(&c->w);
 	}
 	for (w = c->workers; w != NULL; w = w->next) {
@@ -1066,12 +1074,11 @@ clu_act_job_done(struct clu *c, const struct sched_action *a)
 /* --- jobs --- */
 
 static struct job *
-job_new(struct clu *c, struct sess *s, uint64_t run, uint64_t ref,
-    bool submit, enum sched_errors errors)
+job_new(struct clu *c, const struct clu_from *f, uint64_t ref, bool submit,
+    enum sched_errors errors)
 {
 	struct job		*j = xcalloc(1, sizeof *j);
 	struct sched_job_opts	 o;
-	const char		*cell = sess_run_cell(s, run);
 	size_t			 slot;
 
 	for (slot = 0; slot < c->capjobs && c->jobs[slot] != NULL; slot++)
@@ -1085,14 +1092,14 @@ job_new(struct clu *c, struct sess *s, uint64_t run, uint64_t ref,
 		c->capjobs = cap;
 	}
 	j->slot = (uint32_t)slot;
-	j->sess = s;
-	j->gen = sess_runtime_gen(s);
-	j->run = run;
+	j->sess = f->sess;
+	snprintf(j->session, sizeof j->session, "%s", f->session);
+	j->gen = f->gen;
+	j->run = f->run;
 	j->ref = ref;
 	j->submit = submit;
-	j->cell = xstrdup(cell != NULL ? cell : "");
-	j->notebook = xstrdup(sess_notebook(s) != NULL ? sess_notebook(s) :
-	    "");
+	j->cell = xstrdup(f->cell != NULL ? f->cell : "");
+	j->notebook = xstrdup(f->notebook != NULL ? f->notebook : "");
 	gl_buf_init(&j->rbuf);
 	gl_buf_init(&j->arena);
 	msgpack_packer_init(&j->rpk, &j->rbuf, clu_buf_write);
@@ -1305,7 +1312,7 @@ clu_usage_flush(struct clu *c, struct job *only)
 		gl_err_clear(&err);
 		if (clu_usage_open(c, &err) != 0 ||
 		    store_usage_add(c->usage, rows, n, &err) != 0)
-			srv_log("cluster: usage not recorded: %s", err.msg);
+			log_info("cluster: usage not recorded: %s", err.msg);
 		for (size_t i = 0; i < c->capjobs; i++) {
 			struct job *j = c->jobs[i];
 
@@ -1434,17 +1441,19 @@ clu_check_limits(struct clu *c, struct gl_err *err)
 static void
 clu_reply(struct clu *c, struct sess *s, uint64_t gen)
 {
-	(void)sess_runtime_send(s, gen, c->w.sbuf.data, c->w.sbuf.size);
+	(void)c->host.runtime_send(c->host.ctx, s, gen, c->w.sbuf.data,
+	    c->w.sbuf.size);
 	rpc_writer_reset(&c->w);
 }
 
 void
-clu_runtime_request(struct clu *c, struct sess *s, uint64_t run,
+clu_runtime_request(struct clu *c, const struct clu_from *f,
     struct rpc_msg *m)
 {
 	const msgpack_object	*args = m->args;
+	struct sess		*s = f->sess;
 	struct gl_err		 err;
-	uint64_t		 gen = sess_runtime_gen(s), ref;
+	uint64_t		 gen = f->gen, run = f->run, ref;
 	uint32_t		 id = m->id;
 	struct job		*j;
 	msgpack_packer		*pk = &c->w.pk;
@@ -1467,7 +1476,7 @@ clu_runtime_request(struct clu *c, struct sess *s, uint64_t run,
 		if ((rc = clu_ensure(c, s, &err)) != 0 ||
 		    (rc = clu_check_limits(c, &err)) != 0)
 			goto fail;
-		j = job_new(c, s, run, ref, false, errors);
+		j = job_new(c, f, ref, false, errors);
 		job_keep(j, m);		/* args stay valid: same memory */
 		j->fn = fn->via.bin.ptr;
 		j->fnlen = fn->via.bin.size;
@@ -1525,7 +1534,7 @@ clu_runtime_request(struct clu *c, struct sess *s, uint64_t run,
 			if ((rc = clu_ensure(c, s, &err)) != 0 ||
 			    (rc = clu_check_limits(c, &err)) != 0)
 				goto fail;
-			j = job_new(c, s, run, 0, true, SCHED_ERRORS_COLLECT);
+			j = job_new(c, f, 0, true, SCHED_ERRORS_COLLECT);
 		}
 		one = (msgpack_object){ .type = MSGPACK_OBJECT_ARRAY,
 		    .via.array = { 1, (msgpack_object *)unit } };
@@ -1687,18 +1696,16 @@ clu_pack_workers(struct clu *c, msgpack_packer *pk)
 
 /* cluster.status {} */
 int
-clu_rpc_status(struct srv_req *r, struct gl_err *err)
+clu_rpc_status(struct clu *c, struct req *r, struct gl_err *err)
 {
-	struct clu	*c = r->srv->clu;
 	msgpack_packer	*pk;
 	size_t		 queued = 0, held = 0, up = 0, starting = 0, nj = 0;
 
-	if (c == NULL)
-		return gl_err_set(err, GL_ECLOSED, "the kernel is stopping");
+	(void)err;
 	sched_counts(c->sched, &queued, &held, &up, &starting);
 	for (size_t i = 0; i < c->capjobs; i++)
 		nj += c->jobs[i] != NULL;
-	pk = srv_reply_begin(r);
+	pk = req_reply_begin(r);
 	msgpack_pack_map(pk, 10);
 	rpc_pack_kv_str(pk, "listen", c->listen_addr);
 	rpc_pack_kv_str(pk, "launcher",
@@ -1723,7 +1730,7 @@ clu_rpc_status(struct srv_req *r, struct gl_err *err)
 		rpc_pack_kv_int(pk, "job", (int64_t)j->id);
 		rpc_pack_kv_str(pk, "kind", j->submit ? "submit" : "map");
 		rpc_pack_kv_str(pk, "session", j->sess != NULL ?
-		    sess_id(j->sess) : NULL);
+		    j->session : NULL);
 		rpc_pack_kv_str(pk, "cell", j->cell);
 		rpc_pack_kv_int(pk, "done", (int64_t)j->done);
 		rpc_pack_kv_int(pk, "failed", (int64_t)j->failed);
@@ -1731,21 +1738,18 @@ clu_rpc_status(struct srv_req *r, struct gl_err *err)
 		    j->total : j->nitems));
 		rpc_pack_kv_str(pk, "notebook", j->notebook);
 	}
-	srv_reply_end(r);
+	req_reply_end(r);
 	return 0;
 }
 
 /* cluster.scale {n} */
 int
-clu_rpc_scale(struct srv_req *r, struct gl_err *err)
+clu_rpc_scale(struct clu *c, struct req *r, struct gl_err *err)
 {
-	struct clu	*c = r->srv->clu;
 	int64_t		 n = rpc_map_int(r->args, "n", -1);
 	msgpack_packer	*pk;
 	int		 rc;
 
-	if (c == NULL)
-		return gl_err_set(err, GL_ECLOSED, "the kernel is stopping");
 	if (n < 0 || n > 100000)
 		return gl_err_set(err, GL_EINVAL, "cluster.scale: wants {n} "
 		    "with 0 <= n <= 100000");
@@ -1753,10 +1757,10 @@ clu_rpc_scale(struct srv_req *r, struct gl_err *err)
 		return rc;
 	sched_scale(c->sched, (int)n, clu_now(c));
 	clu_drain(c);
-	pk = srv_reply_begin(r);
+	pk = req_reply_begin(r);
 	msgpack_pack_map(pk, 1);
 	rpc_pack_kv_int(pk, "n", n);
-	srv_reply_end(r);
+	req_reply_end(r);
 	return 0;
 }
 
@@ -1790,17 +1794,14 @@ clu_usage_row(void *ctx, const char *key, uint64_t tasks, double cpu_s,
 
 /* usage.report {by?, since?} */
 int
-clu_rpc_usage(struct srv_req *r, struct gl_err *err)
+clu_rpc_usage(struct clu *c, struct req *r, struct gl_err *err)
 {
-	struct clu		*c = r->srv->clu;
 	struct usage_rows	 u;
 	msgpack_packer		*pk;
 	char			*by;
 	int64_t			 since = rpc_map_int(r->args, "since", 0);
 	int			 rc;
 
-	if (c == NULL)
-		return gl_err_set(err, GL_ECLOSED, "the kernel is stopping");
 	by = rpc_map_strdup(r->args, "by");
 	clu_usage_flush(c, NULL);
 	if ((rc = clu_usage_open(c, err)) != 0) {
@@ -1817,7 +1818,7 @@ clu_rpc_usage(struct srv_req *r, struct gl_err *err)
 		free(by);
 		return rc;
 	}
-	pk = srv_reply_begin(r);
+	pk = req_reply_begin(r);
 	msgpack_pack_map(pk, 5);
 	rpc_pack_kv_str(pk, "by", by != NULL ? by : "user");
 	rpc_pack_kv_int(pk, "since", since);
@@ -1832,7 +1833,7 @@ clu_rpc_usage(struct srv_req *r, struct gl_err *err)
 	msgpack_pack_double(pk, u.cpu / 3600);
 	rpc_pack_key(pk, "wall_hours");
 	msgpack_pack_double(pk, u.wall / 3600);
-	srv_reply_end(r);
+	req_reply_end(r);
 	msgpack_sbuffer_destroy(&u.sb);
 	free(by);
 	return 0;
@@ -1967,11 +1968,11 @@ clu_worker_lost(struct clu_worker *w, const char *why)
 		    launch_worker_lost(c->launch, w->name) == 0) {
 			w->state = WS_LOST;
 			w->lost_ms = now;
-			srv_log("cluster: worker %s (%s): connection lost: %s",
+			log_info("cluster: worker %s (%s): connection lost: %s",
 			    w->name, w->host, why);
 			break;
 		}
-		srv_log("cluster: worker %s (%s): connection lost: %s",
+		log_info("cluster: worker %s (%s): connection lost: %s",
 		    w->name, w->host, why);
 		sched_worker_died(c->sched, w->id, SCHED_LOSS_DISCONNECTED,
 		    why, now);
@@ -2065,7 +2066,7 @@ clu_worker_on_end(void *ctx, enum conn_end why, const char *msg,
 		clu_worker_lost(w, "connection closed");
 		break;
 	case CONN_PROTOCOL:
-		srv_log("cluster: %s: %s", w->state == WS_HELLO ? w->peer :
+		log_info("cluster: %s: %s", w->state == WS_HELLO ? w->peer :
 		    w->name, msg);
 		clu_worker_lost(w, "protocol error");
 		break;
@@ -2123,7 +2124,7 @@ clu_worker_handle(struct clu_worker *w, struct rpc_msg *m)
 		snprintf(why, sizeof why, "it left (%.*s)", r != NULL ?
 		    (int)(len > 150 ? 150 : len) : 7, r != NULL ? r :
 		    "no reason");
-		srv_log("cluster: worker %s (%s): %s", w->name, w->host, why);
+		log_info("cluster: worker %s (%s): %s", w->name, w->host, why);
 		if (w->state == WS_UP)
 			sched_worker_died(c->sched, w->id,
 			    SCHED_LOSS_PREEMPTED, why, clu_now(c));
@@ -2151,7 +2152,7 @@ clu_worker_hello(struct clu_worker *w, const struct rpc_msg *m)
 	int64_t			 slots;
 
 	if (m->type != RPC_REQUEST || strcmp(m->method, "worker.hello") != 0) {
-		srv_log("cluster: %s: %s before authenticating", w->peer,
+		log_info("cluster: %s: %s before authenticating", w->peer,
 		    m->method);
 		goto refuse;
 	}
@@ -2163,7 +2164,7 @@ clu_worker_hello(struct clu_worker *w, const struct rpc_msg *m)
 	    nonce->via.bin.size != AUTH_NONCE_LEN ||
 	    !auth_verify(c->secret, w->nonce,
 	    (const unsigned char *)mac->via.bin.ptr)) {
-		srv_log("cluster: %s: wrong cluster secret", w->peer);
+		log_info("cluster: %s: wrong cluster secret", w->peer);
 		goto refuse;
 	}
 	s = rpc_map_strdup(m->args, "name");
@@ -2187,7 +2188,7 @@ clu_worker_hello(struct clu_worker *w, const struct rpc_msg *m)
 	clu_worker_flush(w);
 	w->launched = c->launch != NULL &&
 	    launch_worker_up(c->launch, w->name) == 0;
-	srv_log("cluster: worker %s (%s, pid %d) joined as worker %" PRIu64,
+	log_info("cluster: worker %s (%s, pid %d) joined as worker %" PRIu64,
 	    w->name, w->host, w->pid, w->id);
 	sched_worker_joined(c->sched, w->id, w->host, slots > 0 &&
 	    slots < 1024 ? (int)slots : 1, clu_now(c));

@@ -47,40 +47,57 @@
 #include "core/util.h"
 #include "kernel/cluster.h"
 #include "kernel/conn.h"
+#include "kernel/log.h"
+#include "kernel/req.h"
 #include "kernel/server_int.h"
 #include "kernel/session.h"
 
 #define SRV_GRACE_MS	2000	/* clients get this long to drain at exit */
 
+/* May be called before the client authenticated. */
+#define SRV_M_ANON	0x1
+
+/* A method of the protocol: exactly one of srv, sess, clu is set, and
+ * says which part of the kernel handles it. */
 struct srv_method {
 	const char	*name;
-	int		(*fn)(struct srv_req *r, struct gl_err *err);
+	int		 flags;		/* SRV_M_* */
+	int		(*srv)(struct client *c, struct req *r,
+			    struct gl_err *err);
+	int		(*sess)(struct sess_set *ss, struct req *r,
+			    struct gl_err *err);
+	int		(*clu)(struct clu *cl, struct req *r,
+			    struct gl_err *err);
 };
 
-static int	 srv_rpc_auth(struct srv_req *r, struct gl_err *err);
-static int	 srv_rpc_info(struct srv_req *r, struct gl_err *err);
-static int	 srv_rpc_shutdown(struct srv_req *r, struct gl_err *err);
+static int	 srv_rpc_auth(struct client *c, struct req *r,
+		     struct gl_err *err);
+static int	 srv_rpc_info(struct client *c, struct req *r,
+		     struct gl_err *err);
+static int	 srv_rpc_shutdown(struct client *c, struct req *r,
+		     struct gl_err *err);
 
+/* The protocol's methods (docs/protocol.md), in its order. */
 static const struct srv_method srv_methods[] = {
-	{ "auth.response", srv_rpc_auth },
-	{ "kernel.info", srv_rpc_info },
-	{ "kernel.shutdown", srv_rpc_shutdown },
-	{ "session.open", sess_rpc_open },
-	{ "session.attach", sess_rpc_attach },
-	{ "session.list", sess_rpc_list },
-	{ "session.close", sess_rpc_close },
-	{ "doc.get", sess_rpc_doc_get },
-	{ "doc.edit", sess_rpc_doc_edit },
-	{ "doc.save", sess_rpc_doc_save },
-	{ "doc.cursor", sess_rpc_doc_cursor },
-	{ "cell.run", sess_rpc_cell_run },
-	{ "cell.interrupt", sess_rpc_cell_interrupt },
-	{ "cell.cancel", sess_rpc_cell_cancel },
-	{ "cell.outputs", sess_rpc_cell_outputs },
-	{ "runtime.restart", sess_rpc_runtime_restart },
-	{ "cluster.status", clu_rpc_status },
-	{ "cluster.scale", clu_rpc_scale },
-	{ "usage.report", clu_rpc_usage },
+	{ "auth.response", SRV_M_ANON, .srv = srv_rpc_auth },
+	{ "kernel.info", 0, .srv = srv_rpc_info },
+	{ "kernel.shutdown", 0, .srv = srv_rpc_shutdown },
+	{ "session.open", 0, .sess = sess_rpc_open },
+	{ "session.attach", 0, .sess = sess_rpc_attach },
+	{ "session.list", 0, .sess = sess_rpc_list },
+	{ "session.close", 0, .sess = sess_rpc_close },
+	{ "doc.get", 0, .sess = sess_rpc_doc_get },
+	{ "doc.edit", 0, .sess = sess_rpc_doc_edit },
+	{ "doc.save", 0, .sess = sess_rpc_doc_save },
+	{ "doc.cursor", 0, .sess = sess_rpc_doc_cursor },
+	{ "cell.run", 0, .sess = sess_rpc_cell_run },
+	{ "cell.interrupt", 0, .sess = sess_rpc_cell_interrupt },
+	{ "cell.cancel", 0, .sess = sess_rpc_cell_cancel },
+	{ "cell.outputs", 0, .sess = sess_rpc_cell_outputs },
+	{ "runtime.restart", 0, .sess = sess_rpc_runtime_restart },
+	{ "cluster.status", 0, .clu = clu_rpc_status },
+	{ "cluster.scale", 0, .clu = clu_rpc_scale },
+	{ "usage.report", 0, .clu = clu_rpc_usage },
 };
 
 static int	 srv_dir_prepare(const char *dir, struct gl_err *err);
@@ -89,7 +106,6 @@ static int	 srv_listen_unix(struct srv *s, struct gl_err *err);
 static int	 srv_write_pid(struct srv *s, struct gl_err *err);
 static int	 srv_listen_tcp(struct srv *s, const char *spec,
 		     struct gl_err *err);
-static void	 srv_stop(struct srv *s, const char *why);
 static void	 srv_on_signal(uv_signal_t *h, int signum);
 static void	 srv_on_idle(uv_timer_t *t);
 static void	 srv_on_grace(uv_timer_t *t);
@@ -97,7 +113,21 @@ static void	 srv_on_unix_conn(uv_stream_t *l, int status);
 static void	 srv_on_tcp_conn(uv_stream_t *l, int status);
 static void	 srv_on_handle_closed(uv_handle_t *h);
 static void	 srv_on_walk_close(uv_handle_t *h, void *arg);
+static void	 srv_on_activity(void *ctx);
+static int	 srv_sess_on_cluster_request(void *ctx, struct sess *sess,
+		     uint64_t run, struct rpc_msg *m);
+static void	 srv_sess_on_run_done(void *ctx, struct sess *sess,
+		     uint64_t run);
+static void	 srv_sess_on_reset(void *ctx, struct sess *sess);
+static int	 srv_clu_runtime_send(void *ctx, struct sess *sess,
+		     uint64_t gen, const void *p, size_t n);
+static void	 srv_clu_notify(void *ctx, struct sess *sess, const void *p,
+		     size_t n);
+static void	 srv_clu_run_output(void *ctx, struct sess *sess, uint64_t run,
+		     const msgpack_object *output);
+static char	*srv_clu_project_dir(void *ctx, struct sess *sess);
 static struct client *client_new(struct srv *s, uv_stream_t *l, bool tcp);
+static const struct srv_method *client_method(const char *name);
 static void	 client_on_msg(void *ctx, struct rpc_msg *m);
 static void	 client_on_end(void *ctx, enum conn_end why, const char *msg,
 		     size_t queued);
@@ -111,6 +141,25 @@ int
 srv_run(const struct srv_opts *opts, struct gl_err *err)
 {
 	struct srv		*s = xcalloc(1, sizeof *s);
+	struct sess_host	 sess_host = {
+		.ctx = s,
+		.loop = &s->loop,
+		.exe = opts->exe,
+		.on_cluster_request = srv_sess_on_cluster_request,
+		.on_run_done = srv_sess_on_run_done,
+		.on_reset = srv_sess_on_reset,
+		.on_activity = srv_on_activity,
+	};
+	struct clu_host		 clu_host = {
+		.ctx = s,
+		.loop = &s->loop,
+		.exe = opts->exe,
+		.runtime_send = srv_clu_runtime_send,
+		.notify = srv_clu_notify,
+		.run_output = srv_clu_run_output,
+		.project_dir = srv_clu_project_dir,
+		.on_activity = srv_on_activity,
+	};
 	struct sigaction	 sa, old_pipe;
 	char			*token_path = NULL;
 	bool			 loop_on = false, created = false;
@@ -144,6 +193,8 @@ srv_run(const struct srv_opts *opts, struct gl_err *err)
 		s->memory_limit = pages > 0 && psize > 0 ?
 		    (size_t)pages * (size_t)psize / 2 : 0;
 	}
+	sess_host.memory_limit = s->memory_limit;
+	clu_host.dir = s->dir;
 	if ((rc = uv_loop_init(&s->loop)) != 0) {
 		rc = gl_err_set(err, GL_EIO, "cannot start the event loop: %s",
 		    uv_strerror(rc));
@@ -151,7 +202,7 @@ srv_run(const struct srv_opts *opts, struct gl_err *err)
 	}
 	loop_on = true;
 	s->loop.data = s;
-	rpc_writer_init(&s->note);
+	s->sessions = sess_set_new(&sess_host);
 	s->started_ms = uv_hrtime() / 1000000;
 	uv_signal_init(&s->loop, &s->sigterm);
 	uv_signal_init(&s->loop, &s->sigint);
@@ -169,13 +220,13 @@ srv_run(const struct srv_opts *opts, struct gl_err *err)
 		goto stop;
 	if ((rc = srv_write_pid(s, err)) != 0)
 		goto stop;
-	if ((s->clu = clu_new(s, err)) == NULL) {
+	if ((s->clu = clu_new(&clu_host, err)) == NULL) {
 		rc = err != NULL ? err->code : GL_EIO;
 		goto stop;
 	}
 	uv_signal_start(&s->sigterm, srv_on_signal, SIGTERM);
 	uv_signal_start(&s->sigint, srv_on_signal, SIGINT);
-	srv_log("serving %s (pid %d)%s%s", s->sock_path, (int)getpid(),
+	log_info("serving %s (pid %d)%s%s", s->sock_path, (int)getpid(),
 	    s->tcp_on ? " and tcp " : "", s->tcp_on ? s->listen_addr : "");
 	srv_idle_check(s);
 	if (opts->ready_fd >= 0) {
@@ -194,7 +245,7 @@ stop:
 	uv_run(&s->loop, UV_RUN_DEFAULT);
 done:
 	if (uv_loop_close(&s->loop) == UV_EBUSY) {
-		srv_log("handles left open at exit; closing them");
+		log_info("handles left open at exit; closing them");
 		uv_walk(&s->loop, srv_on_walk_close, NULL);
 		uv_run(&s->loop, UV_RUN_DEFAULT);
 		(void)uv_loop_close(&s->loop);
@@ -205,15 +256,13 @@ done:
 		unlink(s->pid_path);
 	}
 	if (rc == 0)
-		srv_log("stopped");
+		log_info("stopped");
 out:
 	if (loop_on)
 		(void)uv_loop_close(&s->loop);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
-	rpc_writer_fini(&s->note);
-	free(s->sessions);
-	free(s->stores);
+	sess_set_free(s->sessions);
 	free(s->dir);
 	free(s->sock_path);
 	free(s->pid_path);
@@ -225,44 +274,14 @@ out:
 	return rc;
 }
 
-/* Services for session.c. */
-
-msgpack_packer *
-srv_reply_begin(struct srv_req *r)
-{
-	struct rpc_writer *w = conn_writer(r->client->conn);
-
-	r->replied = true;
-	rpc_begin_response(w, r->id);
-	return &w->pk;
-}
-
-void
-srv_reply_end(struct srv_req *r)
-{
-	conn_flush(r->client->conn);
-}
-
-void
-srv_client_send(struct client *c, const void *p, size_t n)
-{
-	conn_send(c->conn, p, n);
-}
-
-msgpack_packer *
-srv_note_begin(struct srv *s, const char *method)
-{
-	rpc_writer_reset(&s->note);
-	rpc_begin_notify(&s->note, method);
-	return &s->note.pk;
-}
+/* Services to the server's parts. */
 
 void
 srv_idle_check(struct srv *s)
 {
 	if (s->opts->idle_exit_ms == 0 || s->stopping || !s->handles_on)
 		return;
-	if (s->nclients == 0 && !sess_any_busy(s) &&
+	if (s->nclients == 0 && !sess_set_busy(s->sessions) &&
 	    (s->clu == NULL || !clu_busy(s->clu))) {
 		if (!uv_is_active((uv_handle_t *)&s->idle))
 			uv_timer_start(&s->idle, srv_on_idle,
@@ -272,25 +291,88 @@ srv_idle_check(struct srv *s)
 }
 
 void
-srv_log(const char *fmt, ...)
+srv_client_gone(struct srv *s)
 {
-	char		 line[1024], ts[32];
-	struct tm	 tm;
-	time_t		 now = time(NULL);
-	va_list		 ap;
-
-	localtime_r(&now, &tm);
-	strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "%s galley kernel[%d]: %s\n", ts, (int)getpid(), line);
+	srv_idle_check(s);
+	if (s->stopping && s->nclients == 0 &&
+	    !uv_is_closing((uv_handle_t *)&s->grace))
+		uv_close((uv_handle_t *)&s->grace, srv_on_handle_closed);
 }
 
-uint64_t
-srv_now_ms(struct srv *s)
+/* The sessions' and the cluster's host: the server passes what one
+ * reports on to the other. */
+
+static void
+srv_on_activity(void *ctx)
 {
-	return uv_now(&s->loop);
+	srv_idle_check(ctx);
+}
+
+static int
+srv_sess_on_cluster_request(void *ctx, struct sess *sess, uint64_t run,
+    struct rpc_msg *m)
+{
+	struct srv	*s = ctx;
+	struct clu_from	 f;
+
+	if (s->clu == NULL)
+		return GL_ECLOSED;
+	f.sess = sess;
+	f.session = sess_id(sess);
+	f.notebook = sess_notebook(sess);
+	f.cell = sess_run_cell(sess, run);
+	f.run = run;
+	f.gen = sess_runtime_gen(sess);
+	clu_runtime_request(s->clu, &f, m);
+	return 0;
+}
+
+static void
+srv_sess_on_run_done(void *ctx, struct sess *sess, uint64_t run)
+{
+	struct srv *s = ctx;
+
+	if (s->clu != NULL)
+		clu_run_done(s->clu, sess, run);
+}
+
+static void
+srv_sess_on_reset(void *ctx, struct sess *sess)
+{
+	struct srv *s = ctx;
+
+	if (s->clu != NULL)
+		clu_session_reset(s->clu, sess);
+}
+
+static int
+srv_clu_runtime_send(void *ctx, struct sess *sess, uint64_t gen,
+    const void *p, size_t n)
+{
+	(void)ctx;
+	return sess_runtime_send(sess, gen, p, n);
+}
+
+static void
+srv_clu_notify(void *ctx, struct sess *sess, const void *p, size_t n)
+{
+	(void)ctx;
+	sess_notify(sess, p, n);
+}
+
+static void
+srv_clu_run_output(void *ctx, struct sess *sess, uint64_t run,
+    const msgpack_object *output)
+{
+	(void)ctx;
+	sess_run_output(sess, run, output);
+}
+
+static char *
+srv_clu_project_dir(void *ctx, struct sess *sess)
+{
+	(void)ctx;
+	return sess_project_dir(sess);
 }
 
 /* Start-up. */
@@ -408,16 +490,14 @@ srv_listen_tcp(struct srv *s, const char *spec, struct gl_err *err)
 
 /* Shutdown. */
 
-static void
+void
 srv_stop(struct srv *s, const char *why)
 {
-	struct client *c, *next;
-
 	if (s->stopping)
 		return;
 	s->stopping = true;
 	if (why != NULL)
-		srv_log("shutting down: %s", why);
+		log_info("shutting down: %s", why);
 	if (s->unix_on)
 		uv_close((uv_handle_t *)&s->unix_l, srv_on_handle_closed);
 	if (s->tcp_on)
@@ -428,11 +508,8 @@ srv_stop(struct srv *s, const char *why)
 		uv_close((uv_handle_t *)&s->sigint, srv_on_handle_closed);
 		uv_close((uv_handle_t *)&s->idle, srv_on_handle_closed);
 	}
-	for (c = s->clients; c != NULL; c = next) {
-		next = c->next;
-		conn_close(c->conn, true);
-	}
-	sess_close_all(s);
+	srv_client_close_all(s, true);
+	sess_set_close(s->sessions);
 	if (s->clu != NULL) {
 		clu_close(s->clu);	/* frees itself once closed */
 		s->clu = NULL;
@@ -461,7 +538,7 @@ srv_on_idle(uv_timer_t *t)
 	struct srv	*s = t->data;
 	char		 why[64];
 
-	if (s->nclients > 0 || sess_any_busy(s) ||
+	if (s->nclients > 0 || sess_set_busy(s->sessions) ||
 	    (s->clu != NULL && clu_busy(s->clu)))
 		return;
 	snprintf(why, sizeof why, "idle for %u ms", s->opts->idle_exit_ms);
@@ -472,13 +549,9 @@ static void
 srv_on_grace(uv_timer_t *t)
 {
 	struct srv	*s = t->data;
-	struct client	*c, *next;
 
-	srv_log("closing %zu clients that did not drain", s->nclients);
-	for (c = s->clients; c != NULL; c = next) {
-		next = c->next;
-		conn_close(c->conn, false);
-	}
+	log_info("closing %zu clients that did not drain", s->nclients);
+	srv_client_close_all(s, false);
 	uv_close((uv_handle_t *)&s->grace, srv_on_handle_closed);
 }
 
@@ -496,81 +569,101 @@ srv_on_walk_close(uv_handle_t *h, void *arg)
 		uv_close(h, NULL);
 }
 
-/* Connections. */
+/* Listeners. */
 
 static void
 srv_on_unix_conn(uv_stream_t *l, int status)
 {
-	struct srv	*s = l->data;
-	struct client	*c;
-	struct ucred	 cred;
-	socklen_t	 clen = sizeof cred;
-	uv_os_fd_t	 fd;
-	struct rpc_writer *w;
-	char		 msg[128];
+	struct srv *s = l->data;
 
 	if (status < 0) {
-		srv_log("accept on %s: %s", s->sock_path, uv_strerror(status));
+		log_info("accept on %s: %s", s->sock_path, uv_strerror(status));
 		return;
 	}
-	if ((c = client_new(s, l, false)) == NULL) {
-		srv_log("accept on %s failed", s->sock_path);
-		return;
-	}
-	if (uv_fileno((uv_handle_t *)conn_stream(c->conn), &fd) != 0 ||
-	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0) {
-		srv_log("accept on %s failed", s->sock_path);
-		conn_close(c->conn, false);
-		return;
-	}
-	snprintf(c->peer, sizeof c->peer, "unix pid %d uid %u", (int)cred.pid,
-	    (unsigned)cred.uid);
-	if (cred.uid != geteuid()) {
-		srv_log("client %" PRIu64 " (%s): refused: not uid %u", c->id,
-		    c->peer, (unsigned)geteuid());
-		snprintf(msg, sizeof msg, "this kernel serves uid %u only",
-		    (unsigned)geteuid());
-		w = conn_writer(c->conn);
-		rpc_begin_notify(w, "kernel.refused");
-		msgpack_pack_map(&w->pk, 1);
-		rpc_pack_kv_str(&w->pk, "message", msg);
-		conn_flush(c->conn);
-		conn_close(c->conn, true);
-		return;
-	}
-	c->authed = true;
-	conn_set_frame_max(c->conn, SRV_FRAME_MAX);
-	conn_start(c->conn);
+	srv_client_accept(s, l, false);
 }
 
 static void
 srv_on_tcp_conn(uv_stream_t *l, int status)
 {
-	struct srv		*s = l->data;
-	struct client		*c;
-	char			 name[INET6_ADDRSTRLEN];
-	unsigned		 port;
-	struct rpc_writer	*w;
+	struct srv *s = l->data;
 
 	if (status < 0) {
-		srv_log("accept on %s: %s", s->listen_addr,
+		log_info("accept on %s: %s", s->listen_addr,
 		    uv_strerror(status));
 		return;
 	}
-	if ((c = client_new(s, l, true)) == NULL)
+	srv_client_accept(s, l, true);
+}
+
+/* Clients. */
+
+void
+srv_client_accept(struct srv *s, uv_stream_t *l, bool tcp)
+{
+	struct client		*c;
+	struct ucred		 cred;
+	socklen_t		 clen = sizeof cred;
+	uv_os_fd_t		 fd;
+	struct rpc_writer	*w;
+	char			 msg[128], name[INET6_ADDRSTRLEN];
+	unsigned		 port;
+
+	if ((c = client_new(s, l, tcp)) == NULL) {
+		if (!tcp)
+			log_info("accept on %s failed", s->sock_path);
 		return;
-	conn_peer(c->conn, name, sizeof name, &port);
-	snprintf(c->peer, sizeof c->peer, "tcp %s port %u", name, port);
-	auth_nonce(c->nonce);
-	w = conn_writer(c->conn);
-	rpc_begin_notify(w, "auth.challenge");
-	msgpack_pack_map(&w->pk, 2);
-	rpc_pack_key(&w->pk, "nonce");
-	msgpack_pack_bin(&w->pk, AUTH_NONCE_LEN);
-	msgpack_pack_bin_body(&w->pk, c->nonce, AUTH_NONCE_LEN);
-	rpc_pack_kv_int(&w->pk, "version", 1);
-	conn_flush(c->conn);
-	conn_start(c->conn);
+	}
+	w = conn_writer(c->rc.conn);
+	if (tcp) {
+		conn_peer(c->rc.conn, name, sizeof name, &port);
+		snprintf(c->peer, sizeof c->peer, "tcp %s port %u", name,
+		    port);
+		auth_nonce(c->nonce);
+		rpc_begin_notify(w, "auth.challenge");
+		msgpack_pack_map(&w->pk, 2);
+		rpc_pack_key(&w->pk, "nonce");
+		msgpack_pack_bin(&w->pk, AUTH_NONCE_LEN);
+		msgpack_pack_bin_body(&w->pk, c->nonce, AUTH_NONCE_LEN);
+		rpc_pack_kv_int(&w->pk, "version", 1);
+		conn_flush(c->rc.conn);
+		conn_start(c->rc.conn);
+		return;
+	}
+	if (uv_fileno((uv_handle_t *)conn_stream(c->rc.conn), &fd) != 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0) {
+		log_info("accept on %s failed", s->sock_path);
+		conn_close(c->rc.conn, false);
+		return;
+	}
+	snprintf(c->peer, sizeof c->peer, "unix pid %d uid %u", (int)cred.pid,
+	    (unsigned)cred.uid);
+	if (cred.uid != geteuid()) {
+		log_info("client %" PRIu64 " (%s): refused: not uid %u",
+		    c->rc.id, c->peer, (unsigned)geteuid());
+		snprintf(msg, sizeof msg, "this kernel serves uid %u only",
+		    (unsigned)geteuid());
+		rpc_begin_notify(w, "kernel.refused");
+		msgpack_pack_map(&w->pk, 1);
+		rpc_pack_kv_str(&w->pk, "message", msg);
+		conn_flush(c->rc.conn);
+		conn_close(c->rc.conn, true);
+		return;
+	}
+	c->authed = true;
+	conn_set_frame_max(c->rc.conn, SRV_FRAME_MAX);
+	conn_start(c->rc.conn);
+}
+
+void
+srv_client_close_all(struct srv *s, bool graceful)
+{
+	struct client *c, *next;
+
+	for (c = s->clients; c != NULL; c = next) {
+		next = c->next;
+		conn_close(c->rc.conn, graceful);
+	}
 }
 
 /* A client for a connection waiting on l; NULL if the accept failed. Its
@@ -592,12 +685,12 @@ client_new(struct srv *s, uv_stream_t *l, bool tcp)
 	};
 	struct client		*c = xcalloc(1, sizeof *c);
 
-	if ((c->conn = conn_accept(l, &o, &cbs, c)) == NULL) {
+	if ((c->rc.conn = conn_accept(l, &o, &cbs, c)) == NULL) {
 		free(c);
 		return NULL;
 	}
 	c->srv = s;
-	c->id = ++s->next_client;
+	c->rc.id = ++s->next_client;
 	c->tcp = tcp;
 	c->next = s->clients;
 	if (s->clients != NULL)
@@ -614,7 +707,7 @@ client_on_msg(void *ctx, struct rpc_msg *m)
 	client_handle(ctx, m);
 }
 
-/* The slow-reader policy of issue 9 starts here: today a client that
+/* The slow-reader policy (issue 9 will change it here): a client that
  * lets SRV_QUEUED_MAX pile up is dropped. */
 static void
 client_on_end(void *ctx, enum conn_end why, const char *msg, size_t queued)
@@ -623,24 +716,26 @@ client_on_end(void *ctx, enum conn_end why, const char *msg, size_t queued)
 
 	switch (why) {
 	case CONN_EOF:
-		conn_close(c->conn, true);
+		conn_close(c->rc.conn, true);
 		break;
 	case CONN_READ_ERROR:
-		conn_close(c->conn, false);
+		conn_close(c->rc.conn, false);
 		break;
 	case CONN_PROTOCOL:
-		srv_log("client %" PRIu64 " (%s): %s", c->id, c->peer, msg);
+		log_info("client %" PRIu64 " (%s): %s", c->rc.id, c->peer,
+		    msg);
 		client_fail(c, GL_EPROTO, msg);
 		break;
 	case CONN_WRITE_ERROR:
-		srv_log("client %" PRIu64 " (%s): write: %s", c->id, c->peer,
-		    msg);
-		conn_close(c->conn, false);
+		log_info("client %" PRIu64 " (%s): write: %s", c->rc.id,
+		    c->peer, msg);
+		conn_close(c->rc.conn, false);
 		break;
 	case CONN_FULL:
-		srv_log("client %" PRIu64 " (%s): dropped: %zu bytes of output "
-		    "queued and it is not reading", c->id, c->peer, queued);
-		conn_close(c->conn, false);
+		log_info("client %" PRIu64 " (%s): dropped: %zu bytes of "
+		    "output queued and it is not reading", c->rc.id, c->peer,
+		    queued);
+		conn_close(c->rc.conn, false);
 		break;
 	}
 }
@@ -651,8 +746,7 @@ client_on_closed(void *ctx)
 	struct client	*c = ctx;
 	struct srv	*s = c->srv;
 
-	while (c->nsess > 0)
-		sess_detach(c->sess[c->nsess - 1], c);
+	sess_set_drop_client(s->sessions, &c->rc);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -661,21 +755,33 @@ client_on_closed(void *ctx)
 		c->next->prev = c->prev;
 	s->nclients--;
 	if (c->authed)
-		srv_log("client %" PRIu64 " (%s) disconnected", c->id,
+		log_info("client %" PRIu64 " (%s) disconnected", c->rc.id,
 		    c->peer);
-	free(c->sess);
-	free(c->name);
+	free(c->rc.name);
 	free(c);
-	srv_idle_check(s);
-	if (s->stopping && s->nclients == 0 &&
-	    !uv_is_closing((uv_handle_t *)&s->grace))
-		uv_close((uv_handle_t *)&s->grace, srv_on_handle_closed);
+	srv_client_gone(s);
 }
 
+static const struct srv_method *
+client_method(const char *name)
+{
+	for (size_t i = 0; i < sizeof srv_methods / sizeof srv_methods[0];
+	    i++) {
+		if (strcmp(srv_methods[i].name, name) == 0)
+			return &srv_methods[i];
+	}
+	return NULL;
+}
+
+/* One message from c: a request is looked up in srv_methods and handed to
+ * the part of the kernel that serves it; before c authenticated, only
+ * methods marked SRV_M_ANON are. */
 static void
 client_handle(struct client *c, struct rpc_msg *m)
 {
-	struct srv_req		 r;
+	struct srv		*s = c->srv;
+	const struct srv_method	*meth;
+	struct req		 r;
 	struct gl_err		 e;
 	msgpack_packer		*pk;
 	char			 msg[128];
@@ -686,84 +792,54 @@ client_handle(struct client *c, struct rpc_msg *m)
 		    "requests");
 		return;
 	}
-	if (!c->authed) {
-		const msgpack_object *mac;
-
-		if (m->type != RPC_REQUEST ||
-		    strcmp(m->method, "auth.response") != 0) {
-			srv_log("client %" PRIu64 " (%s): %s before "
-			    "authenticating", c->id, c->peer, m->method);
-			client_error(c, m->type == RPC_REQUEST ? m->id : 0,
-			    GL_EAUTH, "authenticate first");
-			conn_close(c->conn, true);
-			return;
-		}
-		mac = rpc_map_get(m->args, "hmac");
-		if (mac != NULL && ((mac->type == MSGPACK_OBJECT_BIN &&
-		    mac->via.bin.size == AUTH_MAC_LEN &&
-		    auth_verify(c->srv->token, c->nonce,
-		    (const unsigned char *)mac->via.bin.ptr)) ||
-		    (mac->type == MSGPACK_OBJECT_STR &&
-		    mac->via.str.size == AUTH_MAC_LEN &&
-		    auth_verify(c->srv->token, c->nonce,
-		    (const unsigned char *)mac->via.str.ptr)))) {
-			c->authed = true;
-			conn_set_frame_max(c->conn, SRV_FRAME_MAX);
-			srv_log("client %" PRIu64 " (%s): authenticated",
-			    c->id, c->peer);
-			r.srv = c->srv;
-			r.client = c;
-			r.id = m->id;
-			pk = srv_reply_begin(&r);
-			msgpack_pack_map(pk, 1);
-			rpc_pack_kv_int(pk, "client", (int64_t)c->id);
-			srv_reply_end(&r);
-			return;
-		}
-		srv_log("client %" PRIu64 " (%s): wrong token", c->id,
-		    c->peer);
-		client_error(c, m->id, GL_EAUTH, "wrong token");
-		conn_close(c->conn, true);
+	meth = m->type == RPC_REQUEST ? client_method(m->method) : NULL;
+	if (!c->authed && (meth == NULL || !(meth->flags & SRV_M_ANON))) {
+		log_info("client %" PRIu64 " (%s): %s before authenticating",
+		    c->rc.id, c->peer, m->method);
+		client_error(c, m->type == RPC_REQUEST ? m->id : 0, GL_EAUTH,
+		    "authenticate first");
+		conn_close(c->rc.conn, true);
 		return;
 	}
 	if (m->type == RPC_NOTIFY) {
-		srv_log("client %" PRIu64 ": ignored notification %s", c->id,
-		    m->method);
+		log_info("client %" PRIu64 ": ignored notification %s",
+		    c->rc.id, m->method);
 		return;
 	}
-	for (size_t i = 0; i < sizeof srv_methods / sizeof srv_methods[0];
-	    i++) {
-		if (strcmp(srv_methods[i].name, m->method) != 0)
-			continue;
-		r.srv = c->srv;
-		r.client = c;
-		r.id = m->id;
-		r.args = m->args;
-		r.replied = false;
-		gl_err_clear(&e);
-		rc = srv_methods[i].fn(&r, &e);
-		if (rc != 0 && !r.replied)
-			client_error(c, m->id, rc, e.msg[0] != '\0' ? e.msg :
-			    gl_err_desc(rc));
-		else if (rc != 0)
-			srv_log("%s: error after replying: %s", m->method,
-			    e.msg);
-		else if (!r.replied) {
-			pk = srv_reply_begin(&r);
-			msgpack_pack_map(pk, 0);
-			srv_reply_end(&r);
-		}
+	if (meth == NULL) {
+		snprintf(msg, sizeof msg, "no method %s", m->method);
+		client_error(c, m->id, GL_EINVAL, msg);
 		return;
 	}
-	snprintf(msg, sizeof msg, "no method %s", m->method);
-	client_error(c, m->id, GL_EINVAL, msg);
+	r.client = &c->rc;
+	r.id = m->id;
+	r.args = m->args;
+	r.replied = false;
+	gl_err_clear(&e);
+	if (meth->sess != NULL)
+		rc = meth->sess(s->sessions, &r, &e);
+	else if (meth->clu != NULL)
+		rc = s->clu != NULL ? meth->clu(s->clu, &r, &e) :
+		    gl_err_set(&e, GL_ECLOSED, "the kernel is stopping");
+	else
+		rc = meth->srv(c, &r, &e);
+	if (rc != 0 && !r.replied)
+		client_error(c, m->id, rc, e.msg[0] != '\0' ? e.msg :
+		    gl_err_desc(rc));
+	else if (rc != 0)
+		log_info("%s: error after replying: %s", m->method, e.msg);
+	else if (!r.replied) {
+		pk = req_reply_begin(&r);
+		msgpack_pack_map(pk, 0);
+		req_reply_end(&r);
+	}
 }
 
 static void
 client_error(struct client *c, uint32_t id, int code, const char *msg)
 {
-	rpc_write_error(conn_writer(c->conn), id, code, msg);
-	conn_flush(c->conn);
+	rpc_write_error(conn_writer(c->rc.conn), id, code, msg);
+	conn_flush(c->rc.conn);
 }
 
 /* A protocol error: tell the peer (id 0) and close this connection. */
@@ -771,54 +847,81 @@ static void
 client_fail(struct client *c, int code, const char *msg)
 {
 	client_error(c, 0, code, msg);
-	conn_close(c->conn, true);
+	conn_close(c->rc.conn, true);
 }
 
 /* Methods of the kernel itself. */
 
+/* auth.response {hmac}: before authenticating, checks the HMAC of the
+ * challenge's nonce with the token (a wrong one is refused and the
+ * connection closed); after, only says who the client is. */
 static int
-srv_rpc_auth(struct srv_req *r, struct gl_err *err)
+srv_rpc_auth(struct client *c, struct req *r, struct gl_err *err)
 {
-	msgpack_packer *pk = srv_reply_begin(r);
+	const msgpack_object	*mac;
+	msgpack_packer		*pk;
 
 	(void)err;
+	if (!c->authed) {
+		mac = rpc_map_get(r->args, "hmac");
+		if (mac == NULL || !((mac->type == MSGPACK_OBJECT_BIN &&
+		    mac->via.bin.size == AUTH_MAC_LEN &&
+		    auth_verify(c->srv->token, c->nonce,
+		    (const unsigned char *)mac->via.bin.ptr)) ||
+		    (mac->type == MSGPACK_OBJECT_STR &&
+		    mac->via.str.size == AUTH_MAC_LEN &&
+		    auth_verify(c->srv->token, c->nonce,
+		    (const unsigned char *)mac->via.str.ptr)))) {
+			log_info("client %" PRIu64 " (%s): wrong token",
+			    c->rc.id, c->peer);
+			client_error(c, r->id, GL_EAUTH, "wrong token");
+			r->replied = true;
+			conn_close(c->rc.conn, true);
+			return 0;
+		}
+		c->authed = true;
+		conn_set_frame_max(c->rc.conn, SRV_FRAME_MAX);
+		log_info("client %" PRIu64 " (%s): authenticated", c->rc.id,
+		    c->peer);
+	}
+	pk = req_reply_begin(r);
 	msgpack_pack_map(pk, 1);
-	rpc_pack_kv_int(pk, "client", (int64_t)r->client->id);
-	srv_reply_end(r);
+	rpc_pack_kv_int(pk, "client", (int64_t)c->rc.id);
+	req_reply_end(r);
 	return 0;
 }
 
 static int
-srv_rpc_info(struct srv_req *r, struct gl_err *err)
+srv_rpc_info(struct client *c, struct req *r, struct gl_err *err)
 {
-	struct srv	*s = r->srv;
-	msgpack_packer	*pk = srv_reply_begin(r);
+	struct srv	*s = c->srv;
+	msgpack_packer	*pk = req_reply_begin(r);
 
 	(void)err;
 	msgpack_pack_map(pk, 10);
 	rpc_pack_kv_str(pk, "version", GALLEY_VERSION);
 	rpc_pack_kv_int(pk, "pid", (int64_t)getpid());
 	rpc_pack_kv_int(pk, "uid", (int64_t)geteuid());
-	rpc_pack_kv_int(pk, "sessions", (int64_t)s->nsessions);
+	rpc_pack_kv_int(pk, "sessions", (int64_t)sess_set_count(s->sessions));
 	rpc_pack_kv_int(pk, "clients", (int64_t)s->nclients);
-	rpc_pack_kv_int(pk, "client", (int64_t)r->client->id);
+	rpc_pack_kv_int(pk, "client", (int64_t)c->rc.id);
 	rpc_pack_kv_int(pk, "uptime_ms",
 	    (int64_t)(uv_hrtime() / 1000000 - s->started_ms));
 	rpc_pack_kv_str(pk, "runtime_dir", s->dir);
 	rpc_pack_kv_str(pk, "listen", s->tcp_on ? s->listen_addr : NULL);
 	rpc_pack_kv_int(pk, "memory_limit", (int64_t)s->memory_limit);
-	srv_reply_end(r);
+	req_reply_end(r);
 	return 0;
 }
 
 static int
-srv_rpc_shutdown(struct srv_req *r, struct gl_err *err)
+srv_rpc_shutdown(struct client *c, struct req *r, struct gl_err *err)
 {
-	msgpack_packer *pk = srv_reply_begin(r);
+	msgpack_packer *pk = req_reply_begin(r);
 
 	(void)err;
 	msgpack_pack_map(pk, 0);
-	srv_reply_end(r);
-	srv_stop(r->srv, "kernel.shutdown");
+	req_reply_end(r);
+	srv_stop(c->srv, "kernel.shutdown");
 	return 0;
 }

@@ -1,49 +1,46 @@
 /*
- * server_int.h - what kernel/server.c and kernel/session.c share: the
- * server and client structures and the server's services to sessions
- * (replies, sending to a client, logging, the idle check). Not for use
- * outside kernel/.
+ * server_int.h - what the server's parts share (kernel/server.c: the
+ * loop, listeners and lifecycle; the client connections and the method
+ * table): the server and client structures and the few calls between
+ * them. Sessions and the cluster service do not
+ * include it: they reach the server through their host interfaces
+ * (kernel/session.h, kernel/cluster.h) and see clients as struct
+ * req_client (kernel/req.h). Not for use outside kernel/.
  */
 #ifndef GL_SERVER_INT_H
 #define GL_SERVER_INT_H
 
-#include <msgpack.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 
 #include "core/auth.h"
-#include "core/mem.h"
-#include "core/rpc.h"
+#include "kernel/req.h"
 #include "kernel/server.h"
 
 struct clu;
-struct conn;
-struct sess;
-struct store;
+struct sess_set;
 
 /* Frame limits: a peer that has not authenticated may send small
  * messages only. */
 #define SRV_FRAME_ANON		(4u << 10)
 #define SRV_FRAME_MAX		(256u << 20)
-/* Output queued for one client beyond this drops the client. */
+/* Output queued for one client beyond this drops the client (the
+ * slow-reader policy, client_on_end()). */
 #define SRV_QUEUED_MAX		((size_t)64 << 20)
 /* A client's staging buffer past this is freed after a flush. */
 #define SRV_KEEP_MAX		((size_t)1 << 20)
 
 struct client {
-	struct conn	*conn;		/* owned: freed after its on_closed */
+	struct req_client rc;		/* what handlers see: id, conn (owned:
+					 * freed after its on_closed), name */
 	struct srv	*srv;		/* borrowed */
 	struct client	*prev, *next;	/* the server's list */
-	uint64_t	 id;
 	char		 peer[96];	/* for logs: "unix pid 12", "tcp ..." */
 	bool		 tcp;
 	bool		 authed;
 	unsigned char	 nonce[AUTH_NONCE_LEN];
-	struct sess	**sess;		/* borrowed: attached sessions */
-	size_t		 nsess, capsess;
-	char		*name;		/* owned: display name, or NULL */
 };
 
 struct srv {
@@ -64,47 +61,33 @@ struct srv {
 	bool		 handles_on;
 	struct client	*clients;	/* owned list */
 	size_t		 nclients;
-	struct sess	**sessions;	/* owned */
-	size_t		 nsessions, capsessions;
-	size_t		 nclosing;	/* sessions waiting for their runtime */
-	struct store	**stores;	/* counted: one per project */
-	size_t		 nstores, capstores;
-	uint64_t	 next_client, next_sess;
+	struct sess_set	*sessions;	/* owned */
+	struct clu	*clu;		/* owned: the cluster service */
+	uint64_t	 next_client;
 	uint64_t	 started_ms;
 	size_t		 memory_limit;
-	struct clu	*clu;		/* owned: the cluster service */
 	bool		 stopping;
-	struct rpc_writer note;		/* scratch for notifications */
-	char		 rbuf[64 << 10];	/* read buffer */
+	char		 rbuf[64 << 10];	/* every client's reads */
 };
 
-/* One request being handled. A handler either packs its result between
- * srv_reply_begin() and srv_reply_end(), or returns 0 without replying
- * (the server answers {}), or returns a GL_E* code with err set (the
- * server answers with that error). */
-struct srv_req {
-	struct srv	*srv;
-	struct client	*client;
-	uint32_t	 id;
-	const msgpack_object *args;	/* a map, or nil */
-	bool		 replied;
-};
+/* The loop and lifecycle. */
 
-msgpack_packer *srv_reply_begin(struct srv_req *r);
-void	 srv_reply_end(struct srv_req *r);
-/* Queues bytes for c and starts writing them (kernel/conn.h); a client
- * with more than SRV_QUEUED_MAX queued is dropped. No-op for a closing
- * client. */
-void	 srv_client_send(struct client *c, const void *p, size_t n);
-/* Begins a notification in the server's scratch writer (s->note, reset
- * first); the caller packs the args map, then sends s->note.sbuf to
- * clients with srv_client_send(). */
-msgpack_packer *srv_note_begin(struct srv *s, const char *method);
 /* Re-arms or stops the idle-exit timer after clients or runs changed. */
 void	 srv_idle_check(struct srv *s);
-/* Logs one line to stderr (the kernel.log of a background kernel). */
-void	 srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Milliseconds on the loop's clock. */
-uint64_t srv_now_ms(struct srv *s);
+/* Stops serving (why, for the log, or NULL): listeners and clients close,
+ * sessions and the cluster service stop; the loop ends once all is
+ * closed. */
+void	 srv_stop(struct srv *s, const char *why);
+/* Closes the grace timer once the last client of a stopping server is
+ * gone. */
+void	 srv_client_gone(struct srv *s);
+
+/* Clients. */
+
+/* Accepts a client on listener l (the Unix socket, or TCP with tcp);
+ * Unix peers of another uid are refused, TCP peers get auth.challenge. */
+void	 srv_client_accept(struct srv *s, uv_stream_t *l, bool tcp);
+/* Closes every client; graceful lets their queued output drain first. */
+void	 srv_client_close_all(struct srv *s, bool graceful);
 
 #endif

@@ -53,8 +53,8 @@
 #include "core/paths.h"
 #include "core/rpc.h"
 #include "core/util.h"
-#include "kernel/cluster.h"
-#include "kernel/server_int.h"
+#include "kernel/log.h"
+#include "kernel/req.h"
 #include "kernel/rth.h"
 #include "kernel/store.h"
 
@@ -115,8 +115,18 @@ struct run {
 	struct run	*next;
 };
 
+struct sess_set {
+	struct sess_host host;
+	struct sess	**sessions;	/* owned */
+	size_t		 nsessions, capsessions;
+	struct store	**stores;	/* counted: one per project */
+	size_t		 nstores, capstores;
+	uint64_t	 next_sess;
+	struct rpc_writer note;		/* scratch for notifications */
+};
+
 struct sess {
-	struct srv	*srv;		/* borrowed */
+	struct sess_set	*set;		/* borrowed: the set it is in */
 	char		 id[24];
 	char		*path;		/* owned; absolute, or NULL */
 	char		*key;		/* owned; store key (project path) */
@@ -124,7 +134,7 @@ struct sess {
 	char		*chunk;		/* owned; "@name.nb.lua" */
 	bool		 ephemeral;
 	bool		 closing;
-	struct client	*owner;		/* borrowed; ephemeral only */
+	struct req_client *owner;	/* borrowed; ephemeral only */
 	struct nb_doc	*doc;		/* owned */
 	uint64_t	 version;
 	uint64_t	 saved_version;
@@ -135,7 +145,7 @@ struct sess {
 	bool		 on_disk;	/* the file existed when last read */
 	bool		 need_snapshot;
 	struct store	*store;		/* counted; NULL if ephemeral */
-	struct client	**clients;	/* borrowed */
+	struct req_client **clients;	/* borrowed */
 	size_t		 nclients, capclients;
 	struct rth	*rt;		/* owned; NULL until the first run */
 	struct run	*cur;		/* owned: the running run */
@@ -157,20 +167,24 @@ struct replay {
 };
 
 static int	 sess_buf_write(void *data, const char *buf, size_t len);
-static struct sess *sess_get(struct srv_req *r, bool attached,
-		     struct gl_err *err);
-static struct sess *sess_find_path(struct srv *srv, const char *path);
-static void	 sess_attach(struct sess *s, struct client *c);
-static void	 sess_unlink_client(struct sess *s, struct client *c);
+static struct sess *sess_get(struct sess_set *ss, struct req *r,
+		     bool attached, struct gl_err *err);
+static struct sess *sess_find_path(struct sess_set *ss, const char *path);
+static msgpack_packer *sess_note_begin(struct sess_set *ss,
+		     const char *method);
+static void	 sess_activity(struct sess_set *ss);
+static void	 sess_detach(struct sess *s, struct req_client *c);
+static void	 sess_attach(struct sess *s, struct req_client *c);
+static void	 sess_unlink_client(struct sess *s, struct req_client *c);
 static void	 sess_close(struct sess *s);
 static void	 sess_free(struct sess *s);
 static void	 sess_on_rt_closed(void *ctx);
-static int	 sess_store_get(struct srv *srv, const char *project,
+static int	 sess_store_get(struct sess_set *ss, const char *project,
 		     struct store **out, struct gl_err *err);
 static int	 sess_replay_one(void *ctx, const void *op, size_t len);
 static int	 sess_load_output(void *ctx, const char *cell_id,
 		     const char *source_hash, const void *out, size_t len);
-static void	 sess_reply_state(struct srv_req *r, struct sess *s,
+static void	 sess_reply_state(struct req *r, struct sess *s,
 		     size_t recovered, char **warnings, size_t nwarnings);
 static void	 sess_pack_cells(struct sess *s, msgpack_packer *pk);
 static void	 sess_pack_cell(struct sess *s, msgpack_packer *pk,
@@ -182,7 +196,7 @@ static void	 sess_pack_item(msgpack_packer *pk,
 static void	 sess_outs_note(struct cell_out *co, const char *text);
 static bool	 sess_cell_stale(const struct cell_out *co,
 		     const struct nb_cell *c);
-static void	 sess_broadcast(struct sess *s, struct client *except);
+static void	 sess_broadcast(struct sess *s, struct req_client *except);
 static struct cell_out *sess_outs(struct sess *s, const char *id,
 		     bool create);
 static void	 sess_outs_clear(struct cell_out *co);
@@ -213,9 +227,8 @@ static const struct rth_cbs sess_rth_cbs = {
 
 /* session.open {path, text?, ephemeral?} */
 int
-sess_rpc_open(struct srv_req *r, struct gl_err *err)
+sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 {
-	struct srv	*srv = r->srv;
 	struct sess	*s = NULL, *old;
 	char		*path = NULL, *abs = NULL, *bytes = NULL;
 	char		*project = NULL, *warnings[2] = { NULL, NULL };
@@ -241,7 +254,7 @@ sess_rpc_open(struct srv_req *r, struct gl_err *err)
 		rc = err != NULL ? err->code : GL_ENOTFOUND;
 		goto fail;
 	}
-	if (!ephemeral && (old = sess_find_path(srv, abs)) != NULL) {
+	if (!ephemeral && (old = sess_find_path(ss, abs)) != NULL) {
 		if (text != NULL) {
 			rc = gl_err_set(err, GL_EEXIST, "%s is open already: "
 			    "open it without text", abs);
@@ -277,8 +290,8 @@ sess_rpc_open(struct srv_req *r, struct gl_err *err)
 	assigned = nb_doc_assign_ids(doc);
 
 	s = xcalloc(1, sizeof *s);
-	s->srv = srv;
-	snprintf(s->id, sizeof s->id, "s%" PRIu64, ++srv->next_sess);
+	s->set = ss;
+	snprintf(s->id, sizeof s->id, "s%" PRIu64, ++ss->next_sess);
 	s->path = abs;
 	abs = NULL;
 	s->ephemeral = ephemeral;
@@ -303,7 +316,7 @@ sess_rpc_open(struct srv_req *r, struct gl_err *err)
 		s->owner = r->client;
 	else {
 		project = gl_project_dir(s->path);
-		if ((rc = sess_store_get(srv, project, &s->store, err)) != 0)
+		if ((rc = sess_store_get(ss, project, &s->store, err)) != 0)
 			goto fail;
 		base = s->path + strlen(project);
 		if (strncmp(s->path, project, strlen(project)) == 0 &&
@@ -337,17 +350,17 @@ sess_rpc_open(struct srv_req *r, struct gl_err *err)
 		    sess_load_output, s, err)) != 0)
 			goto fail;
 		if (rp.applied > 0)
-			srv_log("%s: %s: recovered %zu journaled edits",
+			log_info("%s: %s: recovered %zu journaled edits",
 			    s->id, s->path, rp.applied);
 	}
-	if (srv->nsessions == srv->capsessions) {
-		srv->capsessions = srv->capsessions ? 2 * srv->capsessions : 8;
-		srv->sessions = xrealloc(srv->sessions,
-		    srv->capsessions * sizeof *srv->sessions);
+	if (ss->nsessions == ss->capsessions) {
+		ss->capsessions = ss->capsessions ? 2 * ss->capsessions : 8;
+		ss->sessions = xrealloc(ss->sessions,
+		    ss->capsessions * sizeof *ss->sessions);
 	}
-	srv->sessions[srv->nsessions++] = s;
+	ss->sessions[ss->nsessions++] = s;
 	sess_attach(s, r->client);
-	srv_log("%s: opened %s%s (client %" PRIu64 ")", s->id,
+	log_info("%s: opened %s%s (client %" PRIu64 ")", s->id,
 	    s->path != NULL ? s->path : "<text>",
 	    ephemeral ? " (ephemeral)" : "", r->client->id);
 	sess_reply_state(r, s, rp.applied * !ephemeral, warnings, nwarn);
@@ -372,11 +385,11 @@ fail:
 
 /* session.attach {session}: joins a file session by id. */
 int
-sess_rpc_attach(struct srv_req *r, struct gl_err *err)
+sess_rpc_attach(struct sess_set *ss, struct req *r, struct gl_err *err)
 {
 	struct sess *s;
 
-	if ((s = sess_get(r, false, err)) == NULL)
+	if ((s = sess_get(ss, r, false, err)) == NULL)
 		return err->code;
 	if (s->ephemeral && s->owner != r->client)
 		return gl_err_set(err, GL_EPERM,
@@ -389,22 +402,21 @@ sess_rpc_attach(struct srv_req *r, struct gl_err *err)
 
 /* session.list {} */
 int
-sess_rpc_list(struct srv_req *r, struct gl_err *err)
+sess_rpc_list(struct sess_set *ss, struct req *r, struct gl_err *err)
 {
-	struct srv	*srv = r->srv;
 	msgpack_packer	*pk;
 	size_t		 n = 0, queued;
 
-	for (size_t i = 0; i < srv->nsessions; i++) {
-		struct sess *s = srv->sessions[i];
+	for (size_t i = 0; i < ss->nsessions; i++) {
+		struct sess *s = ss->sessions[i];
 
 		if (!s->ephemeral || s->owner == r->client)
 			n++;
 	}
-	pk = srv_reply_begin(r);
+	pk = req_reply_begin(r);
 	msgpack_pack_array(pk, n);
-	for (size_t i = 0; i < srv->nsessions; i++) {
-		struct sess	*s = srv->sessions[i];
+	for (size_t i = 0; i < ss->nsessions; i++) {
+		struct sess	*s = ss->sessions[i];
 		bool		 attached = false;
 
 		if (s->ephemeral && s->owner != r->client)
@@ -433,17 +445,17 @@ sess_rpc_list(struct srv_req *r, struct gl_err *err)
 			msgpack_pack_nil(pk);
 		rpc_pack_kv_int(pk, "queued", (int64_t)queued);
 	}
-	srv_reply_end(r);
+	req_reply_end(r);
 	return 0;
 }
 
 /* session.close {session}: detaches this client. */
 int
-sess_rpc_close(struct srv_req *r, struct gl_err *err)
+sess_rpc_close(struct sess_set *ss, struct req *r, struct gl_err *err)
 {
 	struct sess *s;
 
-	if ((s = sess_get(r, true, err)) == NULL)
+	if ((s = sess_get(ss, r, true, err)) == NULL)
 		return err->code;
 	sess_detach(s, r->client);
 	return 0;
@@ -451,14 +463,14 @@ sess_rpc_close(struct srv_req *r, struct gl_err *err)
 
 /* doc.get {session} */
 int
-sess_rpc_doc_get(struct srv_req *r, struct gl_err *err)
+sess_rpc_doc_get(struct sess_set *ss, struct req *r, struct gl_err *err)
 {
 	struct sess	*s;
 	msgpack_packer	*pk;
 
-	if ((s = sess_get(r, true, err)) == NULL)
+	if ((s = sess_get(ss, r, true, err)) == NULL)
 		return err->code;
-	pk = srv_reply_begin(r);
+	pk = req_reply_begin(r);
 	msgpack_pack_map(pk, 5);
 	rpc_pack_kv_str(pk, "session", s->id);
 	rpc_pack_kv_str(pk, "path", s->path);
@@ -466,13 +478,13 @@ sess_rpc_doc_get(struct srv_req *r, struct gl_err *err)
 	rpc_pack_kv_bool(pk, "dirty", s->version != s->saved_version);
 	rpc_pack_key(pk, "cells");
 	sess_pack_cells(s, pk);
-	srv_reply_end(r);
+	req_reply_end(r);
 	return 0;
 }
 
 /* doc.edit {session, version, ops} */
 int
-sess_rpc_doc_edit(struct srv_req *r, struct gl_err *err)
+sess_rpc_doc_edit(struct sess_set *ss, struct req *r, struct gl_err *err)
 {
 	struct sess		*s;
 	const msgpack_object	*vo, *ao;
@@ -488,7 +500,7 @@ sess_rpc_doc_edit(struct srv_req *r, struct gl_err *err)
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	if ((s = sess_get(r, true, err)) == NULL) {
+	if ((s = sess_get(ss, r, true, err)) == NULL) {
 		rc = err->code;
 		goto fail;
 	}
@@ -531,10 +543,10 @@ sess_rpc_doc_edit(struct srv_req *r, struct gl_err *err)
 	    s->nhist - (size_t)(v - s->hist_base));
 	nalive = n;
 	if (nalive == 0) {
-		rpk = srv_reply_begin(r);
+		rpk = req_reply_begin(r);
 		msgpack_pack_map(rpk, 1);
 		rpc_pack_kv_int(rpk, "version", (int64_t)s->version);
-		srv_reply_end(r);
+		req_reply_end(r);
 		rc = 0;
 		goto out;
 	}
@@ -587,12 +599,12 @@ sess_rpc_doc_edit(struct srv_req *r, struct gl_err *err)
 		sess_hist_push(s, &ops[i]);	/* takes ops[i] */
 		s->version++;
 	}
-	rpk = srv_reply_begin(r);
+	rpk = req_reply_begin(r);
 	msgpack_pack_map(rpk, 1);
 	rpc_pack_kv_int(rpk, "version", (int64_t)s->version);
-	srv_reply_end(r);
+	req_reply_end(r);
 	if (s->nclients > 1) {
-		msgpack_packer *npk = srv_note_begin(r->srv, "doc.ops");
+		msgpack_packer *npk = sess_note_begin(ss, "doc.ops");
 
 		msgpack_pack_map(npk, 4);
 		rpc_pack_kv_str(npk, "session", s->id);
@@ -600,7 +612,7 @@ sess_rpc_doc_edit(struct srv_req *r, struct gl_err *err)
 		rpc_pack_kv_int(npk, "client", (int64_t)r->client->id);
 		rpc_pack_key(npk, "ops");
 		msgpack_pack_array(npk, nalive);
-		msgpack_sbuffer_write(&r->srv->note.sbuf,
+		msgpack_sbuffer_write(&ss->note.sbuf,
 		    sb.data + offs[first_op], sb.size - offs[first_op]);
 		sess_broadcast(s, r->client);
 	}
@@ -620,7 +632,7 @@ out:
 
 /* doc.save {session, force?} */
 int
-sess_rpc_doc_save(struct srv_req *r, struct gl_err *err)
+sess_rpc_doc_save(struct sess_set *ss, struct req *r, struct gl_err *err)
 {
 	struct sess	*s;
 	struct gl_buf	 out;
@@ -631,7 +643,7 @@ sess_rpc_doc_save(struct srv_req *r, struct gl_err *err)
 	struct gl_err	 jerr;
 	int		 rc;
 
-	if ((s = sess_get(r, true, err)) == NULL)
+	if ((s = sess_get(ss, r, true, err)) == NULL)
 		return err->code;
 	if (s->ephemeral)
 		return gl_err_set(err, GL_EPERM,
@@ -652,7 +664,7 @@ sess_rpc_doc_save(struct srv_req *r, struct gl_err *err)
 	nb_print(s->doc, &out);
 	if ((rc = gl_file_write_atomic(s->path, out.data != NULL ? out.data :
 	    "", out.len, 0644, err)) != 0) {
-		srv_log("%s: save failed, journal kept: %s", s->id,
+		log_info("%s: save failed, journal kept: %s", s->id,
 		    err != NULL ? err->msg : "");
 		gl_buf_fini(&out);
 		return rc;
@@ -662,17 +674,17 @@ sess_rpc_doc_save(struct srv_req *r, struct gl_err *err)
 	s->need_snapshot = false;
 	s->saved_version = s->version;
 	if (store_journal_clear(s->store, s->key, &jerr) != 0)
-		srv_log("%s: saved, but the journal was not cleared: %s",
+		log_info("%s: saved, but the journal was not cleared: %s",
 		    s->id, jerr.msg);
-	pk = srv_reply_begin(r);
+	pk = req_reply_begin(r);
 	msgpack_pack_map(pk, 3);
 	rpc_pack_kv_str(pk, "path", s->path);
 	rpc_pack_kv_int(pk, "bytes", (int64_t)out.len);
 	rpc_pack_kv_int(pk, "version", (int64_t)s->version);
-	srv_reply_end(r);
+	req_reply_end(r);
 	gl_buf_fini(&out);
 	if (s->nclients > 1) {
-		pk = srv_note_begin(r->srv, "doc.saved");
+		pk = sess_note_begin(ss, "doc.saved");
 		msgpack_pack_map(pk, 3);
 		rpc_pack_kv_str(pk, "session", s->id);
 		rpc_pack_kv_str(pk, "path", s->path);
@@ -684,23 +696,21 @@ sess_rpc_doc_save(struct srv_req *r, struct gl_err *err)
 
 /* doc.cursor {session, cell, offset, name?}: presence. */
 int
-sess_rpc_doc_cursor(struct srv_req *r, struct gl_err *err)
+sess_rpc_doc_cursor(struct sess_set *ss, struct req *r, struct gl_err *err)
 {
 	struct sess	*s;
 	const char	*cell, *name;
 	size_t		 clen, nlen;
 	msgpack_packer	*pk;
 
-	if ((s = sess_get(r, true, err)) == NULL)
+	if ((s = sess_get(ss, r, true, err)) == NULL)
 		return err->code;
 	if ((cell = rpc_map_str(r->args, "cell", &clen)) == NULL)
 		return gl_err_set(err, GL_EINVAL,
 		    "doc.cursor: wants {session, cell, offset}");
-	if ((name = rpc_map_str(r->args, "name", &nlen)) != NULL) {
-		free(r->client->name);
-		r->client->name = xstrndup(name, nlen);
-	}
-	pk = srv_note_begin(r->srv, "doc.cursor");
+	if ((name = rpc_map_str(r->args, "name", &nlen)) != NULL)
+		req_client_set_name(r->client, name, nlen);
+	pk = sess_note_begin(ss, "doc.cursor");
 	msgpack_pack_map(pk, 5);
 	rpc_pack_kv_str(pk, "session", s->id);
 	rpc_pack_kv_int(pk, "client", (int64_t)r->client->id);
@@ -714,7 +724,7 @@ sess_rpc_doc_cursor(struct srv_req *r, struct gl_err *err)
 
 /* cell.run {session, cells: [id]} */
 int
-sess_rpc_cell_run(struct srv_req *r, struct gl_err *err)
+sess_rpc_cell_run(struct sess_set *ss, struct req *r, struct gl_err *err)
 {
 	struct sess		*s;
 	const msgpack_object	*co;
@@ -723,7 +733,7 @@ sess_rpc_cell_run(struct srv_req *r, struct gl_err *err)
 	uint32_t		 n;
 	uint64_t		 batch;
 
-	if ((s = sess_get(r, true, err)) == NULL)
+	if ((s = sess_get(ss, r, true, err)) == NULL)
 		return err->code;
 	co = rpc_map_get(r->args, "cells");
 	if (co == NULL || co->type != MSGPACK_OBJECT_ARRAY)
@@ -755,7 +765,7 @@ sess_rpc_cell_run(struct srv_req *r, struct gl_err *err)
 		*tailp = run;
 		tailp = &run->next;
 	}
-	pk = srv_reply_begin(r);
+	pk = req_reply_begin(r);
 	msgpack_pack_map(pk, 1);
 	rpc_pack_key(pk, "runs");
 	msgpack_pack_array(pk, n);
@@ -764,7 +774,7 @@ sess_rpc_cell_run(struct srv_req *r, struct gl_err *err)
 		rpc_pack_kv_int(pk, "run", (int64_t)run->id);
 		rpc_pack_kv_str(pk, "cell", run->cell);
 	}
-	srv_reply_end(r);
+	req_reply_end(r);
 	if (head != NULL) {
 		if (s->qtail != NULL)
 			s->qtail->next = head;
@@ -780,14 +790,14 @@ sess_rpc_cell_run(struct srv_req *r, struct gl_err *err)
 
 /* cell.interrupt {session} */
 int
-sess_rpc_cell_interrupt(struct srv_req *r, struct gl_err *err)
+sess_rpc_cell_interrupt(struct sess_set *ss, struct req *r, struct gl_err *err)
 {
 	struct sess *s;
 
-	if ((s = sess_get(r, true, err)) == NULL)
+	if ((s = sess_get(ss, r, true, err)) == NULL)
 		return err->code;
 	if (s->cur != NULL && s->rt != NULL) {
-		srv_log("%s: interrupt run %" PRIu64 " (cell %s)", s->id,
+		log_info("%s: interrupt run %" PRIu64 " (cell %s)", s->id,
 		    s->cur->id, s->cur->cell);
 		rth_interrupt(s->rt);
 	}
@@ -796,26 +806,26 @@ sess_rpc_cell_interrupt(struct srv_req *r, struct gl_err *err)
 
 /* cell.cancel {session} */
 int
-sess_rpc_cell_cancel(struct srv_req *r, struct gl_err *err)
+sess_rpc_cell_cancel(struct sess_set *ss, struct req *r, struct gl_err *err)
 {
 	struct sess	*s;
 	size_t		 n;
 	msgpack_packer	*pk;
 
-	if ((s = sess_get(r, true, err)) == NULL)
+	if ((s = sess_get(ss, r, true, err)) == NULL)
 		return err->code;
 	n = sess_cancel_queue(s, "cancelled");
-	pk = srv_reply_begin(r);
+	pk = req_reply_begin(r);
 	msgpack_pack_map(pk, 1);
 	rpc_pack_kv_int(pk, "cancelled", (int64_t)n);
-	srv_reply_end(r);
-	srv_idle_check(s->srv);
+	req_reply_end(r);
+	sess_activity(ss);
 	return 0;
 }
 
 /* cell.outputs {session, cell} */
 int
-sess_rpc_cell_outputs(struct srv_req *r, struct gl_err *err)
+sess_rpc_cell_outputs(struct sess_set *ss, struct req *r, struct gl_err *err)
 {
 	struct sess		*s;
 	char			*id;
@@ -823,7 +833,7 @@ sess_rpc_cell_outputs(struct srv_req *r, struct gl_err *err)
 	struct cell_out		*co;
 	msgpack_packer		*pk;
 
-	if ((s = sess_get(r, true, err)) == NULL)
+	if ((s = sess_get(ss, r, true, err)) == NULL)
 		return err->code;
 	if ((id = rpc_map_strdup(r->args, "cell")) == NULL)
 		return gl_err_set(err, GL_EINVAL,
@@ -835,62 +845,98 @@ sess_rpc_cell_outputs(struct srv_req *r, struct gl_err *err)
 		return GL_ENOTFOUND;
 	}
 	co = sess_outs(s, id, false);
-	pk = srv_reply_begin(r);
+	pk = req_reply_begin(r);
 	msgpack_pack_map(pk, 3);
 	rpc_pack_key(pk, "outputs");
 	sess_pack_outputs(pk, co);
 	rpc_pack_kv_bool(pk, "stale", sess_cell_stale(co, c));
 	rpc_pack_kv_bool(pk, "truncated", co != NULL && co->truncated);
-	srv_reply_end(r);
+	req_reply_end(r);
 	free(id);
 	return 0;
 }
 
 /* runtime.restart {session} */
 int
-sess_rpc_runtime_restart(struct srv_req *r, struct gl_err *err)
+sess_rpc_runtime_restart(struct sess_set *ss, struct req *r, struct gl_err *err)
 {
 	struct sess *s;
 
-	if ((s = sess_get(r, true, err)) == NULL)
+	if ((s = sess_get(ss, r, true, err)) == NULL)
 		return err->code;
 	if (s->rt != NULL) {
-		srv_log("%s: runtime restart requested", s->id);
+		log_info("%s: runtime restart requested", s->id);
 		rth_restart(s->rt);
 	}
 	return 0;
 }
 
-void
-sess_detach(struct sess *s, struct client *c)
+struct sess_set *
+sess_set_new(const struct sess_host *host)
 {
-	struct srv *srv = s->srv;
+	struct sess_set *ss = xcalloc(1, sizeof *ss);
 
-	sess_unlink_client(s, c);
-	if (s->ephemeral && s->owner == c)
-		sess_close(s);		/* may free s */
-	srv_idle_check(srv);
+	ss->host = *host;
+	rpc_writer_init(&ss->note);
+	return ss;
 }
 
 void
-sess_close_all(struct srv *srv)
+sess_set_close(struct sess_set *ss)
 {
-	while (srv->nsessions > 0)
-		sess_close(srv->sessions[srv->nsessions - 1]);
-	for (size_t i = 0; i < srv->nstores; i++)
-		store_unref(srv->stores[i], __func__);
-	srv->nstores = 0;
+	while (ss->nsessions > 0)
+		sess_close(ss->sessions[ss->nsessions - 1]);
+	for (size_t i = 0; i < ss->nstores; i++)
+		store_unref(ss->stores[i], __func__);
+	ss->nstores = 0;
+}
+
+void
+sess_set_free(struct sess_set *ss)
+{
+	if (ss == NULL)
+		return;
+	rpc_writer_fini(&ss->note);
+	free(ss->sessions);
+	free(ss->stores);
+	free(ss);
 }
 
 bool
-sess_any_busy(const struct srv *srv)
+sess_set_busy(const struct sess_set *ss)
 {
-	for (size_t i = 0; i < srv->nsessions; i++) {
-		if (srv->sessions[i]->cur != NULL ||
-		    srv->sessions[i]->qhead != NULL)
+	for (size_t i = 0; i < ss->nsessions; i++) {
+		if (ss->sessions[i]->cur != NULL ||
+		    ss->sessions[i]->qhead != NULL)
 			return true;
 	}
 	return false;
+}
+
+size_t
+sess_set_count(const struct sess_set *ss)
+{
+	return ss->nsessions;
+}
+
+void
+sess_set_drop_client(struct sess_set *ss, struct req_client *c)
+{
+	/* Newest first; a session closed by this leaves the array, so the
+	 * walk goes down. */
+	for (size_t i = ss->nsessions; i > 0; i--) {
+		struct sess *s;
+
+		if (i > ss->nsessions)
+			continue;
+		s = ss->sessions[i - 1];
+		for (size_t j = 0; j < s->nclients; j++) {
+			if (s->clients[j] == c) {
+				sess_detach(s, c);	/* may free s */
+				break;
+			}
+		}
+	}
 }
 
 const char *
@@ -934,9 +980,10 @@ sess_runtime_send(struct sess *s, uint64_t gen, const void *p, size_t n)
 }
 
 void
-sess_notify(struct sess *s)
+sess_notify(struct sess *s, const void *p, size_t n)
 {
-	sess_broadcast(s, NULL);
+	for (size_t i = 0; i < s->nclients; i++)
+		req_client_send(s->clients[i], p, n);
 }
 
 void
@@ -954,8 +1001,25 @@ sess_buf_write(void *data, const char *buf, size_t len)
 	return 0;
 }
 
+/* Begins a notification in the set's scratch writer (reset first); the
+ * caller packs the args map, then sess_broadcast() sends it. */
+static msgpack_packer *
+sess_note_begin(struct sess_set *ss, const char *method)
+{
+	rpc_writer_reset(&ss->note);
+	rpc_begin_notify(&ss->note, method);
+	return &ss->note.pk;
+}
+
+static void
+sess_activity(struct sess_set *ss)
+{
+	ss->host.on_activity(ss->host.ctx);
+}
+
 static struct sess *
-sess_get(struct srv_req *r, bool attached, struct gl_err *err)
+sess_get(struct sess_set *ss, struct req *r, bool attached,
+    struct gl_err *err)
 {
 	const char	*id;
 	size_t		 len;
@@ -964,8 +1028,8 @@ sess_get(struct srv_req *r, bool attached, struct gl_err *err)
 		gl_err_set(err, GL_EINVAL, "session is required");
 		return NULL;
 	}
-	for (size_t i = 0; i < r->srv->nsessions; i++) {
-		struct sess *s = r->srv->sessions[i];
+	for (size_t i = 0; i < ss->nsessions; i++) {
+		struct sess *s = ss->sessions[i];
 
 		if (strlen(s->id) != len || memcmp(s->id, id, len) != 0)
 			continue;
@@ -986,10 +1050,10 @@ sess_get(struct srv_req *r, bool attached, struct gl_err *err)
 }
 
 static struct sess *
-sess_find_path(struct srv *srv, const char *path)
+sess_find_path(struct sess_set *ss, const char *path)
 {
-	for (size_t i = 0; i < srv->nsessions; i++) {
-		struct sess *s = srv->sessions[i];
+	for (size_t i = 0; i < ss->nsessions; i++) {
+		struct sess *s = ss->sessions[i];
 
 		if (!s->ephemeral && s->path != NULL &&
 		    strcmp(s->path, path) == 0)
@@ -999,7 +1063,7 @@ sess_find_path(struct srv *srv, const char *path)
 }
 
 static void
-sess_attach(struct sess *s, struct client *c)
+sess_attach(struct sess *s, struct req_client *c)
 {
 	for (size_t i = 0; i < s->nclients; i++) {
 		if (s->clients[i] == c)
@@ -1011,15 +1075,10 @@ sess_attach(struct sess *s, struct client *c)
 		    s->capclients * sizeof *s->clients);
 	}
 	s->clients[s->nclients++] = c;
-	if (c->nsess == c->capsess) {
-		c->capsess = c->capsess ? 2 * c->capsess : 4;
-		c->sess = xrealloc(c->sess, c->capsess * sizeof *c->sess);
-	}
-	c->sess[c->nsess++] = s;
 }
 
 static void
-sess_unlink_client(struct sess *s, struct client *c)
+sess_unlink_client(struct sess *s, struct req_client *c)
 {
 	for (size_t i = 0; i < s->nclients; i++) {
 		if (s->clients[i] == c) {
@@ -1029,42 +1088,42 @@ sess_unlink_client(struct sess *s, struct client *c)
 			break;
 		}
 	}
-	for (size_t i = 0; i < c->nsess; i++) {
-		if (c->sess[i] == s) {
-			memmove(&c->sess[i], &c->sess[i + 1],
-			    (c->nsess - i - 1) * sizeof *c->sess);
-			c->nsess--;
-			break;
-		}
-	}
+}
+
+/* Detaches c from s; an ephemeral session whose client leaves is closed. */
+static void
+sess_detach(struct sess *s, struct req_client *c)
+{
+	struct sess_set *ss = s->set;
+
+	sess_unlink_client(s, c);
+	if (s->ephemeral && s->owner == c)
+		sess_close(s);		/* may free s */
+	sess_activity(ss);
 }
 
 static void
 sess_close(struct sess *s)
 {
-	struct srv *srv = s->srv;
+	struct sess_set *ss = s->set;
 
 	if (s->closing)
 		return;
 	s->closing = true;
-	srv_log("%s: closed%s", s->id, s->ephemeral ? " (ephemeral)" : "");
-	for (size_t i = 0; i < srv->nsessions; i++) {
-		if (srv->sessions[i] == s) {
-			memmove(&srv->sessions[i], &srv->sessions[i + 1],
-			    (srv->nsessions - i - 1) * sizeof *srv->sessions);
-			srv->nsessions--;
+	log_info("%s: closed%s", s->id, s->ephemeral ? " (ephemeral)" : "");
+	for (size_t i = 0; i < ss->nsessions; i++) {
+		if (ss->sessions[i] == s) {
+			memmove(&ss->sessions[i], &ss->sessions[i + 1],
+			    (ss->nsessions - i - 1) * sizeof *ss->sessions);
+			ss->nsessions--;
 			break;
 		}
 	}
 	while (s->nclients > 0)
 		sess_unlink_client(s, s->clients[s->nclients - 1]);
-	if (srv->clu != NULL)
-		clu_session_reset(srv->clu, s);
+	ss->host.on_reset(ss->host.ctx, s);
 	if (s->rt != NULL) {
-		struct rth *rt = s->rt;
-
-		srv->nclosing++;
-		rth_close(rt, sess_on_rt_closed);	/* may free s */
+		rth_close(s->rt, sess_on_rt_closed);	/* may free s */
 		return;
 	}
 	sess_free(s);
@@ -1076,7 +1135,6 @@ sess_on_rt_closed(void *ctx)
 	struct sess *s = ctx;
 
 	s->rt = NULL;
-	s->srv->nclosing--;
 	sess_free(s);
 }
 
@@ -1111,27 +1169,27 @@ sess_free(struct sess *s)
 }
 
 static int
-sess_store_get(struct srv *srv, const char *project, struct store **out,
+sess_store_get(struct sess_set *ss, const char *project, struct store **out,
     struct gl_err *err)
 {
 	struct store	*st;
 	int		 rc;
 
-	for (size_t i = 0; i < srv->nstores; i++) {
-		if (strcmp(store_project(srv->stores[i]), project) == 0) {
-			store_ref(srv->stores[i]);
-			*out = srv->stores[i];
+	for (size_t i = 0; i < ss->nstores; i++) {
+		if (strcmp(store_project(ss->stores[i]), project) == 0) {
+			store_ref(ss->stores[i]);
+			*out = ss->stores[i];
 			return 0;
 		}
 	}
 	if ((rc = store_open(project, &st, err)) != 0)
 		return rc;
-	if (srv->nstores == srv->capstores) {
-		srv->capstores = srv->capstores ? 2 * srv->capstores : 4;
-		srv->stores = xrealloc(srv->stores,
-		    srv->capstores * sizeof *srv->stores);
+	if (ss->nstores == ss->capstores) {
+		ss->capstores = ss->capstores ? 2 * ss->capstores : 4;
+		ss->stores = xrealloc(ss->stores,
+		    ss->capstores * sizeof *ss->stores);
 	}
-	srv->stores[srv->nstores++] = st;	/* the registry's reference */
+	ss->stores[ss->nstores++] = st;	/* the registry's reference */
 	store_ref(st);
 	*out = st;
 	return 0;
@@ -1233,10 +1291,10 @@ sess_load_output(void *ctx, const char *cell_id, const char *source_hash,
 /* Packing. */
 
 static void
-sess_reply_state(struct srv_req *r, struct sess *s, size_t recovered,
+sess_reply_state(struct req *r, struct sess *s, size_t recovered,
     char **warnings, size_t nwarnings)
 {
-	msgpack_packer *pk = srv_reply_begin(r);
+	msgpack_packer *pk = req_reply_begin(r);
 
 	msgpack_pack_map(pk, 9);
 	rpc_pack_kv_str(pk, "session", s->id);
@@ -1252,7 +1310,7 @@ sess_reply_state(struct srv_req *r, struct sess *s, size_t recovered,
 	rpc_pack_kv_bool(pk, "dirty", s->version != s->saved_version);
 	rpc_pack_key(pk, "cells");
 	sess_pack_cells(s, pk);
-	srv_reply_end(r);
+	req_reply_end(r);
 }
 
 static void
@@ -1336,14 +1394,16 @@ sess_cell_stale(const struct cell_out *co, const struct nb_cell *c)
 	return strcmp(h, co->hash) != 0;
 }
 
+/* Sends the scratch notification (sess_note_begin) to the clients of s
+ * but except. */
 static void
-sess_broadcast(struct sess *s, struct client *except)
+sess_broadcast(struct sess *s, struct req_client *except)
 {
-	struct rpc_writer *w = &s->srv->note;
+	struct rpc_writer *w = &s->set->note;
 
 	for (size_t i = 0; i < s->nclients; i++) {
 		if (s->clients[i] != except)
-			srv_client_send(s->clients[i], w->sbuf.data,
+			req_client_send(s->clients[i], w->sbuf.data,
 			    w->sbuf.size);
 	}
 }
@@ -1549,7 +1609,7 @@ sess_outs_store(struct sess *s, const struct cell_out *co)
 	}
 	if (store_outputs_put(s->store, s->key, co->id, co->hash, blobs,
 	    co->n, &err) != 0)
-		srv_log("%s: outputs of cell %s not stored: %s", s->id, co->id,
+		log_info("%s: outputs of cell %s not stored: %s", s->id, co->id,
 		    err.msg);
 	free(blobs);
 	free(offs);
@@ -1615,18 +1675,18 @@ sess_pump(struct sess *s)
 		}
 		if (s->rt == NULL) {
 			struct rth_opts	 o = {
-				.exe = s->srv->opts->exe,
+				.exe = s->set->host.exe,
 				.cwd = s->dir,
-				.memory_limit = s->srv->memory_limit,
+				.memory_limit = s->set->host.memory_limit,
 				.session = s->id,
 			};
 
-			s->rt = rth_new(&s->srv->loop, &o, &sess_rth_cbs, s,
-			    &err);
+			s->rt = rth_new(s->set->host.loop, &o, &sess_rth_cbs,
+			    s, &err);
 			if (s->rt == NULL) {
 				uint64_t batch = run->batch;
 
-				srv_log("%s: cannot start a runtime: %s",
+				log_info("%s: cannot start a runtime: %s",
 				    s->id, err.msg);
 				s->qhead = run->next;
 				if (s->qhead == NULL)
@@ -1636,7 +1696,7 @@ sess_pump(struct sess *s)
 				continue;
 			}
 			rth_serve_requests(s->rt, sess_on_request);
-			srv_log("%s: runtime started", s->id);
+			log_info("%s: runtime started", s->id);
 		}
 		src = nb_cell_source(cell, &len);
 		rc = rth_run(s->rt, run->id, run->cell, src, len, s->chunk,
@@ -1652,7 +1712,7 @@ sess_pump(struct sess *s)
 			 * big to send, ... */
 			uint64_t batch = run->batch;
 
-			srv_log("%s: run %" PRIu64 " not started: %s", s->id,
+			log_info("%s: run %" PRIu64 " not started: %s", s->id,
 			    run->id, err.msg);
 			sess_finish(s, run, RUN_DIED, NULL, err.msg);
 			sess_cancel_batch(s, batch, NULL);
@@ -1668,13 +1728,13 @@ sess_pump(struct sess *s)
 		sess_note_started(s, run);
 	}
 	s->pumping = false;
-	srv_idle_check(s->srv);
+	sess_activity(s->set);
 }
 
 static void
 sess_note_started(struct sess *s, const struct run *run)
 {
-	msgpack_packer *pk = srv_note_begin(s->srv, "cell.started");
+	msgpack_packer *pk = sess_note_begin(s->set, "cell.started");
 
 	msgpack_pack_map(pk, 3);
 	rpc_pack_kv_str(pk, "session", s->id);
@@ -1706,7 +1766,7 @@ sess_finish(struct sess *s, struct run *run, enum run_status st,
 		n++;
 	if (message != NULL)
 		n++;
-	pk = srv_note_begin(s->srv, "cell.done");
+	pk = sess_note_begin(s->set, "cell.done");
 	msgpack_pack_map(pk, n);
 	rpc_pack_kv_str(pk, "session", s->id);
 	rpc_pack_kv_str(pk, "cell", run->cell);
@@ -1765,12 +1825,12 @@ static void
 sess_on_request(void *ctx, uint64_t run, struct rpc_msg *m)
 {
 	struct sess		*s = ctx;
+	struct sess_host	*host = &s->set->host;
 	struct rpc_writer	 w;
 
-	if (!s->closing && s->srv->clu != NULL) {
-		clu_runtime_request(s->srv->clu, s, run, m);
+	if (!s->closing && host->on_cluster_request(host->ctx, s, run,
+	    m) == 0)
 		return;
-	}
 	rpc_writer_init(&w);
 	rpc_write_error(&w, m->id, GL_EUNSUPPORTED, "the kernel has no "
 	    "cluster service (it is shutting down)");
@@ -1788,7 +1848,7 @@ sess_on_output(void *ctx, uint64_t run, const msgpack_object *output)
 	if (s->closing || s->cur == NULL || s->cur->id != run)
 		return;
 	sess_outs_add(sess_outs(s, s->cur->cell, true), output);
-	pk = srv_note_begin(s->srv, "cell.output");
+	pk = sess_note_begin(s->set, "cell.output");
 	msgpack_pack_map(pk, 4);
 	rpc_pack_kv_str(pk, "session", s->id);
 	rpc_pack_kv_str(pk, "cell", s->cur->cell);
@@ -1825,8 +1885,7 @@ sess_on_done(void *ctx, uint64_t run, enum rth_status status,
 	}
 	s->cur = NULL;
 	batch = cur->batch;
-	if (s->srv->clu != NULL)
-		clu_run_done(s->srv->clu, s, run);
+	s->set->host.on_run_done(s->set->host.ctx, s, run);
 	sess_finish(s, cur, st, error, message);
 	if (st != RUN_OK)
 		sess_cancel_batch(s, batch, NULL);
@@ -1842,14 +1901,13 @@ sess_on_state(void *ctx, enum rth_state state, const char *message)
 	if (s->closing)
 		return;
 	/* A runtime that died or restarts loses its cluster work. */
-	if ((state == RTH_DEAD || state == RTH_STARTING) &&
-	    s->srv->clu != NULL)
-		clu_session_reset(s->srv->clu, s);
+	if (state == RTH_DEAD || state == RTH_STARTING)
+		s->set->host.on_reset(s->set->host.ctx, s);
 	if (state != RTH_IDLE && state != RTH_BUSY)
-		srv_log("%s: runtime %s%s%s", s->id, rth_state_names[state],
+		log_info("%s: runtime %s%s%s", s->id, rth_state_names[state],
 		    message != NULL ? ": " : "",
 		    message != NULL ? message : "");
-	pk = srv_note_begin(s->srv, "runtime.status");
+	pk = sess_note_begin(s->set, "runtime.status");
 	msgpack_pack_map(pk, 3);
 	rpc_pack_kv_str(pk, "session", s->id);
 	rpc_pack_kv_str(pk, "state", rth_state_names[state]);
