@@ -147,33 +147,19 @@ struct launch {
 	char		**wargv;	/* worker program and subcommand */
 	size_t		 nwargv;
 	int64_t		 start_timeout_ms, stop_grace_ms;
+	/* The kind's configuration, copied (launch_cfg_copy), with its
+	 * defaults filled in; only the kind's own struct is set. */
+	struct cfg_ssh	 ssh;
+	struct cfg_slurm slurm;
+	struct cfg_command command;
 	struct {
-		char	**hosts;
-		size_t	  nhosts;
-		int	  per_host;
-		char	**opts;
-		size_t	  nopts;
-		char	 *identity;
-		char	 *cmd;
-	} ssh;
-	struct {
-		char	 *partition, *time_limit, *mem, *account, *bin_dir;
-		int	  cpus;
-		char	**extra;
-		size_t	  nextra;
-		int64_t	  poll_ms;
 		char	  jobname[64];
 		bool	  poll_busy;
 		bool	  poll_now;
 		uint64_t  next_poll;
 		bool	  poll_failing;
 		uint64_t  poll_started;
-	} slurm;
-	struct {
-		char	 *start, *stop, *mem, *galley;
-		int	  cpus;
-		bool	  secret_stdin;
-	} cmd;
+	} squeue;			/* slurm: polling its jobs */
 	struct lw	*workers;
 	struct lproc	*procs;
 	struct ljob	*jobs;
@@ -198,6 +184,14 @@ static void	 exit_info(char *buf, size_t n, int64_t status, int sig);
 static void	 tail_line(const struct gl_buf *b, char *out, size_t n);
 static int	 read_secret(struct launch *l, char **out, struct gl_err *err);
 static char	*bin(struct launch *l, const char *tool);
+static char	*strdup_or(const char *s, const char *dflt);
+static void	 launch_cfg_ssh_copy(struct cfg_ssh *d,
+		     const struct cfg_ssh *s);
+static void	 launch_cfg_slurm_copy(struct cfg_slurm *d,
+		     const struct cfg_slurm *s, const char *exe);
+static void	 launch_cfg_command_copy(struct cfg_command *d,
+		     const struct cfg_command *s, const char *exe);
+static void	 launch_cfg_fini(struct launch *l);
 /* --- processes --- */
 static struct lproc *lproc_spawn(struct launch *l, char **argv,
 		     char **env, const char *stdin_data, bool keep_stdin,
@@ -326,43 +320,16 @@ launch_new(uv_loop_t *loop, const struct launch_opts *o, launch_cb cb,
 			    "cluster.ssh.hosts is empty");
 			goto fail;
 		}
-		l->ssh.hosts = strv_dup(cc->ssh.hosts, cc->ssh.nhosts);
-		l->ssh.nhosts = cc->ssh.nhosts;
-		l->ssh.per_host = cc->ssh.workers_per_host > 0 ?
-		    cc->ssh.workers_per_host : 1;
-		l->ssh.opts = strv_dup(cc->ssh.options, cc->ssh.noptions);
-		l->ssh.nopts = cc->ssh.noptions;
-		l->ssh.identity = cc->ssh.identity_file != NULL ?
-		    xstrdup(cc->ssh.identity_file) : NULL;
-		l->ssh.cmd = xstrdup(cc->ssh.command != NULL ?
-		    cc->ssh.command : "ssh");
-		galley = cc->ssh.remote_galley != NULL ?
-		    cc->ssh.remote_galley : "galley";
+		launch_cfg_ssh_copy(&l->ssh, &cc->ssh);
+		galley = l->ssh.remote_galley;
 		break;
 	case CFG_LAUNCH_SLURM:
-		l->slurm.partition = cc->slurm.partition != NULL ?
-		    xstrdup(cc->slurm.partition) : NULL;
-		l->slurm.time_limit = cc->slurm.time_limit != NULL ?
-		    xstrdup(cc->slurm.time_limit) : NULL;
-		l->slurm.mem = cc->slurm.mem_per_worker != NULL ?
-		    xstrdup(cc->slurm.mem_per_worker) : NULL;
-		l->slurm.account = cc->slurm.account != NULL ?
-		    xstrdup(cc->slurm.account) : NULL;
-		l->slurm.bin_dir = cc->slurm.bin_dir != NULL ?
-		    xstrdup(cc->slurm.bin_dir) : NULL;
-		l->slurm.cpus = cc->slurm.cpus_per_worker > 0 ?
-		    cc->slurm.cpus_per_worker : 1;
-		l->slurm.extra = strv_dup(cc->slurm.extra_sbatch_flags,
-		    cc->slurm.nextra_sbatch_flags);
-		l->slurm.nextra = cc->slurm.nextra_sbatch_flags;
-		l->slurm.poll_ms = cc->slurm.poll_interval_ms >= 100 ?
-		    cc->slurm.poll_interval_ms : 2000;
+		launch_cfg_slurm_copy(&l->slurm, &cc->slurm, l->exe);
 		randombytes_buf(rnd, sizeof rnd);
-		snprintf(l->slurm.jobname, sizeof l->slurm.jobname,
+		snprintf(l->squeue.jobname, sizeof l->squeue.jobname,
 		    "galley-%.24s%02x%02x%02x", l->prefix, rnd[0], rnd[1],
 		    rnd[2]);
-		galley = cc->slurm.remote_galley != NULL ?
-		    cc->slurm.remote_galley : l->exe;
+		galley = l->slurm.remote_galley;
 		break;
 	case CFG_LAUNCH_COMMAND:
 		if (cc->command.start == NULL || cc->command.start[0] == '\0') {
@@ -378,18 +345,8 @@ launch_new(uv_loop_t *loop, const struct launch_opts *o, launch_cb cb,
 				err->code = GL_EINVAL;
 			goto fail;
 		}
-		l->cmd.start = xstrdup(cc->command.start);
-		l->cmd.stop = cc->command.stop != NULL &&
-		    cc->command.stop[0] != '\0' ?
-		    xstrdup(cc->command.stop) : NULL;
-		l->cmd.mem = xstrdup(cc->command.mem_per_worker != NULL ?
-		    cc->command.mem_per_worker : "");
-		l->cmd.cpus = cc->command.cpus_per_worker > 0 ?
-		    cc->command.cpus_per_worker : 1;
-		l->cmd.secret_stdin = cc->command.secret_on_stdin;
-		l->cmd.galley = xstrdup(cc->command.remote_galley != NULL ?
-		    cc->command.remote_galley : l->exe);
-		galley = l->cmd.galley;
+		launch_cfg_command_copy(&l->command, &cc->command, l->exe);
+		galley = l->command.remote_galley;
 		break;
 	default:
 		gl_err_set(err, GL_EINVAL, "launcher: unknown kind %d",
@@ -432,20 +389,7 @@ fail:
 	free(l->secret_file);
 	free(l->exe);
 	free(l->prefix);
-	strv_free(l->ssh.hosts, l->ssh.nhosts);
-	strv_free(l->ssh.opts, l->ssh.nopts);
-	free(l->ssh.identity);
-	free(l->ssh.cmd);
-	free(l->slurm.partition);
-	free(l->slurm.time_limit);
-	free(l->slurm.mem);
-	free(l->slurm.account);
-	free(l->slurm.bin_dir);
-	strv_free(l->slurm.extra, l->slurm.nextra);
-	free(l->cmd.start);
-	free(l->cmd.stop);
-	free(l->cmd.mem);
-	free(l->cmd.galley);
+	launch_cfg_fini(l);
 	strv_free(l->wargv, l->nwargv);
 	free(l);
 	return NULL;
@@ -497,13 +441,13 @@ launch_start(struct launch *l, int n, char **names, struct gl_err *err)
 			for (size_t h = 1; h < l->ssh.nhosts; h++)
 				if (load[h] < load[best])
 					best = h;
-			if (load[best] >= (size_t)l->ssh.per_host) {
+			if (load[best] >= (size_t)l->ssh.workers_per_host) {
 				rc = gl_err_set(err, GL_ELIMIT, "launcher ssh: "
 				    "all %zu host%s already run %d worker%s "
 				    "(cluster.ssh.workers_per_host)",
 				    l->ssh.nhosts, l->ssh.nhosts == 1 ? "" :
-				    "s", l->ssh.per_host,
-				    l->ssh.per_host == 1 ? "" : "s");
+				    "s", l->ssh.workers_per_host,
+				    l->ssh.workers_per_host == 1 ? "" : "s");
 				break;
 			}
 			w->host = (int)best;
@@ -558,9 +502,9 @@ launch_worker_lost(struct launch *l, const char *name)
 	w->lost = true;
 	if (l->kind == CFG_LAUNCH_SLURM) {
 		w->lost_at = now + LAUNCH_LOST_SLURM_MS;
-		l->slurm.poll_now = true;
+		l->squeue.poll_now = true;
 	} else if (w->proc != NULL && !(l->kind == CFG_LAUNCH_COMMAND &&
-	    l->cmd.stop != NULL))
+	    l->command.stop != NULL))
 		w->lost_at = now + LAUNCH_LOST_MS;
 	else
 		w->lost_at = now;	/* decided at the next tick */
@@ -620,7 +564,7 @@ launch_kind(const struct launch *l)
 const char *
 launch_slurm_job_name(const struct launch *l)
 {
-	return l->kind == CFG_LAUNCH_SLURM ? l->slurm.jobname : NULL;
+	return l->kind == CFG_LAUNCH_SLURM ? l->squeue.jobname : NULL;
 }
 
 void
@@ -637,7 +581,87 @@ launch_close(struct launch *l, void (*on_closed)(void *ctx,
 	tick_start(l);
 }
 
+/* --- the configuration --- */
+
+/* Copies of the kind's configuration (kernel/config.h), defaults filled
+ * in: the launcher outlives the cluster service's struct cfg (a closing
+ * launcher still stops workers after the configuration was reloaded). */
+static void
+launch_cfg_ssh_copy(struct cfg_ssh *d, const struct cfg_ssh *s)
+{
+	d->hosts = strv_dup(s->hosts, s->nhosts);
+	d->nhosts = s->nhosts;
+	d->workers_per_host = s->workers_per_host > 0 ? s->workers_per_host :
+	    1;
+	d->options = strv_dup(s->options, s->noptions);
+	d->noptions = s->noptions;
+	d->identity_file = strdup_or(s->identity_file, NULL);
+	d->remote_galley = strdup_or(s->remote_galley, "galley");
+	d->command = strdup_or(s->command, "ssh");
+}
+
+static void
+launch_cfg_slurm_copy(struct cfg_slurm *d, const struct cfg_slurm *s,
+    const char *exe)
+{
+	d->partition = strdup_or(s->partition, NULL);
+	d->time_limit = strdup_or(s->time_limit, NULL);
+	d->cpus_per_worker = s->cpus_per_worker > 0 ? s->cpus_per_worker : 1;
+	d->mem_per_worker = strdup_or(s->mem_per_worker, NULL);
+	d->account = strdup_or(s->account, NULL);
+	d->extra_sbatch_flags = strv_dup(s->extra_sbatch_flags,
+	    s->nextra_sbatch_flags);
+	d->nextra_sbatch_flags = s->nextra_sbatch_flags;
+	d->remote_galley = strdup_or(s->remote_galley, exe);
+	d->poll_interval_ms = s->poll_interval_ms >= 100 ?
+	    s->poll_interval_ms : 2000;
+	d->bin_dir = strdup_or(s->bin_dir, NULL);
+}
+
+static void
+launch_cfg_command_copy(struct cfg_command *d, const struct cfg_command *s,
+    const char *exe)
+{
+	d->start = strdup_or(s->start, NULL);
+	d->stop = s->stop != NULL && s->stop[0] != '\0' ? xstrdup(s->stop) :
+	    NULL;
+	d->cpus_per_worker = s->cpus_per_worker > 0 ? s->cpus_per_worker : 1;
+	d->mem_per_worker = strdup_or(s->mem_per_worker, "");
+	d->secret_on_stdin = s->secret_on_stdin;
+	d->remote_galley = strdup_or(s->remote_galley, exe);
+}
+
+static void
+launch_cfg_fini(struct launch *l)
+{
+	strv_free(l->ssh.hosts, l->ssh.nhosts);
+	strv_free(l->ssh.options, l->ssh.noptions);
+	free(l->ssh.identity_file);
+	free(l->ssh.remote_galley);
+	free(l->ssh.command);
+	free(l->slurm.partition);
+	free(l->slurm.time_limit);
+	free(l->slurm.mem_per_worker);
+	free(l->slurm.account);
+	strv_free(l->slurm.extra_sbatch_flags, l->slurm.nextra_sbatch_flags);
+	free(l->slurm.remote_galley);
+	free(l->slurm.bin_dir);
+	free(l->command.start);
+	free(l->command.stop);
+	free(l->command.mem_per_worker);
+	free(l->command.remote_galley);
+}
+
 /* --- strings --- */
+
+/* A copy of s, else of dflt; NULL if both are. */
+static char *
+strdup_or(const char *s, const char *dflt)
+{
+	if (s == NULL)
+		s = dflt;
+	return s != NULL ? xstrdup(s) : NULL;
+}
 
 static char **
 strv_dup(char *const *v, size_t n)
@@ -1160,11 +1184,11 @@ lw_stop(struct lw *w)
 		if (w->job != NULL) {
 			w->cancel_step = true;
 			job_check_stopped(w->job);
-			l->slurm.poll_now = true;
+			l->squeue.poll_now = true;
 		}
 		break;
 	case CFG_LAUNCH_COMMAND:
-		if (l->cmd.stop != NULL) {
+		if (l->command.stop != NULL) {
 			if (w->proc != NULL)
 				w->stop_wanted = true;
 			else
@@ -1309,9 +1333,9 @@ start_ssh(struct launch *l, struct lw *w, struct gl_err *err)
 		sh_quote(&cmd, wargv[i]);
 	}
 	strv_free(wargv, nw);
-	cap = 16 + 2 * l->ssh.nopts;
+	cap = 16 + 2 * l->ssh.noptions;
 	argv = xcalloc(cap + 1, sizeof *argv);
-	argv[n++] = xstrdup(l->ssh.cmd);
+	argv[n++] = xstrdup(l->ssh.command);
 	argv[n++] = xstrdup("-T");
 	argv[n++] = xstrdup("-o");
 	argv[n++] = xstrdup("BatchMode=yes");
@@ -1323,13 +1347,13 @@ start_ssh(struct launch *l, struct lw *w, struct gl_err *err)
 		argv[n++] = xstrdup("-p");
 		argv[n++] = xstrdup(port);
 	}
-	if (l->ssh.identity != NULL) {
+	if (l->ssh.identity_file != NULL) {
 		argv[n++] = xstrdup("-i");
-		argv[n++] = xstrdup(l->ssh.identity);
+		argv[n++] = xstrdup(l->ssh.identity_file);
 	}
-	for (size_t i = 0; i < l->ssh.nopts; i++) {
+	for (size_t i = 0; i < l->ssh.noptions; i++) {
 		argv[n++] = xstrdup("-o");
-		argv[n++] = xstrdup(l->ssh.opts[i]);
+		argv[n++] = xstrdup(l->ssh.options[i]);
 	}
 	argv[n++] = xstrdup("--");
 	argv[n++] = xstrdup(host);
@@ -1413,7 +1437,7 @@ command_expand(struct launch *l, const char *tmpl, const struct lw *w, int i,
 	size_t		 k;
 
 	gl_buf_init(&b);
-	wc = worker_cmd_line(l, w, l->cmd.secret_stdin);
+	wc = worker_cmd_line(l, w, l->command.secret_on_stdin);
 	for (p = tmpl; *p != '\0'; p++) {
 		if (*p != '{' || (p > tmpl && p[-1] == '$')) {
 			gl_buf_addc(&b, *p);
@@ -1438,12 +1462,12 @@ command_expand(struct launch *l, const char *tmpl, const struct lw *w, int i,
 			sh_quote(&b, w->name);
 		else if (IS("n") || IS("i") || IS("cpus")) {
 			snprintf(num, sizeof num, "%d", IS("n") ? n :
-			    IS("i") ? i : l->cmd.cpus);
+			    IS("i") ? i : l->command.cpus_per_worker);
 			gl_buf_adds(&b, num);
 		} else if (IS("galley"))
-			sh_quote(&b, l->cmd.galley);
+			sh_quote(&b, l->command.remote_galley);
 		else if (IS("mem"))
-			sh_quote(&b, l->cmd.mem);
+			sh_quote(&b, l->command.mem_per_worker);
 		else if (IS("worker_cmd"))
 			gl_buf_adds(&b, wc);
 		else if (IS("id"))
@@ -1465,10 +1489,11 @@ start_command(struct launch *l, struct lw *w, int i, int n,
 	char	*argv[4];
 	int	 rc;
 
-	if (l->cmd.secret_stdin && (rc = read_secret(l, &secret, err)) != 0)
+	if (l->command.secret_on_stdin &&
+	    (rc = read_secret(l, &secret, err)) != 0)
 		return rc;
-	cmd = command_expand(l, l->cmd.start, w, i, n);
-	wc = worker_cmd_line(l, w, l->cmd.secret_stdin);
+	cmd = command_expand(l, l->command.start, w, i, n);
+	wc = worker_cmd_line(l, w, l->command.secret_on_stdin);
 	env = command_env(l, w, wc);
 	argv[0] = "/bin/sh";
 	argv[1] = "-c";
@@ -1479,8 +1504,8 @@ start_command(struct launch *l, struct lw *w, int i, int n,
 		sodium_memzero(secret, strlen(secret));
 		free(secret);
 	}
-	w->proc = lproc_spawn(l, argv, env, line, l->cmd.stop == NULL,
-	    l->cmd.stop != NULL, l->cmd.stop != NULL ? cmd_submitted :
+	w->proc = lproc_spawn(l, argv, env, line, l->command.stop == NULL,
+	    l->command.stop != NULL, l->command.stop != NULL ? cmd_submitted :
 	    worker_exited, w, "start command", 0, err);
 	if (line != NULL) {
 		sodium_memzero(line, strlen(line));
@@ -1545,10 +1570,10 @@ command_stop(struct lw *w)
 	char		*cmd, *wc, **env, *argv[4];
 	struct lproc	*p;
 
-	if (l->cmd.stop == NULL || w->stop_running)
+	if (l->command.stop == NULL || w->stop_running)
 		return;
-	cmd = command_expand(l, l->cmd.stop, w, 0, 1);
-	wc = worker_cmd_line(l, w, l->cmd.secret_stdin);
+	cmd = command_expand(l, l->command.stop, w, 0, 1);
+	wc = worker_cmd_line(l, w, l->command.secret_on_stdin);
 	env = command_env(l, w, wc);
 	argv[0] = "/bin/sh";
 	argv[1] = "-c";
@@ -1617,9 +1642,10 @@ start_slurm(struct launch *l, int n, struct lw **ws, struct gl_err *err)
 	j->script = xasprintf("%s/job-%llu.sh", l->work_dir,
 	    (unsigned long long)++l->jobseq);
 	j->output = NULL;
-	if (l->slurm.mem != NULL) {
-		mb = slurm_mem_mb(l->slurm.mem);
-		mb = (mb + l->slurm.cpus - 1) / l->slurm.cpus;
+	if (l->slurm.mem_per_worker != NULL) {
+		mb = slurm_mem_mb(l->slurm.mem_per_worker);
+		mb = (mb + l->slurm.cpus_per_worker - 1) /
+		    l->slurm.cpus_per_worker;
 		if (mb < 1)
 			mb = 1;
 		memarg = xasprintf("--mem-per-cpu=%lldM", mb);
@@ -1628,10 +1654,10 @@ start_slurm(struct launch *l, int n, struct lw **ws, struct gl_err *err)
 	 * JOB.STEP); --exact keeps each to its share of the allocation. */
 	gl_buf_init(&s);
 	gl_buf_addf(&s, "#!/bin/sh\n# galley workers (%s), written by the "
-	    "kernel's slurm launcher\n", l->slurm.jobname);
+	    "kernel's slurm launcher\n", l->squeue.jobname);
 	for (int i = 0; i < n; i++) {
 		gl_buf_addf(&s, "srun --ntasks=1 --nodes=1 --cpus-per-task=%d "
-		    "--exact --kill-on-bad-exit=0", l->slurm.cpus);
+		    "--exact --kill-on-bad-exit=0", l->slurm.cpus_per_worker);
 		if (memarg != NULL)
 			gl_buf_addf(&s, " %s", memarg);
 		gl_buf_adds(&s, " --job-name=");
@@ -1651,12 +1677,12 @@ start_slurm(struct launch *l, int n, struct lw **ws, struct gl_err *err)
 	if (rc != 0)
 		goto fail;
 
-	argv = xcalloc(24 + l->slurm.nextra, sizeof *argv);
+	argv = xcalloc(24 + l->slurm.nextra_sbatch_flags, sizeof *argv);
 	argv[na++] = bin(l, "sbatch");
 	argv[na++] = xstrdup("--parsable");
-	argv[na++] = xasprintf("--job-name=%s", l->slurm.jobname);
+	argv[na++] = xasprintf("--job-name=%s", l->squeue.jobname);
 	argv[na++] = xasprintf("--ntasks=%d", n);
-	argv[na++] = xasprintf("--cpus-per-task=%d", l->slurm.cpus);
+	argv[na++] = xasprintf("--cpus-per-task=%d", l->slurm.cpus_per_worker);
 	if (memarg != NULL)
 		argv[na++] = xstrdup(memarg);
 	if (l->slurm.partition != NULL)
@@ -1670,8 +1696,8 @@ start_slurm(struct launch *l, int n, struct lw **ws, struct gl_err *err)
 	argv[na++] = xstrdup("--no-requeue");
 	argv[na++] = xasprintf("--output=%s/slurm-%%j.out", l->work_dir);
 	argv[na++] = xasprintf("--chdir=%s", l->work_dir);
-	for (size_t i = 0; i < l->slurm.nextra; i++)
-		argv[na++] = xstrdup(l->slurm.extra[i]);
+	for (size_t i = 0; i < l->slurm.nextra_sbatch_flags; i++)
+		argv[na++] = xstrdup(l->slurm.extra_sbatch_flags[i]);
 	argv[na++] = xstrdup(j->script);
 	argv[na] = NULL;
 	j->submitting = true;
@@ -1727,7 +1753,7 @@ sbatch_done(struct lproc *p)
 		j->known_ms = uv_now(l->loop);
 		free(j->output);
 		j->output = xasprintf("%s/slurm-%s.out", l->work_dir, j->id);
-		l->slurm.poll_now = true;
+		l->squeue.poll_now = true;
 		job_check_stopped(j);
 		return;
 	}
@@ -1798,7 +1824,7 @@ job_cancel(struct ljob *j)
 		notice(l, NULL, "cannot cancel slurm job %s: %s", j->id,
 		    err.msg);
 	free(argv[0]);
-	l->slurm.poll_now = true;
+	l->squeue.poll_now = true;
 	tick_start(l);
 }
 
@@ -1928,25 +1954,25 @@ slurm_poll(struct launch *l)
 	for (struct ljob *j = l->jobs; j != NULL; j = j->next)
 		if (!j->terminal && j->id[0] != '\0')
 			any = true;
-	if (!any || l->slurm.poll_busy)
+	if (!any || l->squeue.poll_busy)
 		return;
 	argv[0] = bin(l, "squeue");
 	argv[1] = "-h";
 	argv[2] = "-t";
 	argv[3] = "all";
-	argv[4] = xasprintf("--name=%s", l->slurm.jobname);
+	argv[4] = xasprintf("--name=%s", l->squeue.jobname);
 	argv[5] = "-o";
 	argv[6] = "%i|%T|%r";
 	argv[7] = NULL;
 	if (lproc_spawn(l, argv, NULL, NULL, false, true, squeue_done, NULL,
 	    "squeue", LAUNCH_HELPER_MS, &err) != NULL)
-		l->slurm.poll_busy = true;
-	else if (!l->slurm.poll_failing) {
-		l->slurm.poll_failing = true;
+		l->squeue.poll_busy = true;
+	else if (!l->squeue.poll_failing) {
+		l->squeue.poll_failing = true;
 		notice(l, NULL, "cannot poll slurm jobs: %s", err.msg);
 	}
 	/* Jobs known after this may be missing from its answer. */
-	l->slurm.poll_started = uv_now(l->loop);
+	l->squeue.poll_started = uv_now(l->loop);
 	free(argv[0]);
 	free(argv[4]);
 }
@@ -1961,11 +1987,11 @@ squeue_done(struct lproc *p)
 	struct ljob	*j;
 	bool		 again;
 
-	l->slurm.poll_busy = false;
-	l->slurm.next_poll = now + (uint64_t)l->slurm.poll_ms;
+	l->squeue.poll_busy = false;
+	l->squeue.next_poll = now + (uint64_t)l->slurm.poll_interval_ms;
 	if (p->status != 0 || p->sig != 0) {
-		if (!l->slurm.poll_failing) {
-			l->slurm.poll_failing = true;
+		if (!l->squeue.poll_failing) {
+			l->squeue.poll_failing = true;
 			exit_info(how, sizeof how, p->status, p->sig);
 			tail_line(&p->errb, tail, sizeof tail);
 			notice(l, NULL, "squeue failed: %s%s%s", how,
@@ -1973,7 +1999,7 @@ squeue_done(struct lproc *p)
 		}
 		return;
 	}
-	l->slurm.poll_failing = false;
+	l->squeue.poll_failing = false;
 	text = xstrndup(p->outb.data != NULL ? p->outb.data : "",
 	    p->outb.len);
 	struct seen { char id[32]; } *seen = NULL;
@@ -2019,7 +2045,7 @@ squeue_done(struct lproc *p)
 		size_t k;
 
 		if (j->terminal || j->id[0] == '\0' ||
-		    j->known_ms >= l->slurm.poll_started)
+		    j->known_ms >= l->squeue.poll_started)
 			continue;
 		for (k = 0; k < nseen; k++)
 			if (strcmp(seen[k].id, j->id) == 0)
@@ -2239,7 +2265,7 @@ on_tick(uv_timer_t *t)
 			if (w->lost && now >= w->lost_at) {
 				if (w->proc != NULL && l->kind != CFG_LAUNCH_SLURM &&
 				    !(l->kind == CFG_LAUNCH_COMMAND &&
-				    l->cmd.stop != NULL)) {
+				    l->command.stop != NULL)) {
 					/* Still running: kill it; its exit
 					 * reports. */
 					if (!w->proc->kill_sent) {
@@ -2250,7 +2276,7 @@ on_tick(uv_timer_t *t)
 				}
 				if (l->kind == CFG_LAUNCH_SLURM) {
 					w->cancel_step = true;
-					l->slurm.poll_now = true;
+					l->squeue.poll_now = true;
 					lw_report(w, LAUNCH_EV_ENDED, false,
 					    w->job != NULL ? w->job->state :
 					    NULL, -1, 0, "connection lost "
@@ -2296,16 +2322,17 @@ on_tick(uv_timer_t *t)
 	if (l->freeing)
 		return;
 	/* Slurm: poll when due or asked. */
-	if (l->kind == CFG_LAUNCH_SLURM && (l->slurm.poll_now ||
-	    now >= l->slurm.next_poll)) {
+	if (l->kind == CFG_LAUNCH_SLURM && (l->squeue.poll_now ||
+	    now >= l->squeue.next_poll)) {
 		bool any = false;
 
 		for (struct ljob *j = l->jobs; j != NULL; j = j->next)
 			if (!j->terminal && j->id[0] != '\0')
 				any = true;
-		if (any && !l->slurm.poll_busy) {
-			l->slurm.poll_now = false;
-			l->slurm.next_poll = now + (uint64_t)l->slurm.poll_ms;
+		if (any && !l->squeue.poll_busy) {
+			l->squeue.poll_now = false;
+			l->squeue.next_poll = now +
+			    (uint64_t)l->slurm.poll_interval_ms;
 			slurm_poll(l);
 		}
 	}
@@ -2386,20 +2413,7 @@ on_tick_close(uv_handle_t *h)
 	free(l->exe);
 	free(l->prefix);
 	free(l->work_dir);
-	strv_free(l->ssh.hosts, l->ssh.nhosts);
-	strv_free(l->ssh.opts, l->ssh.nopts);
-	free(l->ssh.identity);
-	free(l->ssh.cmd);
-	free(l->slurm.partition);
-	free(l->slurm.time_limit);
-	free(l->slurm.mem);
-	free(l->slurm.account);
-	free(l->slurm.bin_dir);
-	strv_free(l->slurm.extra, l->slurm.nextra);
-	free(l->cmd.start);
-	free(l->cmd.stop);
-	free(l->cmd.mem);
-	free(l->cmd.galley);
+	launch_cfg_fini(l);
 	strv_free(l->wargv, l->nwargv);
 	free(l);
 	if (cb != NULL)
