@@ -3,20 +3,20 @@
  *
  * Design. A struct launch holds three lists:
  *
- *  - workers (struct lw): one per worker name handed out by
+ *  - workers (struct launch_worker): one per worker name handed out by
  *    launch_start(). A worker is STARTING until the cluster service says
  *    it is up, and `reported` once the kernel must hear nothing more of
  *    it (it was stopped, or its FAILED/ENDED event was given). A reported
  *    worker lingers only while something of it still runs: its process,
  *    its stop command, its Slurm job.
- *  - procs (struct lproc): every child process, workers and helper
+ *  - procs (struct launch_proc): every child process, workers and helper
  *    commands alike (sbatch, squeue, scancel, sacct, stop templates). Each
  *    runs in its own process group (UV_PROCESS_DETACHED) so a signal
  *    reaches what it started; stdout and stderr are pipes read into
  *    buffers (stderr keeps its tail for messages). On exit the pipes are
  *    drained without blocking, the proc's handler runs, and the handles
  *    close; the struct is freed in the last close callback.
- *  - jobs (struct ljob, Slurm only): one per sbatch. A job is live until
+ *  - jobs (struct launch_job, Slurm only): one per sbatch. A job is live until
  *    squeue (or sacct) shows it in a terminal state; then its workers
  *    that were not reported are, with the state, and it is freed.
  *
@@ -66,19 +66,19 @@ extern char **environ;
 #define LAUNCH_OUT_MAX		(1u << 20)
 #define LAUNCH_RBUF		65536
 
-enum lw_state {
-	LW_STARTING,
-	LW_UP,
+enum launch_worker_state {
+	LAUNCH_WORKER_STARTING,
+	LAUNCH_WORKER_UP,
 };
 
 struct launch;
-struct lproc;
+struct launch_proc;
 
-typedef void (*lproc_fn)(struct lproc *p);
+typedef void (*launch_proc_fn)(struct launch_proc *p);
 
-struct lproc {
+struct launch_proc {
 	struct launch	*l;
-	struct lproc	*prev, *next;
+	struct launch_proc *prev, *next;
 	uv_process_t	 proc;
 	uv_pipe_t	 in, out, err;
 	bool		 has_in, has_out;
@@ -90,8 +90,8 @@ struct lproc {
 	int		 pid;
 	struct gl_buf	 outb;		/* stdout (helpers), up to OUT_MAX */
 	struct gl_buf	 errb;		/* stderr's tail */
-	lproc_fn	 on_exit;
-	void		*data;		/* the lw or ljob, or NULL */
+	launch_proc_fn	 on_exit;
+	void		*data;		/* the worker or job, or NULL */
 	char		*arg;		/* owned: what the handler needs */
 	uint64_t	 term_at;	/* SIGTERM then (0 = not asked) */
 	uint64_t	 kill_at;	/* SIGKILL then (0 = not asked) */
@@ -99,29 +99,29 @@ struct lproc {
 	char		 what[48];	/* "sbatch", "ssh", "worker" */
 };
 
-struct ljob;
+struct launch_job;
 
-struct lw {
+struct launch_worker {
 	struct launch	*l;
-	struct lw	*prev, *next;
+	struct launch_worker *prev, *next;
 	char		*name;
-	enum lw_state	 state;
+	enum launch_worker_state state;
 	bool		 reported;	/* no more events for it */
 	uint64_t	 started_ms;
-	struct lproc	*proc;		/* its process (or command's start) */
+	struct launch_proc *proc;	/* its process (or command's start) */
 	bool		 stop_running;	/* a stop template runs for it */
 	bool		 stop_wanted;	/* stop once its start command ends */
 	char		*id;		/* command: start's stdout; owned */
 	int		 host;		/* ssh: index in hosts, or -1 */
-	struct ljob	*job;		/* slurm: its job while live */
+	struct launch_job *job;	/* slurm: its job while live */
 	bool		 cancel_step;	/* slurm: scancel its step */
 	bool		 lost;		/* launch_worker_lost() was called */
 	uint64_t	 lost_at;	/* ... decide by then */
 };
 
-struct ljob {
+struct launch_job {
 	struct launch	*l;
-	struct ljob	*prev, *next;
+	struct launch_job *prev, *next;
 	char		 id[32];	/* empty until sbatch answered */
 	bool		 submitting;
 	bool		 cancel_sent;
@@ -160,9 +160,9 @@ struct launch {
 		bool	  poll_failing;
 		uint64_t  poll_started;
 	} squeue;			/* slurm: polling its jobs */
-	struct lw	*workers;
-	struct lproc	*procs;
-	struct ljob	*jobs;
+	struct launch_worker *workers;
+	struct launch_proc *procs;
+	struct launch_job *jobs;
 	uint64_t	 seq, jobseq;
 	uv_timer_t	 tick;
 	bool		 tick_on;
@@ -177,14 +177,15 @@ struct launch {
 
 /* --- helpers: strings --- */
 
-static char	**strv_dup(char *const *v, size_t n);
-static void	 strv_free(char **v, size_t n);
-static void	 sh_quote(struct gl_buf *b, const char *s);
-static void	 exit_info(char *buf, size_t n, int64_t status, int sig);
-static void	 tail_line(const struct gl_buf *b, char *out, size_t n);
-static int	 read_secret(struct launch *l, char **out, struct gl_err *err);
-static char	*bin(struct launch *l, const char *tool);
-static char	*strdup_or(const char *s, const char *dflt);
+static char	**launch_strv_dup(char *const *v, size_t n);
+static void	 launch_strv_free(char **v, size_t n);
+static void	 launch_sh_quote(struct gl_buf *b, const char *s);
+static void	 launch_exit_info(char *buf, size_t n, int64_t status, int sig);
+static void	 launch_tail_line(const struct gl_buf *b, char *out, size_t n);
+static int	 launch_read_secret(struct launch *l, char **out,
+		     struct gl_err *err);
+static char	*launch_slurm_bin(struct launch *l, const char *tool);
+static char	*launch_strdup_or(const char *s, const char *dflt);
 static void	 launch_cfg_ssh_copy(struct cfg_ssh *d,
 		     const struct cfg_ssh *s);
 static void	 launch_cfg_slurm_copy(struct cfg_slurm *d,
@@ -193,72 +194,78 @@ static void	 launch_cfg_command_copy(struct cfg_command *d,
 		     const struct cfg_command *s, const char *exe);
 static void	 launch_cfg_fini(struct launch *l);
 /* --- processes --- */
-static struct lproc *lproc_spawn(struct launch *l, char **argv,
+static struct launch_proc *launch_proc_spawn(struct launch *l, char **argv,
 		     char **env, const char *stdin_data, bool keep_stdin,
-		     bool capture_out, lproc_fn on_exit, void *data,
+		     bool capture_out, launch_proc_fn on_exit, void *data,
 		     const char *what, uint64_t deadline_ms,
 		     struct gl_err *err);
-static void	 lproc_signal(struct lproc *p, int sig);
-static void	 lproc_close_stdin(struct lproc *p);
-static void	 lproc_stop(struct lproc *p, uint64_t term_delay);
-static void	 lproc_drain(struct lproc *p);
-static void	 lproc_close(struct lproc *p);
-static void	 lproc_on_exit(uv_process_t *pp, int64_t status, int sig);
-static void	 lproc_on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf);
-static void	 lproc_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
-static void	 lproc_on_close(uv_handle_t *h);
-static void	 lproc_on_write(uv_write_t *req, int status);
-static void	 buf_add_capped(struct gl_buf *b, const char *p, size_t n,
-		     bool tail, size_t cap);
+static void	 launch_proc_signal(struct launch_proc *p, int sig);
+static void	 launch_proc_close_stdin(struct launch_proc *p);
+static void	 launch_proc_stop(struct launch_proc *p, uint64_t term_delay);
+static void	 launch_proc_drain(struct launch_proc *p);
+static void	 launch_proc_close(struct launch_proc *p);
+static void	 launch_proc_on_exit(uv_process_t *pp, int64_t status, int sig);
+static void	 launch_proc_on_alloc(uv_handle_t *h, size_t size,
+		     uv_buf_t *buf);
+static void	 launch_proc_on_read(uv_stream_t *s, ssize_t n,
+		     const uv_buf_t *buf);
+static void	 launch_proc_on_close(uv_handle_t *h);
+static void	 launch_proc_on_write(uv_write_t *req, int status);
+static void	 launch_buf_add_capped(struct gl_buf *b, const char *p,
+		     size_t n, bool tail, size_t cap);
 /* --- workers --- */
-static struct lw *lw_new(struct launch *l);
-static struct lw *lw_find(const struct launch *l, const char *name);
-static void	 lw_maybe_free(struct lw *w);
-static void	 lw_report(struct lw *w, enum launch_event_kind kind,
-		     bool not_task_fault, const char *state, int64_t status,
-		     int sig, const char *fmt, ...)
+static struct launch_worker *launch_worker_new(struct launch *l);
+static struct launch_worker *launch_worker_find(const struct launch *l,
+		     const char *name);
+static void	 launch_worker_maybe_free(struct launch_worker *w);
+static void	 launch_worker_report(struct launch_worker *w,
+		     enum launch_event_kind kind, bool not_task_fault,
+		     const char *state, int64_t status, int sig,
+		     const char *fmt, ...)
 		     __attribute__((format(printf, 7, 8)));
-static void	 lw_stop(struct lw *w);
-static void	 lw_argv(struct launch *l, const char *name, bool stdin_secret,
-		     char ***argvp, size_t *np);
-static void	 emit(struct launch *l, const struct launch_event *ev);
-static void	 notice(struct launch *l, const char *name, const char *fmt,
-		     ...) __attribute__((format(printf, 3, 4)));
+static void	 launch_worker_stop(struct launch_worker *w);
+static void	 launch_worker_argv(struct launch *l, const char *name,
+		     bool stdin_secret, char ***argvp, size_t *np);
+static void	 launch_emit(struct launch *l, const struct launch_event *ev);
+static void	 launch_notice(struct launch *l, const char *name,
+		     const char *fmt, ...)
+		     __attribute__((format(printf, 3, 4)));
 /* --- kinds --- */
-static int	 start_proc_worker(struct launch *l, struct lw *w,
+static int	 launch_local_start(struct launch *l, struct launch_worker *w,
 		     struct gl_err *err);
-static int	 start_ssh(struct launch *l, struct lw *w, struct gl_err *err);
-static int	 start_command(struct launch *l, struct lw *w, int i, int n,
+static int	 launch_ssh_start(struct launch *l, struct launch_worker *w,
 		     struct gl_err *err);
-static char	*command_expand(struct launch *l, const char *tmpl,
-		     const struct lw *w, int i, int n);
-static void	 command_stop(struct lw *w);
-static int	 start_slurm(struct launch *l, int n, struct lw **ws,
-		     struct gl_err *err);
-static void	 worker_exited(struct lproc *p);
-static void	 cmd_submitted(struct lproc *p);
-static void	 cmd_stopped(struct lproc *p);
-static void	 sbatch_done(struct lproc *p);
-static void	 squeue_done(struct lproc *p);
-static void	 steps_done(struct lproc *p);
-static void	 scancel_done(struct lproc *p);
-static void	 sacct_done(struct lproc *p);
-static void	 job_cancel(struct ljob *j);
-static void	 job_end(struct ljob *j, const char *state,
+static int	 launch_command_start(struct launch *l, struct launch_worker *w,
+		     int i, int n, struct gl_err *err);
+static char	*launch_command_expand(struct launch *l, const char *tmpl,
+		     const struct launch_worker *w, int i, int n);
+static void	 launch_command_stop(struct launch_worker *w);
+static int	 launch_slurm_start(struct launch *l, int n,
+		     struct launch_worker **ws, struct gl_err *err);
+static void	 launch_worker_exited(struct launch_proc *p);
+static void	 launch_command_submitted(struct launch_proc *p);
+static void	 launch_command_stopped(struct launch_proc *p);
+static void	 launch_slurm_sbatch_done(struct launch_proc *p);
+static void	 launch_slurm_squeue_done(struct launch_proc *p);
+static void	 launch_slurm_steps_done(struct launch_proc *p);
+static void	 launch_slurm_scancel_done(struct launch_proc *p);
+static void	 launch_slurm_sacct_done(struct launch_proc *p);
+static void	 launch_job_cancel(struct launch_job *j);
+static void	 launch_job_end(struct launch_job *j, const char *state,
 		     const char *reason);
-static void	 job_maybe_free(struct ljob *j);
-static void	 job_check_stopped(struct ljob *j);
-static struct ljob *job_find(struct launch *l, const char *id);
-static void	 slurm_poll(struct launch *l);
-static void	 slurm_steps(struct ljob *j);
-static void	 slurm_sacct(struct ljob *j);
-static bool	 slurm_terminal(const char *state);
-static bool	 slurm_not_task_fault(const char *state);
+static void	 launch_job_maybe_free(struct launch_job *j);
+static void	 launch_job_check_stopped(struct launch_job *j);
+static struct launch_job *launch_job_find(struct launch *l, const char *id);
+static void	 launch_slurm_poll(struct launch *l);
+static void	 launch_slurm_steps(struct launch_job *j);
+static void	 launch_slurm_sacct(struct launch_job *j);
+static bool	 launch_slurm_terminal(const char *state);
+static bool	 launch_slurm_not_task_fault(const char *state);
 /* --- the tick --- */
-static void	 tick_start(struct launch *l);
-static void	 on_tick(uv_timer_t *t);
-static void	 check_closed(struct launch *l);
-static void	 on_tick_close(uv_handle_t *h);
+static void	 launch_tick_start(struct launch *l);
+static void	 launch_on_tick(uv_timer_t *t);
+static void	 launch_check_closed(struct launch *l);
+static void	 launch_on_tick_close(uv_handle_t *h);
 
 struct launch *
 launch_new(uv_loop_t *loop, const struct launch_opts *o, launch_cb cb,
@@ -292,7 +299,8 @@ launch_new(uv_loop_t *loop, const struct launch_opts *o, launch_cb cb,
 	if (o->exe != NULL)
 		l->exe = xstrdup(o->exe);
 	else {
-		if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) < 0) {
+		if ((n = readlink("/proc/self/exe", self,
+		    sizeof self - 1)) < 0) {
 			gl_err_set(err, gl_err_from_errno(errno), "launcher: "
 			    "cannot find the galley binary: %s",
 			    strerror(errno));
@@ -356,12 +364,13 @@ launch_new(uv_loop_t *loop, const struct launch_opts *o, launch_cb cb,
 	if (o->worker_argv != NULL && o->worker_argv[0] != NULL) {
 		for (n = 0; o->worker_argv[n] != NULL; n++)
 			;
-		l->wargv = strv_dup((char *const *)o->worker_argv, (size_t)n);
+		l->wargv = launch_strv_dup((char *const *)o->worker_argv,
+		    (size_t)n);
 		l->nwargv = (size_t)n;
 	} else {
 		char	*v[2] = { (char *)galley, "worker" };
 
-		l->wargv = strv_dup(v, 2);
+		l->wargv = launch_strv_dup(v, 2);
 		l->nwargv = 2;
 	}
 	if (o->work_dir != NULL)
@@ -390,7 +399,7 @@ fail:
 	free(l->exe);
 	free(l->prefix);
 	launch_cfg_fini(l);
-	strv_free(l->wargv, l->nwargv);
+	launch_strv_free(l->wargv, l->nwargv);
 	free(l);
 	return NULL;
 }
@@ -398,10 +407,10 @@ fail:
 int
 launch_start(struct launch *l, int n, char **names, struct gl_err *err)
 {
-	struct lw	**ws = NULL;
+	struct launch_worker **ws = NULL;
 	int		 started = 0, rc = 0;
 	size_t		*load = NULL;
-	struct lw	*w;
+	struct launch_worker *w;
 
 	if (l->closing)
 		return gl_err_set(err, GL_ECLOSED, "launcher: closing");
@@ -410,11 +419,11 @@ launch_start(struct launch *l, int n, char **names, struct gl_err *err)
 	if (l->kind == CFG_LAUNCH_SLURM) {
 		ws = xcalloc((size_t)n, sizeof *ws);
 		for (int i = 0; i < n; i++)
-			ws[i] = lw_new(l);
-		if ((rc = start_slurm(l, n, ws, err)) != 0) {
+			ws[i] = launch_worker_new(l);
+		if ((rc = launch_slurm_start(l, n, ws, err)) != 0) {
 			for (int i = 0; i < n; i++) {
 				ws[i]->reported = true;
-				lw_maybe_free(ws[i]);
+				launch_worker_maybe_free(ws[i]);
 			}
 			free(ws);
 			return rc;
@@ -423,7 +432,7 @@ launch_start(struct launch *l, int n, char **names, struct gl_err *err)
 			if (names != NULL)
 				names[i] = xstrdup(ws[i]->name);
 		free(ws);
-		tick_start(l);
+		launch_tick_start(l);
 		return n;
 	}
 	if (l->kind == CFG_LAUNCH_SSH) {
@@ -433,7 +442,7 @@ launch_start(struct launch *l, int n, char **names, struct gl_err *err)
 				load[w->host]++;
 	}
 	for (int i = 0; i < n; i++) {
-		w = lw_new(l);
+		w = launch_worker_new(l);
 		switch (l->kind) {
 		case CFG_LAUNCH_SSH: {
 			size_t	 best = 0;
@@ -451,20 +460,20 @@ launch_start(struct launch *l, int n, char **names, struct gl_err *err)
 				break;
 			}
 			w->host = (int)best;
-			if ((rc = start_ssh(l, w, err)) == 0)
+			if ((rc = launch_ssh_start(l, w, err)) == 0)
 				load[best]++;
 			break;
 		}
 		case CFG_LAUNCH_COMMAND:
-			rc = start_command(l, w, i, n, err);
+			rc = launch_command_start(l, w, i, n, err);
 			break;
 		default:
-			rc = start_proc_worker(l, w, err);
+			rc = launch_local_start(l, w, err);
 			break;
 		}
 		if (rc != 0) {
 			w->reported = true;
-			lw_maybe_free(w);
+			launch_worker_maybe_free(w);
 			break;
 		}
 		if (names != NULL)
@@ -473,18 +482,18 @@ launch_start(struct launch *l, int n, char **names, struct gl_err *err)
 	}
 	free(load);
 	if (started > 0)
-		tick_start(l);
+		launch_tick_start(l);
 	return started > 0 ? started : rc;
 }
 
 int
 launch_worker_up(struct launch *l, const char *name)
 {
-	struct lw	*w = lw_find(l, name);
+	struct launch_worker	*w = launch_worker_find(l, name);
 
 	if (w == NULL)
 		return GL_ENOTFOUND;
-	w->state = LW_UP;
+	w->state = LAUNCH_WORKER_UP;
 	w->cancel_step = false;
 	return 0;
 }
@@ -492,7 +501,7 @@ launch_worker_up(struct launch *l, const char *name)
 int
 launch_worker_lost(struct launch *l, const char *name)
 {
-	struct lw	*w = lw_find(l, name);
+	struct launch_worker *w = launch_worker_find(l, name);
 	uint64_t	 now = uv_now(l->loop);
 
 	if (w == NULL)
@@ -508,34 +517,34 @@ launch_worker_lost(struct launch *l, const char *name)
 		w->lost_at = now + LAUNCH_LOST_MS;
 	else
 		w->lost_at = now;	/* decided at the next tick */
-	tick_start(l);
+	launch_tick_start(l);
 	return 0;
 }
 
 int
 launch_stop(struct launch *l, const char *name)
 {
-	struct lw	*w = lw_find(l, name);
+	struct launch_worker	*w = launch_worker_find(l, name);
 
 	if (w == NULL)
 		return GL_ENOTFOUND;
-	lw_stop(w);
+	launch_worker_stop(w);
 	return 0;
 }
 
 void
 launch_stop_all(struct launch *l)
 {
-	struct lw	*w, *next;
+	struct launch_worker	*w, *next;
 
 	for (w = l->workers; w != NULL; w = next) {
 		next = w->next;
 		if (!w->reported)
-			lw_stop(w);
+			launch_worker_stop(w);
 	}
 	/* Jobs whose workers all went already (reported) but still run. */
-	for (struct ljob *j = l->jobs; j != NULL; j = j->next)
-		job_check_stopped(j);
+	for (struct launch_job *j = l->jobs; j != NULL; j = j->next)
+		launch_job_check_stopped(j);
 }
 
 int
@@ -543,7 +552,7 @@ launch_count(const struct launch *l)
 {
 	int	 n = 0;
 
-	for (struct lw *w = l->workers; w != NULL; w = w->next)
+	for (struct launch_worker *w = l->workers; w != NULL; w = w->next)
 		if (!w->reported)
 			n++;
 	return n;
@@ -578,7 +587,7 @@ launch_close(struct launch *l, void (*on_closed)(void *ctx,
 	l->on_closed = on_closed;
 	l->closed_ctx = ctx;
 	l->close_deadline = uv_now(l->loop) + LAUNCH_CLOSE_MS;
-	tick_start(l);
+	launch_tick_start(l);
 }
 
 /* --- the configuration --- */
@@ -589,53 +598,53 @@ launch_close(struct launch *l, void (*on_closed)(void *ctx,
 static void
 launch_cfg_ssh_copy(struct cfg_ssh *d, const struct cfg_ssh *s)
 {
-	d->hosts = strv_dup(s->hosts, s->nhosts);
+	d->hosts = launch_strv_dup(s->hosts, s->nhosts);
 	d->nhosts = s->nhosts;
 	d->workers_per_host = s->workers_per_host > 0 ? s->workers_per_host :
 	    1;
-	d->options = strv_dup(s->options, s->noptions);
+	d->options = launch_strv_dup(s->options, s->noptions);
 	d->noptions = s->noptions;
-	d->identity_file = strdup_or(s->identity_file, NULL);
-	d->remote_galley = strdup_or(s->remote_galley, "galley");
-	d->command = strdup_or(s->command, "ssh");
+	d->identity_file = launch_strdup_or(s->identity_file, NULL);
+	d->remote_galley = launch_strdup_or(s->remote_galley, "galley");
+	d->command = launch_strdup_or(s->command, "ssh");
 }
 
 static void
 launch_cfg_slurm_copy(struct cfg_slurm *d, const struct cfg_slurm *s,
     const char *exe)
 {
-	d->partition = strdup_or(s->partition, NULL);
-	d->time_limit = strdup_or(s->time_limit, NULL);
+	d->partition = launch_strdup_or(s->partition, NULL);
+	d->time_limit = launch_strdup_or(s->time_limit, NULL);
 	d->cpus_per_worker = s->cpus_per_worker > 0 ? s->cpus_per_worker : 1;
-	d->mem_per_worker = strdup_or(s->mem_per_worker, NULL);
-	d->account = strdup_or(s->account, NULL);
-	d->extra_sbatch_flags = strv_dup(s->extra_sbatch_flags,
+	d->mem_per_worker = launch_strdup_or(s->mem_per_worker, NULL);
+	d->account = launch_strdup_or(s->account, NULL);
+	d->extra_sbatch_flags = launch_strv_dup(s->extra_sbatch_flags,
 	    s->nextra_sbatch_flags);
 	d->nextra_sbatch_flags = s->nextra_sbatch_flags;
-	d->remote_galley = strdup_or(s->remote_galley, exe);
+	d->remote_galley = launch_strdup_or(s->remote_galley, exe);
 	d->poll_interval_ms = s->poll_interval_ms >= 100 ?
 	    s->poll_interval_ms : 2000;
-	d->bin_dir = strdup_or(s->bin_dir, NULL);
+	d->bin_dir = launch_strdup_or(s->bin_dir, NULL);
 }
 
 static void
 launch_cfg_command_copy(struct cfg_command *d, const struct cfg_command *s,
     const char *exe)
 {
-	d->start = strdup_or(s->start, NULL);
+	d->start = launch_strdup_or(s->start, NULL);
 	d->stop = s->stop != NULL && s->stop[0] != '\0' ? xstrdup(s->stop) :
 	    NULL;
 	d->cpus_per_worker = s->cpus_per_worker > 0 ? s->cpus_per_worker : 1;
-	d->mem_per_worker = strdup_or(s->mem_per_worker, "");
+	d->mem_per_worker = launch_strdup_or(s->mem_per_worker, "");
 	d->secret_on_stdin = s->secret_on_stdin;
-	d->remote_galley = strdup_or(s->remote_galley, exe);
+	d->remote_galley = launch_strdup_or(s->remote_galley, exe);
 }
 
 static void
 launch_cfg_fini(struct launch *l)
 {
-	strv_free(l->ssh.hosts, l->ssh.nhosts);
-	strv_free(l->ssh.options, l->ssh.noptions);
+	launch_strv_free(l->ssh.hosts, l->ssh.nhosts);
+	launch_strv_free(l->ssh.options, l->ssh.noptions);
 	free(l->ssh.identity_file);
 	free(l->ssh.remote_galley);
 	free(l->ssh.command);
@@ -643,7 +652,8 @@ launch_cfg_fini(struct launch *l)
 	free(l->slurm.time_limit);
 	free(l->slurm.mem_per_worker);
 	free(l->slurm.account);
-	strv_free(l->slurm.extra_sbatch_flags, l->slurm.nextra_sbatch_flags);
+	launch_strv_free(l->slurm.extra_sbatch_flags,
+	    l->slurm.nextra_sbatch_flags);
 	free(l->slurm.remote_galley);
 	free(l->slurm.bin_dir);
 	free(l->command.start);
@@ -656,7 +666,7 @@ launch_cfg_fini(struct launch *l)
 
 /* A copy of s, else of dflt; NULL if both are. */
 static char *
-strdup_or(const char *s, const char *dflt)
+launch_strdup_or(const char *s, const char *dflt)
 {
 	if (s == NULL)
 		s = dflt;
@@ -664,7 +674,7 @@ strdup_or(const char *s, const char *dflt)
 }
 
 static char **
-strv_dup(char *const *v, size_t n)
+launch_strv_dup(char *const *v, size_t n)
 {
 	char	**d;
 
@@ -677,7 +687,7 @@ strv_dup(char *const *v, size_t n)
 }
 
 static void
-strv_free(char **v, size_t n)
+launch_strv_free(char **v, size_t n)
 {
 	if (v == NULL)
 		return;
@@ -689,7 +699,7 @@ strv_free(char **v, size_t n)
 /* Appends s as one word for /bin/sh: as it is when it is plain, else in
  * single quotes. */
 static void
-sh_quote(struct gl_buf *b, const char *s)
+launch_sh_quote(struct gl_buf *b, const char *s)
 {
 	const char	*p;
 	bool		 plain = *s != '\0';
@@ -713,7 +723,7 @@ sh_quote(struct gl_buf *b, const char *s)
 }
 
 static void
-exit_info(char *buf, size_t n, int64_t status, int sig)
+launch_exit_info(char *buf, size_t n, int64_t status, int sig)
 {
 	if (sig != 0)
 		snprintf(buf, n, "killed by signal %d", sig);
@@ -724,7 +734,7 @@ exit_info(char *buf, size_t n, int64_t status, int sig)
 /* The last lines of what a process wrote (up to n bytes), on one line:
  * newlines become " | ". Empty if nothing. */
 static void
-tail_line(const struct gl_buf *b, char *out, size_t n)
+launch_tail_line(const struct gl_buf *b, char *out, size_t n)
 {
 	size_t		 len = b->len, start, o = 0;
 	const char	*p = b->data;
@@ -753,7 +763,7 @@ tail_line(const struct gl_buf *b, char *out, size_t n)
 }
 
 static int
-read_secret(struct launch *l, char **out, struct gl_err *err)
+launch_read_secret(struct launch *l, char **out, struct gl_err *err)
 {
 	size_t	 len;
 	int	 rc;
@@ -768,15 +778,15 @@ read_secret(struct launch *l, char **out, struct gl_err *err)
 	if (len == 0 || strchr(*out, '\n') != NULL) {
 		free(*out);
 		*out = NULL;
-		return gl_err_set(err, GL_EINVAL, "launcher: the cluster secret "
-		    "%s is empty or holds more than one line",
-		    l->secret_file);
+		return gl_err_set(err, GL_EINVAL,
+		    "launcher: the cluster secret "
+		    "%s is empty or holds more than one line", l->secret_file);
 	}
 	return 0;
 }
 
 static char *
-bin(struct launch *l, const char *tool)
+launch_slurm_bin(struct launch *l, const char *tool)
 {
 	if (l->slurm.bin_dir != NULL)
 		return xasprintf("%s/%s", l->slurm.bin_dir, tool);
@@ -785,12 +795,13 @@ bin(struct launch *l, const char *tool)
 
 /* --- processes --- */
 
-static struct lproc *
-lproc_spawn(struct launch *l, char **argv, char **env, const char *stdin_data,
-    bool keep_stdin, bool capture_out, lproc_fn on_exit, void *data,
-    const char *what, uint64_t deadline_ms, struct gl_err *err)
+static struct launch_proc *
+launch_proc_spawn(struct launch *l, char **argv, char **env,
+    const char *stdin_data, bool keep_stdin, bool capture_out,
+    launch_proc_fn on_exit, void *data, const char *what, uint64_t deadline_ms,
+    struct gl_err *err)
 {
-	struct lproc		*p = xcalloc(1, sizeof *p);
+	struct launch_proc	*p = xcalloc(1, sizeof *p);
 	uv_process_options_t	 o;
 	uv_stdio_container_t	 io[3];
 	uv_write_t		*wr;
@@ -827,14 +838,15 @@ lproc_spawn(struct launch *l, char **argv, char **env, const char *stdin_data,
 	io[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
 	io[2].data.stream = (uv_stream_t *)&p->err;
 	p->proc.data = p;
-	o.exit_cb = lproc_on_exit;
+	o.exit_cb = launch_proc_on_exit;
 	o.file = argv[0];
 	o.args = argv;
 	o.env = env;
 	o.flags = UV_PROCESS_DETACHED;
 	o.stdio_count = 3;
 	o.stdio = io;
-	/* Linked first: lproc_close() unlinks it when its handles are gone. */
+	/* Linked first: launch_proc_close() unlinks it when its handles
+	 * are gone. */
 	p->next = l->procs;
 	if (l->procs != NULL)
 		l->procs->prev = p;
@@ -845,14 +857,15 @@ lproc_spawn(struct launch *l, char **argv, char **env, const char *stdin_data,
 		p->exited = true;
 		p->on_exit = NULL;
 		p->data = NULL;
-		lproc_close(p);
+		launch_proc_close(p);
 		return NULL;
 	}
 	p->pid = p->proc.pid;
 	if (p->has_out)
-		uv_read_start((uv_stream_t *)&p->out, lproc_on_alloc,
-		    lproc_on_read);
-	uv_read_start((uv_stream_t *)&p->err, lproc_on_alloc, lproc_on_read);
+		uv_read_start((uv_stream_t *)&p->out, launch_proc_on_alloc,
+		    launch_proc_on_read);
+	uv_read_start((uv_stream_t *)&p->err, launch_proc_on_alloc,
+	    launch_proc_on_read);
 	if (p->has_in) {
 		len = strlen(stdin_data);
 		wr = xmalloc(sizeof *wr + len + 1);
@@ -860,10 +873,10 @@ lproc_spawn(struct launch *l, char **argv, char **env, const char *stdin_data,
 		b = uv_buf_init((char *)(wr + 1), (unsigned)len);
 		wr->data = p;
 		if (len == 0 || uv_write(wr, (uv_stream_t *)&p->in, &b, 1,
-		    lproc_on_write) != 0)
+		    launch_proc_on_write) != 0)
 			free(wr);
 		if (!keep_stdin)
-			lproc_close_stdin(p);
+			launch_proc_close_stdin(p);
 	}
 	if (deadline_ms > 0)
 		p->kill_at = uv_now(l->loop) + deadline_ms;
@@ -871,14 +884,14 @@ lproc_spawn(struct launch *l, char **argv, char **env, const char *stdin_data,
 }
 
 static void
-lproc_on_write(uv_write_t *req, int status)
+launch_proc_on_write(uv_write_t *req, int status)
 {
 	(void)status;	/* a failed write: the process is going */
 	free(req);
 }
 
 static void
-lproc_signal(struct lproc *p, int sig)
+launch_proc_signal(struct launch_proc *p, int sig)
 {
 	if (p->exited || p->pid <= 0)
 		return;
@@ -887,17 +900,17 @@ lproc_signal(struct lproc *p, int sig)
 }
 
 static void
-lproc_close_stdin(struct lproc *p)
+launch_proc_close_stdin(struct launch_proc *p)
 {
 	if (!p->has_in || uv_is_closing((uv_handle_t *)&p->in))
 		return;
 	p->pending++;
-	uv_close((uv_handle_t *)&p->in, lproc_on_close);
+	uv_close((uv_handle_t *)&p->in, launch_proc_on_close);
 }
 
 /* SIGTERM after term_delay ms (0: now), SIGKILL a grace later. */
 static void
-lproc_stop(struct lproc *p, uint64_t term_delay)
+launch_proc_stop(struct launch_proc *p, uint64_t term_delay)
 {
 	struct launch	*l = p->l;
 	uint64_t	 now = uv_now(l->loop), grace;
@@ -907,20 +920,20 @@ lproc_stop(struct lproc *p, uint64_t term_delay)
 	grace = l->stop_grace_ms > 0 ? (uint64_t)l->stop_grace_ms : 0;
 	if (term_delay == 0 && !p->term_sent) {
 		p->term_sent = true;
-		lproc_signal(p, SIGTERM);
+		launch_proc_signal(p, SIGTERM);
 	} else if (p->term_at == 0 || p->term_at > now + term_delay)
 		p->term_at = now + term_delay;
 	if (p->kill_at == 0 || p->kill_at > now + term_delay + grace)
 		p->kill_at = now + term_delay + grace;
 	if (grace == 0 && term_delay == 0) {
 		p->kill_sent = true;
-		lproc_signal(p, SIGKILL);
+		launch_proc_signal(p, SIGKILL);
 	}
-	tick_start(l);
+	launch_tick_start(l);
 }
 
 static void
-buf_add_capped(struct gl_buf *b, const char *p, size_t n, bool tail,
+launch_buf_add_capped(struct gl_buf *b, const char *p, size_t n, bool tail,
     size_t cap)
 {
 	if (!tail) {
@@ -945,18 +958,18 @@ buf_add_capped(struct gl_buf *b, const char *p, size_t n, bool tail,
 }
 
 static void
-lproc_on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf)
+launch_proc_on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf)
 {
-	struct lproc	*p = h->data;
+	struct launch_proc	*p = h->data;
 
 	(void)size;
 	*buf = uv_buf_init(p->l->rbuf, sizeof p->l->rbuf);
 }
 
 static void
-lproc_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+launch_proc_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
-	struct lproc	*p = s->data;
+	struct launch_proc	*p = s->data;
 
 	if (n < 0) {
 		uv_read_stop(s);
@@ -965,17 +978,17 @@ lproc_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	if (n == 0)
 		return;
 	if (s == (uv_stream_t *)&p->out)
-		buf_add_capped(&p->outb, buf->base, (size_t)n, false,
+		launch_buf_add_capped(&p->outb, buf->base, (size_t)n, false,
 		    LAUNCH_OUT_MAX);
 	else
-		buf_add_capped(&p->errb, buf->base, (size_t)n, true,
+		launch_buf_add_capped(&p->errb, buf->base, (size_t)n, true,
 		    LAUNCH_ERR_TAIL);
 }
 
 /* Reads what the pipes hold now, without blocking (libuv's pipe fds are
  * non-blocking). A grandchild may keep them open: EOF is not waited for. */
 static void
-lproc_drain(struct lproc *p)
+launch_proc_drain(struct launch_proc *p)
 {
 	uv_os_fd_t	 fd;
 	ssize_t		 n;
@@ -994,54 +1007,54 @@ lproc_drain(struct lproc *p)
 			if (n <= 0)
 				break;
 			if (k == 0)
-				buf_add_capped(&p->outb, p->l->rbuf, (size_t)n,
-				    false, LAUNCH_OUT_MAX);
+				launch_buf_add_capped(&p->outb, p->l->rbuf,
+				    (size_t)n, false, LAUNCH_OUT_MAX);
 			else
-				buf_add_capped(&p->errb, p->l->rbuf, (size_t)n,
-				    true, LAUNCH_ERR_TAIL);
+				launch_buf_add_capped(&p->errb, p->l->rbuf,
+				    (size_t)n, true, LAUNCH_ERR_TAIL);
 		}
 	}
 }
 
 static void
-lproc_on_exit(uv_process_t *pp, int64_t status, int sig)
+launch_proc_on_exit(uv_process_t *pp, int64_t status, int sig)
 {
-	struct lproc	*p = pp->data;
+	struct launch_proc	*p = pp->data;
 
 	p->exited = true;
 	p->status = status;
 	p->sig = sig;
-	lproc_drain(p);
+	launch_proc_drain(p);
 	if (p->on_exit != NULL)
 		p->on_exit(p);
 	p->on_exit = NULL;
-	lproc_close(p);
+	launch_proc_close(p);
 }
 
 static void
-lproc_close(struct lproc *p)
+launch_proc_close(struct launch_proc *p)
 {
 	if (p->closing)
 		return;
 	p->closing = true;
 	p->pending++;
-	uv_close((uv_handle_t *)&p->proc, lproc_on_close);
+	uv_close((uv_handle_t *)&p->proc, launch_proc_on_close);
 	if (p->has_in && !uv_is_closing((uv_handle_t *)&p->in)) {
 		p->pending++;
-		uv_close((uv_handle_t *)&p->in, lproc_on_close);
+		uv_close((uv_handle_t *)&p->in, launch_proc_on_close);
 	}
 	if (p->has_out) {
 		p->pending++;
-		uv_close((uv_handle_t *)&p->out, lproc_on_close);
+		uv_close((uv_handle_t *)&p->out, launch_proc_on_close);
 	}
 	p->pending++;
-	uv_close((uv_handle_t *)&p->err, lproc_on_close);
+	uv_close((uv_handle_t *)&p->err, launch_proc_on_close);
 }
 
 static void
-lproc_on_close(uv_handle_t *h)
+launch_proc_on_close(uv_handle_t *h)
 {
-	struct lproc	*p = h->data;
+	struct launch_proc *p = h->data;
 	struct launch	*l = p->l;
 
 	if (--p->pending > 0 || !p->closing)
@@ -1056,21 +1069,21 @@ lproc_on_close(uv_handle_t *h)
 	gl_buf_fini(&p->errb);
 	free(p->arg);
 	free(p);
-	check_closed(l);
+	launch_check_closed(l);
 }
 
 /* --- workers --- */
 
-static struct lw *
-lw_new(struct launch *l)
+static struct launch_worker *
+launch_worker_new(struct launch *l)
 {
-	struct lw	*w = xcalloc(1, sizeof *w);
+	struct launch_worker	*w = xcalloc(1, sizeof *w);
 
 	w->l = l;
 	w->name = xasprintf("%s%llu", l->prefix,
 	    (unsigned long long)++l->seq);
 	w->host = -1;
-	w->state = LW_STARTING;
+	w->state = LAUNCH_WORKER_STARTING;
 	w->started_ms = uv_now(l->loop);
 	w->next = l->workers;
 	if (l->workers != NULL)
@@ -1079,17 +1092,17 @@ lw_new(struct launch *l)
 	return w;
 }
 
-static struct lw *
-lw_find(const struct launch *l, const char *name)
+static struct launch_worker *
+launch_worker_find(const struct launch *l, const char *name)
 {
-	for (struct lw *w = l->workers; w != NULL; w = w->next)
+	for (struct launch_worker *w = l->workers; w != NULL; w = w->next)
 		if (!w->reported && strcmp(w->name, name) == 0)
 			return w;
 	return NULL;
 }
 
 static void
-lw_maybe_free(struct lw *w)
+launch_worker_maybe_free(struct launch_worker *w)
 {
 	struct launch	*l = w->l;
 
@@ -1105,11 +1118,11 @@ lw_maybe_free(struct lw *w)
 	free(w->name);
 	free(w->id);
 	free(w);
-	check_closed(l);
+	launch_check_closed(l);
 }
 
 static void
-emit(struct launch *l, const struct launch_event *ev)
+launch_emit(struct launch *l, const struct launch_event *ev)
 {
 	if (l->closing || l->cb == NULL)
 		return;
@@ -1117,7 +1130,7 @@ emit(struct launch *l, const struct launch_event *ev)
 }
 
 static void
-notice(struct launch *l, const char *name, const char *fmt, ...)
+launch_notice(struct launch *l, const char *name, const char *fmt, ...)
 {
 	struct launch_event	 ev;
 	char			 msg[1024];
@@ -1131,7 +1144,7 @@ notice(struct launch *l, const char *name, const char *fmt, ...)
 	ev.name = name;
 	ev.exit_status = -1;
 	ev.msg = msg;
-	emit(l, &ev);
+	launch_emit(l, &ev);
 }
 
 /*
@@ -1140,8 +1153,9 @@ notice(struct launch *l, const char *name, const char *fmt, ...)
  * nothing of it runs. kind FAILED becomes ENDED for a worker that was up.
  */
 static void
-lw_report(struct lw *w, enum launch_event_kind kind, bool not_task_fault,
-    const char *state, int64_t status, int sig, const char *fmt, ...)
+launch_worker_report(struct launch_worker *w, enum launch_event_kind kind,
+    bool not_task_fault, const char *state, int64_t status, int sig,
+    const char *fmt, ...)
 {
 	struct launch		*l = w->l;
 	struct launch_event	 ev;
@@ -1153,7 +1167,7 @@ lw_report(struct lw *w, enum launch_event_kind kind, bool not_task_fault,
 		return;
 	w->reported = true;
 	snprintf(name, sizeof name, "%s", w->name);
-	if (kind == LAUNCH_EV_FAILED && w->state == LW_UP)
+	if (kind == LAUNCH_EV_FAILED && w->state == LAUNCH_WORKER_UP)
 		kind = LAUNCH_EV_ENDED;
 	o = (size_t)snprintf(msg, sizeof msg, "worker %s: ", name);
 	va_start(ap, fmt);
@@ -1167,12 +1181,12 @@ lw_report(struct lw *w, enum launch_event_kind kind, bool not_task_fault,
 	ev.exit_status = (int)status;
 	ev.term_signal = sig;
 	ev.msg = msg;
-	lw_maybe_free(w);		/* w may be gone from here on */
-	emit(l, &ev);
+	launch_worker_maybe_free(w);		/* w may be gone from here on */
+	launch_emit(l, &ev);
 }
 
 static void
-lw_stop(struct lw *w)
+launch_worker_stop(struct launch_worker *w)
 {
 	struct launch	*l = w->l;
 
@@ -1183,7 +1197,7 @@ lw_stop(struct lw *w)
 	case CFG_LAUNCH_SLURM:
 		if (w->job != NULL) {
 			w->cancel_step = true;
-			job_check_stopped(w->job);
+			launch_job_check_stopped(w->job);
 			l->squeue.poll_now = true;
 		}
 		break;
@@ -1192,7 +1206,7 @@ lw_stop(struct lw *w)
 			if (w->proc != NULL)
 				w->stop_wanted = true;
 			else
-				command_stop(w);
+				launch_command_stop(w);
 			break;
 		}
 		/* The start command is the worker: */
@@ -1201,23 +1215,23 @@ lw_stop(struct lw *w)
 		if (w->proc != NULL) {
 			if (w->proc->has_in) {
 				/* EOF first: the worker exits by itself. */
-				lproc_close_stdin(w->proc);
-				lproc_stop(w->proc, l->stop_grace_ms > 0 ?
+				launch_proc_close_stdin(w->proc);
+				launch_proc_stop(w->proc, l->stop_grace_ms > 0 ?
 				    (uint64_t)l->stop_grace_ms : 0);
 			} else
-				lproc_stop(w->proc, 0);
+				launch_proc_stop(w->proc, 0);
 		}
 		break;
 	}
-	tick_start(l);
-	lw_maybe_free(w);
+	launch_tick_start(l);
+	launch_worker_maybe_free(w);
 }
 
 /* The worker's command line: the program, then --connect, --secret-file
  * (the path, or "-" when the secret comes on stdin) and --name. */
 static void
-lw_argv(struct launch *l, const char *name, bool stdin_secret, char ***argvp,
-    size_t *np)
+launch_worker_argv(struct launch *l, const char *name, bool stdin_secret,
+    char ***argvp, size_t *np)
 {
 	size_t	 n = l->nwargv + 6, i;
 	char	**v = xcalloc(n + 1, sizeof *v);
@@ -1237,15 +1251,16 @@ lw_argv(struct launch *l, const char *name, bool stdin_secret, char ***argvp,
 /* --- local --- */
 
 static int
-start_proc_worker(struct launch *l, struct lw *w, struct gl_err *err)
+launch_local_start(struct launch *l, struct launch_worker *w,
+    struct gl_err *err)
 {
 	char	**argv;
-	size_t	  n;
+	size_t	 n;
 
-	lw_argv(l, w->name, false, &argv, &n);
-	w->proc = lproc_spawn(l, argv, NULL, NULL, false, false,
-	    worker_exited, w, "worker", 0, err);
-	strv_free(argv, n);
+	launch_worker_argv(l, w->name, false, &argv, &n);
+	w->proc = launch_proc_spawn(l, argv, NULL, NULL, false, false,
+	    launch_worker_exited, w, "worker", 0, err);
+	launch_strv_free(argv, n);
 	if (w->proc == NULL) {
 		gl_err_prefix(err, "worker %s", w->name);
 		return err != NULL ? err->code : GL_EIO;
@@ -1255,42 +1270,42 @@ start_proc_worker(struct launch *l, struct lw *w, struct gl_err *err)
 
 /* A worker's process ended (local, ssh, a command without stop). */
 static void
-worker_exited(struct lproc *p)
+launch_worker_exited(struct launch_proc *p)
 {
-	struct lw	*w = p->data;
+	struct launch_worker *w = p->data;
 	struct launch	*l = p->l;
 	char		 how[64], tail[LAUNCH_ERR_TAIL + 64];
 	bool		 ssh = l->kind == CFG_LAUNCH_SSH;
 
 	w->proc = NULL;
 	if (w->reported) {
-		lw_maybe_free(w);
+		launch_worker_maybe_free(w);
 		return;
 	}
-	exit_info(how, sizeof how, p->status, p->sig);
-	tail_line(&p->errb, tail, sizeof tail);
+	launch_exit_info(how, sizeof how, p->status, p->sig);
+	launch_tail_line(&p->errb, tail, sizeof tail);
 	if (ssh && p->status == 255 && p->sig == 0)
 		snprintf(how, sizeof how, "ssh failed (exit status 255)");
 	if (w->lost)
-		lw_report(w, LAUNCH_EV_ENDED, false, NULL, p->status, p->sig,
-		    "connection lost; %s%s%s%s", p->sig == SIGKILL &&
+		launch_worker_report(w, LAUNCH_EV_ENDED, false, NULL, p->status,
+		    p->sig, "connection lost; %s%s%s%s", p->sig == SIGKILL &&
 		    p->kill_sent ? "then killed: " : "", how,
 		    tail[0] != '\0' ? ": " : "", tail);
-	else if (w->state == LW_STARTING)
-		lw_report(w, LAUNCH_EV_FAILED, false, NULL, p->status, p->sig,
-		    "%sexited before it connected: %s%s%s",
+	else if (w->state == LAUNCH_WORKER_STARTING)
+		launch_worker_report(w, LAUNCH_EV_FAILED, false, NULL,
+		    p->status, p->sig, "%sexited before it connected: %s%s%s",
 		    ssh ? "ssh session " : "", how,
 		    tail[0] != '\0' ? ": " : "", tail);
 	else
-		lw_report(w, LAUNCH_EV_ENDED, false, NULL, p->status, p->sig,
-		    "%s%s%s%s", ssh ? "ssh session ended: " : "exited: ", how,
-		    tail[0] != '\0' ? ": " : "", tail);
+		launch_worker_report(w, LAUNCH_EV_ENDED, false, NULL, p->status,
+		    p->sig, "%s%s%s%s", ssh ? "ssh session ended: " :
+		    "exited: ", how, tail[0] != '\0' ? ": " : "", tail);
 }
 
 /* --- ssh --- */
 
 static int
-start_ssh(struct launch *l, struct lw *w, struct gl_err *err)
+launch_ssh_start(struct launch *l, struct launch_worker *w, struct gl_err *err)
 {
 	const char	*spec = l->ssh.hosts[w->host];
 	char		*host = NULL, *port = NULL, *secret = NULL, *line;
@@ -1300,7 +1315,7 @@ start_ssh(struct launch *l, struct lw *w, struct gl_err *err)
 	struct gl_buf	 cmd;
 	int		 rc;
 
-	if ((rc = read_secret(l, &secret, err)) != 0)
+	if ((rc = launch_read_secret(l, &secret, err)) != 0)
 		return rc;
 	/* user@host:port, [v6]:port, host */
 	if (spec[0] == '[' && (c = strchr(spec, ']')) != NULL) {
@@ -1325,14 +1340,14 @@ start_ssh(struct launch *l, struct lw *w, struct gl_err *err)
 			    (int)(c - at - 2), at + 2);
 		}
 	}
-	lw_argv(l, w->name, true, &wargv, &nw);
+	launch_worker_argv(l, w->name, true, &wargv, &nw);
 	gl_buf_init(&cmd);
 	gl_buf_adds(&cmd, "exec");
 	for (size_t i = 0; i < nw; i++) {
 		gl_buf_addc(&cmd, ' ');
-		sh_quote(&cmd, wargv[i]);
+		launch_sh_quote(&cmd, wargv[i]);
 	}
-	strv_free(wargv, nw);
+	launch_strv_free(wargv, nw);
 	cap = 16 + 2 * l->ssh.noptions;
 	argv = xcalloc(cap + 1, sizeof *argv);
 	argv[n++] = xstrdup(l->ssh.command);
@@ -1361,11 +1376,11 @@ start_ssh(struct launch *l, struct lw *w, struct gl_err *err)
 	line = xasprintf("%s\n", secret);
 	sodium_memzero(secret, strlen(secret));
 	free(secret);
-	w->proc = lproc_spawn(l, argv, NULL, line, true, false, worker_exited,
-	    w, "ssh", 0, err);
+	w->proc = launch_proc_spawn(l, argv, NULL, line, true, false,
+	    launch_worker_exited, w, "ssh", 0, err);
 	sodium_memzero(line, strlen(line));
 	free(line);
-	strv_free(argv, n);
+	launch_strv_free(argv, n);
 	free(host);
 	free(port);
 	if (w->proc == NULL) {
@@ -1379,7 +1394,8 @@ start_ssh(struct launch *l, struct lw *w, struct gl_err *err)
 
 /* Environment for a template: ours plus GALLEY_* values. Caller frees. */
 static char **
-command_env(struct launch *l, const struct lw *w, const char *worker_cmd)
+launch_command_env(struct launch *l, const struct launch_worker *w,
+    const char *worker_cmd)
 {
 	size_t	 n = 0, i;
 	char	**e;
@@ -1399,7 +1415,7 @@ command_env(struct launch *l, const struct lw *w, const char *worker_cmd)
 }
 
 static void
-env_free(char **e)
+launch_env_free(char **e)
 {
 	if (e == NULL)
 		return;
@@ -1409,27 +1425,28 @@ env_free(char **e)
 }
 
 static char *
-worker_cmd_line(struct launch *l, const struct lw *w, bool stdin_secret)
+launch_worker_cmd_line(struct launch *l, const struct launch_worker *w,
+    bool stdin_secret)
 {
 	struct gl_buf	 b;
 	char		**v;
 	size_t		 n;
 
-	lw_argv(l, w->name, stdin_secret, &v, &n);
+	launch_worker_argv(l, w->name, stdin_secret, &v, &n);
 	gl_buf_init(&b);
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
 			gl_buf_addc(&b, ' ');
-		sh_quote(&b, v[i]);
+		launch_sh_quote(&b, v[i]);
 	}
-	strv_free(v, n);
+	launch_strv_free(v, n);
 	return gl_buf_take(&b, NULL);
 }
 
 /* Expands a template (checked by cfg_template_check at launch_new). */
 static char *
-command_expand(struct launch *l, const char *tmpl, const struct lw *w, int i,
-    int n)
+launch_command_expand(struct launch *l, const char *tmpl,
+    const struct launch_worker *w, int i, int n)
 {
 	struct gl_buf	 b;
 	const char	*p, *q;
@@ -1437,7 +1454,7 @@ command_expand(struct launch *l, const char *tmpl, const struct lw *w, int i,
 	size_t		 k;
 
 	gl_buf_init(&b);
-	wc = worker_cmd_line(l, w, l->command.secret_on_stdin);
+	wc = launch_worker_cmd_line(l, w, l->command.secret_on_stdin);
 	for (p = tmpl; *p != '\0'; p++) {
 		if (*p != '{' || (p > tmpl && p[-1] == '$')) {
 			gl_buf_addc(&b, *p);
@@ -1455,23 +1472,23 @@ command_expand(struct launch *l, const char *tmpl, const struct lw *w, int i,
 		k = (size_t)(q - p - 1);
 #define IS(s) (k == strlen(s) && strncmp(p + 1, (s), k) == 0)
 		if (IS("addr"))
-			sh_quote(&b, l->addr);
+			launch_sh_quote(&b, l->addr);
 		else if (IS("secret_file"))
-			sh_quote(&b, l->secret_file);
+			launch_sh_quote(&b, l->secret_file);
 		else if (IS("name"))
-			sh_quote(&b, w->name);
+			launch_sh_quote(&b, w->name);
 		else if (IS("n") || IS("i") || IS("cpus")) {
 			snprintf(num, sizeof num, "%d", IS("n") ? n :
 			    IS("i") ? i : l->command.cpus_per_worker);
 			gl_buf_adds(&b, num);
 		} else if (IS("galley"))
-			sh_quote(&b, l->command.remote_galley);
+			launch_sh_quote(&b, l->command.remote_galley);
 		else if (IS("mem"))
-			sh_quote(&b, l->command.mem_per_worker);
+			launch_sh_quote(&b, l->command.mem_per_worker);
 		else if (IS("worker_cmd"))
 			gl_buf_adds(&b, wc);
 		else if (IS("id"))
-			sh_quote(&b, w->id != NULL ? w->id : "");
+			launch_sh_quote(&b, w->id != NULL ? w->id : "");
 		else
 			gl_buf_add(&b, p, k + 2);
 #undef IS
@@ -1482,7 +1499,7 @@ command_expand(struct launch *l, const char *tmpl, const struct lw *w, int i,
 }
 
 static int
-start_command(struct launch *l, struct lw *w, int i, int n,
+launch_command_start(struct launch *l, struct launch_worker *w, int i, int n,
     struct gl_err *err)
 {
 	char	*cmd, *wc, **env, *secret = NULL, *line = NULL;
@@ -1490,11 +1507,11 @@ start_command(struct launch *l, struct lw *w, int i, int n,
 	int	 rc;
 
 	if (l->command.secret_on_stdin &&
-	    (rc = read_secret(l, &secret, err)) != 0)
+	    (rc = launch_read_secret(l, &secret, err)) != 0)
 		return rc;
-	cmd = command_expand(l, l->command.start, w, i, n);
-	wc = worker_cmd_line(l, w, l->command.secret_on_stdin);
-	env = command_env(l, w, wc);
+	cmd = launch_command_expand(l, l->command.start, w, i, n);
+	wc = launch_worker_cmd_line(l, w, l->command.secret_on_stdin);
+	env = launch_command_env(l, w, wc);
 	argv[0] = "/bin/sh";
 	argv[1] = "-c";
 	argv[2] = cmd;
@@ -1504,14 +1521,15 @@ start_command(struct launch *l, struct lw *w, int i, int n,
 		sodium_memzero(secret, strlen(secret));
 		free(secret);
 	}
-	w->proc = lproc_spawn(l, argv, env, line, l->command.stop == NULL,
-	    l->command.stop != NULL, l->command.stop != NULL ? cmd_submitted :
-	    worker_exited, w, "start command", 0, err);
+	w->proc = launch_proc_spawn(l, argv, env, line, l->command.stop == NULL,
+	    l->command.stop != NULL, l->command.stop != NULL ?
+	    launch_command_submitted : launch_worker_exited, w, "start command",
+	    0, err);
 	if (line != NULL) {
 		sodium_memzero(line, strlen(line));
 		free(line);
 	}
-	env_free(env);
+	launch_env_free(env);
 	free(wc);
 	free(cmd);
 	if (w->proc == NULL) {
@@ -1524,9 +1542,9 @@ start_command(struct launch *l, struct lw *w, int i, int n,
 /* The start command of a launcher with a stop template ended: it
  * submitted the worker (exit 0; its last stdout line is the id) or not. */
 static void
-cmd_submitted(struct lproc *p)
+launch_command_submitted(struct launch_proc *p)
 {
-	struct lw	*w = p->data;
+	struct launch_worker *w = p->data;
 	char		 how[64], tail[LAUNCH_ERR_TAIL + 64];
 	const char	*s, *e;
 
@@ -1546,72 +1564,74 @@ cmd_submitted(struct lproc *p)
 		free(w->id);
 		w->id = xstrndup(b, (size_t)(e - b > 256 ? 256 : e - b));
 		if (w->stop_wanted)
-			command_stop(w);
-		lw_maybe_free(w);
+			launch_command_stop(w);
+		launch_worker_maybe_free(w);
 		return;
 	}
 	if (w->reported) {
-		lw_maybe_free(w);
+		launch_worker_maybe_free(w);
 		return;
 	}
-	exit_info(how, sizeof how, p->status, p->sig);
-	tail_line(&p->errb, tail, sizeof tail);
-	lw_report(w, LAUNCH_EV_FAILED, false, NULL, p->status, p->sig,
-	    "start command failed: %s%s%s", how, tail[0] != '\0' ? ": " : "",
-	    tail);
+	launch_exit_info(how, sizeof how, p->status, p->sig);
+	launch_tail_line(&p->errb, tail, sizeof tail);
+	launch_worker_report(w, LAUNCH_EV_FAILED, false, NULL, p->status,
+	    p->sig, "start command failed: %s%s%s", how,
+	    tail[0] != '\0' ? ": " : "", tail);
 }
 
 /* Runs the stop template for w (reported already). */
 static void
-command_stop(struct lw *w)
+launch_command_stop(struct launch_worker *w)
 {
 	struct launch	*l = w->l;
 	struct gl_err	 err = { 0 };
 	char		*cmd, *wc, **env, *argv[4];
-	struct lproc	*p;
+	struct launch_proc *p;
 
 	if (l->command.stop == NULL || w->stop_running)
 		return;
-	cmd = command_expand(l, l->command.stop, w, 0, 1);
-	wc = worker_cmd_line(l, w, l->command.secret_on_stdin);
-	env = command_env(l, w, wc);
+	cmd = launch_command_expand(l, l->command.stop, w, 0, 1);
+	wc = launch_worker_cmd_line(l, w, l->command.secret_on_stdin);
+	env = launch_command_env(l, w, wc);
 	argv[0] = "/bin/sh";
 	argv[1] = "-c";
 	argv[2] = cmd;
 	argv[3] = NULL;
-	p = lproc_spawn(l, argv, env, NULL, false, false, cmd_stopped, w,
-	    "stop command", LAUNCH_HELPER_MS, &err);
+	p = launch_proc_spawn(l, argv, env, NULL, false, false,
+	    launch_command_stopped, w, "stop command", LAUNCH_HELPER_MS, &err);
 	if (p != NULL)
 		w->stop_running = true;
 	else
-		notice(l, w->name, "worker %s: cannot run the stop command: %s",
-		    w->name, err.msg);
-	env_free(env);
+		launch_notice(l, w->name,
+		    "worker %s: cannot run the stop command: %s", w->name,
+		    err.msg);
+	launch_env_free(env);
 	free(wc);
 	free(cmd);
 }
 
 static void
-cmd_stopped(struct lproc *p)
+launch_command_stopped(struct launch_proc *p)
 {
-	struct lw	*w = p->data;
+	struct launch_worker *w = p->data;
 	char		 how[64], tail[LAUNCH_ERR_TAIL + 64];
 
 	w->stop_running = false;
 	if (p->status != 0 || p->sig != 0) {
-		exit_info(how, sizeof how, p->status, p->sig);
-		tail_line(&p->errb, tail, sizeof tail);
-		notice(p->l, w->name, "worker %s: stop command failed: %s%s%s",
-		    w->name, how, tail[0] != '\0' ? ": " : "", tail);
+		launch_exit_info(how, sizeof how, p->status, p->sig);
+		launch_tail_line(&p->errb, tail, sizeof tail);
+		launch_notice(p->l, w->name,
+		    "worker %s: stop command failed: %s%s%s", w->name, how,
+		    tail[0] != '\0' ? ": " : "", tail);
 	}
-	lw_maybe_free(w);
+	launch_worker_maybe_free(w);
 }
 
 /* --- slurm --- */
 
 /* Slurm sizes to megabytes per CPU for --mem-per-cpu (rounded up). */
 static long long
-slurm_mem_mb(const char *s)
+launch_slurm_mem_mb(const char *s)
 {
 	char		*end;
 	long long	 v = strtoll(s, &end, 10);
@@ -1629,9 +1649,10 @@ slurm_mem_mb(const char *s)
 }
 
 static int
-start_slurm(struct launch *l, int n, struct lw **ws, struct gl_err *err)
+launch_slurm_start(struct launch *l, int n, struct launch_worker **ws,
+    struct gl_err *err)
 {
-	struct ljob	*j = xcalloc(1, sizeof *j);
+	struct launch_job *j = xcalloc(1, sizeof *j);
 	struct gl_buf	 s;
 	char		**wargv, **argv = NULL, *memarg = NULL;
 	size_t		 nw, na = 0;
@@ -1643,7 +1664,7 @@ start_slurm(struct launch *l, int n, struct lw **ws, struct gl_err *err)
 	    (unsigned long long)++l->jobseq);
 	j->output = NULL;
 	if (l->slurm.mem_per_worker != NULL) {
-		mb = slurm_mem_mb(l->slurm.mem_per_worker);
+		mb = launch_slurm_mem_mb(l->slurm.mem_per_worker);
 		mb = (mb + l->slurm.cpus_per_worker - 1) /
 		    l->slurm.cpus_per_worker;
 		if (mb < 1)
@@ -1661,14 +1682,14 @@ start_slurm(struct launch *l, int n, struct lw **ws, struct gl_err *err)
 		if (memarg != NULL)
 			gl_buf_addf(&s, " %s", memarg);
 		gl_buf_adds(&s, " --job-name=");
-		sh_quote(&s, ws[i]->name);
+		launch_sh_quote(&s, ws[i]->name);
 		gl_buf_adds(&s, " --");
-		lw_argv(l, ws[i]->name, false, &wargv, &nw);
+		launch_worker_argv(l, ws[i]->name, false, &wargv, &nw);
 		for (size_t k = 0; k < nw; k++) {
 			gl_buf_addc(&s, ' ');
-			sh_quote(&s, wargv[k]);
+			launch_sh_quote(&s, wargv[k]);
 		}
-		strv_free(wargv, nw);
+		launch_strv_free(wargv, nw);
 		gl_buf_adds(&s, " &\n");
 	}
 	gl_buf_adds(&s, "wait\n");
@@ -1678,7 +1699,7 @@ start_slurm(struct launch *l, int n, struct lw **ws, struct gl_err *err)
 		goto fail;
 
 	argv = xcalloc(24 + l->slurm.nextra_sbatch_flags, sizeof *argv);
-	argv[na++] = bin(l, "sbatch");
+	argv[na++] = launch_slurm_bin(l, "sbatch");
 	argv[na++] = xstrdup("--parsable");
 	argv[na++] = xasprintf("--job-name=%s", l->squeue.jobname);
 	argv[na++] = xasprintf("--ntasks=%d", n);
@@ -1708,23 +1729,24 @@ start_slurm(struct launch *l, int n, struct lw **ws, struct gl_err *err)
 	l->jobs = j;
 	for (int i = 0; i < n; i++)
 		ws[i]->job = j;
-	if (lproc_spawn(l, argv, NULL, NULL, false, true, sbatch_done, j,
-	    "sbatch", LAUNCH_HELPER_MS, err) == NULL) {
+	if (launch_proc_spawn(l, argv, NULL, NULL, false, true,
+	    launch_slurm_sbatch_done, j, "sbatch", LAUNCH_HELPER_MS,
+	    err) == NULL) {
 		j->submitting = false;
 		j->terminal = true;
 		for (int i = 0; i < n; i++)
 			ws[i]->job = NULL;
 		unlink(j->script);
-		job_maybe_free(j);
+		launch_job_maybe_free(j);
 		rc = err != NULL ? err->code : GL_EIO;
 		j = NULL;
 		goto fail;
 	}
-	strv_free(argv, na);
+	launch_strv_free(argv, na);
 	free(memarg);
 	return 0;
 fail:
-	strv_free(argv, na);
+	launch_strv_free(argv, na);
 	free(memarg);
 	if (j != NULL) {
 		free(j->script);
@@ -1734,9 +1756,9 @@ fail:
 }
 
 static void
-sbatch_done(struct lproc *p)
+launch_slurm_sbatch_done(struct launch_proc *p)
 {
-	struct ljob	*j = p->data;
+	struct launch_job *j = p->data;
 	struct launch	*l = p->l;
 	char		 how[64], tail[LAUNCH_ERR_TAIL + 64];
 	const char	*s = p->outb.data != NULL ? p->outb.data : "";
@@ -1754,17 +1776,17 @@ sbatch_done(struct lproc *p)
 		free(j->output);
 		j->output = xasprintf("%s/slurm-%s.out", l->work_dir, j->id);
 		l->squeue.poll_now = true;
-		job_check_stopped(j);
+		launch_job_check_stopped(j);
 		return;
 	}
-	exit_info(how, sizeof how, p->status, p->sig);
-	tail_line(&p->errb, tail, sizeof tail);
+	launch_exit_info(how, sizeof how, p->status, p->sig);
+	launch_tail_line(&p->errb, tail, sizeof tail);
 	if (tail[0] == '\0')
-		tail_line(&p->outb, tail, sizeof tail);
+		launch_tail_line(&p->outb, tail, sizeof tail);
 	j->terminal = true;
 	/* Report each worker; the callback may close l, so walk again. */
 	for (;;) {
-		struct lw *w;
+		struct launch_worker *w;
 
 		for (w = l->workers; w != NULL; w = w->next)
 			if (w->job == j)
@@ -1773,19 +1795,19 @@ sbatch_done(struct lproc *p)
 			break;
 		w->job = NULL;
 		if (w->reported)
-			lw_maybe_free(w);
+			launch_worker_maybe_free(w);
 		else
-			lw_report(w, LAUNCH_EV_FAILED, false, NULL, p->status,
-			    p->sig, "sbatch failed: %s%s%s", how,
+			launch_worker_report(w, LAUNCH_EV_FAILED, false, NULL,
+			    p->status, p->sig, "sbatch failed: %s%s%s", how,
 			    tail[0] != '\0' ? ": " : "", tail);
 	}
-	job_maybe_free(j);
+	launch_job_maybe_free(j);
 }
 
-static struct ljob *
-job_find(struct launch *l, const char *id)
+static struct launch_job *
+launch_job_find(struct launch *l, const char *id)
 {
-	for (struct ljob *j = l->jobs; j != NULL; j = j->next)
+	for (struct launch_job *j = l->jobs; j != NULL; j = j->next)
 		if (j->id[0] != '\0' && strcmp(j->id, id) == 0)
 			return j;
 	return NULL;
@@ -1793,20 +1815,20 @@ job_find(struct launch *l, const char *id)
 
 /* If no worker of j is wanted any more, scancel it. */
 static void
-job_check_stopped(struct ljob *j)
+launch_job_check_stopped(struct launch_job *j)
 {
 	struct launch	*l = j->l;
 
 	if (j->terminal || j->cancel_sent || j->submitting)
 		return;
-	for (struct lw *w = l->workers; w != NULL; w = w->next)
+	for (struct launch_worker *w = l->workers; w != NULL; w = w->next)
 		if (w->job == j && !w->reported)
 			return;
-	job_cancel(j);
+	launch_job_cancel(j);
 }
 
 static void
-job_cancel(struct ljob *j)
+launch_job_cancel(struct launch_job *j)
 {
 	struct launch	*l = j->l;
 	struct gl_err	 err = { 0 };
@@ -1814,35 +1836,36 @@ job_cancel(struct ljob *j)
 
 	if (j->cancel_sent || j->terminal || j->id[0] == '\0')
 		return;
-	argv[0] = bin(l, "scancel");
+	argv[0] = launch_slurm_bin(l, "scancel");
 	argv[1] = j->id;
 	argv[2] = NULL;
-	if (lproc_spawn(l, argv, NULL, NULL, false, false, scancel_done,
-	    NULL, "scancel", LAUNCH_HELPER_MS, &err) != NULL)
+	if (launch_proc_spawn(l, argv, NULL, NULL, false, false,
+	    launch_slurm_scancel_done, NULL, "scancel", LAUNCH_HELPER_MS,
+	    &err) != NULL)
 		j->cancel_sent = true;
 	else
-		notice(l, NULL, "cannot cancel slurm job %s: %s", j->id,
+		launch_notice(l, NULL, "cannot cancel slurm job %s: %s", j->id,
 		    err.msg);
 	free(argv[0]);
 	l->squeue.poll_now = true;
-	tick_start(l);
+	launch_tick_start(l);
 }
 
 static void
-scancel_done(struct lproc *p)
+launch_slurm_scancel_done(struct launch_proc *p)
 {
 	char	 how[64], tail[LAUNCH_ERR_TAIL + 64];
 
 	if (p->status == 0 && p->sig == 0)
 		return;
-	exit_info(how, sizeof how, p->status, p->sig);
-	tail_line(&p->errb, tail, sizeof tail);
-	notice(p->l, NULL, "scancel failed: %s%s%s", how,
+	launch_exit_info(how, sizeof how, p->status, p->sig);
+	launch_tail_line(&p->errb, tail, sizeof tail);
+	launch_notice(p->l, NULL, "scancel failed: %s%s%s", how,
 	    tail[0] != '\0' ? ": " : "", tail);
 }
 
 static bool
-slurm_terminal(const char *st)
+launch_slurm_terminal(const char *st)
 {
 	static const char *const t[] = { "COMPLETED", "CANCELLED", "FAILED",
 	    "TIMEOUT", "PREEMPTED", "NODE_FAIL", "BOOT_FAIL", "DEADLINE",
@@ -1856,7 +1879,7 @@ slurm_terminal(const char *st)
 
 /* The cluster's doing, not the tasks': no attempt is counted. */
 static bool
-slurm_not_task_fault(const char *st)
+launch_slurm_not_task_fault(const char *st)
 {
 	return strcmp(st, "PREEMPTED") == 0 || strcmp(st, "TIMEOUT") == 0 ||
 	    strcmp(st, "CANCELLED") == 0 || strcmp(st, "NODE_FAIL") == 0 ||
@@ -1865,12 +1888,12 @@ slurm_not_task_fault(const char *st)
 
 /* j reached a terminal state: its workers not reported are, and it goes. */
 static void
-job_end(struct ljob *j, const char *state, const char *reason)
+launch_job_end(struct launch_job *j, const char *state, const char *reason)
 {
 	struct launch	*l = j->l;
 	char		 tail[LAUNCH_ERR_TAIL + 64] = "", id[32];
 	char		 st[32], rs[64];
-	bool		 ntf = slurm_not_task_fault(state);
+	bool		 ntf = launch_slurm_not_task_fault(state);
 	struct gl_buf	 b;
 	char		*text = NULL;
 	size_t		 len;
@@ -1889,13 +1912,13 @@ job_end(struct ljob *j, const char *state, const char *reason)
 	if (!ntf && j->output != NULL &&
 	    gl_file_read(j->output, &text, &len, NULL) == 0) {
 		gl_buf_init(&b);
-		buf_add_capped(&b, text, len, true, 400);
-		tail_line(&b, tail, sizeof tail);
+		launch_buf_add_capped(&b, text, len, true, 400);
+		launch_tail_line(&b, tail, sizeof tail);
 		gl_buf_fini(&b);
 		free(text);
 	}
 	for (;;) {
-		struct lw *w;
+		struct launch_worker *w;
 
 		for (w = l->workers; w != NULL; w = w->next)
 			if (w->job == j)
@@ -1904,30 +1927,30 @@ job_end(struct ljob *j, const char *state, const char *reason)
 			break;
 		w->job = NULL;
 		if (w->reported) {
-			lw_maybe_free(w);
+			launch_worker_maybe_free(w);
 			continue;
 		}
-		lw_report(w, LAUNCH_EV_FAILED, ntf, state, -1, 0,
+		launch_worker_report(w, LAUNCH_EV_FAILED, ntf, state, -1, 0,
 		    "slurm job %s %s%s%s%s%s%s%s", id, state,
-		    w->state == LW_STARTING ? " before the worker connected" :
-		    "",
+		    w->state == LAUNCH_WORKER_STARTING ?
+		    " before the worker connected" : "",
 		    j->reason[0] != '\0' && strcmp(j->reason, "None") != 0 ?
 		    " (" : "", j->reason[0] != '\0' &&
 		    strcmp(j->reason, "None") != 0 ? j->reason : "",
 		    j->reason[0] != '\0' && strcmp(j->reason, "None") != 0 ?
 		    ")" : "", tail[0] != '\0' ? ": " : "", tail);
 	}
-	job_maybe_free(j);
+	launch_job_maybe_free(j);
 }
 
 static void
-job_maybe_free(struct ljob *j)
+launch_job_maybe_free(struct launch_job *j)
 {
 	struct launch	*l = j->l;
 
 	if (!j->terminal || j->submitting || j->steps_busy || j->sacct_busy)
 		return;
-	for (struct lw *w = l->workers; w != NULL; w = w->next)
+	for (struct launch_worker *w = l->workers; w != NULL; w = w->next)
 		if (w->job == j)
 			return;
 	if (j->prev != NULL)
@@ -1941,22 +1964,22 @@ job_maybe_free(struct ljob *j)
 	free(j->output);
 	free(j->script);
 	free(j);
-	check_closed(l);
+	launch_check_closed(l);
 }
 
 static void
-slurm_poll(struct launch *l)
+launch_slurm_poll(struct launch *l)
 {
 	struct gl_err	 err = { 0 };
 	char		*argv[8];
 	bool		 any = false;
 
-	for (struct ljob *j = l->jobs; j != NULL; j = j->next)
+	for (struct launch_job *j = l->jobs; j != NULL; j = j->next)
 		if (!j->terminal && j->id[0] != '\0')
 			any = true;
 	if (!any || l->squeue.poll_busy)
 		return;
-	argv[0] = bin(l, "squeue");
+	argv[0] = launch_slurm_bin(l, "squeue");
 	argv[1] = "-h";
 	argv[2] = "-t";
 	argv[3] = "all";
@@ -1964,12 +1987,13 @@ slurm_poll(struct launch *l)
 	argv[5] = "-o";
 	argv[6] = "%i|%T|%r";
 	argv[7] = NULL;
-	if (lproc_spawn(l, argv, NULL, NULL, false, true, squeue_done, NULL,
-	    "squeue", LAUNCH_HELPER_MS, &err) != NULL)
+	if (launch_proc_spawn(l, argv, NULL, NULL, false, true,
+	    launch_slurm_squeue_done, NULL, "squeue", LAUNCH_HELPER_MS,
+	    &err) != NULL)
 		l->squeue.poll_busy = true;
 	else if (!l->squeue.poll_failing) {
 		l->squeue.poll_failing = true;
-		notice(l, NULL, "cannot poll slurm jobs: %s", err.msg);
+		launch_notice(l, NULL, "cannot poll slurm jobs: %s", err.msg);
 	}
 	/* Jobs known after this may be missing from its answer. */
 	l->squeue.poll_started = uv_now(l->loop);
@@ -1978,13 +2002,13 @@ slurm_poll(struct launch *l)
 }
 
 static void
-squeue_done(struct lproc *p)
+launch_slurm_squeue_done(struct launch_proc *p)
 {
 	struct launch	*l = p->l;
 	char		 how[64], tail[LAUNCH_ERR_TAIL + 64], *line, *save;
 	char		*f[3], *text;
 	uint64_t	 now = uv_now(l->loop);
-	struct ljob	*j;
+	struct launch_job *j;
 	bool		 again;
 
 	l->squeue.poll_busy = false;
@@ -1992,9 +2016,9 @@ squeue_done(struct lproc *p)
 	if (p->status != 0 || p->sig != 0) {
 		if (!l->squeue.poll_failing) {
 			l->squeue.poll_failing = true;
-			exit_info(how, sizeof how, p->status, p->sig);
-			tail_line(&p->errb, tail, sizeof tail);
-			notice(l, NULL, "squeue failed: %s%s%s", how,
+			launch_exit_info(how, sizeof how, p->status, p->sig);
+			launch_tail_line(&p->errb, tail, sizeof tail);
+			launch_notice(l, NULL, "squeue failed: %s%s%s", how,
 			    tail[0] != '\0' ? ": " : "", tail);
 		}
 		return;
@@ -2016,7 +2040,7 @@ squeue_done(struct lproc *p)
 			*f[2]++ = '\0';
 		seen = xrealloc(seen, (nseen + 1) * sizeof *seen);
 		snprintf(seen[nseen++].id, sizeof seen->id, "%s", f[0]);
-		if ((j = job_find(l, f[0])) == NULL || j->terminal)
+		if ((j = launch_job_find(l, f[0])) == NULL || j->terminal)
 			continue;
 		/* "CANCELLED by 0" from some versions: the first word. */
 		f[1][strcspn(f[1], " +")] = '\0';
@@ -2033,8 +2057,8 @@ squeue_done(struct lproc *p)
 		for (j = l->jobs; j != NULL; j = j->next) {
 			if (j->terminal || j->id[0] == '\0')
 				continue;
-			if (slurm_terminal(j->state)) {
-				job_end(j, j->state, j->reason);
+			if (launch_slurm_terminal(j->state)) {
+				launch_job_end(j, j->state, j->reason);
 				again = true;
 				break;
 			}
@@ -2051,7 +2075,7 @@ squeue_done(struct lproc *p)
 			if (strcmp(seen[k].id, j->id) == 0)
 				break;
 		if (k == nseen)
-			slurm_sacct(j);
+			launch_slurm_sacct(j);
 	}
 	free(seen);
 	/* Steps to cancel. */
@@ -2059,25 +2083,26 @@ squeue_done(struct lproc *p)
 		if (j->terminal || j->id[0] == '\0' || j->cancel_sent ||
 		    strcmp(j->state, "RUNNING") != 0)
 			continue;
-		for (struct lw *w = l->workers; w != NULL; w = w->next)
+		for (struct launch_worker *w = l->workers; w != NULL; w =
+		    w->next)
 			if (w->job == j && w->cancel_step) {
-				slurm_steps(j);
+				launch_slurm_steps(j);
 				break;
 			}
 	}
 }
 
 static void
-slurm_sacct(struct ljob *j)
+launch_slurm_sacct(struct launch_job *j)
 {
 	struct launch	*l = j->l;
-	struct lproc	*p;
+	struct launch_proc *p;
 	struct gl_err	 err = { 0 };
 	char		*argv[10];
 
 	if (j->sacct_busy)
 		return;
-	argv[0] = bin(l, "sacct");
+	argv[0] = launch_slurm_bin(l, "sacct");
 	argv[1] = "-n";
 	argv[2] = "-X";
 	argv[3] = "-P";
@@ -2086,25 +2111,26 @@ slurm_sacct(struct ljob *j)
 	argv[6] = "-o";
 	argv[7] = "State";
 	argv[8] = NULL;
-	if ((p = lproc_spawn(l, argv, NULL, NULL, false, true, sacct_done,
-	    NULL, "sacct", LAUNCH_HELPER_MS, &err)) != NULL) {
+	if ((p = launch_proc_spawn(l, argv, NULL, NULL, false, true,
+	    launch_slurm_sacct_done, NULL, "sacct", LAUNCH_HELPER_MS,
+	    &err)) != NULL) {
 		p->arg = xstrdup(j->id);
 		j->sacct_busy = true;
 	} else
-		job_end(j, "GONE", "no longer in squeue");
+		launch_job_end(j, "GONE", "no longer in squeue");
 	free(argv[0]);
 }
 
 static void
-sacct_done(struct lproc *p)
+launch_slurm_sacct_done(struct launch_proc *p)
 {
 	struct launch	*l = p->l;
 	char		*id = p->arg, st[32] = "";
 	const char	*s = p->outb.data != NULL ? p->outb.data : "";
-	struct ljob	*j;
+	struct launch_job *j;
 	size_t		 k;
 
-	if ((j = job_find(l, id)) == NULL)
+	if ((j = launch_job_find(l, id)) == NULL)
 		return;
 	j->sacct_busy = false;
 	k = strcspn(s, " +\n|");
@@ -2113,26 +2139,27 @@ sacct_done(struct lproc *p)
 		st[k] = '\0';
 	}
 	if (j->terminal) {
-		job_maybe_free(j);
+		launch_job_maybe_free(j);
 		return;
 	}
-	if (st[0] != '\0' && slurm_terminal(st))
-		job_end(j, st, "from sacct");
+	if (st[0] != '\0' && launch_slurm_terminal(st))
+		launch_job_end(j, st, "from sacct");
 	else if (st[0] == '\0')
-		job_end(j, "GONE", "no longer in squeue; sacct has no record");
+		launch_job_end(j, "GONE",
+		    "no longer in squeue; sacct has no record");
 }
 
 static void
-slurm_steps(struct ljob *j)
+launch_slurm_steps(struct launch_job *j)
 {
 	struct launch	*l = j->l;
-	struct lproc	*p;
+	struct launch_proc *p;
 	struct gl_err	 err = { 0 };
 	char		*argv[8];
 
 	if (j->steps_busy)
 		return;
-	argv[0] = bin(l, "squeue");
+	argv[0] = launch_slurm_bin(l, "squeue");
 	argv[1] = "-h";
 	argv[2] = "-s";
 	argv[3] = "-j";
@@ -2140,8 +2167,9 @@ slurm_steps(struct ljob *j)
 	argv[5] = "-o";
 	argv[6] = "%i|%j";
 	argv[7] = NULL;
-	if ((p = lproc_spawn(l, argv, NULL, NULL, false, true, steps_done,
-	    NULL, "squeue -s", LAUNCH_HELPER_MS, &err)) != NULL) {
+	if ((p = launch_proc_spawn(l, argv, NULL, NULL, false, true,
+	    launch_slurm_steps_done, NULL, "squeue -s", LAUNCH_HELPER_MS,
+	    &err)) != NULL) {
 		p->arg = xstrdup(j->id);
 		j->steps_busy = true;
 	}
@@ -2150,30 +2178,30 @@ slurm_steps(struct ljob *j)
 
 /* The step listing of a job: scancel the steps of stopped workers. */
 static void
-steps_done(struct lproc *p)
+launch_slurm_steps_done(struct launch_proc *p)
 {
 	struct launch	*l = p->l;
 	char		*id = p->arg, *text, *line, *save, *bar;
-	struct ljob	*j;
+	struct launch_job *j;
 	struct gl_buf	 steps;
 	uint64_t	 now = uv_now(l->loop);
 	char		**argv = NULL;
 	size_t		 n = 0, cap = 4;
 	struct gl_err	 err = { 0 };
 
-	if ((j = job_find(l, id)) == NULL)
+	if ((j = launch_job_find(l, id)) == NULL)
 		return;
 	j->steps_busy = false;
 	if (j->terminal || p->status != 0 || p->sig != 0) {
-		job_maybe_free(j);
+		launch_job_maybe_free(j);
 		return;
 	}
 	gl_buf_init(&steps);
 	argv = xcalloc(cap + 1, sizeof *argv);
-	argv[n++] = bin(l, "scancel");
+	argv[n++] = launch_slurm_bin(l, "scancel");
 	text = xstrndup(p->outb.data != NULL ? p->outb.data : "",
 	    p->outb.len);
-	for (struct lw *w = l->workers; w != NULL; w = w->next) {
+	for (struct launch_worker *w = l->workers; w != NULL; w = w->next) {
 		bool found = false;
 
 		if (w->job != j || !w->cancel_step)
@@ -2196,20 +2224,22 @@ steps_done(struct lproc *p)
 		}
 		/* Not listed: ended already, or not started yet; a worker
 		 * that was up, or a job running a while, means ended. */
-		if (found || w->state == LW_UP || (j->running_ms != 0 &&
-		    now > j->running_ms + LAUNCH_STEP_GRACE_MS))
+		if (found || w->state == LAUNCH_WORKER_UP || (j->running_ms !=
+		    0 && now > j->running_ms + LAUNCH_STEP_GRACE_MS))
 			w->cancel_step = false;
 	}
 	free(text);
 	gl_buf_fini(&steps);
 	argv[n] = NULL;
-	if (n > 1 && lproc_spawn(l, argv, NULL, NULL, false, false,
-	    scancel_done, NULL, "scancel", LAUNCH_HELPER_MS, &err) == NULL)
-		notice(l, NULL, "cannot cancel slurm job steps: %s", err.msg);
-	strv_free(argv, n);
+	if (n > 1 && launch_proc_spawn(l, argv, NULL, NULL, false, false,
+	    launch_slurm_scancel_done, NULL, "scancel", LAUNCH_HELPER_MS,
+	    &err) == NULL)
+		launch_notice(l, NULL, "cannot cancel slurm job steps: %s",
+		    err.msg);
+	launch_strv_free(argv, n);
 	/* Stopped workers whose step is settled no longer hold the job. */
 	for (;;) {
-		struct lw *w;
+		struct launch_worker *w;
 
 		for (w = l->workers; w != NULL; w = w->next)
 			if (w->job == j && w->reported && !w->cancel_step)
@@ -2217,29 +2247,30 @@ steps_done(struct lproc *p)
 		if (w == NULL)
 			break;
 		w->job = NULL;
-		lw_maybe_free(w);
+		launch_worker_maybe_free(w);
 	}
-	job_maybe_free(j);
+	launch_job_maybe_free(j);
 }
 
 /* --- the tick --- */
 
 static void
-tick_start(struct launch *l)
+launch_tick_start(struct launch *l)
 {
 	if (l->tick_on || l->freeing)
 		return;
 	l->tick_on = true;
-	uv_timer_start(&l->tick, on_tick, LAUNCH_TICK_MS, LAUNCH_TICK_MS);
+	uv_timer_start(&l->tick, launch_on_tick, LAUNCH_TICK_MS,
+	    LAUNCH_TICK_MS);
 }
 
 static void
-on_tick(uv_timer_t *t)
+launch_on_tick(uv_timer_t *t)
 {
 	struct launch	*l = t->data;
 	uint64_t	 now = uv_now(l->loop);
-	struct lproc	*p;
-	struct lw	*w;
+	struct launch_proc *p;
+	struct launch_worker *w;
 	bool		 again;
 
 	/* Signals that are due. */
@@ -2248,11 +2279,11 @@ on_tick(uv_timer_t *t)
 			continue;
 		if (p->term_at != 0 && now >= p->term_at && !p->term_sent) {
 			p->term_sent = true;
-			lproc_signal(p, SIGTERM);
+			launch_proc_signal(p, SIGTERM);
 		}
 		if (p->kill_at != 0 && now >= p->kill_at && !p->kill_sent) {
 			p->kill_sent = true;
-			lproc_signal(p, SIGKILL);
+			launch_proc_signal(p, SIGKILL);
 		}
 	}
 	/* Start timeouts and lost workers (the callback may change the
@@ -2263,23 +2294,27 @@ on_tick(uv_timer_t *t)
 			if (w->reported)
 				continue;
 			if (w->lost && now >= w->lost_at) {
-				if (w->proc != NULL && l->kind != CFG_LAUNCH_SLURM &&
-				    !(l->kind == CFG_LAUNCH_COMMAND &&
-				    l->command.stop != NULL)) {
+				if (w->proc != NULL && l->kind !=
+				    CFG_LAUNCH_SLURM && !(l->kind ==
+				    CFG_LAUNCH_COMMAND && l->command.stop !=
+				    NULL)) {
 					/* Still running: kill it; its exit
 					 * reports. */
 					if (!w->proc->kill_sent) {
 						w->proc->kill_sent = true;
-						lproc_signal(w->proc, SIGKILL);
+						launch_proc_signal(w->proc,
+						    SIGKILL);
 					}
 					continue;
 				}
 				if (l->kind == CFG_LAUNCH_SLURM) {
 					w->cancel_step = true;
 					l->squeue.poll_now = true;
-					lw_report(w, LAUNCH_EV_ENDED, false,
+					launch_worker_report(w, LAUNCH_EV_ENDED,
+					    false,
 					    w->job != NULL ? w->job->state :
-					    NULL, -1, 0, "connection lost "
+					    NULL, -1, 0,
+					    "connection lost "
 					    "(slurm job %s still %s)",
 					    w->job != NULL ? w->job->id : "?",
 					    w->job != NULL ? w->job->state :
@@ -2289,14 +2324,15 @@ on_tick(uv_timer_t *t)
 					if (w->proc != NULL)
 						w->stop_wanted = true;
 					else
-						command_stop(w);
-					lw_report(w, LAUNCH_EV_ENDED, false,
-					    NULL, -1, 0, "connection lost");
+						launch_command_stop(w);
+					launch_worker_report(w, LAUNCH_EV_ENDED,
+					    false, NULL, -1, 0,
+					    "connection lost");
 				}
 				again = true;
 				break;
 			}
-			if (w->state == LW_STARTING && !w->lost &&
+			if (w->state == LAUNCH_WORKER_STARTING && !w->lost &&
 			    l->start_timeout_ms > 0 && now >= w->started_ms +
 			    (uint64_t)l->start_timeout_ms) {
 				struct launch_event	 ev;
@@ -2307,13 +2343,14 @@ on_tick(uv_timer_t *t)
 				    "connect within %.1f s (cluster."
 				    "start_timeout)", nm,
 				    (double)l->start_timeout_ms / 1000);
-				lw_stop(w);	/* reported now; may free w */
+				/* Reported now; may free w. */
+				launch_worker_stop(w);
 				memset(&ev, 0, sizeof ev);
 				ev.kind = LAUNCH_EV_FAILED;
 				ev.name = nm;
 				ev.exit_status = -1;
 				ev.msg = msg;
-				emit(l, &ev);
+				launch_emit(l, &ev);
 				again = true;
 				break;
 			}
@@ -2326,14 +2363,14 @@ on_tick(uv_timer_t *t)
 	    now >= l->squeue.next_poll)) {
 		bool any = false;
 
-		for (struct ljob *j = l->jobs; j != NULL; j = j->next)
+		for (struct launch_job *j = l->jobs; j != NULL; j = j->next)
 			if (!j->terminal && j->id[0] != '\0')
 				any = true;
 		if (any && !l->squeue.poll_busy) {
 			l->squeue.poll_now = false;
 			l->squeue.next_poll = now +
 			    (uint64_t)l->slurm.poll_interval_ms;
-			slurm_poll(l);
+			launch_slurm_poll(l);
 		}
 	}
 	/* Closing: past the deadline, kill what is left and give up. */
@@ -2341,15 +2378,15 @@ on_tick(uv_timer_t *t)
 		for (p = l->procs; p != NULL; p = p->next)
 			if (!p->exited && !p->kill_sent) {
 				p->kill_sent = true;
-				lproc_signal(p, SIGKILL);
+				launch_proc_signal(p, SIGKILL);
 			}
-		for (struct ljob *j = l->jobs; j != NULL; j = j->next)
+		for (struct launch_job *j = l->jobs; j != NULL; j = j->next)
 			if (!j->terminal && l->problem[0] == '\0')
 				snprintf(l->problem, sizeof l->problem,
 				    "slurm job %s still in squeue (%s) after "
 				    "%d s", j->id[0] != '\0' ? j->id : "?",
 				    j->state, LAUNCH_CLOSE_MS / 1000);
-		for (struct ljob *j = l->jobs; j != NULL; j = j->next)
+		for (struct launch_job *j = l->jobs; j != NULL; j = j->next)
 			if (!j->terminal && !j->submitting)
 				j->terminal = true;
 		for (w = l->workers; w != NULL; w = w->next)
@@ -2361,10 +2398,10 @@ on_tick(uv_timer_t *t)
 			if (w == NULL)
 				break;
 			w->job = NULL;
-			lw_maybe_free(w);
+			launch_worker_maybe_free(w);
 		}
 		for (;;) {
-			struct ljob *j;
+			struct launch_job *j;
 
 			for (j = l->jobs; j != NULL; j = j->next)
 				if (j->terminal && !j->submitting &&
@@ -2372,7 +2409,7 @@ on_tick(uv_timer_t *t)
 					break;
 			if (j == NULL)
 				break;
-			job_maybe_free(j);
+			launch_job_maybe_free(j);
 			if (l->freeing)
 				return;
 		}
@@ -2383,21 +2420,21 @@ on_tick(uv_timer_t *t)
 		uv_timer_stop(&l->tick);
 		l->tick_on = false;
 	}
-	check_closed(l);
+	launch_check_closed(l);
 }
 
 static void
-check_closed(struct launch *l)
+launch_check_closed(struct launch *l)
 {
 	if (!l->closing || l->freeing || !launch_idle(l))
 		return;
 	l->freeing = true;
 	uv_timer_stop(&l->tick);
-	uv_close((uv_handle_t *)&l->tick, on_tick_close);
+	uv_close((uv_handle_t *)&l->tick, launch_on_tick_close);
 }
 
 static void
-on_tick_close(uv_handle_t *h)
+launch_on_tick_close(uv_handle_t *h)
 {
 	struct launch	*l = h->data;
 	void		(*cb)(void *, const char *) = l->on_closed;
@@ -2414,7 +2451,7 @@ on_tick_close(uv_handle_t *h)
 	free(l->prefix);
 	free(l->work_dir);
 	launch_cfg_fini(l);
-	strv_free(l->wargv, l->nwargv);
+	launch_strv_free(l->wargv, l->nwargv);
 	free(l);
 	if (cb != NULL)
 		cb(ctx, had ? problem : NULL);
