@@ -257,6 +257,10 @@ static void	 launch_job_maybe_free(struct launch_job *j);
 static void	 launch_job_check_stopped(struct launch_job *j);
 static struct launch_job *launch_job_find(struct launch *l, const char *id);
 static void	 launch_slurm_poll(struct launch *l);
+static void	 launch_slurm_lost(struct launch_worker *w);
+static void	 launch_slurm_tick(struct launch *l, uint64_t now);
+static void	 launch_slurm_give_up(struct launch *l);
+static void	 launch_command_lost(struct launch_worker *w);
 static void	 launch_slurm_steps(struct launch_job *j);
 static void	 launch_slurm_sacct(struct launch_job *j);
 static bool	 launch_slurm_terminal(const char *state);
@@ -2252,6 +2256,93 @@ launch_slurm_steps_done(struct launch_proc *p)
 	launch_job_maybe_free(j);
 }
 
+/* Worker w's connection was lost and its job did not end meanwhile: it
+ * is reported ENDED with the job's state, and its step cancelled. */
+static void
+launch_slurm_lost(struct launch_worker *w)
+{
+	struct launch *l = w->l;
+
+	w->cancel_step = true;
+	l->squeue.poll_now = true;
+	launch_worker_report(w, LAUNCH_EV_ENDED, false, w->job != NULL ?
+	    w->job->state : NULL, -1, 0, "connection lost (slurm job %s "
+	    "still %s)", w->job != NULL ? w->job->id : "?", w->job != NULL ?
+	    w->job->state : "?");
+}
+
+/* squeue when due or asked. */
+static void
+launch_slurm_tick(struct launch *l, uint64_t now)
+{
+	bool any = false;
+
+	if (!l->squeue.poll_now && now < l->squeue.next_poll)
+		return;
+	for (struct launch_job *j = l->jobs; j != NULL; j = j->next)
+		if (!j->terminal && j->id[0] != '\0')
+			any = true;
+	if (any && !l->squeue.poll_busy) {
+		l->squeue.poll_now = false;
+		l->squeue.next_poll = now + (uint64_t)l->slurm.poll_interval_ms;
+		launch_slurm_poll(l);
+	}
+}
+
+/* Closing took too long: jobs still in squeue are named in the problem
+ * and forgotten, with their workers. */
+static void
+launch_slurm_give_up(struct launch *l)
+{
+	struct launch_worker	*w;
+	struct launch_job	*j;
+
+	for (j = l->jobs; j != NULL; j = j->next)
+		if (!j->terminal && l->problem[0] == '\0')
+			snprintf(l->problem, sizeof l->problem,
+			    "slurm job %s still in squeue (%s) after %d s",
+			    j->id[0] != '\0' ? j->id : "?", j->state,
+			    LAUNCH_CLOSE_MS / 1000);
+	for (j = l->jobs; j != NULL; j = j->next)
+		if (!j->terminal && !j->submitting)
+			j->terminal = true;
+	for (w = l->workers; w != NULL; w = w->next)
+		w->cancel_step = false;
+	for (;;) {
+		for (w = l->workers; w != NULL; w = w->next)
+			if (w->job != NULL && !w->job->submitting)
+				break;
+		if (w == NULL)
+			break;
+		w->job = NULL;
+		launch_worker_maybe_free(w);
+	}
+	for (;;) {
+		for (j = l->jobs; j != NULL; j = j->next)
+			if (j->terminal && !j->submitting &&
+			    !j->steps_busy && !j->sacct_busy)
+				break;
+		if (j == NULL)
+			break;
+		launch_job_maybe_free(j);
+		if (l->freeing)
+			return;
+	}
+}
+
+/* A worker of a command launcher with a stop template lost its
+ * connection: the template stops it, and it is reported ENDED. */
+static void
+launch_command_lost(struct launch_worker *w)
+{
+	if (w->proc != NULL)
+		w->stop_wanted = true;
+	else
+		launch_command_stop(w);
+	launch_worker_report(w, LAUNCH_EV_ENDED, false, NULL, -1, 0,
+	    "connection lost");
+}
+
 /* --- the tick --- */
 
 static void
@@ -2307,28 +2398,10 @@ launch_on_tick(uv_timer_t *t)
 					}
 					continue;
 				}
-				if (l->kind == CFG_LAUNCH_SLURM) {
-					w->cancel_step = true;
-					l->squeue.poll_now = true;
-					launch_worker_report(w, LAUNCH_EV_ENDED,
-					    false,
-					    w->job != NULL ? w->job->state :
-					    NULL, -1, 0,
-					    "connection lost "
-					    "(slurm job %s still %s)",
-					    w->job != NULL ? w->job->id : "?",
-					    w->job != NULL ? w->job->state :
-					    "?");
-				} else {
-					/* A command with a stop template. */
-					if (w->proc != NULL)
-						w->stop_wanted = true;
-					else
-						launch_command_stop(w);
-					launch_worker_report(w, LAUNCH_EV_ENDED,
-					    false, NULL, -1, 0,
-					    "connection lost");
-				}
+				if (l->kind == CFG_LAUNCH_SLURM)
+					launch_slurm_lost(w);
+				else	/* a command with a stop template */
+					launch_command_lost(w);
 				again = true;
 				break;
 			}
@@ -2358,21 +2431,8 @@ launch_on_tick(uv_timer_t *t)
 	} while (again && !l->freeing);
 	if (l->freeing)
 		return;
-	/* Slurm: poll when due or asked. */
-	if (l->kind == CFG_LAUNCH_SLURM && (l->squeue.poll_now ||
-	    now >= l->squeue.next_poll)) {
-		bool any = false;
-
-		for (struct launch_job *j = l->jobs; j != NULL; j = j->next)
-			if (!j->terminal && j->id[0] != '\0')
-				any = true;
-		if (any && !l->squeue.poll_busy) {
-			l->squeue.poll_now = false;
-			l->squeue.next_poll = now +
-			    (uint64_t)l->slurm.poll_interval_ms;
-			launch_slurm_poll(l);
-		}
-	}
+	if (l->kind == CFG_LAUNCH_SLURM)
+		launch_slurm_tick(l, now);
 	/* Closing: past the deadline, kill what is left and give up. */
 	if (l->closing && now >= l->close_deadline) {
 		for (p = l->procs; p != NULL; p = p->next)
@@ -2380,39 +2440,8 @@ launch_on_tick(uv_timer_t *t)
 				p->kill_sent = true;
 				launch_proc_signal(p, SIGKILL);
 			}
-		for (struct launch_job *j = l->jobs; j != NULL; j = j->next)
-			if (!j->terminal && l->problem[0] == '\0')
-				snprintf(l->problem, sizeof l->problem,
-				    "slurm job %s still in squeue (%s) after "
-				    "%d s", j->id[0] != '\0' ? j->id : "?",
-				    j->state, LAUNCH_CLOSE_MS / 1000);
-		for (struct launch_job *j = l->jobs; j != NULL; j = j->next)
-			if (!j->terminal && !j->submitting)
-				j->terminal = true;
-		for (w = l->workers; w != NULL; w = w->next)
-			w->cancel_step = false;
-		for (;;) {
-			for (w = l->workers; w != NULL; w = w->next)
-				if (w->job != NULL && !w->job->submitting)
-					break;
-			if (w == NULL)
-				break;
-			w->job = NULL;
-			launch_worker_maybe_free(w);
-		}
-		for (;;) {
-			struct launch_job *j;
-
-			for (j = l->jobs; j != NULL; j = j->next)
-				if (j->terminal && !j->submitting &&
-				    !j->steps_busy && !j->sacct_busy)
-					break;
-			if (j == NULL)
-				break;
-			launch_job_maybe_free(j);
-			if (l->freeing)
-				return;
-		}
+		if (l->kind == CFG_LAUNCH_SLURM)
+			launch_slurm_give_up(l);
 	}
 	if (l->freeing)
 		return;
