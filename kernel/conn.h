@@ -17,8 +17,9 @@
  * (STYLE example D); owners keep no pointer to it past on_closed. Also
  * here: the TCP listener set-up that --listen and cluster.listen share.
  *
- * Used by kernel/server.c, kernel/cluster.c and kernel/rth.c; runs on the
- * kernel's libuv loop. Knows nothing of what the messages mean.
+ * Used by kernel/server-client.c (and kernel/req.c for handlers),
+ * kernel/cluster.c and kernel/rth.c; runs on the kernel's libuv loop.
+ * Knows nothing of what the messages mean.
  */
 #ifndef GL_CONN_H
 #define GL_CONN_H

@@ -3,7 +3,7 @@
  * arguments, a packer for the reply, and who asks (an id, a display name,
  * where notifications for that client go). The narrow interface between
  * the server, which owns the clients and dispatches their requests
- * (kernel/server.c), and the handlers of the session and cluster
+ * (kernel/server-client.c), and the handlers of the session and cluster
  * families (kernel/session.h, kernel/cluster.h), which never see the
  * server's structures.
  *

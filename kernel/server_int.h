@@ -1,8 +1,8 @@
 /*
- * server_int.h - what the server's parts share (kernel/server.c: the
- * loop, listeners and lifecycle; the client connections and the method
- * table): the server and client structures and the few calls between
- * them. Sessions and the cluster service do not
+ * server_int.h - what the server's files share (kernel/server.c: the
+ * loop, listeners and lifecycle; kernel/server-client.c: the client
+ * connections and the method table): the server and client structures
+ * and the few calls between them. Sessions and the cluster service do not
  * include it: they reach the server through their host interfaces
  * (kernel/session.h, kernel/cluster.h) and see clients as struct
  * req_client (kernel/req.h). Not for use outside kernel/.
@@ -70,7 +70,7 @@ struct srv {
 	char		 rbuf[64 << 10];	/* every client's reads */
 };
 
-/* The loop and lifecycle. */
+/* server.c */
 
 /* Re-arms or stops the idle-exit timer after clients or runs changed. */
 void	 srv_idle_check(struct srv *s);
@@ -82,7 +82,7 @@ void	 srv_stop(struct srv *s, const char *why);
  * gone. */
 void	 srv_client_gone(struct srv *s);
 
-/* Clients. */
+/* server-client.c */
 
 /* Accepts a client on listener l (the Unix socket, or TCP with tcp);
  * Unix peers of another uid are refused, TCP peers get auth.challenge. */
