@@ -65,20 +65,20 @@
 #define SESS_TRUNC_NOTE	"\n[galley: output truncated; only the first 1 MiB " \
 			"is kept]\n"
 
-enum run_status {
-	RUN_OK,
-	RUN_ERROR,
-	RUN_INTERRUPTED,
-	RUN_CANCELLED,
-	RUN_DIED,
+enum sess_run_status {
+	SESS_RUN_OK,
+	SESS_RUN_ERROR,
+	SESS_RUN_INTERRUPTED,
+	SESS_RUN_CANCELLED,
+	SESS_RUN_DIED,
 };
 
-static const char *const run_status_names[] = {
-	[RUN_OK] = "ok",
-	[RUN_ERROR] = "error",
-	[RUN_INTERRUPTED] = "interrupted",
-	[RUN_CANCELLED] = "cancelled",
-	[RUN_DIED] = "died",
+static const char *const sess_run_status_names[] = {
+	[SESS_RUN_OK] = "ok",
+	[SESS_RUN_ERROR] = "error",
+	[SESS_RUN_INTERRUPTED] = "interrupted",
+	[SESS_RUN_CANCELLED] = "cancelled",
+	[SESS_RUN_DIED] = "died",
 };
 
 static const char *const rth_state_names[] = {
@@ -89,30 +89,30 @@ static const char *const rth_state_names[] = {
 	[RTH_STOPPED] = "stopped",
 };
 
-struct out_item {
+struct sess_out_item {
 	bool		 stream;
 	uint64_t	 progress;	/* a progress output: its job; else 0 */
 	char		 name[8];	/* stream: "stdout" or "stderr" */
 	struct gl_buf	 data;		/* stream: text; else packed map */
 };
 
-struct cell_out {
+struct sess_cell_out {
 	char		 id[NB_ID_MAX + 1];
 	char		 hash[GL_HASH_HEX];	/* of the source; "" = none */
-	struct out_item	*items;		/* owned */
+	struct sess_out_item *items;	/* owned */
 	size_t		 n, cap;
 	size_t		 bytes;
 	bool		 truncated;
 };
 
-struct run {
+struct sess_run {
 	uint64_t	 id;
 	uint64_t	 batch;		/* the cell.run request */
 	char		 cell[NB_ID_MAX + 1];
 	char		 hash[GL_HASH_HEX];
 	uint64_t	 t0;		/* uv_hrtime() at start */
 	bool		 code;		/* ran in the runtime */
-	struct run	*next;
+	struct sess_run	*next;
 };
 
 struct sess_set {
@@ -148,15 +148,15 @@ struct sess {
 	struct req_client **clients;	/* borrowed */
 	size_t		 nclients, capclients;
 	struct rth	*rt;		/* owned; NULL until the first run */
-	struct run	*cur;		/* owned: the running run */
-	struct run	*qhead, *qtail;	/* owned: queued runs */
+	struct sess_run	*cur;		/* owned: the running run */
+	struct sess_run	*qhead, *qtail;	/* owned: queued runs */
 	uint64_t	 next_run, next_batch;
-	struct cell_out	*outs;		/* owned */
+	struct sess_cell_out *outs;	/* owned */
 	size_t		 nouts, capouts;
 	bool		 pumping;
 };
 
-struct replay {
+struct sess_replay {
 	struct sess	*s;
 	struct nb_doc	*doc;
 	size_t		 applied;
@@ -190,27 +190,29 @@ static void	 sess_pack_cells(struct sess *s, msgpack_packer *pk);
 static void	 sess_pack_cell(struct sess *s, msgpack_packer *pk,
 		     const struct nb_cell *c);
 static void	 sess_pack_outputs(msgpack_packer *pk,
-		     const struct cell_out *co);
+		     const struct sess_cell_out *co);
 static void	 sess_pack_item(msgpack_packer *pk,
-		     const struct out_item *it);
-static void	 sess_outs_note(struct cell_out *co, const char *text);
-static bool	 sess_cell_stale(const struct cell_out *co,
+		     const struct sess_out_item *it);
+static void	 sess_outs_note(struct sess_cell_out *co, const char *text);
+static bool	 sess_cell_stale(const struct sess_cell_out *co,
 		     const struct nb_cell *c);
 static void	 sess_broadcast(struct sess *s, struct req_client *except);
-static struct cell_out *sess_outs(struct sess *s, const char *id,
+static struct sess_cell_out *sess_outs(struct sess *s, const char *id,
 		     bool create);
-static void	 sess_outs_clear(struct cell_out *co);
-static void	 sess_outs_add(struct cell_out *co, const msgpack_object *o);
-static void	 sess_outs_store(struct sess *s, const struct cell_out *co);
+static void	 sess_outs_clear(struct sess_cell_out *co);
+static void	 sess_outs_add(struct sess_cell_out *co,
+		     const msgpack_object *o);
+static void	 sess_outs_store(struct sess *s,
+		     const struct sess_cell_out *co);
 static void	 sess_hist_push(struct sess *s, struct ot_op *op);
 static void	 sess_pump(struct sess *s);
-static void	 sess_finish(struct sess *s, struct run *run,
-		     enum run_status st, const msgpack_object *error,
+static void	 sess_finish(struct sess *s, struct sess_run *run,
+		     enum sess_run_status st, const msgpack_object *error,
 		     const char *message);
 static void	 sess_cancel_batch(struct sess *s, uint64_t batch,
 		     const char *message);
 static size_t	 sess_cancel_queue(struct sess *s, const char *message);
-static void	 sess_note_started(struct sess *s, const struct run *run);
+static void	 sess_note_started(struct sess *s, const struct sess_run *run);
 static void	 sess_on_output(void *ctx, uint64_t run,
 		     const msgpack_object *output);
 static void	 sess_on_done(void *ctx, uint64_t run, enum rth_status status,
@@ -236,7 +238,7 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 	size_t		 tlen = 0, len = 0, nwarn = 0, nother = 0;
 	bool		 ephemeral;
 	struct nb_doc	*doc = NULL;
-	struct replay	 rp;
+	struct sess_replay rp;
 	size_t		 assigned;
 	int		 rc;
 
@@ -422,7 +424,7 @@ sess_rpc_list(struct sess_set *ss, struct req *r, struct gl_err *err)
 		if (s->ephemeral && s->owner != r->client)
 			continue;
 		queued = 0;
-		for (struct run *q = s->qhead; q != NULL; q = q->next)
+		for (struct sess_run *q = s->qhead; q != NULL; q = q->next)
 			queued++;
 		for (size_t j = 0; j < s->nclients; j++)
 			attached |= s->clients[j] == r->client;
@@ -728,7 +730,7 @@ sess_rpc_cell_run(struct sess_set *ss, struct req *r, struct gl_err *err)
 {
 	struct sess		*s;
 	const msgpack_object	*co;
-	struct run		*head = NULL, **tailp = &head;
+	struct sess_run		*head = NULL, **tailp = &head;
 	msgpack_packer		*pk;
 	uint32_t		 n;
 	uint64_t		 batch;
@@ -757,7 +759,7 @@ sess_rpc_cell_run(struct sess_set *ss, struct req *r, struct gl_err *err)
 	batch = ++s->next_batch;
 	for (uint32_t i = 0; i < n; i++) {
 		const msgpack_object	*id = &co->via.array.ptr[i];
-		struct run		*run = xcalloc(1, sizeof *run);
+		struct sess_run		*run = xcalloc(1, sizeof *run);
 
 		run->id = s->next_run++;
 		run->batch = batch;
@@ -769,7 +771,7 @@ sess_rpc_cell_run(struct sess_set *ss, struct req *r, struct gl_err *err)
 	msgpack_pack_map(pk, 1);
 	rpc_pack_key(pk, "runs");
 	msgpack_pack_array(pk, n);
-	for (struct run *run = head; run != NULL; run = run->next) {
+	for (struct sess_run *run = head; run != NULL; run = run->next) {
 		msgpack_pack_map(pk, 2);
 		rpc_pack_kv_int(pk, "run", (int64_t)run->id);
 		rpc_pack_kv_str(pk, "cell", run->cell);
@@ -830,7 +832,7 @@ sess_rpc_cell_outputs(struct sess_set *ss, struct req *r, struct gl_err *err)
 	struct sess		*s;
 	char			*id;
 	const struct nb_cell	*c;
-	struct cell_out		*co;
+	struct sess_cell_out	*co;
 	msgpack_packer		*pk;
 
 	if ((s = sess_get(ss, r, true, err)) == NULL)
@@ -1141,7 +1143,7 @@ sess_on_rt_closed(void *ctx)
 static void
 sess_free(struct sess *s)
 {
-	struct run *run, *next;
+	struct sess_run *run, *next;
 
 	if (s->nclients != 0)
 		gl_fatal("sess_free: %s still has clients", s->id);
@@ -1205,7 +1207,7 @@ sess_store_get(struct sess_set *ss, const char *project, struct store **out,
 static int
 sess_replay_one(void *ctx, const void *p, size_t len)
 {
-	struct replay		*rp = ctx;
+	struct sess_replay	*rp = ctx;
 	msgpack_unpacked	 up;
 	size_t			 off = 0;
 	const msgpack_object	*t;
@@ -1262,7 +1264,7 @@ sess_load_output(void *ctx, const char *cell_id, const char *source_hash,
     const void *p, size_t len)
 {
 	struct sess		*s = ctx;
-	struct cell_out		*co;
+	struct sess_cell_out	*co;
 	msgpack_unpacked	 up;
 	size_t			 off = 0;
 
@@ -1326,7 +1328,7 @@ sess_pack_cells(struct sess *s, msgpack_packer *pk)
 static void
 sess_pack_cell(struct sess *s, msgpack_packer *pk, const struct nb_cell *c)
 {
-	struct cell_out	*co = sess_outs(s, nb_cell_id(c), false);
+	struct sess_cell_out *co = sess_outs(s, nb_cell_id(c), false);
 	size_t		 nmeta = nb_cell_meta_count(c), len;
 	const char	*src = nb_cell_source(c, &len);
 
@@ -1357,7 +1359,7 @@ sess_pack_cell(struct sess *s, msgpack_packer *pk, const struct nb_cell *c)
 }
 
 static void
-sess_pack_outputs(msgpack_packer *pk, const struct cell_out *co)
+sess_pack_outputs(msgpack_packer *pk, const struct sess_cell_out *co)
 {
 	size_t n = co != NULL ? co->n : 0;
 
@@ -1367,7 +1369,7 @@ sess_pack_outputs(msgpack_packer *pk, const struct cell_out *co)
 }
 
 static void
-sess_pack_item(msgpack_packer *pk, const struct out_item *it)
+sess_pack_item(msgpack_packer *pk, const struct sess_out_item *it)
 {
 	if (it->stream) {
 		msgpack_pack_map(pk, 3);
@@ -1381,7 +1383,7 @@ sess_pack_item(msgpack_packer *pk, const struct out_item *it)
 }
 
 static bool
-sess_cell_stale(const struct cell_out *co, const struct nb_cell *c)
+sess_cell_stale(const struct sess_cell_out *co, const struct nb_cell *c)
 {
 	char		 h[GL_HASH_HEX];
 	size_t		 len;
@@ -1410,10 +1412,10 @@ sess_broadcast(struct sess *s, struct req_client *except)
 
 /* Outputs. */
 
-static struct cell_out *
+static struct sess_cell_out *
 sess_outs(struct sess *s, const char *id, bool create)
 {
-	struct cell_out *co;
+	struct sess_cell_out *co;
 
 	for (size_t i = 0; i < s->nouts; i++) {
 		if (strcmp(s->outs[i].id, id) == 0)
@@ -1432,7 +1434,7 @@ sess_outs(struct sess *s, const char *id, bool create)
 }
 
 static void
-sess_outs_clear(struct cell_out *co)
+sess_outs_clear(struct sess_cell_out *co)
 {
 	for (size_t i = 0; i < co->n; i++)
 		gl_buf_fini(&co->items[i].data);
@@ -1445,11 +1447,11 @@ sess_outs_clear(struct cell_out *co)
 /* Keeps a copy of output o (a map) unless the cell's cap is reached;
  * consecutive stream outputs of one name are merged. */
 static void
-sess_outs_add(struct cell_out *co, const msgpack_object *o)
+sess_outs_add(struct sess_cell_out *co, const msgpack_object *o)
 {
 	const char	*type, *text, *name;
 	size_t		 tlen = 0, textlen = 0, nlen = 0;
-	struct out_item	*it;
+	struct sess_out_item *it;
 	msgpack_packer	 pk;
 
 	if (co->truncated)
@@ -1524,9 +1526,9 @@ sess_outs_add(struct cell_out *co, const msgpack_object *o)
 
 /* Appends a note to the cell's outputs whatever the cap. */
 static void
-sess_outs_note(struct cell_out *co, const char *text)
+sess_outs_note(struct sess_cell_out *co, const char *text)
 {
-	struct out_item *it;
+	struct sess_out_item *it;
 
 	if (co->n == co->cap) {
 		co->cap = co->cap ? 2 * co->cap : 4;
@@ -1546,14 +1548,15 @@ sess_outs_note(struct cell_out *co, const char *text)
  * in cell.done): {type = "error", message, traceback, line}.
  */
 static void
-sess_outs_error(struct cell_out *co, enum run_status st,
+sess_outs_error(struct sess_cell_out *co, enum sess_run_status st,
     const msgpack_object *error, const char *message)
 {
 	msgpack_object_kv	 kv[8];
 	msgpack_object		 o;
 	uint32_t		 k = 0;
 
-	if (st != RUN_ERROR && st != RUN_INTERRUPTED && st != RUN_DIED)
+	if (st != SESS_RUN_ERROR && st != SESS_RUN_INTERRUPTED &&
+	    st != SESS_RUN_DIED)
 		return;
 	kv[k].key.type = MSGPACK_OBJECT_STR;
 	kv[k].key.via.str.ptr = "type";
@@ -1585,7 +1588,7 @@ sess_outs_error(struct cell_out *co, enum run_status st,
 }
 
 static void
-sess_outs_store(struct sess *s, const struct cell_out *co)
+sess_outs_store(struct sess *s, const struct sess_cell_out *co)
 {
 	msgpack_sbuffer		 sb;
 	msgpack_packer		 pk;
@@ -1643,14 +1646,14 @@ static void
 sess_pump(struct sess *s)
 {
 	struct gl_err	 err;
-	struct cell_out	*co;
+	struct sess_cell_out *co;
 	int		 rc;
 
 	if (s->pumping || s->closing)
 		return;
 	s->pumping = true;
 	while (s->cur == NULL && s->qhead != NULL && !s->closing) {
-		struct run	*run = s->qhead;
+		struct sess_run	*run = s->qhead;
 		struct nb_cell	*cell;
 		size_t		 idx, len;
 		const char	*src;
@@ -1660,7 +1663,7 @@ sess_pump(struct sess *s)
 			s->qhead = run->next;
 			if (s->qhead == NULL)
 				s->qtail = NULL;
-			sess_finish(s, run, RUN_CANCELLED, NULL,
+			sess_finish(s, run, SESS_RUN_CANCELLED, NULL,
 			    "the cell was deleted before it ran");
 			continue;
 		}
@@ -1670,7 +1673,7 @@ sess_pump(struct sess *s)
 			if (s->qhead == NULL)
 				s->qtail = NULL;
 			sess_note_started(s, run);
-			sess_finish(s, run, RUN_OK, NULL, NULL);
+			sess_finish(s, run, SESS_RUN_OK, NULL, NULL);
 			continue;
 		}
 		if (s->rt == NULL) {
@@ -1691,7 +1694,8 @@ sess_pump(struct sess *s)
 				s->qhead = run->next;
 				if (s->qhead == NULL)
 					s->qtail = NULL;
-				sess_finish(s, run, RUN_DIED, NULL, err.msg);
+				sess_finish(s, run, SESS_RUN_DIED, NULL,
+				    err.msg);
 				sess_cancel_batch(s, batch, NULL);
 				continue;
 			}
@@ -1714,7 +1718,7 @@ sess_pump(struct sess *s)
 
 			log_info("%s: run %" PRIu64 " not started: %s", s->id,
 			    run->id, err.msg);
-			sess_finish(s, run, RUN_DIED, NULL, err.msg);
+			sess_finish(s, run, SESS_RUN_DIED, NULL, err.msg);
 			sess_cancel_batch(s, batch, NULL);
 			continue;
 		}
@@ -1732,7 +1736,7 @@ sess_pump(struct sess *s)
 }
 
 static void
-sess_note_started(struct sess *s, const struct run *run)
+sess_note_started(struct sess *s, const struct sess_run *run)
 {
 	msgpack_packer *pk = sess_note_begin(s->set, "cell.started");
 
@@ -1746,11 +1750,11 @@ sess_note_started(struct sess *s, const struct run *run)
 /* Ends run (already unlinked from the queue): cell.done to every client,
  * outputs to the store for a run that ran. Frees run. */
 static void
-sess_finish(struct sess *s, struct run *run, enum run_status st,
+sess_finish(struct sess *s, struct sess_run *run, enum sess_run_status st,
     const msgpack_object *error, const char *message)
 {
 	msgpack_packer	*pk;
-	struct cell_out	*co = NULL;
+	struct sess_cell_out *co = NULL;
 	uint64_t	 elapsed = 0;
 	size_t		 n = 5;
 
@@ -1771,7 +1775,7 @@ sess_finish(struct sess *s, struct run *run, enum run_status st,
 	rpc_pack_kv_str(pk, "session", s->id);
 	rpc_pack_kv_str(pk, "cell", run->cell);
 	rpc_pack_kv_int(pk, "run", (int64_t)run->id);
-	rpc_pack_kv_str(pk, "status", run_status_names[st]);
+	rpc_pack_kv_str(pk, "status", sess_run_status_names[st]);
 	rpc_pack_kv_int(pk, "elapsed_ms", (int64_t)elapsed);
 	if (error != NULL && error->type != MSGPACK_OBJECT_NIL) {
 		rpc_pack_key(pk, "error");
@@ -1787,7 +1791,7 @@ sess_finish(struct sess *s, struct run *run, enum run_status st,
 static void
 sess_cancel_batch(struct sess *s, uint64_t batch, const char *message)
 {
-	struct run **pp = &s->qhead, *run;
+	struct sess_run **pp = &s->qhead, *run;
 
 	while ((run = *pp) != NULL) {
 		if (run->batch != batch) {
@@ -1795,7 +1799,7 @@ sess_cancel_batch(struct sess *s, uint64_t batch, const char *message)
 			continue;
 		}
 		*pp = run->next;
-		sess_finish(s, run, RUN_CANCELLED, NULL, message != NULL ?
+		sess_finish(s, run, SESS_RUN_CANCELLED, NULL, message != NULL ?
 		    message : "an earlier cell of this run did not succeed");
 	}
 	s->qtail = NULL;
@@ -1806,12 +1810,12 @@ sess_cancel_batch(struct sess *s, uint64_t batch, const char *message)
 static size_t
 sess_cancel_queue(struct sess *s, const char *message)
 {
-	struct run	*run;
+	struct sess_run	*run;
 	size_t		 n = 0;
 
 	while ((run = s->qhead) != NULL) {
 		s->qhead = run->next;
-		sess_finish(s, run, RUN_CANCELLED, NULL, message);
+		sess_finish(s, run, SESS_RUN_CANCELLED, NULL, message);
 		n++;
 	}
 	s->qtail = NULL;
@@ -1863,31 +1867,31 @@ sess_on_done(void *ctx, uint64_t run, enum rth_status status,
     const msgpack_object *error, const char *message)
 {
 	struct sess	*s = ctx;
-	struct run	*cur = s->cur;
-	enum run_status	 st;
+	struct sess_run	*cur = s->cur;
+	enum sess_run_status st;
 	uint64_t	 batch;
 
 	if (s->closing || cur == NULL || cur->id != run)
 		return;
 	switch (status) {
 	case RTH_DONE_OK:
-		st = RUN_OK;
+		st = SESS_RUN_OK;
 		break;
 	case RTH_DONE_ERROR:
-		st = RUN_ERROR;
+		st = SESS_RUN_ERROR;
 		break;
 	case RTH_DONE_INTERRUPTED:
-		st = RUN_INTERRUPTED;
+		st = SESS_RUN_INTERRUPTED;
 		break;
 	default:
-		st = RUN_DIED;
+		st = SESS_RUN_DIED;
 		break;
 	}
 	s->cur = NULL;
 	batch = cur->batch;
 	s->set->host.on_run_done(s->set->host.ctx, s, run);
 	sess_finish(s, cur, st, error, message);
-	if (st != RUN_OK)
+	if (st != SESS_RUN_OK)
 		sess_cancel_batch(s, batch, NULL);
 	sess_pump(s);
 }
@@ -1915,11 +1919,11 @@ sess_on_state(void *ctx, enum rth_state state, const char *message)
 	sess_broadcast(s, NULL);
 	if ((state == RTH_DEAD || state == RTH_STOPPED) && s->cur != NULL) {
 		/* The host reports the run first; in case it did not. */
-		struct run	*cur = s->cur;
+		struct sess_run	*cur = s->cur;
 		uint64_t	 batch = cur->batch;
 
 		s->cur = NULL;
-		sess_finish(s, cur, RUN_DIED, NULL, message);
+		sess_finish(s, cur, SESS_RUN_DIED, NULL, message);
 		sess_cancel_batch(s, batch, NULL);
 	}
 	/* IDLE lets the next run start; a DEAD runtime that gave up
