@@ -128,25 +128,25 @@ struct clu_worker {
 	int64_t		 lost_ms;
 };
 
-struct lsn {			/* the listener (rebound when config says) */
+struct clu_lsn {		/* the listener (rebound when config says) */
 	uv_tcp_t	 tcp;
 	struct clu	*c;
 };
 
-struct item {
+struct clu_item {
 	const char	*p;		/* in a message the job keeps, or
 					 * NULL: at off in the job's arena */
 	size_t		 off;
 	size_t		 len;
 };
 
-struct use {			/* a job's work on one host, not yet written */
+struct clu_use {		/* a job's work on one host, not yet written */
 	char		 host[128];
 	uint64_t	 tasks;
 	double		 cpu_s, wall_s;
 };
 
-struct job {
+struct clu_job {
 	uint64_t	 id;		/* the scheduler's */
 	uint32_t	 slot;		/* in c->jobs: payload handles */
 	struct sess	*sess;		/* borrowed; NULL once reset */
@@ -162,7 +162,7 @@ struct job {
 	size_t		 fnlen;
 	struct rpc_msg	*msgs;		/* owned: hold the items */
 	size_t		 nmsgs, capmsgs;
-	struct item	*items;		/* owned */
+	struct clu_item	*items;		/* owned */
 	size_t		 nitems, capitems;
 	struct gl_buf	 arena;		/* submit: the units, copied (a
 					 * message per submit is not kept) */
@@ -173,24 +173,24 @@ struct job {
 	msgpack_packer	 rpk;		/* packs into rbuf */
 	size_t		 nr;
 	bool		 queued;	/* on c->flushq */
-	struct job	*qnext;
-	struct use	*use;		/* owned */
+	struct clu_job	*qnext;
+	struct clu_use	*use;		/* owned */
 	size_t		 nuse;
 	size_t		 done, failed, total;
 };
 
-struct res;
+struct clu_res;
 
-struct resmsg {			/* one task.done, kept until delivered */
+struct clu_resmsg {		/* one task.done, kept until delivered */
 	struct rpc_msg	 m;
 	size_t		 refs;
 	char		 worker[200];	/* "local-1 (host)" */
 	char		 host[128];
-	struct res	*r;		/* points just past the struct */
+	struct clu_res	*r;		/* points just past the struct */
 };
 
-struct res {
-	struct resmsg	*h;
+struct clu_res {
+	struct clu_resmsg *h;
 	const msgpack_object *value;
 	int64_t		 run_us, cpu_us;
 	const char	*out;		/* what the task printed, or NULL */
@@ -203,7 +203,7 @@ struct clu {
 	int		 handles;	/* open handles */
 	int		 launchers;	/* launchers closing */
 	bool		 closing;
-	struct lsn	*lsn;		/* the listener, or NULL */
+	struct clu_lsn	*lsn;		/* the listener, or NULL */
 	char		 listen_spec[128];	/* what it was bound for */
 	char		 listen_addr[128];	/* where it listens */
 	uv_timer_t	 tick;
@@ -217,9 +217,9 @@ struct clu {
 	struct clu_worker *workers;	/* owned list */
 	size_t		 nworkers;
 	uint64_t	 next_worker;
-	struct job	**jobs;		/* owned, by slot; NULL = free */
+	struct clu_job	**jobs;		/* owned, by slot; NULL = free */
 	size_t		 capjobs, njobs;
-	struct job	*flushq;	/* jobs with results to send */
+	struct clu_job	*flushq;	/* jobs with results to send */
 	struct rpc_writer w;		/* scratch for runtime messages */
 	struct store	*usage;		/* the usage database, or NULL */
 	char		*usage_path;	/* owned */
@@ -251,7 +251,7 @@ static void	 clu_act_stop(struct clu *c, const struct sched_action *a);
 static void	 clu_act_result(struct clu *c, const struct sched_action *a);
 static void	 clu_act_progress(struct clu *c, const struct sched_action *a);
 static void	 clu_act_job_done(struct clu *c, const struct sched_action *a);
-static void	 clu_flush_results(struct clu *c, struct job *j);
+static void	 clu_flush_results(struct clu *c, struct clu_job *j);
 static int64_t	 clu_now(struct clu *c);
 static struct clu_worker *clu_worker_by_id(struct clu *c, uint64_t id);
 static struct clu_worker *clu_worker_by_name(struct clu *c, const char *name);
@@ -271,25 +271,26 @@ static void	 clu_worker_handle(struct clu_worker *w, struct rpc_msg *m);
 static void	 clu_worker_hello(struct clu_worker *w,
 		     const struct rpc_msg *m);
 static void	 clu_worker_task_done(struct clu_worker *w, struct rpc_msg *m);
-static void	 res_release(struct res *r);
-static struct job *job_new(struct clu *c, const struct clu_from *f,
+static void	 clu_res_release(struct clu_res *r);
+static struct clu_job *clu_job_new(struct clu *c, const struct clu_from *f,
 		     uint64_t ref, bool submit, enum sched_errors errors);
-static void	 job_free(struct clu *c, struct job *j);
-static struct job *job_find(struct clu *c, uint64_t id);
-static struct job *job_of_payload(struct clu *c, uint64_t payload);
-static struct job *job_by_ref(struct clu *c, struct sess *s, uint64_t ref);
-static void	 job_keep(struct job *j, struct rpc_msg *m);
-static int	 job_add_items(struct clu *c, struct job *j,
+static void	 clu_job_free(struct clu *c, struct clu_job *j);
+static struct clu_job *clu_job_find(struct clu *c, uint64_t id);
+static struct clu_job *clu_job_of_payload(struct clu *c, uint64_t payload);
+static struct clu_job *clu_job_by_ref(struct clu *c, struct sess *s,
+		     uint64_t ref);
+static void	 clu_job_keep(struct clu_job *j, struct rpc_msg *m);
+static int	 clu_job_add_items(struct clu *c, struct clu_job *j,
 		     const msgpack_object *items, uint64_t *ids,
 		     struct gl_err *err);
-static void	 job_account(struct job *j, const char *host,
-		     const struct res *r);
-static void	 clu_usage_flush(struct clu *c, struct job *only);
+static void	 clu_job_account(struct clu_job *j, const char *host,
+		     const struct clu_res *r);
+static void	 clu_usage_flush(struct clu *c, struct clu_job *only);
 static int	 clu_usage_open(struct clu *c, struct gl_err *err);
 static int	 clu_check_limits(struct clu *c, struct gl_err *err);
 static void	 clu_reply(struct clu *c, struct sess *s, uint64_t gen);
 static void	 clu_pack_workers(struct clu *c, msgpack_packer *pk);
-static void	 clu_output(struct clu *c, struct job *j, const char *type,
+static void	 clu_output(struct clu *c, struct clu_job *j, const char *type,
 		     const char *text, size_t len);
 
 /* --- the service --- */
@@ -423,7 +424,7 @@ clu_free_maybe(struct clu *c)
 		return;
 	for (size_t i = 0; i < c->capjobs; i++)
 		if (c->jobs[i] != NULL)
-			job_free(c, c->jobs[i]);
+			clu_job_free(c, c->jobs[i]);
 	free(c->jobs);
 	sched_free(c->sched);
 	cfg_free(c->cfg);
@@ -461,7 +462,7 @@ static int
 clu_listen(struct clu *c, const char *spec, struct gl_err *err)
 {
 	const struct cfg_cluster *cc = &c->cfg->cluster;
-	struct lsn		*l;
+	struct clu_lsn		*l;
 	int			 rc;
 
 	if (spec == NULL)
@@ -490,7 +491,7 @@ clu_listen(struct clu *c, const char *spec, struct gl_err *err)
 static void
 clu_on_lsn_closed(uv_handle_t *h)
 {
-	struct lsn	*l = h->data;
+	struct clu_lsn	*l = h->data;
 	struct clu	*c = l->c;
 
 	free(l);
@@ -615,7 +616,7 @@ static void
 clu_on_launch(void *ctx, const struct launch_event *ev)
 {
 	struct clu	*c = ctx;
-	struct clu_worker	*w;
+	struct clu_worker *w;
 
 	if (c->closing)
 		return;
@@ -651,7 +652,7 @@ static void
 clu_on_tick(uv_timer_t *t)
 {
 	struct clu	*c = t->data;
-	struct clu_worker	*w, *next;
+	struct clu_worker *w, *next;
 	int64_t		 now = clu_now(c);
 
 	for (w = c->workers; w != NULL; w = next) {
@@ -682,8 +683,8 @@ static void
 clu_drain(struct clu *c)
 {
 	struct sched_action	 a;
-	struct clu_worker		*w, *next;
-	struct job		*j;
+	struct clu_worker	*w, *next;
+	struct clu_job		*j;
 	bool			 busy, need;
 	size_t			 starting = 0;
 
@@ -763,12 +764,12 @@ static void
 clu_act_send(struct clu *c, const struct sched_action *a)
 {
 	struct clu_worker	*w = clu_worker_by_id(c, a->worker);
-	struct job		*j;
+	struct clu_job		*j;
 	msgpack_packer		*wpk;
 	bool			 fn = false;
 
 	if (w == NULL || w->state != WS_UP || a->n == 0 ||
-	    (j = job_of_payload(c, a->payloads[0])) == NULL)
+	    (j = clu_job_of_payload(c, a->payloads[0])) == NULL)
 		return;		/* a dropped worker: retried on its death */
 	if (!j->submit) {
 		fn = true;
@@ -796,7 +797,7 @@ clu_act_send(struct clu *c, const struct sched_action *a)
 	rpc_pack_key(wpk, "tasks");
 	msgpack_pack_array(wpk, a->n);
 	for (size_t i = 0; i < a->n; i++) {
-		const struct item *it = &j->items[a->payloads[i] &
+		const struct clu_item *it = &j->items[a->payloads[i] &
 		    0xffffffffu];
 
 		msgpack_pack_array(wpk, 2);
@@ -859,19 +860,19 @@ clu_act_stop(struct clu *c, const struct sched_action *a)
 static void
 clu_act_result(struct clu *c, const struct sched_action *a)
 {
-	struct job	*j = job_of_payload(c, a->payload);
-	struct res	*r = a->result != 0 ? (struct res *)(uintptr_t)
+	struct clu_job	*j = clu_job_of_payload(c, a->payload);
+	struct clu_res	*r = a->result != 0 ? (struct clu_res *)(uintptr_t)
 			    a->result : NULL;
 	msgpack_packer	*pk;
 	uint64_t	 key;
 
 	if (j == NULL) {
 		if (r != NULL)
-			res_release(r);
+			clu_res_release(r);
 		return;
 	}
 	if (r != NULL) {
-		job_account(j, r->h->host, r);
+		clu_job_account(j, r->h->host, r);
 		if (r->outlen > 0)
 			clu_output(c, j, "stream", r->out, r->outlen);
 	}
@@ -914,12 +915,12 @@ clu_act_result(struct clu *c, const struct sched_action *a)
 			clu_flush_results(c, j);
 	}
 	if (r != NULL)
-		res_release(r);
+		clu_res_release(r);
 }
 
 /* Sends the results gathered for j to its runtime. */
 static void
-clu_flush_results(struct clu *c, struct job *j)
+clu_flush_results(struct clu *c, struct clu_job *j)
 {
 	if (j->nr == 0)
 		return;
@@ -945,7 +946,7 @@ clu_flush_results(struct clu *c, struct job *j)
 static void
 clu_act_progress(struct clu *c, const struct sched_action *a)
 {
-	struct job		*j = job_find(c, a->job);
+	struct clu_job		*j = clu_job_find(c, a->job);
 	msgpack_packer		*pk;
 	msgpack_object_kv	 kv[5];
 	msgpack_object		 o;
@@ -995,7 +996,7 @@ clu_act_progress(struct clu *c, const struct sched_action *a)
 
 /* A job's output of type stream (what a task printed). */
 static void
-clu_output(struct clu *c, struct job *j, const char *type, const char *text,
+clu_output(struct clu *c, struct clu_job *j, const char *type, const char *text,
     size_t len)
 {
 	msgpack_object_kv	 kv[3];
@@ -1016,7 +1017,7 @@ clu_output(struct clu *c, struct job *j, const char *type, const char *text,
 #undef KV_STR
 #undef KV_INT
 
-static const char *const job_status_names[] = {
+static const char *const clu_job_status_names[] = {
 	[SCHED_OK] = "ok",
 	[SCHED_ERROR] = "error",
 	[SCHED_FAILED] = "failed",
@@ -1028,7 +1029,7 @@ static const char *const job_status_names[] = {
 static void
 clu_act_job_done(struct clu *c, const struct sched_action *a)
 {
-	struct job		*j = job_find(c, a->job);
+	struct clu_job		*j = clu_job_find(c, a->job);
 	struct clu_worker	*w;
 	msgpack_packer		*pk = &c->w.pk, *wpk;
 
@@ -1041,7 +1042,7 @@ clu_act_job_done(struct clu *c, const struct sched_action *a)
 		msgpack_pack_map(pk, a->msg != NULL ? 7 : 6);
 		rpc_pack_key(pk, "ref");
 		msgpack_pack_uint64(pk, j->ref);
-		rpc_pack_kv_str(pk, "status", job_status_names[a->status]);
+		rpc_pack_kv_str(pk, "status", clu_job_status_names[a->status]);
 		rpc_pack_kv_int(pk, "done", (int64_t)a->done);
 		rpc_pack_kv_int(pk, "failed", (int64_t)a->failed);
 		rpc_pack_kv_int(pk, "total", (int64_t)a->total);
@@ -1068,16 +1069,16 @@ clu_act_job_done(struct clu *c, const struct sched_action *a)
 		}
 	}
 	clu_usage_flush(c, j);
-	job_free(c, j);
+	clu_job_free(c, j);
 }
 
 /* --- jobs --- */
 
-static struct job *
-job_new(struct clu *c, const struct clu_from *f, uint64_t ref, bool submit,
+static struct clu_job *
+clu_job_new(struct clu *c, const struct clu_from *f, uint64_t ref, bool submit,
     enum sched_errors errors)
 {
-	struct job		*j = xcalloc(1, sizeof *j);
+	struct clu_job		*j = xcalloc(1, sizeof *j);
 	struct sched_job_opts	 o;
 	size_t			 slot;
 
@@ -1116,10 +1117,10 @@ job_new(struct clu *c, const struct clu_from *f, uint64_t ref, bool submit,
 }
 
 static void
-job_free(struct clu *c, struct job *j)
+clu_job_free(struct clu *c, struct clu_job *j)
 {
 	if (j->queued) {
-		struct job **pp;
+		struct clu_job **pp;
 
 		for (pp = &c->flushq; *pp != NULL; pp = &(*pp)->qnext)
 			if (*pp == j) {
@@ -1143,8 +1144,8 @@ job_free(struct clu *c, struct job *j)
 	free(j);
 }
 
-static struct job *
-job_find(struct clu *c, uint64_t id)
+static struct clu_job *
+clu_job_find(struct clu *c, uint64_t id)
 {
 	for (size_t i = 0; i < c->capjobs; i++)
 		if (c->jobs[i] != NULL && c->jobs[i]->id == id)
@@ -1152,8 +1153,8 @@ job_find(struct clu *c, uint64_t id)
 	return NULL;
 }
 
-static struct job *
-job_of_payload(struct clu *c, uint64_t payload)
+static struct clu_job *
+clu_job_of_payload(struct clu *c, uint64_t payload)
 {
 	uint64_t slot = payload >> 32;
 
@@ -1161,11 +1162,11 @@ job_of_payload(struct clu *c, uint64_t payload)
 }
 
 /* The live map job ref of s, or (ref 0) the open futures job of run. */
-static struct job *
-job_by_ref(struct clu *c, struct sess *s, uint64_t ref)
+static struct clu_job *
+clu_job_by_ref(struct clu *c, struct sess *s, uint64_t ref)
 {
 	for (size_t i = 0; i < c->capjobs; i++) {
-		struct job *j = c->jobs[i];
+		struct clu_job *j = c->jobs[i];
 
 		if (j != NULL && j->sess == s && !j->submit && j->ref == ref)
 			return j;
@@ -1175,7 +1176,7 @@ job_by_ref(struct clu *c, struct sess *s, uint64_t ref)
 
 /* Keeps m (its items stay where they are); m is left empty. */
 static void
-job_keep(struct job *j, struct rpc_msg *m)
+clu_job_keep(struct clu_job *j, struct rpc_msg *m)
 {
 	if (j->nmsgs == j->capmsgs) {
 		j->capmsgs = j->capmsgs ? 2 * j->capmsgs : 4;
@@ -1188,7 +1189,7 @@ job_keep(struct job *j, struct rpc_msg *m)
 /* Submits items (an array of bins, in a message j keeps) as tasks; ids
  * (NULL allowed) gets their task ids. */
 static int
-job_add_items(struct clu *c, struct job *j, const msgpack_object *items,
+clu_job_add_items(struct clu *c, struct clu_job *j, const msgpack_object *items,
     uint64_t *ids, struct gl_err *err)
 {
 	uint64_t	*payloads;
@@ -1236,9 +1237,9 @@ job_add_items(struct clu *c, struct job *j, const msgpack_object *items,
 }
 
 static void
-job_account(struct job *j, const char *host, const struct res *r)
+clu_job_account(struct clu_job *j, const char *host, const struct clu_res *r)
 {
-	struct use *u = NULL;
+	struct clu_use *u = NULL;
 
 	for (size_t i = 0; i < j->nuse; i++)
 		if (strcmp(j->use[i].host, host) == 0) {
@@ -1271,7 +1272,7 @@ clu_usage_open(struct clu *c, struct gl_err *err)
 /* Writes the tallies of every job (or of only) as usage rows, in one
  * transaction. */
 static void
-clu_usage_flush(struct clu *c, struct job *only)
+clu_usage_flush(struct clu *c, struct clu_job *only)
 {
 	struct store_usage	*rows = NULL;
 	struct gl_err		 err;
@@ -1283,12 +1284,12 @@ clu_usage_flush(struct clu *c, struct job *only)
 	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	c->usage_ms = clu_now(c);
 	for (size_t i = 0; i < c->capjobs; i++) {
-		struct job *j = c->jobs[i];
+		struct clu_job *j = c->jobs[i];
 
 		if (j == NULL || (only != NULL && j != only))
 			continue;
 		for (size_t k = 0; k < j->nuse; k++) {
-			struct use *u = &j->use[k];
+			struct clu_use *u = &j->use[k];
 
 			if (u->tasks == 0)
 				continue;
@@ -1314,7 +1315,7 @@ clu_usage_flush(struct clu *c, struct job *only)
 		    store_usage_add(c->usage, rows, n, &err) != 0)
 			log_info("cluster: usage not recorded: %s", err.msg);
 		for (size_t i = 0; i < c->capjobs; i++) {
-			struct job *j = c->jobs[i];
+			struct clu_job *j = c->jobs[i];
 
 			if (j == NULL || (only != NULL && j != only))
 				continue;
@@ -1455,7 +1456,7 @@ clu_runtime_request(struct clu *c, const struct clu_from *f,
 	struct gl_err		 err;
 	uint64_t		 gen = f->gen, run = f->run, ref;
 	uint32_t		 id = m->id;
-	struct job		*j;
+	struct clu_job		*j;
 	msgpack_packer		*pk = &c->w.pk;
 	int			 rc = 0;
 
@@ -1476,12 +1477,12 @@ clu_runtime_request(struct clu *c, const struct clu_from *f,
 		if ((rc = clu_ensure(c, s, &err)) != 0 ||
 		    (rc = clu_check_limits(c, &err)) != 0)
 			goto fail;
-		j = job_new(c, f, ref, false, errors);
-		job_keep(j, m);		/* args stay valid: same memory */
+		j = clu_job_new(c, f, ref, false, errors);
+		clu_job_keep(j, m);	/* args stay valid: same memory */
 		j->fn = fn->via.bin.ptr;
 		j->fnlen = fn->via.bin.size;
-		if ((rc = job_add_items(c, j, rpc_map_get(args, "items"), NULL,
-		    &err)) != 0) {
+		if ((rc = clu_job_add_items(c, j, rpc_map_get(args, "items"),
+		    NULL, &err)) != 0) {
 			j->closed = true;
 			sched_job_close(c->sched, j->id, clu_now(c));
 			sched_cancel_job(c->sched, j->id, clu_now(c));
@@ -1497,14 +1498,14 @@ clu_runtime_request(struct clu *c, const struct clu_from *f,
 		rpc_pack_kv_int(pk, "job", (int64_t)j->id);
 		rpc_pack_kv_int(pk, "n", (int64_t)j->nitems);
 	} else if (strcmp(m->method, "cluster.add") == 0) {
-		if ((j = job_by_ref(c, s, ref)) == NULL || j->closed) {
+		if ((j = clu_job_by_ref(c, s, ref)) == NULL || j->closed) {
 			rc = gl_err_set(&err, GL_ENOTFOUND, "cluster.add: no "
 			    "open map %" PRIu64, ref);
 			goto fail;
 		}
-		job_keep(j, m);
-		if ((rc = job_add_items(c, j, rpc_map_get(args, "items"), NULL,
-		    &err)) != 0)
+		clu_job_keep(j, m);
+		if ((rc = clu_job_add_items(c, j, rpc_map_get(args, "items"),
+		    NULL, &err)) != 0)
 			goto fail;
 		if (!rpc_map_bool(args, "more", false)) {
 			j->closed = true;
@@ -1534,7 +1535,7 @@ clu_runtime_request(struct clu *c, const struct clu_from *f,
 			if ((rc = clu_ensure(c, s, &err)) != 0 ||
 			    (rc = clu_check_limits(c, &err)) != 0)
 				goto fail;
-			j = job_new(c, f, 0, true, SCHED_ERRORS_COLLECT);
+			j = clu_job_new(c, f, 0, true, SCHED_ERRORS_COLLECT);
 		}
 		one = (msgpack_object){ .type = MSGPACK_OBJECT_ARRAY,
 		    .via.array = { 1, (msgpack_object *)unit } };
@@ -1547,7 +1548,7 @@ clu_runtime_request(struct clu *c, const struct clu_from *f,
 		}
 		j->refs[j->nitems] = ref;
 		/* The unit is copied into the job's arena: m goes. */
-		if ((rc = job_add_items(c, j, &one, &tid, &err)) != 0)
+		if ((rc = clu_job_add_items(c, j, &one, &tid, &err)) != 0)
 			goto fail;
 		j->tids[j->nitems - 1] = tid;	/* for a cancel by ref */
 		rpc_begin_response(&c->w, id);
@@ -1557,7 +1558,7 @@ clu_runtime_request(struct clu *c, const struct clu_from *f,
 		const msgpack_object *mo = rpc_map_get(args, "map");
 
 		if (mo != NULL && mo->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
-			if ((j = job_by_ref(c, s, mo->via.u64)) != NULL)
+			if ((j = clu_job_by_ref(c, s, mo->via.u64)) != NULL)
 				sched_cancel_job(c->sched, j->id, clu_now(c));
 		} else if (ref != 0) {
 			for (size_t i = 0; i < c->capjobs; i++) {
@@ -1610,7 +1611,7 @@ void
 clu_run_done(struct clu *c, struct sess *s, uint64_t run)
 {
 	for (size_t i = 0; i < c->capjobs; i++) {
-		struct job *j = c->jobs[i];
+		struct clu_job *j = c->jobs[i];
 
 		if (j == NULL || j->sess != s || j->run != run || j->closed)
 			continue;
@@ -1626,7 +1627,7 @@ clu_session_reset(struct clu *c, struct sess *s)
 	bool any = false;
 
 	for (size_t i = 0; i < c->capjobs; i++) {
-		struct job *j = c->jobs[i];
+		struct clu_job *j = c->jobs[i];
 
 		if (j == NULL || j->sess != s)
 			continue;
@@ -1648,9 +1649,9 @@ static void
 clu_pack_workers(struct clu *c, msgpack_packer *pk)
 {
 	struct sched_worker_info *wi = NULL;
-	size_t			  n = 0, k = 0;
-	int64_t			  now = clu_now(c);
-	struct clu_worker		 *w;
+	size_t			 n = 0, k = 0;
+	int64_t			 now = clu_now(c);
+	struct clu_worker	*w;
 
 	for (w = c->workers; w != NULL; w = w->next)
 		if (w->state == WS_UP || w->state == WS_STOPPING)
@@ -1722,7 +1723,7 @@ clu_rpc_status(struct clu *c, struct req *r, struct gl_err *err)
 	rpc_pack_key(pk, "jobs");
 	msgpack_pack_array(pk, nj);
 	for (size_t i = 0; i < c->capjobs; i++) {
-		struct job *j = c->jobs[i];
+		struct clu_job *j = c->jobs[i];
 
 		if (j == NULL)
 			continue;
@@ -1764,7 +1765,7 @@ clu_rpc_scale(struct clu *c, struct req *r, struct gl_err *err)
 	return 0;
 }
 
-struct usage_rows {
+struct clu_usage_rows {
 	msgpack_sbuffer	 sb;
 	msgpack_packer	 pk;
 	size_t		 n;
@@ -1776,7 +1777,7 @@ static int
 clu_usage_row(void *ctx, const char *key, uint64_t tasks, double cpu_s,
     double wall_s)
 {
-	struct usage_rows *u = ctx;
+	struct clu_usage_rows *u = ctx;
 
 	msgpack_pack_map(&u->pk, 4);
 	rpc_pack_kv_str(&u->pk, "key", key);
@@ -1796,7 +1797,7 @@ clu_usage_row(void *ctx, const char *key, uint64_t tasks, double cpu_s,
 int
 clu_rpc_usage(struct clu *c, struct req *r, struct gl_err *err)
 {
-	struct usage_rows	 u;
+	struct clu_usage_rows	 u;
 	msgpack_packer		*pk;
 	char			*by;
 	int64_t			 since = rpc_map_int(r->args, "since", 0);
@@ -1876,7 +1877,7 @@ clu_on_conn(uv_stream_t *l, int status)
 		.on_end = clu_worker_on_end,
 		.on_closed = clu_worker_on_closed,
 	};
-	struct lsn		*ls = l->data;
+	struct clu_lsn		*ls = l->data;
 	struct clu		*c = ls->c;
 	struct clu_worker	*w;
 	struct conn_opts	 o = {
@@ -2208,7 +2209,7 @@ clu_worker_task_done(struct clu_worker *w, struct rpc_msg *m)
 {
 	struct clu		*c = w->c;
 	const msgpack_object	*list = rpc_map_get(m->args, "results");
-	struct resmsg		*h;
+	struct clu_resmsg	*h;
 	size_t			 n;
 	int64_t			 now = clu_now(c);
 
@@ -2216,7 +2217,7 @@ clu_worker_task_done(struct clu_worker *w, struct rpc_msg *m)
 		return;
 	n = list->via.array.size;
 	h = xmalloc(sizeof *h + (n + 1) * sizeof *h->r);
-	h->r = (struct res *)(h + 1);
+	h->r = (struct clu_res *)(h + 1);
 	h->m = *m;
 	m->up.zone = NULL;	/* ours now */
 	h->refs = 1;
@@ -2225,7 +2226,7 @@ clu_worker_task_done(struct clu_worker *w, struct rpc_msg *m)
 	for (size_t i = 0; i < n; i++) {
 		const msgpack_object	*e = &list->via.array.ptr[i];
 		const msgpack_object	*o;
-		struct res		*r = &h->r[i];
+		struct clu_res		*r = &h->r[i];
 		enum sched_status	 st;
 
 		if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size < 5 ||
@@ -2255,13 +2256,13 @@ clu_worker_task_done(struct clu_worker *w, struct rpc_msg *m)
 		    (uint64_t)(uintptr_t)r, r->run_us, now))
 			h->refs--;	/* late: dropped */
 	}
-	res_release(&(struct res){ .h = h });
+	clu_res_release(&(struct clu_res){ .h = h });
 }
 
 static void
-res_release(struct res *r)
+clu_res_release(struct clu_res *r)
 {
-	struct resmsg *h = r->h;
+	struct clu_resmsg *h = r->h;
 
 	if (--h->refs > 0)
 		return;
