@@ -18,7 +18,8 @@
  * here: the TCP listener set-up that --listen and cluster.listen share.
  *
  * Used by kernel/server-client.c (and kernel/req.c for handlers),
- * kernel/cluster.c and kernel/rth.c; runs on the kernel's libuv loop.
+ * kernel/cluster-worker.c and kernel/rth.c (and the listener set-up by
+ * kernel/server.c and kernel/cluster.c); runs on the kernel's libuv loop.
  * Knows nothing of what the messages mean.
  */
 #ifndef GL_CONN_H
