@@ -28,6 +28,11 @@
  * launch_close() cleans up everything it started: processes killed and
  * reaped, ssh sessions closed, Slurm jobs scancel'ed and gone from squeue,
  * stop commands run, its scripts and job output files removed.
+ *
+ * Used by the cluster service (kernel/cluster.c makes and closes it and
+ * takes its events; kernel/cluster-worker.c tells it of connections) and
+ * tests. It takes the cluster configuration's own structs
+ * (kernel/config.h) and copies them.
  */
 #ifndef GL_LAUNCH_H
 #define GL_LAUNCH_H
