@@ -12,11 +12,12 @@
  * sessions' requests to it and gives it a struct clu_host to report
  * through: results and cluster.done go to a session's runtime, progress
  * and task outputs to a session's clients, all by way of the host. The
- * service never sees the server's or the sessions' structures (a session
- * is an opaque pointer here). Runs on the kernel's libuv loop; never runs
- * Lua (worker functions travel as bytes, decoded only on workers).
- * docs/protocol.md has the wire ("Workers", "The runtime pipe",
- * "cluster.*"), docs/cluster.md the user's view.
+ * client methods below are called from the method table
+ * (kernel/server-client.c). The service never sees the server's or the
+ * sessions' structures (a session is an opaque pointer here). Runs on the
+ * kernel's libuv loop; never runs Lua (worker functions travel as bytes,
+ * decoded only on workers). docs/protocol.md has the wire ("Workers",
+ * "The runtime pipe", "cluster.*"), docs/cluster.md the user's view.
  */
 #ifndef GL_CLUSTER_H
 #define GL_CLUSTER_H

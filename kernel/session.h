@@ -8,13 +8,13 @@
  * ephemeral sessions do neither and end with their client.
  *
  * The kernel's sessions are one struct sess_set, made and owned by the
- * server (kernel/server.c), which calls the handlers below with a request
- * (kernel/req.h). Sessions report back only through the struct sess_host
- * the server gives them: a runtime's cluster.* requests, the end of a run
- * and a session's reset go there (the server forwards them to the cluster
- * service), and so does every change that may make the kernel idle.
- * Sessions never see the server's or the cluster's structures. Runs on
- * the kernel's libuv loop.
+ * server (kernel/server.c); its method table (kernel/server-client.c)
+ * calls the handlers below with a request (kernel/req.h). Sessions report
+ * back only through the struct sess_host the server gives them: a
+ * runtime's cluster.* requests, the end of a run and a session's reset go
+ * there (the server forwards them to the cluster service), and so does
+ * every change that may make the kernel idle. Sessions never see the
+ * server's or the cluster's structures. Runs on the kernel's libuv loop.
  */
 #ifndef GL_SESSION_H
 #define GL_SESSION_H
