@@ -1,24 +1,25 @@
 /*
- * launch.c - launchers (kernel/launch.h).
+ * launch.c - launchers (kernel/launch.h): what every kind shares. The
+ * interface, the worker records, the events, the tick; the process runner
+ * is launch-proc.c, and each kind has a file of its own (launch-local.c,
+ * launch-ssh.c, launch-command.c, launch-slurm.c). kernel/launch_int.h is
+ * what they share.
  *
  * Design. A struct launch holds three lists:
  *
- *  - workers (struct lw): one per worker name handed out by
+ *  - workers (struct launch_worker): one per worker name handed out by
  *    launch_start(). A worker is STARTING until the cluster service says
  *    it is up, and `reported` once the kernel must hear nothing more of
  *    it (it was stopped, or its FAILED/ENDED event was given). A reported
  *    worker lingers only while something of it still runs: its process,
  *    its stop command, its Slurm job.
- *  - procs (struct lproc): every child process, workers and helper
- *    commands alike (sbatch, squeue, scancel, sacct, stop templates). Each
- *    runs in its own process group (UV_PROCESS_DETACHED) so a signal
- *    reaches what it started; stdout and stderr are pipes read into
- *    buffers (stderr keeps its tail for messages). On exit the pipes are
- *    drained without blocking, the proc's handler runs, and the handles
- *    close; the struct is freed in the last close callback.
- *  - jobs (struct ljob, Slurm only): one per sbatch. A job is live until
- *    squeue (or sacct) shows it in a terminal state; then its workers
- *    that were not reported are, with the state, and it is freed.
+ *  - procs (struct launch_proc, launch-proc.c): every child process,
+ *    workers and helper commands alike (sbatch, squeue, scancel, sacct,
+ *    stop templates), freed in the close callback of its last handle.
+ *  - jobs (struct launch_job, Slurm only, launch-slurm.c): one per sbatch.
+ *    A job is live until squeue (or sacct) shows it in a terminal state;
+ *    then its workers that were not reported are, with the state, and it
+ *    is freed.
  *
  * One repeating timer (tick, 100 ms, running only while any list is
  * non-empty) does everything time-driven: signals after a grace, helper
@@ -53,218 +54,23 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/util.h"
+#include "kernel/launch_int.h"
 
-extern char **environ;
-
-#define LAUNCH_TICK_MS		100
-#define LAUNCH_HELPER_MS	60000	/* a helper command must end by then */
-#define LAUNCH_LOST_MS		1000	/* a lost worker's process, then kill */
-#define LAUNCH_LOST_SLURM_MS	10000	/* wait for the job's state */
-#define LAUNCH_CLOSE_MS		60000
-#define LAUNCH_STEP_GRACE_MS	10000	/* a step not listed: ended */
-#define LAUNCH_ERR_TAIL		2048
-#define LAUNCH_OUT_MAX		(1u << 20)
-#define LAUNCH_RBUF		65536
-
-enum lw_state {
-	LW_STARTING,
-	LW_UP,
-};
-
-struct launch;
-struct lproc;
-
-typedef void (*lproc_fn)(struct lproc *p);
-
-struct lproc {
-	struct launch	*l;
-	struct lproc	*prev, *next;
-	uv_process_t	 proc;
-	uv_pipe_t	 in, out, err;
-	bool		 has_in, has_out;
-	int		 pending;	/* handles not yet closed */
-	bool		 closing;
-	bool		 exited;
-	int64_t		 status;
-	int		 sig;
-	int		 pid;
-	struct gl_buf	 outb;		/* stdout (helpers), up to OUT_MAX */
-	struct gl_buf	 errb;		/* stderr's tail */
-	lproc_fn	 on_exit;
-	void		*data;		/* the lw or ljob, or NULL */
-	char		*arg;		/* owned: what the handler needs */
-	uint64_t	 term_at;	/* SIGTERM then (0 = not asked) */
-	uint64_t	 kill_at;	/* SIGKILL then (0 = not asked) */
-	bool		 term_sent, kill_sent;
-	char		 what[48];	/* "sbatch", "ssh", "worker" */
-};
-
-struct ljob;
-
-struct lw {
-	struct launch	*l;
-	struct lw	*prev, *next;
-	char		*name;
-	enum lw_state	 state;
-	bool		 reported;	/* no more events for it */
-	uint64_t	 started_ms;
-	struct lproc	*proc;		/* its process (or command's start) */
-	bool		 stop_running;	/* a stop template runs for it */
-	bool		 stop_wanted;	/* stop once its start command ends */
-	char		*id;		/* command: start's stdout; owned */
-	int		 host;		/* ssh: index in hosts, or -1 */
-	struct ljob	*job;		/* slurm: its job while live */
-	bool		 cancel_step;	/* slurm: scancel its step */
-	bool		 lost;		/* launch_worker_lost() was called */
-	uint64_t	 lost_at;	/* ... decide by then */
-};
-
-struct ljob {
-	struct launch	*l;
-	struct ljob	*prev, *next;
-	char		 id[32];	/* empty until sbatch answered */
-	bool		 submitting;
-	bool		 cancel_sent;
-	bool		 terminal;
-	bool		 steps_busy;	/* a step listing runs */
-	bool		 sacct_busy;
-	char		 state[32];
-	char		 reason[64];
-	uint64_t	 submitted_ms;
-	uint64_t	 known_ms;	/* when sbatch gave its id */
-	uint64_t	 running_ms;	/* first seen RUNNING, or 0 */
-	char		*script;	/* owned paths */
-	char		*output;
-};
-
-struct launch {
-	uv_loop_t	*loop;
-	enum cfg_launcher kind;
-	launch_cb	 cb;
-	void		*ctx;
-	char		*addr, *secret_file, *exe, *prefix, *work_dir;
-	bool		 own_work_dir;
-	char		**wargv;	/* worker program and subcommand */
-	size_t		 nwargv;
-	int64_t		 start_timeout_ms, stop_grace_ms;
-	struct {
-		char	**hosts;
-		size_t	  nhosts;
-		int	  per_host;
-		char	**opts;
-		size_t	  nopts;
-		char	 *identity;
-		char	 *cmd;
-	} ssh;
-	struct {
-		char	 *partition, *time_limit, *mem, *account, *bin_dir;
-		int	  cpus;
-		char	**extra;
-		size_t	  nextra;
-		int64_t	  poll_ms;
-		char	  jobname[64];
-		bool	  poll_busy;
-		bool	  poll_now;
-		uint64_t  next_poll;
-		bool	  poll_failing;
-		uint64_t  poll_started;
-	} slurm;
-	struct {
-		char	 *start, *stop, *mem, *galley;
-		int	  cpus;
-		bool	  secret_stdin;
-	} cmd;
-	struct lw	*workers;
-	struct lproc	*procs;
-	struct ljob	*jobs;
-	uint64_t	 seq, jobseq;
-	uv_timer_t	 tick;
-	bool		 tick_on;
-	bool		 closing;
-	bool		 freeing;	/* the timer is being closed */
-	uint64_t	 close_deadline;
-	void		(*on_closed)(void *ctx, const char *problem);
-	void		*closed_ctx;
-	char		 problem[512];
-	char		 rbuf[LAUNCH_RBUF];
-};
-
-/* --- helpers: strings --- */
-
-static char	**strv_dup(char *const *v, size_t n);
-static void	 strv_free(char **v, size_t n);
-static void	 sh_quote(struct gl_buf *b, const char *s);
-static void	 exit_info(char *buf, size_t n, int64_t status, int sig);
-static void	 tail_line(const struct gl_buf *b, char *out, size_t n);
-static int	 read_secret(struct launch *l, char **out, struct gl_err *err);
-static char	*bin(struct launch *l, const char *tool);
-/* --- processes --- */
-static struct lproc *lproc_spawn(struct launch *l, char **argv,
-		     char **env, const char *stdin_data, bool keep_stdin,
-		     bool capture_out, lproc_fn on_exit, void *data,
-		     const char *what, uint64_t deadline_ms,
-		     struct gl_err *err);
-static void	 lproc_signal(struct lproc *p, int sig);
-static void	 lproc_close_stdin(struct lproc *p);
-static void	 lproc_stop(struct lproc *p, uint64_t term_delay);
-static void	 lproc_drain(struct lproc *p);
-static void	 lproc_close(struct lproc *p);
-static void	 lproc_on_exit(uv_process_t *pp, int64_t status, int sig);
-static void	 lproc_on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf);
-static void	 lproc_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
-static void	 lproc_on_close(uv_handle_t *h);
-static void	 lproc_on_write(uv_write_t *req, int status);
-static void	 buf_add_capped(struct gl_buf *b, const char *p, size_t n,
-		     bool tail, size_t cap);
-/* --- workers --- */
-static struct lw *lw_new(struct launch *l);
-static struct lw *lw_find(const struct launch *l, const char *name);
-static void	 lw_maybe_free(struct lw *w);
-static void	 lw_report(struct lw *w, enum launch_event_kind kind,
-		     bool not_task_fault, const char *state, int64_t status,
-		     int sig, const char *fmt, ...)
-		     __attribute__((format(printf, 7, 8)));
-static void	 lw_stop(struct lw *w);
-static void	 lw_argv(struct launch *l, const char *name, bool stdin_secret,
-		     char ***argvp, size_t *np);
-static void	 emit(struct launch *l, const struct launch_event *ev);
-static void	 notice(struct launch *l, const char *name, const char *fmt,
-		     ...) __attribute__((format(printf, 3, 4)));
-/* --- kinds --- */
-static int	 start_proc_worker(struct launch *l, struct lw *w,
-		     struct gl_err *err);
-static int	 start_ssh(struct launch *l, struct lw *w, struct gl_err *err);
-static int	 start_command(struct launch *l, struct lw *w, int i, int n,
-		     struct gl_err *err);
-static char	*command_expand(struct launch *l, const char *tmpl,
-		     const struct lw *w, int i, int n);
-static void	 command_stop(struct lw *w);
-static int	 start_slurm(struct launch *l, int n, struct lw **ws,
-		     struct gl_err *err);
-static void	 worker_exited(struct lproc *p);
-static void	 cmd_submitted(struct lproc *p);
-static void	 cmd_stopped(struct lproc *p);
-static void	 sbatch_done(struct lproc *p);
-static void	 squeue_done(struct lproc *p);
-static void	 steps_done(struct lproc *p);
-static void	 scancel_done(struct lproc *p);
-static void	 sacct_done(struct lproc *p);
-static void	 job_cancel(struct ljob *j);
-static void	 job_end(struct ljob *j, const char *state,
-		     const char *reason);
-static void	 job_maybe_free(struct ljob *j);
-static void	 job_check_stopped(struct ljob *j);
-static struct ljob *job_find(struct launch *l, const char *id);
-static void	 slurm_poll(struct launch *l);
-static void	 slurm_steps(struct ljob *j);
-static void	 slurm_sacct(struct ljob *j);
-static bool	 slurm_terminal(const char *state);
-static bool	 slurm_not_task_fault(const char *state);
-/* --- the tick --- */
-static void	 tick_start(struct launch *l);
-static void	 on_tick(uv_timer_t *t);
-static void	 check_closed(struct launch *l);
-static void	 on_tick_close(uv_handle_t *h);
+static void	 launch_cfg_ssh_copy(struct cfg_ssh *d,
+		     const struct cfg_ssh *s);
+static void	 launch_cfg_slurm_copy(struct cfg_slurm *d,
+		     const struct cfg_slurm *s, const char *exe);
+static void	 launch_cfg_command_copy(struct cfg_command *d,
+		     const struct cfg_command *s, const char *exe);
+static void	 launch_cfg_fini(struct launch *l);
+static char	*launch_strdup_or(const char *s, const char *dflt);
+static struct launch_worker *launch_worker_new(struct launch *l);
+static struct launch_worker *launch_worker_find(const struct launch *l,
+		     const char *name);
+static void	 launch_emit(struct launch *l, const struct launch_event *ev);
+static void	 launch_worker_stop(struct launch_worker *w);
+static void	 launch_on_tick(uv_timer_t *t);
+static void	 launch_on_tick_close(uv_handle_t *h);
 
 struct launch *
 launch_new(uv_loop_t *loop, const struct launch_opts *o, launch_cb cb,
@@ -298,7 +104,8 @@ launch_new(uv_loop_t *loop, const struct launch_opts *o, launch_cb cb,
 	if (o->exe != NULL)
 		l->exe = xstrdup(o->exe);
 	else {
-		if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) < 0) {
+		if ((n = readlink("/proc/self/exe", self,
+		    sizeof self - 1)) < 0) {
 			gl_err_set(err, gl_err_from_errno(errno), "launcher: "
 			    "cannot find the galley binary: %s",
 			    strerror(errno));
@@ -326,43 +133,16 @@ launch_new(uv_loop_t *loop, const struct launch_opts *o, launch_cb cb,
 			    "cluster.ssh.hosts is empty");
 			goto fail;
 		}
-		l->ssh.hosts = strv_dup(cc->ssh.hosts, cc->ssh.nhosts);
-		l->ssh.nhosts = cc->ssh.nhosts;
-		l->ssh.per_host = cc->ssh.workers_per_host > 0 ?
-		    cc->ssh.workers_per_host : 1;
-		l->ssh.opts = strv_dup(cc->ssh.options, cc->ssh.noptions);
-		l->ssh.nopts = cc->ssh.noptions;
-		l->ssh.identity = cc->ssh.identity_file != NULL ?
-		    xstrdup(cc->ssh.identity_file) : NULL;
-		l->ssh.cmd = xstrdup(cc->ssh.command != NULL ?
-		    cc->ssh.command : "ssh");
-		galley = cc->ssh.remote_galley != NULL ?
-		    cc->ssh.remote_galley : "galley";
+		launch_cfg_ssh_copy(&l->ssh, &cc->ssh);
+		galley = l->ssh.remote_galley;
 		break;
 	case CFG_LAUNCH_SLURM:
-		l->slurm.partition = cc->slurm.partition != NULL ?
-		    xstrdup(cc->slurm.partition) : NULL;
-		l->slurm.time_limit = cc->slurm.time_limit != NULL ?
-		    xstrdup(cc->slurm.time_limit) : NULL;
-		l->slurm.mem = cc->slurm.mem_per_worker != NULL ?
-		    xstrdup(cc->slurm.mem_per_worker) : NULL;
-		l->slurm.account = cc->slurm.account != NULL ?
-		    xstrdup(cc->slurm.account) : NULL;
-		l->slurm.bin_dir = cc->slurm.bin_dir != NULL ?
-		    xstrdup(cc->slurm.bin_dir) : NULL;
-		l->slurm.cpus = cc->slurm.cpus_per_worker > 0 ?
-		    cc->slurm.cpus_per_worker : 1;
-		l->slurm.extra = strv_dup(cc->slurm.extra_sbatch_flags,
-		    cc->slurm.nextra_sbatch_flags);
-		l->slurm.nextra = cc->slurm.nextra_sbatch_flags;
-		l->slurm.poll_ms = cc->slurm.poll_interval_ms >= 100 ?
-		    cc->slurm.poll_interval_ms : 2000;
+		launch_cfg_slurm_copy(&l->slurm, &cc->slurm, l->exe);
 		randombytes_buf(rnd, sizeof rnd);
-		snprintf(l->slurm.jobname, sizeof l->slurm.jobname,
+		snprintf(l->squeue.jobname, sizeof l->squeue.jobname,
 		    "galley-%.24s%02x%02x%02x", l->prefix, rnd[0], rnd[1],
 		    rnd[2]);
-		galley = cc->slurm.remote_galley != NULL ?
-		    cc->slurm.remote_galley : l->exe;
+		galley = l->slurm.remote_galley;
 		break;
 	case CFG_LAUNCH_COMMAND:
 		if (cc->command.start == NULL || cc->command.start[0] == '\0') {
@@ -378,18 +158,8 @@ launch_new(uv_loop_t *loop, const struct launch_opts *o, launch_cb cb,
 				err->code = GL_EINVAL;
 			goto fail;
 		}
-		l->cmd.start = xstrdup(cc->command.start);
-		l->cmd.stop = cc->command.stop != NULL &&
-		    cc->command.stop[0] != '\0' ?
-		    xstrdup(cc->command.stop) : NULL;
-		l->cmd.mem = xstrdup(cc->command.mem_per_worker != NULL ?
-		    cc->command.mem_per_worker : "");
-		l->cmd.cpus = cc->command.cpus_per_worker > 0 ?
-		    cc->command.cpus_per_worker : 1;
-		l->cmd.secret_stdin = cc->command.secret_on_stdin;
-		l->cmd.galley = xstrdup(cc->command.remote_galley != NULL ?
-		    cc->command.remote_galley : l->exe);
-		galley = l->cmd.galley;
+		launch_cfg_command_copy(&l->command, &cc->command, l->exe);
+		galley = l->command.remote_galley;
 		break;
 	default:
 		gl_err_set(err, GL_EINVAL, "launcher: unknown kind %d",
@@ -399,12 +169,13 @@ launch_new(uv_loop_t *loop, const struct launch_opts *o, launch_cb cb,
 	if (o->worker_argv != NULL && o->worker_argv[0] != NULL) {
 		for (n = 0; o->worker_argv[n] != NULL; n++)
 			;
-		l->wargv = strv_dup((char *const *)o->worker_argv, (size_t)n);
+		l->wargv = launch_strv_dup((char *const *)o->worker_argv,
+		    (size_t)n);
 		l->nwargv = (size_t)n;
 	} else {
 		char	*v[2] = { (char *)galley, "worker" };
 
-		l->wargv = strv_dup(v, 2);
+		l->wargv = launch_strv_dup(v, 2);
 		l->nwargv = 2;
 	}
 	if (o->work_dir != NULL)
@@ -432,21 +203,8 @@ fail:
 	free(l->secret_file);
 	free(l->exe);
 	free(l->prefix);
-	strv_free(l->ssh.hosts, l->ssh.nhosts);
-	strv_free(l->ssh.opts, l->ssh.nopts);
-	free(l->ssh.identity);
-	free(l->ssh.cmd);
-	free(l->slurm.partition);
-	free(l->slurm.time_limit);
-	free(l->slurm.mem);
-	free(l->slurm.account);
-	free(l->slurm.bin_dir);
-	strv_free(l->slurm.extra, l->slurm.nextra);
-	free(l->cmd.start);
-	free(l->cmd.stop);
-	free(l->cmd.mem);
-	free(l->cmd.galley);
-	strv_free(l->wargv, l->nwargv);
+	launch_cfg_fini(l);
+	launch_strv_free(l->wargv, l->nwargv);
 	free(l);
 	return NULL;
 }
@@ -454,10 +212,10 @@ fail:
 int
 launch_start(struct launch *l, int n, char **names, struct gl_err *err)
 {
-	struct lw	**ws = NULL;
+	struct launch_worker **ws = NULL;
 	int		 started = 0, rc = 0;
 	size_t		*load = NULL;
-	struct lw	*w;
+	struct launch_worker *w;
 
 	if (l->closing)
 		return gl_err_set(err, GL_ECLOSED, "launcher: closing");
@@ -466,11 +224,11 @@ launch_start(struct launch *l, int n, char **names, struct gl_err *err)
 	if (l->kind == CFG_LAUNCH_SLURM) {
 		ws = xcalloc((size_t)n, sizeof *ws);
 		for (int i = 0; i < n; i++)
-			ws[i] = lw_new(l);
-		if ((rc = start_slurm(l, n, ws, err)) != 0) {
+			ws[i] = launch_worker_new(l);
+		if ((rc = launch_slurm_start(l, n, ws, err)) != 0) {
 			for (int i = 0; i < n; i++) {
 				ws[i]->reported = true;
-				lw_maybe_free(ws[i]);
+				launch_worker_maybe_free(ws[i]);
 			}
 			free(ws);
 			return rc;
@@ -479,7 +237,7 @@ launch_start(struct launch *l, int n, char **names, struct gl_err *err)
 			if (names != NULL)
 				names[i] = xstrdup(ws[i]->name);
 		free(ws);
-		tick_start(l);
+		launch_tick_start(l);
 		return n;
 	}
 	if (l->kind == CFG_LAUNCH_SSH) {
@@ -489,7 +247,7 @@ launch_start(struct launch *l, int n, char **names, struct gl_err *err)
 				load[w->host]++;
 	}
 	for (int i = 0; i < n; i++) {
-		w = lw_new(l);
+		w = launch_worker_new(l);
 		switch (l->kind) {
 		case CFG_LAUNCH_SSH: {
 			size_t	 best = 0;
@@ -497,30 +255,30 @@ launch_start(struct launch *l, int n, char **names, struct gl_err *err)
 			for (size_t h = 1; h < l->ssh.nhosts; h++)
 				if (load[h] < load[best])
 					best = h;
-			if (load[best] >= (size_t)l->ssh.per_host) {
+			if (load[best] >= (size_t)l->ssh.workers_per_host) {
 				rc = gl_err_set(err, GL_ELIMIT, "launcher ssh: "
 				    "all %zu host%s already run %d worker%s "
 				    "(cluster.ssh.workers_per_host)",
 				    l->ssh.nhosts, l->ssh.nhosts == 1 ? "" :
-				    "s", l->ssh.per_host,
-				    l->ssh.per_host == 1 ? "" : "s");
+				    "s", l->ssh.workers_per_host,
+				    l->ssh.workers_per_host == 1 ? "" : "s");
 				break;
 			}
 			w->host = (int)best;
-			if ((rc = start_ssh(l, w, err)) == 0)
+			if ((rc = launch_ssh_start(l, w, err)) == 0)
 				load[best]++;
 			break;
 		}
 		case CFG_LAUNCH_COMMAND:
-			rc = start_command(l, w, i, n, err);
+			rc = launch_command_start(l, w, i, n, err);
 			break;
 		default:
-			rc = start_proc_worker(l, w, err);
+			rc = launch_local_start(l, w, err);
 			break;
 		}
 		if (rc != 0) {
 			w->reported = true;
-			lw_maybe_free(w);
+			launch_worker_maybe_free(w);
 			break;
 		}
 		if (names != NULL)
@@ -529,18 +287,18 @@ launch_start(struct launch *l, int n, char **names, struct gl_err *err)
 	}
 	free(load);
 	if (started > 0)
-		tick_start(l);
+		launch_tick_start(l);
 	return started > 0 ? started : rc;
 }
 
 int
 launch_worker_up(struct launch *l, const char *name)
 {
-	struct lw	*w = lw_find(l, name);
+	struct launch_worker	*w = launch_worker_find(l, name);
 
 	if (w == NULL)
 		return GL_ENOTFOUND;
-	w->state = LW_UP;
+	w->state = LAUNCH_WORKER_UP;
 	w->cancel_step = false;
 	return 0;
 }
@@ -548,7 +306,7 @@ launch_worker_up(struct launch *l, const char *name)
 int
 launch_worker_lost(struct launch *l, const char *name)
 {
-	struct lw	*w = lw_find(l, name);
+	struct launch_worker *w = launch_worker_find(l, name);
 	uint64_t	 now = uv_now(l->loop);
 
 	if (w == NULL)
@@ -558,40 +316,40 @@ launch_worker_lost(struct launch *l, const char *name)
 	w->lost = true;
 	if (l->kind == CFG_LAUNCH_SLURM) {
 		w->lost_at = now + LAUNCH_LOST_SLURM_MS;
-		l->slurm.poll_now = true;
+		l->squeue.poll_now = true;
 	} else if (w->proc != NULL && !(l->kind == CFG_LAUNCH_COMMAND &&
-	    l->cmd.stop != NULL))
+	    l->command.stop != NULL))
 		w->lost_at = now + LAUNCH_LOST_MS;
 	else
 		w->lost_at = now;	/* decided at the next tick */
-	tick_start(l);
+	launch_tick_start(l);
 	return 0;
 }
 
 int
 launch_stop(struct launch *l, const char *name)
 {
-	struct lw	*w = lw_find(l, name);
+	struct launch_worker	*w = launch_worker_find(l, name);
 
 	if (w == NULL)
 		return GL_ENOTFOUND;
-	lw_stop(w);
+	launch_worker_stop(w);
 	return 0;
 }
 
 void
 launch_stop_all(struct launch *l)
 {
-	struct lw	*w, *next;
+	struct launch_worker	*w, *next;
 
 	for (w = l->workers; w != NULL; w = next) {
 		next = w->next;
 		if (!w->reported)
-			lw_stop(w);
+			launch_worker_stop(w);
 	}
 	/* Jobs whose workers all went already (reported) but still run. */
-	for (struct ljob *j = l->jobs; j != NULL; j = j->next)
-		job_check_stopped(j);
+	for (struct launch_job *j = l->jobs; j != NULL; j = j->next)
+		launch_job_check_stopped(j);
 }
 
 int
@@ -599,7 +357,7 @@ launch_count(const struct launch *l)
 {
 	int	 n = 0;
 
-	for (struct lw *w = l->workers; w != NULL; w = w->next)
+	for (struct launch_worker *w = l->workers; w != NULL; w = w->next)
 		if (!w->reported)
 			n++;
 	return n;
@@ -620,7 +378,7 @@ launch_kind(const struct launch *l)
 const char *
 launch_slurm_job_name(const struct launch *l)
 {
-	return l->kind == CFG_LAUNCH_SLURM ? l->slurm.jobname : NULL;
+	return l->kind == CFG_LAUNCH_SLURM ? l->squeue.jobname : NULL;
 }
 
 void
@@ -634,13 +392,94 @@ launch_close(struct launch *l, void (*on_closed)(void *ctx,
 	l->on_closed = on_closed;
 	l->closed_ctx = ctx;
 	l->close_deadline = uv_now(l->loop) + LAUNCH_CLOSE_MS;
-	tick_start(l);
+	launch_tick_start(l);
+}
+
+/* --- the configuration --- */
+
+/* Copies of the kind's configuration (lua/config.h), defaults filled
+ * in: the launcher outlives the cluster service's struct cfg (a closing
+ * launcher still stops workers after the configuration was reloaded). */
+static void
+launch_cfg_ssh_copy(struct cfg_ssh *d, const struct cfg_ssh *s)
+{
+	d->hosts = launch_strv_dup(s->hosts, s->nhosts);
+	d->nhosts = s->nhosts;
+	d->workers_per_host = s->workers_per_host > 0 ? s->workers_per_host :
+	    1;
+	d->options = launch_strv_dup(s->options, s->noptions);
+	d->noptions = s->noptions;
+	d->identity_file = launch_strdup_or(s->identity_file, NULL);
+	d->remote_galley = launch_strdup_or(s->remote_galley, "galley");
+	d->command = launch_strdup_or(s->command, "ssh");
+}
+
+static void
+launch_cfg_slurm_copy(struct cfg_slurm *d, const struct cfg_slurm *s,
+    const char *exe)
+{
+	d->partition = launch_strdup_or(s->partition, NULL);
+	d->time_limit = launch_strdup_or(s->time_limit, NULL);
+	d->cpus_per_worker = s->cpus_per_worker > 0 ? s->cpus_per_worker : 1;
+	d->mem_per_worker = launch_strdup_or(s->mem_per_worker, NULL);
+	d->account = launch_strdup_or(s->account, NULL);
+	d->extra_sbatch_flags = launch_strv_dup(s->extra_sbatch_flags,
+	    s->nextra_sbatch_flags);
+	d->nextra_sbatch_flags = s->nextra_sbatch_flags;
+	d->remote_galley = launch_strdup_or(s->remote_galley, exe);
+	d->poll_interval_ms = s->poll_interval_ms >= 100 ?
+	    s->poll_interval_ms : 2000;
+	d->bin_dir = launch_strdup_or(s->bin_dir, NULL);
+}
+
+static void
+launch_cfg_command_copy(struct cfg_command *d, const struct cfg_command *s,
+    const char *exe)
+{
+	d->start = launch_strdup_or(s->start, NULL);
+	d->stop = s->stop != NULL && s->stop[0] != '\0' ? xstrdup(s->stop) :
+	    NULL;
+	d->cpus_per_worker = s->cpus_per_worker > 0 ? s->cpus_per_worker : 1;
+	d->mem_per_worker = launch_strdup_or(s->mem_per_worker, "");
+	d->secret_on_stdin = s->secret_on_stdin;
+	d->remote_galley = launch_strdup_or(s->remote_galley, exe);
+}
+
+static void
+launch_cfg_fini(struct launch *l)
+{
+	launch_strv_free(l->ssh.hosts, l->ssh.nhosts);
+	launch_strv_free(l->ssh.options, l->ssh.noptions);
+	free(l->ssh.identity_file);
+	free(l->ssh.remote_galley);
+	free(l->ssh.command);
+	free(l->slurm.partition);
+	free(l->slurm.time_limit);
+	free(l->slurm.mem_per_worker);
+	free(l->slurm.account);
+	launch_strv_free(l->slurm.extra_sbatch_flags,
+	    l->slurm.nextra_sbatch_flags);
+	free(l->slurm.remote_galley);
+	free(l->slurm.bin_dir);
+	free(l->command.start);
+	free(l->command.stop);
+	free(l->command.mem_per_worker);
+	free(l->command.remote_galley);
 }
 
 /* --- strings --- */
 
-static char **
-strv_dup(char *const *v, size_t n)
+/* A copy of s, else of dflt; NULL if both are. */
+static char *
+launch_strdup_or(const char *s, const char *dflt)
+{
+	if (s == NULL)
+		s = dflt;
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+char **
+launch_strv_dup(char *const *v, size_t n)
 {
 	char	**d;
 
@@ -652,8 +491,8 @@ strv_dup(char *const *v, size_t n)
 	return d;
 }
 
-static void
-strv_free(char **v, size_t n)
+void
+launch_strv_free(char **v, size_t n)
 {
 	if (v == NULL)
 		return;
@@ -664,8 +503,8 @@ strv_free(char **v, size_t n)
 
 /* Appends s as one word for /bin/sh: as it is when it is plain, else in
  * single quotes. */
-static void
-sh_quote(struct gl_buf *b, const char *s)
+void
+launch_sh_quote(struct gl_buf *b, const char *s)
 {
 	const char	*p;
 	bool		 plain = *s != '\0';
@@ -688,8 +527,8 @@ sh_quote(struct gl_buf *b, const char *s)
 	gl_buf_addc(b, '\'');
 }
 
-static void
-exit_info(char *buf, size_t n, int64_t status, int sig)
+void
+launch_exit_info(char *buf, size_t n, int64_t status, int sig)
 {
 	if (sig != 0)
 		snprintf(buf, n, "killed by signal %d", sig);
@@ -699,8 +538,8 @@ exit_info(char *buf, size_t n, int64_t status, int sig)
 
 /* The last lines of what a process wrote (up to n bytes), on one line:
  * newlines become " | ". Empty if nothing. */
-static void
-tail_line(const struct gl_buf *b, char *out, size_t n)
+void
+launch_tail_line(const struct gl_buf *b, char *out, size_t n)
 {
 	size_t		 len = b->len, start, o = 0;
 	const char	*p = b->data;
@@ -728,8 +567,8 @@ tail_line(const struct gl_buf *b, char *out, size_t n)
 	out[o] = '\0';
 }
 
-static int
-read_secret(struct launch *l, char **out, struct gl_err *err)
+int
+launch_read_secret(struct launch *l, char **out, struct gl_err *err)
 {
 	size_t	 len;
 	int	 rc;
@@ -744,309 +583,25 @@ read_secret(struct launch *l, char **out, struct gl_err *err)
 	if (len == 0 || strchr(*out, '\n') != NULL) {
 		free(*out);
 		*out = NULL;
-		return gl_err_set(err, GL_EINVAL, "launcher: the cluster secret "
-		    "%s is empty or holds more than one line",
-		    l->secret_file);
+		return gl_err_set(err, GL_EINVAL,
+		    "launcher: the cluster secret "
+		    "%s is empty or holds more than one line", l->secret_file);
 	}
 	return 0;
 }
 
-static char *
-bin(struct launch *l, const char *tool)
-{
-	if (l->slurm.bin_dir != NULL)
-		return xasprintf("%s/%s", l->slurm.bin_dir, tool);
-	return xstrdup(tool);
-}
-
-/* --- processes --- */
-
-static struct lproc *
-lproc_spawn(struct launch *l, char **argv, char **env, const char *stdin_data,
-    bool keep_stdin, bool capture_out, lproc_fn on_exit, void *data,
-    const char *what, uint64_t deadline_ms, struct gl_err *err)
-{
-	struct lproc		*p = xcalloc(1, sizeof *p);
-	uv_process_options_t	 o;
-	uv_stdio_container_t	 io[3];
-	uv_write_t		*wr;
-	uv_buf_t		 b;
-	size_t			 len;
-	int			 rc;
-
-	p->l = l;
-	p->on_exit = on_exit;
-	p->data = data;
-	snprintf(p->what, sizeof p->what, "%s", what);
-	gl_buf_init(&p->outb);
-	gl_buf_init(&p->errb);
-	p->has_in = stdin_data != NULL;
-	p->has_out = capture_out;
-	memset(io, 0, sizeof io);
-	memset(&o, 0, sizeof o);
-	if (p->has_in) {
-		uv_pipe_init(l->loop, &p->in, 0);
-		p->in.data = p;
-		io[0].flags = UV_CREATE_PIPE | UV_READABLE_PIPE;
-		io[0].data.stream = (uv_stream_t *)&p->in;
-	} else
-		io[0].flags = UV_IGNORE;
-	if (p->has_out) {
-		uv_pipe_init(l->loop, &p->out, 0);
-		p->out.data = p;
-		io[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-		io[1].data.stream = (uv_stream_t *)&p->out;
-	} else
-		io[1].flags = UV_IGNORE;
-	uv_pipe_init(l->loop, &p->err, 0);
-	p->err.data = p;
-	io[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	io[2].data.stream = (uv_stream_t *)&p->err;
-	p->proc.data = p;
-	o.exit_cb = lproc_on_exit;
-	o.file = argv[0];
-	o.args = argv;
-	o.env = env;
-	o.flags = UV_PROCESS_DETACHED;
-	o.stdio_count = 3;
-	o.stdio = io;
-	/* Linked first: lproc_close() unlinks it when its handles are gone. */
-	p->next = l->procs;
-	if (l->procs != NULL)
-		l->procs->prev = p;
-	l->procs = p;
-	if ((rc = uv_spawn(l->loop, &p->proc, &o)) != 0) {
-		gl_err_set(err, rc == UV_ENOENT ? GL_ENOTFOUND : GL_EIO,
-		    "launcher: cannot run %s: %s", argv[0], uv_strerror(rc));
-		p->exited = true;
-		p->on_exit = NULL;
-		p->data = NULL;
-		lproc_close(p);
-		return NULL;
-	}
-	p->pid = p->proc.pid;
-	if (p->has_out)
-		uv_read_start((uv_stream_t *)&p->out, lproc_on_alloc,
-		    lproc_on_read);
-	uv_read_start((uv_stream_t *)&p->err, lproc_on_alloc, lproc_on_read);
-	if (p->has_in) {
-		len = strlen(stdin_data);
-		wr = xmalloc(sizeof *wr + len + 1);
-		memcpy((char *)(wr + 1), stdin_data, len);
-		b = uv_buf_init((char *)(wr + 1), (unsigned)len);
-		wr->data = p;
-		if (len == 0 || uv_write(wr, (uv_stream_t *)&p->in, &b, 1,
-		    lproc_on_write) != 0)
-			free(wr);
-		if (!keep_stdin)
-			lproc_close_stdin(p);
-	}
-	if (deadline_ms > 0)
-		p->kill_at = uv_now(l->loop) + deadline_ms;
-	return p;
-}
-
-static void
-lproc_on_write(uv_write_t *req, int status)
-{
-	(void)status;	/* a failed write: the process is going */
-	free(req);
-}
-
-static void
-lproc_signal(struct lproc *p, int sig)
-{
-	if (p->exited || p->pid <= 0)
-		return;
-	if (kill(-p->pid, sig) != 0)
-		kill(p->pid, sig);
-}
-
-static void
-lproc_close_stdin(struct lproc *p)
-{
-	if (!p->has_in || uv_is_closing((uv_handle_t *)&p->in))
-		return;
-	p->pending++;
-	uv_close((uv_handle_t *)&p->in, lproc_on_close);
-}
-
-/* SIGTERM after term_delay ms (0: now), SIGKILL a grace later. */
-static void
-lproc_stop(struct lproc *p, uint64_t term_delay)
-{
-	struct launch	*l = p->l;
-	uint64_t	 now = uv_now(l->loop), grace;
-
-	if (p->exited)
-		return;
-	grace = l->stop_grace_ms > 0 ? (uint64_t)l->stop_grace_ms : 0;
-	if (term_delay == 0 && !p->term_sent) {
-		p->term_sent = true;
-		lproc_signal(p, SIGTERM);
-	} else if (p->term_at == 0 || p->term_at > now + term_delay)
-		p->term_at = now + term_delay;
-	if (p->kill_at == 0 || p->kill_at > now + term_delay + grace)
-		p->kill_at = now + term_delay + grace;
-	if (grace == 0 && term_delay == 0) {
-		p->kill_sent = true;
-		lproc_signal(p, SIGKILL);
-	}
-	tick_start(l);
-}
-
-static void
-buf_add_capped(struct gl_buf *b, const char *p, size_t n, bool tail,
-    size_t cap)
-{
-	if (!tail) {
-		if (b->len >= cap)
-			return;
-		gl_buf_add(b, p, n > cap - b->len ? cap - b->len : n);
-		return;
-	}
-	if (n >= cap) {
-		gl_buf_reset(b);
-		gl_buf_add(b, p + n - cap, cap);
-		return;
-	}
-	if (b->len + n > cap) {
-		size_t drop = b->len + n - cap;
-
-		memmove(b->data, b->data + drop, b->len - drop);
-		b->len -= drop;
-		b->data[b->len] = '\0';
-	}
-	gl_buf_add(b, p, n);
-}
-
-static void
-lproc_on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf)
-{
-	struct lproc	*p = h->data;
-
-	(void)size;
-	*buf = uv_buf_init(p->l->rbuf, sizeof p->l->rbuf);
-}
-
-static void
-lproc_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
-{
-	struct lproc	*p = s->data;
-
-	if (n < 0) {
-		uv_read_stop(s);
-		return;
-	}
-	if (n == 0)
-		return;
-	if (s == (uv_stream_t *)&p->out)
-		buf_add_capped(&p->outb, buf->base, (size_t)n, false,
-		    LAUNCH_OUT_MAX);
-	else
-		buf_add_capped(&p->errb, buf->base, (size_t)n, true,
-		    LAUNCH_ERR_TAIL);
-}
-
-/* Reads what the pipes hold now, without blocking (libuv's pipe fds are
- * non-blocking). A grandchild may keep them open: EOF is not waited for. */
-static void
-lproc_drain(struct lproc *p)
-{
-	uv_os_fd_t	 fd;
-	ssize_t		 n;
-
-	for (int k = 0; k < 2; k++) {
-		uv_pipe_t *pp = k == 0 ? &p->out : &p->err;
-
-		if ((k == 0 && !p->has_out) ||
-		    uv_is_closing((uv_handle_t *)pp) ||
-		    uv_fileno((uv_handle_t *)pp, &fd) != 0)
-			continue;
-		for (int i = 0; i < 64; i++) {
-			n = read(fd, p->l->rbuf, sizeof p->l->rbuf);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			if (k == 0)
-				buf_add_capped(&p->outb, p->l->rbuf, (size_t)n,
-				    false, LAUNCH_OUT_MAX);
-			else
-				buf_add_capped(&p->errb, p->l->rbuf, (size_t)n,
-				    true, LAUNCH_ERR_TAIL);
-		}
-	}
-}
-
-static void
-lproc_on_exit(uv_process_t *pp, int64_t status, int sig)
-{
-	struct lproc	*p = pp->data;
-
-	p->exited = true;
-	p->status = status;
-	p->sig = sig;
-	lproc_drain(p);
-	if (p->on_exit != NULL)
-		p->on_exit(p);
-	p->on_exit = NULL;
-	lproc_close(p);
-}
-
-static void
-lproc_close(struct lproc *p)
-{
-	if (p->closing)
-		return;
-	p->closing = true;
-	p->pending++;
-	uv_close((uv_handle_t *)&p->proc, lproc_on_close);
-	if (p->has_in && !uv_is_closing((uv_handle_t *)&p->in)) {
-		p->pending++;
-		uv_close((uv_handle_t *)&p->in, lproc_on_close);
-	}
-	if (p->has_out) {
-		p->pending++;
-		uv_close((uv_handle_t *)&p->out, lproc_on_close);
-	}
-	p->pending++;
-	uv_close((uv_handle_t *)&p->err, lproc_on_close);
-}
-
-static void
-lproc_on_close(uv_handle_t *h)
-{
-	struct lproc	*p = h->data;
-	struct launch	*l = p->l;
-
-	if (--p->pending > 0 || !p->closing)
-		return;
-	if (p->prev != NULL)
-		p->prev->next = p->next;
-	else
-		l->procs = p->next;
-	if (p->next != NULL)
-		p->next->prev = p->prev;
-	gl_buf_fini(&p->outb);
-	gl_buf_fini(&p->errb);
-	free(p->arg);
-	free(p);
-	check_closed(l);
-}
-
 /* --- workers --- */
 
-static struct lw *
-lw_new(struct launch *l)
+static struct launch_worker *
+launch_worker_new(struct launch *l)
 {
-	struct lw	*w = xcalloc(1, sizeof *w);
+	struct launch_worker	*w = xcalloc(1, sizeof *w);
 
 	w->l = l;
 	w->name = xasprintf("%s%llu", l->prefix,
 	    (unsigned long long)++l->seq);
 	w->host = -1;
-	w->state = LW_STARTING;
+	w->state = LAUNCH_WORKER_STARTING;
 	w->started_ms = uv_now(l->loop);
 	w->next = l->workers;
 	if (l->workers != NULL)
@@ -1055,17 +610,17 @@ lw_new(struct launch *l)
 	return w;
 }
 
-static struct lw *
-lw_find(const struct launch *l, const char *name)
+static struct launch_worker *
+launch_worker_find(const struct launch *l, const char *name)
 {
-	for (struct lw *w = l->workers; w != NULL; w = w->next)
+	for (struct launch_worker *w = l->workers; w != NULL; w = w->next)
 		if (!w->reported && strcmp(w->name, name) == 0)
 			return w;
 	return NULL;
 }
 
-static void
-lw_maybe_free(struct lw *w)
+void
+launch_worker_maybe_free(struct launch_worker *w)
 {
 	struct launch	*l = w->l;
 
@@ -1081,19 +636,19 @@ lw_maybe_free(struct lw *w)
 	free(w->name);
 	free(w->id);
 	free(w);
-	check_closed(l);
+	launch_check_closed(l);
 }
 
 static void
-emit(struct launch *l, const struct launch_event *ev)
+launch_emit(struct launch *l, const struct launch_event *ev)
 {
 	if (l->closing || l->cb == NULL)
 		return;
 	l->cb(l->ctx, ev);
 }
 
-static void
-notice(struct launch *l, const char *name, const char *fmt, ...)
+void
+launch_notice(struct launch *l, const char *name, const char *fmt, ...)
 {
 	struct launch_event	 ev;
 	char			 msg[1024];
@@ -1107,7 +662,7 @@ notice(struct launch *l, const char *name, const char *fmt, ...)
 	ev.name = name;
 	ev.exit_status = -1;
 	ev.msg = msg;
-	emit(l, &ev);
+	launch_emit(l, &ev);
 }
 
 /*
@@ -1115,9 +670,10 @@ notice(struct launch *l, const char *name, const char *fmt, ...)
  * (which may do anything, launch_close() included), then frees it if
  * nothing of it runs. kind FAILED becomes ENDED for a worker that was up.
  */
-static void
-lw_report(struct lw *w, enum launch_event_kind kind, bool not_task_fault,
-    const char *state, int64_t status, int sig, const char *fmt, ...)
+void
+launch_worker_report(struct launch_worker *w, enum launch_event_kind kind,
+    bool not_task_fault, const char *state, int64_t status, int sig,
+    const char *fmt, ...)
 {
 	struct launch		*l = w->l;
 	struct launch_event	 ev;
@@ -1129,7 +685,7 @@ lw_report(struct lw *w, enum launch_event_kind kind, bool not_task_fault,
 		return;
 	w->reported = true;
 	snprintf(name, sizeof name, "%s", w->name);
-	if (kind == LAUNCH_EV_FAILED && w->state == LW_UP)
+	if (kind == LAUNCH_EV_FAILED && w->state == LAUNCH_WORKER_UP)
 		kind = LAUNCH_EV_ENDED;
 	o = (size_t)snprintf(msg, sizeof msg, "worker %s: ", name);
 	va_start(ap, fmt);
@@ -1143,12 +699,12 @@ lw_report(struct lw *w, enum launch_event_kind kind, bool not_task_fault,
 	ev.exit_status = (int)status;
 	ev.term_signal = sig;
 	ev.msg = msg;
-	lw_maybe_free(w);		/* w may be gone from here on */
-	emit(l, &ev);
+	launch_worker_maybe_free(w);		/* w may be gone from here on */
+	launch_emit(l, &ev);
 }
 
 static void
-lw_stop(struct lw *w)
+launch_worker_stop(struct launch_worker *w)
 {
 	struct launch	*l = w->l;
 
@@ -1159,16 +715,16 @@ lw_stop(struct lw *w)
 	case CFG_LAUNCH_SLURM:
 		if (w->job != NULL) {
 			w->cancel_step = true;
-			job_check_stopped(w->job);
-			l->slurm.poll_now = true;
+			launch_job_check_stopped(w->job);
+			l->squeue.poll_now = true;
 		}
 		break;
 	case CFG_LAUNCH_COMMAND:
-		if (l->cmd.stop != NULL) {
+		if (l->command.stop != NULL) {
 			if (w->proc != NULL)
 				w->stop_wanted = true;
 			else
-				command_stop(w);
+				launch_command_stop(w);
 			break;
 		}
 		/* The start command is the worker: */
@@ -1177,23 +733,23 @@ lw_stop(struct lw *w)
 		if (w->proc != NULL) {
 			if (w->proc->has_in) {
 				/* EOF first: the worker exits by itself. */
-				lproc_close_stdin(w->proc);
-				lproc_stop(w->proc, l->stop_grace_ms > 0 ?
+				launch_proc_close_stdin(w->proc);
+				launch_proc_stop(w->proc, l->stop_grace_ms > 0 ?
 				    (uint64_t)l->stop_grace_ms : 0);
 			} else
-				lproc_stop(w->proc, 0);
+				launch_proc_stop(w->proc, 0);
 		}
 		break;
 	}
-	tick_start(l);
-	lw_maybe_free(w);
+	launch_tick_start(l);
+	launch_worker_maybe_free(w);
 }
 
 /* The worker's command line: the program, then --connect, --secret-file
  * (the path, or "-" when the secret comes on stdin) and --name. */
-static void
-lw_argv(struct launch *l, const char *name, bool stdin_secret, char ***argvp,
-    size_t *np)
+void
+launch_worker_argv(struct launch *l, const char *name, bool stdin_secret,
+    char ***argvp, size_t *np)
 {
 	size_t	 n = l->nwargv + 6, i;
 	char	**v = xcalloc(n + 1, sizeof *v);
@@ -1210,1010 +766,59 @@ lw_argv(struct launch *l, const char *name, bool stdin_secret, char ***argvp,
 	*np = n;
 }
 
-/* --- local --- */
-
-static int
-start_proc_worker(struct launch *l, struct lw *w, struct gl_err *err)
-{
-	char	**argv;
-	size_t	  n;
-
-	lw_argv(l, w->name, false, &argv, &n);
-	w->proc = lproc_spawn(l, argv, NULL, NULL, false, false,
-	    worker_exited, w, "worker", 0, err);
-	strv_free(argv, n);
-	if (w->proc == NULL) {
-		gl_err_prefix(err, "worker %s", w->name);
-		return err != NULL ? err->code : GL_EIO;
-	}
-	return 0;
-}
-
 /* A worker's process ended (local, ssh, a command without stop). */
-static void
-worker_exited(struct lproc *p)
+void
+launch_worker_exited(struct launch_proc *p)
 {
-	struct lw	*w = p->data;
+	struct launch_worker *w = p->data;
 	struct launch	*l = p->l;
 	char		 how[64], tail[LAUNCH_ERR_TAIL + 64];
 	bool		 ssh = l->kind == CFG_LAUNCH_SSH;
 
 	w->proc = NULL;
 	if (w->reported) {
-		lw_maybe_free(w);
+		launch_worker_maybe_free(w);
 		return;
 	}
-	exit_info(how, sizeof how, p->status, p->sig);
-	tail_line(&p->errb, tail, sizeof tail);
+	launch_exit_info(how, sizeof how, p->status, p->sig);
+	launch_tail_line(&p->errb, tail, sizeof tail);
 	if (ssh && p->status == 255 && p->sig == 0)
 		snprintf(how, sizeof how, "ssh failed (exit status 255)");
 	if (w->lost)
-		lw_report(w, LAUNCH_EV_ENDED, false, NULL, p->status, p->sig,
-		    "connection lost; %s%s%s%s", p->sig == SIGKILL &&
+		launch_worker_report(w, LAUNCH_EV_ENDED, false, NULL, p->status,
+		    p->sig, "connection lost; %s%s%s%s", p->sig == SIGKILL &&
 		    p->kill_sent ? "then killed: " : "", how,
 		    tail[0] != '\0' ? ": " : "", tail);
-	else if (w->state == LW_STARTING)
-		lw_report(w, LAUNCH_EV_FAILED, false, NULL, p->status, p->sig,
-		    "%sexited before it connected: %s%s%s",
+	else if (w->state == LAUNCH_WORKER_STARTING)
+		launch_worker_report(w, LAUNCH_EV_FAILED, false, NULL,
+		    p->status, p->sig, "%sexited before it connected: %s%s%s",
 		    ssh ? "ssh session " : "", how,
 		    tail[0] != '\0' ? ": " : "", tail);
 	else
-		lw_report(w, LAUNCH_EV_ENDED, false, NULL, p->status, p->sig,
-		    "%s%s%s%s", ssh ? "ssh session ended: " : "exited: ", how,
-		    tail[0] != '\0' ? ": " : "", tail);
-}
-
-/* --- ssh --- */
-
-static int
-start_ssh(struct launch *l, struct lw *w, struct gl_err *err)
-{
-	const char	*spec = l->ssh.hosts[w->host];
-	char		*host = NULL, *port = NULL, *secret = NULL, *line;
-	char		**wargv, **argv = NULL;
-	const char	*c;
-	size_t		 nw, n = 0, cap;
-	struct gl_buf	 cmd;
-	int		 rc;
-
-	if ((rc = read_secret(l, &secret, err)) != 0)
-		return rc;
-	/* user@host:port, [v6]:port, host */
-	if (spec[0] == '[' && (c = strchr(spec, ']')) != NULL) {
-		host = xstrndup(spec + 1, (size_t)(c - spec - 1));
-		if (c[1] == ':')
-			port = xstrdup(c + 2);
-	} else if ((c = strrchr(spec, ':')) != NULL &&
-	    strchr(spec, ':') == c && c[1] != '\0') {
-		host = xstrndup(spec, (size_t)(c - spec));
-		port = xstrdup(c + 1);
-	} else
-		host = xstrdup(spec);
-	if (host[0] == '@' || strchr(host, '[') != NULL) {
-		/* "user@[v6]:port" */
-		char *at = strchr(spec, '@');
-
-		if (at != NULL && at[1] == '[' && (c = strchr(at, ']'))) {
-			free(host);
-			free(port);
-			port = c[1] == ':' ? xstrdup(c + 2) : NULL;
-			host = xasprintf("%.*s@%.*s", (int)(at - spec), spec,
-			    (int)(c - at - 2), at + 2);
-		}
-	}
-	lw_argv(l, w->name, true, &wargv, &nw);
-	gl_buf_init(&cmd);
-	gl_buf_adds(&cmd, "exec");
-	for (size_t i = 0; i < nw; i++) {
-		gl_buf_addc(&cmd, ' ');
-		sh_quote(&cmd, wargv[i]);
-	}
-	strv_free(wargv, nw);
-	cap = 16 + 2 * l->ssh.nopts;
-	argv = xcalloc(cap + 1, sizeof *argv);
-	argv[n++] = xstrdup(l->ssh.cmd);
-	argv[n++] = xstrdup("-T");
-	argv[n++] = xstrdup("-o");
-	argv[n++] = xstrdup("BatchMode=yes");
-	argv[n++] = xstrdup("-o");
-	argv[n++] = xstrdup("ServerAliveInterval=10");
-	argv[n++] = xstrdup("-o");
-	argv[n++] = xstrdup("ConnectTimeout=20");
-	if (port != NULL) {
-		argv[n++] = xstrdup("-p");
-		argv[n++] = xstrdup(port);
-	}
-	if (l->ssh.identity != NULL) {
-		argv[n++] = xstrdup("-i");
-		argv[n++] = xstrdup(l->ssh.identity);
-	}
-	for (size_t i = 0; i < l->ssh.nopts; i++) {
-		argv[n++] = xstrdup("-o");
-		argv[n++] = xstrdup(l->ssh.opts[i]);
-	}
-	argv[n++] = xstrdup("--");
-	argv[n++] = xstrdup(host);
-	argv[n++] = gl_buf_take(&cmd, NULL);
-	line = xasprintf("%s\n", secret);
-	sodium_memzero(secret, strlen(secret));
-	free(secret);
-	w->proc = lproc_spawn(l, argv, NULL, line, true, false, worker_exited,
-	    w, "ssh", 0, err);
-	sodium_memzero(line, strlen(line));
-	free(line);
-	strv_free(argv, n);
-	free(host);
-	free(port);
-	if (w->proc == NULL) {
-		gl_err_prefix(err, "worker %s on %s", w->name, spec);
-		return err != NULL ? err->code : GL_EIO;
-	}
-	return 0;
-}
-
-/* --- command --- */
-
-/* Environment for a template: ours plus GALLEY_* values. Caller frees. */
-static char **
-command_env(struct launch *l, const struct lw *w, const char *worker_cmd)
-{
-	size_t	 n = 0, i;
-	char	**e;
-
-	while (environ[n] != NULL)
-		n++;
-	e = xcalloc(n + 6, sizeof *e);
-	for (i = 0; i < n; i++)
-		e[i] = xstrdup(environ[i]);
-	e[i++] = xasprintf("GALLEY_ADDR=%s", l->addr);
-	e[i++] = xasprintf("GALLEY_SECRET_FILE=%s", l->secret_file);
-	e[i++] = xasprintf("GALLEY_WORKER_NAME=%s", w->name);
-	e[i++] = xasprintf("GALLEY_WORKER_CMD=%s", worker_cmd);
-	e[i++] = xasprintf("GALLEY_WORKER_ID=%s", w->id != NULL ? w->id : "");
-	e[i] = NULL;
-	return e;
-}
-
-static void
-env_free(char **e)
-{
-	if (e == NULL)
-		return;
-	for (size_t i = 0; e[i] != NULL; i++)
-		free(e[i]);
-	free(e);
-}
-
-static char *
-worker_cmd_line(struct launch *l, const struct lw *w, bool stdin_secret)
-{
-	struct gl_buf	 b;
-	char		**v;
-	size_t		 n;
-
-	lw_argv(l, w->name, stdin_secret, &v, &n);
-	gl_buf_init(&b);
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0)
-			gl_buf_addc(&b, ' ');
-		sh_quote(&b, v[i]);
-	}
-	strv_free(v, n);
-	return gl_buf_take(&b, NULL);
-}
-
-/* Expands a template (checked by cfg_template_check at launch_new). */
-static char *
-command_expand(struct launch *l, const char *tmpl, const struct lw *w, int i,
-    int n)
-{
-	struct gl_buf	 b;
-	const char	*p, *q;
-	char		 num[32], *wc;
-	size_t		 k;
-
-	gl_buf_init(&b);
-	wc = worker_cmd_line(l, w, l->cmd.secret_stdin);
-	for (p = tmpl; *p != '\0'; p++) {
-		if (*p != '{' || (p > tmpl && p[-1] == '$')) {
-			gl_buf_addc(&b, *p);
-			continue;
-		}
-		if (p[1] == '{') {
-			gl_buf_addc(&b, '{');
-			p++;
-			continue;
-		}
-		if ((q = strchr(p, '}')) == NULL) {
-			gl_buf_adds(&b, p);
-			break;
-		}
-		k = (size_t)(q - p - 1);
-#define IS(s) (k == strlen(s) && strncmp(p + 1, (s), k) == 0)
-		if (IS("addr"))
-			sh_quote(&b, l->addr);
-		else if (IS("secret_file"))
-			sh_quote(&b, l->secret_file);
-		else if (IS("name"))
-			sh_quote(&b, w->name);
-		else if (IS("n") || IS("i") || IS("cpus")) {
-			snprintf(num, sizeof num, "%d", IS("n") ? n :
-			    IS("i") ? i : l->cmd.cpus);
-			gl_buf_adds(&b, num);
-		} else if (IS("galley"))
-			sh_quote(&b, l->cmd.galley);
-		else if (IS("mem"))
-			sh_quote(&b, l->cmd.mem);
-		else if (IS("worker_cmd"))
-			gl_buf_adds(&b, wc);
-		else if (IS("id"))
-			sh_quote(&b, w->id != NULL ? w->id : "");
-		else
-			gl_buf_add(&b, p, k + 2);
-#undef IS
-		p = q;
-	}
-	free(wc);
-	return gl_buf_take(&b, NULL);
-}
-
-static int
-start_command(struct launch *l, struct lw *w, int i, int n,
-    struct gl_err *err)
-{
-	char	*cmd, *wc, **env, *secret = NULL, *line = NULL;
-	char	*argv[4];
-	int	 rc;
-
-	if (l->cmd.secret_stdin && (rc = read_secret(l, &secret, err)) != 0)
-		return rc;
-	cmd = command_expand(l, l->cmd.start, w, i, n);
-	wc = worker_cmd_line(l, w, l->cmd.secret_stdin);
-	env = command_env(l, w, wc);
-	argv[0] = "/bin/sh";
-	argv[1] = "-c";
-	argv[2] = cmd;
-	argv[3] = NULL;
-	if (secret != NULL) {
-		line = xasprintf("%s\n", secret);
-		sodium_memzero(secret, strlen(secret));
-		free(secret);
-	}
-	w->proc = lproc_spawn(l, argv, env, line, l->cmd.stop == NULL,
-	    l->cmd.stop != NULL, l->cmd.stop != NULL ? cmd_submitted :
-	    worker_exited, w, "start command", 0, err);
-	if (line != NULL) {
-		sodium_memzero(line, strlen(line));
-		free(line);
-	}
-	env_free(env);
-	free(wc);
-	free(cmd);
-	if (w->proc == NULL) {
-		gl_err_prefix(err, "worker %s", w->name);
-		return err != NULL ? err->code : GL_EIO;
-	}
-	return 0;
-}
-
-/* The start command of a launcher with a stop template ended: it
- * submitted the worker (exit 0; its last stdout line is the id) or not. */
-static void
-cmd_submitted(struct lproc *p)
-{
-	struct lw	*w = p->data;
-	char		 how[64], tail[LAUNCH_ERR_TAIL + 64];
-	const char	*s, *e;
-
-	w->proc = NULL;
-	if (p->status == 0 && p->sig == 0) {
-		/* The id: the last non-empty line of stdout, trimmed. */
-		s = p->outb.data != NULL ? p->outb.data : "";
-		e = s + p->outb.len;
-		while (e > s && (e[-1] == '\n' || e[-1] == '\r' ||
-		    e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		const char *b = e;
-		while (b > s && b[-1] != '\n')
-			b--;
-		while (b < e && (*b == ' ' || *b == '\t'))
-			b++;
-		free(w->id);
-		w->id = xstrndup(b, (size_t)(e - b > 256 ? 256 : e - b));
-		if (w->stop_wanted)
-			command_stop(w);
-		lw_maybe_free(w);
-		return;
-	}
-	if (w->reported) {
-		lw_maybe_free(w);
-		return;
-	}
-	exit_info(how, sizeof how, p->status, p->sig);
-	tail_line(&p->errb, tail, sizeof tail);
-	lw_report(w, LAUNCH_EV_FAILED, false, NULL, p->status, p->sig,
-	    "start command failed: %s%s%s", how, tail[0] != '\0' ? ": " : "",
-	    tail);
-}
-
-/* Runs the stop template for w (reported already). */
-static void
-command_stop(struct lw *w)
-{
-	struct launch	*l = w->l;
-	struct gl_err	 err = { 0 };
-	char		*cmd, *wc, **env, *argv[4];
-	struct lproc	*p;
-
-	if (l->cmd.stop == NULL || w->stop_running)
-		return;
-	cmd = command_expand(l, l->cmd.stop, w, 0, 1);
-	wc = worker_cmd_line(l, w, l->cmd.secret_stdin);
-	env = command_env(l, w, wc);
-	argv[0] = "/bin/sh";
-	argv[1] = "-c";
-	argv[2] = cmd;
-	argv[3] = NULL;
-	p = lproc_spawn(l, argv, env, NULL, false, false, cmd_stopped, w,
-	    "stop command", LAUNCH_HELPER_MS, &err);
-	if (p != NULL)
-		w->stop_running = true;
-	else
-		notice(l, w->name, "worker %s: cannot run the stop command: %s",
-		    w->name, err.msg);
-	env_free(env);
-	free(wc);
-	free(cmd);
-}
-
-static void
-cmd_stopped(struct lproc *p)
-{
-	struct lw	*w = p->data;
-	char		 how[64], tail[LAUNCH_ERR_TAIL + 64];
-
-	w->stop_running = false;
-	if (p->status != 0 || p->sig != 0) {
-		exit_info(how, sizeof how, p->status, p->sig);
-		tail_line(&p->errb, tail, sizeof tail);
-		notice(p->l, w->name, "worker %s: stop command failed: %s%s%s",
-		    w->name, how, tail[0] != '\0' ? ": " : "", tail);
-	}
-	lw_maybe_free(w);
-}
-
-/* --- slurm --- */
-
-/* Slurm sizes to megabytes per CPU for --mem-per-cpu (rounded up). */
-static long long
-slurm_mem_mb(const char *s)
-{
-	char		*end;
-	long long	 v = strtoll(s, &end, 10);
-
-	switch (*end) {
-	case 'K': case 'k':
-		return (v + 1023) / 1024;
-	case 'G': case 'g':
-		return v * 1024;
-	case 'T': case 't':
-		return v * 1024 * 1024;
-	default:
-		return v;
-	}
-}
-
-static int
-start_slurm(struct launch *l, int n, struct lw **ws, struct gl_err *err)
-{
-	struct ljob	*j = xcalloc(1, sizeof *j);
-	struct gl_buf	 s;
-	char		**wargv, **argv = NULL, *memarg = NULL;
-	size_t		 nw, na = 0;
-	long long	 mb = 0;
-	int		 rc;
-
-	j->l = l;
-	j->script = xasprintf("%s/job-%llu.sh", l->work_dir,
-	    (unsigned long long)++l->jobseq);
-	j->output = NULL;
-	if (l->slurm.mem != NULL) {
-		mb = slurm_mem_mb(l->slurm.mem);
-		mb = (mb + l->slurm.cpus - 1) / l->slurm.cpus;
-		if (mb < 1)
-			mb = 1;
-		memarg = xasprintf("--mem-per-cpu=%lldM", mb);
-	}
-	/* One step per worker, so one can be cancelled alone (scancel
-	 * JOB.STEP); --exact keeps each to its share of the allocation. */
-	gl_buf_init(&s);
-	gl_buf_addf(&s, "#!/bin/sh\n# galley workers (%s), written by the "
-	    "kernel's slurm launcher\n", l->slurm.jobname);
-	for (int i = 0; i < n; i++) {
-		gl_buf_addf(&s, "srun --ntasks=1 --nodes=1 --cpus-per-task=%d "
-		    "--exact --kill-on-bad-exit=0", l->slurm.cpus);
-		if (memarg != NULL)
-			gl_buf_addf(&s, " %s", memarg);
-		gl_buf_adds(&s, " --job-name=");
-		sh_quote(&s, ws[i]->name);
-		gl_buf_adds(&s, " --");
-		lw_argv(l, ws[i]->name, false, &wargv, &nw);
-		for (size_t k = 0; k < nw; k++) {
-			gl_buf_addc(&s, ' ');
-			sh_quote(&s, wargv[k]);
-		}
-		strv_free(wargv, nw);
-		gl_buf_adds(&s, " &\n");
-	}
-	gl_buf_adds(&s, "wait\n");
-	rc = gl_file_write_atomic(j->script, s.data, s.len, 0700, err);
-	gl_buf_fini(&s);
-	if (rc != 0)
-		goto fail;
-
-	argv = xcalloc(24 + l->slurm.nextra, sizeof *argv);
-	argv[na++] = bin(l, "sbatch");
-	argv[na++] = xstrdup("--parsable");
-	argv[na++] = xasprintf("--job-name=%s", l->slurm.jobname);
-	argv[na++] = xasprintf("--ntasks=%d", n);
-	argv[na++] = xasprintf("--cpus-per-task=%d", l->slurm.cpus);
-	if (memarg != NULL)
-		argv[na++] = xstrdup(memarg);
-	if (l->slurm.partition != NULL)
-		argv[na++] = xasprintf("--partition=%s", l->slurm.partition);
-	if (l->slurm.time_limit != NULL)
-		argv[na++] = xasprintf("--time=%s", l->slurm.time_limit);
-	if (l->slurm.account != NULL)
-		argv[na++] = xasprintf("--account=%s", l->slurm.account);
-	/* A preempted job ends (PREEMPTED) instead of queueing again: the
-	 * scheduler starts replacements while work remains. */
-	argv[na++] = xstrdup("--no-requeue");
-	argv[na++] = xasprintf("--output=%s/slurm-%%j.out", l->work_dir);
-	argv[na++] = xasprintf("--chdir=%s", l->work_dir);
-	for (size_t i = 0; i < l->slurm.nextra; i++)
-		argv[na++] = xstrdup(l->slurm.extra[i]);
-	argv[na++] = xstrdup(j->script);
-	argv[na] = NULL;
-	j->submitting = true;
-	j->submitted_ms = uv_now(l->loop);
-	j->next = l->jobs;
-	if (l->jobs != NULL)
-		l->jobs->prev = j;
-	l->jobs = j;
-	for (int i = 0; i < n; i++)
-		ws[i]->job = j;
-	if (lproc_spawn(l, argv, NULL, NULL, false, true, sbatch_done, j,
-	    "sbatch", LAUNCH_HELPER_MS, err) == NULL) {
-		j->submitting = false;
-		j->terminal = true;
-		for (int i = 0; i < n; i++)
-			ws[i]->job = NULL;
-		unlink(j->script);
-		job_maybe_free(j);
-		rc = err != NULL ? err->code : GL_EIO;
-		j = NULL;
-		goto fail;
-	}
-	strv_free(argv, na);
-	free(memarg);
-	return 0;
-fail:
-	strv_free(argv, na);
-	free(memarg);
-	if (j != NULL) {
-		free(j->script);
-		free(j);
-	}
-	return rc;
-}
-
-static void
-sbatch_done(struct lproc *p)
-{
-	struct ljob	*j = p->data;
-	struct launch	*l = p->l;
-	char		 how[64], tail[LAUNCH_ERR_TAIL + 64];
-	const char	*s = p->outb.data != NULL ? p->outb.data : "";
-	size_t		 k = 0;
-
-	j->submitting = false;
-	unlink(j->script);
-	while (s[k] >= '0' && s[k] <= '9' && k < sizeof j->id - 1)
-		k++;
-	if (p->status == 0 && p->sig == 0 && k > 0) {
-		memcpy(j->id, s, k);
-		j->id[k] = '\0';
-		snprintf(j->state, sizeof j->state, "PENDING");
-		j->known_ms = uv_now(l->loop);
-		free(j->output);
-		j->output = xasprintf("%s/slurm-%s.out", l->work_dir, j->id);
-		l->slurm.poll_now = true;
-		job_check_stopped(j);
-		return;
-	}
-	exit_info(how, sizeof how, p->status, p->sig);
-	tail_line(&p->errb, tail, sizeof tail);
-	if (tail[0] == '\0')
-		tail_line(&p->outb, tail, sizeof tail);
-	j->terminal = true;
-	/* Report each worker; the callback may close l, so walk again. */
-	for (;;) {
-		struct lw *w;
-
-		for (w = l->workers; w != NULL; w = w->next)
-			if (w->job == j)
-				break;
-		if (w == NULL)
-			break;
-		w->job = NULL;
-		if (w->reported)
-			lw_maybe_free(w);
-		else
-			lw_report(w, LAUNCH_EV_FAILED, false, NULL, p->status,
-			    p->sig, "sbatch failed: %s%s%s", how,
-			    tail[0] != '\0' ? ": " : "", tail);
-	}
-	job_maybe_free(j);
-}
-
-static struct ljob *
-job_find(struct launch *l, const char *id)
-{
-	for (struct ljob *j = l->jobs; j != NULL; j = j->next)
-		if (j->id[0] != '\0' && strcmp(j->id, id) == 0)
-			return j;
-	return NULL;
-}
-
-/* If no worker of j is wanted any more, scancel it. */
-static void
-job_check_stopped(struct ljob *j)
-{
-	struct launch	*l = j->l;
-
-	if (j->terminal || j->cancel_sent || j->submitting)
-		return;
-	for (struct lw *w = l->workers; w != NULL; w = w->next)
-		if (w->job == j && !w->reported)
-			return;
-	job_cancel(j);
-}
-
-static void
-job_cancel(struct ljob *j)
-{
-	struct launch	*l = j->l;
-	struct gl_err	 err = { 0 };
-	char		*argv[3];
-
-	if (j->cancel_sent || j->terminal || j->id[0] == '\0')
-		return;
-	argv[0] = bin(l, "scancel");
-	argv[1] = j->id;
-	argv[2] = NULL;
-	if (lproc_spawn(l, argv, NULL, NULL, false, false, scancel_done,
-	    NULL, "scancel", LAUNCH_HELPER_MS, &err) != NULL)
-		j->cancel_sent = true;
-	else
-		notice(l, NULL, "cannot cancel slurm job %s: %s", j->id,
-		    err.msg);
-	free(argv[0]);
-	l->slurm.poll_now = true;
-	tick_start(l);
-}
-
-static void
-scancel_done(struct lproc *p)
-{
-	char	 how[64], tail[LAUNCH_ERR_TAIL + 64];
-
-	if (p->status == 0 && p->sig == 0)
-		return;
-	exit_info(how, sizeof how, p->status, p->sig);
-	tail_line(&p->errb, tail, sizeof tail);
-	notice(p->l, NULL, "scancel failed: %s%s%s", how,
-	    tail[0] != '\0' ? ": " : "", tail);
-}
-
-static bool
-slurm_terminal(const char *st)
-{
-	static const char *const t[] = { "COMPLETED", "CANCELLED", "FAILED",
-	    "TIMEOUT", "PREEMPTED", "NODE_FAIL", "BOOT_FAIL", "DEADLINE",
-	    "OUT_OF_MEMORY", "SPECIAL_EXIT", "REVOKED", "GONE", NULL };
-
-	for (int i = 0; t[i] != NULL; i++)
-		if (strcmp(st, t[i]) == 0)
-			return true;
-	return false;
-}
-
-/* The cluster's doing, not the tasks': no attempt is counted. */
-static bool
-slurm_not_task_fault(const char *st)
-{
-	return strcmp(st, "PREEMPTED") == 0 || strcmp(st, "TIMEOUT") == 0 ||
-	    strcmp(st, "CANCELLED") == 0 || strcmp(st, "NODE_FAIL") == 0 ||
-	    strcmp(st, "BOOT_FAIL") == 0 || strcmp(st, "DEADLINE") == 0;
-}
-
-/* j reached a terminal state: its workers not reported are, and it goes. */
-static void
-job_end(struct ljob *j, const char *state, const char *reason)
-{
-	struct launch	*l = j->l;
-	char		 tail[LAUNCH_ERR_TAIL + 64] = "", id[32];
-	char		 st[32], rs[64];
-	bool		 ntf = slurm_not_task_fault(state);
-	struct gl_buf	 b;
-	char		*text = NULL;
-	size_t		 len;
-
-	if (j->terminal)
-		return;
-	j->terminal = true;
-	/* state and reason may point into j. */
-	snprintf(st, sizeof st, "%s", state);
-	snprintf(rs, sizeof rs, "%s", reason != NULL ? reason : "");
-	memcpy(j->state, st, sizeof st);
-	memcpy(j->reason, rs, sizeof rs);
-	state = j->state;
-	snprintf(id, sizeof id, "%s", j->id);
-	/* The job's output says why workers never came (srun's errors). */
-	if (!ntf && j->output != NULL &&
-	    gl_file_read(j->output, &text, &len, NULL) == 0) {
-		gl_buf_init(&b);
-		buf_add_capped(&b, text, len, true, 400);
-		tail_line(&b, tail, sizeof tail);
-		gl_buf_fini(&b);
-		free(text);
-	}
-	for (;;) {
-		struct lw *w;
-
-		for (w = l->workers; w != NULL; w = w->next)
-			if (w->job == j)
-				break;
-		if (w == NULL)
-			break;
-		w->job = NULL;
-		if (w->reported) {
-			lw_maybe_free(w);
-			continue;
-		}
-		lw_report(w, LAUNCH_EV_FAILED, ntf, state, -1, 0,
-		    "slurm job %s %s%s%s%s%s%s%s", id, state,
-		    w->state == LW_STARTING ? " before the worker connected" :
-		    "",
-		    j->reason[0] != '\0' && strcmp(j->reason, "None") != 0 ?
-		    " (" : "", j->reason[0] != '\0' &&
-		    strcmp(j->reason, "None") != 0 ? j->reason : "",
-		    j->reason[0] != '\0' && strcmp(j->reason, "None") != 0 ?
-		    ")" : "", tail[0] != '\0' ? ": " : "", tail);
-	}
-	job_maybe_free(j);
-}
-
-static void
-job_maybe_free(struct ljob *j)
-{
-	struct launch	*l = j->l;
-
-	if (!j->terminal || j->submitting || j->steps_busy || j->sacct_busy)
-		return;
-	for (struct lw *w = l->workers; w != NULL; w = w->next)
-		if (w->job == j)
-			return;
-	if (j->prev != NULL)
-		j->prev->next = j->next;
-	else
-		l->jobs = j->next;
-	if (j->next != NULL)
-		j->next->prev = j->prev;
-	if (j->output != NULL)
-		unlink(j->output);
-	free(j->output);
-	free(j->script);
-	free(j);
-	check_closed(l);
-}
-
-static void
-slurm_poll(struct launch *l)
-{
-	struct gl_err	 err = { 0 };
-	char		*argv[8];
-	bool		 any = false;
-
-	for (struct ljob *j = l->jobs; j != NULL; j = j->next)
-		if (!j->terminal && j->id[0] != '\0')
-			any = true;
-	if (!any || l->slurm.poll_busy)
-		return;
-	argv[0] = bin(l, "squeue");
-	argv[1] = "-h";
-	argv[2] = "-t";
-	argv[3] = "all";
-	argv[4] = xasprintf("--name=%s", l->slurm.jobname);
-	argv[5] = "-o";
-	argv[6] = "%i|%T|%r";
-	argv[7] = NULL;
-	if (lproc_spawn(l, argv, NULL, NULL, false, true, squeue_done, NULL,
-	    "squeue", LAUNCH_HELPER_MS, &err) != NULL)
-		l->slurm.poll_busy = true;
-	else if (!l->slurm.poll_failing) {
-		l->slurm.poll_failing = true;
-		notice(l, NULL, "cannot poll slurm jobs: %s", err.msg);
-	}
-	/* Jobs known after this may be missing from its answer. */
-	l->slurm.poll_started = uv_now(l->loop);
-	free(argv[0]);
-	free(argv[4]);
-}
-
-static void
-squeue_done(struct lproc *p)
-{
-	struct launch	*l = p->l;
-	char		 how[64], tail[LAUNCH_ERR_TAIL + 64], *line, *save;
-	char		*f[3], *text;
-	uint64_t	 now = uv_now(l->loop);
-	struct ljob	*j;
-	bool		 again;
-
-	l->slurm.poll_busy = false;
-	l->slurm.next_poll = now + (uint64_t)l->slurm.poll_ms;
-	if (p->status != 0 || p->sig != 0) {
-		if (!l->slurm.poll_failing) {
-			l->slurm.poll_failing = true;
-			exit_info(how, sizeof how, p->status, p->sig);
-			tail_line(&p->errb, tail, sizeof tail);
-			notice(l, NULL, "squeue failed: %s%s%s", how,
-			    tail[0] != '\0' ? ": " : "", tail);
-		}
-		return;
-	}
-	l->slurm.poll_failing = false;
-	text = xstrndup(p->outb.data != NULL ? p->outb.data : "",
-	    p->outb.len);
-	struct seen { char id[32]; } *seen = NULL;
-	size_t nseen = 0;
-	for (line = strtok_r(text, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		f[0] = line;
-		f[1] = strchr(f[0], '|');
-		if (f[1] == NULL)
-			continue;
-		*f[1]++ = '\0';
-		f[2] = strchr(f[1], '|');
-		if (f[2] != NULL)
-			*f[2]++ = '\0';
-		seen = xrealloc(seen, (nseen + 1) * sizeof *seen);
-		snprintf(seen[nseen++].id, sizeof seen->id, "%s", f[0]);
-		if ((j = job_find(l, f[0])) == NULL || j->terminal)
-			continue;
-		/* "CANCELLED by 0" from some versions: the first word. */
-		f[1][strcspn(f[1], " +")] = '\0';
-		snprintf(j->state, sizeof j->state, "%s", f[1]);
-		if (f[2] != NULL)
-			snprintf(j->reason, sizeof j->reason, "%s", f[2]);
-		if (strcmp(j->state, "RUNNING") == 0 && j->running_ms == 0)
-			j->running_ms = now;
-	}
-	free(text);
-	/* Terminal jobs end (the callback may change the lists: restart). */
-	do {
-		again = false;
-		for (j = l->jobs; j != NULL; j = j->next) {
-			if (j->terminal || j->id[0] == '\0')
-				continue;
-			if (slurm_terminal(j->state)) {
-				job_end(j, j->state, j->reason);
-				again = true;
-				break;
-			}
-		}
-	} while (again);
-	/* Jobs squeue no longer knows (purged after MinJobAge): sacct. */
-	for (j = l->jobs; j != NULL; j = j->next) {
-		size_t k;
-
-		if (j->terminal || j->id[0] == '\0' ||
-		    j->known_ms >= l->slurm.poll_started)
-			continue;
-		for (k = 0; k < nseen; k++)
-			if (strcmp(seen[k].id, j->id) == 0)
-				break;
-		if (k == nseen)
-			slurm_sacct(j);
-	}
-	free(seen);
-	/* Steps to cancel. */
-	for (j = l->jobs; j != NULL; j = j->next) {
-		if (j->terminal || j->id[0] == '\0' || j->cancel_sent ||
-		    strcmp(j->state, "RUNNING") != 0)
-			continue;
-		for (struct lw *w = l->workers; w != NULL; w = w->next)
-			if (w->job == j && w->cancel_step) {
-				slurm_steps(j);
-				break;
-			}
-	}
-}
-
-static void
-slurm_sacct(struct ljob *j)
-{
-	struct launch	*l = j->l;
-	struct lproc	*p;
-	struct gl_err	 err = { 0 };
-	char		*argv[10];
-
-	if (j->sacct_busy)
-		return;
-	argv[0] = bin(l, "sacct");
-	argv[1] = "-n";
-	argv[2] = "-X";
-	argv[3] = "-P";
-	argv[4] = "-j";
-	argv[5] = j->id;
-	argv[6] = "-o";
-	argv[7] = "State";
-	argv[8] = NULL;
-	if ((p = lproc_spawn(l, argv, NULL, NULL, false, true, sacct_done,
-	    NULL, "sacct", LAUNCH_HELPER_MS, &err)) != NULL) {
-		p->arg = xstrdup(j->id);
-		j->sacct_busy = true;
-	} else
-		job_end(j, "GONE", "no longer in squeue");
-	free(argv[0]);
-}
-
-static void
-sacct_done(struct lproc *p)
-{
-	struct launch	*l = p->l;
-	char		*id = p->arg, st[32] = "";
-	const char	*s = p->outb.data != NULL ? p->outb.data : "";
-	struct ljob	*j;
-	size_t		 k;
-
-	if ((j = job_find(l, id)) == NULL)
-		return;
-	j->sacct_busy = false;
-	k = strcspn(s, " +\n|");
-	if (p->status == 0 && k > 0 && k < sizeof st) {
-		memcpy(st, s, k);
-		st[k] = '\0';
-	}
-	if (j->terminal) {
-		job_maybe_free(j);
-		return;
-	}
-	if (st[0] != '\0' && slurm_terminal(st))
-		job_end(j, st, "from sacct");
-	else if (st[0] == '\0')
-		job_end(j, "GONE", "no longer in squeue; sacct has no record");
-}
-
-static void
-slurm_steps(struct ljob *j)
-{
-	struct launch	*l = j->l;
-	struct lproc	*p;
-	struct gl_err	 err = { 0 };
-	char		*argv[8];
-
-	if (j->steps_busy)
-		return;
-	argv[0] = bin(l, "squeue");
-	argv[1] = "-h";
-	argv[2] = "-s";
-	argv[3] = "-j";
-	argv[4] = j->id;
-	argv[5] = "-o";
-	argv[6] = "%i|%j";
-	argv[7] = NULL;
-	if ((p = lproc_spawn(l, argv, NULL, NULL, false, true, steps_done,
-	    NULL, "squeue -s", LAUNCH_HELPER_MS, &err)) != NULL) {
-		p->arg = xstrdup(j->id);
-		j->steps_busy = true;
-	}
-	free(argv[0]);
-}
-
-/* The step listing of a job: scancel the steps of stopped workers. */
-static void
-steps_done(struct lproc *p)
-{
-	struct launch	*l = p->l;
-	char		*id = p->arg, *text, *line, *save, *bar;
-	struct ljob	*j;
-	struct gl_buf	 steps;
-	uint64_t	 now = uv_now(l->loop);
-	char		**argv = NULL;
-	size_t		 n = 0, cap = 4;
-	struct gl_err	 err = { 0 };
-
-	if ((j = job_find(l, id)) == NULL)
-		return;
-	j->steps_busy = false;
-	if (j->terminal || p->status != 0 || p->sig != 0) {
-		job_maybe_free(j);
-		return;
-	}
-	gl_buf_init(&steps);
-	argv = xcalloc(cap + 1, sizeof *argv);
-	argv[n++] = bin(l, "scancel");
-	text = xstrndup(p->outb.data != NULL ? p->outb.data : "",
-	    p->outb.len);
-	for (struct lw *w = l->workers; w != NULL; w = w->next) {
-		bool found = false;
-
-		if (w->job != j || !w->cancel_step)
-			continue;
-		gl_buf_reset(&steps);
-		gl_buf_adds(&steps, text);
-		for (line = strtok_r(steps.data, "\n", &save); line != NULL;
-		    line = strtok_r(NULL, "\n", &save)) {
-			if ((bar = strchr(line, '|')) == NULL)
-				continue;
-			*bar = '\0';
-			if (strcmp(bar + 1, w->name) != 0)
-				continue;
-			found = true;
-			if (n + 1 >= cap) {
-				cap *= 2;
-				argv = xrealloc(argv, (cap + 1) * sizeof *argv);
-			}
-			argv[n++] = xstrdup(line);
-		}
-		/* Not listed: ended already, or not started yet; a worker
-		 * that was up, or a job running a while, means ended. */
-		if (found || w->state == LW_UP || (j->running_ms != 0 &&
-		    now > j->running_ms + LAUNCH_STEP_GRACE_MS))
-			w->cancel_step = false;
-	}
-	free(text);
-	gl_buf_fini(&steps);
-	argv[n] = NULL;
-	if (n > 1 && lproc_spawn(l, argv, NULL, NULL, false, false,
-	    scancel_done, NULL, "scancel", LAUNCH_HELPER_MS, &err) == NULL)
-		notice(l, NULL, "cannot cancel slurm job steps: %s", err.msg);
-	strv_free(argv, n);
-	/* Stopped workers whose step is settled no longer hold the job. */
-	for (;;) {
-		struct lw *w;
-
-		for (w = l->workers; w != NULL; w = w->next)
-			if (w->job == j && w->reported && !w->cancel_step)
-				break;
-		if (w == NULL)
-			break;
-		w->job = NULL;
-		lw_maybe_free(w);
-	}
-	job_maybe_free(j);
+		launch_worker_report(w, LAUNCH_EV_ENDED, false, NULL, p->status,
+		    p->sig, "%s%s%s%s", ssh ? "ssh session ended: " :
+		    "exited: ", how, tail[0] != '\0' ? ": " : "", tail);
 }
 
 /* --- the tick --- */
 
-static void
-tick_start(struct launch *l)
+void
+launch_tick_start(struct launch *l)
 {
 	if (l->tick_on || l->freeing)
 		return;
 	l->tick_on = true;
-	uv_timer_start(&l->tick, on_tick, LAUNCH_TICK_MS, LAUNCH_TICK_MS);
+	uv_timer_start(&l->tick, launch_on_tick, LAUNCH_TICK_MS,
+	    LAUNCH_TICK_MS);
 }
 
 static void
-on_tick(uv_timer_t *t)
+launch_on_tick(uv_timer_t *t)
 {
 	struct launch	*l = t->data;
 	uint64_t	 now = uv_now(l->loop);
-	struct lproc	*p;
-	struct lw	*w;
+	struct launch_proc *p;
+	struct launch_worker *w;
 	bool		 again;
 
 	/* Signals that are due. */
@@ -2222,11 +827,11 @@ on_tick(uv_timer_t *t)
 			continue;
 		if (p->term_at != 0 && now >= p->term_at && !p->term_sent) {
 			p->term_sent = true;
-			lproc_signal(p, SIGTERM);
+			launch_proc_signal(p, SIGTERM);
 		}
 		if (p->kill_at != 0 && now >= p->kill_at && !p->kill_sent) {
 			p->kill_sent = true;
-			lproc_signal(p, SIGKILL);
+			launch_proc_signal(p, SIGKILL);
 		}
 	}
 	/* Start timeouts and lost workers (the callback may change the
@@ -2237,40 +842,27 @@ on_tick(uv_timer_t *t)
 			if (w->reported)
 				continue;
 			if (w->lost && now >= w->lost_at) {
-				if (w->proc != NULL && l->kind != CFG_LAUNCH_SLURM &&
-				    !(l->kind == CFG_LAUNCH_COMMAND &&
-				    l->cmd.stop != NULL)) {
+				if (w->proc != NULL && l->kind !=
+				    CFG_LAUNCH_SLURM && !(l->kind ==
+				    CFG_LAUNCH_COMMAND && l->command.stop !=
+				    NULL)) {
 					/* Still running: kill it; its exit
 					 * reports. */
 					if (!w->proc->kill_sent) {
 						w->proc->kill_sent = true;
-						lproc_signal(w->proc, SIGKILL);
+						launch_proc_signal(w->proc,
+						    SIGKILL);
 					}
 					continue;
 				}
-				if (l->kind == CFG_LAUNCH_SLURM) {
-					w->cancel_step = true;
-					l->slurm.poll_now = true;
-					lw_report(w, LAUNCH_EV_ENDED, false,
-					    w->job != NULL ? w->job->state :
-					    NULL, -1, 0, "connection lost "
-					    "(slurm job %s still %s)",
-					    w->job != NULL ? w->job->id : "?",
-					    w->job != NULL ? w->job->state :
-					    "?");
-				} else {
-					/* A command with a stop template. */
-					if (w->proc != NULL)
-						w->stop_wanted = true;
-					else
-						command_stop(w);
-					lw_report(w, LAUNCH_EV_ENDED, false,
-					    NULL, -1, 0, "connection lost");
-				}
+				if (l->kind == CFG_LAUNCH_SLURM)
+					launch_slurm_lost(w);
+				else	/* a command with a stop template */
+					launch_command_lost(w);
 				again = true;
 				break;
 			}
-			if (w->state == LW_STARTING && !w->lost &&
+			if (w->state == LAUNCH_WORKER_STARTING && !w->lost &&
 			    l->start_timeout_ms > 0 && now >= w->started_ms +
 			    (uint64_t)l->start_timeout_ms) {
 				struct launch_event	 ev;
@@ -2281,13 +873,14 @@ on_tick(uv_timer_t *t)
 				    "connect within %.1f s (cluster."
 				    "start_timeout)", nm,
 				    (double)l->start_timeout_ms / 1000);
-				lw_stop(w);	/* reported now; may free w */
+				/* Reported now; may free w. */
+				launch_worker_stop(w);
 				memset(&ev, 0, sizeof ev);
 				ev.kind = LAUNCH_EV_FAILED;
 				ev.name = nm;
 				ev.exit_status = -1;
 				ev.msg = msg;
-				emit(l, &ev);
+				launch_emit(l, &ev);
 				again = true;
 				break;
 			}
@@ -2295,60 +888,17 @@ on_tick(uv_timer_t *t)
 	} while (again && !l->freeing);
 	if (l->freeing)
 		return;
-	/* Slurm: poll when due or asked. */
-	if (l->kind == CFG_LAUNCH_SLURM && (l->slurm.poll_now ||
-	    now >= l->slurm.next_poll)) {
-		bool any = false;
-
-		for (struct ljob *j = l->jobs; j != NULL; j = j->next)
-			if (!j->terminal && j->id[0] != '\0')
-				any = true;
-		if (any && !l->slurm.poll_busy) {
-			l->slurm.poll_now = false;
-			l->slurm.next_poll = now + (uint64_t)l->slurm.poll_ms;
-			slurm_poll(l);
-		}
-	}
+	if (l->kind == CFG_LAUNCH_SLURM)
+		launch_slurm_tick(l, now);
 	/* Closing: past the deadline, kill what is left and give up. */
 	if (l->closing && now >= l->close_deadline) {
 		for (p = l->procs; p != NULL; p = p->next)
 			if (!p->exited && !p->kill_sent) {
 				p->kill_sent = true;
-				lproc_signal(p, SIGKILL);
+				launch_proc_signal(p, SIGKILL);
 			}
-		for (struct ljob *j = l->jobs; j != NULL; j = j->next)
-			if (!j->terminal && l->problem[0] == '\0')
-				snprintf(l->problem, sizeof l->problem,
-				    "slurm job %s still in squeue (%s) after "
-				    "%d s", j->id[0] != '\0' ? j->id : "?",
-				    j->state, LAUNCH_CLOSE_MS / 1000);
-		for (struct ljob *j = l->jobs; j != NULL; j = j->next)
-			if (!j->terminal && !j->submitting)
-				j->terminal = true;
-		for (w = l->workers; w != NULL; w = w->next)
-			w->cancel_step = false;
-		for (;;) {
-			for (w = l->workers; w != NULL; w = w->next)
-				if (w->job != NULL && !w->job->submitting)
-					break;
-			if (w == NULL)
-				break;
-			w->job = NULL;
-			lw_maybe_free(w);
-		}
-		for (;;) {
-			struct ljob *j;
-
-			for (j = l->jobs; j != NULL; j = j->next)
-				if (j->terminal && !j->submitting &&
-				    !j->steps_busy && !j->sacct_busy)
-					break;
-			if (j == NULL)
-				break;
-			job_maybe_free(j);
-			if (l->freeing)
-				return;
-		}
+		if (l->kind == CFG_LAUNCH_SLURM)
+			launch_slurm_give_up(l);
 	}
 	if (l->freeing)
 		return;
@@ -2356,21 +906,21 @@ on_tick(uv_timer_t *t)
 		uv_timer_stop(&l->tick);
 		l->tick_on = false;
 	}
-	check_closed(l);
+	launch_check_closed(l);
 }
 
-static void
-check_closed(struct launch *l)
+void
+launch_check_closed(struct launch *l)
 {
 	if (!l->closing || l->freeing || !launch_idle(l))
 		return;
 	l->freeing = true;
 	uv_timer_stop(&l->tick);
-	uv_close((uv_handle_t *)&l->tick, on_tick_close);
+	uv_close((uv_handle_t *)&l->tick, launch_on_tick_close);
 }
 
 static void
-on_tick_close(uv_handle_t *h)
+launch_on_tick_close(uv_handle_t *h)
 {
 	struct launch	*l = h->data;
 	void		(*cb)(void *, const char *) = l->on_closed;
@@ -2386,21 +936,8 @@ on_tick_close(uv_handle_t *h)
 	free(l->exe);
 	free(l->prefix);
 	free(l->work_dir);
-	strv_free(l->ssh.hosts, l->ssh.nhosts);
-	strv_free(l->ssh.opts, l->ssh.nopts);
-	free(l->ssh.identity);
-	free(l->ssh.cmd);
-	free(l->slurm.partition);
-	free(l->slurm.time_limit);
-	free(l->slurm.mem);
-	free(l->slurm.account);
-	free(l->slurm.bin_dir);
-	strv_free(l->slurm.extra, l->slurm.nextra);
-	free(l->cmd.start);
-	free(l->cmd.stop);
-	free(l->cmd.mem);
-	free(l->cmd.galley);
-	strv_free(l->wargv, l->nwargv);
+	launch_cfg_fini(l);
+	launch_strv_free(l->wargv, l->nwargv);
 	free(l);
 	if (cb != NULL)
 		cb(ctx, had ? problem : NULL);

@@ -1,7 +1,7 @@
 /*
  * launch.h - launchers: how the kernel's cluster service obtains worker
  * processes and gives them back (DESIGN section 9). One small interface
- * over four kinds, chosen by the configuration (kernel/config.h):
+ * over four kinds, chosen by the configuration (lua/config.h):
  *
  *   local    N processes on this machine (uv_spawn), killed and reaped
  *   command  a start (and optional stop) template run with /bin/sh, for
@@ -28,6 +28,11 @@
  * launch_close() cleans up everything it started: processes killed and
  * reaped, ssh sessions closed, Slurm jobs scancel'ed and gone from squeue,
  * stop commands run, its scripts and job output files removed.
+ *
+ * Used by the cluster service (kernel/cluster.c makes and closes it and
+ * takes its events; kernel/cluster-worker.c tells it of connections) and
+ * tests. It takes the cluster configuration's own structs
+ * (lua/config.h) and copies them.
  */
 #ifndef GL_LAUNCH_H
 #define GL_LAUNCH_H

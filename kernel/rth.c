@@ -2,13 +2,14 @@
  * rth.c - the kernel's host for one runtime process (kernel/rth.h).
  *
  * Design. A struct rth is what the session holds; it outlives any number of
- * runtime processes. Each process is a struct rth_proc embedding four libuv
- * handles: the process, the msgpack-RPC pipe on the child's fd 3, and the
- * child's stdout and stderr. A process struct is freed only in the close
- * callback of its last handle (pending counts them), and its handles are
- * closed only after libuv reported the exit (closing an unreaped process
- * handle would leave a zombie). The rth itself embeds one timer (the start
- * deadline) and is freed when that timer and all its processes are closed.
+ * runtime processes. Each process is a struct rth_proc holding four libuv
+ * handles: the process, the msgpack-RPC pipe on the child's fd 3 (a
+ * kernel/conn.h connection), and the child's stdout and stderr. A process
+ * struct is freed only in the close callback of its last handle (pending
+ * counts them), and its handles are closed only after libuv reported the
+ * exit (closing an unreaped process handle would leave a zombie). The rth
+ * itself embeds one timer (the start deadline) and is freed when that
+ * timer and all its processes are closed.
  *
  * The runtime runs in its own process group (UV_PROCESS_DETACHED, i.e.
  * setsid), so that killing it also kills what a cell started
@@ -43,6 +44,7 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/rpc.h"
+#include "kernel/conn.h"
 
 #define RTH_MAX_FRAME	(128u << 20)	/* largest message from a runtime */
 #define RTH_MAX_CODE	(32u << 20)	/* largest cell sent */
@@ -51,6 +53,7 @@
 #define RTH_RBUF	65536
 #define RTH_CARRY	4		/* room for a split UTF-8 character */
 #define RTH_DRAIN_MAX	64		/* reads per pipe per drain */
+#define RTH_KEEP	((size_t)1 << 20)	/* pipe staging kept */
 
 struct rth_carry {
 	char	 b[RTH_CARRY];
@@ -60,7 +63,8 @@ struct rth_carry {
 struct rth_proc {
 	struct rth	*h;		/* borrowed: h outlives its processes */
 	uv_process_t	 proc;
-	uv_pipe_t	 io;		/* the child's fd 3: msgpack-RPC */
+	struct conn	*io;		/* owned: the child's fd 3, msgpack-RPC;
+					 * freed after its on_closed */
 	uv_pipe_t	 out;		/* the child's stdout */
 	uv_pipe_t	 err;		/* the child's stderr */
 	int		 pending;	/* handles not yet closed */
@@ -70,7 +74,6 @@ struct rth_proc {
 	bool		 killed;
 	bool		 restarting;	/* killed by rth_restart() */
 	int		 pid;
-	struct rpc_reader *rd;		/* owned */
 	struct rth_carry carry[2];	/* stdout, stderr */
 	char		 reason[256];	/* why we killed it */
 	char		 errtail[256];	/* stderr's last line before ready */
@@ -105,19 +108,12 @@ struct rth {
 	char		 rbuf[RTH_CARRY + RTH_RBUF];
 };
 
-struct rth_wreq {
-	uv_write_t	 req;
-	size_t		 len;
-	char		 data[];
-};
-
 static int	 rth_spawn(struct rth *h, struct gl_err *err);
 static void	 rth_proc_close(struct rth_proc *pr);
 static void	 rth_kill(struct rth_proc *pr, const char *fmt, ...)
 		     __attribute__((format(printf, 2, 3)));
 static void	 rth_lost(struct rth *h, struct rth_proc *pr, int64_t status,
 		     int sig);
-static void	 rth_write(struct rth_proc *pr, const char *p, size_t n);
 static void	 rth_dispatch(struct rth *h, struct rth_proc *pr,
 		     struct rpc_msg *m);
 static void	 rth_on_response(struct rth *h, struct rth_proc *pr,
@@ -131,10 +127,13 @@ static void	 rth_set_state(struct rth *h, enum rth_state st,
 static void	 rth_maybe_free(struct rth *h);
 static void	 rth_on_exit(uv_process_t *p, int64_t status, int sig);
 static void	 rth_on_alloc(uv_handle_t *hd, size_t size, uv_buf_t *buf);
-static void	 rth_on_io(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void	 rth_on_msg(void *ctx, struct rpc_msg *m);
+static void	 rth_on_io_end(void *ctx, enum conn_end why, const char *msg,
+		     size_t queued);
+static void	 rth_on_io_closed(void *ctx);
 static void	 rth_on_out(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
-static void	 rth_on_write(uv_write_t *req, int status);
 static void	 rth_on_proc_close(uv_handle_t *hd);
+static void	 rth_proc_closed(struct rth_proc *pr);
 static void	 rth_on_timer(uv_timer_t *t);
 static void	 rth_on_timer_close(uv_handle_t *hd);
 
@@ -207,7 +206,7 @@ rth_run(struct rth *h, uint64_t run, const char *cell_id, const char *code,
 	rpc_pack_kv_str(pk, "chunkname", chunkname != NULL ? chunkname :
 	    "=cell");
 	rpc_pack_kv_int(pk, "line", first_line > 0 ? first_line : 1);
-	rth_write(h->cur, h->w.sbuf.data, h->w.sbuf.size);
+	conn_send(h->cur->io, h->w.sbuf.data, h->w.sbuf.size);
 	rpc_writer_reset(&h->w);
 	h->busy = true;
 	h->run = run;
@@ -285,7 +284,7 @@ rth_send(struct rth *h, const void *p, size_t n)
 	if (h->closing || h->cur == NULL || h->cur->killed ||
 	    h->cur->exited)
 		return GL_ECLOSED;
-	rth_write(h->cur, p, n);
+	conn_send(h->cur->io, p, n);
 	return 0;
 }
 
@@ -320,6 +319,18 @@ rth_close(struct rth *h, void (*on_closed)(void *ctx))
 static int
 rth_spawn(struct rth *h, struct gl_err *err)
 {
+	static const struct conn_cbs io_cbs = {
+		.on_msg = rth_on_msg,
+		.on_end = rth_on_io_end,
+		.on_closed = rth_on_io_closed,
+	};
+	const struct conn_opts	 io_opts = {
+		.frame_max = RTH_MAX_FRAME,
+		.queue_max = 0,		/* the runtime is ours: no bound */
+		.keep = RTH_KEEP,
+		.rbuf = h->rbuf + RTH_CARRY,
+		.rbuflen = RTH_RBUF,
+	};
 	struct rth_proc		*pr = xcalloc(1, sizeof *pr);
 	uv_process_options_t	 o;
 	uv_stdio_container_t	 io[4];
@@ -329,10 +340,10 @@ rth_spawn(struct rth *h, struct gl_err *err)
 
 	pr->h = h;
 	h->nprocs++;
-	uv_pipe_init(h->loop, &pr->io, 0);
+	pr->io = conn_pipe_new(h->loop, &io_opts, &io_cbs, pr);
 	uv_pipe_init(h->loop, &pr->out, 0);
 	uv_pipe_init(h->loop, &pr->err, 0);
-	pr->proc.data = pr->io.data = pr->out.data = pr->err.data = pr;
+	pr->proc.data = pr->out.data = pr->err.data = pr;
 
 	args[i++] = h->exe;
 	args[i++] = "runtime";
@@ -353,7 +364,7 @@ rth_spawn(struct rth *h, struct gl_err *err)
 	io[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
 	io[2].data.stream = (uv_stream_t *)&pr->err;
 	io[3].flags = UV_CREATE_PIPE | UV_READABLE_PIPE | UV_WRITABLE_PIPE;
-	io[3].data.stream = (uv_stream_t *)&pr->io;
+	io[3].data.stream = conn_stream(pr->io);
 	o.exit_cb = rth_on_exit;
 	o.file = h->exe;
 	o.args = args;
@@ -371,8 +382,7 @@ rth_spawn(struct rth *h, struct gl_err *err)
 		    uv_strerror(rc));
 	}
 	pr->pid = pr->proc.pid;
-	pr->rd = rpc_reader_new(RTH_MAX_FRAME);
-	uv_read_start((uv_stream_t *)&pr->io, rth_on_alloc, rth_on_io);
+	conn_start(pr->io);
 	uv_read_start((uv_stream_t *)&pr->out, rth_on_alloc, rth_on_out);
 	uv_read_start((uv_stream_t *)&pr->err, rth_on_alloc, rth_on_out);
 	h->cur = pr;
@@ -387,19 +397,20 @@ rth_spawn(struct rth *h, struct gl_err *err)
 static void
 rth_proc_close(struct rth_proc *pr)
 {
-	uv_handle_t	*hs[4];
+	uv_handle_t	*hs[3];
 
 	if (pr->closing)
 		return;
 	pr->closing = true;
 	hs[0] = (uv_handle_t *)&pr->proc;
-	hs[1] = (uv_handle_t *)&pr->io;
-	hs[2] = (uv_handle_t *)&pr->out;
-	hs[3] = (uv_handle_t *)&pr->err;
-	for (int i = 0; i < 4; i++) {
+	hs[1] = (uv_handle_t *)&pr->out;
+	hs[2] = (uv_handle_t *)&pr->err;
+	for (int i = 0; i < 3; i++) {
 		pr->pending++;
 		uv_close(hs[i], rth_on_proc_close);
 	}
+	pr->pending++;
+	conn_close(pr->io, false);
 }
 
 /* SIGKILL to the runtime's process group; rth_on_exit follows. */
@@ -414,7 +425,7 @@ rth_kill(struct rth_proc *pr, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(pr->reason, sizeof pr->reason, fmt, ap);
 	va_end(ap);
-	uv_read_stop((uv_stream_t *)&pr->io);
+	conn_read_stop(pr->io);
 	if (kill(-pr->pid, SIGKILL) != 0)
 		kill(pr->pid, SIGKILL);
 }
@@ -492,40 +503,6 @@ rth_lost(struct rth *h, struct rth_proc *pr, int64_t status, int sig)
 	rth_set_state(h, RTH_STARTING, "starting a new runtime");
 }
 
-/* Sends bytes on the RPC pipe: at once when the pipe takes them, else
- * queued with a copy. A broken pipe is left to rth_on_exit. */
-static void
-rth_write(struct rth_proc *pr, const char *p, size_t n)
-{
-	struct rth_wreq	*wr;
-	uv_buf_t	 b = uv_buf_init((char *)p, (unsigned)n);
-	int		 rc;
-
-	rc = uv_try_write((uv_stream_t *)&pr->io, &b, 1);
-	if (rc == (int)n)
-		return;
-	if (rc < 0 && rc != UV_EAGAIN)
-		return;
-	if (rc > 0) {
-		p += rc;
-		n -= (size_t)rc;
-	}
-	wr = xmalloc(sizeof *wr + n);
-	wr->len = n;
-	memcpy(wr->data, p, n);
-	b = uv_buf_init(wr->data, (unsigned)n);
-	if (uv_write(&wr->req, (uv_stream_t *)&pr->io, &b, 1,
-	    rth_on_write) != 0)
-		free(wr);
-}
-
-static void
-rth_on_write(uv_write_t *req, int status)
-{
-	(void)status;	/* a failed write means the runtime is dying */
-	free(req);
-}
-
 static void
 rth_on_alloc(uv_handle_t *hd, size_t size, uv_buf_t *buf)
 {
@@ -535,35 +512,39 @@ rth_on_alloc(uv_handle_t *hd, size_t size, uv_buf_t *buf)
 	*buf = uv_buf_init(pr->h->rbuf + RTH_CARRY, RTH_RBUF);
 }
 
+/* A message on the RPC pipe; those of a process no longer ours (killed,
+ * replaced, closing) are dropped, and its pipe read no more. */
 static void
-rth_on_io(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+rth_on_msg(void *ctx, struct rpc_msg *m)
 {
-	struct rth_proc	*pr = s->data;
+	struct rth_proc	*pr = ctx;
 	struct rth	*h = pr->h;
-	struct rpc_msg	 m;
-	struct gl_err	 err = { 0 };
-	int		 rc = 0;
 
-	if (nread == 0)
-		return;
-	if (pr != h->cur || h->closing) {
-		uv_read_stop(s);
+	if (pr != h->cur || h->closing || pr->killed) {
+		conn_read_stop(pr->io);
 		return;
 	}
-	if (nread < 0) {
-		/* The runtime's end closed: it is exiting (a kill from
-		 * outside shows here first); rth_on_exit tells why. */
-		uv_read_stop(s);
-		return;
-	}
-	rpc_reader_feed(pr->rd, buf->base, (size_t)nread);
-	while (pr == h->cur && !h->closing && !pr->killed &&
-	    (rc = rpc_reader_next(pr->rd, &m, &err)) == 1) {
-		rth_dispatch(h, pr, &m);
-		rpc_msg_fini(&m);
-	}
-	if (rc < 0 && pr == h->cur && !h->closing)
-		rth_kill(pr, "protocol error from the runtime: %s", err.msg);
+	rth_dispatch(h, pr, m);
+}
+
+/* The runtime's end of the pipe closed (it is exiting: a kill from
+ * outside shows here first; rth_on_exit tells why), or it sent garbage.
+ * A write that failed means it is dying too: rth_on_exit again. */
+static void
+rth_on_io_end(void *ctx, enum conn_end why, const char *msg, size_t queued)
+{
+	struct rth_proc	*pr = ctx;
+	struct rth	*h = pr->h;
+
+	(void)queued;
+	if (why == CONN_PROTOCOL && pr == h->cur && !h->closing)
+		rth_kill(pr, "protocol error from the runtime: %s", msg);
+}
+
+static void
+rth_on_io_closed(void *ctx)
+{
+	rth_proc_closed(ctx);
 }
 
 static void
@@ -615,7 +596,7 @@ rth_dispatch(struct rth *h, struct rth_proc *pr, struct rpc_msg *m)
 		rpc_writer_reset(&h->w);
 		rpc_write_error(&h->w, m->id, GL_EUNSUPPORTED,
 		    "the kernel serves no requests on the runtime pipe");
-		rth_write(pr, h->w.sbuf.data, h->w.sbuf.size);
+		conn_send(pr->io, h->w.sbuf.data, h->w.sbuf.size);
 		rpc_writer_reset(&h->w);
 		return;
 	}
@@ -854,12 +835,17 @@ rth_on_timer(uv_timer_t *t)
 static void
 rth_on_proc_close(uv_handle_t *hd)
 {
-	struct rth_proc	*pr = hd->data;
+	rth_proc_closed(hd->data);
+}
+
+/* One of pr's handles is closed; pr goes with the last. */
+static void
+rth_proc_closed(struct rth_proc *pr)
+{
 	struct rth	*h = pr->h;
 
 	if (--pr->pending > 0)
 		return;
-	rpc_reader_free(pr->rd);
 	free(pr);
 	h->nprocs--;
 	rth_maybe_free(h);

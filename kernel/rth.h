@@ -5,7 +5,7 @@
  * msgpack-RPC with it over a pipe on fd 3 (docs/protocol.md, "runtime
  * pipe"), turns its stdout/stderr into stream outputs, and restarts it
  * when it dies. Runs on the kernel's libuv loop; callbacks never run Lua.
- * Used by kernel/session.c.
+ * Used by kernel/session-run.c (and kernel/session.c, which closes it).
  */
 #ifndef GL_RTH_H
 #define GL_RTH_H

@@ -1,10 +1,11 @@
 /*
  * sched.h - the cluster scheduler as a pure model (DESIGN section 9,
  * STYLE section 6): events and now_ms in, actions out. No sockets, no
- * clocks, no libuv, no Lua. The kernel's cluster code turns worker
- * messages, launcher results and a timer into sched_* calls, then drains
- * sched_next_action() and carries the actions out (sends task batches,
- * starts and stops workers, hands results and progress to sessions).
+ * clocks, no libuv, no Lua. The kernel's cluster service
+ * (kernel/cluster*.c) turns worker messages, launcher results and a
+ * timer into sched_* calls, then drains sched_next_action() and carries
+ * the actions out (sends task batches, starts and stops workers, hands
+ * results and progress to sessions).
  * kernel/sched.c opens with the design and its invariants.
  *
  * Ids. Jobs and tasks get ids from the model (never 0). Workers are named

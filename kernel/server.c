@@ -1,42 +1,30 @@
 /*
- * server.c - the kernel process: listeners, clients, authentication,
- * dispatch, output queues, signals, idle exit, shutdown.
+ * server.c - the kernel process: the loop, the runtime directory, the
+ * listeners, signals, idle exit, shutdown; and the host of the sessions
+ * and the cluster service (kernel/session.h, kernel/cluster.h), passing
+ * what one reports on to the other. Clients are server-client.c.
  *
  * One libuv loop. Files in the runtime directory: kernel.lock (flock held
  * while serving; never removed), kernel.sock (the Unix socket), kernel.pid
- * and token (mode 0600). A connection is a client with its own rpc_reader;
- * messages are handled in arrival order and every handler answers before
- * the next message is read, so responses leave in request order.
+ * and token (mode 0600).
  *
- * Trust. A Unix peer is accepted if its uid (SO_PEERCRED) is ours; another
- * uid gets kernel.refused and is closed. A TCP peer gets auth.challenge at
- * once and may only send auth.response (frames of at most 4 KiB) until
- * its HMAC verifies; it is attached to nothing and receives nothing else
- * before that. Garbage gets an EPROTO error (id 0) and a close of that
- * connection only.
- *
- * Output. Replies and notifications are packed into the client's staging
- * buffer and handed to the socket at once (uv_try_write, then uv_write
- * for what did not fit). Bytes libuv holds for a client are counted; a
- * client that lets more than SRV_QUEUED_MAX pile up (it stopped reading)
- * is dropped, so it cannot make the kernel grow without bound.
+ * Ownership is a tree: the server owns the clients, the sessions (one
+ * struct sess_set) and the cluster service; neither of the last two sees
+ * the server's structures or the other's. A session's runtime asking for
+ * cluster work reaches the cluster through sess_host.on_cluster_request
+ * here; results for that runtime come back through clu_host.runtime_send
+ * here.
  */
-#define _GNU_SOURCE		/* struct ucred */
 #include "kernel/server.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
-#include <netdb.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/auth.h"
@@ -46,48 +34,12 @@
 #include "core/rpc.h"
 #include "core/util.h"
 #include "kernel/cluster.h"
-#include "kernel/kernel_int.h"
+#include "kernel/conn.h"
+#include "kernel/log.h"
+#include "kernel/server_int.h"
 #include "kernel/session.h"
 
 #define SRV_GRACE_MS	2000	/* clients get this long to drain at exit */
-
-struct srv_wreq {
-	uv_write_t	 req;
-	struct client	*c;		/* borrowed */
-	size_t		 len;
-	char		 data[];
-};
-
-struct srv_method {
-	const char	*name;
-	int		(*fn)(struct srv_req *r, struct gl_err *err);
-};
-
-static int	 srv_rpc_auth(struct srv_req *r, struct gl_err *err);
-static int	 srv_rpc_info(struct srv_req *r, struct gl_err *err);
-static int	 srv_rpc_shutdown(struct srv_req *r, struct gl_err *err);
-
-static const struct srv_method srv_methods[] = {
-	{ "auth.response", srv_rpc_auth },
-	{ "kernel.info", srv_rpc_info },
-	{ "kernel.shutdown", srv_rpc_shutdown },
-	{ "session.open", sess_rpc_open },
-	{ "session.attach", sess_rpc_attach },
-	{ "session.list", sess_rpc_list },
-	{ "session.close", sess_rpc_close },
-	{ "doc.get", sess_rpc_doc_get },
-	{ "doc.edit", sess_rpc_doc_edit },
-	{ "doc.save", sess_rpc_doc_save },
-	{ "doc.cursor", sess_rpc_doc_cursor },
-	{ "cell.run", sess_rpc_cell_run },
-	{ "cell.interrupt", sess_rpc_cell_interrupt },
-	{ "cell.cancel", sess_rpc_cell_cancel },
-	{ "cell.outputs", sess_rpc_cell_outputs },
-	{ "runtime.restart", sess_rpc_runtime_restart },
-	{ "cluster.status", clu_rpc_status },
-	{ "cluster.scale", clu_rpc_scale },
-	{ "usage.report", clu_rpc_usage },
-};
 
 static int	 srv_dir_prepare(const char *dir, struct gl_err *err);
 static int	 srv_lock(struct srv *s, struct gl_err *err);
@@ -95,7 +47,6 @@ static int	 srv_listen_unix(struct srv *s, struct gl_err *err);
 static int	 srv_write_pid(struct srv *s, struct gl_err *err);
 static int	 srv_listen_tcp(struct srv *s, const char *spec,
 		     struct gl_err *err);
-static void	 srv_stop(struct srv *s, const char *why);
 static void	 srv_on_signal(uv_signal_t *h, int signum);
 static void	 srv_on_idle(uv_timer_t *t);
 static void	 srv_on_grace(uv_timer_t *t);
@@ -103,25 +54,42 @@ static void	 srv_on_unix_conn(uv_stream_t *l, int status);
 static void	 srv_on_tcp_conn(uv_stream_t *l, int status);
 static void	 srv_on_handle_closed(uv_handle_t *h);
 static void	 srv_on_walk_close(uv_handle_t *h, void *arg);
-static int	 srv_buf_write(void *data, const char *buf, size_t len);
-static struct client *client_new(struct srv *s, bool tcp);
-static void	 client_close(struct client *c, bool graceful);
-static void	 client_on_shutdown(uv_shutdown_t *req, int status);
-static void	 client_on_close(uv_handle_t *h);
-static void	 client_on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf);
-static void	 client_on_read(uv_stream_t *st, ssize_t nread,
-		     const uv_buf_t *buf);
-static void	 client_on_write(uv_write_t *req, int status);
-static void	 client_flush(struct client *c);
-static void	 client_handle(struct client *c, struct rpc_msg *m);
-static void	 client_error(struct client *c, uint32_t id, int code,
-		     const char *msg);
-static void	 client_fail(struct client *c, int code, const char *msg);
-
+static void	 srv_on_activity(void *ctx);
+static int	 srv_sess_on_cluster_request(void *ctx, struct sess *sess,
+		     uint64_t run, struct rpc_msg *m);
+static void	 srv_sess_on_run_done(void *ctx, struct sess *sess,
+		     uint64_t run);
+static void	 srv_sess_on_reset(void *ctx, struct sess *sess);
+static int	 srv_clu_runtime_send(void *ctx, struct sess *sess,
+		     uint64_t gen, const void *p, size_t n);
+static void	 srv_clu_notify(void *ctx, struct sess *sess, const void *p,
+		     size_t n);
+static void	 srv_clu_run_output(void *ctx, struct sess *sess, uint64_t run,
+		     const msgpack_object *output);
+static char	*srv_clu_project_dir(void *ctx, struct sess *sess);
 int
 srv_run(const struct srv_opts *opts, struct gl_err *err)
 {
 	struct srv		*s = xcalloc(1, sizeof *s);
+	struct sess_host	 sess_host = {
+		.ctx = s,
+		.loop = &s->loop,
+		.exe = opts->exe,
+		.on_cluster_request = srv_sess_on_cluster_request,
+		.on_run_done = srv_sess_on_run_done,
+		.on_reset = srv_sess_on_reset,
+		.on_activity = srv_on_activity,
+	};
+	struct clu_host		 clu_host = {
+		.ctx = s,
+		.loop = &s->loop,
+		.exe = opts->exe,
+		.runtime_send = srv_clu_runtime_send,
+		.notify = srv_clu_notify,
+		.run_output = srv_clu_run_output,
+		.project_dir = srv_clu_project_dir,
+		.on_activity = srv_on_activity,
+	};
 	struct sigaction	 sa, old_pipe;
 	char			*token_path = NULL;
 	bool			 loop_on = false, created = false;
@@ -155,6 +123,8 @@ srv_run(const struct srv_opts *opts, struct gl_err *err)
 		s->memory_limit = pages > 0 && psize > 0 ?
 		    (size_t)pages * (size_t)psize / 2 : 0;
 	}
+	sess_host.memory_limit = s->memory_limit;
+	clu_host.dir = s->dir;
 	if ((rc = uv_loop_init(&s->loop)) != 0) {
 		rc = gl_err_set(err, GL_EIO, "cannot start the event loop: %s",
 		    uv_strerror(rc));
@@ -162,7 +132,7 @@ srv_run(const struct srv_opts *opts, struct gl_err *err)
 	}
 	loop_on = true;
 	s->loop.data = s;
-	rpc_writer_init(&s->note);
+	s->sessions = sess_set_new(&sess_host);
 	s->started_ms = uv_hrtime() / 1000000;
 	uv_signal_init(&s->loop, &s->sigterm);
 	uv_signal_init(&s->loop, &s->sigint);
@@ -180,13 +150,13 @@ srv_run(const struct srv_opts *opts, struct gl_err *err)
 		goto stop;
 	if ((rc = srv_write_pid(s, err)) != 0)
 		goto stop;
-	if ((s->clu = clu_new(s, err)) == NULL) {
+	if ((s->clu = clu_new(&clu_host, err)) == NULL) {
 		rc = err != NULL ? err->code : GL_EIO;
 		goto stop;
 	}
 	uv_signal_start(&s->sigterm, srv_on_signal, SIGTERM);
 	uv_signal_start(&s->sigint, srv_on_signal, SIGINT);
-	srv_log("serving %s (pid %d)%s%s", s->sock_path, (int)getpid(),
+	log_info("serving %s (pid %d)%s%s", s->sock_path, (int)getpid(),
 	    s->tcp_on ? " and tcp " : "", s->tcp_on ? s->listen_addr : "");
 	srv_idle_check(s);
 	if (opts->ready_fd >= 0) {
@@ -205,7 +175,7 @@ stop:
 	uv_run(&s->loop, UV_RUN_DEFAULT);
 done:
 	if (uv_loop_close(&s->loop) == UV_EBUSY) {
-		srv_log("handles left open at exit; closing them");
+		log_info("handles left open at exit; closing them");
 		uv_walk(&s->loop, srv_on_walk_close, NULL);
 		uv_run(&s->loop, UV_RUN_DEFAULT);
 		(void)uv_loop_close(&s->loop);
@@ -216,15 +186,13 @@ done:
 		unlink(s->pid_path);
 	}
 	if (rc == 0)
-		srv_log("stopped");
+		log_info("stopped");
 out:
 	if (loop_on)
 		(void)uv_loop_close(&s->loop);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
-	rpc_writer_fini(&s->note);
-	free(s->sessions);
-	free(s->stores);
+	sess_set_free(s->sessions);
 	free(s->dir);
 	free(s->sock_path);
 	free(s->pid_path);
@@ -236,50 +204,14 @@ out:
 	return rc;
 }
 
-/* Services for session.c. */
-
-msgpack_packer *
-srv_reply_begin(struct srv_req *r)
-{
-	msgpack_packer *pk = &r->client->pk;
-
-	r->replied = true;
-	msgpack_pack_array(pk, 4);
-	msgpack_pack_uint8(pk, 1);
-	msgpack_pack_uint32(pk, r->id);
-	msgpack_pack_nil(pk);
-	return pk;
-}
-
-void
-srv_reply_end(struct srv_req *r)
-{
-	client_flush(r->client);
-}
-
-void
-srv_client_send(struct client *c, const void *p, size_t n)
-{
-	if (c->closing)
-		return;
-	gl_buf_add(&c->out, p, n);
-	client_flush(c);
-}
-
-msgpack_packer *
-srv_note_begin(struct srv *s, const char *method)
-{
-	rpc_writer_reset(&s->note);
-	rpc_begin_notify(&s->note, method);
-	return &s->note.pk;
-}
+/* Services to the server's parts. */
 
 void
 srv_idle_check(struct srv *s)
 {
 	if (s->opts->idle_exit_ms == 0 || s->stopping || !s->handles_on)
 		return;
-	if (s->nclients == 0 && !sess_any_busy(s) &&
+	if (s->nclients == 0 && !sess_set_busy(s->sessions) &&
 	    (s->clu == NULL || !clu_busy(s->clu))) {
 		if (!uv_is_active((uv_handle_t *)&s->idle))
 			uv_timer_start(&s->idle, srv_on_idle,
@@ -289,25 +221,88 @@ srv_idle_check(struct srv *s)
 }
 
 void
-srv_log(const char *fmt, ...)
+srv_client_gone(struct srv *s)
 {
-	char		 line[1024], ts[32];
-	struct tm	 tm;
-	time_t		 now = time(NULL);
-	va_list		 ap;
-
-	localtime_r(&now, &tm);
-	strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "%s galley kernel[%d]: %s\n", ts, (int)getpid(), line);
+	srv_idle_check(s);
+	if (s->stopping && s->nclients == 0 &&
+	    !uv_is_closing((uv_handle_t *)&s->grace))
+		uv_close((uv_handle_t *)&s->grace, srv_on_handle_closed);
 }
 
-uint64_t
-srv_now_ms(struct srv *s)
+/* The sessions' and the cluster's host: the server passes what one
+ * reports on to the other. */
+
+static void
+srv_on_activity(void *ctx)
 {
-	return uv_now(&s->loop);
+	srv_idle_check(ctx);
+}
+
+static int
+srv_sess_on_cluster_request(void *ctx, struct sess *sess, uint64_t run,
+    struct rpc_msg *m)
+{
+	struct srv	*s = ctx;
+	struct clu_from	 f;
+
+	if (s->clu == NULL)
+		return GL_ECLOSED;
+	f.sess = sess;
+	f.session = sess_id(sess);
+	f.notebook = sess_notebook(sess);
+	f.cell = sess_run_cell(sess, run);
+	f.run = run;
+	f.gen = sess_runtime_gen(sess);
+	clu_runtime_request(s->clu, &f, m);
+	return 0;
+}
+
+static void
+srv_sess_on_run_done(void *ctx, struct sess *sess, uint64_t run)
+{
+	struct srv *s = ctx;
+
+	if (s->clu != NULL)
+		clu_run_done(s->clu, sess, run);
+}
+
+static void
+srv_sess_on_reset(void *ctx, struct sess *sess)
+{
+	struct srv *s = ctx;
+
+	if (s->clu != NULL)
+		clu_session_reset(s->clu, sess);
+}
+
+static int
+srv_clu_runtime_send(void *ctx, struct sess *sess, uint64_t gen,
+    const void *p, size_t n)
+{
+	(void)ctx;
+	return sess_runtime_send(sess, gen, p, n);
+}
+
+static void
+srv_clu_notify(void *ctx, struct sess *sess, const void *p, size_t n)
+{
+	(void)ctx;
+	sess_notify(sess, p, n);
+}
+
+static void
+srv_clu_run_output(void *ctx, struct sess *sess, uint64_t run,
+    const msgpack_object *output)
+{
+	(void)ctx;
+	sess_run_output(sess, run, output);
+}
+
+static char *
+srv_clu_project_dir(void *ctx, struct sess *sess)
+{
+	(void)ctx;
+	return sess_project_dir(sess);
 }
 
 /* Start-up. */
@@ -413,71 +408,26 @@ fail:
 	return rc;
 }
 
-int
-srv_tcp_listen(uv_tcp_t *t, const char *what, const char *spec,
-    uv_connection_cb cb, char *addr, size_t addrlen, struct gl_err *err)
-{
-	struct addrinfo		 hints, *res = NULL;
-	struct sockaddr_storage	 ss;
-	char			*host, *port, name[INET6_ADDRSTRLEN];
-	int			 rc, len = sizeof ss;
-
-	if ((rc = gl_hostport_split(spec, &host, &port, err)) != 0)
-		return gl_err_prefix(err, "%s", what);
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	rc = getaddrinfo(host, port, &hints, &res);
-	free(host);
-	free(port);
-	if (rc != 0)
-		return gl_err_set(err, GL_EINVAL, "%s %s: %s", what, spec,
-		    gai_strerror(rc));
-	rc = uv_tcp_bind(t, res->ai_addr, 0);
-	freeaddrinfo(res);
-	if (rc != 0 || (rc = uv_listen((uv_stream_t *)t, 128, cb)) != 0)
-		return gl_err_set(err, rc == UV_EADDRINUSE ? GL_EBUSY : GL_EIO,
-		    "%s: cannot listen on %s: %s", what, spec, uv_strerror(rc));
-	uv_tcp_getsockname(t, (struct sockaddr *)&ss, &len);
-	if (ss.ss_family == AF_INET6) {
-		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-
-		uv_ip6_name(a6, name, sizeof name);
-		snprintf(addr, addrlen, "[%s]:%u", name,
-		    (unsigned)ntohs(a6->sin6_port));
-	} else {
-		struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-
-		uv_ip4_name(a4, name, sizeof name);
-		snprintf(addr, addrlen, "%s:%u", name,
-		    (unsigned)ntohs(a4->sin_port));
-	}
-	return 0;
-}
-
 static int
 srv_listen_tcp(struct srv *s, const char *spec, struct gl_err *err)
 {
 	uv_tcp_init(&s->loop, &s->tcp_l);
 	s->tcp_l.data = s;
 	s->tcp_on = true;
-	return srv_tcp_listen(&s->tcp_l, "--listen", spec, srv_on_tcp_conn,
+	return conn_tcp_listen(&s->tcp_l, "--listen", spec, srv_on_tcp_conn,
 	    s->listen_addr, sizeof s->listen_addr, err);
 }
 
 /* Shutdown. */
 
-static void
+void
 srv_stop(struct srv *s, const char *why)
 {
-	struct client *c, *next;
-
 	if (s->stopping)
 		return;
 	s->stopping = true;
 	if (why != NULL)
-		srv_log("shutting down: %s", why);
+		log_info("shutting down: %s", why);
 	if (s->unix_on)
 		uv_close((uv_handle_t *)&s->unix_l, srv_on_handle_closed);
 	if (s->tcp_on)
@@ -488,11 +438,8 @@ srv_stop(struct srv *s, const char *why)
 		uv_close((uv_handle_t *)&s->sigint, srv_on_handle_closed);
 		uv_close((uv_handle_t *)&s->idle, srv_on_handle_closed);
 	}
-	for (c = s->clients; c != NULL; c = next) {
-		next = c->next;
-		client_close(c, true);
-	}
-	sess_close_all(s);
+	srv_client_close_all(s, true);
+	sess_set_close(s->sessions);
 	if (s->clu != NULL) {
 		clu_close(s->clu);	/* frees itself once closed */
 		s->clu = NULL;
@@ -521,7 +468,7 @@ srv_on_idle(uv_timer_t *t)
 	struct srv	*s = t->data;
 	char		 why[64];
 
-	if (s->nclients > 0 || sess_any_busy(s) ||
+	if (s->nclients > 0 || sess_set_busy(s->sessions) ||
 	    (s->clu != NULL && clu_busy(s->clu)))
 		return;
 	snprintf(why, sizeof why, "idle for %u ms", s->opts->idle_exit_ms);
@@ -532,13 +479,9 @@ static void
 srv_on_grace(uv_timer_t *t)
 {
 	struct srv	*s = t->data;
-	struct client	*c, *next;
 
-	srv_log("closing %zu clients that did not drain", s->nclients);
-	for (c = s->clients; c != NULL; c = next) {
-		next = c->next;
-		client_close(c, false);
-	}
+	log_info("closing %zu clients that did not drain", s->nclients);
+	srv_client_close_all(s, false);
 	uv_close((uv_handle_t *)&s->grace, srv_on_handle_closed);
 }
 
@@ -556,453 +499,31 @@ srv_on_walk_close(uv_handle_t *h, void *arg)
 		uv_close(h, NULL);
 }
 
-/* Connections. */
+/* Listeners. */
 
 static void
 srv_on_unix_conn(uv_stream_t *l, int status)
 {
-	struct srv	*s = l->data;
-	struct client	*c;
-	struct ucred	 cred;
-	socklen_t	 clen = sizeof cred;
-	uv_os_fd_t	 fd;
-	msgpack_packer	*pk;
-	char		 msg[128];
+	struct srv *s = l->data;
 
 	if (status < 0) {
-		srv_log("accept on %s: %s", s->sock_path, uv_strerror(status));
+		log_info("accept on %s: %s", s->sock_path, uv_strerror(status));
 		return;
 	}
-	c = client_new(s, false);
-	uv_pipe_init(&s->loop, &c->u.pipe, 0);
-	c->u.handle.data = c;
-	if (uv_accept(l, &c->u.stream) != 0 ||
-	    uv_fileno(&c->u.handle, &fd) != 0 ||
-	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0) {
-		srv_log("accept on %s failed", s->sock_path);
-		c->closing = true;
-		uv_close(&c->u.handle, client_on_close);
-		return;
-	}
-	snprintf(c->peer, sizeof c->peer, "unix pid %d uid %u", (int)cred.pid,
-	    (unsigned)cred.uid);
-	if (cred.uid != geteuid()) {
-		srv_log("client %" PRIu64 " (%s): refused: not uid %u", c->id,
-		    c->peer, (unsigned)geteuid());
-		snprintf(msg, sizeof msg, "this kernel serves uid %u only",
-		    (unsigned)geteuid());
-		pk = srv_note_begin(s, "kernel.refused");
-		msgpack_pack_map(pk, 1);
-		rpc_pack_kv_str(pk, "message", msg);
-		srv_client_send(c, s->note.sbuf.data, s->note.sbuf.size);
-		client_close(c, true);
-		return;
-	}
-	c->authed = true;
-	c->reader = rpc_reader_new(SRV_FRAME_MAX);
-	uv_read_start(&c->u.stream, client_on_alloc, client_on_read);
+	srv_client_accept(s, l, false);
 }
 
 static void
 srv_on_tcp_conn(uv_stream_t *l, int status)
 {
-	struct srv		*s = l->data;
-	struct client		*c;
-	struct sockaddr_storage	 ss;
-	int			 len = sizeof ss;
-	char			 name[INET6_ADDRSTRLEN] = "?";
-	unsigned		 port = 0;
-	msgpack_packer		*pk;
+	struct srv *s = l->data;
 
 	if (status < 0) {
-		srv_log("accept on %s: %s", s->listen_addr,
+		log_info("accept on %s: %s", s->listen_addr,
 		    uv_strerror(status));
 		return;
 	}
-	c = client_new(s, true);
-	uv_tcp_init(&s->loop, &c->u.tcp);
-	c->u.handle.data = c;
-	if (uv_accept(l, &c->u.stream) != 0) {
-		c->closing = true;
-		uv_close(&c->u.handle, client_on_close);
-		return;
-	}
-	uv_tcp_nodelay(&c->u.tcp, 1);
-	if (uv_tcp_getpeername(&c->u.tcp, (struct sockaddr *)&ss, &len) == 0) {
-		if (ss.ss_family == AF_INET6) {
-			uv_ip6_name((struct sockaddr_in6 *)&ss, name,
-			    sizeof name);
-			port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-		} else {
-			uv_ip4_name((struct sockaddr_in *)&ss, name,
-			    sizeof name);
-			port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-		}
-	}
-	snprintf(c->peer, sizeof c->peer, "tcp %s port %u", name, port);
-	c->reader = rpc_reader_new(SRV_FRAME_ANON);
-	auth_nonce(c->nonce);
-	pk = srv_note_begin(s, "auth.challenge");
-	msgpack_pack_map(pk, 2);
-	rpc_pack_key(pk, "nonce");
-	msgpack_pack_bin(pk, AUTH_NONCE_LEN);
-	msgpack_pack_bin_body(pk, c->nonce, AUTH_NONCE_LEN);
-	rpc_pack_kv_int(pk, "version", 1);
-	srv_client_send(c, s->note.sbuf.data, s->note.sbuf.size);
-	uv_read_start(&c->u.stream, client_on_alloc, client_on_read);
-}
-
-static int
-srv_buf_write(void *data, const char *buf, size_t len)
-{
-	gl_buf_add(data, buf, len);
-	return 0;
-}
-
-static struct client *
-client_new(struct srv *s, bool tcp)
-{
-	struct client *c = xcalloc(1, sizeof *c);
-
-	c->srv = s;
-	c->id = ++s->next_client;
-	c->tcp = tcp;
-	gl_buf_init(&c->out);
-	msgpack_packer_init(&c->pk, &c->out, srv_buf_write);
-	c->next = s->clients;
-	if (s->clients != NULL)
-		s->clients->prev = c;
-	s->clients = c;
-	s->nclients++;
-	srv_idle_check(s);
-	return c;
-}
-
-/* Stops reading from c and closes it; graceful closes let what is queued
- * reach the peer first. */
-static void
-client_close(struct client *c, bool graceful)
-{
-	if (uv_is_closing(&c->u.handle))
-		return;
-	if (c->closing && c->shutting && graceful)
-		return;
-	if (!c->closing)
-		uv_read_stop(&c->u.stream);
-	c->closing = true;
-	if (graceful && !c->shutting && c->queued > 0) {
-		c->shutting = true;
-		if (uv_shutdown(&c->sreq, &c->u.stream,
-		    client_on_shutdown) == 0)
-			return;
-	}
-	uv_close(&c->u.handle, client_on_close);
-}
-
-static void
-client_on_shutdown(uv_shutdown_t *req, int status)
-{
-	struct client *c = req->handle->data;
-
-	(void)status;
-	if (!uv_is_closing(&c->u.handle))
-		uv_close(&c->u.handle, client_on_close);
-}
-
-static void
-client_on_close(uv_handle_t *h)
-{
-	struct client	*c = h->data;
-	struct srv	*s = c->srv;
-
-	while (c->nsess > 0)
-		sess_detach(c->sess[c->nsess - 1], c);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		s->clients = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	s->nclients--;
-	if (c->authed)
-		srv_log("client %" PRIu64 " (%s) disconnected", c->id,
-		    c->peer);
-	rpc_reader_free(c->reader);
-	gl_buf_fini(&c->out);
-	free(c->sess);
-	free(c->name);
-	free(c);
-	srv_idle_check(s);
-	if (s->stopping && s->nclients == 0 &&
-	    !uv_is_closing((uv_handle_t *)&s->grace))
-		uv_close((uv_handle_t *)&s->grace, srv_on_handle_closed);
-}
-
-static void
-client_on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf)
-{
-	struct client *c = h->data;
-
-	(void)size;
-	buf->base = c->srv->rbuf;
-	buf->len = sizeof c->srv->rbuf;
-}
-
-static void
-client_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
-{
-	struct client	*c = st->data;
-	struct rpc_msg	 m;
-	struct gl_err	 e;
-	int		 rc;
-
-	if (nread < 0) {
-		client_close(c, nread == UV_EOF);
-		return;
-	}
-	if (nread == 0 || c->closing)
-		return;
-	rpc_reader_feed(c->reader, buf->base, (size_t)nread);
-	while (!c->closing) {
-		gl_err_clear(&e);
-		if ((rc = rpc_reader_next(c->reader, &m, &e)) == 0)
-			break;
-		if (rc < 0) {
-			srv_log("client %" PRIu64 " (%s): %s", c->id, c->peer,
-			    e.msg);
-			client_fail(c, GL_EPROTO, e.msg);
-			break;
-		}
-		client_handle(c, &m);
-		rpc_msg_fini(&m);
-	}
-}
-
-static void
-client_on_write(uv_write_t *req, int status)
-{
-	struct srv_wreq	*w = (struct srv_wreq *)req;
-	struct client	*c = w->c;
-
-	c->queued -= w->len;
-	free(w);
-	if (status < 0 && status != UV_ECANCELED && !c->closing) {
-		srv_log("client %" PRIu64 " (%s): write: %s", c->id, c->peer,
-		    uv_strerror(status));
-		client_close(c, false);
-	}
-}
-
-static void
-client_flush(struct client *c)
-{
-	struct srv_wreq	*w;
-	uv_buf_t	 b;
-	size_t		 off = 0, len = c->out.len;
-	int		 n;
-
-	if (len == 0)
-		return;
-	if (c->closing) {
-		gl_buf_reset(&c->out);
-		return;
-	}
-	if (c->queued + len > SRV_QUEUED_MAX) {
-		srv_log("client %" PRIu64 " (%s): dropped: %zu bytes of output "
-		    "queued and it is not reading", c->id, c->peer,
-		    c->queued + len);
-		gl_buf_reset(&c->out);
-		client_close(c, false);
-		return;
-	}
-	if (c->queued == 0) {
-		b = uv_buf_init(c->out.data, (unsigned)len);
-		n = uv_try_write(&c->u.stream, &b, 1);
-		if (n > 0)
-			off = (size_t)n;
-		else if (n < 0 && n != UV_EAGAIN) {
-			gl_buf_reset(&c->out);
-			client_close(c, false);
-			return;
-		}
-	}
-	if (off < len) {
-		w = xmalloc(sizeof *w + (len - off));
-		w->c = c;
-		w->len = len - off;
-		memcpy(w->data, c->out.data + off, len - off);
-		b = uv_buf_init(w->data, (unsigned)w->len);
-		if ((n = uv_write(&w->req, &c->u.stream, &b, 1,
-		    client_on_write)) != 0) {
-			free(w);
-			gl_buf_reset(&c->out);
-			srv_log("client %" PRIu64 " (%s): write: %s", c->id,
-			    c->peer, uv_strerror(n));
-			client_close(c, false);
-			return;
-		}
-		c->queued += w->len;
-	}
-	if (c->out.cap > ((size_t)1 << 20))
-		gl_buf_fini(&c->out);
-	else
-		gl_buf_reset(&c->out);
-}
-
-static void
-client_handle(struct client *c, struct rpc_msg *m)
-{
-	struct srv_req		 r;
-	struct gl_err		 e;
-	char			 msg[128];
-	int			 rc;
-
-	if (m->type == RPC_RESPONSE) {
-		client_fail(c, GL_EPROTO, "unexpected response: clients send "
-		    "requests");
-		return;
-	}
-	if (!c->authed) {
-		const msgpack_object *mac;
-
-		if (m->type != RPC_REQUEST ||
-		    strcmp(m->method, "auth.response") != 0) {
-			srv_log("client %" PRIu64 " (%s): %s before "
-			    "authenticating", c->id, c->peer, m->method);
-			client_error(c, m->type == RPC_REQUEST ? m->id : 0,
-			    GL_EAUTH, "authenticate first");
-			client_close(c, true);
-			return;
-		}
-		mac = rpc_map_get(m->args, "hmac");
-		if (mac != NULL && ((mac->type == MSGPACK_OBJECT_BIN &&
-		    mac->via.bin.size == AUTH_MAC_LEN &&
-		    auth_verify(c->srv->token, c->nonce,
-		    (const unsigned char *)mac->via.bin.ptr)) ||
-		    (mac->type == MSGPACK_OBJECT_STR &&
-		    mac->via.str.size == AUTH_MAC_LEN &&
-		    auth_verify(c->srv->token, c->nonce,
-		    (const unsigned char *)mac->via.str.ptr)))) {
-			c->authed = true;
-			rpc_reader_set_max(c->reader, SRV_FRAME_MAX);
-			srv_log("client %" PRIu64 " (%s): authenticated",
-			    c->id, c->peer);
-			r.srv = c->srv;
-			r.client = c;
-			r.id = m->id;
-			(void)srv_reply_begin(&r);
-			msgpack_pack_map(&c->pk, 1);
-			rpc_pack_kv_int(&c->pk, "client", (int64_t)c->id);
-			srv_reply_end(&r);
-			return;
-		}
-		srv_log("client %" PRIu64 " (%s): wrong token", c->id,
-		    c->peer);
-		client_error(c, m->id, GL_EAUTH, "wrong token");
-		client_close(c, true);
-		return;
-	}
-	if (m->type == RPC_NOTIFY) {
-		srv_log("client %" PRIu64 ": ignored notification %s", c->id,
-		    m->method);
-		return;
-	}
-	for (size_t i = 0; i < sizeof srv_methods / sizeof srv_methods[0];
-	    i++) {
-		if (strcmp(srv_methods[i].name, m->method) != 0)
-			continue;
-		r.srv = c->srv;
-		r.client = c;
-		r.id = m->id;
-		r.args = m->args;
-		r.replied = false;
-		gl_err_clear(&e);
-		rc = srv_methods[i].fn(&r, &e);
-		if (rc != 0 && !r.replied)
-			client_error(c, m->id, rc, e.msg[0] != '\0' ? e.msg :
-			    gl_err_desc(rc));
-		else if (rc != 0)
-			srv_log("%s: error after replying: %s", m->method,
-			    e.msg);
-		else if (!r.replied) {
-			(void)srv_reply_begin(&r);
-			msgpack_pack_map(&c->pk, 0);
-			srv_reply_end(&r);
-		}
-		return;
-	}
-	snprintf(msg, sizeof msg, "no method %s", m->method);
-	client_error(c, m->id, GL_EINVAL, msg);
-}
-
-static void
-client_error(struct client *c, uint32_t id, int code, const char *msg)
-{
-	msgpack_packer *pk = &c->pk;
-
-	msgpack_pack_array(pk, 4);
-	msgpack_pack_uint8(pk, 1);
-	msgpack_pack_uint32(pk, id);
-	msgpack_pack_array(pk, 2);
-	msgpack_pack_int32(pk, code < 0 ? -code : code);
-	rpc_pack_str(pk, msg);
-	msgpack_pack_nil(pk);
-	client_flush(c);
-}
-
-/* A protocol error: tell the peer (id 0) and close this connection. */
-static void
-client_fail(struct client *c, int code, const char *msg)
-{
-	client_error(c, 0, code, msg);
-	client_close(c, true);
+	srv_client_accept(s, l, true);
 }
 
 /* Methods of the kernel itself. */
-
-static int
-srv_rpc_auth(struct srv_req *r, struct gl_err *err)
-{
-	msgpack_packer *pk = srv_reply_begin(r);
-
-	(void)err;
-	msgpack_pack_map(pk, 1);
-	rpc_pack_kv_int(pk, "client", (int64_t)r->client->id);
-	srv_reply_end(r);
-	return 0;
-}
-
-static int
-srv_rpc_info(struct srv_req *r, struct gl_err *err)
-{
-	struct srv	*s = r->srv;
-	msgpack_packer	*pk = srv_reply_begin(r);
-
-	(void)err;
-	msgpack_pack_map(pk, 10);
-	rpc_pack_kv_str(pk, "version", GALLEY_VERSION);
-	rpc_pack_kv_int(pk, "pid", (int64_t)getpid());
-	rpc_pack_kv_int(pk, "uid", (int64_t)geteuid());
-	rpc_pack_kv_int(pk, "sessions", (int64_t)s->nsessions);
-	rpc_pack_kv_int(pk, "clients", (int64_t)s->nclients);
-	rpc_pack_kv_int(pk, "client", (int64_t)r->client->id);
-	rpc_pack_kv_int(pk, "uptime_ms",
-	    (int64_t)(uv_hrtime() / 1000000 - s->started_ms));
-	rpc_pack_kv_str(pk, "runtime_dir", s->dir);
-	rpc_pack_kv_str(pk, "listen", s->tcp_on ? s->listen_addr : NULL);
-	rpc_pack_kv_int(pk, "memory_limit", (int64_t)s->memory_limit);
-	srv_reply_end(r);
-	return 0;
-}
-
-static int
-srv_rpc_shutdown(struct srv_req *r, struct gl_err *err)
-{
-	msgpack_packer *pk = srv_reply_begin(r);
-
-	(void)err;
-	msgpack_pack_map(pk, 0);
-	srv_reply_end(r);
-	srv_stop(r->srv, "kernel.shutdown");
-	return 0;
-}

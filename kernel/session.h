@@ -7,9 +7,14 @@
  * accepted edit and store outputs in the project's store (kernel/store.h);
  * ephemeral sessions do neither and end with their client.
  *
- * Used by kernel/server.c only; runs on the kernel's libuv loop. Handlers
- * take a request (kernel/kernel_int.h) and either reply or return a GL_E*
- * code with err set.
+ * The kernel's sessions are one struct sess_set, made and owned by the
+ * server (kernel/server.c); its method table (kernel/server-client.c)
+ * calls the handlers below with a request (kernel/req.h). Sessions report
+ * back only through the struct sess_host the server gives them: a
+ * runtime's cluster.* requests, the end of a run and a session's reset go
+ * there (the server forwards them to the cluster service), and so does
+ * every change that may make the kernel idle. Sessions never see the
+ * server's or the cluster's structures. Runs on the kernel's libuv loop.
  */
 #ifndef GL_SESSION_H
 #define GL_SESSION_H
@@ -18,38 +23,85 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <uv.h>
 
-struct client;
 struct gl_err;
+struct req;
+struct req_client;
+struct rpc_msg;
 struct sess;
-struct srv;
-struct srv_req;
+struct sess_set;
 
-/* Method handlers (docs/protocol.md). */
-int	 sess_rpc_open(struct srv_req *r, struct gl_err *err);
-int	 sess_rpc_attach(struct srv_req *r, struct gl_err *err);
-int	 sess_rpc_list(struct srv_req *r, struct gl_err *err);
-int	 sess_rpc_close(struct srv_req *r, struct gl_err *err);
-int	 sess_rpc_doc_get(struct srv_req *r, struct gl_err *err);
-int	 sess_rpc_doc_edit(struct srv_req *r, struct gl_err *err);
-int	 sess_rpc_doc_save(struct srv_req *r, struct gl_err *err);
-int	 sess_rpc_doc_cursor(struct srv_req *r, struct gl_err *err);
-int	 sess_rpc_cell_run(struct srv_req *r, struct gl_err *err);
-int	 sess_rpc_cell_interrupt(struct srv_req *r, struct gl_err *err);
-int	 sess_rpc_cell_cancel(struct srv_req *r, struct gl_err *err);
-int	 sess_rpc_cell_outputs(struct srv_req *r, struct gl_err *err);
-int	 sess_rpc_runtime_restart(struct srv_req *r, struct gl_err *err);
+/* What sessions need from their owner. Callbacks get ctx first; none may
+ * free the session it is called about. */
+struct sess_host {
+	void		*ctx;
+	uv_loop_t	*loop;		/* borrowed: the kernel's loop */
+	const char	*exe;		/* galley binary for runtimes; NULL =
+					 * /proc/self/exe */
+	size_t		 memory_limit;	/* per runtime, bytes */
+	/* s's runtime asks for cluster work (cluster.map in a cell, ...)
+	 * during run (0 if none). 0 if the host took m: it answers on the
+	 * runtime pipe (sess_runtime_send) and may keep m as
+	 * rth_serve_requests says; else the session refuses it. */
+	int	(*on_cluster_request)(void *ctx, struct sess *s, uint64_t run,
+		    struct rpc_msg *m);
+	/* Run `run` of s ended. */
+	void	(*on_run_done)(void *ctx, struct sess *s, uint64_t run);
+	/* s's runtime died or restarts, or s is closing: its cluster work
+	 * ends, and nothing more may be sent for s. */
+	void	(*on_reset)(void *ctx, struct sess *s);
+	/* Runs started or ended, a client left a session: the host checks
+	 * whether the kernel is idle. */
+	void	(*on_activity)(void *ctx);
+};
 
-/* Detaches c from s; an ephemeral session whose client leaves is closed.
- * Called for every attached session when a client goes away. */
-void	 sess_detach(struct sess *s, struct client *c);
+/* The kernel's sessions, reporting to host (copied). */
+struct sess_set *sess_set_new(const struct sess_host *host);
 /* Closes every session (kernel shutdown): runtimes are stopped; each
  * session is freed once its runtime is gone. Stores are released. */
-void	 sess_close_all(struct srv *srv);
+void	 sess_set_close(struct sess_set *ss);
+/* Frees ss once the loop ran every session's close to its end. NULL is
+ * a no-op. */
+void	 sess_set_free(struct sess_set *ss);
 /* True if any session has a cell running or queued. */
-bool	 sess_any_busy(const struct srv *srv);
+bool	 sess_set_busy(const struct sess_set *ss);
+/* Open sessions. */
+size_t	 sess_set_count(const struct sess_set *ss);
+/* Client c is going away: it is detached from every session (an
+ * ephemeral session it owns is closed). */
+void	 sess_set_drop_client(struct sess_set *ss, struct req_client *c);
 
-/* For the cluster service (kernel/cluster.c). */
+/* Method handlers (docs/protocol.md). */
+int	 sess_rpc_open(struct sess_set *ss, struct req *r,
+	     struct gl_err *err);
+int	 sess_rpc_attach(struct sess_set *ss, struct req *r,
+	     struct gl_err *err);
+int	 sess_rpc_list(struct sess_set *ss, struct req *r,
+	     struct gl_err *err);
+int	 sess_rpc_close(struct sess_set *ss, struct req *r,
+	     struct gl_err *err);
+int	 sess_rpc_doc_get(struct sess_set *ss, struct req *r,
+	     struct gl_err *err);
+int	 sess_rpc_doc_edit(struct sess_set *ss, struct req *r,
+	     struct gl_err *err);
+int	 sess_rpc_doc_save(struct sess_set *ss, struct req *r,
+	     struct gl_err *err);
+int	 sess_rpc_doc_cursor(struct sess_set *ss, struct req *r,
+	     struct gl_err *err);
+int	 sess_rpc_cell_run(struct sess_set *ss, struct req *r,
+	     struct gl_err *err);
+int	 sess_rpc_cell_interrupt(struct sess_set *ss, struct req *r,
+	     struct gl_err *err);
+int	 sess_rpc_cell_cancel(struct sess_set *ss, struct req *r,
+	     struct gl_err *err);
+int	 sess_rpc_cell_outputs(struct sess_set *ss, struct req *r,
+	     struct gl_err *err);
+int	 sess_rpc_runtime_restart(struct sess_set *ss, struct req *r,
+	     struct gl_err *err);
+
+/* For the host, about a session it was called about (the server passes
+ * these on to the cluster service). */
 
 /* "s1"; borrowed. */
 const char *sess_id(const struct sess *s);
@@ -67,9 +119,9 @@ uint64_t sess_runtime_gen(const struct sess *s);
  * number gen; GL_ECLOSED otherwise. */
 int	 sess_runtime_send(struct sess *s, uint64_t gen, const void *p,
 	     size_t n);
-/* Sends the server's scratch notification (srv_note_begin) to every
- * client attached to s. */
-void	 sess_notify(struct sess *s);
+/* Sends n bytes of whole messages (a notification) to every client
+ * attached to s. */
+void	 sess_notify(struct sess *s, const void *p, size_t n);
 /* An output of run (a map as in cell.output) that does not come from the
  * runtime: a task's print, the progress of cluster work. Kept and
  * broadcast like the runtime's; dropped unless run is running. A

@@ -16,9 +16,10 @@
  * WAL mode with synchronous=NORMAL: a committed transaction survives
  * kill -9 of the process (not necessarily a power cut). Statements are
  * prepared once per store. Ops and outputs are stored as opaque msgpack
- * blobs; this module does not decode them. Used by kernel/session.c and
- * tests; one store per project, shared (counted) by that project's
- * sessions.
+ * blobs; this module does not decode them. Used by the sessions
+ * (kernel/session*.c: journal and outputs), the cluster service
+ * (kernel/cluster-usage.c: the usage database) and tests; one store per
+ * project, shared (counted) by that project's sessions.
  */
 #ifndef GL_STORE_H
 #define GL_STORE_H

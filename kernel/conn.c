@@ -1,0 +1,396 @@
+/*
+ * conn.c - msgpack-RPC over a libuv stream (kernel/conn.h).
+ *
+ * Output. Messages are packed into the staging writer (or given whole to
+ * conn_send()) and handed to the stream at once: uv_try_write first, and
+ * what it did not take is copied into a write request. queued counts the
+ * bytes of write requests libuv holds; while it is not 0 no try_write is
+ * made (it would overtake them). The bound is checked before anything of
+ * a flush is written, so a flush goes whole or not at all.
+ *
+ * Closing. A graceful close with bytes queued shuts the stream down first
+ * (libuv finishes the writes) and closes it in the shutdown callback; any
+ * other close is at once (pending writes end with UV_ECANCELED, before the
+ * close callback). The struct is freed in the close callback only.
+ */
+#include "kernel/conn.h"
+
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/err.h"
+#include "core/mem.h"
+#include "core/rpc.h"
+#include "core/util.h"
+
+struct conn {
+	union {
+		uv_handle_t	 handle;
+		uv_stream_t	 stream;
+		uv_pipe_t	 pipe;
+		uv_tcp_t	 tcp;
+	} u;
+	struct conn_cbs	 cbs;
+	void		*ctx;
+	struct conn_opts o;
+	struct rpc_reader *rd;		/* owned */
+	struct rpc_writer out;		/* staged, not yet handed to libuv */
+	size_t		 queued;	/* bytes libuv holds for us */
+	bool		 reading;
+	bool		 closing;	/* no more input or output */
+	bool		 shutting;	/* uv_shutdown under way */
+	uv_shutdown_t	 sreq;
+};
+
+struct conn_wreq {
+	uv_write_t	 req;
+	struct conn	*c;		/* borrowed */
+	size_t		 len;
+	char		 data[];
+};
+
+static struct conn *conn_alloc(const struct conn_opts *o,
+		     const struct conn_cbs *cbs, void *ctx);
+static void	 conn_put(struct conn *c, const char *p, size_t len);
+static void	 conn_end_report(struct conn *c, enum conn_end why,
+		     const char *msg, size_t queued);
+static void	 conn_on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf);
+static void	 conn_on_read(uv_stream_t *st, ssize_t nread,
+		     const uv_buf_t *buf);
+static void	 conn_on_write(uv_write_t *req, int status);
+static void	 conn_on_shutdown(uv_shutdown_t *req, int status);
+static void	 conn_on_close(uv_handle_t *h);
+
+struct conn *
+conn_accept(uv_stream_t *l, const struct conn_opts *o,
+    const struct conn_cbs *cbs, void *ctx)
+{
+	struct conn	*c = conn_alloc(o, cbs, ctx);
+	bool		 tcp = l->type == UV_TCP;
+
+	if (tcp)
+		uv_tcp_init(l->loop, &c->u.tcp);
+	else
+		uv_pipe_init(l->loop, &c->u.pipe, 0);
+	c->u.handle.data = c;
+	if (uv_accept(l, &c->u.stream) != 0) {
+		c->cbs.on_closed = NULL;	/* the owner never had it */
+		c->closing = true;
+		uv_close(&c->u.handle, conn_on_close);
+		return NULL;
+	}
+	if (tcp)
+		uv_tcp_nodelay(&c->u.tcp, 1);
+	return c;
+}
+
+struct conn *
+conn_pipe_new(uv_loop_t *loop, const struct conn_opts *o,
+    const struct conn_cbs *cbs, void *ctx)
+{
+	struct conn *c = conn_alloc(o, cbs, ctx);
+
+	uv_pipe_init(loop, &c->u.pipe, 0);
+	c->u.handle.data = c;
+	return c;
+}
+
+void
+conn_start(struct conn *c)
+{
+	if (c->closing || c->reading)
+		return;
+	c->reading = true;
+	uv_read_start(&c->u.stream, conn_on_alloc, conn_on_read);
+}
+
+void
+conn_read_stop(struct conn *c)
+{
+	if (!c->reading)
+		return;
+	c->reading = false;
+	uv_read_stop(&c->u.stream);
+}
+
+void
+conn_set_frame_max(struct conn *c, size_t max)
+{
+	rpc_reader_set_max(c->rd, max);
+}
+
+uv_stream_t *
+conn_stream(struct conn *c)
+{
+	return &c->u.stream;
+}
+
+void
+conn_peer(struct conn *c, char *name, size_t len, unsigned *port)
+{
+	struct sockaddr_storage	 ss;
+	int			 sslen = sizeof ss;
+
+	snprintf(name, len, "?");
+	*port = 0;
+	if (c->u.handle.type != UV_TCP || uv_tcp_getpeername(&c->u.tcp,
+	    (struct sockaddr *)&ss, &sslen) != 0)
+		return;
+	if (ss.ss_family == AF_INET6) {
+		uv_ip6_name((struct sockaddr_in6 *)&ss, name, len);
+		*port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	} else {
+		uv_ip4_name((struct sockaddr_in *)&ss, name, len);
+		*port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	}
+}
+
+struct rpc_writer *
+conn_writer(struct conn *c)
+{
+	return &c->out;
+}
+
+void
+conn_flush(struct conn *c)
+{
+	size_t len = c->out.sbuf.size;
+
+	if (len == 0)
+		return;
+	if (!c->closing)
+		conn_put(c, c->out.sbuf.data, len);
+	if (c->out.sbuf.alloc > c->o.keep) {
+		rpc_writer_fini(&c->out);
+		rpc_writer_init(&c->out);
+	} else
+		rpc_writer_reset(&c->out);
+}
+
+void
+conn_send(struct conn *c, const void *p, size_t n)
+{
+	if (c->closing || n == 0)
+		return;
+	if (c->out.sbuf.size == 0) {
+		conn_put(c, p, n);	/* nothing staged: no copy */
+		return;
+	}
+	msgpack_sbuffer_write(&c->out.sbuf, p, n);
+	conn_flush(c);
+}
+
+size_t
+conn_queued(const struct conn *c)
+{
+	return c->queued;
+}
+
+bool
+conn_closing(const struct conn *c)
+{
+	return c->closing;
+}
+
+void
+conn_close(struct conn *c, bool graceful)
+{
+	if (uv_is_closing(&c->u.handle))
+		return;
+	if (c->closing && c->shutting && graceful)
+		return;
+	conn_read_stop(c);
+	c->closing = true;
+	if (graceful && !c->shutting && c->queued > 0) {
+		c->shutting = true;
+		if (uv_shutdown(&c->sreq, &c->u.stream,
+		    conn_on_shutdown) == 0)
+			return;
+	}
+	uv_close(&c->u.handle, conn_on_close);
+}
+
+int
+conn_tcp_listen(uv_tcp_t *t, const char *what, const char *spec,
+    uv_connection_cb cb, char *addr, size_t addrlen, struct gl_err *err)
+{
+	struct addrinfo		 hints, *res = NULL;
+	struct sockaddr_storage	 ss;
+	char			*host, *port, name[INET6_ADDRSTRLEN];
+	int			 rc, len = sizeof ss;
+
+	if ((rc = gl_hostport_split(spec, &host, &port, err)) != 0)
+		return gl_err_prefix(err, "%s", what);
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	rc = getaddrinfo(host, port, &hints, &res);
+	free(host);
+	free(port);
+	if (rc != 0)
+		return gl_err_set(err, GL_EINVAL, "%s %s: %s", what, spec,
+		    gai_strerror(rc));
+	rc = uv_tcp_bind(t, res->ai_addr, 0);
+	freeaddrinfo(res);
+	if (rc != 0 || (rc = uv_listen((uv_stream_t *)t, 128, cb)) != 0)
+		return gl_err_set(err, rc == UV_EADDRINUSE ? GL_EBUSY : GL_EIO,
+		    "%s: cannot listen on %s: %s", what, spec, uv_strerror(rc));
+	uv_tcp_getsockname(t, (struct sockaddr *)&ss, &len);
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+
+		uv_ip6_name(a6, name, sizeof name);
+		snprintf(addr, addrlen, "[%s]:%u", name,
+		    (unsigned)ntohs(a6->sin6_port));
+	} else {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+
+		uv_ip4_name(a4, name, sizeof name);
+		snprintf(addr, addrlen, "%s:%u", name,
+		    (unsigned)ntohs(a4->sin_port));
+	}
+	return 0;
+}
+
+static struct conn *
+conn_alloc(const struct conn_opts *o, const struct conn_cbs *cbs, void *ctx)
+{
+	struct conn *c = xcalloc(1, sizeof *c);
+
+	c->o = *o;
+	c->cbs = *cbs;
+	c->ctx = ctx;
+	c->rd = rpc_reader_new(o->frame_max);
+	rpc_writer_init(&c->out);
+	return c;
+}
+
+/* Writes len bytes at p (which may be the staging buffer): the bound
+ * first, then at once what the stream takes, a copy of the rest. */
+static void
+conn_put(struct conn *c, const char *p, size_t len)
+{
+	struct conn_wreq	*w;
+	uv_buf_t		 b;
+	size_t			 off = 0;
+	int			 n;
+
+	if (c->o.queue_max > 0 && c->queued + len > c->o.queue_max) {
+		rpc_writer_reset(&c->out);
+		conn_end_report(c, CONN_FULL, NULL, c->queued + len);
+		return;
+	}
+	if (c->queued == 0) {
+		b = uv_buf_init((char *)p, (unsigned)len);
+		n = uv_try_write(&c->u.stream, &b, 1);
+		if (n > 0)
+			off = (size_t)n;
+		else if (n < 0 && n != UV_EAGAIN) {
+			rpc_writer_reset(&c->out);
+			conn_end_report(c, CONN_WRITE_ERROR, uv_strerror(n), 0);
+			return;
+		}
+	}
+	if (off == len)
+		return;
+	w = xmalloc(sizeof *w + (len - off));
+	w->c = c;
+	w->len = len - off;
+	memcpy(w->data, p + off, len - off);
+	b = uv_buf_init(w->data, (unsigned)w->len);
+	if ((n = uv_write(&w->req, &c->u.stream, &b, 1, conn_on_write)) != 0) {
+		free(w);
+		rpc_writer_reset(&c->out);
+		conn_end_report(c, CONN_WRITE_ERROR, uv_strerror(n), 0);
+		return;
+	}
+	c->queued += w->len;
+}
+
+static void
+conn_end_report(struct conn *c, enum conn_end why, const char *msg,
+    size_t queued)
+{
+	if (!c->closing && c->cbs.on_end != NULL)
+		c->cbs.on_end(c->ctx, why, msg, queued);
+}
+
+static void
+conn_on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf)
+{
+	struct conn *c = h->data;
+
+	(void)size;
+	*buf = uv_buf_init(c->o.rbuf, (unsigned)c->o.rbuflen);
+}
+
+static void
+conn_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+	struct conn	*c = st->data;
+	struct rpc_msg	 m;
+	struct gl_err	 e;
+	int		 rc;
+
+	if (nread == 0 || (nread > 0 && (c->closing || !c->reading)))
+		return;
+	if (nread < 0) {
+		conn_read_stop(c);
+		conn_end_report(c, nread == UV_EOF ? CONN_EOF :
+		    CONN_READ_ERROR, uv_strerror((int)nread), 0);
+	} else {
+		rpc_reader_feed(c->rd, buf->base, (size_t)nread);
+		while (c->reading && !c->closing) {
+			gl_err_clear(&e);
+			if ((rc = rpc_reader_next(c->rd, &m, &e)) == 0)
+				break;
+			if (rc < 0) {
+				conn_read_stop(c);
+				conn_end_report(c, CONN_PROTOCOL, e.msg, 0);
+				break;
+			}
+			c->cbs.on_msg(c->ctx, &m);
+			rpc_msg_fini(&m);
+		}
+	}
+	if (c->cbs.on_read != NULL)
+		c->cbs.on_read(c->ctx);
+}
+
+static void
+conn_on_write(uv_write_t *req, int status)
+{
+	struct conn_wreq	*w = (struct conn_wreq *)req;
+	struct conn		*c = w->c;
+
+	c->queued -= w->len;
+	free(w);
+	if (status < 0 && status != UV_ECANCELED)
+		conn_end_report(c, CONN_WRITE_ERROR, uv_strerror(status), 0);
+}
+
+static void
+conn_on_shutdown(uv_shutdown_t *req, int status)
+{
+	struct conn *c = req->handle->data;
+
+	(void)status;
+	if (!uv_is_closing(&c->u.handle))
+		uv_close(&c->u.handle, conn_on_close);
+}
+
+static void
+conn_on_close(uv_handle_t *h)
+{
+	struct conn *c = h->data;
+
+	if (c->cbs.on_closed != NULL)
+		c->cbs.on_closed(c->ctx);
+	rpc_reader_free(c->rd);
+	rpc_writer_fini(&c->out);
+	free(c);
+}

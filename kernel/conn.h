@@ -1,0 +1,128 @@
+/*
+ * conn.h - one msgpack-RPC connection over a libuv stream: a client of the
+ * kernel (Unix socket or TCP), a cluster worker (TCP), or a runtime's pipe
+ * (the child's fd 3). What arrives is framed into messages by core/rpc.h's
+ * reader (with a frame limit the owner raises once the peer
+ * authenticated); what is sent is staged, handed to the stream at once
+ * (uv_try_write, then uv_write for the rest), and the bytes libuv still
+ * holds are counted.
+ *
+ * The slow-reader policy is one parameter and one callback: a conn whose
+ * queued bytes would pass conn_opts.queue_max drops what it was about to
+ * send and reports CONN_FULL to on_end; the owner decides (the kernel
+ * drops a client that stopped reading; the cluster treats such a worker
+ * as lost).
+ *
+ * A conn is freed only in its handle's close callback, after on_closed
+ * (STYLE example D); owners keep no pointer to it past on_closed. Also
+ * here: the TCP listener set-up that --listen and cluster.listen share.
+ *
+ * Used by kernel/server-client.c (and kernel/req.c for handlers),
+ * kernel/cluster-worker.c and kernel/rth.c (and the listener set-up by
+ * kernel/server.c and kernel/cluster.c); runs on the kernel's libuv loop.
+ * Knows nothing of what the messages mean.
+ */
+#ifndef GL_CONN_H
+#define GL_CONN_H
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <uv.h>
+
+struct conn;
+struct gl_err;
+struct rpc_msg;
+struct rpc_writer;
+
+/* Why a conn stopped serving; see conn_cbs.on_end. */
+enum conn_end {
+	CONN_EOF,		/* the peer closed its end; reading stopped */
+	CONN_READ_ERROR,	/* reading failed; reading stopped */
+	CONN_PROTOCOL,		/* a frame the reader refused; reading
+				 * stopped */
+	CONN_WRITE_ERROR,	/* a write failed; what it held is dropped */
+	CONN_FULL,		/* more than queue_max bytes would be queued:
+				 * the peer is not reading; what was to be
+				 * sent is dropped */
+};
+
+struct conn_cbs {
+	/* One whole message, borrowed for the call: the callee may keep it
+	 * (copy *m and set m->up.zone to NULL). Not called once the conn is
+	 * closing or its reading stopped (conn_read_stop()). */
+	void	(*on_msg)(void *ctx, struct rpc_msg *m);
+	/* After each read callback (data, end of stream or error), once its
+	 * messages were handled; NULL for none. */
+	void	(*on_read)(void *ctx);
+	/* Something ended the conversation (see enum conn_end). msg says
+	 * what for logs (uv_strerror, the reader's error), or NULL; queued
+	 * is, for CONN_FULL, the bytes that would have been queued. The
+	 * owner decides: usually conn_close(). Not called for a conn that
+	 * is closing. */
+	void	(*on_end)(void *ctx, enum conn_end why, const char *msg,
+		    size_t queued);
+	/* The handle is closed; the conn is freed when this returns. */
+	void	(*on_closed)(void *ctx);
+};
+
+struct conn_opts {
+	size_t	 frame_max;	/* largest message read (conn_set_frame_max) */
+	size_t	 queue_max;	/* bytes libuv may hold before CONN_FULL;
+				 * 0 = no bound */
+	size_t	 keep;		/* staging capacity kept between flushes;
+				 * a larger buffer is freed */
+	char	*rbuf;		/* borrowed: the read buffer, may be shared
+				 * by every conn of one loop (reads do not
+				 * nest; the reader copies) */
+	size_t	 rbuflen;
+};
+
+/* Accepts a connection on listener l (a Unix socket or TCP listener; TCP
+ * gets TCP_NODELAY). The conn does not read until conn_start(). NULL if
+ * the accept failed (nothing to clean up). */
+struct conn *conn_accept(uv_stream_t *l, const struct conn_opts *o,
+	     const struct conn_cbs *cbs, void *ctx);
+/* A pipe for a child's stdio: pass conn_stream() to uv_spawn(), then
+ * conn_start() once the child runs (or conn_close() if it did not). */
+struct conn *conn_pipe_new(uv_loop_t *loop, const struct conn_opts *o,
+	     const struct conn_cbs *cbs, void *ctx);
+/* Starts reading. */
+void	 conn_start(struct conn *c);
+/* Stops reading for good: no more on_msg. */
+void	 conn_read_stop(struct conn *c);
+/* Changes the frame limit (an authenticated peer gets a larger one). */
+void	 conn_set_frame_max(struct conn *c, size_t max);
+/* The stream, for uv_spawn's stdio and uv_fileno; borrowed. */
+uv_stream_t *conn_stream(struct conn *c);
+/* A TCP peer's address ("127.0.0.1") and port; "?" and 0 if unknown. */
+void	 conn_peer(struct conn *c, char *name, size_t len, unsigned *port);
+
+/* The staging writer: pack whole messages into it (rpc_begin_*, then
+ * one value), then conn_flush(). Borrowed. */
+struct rpc_writer *conn_writer(struct conn *c);
+/* Sends what is staged. No-op when nothing is, or the conn is closing
+ * (what is staged is dropped). May call on_end (CONN_WRITE_ERROR,
+ * CONN_FULL). */
+void	 conn_flush(struct conn *c);
+/* Sends n bytes of whole messages after what is staged; copied if they
+ * cannot all be written at once. No-op for a closing conn. */
+void	 conn_send(struct conn *c, const void *p, size_t n);
+/* Bytes libuv holds for the peer. */
+size_t	 conn_queued(const struct conn *c);
+bool	 conn_closing(const struct conn *c);
+
+/* Stops reading and closes c; graceful lets what is queued reach the peer
+ * first (shutdown, then close). A second, non-graceful call closes at
+ * once. on_closed follows on the loop. */
+void	 conn_close(struct conn *c, bool graceful);
+
+/* Binds and listens on spec ("HOST:PORT", "[::1]:0"; what names it in
+ * messages: "--listen", "cluster.listen") with t already uv_tcp_init()ed;
+ * on success writes the address actually bound ("127.0.0.1:40123") into
+ * addr. On failure the caller closes t. */
+int	 conn_tcp_listen(uv_tcp_t *t, const char *what, const char *spec,
+	     uv_connection_cb cb, char *addr, size_t addrlen,
+	     struct gl_err *err);
+
+#endif

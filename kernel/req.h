@@ -1,0 +1,53 @@
+/*
+ * req.h - a client's request as the kernel's method handlers see it: the
+ * arguments, a packer for the reply, and who asks (an id, a display name,
+ * where notifications for that client go). The narrow interface between
+ * the server, which owns the clients and dispatches their requests
+ * (kernel/server-client.c), and the handlers of the session and cluster
+ * families (kernel/session.h, kernel/cluster.h), which never see the
+ * server's structures.
+ *
+ * Runs on the kernel's libuv loop; replies go out through kernel/conn.h.
+ */
+#ifndef GL_REQ_H
+#define GL_REQ_H
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct conn;
+
+/* A client of the kernel as handlers know it. The server embeds one in
+ * each client and keeps it until the client is gone; sessions keep
+ * borrowed pointers to it while the client is attached. */
+struct req_client {
+	uint64_t	 id;		/* "client" in replies, notifications */
+	struct conn	*conn;		/* borrowed: where its messages go */
+	char		*name;		/* owned: display name, or NULL */
+};
+
+/* One request being handled. A handler either packs its result between
+ * req_reply_begin() and req_reply_end(), or returns 0 without replying
+ * (the server answers {}), or returns a GL_E* code with err set (the
+ * server answers with that error). */
+struct req {
+	struct req_client *client;	/* borrowed: who asks */
+	uint32_t	 id;
+	const msgpack_object *args;	/* a map, or nil */
+	bool		 replied;
+};
+
+/* Begins the response to r; the caller packs exactly one value (the
+ * result), then calls req_reply_end(). The packer is borrowed. */
+msgpack_packer *req_reply_begin(struct req *r);
+void	 req_reply_end(struct req *r);
+/* Sends n bytes of whole messages (a packed notification) to c; c is
+ * dropped if it stopped reading (kernel/conn.h). */
+void	 req_client_send(struct req_client *c, const void *p, size_t n);
+/* Sets c's display name to the len bytes at name (copied). */
+void	 req_client_set_name(struct req_client *c, const char *name,
+	     size_t len);
+
+#endif

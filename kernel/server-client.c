@@ -1,0 +1,426 @@
+/*
+ * server-client.c - the kernel's clients: accepting them (a Unix peer of
+ * our uid, or a TCP peer after the token's challenge), reading their
+ * requests, and the method table that hands each to the part of the
+ * kernel that serves it (the server itself, the sessions, the cluster
+ * service); the kernel.* methods.
+ *
+ * A client is a kernel/conn.h connection. Messages are handled in arrival
+ * order and every handler answers before the next message is read, so
+ * responses leave in request order.
+ *
+ * Trust. A Unix peer is accepted if its uid (SO_PEERCRED) is ours; another
+ * uid gets kernel.refused and is closed. A TCP peer gets auth.challenge at
+ * once and may only send auth.response (frames of at most 4 KiB) until
+ * its HMAC verifies; it is attached to nothing and receives nothing else
+ * before that. Garbage gets an EPROTO error (id 0) and a close of that
+ * connection only.
+ *
+ * Output. Replies and notifications are packed into the client's staging
+ * buffer and handed to the socket at once. Bytes libuv holds for a client
+ * are counted; a client that lets more than SRV_QUEUED_MAX pile up (it
+ * stopped reading) is dropped (client_on_end), so it cannot make the
+ * kernel grow without bound.
+ */
+#define _GNU_SOURCE		/* struct ucred */
+#include "kernel/server_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/auth.h"
+#include "core/err.h"
+#include "core/mem.h"
+#include "core/rpc.h"
+#include "kernel/cluster.h"
+#include "kernel/conn.h"
+#include "kernel/log.h"
+#include "kernel/req.h"
+#include "kernel/session.h"
+
+/* May be called before the client authenticated. */
+#define SRV_M_ANON	0x1
+
+/* A method of the protocol: exactly one of srv, sess, clu is set, and
+ * says which part of the kernel handles it. */
+struct srv_method {
+	const char	*name;
+	int		 flags;		/* SRV_M_* */
+	int		(*srv)(struct client *c, struct req *r,
+			    struct gl_err *err);
+	int		(*sess)(struct sess_set *ss, struct req *r,
+			    struct gl_err *err);
+	int		(*clu)(struct clu *cl, struct req *r,
+			    struct gl_err *err);
+};
+
+static int	 srv_rpc_auth(struct client *c, struct req *r,
+		     struct gl_err *err);
+static int	 srv_rpc_info(struct client *c, struct req *r,
+		     struct gl_err *err);
+static int	 srv_rpc_shutdown(struct client *c, struct req *r,
+		     struct gl_err *err);
+
+/* The protocol's methods (docs/protocol.md), in its order. */
+static const struct srv_method srv_methods[] = {
+	{ "auth.response", SRV_M_ANON, .srv = srv_rpc_auth },
+	{ "kernel.info", 0, .srv = srv_rpc_info },
+	{ "kernel.shutdown", 0, .srv = srv_rpc_shutdown },
+	{ "session.open", 0, .sess = sess_rpc_open },
+	{ "session.attach", 0, .sess = sess_rpc_attach },
+	{ "session.list", 0, .sess = sess_rpc_list },
+	{ "session.close", 0, .sess = sess_rpc_close },
+	{ "doc.get", 0, .sess = sess_rpc_doc_get },
+	{ "doc.edit", 0, .sess = sess_rpc_doc_edit },
+	{ "doc.save", 0, .sess = sess_rpc_doc_save },
+	{ "doc.cursor", 0, .sess = sess_rpc_doc_cursor },
+	{ "cell.run", 0, .sess = sess_rpc_cell_run },
+	{ "cell.interrupt", 0, .sess = sess_rpc_cell_interrupt },
+	{ "cell.cancel", 0, .sess = sess_rpc_cell_cancel },
+	{ "cell.outputs", 0, .sess = sess_rpc_cell_outputs },
+	{ "runtime.restart", 0, .sess = sess_rpc_runtime_restart },
+	{ "cluster.status", 0, .clu = clu_rpc_status },
+	{ "cluster.scale", 0, .clu = clu_rpc_scale },
+	{ "usage.report", 0, .clu = clu_rpc_usage },
+};
+
+static struct client *client_new(struct srv *s, uv_stream_t *l, bool tcp);
+static const struct srv_method *client_method(const char *name);
+static void	 client_on_msg(void *ctx, struct rpc_msg *m);
+static void	 client_on_end(void *ctx, enum conn_end why, const char *msg,
+		     size_t queued);
+static void	 client_on_closed(void *ctx);
+static void	 client_handle(struct client *c, struct rpc_msg *m);
+static void	 client_error(struct client *c, uint32_t id, int code,
+		     const char *msg);
+static void	 client_fail(struct client *c, int code, const char *msg);
+
+void
+srv_client_accept(struct srv *s, uv_stream_t *l, bool tcp)
+{
+	struct client		*c;
+	struct ucred		 cred;
+	socklen_t		 clen = sizeof cred;
+	uv_os_fd_t		 fd;
+	struct rpc_writer	*w;
+	char			 msg[128], name[INET6_ADDRSTRLEN];
+	unsigned		 port;
+
+	if ((c = client_new(s, l, tcp)) == NULL) {
+		if (!tcp)
+			log_info("accept on %s failed", s->sock_path);
+		return;
+	}
+	w = conn_writer(c->rc.conn);
+	if (tcp) {
+		conn_peer(c->rc.conn, name, sizeof name, &port);
+		snprintf(c->peer, sizeof c->peer, "tcp %s port %u", name,
+		    port);
+		auth_nonce(c->nonce);
+		rpc_begin_notify(w, "auth.challenge");
+		msgpack_pack_map(&w->pk, 2);
+		rpc_pack_key(&w->pk, "nonce");
+		msgpack_pack_bin(&w->pk, AUTH_NONCE_LEN);
+		msgpack_pack_bin_body(&w->pk, c->nonce, AUTH_NONCE_LEN);
+		rpc_pack_kv_int(&w->pk, "version", 1);
+		conn_flush(c->rc.conn);
+		conn_start(c->rc.conn);
+		return;
+	}
+	if (uv_fileno((uv_handle_t *)conn_stream(c->rc.conn), &fd) != 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0) {
+		log_info("accept on %s failed", s->sock_path);
+		conn_close(c->rc.conn, false);
+		return;
+	}
+	snprintf(c->peer, sizeof c->peer, "unix pid %d uid %u", (int)cred.pid,
+	    (unsigned)cred.uid);
+	if (cred.uid != geteuid()) {
+		log_info("client %" PRIu64 " (%s): refused: not uid %u",
+		    c->rc.id, c->peer, (unsigned)geteuid());
+		snprintf(msg, sizeof msg, "this kernel serves uid %u only",
+		    (unsigned)geteuid());
+		rpc_begin_notify(w, "kernel.refused");
+		msgpack_pack_map(&w->pk, 1);
+		rpc_pack_kv_str(&w->pk, "message", msg);
+		conn_flush(c->rc.conn);
+		conn_close(c->rc.conn, true);
+		return;
+	}
+	c->authed = true;
+	conn_set_frame_max(c->rc.conn, SRV_FRAME_MAX);
+	conn_start(c->rc.conn);
+}
+
+void
+srv_client_close_all(struct srv *s, bool graceful)
+{
+	struct client *c, *next;
+
+	for (c = s->clients; c != NULL; c = next) {
+		next = c->next;
+		conn_close(c->rc.conn, graceful);
+	}
+}
+
+/* A client for a connection waiting on l; NULL if the accept failed. Its
+ * reader takes small frames until it authenticates. */
+static struct client *
+client_new(struct srv *s, uv_stream_t *l, bool tcp)
+{
+	static const struct conn_cbs cbs = {
+		.on_msg = client_on_msg,
+		.on_end = client_on_end,
+		.on_closed = client_on_closed,
+	};
+	struct conn_opts	 o = {
+		.frame_max = SRV_FRAME_ANON,
+		.queue_max = SRV_QUEUED_MAX,
+		.keep = SRV_KEEP_MAX,
+		.rbuf = s->rbuf,
+		.rbuflen = sizeof s->rbuf,
+	};
+	struct client		*c = xcalloc(1, sizeof *c);
+
+	if ((c->rc.conn = conn_accept(l, &o, &cbs, c)) == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->srv = s;
+	c->rc.id = ++s->next_client;
+	c->tcp = tcp;
+	c->next = s->clients;
+	if (s->clients != NULL)
+		s->clients->prev = c;
+	s->clients = c;
+	s->nclients++;
+	srv_idle_check(s);
+	return c;
+}
+
+static void
+client_on_msg(void *ctx, struct rpc_msg *m)
+{
+	client_handle(ctx, m);
+}
+
+/* The slow-reader policy (issue 9 will change it here): a client that
+ * lets SRV_QUEUED_MAX pile up is dropped. */
+static void
+client_on_end(void *ctx, enum conn_end why, const char *msg, size_t queued)
+{
+	struct client *c = ctx;
+
+	switch (why) {
+	case CONN_EOF:
+		conn_close(c->rc.conn, true);
+		break;
+	case CONN_READ_ERROR:
+		conn_close(c->rc.conn, false);
+		break;
+	case CONN_PROTOCOL:
+		log_info("client %" PRIu64 " (%s): %s", c->rc.id, c->peer,
+		    msg);
+		client_fail(c, GL_EPROTO, msg);
+		break;
+	case CONN_WRITE_ERROR:
+		log_info("client %" PRIu64 " (%s): write: %s", c->rc.id,
+		    c->peer, msg);
+		conn_close(c->rc.conn, false);
+		break;
+	case CONN_FULL:
+		log_info("client %" PRIu64 " (%s): dropped: %zu bytes of "
+		    "output queued and it is not reading", c->rc.id, c->peer,
+		    queued);
+		conn_close(c->rc.conn, false);
+		break;
+	}
+}
+
+static void
+client_on_closed(void *ctx)
+{
+	struct client	*c = ctx;
+	struct srv	*s = c->srv;
+
+	sess_set_drop_client(s->sessions, &c->rc);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->clients = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	s->nclients--;
+	if (c->authed)
+		log_info("client %" PRIu64 " (%s) disconnected", c->rc.id,
+		    c->peer);
+	free(c->rc.name);
+	free(c);
+	srv_client_gone(s);
+}
+
+static const struct srv_method *
+client_method(const char *name)
+{
+	for (size_t i = 0; i < sizeof srv_methods / sizeof srv_methods[0];
+	    i++) {
+		if (strcmp(srv_methods[i].name, name) == 0)
+			return &srv_methods[i];
+	}
+	return NULL;
+}
+
+/* One message from c: a request is looked up in srv_methods and handed to
+ * the part of the kernel that serves it; before c authenticated, only
+ * methods marked SRV_M_ANON are. */
+static void
+client_handle(struct client *c, struct rpc_msg *m)
+{
+	struct srv		*s = c->srv;
+	const struct srv_method	*meth;
+	struct req		 r;
+	struct gl_err		 e;
+	msgpack_packer		*pk;
+	char			 msg[128];
+	int			 rc;
+
+	if (m->type == RPC_RESPONSE) {
+		client_fail(c, GL_EPROTO, "unexpected response: clients send "
+		    "requests");
+		return;
+	}
+	meth = m->type == RPC_REQUEST ? client_method(m->method) : NULL;
+	if (!c->authed && (meth == NULL || !(meth->flags & SRV_M_ANON))) {
+		log_info("client %" PRIu64 " (%s): %s before authenticating",
+		    c->rc.id, c->peer, m->method);
+		client_error(c, m->type == RPC_REQUEST ? m->id : 0, GL_EAUTH,
+		    "authenticate first");
+		conn_close(c->rc.conn, true);
+		return;
+	}
+	if (m->type == RPC_NOTIFY) {
+		log_info("client %" PRIu64 ": ignored notification %s",
+		    c->rc.id, m->method);
+		return;
+	}
+	if (meth == NULL) {
+		snprintf(msg, sizeof msg, "no method %s", m->method);
+		client_error(c, m->id, GL_EINVAL, msg);
+		return;
+	}
+	r.client = &c->rc;
+	r.id = m->id;
+	r.args = m->args;
+	r.replied = false;
+	gl_err_clear(&e);
+	if (meth->sess != NULL)
+		rc = meth->sess(s->sessions, &r, &e);
+	else if (meth->clu != NULL)
+		rc = s->clu != NULL ? meth->clu(s->clu, &r, &e) :
+		    gl_err_set(&e, GL_ECLOSED, "the kernel is stopping");
+	else
+		rc = meth->srv(c, &r, &e);
+	if (rc != 0 && !r.replied)
+		client_error(c, m->id, rc, e.msg[0] != '\0' ? e.msg :
+		    gl_err_desc(rc));
+	else if (rc != 0)
+		log_info("%s: error after replying: %s", m->method, e.msg);
+	else if (!r.replied) {
+		pk = req_reply_begin(&r);
+		msgpack_pack_map(pk, 0);
+		req_reply_end(&r);
+	}
+}
+
+static void
+client_error(struct client *c, uint32_t id, int code, const char *msg)
+{
+	rpc_write_error(conn_writer(c->rc.conn), id, code, msg);
+	conn_flush(c->rc.conn);
+}
+
+/* A protocol error: tell the peer (id 0) and close this connection. */
+static void
+client_fail(struct client *c, int code, const char *msg)
+{
+	client_error(c, 0, code, msg);
+	conn_close(c->rc.conn, true);
+}
+
+/* auth.response {hmac}: before authenticating, checks the HMAC of the
+ * challenge's nonce with the token (a wrong one is refused and the
+ * connection closed); after, only says who the client is. */
+static int
+srv_rpc_auth(struct client *c, struct req *r, struct gl_err *err)
+{
+	const msgpack_object	*mac;
+	msgpack_packer		*pk;
+
+	(void)err;
+	if (!c->authed) {
+		mac = rpc_map_get(r->args, "hmac");
+		if (mac == NULL || !((mac->type == MSGPACK_OBJECT_BIN &&
+		    mac->via.bin.size == AUTH_MAC_LEN &&
+		    auth_verify(c->srv->token, c->nonce,
+		    (const unsigned char *)mac->via.bin.ptr)) ||
+		    (mac->type == MSGPACK_OBJECT_STR &&
+		    mac->via.str.size == AUTH_MAC_LEN &&
+		    auth_verify(c->srv->token, c->nonce,
+		    (const unsigned char *)mac->via.str.ptr)))) {
+			log_info("client %" PRIu64 " (%s): wrong token",
+			    c->rc.id, c->peer);
+			client_error(c, r->id, GL_EAUTH, "wrong token");
+			r->replied = true;
+			conn_close(c->rc.conn, true);
+			return 0;
+		}
+		c->authed = true;
+		conn_set_frame_max(c->rc.conn, SRV_FRAME_MAX);
+		log_info("client %" PRIu64 " (%s): authenticated", c->rc.id,
+		    c->peer);
+	}
+	pk = req_reply_begin(r);
+	msgpack_pack_map(pk, 1);
+	rpc_pack_kv_int(pk, "client", (int64_t)c->rc.id);
+	req_reply_end(r);
+	return 0;
+}
+
+static int
+srv_rpc_info(struct client *c, struct req *r, struct gl_err *err)
+{
+	struct srv	*s = c->srv;
+	msgpack_packer	*pk = req_reply_begin(r);
+
+	(void)err;
+	msgpack_pack_map(pk, 10);
+	rpc_pack_kv_str(pk, "version", GALLEY_VERSION);
+	rpc_pack_kv_int(pk, "pid", (int64_t)getpid());
+	rpc_pack_kv_int(pk, "uid", (int64_t)geteuid());
+	rpc_pack_kv_int(pk, "sessions", (int64_t)sess_set_count(s->sessions));
+	rpc_pack_kv_int(pk, "clients", (int64_t)s->nclients);
+	rpc_pack_kv_int(pk, "client", (int64_t)c->rc.id);
+	rpc_pack_kv_int(pk, "uptime_ms",
+	    (int64_t)(uv_hrtime() / 1000000 - s->started_ms));
+	rpc_pack_kv_str(pk, "runtime_dir", s->dir);
+	rpc_pack_kv_str(pk, "listen", s->tcp_on ? s->listen_addr : NULL);
+	rpc_pack_kv_int(pk, "memory_limit", (int64_t)s->memory_limit);
+	req_reply_end(r);
+	return 0;
+}
+
+static int
+srv_rpc_shutdown(struct client *c, struct req *r, struct gl_err *err)
+{
+	msgpack_packer *pk = req_reply_begin(r);
+
+	(void)err;
+	msgpack_pack_map(pk, 0);
+	req_reply_end(r);
+	srv_stop(c->srv, "kernel.shutdown");
+	return 0;
+}

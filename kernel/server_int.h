@@ -1,0 +1,93 @@
+/*
+ * server_int.h - what the server's files share (kernel/server.c: the
+ * loop, listeners and lifecycle; kernel/server-client.c: the client
+ * connections and the method table): the server and client structures
+ * and the few calls between them. Sessions and the cluster service do not
+ * include it: they reach the server through their host interfaces
+ * (kernel/session.h, kernel/cluster.h) and see clients as struct
+ * req_client (kernel/req.h). Not for use outside kernel/.
+ */
+#ifndef GL_SERVER_INT_H
+#define GL_SERVER_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "core/auth.h"
+#include "kernel/req.h"
+#include "kernel/server.h"
+
+struct clu;
+struct sess_set;
+
+/* Frame limits: a peer that has not authenticated may send small
+ * messages only. */
+#define SRV_FRAME_ANON		(4u << 10)
+#define SRV_FRAME_MAX		(256u << 20)
+/* Output queued for one client beyond this drops the client (the
+ * slow-reader policy, client_on_end()). */
+#define SRV_QUEUED_MAX		((size_t)64 << 20)
+/* A client's staging buffer past this is freed after a flush. */
+#define SRV_KEEP_MAX		((size_t)1 << 20)
+
+struct client {
+	struct req_client rc;		/* what handlers see: id, conn (owned:
+					 * freed after its on_closed), name */
+	struct srv	*srv;		/* borrowed */
+	struct client	*prev, *next;	/* the server's list */
+	char		 peer[96];	/* for logs: "unix pid 12", "tcp ..." */
+	bool		 tcp;
+	bool		 authed;
+	unsigned char	 nonce[AUTH_NONCE_LEN];
+};
+
+struct srv {
+	uv_loop_t	 loop;
+	const struct srv_opts *opts;	/* borrowed */
+	char		*dir;		/* runtime directory */
+	char		*sock_path, *pid_path, *lock_path;
+	int		 lock_fd;
+	char		 token[AUTH_TOKEN_LEN + 1];
+	uv_pipe_t	 unix_l;
+	bool		 unix_on;
+	uv_tcp_t	 tcp_l;
+	bool		 tcp_on;
+	char		 listen_addr[96];	/* "127.0.0.1:4567" */
+	uv_signal_t	 sigterm, sigint;
+	uv_timer_t	 idle;
+	uv_timer_t	 grace;		/* forces clients closed at shutdown */
+	bool		 handles_on;
+	struct client	*clients;	/* owned list */
+	size_t		 nclients;
+	struct sess_set	*sessions;	/* owned */
+	struct clu	*clu;		/* owned: the cluster service */
+	uint64_t	 next_client;
+	uint64_t	 started_ms;
+	size_t		 memory_limit;
+	bool		 stopping;
+	char		 rbuf[64 << 10];	/* every client's reads */
+};
+
+/* server.c */
+
+/* Re-arms or stops the idle-exit timer after clients or runs changed. */
+void	 srv_idle_check(struct srv *s);
+/* Stops serving (why, for the log, or NULL): listeners and clients close,
+ * sessions and the cluster service stop; the loop ends once all is
+ * closed. */
+void	 srv_stop(struct srv *s, const char *why);
+/* Closes the grace timer once the last client of a stopping server is
+ * gone. */
+void	 srv_client_gone(struct srv *s);
+
+/* server-client.c */
+
+/* Accepts a client on listener l (the Unix socket, or TCP with tcp);
+ * Unix peers of another uid are refused, TCP peers get auth.challenge. */
+void	 srv_client_accept(struct srv *s, uv_stream_t *l, bool tcp);
+/* Closes every client; graceful lets their queued output drain first. */
+void	 srv_client_close_all(struct srv *s, bool graceful);
+
+#endif

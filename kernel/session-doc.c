@@ -1,0 +1,433 @@
+/*
+ * session-doc.c - a session's document (kernel/session.h): doc.get,
+ * doc.edit, doc.save, doc.cursor, the edit history for operational
+ * transform, and the replay of the journal at open.
+ *
+ * Edits (server-centred OT, DESIGN section 7). The document has a version
+ * that counts accepted ops. hist[] holds the last accepted ops: hist[i]
+ * took the document from version hist_base + i to hist_base + i + 1. A
+ * client's ops list A made at version V (hist_base <= V <= version) is
+ * rebased over B = the ops accepted after V with ot_rebase() (the square
+ * of pairwise transforms, as in Jupiter; accepted ops win ties), which
+ * drops the ops of A that became no-ops. The survivors are applied to a
+ * copy of the document (an edit request is all or nothing), journaled in
+ * one SQLite transaction (file sessions) and only then acknowledged and
+ * broadcast as doc.ops to the other clients.
+ *
+ * Journal and recovery. Journal rows carry the hash of the file bytes the
+ * session was parsed from (base_hash). At open, rows with the file's hash
+ * are replayed with ot_apply; rows with another hash are kept, not
+ * applied, and named in a warning. A save writes the file atomically,
+ * then clears the path's journal and takes the new bytes' hash as base.
+ * Cells whose marker has no id get ids at parse time that need not be the
+ * same at the next parse, so before the first journaled edit of such a
+ * document a "snapshot" row holding the document's text with those ids
+ * is written; replay parses it in place of the file.
+ */
+#include "kernel/session_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/mem.h"
+#include "core/notebook.h"
+#include "core/ot.h"
+#include "core/rpc.h"
+#include "core/util.h"
+#include "kernel/log.h"
+#include "kernel/req.h"
+#include "kernel/store.h"
+
+static void	 sess_pack_cell(struct sess *s, msgpack_packer *pk,
+		     const struct nb_cell *c);
+static void	 sess_hist_push(struct sess *s, struct ot_op *op);
+
+/* doc.get {session} */
+int
+sess_rpc_doc_get(struct sess_set *ss, struct req *r, struct gl_err *err)
+{
+	struct sess	*s;
+	msgpack_packer	*pk;
+
+	if ((s = sess_get(ss, r, true, err)) == NULL)
+		return err->code;
+	pk = req_reply_begin(r);
+	msgpack_pack_map(pk, 5);
+	rpc_pack_kv_str(pk, "session", s->id);
+	rpc_pack_kv_str(pk, "path", s->path);
+	rpc_pack_kv_int(pk, "version", (int64_t)s->version);
+	rpc_pack_kv_bool(pk, "dirty", s->version != s->saved_version);
+	rpc_pack_key(pk, "cells");
+	sess_pack_cells(s, pk);
+	req_reply_end(r);
+	return 0;
+}
+
+/* doc.edit {session, version, ops} */
+int
+sess_rpc_doc_edit(struct sess_set *ss, struct req *r, struct gl_err *err)
+{
+	struct sess		*s;
+	const msgpack_object	*vo, *ao;
+	struct ot_op		*ops = NULL;
+	struct nb_doc		*work = NULL;
+	msgpack_sbuffer		 sb;
+	msgpack_packer		 pk, *rpk;
+	struct store_blob	*blobs = NULL;
+	size_t			*offs = NULL;
+	size_t			 n = 0, nalive = 0, nb = 0, first_op;
+	uint64_t		 v;
+	int			 rc;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	if ((s = sess_get(ss, r, true, err)) == NULL) {
+		rc = err->code;
+		goto fail;
+	}
+	vo = rpc_map_get(r->args, "version");
+	ao = rpc_map_get(r->args, "ops");
+	if (vo == NULL || vo->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+	    ao == NULL || ao->type != MSGPACK_OBJECT_ARRAY) {
+		rc = gl_err_set(err, GL_EINVAL,
+		    "doc.edit: wants {session, version, ops: [op]}");
+		goto fail;
+	}
+	v = vo->via.u64;
+	if (v > s->version) {
+		rc = gl_err_set(err, GL_EINVAL, "doc.edit: version %" PRIu64
+		    " is ahead of session %s (at %" PRIu64 ")", v, s->id,
+		    s->version);
+		goto fail;
+	}
+	if (v < s->hist_base) {
+		rc = gl_err_set(err, GL_ECONFLICT, "doc.edit: version %"
+		    PRIu64 " is too old for session %s (history starts at %"
+		    PRIu64 "); reload with doc.get", v, s->id, s->hist_base);
+		goto fail;
+	}
+	n = ao->via.array.size;
+	ops = xcalloc(n + 1, sizeof *ops);
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = ot_decode(&ao->via.array.ptr[i], &ops[i],
+		    err)) != 0) {
+			gl_err_prefix(err, "doc.edit: op %zu", i);
+			if (err != NULL)
+				err->code = GL_EINVAL;
+			rc = GL_EINVAL;
+			n = i;
+			goto fail;
+		}
+	}
+	/* Transform against what the client had not seen (see the top). */
+	ot_rebase(ops, &n, s->hist + (v - s->hist_base),
+	    s->nhist - (size_t)(v - s->hist_base));
+	nalive = n;
+	if (nalive == 0) {
+		rpk = req_reply_begin(r);
+		msgpack_pack_map(rpk, 1);
+		rpc_pack_kv_int(rpk, "version", (int64_t)s->version);
+		req_reply_end(r);
+		rc = 0;
+		goto out;
+	}
+	/* All or nothing: apply to a copy. */
+	work = nb_doc_clone(s->doc);
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = ot_apply(work, &ops[i], err)) != 0) {
+			gl_err_prefix(err, "doc.edit: op %zu", i);
+			goto fail;
+		}
+	}
+	/* Encode: the journal's rows and the broadcast's ops are the same
+	 * bytes. */
+	blobs = xcalloc(nalive + 1, sizeof *blobs);
+	offs = xcalloc(nalive + 2, sizeof *offs);
+	if (s->need_snapshot && !s->ephemeral) {
+		struct gl_buf text;
+
+		gl_buf_init(&text);
+		nb_print(s->doc, &text);
+		msgpack_pack_map(&pk, 2);
+		rpc_pack_kv_str(&pk, "t", "snapshot");
+		rpc_pack_key(&pk, "text");
+		rpc_pack_strn(&pk, text.data != NULL ? text.data : "",
+		    text.len);
+		gl_buf_fini(&text);
+		offs[++nb] = sb.size;
+	}
+	first_op = nb;
+	for (size_t i = 0; i < n; i++) {
+		ot_encode(&pk, &ops[i]);
+		offs[++nb] = sb.size;
+	}
+	for (size_t i = 0; i < nb; i++) {
+		blobs[i].p = sb.data + offs[i];
+		blobs[i].len = offs[i + 1] - offs[i];
+	}
+	if (!s->ephemeral) {
+		if ((rc = store_journal_add(s->store, s->key, s->base_hash,
+		    s->version + (first_op == 0), blobs, nb, err)) != 0) {
+			gl_err_prefix(err, "doc.edit: not applied");
+			goto fail;
+		}
+		s->need_snapshot = false;
+	}
+	nb_doc_free(s->doc);
+	s->doc = work;
+	work = NULL;
+	for (size_t i = 0; i < n; i++) {
+		sess_hist_push(s, &ops[i]);	/* takes ops[i] */
+		s->version++;
+	}
+	rpk = req_reply_begin(r);
+	msgpack_pack_map(rpk, 1);
+	rpc_pack_kv_int(rpk, "version", (int64_t)s->version);
+	req_reply_end(r);
+	if (s->nclients > 1) {
+		msgpack_packer *npk = sess_note_begin(ss, "doc.ops");
+
+		msgpack_pack_map(npk, 4);
+		rpc_pack_kv_str(npk, "session", s->id);
+		rpc_pack_kv_int(npk, "version", (int64_t)s->version);
+		rpc_pack_kv_int(npk, "client", (int64_t)r->client->id);
+		rpc_pack_key(npk, "ops");
+		msgpack_pack_array(npk, nalive);
+		msgpack_sbuffer_write(&ss->note.sbuf,
+		    sb.data + offs[first_op], sb.size - offs[first_op]);
+		sess_broadcast(s, r->client);
+	}
+	rc = 0;
+	goto out;
+fail:
+out:
+	for (size_t i = 0; i < n; i++)
+		ot_op_fini(&ops[i]);
+	free(ops);
+	free(blobs);
+	free(offs);
+	nb_doc_free(work);
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
+/* doc.save {session, force?} */
+int
+sess_rpc_doc_save(struct sess_set *ss, struct req *r, struct gl_err *err)
+{
+	struct sess	*s;
+	struct gl_buf	 out;
+	char		*cur = NULL, hash[GL_HASH_HEX];
+	size_t		 curlen;
+	bool		 force;
+	msgpack_packer	*pk;
+	struct gl_err	 jerr;
+	int		 rc;
+
+	if ((s = sess_get(ss, r, true, err)) == NULL)
+		return err->code;
+	if (s->ephemeral)
+		return gl_err_set(err, GL_EPERM,
+		    "session %s is ephemeral: it is never saved", s->id);
+	force = rpc_map_bool(r->args, "force", false);
+	/* Never overwrite what someone else wrote since we read the file. */
+	rc = gl_file_read(s->path, &cur, &curlen, err);
+	if (rc == 0) {
+		gl_hash_hex(cur, curlen, hash);
+		free(cur);
+		if (!force && (!s->on_disk || strcmp(hash, s->base_hash) != 0))
+			return gl_err_set(err, GL_ECONFLICT,
+			    "%s changed on disk since galley read it; save "
+			    "with force: true to overwrite it", s->path);
+	} else if (rc != GL_ENOTFOUND)
+		return rc;
+	gl_buf_init(&out);
+	nb_print(s->doc, &out);
+	if ((rc = gl_file_write_atomic(s->path, out.data != NULL ? out.data :
+	    "", out.len, 0644, err)) != 0) {
+		log_info("%s: save failed, journal kept: %s", s->id,
+		    err != NULL ? err->msg : "");
+		gl_buf_fini(&out);
+		return rc;
+	}
+	gl_hash_hex(out.data != NULL ? out.data : "", out.len, s->base_hash);
+	s->on_disk = true;
+	s->need_snapshot = false;
+	s->saved_version = s->version;
+	if (store_journal_clear(s->store, s->key, &jerr) != 0)
+		log_info("%s: saved, but the journal was not cleared: %s",
+		    s->id, jerr.msg);
+	pk = req_reply_begin(r);
+	msgpack_pack_map(pk, 3);
+	rpc_pack_kv_str(pk, "path", s->path);
+	rpc_pack_kv_int(pk, "bytes", (int64_t)out.len);
+	rpc_pack_kv_int(pk, "version", (int64_t)s->version);
+	req_reply_end(r);
+	gl_buf_fini(&out);
+	if (s->nclients > 1) {
+		pk = sess_note_begin(ss, "doc.saved");
+		msgpack_pack_map(pk, 3);
+		rpc_pack_kv_str(pk, "session", s->id);
+		rpc_pack_kv_str(pk, "path", s->path);
+		rpc_pack_kv_int(pk, "version", (int64_t)s->version);
+		sess_broadcast(s, r->client);
+	}
+	return 0;
+}
+
+/* doc.cursor {session, cell, offset, name?}: presence. */
+int
+sess_rpc_doc_cursor(struct sess_set *ss, struct req *r, struct gl_err *err)
+{
+	struct sess	*s;
+	const char	*cell, *name;
+	size_t		 clen, nlen;
+	msgpack_packer	*pk;
+
+	if ((s = sess_get(ss, r, true, err)) == NULL)
+		return err->code;
+	if ((cell = rpc_map_str(r->args, "cell", &clen)) == NULL)
+		return gl_err_set(err, GL_EINVAL,
+		    "doc.cursor: wants {session, cell, offset}");
+	if ((name = rpc_map_str(r->args, "name", &nlen)) != NULL)
+		req_client_set_name(r->client, name, nlen);
+	pk = sess_note_begin(ss, "doc.cursor");
+	msgpack_pack_map(pk, 5);
+	rpc_pack_kv_str(pk, "session", s->id);
+	rpc_pack_kv_int(pk, "client", (int64_t)r->client->id);
+	rpc_pack_kv_str(pk, "name", r->client->name);
+	rpc_pack_key(pk, "cell");
+	rpc_pack_strn(pk, cell, clen);
+	rpc_pack_kv_int(pk, "offset", rpc_map_int(r->args, "offset", 0));
+	sess_broadcast(s, r->client);
+	return 0;
+}
+
+/*
+ * Replays one journal row onto rp->doc. A row that cannot be applied
+ * (which only a damaged store gives) is reported once; the op rows after
+ * it are skipped up to the next snapshot row, which restarts the replay
+ * from a whole document. rp->broken at the end makes the next edit
+ * journal a snapshot first, so later crashes replay from there.
+ */
+int
+sess_replay_one(void *ctx, const void *p, size_t len)
+{
+	struct sess_replay	*rp = ctx;
+	msgpack_unpacked	 up;
+	size_t			 off = 0;
+	const msgpack_object	*t;
+	struct ot_op		 op;
+	struct gl_err		 e;
+
+	msgpack_unpacked_init(&up);
+	if (msgpack_unpack_next(&up, p, len, &off) != MSGPACK_UNPACK_SUCCESS) {
+		gl_err_set(&e, GL_ESYNTAX, "undecodable journal row");
+		goto bad;
+	}
+	t = rpc_map_get(&up.data, "t");
+	if (rpc_obj_streq(t, "snapshot")) {
+		const char	*text;
+		size_t		 tlen;
+		struct nb_doc	*doc;
+
+		text = rpc_map_str(&up.data, "text", &tlen);
+		if (text == NULL) {
+			gl_err_set(&e, GL_ESYNTAX, "snapshot row without text");
+			goto bad;
+		}
+		if (nb_parse(text, tlen, rp->s->path, &doc, &e) != 0)
+			goto bad;
+		nb_doc_free(rp->doc);
+		rp->doc = doc;
+		rp->snapshot = true;
+		rp->broken = false;
+		goto out;
+	}
+	if (rp->broken)
+		goto out;
+	if (ot_decode(&up.data, &op, &e) != 0)
+		goto bad;
+	if (ot_apply(rp->doc, &op, &e) != 0) {
+		ot_op_fini(&op);
+		goto bad;
+	}
+	ot_op_fini(&op);
+	rp->applied++;
+	goto out;
+bad:
+	if (!rp->failed)
+		rp->err = e;
+	rp->failed = true;
+	rp->broken = true;
+out:
+	msgpack_unpacked_destroy(&up);
+	return 0;
+}
+
+void
+sess_pack_cells(struct sess *s, msgpack_packer *pk)
+{
+	size_t n = nb_doc_count(s->doc);
+
+	msgpack_pack_array(pk, n);
+	for (size_t i = 0; i < n; i++)
+		sess_pack_cell(s, pk, nb_doc_cell(s->doc, i));
+}
+
+static void
+sess_pack_cell(struct sess *s, msgpack_packer *pk, const struct nb_cell *c)
+{
+	struct sess_cell_out *co = sess_outs(s, nb_cell_id(c), false);
+	size_t		 nmeta = nb_cell_meta_count(c), len;
+	const char	*src = nb_cell_source(c, &len);
+
+	msgpack_pack_map(pk, 10);
+	rpc_pack_kv_str(pk, "id", nb_cell_id(c));
+	rpc_pack_kv_str(pk, "kind", nb_kind_name(nb_cell_kind(c)));
+	rpc_pack_kv_bool(pk, "header", nb_cell_is_header(c));
+	rpc_pack_kv_str(pk, "title", nb_cell_title(c));
+	rpc_pack_key(pk, "meta");
+	msgpack_pack_map(pk, nmeta);
+	for (size_t i = 0; i < nmeta; i++) {
+		const char *k, *v;
+
+		nb_cell_meta_at(c, i, &k, &v);
+		rpc_pack_kv_str(pk, k, v);
+	}
+	rpc_pack_key(pk, "source");
+	rpc_pack_strn(pk, src, len);
+	rpc_pack_key(pk, "outputs");
+	sess_pack_outputs(pk, co);
+	rpc_pack_kv_bool(pk, "stale", sess_cell_stale(co, c));
+	rpc_pack_kv_bool(pk, "truncated", co != NULL && co->truncated);
+	rpc_pack_key(pk, "running");
+	if (s->cur != NULL && strcmp(s->cur->cell, nb_cell_id(c)) == 0)
+		msgpack_pack_uint64(pk, s->cur->id);
+	else
+		msgpack_pack_nil(pk);
+}
+
+static void
+sess_hist_push(struct sess *s, struct ot_op *op)
+{
+	if (s->nhist == SESS_HIST_MAX) {
+		size_t drop = SESS_HIST_MAX / 2;
+
+		for (size_t i = 0; i < drop; i++)
+			ot_op_fini(&s->hist[i]);
+		memmove(s->hist, s->hist + drop,
+		    (s->nhist - drop) * sizeof *s->hist);
+		s->nhist -= drop;
+		s->hist_base += drop;
+	}
+	if (s->nhist == s->caphist) {
+		s->caphist = s->caphist ? 2 * s->caphist : 64;
+		s->hist = xrealloc(s->hist, s->caphist * sizeof *s->hist);
+	}
+	s->hist[s->nhist++] = *op;	/* moved: op's pointers now ours */
+	memset(op, 0, sizeof *op);
+}

@@ -1,0 +1,487 @@
+/*
+ * session-run.c - a session's runs (kernel/session.h): the FIFO run queue
+ * (cell.run, cell.cancel), the runtime (kernel/rth.h: started at the first
+ * code run, interrupted, restarted) and its callbacks, and the runtime's
+ * cluster.* requests, handed to the host.
+ *
+ * Runs. cell.run queues runs (one FIFO per session, one run at a time).
+ * The runtime is started at the first code run. A run takes the cell's
+ * source at the moment it starts. Markdown and raw cells complete at once
+ * (ok, no outputs). A run that ends in error, interrupted or died cancels
+ * the runs queued after it by the same cell.run request (as Jupyter stops
+ * on error). Outputs of the running cell are kept in memory (capped at
+ * SESS_OUT_MAX bytes per cell, then marked truncated) and written to the
+ * store when the run ends, keyed by the hash of the source that ran.
+ */
+#include "kernel/session_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "core/err.h"
+#include "core/mem.h"
+#include "core/notebook.h"
+#include "core/rpc.h"
+#include "core/util.h"
+#include "kernel/log.h"
+#include "kernel/req.h"
+#include "kernel/rth.h"
+
+static void	 sess_pump(struct sess *s);
+static void	 sess_note_started(struct sess *s, const struct sess_run *run);
+static void	 sess_finish(struct sess *s, struct sess_run *run,
+		     enum sess_run_status st, const msgpack_object *error,
+		     const char *message);
+static void	 sess_cancel_batch(struct sess *s, uint64_t batch,
+		     const char *message);
+static size_t	 sess_cancel_queue(struct sess *s, const char *message);
+static void	 sess_on_request(void *ctx, uint64_t run, struct rpc_msg *m);
+static void	 sess_on_output(void *ctx, uint64_t run,
+		     const msgpack_object *output);
+static void	 sess_on_done(void *ctx, uint64_t run, enum rth_status status,
+		     const msgpack_object *error, const char *message);
+static void	 sess_on_state(void *ctx, enum rth_state state,
+		     const char *message);
+
+static const char *const sess_run_status_names[] = {
+	[SESS_RUN_OK] = "ok",
+	[SESS_RUN_ERROR] = "error",
+	[SESS_RUN_INTERRUPTED] = "interrupted",
+	[SESS_RUN_CANCELLED] = "cancelled",
+	[SESS_RUN_DIED] = "died",
+};
+
+static const char *const rth_state_names[] = {
+	[RTH_STARTING] = "starting",
+	[RTH_IDLE] = "idle",
+	[RTH_BUSY] = "busy",
+	[RTH_DEAD] = "dead",
+	[RTH_STOPPED] = "stopped",
+};
+
+static const struct rth_cbs sess_rth_cbs = {
+	.on_output = sess_on_output,
+	.on_done = sess_on_done,
+	.on_state = sess_on_state,
+};
+
+/* cell.run {session, cells: [id]} */
+int
+sess_rpc_cell_run(struct sess_set *ss, struct req *r, struct gl_err *err)
+{
+	struct sess		*s;
+	const msgpack_object	*co;
+	struct sess_run		*head = NULL, **tailp = &head;
+	msgpack_packer		*pk;
+	uint32_t		 n;
+	uint64_t		 batch;
+
+	if ((s = sess_get(ss, r, true, err)) == NULL)
+		return err->code;
+	co = rpc_map_get(r->args, "cells");
+	if (co == NULL || co->type != MSGPACK_OBJECT_ARRAY)
+		return gl_err_set(err, GL_EINVAL,
+		    "cell.run: wants {session, cells: [id]}");
+	n = co->via.array.size;
+	for (uint32_t i = 0; i < n; i++) {
+		const msgpack_object *id = &co->via.array.ptr[i];
+		char buf[NB_ID_MAX + 1];
+
+		if (id->type != MSGPACK_OBJECT_STR ||
+		    id->via.str.size > NB_ID_MAX)
+			return gl_err_set(err, GL_EINVAL,
+			    "cell.run: cells[%u] is not a cell id", i);
+		memcpy(buf, id->via.str.ptr, id->via.str.size);
+		buf[id->via.str.size] = '\0';
+		if (nb_doc_find(s->doc, buf, NULL) == NULL)
+			return gl_err_set(err, GL_ENOTFOUND,
+			    "cell.run: no cell %s in session %s", buf, s->id);
+	}
+	batch = ++s->next_batch;
+	for (uint32_t i = 0; i < n; i++) {
+		const msgpack_object	*id = &co->via.array.ptr[i];
+		struct sess_run		*run = xcalloc(1, sizeof *run);
+
+		run->id = s->next_run++;
+		run->batch = batch;
+		memcpy(run->cell, id->via.str.ptr, id->via.str.size);
+		*tailp = run;
+		tailp = &run->next;
+	}
+	pk = req_reply_begin(r);
+	msgpack_pack_map(pk, 1);
+	rpc_pack_key(pk, "runs");
+	msgpack_pack_array(pk, n);
+	for (struct sess_run *run = head; run != NULL; run = run->next) {
+		msgpack_pack_map(pk, 2);
+		rpc_pack_kv_int(pk, "run", (int64_t)run->id);
+		rpc_pack_kv_str(pk, "cell", run->cell);
+	}
+	req_reply_end(r);
+	if (head != NULL) {
+		if (s->qtail != NULL)
+			s->qtail->next = head;
+		else
+			s->qhead = head;
+		for (s->qtail = head; s->qtail->next != NULL;
+		    s->qtail = s->qtail->next)
+			;
+	}
+	sess_pump(s);
+	return 0;
+}
+
+/* cell.interrupt {session} */
+int
+sess_rpc_cell_interrupt(struct sess_set *ss, struct req *r, struct gl_err *err)
+{
+	struct sess *s;
+
+	if ((s = sess_get(ss, r, true, err)) == NULL)
+		return err->code;
+	if (s->cur != NULL && s->rt != NULL) {
+		log_info("%s: interrupt run %" PRIu64 " (cell %s)", s->id,
+		    s->cur->id, s->cur->cell);
+		rth_interrupt(s->rt);
+	}
+	return 0;
+}
+
+/* cell.cancel {session} */
+int
+sess_rpc_cell_cancel(struct sess_set *ss, struct req *r, struct gl_err *err)
+{
+	struct sess	*s;
+	size_t		 n;
+	msgpack_packer	*pk;
+
+	if ((s = sess_get(ss, r, true, err)) == NULL)
+		return err->code;
+	n = sess_cancel_queue(s, "cancelled");
+	pk = req_reply_begin(r);
+	msgpack_pack_map(pk, 1);
+	rpc_pack_kv_int(pk, "cancelled", (int64_t)n);
+	req_reply_end(r);
+	sess_activity(ss);
+	return 0;
+}
+
+/* runtime.restart {session} */
+int
+sess_rpc_runtime_restart(struct sess_set *ss, struct req *r, struct gl_err *err)
+{
+	struct sess *s;
+
+	if ((s = sess_get(ss, r, true, err)) == NULL)
+		return err->code;
+	if (s->rt != NULL) {
+		log_info("%s: runtime restart requested", s->id);
+		rth_restart(s->rt);
+	}
+	return 0;
+}
+
+const char *
+sess_run_cell(const struct sess *s, uint64_t run)
+{
+	return s->cur != NULL && s->cur->id == run ? s->cur->cell : NULL;
+}
+
+uint64_t
+sess_runtime_gen(const struct sess *s)
+{
+	return s->rt != NULL ? rth_generation(s->rt) : 0;
+}
+
+int
+sess_runtime_send(struct sess *s, uint64_t gen, const void *p, size_t n)
+{
+	if (s->closing || s->rt == NULL || rth_generation(s->rt) != gen)
+		return GL_ECLOSED;
+	return rth_send(s->rt, p, n);
+}
+
+/* The state of s's runtime ("idle", ...); "none" before the first run. */
+const char *
+sess_runtime_state(const struct sess *s)
+{
+	return s->rt == NULL ? "none" : rth_state_names[rth_get_state(s->rt)];
+}
+
+static void
+sess_pump(struct sess *s)
+{
+	struct gl_err	 err;
+	struct sess_cell_out *co;
+	int		 rc;
+
+	if (s->pumping || s->closing)
+		return;
+	s->pumping = true;
+	while (s->cur == NULL && s->qhead != NULL && !s->closing) {
+		struct sess_run	*run = s->qhead;
+		struct nb_cell	*cell;
+		size_t		 idx, len;
+		const char	*src;
+
+		cell = nb_doc_find(s->doc, run->cell, &idx);
+		if (cell == NULL) {
+			s->qhead = run->next;
+			if (s->qhead == NULL)
+				s->qtail = NULL;
+			sess_finish(s, run, SESS_RUN_CANCELLED, NULL,
+			    "the cell was deleted before it ran");
+			continue;
+		}
+		if (nb_cell_kind(cell) != NB_CODE &&
+		    !nb_cell_is_header(cell)) {
+			s->qhead = run->next;
+			if (s->qhead == NULL)
+				s->qtail = NULL;
+			sess_note_started(s, run);
+			sess_finish(s, run, SESS_RUN_OK, NULL, NULL);
+			continue;
+		}
+		if (s->rt == NULL) {
+			struct rth_opts	 o = {
+				.exe = s->set->host.exe,
+				.cwd = s->dir,
+				.memory_limit = s->set->host.memory_limit,
+				.session = s->id,
+			};
+
+			s->rt = rth_new(s->set->host.loop, &o, &sess_rth_cbs,
+			    s, &err);
+			if (s->rt == NULL) {
+				uint64_t batch = run->batch;
+
+				log_info("%s: cannot start a runtime: %s",
+				    s->id, err.msg);
+				s->qhead = run->next;
+				if (s->qhead == NULL)
+					s->qtail = NULL;
+				sess_finish(s, run, SESS_RUN_DIED, NULL,
+				    err.msg);
+				sess_cancel_batch(s, batch, NULL);
+				continue;
+			}
+			rth_serve_requests(s->rt, sess_on_request);
+			log_info("%s: runtime started", s->id);
+		}
+		src = nb_cell_source(cell, &len);
+		rc = rth_run(s->rt, run->id, run->cell, src, len, s->chunk,
+		    nb_doc_source_line(s->doc, idx), &err);
+		if (rc == GL_EBUSY)
+			break;	/* not ready yet: sess_on_state() pumps again */
+		s->qhead = run->next;
+		if (s->qhead == NULL)
+			s->qtail = NULL;
+		run->next = NULL;
+		if (rc != 0) {
+			/* A runtime that gave up restarting, a cell too
+			 * big to send, ... */
+			uint64_t batch = run->batch;
+
+			log_info("%s: run %" PRIu64 " not started: %s", s->id,
+			    run->id, err.msg);
+			sess_finish(s, run, SESS_RUN_DIED, NULL, err.msg);
+			sess_cancel_batch(s, batch, NULL);
+			continue;
+		}
+		run->code = true;
+		run->t0 = uv_hrtime();
+		gl_hash_hex(src, len, run->hash);
+		s->cur = run;
+		co = sess_outs(s, run->cell, true);
+		sess_outs_clear(co);
+		memcpy(co->hash, run->hash, sizeof co->hash);
+		sess_note_started(s, run);
+	}
+	s->pumping = false;
+	sess_activity(s->set);
+}
+
+static void
+sess_note_started(struct sess *s, const struct sess_run *run)
+{
+	msgpack_packer *pk = sess_note_begin(s->set, "cell.started");
+
+	msgpack_pack_map(pk, 3);
+	rpc_pack_kv_str(pk, "session", s->id);
+	rpc_pack_kv_str(pk, "cell", run->cell);
+	rpc_pack_kv_int(pk, "run", (int64_t)run->id);
+	sess_broadcast(s, NULL);
+}
+
+/* Ends run (already unlinked from the queue): cell.done to every client,
+ * outputs to the store for a run that ran. Frees run. */
+static void
+sess_finish(struct sess *s, struct sess_run *run, enum sess_run_status st,
+    const msgpack_object *error, const char *message)
+{
+	msgpack_packer	*pk;
+	struct sess_cell_out *co = NULL;
+	uint64_t	 elapsed = 0;
+	size_t		 n = 5;
+
+	if (run->code) {
+		elapsed = (uv_hrtime() - run->t0) / 1000000;
+		co = sess_outs(s, run->cell, true);
+		sess_outs_error(co, st, error, message);
+		if (co->truncated)
+			sess_outs_note(co, SESS_TRUNC_NOTE);
+		sess_outs_store(s, co);
+	}
+	if (error != NULL && error->type != MSGPACK_OBJECT_NIL)
+		n++;
+	if (message != NULL)
+		n++;
+	pk = sess_note_begin(s->set, "cell.done");
+	msgpack_pack_map(pk, n);
+	rpc_pack_kv_str(pk, "session", s->id);
+	rpc_pack_kv_str(pk, "cell", run->cell);
+	rpc_pack_kv_int(pk, "run", (int64_t)run->id);
+	rpc_pack_kv_str(pk, "status", sess_run_status_names[st]);
+	rpc_pack_kv_int(pk, "elapsed_ms", (int64_t)elapsed);
+	if (error != NULL && error->type != MSGPACK_OBJECT_NIL) {
+		rpc_pack_key(pk, "error");
+		msgpack_pack_object(pk, *error);
+	}
+	if (message != NULL)
+		rpc_pack_kv_str(pk, "message", message);
+	sess_broadcast(s, NULL);
+	free(run);
+}
+
+/* Cancels the queued runs of one cell.run request. */
+static void
+sess_cancel_batch(struct sess *s, uint64_t batch, const char *message)
+{
+	struct sess_run **pp = &s->qhead, *run;
+
+	while ((run = *pp) != NULL) {
+		if (run->batch != batch) {
+			pp = &run->next;
+			continue;
+		}
+		*pp = run->next;
+		sess_finish(s, run, SESS_RUN_CANCELLED, NULL, message != NULL ?
+		    message : "an earlier cell of this run did not succeed");
+	}
+	s->qtail = NULL;
+	for (run = s->qhead; run != NULL; run = run->next)
+		s->qtail = run;
+}
+
+static size_t
+sess_cancel_queue(struct sess *s, const char *message)
+{
+	struct sess_run	*run;
+	size_t		 n = 0;
+
+	while ((run = s->qhead) != NULL) {
+		s->qhead = run->next;
+		sess_finish(s, run, SESS_RUN_CANCELLED, NULL, message);
+		n++;
+	}
+	s->qtail = NULL;
+	return n;
+}
+
+/* The runtime asks for cluster work (cluster.map in a cell, ...). */
+static void
+sess_on_request(void *ctx, uint64_t run, struct rpc_msg *m)
+{
+	struct sess		*s = ctx;
+	struct sess_host	*host = &s->set->host;
+	struct rpc_writer	 w;
+
+	if (!s->closing && host->on_cluster_request(host->ctx, s, run,
+	    m) == 0)
+		return;
+	rpc_writer_init(&w);
+	rpc_write_error(&w, m->id, GL_EUNSUPPORTED, "the kernel has no "
+	    "cluster service (it is shutting down)");
+	if (s->rt != NULL)
+		(void)rth_send(s->rt, w.sbuf.data, w.sbuf.size);
+	rpc_writer_fini(&w);
+}
+
+static void
+sess_on_output(void *ctx, uint64_t run, const msgpack_object *output)
+{
+	sess_run_output(ctx, run, output);
+}
+
+static void
+sess_on_done(void *ctx, uint64_t run, enum rth_status status,
+    const msgpack_object *error, const char *message)
+{
+	struct sess	*s = ctx;
+	struct sess_run	*cur = s->cur;
+	enum sess_run_status st;
+	uint64_t	 batch;
+
+	if (s->closing || cur == NULL || cur->id != run)
+		return;
+	switch (status) {
+	case RTH_DONE_OK:
+		st = SESS_RUN_OK;
+		break;
+	case RTH_DONE_ERROR:
+		st = SESS_RUN_ERROR;
+		break;
+	case RTH_DONE_INTERRUPTED:
+		st = SESS_RUN_INTERRUPTED;
+		break;
+	default:
+		st = SESS_RUN_DIED;
+		break;
+	}
+	s->cur = NULL;
+	batch = cur->batch;
+	s->set->host.on_run_done(s->set->host.ctx, s, run);
+	sess_finish(s, cur, st, error, message);
+	if (st != SESS_RUN_OK)
+		sess_cancel_batch(s, batch, NULL);
+	sess_pump(s);
+}
+
+static void
+sess_on_state(void *ctx, enum rth_state state, const char *message)
+{
+	struct sess	*s = ctx;
+	msgpack_packer	*pk;
+
+	if (s->closing)
+		return;
+	/* A runtime that died or restarts loses its cluster work. */
+	if (state == RTH_DEAD || state == RTH_STARTING)
+		s->set->host.on_reset(s->set->host.ctx, s);
+	if (state != RTH_IDLE && state != RTH_BUSY)
+		log_info("%s: runtime %s%s%s", s->id, rth_state_names[state],
+		    message != NULL ? ": " : "",
+		    message != NULL ? message : "");
+	pk = sess_note_begin(s->set, "runtime.status");
+	msgpack_pack_map(pk, 3);
+	rpc_pack_kv_str(pk, "session", s->id);
+	rpc_pack_kv_str(pk, "state", rth_state_names[state]);
+	rpc_pack_kv_str(pk, "message", message != NULL ? message : "");
+	sess_broadcast(s, NULL);
+	if ((state == RTH_DEAD || state == RTH_STOPPED) && s->cur != NULL) {
+		/* The host reports the run first; in case it did not. */
+		struct sess_run	*cur = s->cur;
+		uint64_t	 batch = cur->batch;
+
+		s->cur = NULL;
+		sess_finish(s, cur, SESS_RUN_DIED, NULL, message);
+		sess_cancel_batch(s, batch, NULL);
+	}
+	/* IDLE lets the next run start; a DEAD runtime that gave up
+	 * restarting fails the queued runs. */
+	if (state == RTH_IDLE || state == RTH_DEAD)
+		sess_pump(s);
+}
