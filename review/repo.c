@@ -777,7 +777,10 @@ repo_log(struct repo *r, const char *rev, const char *path, size_t max,
 	    err)) != 0)
 		return rc;
 	if ((rc = git_revwalk_new(&walk, r->git)) != 0 ||
-	    (rc = git_revwalk_sorting(walk, GIT_SORT_TIME)) != 0 ||
+	    /* Children before their parents even when commits share a
+	     * second (by time alone, their order is the walk's whim). */
+	    (rc = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL |
+	    GIT_SORT_TIME)) != 0 ||
 	    (rc = git_revwalk_push(walk, git_commit_id(start))) != 0) {
 		rc = repo_fail(err, rc, "cannot walk the history");
 		goto out;
