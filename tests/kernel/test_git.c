@@ -504,6 +504,71 @@ test_review_apply(void **state)
 	kc_free(k);
 }
 
+/* The output of `galley ARGS` run in the repository with the test
+ * kernel's runtime directory (caller frees). */
+static char *
+galley_out(struct kt *t, const char *args)
+{
+	char	*cmd = xasprintf("cd '%s' && GALLEY_RUNTIME_DIR='%s' '%s' %s",
+	    t->proj, t->run, getenv("GALLEY_BIN"), args);
+	FILE	*p = popen(cmd, "r");
+	struct gl_buf b;
+	char	 buf[4096];
+	size_t	 n;
+
+	assert_non_null(p);
+	gl_buf_init(&b);
+	while ((n = fread(buf, 1, sizeof buf, p)) > 0)
+		gl_buf_add(&b, buf, n);
+	assert_int_equal(pclose(p), 0);
+	free(cmd);
+	return gl_buf_take(&b, NULL);
+}
+
+/* `galley review apply` goes through the running kernel: the session
+ * that has the notebook open gets the edit, the file is not written
+ * under it. */
+static void
+test_cli_apply_through_kernel(void **state)
+{
+	struct kt	*t = *state;
+	struct kc	*k;
+	char		*sid, *tid, *out, *args, *path, *file;
+	json_t		*r, *doc;
+
+	commit_nb(t, NB_V2, "line plot");
+	k = kt_conn(t);
+	sid = open_nb(t, k, NULL);
+	r = kc_call(k, "review.comment", json_pack("{s:s, s:s, s:s, s:s, "
+	    "s:[ii], s:s, s:s}", "session", sid, "range", "HEAD~1..HEAD",
+	    "file", "trips.nb.lua", "cell", "plot", "lines", 2, 2, "body",
+	    "bars", "suggestion", "plot.bar(by.day, by.fare)"));
+	assert_non_null(r);
+	tid = xstrdup(kj_str(json_object_get(r, "thread"), "id"));
+	json_decref(r);
+	args = xasprintf("review apply %s --json", tid);
+	out = galley_out(t, args);
+	r = json_loads(out, 0, NULL);
+	assert_non_null(r);
+	assert_string_equal(kj_str(json_object_get(r, "applied"), "session"),
+	    sid);
+	json_decref(r);
+	free(out);
+	doc = kc_call(k, "doc.get", json_pack("{s:s}", "session", sid));
+	assert_non_null(strstr(kj_str(kj_cell(json_object_get(doc, "cells"),
+	    "plot"), "source"), "plot.bar("));
+	json_decref(doc);
+	path = xasprintf("%s/trips.nb.lua", t->proj);
+	file = kt_read(path);
+	assert_string_equal(file, NB_V2);
+	free(file);
+	free(path);
+	free(args);
+	free(tid);
+	free(sid);
+	kc_free(k);
+}
+
 #define GT(f) cmocka_unit_test_setup_teardown(f, setup_repo, \
 	kt_teardown_stopped)
 
@@ -517,6 +582,7 @@ main(void)
 		GT(test_review_open),
 		GT(test_review_threads_and_verdict),
 		GT(test_review_apply),
+		GT(test_cli_apply_through_kernel),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
