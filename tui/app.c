@@ -80,8 +80,8 @@ paint(struct app *a)
 	struct view_status st;
 
 	if (a->mode == KEYMAP_PAGER) {
-		view_render_pager("galley help", a->pager, &a->pager_scroll,
-		    &a->grid);
+		view_render_pager(a->pager_title != NULL ? a->pager_title :
+		    "galley help", a->pager, &a->pager_scroll, &a->grid);
 		draw_grid(a->draw, &a->grid);
 		return;
 	}
@@ -220,6 +220,7 @@ app_free(struct app *a)
 	free(a->textclip);
 	cmdline_fini(&a->cl);
 	free(a->pager);
+	free(a->pager_title);
 	view_cluster_fini(&a->clu);
 	draw_free(a->draw);
 	view_grid_fini(&a->grid);
@@ -290,6 +291,7 @@ app_run(const struct app_opts *o, struct gl_err *err)
 	}
 	if ((rc = app_open_session(&a, err)) != 0)
 		goto out;
+	app_git_refresh(&a);
 	memset(&to, 0, sizeof to);
 	to.mouse = cfg->mouse;
 	if ((rc = term_init(&to, err)) != 0)

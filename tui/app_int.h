@@ -4,8 +4,8 @@
  * paste), app-edit.c (changes to the document: local, remote, undo),
  * app-kernel.c (the connection, requests and notifications), app-file.c
  * (saving, autosave, quitting), app-status.c (the status and message
- * lines), app-cluster.c (the cluster view's requests), and the command
- * handlers (tui/cmd-*.c). Nothing outside tui/ includes it; the public
+ * lines), app-cluster.c (the cluster view's requests), app-git.c (the
+ * notebook in git), and the command handlers (tui/cmd-*.c). Nothing outside tui/ includes it; the public
  * API is tui/app.h.
  */
 #ifndef GL_TUI_APP_INT_H
@@ -79,8 +79,9 @@ struct app {
 	/* The command line */
 	struct cmdline	 cl;
 	enum keymap_mode cl_return;	/* the mode it was opened from */
-	/* The help screen */
+	/* The pager: the help screen, git log, a cell at a commit */
 	char		*pager;		/* owned */
+	char		*pager_title;	/* owned; NULL: "galley help" */
 	int		 pager_scroll;
 	enum keymap_mode pager_return;
 	/* The cluster view (app-cluster.c) */
@@ -92,6 +93,10 @@ struct app {
 	int64_t		 clu_next;	/* when to ask again */
 	int		 clu_scroll;
 	enum keymap_mode clu_return;
+	/* git (app-git.c) */
+	char		 git[96];	/* the status line's git part; "" outside
+					 * a repository */
+	bool		 git_off;	/* the kernel has no git.*: not asked */
 	/* Clipboards */
 	struct app_clip	*clip;		/* owned */
 	size_t		 nclip;
@@ -226,5 +231,19 @@ void	 app_cluster_take(struct app *a);
 void	 app_cluster_poll(struct app *a);
 /* When the next cluster.status is due, or INT64_MAX. */
 int64_t	 app_cluster_at(const struct app *a);
+
+/* app-git.c */
+/* Asks git.status and sets the status line's git part and the gutter
+ * marks (after opening, saving, committing). */
+void	 app_git_refresh(struct app *a);
+/* Saves if needed, then commits the notebook with msg. */
+int	 app_git_commit(struct app *a, const char *msg, struct gl_err *err);
+/* The notebook's commits, in the pager. */
+int	 app_git_log(struct app *a, struct gl_err *err);
+/* The current cell at revision rev (NULL: HEAD) and what changed since,
+ * in the pager. */
+int	 app_git_show(struct app *a, const char *rev, struct gl_err *err);
+/* Shows text (taken) in the pager under title. */
+void	 app_pager_show(struct app *a, const char *title, char *text);
 
 #endif

@@ -6,7 +6,7 @@
  * The built-in table below is in the order the help screen and
  * docs/keys.md list the commands; its handlers live in tui/cmd-*.c by
  * family (cmd-cell.c, cmd-view.c, cmd-run.c, cmd-file.c, cmd-cluster.c,
- * cmd-cmdline.c, cmd-config.c, cmd-edit.c). A table holds a pointer to
+ * cmd-cmdline.c, cmd-config.c, cmd-edit.c, cmd-git.c). A table holds a pointer to
  * that static array and a growable array of added entries, whose strings
  * it owns. Lookups are linear: there are about ninety commands and a
  * lookup happens once per key that is bound.
@@ -111,6 +111,12 @@ static const struct cmd_entry builtin[] = {
 	  .exec = cmd_file_quit_force },
 	{ "wq", "", "save and quit", .exec = cmd_file_write_quit },
 	{ "x", "", "save and quit", .exec = cmd_file_write_quit },
+	/* Git */
+	{ "commit", "[-m] MESSAGE", "save the notebook and commit it to git "
+	  "(author from git config)", .exec = cmd_git_commit },
+	{ "log", "", "list the notebook's commits", .exec = cmd_git_log },
+	{ "show", "[REV]", "show the cell as it was at git revision REV "
+	  "(default HEAD), with what changed since", .exec = cmd_git_show },
 	{ "help", "", "show every key and command", .exec = cmd_view_help },
 	{ "cluster", "", "show the cluster view: workers, their state, tasks "
 	  "done, CPU use and idle time", .exec = cmd_cluster_open },

@@ -124,6 +124,11 @@ CMD_EXEC(cmd_edit_select_all);
 CMD_EXEC(cmd_edit_copy);
 CMD_EXEC(cmd_edit_cut);
 CMD_EXEC(cmd_edit_paste);
+/* cmd-git.c: the notebook in git. */
+CMD_EXEC(cmd_git_commit);
+CMD_EXEC(cmd_git_log);
+CMD_EXEC(cmd_git_show);
+
 /* cmd.c: a count argument ("scroll-down 3"): arg, or 1 without one. */
 int	 cmd_arg_count(const char *arg);
 
