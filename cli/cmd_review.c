@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "client/client.h"
@@ -20,6 +21,7 @@
 #include "review/ndiff.h"
 #include "review/repo.h"
 #include "review/review.h"
+#include "tui/app.h"
 
 #define C_RESET		"\033[m"
 #define C_BOLD		"\033[1m"
@@ -1020,12 +1022,48 @@ rv_default(struct rctx *c, int argc, char **argv)
 	return rc;
 }
 
+/* `galley review` on a terminal: the TUI's review mode, no notebook. */
+static int
+rv_tui(const char *kernel)
+{
+	struct app_opts	 o = { .kernel = kernel, .review = "" };
+	struct gl_err	 err = { 0 };
+	int		 rc;
+
+	if ((rc = cli_check_kernel("review", kernel)) != CLI_OK)
+		return rc;
+	if (app_run(&o, &err) == 0)
+		return CLI_OK;
+	cli_errorf("%s", err.msg);
+	return err.code == GL_ENOTFOUND || err.code == GL_EINVAL ? CLI_FAILED :
+	    err.code == GL_ECLOSED || err.code == GL_EAUTH ||
+	    err.code == GL_ETIMEDOUT || err.code == GL_EPROTO ? CLI_KERNEL :
+	    CLI_GIT;
+}
+
 int
 cli_review(int argc, char **argv)
 {
 	const struct review_cmd	*cmd = NULL;
 	struct rctx		 c = { 0 };
+	const char		*v;
 	int			 rc;
+
+	/* Alone, or with --kernel only, on a terminal: the review mode. A
+	 * script (output not a terminal) gets the text as before. */
+	if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+		const char	*kernel = NULL;
+		bool		 tui = true;
+
+		for (int i = 1; i < argc && tui; i++)
+			if ((v = cli_optval("review", argc, argv, &i,
+			    "--kernel")) != NULL)
+				kernel = v;
+			else
+				tui = false;
+		if (tui)
+			return rv_tui(kernel);
+	}
 
 	if (argc >= 2 && argv[1][0] != '-' &&
 	    (cmd = rv_find_cmd(argv[1])) == NULL) {

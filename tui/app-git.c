@@ -84,7 +84,14 @@ app_git_refresh(struct app *a)
 	}
 	view_git_clear(a->view);
 	a->git[0] = '\0';
+	a->git_path[0] = '\0';
 	if (rpc_map_bool(resp.result, "repo", false)) {
+		size_t		 plen;
+		const char	*p = rpc_map_str(resp.result, "path", &plen);
+
+		if (p != NULL)
+			snprintf(a->git_path, sizeof a->git_path, "%.*s",
+			    (int)plen, p);
 		git_summary(a, resp.result);
 		cells = rpc_map_get(resp.result, "cells");
 		for (uint32_t i = 0; cells != NULL && cells->type ==

@@ -34,7 +34,8 @@ void
 app_status(struct app *a, struct view_status *st)
 {
 	static const char *const modes[KEYMAP_NMODES] = {
-		"NORMAL", "INSERT", "COMMAND", "HELP", "CLUSTER",
+		"NORMAL", "INSERT", "COMMAND", "HELP", "CLUSTER", "REVIEW",
+		"SUGGEST",
 	};
 
 	memset(st, 0, sizeof *st);

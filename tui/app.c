@@ -85,6 +85,11 @@ paint(struct app *a)
 		draw_grid(a->draw, &a->grid);
 		return;
 	}
+	if (app_review_shown(a)) {
+		app_review_paint(a);
+		draw_grid(a->draw, &a->grid);
+		return;
+	}
 	if (app_cluster_shown(a)) {
 		struct view_cluster_screen cs;
 
@@ -216,6 +221,7 @@ static void
 app_free(struct app *a)
 {
 	app_kernel_close(a);
+	app_review_free(a);
 	app_clip_free(a);
 	free(a->textclip);
 	cmdline_fini(&a->cl);
@@ -285,13 +291,19 @@ app_run(const struct app_opts *o, struct gl_err *err)
 	app_view_opts(cfg, &vo);
 	a.view = view_new(&vo);
 	a.input = input_new();
-	if ((a.abspath = gl_path_abs(o->path, err)) == NULL) {
-		rc = err ? err->code : GL_EINVAL;
-		goto out;
+	if (o->path == NULL) {
+		/* `galley review` alone: the review mode, no notebook. */
+		if ((rc = app_review_connect(&a, err)) != 0)
+			goto out;
+	} else {
+		if ((a.abspath = gl_path_abs(o->path, err)) == NULL) {
+			rc = err ? err->code : GL_EINVAL;
+			goto out;
+		}
+		if ((rc = app_open_session(&a, err)) != 0)
+			goto out;
+		app_git_refresh(&a);
 	}
-	if ((rc = app_open_session(&a, err)) != 0)
-		goto out;
-	app_git_refresh(&a);
 	memset(&to, 0, sizeof to);
 	to.mouse = cfg->mouse;
 	if ((rc = term_init(&to, err)) != 0)
@@ -304,6 +316,9 @@ app_run(const struct app_opts *o, struct gl_err *err)
 	a.members = 1;
 	a.members_ms = a.now;
 	a.save_tried_ms = a.now;
+	if (o->review != NULL && (rc = app_review_open(&a, o->review,
+	    err)) != 0)
+		goto out;
 	if (a.msg[0] == '\0') {
 		if (o->notice != NULL)
 			app_msg(&a, false, "%s", o->notice);

@@ -8,6 +8,7 @@
 #
 # Source it, then:
 #   tui_start COLS ROWS ARGS...   start `galley ARGS` in a COLS x ROWS pane
+#                                 (in $WORK, or $TUI_DIR when set)
 #   tui_keys KEY...               tmux send-keys (Enter, Escape, C-c, ...)
 #   tui_type TEXT                 type TEXT literally
 #   tui_expect REGEX [SECONDS]    wait until a screen line matches (grep -E)
@@ -105,12 +106,13 @@ tui_dead() {
 	[ -n "$(tui_status)" ]
 }
 
-# tui_start COLS ROWS ARGS...: galley ARGS in a fresh pane, in $WORK.
+# tui_start COLS ROWS ARGS...: galley ARGS in a fresh pane, in $WORK (or
+# in $TUI_DIR when set).
 tui_start() {
 	cols=$1
 	rows=$2
 	shift 2
-	cmd="cd '$WORK' && '$GALLEY_BIN'"
+	cmd="cd '${TUI_DIR:-$WORK}' && '$GALLEY_BIN'"
 	for a in "$@"; do
 		cmd="$cmd '$a'"
 	done
