@@ -11,7 +11,8 @@
  * The kernel holds the repository, so a TUI on a remote kernel gets the
  * same answers as a local one: the repository is the one the notebook is
  * in on the kernel's machine. Each request opens it afresh (a few
- * hundred microseconds; nothing to invalidate when someone commits from
+ * hundred microseconds once libgit2 is set up, which the set of sessions
+ * keeps until it ends; nothing to invalidate when someone commits from
  * a shell). libgit2 runs on the kernel's loop: these are local reads and
  * one small commit, never network operations.
  *
@@ -82,6 +83,14 @@ sess_pack_json(msgpack_packer *pk, const json_t *j)
 	}
 }
 
+void
+sess_git_release(struct sess_set *ss)
+{
+	if (ss->git_held)
+		repo_library_hold(false);
+	ss->git_held = false;
+}
+
 int
 sess_git_repo(struct sess_set *ss, struct req *r, struct repo **rp,
     struct sess **sp, char **dir, struct gl_err *err)
@@ -90,6 +99,10 @@ sess_git_repo(struct sess_set *ss, struct req *r, struct repo **rp,
 	char		*path, *slash, cwd[PATH_MAX];
 	int		 rc;
 
+	/* Each request opens its repository; libgit2 stays set up. */
+	if (!ss->git_held)
+		repo_library_hold(true);
+	ss->git_held = true;
 	*rp = NULL;
 	*dir = NULL;
 	if (sp != NULL)

@@ -79,6 +79,7 @@ struct sess_set {
 	size_t		 nstores, capstores;
 	uint64_t	 next_sess;
 	struct rpc_writer note;		/* scratch for notifications */
+	bool		 git_held;	/* libgit2 kept set up (session-git.c) */
 };
 
 struct sess {
@@ -160,6 +161,8 @@ int	 sess_doc_apply(struct sess *s, struct ot_op *ops, size_t n,
  * it is in no repository. */
 int	 sess_git_repo(struct sess_set *ss, struct req *r, struct repo **rp,
 	     struct sess **sp, char **dir, struct gl_err *err);
+/* Lets libgit2 go (the set is ending); sess_git_repo() held it. */
+void	 sess_git_release(struct sess_set *ss);
 /* path (absolute) relative to the repository's work tree, or NULL if it
  * is outside it. Caller frees. */
 char	*sess_git_relpath(struct repo *rp, const char *path);
