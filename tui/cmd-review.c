@@ -181,10 +181,9 @@ int
 cmd_review_suggest(struct app *a, const struct cmd_entry *self,
     const char *arg, struct gl_err *err)
 {
-	/* From the command line "suggest" alone still sends the draft
-	 * (with the default message) once it is written. */
-	return app_review_suggest(a, arg != NULL ? arg : a->sg.ready &&
-	    a->mode == KEYMAP_CMDLINE ? "" : NULL, err);
+	/* Alone it (re)opens the editor; with a message it sends the
+	 * written draft. */
+	return app_review_suggest(a, arg, err);
 }
 
 int
