@@ -17,8 +17,7 @@
  * one small commit, never network operations.
  *
  * Also what the review.* methods share with these (session_int.h): the
- * repository a request names, paths relative to its work tree, JSON
- * packed as msgpack.
+ * repository a request names, paths relative to its work tree.
  */
 #include "kernel/session_int.h"
 
@@ -41,47 +40,6 @@
 #define GIT_CONTEXT	3
 /* Commits git.log lists unless asked for another number. */
 #define GIT_LOG_MAX	200
-
-void
-sess_pack_json(msgpack_packer *pk, const json_t *j)
-{
-	const char	*k;
-	json_t		*v;
-	size_t		 i;
-
-	switch (json_typeof(j)) {
-	case JSON_OBJECT:
-		msgpack_pack_map(pk, json_object_size(j));
-		json_object_foreach((json_t *)j, k, v) {
-			rpc_pack_str(pk, k);
-			sess_pack_json(pk, v);
-		}
-		break;
-	case JSON_ARRAY:
-		msgpack_pack_array(pk, json_array_size(j));
-		json_array_foreach(j, i, v)
-			sess_pack_json(pk, v);
-		break;
-	case JSON_STRING:
-		rpc_pack_strn(pk, json_string_value(j), json_string_length(j));
-		break;
-	case JSON_INTEGER:
-		msgpack_pack_int64(pk, json_integer_value(j));
-		break;
-	case JSON_REAL:
-		msgpack_pack_double(pk, json_real_value(j));
-		break;
-	case JSON_TRUE:
-		msgpack_pack_true(pk);
-		break;
-	case JSON_FALSE:
-		msgpack_pack_false(pk);
-		break;
-	case JSON_NULL:
-		msgpack_pack_nil(pk);
-		break;
-	}
-}
 
 void
 sess_git_release(struct sess_set *ss)
@@ -499,7 +457,7 @@ sess_rpc_git_show_cell(struct sess_set *ss, struct req *r,
 		rpc_pack_strn(pk, old->src, old->srclen);
 	}
 	rpc_pack_key(pk, "hunks");
-	sess_pack_json(pk, hunks);
+	rpc_pack_json(pk, hunks);
 	req_reply_end(r);
 out:
 	json_decref(hunks);

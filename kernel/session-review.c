@@ -208,7 +208,7 @@ warnings_json(const struct rev_store *st)
 static void
 reply_json(struct req *r, json_t *o)
 {
-	sess_pack_json(req_reply_begin(r), o);
+	rpc_pack_json(req_reply_begin(r), o);
 	req_reply_end(r);
 	json_decref(o);
 }

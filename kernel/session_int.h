@@ -21,7 +21,6 @@
 #include "core/util.h"
 #include "kernel/session.h"
 
-struct json_t;
 struct nb_cell;
 struct ot_op;
 struct repo;
@@ -166,8 +165,6 @@ void	 sess_git_release(struct sess_set *ss);
 /* path (absolute) relative to the repository's work tree, or NULL if it
  * is outside it. Caller frees. */
 char	*sess_git_relpath(struct repo *rp, const char *path);
-/* Packs a JSON value as msgpack (objects as maps). */
-void	 sess_pack_json(msgpack_packer *pk, const struct json_t *j);
 
 /* session-run.c */
 

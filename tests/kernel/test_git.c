@@ -428,6 +428,23 @@ test_review_threads_and_verdict(void **state)
 	kc_free(k);
 }
 
+/* A comment through session sid on line 2 of plot (plot.line at
+ * HEAD) suggesting bars; its thread's id (caller frees). */
+static char *
+suggest_bars(struct kc *k, const char *sid)
+{
+	json_t	*r = kc_call(k, "review.comment", json_pack("{s:s, s:s, s:s, "
+	    "s:s, s:[ii], s:s, s:s}", "session", sid, "range", "HEAD~1..HEAD",
+	    "file", "trips.nb.lua", "cell", "plot", "lines", 2, 2, "body",
+	    "bars", "suggestion", "plot.bar(by.day, by.fare)"));
+	char	*tid;
+
+	assert_non_null(r);
+	tid = xstrdup(kj_str(json_object_get(r, "thread"), "id"));
+	json_decref(r);
+	return tid;
+}
+
 /* A suggestion applied while a session has the notebook open: an edit of
  * the session that the other client sees; the file waits for a save. */
 static void
@@ -444,13 +461,7 @@ test_review_apply(void **state)
 	sid = open_nb(t, k, NULL);
 	json_decref(kc_call(k2, "session.attach", json_pack("{s:s}",
 	    "session", sid)));
-	r = kc_call(k, "review.comment", json_pack("{s:s, s:s, s:s, s:s, "
-	    "s:[ii], s:s, s:s}", "session", sid, "range", "HEAD~1..HEAD",
-	    "file", "trips.nb.lua", "cell", "plot", "lines", 2, 2, "body",
-	    "bars", "suggestion", "plot.bar(by.day, by.fare)"));
-	assert_non_null(r);
-	tid = xstrdup(kj_str(json_object_get(r, "thread"), "id"));
-	json_decref(r);
+	tid = suggest_bars(k, sid);
 	assert_null(kc_call(k, "review.apply", json_pack("{s:s}", "session",
 	    sid)));
 	assert_int_equal(k->code, GL_EINVAL);
@@ -539,13 +550,7 @@ test_cli_apply_through_kernel(void **state)
 	commit_nb(t, NB_V2, "line plot");
 	k = kt_conn(t);
 	sid = open_nb(t, k, NULL);
-	r = kc_call(k, "review.comment", json_pack("{s:s, s:s, s:s, s:s, "
-	    "s:[ii], s:s, s:s}", "session", sid, "range", "HEAD~1..HEAD",
-	    "file", "trips.nb.lua", "cell", "plot", "lines", 2, 2, "body",
-	    "bars", "suggestion", "plot.bar(by.day, by.fare)"));
-	assert_non_null(r);
-	tid = xstrdup(kj_str(json_object_get(r, "thread"), "id"));
-	json_decref(r);
+	tid = suggest_bars(k, sid);
 	args = xasprintf("review apply %s --json", tid);
 	out = galley_out(t, args);
 	r = json_loads(out, 0, NULL);

@@ -16,6 +16,7 @@
 #   tui_exit [SECONDS]            wait for galley to exit; status in TUI_STATUS
 #   tui_exit_ok                   wait for galley to exit with 0
 #   tui_screen                    the screen now
+#   tui_git_repo DIR NAME EMAIL   a git repository with an identity
 #   fail MESSAGE                  report (with the screen) and exit 1
 
 set -eu
@@ -179,6 +180,21 @@ tui_exit() {
 tui_exit_ok() {
 	tui_exit "$@"
 	[ "$TUI_STATUS" = 0 ] || fail "galley exited with status $TUI_STATUS"
+}
+
+# tui_git_repo DIR NAME EMAIL: a new git repository at DIR (branch main)
+# whose config holds an identity, for the tests of galley's git side. A
+# test on a machine without the git command is skipped.
+tui_git_repo() {
+	if ! command -v git >/dev/null 2>&1; then
+		echo "skipped: no git command to build the repository with"
+		exit 0
+	fi
+	export GIT_CONFIG_NOSYSTEM=1
+	mkdir -p "$1"
+	git -C "$1" init -q -b main
+	git -C "$1" config user.name "$2"
+	git -C "$1" config user.email "$3"
 }
 
 # tui_kill_session: ends the pane (after an exit) so a new one can start.

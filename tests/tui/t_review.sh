@@ -7,16 +7,8 @@
 # notebook, save, and find it in the file.
 . "$(dirname "$0")/lib.sh"
 
-if ! command -v git >/dev/null 2>&1; then
-	echo "skipped: no git command to build the repository with"
-	exit 0
-fi
-export GIT_CONFIG_NOSYSTEM=1
 R="$WORK/repo"
-mkdir -p "$R"
-git -C "$R" init -q -b main
-git -C "$R" config user.name "Ann Author"
-git -C "$R" config user.email ann@example.org
+tui_git_repo "$R" "Ann Author" ann@example.org
 cat >"$R/trips.nb.lua" <<'NB'
 -- %% [markdown] id="intro"
 -- # Trips

@@ -14,44 +14,6 @@
 #include "core/rpc.h"
 #include "tui/review.h"
 
-static void
-pack_json(msgpack_packer *pk, const json_t *j)
-{
-	const char	*k;
-	json_t		*v;
-	size_t		 i;
-
-	switch (json_typeof(j)) {
-	case JSON_OBJECT:
-		msgpack_pack_map(pk, json_object_size(j));
-		json_object_foreach((json_t *)j, k, v) {
-			rpc_pack_str(pk, k);
-			pack_json(pk, v);
-		}
-		break;
-	case JSON_ARRAY:
-		msgpack_pack_array(pk, json_array_size(j));
-		json_array_foreach(j, i, v)
-			pack_json(pk, v);
-		break;
-	case JSON_STRING:
-		rpc_pack_str(pk, json_string_value(j));
-		break;
-	case JSON_INTEGER:
-		msgpack_pack_int64(pk, json_integer_value(j));
-		break;
-	case JSON_TRUE:
-		msgpack_pack_true(pk);
-		break;
-	case JSON_FALSE:
-		msgpack_pack_false(pk);
-		break;
-	default:
-		msgpack_pack_nil(pk);
-		break;
-	}
-}
-
 /* A review.open answer from JSON text, read into *rv. */
 struct answer {
 	msgpack_sbuffer		 sb;
@@ -70,7 +32,7 @@ load(struct rview *rv, struct answer *a, const char *json)
 		fail_msg("bad JSON: %s (line %d)", je.text, je.line);
 	msgpack_sbuffer_init(&a->sb);
 	msgpack_packer_init(&pk, &a->sb, msgpack_sbuffer_write);
-	pack_json(&pk, j);
+	rpc_pack_json(&pk, j);
 	json_decref(j);
 	msgpack_unpacked_init(&a->up);
 	assert_int_equal(msgpack_unpack_next(&a->up, a->sb.data, a->sb.size,
