@@ -42,7 +42,11 @@ TUI_DEADLINE=${TUI_DEADLINE:-15}
 # TUI_T=u for the second one.
 TUI_T=t
 
+# exit-empty off: a test that ends a session and starts another must not
+# race the server shutting down after its last session ("server exited
+# unexpectedly"); tui_cleanup kills the server.
 cat >"$T/tmux.conf" <<'EOF'
+set -g exit-empty off
 set -g remain-on-exit on
 set -g status off
 set -g default-terminal "tmux-256color"
