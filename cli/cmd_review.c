@@ -1061,8 +1061,13 @@ cli_review(int argc, char **argv)
 				kernel = v;
 			else
 				tui = false;
-		if (tui)
+		if (tui) {
+			/* Not a repository: as the printed form says it. */
+			if ((c.r = cli_repo_open()) == NULL)
+				return CLI_GIT;
+			repo_free(c.r);
 			return rv_tui(kernel);
+		}
 	}
 
 	if (argc >= 2 && argv[1][0] != '-' &&
