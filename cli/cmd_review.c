@@ -9,14 +9,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "client/client.h"
 #include "core/err.h"
 #include "core/mem.h"
+#include "core/paths.h"
+#include "core/rpc.h"
 #include "core/util.h"
 #include "review/ndiff.h"
 #include "review/repo.h"
 #include "review/review.h"
+#include "tui/app.h"
 
 #define C_RESET		"\033[m"
 #define C_BOLD		"\033[1m"
@@ -824,6 +829,66 @@ rv_request(struct rctx *c, int argc, char **argv)
 	    REV_REQUEST_CHANGES);
 }
 
+struct apply_args {
+	const char	*dir;
+	const char	*thread;
+};
+
+static void
+pack_apply(msgpack_packer *pk, void *ctx)
+{
+	const struct apply_args	*a = ctx;
+
+	msgpack_pack_map(pk, 2);
+	rpc_pack_kv_str(pk, "path", a->dir);
+	rpc_pack_kv_str(pk, "thread", a->thread);
+}
+
+/*
+ * Applies t's suggestion through the local kernel when one runs (never
+ * starting one, never a remote one: this is the local repository), so
+ * that a session with the notebook open gets it as an edit rather than a
+ * file written under it. 1: the kernel applied it (*session gets the
+ * session's id, or NULL if none had the file open; caller frees); 0: no
+ * kernel (or one without review.apply), apply it here; < 0: the kernel
+ * refused, err says why.
+ */
+static int
+apply_via_kernel(struct rctx *c, const struct rev_thread *t, char **session,
+    struct gl_err *err)
+{
+	struct apply_args	 a = { repo_workdir(c->r), t->id };
+	struct cl_opts		 o;
+	struct cl_conn		*conn = NULL;
+	struct rpc_msg		 resp;
+	char			*dir = NULL, *sock;
+	int			 rc;
+
+	*session = NULL;
+	if (a.dir == NULL || gl_runtime_dir(&dir, NULL) != 0)
+		return 0;
+	sock = gl_path_join(dir, "kernel.sock");
+	free(dir);
+	cl_opts_init(&o);
+	o.kernel = sock;	/* a path: the local kernel's socket */
+	o.autostart = false;
+	o.timeout_ms = 2000;
+	if (cl_connect(&o, &conn, NULL) != 0) {
+		free(sock);
+		return 0;
+	}
+	rc = cl_call(conn, "review.apply", pack_apply, &a, &resp, 30000, err);
+	if (rc == 0) {
+		*session = rpc_map_strdup(resp.result, "session");
+		rpc_msg_fini(&resp);
+		rc = 1;
+	} else if (rc == GL_EINVAL && strncmp(err->msg, "no method", 9) == 0)
+		rc = 0;		/* an older kernel */
+	cl_close(conn);
+	free(sock);
+	return rc;
+}
+
 static int
 rv_apply(struct rctx *c, int argc, char **argv)
 {
@@ -831,7 +896,7 @@ rv_apply(struct rctx *c, int argc, char **argv)
 	struct rev_review	*rv;
 	struct rev_thread	*t;
 	struct gl_err		 err;
-	char			*path = NULL;
+	char			*path = NULL, *session = NULL;
 	int			 rc;
 
 	if ((rc = rv_parse(c, "apply", argc, argv, &o, 1)) != CLI_OK)
@@ -839,19 +904,29 @@ rv_apply(struct rctx *c, int argc, char **argv)
 	free(o.reviewers);
 	if ((t = rv_thread_arg(c, &o, "apply", &rv)) == NULL)
 		return o.npos != 1 ? CLI_USAGE : CLI_FAILED;
-	if (rev_apply(c->r, t, &path, &err) != 0)
+	if ((rc = apply_via_kernel(c, t, &session, &err)) < 0)
+		return rv_fail(&err);
+	if (rc == 0 && rev_apply(c->r, t, &path, &err) != 0)
 		return rv_fail(&err);
 	if (c->json) {
 		json_t	*top = rv_json_top(c);
 
-		json_object_set_new(top, "applied", json_pack("{s:s,s:s,s:o}",
-		    "thread", t->id, "path", t->path, "cell", t->cell != NULL ?
-		    json_string(t->cell) : json_null()));
+		json_object_set_new(top, "applied", json_pack("{s:s,s:s,s:o,"
+		    "s:o}", "thread", t->id, "path", t->path, "cell",
+		    t->cell != NULL ? json_string(t->cell) : json_null(),
+		    "session", session != NULL ? json_string(session) :
+		    json_null()));
 		cli_json_print(top);
-	} else
+	} else if (session != NULL)
+		printf("applied the suggestion of %s to %s%s%s as an edit of "
+		    "session %s, which has it open; it is written when the "
+		    "session saves\n", t->id, t->path, t->cell != NULL ?
+		    ", cell " : "", t->cell != NULL ? t->cell : "", session);
+	else
 		printf("applied the suggestion of %s to %s%s%s; review and "
 		    "commit it\n", t->id, t->path, t->cell != NULL ?
 		    ", cell " : "", t->cell != NULL ? t->cell : "");
+	free(session);
 	free(path);
 	return CLI_OK;
 }
@@ -947,12 +1022,53 @@ rv_default(struct rctx *c, int argc, char **argv)
 	return rc;
 }
 
+/* `galley review` on a terminal: the TUI's review mode, no notebook. */
+static int
+rv_tui(const char *kernel)
+{
+	struct app_opts	 o = { .kernel = kernel, .review = "" };
+	struct gl_err	 err = { 0 };
+	int		 rc;
+
+	if ((rc = cli_check_kernel("review", kernel)) != CLI_OK)
+		return rc;
+	if (app_run(&o, &err) == 0)
+		return CLI_OK;
+	cli_errorf("%s", err.msg);
+	return err.code == GL_ENOTFOUND || err.code == GL_EINVAL ? CLI_FAILED :
+	    err.code == GL_ECLOSED || err.code == GL_EAUTH ||
+	    err.code == GL_ETIMEDOUT || err.code == GL_EPROTO ? CLI_KERNEL :
+	    CLI_GIT;
+}
+
 int
 cli_review(int argc, char **argv)
 {
 	const struct review_cmd	*cmd = NULL;
 	struct rctx		 c = { 0 };
+	const char		*v;
 	int			 rc;
+
+	/* Alone, or with --kernel only, on a terminal: the review mode. A
+	 * script (output not a terminal) gets the text as before. */
+	if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+		const char	*kernel = NULL;
+		bool		 tui = true;
+
+		for (int i = 1; i < argc && tui; i++)
+			if ((v = cli_optval("review", argc, argv, &i,
+			    "--kernel")) != NULL)
+				kernel = v;
+			else
+				tui = false;
+		if (tui) {
+			/* Not a repository: as the printed form says it. */
+			if ((c.r = cli_repo_open()) == NULL)
+				return CLI_GIT;
+			repo_free(c.r);
+			return rv_tui(kernel);
+		}
+	}
 
 	if (argc >= 2 && argv[1][0] != '-' &&
 	    (cmd = rv_find_cmd(argv[1])) == NULL) {

@@ -11,6 +11,7 @@
  */
 #include "core/rpc.h"
 
+#include <jansson.h>
 #include <msgpack/unpack_define.h>
 #include <stdlib.h>
 #include <string.h>
@@ -470,6 +471,47 @@ void
 rpc_pack_key(msgpack_packer *pk, const char *k)
 {
 	rpc_pack_str(pk, k);
+}
+
+void
+rpc_pack_json(msgpack_packer *pk, const json_t *j)
+{
+	const char	*k;
+	json_t		*v;
+	size_t		 i;
+
+	switch (json_typeof(j)) {
+	case JSON_OBJECT:
+		msgpack_pack_map(pk, json_object_size(j));
+		json_object_foreach((json_t *)j, k, v) {
+			rpc_pack_str(pk, k);
+			rpc_pack_json(pk, v);
+		}
+		break;
+	case JSON_ARRAY:
+		msgpack_pack_array(pk, json_array_size(j));
+		json_array_foreach(j, i, v)
+			rpc_pack_json(pk, v);
+		break;
+	case JSON_STRING:
+		rpc_pack_strn(pk, json_string_value(j), json_string_length(j));
+		break;
+	case JSON_INTEGER:
+		msgpack_pack_int64(pk, json_integer_value(j));
+		break;
+	case JSON_REAL:
+		msgpack_pack_double(pk, json_real_value(j));
+		break;
+	case JSON_TRUE:
+		msgpack_pack_true(pk);
+		break;
+	case JSON_FALSE:
+		msgpack_pack_false(pk);
+		break;
+	case JSON_NULL:
+		msgpack_pack_nil(pk);
+		break;
+	}
 }
 
 void

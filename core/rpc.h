@@ -95,6 +95,10 @@ void	 rpc_pack_kv_str(msgpack_packer *pk, const char *k, const char *v);
 void	 rpc_pack_kv_int(msgpack_packer *pk, const char *k, int64_t v);
 void	 rpc_pack_kv_bool(msgpack_packer *pk, const char *k, bool v);
 void	 rpc_pack_key(msgpack_packer *pk, const char *k);
+/* A jansson value as msgpack (objects as maps with string keys): for
+ * answers built as JSON (review/'s objects) and tests written in it. */
+struct json_t;
+void	 rpc_pack_json(msgpack_packer *pk, const struct json_t *j);
 
 /* Reading helpers on a decoded map; all return NULL / false / the default
  * when the key is absent or of another type. */

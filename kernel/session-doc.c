@@ -431,3 +431,83 @@ sess_hist_push(struct sess *s, struct ot_op *op)
 	s->hist[s->nhist++] = *op;	/* moved: op's pointers now ours */
 	memset(op, 0, sizeof *op);
 }
+
+/*
+ * Ops the kernel itself makes on the document (a review's suggestion
+ * applied to an open notebook, kernel/session-review.c): applied as a
+ * doc.edit is, all or nothing, journaled before they count, and sent as
+ * doc.ops to every attached client with client 0 (nobody's). The ops are
+ * made on the current version; they are taken (finied) in every case.
+ */
+int
+sess_doc_apply(struct sess *s, struct ot_op *ops, size_t n,
+    struct gl_err *err)
+{
+	struct nb_doc		*work = nb_doc_clone(s->doc);
+	struct store_blob	*blobs = xcalloc(n + 2, sizeof *blobs);
+	size_t			*offs = xcalloc(n + 3, sizeof *offs);
+	size_t			 nb = 0, first_op;
+	msgpack_sbuffer		 sb;
+	msgpack_packer		 pk, *npk;
+	int			 rc = 0;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = ot_apply(work, &ops[i], err);
+	if (rc != 0)
+		goto out;
+	if (s->need_snapshot && !s->ephemeral) {
+		struct gl_buf text;
+
+		gl_buf_init(&text);
+		nb_print(s->doc, &text);
+		msgpack_pack_map(&pk, 2);
+		rpc_pack_kv_str(&pk, "t", "snapshot");
+		rpc_pack_key(&pk, "text");
+		rpc_pack_strn(&pk, text.data != NULL ? text.data : "",
+		    text.len);
+		gl_buf_fini(&text);
+		offs[++nb] = sb.size;
+	}
+	first_op = nb;
+	for (size_t i = 0; i < n; i++) {
+		ot_encode(&pk, &ops[i]);
+		offs[++nb] = sb.size;
+	}
+	for (size_t i = 0; i < nb; i++) {
+		blobs[i].p = sb.data + offs[i];
+		blobs[i].len = offs[i + 1] - offs[i];
+	}
+	if (!s->ephemeral) {
+		if ((rc = store_journal_add(s->store, s->key, s->base_hash,
+		    s->version + (first_op == 0), blobs, nb, err)) != 0)
+			goto out;
+		s->need_snapshot = false;
+	}
+	nb_doc_free(s->doc);
+	s->doc = work;
+	work = NULL;
+	for (size_t i = 0; i < n; i++) {
+		sess_hist_push(s, &ops[i]);	/* takes ops[i] */
+		s->version++;
+	}
+	npk = sess_note_begin(s->set, "doc.ops");
+	msgpack_pack_map(npk, 4);
+	rpc_pack_kv_str(npk, "session", s->id);
+	rpc_pack_kv_int(npk, "version", (int64_t)s->version);
+	rpc_pack_kv_int(npk, "client", 0);
+	rpc_pack_key(npk, "ops");
+	msgpack_pack_array(npk, n);
+	msgpack_sbuffer_write(&s->set->note.sbuf, sb.data + offs[first_op],
+	    sb.size - offs[first_op]);
+	sess_broadcast(s, NULL);
+out:
+	for (size_t i = 0; i < n; i++)
+		ot_op_fini(&ops[i]);
+	nb_doc_free(work);
+	free(blobs);
+	free(offs);
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}

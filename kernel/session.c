@@ -305,6 +305,7 @@ sess_set_free(struct sess_set *ss)
 {
 	if (ss == NULL)
 		return;
+	sess_git_release(ss);
 	rpc_writer_fini(&ss->note);
 	free(ss->sessions);
 	free(ss->stores);

@@ -3,7 +3,8 @@
  * document, version and history of accepted ops (for operational
  * transform), its attached clients, its runtime (started at the first
  * cell.run) and its FIFO run queue. Implements the session.*, doc.*, cell.*
- * and runtime.* methods of docs/protocol.md. File sessions journal every
+ * and runtime.* methods of docs/protocol.md, and git.* and review.* (the
+ * notebook's repository, through review/). File sessions journal every
  * accepted edit and store outputs in the project's store (kernel/store.h);
  * ephemeral sessions do neither and end with their client.
  *
@@ -98,6 +99,28 @@ int	 sess_rpc_cell_cancel(struct sess_set *ss, struct req *r,
 int	 sess_rpc_cell_outputs(struct sess_set *ss, struct req *r,
 	     struct gl_err *err);
 int	 sess_rpc_runtime_restart(struct sess_set *ss, struct req *r,
+	     struct gl_err *err);
+/* git.* (kernel/session-git.c) and review.* (kernel/session-review.c):
+ * the notebook's repository, through review/. */
+int	 sess_rpc_git_status(struct sess_set *ss, struct req *r,
+	     struct gl_err *err);
+int	 sess_rpc_git_commit(struct sess_set *ss, struct req *r,
+	     struct gl_err *err);
+int	 sess_rpc_git_log(struct sess_set *ss, struct req *r,
+	     struct gl_err *err);
+int	 sess_rpc_git_show_cell(struct sess_set *ss, struct req *r,
+	     struct gl_err *err);
+int	 sess_rpc_review_open(struct sess_set *ss, struct req *r,
+	     struct gl_err *err);
+int	 sess_rpc_review_comment(struct sess_set *ss, struct req *r,
+	     struct gl_err *err);
+int	 sess_rpc_review_reply(struct sess_set *ss, struct req *r,
+	     struct gl_err *err);
+int	 sess_rpc_review_resolve(struct sess_set *ss, struct req *r,
+	     struct gl_err *err);
+int	 sess_rpc_review_verdict(struct sess_set *ss, struct req *r,
+	     struct gl_err *err);
+int	 sess_rpc_review_apply(struct sess_set *ss, struct req *r,
 	     struct gl_err *err);
 
 /* For the host, about a session it was called about (the server passes

@@ -2,8 +2,9 @@
  * session_int.h - what the session family's files share (kernel/session.c:
  * the set of sessions, their lifecycle and clients; session-doc.c: the
  * document, edits, journal and save; session-run.c: the run queue and the
- * runtime; session-out.c: the outputs): the session structures and the
- * calls between the files. Not for use outside the session*.c files.
+ * runtime; session-out.c: the outputs; session-git.c and session-review.c:
+ * the notebook's repository): the session structures and the calls
+ * between the files. Not for use outside the session*.c files.
  */
 #ifndef GL_SESSION_INT_H
 #define GL_SESSION_INT_H
@@ -22,6 +23,7 @@
 
 struct nb_cell;
 struct ot_op;
+struct repo;
 struct req;
 struct req_client;
 struct rth;
@@ -76,6 +78,7 @@ struct sess_set {
 	size_t		 nstores, capstores;
 	uint64_t	 next_sess;
 	struct rpc_writer note;		/* scratch for notifications */
+	bool		 git_held;	/* libgit2 kept set up (session-git.c) */
 };
 
 struct sess {
@@ -141,6 +144,27 @@ void	 sess_activity(struct sess_set *ss);
 int	 sess_replay_one(void *ctx, const void *op, size_t len);
 /* The cells of s as doc.get gives them. */
 void	 sess_pack_cells(struct sess *s, msgpack_packer *pk);
+/* Applies ops the kernel made (on s's current version; taken) as a
+ * doc.edit: all or nothing, journaled, sent to every client as doc.ops
+ * from client 0. */
+int	 sess_doc_apply(struct sess *s, struct ot_op *ops, size_t n,
+	     struct gl_err *err);
+
+/* session-git.c (the git.* methods) and session-review.c (review.*) */
+
+/* The repository holding what r names: args.session (the notebook of a
+ * session r's client is attached to; *sp gets it) or args.path (a file
+ * or directory; relative to the kernel's working directory), else the
+ * kernel's working directory. *rp is the caller's to repo_free(); *dir
+ * (caller frees) is the path searched from, absolute. GL_ENOTFOUND when
+ * it is in no repository. */
+int	 sess_git_repo(struct sess_set *ss, struct req *r, struct repo **rp,
+	     struct sess **sp, char **dir, struct gl_err *err);
+/* Lets libgit2 go (the set is ending); sess_git_repo() held it. */
+void	 sess_git_release(struct sess_set *ss);
+/* path (absolute) relative to the repository's work tree, or NULL if it
+ * is outside it. Caller frees. */
+char	*sess_git_relpath(struct repo *rp, const char *path);
 
 /* session-run.c */
 

@@ -583,7 +583,7 @@ json_index(size_t i)
 }
 
 static json_t *
-json_cell(const struct ndiff_cellchange *c, unsigned ctx)
+json_cell(const struct ndiff_cellchange *c, unsigned ctx, bool kept)
 {
 	const struct ndiff_cell	*x = c->new != NULL ? c->new : c->old;
 	json_t			*o = json_object(), *changes = json_array();
@@ -616,7 +616,7 @@ json_cell(const struct ndiff_cellchange *c, unsigned ctx)
 	if (c->nmeta > 0)
 		json_object_set_new(o, "metadata", json_meta(c->meta,
 		    c->nmeta));
-	if (c->status == NDIFF_ADDED || c->status == NDIFF_REMOVED)
+	if (c->status == NDIFF_ADDED || c->status == NDIFF_REMOVED || kept)
 		json_object_set_new(o, "source", jstr(x->src, x->srclen));
 	if (c->src != NULL)
 		json_object_set_new(o, "hunks", json_hunks(c->src, ctx));
@@ -632,7 +632,54 @@ static const char *const format_names[] = { "text", "notebook", "ipynb",
 json_t *
 ndiff_json(const struct ndiff *d, unsigned context)
 {
-	json_t		*o = json_object(), *cells;
+	return ndiff_json_fold(d, context, NULL, NULL);
+}
+
+/* The cells of a notebook diff; with keep, runs of unchanged cells it
+ * does not keep are one entry {"status": "unchanged", "count": n}. */
+static json_t *
+json_cells(const struct ndiff *d, unsigned context,
+    bool (*keep)(void *, const struct ndiff *,
+    const struct ndiff_cellchange *), void *arg)
+{
+	json_t	*cells = json_array();
+	size_t	 run = 0;
+
+	for (size_t k = 0; k <= d->ncells; k++) {
+		const struct ndiff_cellchange *c = k < d->ncells ?
+		    &d->cells[k] : NULL;
+		bool	 kept = false;
+
+		if (c != NULL && keep != NULL &&
+		    c->status == NDIFF_UNCHANGED) {
+			if (!(kept = keep(arg, d, c))) {
+				run++;
+				continue;
+			}
+		}
+		if (run > 0)
+			json_array_append_new(cells, json_pack("{s:s,s:I}",
+			    "status", "unchanged", "count", (json_int_t)run));
+		run = 0;
+		if (c != NULL)
+			json_array_append_new(cells, json_cell(c, context,
+			    kept));
+	}
+	return cells;
+}
+
+json_t *
+ndiff_text_json(const struct ndiff_text *t, unsigned context)
+{
+	return json_hunks(t, context);
+}
+
+json_t *
+ndiff_json_fold(const struct ndiff *d, unsigned context,
+    bool (*keep)(void *arg, const struct ndiff *d,
+    const struct ndiff_cellchange *c), void *arg)
+{
+	json_t		*o = json_object();
 	const char	*status;
 
 	if (d->old_path == NULL)
@@ -662,11 +709,8 @@ ndiff_json(const struct ndiff *d, unsigned context)
 	switch (d->format) {
 	case NDIFF_NOTEBOOK:
 	case NDIFF_IPYNB:
-		cells = json_array();
-		for (size_t k = 0; k < d->ncells; k++)
-			json_array_append_new(cells, json_cell(&d->cells[k],
-			    context));
-		json_object_set_new(o, "cells", cells);
+		json_object_set_new(o, "cells", json_cells(d, context, keep,
+		    arg));
 		json_object_set_new(o, "metadata", json_meta(d->meta,
 		    d->nmeta));
 		break;

@@ -217,5 +217,14 @@ void	 ndiff_print_stat(const struct ndiff *d, bool color,
 /* The diff as a JSON object (docs/git.md has its shape); new reference,
  * the caller decrefs. context as above. */
 struct json_t *ndiff_json(const struct ndiff *d, unsigned context);
+/* The same, for a reader that skips what did not change (the TUI's
+ * review mode): a run of unchanged cells for which keep() is false is one
+ * entry {"status": "unchanged", "count": N}; an unchanged cell keep()
+ * keeps (a cell with comments on it) carries its "source". */
+struct json_t *ndiff_json_fold(const struct ndiff *d, unsigned context,
+	     bool (*keep)(void *arg, const struct ndiff *d,
+	     const struct ndiff_cellchange *c), void *arg);
+/* The hunks of a line diff (HUNK of docs/git.md) as a JSON array. */
+struct json_t *ndiff_text_json(const struct ndiff_text *t, unsigned context);
 
 #endif

@@ -261,53 +261,87 @@ rev_locate(struct repo *r, struct rev_review *rv, struct gl_err *err)
 	return 0;
 }
 
-/* text with lines n0..n1 (1-based; n0 == 0: all of it) replaced by
- * repl; caller frees. */
-static char *
-splice(const char *text, size_t len, unsigned n0, unsigned n1,
-    const char *repl, size_t *outlen)
+int
+rev_apply_range(struct repo *r, const struct rev_thread *t, const char *now,
+    size_t nowlen, size_t *start, size_t *end, char **repl,
+    struct gl_err *err)
 {
+	struct ndiff_side	*then = NULL;
 	struct ldiff_lines	 l;
 	struct gl_buf		 b;
-	size_t			 s, e;
+	const char		*tt = NULL;
+	size_t			 lt = 0, s, e;
+	unsigned		 n0 = 0, n1 = 0, at;
+	int			 rc = 0;
 
-	gl_buf_init(&b);
-	if (n0 == 0) {
-		gl_buf_adds(&b, repl);
-		if (b.data == NULL)
-			gl_buf_adds(&b, "");
-		return gl_buf_take(&b, outlen);
+	*repl = NULL;
+	if (t->suggestion == NULL)
+		return gl_err_set(err, GL_EINVAL, "comment %s suggests no "
+		    "change", t->id);
+	if (rev_side_at(r, t->commit, t->path, &then, NULL) != 0 ||
+	    rev_side_text(then, t->path, t->cell, "", &tt, &lt, NULL,
+	    NULL) != 0)
+		tt = NULL;
+	/* Where the lines are now, and are they unchanged? */
+	if (t->line0 == 0 ? !same_text(now, nowlen, t->text) :
+	    locate_lines(t, tt, lt, now, nowlen, &n0, &n1) != REV_CURRENT) {
+		if (t->line0 == 0 ? same_text(now, nowlen, t->suggestion) :
+		    find_block(now, nowlen, t->suggestion, &at, NULL))
+			rc = gl_err_set(err, GL_EEXIST, "%s: the suggestion of "
+			    "comment %s is applied already", t->path, t->id);
+		else if (t->line0 == 0)
+			rc = gl_err_set(err, GL_ECONFLICT, "%s: cell %s "
+			    "changed since comment %s was made (on %.7s); "
+			    "apply it by hand", t->path, t->cell, t->id,
+			    t->commit);
+		else
+			rc = gl_err_set(err, GL_ECONFLICT, "%s: lines %u-%u"
+			    "%s%s changed since comment %s was made (on "
+			    "%.7s); apply it by hand", t->path, t->line0,
+			    t->line1, t->cell != NULL ? " of cell " : "",
+			    t->cell != NULL ? t->cell : "", t->id, t->commit);
+		ndiff_side_free(then);
+		return rc;
 	}
-	ldiff_lines_init(&l, text, len);
-	s = line_start(&l, n0, len);
-	e = line_start(&l, n1 + 1, len);
-	gl_buf_add(&b, text, s);
-	gl_buf_adds(&b, repl);
-	/* The replaced lines ended in a newline unless they ended the
-	 * text without one. */
-	if (e > s && text[e - 1] == '\n')
-		gl_buf_addc(&b, '\n');
-	else if (e < len)
-		gl_buf_addc(&b, '\n');
-	gl_buf_add(&b, text + e, len - e);
-	ldiff_lines_fini(&l);
+	ndiff_side_free(then);
+	gl_buf_init(&b);
+	gl_buf_adds(&b, t->suggestion);
+	if (t->line0 == 0) {
+		s = 0;
+		e = nowlen;
+	} else {
+		ldiff_lines_init(&l, now, nowlen);
+		s = line_start(&l, n0, nowlen);
+		e = line_start(&l, n1 + 1, nowlen);
+		ldiff_lines_fini(&l);
+		/* The replaced lines ended in a newline unless they ended
+		 * the text without one. */
+		if ((e > s && now[e - 1] == '\n') || e < nowlen)
+			gl_buf_addc(&b, '\n');
+		/* A cell's source has no final newline. */
+		if (t->cell != NULL && e == nowlen && b.len > 0 &&
+		    b.data[b.len - 1] == '\n')
+			b.len--;
+	}
 	if (b.data == NULL)
 		gl_buf_adds(&b, "");
-	return gl_buf_take(&b, outlen);
+	b.data[b.len] = '\0';
+	*start = s;
+	*end = e;
+	*repl = gl_buf_take(&b, NULL);
+	return 0;
 }
 
 int
 rev_apply(struct repo *r, const struct rev_thread *t, char **path_out,
     struct gl_err *err)
 {
-	struct ndiff_side	*then = NULL;
 	struct nb_doc		*doc = NULL;
 	struct nb_cell		*cell = NULL;
 	struct gl_buf		 out;
-	char			*full, *text = NULL, *edited = NULL;
-	const char		*now, *tt = NULL;
-	size_t			 len, nowlen, lt = 0, elen;
-	unsigned		 n0 = 0, n1 = 0, at;
+	char			*full, *text = NULL, *repl = NULL;
+	const char		*now;
+	size_t			 len, nowlen, s, e;
 	enum ndiff_format	 f = ndiff_format_of(t->path);
 	int			 rc;
 
@@ -339,50 +373,27 @@ rev_apply(struct repo *r, const struct rev_thread *t, char **path_out,
 		now = text;
 		nowlen = len;
 	}
-	if (rev_side_at(r, t->commit, t->path, &then, NULL) != 0 ||
-	    rev_side_text(then, t->path, t->cell, "", &tt, &lt, NULL,
-	    NULL) != 0)
-		tt = NULL;
-
-	/* Where the lines are in the work tree, and are they unchanged? */
-	if (t->line0 == 0 ? !same_text(now, nowlen, t->text) :
-	    locate_lines(t, tt, lt, now, nowlen, &n0, &n1) != REV_CURRENT) {
-		if (t->line0 == 0 ? same_text(now, nowlen, t->suggestion) :
-		    find_block(now, nowlen, t->suggestion, &at, NULL))
-			rc = gl_err_set(err, GL_EEXIST, "%s: the suggestion of "
-			    "comment %s is applied already", t->path, t->id);
-		else if (t->line0 == 0)
-			rc = gl_err_set(err, GL_ECONFLICT, "%s: cell %s "
-			    "changed since comment %s was made (on %.7s); "
-			    "apply it by hand", t->path, t->cell, t->id,
-			    t->commit);
-		else
-			rc = gl_err_set(err, GL_ECONFLICT, "%s: lines %u-%u"
-			    "%s%s changed since comment %s was made (on "
-			    "%.7s); apply it by hand", t->path, t->line0,
-			    t->line1, t->cell != NULL ? " of cell " : "",
-			    t->cell != NULL ? t->cell : "", t->id, t->commit);
+	if ((rc = rev_apply_range(r, t, now, nowlen, &s, &e, &repl,
+	    err)) != 0)
 		goto out;
-	}
-	edited = splice(now, nowlen, t->line0 == 0 ? 0 : n0, n1, t->suggestion,
-	    &elen);
 	gl_buf_init(&out);
+	gl_buf_add(&out, now, s);
+	gl_buf_adds(&out, repl);
+	gl_buf_add(&out, now + e, nowlen - e);
 	if (cell != NULL) {
-		/* A cell source has no final newline. */
-		if (elen > 0 && edited[elen - 1] == '\n')
-			elen--;
-		nb_cell_set_source(cell, edited, elen);
+		char	*edited = gl_buf_take(&out, &len);
+
+		nb_cell_set_source(cell, edited != NULL ? edited : "", len);
+		free(edited);
 		nb_print(doc, &out);
-	} else
-		gl_buf_add(&out, edited, elen);
+	}
 	rc = gl_file_write_atomic(full, out.data != NULL ? out.data : "",
 	    out.len, 0644, err);
 	gl_buf_fini(&out);
 	if (rc == 0 && path_out != NULL)
 		*path_out = xstrdup(full);
 out:
-	free(edited);
-	ndiff_side_free(then);
+	free(repl);
 	nb_doc_free(doc);
 	free(text);
 	free(full);

@@ -12,8 +12,8 @@
  * when its lines changed). A comment may carry replacement lines, which
  * rev_apply() makes an edit of the notebook in the work tree.
  *
- * A library that knows no screen: cli/ calls it today, the kernel's
- * git.* methods and the TUI's review mode later, and tests. Records are
+ * A library that knows no screen: cli/, the kernel's review.* methods
+ * (which the TUI's review mode calls) and tests call it. Records are
  * parsed and reviews assembled without git (rev_store_add_note(), pure);
  * everything else goes through review/repo.h. Depends on core/,
  * review/repo.h, review/ndiff.h, jansson.
@@ -205,6 +205,16 @@ int	 rev_give_verdict(struct repo *r, const struct rev_review *rv,
  * written, caller frees. */
 int	 rev_apply(struct repo *r, const struct rev_thread *t, char **path_out,
 	     struct gl_err *err);
+
+/* Where t's suggestion goes in now[0..nowlen), the text of t's cell (or
+ * file) in the version to edit: bytes [*start, *end) are to be replaced
+ * by *repl (caller frees). The lines are carried through the edits made
+ * since the comment, as rev_apply() does; GL_ECONFLICT when they changed,
+ * GL_EEXIST when now has the suggestion already. The kernel uses it to
+ * apply a suggestion as an edit of an open notebook. */
+int	 rev_apply_range(struct repo *r, const struct rev_thread *t,
+	     const char *now, size_t nowlen, size_t *start, size_t *end,
+	     char **repl, struct gl_err *err);
 
 /* Fetches and pushes every ref under REV_NOTES_PREFIX (remote: a name, a
  * path or a URL; NULL: origin), merging notes by the union of their records. */

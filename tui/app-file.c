@@ -48,6 +48,7 @@ app_save(struct app *a, bool force, bool quiet)
 		app_msg(a, false, "saved %s (%" PRId64 " bytes)", a->o->path,
 		    event_save_bytes(resp.result));
 	rpc_msg_fini(&resp);
+	app_git_refresh(a);
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "tui/cmdline.h"
 #include "tui/input.h"
 #include "tui/keymap.h"
+#include "tui/review.h"
 #include "tui/sync.h"
 #include "tui/view.h"
 
@@ -28,8 +29,8 @@ on_key(struct app *a, const struct input_ev *ev)
 	keymap_key_name(ev, name);
 	if (*name == '\0')
 		return;
-	if ((mode == KEYMAP_NORMAL || mode == KEYMAP_CLUSTER) &&
-	    a->msg[0] != '\0')
+	if ((mode == KEYMAP_NORMAL || mode == KEYMAP_CLUSTER ||
+	    mode == KEYMAP_REVIEW) && a->msg[0] != '\0')
 		a->msg[0] = '\0';
 	r = keymap_feed(a->km, mode, name, &cmd);
 	if (r == KEYMAP_MATCH) {
@@ -58,8 +59,13 @@ on_key(struct app *a, const struct input_ev *ev)
 			cmdline_insert(&a->cl, u, n);
 			return;
 		}
+		if (mode == KEYMAP_SUGGEST) {
+			app_review_type(a, u, n, false);
+			return;
+		}
 	}
-	if (mode == KEYMAP_NORMAL || mode == KEYMAP_CLUSTER)
+	if (mode == KEYMAP_NORMAL || mode == KEYMAP_CLUSTER ||
+	    mode == KEYMAP_REVIEW)
 		app_msg(a, false, "%s does nothing here (? lists the keys)",
 		    name);
 }
@@ -74,6 +80,13 @@ on_mouse(struct app *a, const struct input_ev *ev)
 			a->pager_scroll -= 3;
 		else if (ev->press && ev->button == INPUT_B_WHEEL_DOWN)
 			a->pager_scroll += 3;
+		return;
+	}
+	if (app_review_shown(a)) {
+		if (ev->press && (ev->button == INPUT_B_WHEEL_UP ||
+		    ev->button == INPUT_B_WHEEL_DOWN))
+			rview_move(a->rv, ev->button == INPUT_B_WHEEL_UP ? -3 :
+			    3);
 		return;
 	}
 	if (app_cluster_shown(a)) {
@@ -146,6 +159,8 @@ app_on_input(struct app *a, const struct input_ev *ev)
 	case INPUT_PASTE:
 		if (a->mode == KEYMAP_INSERT)
 			app_type(a, ev->text, ev->len, true);
+		else if (a->mode == KEYMAP_SUGGEST)
+			app_review_type(a, ev->text, ev->len, true);
 		else if (a->mode == KEYMAP_CMDLINE)
 			cmdline_insert(&a->cl, ev->text,
 			    strcspn(ev->text, "\r\n") <

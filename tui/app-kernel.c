@@ -327,6 +327,8 @@ app_open_session(struct app *a, struct gl_err *err)
 	char		 buf[128];
 	int		 rc;
 
+	if (a->abspath == NULL)		/* the review mode alone */
+		return app_review_connect(a, err);
 	cl_opts_init(&co);
 	co.kernel = a->o->kernel;
 	if ((rc = cl_connect(&co, &a->conn, err)) != 0)

@@ -34,13 +34,15 @@ void
 app_status(struct app *a, struct view_status *st)
 {
 	static const char *const modes[KEYMAP_NMODES] = {
-		"NORMAL", "INSERT", "COMMAND", "HELP", "CLUSTER",
+		"NORMAL", "INSERT", "COMMAND", "HELP", "CLUSTER", "REVIEW",
+		"SUGGEST",
 	};
 
 	memset(st, 0, sizeof *st);
 	st->mode = modes[a->mode == KEYMAP_CMDLINE ? a->cl_return : a->mode];
 	st->path = a->o->path;
 	st->dirty = a->dirty;
+	st->git = a->git[0] != '\0' ? a->git : NULL;
 	st->kernel = a->kernel;
 	st->runtime = a->runtime;
 	st->members = a->members;

@@ -80,8 +80,13 @@ paint(struct app *a)
 	struct view_status st;
 
 	if (a->mode == KEYMAP_PAGER) {
-		view_render_pager("galley help", a->pager, &a->pager_scroll,
-		    &a->grid);
+		view_render_pager(a->pager_title != NULL ? a->pager_title :
+		    "galley help", a->pager, &a->pager_scroll, &a->grid);
+		draw_grid(a->draw, &a->grid);
+		return;
+	}
+	if (app_review_shown(a)) {
+		app_review_paint(a);
 		draw_grid(a->draw, &a->grid);
 		return;
 	}
@@ -216,10 +221,12 @@ static void
 app_free(struct app *a)
 {
 	app_kernel_close(a);
+	app_review_free(a);
 	app_clip_free(a);
 	free(a->textclip);
 	cmdline_fini(&a->cl);
 	free(a->pager);
+	free(a->pager_title);
 	view_cluster_fini(&a->clu);
 	draw_free(a->draw);
 	view_grid_fini(&a->grid);
@@ -284,12 +291,19 @@ app_run(const struct app_opts *o, struct gl_err *err)
 	app_view_opts(cfg, &vo);
 	a.view = view_new(&vo);
 	a.input = input_new();
-	if ((a.abspath = gl_path_abs(o->path, err)) == NULL) {
-		rc = err ? err->code : GL_EINVAL;
-		goto out;
+	if (o->path == NULL) {
+		/* `galley review` alone: the review mode, no notebook. */
+		if ((rc = app_review_connect(&a, err)) != 0)
+			goto out;
+	} else {
+		if ((a.abspath = gl_path_abs(o->path, err)) == NULL) {
+			rc = err ? err->code : GL_EINVAL;
+			goto out;
+		}
+		if ((rc = app_open_session(&a, err)) != 0)
+			goto out;
+		app_git_refresh(&a);
 	}
-	if ((rc = app_open_session(&a, err)) != 0)
-		goto out;
 	memset(&to, 0, sizeof to);
 	to.mouse = cfg->mouse;
 	if ((rc = term_init(&to, err)) != 0)
@@ -302,6 +316,9 @@ app_run(const struct app_opts *o, struct gl_err *err)
 	a.members = 1;
 	a.members_ms = a.now;
 	a.save_tried_ms = a.now;
+	if (o->review != NULL && (rc = app_review_open(&a, o->review,
+	    err)) != 0)
+		goto out;
 	if (a.msg[0] == '\0') {
 		if (o->notice != NULL)
 			app_msg(&a, false, "%s", o->notice);

@@ -9,6 +9,8 @@
  * pending Esc, the running cell's clock, autosave, the member count);
  * the kernel client (client/client.h) is blocking and poll-friendly, so
  * libuv would add a second event model for nothing.
+ *
+ * `galley review` runs it with no notebook: the review mode alone.
  */
 #ifndef GL_TUI_APP_H
 #define GL_TUI_APP_H
@@ -16,10 +18,14 @@
 struct gl_err;
 
 struct app_opts {
-	const char	*path;		/* the notebook as the user typed it */
+	const char	*path;		/* the notebook as the user typed it;
+					 * NULL: none (with review) */
 	const char	*kernel;	/* --kernel ADDR, or NULL */
 	const char	*config;	/* init.lua; NULL: the user's */
 	const char	*notice;	/* first message to show, or NULL */
+	const char	*review;	/* open the review mode on this: "" (the
+					 * current branch's), an id or
+					 * BASE..HEAD; NULL: do not */
 };
 
 /* Runs the TUI until the user quits. 0, or a GL_E* with err set: a

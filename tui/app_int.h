@@ -4,7 +4,8 @@
  * paste), app-edit.c (changes to the document: local, remote, undo),
  * app-kernel.c (the connection, requests and notifications), app-file.c
  * (saving, autosave, quitting), app-status.c (the status and message
- * lines), app-cluster.c (the cluster view's requests), and the command
+ * lines), app-cluster.c (the cluster view's requests), app-git.c (the
+ * notebook in git), app-review.c (the review mode), and the command
  * handlers (tui/cmd-*.c). Nothing outside tui/ includes it; the public
  * API is tui/app.h.
  */
@@ -34,6 +35,7 @@ struct event;
 struct gl_err;
 struct input;
 struct input_ev;
+struct rview;
 struct view_opts;
 
 #define APP_CALL_MS	10000	/* a request's answer */
@@ -45,6 +47,27 @@ struct app_clip {
 	size_t		 len;
 	char		**meta;		/* owned: key, json, key, json, ... */
 	size_t		 nmeta;
+};
+
+/* A suggestion being written in the review mode: one cell of a scratch
+ * notebook, edited with tui/editor.c, and the lines it replaces. */
+struct app_draft {
+	struct nb_doc	*doc;		/* owned; NULL: none */
+	struct ed	 ed;
+	char		*path, *cell;	/* owned; cell NULL: lines of a file */
+	unsigned	 line0, line1;
+	bool		 ready;		/* written: waits for its comment */
+};
+
+/* What the suggestion editor's commands do (app_review_edit). */
+enum app_sg_op {
+	APP_SG_MOVE,
+	APP_SG_NEWLINE,
+	APP_SG_BACKSPACE,
+	APP_SG_DELETE,
+	APP_SG_DELETE_WORD,
+	APP_SG_KILL_LINE,
+	APP_SG_INDENT,
 };
 
 struct app {
@@ -79,8 +102,9 @@ struct app {
 	/* The command line */
 	struct cmdline	 cl;
 	enum keymap_mode cl_return;	/* the mode it was opened from */
-	/* The help screen */
+	/* The pager: the help screen, git log, a cell at a commit */
 	char		*pager;		/* owned */
+	char		*pager_title;	/* owned; NULL: "galley help" */
 	int		 pager_scroll;
 	enum keymap_mode pager_return;
 	/* The cluster view (app-cluster.c) */
@@ -92,6 +116,18 @@ struct app {
 	int64_t		 clu_next;	/* when to ask again */
 	int		 clu_scroll;
 	enum keymap_mode clu_return;
+	/* git (app-git.c) */
+	char		 git[96];	/* the status line's git part; "" outside
+					 * a repository */
+	char		 git_path[256];	/* the notebook's path in it */
+	bool		 git_off;	/* the kernel has no git.*: not asked */
+	/* The review mode (app-review.c) */
+	struct rview	*rv;		/* owned; NULL before :review */
+	enum keymap_mode rv_return;	/* the mode it was opened from */
+	char		*rv_review;	/* owned: the review's id, or NULL */
+	char		*rv_range;	/* owned: its range while it has none */
+	char		*rv_dir;	/* owned: where `galley review` ran */
+	struct app_draft sg;		/* the suggestion being written */
 	/* Clipboards */
 	struct app_clip	*clip;		/* owned */
 	size_t		 nclip;
@@ -226,5 +262,58 @@ void	 app_cluster_take(struct app *a);
 void	 app_cluster_poll(struct app *a);
 /* When the next cluster.status is due, or INT64_MAX. */
 int64_t	 app_cluster_at(const struct app *a);
+
+/* app-git.c */
+/* Asks git.status and sets the status line's git part and the gutter
+ * marks (after opening, saving, committing). */
+void	 app_git_refresh(struct app *a);
+/* Saves if needed, then commits the notebook with msg. */
+int	 app_git_commit(struct app *a, const char *msg, struct gl_err *err);
+/* The notebook's commits, in the pager. */
+int	 app_git_log(struct app *a, struct gl_err *err);
+/* The current cell at revision rev (NULL: HEAD) and what changed since,
+ * in the pager. */
+int	 app_git_show(struct app *a, const char *rev, struct gl_err *err);
+/* Shows text (taken) in the pager under title. */
+void	 app_pager_show(struct app *a, const char *title, char *text);
+
+/* app-review.c */
+/* The review mode is on screen (perhaps under the command line). */
+bool	 app_review_shown(const struct app *a);
+/* Connects with no notebook (`galley review`). */
+int	 app_review_connect(struct app *a, struct gl_err *err);
+/* Opens the review mode on arg: NULL (the current branch's review, or
+ * its changes), an id, or BASE..HEAD. */
+int	 app_review_open(struct app *a, const char *arg, struct gl_err *err);
+/* Reads the review again. */
+int	 app_review_reload(struct app *a, struct gl_err *err);
+/* Back to the notebook (or quits, with no notebook). */
+void	 app_review_close(struct app *a);
+/* On what the cursor or the selection is on. */
+int	 app_review_comment(struct app *a, const char *body,
+	     struct gl_err *err);
+/* On the thread under the cursor. */
+int	 app_review_reply(struct app *a, const char *body, struct gl_err *err);
+int	 app_review_resolve(struct app *a, struct gl_err *err);
+int	 app_review_apply(struct app *a, struct gl_err *err);
+/* verdict: "approve" or "request-changes"; body may be NULL. */
+int	 app_review_verdict(struct app *a, const char *verdict,
+	     const char *body, struct gl_err *err);
+/* Enter: to the cell under the cursor in the notebook open here. */
+int	 app_review_goto(struct app *a, struct gl_err *err);
+/* suggest [MSG]: opens the editor on the lines under the cursor (or the
+ * draft again); with a written draft and body, sends it. */
+int	 app_review_suggest(struct app *a, const char *body,
+	     struct gl_err *err);
+/* Leaves the editor: keep, then the comment line; else the draft goes. */
+void	 app_review_suggest_end(struct app *a, bool keep);
+/* Typed or pasted text, and the editor's other changes. */
+void	 app_review_type(struct app *a, const char *s, size_t n, bool paste);
+int	 app_review_edit(struct app *a, enum app_sg_op what, int move,
+	     bool extend);
+void	 app_review_paint(struct app *a);
+/* Rows of the review's body on screen. */
+int	 app_review_page(const struct app *a);
+void	 app_review_free(struct app *a);
 
 #endif

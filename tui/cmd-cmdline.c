@@ -55,10 +55,13 @@ int
 cmd_cmdline_open(struct app *a, const struct cmd_entry *self,
     const char *arg, struct gl_err *err)
 {
-	a->cl_return = a->mode == KEYMAP_INSERT || a->mode == KEYMAP_CLUSTER ?
-	    a->mode : KEYMAP_NORMAL;
+	a->cl_return = a->mode == KEYMAP_INSERT || a->mode == KEYMAP_CLUSTER ||
+	    a->mode == KEYMAP_REVIEW ? a->mode : KEYMAP_NORMAL;
 	a->mode = KEYMAP_CMDLINE;
 	cmdline_open(&a->cl);
+	/* "command comment ": the line begun for the user to finish. */
+	if (arg != NULL)
+		cmdline_set(&a->cl, arg);
 	a->msg[0] = '\0';
 	return 0;
 }

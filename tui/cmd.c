@@ -6,10 +6,11 @@
  * The built-in table below is in the order the help screen and
  * docs/keys.md list the commands; its handlers live in tui/cmd-*.c by
  * family (cmd-cell.c, cmd-view.c, cmd-run.c, cmd-file.c, cmd-cluster.c,
- * cmd-cmdline.c, cmd-config.c, cmd-edit.c). A table holds a pointer to
- * that static array and a growable array of added entries, whose strings
- * it owns. Lookups are linear: there are about ninety commands and a
- * lookup happens once per key that is bound.
+ * cmd-cmdline.c, cmd-config.c, cmd-edit.c, cmd-git.c, cmd-review.c). A
+ * table holds a pointer to that static array and a growable array of
+ * added entries, whose strings it owns. Lookups are linear: there are
+ * about a hundred and forty commands and a lookup happens once per key
+ * that is bound.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,8 @@
 #define CMDLINE	CMD_MODE(KEYMAP_CMDLINE)
 #define PAGER	CMD_MODE(KEYMAP_PAGER)
 #define CLUSTER	CMD_MODE(KEYMAP_CLUSTER)
+#define REVIEW	CMD_MODE(KEYMAP_REVIEW)
+#define SUGGEST	CMD_MODE(KEYMAP_SUGGEST)
 
 /* The built-in commands: name, arguments and help, then the handler and
  * what else a command has (the modes it runs in, flags, argument words
@@ -111,12 +114,39 @@ static const struct cmd_entry builtin[] = {
 	  .exec = cmd_file_quit_force },
 	{ "wq", "", "save and quit", .exec = cmd_file_write_quit },
 	{ "x", "", "save and quit", .exec = cmd_file_write_quit },
+	/* Git */
+	{ "commit", "[-m] MESSAGE", "save the notebook and commit it to git "
+	  "(author from git config)", .exec = cmd_git_commit },
+	{ "log", "", "list the notebook's commits", .exec = cmd_git_log },
+	{ "show", "[REV]", "show the cell as it was at git revision REV "
+	  "(default HEAD), with what changed since", .exec = cmd_git_show },
+	/* Review */
+	{ "review", "[ID|BASE..HEAD]", "open the review mode: the review of "
+	  "this branch (or its changes against its upstream or main), a "
+	  "review by id, or a range", .exec = cmd_review_open },
+	{ "comment", "MESSAGE", "review: comment on the cell or the selected "
+	  "lines (starts the review if there is none)",
+	  .exec = cmd_review_comment },
+	{ "reply", "MESSAGE", "review: reply to the thread under the cursor",
+	  .exec = cmd_review_reply },
+	{ "resolve", "", "review: resolve the thread under the cursor "
+	  "(again: reopen it)", .exec = cmd_review_resolve },
+	{ "suggest", "[MESSAGE]", "review: write replacement lines for the "
+	  "selected lines (or the line), then send them with a message",
+	  .exec = cmd_review_suggest },
+	{ "apply", "", "review: apply the suggestion of the thread under the "
+	  "cursor as an edit of the notebook", .exec = cmd_review_apply },
+	{ "approve", "[MESSAGE]", "review: approve (starts the review if "
+	  "there is none)", .exec = cmd_review_approve },
+	{ "request-changes", "MESSAGE", "review: ask for changes",
+	  .exec = cmd_review_request_changes },
 	{ "help", "", "show every key and command", .exec = cmd_view_help },
 	{ "cluster", "", "show the cluster view: workers, their state, tasks "
 	  "done, CPU use and idle time", .exec = cmd_cluster_open },
 	{ "scale", "N|+N|-N", "ask the cluster for N workers (or N more, or N "
 	  "fewer)", .exec = cmd_cluster_scale },
-	{ "command", "", "open the : command line", .exec = cmd_cmdline_open },
+	{ "command", "[TEXT]", "open the : command line (with TEXT begun)",
+	  .exec = cmd_cmdline_open },
 	{ "suspend", "", "suspend galley (the shell's fg resumes it)",
 	  .exec = cmd_view_suspend },
 	{ "redraw", "", "redraw the screen", .exec = cmd_view_redraw },
@@ -194,6 +224,60 @@ static const struct cmd_entry builtin[] = {
 	  .exec = cmd_view_pg_bottom, .modes = PAGER, .flags = CMD_F_KEY },
 	{ "pg-close", "", "close the help screen",
 	  .exec = cmd_view_pg_close, .modes = PAGER, .flags = CMD_F_KEY },
+	/* The review mode */
+	{ "rv-down", "[N]", "move down N rows",
+	  .exec = cmd_review_down, .modes = REVIEW, .flags = CMD_F_KEY },
+	{ "rv-up", "[N]", "move up N rows",
+	  .exec = cmd_review_up, .modes = REVIEW, .flags = CMD_F_KEY },
+	{ "rv-page-down", "", "move down half a screen",
+	  .exec = cmd_review_page_down, .modes = REVIEW, .flags = CMD_F_KEY },
+	{ "rv-page-up", "", "move up half a screen",
+	  .exec = cmd_review_page_up, .modes = REVIEW, .flags = CMD_F_KEY },
+	{ "rv-top", "", "go to the top",
+	  .exec = cmd_review_top, .modes = REVIEW, .flags = CMD_F_KEY },
+	{ "rv-bottom", "", "go to the bottom",
+	  .exec = cmd_review_bottom, .modes = REVIEW, .flags = CMD_F_KEY },
+	{ "rv-next", "change|thread|file", "go to the next one: change (a "
+	  "changed cell, a run of changed lines), thread or file",
+	  .exec = cmd_review_next, .modes = REVIEW, .flags = CMD_F_KEY,
+	  .words = "change thread file" },
+	{ "rv-prev", "change|thread|file", "go to the previous one: change, "
+	  "thread or file", .exec = cmd_review_prev, .modes = REVIEW,
+	  .flags = CMD_F_KEY, .words = "change thread file" },
+	{ "rv-select", "", "start (or end) selecting lines to comment on",
+	  .exec = cmd_review_select, .modes = REVIEW, .flags = CMD_F_KEY },
+	{ "rv-escape", "", "end the selection, else close the review mode",
+	  .exec = cmd_review_escape, .modes = REVIEW, .flags = CMD_F_KEY },
+	{ "rv-close", "", "close the review mode (with no notebook: quit)",
+	  .exec = cmd_review_close, .modes = REVIEW, .flags = CMD_F_KEY },
+	{ "rv-refresh", "", "read the review again (others' comments)",
+	  .exec = cmd_review_refresh, .modes = REVIEW, .flags = CMD_F_KEY },
+	{ "rv-goto", "", "go to the cell under the cursor in the notebook "
+	  "(when it is the one open)", .exec = cmd_review_goto,
+	  .modes = REVIEW, .flags = CMD_F_KEY },
+	/* The suggestion editor */
+	{ "sg-done", "", "done: then type the comment that carries it",
+	  .exec = cmd_suggest_done, .modes = SUGGEST, .flags = CMD_F_KEY },
+	{ "sg-cancel", "", "drop the suggestion",
+	  .exec = cmd_suggest_cancel, .modes = SUGGEST, .flags = CMD_F_KEY },
+	{ "sg-move", "DIR", "move the cursor: left, right, up, down, "
+	  "word-left, word-right, home, end", .exec = cmd_suggest_move,
+	  .modes = SUGGEST, .flags = CMD_F_KEY },
+	{ "sg-newline", "", "new line, indented like this one",
+	  .exec = cmd_suggest_newline, .modes = SUGGEST, .flags = CMD_F_KEY },
+	{ "sg-backspace", "", "delete backwards",
+	  .exec = cmd_suggest_backspace, .modes = SUGGEST,
+	  .flags = CMD_F_KEY },
+	{ "sg-delete", "", "delete the character under the cursor",
+	  .exec = cmd_suggest_delete, .modes = SUGGEST, .flags = CMD_F_KEY },
+	{ "sg-delete-word", "", "delete the word before the cursor",
+	  .exec = cmd_suggest_delete_word, .modes = SUGGEST,
+	  .flags = CMD_F_KEY },
+	{ "sg-kill-line", "", "delete to the end of the line",
+	  .exec = cmd_suggest_kill_line, .modes = SUGGEST,
+	  .flags = CMD_F_KEY },
+	{ "sg-indent", "", "indent to the next stop",
+	  .exec = cmd_suggest_indent, .modes = SUGGEST, .flags = CMD_F_KEY },
 	/* The cluster view */
 	{ "cv-down", "[N]", "scroll the worker list down N rows",
 	  .exec = cmd_cluster_down, .modes = CLUSTER, .flags = CMD_F_KEY },

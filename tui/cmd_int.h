@@ -124,6 +124,43 @@ CMD_EXEC(cmd_edit_select_all);
 CMD_EXEC(cmd_edit_copy);
 CMD_EXEC(cmd_edit_cut);
 CMD_EXEC(cmd_edit_paste);
+/* cmd-git.c: the notebook in git. */
+CMD_EXEC(cmd_git_commit);
+CMD_EXEC(cmd_git_log);
+CMD_EXEC(cmd_git_show);
+
+/* cmd-review.c: the review mode and its suggestion editor. */
+CMD_EXEC(cmd_review_open);
+CMD_EXEC(cmd_review_down);
+CMD_EXEC(cmd_review_up);
+CMD_EXEC(cmd_review_page_down);
+CMD_EXEC(cmd_review_page_up);
+CMD_EXEC(cmd_review_top);
+CMD_EXEC(cmd_review_bottom);
+CMD_EXEC(cmd_review_next);
+CMD_EXEC(cmd_review_prev);
+CMD_EXEC(cmd_review_select);
+CMD_EXEC(cmd_review_escape);
+CMD_EXEC(cmd_review_close);
+CMD_EXEC(cmd_review_refresh);
+CMD_EXEC(cmd_review_goto);
+CMD_EXEC(cmd_review_comment);
+CMD_EXEC(cmd_review_reply);
+CMD_EXEC(cmd_review_resolve);
+CMD_EXEC(cmd_review_suggest);
+CMD_EXEC(cmd_review_apply);
+CMD_EXEC(cmd_review_approve);
+CMD_EXEC(cmd_review_request_changes);
+CMD_EXEC(cmd_suggest_done);
+CMD_EXEC(cmd_suggest_cancel);
+CMD_EXEC(cmd_suggest_move);
+CMD_EXEC(cmd_suggest_newline);
+CMD_EXEC(cmd_suggest_backspace);
+CMD_EXEC(cmd_suggest_delete);
+CMD_EXEC(cmd_suggest_delete_word);
+CMD_EXEC(cmd_suggest_kill_line);
+CMD_EXEC(cmd_suggest_indent);
+
 /* cmd.c: a count argument ("scroll-down 3"): arg, or 1 without one. */
 int	 cmd_arg_count(const char *arg);
 

@@ -71,6 +71,12 @@ static const struct style_def styles[VIEW_S_COUNT] = {
 	[VIEW_S_MSG]      = { -1, -1, -1, -1, 0, 0 },
 	[VIEW_S_MSGERR]   = { 203, -1, COLOR_RED, -1, B, B },
 	[VIEW_S_KEY]      = { 75, -1, COLOR_CYAN, -1, B, B },
+	[VIEW_S_ADD]      = { 114, -1, COLOR_GREEN, -1, 0, B },
+	[VIEW_S_DEL]      = { 203, -1, COLOR_RED, -1, 0, D },
+	[VIEW_S_CHG]      = { 220, -1, COLOR_YELLOW, -1, B, B },
+	[VIEW_S_WORDADD]  = { 16, 114, COLOR_BLACK, COLOR_GREEN, 0, R | B },
+	[VIEW_S_WORDDEL]  = { 16, 203, COLOR_BLACK, COLOR_RED, 0, R | D },
+	[VIEW_S_THREAD]   = { 176, -1, COLOR_MAGENTA, -1, B, B | U },
 };
 
 struct draw {

@@ -30,7 +30,8 @@
 
 
 static const char *const mode_names[KEYMAP_NMODES] = {
-	"normal", "insert", "cmdline", "pager", "cluster",
+	"normal", "insert", "cmdline", "pager", "cluster", "review",
+	"suggest",
 };
 
 static const char *const mode_titles[KEYMAP_NMODES] = {
@@ -39,6 +40,8 @@ static const char *const mode_titles[KEYMAP_NMODES] = {
 	"Command line (after :)",
 	"Help screen",
 	"Cluster view (C or :cluster)",
+	"Review mode (galley review or :review)",
+	"Suggestion editor (s in the review mode)",
 };
 
 struct binding {
@@ -217,6 +220,60 @@ static const struct {
 	{ KEYMAP_CLUSTER, ":", "command" },
 	{ KEYMAP_CLUSTER, "?", "help" },
 	{ KEYMAP_CLUSTER, "<C-l>", "redraw" },
+
+	{ KEYMAP_REVIEW, "j", "rv-down 1" },
+	{ KEYMAP_REVIEW, "<Down>", "rv-down 1" },
+	{ KEYMAP_REVIEW, "k", "rv-up 1" },
+	{ KEYMAP_REVIEW, "<Up>", "rv-up 1" },
+	{ KEYMAP_REVIEW, "<C-d>", "rv-page-down" },
+	{ KEYMAP_REVIEW, "<PageDown>", "rv-page-down" },
+	{ KEYMAP_REVIEW, "<Space>", "rv-page-down" },
+	{ KEYMAP_REVIEW, "<C-u>", "rv-page-up" },
+	{ KEYMAP_REVIEW, "<PageUp>", "rv-page-up" },
+	{ KEYMAP_REVIEW, "gg", "rv-top" },
+	{ KEYMAP_REVIEW, "<Home>", "rv-top" },
+	{ KEYMAP_REVIEW, "G", "rv-bottom" },
+	{ KEYMAP_REVIEW, "<End>", "rv-bottom" },
+	{ KEYMAP_REVIEW, "]c", "rv-next change" },
+	{ KEYMAP_REVIEW, "[c", "rv-prev change" },
+	{ KEYMAP_REVIEW, "]t", "rv-next thread" },
+	{ KEYMAP_REVIEW, "[t", "rv-prev thread" },
+	{ KEYMAP_REVIEW, "]f", "rv-next file" },
+	{ KEYMAP_REVIEW, "[f", "rv-prev file" },
+	{ KEYMAP_REVIEW, "V", "rv-select" },
+	{ KEYMAP_REVIEW, "c", "command comment " },
+	{ KEYMAP_REVIEW, "s", "suggest" },
+	{ KEYMAP_REVIEW, "r", "command reply " },
+	{ KEYMAP_REVIEW, "x", "resolve" },
+	{ KEYMAP_REVIEW, "a", "apply" },
+	{ KEYMAP_REVIEW, "A", "command approve " },
+	{ KEYMAP_REVIEW, "R", "command request-changes " },
+	{ KEYMAP_REVIEW, "<Enter>", "rv-goto" },
+	{ KEYMAP_REVIEW, "<C-r>", "rv-refresh" },
+	{ KEYMAP_REVIEW, "<Esc>", "rv-escape" },
+	{ KEYMAP_REVIEW, "q", "rv-close" },
+	{ KEYMAP_REVIEW, ":", "command" },
+	{ KEYMAP_REVIEW, "?", "help" },
+	{ KEYMAP_REVIEW, "<C-l>", "redraw" },
+
+	{ KEYMAP_SUGGEST, "<Esc>", "sg-done" },
+	{ KEYMAP_SUGGEST, "<C-s>", "sg-done" },
+	{ KEYMAP_SUGGEST, "<C-c>", "sg-cancel" },
+	{ KEYMAP_SUGGEST, "<Left>", "sg-move left" },
+	{ KEYMAP_SUGGEST, "<Right>", "sg-move right" },
+	{ KEYMAP_SUGGEST, "<Up>", "sg-move up" },
+	{ KEYMAP_SUGGEST, "<Down>", "sg-move down" },
+	{ KEYMAP_SUGGEST, "<C-Left>", "sg-move word-left" },
+	{ KEYMAP_SUGGEST, "<C-Right>", "sg-move word-right" },
+	{ KEYMAP_SUGGEST, "<Home>", "sg-move home" },
+	{ KEYMAP_SUGGEST, "<End>", "sg-move end" },
+	{ KEYMAP_SUGGEST, "<Enter>", "sg-newline" },
+	{ KEYMAP_SUGGEST, "<BS>", "sg-backspace" },
+	{ KEYMAP_SUGGEST, "<C-h>", "sg-backspace" },
+	{ KEYMAP_SUGGEST, "<Del>", "sg-delete" },
+	{ KEYMAP_SUGGEST, "<C-w>", "sg-delete-word" },
+	{ KEYMAP_SUGGEST, "<C-k>", "sg-kill-line" },
+	{ KEYMAP_SUGGEST, "<Tab>", "sg-indent" },
 };
 
 #define NDEFAULTS (sizeof defaults / sizeof defaults[0])
@@ -769,7 +826,7 @@ keymap_help(const struct keymap *km, struct gl_buf *out)
 		if (m == KEYMAP_NORMAL)
 			gl_buf_adds(out, "mouse\tclick a cell to select it, "
 			    "click its text to edit there; wheel scrolls\n");
-		if (m == KEYMAP_INSERT)
+		if (m == KEYMAP_INSERT || m == KEYMAP_SUGGEST)
 			gl_buf_adds(out, "other keys\ttype text; a terminal "
 			    "paste is inserted as is\n");
 		gl_buf_addc(out, '\n');
@@ -866,7 +923,7 @@ keymap_markdown(const struct keymap *km, struct gl_buf *out)
 			gl_buf_adds(out, "| mouse | | click a cell to select "
 			    "it, click its text to edit there; the wheel "
 			    "scrolls |\n");
-		if (m == KEYMAP_INSERT)
+		if (m == KEYMAP_INSERT || m == KEYMAP_SUGGEST)
 			gl_buf_adds(out, "| other keys | | type text; a "
 			    "terminal paste is inserted as is, without "
 			    "auto-indent |\n");
@@ -915,7 +972,8 @@ keymap_apply_config(struct keymap *km, const struct cfg_tui *t,
 		gl_err_clear(&e);
 		if ((m = keymap_mode_parse(k->mode)) < 0)
 			gl_err_set(&e, GL_EINVAL, "unknown mode '%s' (normal, "
-			    "insert, cmdline, pager, cluster)", k->mode);
+			    "insert, cmdline, pager, cluster, review, suggest)",
+			    k->mode);
 		else
 			keymap_set(km, (enum keymap_mode)m, k->keys,
 			    k->command, &e);

@@ -221,6 +221,16 @@ lay_header(struct lay *L, const struct nb_cell *cell, const struct vcell *c)
 		lay_end(L);
 		return;
 	}
+	if (c->git != VIEW_GIT_NONE && L->w > 2) {
+		/* The gutter: how the cell differs from git's HEAD. */
+		static const char marks[] = " +~>";
+		static const uint16_t st[] = { 0, VIEW_S_ADD, VIEW_S_CHG,
+		    VIEW_S_CHG };
+
+		col = 1;
+		view_row_put(v->line, L->w, &col, 1,
+		    (unsigned char)marks[c->git], 1, st[c->git]);
+	}
 	right = run_label(c, L->now, rbuf, sizeof rbuf, &rs);
 	/* The right part: "stale", then the run state; right-aligned with
 	 * one blank column at the edge. */

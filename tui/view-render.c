@@ -167,8 +167,9 @@ render_status(struct view *v, const struct nb_doc *doc,
 	snprintf(right, sizeof right, " %zu/%zu ",
 	    v->n ? v->cur + 1 : (size_t)0, v->n);
 	rw = (int)strlen(right);
-	snprintf(left, sizeof left, " %s%s  kernel %s  runtime %s%s",
+	snprintf(left, sizeof left, " %s%s%s%s  kernel %s  runtime %s%s",
 	    st->path ? st->path : "", st->dirty ? " [+]" : "",
+	    st->git != NULL ? "  git " : "", st->git != NULL ? st->git : "",
 	    st->kernel ? st->kernel : "-", st->runtime ? st->runtime : "-",
 	    st->members > 1 ? "" : "");
 	if (st->members > 1) {

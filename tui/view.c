@@ -485,6 +485,27 @@ view_get_stale(const struct view *v, size_t i)
 	return i < v->n && v->cells[i]->stale;
 }
 
+void
+view_set_git(struct view *v, size_t i, enum view_git g)
+{
+	/* Only the header's gutter changes: no layout to redo. */
+	if (i < v->n)
+		v->cells[i]->git = (uint8_t)g;
+}
+
+enum view_git
+view_get_git(const struct view *v, size_t i)
+{
+	return i < v->n ? (enum view_git)v->cells[i]->git : VIEW_GIT_NONE;
+}
+
+void
+view_git_clear(struct view *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		v->cells[i]->git = VIEW_GIT_NONE;
+}
+
 bool
 view_toggle_fold(struct view *v, size_t i)
 {

@@ -64,6 +64,15 @@ enum view_style {
 	VIEW_S_MSG,		/* "msg": the message line */
 	VIEW_S_MSGERR,		/* "msgerr": an error on the message line */
 	VIEW_S_KEY,		/* "key": a key in the help screen */
+	VIEW_S_ADD,		/* "add": an added line, a cell added
+				 * since git's HEAD */
+	VIEW_S_DEL,		/* "del": a removed line */
+	VIEW_S_CHG,		/* "chg": a cell modified since HEAD */
+	VIEW_S_WORDADD,		/* "wadd": words changed in an added
+				 * line */
+	VIEW_S_WORDDEL,		/* "wdel": words changed in a removed
+				 * line */
+	VIEW_S_THREAD,		/* "thr": a review thread's header */
 	VIEW_S_COUNT
 };
 #define VIEW_F_SEL	0x100	/* selected text (drawn reversed) */
@@ -176,6 +185,9 @@ struct view_status {
 	const char	*mode;		/* "NORMAL", "INSERT", ... */
 	const char	*path;		/* notebook path as shown */
 	bool		 dirty;		/* unsaved changes */
+	const char	*git;		/* "main +1 ~2": the notebook against
+					 * git's HEAD; NULL outside a
+					 * repository */
 	const char	*kernel;	/* "unix" / "tcp:host:port" / "lost" */
 	const char	*runtime;	/* "idle", "busy", "starting", ... */
 	int		 members;	/* clients in the session */
@@ -251,6 +263,19 @@ void	 view_set_run(struct view *v, size_t i, enum view_run state,
 enum view_run view_get_run(const struct view *v, size_t i);
 void	 view_set_stale(struct view *v, size_t i, bool stale);
 bool	 view_get_stale(const struct view *v, size_t i);
+/* How cell i differs from the notebook at git's HEAD (git.status), as a
+ * mark in the gutter of its header: '+' added, '~' modified, '>' moved
+ * only. Marks stay with their cell (by id) until set again. */
+enum view_git {
+	VIEW_GIT_NONE,
+	VIEW_GIT_ADDED,
+	VIEW_GIT_MODIFIED,
+	VIEW_GIT_MOVED,
+};
+void	 view_set_git(struct view *v, size_t i, enum view_git g);
+enum view_git view_get_git(const struct view *v, size_t i);
+/* Clears every cell's mark. */
+void	 view_git_clear(struct view *v);
 /* Folds or unfolds cell i's long outputs and tracebacks; returns the new
  * state (true = unfolded). */
 bool	 view_toggle_fold(struct view *v, size_t i);

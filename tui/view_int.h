@@ -29,6 +29,7 @@ struct vcell {
 	int64_t		 t_ms;
 	bool		 stale;
 	bool		 unfolded;
+	uint8_t		 git;		/* enum view_git */
 	unsigned	 gen;		/* bumped on every layout change */
 	int		 h;		/* cached height, valid when: */
 	int		 h_w;		/* ... the width, */

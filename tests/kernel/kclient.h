@@ -28,7 +28,7 @@
 #include "core/rpc.h"
 #include "kproc.h"
 
-/* JSON <-> msgpack. */
+/* msgpack -> JSON (the other way is core/rpc.h's rpc_pack_json()). */
 
 static inline json_t *
 kc_to_json(const msgpack_object *o)
@@ -81,47 +81,6 @@ kc_to_json(const msgpack_object *o)
 		return j;
 	default:
 		return json_null();
-	}
-}
-
-static inline void
-kc_pack_json(msgpack_packer *pk, const json_t *j)
-{
-	const char	*k;
-	json_t		*v;
-	size_t		 i;
-
-	switch (json_typeof(j)) {
-	case JSON_OBJECT:
-		msgpack_pack_map(pk, json_object_size(j));
-		json_object_foreach((json_t *)j, k, v) {
-			rpc_pack_str(pk, k);
-			kc_pack_json(pk, v);
-		}
-		break;
-	case JSON_ARRAY:
-		msgpack_pack_array(pk, json_array_size(j));
-		json_array_foreach(j, i, v)
-			kc_pack_json(pk, v);
-		break;
-	case JSON_STRING:
-		rpc_pack_strn(pk, json_string_value(j), json_string_length(j));
-		break;
-	case JSON_INTEGER:
-		msgpack_pack_int64(pk, json_integer_value(j));
-		break;
-	case JSON_REAL:
-		msgpack_pack_double(pk, json_real_value(j));
-		break;
-	case JSON_TRUE:
-		msgpack_pack_true(pk);
-		break;
-	case JSON_FALSE:
-		msgpack_pack_false(pk);
-		break;
-	default:
-		msgpack_pack_nil(pk);
-		break;
 	}
 }
 
@@ -205,7 +164,7 @@ kc_send(struct kc *k, const char *method, json_t *args)
 
 	w = cl_begin(k->conn, method, &id);
 	if (args != NULL)
-		kc_pack_json(&w->pk, args);
+		rpc_pack_json(&w->pk, args);
 	else
 		msgpack_pack_map(&w->pk, 0);
 	if (cl_send(k->conn, &err) != 0)

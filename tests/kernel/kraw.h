@@ -135,7 +135,7 @@ kraw_request(struct kraw *r, const char *method, json_t *args)
 	rpc_writer_init(&w);
 	rpc_begin_request(&w, id, method);
 	if (args != NULL)
-		kc_pack_json(&w.pk, args);
+		rpc_pack_json(&w.pk, args);
 	else
 		msgpack_pack_map(&w.pk, 0);
 	(void)kraw_send(r, w.sbuf.data, w.sbuf.size);

@@ -1,6 +1,7 @@
 /*
  * rfix.h - what the review tests share: a private temporary directory (it
- * is $HOME too, so neither libgit2 nor git reads the user's config),
+ * is $HOME too, so neither libgit2 nor git reads the user's config, and
+ * holds the runtime directory, so no kernel of the user's is reached),
  * files, repositories made through review/repo.h with an identity, and
  * the `git` command (when installed) to check what libgit2 wrote.
  */
@@ -41,6 +42,14 @@ rfix_setup(void)
 	setenv("HOME", rfix_dir, 1);
 	setenv("XDG_CONFIG_HOME", rfix_dir, 1);
 	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
+	/* No kernel of the user's: `galley review apply` would go through
+	 * one. */
+	{
+		char	 run[96];
+
+		snprintf(run, sizeof run, "%s/run", rfix_dir);
+		setenv("GALLEY_RUNTIME_DIR", run, 1);
+	}
 	unsetenv("GIT_DIR");
 	unsetenv("GIT_WORK_TREE");
 	unsetenv("NO_COLOR");

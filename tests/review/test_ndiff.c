@@ -395,6 +395,49 @@ test_json_shape(void **state)
 	ndiff_free(d);
 }
 
+static bool
+keep_d(void *arg, const struct ndiff *d, const struct ndiff_cellchange *c)
+{
+	(void)arg;
+	(void)d;
+	return strcmp(c->new->id, "d") == 0;
+}
+
+/* The review mode's form: runs of unchanged cells folded to a count, but
+ * a cell asked for kept whole. */
+static void
+test_json_fold(void **state)
+{
+	struct ndiff	*d = diff("f.nb.lua",
+	    "-- %% id=\"a\"\na\n\n-- %% id=\"b\"\nb\n\n-- %% id=\"c\"\nc\n\n"
+	    "-- %% id=\"d\"\nd\n\n-- %% id=\"e\"\ne\n",
+	    "-- %% id=\"a\"\na\n\n-- %% id=\"b\"\nb\n\n-- %% id=\"c\"\nC\n\n"
+	    "-- %% id=\"d\"\nd\n\n-- %% id=\"e\"\ne\n");
+	json_t		*j = ndiff_json_fold(d, 3, NULL, NULL), *cells, *v;
+
+	/* Without keep, every cell is there (as ndiff_json). */
+	assert_int_equal(json_array_size(json_object_get(j, "cells")), 5);
+	json_decref(j);
+	j = ndiff_json_fold(d, 3, keep_d, NULL);
+	cells = json_object_get(j, "cells");
+	assert_int_equal(json_array_size(cells), 5 - 2 + 1 - 1 + 1);
+	v = json_array_get(cells, 0);
+	assert_string_equal(json_string_value(json_object_get(v, "status")),
+	    "unchanged");
+	assert_int_equal(json_integer_value(json_object_get(v, "count")), 2);
+	v = json_array_get(cells, 1);
+	assert_string_equal(json_string_value(json_object_get(v, "id")), "c");
+	v = json_array_get(cells, 2);
+	assert_string_equal(json_string_value(json_object_get(v, "id")), "d");
+	assert_string_equal(json_string_value(json_object_get(v, "source")),
+	    "d");
+	v = json_array_get(cells, 3);
+	assert_int_equal(json_integer_value(json_object_get(v, "count")), 1);
+	assert_null(json_object_get(v, "id"));
+	json_decref(j);
+	ndiff_free(d);
+}
+
 /* A small nbformat 4.5 notebook with an image and a stream. */
 static const char ipy_old[] =
     "{\"nbformat\": 4, \"nbformat_minor\": 5,"
@@ -630,6 +673,7 @@ main(void)
 		cmocka_unit_test(test_text_files),
 		cmocka_unit_test(test_unparseable_notebook),
 		cmocka_unit_test(test_json_shape),
+		cmocka_unit_test(test_json_fold),
 		cmocka_unit_test(test_ipynb),
 		cmocka_unit_test(test_ipynb_without_ids),
 		cmocka_unit_test(test_random_accounting),

@@ -409,6 +409,21 @@ test_suggestion_applied(void **state)
 	t = rev_find_thread(s, tid, &rv, &err);
 	assert_non_null(t);
 	assert_string_equal(t->suggestion, "plot.line(by.day, by.fare)");
+	{
+		/* Where it goes in the cell as it is now (the kernel's way
+		 * into an open notebook): lines 2-3 with their newline. */
+		const char	*cell = "-- by day\nlocal by = t:groupby(\"day\")"
+		    "\nplot.bar(by.day, by.fare)\nprint(\"done\")";
+		size_t		 s0, s1;
+		char		*repl;
+
+		assert_int_equal(rev_apply_range(r, t, cell, strlen(cell),
+		    &s0, &s1, &repl, &err), 0);
+		assert_int_equal(s0, strlen("-- by day\n"));
+		assert_int_equal(s1, (size_t)(strstr(cell, "print") - cell));
+		assert_string_equal(repl, "plot.line(by.day, by.fare)\n");
+		free(repl);
+	}
 	assert_int_equal(rev_apply(r, t, &path, &err), 0);
 	assert_non_null(strstr(path, "s/trips.nb.lua"));
 	free(path);

@@ -8,6 +8,7 @@
 #
 # Source it, then:
 #   tui_start COLS ROWS ARGS...   start `galley ARGS` in a COLS x ROWS pane
+#                                 (in $WORK, or $TUI_DIR when set)
 #   tui_keys KEY...               tmux send-keys (Enter, Escape, C-c, ...)
 #   tui_type TEXT                 type TEXT literally
 #   tui_expect REGEX [SECONDS]    wait until a screen line matches (grep -E)
@@ -15,6 +16,7 @@
 #   tui_exit [SECONDS]            wait for galley to exit; status in TUI_STATUS
 #   tui_exit_ok                   wait for galley to exit with 0
 #   tui_screen                    the screen now
+#   tui_git_repo DIR NAME EMAIL   a git repository with an identity
 #   fail MESSAGE                  report (with the screen) and exit 1
 
 set -eu
@@ -40,7 +42,11 @@ TUI_DEADLINE=${TUI_DEADLINE:-15}
 # TUI_T=u for the second one.
 TUI_T=t
 
+# exit-empty off: a test that ends a session and starts another must not
+# race the server shutting down after its last session ("server exited
+# unexpectedly"); tui_cleanup kills the server.
 cat >"$T/tmux.conf" <<'EOF'
+set -g exit-empty off
 set -g remain-on-exit on
 set -g status off
 set -g default-terminal "tmux-256color"
@@ -105,12 +111,13 @@ tui_dead() {
 	[ -n "$(tui_status)" ]
 }
 
-# tui_start COLS ROWS ARGS...: galley ARGS in a fresh pane, in $WORK.
+# tui_start COLS ROWS ARGS...: galley ARGS in a fresh pane, in $WORK (or
+# in $TUI_DIR when set).
 tui_start() {
 	cols=$1
 	rows=$2
 	shift 2
-	cmd="cd '$WORK' && '$GALLEY_BIN'"
+	cmd="cd '${TUI_DIR:-$WORK}' && '$GALLEY_BIN'"
 	for a in "$@"; do
 		cmd="$cmd '$a'"
 	done
@@ -177,6 +184,21 @@ tui_exit() {
 tui_exit_ok() {
 	tui_exit "$@"
 	[ "$TUI_STATUS" = 0 ] || fail "galley exited with status $TUI_STATUS"
+}
+
+# tui_git_repo DIR NAME EMAIL: a new git repository at DIR (branch main)
+# whose config holds an identity, for the tests of galley's git side. A
+# test on a machine without the git command is skipped.
+tui_git_repo() {
+	if ! command -v git >/dev/null 2>&1; then
+		echo "skipped: no git command to build the repository with"
+		exit 0
+	fi
+	export GIT_CONFIG_NOSYSTEM=1
+	mkdir -p "$1"
+	git -C "$1" init -q -b main
+	git -C "$1" config user.name "$2"
+	git -C "$1" config user.email "$3"
 }
 
 # tui_kill_session: ends the pane (after an exit) so a new one can start.

@@ -198,8 +198,9 @@ test_help_lists_every_key(void **state)
 	struct gl_buf		 help, md;
 	const struct cmd_table	*t = cmd_table_builtin();
 	size_t			 n = cmd_count(t);
-	const char		*modes[] = { "normal", "insert", "cmdline",
-				    "pager", "cluster" };
+	const char		*modes[KEYMAP_NMODES] = { "normal", "insert",
+				    "cmdline", "pager", "cluster", "review",
+				    "suggest" };
 
 	gl_buf_init(&help);
 	gl_buf_init(&md);
