@@ -35,6 +35,7 @@
 #include "core/util.h"
 #include "kernel/cluster.h"
 #include "kernel/conn.h"
+#include "kernel/hooks.h"
 #include "kernel/log.h"
 #include "kernel/server_int.h"
 #include "kernel/session.h"
@@ -132,6 +133,8 @@ srv_run(const struct srv_opts *opts, struct gl_err *err)
 	}
 	loop_on = true;
 	s->loop.data = s;
+	s->hooks = hooks_new();
+	sess_host.hooks = s->hooks;
 	s->sessions = sess_set_new(&sess_host);
 	s->started_ms = uv_hrtime() / 1000000;
 	uv_signal_init(&s->loop, &s->sigterm);
@@ -193,6 +196,7 @@ out:
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
 	sess_set_free(s->sessions);
+	hooks_free(s->hooks);
 	free(s->dir);
 	free(s->sock_path);
 	free(s->pid_path);
@@ -247,6 +251,8 @@ srv_sess_on_cluster_request(void *ctx, struct sess *sess, uint64_t run,
 
 	if (s->clu == NULL)
 		return GL_ECLOSED;
+	if (srv_hook_cluster(s, sess, run, m))
+		return 0;	/* a plugin refused it; answered */
 	f.sess = sess;
 	f.session = sess_id(sess);
 	f.notebook = sess_notebook(sess);

@@ -20,6 +20,9 @@
 #include "kernel/server.h"
 
 struct clu;
+struct hooks;
+struct rpc_msg;
+struct sess;
 struct sess_set;
 
 /* Frame limits: a peer that has not authenticated may send small
@@ -63,6 +66,7 @@ struct srv {
 	size_t		 nclients;
 	struct sess_set	*sessions;	/* owned */
 	struct clu	*clu;		/* owned: the cluster service */
+	struct hooks	*hooks;		/* owned: plugins (kernel/hooks.h) */
 	uint64_t	 next_client;
 	uint64_t	 started_ms;
 	size_t		 memory_limit;
@@ -89,5 +93,16 @@ void	 srv_client_gone(struct srv *s);
 void	 srv_client_accept(struct srv *s, uv_stream_t *l, bool tcp);
 /* Closes every client; graceful lets their queued output drain first. */
 void	 srv_client_close_all(struct srv *s, bool graceful);
+
+/* server-plugins.c */
+
+/* plugins.list {project?} */
+int	 srv_rpc_plugins_list(struct client *c, struct req *r,
+	     struct gl_err *err);
+/* Runs before_run for a runtime's cluster.map or cluster.submit m of
+ * run in sess: true if a plugin refused it (the runtime got the error
+ * answer; nothing more is to be done with m). */
+bool	 srv_hook_cluster(struct srv *s, struct sess *sess, uint64_t run,
+	     const struct rpc_msg *m);
 
 #endif

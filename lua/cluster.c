@@ -9,7 +9,7 @@
  * - Values travel through lua/codec: a map's function is encoded once
  *   (with the session globals it reads: env = the runtime's _G), each
  *   item as its own unit, all into one scratch buffer, and sent to the
- *   kernel as `cluster.map {ref, fn, items, errors, more}` requests of at
+ *   kernel as `cluster.map {ref, fn, items, errors, more, total}` requests of at
  *   most LC_CHUNK_BYTES each (`cluster.add` for the rest). A submit is
  *   one unit holding the function and its arguments.
  *
@@ -705,7 +705,10 @@ lc_send_items(struct lx_cluster *cl, struct lc_map *m, size_t n,
 			;
 		if (i == 0) {
 			(void)lc_begin(cl, "cluster.map", CLR_MAP, m->ref);
-			msgpack_pack_map(pk, 5);
+			/* total: the items of every message, for policies
+			 * (a plugin's before_run) that look at the size. */
+			msgpack_pack_map(pk, 6);
+			rpc_pack_kv_int(pk, "total", (int64_t)n);
 			rpc_pack_key(pk, "fn");
 			msgpack_pack_bin(pk, cl->fn.len);
 			msgpack_pack_bin_body(pk, cl->fn.data, cl->fn.len);
