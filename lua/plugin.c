@@ -74,6 +74,7 @@ static size_t	 plg_add(struct plg_host *h, const char *name,
 static void	 plg_scan(struct plg_host *h, const char *dir,
 		     enum plg_origin origin);
 static void	 plg_load(struct plg_host *h, size_t p);
+static char	*plg_chunkname(const struct plg_plugin *pl);
 static int	 plg_env(lua_State *L);
 static int	 plg_call(struct plg_host *h, size_t p, int ref,
 		     int (*push)(lua_State *, void *), void *ctx, int nres,
@@ -643,7 +644,7 @@ plg_load(struct plg_host *h, size_t p)
 		text = buf;
 	}
 	lua_settop(L, 0);
-	chunk = xasprintf("@%s", pl->path);
+	chunk = plg_chunkname(pl);
 	rc = luaL_loadbufferx(L, text, len, chunk, "t");
 	free(chunk);
 	free(buf);
@@ -691,6 +692,28 @@ plg_load(struct plg_host *h, size_t p)
 	for (size_t i = nkeys; i < t->nkeys; i++)
 		plg_provide(h, p, "key %s %s", t->keys[i].mode,
 		    t->keys[i].keys);
+}
+
+/*
+ * The name errors give a plugin's file: Lua cuts names past 60 bytes, so
+ * a project's plugin is named from the project (".galley/plugins/x.lua")
+ * and a user's from the home directory ("~/.config/galley/plugins/
+ * x.lua"); a bundled one is "plugins/x.lua" already. Caller frees.
+ */
+static char *
+plg_chunkname(const struct plg_plugin *pl)
+{
+	const char	*home = getenv("HOME"), *p;
+	size_t		 n;
+
+	if (pl->info.origin == PLG_PROJECT &&
+	    (p = strstr(pl->path, "/.galley/plugins/")) != NULL)
+		return xasprintf("@%s", p + 1);
+	if (pl->info.origin == PLG_USER && home != NULL &&
+	    (n = strlen(home)) > 1 && strncmp(pl->path, home, n) == 0 &&
+	    pl->path[n] == '/')
+		return xasprintf("@~%s", pl->path + n);
+	return xasprintf("@%s", pl->path);
 }
 
 /* Pushes the environment of the plugin of the plg_envctx argument: a
