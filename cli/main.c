@@ -145,6 +145,22 @@ static const struct cli_cmd cli_cmds[] = {
 	  "Exit status: 0 done; 1 refused or not found (the message says why);\n"
 	  "2 usage; 3 a notebook that cannot be parsed; 5 not a git repository or a\n"
 	  "git operation failed.\n", 0 },
+	{ "plugins", cli_plugins, "galley plugins [--json] [--kernel ADDR]",
+	  "list the plugins, where they come from, what failed",
+	  "Lists the plugins of the current directory's project on both sides: the\n"
+	  "kernel's (policy hooks; asked of the kernel, which loads them again if a\n"
+	  "file changed) and the terminal UI's (commands, keys, status parts,\n"
+	  "views; loaded here as `galley open` would). For each: its state (loaded,\n"
+	  "failed, disabled, shadowed), its file and origin (bundled, user,\n"
+	  "project), then what it provides or why it did not load (with the file\n"
+	  "and line). docs/plugins.md is the plugin API.\n"
+	  "\n"
+	  "  --json          one JSON object: {kernel: {project, plugins: [...]},\n"
+	  "                  tui: {...}}\n"
+	  "  --kernel ADDR   ask the kernel at HOST:PORT instead of the local one\n"
+	  "\n"
+	  "Exit status: 0; 1 a plugin failed to load; 4 no kernel (the terminal\n"
+	  "UI's list is still printed).\n", 0 },
 	{ "help", cli_help, "galley help [COMMAND]", "show help for a command", "", 0 },
 	{ "version", cli_version, "galley version", "print the version", "", 0 },
 };
