@@ -60,6 +60,16 @@ static const char *const plg_hook_names[PLG_NHOOKS] = {
 	[PLG_ON_JOIN] = "on_join",
 };
 
+/* What a call of a hook is, for a plugin stopped in one. */
+static const char *const plg_hook_calls[PLG_NHOOKS] = {
+	[PLG_BEFORE_SAVE] = "hook before_save",
+	[PLG_BEFORE_RUN] = "hook before_run",
+	[PLG_AFTER_RUN] = "hook after_run",
+	[PLG_BEFORE_PUBLISH] = "hook before_publish",
+	[PLG_ON_REVIEW_COMMENT] = "hook on_review_comment",
+	[PLG_ON_JOIN] = "hook on_join",
+};
+
 /* A call's function and how to push its arguments (plg_tramp). */
 struct plg_cc {
 	int		 ref;
@@ -112,6 +122,9 @@ plg_host_new(const struct plg_opts *o, struct gl_err *err)
 	}
 	h->cfg->plg = h;
 	h->L = h->cfg->lua.L;
+	/* Hooks make a little short-lived garbage at every call (their
+	 * event tables): what the generational collector is for. */
+	lua_gc(h->L, LUA_GCGEN, 0, 0);
 	user = o->no_user_config ? NULL : o->user_config != NULL ?
 	    xstrdup(o->user_config) : cfg_user_path();
 	if (o->project_dir != NULL)
@@ -361,13 +374,11 @@ plg_hook_run(struct plg_host *h, enum plg_hook hook,
 	struct plg_result	*saved;
 	struct plg_evctx	 ec = { ev, n };
 	struct gl_err		 err;
-	char			 what[64];
 
 	if (!plg_hook_wanted(h, hook))
 		return;
 	saved = h->res;
 	h->res = res;
-	snprintf(what, sizeof what, "hook %s", plg_hook_names[hook]);
 	for (size_t i = 0; i < h->nregs && !res->refused; i++) {
 		struct plg_reg	*r = &h->regs[i];
 		const char	*why;
@@ -375,8 +386,8 @@ plg_hook_run(struct plg_host *h, enum plg_hook hook,
 		if (r->kind != PLG_K_HOOK || r->hook != hook ||
 		    !plg_usable(h, r->plugin))
 			continue;
-		if (plg_call(h, r->plugin, r->ref, plg_push_ev, &ec, 2, what,
-		    &err) != 0) {
+		if (plg_call(h, r->plugin, r->ref, plg_push_ev, &ec, 2,
+		    plg_hook_calls[hook], &err) != 0) {
 			plg_warn(h, true, err.msg);
 			continue;
 		}
