@@ -220,3 +220,15 @@ sess_hook_warnings(struct plg_result *res, char **more, size_t nmore,
 	*n = res->nwarnings;
 	return res->warnings;
 }
+
+const char *
+sess_header(const struct sess *s, size_t *len)
+{
+	struct nb_cell	*c;
+
+	*len = 0;
+	if (nb_doc_count(s->doc) == 0 ||
+	    !nb_cell_is_header(c = nb_doc_cell(s->doc, 0)))
+		return NULL;
+	return nb_cell_source(c, len);
+}

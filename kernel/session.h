@@ -131,6 +131,9 @@ void	 sess_notify(struct sess *s, const void *p, size_t n);
  * "progress" output replaces the kept one of the same job. */
 void	 sess_run_output(struct sess *s, uint64_t run,
 	     const msgpack_object *output);
+/* The source of the notebook's header cell (its file-level metadata:
+ * library pins), or NULL; borrowed until the document changes. */
+const char *sess_header(const struct sess *s, size_t *len);
 /* A note of galley's in run's outputs (a stderr stream output "galley:
  * text"): a plugin's warning (kernel/session-plugins.c). */
 void	 sess_run_note(struct sess *s, uint64_t run, const char *text);

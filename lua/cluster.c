@@ -817,6 +817,28 @@ lc_sync_done(struct lx_cluster *cl, lua_State *L, void *arg)
 	return cl->have_sync;
 }
 
+int
+lx_cluster_call(struct lx_cluster *cl, lua_State *L, const char *method,
+    void (*pack)(msgpack_packer *, void *), void *ctx,
+    const msgpack_object **result, struct gl_err *err)
+{
+	uint32_t	 id;
+
+	id = lc_begin(cl, method, CLR_SYNC, 0);
+	pack(&cl->io.w->pk, ctx);
+	cl->io.send(cl->io.host);
+	if (cl->have_sync)
+		rpc_msg_fini(&cl->sync);
+	cl->have_sync = false;
+	cl->sync_id = id;
+	lc_wait(cl, L, lc_sync_done, NULL);
+	cl->sync_id = 0;
+	if (rpc_msg_error(&cl->sync, err) != 0)
+		return err->code;
+	*result = cl->sync.result;
+	return 0;
+}
+
 /* Waits for the answer to request id (into cl->sync); raises an error
  * answer. */
 static void

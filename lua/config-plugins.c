@@ -208,3 +208,27 @@ cfg_copy_value(lua_State *L, int idx, int depth)
 		lua_rawset(L, -5);
 	}
 }
+
+char *
+cfg_registry(const char *project_dir, struct gl_err *err)
+{
+	struct cfg_host	*h;
+	char		*user = cfg_user_path(), *proj = NULL, *url = NULL;
+	struct gl_err	 e;
+
+	if ((h = cfg_host_new(CFG_SIDE_TUI, err)) == NULL) {
+		free(user);
+		return NULL;
+	}
+	if (project_dir != NULL)
+		proj = xasprintf("%s/.galley/config.lua", project_dir);
+	gl_err_clear(&e);
+	if (cfg_host_load(h, user, proj, &e) != 0)
+		gl_err_set(err, e.code, "%s", e.msg);
+	if (cfg_host_config(h)->registry != NULL)
+		url = xstrdup(cfg_host_config(h)->registry);
+	cfg_host_free(h);
+	free(user);
+	free(proj);
+	return url;
+}

@@ -247,6 +247,11 @@ struct cfg *cfg_load(const char *project_dir, struct gl_err *err);
 struct cfg *cfg_load_files(const char *user_path, const char *project_path,
 	     struct gl_err *err);
 
+/* The team library registry the configuration names (`registry = URL`
+ * in the user's file or project_dir's; the project's wins), or NULL.
+ * A file that fails is in err (what it set before stays). Caller frees. */
+char	*cfg_registry(const char *project_dir, struct gl_err *err);
+
 /* The user file's path: $XDG_CONFIG_HOME/galley/init.lua, else
  * $HOME/.config/galley/init.lua; NULL without HOME. Caller frees. */
 char	*cfg_user_path(void);
