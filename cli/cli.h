@@ -41,6 +41,7 @@ int	 cli_diff(int argc, char **argv);
 int	 cli_merge_driver(int argc, char **argv);
 int	 cli_review(int argc, char **argv);
 int	 cli_plugins(int argc, char **argv);
+int	 cli_lib(int argc, char **argv);
 
 /* cmd_plugins.c, for commands that act themselves (review comments,
  * library publishing). */
