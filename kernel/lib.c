@@ -2,15 +2,21 @@
  * lib.c - the kernel's side of the library registry (kernel/lib.h).
  *
  * The libs database (its own file, beside the usage database) has two
- * tables: `loads`, one row per load, and `uses`, one row per module,
- * version, user and notebook with the last load, its host and a count,
- * kept by an upsert in the same transaction. who-uses reads `uses`
- * (through its primary key, which starts with the module), so it costs
- * the number of distinct users and notebooks of a module, not the number
- * of loads.
+ * tables: `loads`, one row per load, and `latest`, one row per module,
+ * user and notebook: the version loaded last there, when, on which host,
+ * and how many loads of it, kept by an upsert in the same transaction. So
+ * who-uses ("who still runs a version below 1.2?") reads one row per user
+ * and notebook of a module, through its primary key, whatever the number
+ * of loads; a notebook that moved on to a newer version is not listed
+ * for an old one. Loads are written in batches (every second at most,
+ * and before who-uses reads them), so a cell's requires cost one commit.
  *
- * Registries are opened once per URL and kept; the configuration is read
- * (for the URL) only when a module is not in the content cache.
+ * What a cell's require reads is kept: the modules loaded (by name,
+ * version and hash; their files were checked against their hash when
+ * first read from the cache) and each project's galley.lock (read again
+ * when its size or time changes). Registries are opened once per URL and
+ * kept; the configuration is read (for the URL) only when a module is in
+ * no cache.
  */
 #include "kernel/lib.h"
 
@@ -18,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -35,14 +42,18 @@ static const char lib_schema[] =
 	"CREATE TABLE IF NOT EXISTS loads (ts_ms INTEGER NOT NULL, "
 	"user TEXT NOT NULL, notebook TEXT NOT NULL, module TEXT NOT NULL, "
 	"version TEXT NOT NULL, host TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS uses (module TEXT NOT NULL, "
+	"CREATE TABLE IF NOT EXISTS latest (module TEXT NOT NULL, "
+	"user TEXT NOT NULL, notebook TEXT NOT NULL, version TEXT NOT NULL, "
 	"major INTEGER NOT NULL, minor INTEGER NOT NULL, "
-	"patch INTEGER NOT NULL, version TEXT NOT NULL, user TEXT NOT NULL, "
-	"notebook TEXT NOT NULL, host TEXT NOT NULL, "
+	"patch INTEGER NOT NULL, host TEXT NOT NULL, "
 	"last_ms INTEGER NOT NULL, loads INTEGER NOT NULL, "
-	"PRIMARY KEY (module, major, minor, patch, user, notebook)) "
-	"WITHOUT ROWID;"
+	"PRIMARY KEY (module, user, notebook)) WITHOUT ROWID;"
 	"PRAGMA user_version = 1;";
+
+/* Loads are written in batches: at most every LIB_FLUSH_MS, or
+ * LIB_FLUSH_N of them, and before who-uses reads them. */
+#define LIB_FLUSH_MS	1000
+#define LIB_FLUSH_N	256
 
 /* A module a session loaded (for its tasks). */
 struct lib_mod {
@@ -55,6 +66,15 @@ struct lib_reg {
 	struct reg	*g;		/* owned */
 };
 
+/* A project's galley.lock as last read. */
+struct lib_lock {
+	char		*project;	/* owned */
+	int64_t		 mtime_ns;
+	int64_t		 size;		/* -1: no file */
+	struct reg_pin	*pins;		/* owned */
+	size_t		 npins;
+};
+
 struct lib {
 	sqlite3		*db;
 	sqlite3_stmt	*ins_load, *ins_use, *who, *who_below;
@@ -62,9 +82,23 @@ struct lib {
 	size_t		 nmods;
 	struct lib_reg	*regs;		/* owned */
 	size_t		 nregs;
+	struct reg_module *hot;		/* owned: modules read so far */
+	size_t		 nhot;
+	struct lib_lock	*locks;		/* owned */
+	size_t		 nlocks;
+	struct lib_load	*pend;		/* owned (and their strings) */
+	size_t		 npend;
+	int64_t		 pend_ms;	/* when the first pending came */
 };
 
 static int	 lib_fail(struct lib *l, struct gl_err *err, const char *what);
+static int	 lib_flush(struct lib *l, struct gl_err *err);
+static void	 lib_pend_free(struct lib *l);
+static void	 lib_pend_add(struct lib *l, const struct lib_load *rec);
+static int	 lib_lock_get(struct lib *l, const char *project,
+		     const struct reg_pin **pins, size_t *n, struct gl_err *err);
+static void	 lib_module_copy(struct reg_module *d,
+		     const struct reg_module *m);
 static void	 lib_pack_module(msgpack_packer *pk, const struct reg_module *m);
 static void	 lib_remember(struct lib *l, const char *session,
 		     const struct reg_module *m);
@@ -106,15 +140,19 @@ lib_new(const char *db_path, struct lib **out, struct gl_err *err)
 	}
 	if (sqlite3_prepare_v2(l->db, "INSERT INTO loads VALUES "
 	    "(?, ?, ?, ?, ?, ?)", -1, &l->ins_load, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(l->db, "INSERT INTO uses VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT DO UPDATE SET "
-	    "loads = loads + 1, last_ms = max(last_ms, excluded.last_ms), "
-	    "host = excluded.host", -1, &l->ins_use, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(l->db, "INSERT INTO latest VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1) ON CONFLICT DO UPDATE SET "
+	    "loads = CASE WHEN version = excluded.version THEN loads + 1 "
+	    "ELSE 1 END, version = excluded.version, major = excluded.major, "
+	    "minor = excluded.minor, patch = excluded.patch, "
+	    "host = excluded.host, last_ms = excluded.last_ms "
+	    "WHERE excluded.last_ms >= last_ms", -1, &l->ins_use,
+	    NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(l->db, "SELECT user, notebook, version, host, "
-	    "last_ms, loads FROM uses WHERE module = ? ORDER BY last_ms DESC",
-	    -1, &l->who, NULL) != SQLITE_OK ||
+	    "last_ms, loads FROM latest WHERE module = ? "
+	    "ORDER BY last_ms DESC", -1, &l->who, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(l->db, "SELECT user, notebook, version, host, "
-	    "last_ms, loads FROM uses WHERE module = ?1 AND "
+	    "last_ms, loads FROM latest WHERE module = ?1 AND "
 	    "(major, minor, patch) < (?2, ?3, ?4) ORDER BY last_ms DESC", -1,
 	    &l->who_below, NULL) != SQLITE_OK) {
 		rc = lib_fail(l, err, db_path);
@@ -128,8 +166,21 @@ lib_new(const char *db_path, struct lib **out, struct gl_err *err)
 void
 lib_free(struct lib *l)
 {
+	struct gl_err	 err;
+
 	if (l == NULL)
 		return;
+	if (l->db != NULL && l->npend > 0 && lib_flush(l, &err) != 0)
+		log_info("lib: %s", err.msg);
+	lib_pend_free(l);
+	for (size_t i = 0; i < l->nhot; i++)
+		reg_module_fini(&l->hot[i]);
+	free(l->hot);
+	for (size_t i = 0; i < l->nlocks; i++) {
+		free(l->locks[i].project);
+		reg_pins_free(l->locks[i].pins, l->locks[i].npins);
+	}
+	free(l->locks);
 	sqlite3_finalize(l->ins_load);
 	sqlite3_finalize(l->ins_use);
 	sqlite3_finalize(l->who);
@@ -188,10 +239,12 @@ int
 lib_load(struct lib *l, const struct lib_from *f, const char *name,
     msgpack_packer *pk, char **warning, struct gl_err *err)
 {
-	struct reg_pin		*hp = NULL, *lp = NULL;
+	struct reg_pin		*hp = NULL;
+	const struct reg_pin	*lp = NULL;
 	size_t			 nhp = 0, nlp = 0;
 	const struct reg_pin	*h, *k;
 	struct reg_module	 m = { 0 };
+	const struct reg_module	*hot = NULL;
 	struct reg_version	*v = NULL;
 	size_t			 nv = 0;
 	struct reg		*g;
@@ -208,7 +261,7 @@ lib_load(struct lib *l, const struct lib_from *f, const char *name,
 	if (f->header != NULL)
 		reg_header_pins(f->header, f->header_len, &hp, &nhp);
 	if (f->project != NULL &&
-	    (rc = reg_lock_read(f->project, &lp, &nlp, err)) != 0)
+	    (rc = lib_lock_get(l, f->project, &lp, &nlp, err)) != 0)
 		goto out;
 	h = reg_pins_find(hp, nhp, name);
 	k = reg_pins_find(lp, nlp, name);
@@ -223,7 +276,18 @@ lib_load(struct lib *l, const struct lib_from *f, const char *name,
 		commit = k->commit;
 		hash = k->hash;
 	}
-	/* Pinned and fetched before: no network. */
+	/* Pinned and read before: memory; fetched before: the cache. No
+	 * network either way. */
+	for (size_t i = 0; version != NULL && i < l->nhot && hot == NULL; i++)
+		if (strcmp(l->hot[i].name, name) == 0 &&
+		    strcmp(l->hot[i].version, version) == 0 &&
+		    (commit == NULL || strcmp(l->hot[i].commit, commit) == 0) &&
+		    (hash == NULL || strcmp(l->hot[i].hash, hash) == 0))
+			hot = &l->hot[i];
+	if (hot != NULL) {
+		rc = 0;
+		goto out;
+	}
 	gl_err_clear(&e);
 	if (version != NULL && (rc = reg_cache_get(name, version, commit,
 	    hash, &m, &e)) != GL_ENOTFOUND) {
@@ -273,14 +337,20 @@ lib_load(struct lib *l, const struct lib_from *f, const char *name,
 	rc = 0;
 out:
 	if (rc == 0) {
-		struct lib_load	 rec = { lib_now_ms(), f->user,
-		    f->notebook != NULL ? f->notebook : "", name, m.version,
-		    lib_host() };
+		struct lib_load	 rec;
 
-		if (lib_record(l, &rec, 1, &e) != 0)
-			log_info("lib: cannot record a load: %s", e.msg);
-		lib_pack_module(pk, &m);
-		lib_remember(l, f->session, &m);
+		if (hot == NULL) {
+			l->hot = xrealloc(l->hot, (l->nhot + 1) *
+			    sizeof *l->hot);
+			lib_module_copy(&l->hot[l->nhot], &m);
+			hot = &l->hot[l->nhot++];
+		}
+		rec = (struct lib_load){ lib_now_ms(), f->user,
+		    f->notebook != NULL ? f->notebook : "", name, hot->version,
+		    lib_host() };
+		lib_pend_add(l, &rec);
+		lib_pack_module(pk, hot);
+		lib_remember(l, f->session, hot);
 	} else {
 		free(*warning);
 		*warning = NULL;
@@ -288,7 +358,6 @@ out:
 	reg_module_fini(&m);
 	reg_versions_free(v, nv);
 	reg_pins_free(hp, nhp);
-	reg_pins_free(lp, nlp);
 	free(url);
 	return rc;
 }
@@ -328,18 +397,25 @@ lib_remember(struct lib *l, const char *session, const struct reg_module *m)
 		d = &l->mods[l->nmods++];
 		d->session = xstrdup(session);
 	}
-	memset(&d->m, 0, sizeof d->m);
-	d->m.name = xstrdup(m->name);
-	d->m.version = xstrdup(m->version);
-	memcpy(d->m.commit, m->commit, sizeof d->m.commit);
-	memcpy(d->m.hash, m->hash, sizeof d->m.hash);
-	d->m.files = xcalloc(m->nfiles + 1, sizeof *d->m.files);
-	d->m.nfiles = m->nfiles;
+	lib_module_copy(&d->m, m);
+}
+
+/* d: a copy of m. */
+static void
+lib_module_copy(struct reg_module *d, const struct reg_module *m)
+{
+	memset(d, 0, sizeof *d);
+	d->name = xstrdup(m->name);
+	d->version = xstrdup(m->version);
+	memcpy(d->commit, m->commit, sizeof d->commit);
+	memcpy(d->hash, m->hash, sizeof d->hash);
+	d->files = xcalloc(m->nfiles + 1, sizeof *d->files);
+	d->nfiles = m->nfiles;
 	for (size_t i = 0; i < m->nfiles; i++) {
-		d->m.files[i].path = xstrdup(m->files[i].path);
-		d->m.files[i].data = xstrndup(m->files[i].data,
+		d->files[i].path = xstrdup(m->files[i].path);
+		d->files[i].data = xstrndup(m->files[i].data,
 		    m->files[i].len);
-		d->m.files[i].len = m->files[i].len;
+		d->files[i].len = m->files[i].len;
 	}
 }
 
@@ -348,7 +424,6 @@ lib_pack_session(struct lib *l, const char *session, const char *user,
     const char *notebook, const char *host, msgpack_packer *pk)
 {
 	size_t		 n = 0;
-	struct gl_err	 err;
 
 	for (size_t i = 0; i < l->nmods; i++)
 		n += strcmp(l->mods[i].session, session) == 0;
@@ -367,8 +442,7 @@ lib_pack_session(struct lib *l, const char *session, const char *user,
 		rec = (struct lib_load){ lib_now_ms(), user,
 		    notebook != NULL ? notebook : "", l->mods[i].m.name,
 		    l->mods[i].m.version, host };
-		if (lib_record(l, &rec, 1, &err) != 0)
-			log_info("lib: cannot record a load: %s", err.msg);
+		lib_pend_add(l, &rec);
 	}
 }
 
@@ -412,14 +486,14 @@ lib_record(struct lib *l, const struct lib_load *v, size_t n,
 		sqlite3_reset(l->ins_load);
 		sqlite3_bind_text(l->ins_use, 1, v[i].module, -1,
 		    SQLITE_STATIC);
-		sqlite3_bind_int(l->ins_use, 2, (int)sv.major);
-		sqlite3_bind_int(l->ins_use, 3, (int)sv.minor);
-		sqlite3_bind_int(l->ins_use, 4, (int)sv.patch);
-		sqlite3_bind_text(l->ins_use, 5, v[i].version, -1,
+		sqlite3_bind_text(l->ins_use, 2, v[i].user, -1, SQLITE_STATIC);
+		sqlite3_bind_text(l->ins_use, 3, v[i].notebook, -1,
 		    SQLITE_STATIC);
-		sqlite3_bind_text(l->ins_use, 6, v[i].user, -1, SQLITE_STATIC);
-		sqlite3_bind_text(l->ins_use, 7, v[i].notebook, -1,
+		sqlite3_bind_text(l->ins_use, 4, v[i].version, -1,
 		    SQLITE_STATIC);
+		sqlite3_bind_int(l->ins_use, 5, (int)sv.major);
+		sqlite3_bind_int(l->ins_use, 6, (int)sv.minor);
+		sqlite3_bind_int(l->ins_use, 7, (int)sv.patch);
 		sqlite3_bind_text(l->ins_use, 8, v[i].host, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(l->ins_use, 9, v[i].ts_ms);
 		if (rc == 0 && sqlite3_step(l->ins_use) != SQLITE_DONE)
@@ -444,6 +518,8 @@ lib_who_uses(struct lib *l, const char *module, const char *below,
 	if (below != NULL && reg_semver_parse(below, &sv) != 0)
 		return gl_err_set(err, GL_EINVAL, "lib.who_uses: below %s is "
 		    "not a version (1.2.0)", below);
+	if (l->npend > 0 && lib_flush(l, err) != 0)
+		return err != NULL ? err->code : GL_EIO;
 	/* Counted, then packed: the array's size comes first. */
 	for (pass = 0; pass < 2; pass++) {
 		sqlite3_bind_text(q, 1, module, -1, SQLITE_STATIC);
@@ -490,4 +566,95 @@ lib_fail(struct lib *l, struct gl_err *err, const char *what)
 {
 	return gl_err_set(err, GL_EIO, "libs database: %s: %s", what,
 	    sqlite3_errmsg(l->db));
+}
+
+/* Writes the pending loads (one transaction) and forgets them. */
+static int
+lib_flush(struct lib *l, struct gl_err *err)
+{
+	int	 rc = lib_record(l, l->pend, l->npend, err);
+
+	lib_pend_free(l);
+	return rc;
+}
+
+static void
+lib_pend_free(struct lib *l)
+{
+	for (size_t i = 0; i < l->npend; i++) {
+		free((char *)l->pend[i].user);
+		free((char *)l->pend[i].notebook);
+		free((char *)l->pend[i].module);
+		free((char *)l->pend[i].version);
+		free((char *)l->pend[i].host);
+	}
+	free(l->pend);
+	l->pend = NULL;
+	l->npend = 0;
+}
+
+/* Queues a load (copied); writes the queue when it is full or old. */
+static void
+lib_pend_add(struct lib *l, const struct lib_load *rec)
+{
+	struct lib_load	*d;
+	struct gl_err	 err;
+
+	if (l->npend == 0)
+		l->pend_ms = rec->ts_ms;
+	l->pend = xrealloc(l->pend, (l->npend + 1) * sizeof *l->pend);
+	d = &l->pend[l->npend++];
+	d->ts_ms = rec->ts_ms;
+	d->user = xstrdup(rec->user);
+	d->notebook = xstrdup(rec->notebook);
+	d->module = xstrdup(rec->module);
+	d->version = xstrdup(rec->version);
+	d->host = xstrdup(rec->host);
+	if ((l->npend >= LIB_FLUSH_N || rec->ts_ms - l->pend_ms >=
+	    LIB_FLUSH_MS) && lib_flush(l, &err) != 0)
+		log_info("lib: cannot record loads: %s", err.msg);
+}
+
+/* project's galley.lock pins, read again only when it changed. */
+static int
+lib_lock_get(struct lib *l, const char *project, const struct reg_pin **pins,
+    size_t *n, struct gl_err *err)
+{
+	char		*path = xasprintf("%s/galley.lock", project);
+	struct lib_lock	*k = NULL;
+	struct stat	 sb;
+	int64_t		 mt = -1, size = -1;
+	int		 rc;
+
+	if (stat(path, &sb) == 0) {
+		mt = (int64_t)sb.st_mtim.tv_sec * 1000000000 +
+		    sb.st_mtim.tv_nsec;
+		size = (int64_t)sb.st_size;
+	}
+	free(path);
+	for (size_t i = 0; i < l->nlocks && k == NULL; i++)
+		if (strcmp(l->locks[i].project, project) == 0)
+			k = &l->locks[i];
+	if (k == NULL) {
+		l->locks = xrealloc(l->locks, (l->nlocks + 1) *
+		    sizeof *l->locks);
+		k = &l->locks[l->nlocks++];
+		memset(k, 0, sizeof *k);
+		k->project = xstrdup(project);
+		k->size = -2;
+	}
+	if (k->size != size || k->mtime_ns != mt) {
+		reg_pins_free(k->pins, k->npins);
+		k->pins = NULL;
+		k->npins = 0;
+		k->size = -2;
+		if ((rc = reg_lock_read(project, &k->pins, &k->npins,
+		    err)) != 0)
+			return rc;
+		k->size = size;
+		k->mtime_ns = mt;
+	}
+	*pins = k->pins;
+	*n = k->npins;
+	return 0;
 }

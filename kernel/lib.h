@@ -12,8 +12,10 @@
  *   the session, so the session's cluster tasks get the same files.
  * - Loads are recorded in the kernel's libs database
  *   ($XDG_STATE_HOME/galley/libs.db): every load (user, notebook, module,
- *   version, host, time), and per module, version, user and notebook the
- *   last load and how many, which lib.who_uses reads.
+ *   version, host, time), and per module, user and notebook the version
+ *   loaded last, when, where and how many times, which lib.who_uses
+ *   reads. Loads are written in batches (at most a second late; before
+ *   lib.who_uses reads them).
  *
  * Owned by the server (kernel/server.c, server-lib.c). Depends on
  * review/ (the registry), lua/ (the configuration's registry URL), core/
@@ -77,12 +79,14 @@ struct lib_load {
 	const char	*host;
 };
 
-/* Records n loads in one transaction. */
+/* Records n loads now, in one transaction. */
 int	 lib_record(struct lib *l, const struct lib_load *v, size_t n,
 	     struct gl_err *err);
-/* lib.who_uses {module, below?}: rows [{user, notebook, version, host,
- * last_ms, loads}], newest first; below ("1.2.0") keeps the versions
- * under it. */
+/* lib.who_uses {module, below?}: one row per user and notebook that
+ * loaded module, [{user, notebook, version, host, last_ms, loads}]: the
+ * version it loaded last, when, where, and how many loads of that
+ * version; newest first. below ("1.2.0") keeps the rows whose version is
+ * under it: who still runs an old version. */
 int	 lib_who_uses(struct lib *l, const char *module, const char *below,
 	     msgpack_packer *pk, struct gl_err *err);
 

@@ -66,26 +66,50 @@ test_who_uses(void **state)
 	record_some(db);
 	j = who(db, "stats", NULL);
 	rows = json_object_get(j, "rows");
-	/* ann's two loads of 1.0.0 from a.nb.lua are one row. */
-	assert_int_equal(json_array_size(rows), 4);
+	/* One row per user and notebook: ann's a.nb.lua moved on to
+	 * 2.0.0. */
+	assert_int_equal(json_array_size(rows), 3);
+	assert_string_equal(kj_str(json_array_get(rows, 0), "user"), "ann");
 	assert_string_equal(kj_str(json_array_get(rows, 0), "version"),
 	    "2.0.0");
-	assert_string_equal(kj_str(json_array_get(rows, 3), "user"), "ann");
-	assert_string_equal(kj_str(json_array_get(rows, 3), "version"),
-	    "1.0.0");
-	assert_int_equal(kj_int(json_array_get(rows, 3), "loads"), 2);
-	assert_int_equal(kj_int(json_array_get(rows, 3), "last_ms"), 2000);
+	assert_int_equal(kj_int(json_array_get(rows, 0), "loads"), 1);
+	assert_int_equal(kj_int(json_array_get(rows, 0), "last_ms"), 5000);
+	assert_string_equal(kj_str(json_array_get(rows, 2), "user"), "bob");
+	assert_string_equal(kj_str(json_array_get(rows, 2), "version"),
+	    "1.2.0");
 	json_decref(j);
-	/* Who still runs something below 1.2.0, last first: bob's 0.9.1
-	 * on a worker, then ann's 1.0.0. */
+	/* Who still runs something below 1.2.0: only bob's c.nb.lua (on a
+	 * worker host); ann does not any more. */
 	j = who(db, "stats", "1.2.0");
 	rows = json_object_get(j, "rows");
-	assert_int_equal(json_array_size(rows), 2);
+	assert_int_equal(json_array_size(rows), 1);
 	assert_string_equal(kj_str(json_array_get(rows, 0), "user"), "bob");
 	assert_string_equal(kj_str(json_array_get(rows, 0), "notebook"),
 	    "/p/c.nb.lua");
+	assert_string_equal(kj_str(json_array_get(rows, 0), "version"),
+	    "0.9.1");
 	assert_string_equal(kj_str(json_array_get(rows, 0), "host"), "w3");
-	assert_string_equal(kj_str(json_array_get(rows, 1), "user"), "ann");
+	json_decref(j);
+	/* Two loads of one version in one notebook count. */
+	j = who(db, "stats", "2.1.0");
+	assert_int_equal(kj_int(json_array_get(json_object_get(j, "rows"), 0),
+	    "loads"), 1);
+	json_decref(j);
+	{
+		struct lib	*l;
+		struct gl_err	 err;
+		const struct lib_load more = { 7000, "ann", "/p/a.nb.lua",
+		    "stats", "2.0.0", "h1" };
+
+		assert_int_equal(lib_new(db, &l, &err), 0);
+		assert_int_equal(lib_record(l, &more, 1, &err), 0);
+		lib_free(l);
+	}
+	j = who(db, "stats", "2.1.0");
+	assert_int_equal(kj_int(json_array_get(json_object_get(j, "rows"), 0),
+	    "loads"), 2);
+	assert_int_equal(kj_int(json_array_get(json_object_get(j, "rows"), 0),
+	    "last_ms"), 7000);
 	json_decref(j);
 	free(db);
 }
@@ -115,7 +139,7 @@ test_who_uses_method(void **state)
 	assert_non_null(r);
 	assert_string_equal(kj_str(r, "module"), "stats");
 	assert_string_equal(kj_str(r, "below"), "1.2.0");
-	assert_int_equal(json_array_size(json_object_get(r, "rows")), 2);
+	assert_int_equal(json_array_size(json_object_get(r, "rows")), 1);
 	json_decref(r);
 	r = kc_call(k, "lib.who_uses", json_pack("{s:s}", "module", "none"));
 	assert_int_equal(json_array_size(json_object_get(r, "rows")), 0);

@@ -306,9 +306,12 @@ test_registry_flow(void **state)
 	c = run_in(proj, 0, "run", "-q", "a.nb.lua", NULL);
 	assert_string_equal(c.out, "3.0\t2\n4.0 5.0\n");
 	cmd_result_free(&c);
+	/* Who still runs a version below 1.1.0: b.nb.lua, not a.nb.lua,
+	 * which moved on. */
 	c = run_in(proj, 0, "lib", "who-uses", "stats@<1.1.0", NULL);
 	assert_contains(c.out, "1.0.0");
-	assert_contains(c.out, "proj/a.nb.lua");
+	assert_contains(c.out, "proj2/b.nb.lua");
+	assert_null(strstr(c.out, "proj/a.nb.lua"));
 	cmd_result_free(&c);
 
 	/* The registry gone: pinned and cached versions still load. */
