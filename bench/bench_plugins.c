@@ -23,20 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_util.h"
 #include "client/client.h"
 #include "core/err.h"
 #include "core/mem.h"
 #include "kernel/hooks.h"
 #include "lua/plugin.h"
-
-static double
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
 
 /* CPU time of this process: what the hooks cost, whatever else the
  * machine runs. */
@@ -47,14 +39,6 @@ cpu_us(void)
 
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 static void
@@ -119,23 +103,6 @@ hooks_per_run(const char *project, int n)
 	return t0;
 }
 
-static void
-stop_kernel(const char *galley)
-{
-	pid_t	 pid = fork();
-	int	 st;
-
-	if (pid == 0) {
-		int fd = open("/dev/null", O_WRONLY);
-
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execl(galley, galley, "kernel", "stop", (char *)NULL);
-		_exit(127);
-	}
-	waitpid(pid, &st, 0);
-}
-
 struct open_args {
 	const char	*path;
 };
@@ -175,7 +142,7 @@ round_trip(const char *galley, const char *nb, int rounds)
 	for (int i = -50; i < rounds; i++) {
 		struct rpc_writer	*w;
 		uint32_t		 id;
-		double			 t0 = now_us();
+		double			 t0 = bk_now_us();
 		int			 done = 0;
 
 		w = cl_begin(c, "cell.run", &id);
@@ -198,9 +165,9 @@ round_trip(const char *galley, const char *nb, int rounds)
 			rpc_msg_fini(&m);
 		}
 		if (i >= 0)
-			t[i] = now_us() - t0;
+			t[i] = bk_now_us() - t0;
 	}
-	qsort(t, (size_t)rounds, sizeof *t, cmp_double);
+	qsort(t, (size_t)rounds, sizeof *t, bk_cmp_double);
 	p50 = t[rounds / 2];
 	free(sess);
 	free(t);
@@ -263,7 +230,7 @@ main(int argc, char **argv)
 	free(p);
 	printf("trivial cell round trip p50: no plugin %6.0f us, with the "
 	    "empty plugin %6.0f us (%d runs each)\n", rt0, rt1, rounds);
-	stop_kernel(argv[1]);
+	bk_stop_kernel(argv[1]);
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	free(with);
 	free(without);

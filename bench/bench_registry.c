@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_util.h"
 #include "client/client.h"
 #include "core/err.h"
 #include "core/mem.h"
@@ -32,23 +33,6 @@
 #include "review/repo.h"
 
 #define NMODS	100
-
-static double
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static void
 die(const char *what, const struct gl_err *err)
@@ -76,7 +60,7 @@ bench_who_uses(const char *dir)
 		snprintf(nbs[i], sizeof nbs[i], "/home/u/nb%d.nb.lua", i);
 	for (int i = 0; i < 20; i++)
 		snprintf(vers[i], sizeof vers[i], "1.%d.0", i);
-	t0 = now_us();
+	t0 = bk_now_us();
 	for (int b = 0; b < 100; b++) {
 		for (int i = 0; i < 10000; i++) {
 			int	 k = b * 10000 + i, u = k % 200;
@@ -92,22 +76,22 @@ bench_who_uses(const char *dir)
 		if (lib_record(l, v, 10000, &err) != 0)
 			die("lib_record", &err);
 	}
-	tins = (now_us() - t0) / 1e6;
+	tins = (bk_now_us() - t0) / 1e6;
 	rpc_writer_init(&w);
 	for (int i = 0; i < 15; i++) {
 		rpc_writer_reset(&w);
-		t0 = now_us();
+		t0 = bk_now_us();
 		if (lib_who_uses(l, "stats", NULL, &w.pk, &err) != 0)
 			die("who-uses", &err);
-		all[i] = now_us() - t0;
+		all[i] = bk_now_us() - t0;
 		rpc_writer_reset(&w);
-		t0 = now_us();
+		t0 = bk_now_us();
 		if (lib_who_uses(l, "stats", "1.10.0", &w.pk, &err) != 0)
 			die("who-uses", &err);
-		below[i] = now_us() - t0;
+		below[i] = bk_now_us() - t0;
 	}
-	qsort(all, 15, sizeof *all, cmp_double);
-	qsort(below, 15, sizeof *below, cmp_double);
+	qsort(all, 15, sizeof *all, bk_cmp_double);
+	qsort(below, 15, sizeof *below, bk_cmp_double);
 	printf("1,000,000 load records written in %.1f s (10,000 a "
 	    "transaction)\n", tins);
 	printf("who-uses stats over them:        %6.2f ms (all rows), "
@@ -124,7 +108,8 @@ bench_who_uses(const char *dir)
 static void
 make_registry(const char *dir, const char *proj)
 {
-	char		*regp = xasprintf("%s/reg.git", dir), commit[REPO_OID_HEX];
+	char		*regp = xasprintf("%s/reg.git", dir);
+	char		 commit[REPO_OID_HEX];
 	struct repo	*r;
 	struct reg	*g;
 	struct reg_pin	*pins = xcalloc(NMODS, sizeof *pins);
@@ -244,7 +229,7 @@ run_cell(struct cl_conn *c, const char *sess, const char *cell)
 	struct rpc_msg		 m;
 	struct gl_err		 err;
 	uint32_t		 id;
-	double			 t0 = now_us();
+	double			 t0 = bk_now_us();
 	int			 done = 0;
 
 	w = cl_begin(c, "cell.run", &id);
@@ -266,7 +251,7 @@ run_cell(struct cl_conn *c, const char *sess, const char *cell)
 		}
 		rpc_msg_fini(&m);
 	}
-	return now_us() - t0;
+	return bk_now_us() - t0;
 }
 
 static void
@@ -290,7 +275,8 @@ bench_require(const char *galley, const char *dir)
 	nb = xasprintf("%s/bench.nb.lua", proj);
 	gl_buf_init(&text);
 	gl_buf_adds(&text, "-- %% id=\"none\"\nlocal s = 0\n"
-	    "for i = 1, 100 do s = s + i end\n\n-- %% id=\"req\"\nlocal s = 0\n");
+	    "for i = 1, 100 do s = s + i end\n\n"
+	    "-- %% id=\"req\"\nlocal s = 0\n");
 	for (int i = 0; i < NMODS; i++)
 		gl_buf_addf(&text, "s = s + require(\"m%d\").n\n", i + 1);
 	cl_opts_init(&o);
@@ -321,9 +307,9 @@ bench_require(const char *galley, const char *dir)
 		c2 = cpu_of(kp) + cpu_of(rp);
 		cpu[i] = (c2 - c1) - (c1 - c0);
 	}
-	qsort(with, 21, sizeof *with, cmp_double);
-	qsort(without, 21, sizeof *without, cmp_double);
-	qsort(cpu, 21, sizeof *cpu, cmp_double);
+	qsort(with, 21, sizeof *with, bk_cmp_double);
+	qsort(without, 21, sizeof *without, bk_cmp_double);
+	qsort(cpu, 21, sizeof *cpu, bk_cmp_double);
 	printf("require of a pinned, cached module in a cell: %6.0f us "
 	    "(median of 21 cells of %d requires, less an empty cell; target "
 	    "<= 200 us)\n", (with[10] - without[10]) / NMODS, NMODS);
@@ -334,23 +320,6 @@ bench_require(const char *galley, const char *dir)
 	gl_buf_fini(&text);
 	free(nb);
 	free(proj);
-}
-
-static void
-stop_kernel(const char *galley)
-{
-	pid_t	 pid = fork();
-	int	 st;
-
-	if (pid == 0) {
-		int fd = open("/dev/null", O_WRONLY);
-
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execl(galley, galley, "kernel", "stop", (char *)NULL);
-		_exit(127);
-	}
-	waitpid(pid, &st, 0);
 }
 
 int
@@ -377,7 +346,7 @@ main(int argc, char **argv)
 	setenv("XDG_CONFIG_HOME", p, 1);
 	free(p);
 	bench_require(argv[1], dir);
-	stop_kernel(argv[1]);
+	bk_stop_kernel(argv[1]);
 	bench_who_uses(dir);
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	return system(cmd) != 0;

@@ -134,6 +134,32 @@ lib_fetch(struct reg *g, bool strict)
 	return CLI_OK;
 }
 
+/* The registry, fetched (offline: what was fetched last), and the
+ * versions of module (NULL: all). CLI_OK, else a CLI_* after a
+ * message. */
+static int
+lib_versions(struct lctx *c, const char *module, struct reg **g,
+    struct reg_version **v, size_t *n)
+{
+	struct gl_err	 err;
+	int		 rc;
+
+	*v = NULL;
+	*n = 0;
+	if ((*g = lib_registry(c)) == NULL)
+		return CLI_FAILED;
+	if ((rc = lib_fetch(*g, false)) == CLI_OK &&
+	    reg_versions(*g, module, v, n, &err) != 0) {
+		cli_errorf("%s", err.msg);
+		rc = CLI_GIT;
+	}
+	if (rc != CLI_OK) {
+		reg_free(*g);
+		*g = NULL;
+	}
+	return rc;
+}
+
 static void
 lib_date(int64_t t, char *buf, size_t len)
 {
@@ -296,8 +322,10 @@ lib_run_test(struct lctx *c, const char *name, const char *dir,
 				done = true;
 				if (!rpc_obj_streq(rpc_map_get(m.args,
 				    "status"), "ok")) {
-					char *msg = rpc_map_strdup(e, "message");
-					char *tb = rpc_map_strdup(e, "traceback");
+					char *msg, *tb;
+
+					msg = rpc_map_strdup(e, "message");
+					tb = rpc_map_strdup(e, "traceback");
 
 					if (out.len > 0)
 						fprintf(stderr, "%.*s",
@@ -479,9 +507,9 @@ lib_publish(struct lctx *c)
 		char	 s[REPO_OID_HEX];
 
 		repo_short(r, head, s);
-		cli_errorf("%s (HEAD) has no approving galley review: start one "
-		    "(galley review start) and have a reviewer approve it "
-		    "(galley review approve)", s);
+		cli_errorf("%s (HEAD) has no approving galley review: start "
+		    "one (galley review start) and have a reviewer approve "
+		    "it (galley review approve)", s);
 		rc = CLI_FAILED;
 		goto out;
 	}
@@ -581,19 +609,12 @@ lib_search(struct lctx *c)
 	struct reg_version	*v = NULL;
 	size_t			 n = 0;
 	struct gl_err		 err;
-	json_t			*arr = json_array();
+	json_t			*arr;
 	int			 rc, found = 0;
 
-	if ((g = lib_registry(c)) == NULL)
-		return CLI_FAILED;
-	if ((rc = lib_fetch(g, false)) != CLI_OK ||
-	    reg_versions(g, NULL, &v, &n, &err) != 0) {
-		if (rc == CLI_OK)
-			cli_errorf("%s", err.msg);
-		reg_free(g);
-		json_decref(arr);
-		return CLI_GIT;
-	}
+	if ((rc = lib_versions(c, NULL, &g, &v, &n)) != CLI_OK)
+		return rc;
+	arr = json_array();
 	for (size_t i = 0; i < n; i++) {
 		struct reg_module m;
 		char		*desc = NULL;
@@ -641,30 +662,19 @@ lib_info(struct lctx *c)
 	struct reg		*g;
 	struct reg_version	*v = NULL;
 	size_t			 n = 0;
-	struct gl_err		 err;
-	json_t			*arr = json_array();
+	json_t			*arr;
 	char			 day[32];
 	int			 rc;
 
-	if ((g = lib_registry(c)) == NULL) {
-		json_decref(arr);
-		return CLI_FAILED;
-	}
-	if ((rc = lib_fetch(g, false)) != CLI_OK ||
-	    reg_versions(g, c->pos[0], &v, &n, &err) != 0) {
-		if (rc == CLI_OK)
-			cli_errorf("%s", err.msg);
-		reg_free(g);
-		json_decref(arr);
-		return CLI_GIT;
-	}
+	if ((rc = lib_versions(c, c->pos[0], &g, &v, &n)) != CLI_OK)
+		return rc;
 	if (n == 0) {
 		cli_errorf("the registry %s has no module %s", reg_url(g),
 		    c->pos[0]);
 		reg_free(g);
-		json_decref(arr);
 		return CLI_FAILED;
 	}
+	arr = json_array();
 	if (!c->json)
 		printf("%s (%s)\n", c->pos[0], reg_url(g));
 	/* Newest first. */
@@ -791,17 +801,8 @@ lib_pin(struct lctx *c, const char *sub, const char *arg, char **nbs,
 
 	if ((rc = lib_name_arg(sub, arg, &name, &cons)) != CLI_OK)
 		return rc;
-	if ((g = lib_registry(c)) == NULL) {
-		rc = CLI_FAILED;
+	if ((rc = lib_versions(c, name, &g, &v, &n)) != CLI_OK)
 		goto out;
-	}
-	if ((rc = lib_fetch(g, false)) != CLI_OK)
-		goto out;
-	if (reg_versions(g, name, &v, &n, &err) != 0) {
-		cli_errorf("%s", err.msg);
-		rc = CLI_GIT;
-		goto out;
-	}
 	if ((best = reg_best(v, n, name, cons)) == NULL) {
 		if (n == 0)
 			cli_errorf("the registry %s has no module %s",
@@ -893,18 +894,8 @@ lib_outdated(struct lctx *c)
 		}
 		return CLI_OK;
 	}
-	if ((g = lib_registry(c)) == NULL) {
-		json_decref(arr);
-		reg_pins_free(pins, npins);
-		return CLI_FAILED;
-	}
-	if ((rc = lib_fetch(g, false)) != CLI_OK ||
-	    reg_versions(g, NULL, &v, &n, &err) != 0) {
-		if (rc == CLI_OK)
-			cli_errorf("%s", err.msg);
-		rc = CLI_GIT;
+	if ((rc = lib_versions(c, NULL, &g, &v, &n)) != CLI_OK)
 		goto out;
-	}
 	for (size_t i = 0; i < npins; i++) {
 		const struct reg_version *best = reg_best(v, n, pins[i].name,
 		    NULL);

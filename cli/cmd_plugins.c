@@ -112,7 +112,8 @@ plugins_print(const char *title, const msgpack_object *list)
 		    prov->via.array.size > 0) {
 			printf("     ");
 			for (uint32_t k = 0; k < prov->via.array.size; k++) {
-				char *s = rpc_obj_strdup(&prov->via.array.ptr[k]);
+				char *s = rpc_obj_strdup(
+				    &prov->via.array.ptr[k]);
 
 				printf("%s %s", k ? "," : "", s ? s : "");
 				free(s);

@@ -96,10 +96,12 @@ static int	 lib_flush(struct lib *l, struct gl_err *err);
 static void	 lib_pend_free(struct lib *l);
 static void	 lib_pend_add(struct lib *l, const struct lib_load *rec);
 static int	 lib_lock_get(struct lib *l, const char *project,
-		     const struct reg_pin **pins, size_t *n, struct gl_err *err);
+		     const struct reg_pin **pins, size_t *n,
+		     struct gl_err *err);
 static void	 lib_module_copy(struct reg_module *d,
 		     const struct reg_module *m);
-static void	 lib_pack_module(msgpack_packer *pk, const struct reg_module *m);
+static void	 lib_pack_module(msgpack_packer *pk,
+		     const struct reg_module *m);
 static void	 lib_remember(struct lib *l, const char *session,
 		     const struct reg_module *m);
 

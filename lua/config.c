@@ -7,7 +7,8 @@
  * heap refuses memory past CFG_MEM_LIMIT. It keeps a prototype of what a
  * file may see: the base functions that cannot reach files or load code,
  * string, table, math, utf8, coroutine, an os table holding getenv and
- * the clock (time, date, clock, difftime), and the galley table. Each file's chunk gets as _ENV a fresh table
+ * the clock (time, date, clock, difftime), and the galley table. Each
+ * file's chunk gets as _ENV a fresh table
  * whose __index is a copy of that prototype, its library tables copied
  * too, so what a file assigns lands in its own table, what it changes in
  * string or galley stays its own, and nothing it does can reach io,

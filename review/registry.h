@@ -99,7 +99,8 @@ struct reg_version {
 	char		*changelog;	/* owned: may be "" */
 	char		**reviewers;	/* owned: who approved it */
 	size_t		 nreviewers;
-	char		*source;	/* owned: the reviewed commit, or NULL */
+	char		*source;	/* owned: the reviewed commit, or
+					 * NULL */
 };
 
 void	 reg_versions_free(struct reg_version *v, size_t n);

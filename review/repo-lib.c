@@ -19,7 +19,8 @@
 static int
 repo_sig_of(const char *who, git_signature **out, struct gl_err *err)
 {
-	const char	*lt = strchr(who, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+	const char	*lt = strchr(who, '<');
+	const char	*gt = lt != NULL ? strchr(lt, '>') : NULL;
 	char		*name, *email;
 	size_t		 n;
 	int		 rc;

@@ -6,8 +6,9 @@
  * notes refs with a union merge.
  *
  * repo.c and repo-lib.c (review/repo_int.h) are the only files in galley
- * that include git2.h; nothing shells out to git. It knows nothing of notebooks or reviews: review/review*.c, cli/
- * and tests call it (later the kernel). Depends on core/ only.
+ * that include git2.h; nothing shells out to git. It knows nothing of
+ * notebooks or reviews: review/review*.c, review/registry.c, cli/ and
+ * tests call it. Depends on core/ only.
  *
  * Object ids cross this interface as 40 hex digits (REPO_OID_HEX with the
  * NUL). Paths are relative to the work tree's top, with '/'.
