@@ -36,7 +36,7 @@ cat >"$P/broken.lua" <<'LUA'
 galley.command{ name = "nope" }
 LUA
 cat >"$XDG_CONFIG_HOME/galley/init.lua" <<'LUA'
-plugins = { budget = 200000 }
+plugins = { budget = 200000, enable = { "usage_status" } }
 LUA
 printf -- '-- %%%% id="first"\n1\n' >"$WORK/p.nb.lua"
 
@@ -44,6 +44,8 @@ tui_start 110 16 open p.nb.lua
 # The broken plugin is named, with its file and line.
 tui_expect "plugin broken: ~/\.config/galley/plugins/broken\.lua:1: galley\.command: run must be a function"
 tui_expect 'plug-status'
+# The bundled usage_status part asks the kernel (usage.report).
+tui_expect 'cluster 0 s today'
 tui_keys :
 tui_type 'hello wor'
 tui_keys Tab
@@ -82,4 +84,16 @@ tui_keys :
 tui_type 'q'
 tui_keys Enter
 tui_exit_ok
+
+# galley plugins: both sides, the failure named; exit 1.
+cd "$WORK"
+if "$GALLEY_BIN" plugins >"$T/plugins.out" 2>&1; then
+	fail "galley plugins exited 0 with a broken plugin"
+fi
+grep -q '^terminal UI:$' "$T/plugins.out" || fail "no TUI list"
+grep -q '^  broken  *failed ' "$T/plugins.out" || fail "broken not listed"
+grep -q 'command hello, status ticks, view todo, command boom, command spin, key normal gh' \
+    "$T/plugins.out" || fail "what hello provides is not listed"
+"$GALLEY_BIN" plugins --json >"$T/plugins.json" 2>&1 || true
+grep -q '"state": "failed"' "$T/plugins.json" || fail "no JSON state"
 echo ok
