@@ -332,7 +332,6 @@ test_registry_flow(void **state)
 	assert_int_equal(rename(moved, reg), 0);
 	free(moved);
 	repo_free(r);
-	stop_kernel();
 }
 
 /* A team's policy refuses through before_publish (two approvals). */
@@ -372,15 +371,24 @@ test_publish_policy(void **state)
 	assert_contains(c.err, "has no module stats");
 	cmd_result_free(&c);
 	repo_free(r);
+}
+
+/* The kernel the commands started goes with the test, passed or not. */
+static int
+teardown(void **state)
+{
 	stop_kernel();
+	return rfix_cm_teardown(state);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		RFIX_TEST(test_registry_flow),
-		RFIX_TEST(test_publish_policy),
+		cmocka_unit_test_setup_teardown(test_registry_flow,
+		    rfix_cm_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_publish_policy,
+		    rfix_cm_setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
