@@ -40,6 +40,20 @@ int	 cli_usage_cmd(int argc, char **argv);
 int	 cli_diff(int argc, char **argv);
 int	 cli_merge_driver(int argc, char **argv);
 int	 cli_review(int argc, char **argv);
+int	 cli_plugins(int argc, char **argv);
+int	 cli_lib(int argc, char **argv);
+
+/* cmd_plugins.c, for commands that act themselves (review comments,
+ * library publishing). */
+enum plg_hook;
+struct plg_val;
+/* The project of the current directory (gl_project_dir). Caller frees. */
+char	*cli_project_dir(void);
+/* Runs hook on the kernel side of the current project's plugins, in this
+ * process: warnings on stderr; CLI_OK, or CLI_FAILED once a refusal is
+ * printed. */
+int	 cli_plugin_hook(enum plg_hook hook, const struct plg_val *ev,
+	     size_t n);
 
 /*
  * Shared by cmd_diff.c and cmd_review.c.

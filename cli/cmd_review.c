@@ -18,6 +18,8 @@
 #include "core/paths.h"
 #include "core/rpc.h"
 #include "core/util.h"
+#include "kernel/req.h"
+#include "lua/plugin.h"
 #include "review/ndiff.h"
 #include "review/repo.h"
 #include "review/review.h"
@@ -639,6 +641,36 @@ thread_json_of(struct rctx *c, const char *tid)
 	return rev_thread_json(t);
 }
 
+/* Plugins' on_review_comment hooks, before a comment or a reply is
+ * recorded (docs/plugins.md): CLI_OK, or CLI_FAILED after a refusal. */
+static int
+rv_hook_comment(struct rctx *c, const struct rev_review *rv,
+    const char *path, const char *cell, unsigned line0, unsigned line1,
+    const char *body)
+{
+	char		*author = NULL;
+	int		 rc;
+
+	(void)repo_identity(c->r, &author, NULL);
+	{
+		struct plg_val	 ev[] = {
+			PLG_STR("review", rv->id),
+			PLG_STR("path", path),
+			PLG_STR("cell", cell),
+			PLG_INT("line0", line0),
+			PLG_INT("line1", line1),
+			PLG_STR("body", body),
+			PLG_STR("author", author),
+			PLG_STR("user", req_client_user(NULL)),
+		};
+
+		rc = cli_plugin_hook(PLG_ON_REVIEW_COMMENT, ev,
+		    sizeof ev / sizeof ev[0]);
+	}
+	free(author);
+	return rc;
+}
+
 static int
 rv_comment(struct rctx *c, int argc, char **argv)
 {
@@ -681,6 +713,9 @@ rv_comment(struct rctx *c, int argc, char **argv)
 	q.cell = o.cell;
 	q.body = o.msg;
 	q.suggestion = sugg;
+	rc = rv_hook_comment(c, rv, path, o.cell, q.line0, q.line1, o.msg);
+	if (rc != CLI_OK)
+		goto out;
 	if (rev_comment(c->r, rv, &q, tid, &err) != 0)
 		rc = rv_fail(&err);
 	else if (c->json) {
@@ -698,6 +733,7 @@ rv_comment(struct rctx *c, int argc, char **argv)
 		printf("%s\n", sugg != NULL ? " (with a suggested change)" :
 		    "");
 	}
+out:
 	free(path);
 	free(sugg);
 	return rc;
@@ -739,6 +775,9 @@ rv_reply(struct rctx *c, int argc, char **argv)
 	if (o.msg == NULL)
 		return rv_usage("reply", "%s", "no message (-m)");
 	snprintf(tid, sizeof tid, "%s", t->id);
+	if ((rc = rv_hook_comment(c, rv, t->path, t->cell, t->line0, t->line1,
+	    o.msg)) != CLI_OK)
+		return rc;
 	if (rev_reply(c->r, rv, t, o.msg, id, &err) != 0)
 		return rv_fail(&err);
 	if (c->json) {

@@ -240,6 +240,23 @@ run_pack_session(msgpack_packer *pk, void *ctx)
 	rpc_pack_kv_str(pk, "session", ctx);
 }
 
+/* An answer's warnings (what plugins said, what could not be recovered),
+ * on stderr. */
+static void
+run_print_warnings(struct run_ctx *r, const msgpack_object *result)
+{
+	const msgpack_object *w = rpc_map_get(result, "warnings");
+
+	if (w == NULL || w->type != MSGPACK_OBJECT_ARRAY)
+		return;
+	run_status_clear(r);
+	for (uint32_t i = 0; i < w->via.array.size; i++)
+		if (w->via.array.ptr[i].type == MSGPACK_OBJECT_STR)
+			fprintf(stderr, "galley: %.*s\n",
+			    (int)w->via.array.ptr[i].via.str.size,
+			    w->via.array.ptr[i].via.str.ptr);
+}
+
 static int
 run_send_cell(struct cl_conn *c, struct run_ctx *r, const char *id,
     struct gl_err *err)
@@ -259,6 +276,7 @@ run_send_cell(struct cl_conn *c, struct run_ctx *r, const char *id,
 		return rc;
 	if ((rc = cl_wait(c, rid, &m, 30000, err)) != 0)
 		return rc;
+	run_print_warnings(r, m.result);
 	rpc_msg_fini(&m);
 	return 0;
 }
@@ -500,6 +518,7 @@ cli_run(int argc, char **argv)
 		goto out;
 	}
 	r.session = rpc_map_strdup(m.result, "session");
+	run_print_warnings(&r, m.result);
 	{
 		const msgpack_object *cs = rpc_map_get(m.result, "cells");
 

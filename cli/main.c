@@ -148,6 +148,44 @@ static const struct cli_cmd cli_cmds[] = {
 	  "Exit status: 0 done; 1 refused or not found (the message says why);\n"
 	  "2 usage; 3 a notebook that cannot be parsed; 5 not a git repository or a\n"
 	  "git operation failed.\n", 0 },
+	{ "lib", cli_lib, "galley lib publish|search|info|add|outdated|update|who-uses ...",
+	  "the team library registry: publish, find, pin, who uses what",
+	  "A registry is a git repository of Lua modules, one directory per module,\n"
+	  "each version a tag NAME/vX.Y.Z (docs/registry.md). Name it with\n"
+	  "registry = \"URL\" in init.lua or .galley/config.lua, or --registry URL.\n"
+	  "\n"
+	  "  publish DIR --version X [-m CHANGES]\n"
+	  "                       publish the module DIR (DIR/init.lua): its tests\n"
+	  "                       (DIR/test.lua) must pass, its HEAD must have an\n"
+	  "                       approving galley review, the version must be new\n"
+	  "                       and above the last\n"
+	  "  search [TEXT]        modules whose name or description has TEXT\n"
+	  "  info NAME            versions, authors, reviewers, changelog\n"
+	  "  add NAME[@C] [NB]    pin the newest version matching C (1.2.0, ^1.2,\n"
+	  "                       ~1.2.3, >=1.0) in galley.lock and notebook NB\n"
+	  "  outdated             pinned modules with newer versions\n"
+	  "  update NAME[@C] [NB...]  pin a newer version\n"
+	  "  who-uses NAME[@<V]   who loaded NAME (below version V), when last, from\n"
+	  "                       which notebook (the kernel's records)\n"
+	  "\n"
+	  "Every command takes --json. Exit status: 0; 1 refused or not found;\n"
+	  "2 usage; 4 no kernel; 5 the registry or a repository failed.\n", 0 },
+	{ "plugins", cli_plugins, "galley plugins [--json] [--kernel ADDR]",
+	  "list the plugins, where they come from, what failed",
+	  "Lists the plugins of the current directory's project on both sides: the\n"
+	  "kernel's (policy hooks; asked of the kernel, which loads them again if a\n"
+	  "file changed) and the terminal UI's (commands, keys, status parts,\n"
+	  "views; loaded here as `galley open` would). For each: its state (loaded,\n"
+	  "failed, disabled, shadowed), its file and origin (bundled, user,\n"
+	  "project), then what it provides or why it did not load (with the file\n"
+	  "and line). docs/plugins.md is the plugin API.\n"
+	  "\n"
+	  "  --json          one JSON object: {kernel: {project, plugins: [...]},\n"
+	  "                  tui: {...}}\n"
+	  "  --kernel ADDR   ask the kernel at HOST:PORT instead of the local one\n"
+	  "\n"
+	  "Exit status: 0; 1 a plugin failed to load; 4 no kernel (the terminal\n"
+	  "UI's list is still printed).\n", 0 },
 	{ "help", cli_help, "galley help [COMMAND]", "show help for a command", "", 0 },
 	{ "version", cli_version, "galley version", "print the version", "", 0 },
 };

@@ -469,28 +469,33 @@ clu_act_send(struct clu *c, const struct sched_action *a)
 	struct clu_worker	*w = clu_worker_by_id(c, a->worker);
 	struct clu_job		*j;
 	msgpack_packer		*wpk;
-	bool			 fn = false;
+	bool			 fn = false, first = true, libs;
 
 	if (w == NULL || w->state != WS_UP || a->n == 0 ||
 	    (j = clu_job_of_payload(c, a->payloads[0])) == NULL)
 		return;		/* a dropped worker: retried on its death */
-	if (!j->submit) {
-		fn = true;
-		for (size_t i = 0; i < w->nfns && fn; i++)
-			fn = w->fns[i] != j->id;
-		if (fn) {
-			if (w->nfns == w->capfns) {
-				w->capfns = w->capfns ? 2 * w->capfns : 4;
-				w->fns = xrealloc(w->fns, w->capfns *
-				    sizeof *w->fns);
-			}
-			w->fns[w->nfns++] = j->id;
+	/* A job's first tasks on this worker bring its function (a map's)
+	 * and the registry modules its session loaded. */
+	for (size_t i = 0; i < w->nfns && first; i++)
+		first = w->fns[i] != j->id;
+	if (first) {
+		if (w->nfns == w->capfns) {
+			w->capfns = w->capfns ? 2 * w->capfns : 4;
+			w->fns = xrealloc(w->fns, w->capfns *
+			    sizeof *w->fns);
 		}
+		w->fns[w->nfns++] = j->id;
 	}
+	fn = first && !j->submit;
+	libs = first && j->sess != NULL && c->host.pack_libs != NULL;
 	wpk = clu_worker_note(w, "task.run");
-	msgpack_pack_map(wpk, fn || j->submit ? 3 : 2);
+	msgpack_pack_map(wpk, (fn || j->submit ? 3 : 2) + libs);
 	rpc_pack_key(wpk, "job");
 	msgpack_pack_uint64(wpk, j->id);
+	if (libs) {
+		rpc_pack_key(wpk, "libs");
+		c->host.pack_libs(c->host.ctx, j->sess, w->host, wpk);
+	}
 	if (fn) {
 		rpc_pack_key(wpk, "fn");
 		msgpack_pack_bin(wpk, j->fnlen);

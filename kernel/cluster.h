@@ -55,6 +55,10 @@ struct clu_host {
 	/* The project directory of s (where .galley/ is), or NULL; the
 	 * caller frees. */
 	char	*(*project_dir)(void *ctx, struct sess *s);
+	/* Packs the registry modules s loaded (a map, or nil), which go to
+	 * a worker on host with a job's first tasks (docs/registry.md). */
+	void	(*pack_libs)(void *ctx, struct sess *s, const char *host,
+		    msgpack_packer *pk);
 	/* Whether cluster work is outstanding changed (clu_busy()). */
 	void	(*on_activity)(void *ctx);
 };

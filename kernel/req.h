@@ -49,5 +49,9 @@ void	 req_client_send(struct req_client *c, const void *p, size_t n);
 /* Sets c's display name to the len bytes at name (copied). */
 void	 req_client_set_name(struct req_client *c, const char *name,
 	     size_t len);
+/* Whom the kernel attributes what c does (and, c NULL, what no client
+ * asked for: a runtime's request): the user the kernel runs as, until a
+ * team kernel's members plug in here (kernel/req-user.c). Static. */
+const char *req_client_user(const struct req_client *c);
 
 #endif

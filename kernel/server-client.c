@@ -96,6 +96,8 @@ static const struct srv_method srv_methods[] = {
 	{ "cluster.status", 0, .clu = clu_rpc_status },
 	{ "cluster.scale", 0, .clu = clu_rpc_scale },
 	{ "usage.report", 0, .clu = clu_rpc_usage },
+	{ "plugins.list", 0, .srv = srv_rpc_plugins_list },
+	{ "lib.who_uses", 0, .srv = srv_rpc_lib_who_uses },
 };
 
 static struct client *client_new(struct srv *s, uv_stream_t *l, bool tcp);

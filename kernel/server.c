@@ -35,6 +35,8 @@
 #include "core/util.h"
 #include "kernel/cluster.h"
 #include "kernel/conn.h"
+#include "kernel/hooks.h"
+#include "kernel/lib.h"
 #include "kernel/log.h"
 #include "kernel/server_int.h"
 #include "kernel/session.h"
@@ -88,6 +90,7 @@ srv_run(const struct srv_opts *opts, struct gl_err *err)
 		.notify = srv_clu_notify,
 		.run_output = srv_clu_run_output,
 		.project_dir = srv_clu_project_dir,
+		.pack_libs = srv_lib_pack_job,
 		.on_activity = srv_on_activity,
 	};
 	struct sigaction	 sa, old_pipe;
@@ -132,6 +135,9 @@ srv_run(const struct srv_opts *opts, struct gl_err *err)
 	}
 	loop_on = true;
 	s->loop.data = s;
+	s->hooks = hooks_new();
+	sess_host.hooks = s->hooks;
+	srv_lib_open(s);
 	s->sessions = sess_set_new(&sess_host);
 	s->started_ms = uv_hrtime() / 1000000;
 	uv_signal_init(&s->loop, &s->sigterm);
@@ -193,6 +199,8 @@ out:
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
 	sess_set_free(s->sessions);
+	hooks_free(s->hooks);
+	lib_free(s->lib);
 	free(s->dir);
 	free(s->sock_path);
 	free(s->pid_path);
@@ -247,6 +255,10 @@ srv_sess_on_cluster_request(void *ctx, struct sess *sess, uint64_t run,
 
 	if (s->clu == NULL)
 		return GL_ECLOSED;
+	if (srv_lib_request(s, sess, run, m))
+		return 0;	/* require of a registry module; answered */
+	if (srv_hook_cluster(s, sess, run, m))
+		return 0;	/* a plugin refused it; answered */
 	f.sess = sess;
 	f.session = sess_id(sess);
 	f.notebook = sess_notebook(sess);
@@ -271,6 +283,8 @@ srv_sess_on_reset(void *ctx, struct sess *sess)
 {
 	struct srv *s = ctx;
 
+	if (s->lib != NULL)
+		lib_session_gone(s->lib, sess_id(sess));
 	if (s->clu != NULL)
 		clu_session_reset(s->clu, sess);
 }

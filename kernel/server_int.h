@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <msgpack.h>
 #include <uv.h>
 
 #include "core/auth.h"
@@ -20,6 +21,10 @@
 #include "kernel/server.h"
 
 struct clu;
+struct hooks;
+struct lib;
+struct rpc_msg;
+struct sess;
 struct sess_set;
 
 /* Frame limits: a peer that has not authenticated may send small
@@ -63,6 +68,9 @@ struct srv {
 	size_t		 nclients;
 	struct sess_set	*sessions;	/* owned */
 	struct clu	*clu;		/* owned: the cluster service */
+	struct hooks	*hooks;		/* owned: plugins (kernel/hooks.h) */
+	struct lib	*lib;		/* owned: library loads (kernel/lib.h),
+					 * or NULL */
 	uint64_t	 next_client;
 	uint64_t	 started_ms;
 	size_t		 memory_limit;
@@ -89,5 +97,31 @@ void	 srv_client_gone(struct srv *s);
 void	 srv_client_accept(struct srv *s, uv_stream_t *l, bool tcp);
 /* Closes every client; graceful lets their queued output drain first. */
 void	 srv_client_close_all(struct srv *s, bool graceful);
+
+/* server-plugins.c */
+
+/* plugins.list {project?} */
+int	 srv_rpc_plugins_list(struct client *c, struct req *r,
+	     struct gl_err *err);
+/* Runs before_run for a runtime's cluster.map or cluster.submit m of
+ * run in sess: true if a plugin refused it (the runtime got the error
+ * answer; nothing more is to be done with m). */
+bool	 srv_hook_cluster(struct srv *s, struct sess *sess, uint64_t run,
+	     const struct rpc_msg *m);
+
+/* server-lib.c */
+
+/* Opens the libs database (s->lib; NULL, logged, if it cannot). */
+void	 srv_lib_open(struct srv *s);
+/* A runtime's lib.load m of run in sess, answered: true; false for any
+ * other method. */
+bool	 srv_lib_request(struct srv *s, struct sess *sess, uint64_t run,
+	     struct rpc_msg *m);
+/* lib.who_uses {module, below?} */
+int	 srv_rpc_lib_who_uses(struct client *c, struct req *r,
+	     struct gl_err *err);
+/* clu_host.pack_libs: the modules sess loaded, for a worker on host. */
+void	 srv_lib_pack_job(void *ctx, struct sess *sess, const char *host,
+	     msgpack_packer *pk);
 
 #endif

@@ -40,6 +40,7 @@
 #include "kernel/log.h"
 #include "kernel/req.h"
 #include "kernel/store.h"
+#include "lua/plugin.h"
 
 static void	 sess_pack_cell(struct sess *s, msgpack_packer *pk,
 		     const struct nb_cell *c);
@@ -225,6 +226,7 @@ sess_rpc_doc_save(struct sess_set *ss, struct req *r, struct gl_err *err)
 	bool		 force;
 	msgpack_packer	*pk;
 	struct gl_err	 jerr;
+	struct plg_result hr = { 0 };
 	int		 rc;
 
 	if ((s = sess_get(ss, r, true, err)) == NULL)
@@ -246,10 +248,16 @@ sess_rpc_doc_save(struct sess_set *ss, struct req *r, struct gl_err *err)
 		return rc;
 	gl_buf_init(&out);
 	nb_print(s->doc, &out);
+	if ((rc = sess_hook_save(s, r, out.data, out.len, &hr, err)) != 0) {
+		plg_result_fini(&hr);
+		gl_buf_fini(&out);
+		return rc;
+	}
 	if ((rc = gl_file_write_atomic(s->path, out.data != NULL ? out.data :
 	    "", out.len, 0644, err)) != 0) {
 		log_info("%s: save failed, journal kept: %s", s->id,
 		    err != NULL ? err->msg : "");
+		plg_result_fini(&hr);
 		gl_buf_fini(&out);
 		return rc;
 	}
@@ -261,11 +269,13 @@ sess_rpc_doc_save(struct sess_set *ss, struct req *r, struct gl_err *err)
 		log_info("%s: saved, but the journal was not cleared: %s",
 		    s->id, jerr.msg);
 	pk = req_reply_begin(r);
-	msgpack_pack_map(pk, 3);
+	msgpack_pack_map(pk, hr.nwarnings > 0 ? 4 : 3);
 	rpc_pack_kv_str(pk, "path", s->path);
 	rpc_pack_kv_int(pk, "bytes", (int64_t)out.len);
 	rpc_pack_kv_int(pk, "version", (int64_t)s->version);
+	sess_pack_warnings(pk, &hr);
 	req_reply_end(r);
+	plg_result_fini(&hr);
 	gl_buf_fini(&out);
 	if (s->nclients > 1) {
 		pk = sess_note_begin(ss, "doc.saved");

@@ -29,6 +29,7 @@
 #include "kernel/log.h"
 #include "kernel/req.h"
 #include "kernel/rth.h"
+#include "lua/plugin.h"
 
 static void	 sess_pump(struct sess *s);
 static void	 sess_note_started(struct sess *s, const struct sess_run *run);
@@ -75,6 +76,7 @@ sess_rpc_cell_run(struct sess_set *ss, struct req *r, struct gl_err *err)
 	struct sess		*s;
 	const msgpack_object	*co;
 	struct sess_run		*head = NULL, **tailp = &head;
+	struct plg_result	 hr = { 0 };
 	msgpack_packer		*pk;
 	uint32_t		 n;
 	uint64_t		 batch;
@@ -99,6 +101,10 @@ sess_rpc_cell_run(struct sess_set *ss, struct req *r, struct gl_err *err)
 		if (nb_doc_find(s->doc, buf, NULL) == NULL)
 			return gl_err_set(err, GL_ENOTFOUND,
 			    "cell.run: no cell %s in session %s", buf, s->id);
+		if (sess_hook_run(s, r, buf, &hr, err) != 0) {
+			plg_result_fini(&hr);
+			return err->code;
+		}
 	}
 	batch = ++s->next_batch;
 	for (uint32_t i = 0; i < n; i++) {
@@ -112,7 +118,8 @@ sess_rpc_cell_run(struct sess_set *ss, struct req *r, struct gl_err *err)
 		tailp = &run->next;
 	}
 	pk = req_reply_begin(r);
-	msgpack_pack_map(pk, 1);
+	msgpack_pack_map(pk, hr.nwarnings > 0 ? 2 : 1);
+	sess_pack_warnings(pk, &hr);
 	rpc_pack_key(pk, "runs");
 	msgpack_pack_array(pk, n);
 	for (struct sess_run *run = head; run != NULL; run = run->next) {
@@ -121,6 +128,7 @@ sess_rpc_cell_run(struct sess_set *ss, struct req *r, struct gl_err *err)
 		rpc_pack_kv_str(pk, "cell", run->cell);
 	}
 	req_reply_end(r);
+	plg_result_fini(&hr);
 	if (head != NULL) {
 		if (s->qtail != NULL)
 			s->qtail->next = head;
@@ -441,6 +449,7 @@ sess_on_done(void *ctx, uint64_t run, enum rth_status status,
 		st = SESS_RUN_DIED;
 		break;
 	}
+	sess_hook_after_run(s, cur, sess_run_status_names[st], message);
 	s->cur = NULL;
 	batch = cur->batch;
 	s->set->host.on_run_done(s->set->host.ctx, s, run);

@@ -32,6 +32,7 @@
 #include "kernel/rth.h"
 #include "kernel/session_int.h"
 #include "kernel/store.h"
+#include "lua/plugin.h"
 
 static struct sess *sess_find_path(struct sess_set *ss, const char *path);
 static void	 sess_attach(struct sess *s, struct req_client *c);
@@ -52,12 +53,14 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 	struct sess	*s = NULL, *old;
 	char		*path = NULL, *abs = NULL, *bytes = NULL;
 	char		*project = NULL, *warnings[2] = { NULL, NULL };
+	char		**all;
 	const char	*text, *base;
 	size_t		 tlen = 0, len = 0, nwarn = 0, nother = 0;
 	bool		 ephemeral;
 	struct nb_doc	*doc = NULL;
 	struct sess_replay rp;
-	size_t		 assigned;
+	struct plg_result hr = { 0 };
+	size_t		 assigned, nall;
 	int		 rc;
 
 	memset(&rp, 0, sizeof rp);
@@ -80,12 +83,17 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 			    "open it without text", abs);
 			goto fail;
 		}
+		if ((rc = sess_hook_join(ss, old, abs, r, &hr, err)) != 0)
+			goto fail;
 		sess_attach(old, r->client);
-		sess_reply_state(r, old, 0, NULL, 0);
+		sess_reply_state(r, old, 0, hr.warnings, hr.nwarnings);
+		plg_result_fini(&hr);
 		free(path);
 		free(abs);
 		return 0;
 	}
+	if ((rc = sess_hook_join(ss, NULL, abs, r, &hr, err)) != 0)
+		goto fail;
 	if (text != NULL && ephemeral) {
 		bytes = xstrndup(text, tlen);
 		len = tlen;
@@ -183,7 +191,9 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 	log_info("%s: opened %s%s (client %" PRIu64 ")", s->id,
 	    s->path != NULL ? s->path : "<text>",
 	    ephemeral ? " (ephemeral)" : "", r->client->id);
-	sess_reply_state(r, s, rp.applied * !ephemeral, warnings, nwarn);
+	all = sess_hook_warnings(&hr, warnings, nwarn, &nall);
+	sess_reply_state(r, s, rp.applied * !ephemeral, all, nall);
+	plg_result_fini(&hr);
 	for (size_t i = 0; i < nwarn; i++)
 		free(warnings[i]);
 	free(project);
@@ -191,6 +201,7 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 	free(path);
 	return 0;
 fail:
+	plg_result_fini(&hr);
 	for (size_t i = 0; i < nwarn; i++)
 		free(warnings[i]);
 	if (s != NULL)
@@ -207,7 +218,8 @@ fail:
 int
 sess_rpc_attach(struct sess_set *ss, struct req *r, struct gl_err *err)
 {
-	struct sess *s;
+	struct sess	*s;
+	struct plg_result hr = { 0 };
 
 	if ((s = sess_get(ss, r, false, err)) == NULL)
 		return err->code;
@@ -215,8 +227,13 @@ sess_rpc_attach(struct sess_set *ss, struct req *r, struct gl_err *err)
 		return gl_err_set(err, GL_EPERM,
 		    "session %s is private to the client that opened it",
 		    s->id);
+	if (sess_hook_join(ss, s, s->path, r, &hr, err) != 0) {
+		plg_result_fini(&hr);
+		return err->code;
+	}
 	sess_attach(s, r->client);
-	sess_reply_state(r, s, 0, NULL, 0);
+	sess_reply_state(r, s, 0, hr.warnings, hr.nwarnings);
+	plg_result_fini(&hr);
 	return 0;
 }
 
@@ -542,6 +559,7 @@ sess_free(struct sess *s)
 	free(s->key);
 	free(s->dir);
 	free(s->chunk);
+	free(s->hook_project);
 	free(s);
 }
 

@@ -27,6 +27,7 @@
 #include <uv.h>
 
 struct gl_err;
+struct hooks;
 struct req;
 struct req_client;
 struct rpc_msg;
@@ -41,6 +42,8 @@ struct sess_host {
 	const char	*exe;		/* galley binary for runtimes; NULL =
 					 * /proc/self/exe */
 	size_t		 memory_limit;	/* per runtime, bytes */
+	struct hooks	*hooks;		/* borrowed: the plugins' hooks
+					 * (kernel/hooks.h), or NULL */
 	/* s's runtime asks for cluster work (cluster.map in a cell, ...)
 	 * during run (0 if none). 0 if the host took m: it answers on the
 	 * runtime pipe (sess_runtime_send) and may keep m as
@@ -151,5 +154,11 @@ void	 sess_notify(struct sess *s, const void *p, size_t n);
  * "progress" output replaces the kept one of the same job. */
 void	 sess_run_output(struct sess *s, uint64_t run,
 	     const msgpack_object *output);
+/* The source of the notebook's header cell (its file-level metadata:
+ * library pins), or NULL; borrowed until the document changes. */
+const char *sess_header(const struct sess *s, size_t *len);
+/* A note of galley's in run's outputs (a stderr stream output "galley:
+ * text"): a plugin's warning (kernel/session-plugins.c). */
+void	 sess_run_note(struct sess *s, uint64_t run, const char *text);
 
 #endif

@@ -23,6 +23,7 @@
 
 struct nb_cell;
 struct ot_op;
+struct plg_result;
 struct repo;
 struct req;
 struct req_client;
@@ -110,6 +111,9 @@ struct sess {
 	struct sess_cell_out *outs;	/* owned */
 	size_t		 nouts, capouts;
 	bool		 pumping;
+	char		*hook_project;	/* owned: the project whose plugins
+					 * serve it (session-plugins.c) */
+	bool		 hook_project_known;
 };
 
 struct sess_replay {
@@ -170,6 +174,33 @@ char	*sess_git_relpath(struct repo *rp, const char *path);
 
 /* The state of s's runtime ("idle", ...); "none" before the first run. */
 const char *sess_runtime_state(const struct sess *s);
+
+/* session-plugins.c: the plugin hooks of a session's actions. Each
+ * returns 0 to go on, or GL_EPERM with err holding the refusal; res (the
+ * caller's to plg_result_fini()) gets the warnings. */
+
+/* on_join, before r's client joins s (NULL: a session about to open
+ * path, which may be NULL). */
+int	 sess_hook_join(struct sess_set *ss, struct sess *s,
+	     const char *path, struct req *r, struct plg_result *res,
+	     struct gl_err *err);
+/* before_save, with the text about to be written. */
+int	 sess_hook_save(struct sess *s, struct req *r, const char *text,
+	     size_t len, struct plg_result *res, struct gl_err *err);
+/* before_run, for cell (cell.run, before anything is queued). */
+int	 sess_hook_run(struct sess *s, struct req *r, const char *cell,
+	     struct plg_result *res, struct gl_err *err);
+/* after_run, as run (still the running one) ends with status ("ok",
+ * "error", ...) and message: warnings become stderr outputs of run. */
+void	 sess_hook_after_run(struct sess *s, const struct sess_run *run,
+	     const char *status, const char *message);
+/* Packs "warnings": [...] of res if it has any (a reply's map counts
+ * one more entry then), else nothing. */
+void	 sess_pack_warnings(msgpack_packer *pk, const struct plg_result *res);
+/* res's warnings with copies of more[0..nmore) after them, and their
+ * count: for a reply's warnings. Borrowed from res. */
+char	**sess_hook_warnings(struct plg_result *res, char **more,
+	     size_t nmore, size_t *n);
 
 /* session-out.c */
 

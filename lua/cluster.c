@@ -9,8 +9,9 @@
  * - Values travel through lua/codec: a map's function is encoded once
  *   (with the session globals it reads: env = the runtime's _G), each
  *   item as its own unit, all into one scratch buffer, and sent to the
- *   kernel as `cluster.map {ref, fn, items, errors, more}` requests of at
- *   most LC_CHUNK_BYTES each (`cluster.add` for the rest). A submit is
+ *   kernel as `cluster.map {ref, fn, items, errors, more, total}`
+ *   requests of at most LC_CHUNK_BYTES each (`cluster.add` for the
+ *   rest). A submit is
  *   one unit holding the function and its arguments.
  *
  * - The kernel pushes what comes back: `cluster.results {ref, results:
@@ -147,6 +148,8 @@ static bool	 lc_push_future(lua_State *L, uint64_t ref);
 static void	 lc_drop_msg(struct lx_cluster *cl);
 static void	 lc_cancel(struct lx_cluster *cl, const char *key, uint64_t v);
 static void	 lc_sync(struct lx_cluster *cl, lua_State *L, uint32_t id);
+static int	 lc_sync_wait(struct lx_cluster *cl, lua_State *L,
+		     uint32_t id, struct gl_err *err);
 static void	 lc_push_obj(lua_State *L, const msgpack_object *o, int depth);
 
 struct lx_cluster *
@@ -705,7 +708,10 @@ lc_send_items(struct lx_cluster *cl, struct lc_map *m, size_t n,
 			;
 		if (i == 0) {
 			(void)lc_begin(cl, "cluster.map", CLR_MAP, m->ref);
-			msgpack_pack_map(pk, 5);
+			/* total: the items of every message, for policies
+			 * (a plugin's before_run) that look at the size. */
+			msgpack_pack_map(pk, 6);
+			rpc_pack_kv_int(pk, "total", (int64_t)n);
 			rpc_pack_key(pk, "fn");
 			msgpack_pack_bin(pk, cl->fn.len);
 			msgpack_pack_bin_body(pk, cl->fn.data, cl->fn.len);
@@ -814,23 +820,47 @@ lc_sync_done(struct lx_cluster *cl, lua_State *L, void *arg)
 	return cl->have_sync;
 }
 
-/* Waits for the answer to request id (into cl->sync); raises an error
- * answer. */
-static void
-lc_sync(struct lx_cluster *cl, lua_State *L, uint32_t id)
+int
+lx_cluster_call(struct lx_cluster *cl, lua_State *L, const char *method,
+    void (*pack)(msgpack_packer *, void *), void *ctx,
+    const msgpack_object **result, struct gl_err *err)
 {
-	struct gl_err	 err;
-	const char	*method = "cluster";
+	uint32_t	 id;
 
+	id = lc_begin(cl, method, CLR_SYNC, 0);
+	pack(&cl->io.w->pk, ctx);
+	cl->io.send(cl->io.host);
+	if (lc_sync_wait(cl, L, id, err) != 0)
+		return err->code;
+	*result = cl->sync.result;
+	return 0;
+}
+
+/* Waits for the answer to request id (into cl->sync): 0, or its error
+ * answer's code with err set. */
+static int
+lc_sync_wait(struct lx_cluster *cl, lua_State *L, uint32_t id,
+    struct gl_err *err)
+{
 	if (cl->have_sync)
 		rpc_msg_fini(&cl->sync);
 	cl->have_sync = false;
 	cl->sync_id = id;
 	lc_wait(cl, L, lc_sync_done, NULL);
 	cl->sync_id = 0;
-	gl_err_clear(&err);
-	if (rpc_msg_error(&cl->sync, &err) != 0)
-		luaL_error(L, "%s: %s", method, err.msg);
+	gl_err_clear(err);
+	return rpc_msg_error(&cl->sync, err) != 0 ? err->code : 0;
+}
+
+/* Waits for the answer to request id (into cl->sync); raises an error
+ * answer. */
+static void
+lc_sync(struct lx_cluster *cl, lua_State *L, uint32_t id)
+{
+	struct gl_err	 err;
+
+	if (lc_sync_wait(cl, L, id, &err) != 0)
+		luaL_error(L, "cluster: %s", err.msg);
 }
 
 static void

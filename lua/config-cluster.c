@@ -37,21 +37,10 @@ static int	 cfg_apply_limit_list(struct cfg_walk *w, int idx,
 static int	 cfg_apply_limit(struct cfg_walk *w, int idx,
 		     const char *what, const char *name,
 		     struct cfg_limit *lim);
-static int	 cfg_get_str(struct cfg_walk *w, int idx, const char *key,
-		     char **out);
-static int	 cfg_get_int(struct cfg_walk *w, int idx, const char *key,
-		     int min, int max, int *out);
-static int	 cfg_get_secs(struct cfg_walk *w, int idx, const char *key,
-		     bool allow_neg, int64_t *out_ms);
-static int	 cfg_get_bool(struct cfg_walk *w, int idx, const char *key,
-		     bool *out);
-static int	 cfg_get_list(struct cfg_walk *w, int idx, const char *key,
-		     char ***out, size_t *n);
 static int	 cfg_get_hours(struct cfg_walk *w, int idx, const char *key,
 		     double *out);
 static bool	 cfg_mem_ok(const char *s);
 static bool	 cfg_time_ok(const char *s);
-static void	 cfg_strv_free(char **v, size_t n);
 static void	 cfg_limit_fini(struct cfg_limit *l);
 
 struct cfg *
@@ -72,6 +61,7 @@ cfg_defaults(void)
 	cc->slurm.cpus_per_worker = 1;
 	cc->slurm.poll_interval_ms = 2000;
 	cc->command.cpus_per_worker = 1;
+	cfg_plugins_defaults(c);
 	return c;
 }
 
@@ -83,6 +73,7 @@ cfg_free(struct cfg *c)
 	if (c == NULL)
 		return;
 	cc = &c->cluster;
+	cfg_plugins_fini(c);
 	free(cc->listen);
 	free(cc->advertise);
 	cfg_strv_free(cc->ssh.hosts, cc->ssh.nhosts);
@@ -593,7 +584,7 @@ cfg_bad(struct cfg_walk *w, const char *key, const char *fmt, ...)
 	return gl_err_set(w->err, GL_ESYNTAX, "%s: %s: %s", w->path, key, msg);
 }
 
-static int
+int
 cfg_get_str(struct cfg_walk *w, int idx, const char *key, char **out)
 {
 	size_t		 n;
@@ -609,7 +600,7 @@ cfg_get_str(struct cfg_walk *w, int idx, const char *key, char **out)
 	return 0;
 }
 
-static int
+int
 cfg_get_int(struct cfg_walk *w, int idx, const char *key, int min, int max,
     int *out)
 {
@@ -635,7 +626,7 @@ cfg_get_int(struct cfg_walk *w, int idx, const char *key, int min, int max,
 	return 0;
 }
 
-static int
+int
 cfg_get_secs(struct cfg_walk *w, int idx, const char *key, bool allow_neg,
     int64_t *out_ms)
 {
@@ -652,7 +643,7 @@ cfg_get_secs(struct cfg_walk *w, int idx, const char *key, bool allow_neg,
 	return 0;
 }
 
-static int
+int
 cfg_get_bool(struct cfg_walk *w, int idx, const char *key, bool *out)
 {
 	if (lua_type(w->L, idx) != LUA_TBOOLEAN)
@@ -679,7 +670,7 @@ cfg_get_hours(struct cfg_walk *w, int idx, const char *key, double *out)
 }
 
 /* A list of strings { "a", "b" } replaces *out whole. */
-static int
+int
 cfg_get_list(struct cfg_walk *w, int idx, const char *key, char ***out,
     size_t *n)
 {
@@ -807,7 +798,7 @@ cfg_time_ok(const char *s)
 	return *p == '\0' && fields >= 1 && fields <= 3;
 }
 
-static void
+void
 cfg_strv_free(char **v, size_t n)
 {
 	if (v == NULL)

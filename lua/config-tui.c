@@ -68,6 +68,26 @@ cfg_tui_fini(struct cfg_tui *t)
 	memset(t, 0, sizeof *t);
 }
 
+void
+cfg_tui_truncate(struct cfg_tui *t, size_t nkeys, size_t noptions)
+{
+	while (t->nkeys > nkeys) {
+		struct cfg_key *k = &t->keys[--t->nkeys];
+
+		free(k->mode);
+		free(k->keys);
+		free(k->command);
+		free(k->path);
+	}
+	while (t->noptions > noptions) {
+		struct cfg_option *o = &t->options[--t->noptions];
+
+		free(o->name);
+		free(o->value);
+		free(o->path);
+	}
+}
+
 /* galley.keymap.set(mode, keys, command)  [-3, +0, e] */
 static int
 cfg_keymap_set(lua_State *L)

@@ -6,8 +6,9 @@
  * The sandbox. The host is a bare lx_host (lua/host.c), whose counting
  * heap refuses memory past CFG_MEM_LIMIT. It keeps a prototype of what a
  * file may see: the base functions that cannot reach files or load code,
- * string, table, math, utf8, coroutine, an os table holding getenv alone,
- * and the galley table. Each file's chunk gets as _ENV a fresh table
+ * string, table, math, utf8, coroutine, an os table holding getenv and
+ * the clock (time, date, clock, difftime), and the galley table. Each
+ * file's chunk gets as _ENV a fresh table
  * whose __index is a copy of that prototype, its library tables copied
  * too, so what a file assigns lands in its own table, what it changes in
  * string or galley stays its own, and nothing it does can reach io,
@@ -57,7 +58,6 @@ static void	 cfg_hook(lua_State *L, lua_Debug *ar);
 static int	 cfg_getenv(lua_State *L);
 static int	 cfg_setmetatable(lua_State *L);
 static int	 cfg_sandbox(lua_State *L);
-static int	 cfg_file_env(lua_State *L);
 static void	 cfg_copy(lua_State *L, int idx, int depth);
 static int	 cfg_run(struct cfg_host *h, const char *path, bool project,
 		     struct gl_err *err);
@@ -119,6 +119,12 @@ const struct cfg_tui *
 cfg_host_tui(const struct cfg_host *h)
 {
 	return &h->tui;
+}
+
+const struct cfg *
+cfg_host_config(const struct cfg_host *h)
+{
+	return h->cfg;
 }
 
 void
@@ -286,13 +292,22 @@ cfg_sandbox(lua_State *L)
 		luaL_requiref(L, libs[i].name, libs[i].open, 0);
 		lua_setfield(L, -2, libs[i].name);
 	}
+	/* os: the environment and the clock, nothing that acts. */
+	luaL_requiref(L, "os", luaopen_os, 0);		/* G proto os */
 	lua_newtable(L);
 	lua_pushcfunction(L, cfg_getenv);
 	lua_setfield(L, -2, "getenv");
-	lua_setfield(L, -2, "os");
+	for (const char *const *p = (const char *const[]){ "time", "date",
+	    "clock", "difftime", NULL }; *p != NULL; p++) {
+		lua_getfield(L, -2, *p);
+		lua_setfield(L, -2, *p);
+	}
+	lua_setfield(L, -3, "os");
+	lua_pop(L, 1);
 	/* The galley API: one table, each side's part added to it. */
 	lua_newtable(L);
 	cfg_tui_api(L, -1);
+	plg_api(L, -1);
 	lua_setfield(L, -2, "galley");
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &cfg_proto_key);	/* G */
 	/* Remove what the base library put in the real globals that could
@@ -315,7 +330,7 @@ cfg_sandbox(lua_State *L)
 
 /* A file's environment: an empty table reading through a copy of the
  * prototype. [-0, +1, m] */
-static int
+int
 cfg_file_env(lua_State *L)
 {
 	lua_newtable(L);				/* env */
@@ -429,6 +444,8 @@ cfg_run(struct cfg_host *h, const char *path, bool project,
 	}
 	if (h->side == CFG_SIDE_KERNEL &&
 	    (rc = cfg_take_cluster(h, tab, path, err)) != 0)
+		goto out;
+	if ((rc = cfg_take_plugins(h, tab, path, project, err)) != 0)
 		goto out;
 	if (project) {
 		free(h->cfg->project_path);

@@ -4,11 +4,13 @@
  * user ($XDG_CONFIG_HOME/galley/init.lua when that is set). Both are Lua,
  * run one after the other (user, then project) in one sandboxed Lua host
  * (base functions less file and code loading, string, table, math, utf8,
- * coroutine, and os.getenv only; bounded in instructions and memory), so
- * a bad or hostile file is an error naming its path and line, never a
- * crash or a hang of the process that reads it. A file sets globals
- * (`cluster = { ... }`) or returns a table holding them, and calls the
- * `galley` API (galley.keymap.set, galley.keymap.del, galley.set).
+ * coroutine, os.getenv and the clock; bounded in instructions and
+ * memory), so a bad or hostile file is an error naming its path and line,
+ * never a crash or a hang of the process that reads it. A file sets
+ * globals (`cluster = { ... }`, `plugins = { ... }`, `registry = "..."`)
+ * or returns a table holding them, and calls the `galley` API
+ * (galley.keymap.set, galley.keymap.del, galley.set). Plugins
+ * (lua/plugin.h) run in the same host after the files.
  *
  * The same files are read by two sides, each taking its own part and
  * leaving the other recorded but unused: the kernel reads the `cluster`
@@ -136,8 +138,29 @@ struct cfg_cluster {
 	struct cfg_limits  limits;
 };
 
+/*
+ * plugins = { ... } (docs/plugins.md): how plugins are loaded and bounded.
+ * The table's other keys are plugins' own settings (plugins.NAME = { ...
+ * }), kept in the host's Lua state for the plugin named NAME.
+ */
+struct cfg_plugins {
+	bool	  allow_io;	/* kernel-side plugins get io and os; only
+				 * the user's file may set it */
+	int64_t	  budget;	/* VM instructions a plugin's call may run
+				 * (10,000,000) */
+	size_t	  memory;	/* bytes one call may add to the heap
+				 * (16 MB) */
+	char	**enable;	/* owned: bundled plugins to load, by name */
+	size_t	  nenable;
+	char	**disable;	/* owned: plugins not to load, by name */
+	size_t	  ndisable;
+};
+
 struct cfg {
 	struct cfg_cluster cluster;
+	struct cfg_plugins plugins;
+	char	 *registry;	/* owned: the team library registry (a path
+				 * or a URL), or NULL */
 	char	 *user_path;	/* owned: the user file read, or NULL */
 	char	 *project_path;	/* owned: the project file read, or NULL */
 };
@@ -203,6 +226,10 @@ const struct cfg *cfg_host_cluster(const struct cfg_host *h);
 /* The keys and options the files asked for (both sides record them).
  * Borrowed from h. */
 const struct cfg_tui *cfg_host_tui(const struct cfg_host *h);
+/* What both sides read of the files whatever the result of the load:
+ * `plugins` and `registry` (and, on the kernel side, the cluster part as
+ * far as it was applied). Borrowed from h. */
+const struct cfg *cfg_host_config(const struct cfg_host *h);
 void	 cfg_host_free(struct cfg_host *h);
 
 /*
@@ -219,6 +246,11 @@ struct cfg *cfg_load(const char *project_dir, struct gl_err *err);
 /* Same with explicit paths (either may be NULL or missing). */
 struct cfg *cfg_load_files(const char *user_path, const char *project_path,
 	     struct gl_err *err);
+
+/* The team library registry the configuration names (`registry = URL`
+ * in the user's file or project_dir's; the project's wins), or NULL.
+ * A file that fails is in err (what it set before stays). Caller frees. */
+char	*cfg_registry(const char *project_dir, struct gl_err *err);
 
 /* The user file's path: $XDG_CONFIG_HOME/galley/init.lua, else
  * $HOME/.config/galley/init.lua; NULL without HOME. Caller frees. */

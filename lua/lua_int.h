@@ -9,6 +9,7 @@
 #define GL_LUA_INT_H
 
 #include <lua.h>
+#include <msgpack.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -155,5 +156,25 @@ void	 lx_cluster_idle(struct lx_cluster *cl, lua_State *L,
 	     const struct rpc_msg *m);
 /* Frees what lx_cluster_open() made outside L (before lua_close(L)). */
 void	 lx_cluster_free(struct lx_cluster *cl);
+/* A request of the running cell to the kernel (method, args packed by
+ * pack), waited for as cluster.workers() waits (other messages handled
+ * meanwhile, Ctrl-C honoured: that raises). 0 with *result the answer's
+ * result (borrowed until the next call), or the error answer's GL_E*
+ * with err set. [-0, +0, e] */
+int	 lx_cluster_call(struct lx_cluster *cl, lua_State *L,
+	     const char *method, void (*pack)(msgpack_packer *, void *),
+	     void *ctx, const msgpack_object **result, struct gl_err *err);
+
+/* lua/require.c: `require` of the team library registry's modules
+ * (docs/registry.md) through the kernel, for a cell (the runtime: kernel
+ * requests over cl) or a task (the worker: modules shipped with the job,
+ * lx_require_preload). Installs its searcher after package's Lua file
+ * searcher. [-0, +0, m] */
+void	 lx_require_open(lua_State *L, struct lx_cluster *cl);
+/* The worker's side: the modules of one job (a map NAME -> {version,
+ * hash, files: {PATH: SOURCE}}), what require "NAME" loads while that
+ * job's function and tasks run. Modules of another version loaded before
+ * are dropped from package.loaded. Under lua_pcall. [-0, +0, m] */
+void	 lx_require_preload(lua_State *L, const msgpack_object *libs);
 
 #endif

@@ -356,6 +356,8 @@ lx_setup(lua_State *L)
 		struct codec		*c;
 
 		rt->cl = lx_cluster_open(L, &io);
+		/* require of the registry's modules asks the kernel. */
+		lx_require_open(L, rt->cl);
 		c = lx_cluster_codec(rt->cl);
 		codec_register_cfunc(c, "print", lx_host_print);
 		codec_register_cfunc(c, "display", lx_host_display);

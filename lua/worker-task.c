@@ -248,6 +248,9 @@ wk_task_run_msg(struct wk *w, struct rpc_msg *m)
 	inl = rpc_map_bool(m->args, "inline", false);
 	tasks = rpc_map_get(m->args, "tasks");
 	fn = rpc_map_get(m->args, "fn");
+	/* The registry modules the job's session loaded come first: the
+	 * function may name one (a module travels as its name). */
+	wk_libs_take(w, rpc_map_get(m->args, "libs"));
 	if (tasks == NULL || tasks->type != MSGPACK_OBJECT_ARRAY) {
 		rpc_msg_fini(m);
 		return;

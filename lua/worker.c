@@ -121,6 +121,7 @@ lx_worker_main(const struct lx_worker_opts *opts)
 		goto out;
 	}
 	w.L = w.lua.L;
+	wk_libs_open(w.L);
 	w.codec = codec_new();
 	codec_register_cfunc(w.codec, "print", lx_host_print);
 	codec_register_cfunc(w.codec, "display", lx_host_display);

@@ -9,6 +9,7 @@
  *   worker-heartbeat.c  the heartbeat thread
  *   worker-task.c       running tasks: the queue, jobs, results, print,
  *                       and interrupting a running task (signals, hook)
+ *   worker-libs.c       the registry modules a job brings (require)
  *
  * worker.c drives the other three; worker-task.c and worker-heartbeat.c
  * write through worker-net.c; all read the clocks of worker.c. The
@@ -172,5 +173,12 @@ void	 wk_on_display(void *ud, const char *text, size_t len);
 /* SIGTERM, SIGINT: leave; SIGUSR1: input came while a task runs. */
 void	 wk_on_term(int sig);
 void	 wk_on_input(int sig);
+
+/* worker-libs.c: the registry's modules a job brings (lua/require.c). */
+/* Installs require's registry searcher in L. */
+void	 wk_libs_open(lua_State *L);
+/* Takes a task.run's libs (a map, or NULL): what require loads for the
+ * job's function and tasks. */
+void	 wk_libs_take(struct wk *w, const msgpack_object *libs);
 
 #endif

@@ -6,9 +6,8 @@
  * initialised once per open repository (it counts), so the last
  * repo_free() releases its global state and leak checks stay clean.
  */
-#include "review/repo.h"
+#include "review/repo_int.h"
 
-#include <git2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,15 +20,6 @@
 
 #define SYNC_NS		"refs/galley/sync/"
 #define SYNC_ATTEMPTS	5
-
-struct repo {
-	git_repository	*git;		/* owned */
-	char		*workdir;	/* owned; NULL if bare */
-	char		*gitdir;	/* owned */
-};
-
-static int	 repo_fail(struct gl_err *err, int gitrc, const char *fmt, ...)
-		     __attribute__((format(printf, 3, 4)));
 
 /* ------------------------------------------------------------------ */
 /* Opening                                                              */
@@ -1036,8 +1026,8 @@ repo_sync_fini(struct repo_sync *s)
 	memset(s, 0, sizeof *s);
 }
 
-static void
-strv_add(char ***v, size_t *n, const char *s)
+void
+repo_strv_add(char ***v, size_t *n, const char *s)
 {
 	for (size_t i = 0; i < *n; i++)
 		if (strcmp((*v)[i], s) == 0)
@@ -1046,8 +1036,8 @@ strv_add(char ***v, size_t *n, const char *s)
 	(*v)[(*n)++] = xstrdup(s);
 }
 
-static void
-strv_free(char **v, size_t n)
+void
+repo_strv_free(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(v[i]);
@@ -1068,7 +1058,7 @@ repo_refs_glob(struct repo *r, const char *glob, char ***names, size_t *n,
 	if ((rc = git_reference_iterator_glob_new(&it, r->git, glob)) != 0)
 		return repo_fail(err, rc, "cannot list %s", glob);
 	while ((rc = git_reference_next_name(&name, it)) == 0)
-		strv_add(names, n, name);
+		repo_strv_add(names, n, name);
 	git_reference_iterator_free(it);
 	if (rc != GIT_ITEROVER)
 		return repo_fail(err, rc, "cannot list %s", glob);
@@ -1202,15 +1192,7 @@ out:
 	return rc;
 }
 
-/* What the remote callbacks share (libgit2 gives them one payload). */
-struct repo_remote_cb {
-	int	  tries;	/* credential requests so far */
-	char	**rejected;	/* refs the remote refused */
-	size_t	  nrejected;
-	char	 *why;		/* the first refusal's message */
-};
-
-static int
+int
 repo_on_cred(git_credential **out, const char *url, const char *user,
     unsigned int allowed, void *payload)
 {
@@ -1227,13 +1209,13 @@ repo_on_cred(git_credential **out, const char *url, const char *user,
 	return GIT_PASSTHROUGH;
 }
 
-static int
+int
 repo_on_push_update(const char *ref, const char *status, void *payload)
 {
 	struct repo_remote_cb	*c = payload;
 
 	if (status != NULL) {
-		strv_add(&c->rejected, &c->nrejected, ref);
+		repo_strv_add(&c->rejected, &c->nrejected, ref);
 		if (c->why == NULL)
 			c->why = xasprintf("%s: %s", ref, status);
 	}
@@ -1294,7 +1276,7 @@ repo_sync_once(struct repo *r, git_remote *rem, const char *prefix,
 		rc = repo_notes_take(r, name, &theirs, merge, arg, sig,
 		    &updated, err);
 		if (rc == 0 && updated)
-			strv_add(&s->updated, &s->nupdated, name);
+			repo_strv_add(&s->updated, &s->nupdated, name);
 		free(name);
 		if (rc != 0)
 			goto out;
@@ -1343,7 +1325,7 @@ repo_sync_once(struct repo *r, git_remote *rem, const char *prefix,
 			char	*colon = strchr(pspecs[i], ':');
 
 			*colon = '\0';
-			strv_add(&s->pushed, &s->npushed, pspecs[i]);
+			repo_strv_add(&s->pushed, &s->npushed, pspecs[i]);
 			*colon = ':';
 		}
 	}
@@ -1357,10 +1339,10 @@ out:
 			git_reference_delete(ref);
 		git_reference_free(ref);
 	}
-	strv_free(fetched, nfetched);
-	strv_free(local, nlocal);
-	strv_free(pspecs, npspecs);
-	strv_free(cb.rejected, cb.nrejected);
+	repo_strv_free(fetched, nfetched);
+	repo_strv_free(local, nlocal);
+	repo_strv_free(pspecs, npspecs);
+	repo_strv_free(cb.rejected, cb.nrejected);
 	free(cb.why);
 	git_signature_free(sig);
 	return rc;
@@ -1425,7 +1407,7 @@ repo_code(int gitrc)
 	}
 }
 
-static int
+int
 repo_fail(struct gl_err *err, int gitrc, const char *fmt, ...)
 {
 	const git_error	*e = git_error_last();

@@ -5,9 +5,10 @@
  * log of one path, notes (read, append, list) and fetching and pushing
  * notes refs with a union merge.
  *
- * This is the only file in galley that includes git2.h; nothing shells out
- * to git. It knows nothing of notebooks or reviews: review/review*.c, cli/
- * and tests call it (later the kernel). Depends on core/ only.
+ * repo.c and repo-lib.c (review/repo_int.h) are the only files in galley
+ * that include git2.h; nothing shells out to git. It knows nothing of
+ * notebooks or reviews: review/review*.c, review/registry.c, cli/ and
+ * tests call it. Depends on core/ only.
  *
  * Object ids cross this interface as 40 hex digits (REPO_OID_HEX with the
  * NUL). Paths are relative to the work tree's top, with '/'.
@@ -17,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct gl_err;
 
@@ -191,6 +193,63 @@ void	 repo_sync_fini(struct repo_sync *s);
  * filled even on failure; repo_sync_fini() frees it. */
 int	 repo_notes_sync(struct repo *r, const char *remote, const char *prefix,
 	     repo_note_merge_cb merge, void *arg, struct repo_sync *s,
+	     struct gl_err *err);
+
+/*
+ * What the library registry (review/registry.h) needs (repo-lib.c).
+ */
+
+/* Fetches the refspecs ("+refs/heads/main:refs/heads/main") from url (a path
+ * or any URL libgit2 speaks) into r. GL_EIO (or GL_EAUTH) naming url when it
+ * cannot be reached. */
+int	 repo_fetch(struct repo *r, const char *url, const char *const *specs,
+	     size_t n, struct gl_err *err);
+/* Pushes the refspecs to url. GL_ECONFLICT when the remote refused a ref
+ * (it moved, or the tag exists there). */
+int	 repo_push(struct repo *r, const char *url, const char *const *specs,
+	     size_t n, struct gl_err *err);
+
+/* A tag: its name (without refs/tags/), the commit it names, and for an
+ * annotated tag its tagger, time and message (else the commit's author,
+ * time and ""). */
+struct repo_tag {
+	char	*name;			/* owned */
+	char	 commit[REPO_OID_HEX];
+	char	*tagger;		/* owned: "Name <email>" */
+	int64_t	 time;			/* Unix seconds */
+	char	*message;		/* owned */
+};
+
+/* The tags matching glob ("stats/v*", "*"), in no order. The caller
+ * frees them with repo_tags_free(). */
+int	 repo_tags(struct repo *r, const char *glob, struct repo_tag **out,
+	     size_t *n, struct gl_err *err);
+void	 repo_tags_free(struct repo_tag *v, size_t n);
+
+/* A file of a tree. */
+struct repo_file {
+	char	*path;			/* owned; relative to the directory */
+	char	*data;			/* owned; NUL-terminated */
+	size_t	 len;
+};
+
+/* The files under dir (NULL or "": all) at rev, paths relative to dir,
+ * sorted. GL_ENOTFOUND when rev has no such directory. */
+int	 repo_dir_files(struct repo *r, const char *rev, const char *dir,
+	     struct repo_file **out, size_t *n, struct gl_err *err);
+void	 repo_files_free(struct repo_file *v, size_t n);
+/* Commits on branch (bare repositories too) a tree that is the branch's
+ * with dir/ replaced by files[0..n), by author ("Name <email>"); moves
+ * the branch (created if missing); out gets the commit. */
+int	 repo_commit_dir(struct repo *r, const char *branch, const char *dir,
+	     const struct repo_file *files, size_t n, const char *author,
+	     const char *msg, char out[REPO_OID_HEX], struct gl_err *err);
+/* An annotated tag name on commit by tagger ("Name <email>") with msg.
+ * GL_EEXIST if there is one. */
+int	 repo_tag_create(struct repo *r, const char *name, const char *commit,
+	     const char *tagger, const char *msg, struct gl_err *err);
+/* Deletes ref ("refs/tags/x"); none is no error. */
+int	 repo_ref_delete(struct repo *r, const char *name,
 	     struct gl_err *err);
 
 #endif

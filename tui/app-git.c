@@ -118,15 +118,8 @@ app_git_refresh(struct app *a)
 void
 app_pager_show(struct app *a, const char *title, char *text)
 {
-	free(a->pager);
-	a->pager = text;
-	free(a->pager_title);
-	a->pager_title = xstrdup(title);
-	a->pager_scroll = 0;
-	if (a->mode != KEYMAP_PAGER)
-		a->pager_return = a->mode == KEYMAP_CMDLINE ? a->cl_return :
-		    a->mode;
-	a->mode = KEYMAP_PAGER;
+	app_pager_open(a, title, text);
+	free(text);
 }
 
 /* "2025-02-03 10:12", local time. */

@@ -48,6 +48,7 @@ app_status(struct app *a, struct view_status *st)
 	st->members = a->members;
 	st->msg = a->msg[0] ? a->msg : NULL;
 	st->msg_error = a->msg_err;
+	st->extra = a->plg_status;
 	if (a->mode == KEYMAP_CMDLINE) {
 		st->cmdline = cmdline_text(&a->cl);
 		st->cmdline_cur = a->cl.cur;

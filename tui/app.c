@@ -71,6 +71,20 @@ app_exec(struct app *a, const char *line)
 		app_msg(a, true, "%s", err.msg);
 }
 
+void
+app_pager_open(struct app *a, const char *title, const char *text)
+{
+	free(a->pager);
+	free(a->pager_title);
+	a->pager = xstrdup(text);
+	a->pager_title = title != NULL ? xstrdup(title) : NULL;
+	a->pager_scroll = 0;
+	if (a->mode != KEYMAP_PAGER)
+		a->pager_return = a->mode == KEYMAP_CMDLINE ? a->cl_return :
+		    a->mode;
+	a->mode = KEYMAP_PAGER;
+}
+
 /* ------------------------------------------------------------------ */
 /* Painting and the loop */
 
@@ -158,8 +172,11 @@ loop(struct app *a)
 		struct input_ev	 ev;
 
 		a->now = app_now_ms();
+		app_plugins_tick(a);
 		paint(a);
 		next = a->now + 1000;
+		if ((d = app_plugins_due(a)) < next)
+			next = d;
 		if ((d = input_deadline(a->input)) >= 0 && d < next)
 			next = d;
 		if (a->running[0] != '\0' && a->now + CLOCK_MS < next)
@@ -234,34 +251,11 @@ app_free(struct app *a)
 	view_free(a->view);
 	keymap_free(a->km);
 	cmd_table_free(a->cmds);
+	app_plugins_free(a);
 	sync_free(a->sync);
 	nb_doc_free(a->doc);
 	free(a->session);
 	free(a->abspath);
-}
-
-/*
- * Runs the configuration file at path on the TUI side of lua/config.h and
- * applies the keys and options it asked for. The first problem is err,
- * as "PATH:LINE: message": a bad binding or option (those before it
- * stay), else the file's own error (what it set before that stays).
- */
-static int
-app_load_config(struct app *a, const char *path, struct gl_err *err)
-{
-	struct cfg_host	*h;
-	struct gl_err	 lerr = { 0 };
-	int		 rc;
-
-	if ((h = cfg_host_new(CFG_SIDE_TUI, err)) == NULL)
-		return GL_ENOMEM;
-	rc = cfg_host_load(h, path, NULL, &lerr);
-	if (keymap_apply_config(a->km, cfg_host_tui(h), err) != 0)
-		rc = err->code;
-	else if (rc != 0)
-		rc = gl_err_set(err, rc, "%s", lerr.msg);
-	cfg_host_free(h);
-	return rc;
 }
 
 int
@@ -272,7 +266,6 @@ app_run(const struct app_opts *o, struct gl_err *err)
 	struct term_opts to;
 	struct view_opts vo;
 	const struct keymap_config *cfg;
-	char		*conf;
 	int		 rc;
 
 	memset(&a, 0, sizeof a);
@@ -283,23 +276,23 @@ app_run(const struct app_opts *o, struct gl_err *err)
 	view_cluster_init(&a.clu);
 	a.cmds = cmd_table_new();
 	a.km = keymap_new_with(a.cmds);
-	conf = o->config ? xstrdup(o->config) : cfg_user_path();
-	if (conf != NULL && app_load_config(&a, conf, &cerr) != 0)
+	a.input = input_new();
+	if (o->path != NULL &&
+	    (a.abspath = gl_path_abs(o->path, err)) == NULL) {
+		rc = err ? err->code : GL_EINVAL;
+		goto out;
+	}
+	/* The configuration files and the plugins (tui/plugins.c). */
+	if (app_plugins_load(&a, &cerr) != 0)
 		app_msg(&a, true, "%s", cerr.msg);
-	free(conf);
 	cfg = keymap_config(a.km);
 	app_view_opts(cfg, &vo);
 	a.view = view_new(&vo);
-	a.input = input_new();
 	if (o->path == NULL) {
 		/* `galley review` alone: the review mode, no notebook. */
 		if ((rc = app_review_connect(&a, err)) != 0)
 			goto out;
 	} else {
-		if ((a.abspath = gl_path_abs(o->path, err)) == NULL) {
-			rc = err ? err->code : GL_EINVAL;
-			goto out;
-		}
 		if ((rc = app_open_session(&a, err)) != 0)
 			goto out;
 		app_git_refresh(&a);

@@ -35,6 +35,7 @@ struct event;
 struct gl_err;
 struct input;
 struct input_ev;
+struct plg_host;
 struct rview;
 struct view_opts;
 
@@ -88,6 +89,10 @@ struct app {
 	struct view	*view;
 	struct keymap	*km;
 	struct cmd_table *cmds;		/* owned: the commands */
+	struct plg_host	*plg;		/* owned: the plugins and the
+					 * configuration (tui/plugins.c) */
+	const char	*plg_status;	/* borrowed from plg: the status
+					 * parts' text, or NULL */
 	struct input	*input;
 	struct view_grid grid;
 	struct draw	*draw;
@@ -102,7 +107,8 @@ struct app {
 	/* The command line */
 	struct cmdline	 cl;
 	enum keymap_mode cl_return;	/* the mode it was opened from */
-	/* The pager: the help screen, git log, a cell at a commit */
+	/* The pager: the help screen, git log, a cell at a commit, a plugin's
+	 * view */
 	char		*pager;		/* owned */
 	char		*pager_title;	/* owned; NULL: "galley help" */
 	int		 pager_scroll;
@@ -157,6 +163,8 @@ int64_t	 app_now_ms(void);
 void	 app_view_opts(const struct keymap_config *cfg, struct view_opts *vo);
 /* Runs command line line (a key's binding or what was typed after :). */
 void	 app_exec(struct app *a, const char *line);
+/* Opens the pager on text (copied) titled title (NULL: the help's). */
+void	 app_pager_open(struct app *a, const char *title, const char *text);
 
 /* app-input.c */
 /* A key, mouse or paste event. */
@@ -248,6 +256,18 @@ void	 app_quit(struct app *a, bool force, bool write);
 int64_t	 app_autosave_at(const struct app *a);
 /* Saves if autosave is due. */
 void	 app_autosave(struct app *a);
+
+/* plugins.c */
+/* Reads the configuration files and loads the plugins: their commands
+ * join the command table, then the keys and options are applied. The
+ * first problem is err (a bad key binding, else a file that failed);
+ * what loaded stays. */
+int	 app_plugins_load(struct app *a, struct gl_err *err);
+void	 app_plugins_free(struct app *a);
+/* Brings the status parts up to date (a->plg_status). */
+void	 app_plugins_tick(struct app *a);
+/* When the next status part is due, or INT64_MAX. */
+int64_t	 app_plugins_due(const struct app *a);
 
 /* app-cluster.c */
 /* The cluster view is on screen (perhaps under the command line). */

@@ -111,6 +111,8 @@ run_range(struct app *a, size_t lo, size_t hi)
 {
 	struct run_ctx	 r = { a, NULL, 0 };
 	struct gl_err	 err = { 0 };
+	struct rpc_msg	 resp;
+	const msgpack_object *warn;
 
 	if (nb_doc_count(a->doc) == 0)
 		return;
@@ -125,9 +127,11 @@ run_range(struct app *a, size_t lo, size_t hi)
 		free(r.ids);
 		return;
 	}
-	if (app_call(a, "cell.run", pack_run, &r, NULL, &err) != 0)
+	if (app_call(a, "cell.run", pack_run, &r, &resp, &err) != 0)
 		app_msg(a, true, "run: %s", err.msg);
 	else {
+		/* What plugins' before_run hooks said (docs/plugins.md). */
+		warn = rpc_map_get(resp.result, "warnings");
 		for (size_t i = 0; i < r.n; i++) {
 			size_t	 idx;
 
@@ -137,6 +141,13 @@ run_range(struct app *a, size_t lo, size_t hi)
 		}
 		a->queued += (int)r.n;
 		a->msg[0] = '\0';
+		if (warn != NULL && warn->type == MSGPACK_OBJECT_ARRAY &&
+		    warn->via.array.size > 0 &&
+		    warn->via.array.ptr[0].type == MSGPACK_OBJECT_STR)
+			app_msg(a, false, "%.*s",
+			    (int)warn->via.array.ptr[0].via.str.size,
+			    warn->via.array.ptr[0].via.str.ptr);
+		rpc_msg_fini(&resp);
 	}
 	for (size_t i = 0; i < r.n; i++)
 		free(r.ids[i]);

@@ -114,15 +114,8 @@ cmd_view_help(struct app *a, const struct cmd_entry *self, const char *arg,
 
 	gl_buf_init(&b);
 	keymap_help(a->km, &b);
-	free(a->pager);
-	a->pager = gl_buf_take(&b, NULL);
-	free(a->pager_title);
-	a->pager_title = NULL;
-	a->pager_scroll = 0;
-	if (a->mode != KEYMAP_PAGER)
-		a->pager_return = a->mode == KEYMAP_CMDLINE ? a->cl_return :
-		    a->mode;
-	a->mode = KEYMAP_PAGER;
+	app_pager_open(a, NULL, b.data != NULL ? b.data : "");
+	gl_buf_fini(&b);
 	return 0;
 }
 

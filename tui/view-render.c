@@ -178,6 +178,11 @@ render_status(struct view *v, const struct nb_doc *doc,
 		snprintf(left + l, sizeof left - l, "  %d people",
 		    st->members);
 	}
+	if (st->extra != NULL) {
+		size_t	 l = strlen(left);
+
+		snprintf(left + l, sizeof left - l, "  %s", st->extra);
+	}
 	/* Keep the right part; cut the left one. */
 	view_grid_puts_clip(g, row, col, left, VIEW_S_STATUS, g->cols - rw);
 	if (g->cols - rw > col)

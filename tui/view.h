@@ -191,6 +191,7 @@ struct view_status {
 	const char	*kernel;	/* "unix" / "tcp:host:port" / "lost" */
 	const char	*runtime;	/* "idle", "busy", "starting", ... */
 	int		 members;	/* clients in the session */
+	const char	*extra;		/* plugins' status parts, or NULL */
 	const char	*msg;		/* the last message, or NULL */
 	bool		 msg_error;
 	const char	*cmdline;	/* command line text (without ':') when

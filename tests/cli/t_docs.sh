@@ -1,7 +1,8 @@
 # t_docs.sh - the documents' shell sessions do what their text says.
-# Every ```console block of README.md, docs/getting-started.md and
-# docs/format.md runs, command by command, after the ```lua file=NAME
-# blocks before it are saved (doc_steps.awk says the marks); each command
+# Every ```console block of README.md, docs/getting-started.md,
+# docs/format.md and docs/plugins.md runs, command by command, after the
+# ```lua file=NAME blocks before it are saved (doc_steps.awk says the
+# marks; NAME may be in a directory, made if missing); each command
 # must exit as shown and print exactly the lines shown (doc_match.awk).
 # Each document runs in a directory of its own holding a copy of
 # examples/, as in a checkout, with `galley` on PATH, in a temporary HOME
@@ -55,6 +56,7 @@ doc_error() {
 }
 
 doc_file() {
+	mkdir -p "$(dirname "$1")"
 	cat >"$1"
 }
 
@@ -91,7 +93,8 @@ doc_cmd() {
 	fi
 }
 
-for doc in README.md docs/getting-started.md docs/format.md; do
+for doc in README.md docs/getting-started.md docs/format.md \
+    docs/plugins.md; do
 	name=$(echo "$doc" | tr '/.' '__')
 	mkdir -p "$T/$name"
 	cp -R "$GALLEY_SRC/examples" "$T/$name/examples"
