@@ -14,10 +14,17 @@
  * statements (BEGIN IMMEDIATE ... COMMIT): a kernel run costs one commit,
  * which in WAL mode with synchronous=NORMAL is an append to the WAL file
  * and no fsync.
+ *
+ * Privacy. The journal holds unsaved edits of notebooks that may be
+ * private, so .galley/ is 0700 and store.db 0600 (SQLite gives -wal and
+ * -shm the database file's mode). A directory or file left wider by an
+ * older galley is tightened at open; one another user owns is left as
+ * it is (chmod would fail; the files we create are still 0600).
  */
 #include "kernel/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -122,6 +129,9 @@ static int	 store_gitignore(const char *dir, struct gl_err *err);
 static void	 store_bind_blob(sqlite3_stmt *s, int col,
 		     const struct store_blob *b);
 static int	 store_open_at(struct store *st, struct gl_err *err);
+static int	 store_private_dir(const char *dir, struct gl_err *err);
+static int	 store_private_files(const char *db_path,
+		     struct gl_err *err);
 
 int
 store_open(const char *project_dir, struct store **out, struct gl_err *err)
@@ -134,7 +144,7 @@ store_open(const char *project_dir, struct store **out, struct gl_err *err)
 	st->refs = 1;
 	st->project = xstrdup(project_dir);
 	st->db_path = gl_path_join(dir, "store.db");
-	if ((rc = gl_mkdir_p(dir, 0755, err)) != 0)
+	if ((rc = store_private_dir(dir, err)) != 0)
 		goto fail;
 	if ((rc = store_gitignore(dir, err)) != 0)
 		goto fail;
@@ -177,6 +187,8 @@ store_open_at(struct store *st, struct gl_err *err)
 	sqlite3_stmt	*q = NULL;
 	int		 rc, version;
 
+	if ((rc = store_private_files(st->db_path, err)) != 0)
+		goto fail;
 	if (sqlite3_open_v2(st->db_path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		rc = store_fail(st, err, "cannot open");
@@ -651,6 +663,54 @@ store_gitignore(const char *dir, struct gl_err *err)
 		rc = gl_file_write_atomic(path, "*\n", 2, 0644, err);
 	free(path);
 	return rc;
+}
+
+/* dir (.galley/) exists afterwards with no access for group and others:
+ * made 0700, or tightened if it was wider. */
+static int
+store_private_dir(const char *dir, struct gl_err *err)
+{
+	struct stat	 sb;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return gl_err_set(err, gl_err_from_errno(errno),
+		    "cannot create %s: %s", dir, strerror(errno));
+	if (stat(dir, &sb) != 0)
+		return gl_err_set(err, gl_err_from_errno(errno), "%s: %s",
+		    dir, strerror(errno));
+	if (!S_ISDIR(sb.st_mode))
+		return gl_err_set(err, GL_EEXIST, "%s is not a directory",
+		    dir);
+	if ((sb.st_mode & 077) != 0 && sb.st_uid == geteuid())
+		(void)chmod(dir, sb.st_mode & 0700);
+	return 0;
+}
+
+/* The database and its -wal and -shm files are 0600: created so before
+ * SQLite opens them (it gives -wal and -shm the database's mode), or
+ * tightened if an older galley left them wider. */
+static int
+store_private_files(const char *db_path, struct gl_err *err)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm" };
+	struct stat	 sb;
+	int		 fd;
+
+	if ((fd = open(db_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) >= 0)
+		close(fd);
+	else if (errno != EEXIST)
+		return gl_err_set(err, gl_err_from_errno(errno),
+		    "cannot create %s: %s", db_path, strerror(errno));
+	for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
+		char *p = xasprintf("%s%s", db_path, sfx[i]);
+
+		if (stat(p, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    (sb.st_mode & 077) != 0 && sb.st_uid == geteuid())
+			(void)chmod(p, sb.st_mode & 0600);
+		free(p);
+	}
+	return 0;
 }
 
 static void

@@ -1,6 +1,7 @@
 /*
  * store.h - a project's SQLite store, <project>/.galley/store.db (the
- * directory gets a .gitignore of "*"): the edit journal and the cells'
+ * directory gets a .gitignore of "*"; it is 0700 and the database files
+ * 0600, as they hold unsaved edits): the edit journal and the cells'
  * last outputs (DESIGN section 5).
  *
  * - journal: every doc.edit the kernel accepts is inserted, in one

@@ -549,6 +549,77 @@ test_outputs_capped_and_marked(void **state)
 	free(nb);
 }
 
+static mode_t
+mode_of(const char *dir, const char *name)
+{
+	char		 path[300];
+	struct stat	 sb;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (stat(path, &sb) != 0) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		fail();
+	}
+	return sb.st_mode & 07777;
+}
+
+/* The journal holds unsaved edits: .galley/ is 0700 and the database
+ * with its -wal and -shm 0600, whatever the umask, and a store an older
+ * galley left readable by others is tightened at open. */
+static void
+test_store_is_private(void **state)
+{
+	struct kt	*t = *state;
+	char		 gdir[256], db[300];
+	char		*nb;
+	struct store	*st;
+	struct gl_err	 err;
+	sqlite3		*h;
+	mode_t		 old = umask(022);
+	struct kc	*k;
+	json_t		*r, *e;
+
+	/* A new store, made by the kernel for a notebook. */
+	nb = kt_write(t->proj, "p.nb.lua", "-- %% id=\"a\"\nx = 1\n");
+	assert_true(kt_start(t) > 0);
+	k = kt_conn(t);
+	r = open_path(k, nb);
+	assert_non_null(e = kc_insert_text(k, kj_str(r, "session"), 0, "a", 5,
+	    " + 1", 5));
+	json_decref(e);
+	json_decref(r);
+	snprintf(gdir, sizeof gdir, "%s/.galley", t->proj);
+	assert_int_equal(mode_of(t->proj, ".galley"), 0700);
+	assert_int_equal(mode_of(gdir, "store.db"), 0600);
+	assert_int_equal(mode_of(gdir, "store.db-wal"), 0600);
+	assert_int_equal(mode_of(gdir, "store.db-shm"), 0600);
+	kc_free(k);
+	assert_int_equal(kt_stop(t), 0);
+
+	/* One left open to others (with its -wal and -shm, held by a
+	 * connection of ours) is tightened. */
+	snprintf(db, sizeof db, "%s/store.db", gdir);
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "PRAGMA journal_mode = WAL; "
+	    "CREATE TABLE IF NOT EXISTS x(a); INSERT INTO x VALUES (1)",
+	    NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(chmod(gdir, 0755), 0);
+	assert_int_equal(chmod(db, 0644), 0);
+	snprintf(db, sizeof db, "%s/store.db-wal", gdir);
+	assert_int_equal(chmod(db, 0644), 0);
+	snprintf(db, sizeof db, "%s/store.db-shm", gdir);
+	assert_int_equal(chmod(db, 0644), 0);
+	assert_int_equal(store_open(t->proj, &st, &err), 0);
+	assert_int_equal(mode_of(t->proj, ".galley"), 0700);
+	assert_int_equal(mode_of(gdir, "store.db"), 0600);
+	assert_int_equal(mode_of(gdir, "store.db-wal"), 0600);
+	assert_int_equal(mode_of(gdir, "store.db-shm"), 0600);
+	store_unref(st, __func__);
+	sqlite3_close(h);
+	umask(old);
+	free(nb);
+}
+
 static void
 test_save_on_full_disk_keeps_journal(void **state)
 {
@@ -643,6 +714,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_save_on_full_disk_keeps_journal, kt_setup,
 		    kt_teardown),
+		cmocka_unit_test_setup_teardown(test_store_is_private,
+		    kt_setup, kt_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
