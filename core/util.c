@@ -179,18 +179,15 @@ bad:
 	    "127.0.0.1:7878 or [::1]:7878)", spec);
 }
 
-int
-gl_file_read(const char *path, char **out, size_t *lenp, struct gl_err *err)
+/* Reads fd to its end into *out (NUL-terminated); closes fd. */
+static int
+file_read_fd(int fd, const char *path, char **out, size_t *lenp,
+    struct gl_err *err)
 {
 	struct gl_buf	 b;
 	char		 chunk[65536];
 	ssize_t		 n;
-	int		 fd;
 
-	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return gl_err_set(err, gl_err_from_errno(errno), "%s: %s",
-		    path, strerror(errno));
 	gl_buf_init(&b);
 	for (;;) {
 		n = read(fd, chunk, sizeof chunk);
@@ -211,6 +208,62 @@ gl_file_read(const char *path, char **out, size_t *lenp, struct gl_err *err)
 	close(fd);
 	*out = gl_buf_take(&b, lenp);
 	return 0;
+}
+
+int
+gl_file_read(const char *path, char **out, size_t *lenp, struct gl_err *err)
+{
+	int	 fd;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return gl_err_set(err, gl_err_from_errno(errno), "%s: %s",
+		    path, strerror(errno));
+	return file_read_fd(fd, path, out, lenp, err);
+}
+
+static const char *
+file_kind(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISSOCK(m))
+		return "a socket";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	return "not a regular file";
+}
+
+int
+gl_file_read_regular(const char *path, char **out, size_t *lenp,
+    struct gl_err *err)
+{
+	struct stat	 sb;
+	int		 fd, e;
+
+	*out = NULL;
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) < 0)
+		return gl_err_set(err, gl_err_from_errno(errno), "%s: %s",
+		    path, strerror(errno));
+	if (fstat(fd, &sb) != 0) {
+		e = errno;
+		close(fd);
+		return gl_err_set(err, gl_err_from_errno(e), "%s: %s", path,
+		    strerror(e));
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
+		return gl_err_set(err, GL_EINVAL, "%s is %s, not a notebook "
+		    "file", path, file_kind(sb.st_mode));
+	}
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return file_read_fd(fd, path, out, lenp, err);
 }
 
 int

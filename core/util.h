@@ -41,6 +41,11 @@ int	 gl_hostport_split(const char *spec, char **host, char **port,
 /* Reads a whole file; *out is NUL-terminated, caller frees. */
 int	 gl_file_read(const char *path, char **out, size_t *lenp,
 	     struct gl_err *err);
+/* As gl_file_read(), for a file that must be a regular file (a
+ * notebook): anything else (a FIFO, a device, a directory) is GL_EINVAL
+ * saying what it is, without blocking on it or reading it. */
+int	 gl_file_read_regular(const char *path, char **out, size_t *lenp,
+	     struct gl_err *err);
 /* Writes len bytes to path atomically: a temp file in the same directory,
  * fsync, rename, fsync of the directory. On failure (a full disk, say)
  * the old file is untouched and the temp file removed. mode is used for

@@ -234,7 +234,7 @@ sess_rpc_doc_save(struct sess_set *ss, struct req *r, struct gl_err *err)
 		    "session %s is ephemeral: it is never saved", s->id);
 	force = rpc_map_bool(r->args, "force", false);
 	/* Never overwrite what someone else wrote since we read the file. */
-	rc = gl_file_read(s->path, &cur, &curlen, err);
+	rc = gl_file_read_regular(s->path, &cur, &curlen, err);
 	if (rc == 0) {
 		gl_hash_hex(cur, curlen, hash);
 		free(cur);

@@ -90,7 +90,7 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 		bytes = xstrndup(text, tlen);
 		len = tlen;
 	} else {
-		rc = gl_file_read(abs, &bytes, &len, err);
+		rc = gl_file_read_regular(abs, &bytes, &len, err);
 		if (rc == GL_ENOTFOUND && text != NULL) {
 			/* A new notebook: nothing on disk until doc.save. */
 			gl_err_clear(err);

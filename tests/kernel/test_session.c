@@ -301,6 +301,41 @@ test_malformed_file(void **state)
 	kc_free(k);
 }
 
+/* Only a regular file is a notebook: a FIFO would block the kernel (it
+ * serves every client from one loop) and a device would be read
+ * forever. Each is refused with what it is, and the kernel serves on. */
+static void
+test_open_refuses_special_files(void **state)
+{
+	struct kt	*t = *state;
+	struct kc	*k = kt_conn(t);
+	char		*fifo = xasprintf("%s/pipe.nb.lua", t->proj);
+	char		*dir = xasprintf("%s/dir.nb.lua", t->proj);
+	char		 galley[256];
+
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_null(kc_call(k, "session.open", json_pack("{s:s}", "path",
+	    fifo)));
+	assert_int_equal(k->code, GL_EINVAL);
+	assert_non_null(strstr(k->msg, "is a FIFO, not a notebook file"));
+	assert_null(kc_call(k, "session.open", json_pack("{s:s}", "path",
+	    "/dev/zero")));
+	assert_int_equal(k->code, GL_EINVAL);
+	assert_non_null(strstr(k->msg, "/dev/zero is a character device"));
+	assert_null(kc_call(k, "session.open", json_pack("{s:s}", "path",
+	    dir)));
+	assert_int_equal(k->code, GL_EINVAL);
+	assert_non_null(strstr(k->msg, "is a directory"));
+	/* Nothing was opened or created, and the kernel still answers. */
+	assert_int_equal(count_sessions(k), 0);
+	snprintf(galley, sizeof galley, "%s/.galley", t->proj);
+	assert_int_not_equal(access(galley, F_OK), 0);
+	free(fifo);
+	free(dir);
+	kc_free(k);
+}
+
 static void
 test_doc_get(void **state)
 {
@@ -617,6 +652,9 @@ main(void)
 		    kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(test_malformed_file,
 		    kt_setup_started, kt_teardown_stopped),
+		cmocka_unit_test_setup_teardown(
+		    test_open_refuses_special_files, kt_setup_started,
+		    kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(test_doc_get,
 		    kt_setup_started, kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(test_doc_edit_concurrent,
