@@ -40,8 +40,10 @@ static void	 sess_detach(struct sess *s, struct req_client *c);
 static void	 sess_close(struct sess *s);
 static void	 sess_on_rt_closed(void *ctx);
 static void	 sess_free(struct sess *s);
+static int	 sess_store_attach(struct sess_set *ss, struct sess *s,
+		     char **warning, struct gl_err *err);
 static int	 sess_store_get(struct sess_set *ss, const char *project,
-		     struct store **out, struct gl_err *err);
+		     const char *db, struct store **out, struct gl_err *err);
 static void	 sess_reply_state(struct req *r, struct sess *s,
 		     size_t recovered, char **warnings, size_t nwarnings);
 
@@ -51,8 +53,8 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 {
 	struct sess	*s = NULL, *old;
 	char		*path = NULL, *abs = NULL, *bytes = NULL;
-	char		*project = NULL, *warnings[2] = { NULL, NULL };
-	const char	*text, *base;
+	char		*warnings[3] = { NULL, NULL, NULL };
+	const char	*text;
 	size_t		 tlen = 0, len = 0, nwarn = 0, nother = 0;
 	bool		 ephemeral;
 	struct nb_doc	*doc = NULL;
@@ -135,15 +137,11 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 	if (ephemeral)
 		s->owner = r->client;
 	else {
-		project = gl_project_dir(s->path);
-		if ((rc = sess_store_get(ss, project, &s->store, err)) != 0)
+		if ((rc = sess_store_attach(ss, s, &warnings[nwarn],
+		    err)) != 0)
 			goto fail;
-		base = s->path + strlen(project);
-		if (strncmp(s->path, project, strlen(project)) == 0 &&
-		    *base == '/')
-			s->key = xstrdup(base + 1);
-		else
-			s->key = xstrdup(s->path);
+		if (warnings[nwarn] != NULL)
+			nwarn++;
 
 		rp.s = s;
 		rp.doc = s->doc;
@@ -186,7 +184,6 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 	sess_reply_state(r, s, rp.applied * !ephemeral, warnings, nwarn);
 	for (size_t i = 0; i < nwarn; i++)
 		free(warnings[i]);
-	free(project);
 	free(bytes);
 	free(path);
 	return 0;
@@ -196,7 +193,6 @@ fail:
 	if (s != NULL)
 		sess_free(s);
 	nb_doc_free(doc);
-	free(project);
 	free(bytes);
 	free(abs);
 	free(path);
@@ -363,8 +359,8 @@ sess_notebook(const struct sess *s)
 char *
 sess_project_dir(const struct sess *s)
 {
-	if (s->store != NULL)
-		return xstrdup(store_project(s->store));
+	if (s->project != NULL)
+		return xstrdup(s->project);
 	return s->path != NULL ? gl_project_dir(s->path) : NULL;
 }
 
@@ -538,27 +534,97 @@ sess_free(struct sess *s)
 	nb_doc_free(s->doc);
 	store_unref(s->store, __func__);
 	free(s->path);
+	free(s->project);
 	free(s->key);
 	free(s->dir);
 	free(s->chunk);
 	free(s);
 }
 
+/*
+ * Gives file session s its store and its key there: the project's
+ * .galley/store.db, keyed by the notebook's path within the project; or,
+ * when the project directory cannot be written (no permission, a
+ * read-only file system), the user's <state dir>/journal.db keyed by the
+ * absolute path, and *warning (the caller's to free) says so. Opening a
+ * notebook never creates .galley/ where the user cannot write, and its
+ * edits are journaled all the same.
+ */
 static int
-sess_store_get(struct sess_set *ss, const char *project, struct store **out,
+sess_store_attach(struct sess_set *ss, struct sess *s, char **warning,
     struct gl_err *err)
 {
-	struct store	*st;
+	char		*gdir, *state, *db;
+	const char	*base;
+	bool		 writable;
 	int		 rc;
 
+	*warning = NULL;
+	s->project = gl_project_dir(s->path);
+	gdir = gl_path_join(s->project, ".galley");
+	writable = access(access(gdir, F_OK) == 0 ? gdir : s->project,
+	    W_OK) == 0;
+	free(gdir);
+	if (writable) {
+		if ((rc = sess_store_get(ss, s->project, NULL, &s->store,
+		    err)) != 0)
+			return rc;
+		base = s->path + strlen(s->project);
+		if (strncmp(s->path, s->project, strlen(s->project)) == 0 &&
+		    *base == '/')
+			s->key = xstrdup(base + 1);
+		else
+			s->key = xstrdup(s->path);
+		return 0;
+	}
+	if ((state = gl_state_dir()) == NULL)
+		return gl_err_set(err, GL_EPERM, "%s cannot be written, and "
+		    "there is no state directory for the journal (set HOME "
+		    "or XDG_STATE_HOME)", s->project);
+	db = gl_path_join(state, "journal.db");
+	free(state);
+	if ((rc = sess_store_get(ss, NULL, db, &s->store, err)) == 0) {
+		s->key = xstrdup(s->path);
+		*warning = xasprintf("%s cannot be written: unsaved edits and "
+		    "outputs of this notebook are kept in %s instead (saving "
+		    "needs write access to the directory)", s->project, db);
+		log_info("%s: %s is not writable: journal in %s", s->id,
+		    s->project, db);
+	}
+	free(db);
+	return rc;
+}
+
+/* The store of project's .galley/ (db NULL) or of the database file db,
+ * shared by the sessions that use it. */
+static int
+sess_store_get(struct sess_set *ss, const char *project, const char *db,
+    struct store **out, struct gl_err *err)
+{
+	struct store	*st;
+	char		*want, *gdir = NULL;
+	int		 rc;
+
+	if (db != NULL)
+		want = xstrdup(db);
+	else {
+		gdir = gl_path_join(project, ".galley");
+		want = gl_path_join(gdir, "store.db");
+		free(gdir);
+	}
+
 	for (size_t i = 0; i < ss->nstores; i++) {
-		if (strcmp(store_project(ss->stores[i]), project) == 0) {
+		if (strcmp(store_db_path(ss->stores[i]), want) == 0) {
 			store_ref(ss->stores[i]);
 			*out = ss->stores[i];
+			free(want);
 			return 0;
 		}
 	}
-	if ((rc = store_open(project, &st, err)) != 0)
+	free(want);
+	rc = db != NULL ? store_open_db(db, &st, err) :
+	    store_open(project, &st, err);
+	if (rc != 0)
 		return rc;
 	if (ss->nstores == ss->capstores) {
 		ss->capstores = ss->capstores ? 2 * ss->capstores : 4;

@@ -82,7 +82,9 @@ struct sess {
 	struct sess_set	*set;		/* borrowed: the set it is in */
 	char		 id[24];
 	char		*path;		/* owned; absolute, or NULL */
-	char		*key;		/* owned; store key (project path) */
+	char		*key;		/* owned; store key (path in the
+					 * project, or absolute) */
+	char		*project;	/* owned; project directory, or NULL */
 	char		*dir;		/* owned; the runtime's cwd */
 	char		*chunk;		/* owned; "@name.nb.lua" */
 	bool		 ephemeral;

@@ -620,6 +620,85 @@ test_store_is_private(void **state)
 	free(nb);
 }
 
+/* A notebook in a directory the user cannot write: no .galley/ appears
+ * there; its edits are journaled in the user's state directory instead
+ * (and survive a crash), the answer says so, and a save fails saying
+ * why without touching the file. */
+static void
+test_unwritable_dir_journals_in_state_dir(void **state)
+{
+	struct kt	*t = *state;
+	static const char text[] = "-- %% id=\"a\"\nx = 1\n";
+	char		 dir[256], sdir[256], galley[300], *nb, *db, *disk;
+	const char	*w;
+	struct kc	*k;
+	json_t		*r, *e;
+
+	snprintf(dir, sizeof dir, "%s/ro", t->root);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	nb = kt_write(dir, "r.nb.lua", text);
+	free(kt_write(dir, ".git", ""));	/* the project: this dir */
+	snprintf(sdir, sizeof sdir, "%s/state", t->root);
+	setenv("XDG_STATE_HOME", sdir, 1);
+	if (geteuid() != 0)
+		assert_int_equal(chmod(dir, 0555), 0);
+	else if (unshare(CLONE_NEWNS) != 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+	    mount(dir, dir, NULL, MS_BIND, NULL) != 0 ||
+	    mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY,
+	    NULL) != 0) {
+		/* root writes anywhere a file system allows. */
+		fprintf(stderr, "# skipped: root cannot mount a read-only "
+		    "directory here\n");
+		unsetenv("XDG_STATE_HOME");
+		free(nb);
+		skip();
+	}
+	db = xasprintf("%s/galley/journal.db", sdir);
+	assert_true(kt_start(t) > 0);
+	k = kt_conn(t);
+	r = open_path(k, nb);
+	assert_int_equal(json_array_size(json_object_get(r, "warnings")), 1);
+	w = json_string_value(json_array_get(json_object_get(r, "warnings"),
+	    0));
+	assert_non_null(strstr(w, "cannot be written"));
+	assert_non_null(strstr(w, db));
+	snprintf(galley, sizeof galley, "%s/.galley", dir);
+	assert_int_not_equal(access(galley, F_OK), 0);
+	assert_non_null(e = kc_insert_text(k, kj_str(r, "session"), 0, "a", 5,
+	    " + 1", 5));
+	json_decref(e);
+	json_decref(r);
+	assert_int_equal(mode_of(sdir, "galley/journal.db"), 0600);
+	assert_int_equal(mode_of(sdir, "galley"), 0700);
+	/* The journal is there: a crash loses nothing. */
+	kt_kill9(t);
+	kc_free(k);
+	assert_true(kt_start(t) > 0);
+	k = kt_conn(t);
+	r = open_path(k, nb);
+	assert_int_equal(kj_int(r, "recovered"), 1);
+	assert_string_equal(source_of(r, "a"), "x = 1 + 1");
+	/* Saving cannot work there, and says so. */
+	assert_null(kc_call(k, "doc.save", json_pack("{s:s}", "session",
+	    kj_str(r, "session"))));
+	assert_non_null(strstr(k->msg, nb));
+	disk = kt_read(nb);
+	assert_string_equal(disk, text);
+	free(disk);
+	assert_int_not_equal(access(galley, F_OK), 0);
+	json_decref(r);
+	kc_free(k);
+	assert_int_equal(kt_stop(t), 0);
+	if (geteuid() != 0)
+		chmod(dir, 0755);
+	else
+		umount2(dir, MNT_DETACH);
+	unsetenv("XDG_STATE_HOME");
+	free(db);
+	free(nb);
+}
+
 static void
 test_save_on_full_disk_keeps_journal(void **state)
 {
@@ -716,6 +795,9 @@ main(void)
 		    kt_teardown),
 		cmocka_unit_test_setup_teardown(test_store_is_private,
 		    kt_setup, kt_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_unwritable_dir_journals_in_state_dir, kt_setup,
+		    kt_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
