@@ -53,5 +53,12 @@ int	 gl_file_read_regular(const char *path, char **out, size_t *lenp,
  * followed: its target is replaced and the link stays. */
 int	 gl_file_write_atomic(const char *path, const void *p, size_t len,
 	     unsigned mode, struct gl_err *err);
+/* Removes the temporary files gl_file_write_atomic() left next to path
+ * when its process was killed mid-write: PATH.tmp.XXXXXX, regular, not
+ * locked (a writer holds a lock on its file until the rename) and not
+ * written for GL_TEMP_STALE_S seconds. Nothing else is touched. Returns
+ * how many were removed. */
+#define GL_TEMP_STALE_S	10
+size_t	 gl_file_clean_temps(const char *path);
 
 #endif

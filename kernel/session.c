@@ -55,7 +55,7 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 	char		*path = NULL, *abs = NULL, *bytes = NULL;
 	char		*warnings[3] = { NULL, NULL, NULL };
 	const char	*text;
-	size_t		 tlen = 0, len = 0, nwarn = 0, nother = 0;
+	size_t		 tlen = 0, len = 0, nwarn = 0, nother = 0, ntemp;
 	bool		 ephemeral;
 	struct nb_doc	*doc = NULL;
 	struct sess_replay rp;
@@ -142,6 +142,11 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 			goto fail;
 		if (warnings[nwarn] != NULL)
 			nwarn++;
+
+		if (s->on_disk && (ntemp = gl_file_clean_temps(s->path)) > 0)
+			log_info("%s: removed %zu temporary file%s a killed "
+			    "save of %s left", s->id, ntemp, ntemp == 1 ? "" :
+			    "s", s->path);
 
 		rp.s = s;
 		rp.doc = s->doc;

@@ -8,6 +8,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <sys/file.h>
+#include <sys/time.h>
+
 #include "kfixture.h"
 
 static const char sample[] =
@@ -336,6 +339,47 @@ test_open_refuses_special_files(void **state)
 	kc_free(k);
 }
 
+/* A save killed mid-write leaves NAME.tmp.XXXXXX next to the notebook;
+ * the next open removes those, and only those: not one a live process
+ * still writes (it holds a lock), not one just made, not other files. */
+static void
+test_open_removes_stale_temps(void **state)
+{
+	struct kt	*t = *state;
+	struct kc	*k = kt_conn(t);
+	char		*nb = kt_write(t->proj, "tmp.nb.lua", sample);
+	static const char *const names[] = {
+		"tmp.nb.lua.tmp.Ab3xYz",	/* stale: removed */
+		"tmp.nb.lua.tmp.LOCKED",	/* being written: kept */
+		"tmp.nb.lua.tmp.fresh1",	/* just made: kept */
+		"other.nb.lua.tmp.Ab3xYz",	/* another file's: kept */
+		"tmp.nb.lua.tmp.toolong",	/* not mkstemp's: kept */
+		"tmp.nb.lua.bak",		/* kept */
+	};
+	char		*paths[6];
+	struct timeval	 old[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+	int		 lockfd;
+	json_t		*r;
+
+	for (size_t i = 0; i < 6; i++) {
+		paths[i] = kt_write(t->proj, names[i], "partial");
+		if (i != 2)
+			assert_int_equal(utimes(paths[i], old), 0);
+	}
+	assert_true((lockfd = open(paths[1], O_RDONLY)) >= 0);
+	assert_int_equal(flock(lockfd, LOCK_EX), 0);
+	r = open_path(k, nb);
+	assert_int_not_equal(access(paths[0], F_OK), 0);
+	for (size_t i = 1; i < 6; i++)
+		assert_int_equal(access(paths[i], F_OK), 0);
+	json_decref(r);
+	close(lockfd);
+	for (size_t i = 0; i < 6; i++)
+		free(paths[i]);
+	free(nb);
+	kc_free(k);
+}
+
 static void
 test_doc_get(void **state)
 {
@@ -655,6 +699,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_open_refuses_special_files, kt_setup_started,
 		    kt_teardown_stopped),
+		cmocka_unit_test_setup_teardown(test_open_removes_stale_temps,
+		    kt_setup_started, kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(test_doc_get,
 		    kt_setup_started, kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(test_doc_edit_concurrent,
