@@ -277,6 +277,7 @@ gl_file_write_atomic(const char *path, const void *p, size_t len,
 	char		*real, *tmp, *dcopy = NULL;
 	const char	*q = p, *shown = path;
 	struct stat	 st;
+	bool		 existed = false;
 	int		 fd, dfd, rc, e;
 
 	/* Renaming over a symbolic link would replace the link with a file
@@ -296,7 +297,7 @@ gl_file_write_atomic(const char *path, const void *p, size_t len,
 	/* Held until the rename: gl_file_clean_temps() leaves a locked
 	 * temporary file alone (a live process is writing it). */
 	(void)flock(fd, LOCK_EX);
-	if (stat(path, &st) == 0)
+	if ((existed = stat(path, &st) == 0))
 		mode = st.st_mode & 07777;
 	if (fchmod(fd, mode) != 0)
 		goto fail;
@@ -336,7 +337,8 @@ fail:
 	free(tmp);
 	free(real);
 	return gl_err_set(err, gl_err_from_errno(e), "%s: not written: %s%s",
-	    shown, strerror(e), e == ENOSPC ? " (the file on disk is unchanged)" : "");
+	    shown, strerror(e), e == ENOSPC && existed ?
+	    " (the file on disk is unchanged)" : "");
 }
 
 /* True if name is base + ".tmp." + the six characters mkstemp() puts
