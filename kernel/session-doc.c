@@ -146,17 +146,9 @@ sess_rpc_doc_edit(struct sess_set *ss, struct req *r, struct gl_err *err)
 	 * bytes. */
 	blobs = xcalloc(nalive + 1, sizeof *blobs);
 	offs = xcalloc(nalive + 2, sizeof *offs);
-	if (s->need_snapshot && !s->ephemeral) {
-		struct gl_buf text;
-
-		gl_buf_init(&text);
-		nb_print(s->doc, &text);
-		msgpack_pack_map(&pk, 2);
-		rpc_pack_kv_str(&pk, "t", "snapshot");
-		rpc_pack_key(&pk, "text");
-		rpc_pack_strn(&pk, text.data != NULL ? text.data : "",
-		    text.len);
-		gl_buf_fini(&text);
+	if ((s->need_base || s->need_snapshot) && !s->ephemeral) {
+		sess_pack_doc_row(&pk, s->need_base ? "base" : "snapshot",
+		    s->doc);
 		offs[++nb] = sb.size;
 	}
 	first_op = nb;
@@ -174,7 +166,7 @@ sess_rpc_doc_edit(struct sess_set *ss, struct req *r, struct gl_err *err)
 			gl_err_prefix(err, "doc.edit: not applied");
 			goto fail;
 		}
-		s->need_snapshot = false;
+		s->need_base = s->need_snapshot = false;
 	}
 	nb_doc_free(s->doc);
 	s->doc = work;
@@ -253,17 +245,22 @@ sess_rpc_doc_save(struct sess_set *ss, struct req *r, struct gl_err *err)
 		gl_buf_fini(&out);
 		return rc;
 	}
-	gl_hash_hex(out.data != NULL ? out.data : "", out.len, s->base_hash);
-	s->on_disk = true;
-	s->need_snapshot = false;
-	s->saved_version = s->version;
-	if (store_journal_clear(s->store, s->key, &jerr) != 0)
+	/* The rows of the version just replaced go; rows no open could
+	 * place (another version's, with no base) stay. */
+	if (store_journal_clear(s->store, s->key, s->base_hash, &jerr) != 0)
 		log_info("%s: saved, but the journal was not cleared: %s",
 		    s->id, jerr.msg);
+	gl_hash_hex(out.data != NULL ? out.data : "", out.len, s->base_hash);
+	free(s->base_text);
+	s->base_text = gl_buf_take(&out, &s->base_len);
+	s->on_disk = true;
+	s->need_base = true;
+	s->need_snapshot = false;
+	s->saved_version = s->version;
 	pk = req_reply_begin(r);
 	msgpack_pack_map(pk, 3);
 	rpc_pack_kv_str(pk, "path", s->path);
-	rpc_pack_kv_int(pk, "bytes", (int64_t)out.len);
+	rpc_pack_kv_int(pk, "bytes", (int64_t)s->base_len);
 	rpc_pack_kv_int(pk, "version", (int64_t)s->version);
 	req_reply_end(r);
 	gl_buf_fini(&out);
@@ -303,68 +300,6 @@ sess_rpc_doc_cursor(struct sess_set *ss, struct req *r, struct gl_err *err)
 	rpc_pack_strn(pk, cell, clen);
 	rpc_pack_kv_int(pk, "offset", rpc_map_int(r->args, "offset", 0));
 	sess_broadcast(s, r->client);
-	return 0;
-}
-
-/*
- * Replays one journal row onto rp->doc. A row that cannot be applied
- * (which only a damaged store gives) is reported once; the op rows after
- * it are skipped up to the next snapshot row, which restarts the replay
- * from a whole document. rp->broken at the end makes the next edit
- * journal a snapshot first, so later crashes replay from there.
- */
-int
-sess_replay_one(void *ctx, const void *p, size_t len)
-{
-	struct sess_replay	*rp = ctx;
-	msgpack_unpacked	 up;
-	size_t			 off = 0;
-	const msgpack_object	*t;
-	struct ot_op		 op;
-	struct gl_err		 e;
-
-	msgpack_unpacked_init(&up);
-	if (msgpack_unpack_next(&up, p, len, &off) != MSGPACK_UNPACK_SUCCESS) {
-		gl_err_set(&e, GL_ESYNTAX, "undecodable journal row");
-		goto bad;
-	}
-	t = rpc_map_get(&up.data, "t");
-	if (rpc_obj_streq(t, "snapshot")) {
-		const char	*text;
-		size_t		 tlen;
-		struct nb_doc	*doc;
-
-		text = rpc_map_str(&up.data, "text", &tlen);
-		if (text == NULL) {
-			gl_err_set(&e, GL_ESYNTAX, "snapshot row without text");
-			goto bad;
-		}
-		if (nb_parse(text, tlen, rp->s->path, &doc, &e) != 0)
-			goto bad;
-		nb_doc_free(rp->doc);
-		rp->doc = doc;
-		rp->snapshot = true;
-		rp->broken = false;
-		goto out;
-	}
-	if (rp->broken)
-		goto out;
-	if (ot_decode(&up.data, &op, &e) != 0)
-		goto bad;
-	if (ot_apply(rp->doc, &op, &e) != 0) {
-		ot_op_fini(&op);
-		goto bad;
-	}
-	ot_op_fini(&op);
-	rp->applied++;
-	goto out;
-bad:
-	if (!rp->failed)
-		rp->err = e;
-	rp->failed = true;
-	rp->broken = true;
-out:
-	msgpack_unpacked_destroy(&up);
 	return 0;
 }
 

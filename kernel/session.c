@@ -53,16 +53,13 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 {
 	struct sess	*s = NULL, *old;
 	char		*path = NULL, *abs = NULL, *bytes = NULL;
-	char		*warnings[3] = { NULL, NULL, NULL };
+	char		*warnings[4] = { NULL, NULL, NULL, NULL };
 	const char	*text;
-	size_t		 tlen = 0, len = 0, nwarn = 0, nother = 0, ntemp;
+	size_t		 tlen = 0, len = 0, nwarn = 0, ntemp, recovered = 0;
 	bool		 ephemeral;
 	struct nb_doc	*doc = NULL;
-	struct sess_replay rp;
-	size_t		 assigned;
 	int		 rc;
 
-	memset(&rp, 0, sizeof rp);
 	path = rpc_map_strdup(r->args, "path");
 	text = rpc_map_str(r->args, "text", &tlen);
 	ephemeral = rpc_map_bool(r->args, "ephemeral", false);
@@ -109,7 +106,7 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 	if ((rc = nb_parse(bytes, len, abs != NULL ? abs : "<text>", &doc,
 	    err)) != 0)
 		goto fail;
-	assigned = nb_doc_assign_ids(doc);
+	(void)nb_doc_assign_ids(doc);
 
 	s = xcalloc(1, sizeof *s);
 	s->set = ss;
@@ -122,6 +119,11 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 	s->next_run = 1;
 	s->on_disk = text == NULL || ephemeral;
 	gl_hash_hex(bytes, len, s->base_hash);
+	if (!ephemeral) {
+		s->base_text = bytes;
+		s->base_len = len;
+		bytes = NULL;
+	}
 	if (s->path != NULL) {
 		char *slash = strrchr(s->path, '/');
 
@@ -148,33 +150,12 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 			    "save of %s left", s->id, ntemp, ntemp == 1 ? "" :
 			    "s", s->path);
 
-		rp.s = s;
-		rp.doc = s->doc;
-		rc = store_journal_load(s->store, s->key, s->base_hash,
-		    sess_replay_one, &rp, &nother, err);
-		s->doc = rp.doc;
-		if (rc < 0)
+		if ((rc = sess_file_recover(s, warnings, &nwarn, &recovered,
+		    err)) != 0)
 			goto fail;
-		if (rp.failed)
-			warnings[nwarn++] = xasprintf("some unsaved edits in "
-			    ".galley/store.db could not be applied (%s); %zu "
-			    "were", rp.err.msg, rp.applied);
-		if (nother > 0)
-			warnings[nwarn++] = xasprintf("%zu unsaved edit%s in "
-			    ".galley/store.db %s made on another version of "
-			    "this file; not applied", nother,
-			    nother == 1 ? "" : "s",
-			    nother == 1 ? "was" : "were");
-		s->version = rp.applied;
-		s->hist_base = s->version;
-		s->need_snapshot = rp.broken || (assigned > 0 &&
-		    !rp.snapshot && rp.applied == 0);
 		if ((rc = store_outputs_load(s->store, s->key,
 		    sess_load_output, s, err)) != 0)
 			goto fail;
-		if (rp.applied > 0)
-			log_info("%s: %s: recovered %zu journaled edits",
-			    s->id, s->path, rp.applied);
 	}
 	if (ss->nsessions == ss->capsessions) {
 		ss->capsessions = ss->capsessions ? 2 * ss->capsessions : 8;
@@ -186,7 +167,7 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 	log_info("%s: opened %s%s (client %" PRIu64 ")", s->id,
 	    s->path != NULL ? s->path : "<text>",
 	    ephemeral ? " (ephemeral)" : "", r->client->id);
-	sess_reply_state(r, s, rp.applied * !ephemeral, warnings, nwarn);
+	sess_reply_state(r, s, recovered, warnings, nwarn);
 	for (size_t i = 0; i < nwarn; i++)
 		free(warnings[i]);
 	free(bytes);
@@ -539,6 +520,7 @@ sess_free(struct sess *s)
 	nb_doc_free(s->doc);
 	store_unref(s->store, __func__);
 	free(s->path);
+	free(s->base_text);
 	free(s->project);
 	free(s->key);
 	free(s->dir);

@@ -97,8 +97,13 @@ struct sess {
 	size_t		 nhist, caphist;
 	uint64_t	 hist_base;
 	char		 base_hash[GL_HASH_HEX];
+	char		*base_text;	/* owned: the file's bytes when last
+					 * read or written (what unsaved
+					 * edits apply to), or NULL */
+	size_t		 base_len;
 	bool		 on_disk;	/* the file existed when last read */
-	bool		 need_snapshot;
+	bool		 need_base;	/* the next edit journals a base row */
+	bool		 need_snapshot;	/* ... a snapshot row */
 	struct store	*store;		/* counted; NULL if ephemeral */
 	struct req_client **clients;	/* borrowed */
 	size_t		 nclients, capclients;
@@ -113,9 +118,12 @@ struct sess {
 
 struct sess_replay {
 	struct sess	*s;
-	struct nb_doc	*doc;
+	struct nb_doc	*doc;		/* NULL: no base yet */
 	size_t		 applied;
+	size_t		 rows;
 	bool		 snapshot;
+	char		*base;		/* owned: the first base row's text */
+	size_t		 base_len;
 	struct gl_err	 err;		/* the first failure */
 	bool		 failed;	/* some row could not be applied */
 	bool		 broken;	/* ... and no snapshot came after it */
@@ -138,11 +146,31 @@ void	 sess_activity(struct sess_set *ss);
 
 /* session-doc.c */
 
-/* store_journal_load() callback: applies one journal row to the
- * struct sess_replay ctx. */
-int	 sess_replay_one(void *ctx, const void *op, size_t len);
 /* The cells of s as doc.get gives them. */
 void	 sess_pack_cells(struct sess *s, msgpack_packer *pk);
+
+/* session-file.c */
+
+/* Replays file session s's journal onto s->doc (just parsed from the
+ * file whose hash is s->base_hash), merging by cell the unsaved edits
+ * made on another version of the file; sets s->version and what the
+ * next edit journals first. Up to 3 warnings are added at
+ * warnings[*nwarn] (the caller frees them); *recovered counts the edits
+ * recovered. GL_E* only if the store cannot be read or written. */
+int	 sess_file_recover(struct sess *s, char **warnings, size_t *nwarn,
+	     size_t *recovered, struct gl_err *err);
+/* Applies one journal row to the struct sess_replay ctx. */
+int	 sess_replay_one(void *ctx, const void *op, size_t len);
+/* The three-way merge by cell of the unsaved document and the document
+ * on disk, both descended from the file text base[0..base_len): *out
+ * (the caller's) keeps the disk's bytes where it can; *conflicts counts
+ * conflict cells. GL_ESYNTAX if they could only be merged by lines. */
+int	 sess_merge_docs(struct sess *s, const char *base, size_t base_len,
+	     const struct nb_doc *disk, const struct nb_doc *unsaved,
+	     struct nb_doc **out, size_t *conflicts, struct gl_err *err);
+/* Packs a {t, text} journal row of doc ("base" or "snapshot"). */
+void	 sess_pack_doc_row(msgpack_packer *pk, const char *t,
+	     const struct nb_doc *doc);
 
 /* session-run.c */
 

@@ -46,6 +46,8 @@ enum store_stmt {
 	ST_J_SELECT,
 	ST_J_COUNT,
 	ST_J_DELETE,
+	ST_J_DELETE_BASE,
+	ST_J_SELECT_ALL,
 	ST_O_DELETE,
 	ST_O_INSERT,
 	ST_O_SELECT,
@@ -65,6 +67,10 @@ static const char *const store_sql[ST_COUNT] = {
 	    "ORDER BY seq",
 	[ST_J_COUNT] = "SELECT count(*) FROM journal WHERE path = ?1",
 	[ST_J_DELETE] = "DELETE FROM journal WHERE path = ?1",
+	[ST_J_DELETE_BASE] = "DELETE FROM journal WHERE path = ?1 AND "
+	    "base_hash = ?2",
+	[ST_J_SELECT_ALL] = "SELECT base_hash, op FROM journal WHERE path = ?1 "
+	    "ORDER BY seq",
 	[ST_O_DELETE] = "DELETE FROM outputs WHERE path = ?1 AND cell_id = ?2",
 	[ST_O_INSERT] = "INSERT INTO outputs(path, cell_id, source_hash, seq, "
 	    "output) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -360,12 +366,81 @@ store_journal_count(struct store *st, const char *path, size_t *n,
 }
 
 int
-store_journal_clear(struct store *st, const char *path, struct gl_err *err)
+store_journal_clear(struct store *st, const char *path,
+    const char *base_hash, struct gl_err *err)
 {
-	sqlite3_stmt *s = store_stmt(st, ST_J_DELETE);
+	enum store_stmt	 i = base_hash != NULL ? ST_J_DELETE_BASE :
+			    ST_J_DELETE;
+	sqlite3_stmt	*s = store_stmt(st, i);
 
 	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
-	return store_step_done(st, ST_J_DELETE, err, "journal");
+	if (base_hash != NULL)
+		sqlite3_bind_text(s, 2, base_hash, -1, SQLITE_STATIC);
+	return store_step_done(st, i, err, "journal");
+}
+
+int
+store_journal_each(struct store *st, const char *path,
+    int (*each)(void *ctx, const char *base_hash, const void *op,
+    size_t len), void *ctx, struct gl_err *err)
+{
+	sqlite3_stmt	*s = store_stmt(st, ST_J_SELECT_ALL);
+	int		 rc = 0, step;
+
+	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *h = (const char *)sqlite3_column_text(s, 0);
+
+		if (rc != 0)
+			continue;
+		rc = each(ctx, h != NULL ? h : "", sqlite3_column_blob(s, 1),
+		    (size_t)sqlite3_column_bytes(s, 1));
+	}
+	if (step != SQLITE_DONE) {
+		rc = store_fail(st, err, "cannot read the journal");
+		sqlite3_reset(s);
+		return rc;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+int
+store_journal_reset(struct store *st, const char *path,
+    const char *const *drop, size_t ndrop, const char *base_hash,
+    uint64_t version, const struct store_blob *rows, size_t n,
+    struct gl_err *err)
+{
+	sqlite3_stmt	*del = st->stmt[ST_J_DELETE_BASE];
+	sqlite3_stmt	*ins = store_stmt(st, ST_J_INSERT);
+	int		 rc;
+
+	if ((rc = store_step_done(st, ST_BEGIN, err, "journal")) != 0)
+		return rc;
+	for (size_t i = 0; i < ndrop; i++) {
+		store_stmt(st, ST_J_DELETE_BASE);
+		sqlite3_bind_text(del, 1, path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(del, 2, drop[i], -1, SQLITE_STATIC);
+		if ((rc = store_step_done(st, ST_J_DELETE_BASE, err,
+		    "journal")) != 0)
+			goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_reset(ins);
+		sqlite3_bind_text(ins, 1, path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 2, base_hash, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 3, (sqlite3_int64)(version + i));
+		store_bind_blob(ins, 4, &rows[i]);
+		if ((rc = store_step_done(st, ST_J_INSERT, err,
+		    "journal")) != 0)
+			goto fail;
+	}
+	if ((rc = store_step_done(st, ST_COMMIT, err, "journal")) != 0)
+		goto fail;
+	return 0;
+fail:
+	store_rollback(st);
+	return rc;
 }
 
 int

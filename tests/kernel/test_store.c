@@ -15,6 +15,7 @@
 #include <sys/mount.h>
 
 #include "kfixture.h"
+#include "core/ot.h"
 #include "kernel/store.h"
 
 /* Unit tests of the store. */
@@ -116,7 +117,7 @@ test_store_journal(void **state)
 	assert_int_equal(other, 1);
 	assert_int_equal(store_journal_count(st, "a.nb.lua", &n, &err), 0);
 	assert_int_equal(n, 3);
-	assert_int_equal(store_journal_clear(st, "a.nb.lua", &err), 0);
+	assert_int_equal(store_journal_clear(st, "a.nb.lua", NULL, &err), 0);
 	assert_int_equal(store_journal_count(st, "a.nb.lua", &n, &err), 0);
 	assert_int_equal(n, 0);
 	/* Other notebooks' rows are untouched; a reopen sees them. */
@@ -303,14 +304,91 @@ test_recovery_with_generated_ids(void **state)
 	free(nb);
 }
 
+/* Acknowledged edits to cell a, cell b rewritten on disk, the kernel
+ * killed before a save: at the next open the edits are rebased onto the
+ * new file by cell (a takes the edits, b the disk's text), at once and
+ * durably, and the next save writes both. */
 static void
-test_journal_of_other_version_not_applied(void **state)
+test_journal_rebased_onto_changed_file(void **state)
 {
 	struct kt	*t = *state;
 	char		*nb = kt_write(t->proj, "v.nb.lua",
+	    "-- %% id=\"a\"\nx = 1\n\n-- %% id=\"b\"\ny = 1\n");
+	static const char disk2[] =
+	    "-- %% id=\"a\"\nx = 1\n\n-- %% id=\"b\"\ny = 42 -- theirs\n";
+	struct kc	*k;
+	json_t		*r, *e, *c;
+	const char	*w;
+	char		*disk;
+
+	assert_true(kt_start(t) > 0);
+	k = kt_conn(t);
+	r = open_path(k, nb);
+	for (int i = 0; i < 5; i++) {
+		assert_non_null(e = kc_insert_text(k, kj_str(r, "session"), i,
+		    "a", 5 + (size_t)i, "0", 5 + (size_t)i));
+		json_decref(e);
+	}
+	json_decref(r);
+	kt_kill9(t);
+	kc_free(k);
+	/* Someone rewrites cell b while the kernel is down. */
+	free(kt_write(t->proj, "v.nb.lua", disk2));
+	assert_true(kt_start(t) > 0);
+	k = kt_conn(t);
+	r = open_path(k, nb);
+	assert_int_equal(kj_int(r, "recovered"), 5);
+	assert_string_equal(source_of(r, "a"), "x = 100000");
+	assert_string_equal(source_of(r, "b"), "y = 42 -- theirs");
+	assert_true(json_is_true(json_object_get(r, "dirty")));
+	assert_int_equal(json_array_size(json_object_get(r, "warnings")), 1);
+	w = json_string_value(json_array_get(json_object_get(r, "warnings"),
+	    0));
+	assert_non_null(strstr(w, "changed on disk after 5 unsaved edits"));
+	assert_non_null(strstr(w, "merged into it by cell"));
+	c = kj_cell(json_object_get(r, "cells"), "a");
+	assert_null(json_object_get(json_object_get(c, "meta"), "conflict"));
+	/* Recovery does not write the file. */
+	disk = kt_read(nb);
+	assert_string_equal(disk, disk2);
+	free(disk);
+	json_decref(r);
+	/* The rebase is in the journal already: another crash, and the
+	 * next open neither merges again nor loses it. */
+	kt_kill9(t);
+	kc_free(k);
+	assert_true(kt_start(t) > 0);
+	k = kt_conn(t);
+	r = open_path(k, nb);
+	assert_int_equal(json_array_size(json_object_get(r, "warnings")), 0);
+	assert_string_equal(source_of(r, "a"), "x = 100000");
+	assert_string_equal(source_of(r, "b"), "y = 42 -- theirs");
+	assert_true(json_is_true(json_object_get(r, "dirty")));
+	json_decref(kc_call(k, "doc.save", json_pack("{s:s}", "session",
+	    kj_str(r, "session"))));
+	disk = kt_read(nb);
+	assert_string_equal(disk, "-- %% id=\"a\"\nx = 100000\n\n"
+	    "-- %% id=\"b\"\ny = 42 -- theirs\n");
+	free(disk);
+	assert_int_equal(journal_rows(t, "v.nb.lua"), 0);
+	json_decref(r);
+	kc_free(k);
+	assert_int_equal(kt_stop(t), 0);
+	free(nb);
+}
+
+/* Unsaved edits and the file on disk both changed one cell: it becomes a
+ * conflict cell with both texts (nothing dropped), and a save writes it
+ * as it is, for the user to resolve. */
+static void
+test_journal_conflict_kept_visible(void **state)
+{
+	struct kt	*t = *state;
+	char		*nb = kt_write(t->proj, "c.nb.lua",
 	    "-- %% id=\"a\"\nx = 1\n");
 	struct kc	*k;
-	json_t		*r, *e;
+	json_t		*r, *e, *c;
+	char		*disk;
 
 	assert_true(kt_start(t) > 0);
 	k = kt_conn(t);
@@ -321,20 +399,73 @@ test_journal_of_other_version_not_applied(void **state)
 	json_decref(r);
 	kt_kill9(t);
 	kc_free(k);
-	/* Someone changes the file while the kernel is down. */
-	free(kt_write(t->proj, "v.nb.lua", "-- %% id=\"a\"\nx = 2\n"));
+	free(kt_write(t->proj, "c.nb.lua", "-- %% id=\"a\"\nx = 2\n"));
+	assert_true(kt_start(t) > 0);
+	k = kt_conn(t);
+	r = open_path(k, nb);
+	assert_int_equal(kj_int(r, "recovered"), 1);
+	assert_non_null(strstr(json_string_value(json_array_get(
+	    json_object_get(r, "warnings"), 0)), "1 cell both changed"));
+	c = kj_cell(json_object_get(r, "cells"), "a");
+	assert_string_equal(json_string_value(json_object_get(
+	    json_object_get(c, "meta"), "conflict")), "true");
+	assert_string_equal(kj_str(c, "source"),
+	    "<<<<<<< on disk\nx = 2\n=======\nx = 10\n>>>>>>> unsaved edits");
+	json_decref(kc_call(k, "doc.save", json_pack("{s:s}", "session",
+	    kj_str(r, "session"))));
+	disk = kt_read(nb);
+	assert_string_equal(disk, "-- %% id=\"a\" conflict=true\n"
+	    "<<<<<<< on disk\nx = 2\n=======\nx = 10\n>>>>>>> unsaved edits\n");
+	free(disk);
+	json_decref(r);
+	kc_free(k);
+	assert_int_equal(kt_stop(t), 0);
+	free(nb);
+}
+
+/* Rows of another version with no base row (a journal an older galley
+ * wrote) cannot be placed: kept, named, never removed by a save. */
+static void
+test_journal_without_base_kept(void **state)
+{
+	struct kt		*t = *state;
+	char			*nb = kt_write(t->proj, "old.nb.lua",
+	    "-- %% id=\"a\"\nx = 1\n");
+	struct store		*st;
+	struct gl_err		 err;
+	struct ot_op		 op;
+	msgpack_sbuffer		 sb;
+	msgpack_packer		 pk;
+	struct store_blob	 row;
+	struct kc		*k;
+	json_t			*r;
+
+	memset(&op, 0, sizeof op);
+	op.kind = OT_SET_META;
+	snprintf(op.id, sizeof op.id, "a");
+	op.key = xstrdup("owner");
+	op.text = xstrdup("\"ann\"");
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	ot_encode(&pk, &op);
+	row = (struct store_blob){ sb.data, sb.size };
+	assert_int_equal(store_open(t->proj, &st, &err), 0);
+	assert_int_equal(store_journal_add(st, "old.nb.lua", "0123456789abcdef",
+	    1, &row, 1, &err), 0);
+	store_unref(st, __func__);
+	msgpack_sbuffer_destroy(&sb);
+	ot_op_fini(&op);
 	assert_true(kt_start(t) > 0);
 	k = kt_conn(t);
 	r = open_path(k, nb);
 	assert_int_equal(kj_int(r, "recovered"), 0);
-	assert_string_equal(source_of(r, "a"), "x = 2");
-	assert_int_equal(json_array_size(json_object_get(r, "warnings")), 1);
-	assert_string_equal(json_string_value(json_array_get(
-	    json_object_get(r, "warnings"), 0)), "1 unsaved edit in "
-	    ".galley/store.db was made on another version of this file; not "
-	    "applied");
-	/* The rows are kept. */
-	assert_int_equal(journal_rows(t, "v.nb.lua"), 1);
+	assert_non_null(strstr(json_string_value(json_array_get(
+	    json_object_get(r, "warnings"), 0)), "1 unsaved edit in the journal "
+	    "was made on another version of this file and could not be "
+	    "placed; kept, not applied"));
+	json_decref(kc_call(k, "doc.save", json_pack("{s:s}", "session",
+	    kj_str(r, "session"))));
+	assert_int_equal(journal_rows(t, "old.nb.lua"), 1);
 	json_decref(r);
 	kc_free(k);
 	assert_int_equal(kt_stop(t), 0);
@@ -780,8 +911,13 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_recovery_with_generated_ids, kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_journal_of_other_version_not_applied, kt_setup,
+		    test_journal_rebased_onto_changed_file, kt_setup,
 		    kt_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_journal_conflict_kept_visible, kt_setup,
+		    kt_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_journal_without_base_kept, kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_journal_row,
 		    kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(
