@@ -346,6 +346,30 @@ sess_pack_cell(struct sess *s, msgpack_packer *pk, const struct nb_cell *c)
 		msgpack_pack_nil(pk);
 }
 
+void
+sess_doc_ops_take(struct sess *s, struct ot_op *ops, size_t n)
+{
+	msgpack_packer	*pk;
+
+	if (n > 0) {
+		pk = sess_note_begin(s->set, "doc.ops");
+		msgpack_pack_map(pk, 4);
+		rpc_pack_kv_str(pk, "session", s->id);
+		rpc_pack_kv_int(pk, "version", (int64_t)(s->version + n));
+		rpc_pack_kv_int(pk, "client", 0);
+		rpc_pack_key(pk, "ops");
+		msgpack_pack_array(pk, n);
+		for (size_t i = 0; i < n; i++)
+			ot_encode(pk, &ops[i]);
+		sess_broadcast(s, NULL);
+	}
+	for (size_t i = 0; i < n; i++) {
+		sess_hist_push(s, &ops[i]);	/* takes ops[i] */
+		s->version++;
+	}
+	free(ops);
+}
+
 static void
 sess_hist_push(struct sess *s, struct ot_op *op)
 {

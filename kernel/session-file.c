@@ -30,13 +30,36 @@
  * again. Rows of another hash with no base row (written by an older
  * galley) cannot be placed: they are kept, not applied, named in a
  * warning, and no save removes them.
+ *
+ * Watching. While a file session is open the kernel watches its
+ * notebook's directory (libuv fs events; a stat poll where those are not
+ * available): an editor that writes a new file and renames it over the
+ * notebook, a checkout or a pull all show there. Events are gathered for
+ * SESS_WATCH_MS, then the file is read: if its bytes are what the
+ * session last read or wrote (its own saves come back this way), nothing
+ * happens. Otherwise a session with no unsaved edits takes the file as
+ * it is ("reloaded"); one with unsaved edits merges by cell as at open
+ * (base = the file as last read, ours = the file now, theirs = the
+ * session's document; "merged"). Either way the change reaches clients
+ * as ordinary doc.ops (ot_diff() from the old document to the new, made
+ * by client 0, so their own unacknowledged edits rebase over it), then
+ * doc.changed says what happened; the journal is rebased onto the new
+ * file in one transaction; and the new bytes become the base that the
+ * next save checks against. A file that does not parse, or that could
+ * only be merged by lines, is not loaded: clients are told, and the
+ * session keeps its document (a save still refuses to overwrite it
+ * without force). A missing file (between an editor's unlink and
+ * rename, or deleted) changes nothing.
  */
 #include "kernel/session_int.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <uv.h>
 
 #include "core/err.h"
 #include "core/mem.h"
@@ -45,12 +68,29 @@
 #include "core/rpc.h"
 #include "core/util.h"
 #include "kernel/log.h"
+#include "kernel/req.h"
 #include "kernel/store.h"
 #include "review/merge.h"
 
 /* Labels of the two sides in a conflict cell's markers. */
 #define SESS_MERGE_OURS		"on disk"
 #define SESS_MERGE_THEIRS	"unsaved edits"
+/* Events about the file are gathered this long before it is read. */
+#define SESS_WATCH_MS		50
+/* The stat poll's interval, where fs events are not available. */
+#define SESS_POLL_MS		1000
+
+/* A session's watch on its file. Freed once both handles are closed,
+ * which may be after the session is gone (s is then NULL). */
+struct sess_watch {
+	struct sess	*s;		/* borrowed; NULL once unwatched */
+	char		*name;		/* owned: the file's name in dir */
+	bool		 polling;	/* fs_poll instead of fs_event */
+	uv_fs_event_t	 ev;
+	uv_fs_poll_t	 poll;
+	uv_timer_t	 timer;
+	int		 open;		/* handles not closed yet */
+};
 
 /* The rows of one base hash other than the file's. */
 struct sess_group {
@@ -374,4 +414,249 @@ bad:
 out:
 	msgpack_unpacked_destroy(&up);
 	return 0;
+}
+
+/* Watching the file. */
+
+static void	 sess_watch_on_event(uv_fs_event_t *h, const char *name,
+		     int events, int status);
+static void	 sess_watch_on_poll(uv_fs_poll_t *h, int status,
+		     const uv_stat_t *prev, const uv_stat_t *cur);
+static void	 sess_watch_on_timer(uv_timer_t *t);
+static void	 sess_watch_on_closed(uv_handle_t *h);
+static void	 sess_file_check(struct sess *s);
+static void	 sess_file_tell(struct sess *s, const char *how,
+		     size_t conflicts, const char *fmt, ...)
+		     __attribute__((format(printf, 4, 5)));
+
+void
+sess_file_watch(struct sess *s)
+{
+	struct sess_watch	*w;
+	uv_loop_t		*loop = s->set->host.loop;
+	const char		*slash;
+	int			 rc;
+
+	if (s->ephemeral || s->path == NULL || s->watch != NULL ||
+	    loop == NULL || (slash = strrchr(s->path, '/')) == NULL)
+		return;
+	w = xcalloc(1, sizeof *w);
+	w->s = s;
+	w->name = xstrdup(slash + 1);
+	uv_timer_init(loop, &w->timer);
+	w->timer.data = w;
+	w->open = 1;
+	uv_fs_event_init(loop, &w->ev);
+	w->ev.data = w;
+	w->open++;
+	rc = uv_fs_event_start(&w->ev, sess_watch_on_event, s->dir, 0);
+	if (rc != 0) {
+		/* No inotify (or out of watches): poll the file's stat. */
+		log_info("%s: cannot watch %s (%s); polling it", s->id,
+		    s->dir, uv_strerror(rc));
+		uv_close((uv_handle_t *)&w->ev, sess_watch_on_closed);
+		w->polling = true;
+		uv_fs_poll_init(loop, &w->poll);
+		w->poll.data = w;
+		w->open++;
+		if ((rc = uv_fs_poll_start(&w->poll, sess_watch_on_poll,
+		    s->path, SESS_POLL_MS)) != 0)
+			log_info("%s: cannot poll %s: %s", s->id, s->path,
+			    uv_strerror(rc));
+	}
+	s->watch = w;
+}
+
+void
+sess_file_unwatch(struct sess *s)
+{
+	struct sess_watch *w = s->watch;
+
+	if (w == NULL)
+		return;
+	s->watch = NULL;
+	w->s = NULL;
+	uv_close((uv_handle_t *)&w->timer, sess_watch_on_closed);
+	if (w->polling)
+		uv_close((uv_handle_t *)&w->poll, sess_watch_on_closed);
+	else
+		uv_close((uv_handle_t *)&w->ev, sess_watch_on_closed);
+}
+
+static void
+sess_watch_on_closed(uv_handle_t *h)
+{
+	struct sess_watch *w = h->data;
+
+	if (--w->open == 0) {
+		free(w->name);
+		free(w);
+	}
+}
+
+static void
+sess_watch_on_event(uv_fs_event_t *h, const char *name, int events,
+    int status)
+{
+	struct sess_watch *w = h->data;
+
+	(void)events;
+	if (w->s == NULL || (status == 0 && name != NULL &&
+	    strcmp(name, w->name) != 0))
+		return;
+	uv_timer_start(&w->timer, sess_watch_on_timer, SESS_WATCH_MS, 0);
+}
+
+static void
+sess_watch_on_poll(uv_fs_poll_t *h, int status, const uv_stat_t *prev,
+    const uv_stat_t *cur)
+{
+	struct sess_watch *w = h->data;
+
+	(void)status;
+	(void)prev;
+	(void)cur;
+	if (w->s != NULL)
+		uv_timer_start(&w->timer, sess_watch_on_timer, SESS_WATCH_MS,
+		    0);
+}
+
+static void
+sess_watch_on_timer(uv_timer_t *t)
+{
+	struct sess_watch *w = t->data;
+
+	if (w->s != NULL)
+		sess_file_check(w->s);
+}
+
+/* Reads the file and takes in what changed there (see the top). */
+static void
+sess_file_check(struct sess *s)
+{
+	struct nb_doc	*disk = NULL, *target = NULL;
+	struct ot_op	*ops = NULL;
+	struct gl_err	 e;
+	struct gl_buf	 printed;
+	char		*bytes = NULL, hash[GL_HASH_HEX];
+	const char	*drop[2];
+	size_t		 len, n = 0, conflicts = 0;
+	bool		 clean = s->version == s->saved_version, dirty;
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+
+	if (gl_file_read_regular(s->path, &bytes, &len, &e) != 0)
+		return;		/* gone, or not a file: a save says so */
+	gl_hash_hex(bytes, len, hash);
+	if (strcmp(hash, s->base_hash) == 0 ||
+	    strcmp(hash, s->disk_seen) == 0) {
+		free(bytes);
+		return;
+	}
+	snprintf(s->disk_seen, sizeof s->disk_seen, "%s", hash);
+	if (nb_parse(bytes, len, s->path, &disk, &e) != 0) {
+		sess_file_tell(s, "unreadable", 0, "%s changed on disk and "
+		    "cannot be read (%s): not loaded; :w! overwrites it",
+		    s->path, e.msg);
+		goto out;
+	}
+	nb_doc_assign_ids(disk);
+	if (clean || s->base_text == NULL)
+		target = nb_doc_clone(disk);
+	else if (sess_merge_docs(s, s->base_text, s->base_len, disk, s->doc,
+	    &target, &conflicts, &e) != 0) {
+		sess_file_tell(s, "unmerged", 0, "%s changed on disk and "
+		    "could not be merged with the unsaved edits (%s): not "
+		    "loaded; :w! overwrites it", s->path, e.msg);
+		goto out;
+	}
+	/* The journal moves to the new file first: if that fails, nothing
+	 * changed. */
+	gl_buf_init(&printed);
+	nb_print(target, &printed);
+	dirty = printed.len != len || memcmp(printed.data, bytes, len) != 0;
+	gl_buf_fini(&printed);
+	drop[0] = s->base_hash;
+	drop[1] = hash;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	if (dirty) {
+		struct store_blob	 rows[2];
+		size_t			 mid;
+
+		sess_pack_doc_row(&pk, "base", disk);
+		mid = sb.size;
+		sess_pack_doc_row(&pk, "snapshot", target);
+		rows[0] = (struct store_blob){ sb.data, mid };
+		rows[1] = (struct store_blob){ sb.data + mid, sb.size - mid };
+		if (store_journal_reset(s->store, s->key, drop, 2, hash, 0,
+		    rows, 2, &e) != 0) {
+			msgpack_sbuffer_destroy(&sb);
+			sess_file_tell(s, "unmerged", 0, "%s changed on disk, "
+			    "but the journal could not be moved to it (%s): "
+			    "not loaded", s->path, e.msg);
+			goto out;
+		}
+	} else if (store_journal_reset(s->store, s->key, drop, 2, hash, 0,
+	    NULL, 0, &e) != 0)
+		log_info("%s: the journal of the old file was not cleared: %s",
+		    s->id, e.msg);
+	msgpack_sbuffer_destroy(&sb);
+	n = ot_diff(s->doc, target, &ops);
+	nb_doc_free(s->doc);
+	s->doc = target;
+	target = NULL;
+	memcpy(s->base_hash, hash, sizeof s->base_hash);
+	free(s->base_text);
+	s->base_text = bytes;
+	s->base_len = len;
+	bytes = NULL;
+	s->on_disk = true;
+	s->need_base = !dirty;
+	s->need_snapshot = false;
+	sess_doc_ops_take(s, ops, n);
+	ops = NULL;
+	if (!dirty)
+		s->saved_version = s->version;
+	if (clean || !dirty)
+		sess_file_tell(s, "reloaded", 0, "%s changed on disk: "
+		    "reloaded", s->path);
+	else if (conflicts == 0)
+		sess_file_tell(s, "merged", 0, "%s changed on disk: merged "
+		    "with the unsaved edits by cell", s->path);
+	else
+		sess_file_tell(s, "merged", conflicts, "%s changed on disk: "
+		    "merged with the unsaved edits by cell; %zu cell%s both "
+		    "changed (marked conflict, with both texts)", s->path,
+		    conflicts, conflicts == 1 ? "" : "s");
+out:
+	nb_doc_free(disk);
+	nb_doc_free(target);
+	free(bytes);
+}
+
+/* doc.changed {session, path, version, how, conflicts, dirty, message}
+ * to every client of s, and the log. */
+static void
+sess_file_tell(struct sess *s, const char *how, size_t conflicts,
+    const char *fmt, ...)
+{
+	msgpack_packer	*pk;
+	char		 msg[1024];
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	log_info("%s: %s", s->id, msg);
+	pk = sess_note_begin(s->set, "doc.changed");
+	msgpack_pack_map(pk, 7);
+	rpc_pack_kv_str(pk, "session", s->id);
+	rpc_pack_kv_str(pk, "path", s->path);
+	rpc_pack_kv_int(pk, "version", (int64_t)s->version);
+	rpc_pack_kv_str(pk, "how", how);
+	rpc_pack_kv_int(pk, "conflicts", (int64_t)conflicts);
+	rpc_pack_kv_bool(pk, "dirty", s->version != s->saved_version);
+	rpc_pack_kv_str(pk, "message", msg);
+	sess_broadcast(s, NULL);
 }

@@ -163,6 +163,7 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 		    ss->capsessions * sizeof *ss->sessions);
 	}
 	ss->sessions[ss->nsessions++] = s;
+	sess_file_watch(s);
 	sess_attach(s, r->client);
 	log_info("%s: opened %s%s (client %" PRIu64 ")", s->id,
 	    s->path != NULL ? s->path : "<text>",
@@ -479,6 +480,7 @@ sess_close(struct sess *s)
 	}
 	while (s->nclients > 0)
 		sess_unlink_client(s, s->clients[s->nclients - 1]);
+	sess_file_unwatch(s);
 	ss->host.on_reset(ss->host.ctx, s);
 	if (s->rt != NULL) {
 		rth_close(s->rt, sess_on_rt_closed);	/* may free s */

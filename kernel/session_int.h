@@ -25,6 +25,7 @@ struct ot_op;
 struct req;
 struct req_client;
 struct rth;
+struct sess_watch;
 struct store;
 
 #define SESS_HIST_MAX	4096		/* accepted ops kept for OT */
@@ -102,6 +103,9 @@ struct sess {
 					 * edits apply to), or NULL */
 	size_t		 base_len;
 	bool		 on_disk;	/* the file existed when last read */
+	char		 disk_seen[GL_HASH_HEX];	/* a file on disk
+					 * already reported as not loaded */
+	struct sess_watch *watch;	/* owned (frees itself once closed) */
 	bool		 need_base;	/* the next edit journals a base row */
 	bool		 need_snapshot;	/* ... a snapshot row */
 	struct store	*store;		/* counted; NULL if ephemeral */
@@ -147,6 +151,10 @@ void	 sess_activity(struct sess_set *ss);
 /* session-doc.c */
 
 /* The cells of s as doc.get gives them. */
+/* Accepts ops[0..n) (taken, with the array) that the kernel made itself
+ * (already applied: s->doc is the result): into the history, the version
+ * moves on, and clients get them as doc.ops from client 0. */
+void	 sess_doc_ops_take(struct sess *s, struct ot_op *ops, size_t n);
 void	 sess_pack_cells(struct sess *s, msgpack_packer *pk);
 
 /* session-file.c */
@@ -159,6 +167,10 @@ void	 sess_pack_cells(struct sess *s, msgpack_packer *pk);
  * recovered. GL_E* only if the store cannot be read or written. */
 int	 sess_file_recover(struct sess *s, char **warnings, size_t *nwarn,
 	     size_t *recovered, struct gl_err *err);
+/* Starts watching s's file (a file session), or stops: see
+ * session-file.c. */
+void	 sess_file_watch(struct sess *s);
+void	 sess_file_unwatch(struct sess *s);
 /* Applies one journal row to the struct sess_replay ctx. */
 int	 sess_replay_one(void *ctx, const void *op, size_t len);
 /* The three-way merge by cell of the unsaved document and the document

@@ -380,6 +380,135 @@ test_open_removes_stale_temps(void **state)
 	kc_free(k);
 }
 
+/* Writes text to dir/name as editors do: a new file renamed over it. */
+static void
+write_renamed(const char *dir, const char *name, const char *text)
+{
+	char	*tmp = kt_write(dir, ".tmp-editor", text);
+	char	*path = xasprintf("%s/%s", dir, name);
+
+	assert_int_equal(rename(tmp, path), 0);
+	free(tmp);
+	free(path);
+}
+
+/* A notebook changed on disk while its session is open and has no
+ * unsaved edits (a checkout, another editor that renames over it) is
+ * reloaded: clients get the change as doc.ops, then doc.changed; the
+ * session stays clean and a save needs no force. */
+static void
+test_file_changed_on_disk_reloads(void **state)
+{
+	struct kt	*t = *state;
+	struct kc	*k = kt_conn(t);
+	char		*nb = kt_write(t->proj, "w.nb.lua",
+	    "-- %% id=\"a\"\nx = 1\n\n-- %% id=\"b\"\ny = 1\n");
+	json_t		*r, *n, *d;
+	char		*sid;
+
+	r = open_path(k, nb);
+	sid = xstrdup(kj_str(r, "session"));
+	json_decref(r);
+	write_renamed(t->proj, "w.nb.lua", "-- %% id=\"b\"\ny = 2\n\n"
+	    "-- %% id=\"c\"\nz = 3\n");
+	assert_non_null(n = kc_note(k, "doc.ops", NULL, NULL, KC_WAIT_MS));
+	assert_int_equal(kj_int(n, "client"), 0);
+	json_decref(n);
+	assert_non_null(n = kc_note(k, "doc.changed", NULL, NULL,
+	    KC_WAIT_MS));
+	assert_string_equal(kj_str(n, "how"), "reloaded");
+	assert_true(json_is_false(json_object_get(n, "dirty")));
+	assert_non_null(strstr(kj_str(n, "message"), "changed on disk: "
+	    "reloaded"));
+	json_decref(n);
+	d = doc_get(k, sid);
+	assert_int_equal(json_array_size(json_object_get(d, "cells")), 2);
+	assert_string_equal(cell_source(d, "b"), "y = 2");
+	assert_string_equal(cell_source(d, "c"), "z = 3");
+	assert_true(json_is_false(json_object_get(d, "dirty")));
+	json_decref(d);
+	r = kc_call(k, "doc.save", json_pack("{s:s}", "session", sid));
+	assert_non_null(r);
+	json_decref(r);
+	free(sid);
+	free(nb);
+	kc_free(k);
+}
+
+/* With unsaved edits, a change on disk merges by cell: cells only one
+ * side changed take that side, a cell both changed becomes a conflict
+ * cell with both texts; nothing is overwritten, and the merge is in the
+ * journal at once (a crash right after loses nothing). */
+static void
+test_file_changed_on_disk_merges(void **state)
+{
+	struct kt	*t = *state;
+	struct kc	*k = kt_conn(t);
+	char		*nb = kt_write(t->proj, "m.nb.lua",
+	    "-- %% id=\"a\"\nx = 1\n\n-- %% id=\"b\"\ny = 1\n");
+	json_t		*r, *n, *d, *e, *c;
+	char		*sid, *disk;
+
+	r = open_path(k, nb);
+	sid = xstrdup(kj_str(r, "session"));
+	json_decref(r);
+	assert_non_null(e = kc_insert_text(k, sid, 0, "a", 5, "0", 5));
+	json_decref(e);
+	write_renamed(t->proj, "m.nb.lua", "-- %% id=\"a\"\nx = 1\n\n"
+	    "-- %% id=\"b\"\ny = 2\n");
+	assert_non_null(n = kc_note(k, "doc.changed", NULL, NULL,
+	    KC_WAIT_MS));
+	assert_string_equal(kj_str(n, "how"), "merged");
+	assert_int_equal(kj_int(n, "conflicts"), 0);
+	assert_true(json_is_true(json_object_get(n, "dirty")));
+	json_decref(n);
+	d = doc_get(k, sid);
+	assert_string_equal(cell_source(d, "a"), "x = 10");
+	assert_string_equal(cell_source(d, "b"), "y = 2");
+	assert_true(json_is_true(json_object_get(d, "dirty")));
+	/* Both change cell a: a conflict cell. */
+	assert_non_null(e = kc_insert_text(k, sid, kj_int(d, "version"), "a",
+	    6, "0", 6));
+	json_decref(e);
+	json_decref(d);
+	write_renamed(t->proj, "m.nb.lua", "-- %% id=\"a\"\nx = 7\n\n"
+	    "-- %% id=\"b\"\ny = 2\n");
+	assert_non_null(n = kc_note(k, "doc.changed", NULL, NULL,
+	    KC_WAIT_MS));
+	assert_string_equal(kj_str(n, "how"), "merged");
+	assert_int_equal(kj_int(n, "conflicts"), 1);
+	assert_non_null(strstr(kj_str(n, "message"), "1 cell both changed"));
+	json_decref(n);
+	d = doc_get(k, sid);
+	c = kj_cell(json_object_get(d, "cells"), "a");
+	assert_string_equal(json_string_value(json_object_get(
+	    json_object_get(c, "meta"), "conflict")), "true");
+	assert_string_equal(kj_str(c, "source"), "<<<<<<< on disk\nx = 7\n"
+	    "=======\nx = 100\n>>>>>>> unsaved edits");
+	json_decref(d);
+	/* The disk file is as the other editor left it. */
+	disk = kt_read(nb);
+	assert_string_equal(disk, "-- %% id=\"a\"\nx = 7\n\n"
+	    "-- %% id=\"b\"\ny = 2\n");
+	free(disk);
+	/* A crash now loses nothing: the merge is in the journal. */
+	kc_free(k);
+	kt_kill9(t);
+	assert_true(kt_start(t) > 0);
+	k = kt_conn(t);
+	r = open_path(k, nb);
+	assert_int_equal(json_array_size(json_object_get(r, "warnings")), 0);
+	c = kj_cell(json_object_get(r, "cells"), "a");
+	assert_string_equal(kj_str(c, "source"), "<<<<<<< on disk\nx = 7\n"
+	    "=======\nx = 100\n>>>>>>> unsaved edits");
+	assert_string_equal(cell_source(r, "b"), "y = 2");
+	assert_true(json_is_true(json_object_get(r, "dirty")));
+	json_decref(r);
+	free(sid);
+	free(nb);
+	kc_free(k);
+}
+
 static void
 test_doc_get(void **state)
 {
@@ -701,6 +830,12 @@ main(void)
 		    kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(test_open_removes_stale_temps,
 		    kt_setup_started, kt_teardown_stopped),
+		cmocka_unit_test_setup_teardown(
+		    test_file_changed_on_disk_reloads, kt_setup_started,
+		    kt_teardown_stopped),
+		cmocka_unit_test_setup_teardown(
+		    test_file_changed_on_disk_merges, kt_setup_started,
+		    kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(test_doc_get,
 		    kt_setup_started, kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(test_doc_edit_concurrent,
