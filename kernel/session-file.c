@@ -106,6 +106,7 @@ struct sess_recover {
 	size_t		 ng;
 };
 
+static const char *sess_file_name(const struct sess *s);
 static int	 sess_recover_row(void *ctx, const char *hash, const void *p,
 		     size_t len);
 static int	 sess_recover_merge(struct sess_recover *rc,
@@ -167,11 +168,11 @@ sess_file_recover(struct sess *s, char **warnings, size_t *nwarn,
 			goto out;
 		warnings[(*nwarn)++] = conflicts == 0 ? xasprintf("%s "
 		    "changed on disk after %zu unsaved edit%s to it: they "
-		    "were merged into it by cell", s->path, nmerged_ops,
+		    "were merged into it by cell", sess_file_name(s), nmerged_ops,
 		    nmerged_ops == 1 ? "" : "s") : xasprintf("%s changed on "
 		    "disk after %zu unsaved edit%s to it: they were merged "
 		    "by cell, and %zu cell%s both changed (marked "
-		    "conflict=true, with both texts)", s->path, nmerged_ops,
+		    "conflict=true, with both texts)", sess_file_name(s), nmerged_ops,
 		    nmerged_ops == 1 ? "" : "s", conflicts,
 		    conflicts == 1 ? "" : "s");
 		log_info("%s: %s: merged %zu unsaved edits made on another "
@@ -204,6 +205,15 @@ out:
 	free(drop);
 	nb_doc_free(file);
 	return r;
+}
+
+/* The notebook's file name, for messages to the user. */
+static const char *
+sess_file_name(const struct sess *s)
+{
+	const char *slash = strrchr(s->path, '/');
+
+	return slash != NULL ? slash + 1 : s->path;
 }
 
 /* store_journal_each() callback: a row on the file's hash replays onto
@@ -557,7 +567,7 @@ sess_file_check(struct sess *s)
 	if (nb_parse(bytes, len, s->path, &disk, &e) != 0) {
 		sess_file_tell(s, "unreadable", 0, "%s changed on disk and "
 		    "cannot be read (%s): not loaded; :w! overwrites it",
-		    s->path, e.msg);
+		    sess_file_name(s), e.msg);
 		goto out;
 	}
 	nb_doc_assign_ids(disk);
@@ -567,7 +577,7 @@ sess_file_check(struct sess *s)
 	    &target, &conflicts, &e) != 0) {
 		sess_file_tell(s, "unmerged", 0, "%s changed on disk and "
 		    "could not be merged with the unsaved edits (%s): not "
-		    "loaded; :w! overwrites it", s->path, e.msg);
+		    "loaded; :w! overwrites it", sess_file_name(s), e.msg);
 		goto out;
 	}
 	/* The journal moves to the new file first: if that fails, nothing
@@ -594,7 +604,7 @@ sess_file_check(struct sess *s)
 			msgpack_sbuffer_destroy(&sb);
 			sess_file_tell(s, "unmerged", 0, "%s changed on disk, "
 			    "but the journal could not be moved to it (%s): "
-			    "not loaded", s->path, e.msg);
+			    "not loaded", sess_file_name(s), e.msg);
 			goto out;
 		}
 	} else if (store_journal_reset(s->store, s->key, drop, 2, hash, 0,
@@ -620,15 +630,15 @@ sess_file_check(struct sess *s)
 		s->saved_version = s->version;
 	if (clean || !dirty)
 		sess_file_tell(s, "reloaded", 0, "%s changed on disk: "
-		    "reloaded", s->path);
+		    "reloaded", sess_file_name(s));
 	else if (conflicts == 0)
 		sess_file_tell(s, "merged", 0, "%s changed on disk: merged "
-		    "with the unsaved edits by cell", s->path);
+		    "with the unsaved edits by cell", sess_file_name(s));
 	else
 		sess_file_tell(s, "merged", conflicts, "%s changed on disk: "
-		    "merged with the unsaved edits by cell; %zu cell%s both "
-		    "changed (marked conflict, with both texts)", s->path,
-		    conflicts, conflicts == 1 ? "" : "s");
+		    "merged by cell; %zu cell%s both changed (marked "
+		    "conflict)", sess_file_name(s), conflicts,
+		    conflicts == 1 ? "" : "s");
 out:
 	nb_doc_free(disk);
 	nb_doc_free(target);
@@ -648,7 +658,7 @@ sess_file_tell(struct sess *s, const char *how, size_t conflicts,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	log_info("%s: %s", s->id, msg);
+	log_info("%s: %s: %s", s->id, s->path, msg);
 	pk = sess_note_begin(s->set, "doc.changed");
 	msgpack_pack_map(pk, 7);
 	rpc_pack_kv_str(pk, "session", s->id);

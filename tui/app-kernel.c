@@ -261,6 +261,16 @@ on_event(struct app *a, struct event *ev)
 		if (!sync_pending(a->sync))
 			a->dirty = false;
 		break;
+	case EVENT_DOC_CHANGED:
+		/* Its doc.ops came first; this says what happened. */
+		if (ev->u.changed.dirty >= 0)
+			a->dirty = ev->u.changed.dirty || sync_pending(a->sync);
+		app_msg(a, ev->u.changed.conflicts > 0 ||
+		    (strcmp(ev->u.changed.how, "reloaded") != 0 &&
+		    strcmp(ev->u.changed.how, "merged") != 0), "%s",
+		    ev->message != NULL ? ev->message :
+		    "the notebook changed on disk");
+		break;
 	case EVENT_NONE:
 	case EVENT_REFUSED:
 		break;

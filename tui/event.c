@@ -38,6 +38,8 @@ static int	 decode_ops(const msgpack_object *args, struct event *ev,
 		     struct gl_err *err);
 static int	 decode_saved(const msgpack_object *args, struct event *ev,
 		     struct gl_err *err);
+static int	 decode_changed(const msgpack_object *args, struct event *ev,
+		     struct gl_err *err);
 
 /* The notifications the TUI handles. */
 static const struct {
@@ -55,6 +57,7 @@ static const struct {
 	{ "cluster.progress", EVENT_CLUSTER_PROGRESS, false, decode_progress },
 	{ "doc.ops", EVENT_DOC_OPS, false, decode_ops },
 	{ "doc.saved", EVENT_DOC_SAVED, false, decode_saved },
+	{ "doc.changed", EVENT_DOC_CHANGED, false, decode_changed },
 };
 
 /* ------------------------------------------------------------------ */
@@ -444,6 +447,26 @@ decode_ops(const msgpack_object *args, struct event *ev, struct gl_err *err)
 static int
 decode_saved(const msgpack_object *args, struct event *ev, struct gl_err *err)
 {
+	return 0;
+}
+
+/* doc.changed {session, path, version, how, conflicts, dirty, message} */
+static int
+decode_changed(const msgpack_object *args, struct event *ev,
+    struct gl_err *err)
+{
+	const msgpack_object	*d = rpc_map_get(args, "dirty");
+	int			 rc;
+
+	if ((rc = obj_str(args, "how", ev->u.changed.how,
+	    sizeof ev->u.changed.how, err)) < 0)
+		return rc;
+	if (rc == 0)
+		return gl_err_set(err, GL_EPROTO, "no how");
+	ev->u.changed.conflicts = rpc_map_int(args, "conflicts", 0);
+	ev->u.changed.dirty = d != NULL && d->type == MSGPACK_OBJECT_BOOLEAN ?
+	    d->via.boolean : -1;
+	ev->message = rpc_map_strdup(args, "message");
 	return 0;
 }
 

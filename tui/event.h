@@ -37,6 +37,7 @@ enum event_kind {
 	EVENT_CLUSTER_PROGRESS,
 	EVENT_DOC_OPS,		/* another client's edits */
 	EVENT_DOC_SAVED,
+	EVENT_DOC_CHANGED,	/* the file changed on disk (message) */
 };
 
 /* One notification. Strings are NUL-terminated and owned by the event. */
@@ -47,7 +48,7 @@ struct event {
 					 * STARTED, OUTPUT, DONE) */
 	char		 cell[NB_ID_MAX + 1];
 	char		*message;	/* owned, or NULL: REFUSED, DONE,
-					 * RUNTIME_STATUS */
+					 * RUNTIME_STATUS, DOC_CHANGED */
 	union {
 		/* EVENT_CELL_OUTPUT */
 		struct view_output *output;	/* owned until taken */
@@ -71,6 +72,13 @@ struct event {
 			struct ot_op	*ops;	/* owned */
 			size_t		 n;
 		} ops;
+		/* EVENT_DOC_CHANGED */
+		struct {
+			char		 how[16];	/* "reloaded", "merged",
+						 * "unreadable", ... */
+			int64_t		 conflicts;	/* conflict cells */
+			int		 dirty;	/* 1, 0, or -1: not said */
+		} changed;
 	} u;
 };
 
