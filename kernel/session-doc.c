@@ -66,12 +66,14 @@ sess_rpc_doc_get(struct sess_set *ss, struct req *r, struct gl_err *err)
 	return 0;
 }
 
-/* doc.edit {session, version, ops} */
+/* doc.edit {session, version, ops, edit?} */
 int
 sess_rpc_doc_edit(struct sess_set *ss, struct req *r, struct gl_err *err)
 {
 	struct sess		*s;
 	const msgpack_object	*vo, *ao;
+	const char		*tag;
+	size_t			 taglen = 0, ops_end;
 	struct ot_op		*ops = NULL;
 	struct nb_doc		*work = NULL;
 	msgpack_sbuffer		 sb;
@@ -94,6 +96,13 @@ sess_rpc_doc_edit(struct sess_set *ss, struct req *r, struct gl_err *err)
 	    ao == NULL || ao->type != MSGPACK_OBJECT_ARRAY) {
 		rc = gl_err_set(err, GL_EINVAL,
 		    "doc.edit: wants {session, version, ops: [op]}");
+		goto fail;
+	}
+	tag = rpc_map_str(r->args, "edit", &taglen);
+	if (tag != NULL && (taglen == 0 || taglen > SESS_TAG_MAX ||
+	    memchr(tag, '\0', taglen) != NULL)) {
+		rc = gl_err_set(err, GL_EINVAL, "doc.edit: edit is a tag of 1 "
+		    "to %d bytes", SESS_TAG_MAX);
 		goto fail;
 	}
 	v = vo->via.u64;
@@ -127,6 +136,8 @@ sess_rpc_doc_edit(struct sess_set *ss, struct req *r, struct gl_err *err)
 	    s->nhist - (size_t)(v - s->hist_base));
 	nalive = n;
 	if (nalive == 0) {
+		if (tag != NULL)
+			sess_tag_push(s, tag, taglen);
 		rpk = req_reply_begin(r);
 		msgpack_pack_map(rpk, 1);
 		rpc_pack_kv_int(rpk, "version", (int64_t)s->version);
@@ -144,8 +155,8 @@ sess_rpc_doc_edit(struct sess_set *ss, struct req *r, struct gl_err *err)
 	}
 	/* Encode: the journal's rows and the broadcast's ops are the same
 	 * bytes. */
-	blobs = xcalloc(nalive + 1, sizeof *blobs);
-	offs = xcalloc(nalive + 2, sizeof *offs);
+	blobs = xcalloc(nalive + 2, sizeof *blobs);
+	offs = xcalloc(nalive + 3, sizeof *offs);
 	if ((s->need_base || s->need_snapshot) && !s->ephemeral) {
 		sess_pack_doc_row(&pk, s->need_base ? "base" : "snapshot",
 		    s->doc);
@@ -154,6 +165,16 @@ sess_rpc_doc_edit(struct sess_set *ss, struct req *r, struct gl_err *err)
 	first_op = nb;
 	for (size_t i = 0; i < n; i++) {
 		ot_encode(&pk, &ops[i]);
+		offs[++nb] = sb.size;
+	}
+	ops_end = sb.size;
+	/* The tag in the same transaction: applied and journaled go
+	 * together, whatever a crash interrupts. */
+	if (tag != NULL && !s->ephemeral) {
+		msgpack_pack_map(&pk, 2);
+		rpc_pack_kv_str(&pk, "t", "edit");
+		rpc_pack_key(&pk, "edit");
+		rpc_pack_strn(&pk, tag, taglen);
 		offs[++nb] = sb.size;
 	}
 	for (size_t i = 0; i < nb; i++) {
@@ -175,6 +196,8 @@ sess_rpc_doc_edit(struct sess_set *ss, struct req *r, struct gl_err *err)
 		sess_hist_push(s, &ops[i]);	/* takes ops[i] */
 		s->version++;
 	}
+	if (tag != NULL)
+		sess_tag_push(s, tag, taglen);
 	rpk = req_reply_begin(r);
 	msgpack_pack_map(rpk, 1);
 	rpc_pack_kv_int(rpk, "version", (int64_t)s->version);
@@ -189,7 +212,7 @@ sess_rpc_doc_edit(struct sess_set *ss, struct req *r, struct gl_err *err)
 		rpc_pack_key(npk, "ops");
 		msgpack_pack_array(npk, nalive);
 		msgpack_sbuffer_write(&ss->note.sbuf,
-		    sb.data + offs[first_op], sb.size - offs[first_op]);
+		    sb.data + offs[first_op], ops_end - offs[first_op]);
 		sess_broadcast(s, r->client);
 	}
 	rc = 0;
@@ -344,6 +367,44 @@ sess_pack_cell(struct sess *s, msgpack_packer *pk, const struct nb_cell *c)
 		msgpack_pack_uint64(pk, s->cur->id);
 	else
 		msgpack_pack_nil(pk);
+}
+
+void
+sess_tag_push(struct sess *s, const char *tag, size_t len)
+{
+	char *slot = s->tags[s->ntags++ % SESS_TAGS];
+
+	if (len > SESS_TAG_MAX)
+		len = SESS_TAG_MAX;
+	memcpy(slot, tag, len);
+	slot[len] = '\0';
+}
+
+bool
+sess_tag_known(const struct sess *s, const char *tag, size_t len)
+{
+	size_t	 n = s->ntags < SESS_TAGS ? s->ntags : SESS_TAGS;
+
+	for (size_t i = 0; i < n; i++)
+		if (strlen(s->tags[i]) == len &&
+		    memcmp(s->tags[i], tag, len) == 0)
+			return true;
+	return false;
+}
+
+size_t
+sess_pack_tag_rows(const struct sess *s, msgpack_packer *pk, size_t *offs)
+{
+	size_t	 n = s->ntags < SESS_TAGS ? s->ntags : SESS_TAGS;
+	msgpack_sbuffer *sb = pk->data;
+
+	for (size_t i = 0; i < n; i++) {
+		msgpack_pack_map(pk, 2);
+		rpc_pack_kv_str(pk, "t", "edit");
+		rpc_pack_kv_str(pk, "edit", s->tags[i]);
+		offs[i] = sb->size;
+	}
+	return n;
 }
 
 void

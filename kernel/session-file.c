@@ -5,16 +5,19 @@
  *
  * Journal rows (kernel/store.h) of one notebook carry the hash of the
  * file bytes they were made on (the session's base_hash). Rows are
- * msgpack maps of three kinds:
+ * msgpack maps of four kinds:
  *  - {t = "base", text}: the document as its file was when the first edit
  *    on it was journaled (with the ids parsing gave cells that have none
  *    written). The first row of every base hash since this galley.
  *  - {t = "snapshot", text}: the whole document, replacing it: after a
  *    row that could not be applied (so later crashes replay from there),
  *    and after a rebase.
- *  - an op, in core/ot.h's wire form.
- * Replay parses base and snapshot rows in place of the document and
- * applies ops in order.
+ *  - an op, in core/ot.h's wire form;
+ *  - {t = "edit", edit}: the tag a client gave the doc.edit whose ops
+ *    precede it (written in the same transaction), so that after a crash
+ *    a client that never got the answer can ask whether it was applied.
+ * Replay parses base and snapshot rows in place of the document, applies
+ * ops in order and remembers tags.
  *
  * At open, rows made on the file's hash replay onto the file. Rows made
  * on another hash (the file changed on disk, and the kernel stopped
@@ -112,7 +115,7 @@ static int	 sess_recover_row(void *ctx, const char *hash, const void *p,
 static int	 sess_recover_merge(struct sess_recover *rc,
 		     struct sess_group *g, size_t *conflicts,
 		     struct gl_err *err);
-static int	 sess_journal_rebase(struct sess *s,
+static int	 sess_journal_rebase(struct sess *s, const char *hash,
 		     const struct nb_doc *file, const struct nb_doc *doc,
 		     const char *const *drop, size_t ndrop,
 		     struct gl_err *err);
@@ -163,8 +166,8 @@ sess_file_recover(struct sess *s, char **warnings, size_t *nwarn,
 	}
 	if (merged > 0) {
 		drop[ndrop++] = s->base_hash;
-		if ((r = sess_journal_rebase(s, file, rc.cur.doc, drop, ndrop,
-		    err)) != 0)
+		if ((r = sess_journal_rebase(s, s->base_hash, file, rc.cur.doc,
+		    drop, ndrop, err)) != 0)
 			goto out;
 		warnings[(*nwarn)++] = conflicts == 0 ? xasprintf("%s "
 		    "changed on disk after %zu unsaved edit%s to it: they "
@@ -323,28 +326,36 @@ sess_pack_doc_row(msgpack_packer *pk, const char *t, const struct nb_doc *doc)
 	gl_buf_fini(&text);
 }
 
-/* Replaces the rows of the hashes drop[0..ndrop) with a base row of file
- * (the file's document) and a snapshot of doc, on s->base_hash. */
+/* Replaces the rows of the hashes drop[0..ndrop) with, on hash: a base
+ * row of file (the file's document), a snapshot of doc and the edit tags
+ * s remembers; with doc NULL, with nothing (a clean session). One
+ * transaction. */
 static int
-sess_journal_rebase(struct sess *s, const struct nb_doc *file,
-    const struct nb_doc *doc, const char *const *drop, size_t ndrop,
-    struct gl_err *err)
+sess_journal_rebase(struct sess *s, const char *hash,
+    const struct nb_doc *file, const struct nb_doc *doc,
+    const char *const *drop, size_t ndrop, struct gl_err *err)
 {
 	msgpack_sbuffer		 sb;
 	msgpack_packer		 pk;
-	struct store_blob	 rows[2];
-	size_t			 mid;
+	struct store_blob	 rows[2 + SESS_TAGS];
+	size_t			 offs[3 + SESS_TAGS], n = 0;
 	int			 rc;
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	sess_pack_doc_row(&pk, "base", file);
-	mid = sb.size;
-	sess_pack_doc_row(&pk, "snapshot", doc);
-	rows[0] = (struct store_blob){ sb.data, mid };
-	rows[1] = (struct store_blob){ sb.data + mid, sb.size - mid };
-	rc = store_journal_reset(s->store, s->key, drop, ndrop, s->base_hash,
-	    0, rows, 2, err);
+	offs[0] = 0;
+	if (doc != NULL) {
+		sess_pack_doc_row(&pk, "base", file);
+		offs[1] = sb.size;
+		sess_pack_doc_row(&pk, "snapshot", doc);
+		offs[2] = sb.size;
+		n = 2 + sess_pack_tag_rows(s, &pk, offs + 3);
+	}
+	for (size_t i = 0; i < n; i++)
+		rows[i] = (struct store_blob){ sb.data + offs[i],
+		    offs[i + 1] - offs[i] };
+	rc = store_journal_reset(s->store, s->key, drop, ndrop, hash, 0, rows,
+	    n, err);
 	msgpack_sbuffer_destroy(&sb);
 	return rc;
 }
@@ -374,6 +385,15 @@ sess_replay_one(void *ctx, const void *p, size_t len)
 		goto bad;
 	}
 	t = rpc_map_get(&up.data, "t");
+	if (rpc_obj_streq(t, "edit")) {
+		const char	*tag;
+		size_t		 tlen;
+
+		/* An edit's tag: applied with the rows before it. */
+		if ((tag = rpc_map_str(&up.data, "edit", &tlen)) != NULL)
+			sess_tag_push(rp->s, tag, tlen);
+		goto out;
+	}
 	base = rpc_obj_streq(t, "base");
 	if (base || rpc_obj_streq(t, "snapshot")) {
 		const char	*text;
@@ -552,8 +572,6 @@ sess_file_check(struct sess *s)
 	const char	*drop[2];
 	size_t		 len, n = 0, conflicts = 0;
 	bool		 clean = s->version == s->saved_version, dirty;
-	msgpack_sbuffer	 sb;
-	msgpack_packer	 pk;
 
 	if (gl_file_read_regular(s->path, &bytes, &len, &e) != 0)
 		return;		/* gone, or not a file: a save says so */
@@ -588,30 +606,13 @@ sess_file_check(struct sess *s)
 	gl_buf_fini(&printed);
 	drop[0] = s->base_hash;
 	drop[1] = hash;
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	if (dirty) {
-		struct store_blob	 rows[2];
-		size_t			 mid;
-
-		sess_pack_doc_row(&pk, "base", disk);
-		mid = sb.size;
-		sess_pack_doc_row(&pk, "snapshot", target);
-		rows[0] = (struct store_blob){ sb.data, mid };
-		rows[1] = (struct store_blob){ sb.data + mid, sb.size - mid };
-		if (store_journal_reset(s->store, s->key, drop, 2, hash, 0,
-		    rows, 2, &e) != 0) {
-			msgpack_sbuffer_destroy(&sb);
-			sess_file_tell(s, "unmerged", 0, "%s changed on disk, "
-			    "but the journal could not be moved to it (%s): "
-			    "not loaded", sess_file_name(s), e.msg);
-			goto out;
-		}
-	} else if (store_journal_reset(s->store, s->key, drop, 2, hash, 0,
-	    NULL, 0, &e) != 0)
-		log_info("%s: the journal of the old file was not cleared: %s",
-		    s->id, e.msg);
-	msgpack_sbuffer_destroy(&sb);
+	if (sess_journal_rebase(s, hash, disk, dirty ? target : NULL, drop, 2,
+	    &e) != 0) {
+		sess_file_tell(s, "unmerged", 0, "%s changed on disk, but the "
+		    "journal could not be moved to it (%s): not loaded",
+		    sess_file_name(s), e.msg);
+		goto out;
+	}
 	n = ot_diff(s->doc, target, &ops);
 	nb_doc_free(s->doc);
 	s->doc = target;

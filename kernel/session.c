@@ -46,6 +46,8 @@ static int	 sess_store_get(struct sess_set *ss, const char *project,
 		     const char *db, struct store **out, struct gl_err *err);
 static void	 sess_reply_state(struct req *r, struct sess *s,
 		     size_t recovered, char **warnings, size_t nwarnings);
+static int	 sess_edit_arg(struct req *r, const char **tag, size_t *len,
+		     struct gl_err *err);
 
 /* session.open {path, text?, ephemeral?} */
 int
@@ -54,12 +56,15 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 	struct sess	*s = NULL, *old;
 	char		*path = NULL, *abs = NULL, *bytes = NULL;
 	char		*warnings[4] = { NULL, NULL, NULL, NULL };
-	const char	*text;
+	const char	*text, *tag;
 	size_t		 tlen = 0, len = 0, nwarn = 0, ntemp, recovered = 0;
+	size_t		 taglen;
 	bool		 ephemeral;
 	struct nb_doc	*doc = NULL;
 	int		 rc;
 
+	if ((rc = sess_edit_arg(r, &tag, &taglen, err)) != 0)
+		goto fail;
 	path = rpc_map_strdup(r->args, "path");
 	text = rpc_map_str(r->args, "text", &tlen);
 	ephemeral = rpc_map_bool(r->args, "ephemeral", false);
@@ -190,8 +195,12 @@ fail:
 int
 sess_rpc_attach(struct sess_set *ss, struct req *r, struct gl_err *err)
 {
-	struct sess *s;
+	struct sess	*s;
+	const char	*tag;
+	size_t		 len;
 
+	if (sess_edit_arg(r, &tag, &len, err) != 0)
+		return err->code;
 	if ((s = sess_get(ss, r, false, err)) == NULL)
 		return err->code;
 	if (s->ephemeral && s->owner != r->client)
@@ -626,13 +635,34 @@ sess_store_get(struct sess_set *ss, const char *project, const char *db,
 	return 0;
 }
 
+/* session.open's and attach's "edit": a client's tag of a doc.edit
+ * whose answer it never got (the connection broke), to learn whether it
+ * was applied. *tag NULL if not asked. */
+static int
+sess_edit_arg(struct req *r, const char **tag, size_t *len,
+    struct gl_err *err)
+{
+	*tag = rpc_map_str(r->args, "edit", len);
+	if (*tag != NULL && (*len == 0 || *len > SESS_TAG_MAX ||
+	    memchr(*tag, '\0', *len) != NULL))
+		return gl_err_set(err, GL_EINVAL, "edit is a tag of 1 to %d "
+		    "bytes", SESS_TAG_MAX);
+	return 0;
+}
+
 static void
 sess_reply_state(struct req *r, struct sess *s, size_t recovered,
     char **warnings, size_t nwarnings)
 {
-	msgpack_packer *pk = req_reply_begin(r);
+	msgpack_packer	*pk = req_reply_begin(r);
+	const char	*tag;
+	size_t		 len;
 
-	msgpack_pack_map(pk, 9);
+	(void)sess_edit_arg(r, &tag, &len, NULL);
+	msgpack_pack_map(pk, 9 + (tag != NULL));
+	if (tag != NULL)
+		rpc_pack_kv_bool(pk, "edit_applied",
+		    sess_tag_known(s, tag, len));
 	rpc_pack_kv_str(pk, "session", s->id);
 	rpc_pack_kv_str(pk, "path", s->path);
 	rpc_pack_kv_bool(pk, "ephemeral", s->ephemeral);

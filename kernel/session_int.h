@@ -29,6 +29,8 @@ struct sess_watch;
 struct store;
 
 #define SESS_HIST_MAX	4096		/* accepted ops kept for OT */
+#define SESS_TAGS	64		/* clients' edit tags remembered */
+#define SESS_TAG_MAX	64		/* bytes of one */
 #define SESS_OUT_MAX	((size_t)1 << 20)	/* output bytes kept per cell */
 /* Ends the kept outputs of a cell that printed more; also how a reload
  * knows they were truncated. */
@@ -106,6 +108,10 @@ struct sess {
 	char		 disk_seen[GL_HASH_HEX];	/* a file on disk
 					 * already reported as not loaded */
 	struct sess_watch *watch;	/* owned (frees itself once closed) */
+	/* The tags of the last edits applied (doc.edit's "edit"), so a
+	 * client that lost the answer can ask (session.open's "edit"). */
+	char		 tags[SESS_TAGS][SESS_TAG_MAX + 1];
+	size_t		 ntags;		/* tags pushed, ever */
 	bool		 need_base;	/* the next edit journals a base row */
 	bool		 need_snapshot;	/* ... a snapshot row */
 	struct store	*store;		/* counted; NULL if ephemeral */
@@ -151,6 +157,12 @@ void	 sess_activity(struct sess_set *ss);
 /* session-doc.c */
 
 /* The cells of s as doc.get gives them. */
+/* Remembers edit tag tag[0..len) as applied; true if tag is. */
+void	 sess_tag_push(struct sess *s, const char *tag, size_t len);
+bool	 sess_tag_known(const struct sess *s, const char *tag, size_t len);
+/* Packs an {t = "edit", edit} journal row for each remembered tag. */
+size_t	 sess_pack_tag_rows(const struct sess *s, msgpack_packer *pk,
+	     size_t *offs);
 /* Accepts ops[0..n) (taken, with the array) that the kernel made itself
  * (already applied: s->doc is the result): into the history, the version
  * moves on, and clients get them as doc.ops from client 0. */

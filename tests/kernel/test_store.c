@@ -472,6 +472,81 @@ test_journal_without_base_kept(void **state)
 	free(nb);
 }
 
+/* doc.edit with a tag ({edit = "..."}): a client whose connection broke
+ * before the answer came asks session.open whether it was applied. The
+ * answer survives kill -9 (the tag is journaled with the ops) and a
+ * rebase onto a file changed on disk; other clients never see the tag. */
+static void
+test_edit_tag_survives_kill9(void **state)
+{
+	struct kt	*t = *state;
+	char		*nb = kt_write(t->proj, "tag.nb.lua",
+	    "-- %% id=\"a\"\nx = 1\n\n-- %% id=\"b\"\ny = 1\n");
+	struct kc	*k, *other;
+	json_t		*r, *e, *n;
+
+	assert_true(kt_start(t) > 0);
+	k = kt_conn(t);
+	other = kt_conn(t);
+	r = open_path(k, nb);
+	json_decref(open_path(other, nb));
+	assert_null(kc_call(k, "doc.edit", json_pack("{s:s, s:i, s:[], s:s}",
+	    "session", kj_str(r, "session"), "version", 0, "ops", "edit",
+	    "")));
+	assert_int_equal(k->code, GL_EINVAL);
+	assert_non_null(e = kc_call(k, "doc.edit", json_pack("{s:s, s:i, "
+	    "s:[{s:s, s:s, s:[i, s]}], s:s}", "session", kj_str(r, "session"),
+	    "version", 0, "ops", "t", "text", "id", "a", "ops", 5, "0",
+	    "edit", "tui-7.1")));
+	json_decref(e);
+	assert_non_null(n = kc_note(other, "doc.ops", NULL, NULL, KC_WAIT_MS));
+	assert_int_equal(json_array_size(json_object_get(n, "ops")), 1);
+	json_decref(n);
+	json_decref(r);
+	kt_kill9(t);
+	kc_free(k);
+	kc_free(other);
+
+	assert_true(kt_start(t) > 0);
+	k = kt_conn(t);
+	r = kc_call(k, "session.open", json_pack("{s:s, s:s}", "path", nb,
+	    "edit", "tui-7.1"));
+	assert_non_null(r);
+	assert_true(json_is_true(json_object_get(r, "edit_applied")));
+	assert_string_equal(source_of(r, "a"), "x = 10");
+	json_decref(r);
+	r = kc_call(k, "session.open", json_pack("{s:s, s:s}", "path", nb,
+	    "edit", "tui-7.2"));
+	assert_non_null(r);
+	assert_true(json_is_false(json_object_get(r, "edit_applied")));
+	/* Asked for nothing, told nothing. */
+	json_decref(r);
+	r = open_path(k, nb);
+	assert_null(json_object_get(r, "edit_applied"));
+	json_decref(r);
+	/* The file changes on disk (merged into the unsaved edit), then a
+	 * crash: the tag is still known. */
+	free(kt_write(t->proj, "tag.nb.lua",
+	    "-- %% id=\"a\"\nx = 1\n\n-- %% id=\"b\"\ny = 2\n"));
+	assert_non_null(n = kc_note(k, "doc.changed", NULL, NULL, KC_WAIT_MS));
+	assert_string_equal(kj_str(n, "how"), "merged");
+	json_decref(n);
+	kt_kill9(t);
+	kc_free(k);
+	assert_true(kt_start(t) > 0);
+	k = kt_conn(t);
+	r = kc_call(k, "session.open", json_pack("{s:s, s:s}", "path", nb,
+	    "edit", "tui-7.1"));
+	assert_non_null(r);
+	assert_true(json_is_true(json_object_get(r, "edit_applied")));
+	assert_string_equal(source_of(r, "a"), "x = 10");
+	assert_string_equal(source_of(r, "b"), "y = 2");
+	json_decref(r);
+	kc_free(k);
+	assert_int_equal(kt_stop(t), 0);
+	free(nb);
+}
+
 static void
 test_damaged_journal_row(void **state)
 {
@@ -918,6 +993,8 @@ main(void)
 		    kt_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_journal_without_base_kept, kt_setup, kt_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_edit_tag_survives_kill9, kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_journal_row,
 		    kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(
