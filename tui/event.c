@@ -50,6 +50,7 @@ static const struct {
 			    struct gl_err *);
 } methods[] = {
 	{ "kernel.refused", EVENT_REFUSED, false, decode_refused },
+	{ "kernel.stopping", EVENT_KERNEL_STOPPING, false, decode_refused },
 	{ "cell.started", EVENT_CELL_STARTED, true, decode_started },
 	{ "cell.output", EVENT_CELL_OUTPUT, true, decode_output },
 	{ "cell.done", EVENT_CELL_DONE, true, decode_done },
@@ -285,7 +286,7 @@ event_decode(const struct rpc_msg *m, struct event *ev, struct gl_err *err)
 	if (i == n)
 		return 0;
 	ev->kind = methods[i].kind;
-	if (ev->kind != EVENT_REFUSED &&
+	if (ev->kind != EVENT_REFUSED && ev->kind != EVENT_KERNEL_STOPPING &&
 	    (ev->session = rpc_map_strdup(args, "session")) == NULL)
 		return gl_err_set(err, GL_EPROTO, "%s: no session", m->method);
 	/* A cell's id too long to be one is an error only where a cell must
@@ -330,7 +331,7 @@ event_fini(struct event *ev)
 	memset(ev, 0, sizeof *ev);
 }
 
-/* kernel.refused {message} */
+/* kernel.refused {message}; kernel.stopping {reason, message} */
 static int
 decode_refused(const msgpack_object *args, struct event *ev,
     struct gl_err *err)
@@ -533,6 +534,12 @@ event_doc_decode(const msgpack_object *result, struct event_doc *out,
 			out->warning = xstrdup("warning");
 	}
 	out->recovered = rpc_map_int(result, "recovered", 0);
+	{
+		const msgpack_object *ea = rpc_map_get(result, "edit_applied");
+
+		out->edit_applied = ea != NULL &&
+		    ea->type == MSGPACK_OBJECT_BOOLEAN ? ea->via.boolean : -1;
+	}
 	out->cells = cells;
 	out->ncells = cells->via.array.size;
 	return 0;

@@ -30,6 +30,8 @@ struct rpc_msg;
 enum event_kind {
 	EVENT_NONE,		/* a method the TUI does not handle */
 	EVENT_REFUSED,		/* kernel.refused: we are being dropped */
+	EVENT_KERNEL_STOPPING,	/* kernel.stopping: stopped on purpose
+				 * (message: why) */
 	EVENT_CELL_STARTED,
 	EVENT_CELL_OUTPUT,
 	EVENT_CELL_DONE,
@@ -43,12 +45,14 @@ enum event_kind {
 /* One notification. Strings are NUL-terminated and owned by the event. */
 struct event {
 	enum event_kind	 kind;
-	char		*session;	/* owned; NULL for EVENT_REFUSED */
+	char		*session;	/* owned; NULL for EVENT_REFUSED and
+					 * EVENT_KERNEL_STOPPING */
 	bool		 has_cell;	/* cell names a cell (always for
 					 * STARTED, OUTPUT, DONE) */
 	char		 cell[NB_ID_MAX + 1];
 	char		*message;	/* owned, or NULL: REFUSED, DONE,
-					 * RUNTIME_STATUS, DOC_CHANGED */
+					 * RUNTIME_STATUS, DOC_CHANGED,
+					 * KERNEL_STOPPING */
 	union {
 		/* EVENT_CELL_OUTPUT */
 		struct view_output *output;	/* owned until taken */
@@ -111,6 +115,8 @@ struct event_doc {
 	int		 dirty;		/* 1, 0, or -1: not said */
 	char		*warning;	/* owned: the first warning, or NULL */
 	int64_t		 recovered;	/* journaled edits recovered */
+	int		 edit_applied;	/* the edit asked about: 1, 0, or -1:
+					 * not said */
 	const msgpack_object *cells;	/* borrowed: the reply's cells */
 	size_t		 ncells;
 };
