@@ -170,14 +170,13 @@ sess_file_recover(struct sess *s, char **warnings, size_t *nwarn,
 		    drop, ndrop, err)) != 0)
 			goto out;
 		warnings[(*nwarn)++] = conflicts == 0 ? xasprintf("%s "
-		    "changed on disk after %zu unsaved edit%s to it: they "
-		    "were merged into it by cell", sess_file_name(s), nmerged_ops,
+		    "changed on disk after %zu unsaved edit%s: merged by "
+		    "cell", sess_file_name(s), nmerged_ops,
 		    nmerged_ops == 1 ? "" : "s") : xasprintf("%s changed on "
-		    "disk after %zu unsaved edit%s to it: they were merged "
-		    "by cell, and %zu cell%s both changed (marked "
-		    "conflict=true, with both texts)", sess_file_name(s), nmerged_ops,
-		    nmerged_ops == 1 ? "" : "s", conflicts,
-		    conflicts == 1 ? "" : "s");
+		    "disk after %zu unsaved edit%s: merged by cell; %zu "
+		    "cell%s both changed (marked conflict)",
+		    sess_file_name(s), nmerged_ops, nmerged_ops == 1 ? "" :
+		    "s", conflicts, conflicts == 1 ? "" : "s");
 		log_info("%s: %s: merged %zu unsaved edits made on another "
 		    "version of the file (%zu conflicts)", s->id, s->path,
 		    nmerged_ops, conflicts);

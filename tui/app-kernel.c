@@ -465,8 +465,13 @@ rejoin(struct app *a, struct gl_err *err)
 	} else {
 		(void)app_apply_kernel_ops(a, ops, n);
 		free(ops);
-		app_msg(a, false, "reconnected to the kernel%s", unsent > 0 ?
-		    "; your unsent edits were sent" : "");
+		/* What the kernel found at its open (a journal merged into
+		 * a changed file, say) matters more than that we are back. */
+		if (d.warning != NULL)
+			app_msg(a, true, "reconnected: %s", d.warning);
+		else
+			app_msg(a, false, "reconnected to the kernel%s",
+			    unsent > 0 ? "; your unsent edits were sent" : "");
 	}
 	a->wrote_away = false;
 	load_cell_states(a, &d);

@@ -529,9 +529,19 @@ event_doc_decode(const msgpack_object *result, struct event_doc *out,
 		out->dirty = dirty->via.boolean;
 	if (warn != NULL && warn->type == MSGPACK_OBJECT_ARRAY &&
 	    warn->via.array.size > 0) {
-		out->warning = rpc_obj_strdup(&warn->via.array.ptr[0]);
-		if (out->warning == NULL)
-			out->warning = xstrdup("warning");
+		struct gl_buf	 b;
+
+		/* All of them: one may say where the journal went, the next
+		 * that unsaved edits were merged. */
+		gl_buf_init(&b);
+		for (uint32_t i = 0; i < warn->via.array.size; i++) {
+			char *w = rpc_obj_strdup(&warn->via.array.ptr[i]);
+
+			gl_buf_addf(&b, "%s%s", b.len > 0 ? "; " : "",
+			    w != NULL ? w : "warning");
+			free(w);
+		}
+		out->warning = gl_buf_take(&b, NULL);
 	}
 	out->recovered = rpc_map_int(result, "recovered", 0);
 	{

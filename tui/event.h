@@ -113,7 +113,8 @@ struct event_doc {
 	struct nb_doc	*doc;		/* owned until taken */
 	uint64_t	 version;
 	int		 dirty;		/* 1, 0, or -1: not said */
-	char		*warning;	/* owned: the first warning, or NULL */
+	char		*warning;	/* owned: the warnings ("; " between),
+					 * or NULL */
 	int64_t		 recovered;	/* journaled edits recovered */
 	int		 edit_applied;	/* the edit asked about: 1, 0, or -1:
 					 * not said */

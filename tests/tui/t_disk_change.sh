@@ -74,8 +74,38 @@ grep -q '^-- %% id="a" conflict=true$' "$WORK/d.nb.lua" ||
 grep -q '^x = 1 + 1 + 2$' "$WORK/d.nb.lua" || fail "our text was lost"
 grep -q '^x = 5$' "$WORK/d.nb.lua" || fail "their text was lost"
 grep -q '^y = 3$' "$WORK/d.nb.lua" || fail "cell b was lost"
+
+# The kernel dies with an acknowledged, unsaved edit of cell b, and the
+# file changes while it is down: the next kernel merges its journal into
+# the new file by cell, and galley says so when it is back.
+tui_keys j A
+tui_expect '^ INSERT '
+tui_type ' -- ours'
+tui_keys Escape
+tui_expect '^ NORMAL  d\.nb\.lua \[\+\]'
+TUI_T=u
+tui_expect '^[▎ ] y = 3 -- ours$'
 tui_keys :
 tui_type 'q!'
+tui_keys Enter
+tui_exit_ok
+TUI_T=t
+kill -9 "$(cat "$GALLEY_RUNTIME_DIR/kernel.pid")"
+tui_expect 'kernel lost'
+other '-- %%%% id="a"\nx = 6\n\n-- %%%% id="b"\ny = 3\n'
+tui_expect 'kernel local' 20
+tui_expect 'reconnected: .*changed on disk after .*: merged by cell'
+tui_expect '^  x = 6$'
+tui_expect '^▎ y = 3 -- ours$'
+tui_keys :
+tui_type w
+tui_keys Enter
+tui_expect "^saved .*d\\.nb\\.lua"
+printf -- '-- %%%% id="a"\nx = 6\n\n-- %%%% id="b"\ny = 3 -- ours\n' \
+    >"$T/want"
+cmp -s "$T/want" "$WORK/d.nb.lua" || fail "not both sides: $(cat "$WORK/d.nb.lua")"
+tui_keys :
+tui_type 'q'
 tui_keys Enter
 tui_exit_ok
 echo ok

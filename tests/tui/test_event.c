@@ -683,8 +683,9 @@ test_open_reply(void **state)
 	rpc_pack_kv_bool(pk, "dirty", true);
 	rpc_pack_kv_int(pk, "recovered", 2);
 	rpc_pack_key(pk, "warnings");
-	msgpack_pack_array(pk, 1);
+	msgpack_pack_array(pk, 2);
 	rpc_pack_str(pk, "the file changed on disk");
+	rpc_pack_str(pk, "3 edits were merged");
 	rpc_pack_key(pk, "cells");
 	msgpack_pack_array(pk, 2);
 	pack_open_cell(pk, "a", "hi\n", true, false);
@@ -694,7 +695,8 @@ test_open_reply(void **state)
 	assert_int_equal(d.version, 17);
 	assert_int_equal(d.dirty, 1);
 	assert_int_equal(d.recovered, 2);
-	assert_string_equal(d.warning, "the file changed on disk");
+	assert_string_equal(d.warning, "the file changed on disk; 3 edits "
+	    "were merged");
 	assert_int_equal(nb_doc_count(d.doc), 2);
 	assert_int_equal(d.ncells, 2);
 	assert_int_equal(event_doc_cell(&d, 0, &c), 1);
