@@ -135,6 +135,10 @@ static int	 store_gitignore(const char *dir, struct gl_err *err);
 static void	 store_bind_blob(sqlite3_stmt *s, int col,
 		     const struct store_blob *b);
 static int	 store_open_at(struct store *st, struct gl_err *err);
+static int	 store_journal_insert(struct store *st, const char *path,
+		     const char *base_hash, uint64_t version,
+		     const struct store_blob *rows, size_t n,
+		     struct gl_err *err);
 static int	 store_private_dir(const char *dir, struct gl_err *err);
 static int	 store_private_files(const char *db_path,
 		     struct gl_err *err);
@@ -289,23 +293,15 @@ store_journal_add(struct store *st, const char *path, const char *base_hash,
     uint64_t version, const struct store_blob *ops, size_t n,
     struct gl_err *err)
 {
-	sqlite3_stmt	*s = store_stmt(st, ST_J_INSERT);
-	int		 rc;
+	int	 rc;
 
 	if (n == 0)
 		return 0;
 	if ((rc = store_step_done(st, ST_BEGIN, err, "journal")) != 0)
 		return rc;
-	for (size_t i = 0; i < n; i++) {
-		sqlite3_reset(s);
-		sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, base_hash, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 3, (sqlite3_int64)(version + i));
-		store_bind_blob(s, 4, &ops[i]);
-		if ((rc = store_step_done(st, ST_J_INSERT, err,
-		    "journal")) != 0)
-			goto fail;
-	}
+	if ((rc = store_journal_insert(st, path, base_hash, version, ops, n,
+	    err)) != 0)
+		goto fail;
 	if ((rc = store_step_done(st, ST_COMMIT, err, "journal")) != 0)
 		goto fail;
 	return 0;
@@ -412,7 +408,6 @@ store_journal_reset(struct store *st, const char *path,
     struct gl_err *err)
 {
 	sqlite3_stmt	*del = st->stmt[ST_J_DELETE_BASE];
-	sqlite3_stmt	*ins = store_stmt(st, ST_J_INSERT);
 	int		 rc;
 
 	if ((rc = store_step_done(st, ST_BEGIN, err, "journal")) != 0)
@@ -425,16 +420,9 @@ store_journal_reset(struct store *st, const char *path,
 		    "journal")) != 0)
 			goto fail;
 	}
-	for (size_t i = 0; i < n; i++) {
-		sqlite3_reset(ins);
-		sqlite3_bind_text(ins, 1, path, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 2, base_hash, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(ins, 3, (sqlite3_int64)(version + i));
-		store_bind_blob(ins, 4, &rows[i]);
-		if ((rc = store_step_done(st, ST_J_INSERT, err,
-		    "journal")) != 0)
-			goto fail;
-	}
+	if ((rc = store_journal_insert(st, path, base_hash, version, rows, n,
+	    err)) != 0)
+		goto fail;
 	if ((rc = store_step_done(st, ST_COMMIT, err, "journal")) != 0)
 		goto fail;
 	return 0;
@@ -642,6 +630,29 @@ store_usage_report(struct store *st, const char *by, int64_t since_ms,
 }
 
 /* Helpers. */
+
+/* Inserts rows[0..n) of path on base_hash, versions from version, inside
+ * the caller's transaction. */
+static int
+store_journal_insert(struct store *st, const char *path,
+    const char *base_hash, uint64_t version, const struct store_blob *rows,
+    size_t n, struct gl_err *err)
+{
+	sqlite3_stmt	*s = store_stmt(st, ST_J_INSERT);
+	int		 rc;
+
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_reset(s);
+		sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, base_hash, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, (sqlite3_int64)(version + i));
+		store_bind_blob(s, 4, &rows[i]);
+		if ((rc = store_step_done(st, ST_J_INSERT, err,
+		    "journal")) != 0)
+			return rc;
+	}
+	return 0;
+}
 
 static sqlite3_stmt *
 store_stmt(struct store *st, enum store_stmt i)

@@ -460,6 +460,25 @@ client_take(struct client *c)
 	msg_free(m);
 }
 
+/* Delivers every message on the way until none is left. */
+static void
+drain(struct kernel *k, struct client *cl)
+{
+	for (bool busy = true; busy; ) {
+		busy = false;
+		for (int i = 0; i < NCLIENTS; i++) {
+			if (cl[i].to_kernel.head) {
+				kernel_take(k, cl, i);
+				busy = true;
+			}
+			if (cl[i].from_kernel.head) {
+				client_take(&cl[i]);
+				busy = true;
+			}
+		}
+	}
+}
+
 /* The kernel dies (kill -9): what it applied stays, with its tags;
  * every message on the way is lost, and every client must rejoin. */
 static void
@@ -558,19 +577,7 @@ test_clients_converge(void **state)
 		for (int i = 0; i < NCLIENTS; i++)
 			if (cl[i].away)
 				client_rejoin(&k, &cl[i]);
-		for (bool busy = true; busy; ) {
-			busy = false;
-			for (int i = 0; i < NCLIENTS; i++) {
-				if (cl[i].to_kernel.head) {
-					kernel_take(&k, cl, i);
-					busy = true;
-				}
-				if (cl[i].from_kernel.head) {
-					client_take(&cl[i]);
-					busy = true;
-				}
-			}
-		}
+		drain(&k, cl);
 		want = print(k.doc);
 		for (int i = 0; i < NCLIENTS; i++) {
 			char	*got = print(cl[i].doc);
@@ -644,19 +651,7 @@ test_rejoin_keeps_every_edit_once(void **state)
 		ot_op_fini(&op);
 		client_rejoin(&k, &cl[0]);
 		client_rejoin(&k, &cl[2]);
-		for (bool busy = true; busy; ) {
-			busy = false;
-			for (int i = 0; i < NCLIENTS; i++) {
-				if (cl[i].to_kernel.head) {
-					kernel_take(&k, cl, i);
-					busy = true;
-				}
-				if (cl[i].from_kernel.head) {
-					client_take(&cl[i]);
-					busy = true;
-				}
-			}
-		}
+		drain(&k, cl);
 		want = print(k.doc);
 		assert_string_equal(want, "-- %% id=\"a\"\nab123\n\n"
 		    "-- %% id=\"b\"\nZxy\n");
