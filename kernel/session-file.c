@@ -571,6 +571,7 @@ sess_file_check(struct sess *s)
 	const char	*drop[2];
 	size_t		 len, n = 0, conflicts = 0;
 	bool		 clean = s->version == s->saved_version, dirty;
+	bool		 took_disk;
 
 	if (gl_file_read_regular(s->path, &bytes, &len, &e) != 0)
 		return;		/* gone, or not a file: a save says so */
@@ -588,7 +589,8 @@ sess_file_check(struct sess *s)
 		goto out;
 	}
 	nb_doc_assign_ids(disk);
-	if (clean || s->base_text == NULL)
+	took_disk = clean || s->base_text == NULL;
+	if (took_disk)
 		target = nb_doc_clone(disk);
 	else if (sess_merge_docs(s, s->base_text, s->base_len, disk, s->doc,
 	    &target, &conflicts, &e) != 0) {
@@ -601,7 +603,11 @@ sess_file_check(struct sess *s)
 	 * changed. */
 	gl_buf_init(&printed);
 	nb_print(target, &printed);
-	dirty = printed.len != len || memcmp(printed.data, bytes, len) != 0;
+	/* Taken as it is, the file is what is saved (ids parsing gave
+	 * cells that have none print, but are not unsaved edits); merged,
+	 * it is saved only if the merge gave its bytes. */
+	dirty = !took_disk && (printed.len != len ||
+	    memcmp(printed.data, bytes, len) != 0);
 	gl_buf_fini(&printed);
 	drop[0] = s->base_hash;
 	drop[1] = hash;

@@ -430,6 +430,13 @@ test_file_changed_on_disk_reloads(void **state)
 	r = kc_call(k, "doc.save", json_pack("{s:s}", "session", sid));
 	assert_non_null(r);
 	json_decref(r);
+	/* A file whose cells have no ids is taken as it is, clean too. */
+	write_renamed(t->proj, "w.nb.lua", "-- %%\nz = 9\n");
+	assert_non_null(n = kc_note(k, "doc.changed", NULL, NULL,
+	    KC_WAIT_MS));
+	assert_string_equal(kj_str(n, "how"), "reloaded");
+	assert_true(json_is_false(json_object_get(n, "dirty")));
+	json_decref(n);
 	free(sid);
 	free(nb);
 	kc_free(k);
