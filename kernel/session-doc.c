@@ -369,13 +369,39 @@ sess_pack_cell(struct sess *s, msgpack_packer *pk, const struct nb_cell *c)
 		msgpack_pack_nil(pk);
 }
 
+/* The part of a tag before its last '.' (a client's "PREFIX.N"), or all
+ * of it. */
+static size_t
+sess_tag_prefix(const char *tag, size_t len)
+{
+	for (size_t i = len; i > 0; i--)
+		if (tag[i - 1] == '.')
+			return i - 1;
+	return len;
+}
+
+/*
+ * A client has one edit in flight and asks only about that one, so a
+ * tag replaces the one with the same prefix ("PREFIX.N", as the TUI makes
+ * them): the 64 slots hold the last edit of as many clients, however
+ * busy the others are, rather than the last 64 edits of anyone.
+ */
 void
 sess_tag_push(struct sess *s, const char *tag, size_t len)
 {
-	char *slot = s->tags[s->ntags++ % SESS_TAGS];
+	size_t	 n = s->ntags < SESS_TAGS ? s->ntags : SESS_TAGS;
+	size_t	 plen;
+	char	*slot = NULL;
 
 	if (len > SESS_TAG_MAX)
 		len = SESS_TAG_MAX;
+	plen = sess_tag_prefix(tag, len);
+	for (size_t i = 0; i < n && slot == NULL; i++)
+		if (sess_tag_prefix(s->tags[i], strlen(s->tags[i])) == plen &&
+		    memcmp(s->tags[i], tag, plen) == 0)
+			slot = s->tags[i];
+	if (slot == NULL)
+		slot = s->tags[s->ntags++ % SESS_TAGS];
 	memcpy(slot, tag, len);
 	slot[len] = '\0';
 }

@@ -108,8 +108,9 @@ struct sess {
 	char		 disk_seen[GL_HASH_HEX];	/* a file on disk
 					 * already reported as not loaded */
 	struct sess_watch *watch;	/* owned (frees itself once closed) */
-	/* The tags of the last edits applied (doc.edit's "edit"), so a
-	 * client that lost the answer can ask (session.open's "edit"). */
+	/* The tags of the last edits applied (doc.edit's "edit"; one per
+	 * tag prefix, see sess_tag_push()), so a client that lost the
+	 * answer can ask (session.open's "edit"). */
 	char		 tags[SESS_TAGS][SESS_TAG_MAX + 1];
 	size_t		 ntags;		/* tags pushed, ever */
 	bool		 need_base;	/* the next edit journals a base row */
