@@ -47,7 +47,6 @@ enum store_stmt {
 	ST_J_COUNT,
 	ST_J_DELETE,
 	ST_J_DELETE_BASE,
-	ST_J_SELECT_ALL,
 	ST_O_DELETE,
 	ST_O_INSERT,
 	ST_O_SELECT,
@@ -69,8 +68,6 @@ static const char *const store_sql[ST_COUNT] = {
 	[ST_J_DELETE] = "DELETE FROM journal WHERE path = ?1",
 	[ST_J_DELETE_BASE] = "DELETE FROM journal WHERE path = ?1 AND "
 	    "base_hash = ?2",
-	[ST_J_SELECT_ALL] = "SELECT base_hash, op FROM journal WHERE path = ?1 "
-	    "ORDER BY seq",
 	[ST_O_DELETE] = "DELETE FROM outputs WHERE path = ?1 AND cell_id = ?2",
 	[ST_O_INSERT] = "INSERT INTO outputs(path, cell_id, source_hash, seq, "
 	    "output) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -310,37 +307,41 @@ fail:
 	return rc;
 }
 
+/* store_journal_load() over store_journal_each(): the rows of one hash,
+ * and a count of the others. */
+struct store_load {
+	const char	*hash;
+	int		(*each)(void *, const void *, size_t);
+	void		*ctx;
+	size_t		 other;
+	int		 rc;
+};
+
+static int
+store_load_row(void *ctx, const char *hash, const void *op, size_t len)
+{
+	struct store_load *l = ctx;
+
+	if (strcmp(hash, l->hash) != 0)
+		l->other++;
+	else if (l->rc == 0)
+		l->rc = l->each(l->ctx, op, len);
+	return 0;
+}
+
 int
 store_journal_load(struct store *st, const char *path, const char *base_hash,
     int (*each)(void *ctx, const void *op, size_t len), void *ctx,
     size_t *nother, struct gl_err *err)
 {
-	sqlite3_stmt	*s = store_stmt(st, ST_J_SELECT);
-	size_t		 other = 0;
-	int		 rc = 0, step;
+	struct store_load	 l = { base_hash, each, ctx, 0, 0 };
+	int			 rc;
 
-	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *h = (const char *)sqlite3_column_text(s, 0);
-
-		if (h == NULL || strcmp(h, base_hash) != 0) {
-			other++;
-			continue;
-		}
-		if (rc != 0)
-			continue;
-		rc = each(ctx, sqlite3_column_blob(s, 1),
-		    (size_t)sqlite3_column_bytes(s, 1));
-	}
-	if (step != SQLITE_DONE) {
-		rc = store_fail(st, err, "cannot read the journal");
-		sqlite3_reset(s);
+	if ((rc = store_journal_each(st, path, store_load_row, &l, err)) != 0)
 		return rc;
-	}
-	sqlite3_reset(s);
 	if (nother != NULL)
-		*nother = other;
-	return rc;
+		*nother = l.other;
+	return l.rc;
 }
 
 int
@@ -380,7 +381,7 @@ store_journal_each(struct store *st, const char *path,
     int (*each)(void *ctx, const char *base_hash, const void *op,
     size_t len), void *ctx, struct gl_err *err)
 {
-	sqlite3_stmt	*s = store_stmt(st, ST_J_SELECT_ALL);
+	sqlite3_stmt	*s = store_stmt(st, ST_J_SELECT);
 	int		 rc = 0, step;
 
 	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
