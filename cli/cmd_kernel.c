@@ -157,6 +157,28 @@ kernel_config_idle_ms(void)
 	return ms > UINT_MAX ? UINT_MAX : (unsigned)ms;
 }
 
+/* Writes byte, then msg (if not NULL), on the ready pipe of a background
+ * start (client/client.c reads it) and closes it. */
+static void
+kernel_ready_say(int fd, char byte, const char *msg)
+{
+	char	 buf[600];
+	size_t	 n = 0, off = 0;
+	ssize_t	 w;
+
+	n = (size_t)snprintf(buf, sizeof buf, "%c%s", byte, msg ? msg : "");
+	if (n >= sizeof buf)
+		n = sizeof buf - 1;
+	while (off < n) {
+		if ((w = write(fd, buf + off, n - off)) < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	close(fd);
+}
+
 int
 cli_kernel(int argc, char **argv)
 {
@@ -218,16 +240,11 @@ cli_kernel(int argc, char **argv)
 	}
 	rc = srv_run(&o, &err);
 	if (rc == GL_EBUSY && o.ready_fd >= 0 && o.listen == NULL) {
-		ssize_t	 w;
-
 		/* Another kernel holds the lock: not an error for a
 		 * background start. 'B' tells the client that started us to
 		 * wait for that kernel (it may be starting or stopping)
 		 * rather than report a failed start. */
-		do
-			w = write(o.ready_fd, "B", 1);
-		while (w < 0 && errno == EINTR);
-		close(o.ready_fd);
+		kernel_ready_say(o.ready_fd, 'B', NULL);
 		return CLI_OK;
 	}
 	if (rc == GL_EBUSY) {
@@ -236,6 +253,10 @@ cli_kernel(int argc, char **argv)
 	}
 	if (rc != 0) {
 		cli_errorf("kernel: %s", err.msg);
+		/* Also on the ready pipe: kernel.log may be where the
+		 * failure is (a full disk), so it may hold nothing. */
+		if (o.ready_fd >= 0)
+			kernel_ready_say(o.ready_fd, 'E', err.msg);
 		return CLI_KERNEL;
 	}
 	return CLI_OK;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -409,11 +410,50 @@ cl_log_reason(const char *log, off_t from, char *buf, size_t size)
 		snprintf(buf, size, "%s", last);
 }
 
+/* The error a kernel that failed to start wrote on the ready pipe after
+ * its 'E' (it may have had nowhere else to write it: kernel.log is in the
+ * runtime directory, which may be full). False if it wrote nothing. */
+static bool
+cl_ready_reason(int fd, char *buf, size_t size)
+{
+	size_t	 off = 0;
+	ssize_t	 n;
+
+	while (off + 1 < size) {
+		if ((n = read(fd, buf + off, size - 1 - off)) < 0 &&
+		    errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	buf[off] = '\0';
+	if (strncmp(buf, "kernel: ", 8) == 0)
+		memmove(buf, buf + 8, off - 8 + 1);
+	return off > 0;
+}
+
+/* "; DIR is full" when the runtime directory's file system has no room
+ * (blocks or inodes) left for an unprivileged user, else "". Static. */
+static const char *
+cl_dir_full(const char *rd)
+{
+	static char	 buf[300];
+	struct statvfs	 sv;
+
+	if (statvfs(rd, &sv) != 0 || (sv.f_bavail > 0 &&
+	    (sv.f_files == 0 || sv.f_favail > 0)))
+		return "";
+	snprintf(buf, sizeof buf, "; the runtime directory %s is full", rd);
+	return buf;
+}
+
 /*
  * Starts `exe kernel --ready-fd N` detached, its stderr appended to
  * rd/kernel.log, and waits for its one byte: 'R' it serves, 'B' another
- * kernel holds the lock (one starting or stopping; *busy is set). EOF
- * means it exited without serving: an error quoting its log.
+ * kernel holds the lock (one starting or stopping; *busy is set), 'E'
+ * and its error it failed. EOF means it exited without serving: an
+ * error quoting its log.
  */
 static int
 cl_spawn_kernel(const char *exe, const char *rd, int64_t deadline,
@@ -502,14 +542,17 @@ cl_spawn_kernel(const char *exe, const char *rd, int64_t deadline,
 		if (n == 1 && byte == 'B') {
 			*busy = true;
 			rc = 0;
-		} else if (n == 1)
+		} else if (n == 1 && byte != 'E')
 			rc = 0;
 		else {
-			char	 why[300];
+			char	 why[400];
 
-			cl_log_reason(log, logsize, why, sizeof why);
+			if (n != 1 || !cl_ready_reason(pfd[0], why,
+			    sizeof why))
+				cl_log_reason(log, logsize, why, sizeof why);
 			rc = gl_err_set(err, GL_ECLOSED,
-			    "the kernel did not start: %s (see %s)", why, log);
+			    "the kernel did not start: %s%s (see %s)", why,
+			    cl_dir_full(rd), log);
 		}
 	}
 	close(pfd[0]);

@@ -387,6 +387,235 @@ ot_rebase(struct ot_op *ops, size_t *n, const struct ot_op *accepted,
 	free(b);
 }
 
+/*
+ * Diffing two docs (ot_diff). The cells of a that b lacks are deleted,
+ * from the last. The cells both hold are then put in b's order with the
+ * fewest moves: those on a longest increasing subsequence of their b
+ * ranks (in a's order) stay; each other one, in b's order, moves to just
+ * after the cell that precedes it in b among those already in place
+ * (which keeps the placed cells in b's order). The cells only b holds
+ * are inserted at their b index, first to last, with their metadata.
+ * Last come the changes of the cells both hold: kind, metadata, and one
+ * replace of the source between the longest common prefix and suffix
+ * (both cut at UTF-8 character boundaries).
+ */
+struct ot_dlist {
+	struct ot_op	*v;
+	size_t		 n, cap;
+};
+
+static struct ot_op *
+dl_push(struct ot_dlist *l, enum ot_kind kind, const char *id)
+{
+	struct ot_op	*op;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+	}
+	op = &l->v[l->n++];
+	memset(op, 0, sizeof *op);
+	op->kind = kind;
+	snprintf(op->id, sizeof op->id, "%s", id);
+	return op;
+}
+
+/* Indexes into seq[0..n) of a longest strictly increasing subsequence:
+ * keep[i] is set for its members. */
+static void
+diff_lis(const size_t *seq, size_t n, bool *keep)
+{
+	size_t	*tail = xcalloc(n + 1, sizeof *tail);	/* index of tail */
+	size_t	*prev = xcalloc(n + 1, sizeof *prev);
+	size_t	 len = 0, lo, hi, mid, k;
+
+	for (size_t i = 0; i < n; i++) {
+		lo = 0;
+		hi = len;
+		while (lo < hi) {
+			mid = (lo + hi) / 2;
+			if (seq[tail[mid]] < seq[i])
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		prev[i] = lo > 0 ? tail[lo - 1] : SIZE_MAX;
+		tail[lo] = i;
+		if (lo == len)
+			len++;
+	}
+	for (k = len > 0 ? tail[len - 1] : SIZE_MAX; k != SIZE_MAX;
+	    k = prev[k])
+		keep[k] = true;
+	free(tail);
+	free(prev);
+}
+
+/* The text op turning source x into y (both valid UTF-8), or false if
+ * they are equal. */
+static bool
+diff_text(const char *id, const char *x, size_t xl, const char *y, size_t yl,
+    struct ot_op *op)
+{
+	size_t	 pre = 0, suf = 0, n = 0;
+
+	while (pre < xl && pre < yl && x[pre] == y[pre])
+		pre++;
+	if (pre == xl && pre == yl)
+		return false;
+	while (pre > 0 && ((pre < xl && ((unsigned char)x[pre] & 0xc0) ==
+	    0x80) || (pre < yl && ((unsigned char)y[pre] & 0xc0) == 0x80)))
+		pre--;
+	while (suf < xl - pre && suf < yl - pre &&
+	    x[xl - 1 - suf] == y[yl - 1 - suf])
+		suf++;
+	while (suf > 0 && ((((unsigned char)x[xl - suf]) & 0xc0) == 0x80 ||
+	    (((unsigned char)y[yl - suf]) & 0xc0) == 0x80))
+		suf--;
+	op->kind = OT_TEXT;
+	snprintf(op->id, sizeof op->id, "%s", id);
+	op->comps = xcalloc(4, sizeof *op->comps);
+	if (pre > 0)
+		op->comps[n++] = (struct ot_comp){ OT_RETAIN, pre, NULL };
+	if (xl - pre - suf > 0)
+		op->comps[n++] = (struct ot_comp){ OT_DELETE, xl - pre - suf,
+		    NULL };
+	if (yl - pre - suf > 0)
+		op->comps[n++] = (struct ot_comp){ OT_INSERT, yl - pre - suf,
+		    xstrndup(y + pre, yl - pre - suf) };
+	if (suf > 0)
+		op->comps[n++] = (struct ot_comp){ OT_RETAIN, suf, NULL };
+	op->ncomps = n;
+	return true;
+}
+
+/* set_meta ops turning the metadata of ca into cb's (the id aside). */
+static void
+diff_meta(struct ot_dlist *l, const struct nb_cell *ca,
+    const struct nb_cell *cb)
+{
+	const char	*k, *v, *id = nb_cell_id(cb);
+	struct ot_op	*op;
+
+	if ((ca != NULL && nb_cell_is_header(ca)) || nb_cell_is_header(cb))
+		return;
+	for (size_t i = 0; i < nb_cell_meta_count(cb); i++) {
+		nb_cell_meta_at(cb, i, &k, &v);
+		if (strcmp(k, "id") == 0 || (ca != NULL &&
+		    str_eq(nb_cell_meta(ca, k), v)))
+			continue;
+		op = dl_push(l, OT_SET_META, id);
+		op->key = xstrdup(k);
+		op->text = xstrdup(v);
+	}
+	for (size_t i = 0; ca != NULL && i < nb_cell_meta_count(ca); i++) {
+		nb_cell_meta_at(ca, i, &k, &v);
+		if (strcmp(k, "id") == 0 || nb_cell_meta(cb, k) != NULL)
+			continue;
+		op = dl_push(l, OT_SET_META, id);
+		op->key = xstrdup(k);
+	}
+}
+
+size_t
+ot_diff(const struct nb_doc *a, const struct nb_doc *b, struct ot_op **ops)
+{
+	struct ot_dlist	 l = { NULL, 0, 0 };
+	size_t		 na = nb_doc_count(a), nbc = nb_doc_count(b), n = 0;
+	size_t		*work, pos;
+	bool		*keep, *placed;
+	struct ot_op	*op;
+
+	/* work[0..n): the b index of each cell of a that b holds, in a's
+	 * order (what the list looks like after the deletes). */
+	work = xcalloc(na + nbc + 1, sizeof *work);
+	for (size_t i = na; i-- > 0; ) {
+		const char *id = nb_cell_id(nb_doc_cell(a, i));
+
+		if (nb_doc_find(b, id, &pos) == NULL) {
+			op = dl_push(&l, OT_DELETE_CELL, id);
+			op->from = i;
+		}
+	}
+	for (size_t i = 0; i < na; i++)
+		if (nb_doc_find(b, nb_cell_id(nb_doc_cell(a, i)), &pos) != NULL)
+			work[n++] = pos;
+	keep = xcalloc(n + 1, sizeof *keep);
+	diff_lis(work, n, keep);
+	/* placed[j]: b's cell j is in its place among the placed ones. */
+	placed = xcalloc(nbc + 1, sizeof *placed);
+	for (size_t i = 0; i < n; i++)
+		placed[work[i]] = keep[i];
+	for (size_t j = 0; j < nbc; j++) {
+		size_t	 from = SIZE_MAX, after = SIZE_MAX, to;
+
+		if (placed[j])
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			if (work[i] == j)
+				from = i;
+			else if (work[i] < j && placed[work[i]] &&
+			    (after == SIZE_MAX || work[i] > work[after]))
+				after = i;
+		}
+		if (from == SIZE_MAX)
+			continue;		/* only b has it */
+		to = after == SIZE_MAX ? 0 : after < from ? after + 1 : after;
+		op = dl_push(&l, OT_MOVE_CELL, nb_cell_id(nb_doc_cell(b, j)));
+		op->from = from;
+		op->index = to;
+		memmove(&work[from], &work[from + 1], (n - from - 1) *
+		    sizeof *work);
+		memmove(&work[to + 1], &work[to], (n - 1 - to) * sizeof *work);
+		work[to] = j;
+		placed[j] = true;
+	}
+	/* The common cells are in b's order: insert the others where b has
+	 * them. */
+	for (size_t j = 0; j < nbc; j++) {
+		const struct nb_cell	*cb = nb_doc_cell(b, j);
+		const struct nb_cell	*ca = nb_doc_find(a, nb_cell_id(cb),
+					    NULL);
+		size_t			 len;
+		const char		*src = nb_cell_source(cb, &len);
+
+		if (ca != NULL)
+			continue;
+		op = dl_push(&l, OT_INSERT_CELL, nb_cell_id(cb));
+		op->index = j;
+		op->cell_kind = nb_cell_kind(cb);
+		op->text = xstrndup(src, len);
+		diff_meta(&l, NULL, cb);
+	}
+	for (size_t j = 0; j < nbc; j++) {
+		const struct nb_cell	*cb = nb_doc_cell(b, j);
+		const struct nb_cell	*ca = nb_doc_find(a, nb_cell_id(cb),
+					    NULL);
+		size_t			 xl, yl;
+		const char		*x, *y;
+		struct ot_op		 t;
+
+		if (ca == NULL)
+			continue;
+		if (nb_cell_kind(ca) != nb_cell_kind(cb) &&
+		    !nb_cell_is_header(cb)) {
+			op = dl_push(&l, OT_SET_KIND, nb_cell_id(cb));
+			op->cell_kind = nb_cell_kind(cb);
+		}
+		diff_meta(&l, ca, cb);
+		x = nb_cell_source(ca, &xl);
+		y = nb_cell_source(cb, &yl);
+		memset(&t, 0, sizeof t);
+		if (diff_text(nb_cell_id(cb), x, xl, y, yl, &t))
+			*dl_push(&l, OT_TEXT, t.id) = t;
+	}
+	free(placed);
+	free(keep);
+	free(work);
+	*ops = l.v;
+	return l.n;
+}
+
 int
 ot_decode(const msgpack_object *o, struct ot_op *op, struct gl_err *err)
 {

@@ -114,6 +114,16 @@ void	 ot_transform_ops(struct ot_op *a, size_t *na, struct ot_op *b,
 void	 ot_rebase(struct ot_op *ops, size_t *n,
 	     const struct ot_op *accepted, size_t naccepted);
 
+/* The ops that turn doc a into doc b, cells matched by id, to apply to a
+ * in order: deletes, moves (the fewest), inserts with their metadata,
+ * then kind, metadata and text changes of the cells both hold (a text
+ * change is one replace between the common prefix and suffix). Titles
+ * are not ops: a title that differs stays as a has it. A header cell
+ * only b has becomes an ordinary cell. *ops (NULL when there are none)
+ * is the caller's: ot_op_fini() each, then free(). Returns the count. */
+size_t	 ot_diff(const struct nb_doc *a, const struct nb_doc *b,
+	     struct ot_op **ops);
+
 /* Wire form: a msgpack map, see docs/protocol.md ("t": "insert_cell",
  * "id", "index", "from", "kind", "source", "key", "value",
  * "ops": [n | "s" | -n]). Each kind has exactly its fields, all required:

@@ -123,6 +123,18 @@ gl_path_abs(const char *path, struct gl_err *err)
 }
 
 char *
+gl_state_dir(void)
+{
+	const char *env;
+
+	if ((env = getenv("XDG_STATE_HOME")) != NULL && *env == '/')
+		return xasprintf("%s/galley", env);
+	if ((env = getenv("HOME")) != NULL && *env == '/')
+		return xasprintf("%s/.local/state/galley", env);
+	return NULL;
+}
+
+char *
 gl_project_dir(const char *nb_path)
 {
 	char		*dir = xstrdup(nb_path), *s, *probe;

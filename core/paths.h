@@ -23,6 +23,10 @@ char	*gl_path_abs(const char *path, struct gl_err *err);
  * holding .galley/ or .git, else the notebook's own directory. Caller
  * frees. */
 char	*gl_project_dir(const char *nb_path);
+/* The user's state directory for galley: $XDG_STATE_HOME/galley, else
+ * ~/.local/state/galley; NULL if neither variable is an absolute path.
+ * Not created. Caller frees. */
+char	*gl_state_dir(void);
 /* Creates dir (and parents) with mode if missing. */
 int	 gl_mkdir_p(const char *dir, unsigned mode, struct gl_err *err);
 

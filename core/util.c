@@ -10,11 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/err.h"
 #include "core/mem.h"
+#include "core/paths.h"
 
 static uint64_t
 splitmix64(uint64_t *x)
@@ -179,18 +183,15 @@ bad:
 	    "127.0.0.1:7878 or [::1]:7878)", spec);
 }
 
-int
-gl_file_read(const char *path, char **out, size_t *lenp, struct gl_err *err)
+/* Reads fd to its end into *out (NUL-terminated); closes fd. */
+static int
+file_read_fd(int fd, const char *path, char **out, size_t *lenp,
+    struct gl_err *err)
 {
 	struct gl_buf	 b;
 	char		 chunk[65536];
 	ssize_t		 n;
-	int		 fd;
 
-	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return gl_err_set(err, gl_err_from_errno(errno), "%s: %s",
-		    path, strerror(errno));
 	gl_buf_init(&b);
 	for (;;) {
 		n = read(fd, chunk, sizeof chunk);
@@ -214,12 +215,69 @@ gl_file_read(const char *path, char **out, size_t *lenp, struct gl_err *err)
 }
 
 int
+gl_file_read(const char *path, char **out, size_t *lenp, struct gl_err *err)
+{
+	int	 fd;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return gl_err_set(err, gl_err_from_errno(errno), "%s: %s",
+		    path, strerror(errno));
+	return file_read_fd(fd, path, out, lenp, err);
+}
+
+static const char *
+file_kind(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISSOCK(m))
+		return "a socket";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	return "not a regular file";
+}
+
+int
+gl_file_read_regular(const char *path, char **out, size_t *lenp,
+    struct gl_err *err)
+{
+	struct stat	 sb;
+	int		 fd, e;
+
+	*out = NULL;
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) < 0)
+		return gl_err_set(err, gl_err_from_errno(errno), "%s: %s",
+		    path, strerror(errno));
+	if (fstat(fd, &sb) != 0) {
+		e = errno;
+		close(fd);
+		return gl_err_set(err, gl_err_from_errno(e), "%s: %s", path,
+		    strerror(e));
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
+		return gl_err_set(err, GL_EINVAL, "%s is %s, not a notebook "
+		    "file", path, file_kind(sb.st_mode));
+	}
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return file_read_fd(fd, path, out, lenp, err);
+}
+
+int
 gl_file_write_atomic(const char *path, const void *p, size_t len,
     unsigned mode, struct gl_err *err)
 {
 	char		*real, *tmp, *dcopy = NULL;
 	const char	*q = p, *shown = path;
 	struct stat	 st;
+	bool		 existed = false;
 	int		 fd, dfd, rc, e;
 
 	/* Renaming over a symbolic link would replace the link with a file
@@ -236,7 +294,10 @@ gl_file_write_atomic(const char *path, const void *p, size_t len,
 		free(real);
 		return rc;
 	}
-	if (stat(path, &st) == 0)
+	/* Held until the rename: gl_file_clean_temps() leaves a locked
+	 * temporary file alone (a live process is writing it). */
+	(void)flock(fd, LOCK_EX);
+	if ((existed = stat(path, &st) == 0))
 		mode = st.st_mode & 07777;
 	if (fchmod(fd, mode) != 0)
 		goto fail;
@@ -276,5 +337,78 @@ fail:
 	free(tmp);
 	free(real);
 	return gl_err_set(err, gl_err_from_errno(e), "%s: not written: %s%s",
-	    shown, strerror(e), e == ENOSPC ? " (the file on disk is unchanged)" : "");
+	    shown, strerror(e), e == ENOSPC && existed ?
+	    " (the file on disk is unchanged)" : "");
+}
+
+/* True if name is base + ".tmp." + the six characters mkstemp() puts
+ * there. */
+static bool
+temp_name_of(const char *name, const char *base)
+{
+	size_t	 n = strlen(base);
+
+	if (strncmp(name, base, n) != 0 || strncmp(name + n, ".tmp.", 5) != 0)
+		return false;
+	name += n + 5;
+	if (strlen(name) != 6)
+		return false;
+	for (; *name != '\0'; name++) {
+		if (!((*name >= 'a' && *name <= 'z') ||
+		    (*name >= 'A' && *name <= 'Z') ||
+		    (*name >= '0' && *name <= '9')))
+			return false;
+	}
+	return true;
+}
+
+size_t
+gl_file_clean_temps(const char *path)
+{
+	char		*real, *dir, *slash;
+	const char	*base;
+	DIR		*d;
+	struct dirent	*de;
+	size_t		 removed = 0;
+	time_t		 now = time(NULL);
+
+	if ((real = realpath(path, NULL)) == NULL)
+		real = xstrdup(path);
+	if ((slash = strrchr(real, '/')) == NULL) {
+		free(real);
+		return 0;
+	}
+	dir = slash == real ? xstrdup("/") : xstrndup(real, (size_t)(slash -
+	    real));
+	base = slash + 1;
+	if ((d = opendir(dir)) == NULL)
+		goto out;
+	while ((de = readdir(d)) != NULL) {
+		struct stat	 sb, now_sb;
+		char		*p;
+		int		 fd;
+
+		if (!temp_name_of(de->d_name, base))
+			continue;
+		p = gl_path_join(dir, de->d_name);
+		fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+		    O_CLOEXEC);
+		/* Stale: a regular file no one holds locked, last written
+		 * a while ago (a writer locks its file right after
+		 * creating it), still the file of that name. */
+		if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    now - sb.st_mtime >= GL_TEMP_STALE_S &&
+		    flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+		    lstat(p, &now_sb) == 0 && now_sb.st_ino == sb.st_ino &&
+		    now_sb.st_dev == sb.st_dev && unlink(p) == 0)
+			removed++;
+		if (fd >= 0)
+			close(fd);
+		free(p);
+	}
+	closedir(d);
+out:
+	free(dir);
+	free(real);
+	return removed;
 }

@@ -41,6 +41,11 @@ int	 gl_hostport_split(const char *spec, char **host, char **port,
 /* Reads a whole file; *out is NUL-terminated, caller frees. */
 int	 gl_file_read(const char *path, char **out, size_t *lenp,
 	     struct gl_err *err);
+/* As gl_file_read(), for a file that must be a regular file (a
+ * notebook): anything else (a FIFO, a device, a directory) is GL_EINVAL
+ * saying what it is, without blocking on it or reading it. */
+int	 gl_file_read_regular(const char *path, char **out, size_t *lenp,
+	     struct gl_err *err);
 /* Writes len bytes to path atomically: a temp file in the same directory,
  * fsync, rename, fsync of the directory. On failure (a full disk, say)
  * the old file is untouched and the temp file removed. mode is used for
@@ -48,5 +53,12 @@ int	 gl_file_read(const char *path, char **out, size_t *lenp,
  * followed: its target is replaced and the link stays. */
 int	 gl_file_write_atomic(const char *path, const void *p, size_t len,
 	     unsigned mode, struct gl_err *err);
+/* Removes the temporary files gl_file_write_atomic() left next to path
+ * when its process was killed mid-write: PATH.tmp.XXXXXX, regular, not
+ * locked (a writer holds a lock on its file until the rename) and not
+ * written for GL_TEMP_STALE_S seconds. Nothing else is touched. Returns
+ * how many were removed. */
+#define GL_TEMP_STALE_S	10
+size_t	 gl_file_clean_temps(const char *path);
 
 #endif

@@ -103,11 +103,7 @@ clu_new(const struct clu_host *host, struct gl_err *err)
 		snprintf(c->group, sizeof c->group, "%u", (unsigned)getegid());
 	}
 	/* The usage database outlives reboots: not in the runtime dir. */
-	if ((env = getenv("XDG_STATE_HOME")) != NULL && *env == '/')
-		state = xasprintf("%s/galley", env);
-	else if ((env = getenv("HOME")) != NULL && *env == '/')
-		state = xasprintf("%s/.local/state/galley", env);
-	else
+	if ((state = gl_state_dir()) == NULL)
 		state = xstrdup(host->dir);
 	c->usage_path = gl_path_join(state, "usage.db");
 	free(state);

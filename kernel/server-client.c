@@ -169,6 +169,14 @@ srv_client_accept(struct srv *s, uv_stream_t *l, bool tcp)
 }
 
 void
+srv_client_notify_all(struct srv *s, const void *p, size_t n)
+{
+	for (struct client *c = s->clients; c != NULL; c = c->next)
+		if (c->authed)
+			req_client_send(&c->rc, p, n);
+}
+
+void
 srv_client_close_all(struct srv *s, bool graceful)
 {
 	struct client *c, *next;

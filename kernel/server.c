@@ -49,6 +49,7 @@ static int	 srv_listen_unix(struct srv *s, struct gl_err *err);
 static int	 srv_write_pid(struct srv *s, struct gl_err *err);
 static int	 srv_listen_tcp(struct srv *s, const char *spec,
 		     struct gl_err *err);
+static void	 srv_say_stopping(struct srv *s, const char *why);
 static void	 srv_on_signal(uv_signal_t *h, int signum);
 static void	 srv_on_idle(uv_timer_t *t);
 static void	 srv_on_grace(uv_timer_t *t);
@@ -447,6 +448,7 @@ srv_stop(struct srv *s, const char *why)
 	if (s->tcp_on)
 		uv_close((uv_handle_t *)&s->tcp_l, srv_on_handle_closed);
 	s->unix_on = s->tcp_on = false;
+	srv_say_stopping(s, why);
 	if (s->handles_on) {
 		uv_close((uv_handle_t *)&s->sigterm, srv_on_handle_closed);
 		uv_close((uv_handle_t *)&s->sigint, srv_on_handle_closed);
@@ -466,6 +468,32 @@ srv_stop(struct srv *s, const char *why)
 			uv_close((uv_handle_t *)&s->grace,
 			    srv_on_handle_closed);
 	}
+}
+
+/* kernel.stopping {reason, message} to every client before they are
+ * closed: a client can tell a kernel stopped on purpose from one that
+ * died, and need not start a new one behind its user's back. */
+static void
+srv_say_stopping(struct srv *s, const char *why)
+{
+	struct rpc_writer	 w;
+	const char		*reason = "stopped", *msg = why;
+
+	if (why == NULL)
+		return;			/* a failed start: no clients */
+	if (strcmp(why, "kernel.shutdown") == 0)
+		msg = "galley kernel stop";
+	else if (strncmp(why, "SIG", 3) == 0)
+		reason = "signal";
+	else if (strncmp(why, "idle", 4) == 0)
+		reason = "idle";
+	rpc_writer_init(&w);
+	rpc_begin_notify(&w, "kernel.stopping");
+	msgpack_pack_map(&w.pk, 2);
+	rpc_pack_kv_str(&w.pk, "reason", reason);
+	rpc_pack_kv_str(&w.pk, "message", msg);
+	srv_client_notify_all(s, w.sbuf.data, w.sbuf.size);
+	rpc_writer_fini(&w);
 }
 
 static void

@@ -95,6 +95,9 @@ void	 srv_client_gone(struct srv *s);
 /* Accepts a client on listener l (the Unix socket, or TCP with tcp);
  * Unix peers of another uid are refused, TCP peers get auth.challenge. */
 void	 srv_client_accept(struct srv *s, uv_stream_t *l, bool tcp);
+/* Sends n bytes of whole messages (a notification) to every client that
+ * authenticated. */
+void	 srv_client_notify_all(struct srv *s, const void *p, size_t n);
 /* Closes every client; graceful lets their queued output drain first. */
 void	 srv_client_close_all(struct srv *s, bool graceful);
 

@@ -67,12 +67,14 @@ sess_rpc_doc_get(struct sess_set *ss, struct req *r, struct gl_err *err)
 	return 0;
 }
 
-/* doc.edit {session, version, ops} */
+/* doc.edit {session, version, ops, edit?} */
 int
 sess_rpc_doc_edit(struct sess_set *ss, struct req *r, struct gl_err *err)
 {
 	struct sess		*s;
 	const msgpack_object	*vo, *ao;
+	const char		*tag;
+	size_t			 taglen = 0, ops_end;
 	struct ot_op		*ops = NULL;
 	struct nb_doc		*work = NULL;
 	msgpack_sbuffer		 sb;
@@ -95,6 +97,13 @@ sess_rpc_doc_edit(struct sess_set *ss, struct req *r, struct gl_err *err)
 	    ao == NULL || ao->type != MSGPACK_OBJECT_ARRAY) {
 		rc = gl_err_set(err, GL_EINVAL,
 		    "doc.edit: wants {session, version, ops: [op]}");
+		goto fail;
+	}
+	tag = rpc_map_str(r->args, "edit", &taglen);
+	if (tag != NULL && (taglen == 0 || taglen > SESS_TAG_MAX ||
+	    memchr(tag, '\0', taglen) != NULL)) {
+		rc = gl_err_set(err, GL_EINVAL, "doc.edit: edit is a tag of 1 "
+		    "to %d bytes", SESS_TAG_MAX);
 		goto fail;
 	}
 	v = vo->via.u64;
@@ -128,6 +137,8 @@ sess_rpc_doc_edit(struct sess_set *ss, struct req *r, struct gl_err *err)
 	    s->nhist - (size_t)(v - s->hist_base));
 	nalive = n;
 	if (nalive == 0) {
+		if (tag != NULL)
+			sess_tag_push(s, tag, taglen);
 		rpk = req_reply_begin(r);
 		msgpack_pack_map(rpk, 1);
 		rpc_pack_kv_int(rpk, "version", (int64_t)s->version);
@@ -145,24 +156,26 @@ sess_rpc_doc_edit(struct sess_set *ss, struct req *r, struct gl_err *err)
 	}
 	/* Encode: the journal's rows and the broadcast's ops are the same
 	 * bytes. */
-	blobs = xcalloc(nalive + 1, sizeof *blobs);
-	offs = xcalloc(nalive + 2, sizeof *offs);
-	if (s->need_snapshot && !s->ephemeral) {
-		struct gl_buf text;
-
-		gl_buf_init(&text);
-		nb_print(s->doc, &text);
-		msgpack_pack_map(&pk, 2);
-		rpc_pack_kv_str(&pk, "t", "snapshot");
-		rpc_pack_key(&pk, "text");
-		rpc_pack_strn(&pk, text.data != NULL ? text.data : "",
-		    text.len);
-		gl_buf_fini(&text);
+	blobs = xcalloc(nalive + 2, sizeof *blobs);
+	offs = xcalloc(nalive + 3, sizeof *offs);
+	if ((s->need_base || s->need_snapshot) && !s->ephemeral) {
+		sess_pack_doc_row(&pk, s->need_base ? "base" : "snapshot",
+		    s->doc);
 		offs[++nb] = sb.size;
 	}
 	first_op = nb;
 	for (size_t i = 0; i < n; i++) {
 		ot_encode(&pk, &ops[i]);
+		offs[++nb] = sb.size;
+	}
+	ops_end = sb.size;
+	/* The tag in the same transaction: applied and journaled go
+	 * together, whatever a crash interrupts. */
+	if (tag != NULL && !s->ephemeral) {
+		msgpack_pack_map(&pk, 2);
+		rpc_pack_kv_str(&pk, "t", "edit");
+		rpc_pack_key(&pk, "edit");
+		rpc_pack_strn(&pk, tag, taglen);
 		offs[++nb] = sb.size;
 	}
 	for (size_t i = 0; i < nb; i++) {
@@ -175,7 +188,7 @@ sess_rpc_doc_edit(struct sess_set *ss, struct req *r, struct gl_err *err)
 			gl_err_prefix(err, "doc.edit: not applied");
 			goto fail;
 		}
-		s->need_snapshot = false;
+		s->need_base = s->need_snapshot = false;
 	}
 	nb_doc_free(s->doc);
 	s->doc = work;
@@ -184,6 +197,8 @@ sess_rpc_doc_edit(struct sess_set *ss, struct req *r, struct gl_err *err)
 		sess_hist_push(s, &ops[i]);	/* takes ops[i] */
 		s->version++;
 	}
+	if (tag != NULL)
+		sess_tag_push(s, tag, taglen);
 	rpk = req_reply_begin(r);
 	msgpack_pack_map(rpk, 1);
 	rpc_pack_kv_int(rpk, "version", (int64_t)s->version);
@@ -198,7 +213,7 @@ sess_rpc_doc_edit(struct sess_set *ss, struct req *r, struct gl_err *err)
 		rpc_pack_key(npk, "ops");
 		msgpack_pack_array(npk, nalive);
 		msgpack_sbuffer_write(&ss->note.sbuf,
-		    sb.data + offs[first_op], sb.size - offs[first_op]);
+		    sb.data + offs[first_op], ops_end - offs[first_op]);
 		sess_broadcast(s, r->client);
 	}
 	rc = 0;
@@ -236,7 +251,7 @@ sess_rpc_doc_save(struct sess_set *ss, struct req *r, struct gl_err *err)
 		    "session %s is ephemeral: it is never saved", s->id);
 	force = rpc_map_bool(r->args, "force", false);
 	/* Never overwrite what someone else wrote since we read the file. */
-	rc = gl_file_read(s->path, &cur, &curlen, err);
+	rc = gl_file_read_regular(s->path, &cur, &curlen, err);
 	if (rc == 0) {
 		gl_hash_hex(cur, curlen, hash);
 		free(cur);
@@ -261,17 +276,22 @@ sess_rpc_doc_save(struct sess_set *ss, struct req *r, struct gl_err *err)
 		gl_buf_fini(&out);
 		return rc;
 	}
-	gl_hash_hex(out.data != NULL ? out.data : "", out.len, s->base_hash);
-	s->on_disk = true;
-	s->need_snapshot = false;
-	s->saved_version = s->version;
-	if (store_journal_clear(s->store, s->key, &jerr) != 0)
+	/* The rows of the version just replaced go; rows no open could
+	 * place (another version's, with no base) stay. */
+	if (store_journal_clear(s->store, s->key, s->base_hash, &jerr) != 0)
 		log_info("%s: saved, but the journal was not cleared: %s",
 		    s->id, jerr.msg);
+	gl_hash_hex(out.data != NULL ? out.data : "", out.len, s->base_hash);
+	free(s->base_text);
+	s->base_text = gl_buf_take(&out, &s->base_len);
+	s->on_disk = true;
+	s->need_base = true;
+	s->need_snapshot = false;
+	s->saved_version = s->version;
 	pk = req_reply_begin(r);
 	msgpack_pack_map(pk, hr.nwarnings > 0 ? 4 : 3);
 	rpc_pack_kv_str(pk, "path", s->path);
-	rpc_pack_kv_int(pk, "bytes", (int64_t)out.len);
+	rpc_pack_kv_int(pk, "bytes", (int64_t)s->base_len);
 	rpc_pack_kv_int(pk, "version", (int64_t)s->version);
 	sess_pack_warnings(pk, &hr);
 	req_reply_end(r);
@@ -316,68 +336,6 @@ sess_rpc_doc_cursor(struct sess_set *ss, struct req *r, struct gl_err *err)
 	return 0;
 }
 
-/*
- * Replays one journal row onto rp->doc. A row that cannot be applied
- * (which only a damaged store gives) is reported once; the op rows after
- * it are skipped up to the next snapshot row, which restarts the replay
- * from a whole document. rp->broken at the end makes the next edit
- * journal a snapshot first, so later crashes replay from there.
- */
-int
-sess_replay_one(void *ctx, const void *p, size_t len)
-{
-	struct sess_replay	*rp = ctx;
-	msgpack_unpacked	 up;
-	size_t			 off = 0;
-	const msgpack_object	*t;
-	struct ot_op		 op;
-	struct gl_err		 e;
-
-	msgpack_unpacked_init(&up);
-	if (msgpack_unpack_next(&up, p, len, &off) != MSGPACK_UNPACK_SUCCESS) {
-		gl_err_set(&e, GL_ESYNTAX, "undecodable journal row");
-		goto bad;
-	}
-	t = rpc_map_get(&up.data, "t");
-	if (rpc_obj_streq(t, "snapshot")) {
-		const char	*text;
-		size_t		 tlen;
-		struct nb_doc	*doc;
-
-		text = rpc_map_str(&up.data, "text", &tlen);
-		if (text == NULL) {
-			gl_err_set(&e, GL_ESYNTAX, "snapshot row without text");
-			goto bad;
-		}
-		if (nb_parse(text, tlen, rp->s->path, &doc, &e) != 0)
-			goto bad;
-		nb_doc_free(rp->doc);
-		rp->doc = doc;
-		rp->snapshot = true;
-		rp->broken = false;
-		goto out;
-	}
-	if (rp->broken)
-		goto out;
-	if (ot_decode(&up.data, &op, &e) != 0)
-		goto bad;
-	if (ot_apply(rp->doc, &op, &e) != 0) {
-		ot_op_fini(&op);
-		goto bad;
-	}
-	ot_op_fini(&op);
-	rp->applied++;
-	goto out;
-bad:
-	if (!rp->failed)
-		rp->err = e;
-	rp->failed = true;
-	rp->broken = true;
-out:
-	msgpack_unpacked_destroy(&up);
-	return 0;
-}
-
 void
 sess_pack_cells(struct sess *s, msgpack_packer *pk)
 {
@@ -419,6 +377,94 @@ sess_pack_cell(struct sess *s, msgpack_packer *pk, const struct nb_cell *c)
 		msgpack_pack_uint64(pk, s->cur->id);
 	else
 		msgpack_pack_nil(pk);
+}
+
+/* The part of a tag before its last '.' (a client's "PREFIX.N"), or all
+ * of it. */
+static size_t
+sess_tag_prefix(const char *tag, size_t len)
+{
+	for (size_t i = len; i > 0; i--)
+		if (tag[i - 1] == '.')
+			return i - 1;
+	return len;
+}
+
+/*
+ * A client has one edit in flight and asks only about that one, so a
+ * tag replaces the one with the same prefix ("PREFIX.N", as the TUI makes
+ * them): the 64 slots hold the last edit of as many clients, however
+ * busy the others are, rather than the last 64 edits of anyone.
+ */
+void
+sess_tag_push(struct sess *s, const char *tag, size_t len)
+{
+	size_t	 n = s->ntags < SESS_TAGS ? s->ntags : SESS_TAGS;
+	size_t	 plen;
+	char	*slot = NULL;
+
+	if (len > SESS_TAG_MAX)
+		len = SESS_TAG_MAX;
+	plen = sess_tag_prefix(tag, len);
+	for (size_t i = 0; i < n && slot == NULL; i++)
+		if (sess_tag_prefix(s->tags[i], strlen(s->tags[i])) == plen &&
+		    memcmp(s->tags[i], tag, plen) == 0)
+			slot = s->tags[i];
+	if (slot == NULL)
+		slot = s->tags[s->ntags++ % SESS_TAGS];
+	memcpy(slot, tag, len);
+	slot[len] = '\0';
+}
+
+bool
+sess_tag_known(const struct sess *s, const char *tag, size_t len)
+{
+	size_t	 n = s->ntags < SESS_TAGS ? s->ntags : SESS_TAGS;
+
+	for (size_t i = 0; i < n; i++)
+		if (strlen(s->tags[i]) == len &&
+		    memcmp(s->tags[i], tag, len) == 0)
+			return true;
+	return false;
+}
+
+size_t
+sess_pack_tag_rows(const struct sess *s, msgpack_packer *pk, size_t *offs)
+{
+	size_t	 n = s->ntags < SESS_TAGS ? s->ntags : SESS_TAGS;
+	msgpack_sbuffer *sb = pk->data;
+
+	for (size_t i = 0; i < n; i++) {
+		msgpack_pack_map(pk, 2);
+		rpc_pack_kv_str(pk, "t", "edit");
+		rpc_pack_kv_str(pk, "edit", s->tags[i]);
+		offs[i] = sb->size;
+	}
+	return n;
+}
+
+void
+sess_doc_ops_take(struct sess *s, struct ot_op *ops, size_t n)
+{
+	msgpack_packer	*pk;
+
+	if (n > 0) {
+		pk = sess_note_begin(s->set, "doc.ops");
+		msgpack_pack_map(pk, 4);
+		rpc_pack_kv_str(pk, "session", s->id);
+		rpc_pack_kv_int(pk, "version", (int64_t)(s->version + n));
+		rpc_pack_kv_int(pk, "client", 0);
+		rpc_pack_key(pk, "ops");
+		msgpack_pack_array(pk, n);
+		for (size_t i = 0; i < n; i++)
+			ot_encode(pk, &ops[i]);
+		sess_broadcast(s, NULL);
+	}
+	for (size_t i = 0; i < n; i++) {
+		sess_hist_push(s, &ops[i]);	/* takes ops[i] */
+		s->version++;
+	}
+	free(ops);
 }
 
 static void

@@ -41,10 +41,14 @@ static void	 sess_detach(struct sess *s, struct req_client *c);
 static void	 sess_close(struct sess *s);
 static void	 sess_on_rt_closed(void *ctx);
 static void	 sess_free(struct sess *s);
+static int	 sess_store_attach(struct sess_set *ss, struct sess *s,
+		     char **warning, struct gl_err *err);
 static int	 sess_store_get(struct sess_set *ss, const char *project,
-		     struct store **out, struct gl_err *err);
+		     const char *db, struct store **out, struct gl_err *err);
 static void	 sess_reply_state(struct req *r, struct sess *s,
 		     size_t recovered, char **warnings, size_t nwarnings);
+static int	 sess_edit_arg(struct req *r, const char **tag, size_t *len,
+		     struct gl_err *err);
 
 /* session.open {path, text?, ephemeral?} */
 int
@@ -52,18 +56,18 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 {
 	struct sess	*s = NULL, *old;
 	char		*path = NULL, *abs = NULL, *bytes = NULL;
-	char		*project = NULL, *warnings[2] = { NULL, NULL };
+	char		*warnings[4] = { NULL, NULL, NULL, NULL };
 	char		**all;
-	const char	*text, *base;
-	size_t		 tlen = 0, len = 0, nwarn = 0, nother = 0;
+	const char	*text, *tag;
+	size_t		 tlen = 0, len = 0, nwarn = 0, ntemp, recovered = 0;
+	size_t		 taglen, nall;
 	bool		 ephemeral;
 	struct nb_doc	*doc = NULL;
-	struct sess_replay rp;
 	struct plg_result hr = { 0 };
-	size_t		 assigned, nall;
 	int		 rc;
 
-	memset(&rp, 0, sizeof rp);
+	if ((rc = sess_edit_arg(r, &tag, &taglen, err)) != 0)
+		goto fail;
 	path = rpc_map_strdup(r->args, "path");
 	text = rpc_map_str(r->args, "text", &tlen);
 	ephemeral = rpc_map_bool(r->args, "ephemeral", false);
@@ -98,7 +102,7 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 		bytes = xstrndup(text, tlen);
 		len = tlen;
 	} else {
-		rc = gl_file_read(abs, &bytes, &len, err);
+		rc = gl_file_read_regular(abs, &bytes, &len, err);
 		if (rc == GL_ENOTFOUND && text != NULL) {
 			/* A new notebook: nothing on disk until doc.save. */
 			gl_err_clear(err);
@@ -115,7 +119,7 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 	if ((rc = nb_parse(bytes, len, abs != NULL ? abs : "<text>", &doc,
 	    err)) != 0)
 		goto fail;
-	assigned = nb_doc_assign_ids(doc);
+	(void)nb_doc_assign_ids(doc);
 
 	s = xcalloc(1, sizeof *s);
 	s->set = ss;
@@ -128,6 +132,11 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 	s->next_run = 1;
 	s->on_disk = text == NULL || ephemeral;
 	gl_hash_hex(bytes, len, s->base_hash);
+	if (!ephemeral) {
+		s->base_text = bytes;
+		s->base_len = len;
+		bytes = NULL;
+	}
 	if (s->path != NULL) {
 		char *slash = strrchr(s->path, '/');
 
@@ -143,43 +152,23 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 	if (ephemeral)
 		s->owner = r->client;
 	else {
-		project = gl_project_dir(s->path);
-		if ((rc = sess_store_get(ss, project, &s->store, err)) != 0)
+		if ((rc = sess_store_attach(ss, s, &warnings[nwarn],
+		    err)) != 0)
 			goto fail;
-		base = s->path + strlen(project);
-		if (strncmp(s->path, project, strlen(project)) == 0 &&
-		    *base == '/')
-			s->key = xstrdup(base + 1);
-		else
-			s->key = xstrdup(s->path);
+		if (warnings[nwarn] != NULL)
+			nwarn++;
 
-		rp.s = s;
-		rp.doc = s->doc;
-		rc = store_journal_load(s->store, s->key, s->base_hash,
-		    sess_replay_one, &rp, &nother, err);
-		s->doc = rp.doc;
-		if (rc < 0)
+		if (s->on_disk && (ntemp = gl_file_clean_temps(s->path)) > 0)
+			log_info("%s: removed %zu temporary file%s a killed "
+			    "save of %s left", s->id, ntemp, ntemp == 1 ? "" :
+			    "s", s->path);
+
+		if ((rc = sess_file_recover(s, warnings, &nwarn, &recovered,
+		    err)) != 0)
 			goto fail;
-		if (rp.failed)
-			warnings[nwarn++] = xasprintf("some unsaved edits in "
-			    ".galley/store.db could not be applied (%s); %zu "
-			    "were", rp.err.msg, rp.applied);
-		if (nother > 0)
-			warnings[nwarn++] = xasprintf("%zu unsaved edit%s in "
-			    ".galley/store.db %s made on another version of "
-			    "this file; not applied", nother,
-			    nother == 1 ? "" : "s",
-			    nother == 1 ? "was" : "were");
-		s->version = rp.applied;
-		s->hist_base = s->version;
-		s->need_snapshot = rp.broken || (assigned > 0 &&
-		    !rp.snapshot && rp.applied == 0);
 		if ((rc = store_outputs_load(s->store, s->key,
 		    sess_load_output, s, err)) != 0)
 			goto fail;
-		if (rp.applied > 0)
-			log_info("%s: %s: recovered %zu journaled edits",
-			    s->id, s->path, rp.applied);
 	}
 	if (ss->nsessions == ss->capsessions) {
 		ss->capsessions = ss->capsessions ? 2 * ss->capsessions : 8;
@@ -187,16 +176,16 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 		    ss->capsessions * sizeof *ss->sessions);
 	}
 	ss->sessions[ss->nsessions++] = s;
+	sess_file_watch(s);
 	sess_attach(s, r->client);
 	log_info("%s: opened %s%s (client %" PRIu64 ")", s->id,
 	    s->path != NULL ? s->path : "<text>",
 	    ephemeral ? " (ephemeral)" : "", r->client->id);
 	all = sess_hook_warnings(&hr, warnings, nwarn, &nall);
-	sess_reply_state(r, s, rp.applied * !ephemeral, all, nall);
+	sess_reply_state(r, s, recovered, all, nall);
 	plg_result_fini(&hr);
 	for (size_t i = 0; i < nwarn; i++)
 		free(warnings[i]);
-	free(project);
 	free(bytes);
 	free(path);
 	return 0;
@@ -207,7 +196,6 @@ fail:
 	if (s != NULL)
 		sess_free(s);
 	nb_doc_free(doc);
-	free(project);
 	free(bytes);
 	free(abs);
 	free(path);
@@ -220,7 +208,11 @@ sess_rpc_attach(struct sess_set *ss, struct req *r, struct gl_err *err)
 {
 	struct sess	*s;
 	struct plg_result hr = { 0 };
+	const char	*tag;
+	size_t		 len;
 
+	if (sess_edit_arg(r, &tag, &len, err) != 0)
+		return err->code;
 	if ((s = sess_get(ss, r, false, err)) == NULL)
 		return err->code;
 	if (s->ephemeral && s->owner != r->client)
@@ -381,8 +373,8 @@ sess_notebook(const struct sess *s)
 char *
 sess_project_dir(const struct sess *s)
 {
-	if (s->store != NULL)
-		return xstrdup(store_project(s->store));
+	if (s->project != NULL)
+		return xstrdup(s->project);
 	return s->path != NULL ? gl_project_dir(s->path) : NULL;
 }
 
@@ -515,6 +507,7 @@ sess_close(struct sess *s)
 	}
 	while (s->nclients > 0)
 		sess_unlink_client(s, s->clients[s->nclients - 1]);
+	sess_file_unwatch(s);
 	ss->host.on_reset(ss->host.ctx, s);
 	if (s->rt != NULL) {
 		rth_close(s->rt, sess_on_rt_closed);	/* may free s */
@@ -556,6 +549,8 @@ sess_free(struct sess *s)
 	nb_doc_free(s->doc);
 	store_unref(s->store, __func__);
 	free(s->path);
+	free(s->base_text);
+	free(s->project);
 	free(s->key);
 	free(s->dir);
 	free(s->chunk);
@@ -563,21 +558,90 @@ sess_free(struct sess *s)
 	free(s);
 }
 
+/*
+ * Gives file session s its store and its key there: the project's
+ * .galley/store.db, keyed by the notebook's path within the project; or,
+ * when the project directory cannot be written (no permission, a
+ * read-only file system), the user's <state dir>/journal.db keyed by the
+ * absolute path, and *warning (the caller's to free) says so. Opening a
+ * notebook never creates .galley/ where the user cannot write, and its
+ * edits are journaled all the same.
+ */
 static int
-sess_store_get(struct sess_set *ss, const char *project, struct store **out,
+sess_store_attach(struct sess_set *ss, struct sess *s, char **warning,
     struct gl_err *err)
 {
-	struct store	*st;
+	char		*gdir, *state, *db;
+	const char	*base;
+	bool		 writable;
 	int		 rc;
 
+	*warning = NULL;
+	s->project = gl_project_dir(s->path);
+	gdir = gl_path_join(s->project, ".galley");
+	writable = access(access(gdir, F_OK) == 0 ? gdir : s->project,
+	    W_OK) == 0;
+	free(gdir);
+	if (writable) {
+		if ((rc = sess_store_get(ss, s->project, NULL, &s->store,
+		    err)) != 0)
+			return rc;
+		base = s->path + strlen(s->project);
+		if (strncmp(s->path, s->project, strlen(s->project)) == 0 &&
+		    *base == '/')
+			s->key = xstrdup(base + 1);
+		else
+			s->key = xstrdup(s->path);
+		return 0;
+	}
+	if ((state = gl_state_dir()) == NULL)
+		return gl_err_set(err, GL_EPERM, "%s cannot be written, and "
+		    "there is no state directory for the journal (set HOME "
+		    "or XDG_STATE_HOME)", s->project);
+	db = gl_path_join(state, "journal.db");
+	free(state);
+	if ((rc = sess_store_get(ss, NULL, db, &s->store, err)) == 0) {
+		s->key = xstrdup(s->path);
+		*warning = xasprintf("%s cannot be written: unsaved edits and "
+		    "outputs of this notebook are kept in %s instead (saving "
+		    "needs write access to the directory)", s->project, db);
+		log_info("%s: %s is not writable: journal in %s", s->id,
+		    s->project, db);
+	}
+	free(db);
+	return rc;
+}
+
+/* The store of project's .galley/ (db NULL) or of the database file db,
+ * shared by the sessions that use it. */
+static int
+sess_store_get(struct sess_set *ss, const char *project, const char *db,
+    struct store **out, struct gl_err *err)
+{
+	struct store	*st;
+	char		*want, *gdir = NULL;
+	int		 rc;
+
+	if (db != NULL)
+		want = xstrdup(db);
+	else {
+		gdir = gl_path_join(project, ".galley");
+		want = gl_path_join(gdir, "store.db");
+		free(gdir);
+	}
+
 	for (size_t i = 0; i < ss->nstores; i++) {
-		if (strcmp(store_project(ss->stores[i]), project) == 0) {
+		if (strcmp(store_db_path(ss->stores[i]), want) == 0) {
 			store_ref(ss->stores[i]);
 			*out = ss->stores[i];
+			free(want);
 			return 0;
 		}
 	}
-	if ((rc = store_open(project, &st, err)) != 0)
+	free(want);
+	rc = db != NULL ? store_open_db(db, &st, err) :
+	    store_open(project, &st, err);
+	if (rc != 0)
 		return rc;
 	if (ss->nstores == ss->capstores) {
 		ss->capstores = ss->capstores ? 2 * ss->capstores : 4;
@@ -590,13 +654,34 @@ sess_store_get(struct sess_set *ss, const char *project, struct store **out,
 	return 0;
 }
 
+/* session.open's and attach's "edit": a client's tag of a doc.edit
+ * whose answer it never got (the connection broke), to learn whether it
+ * was applied. *tag NULL if not asked. */
+static int
+sess_edit_arg(struct req *r, const char **tag, size_t *len,
+    struct gl_err *err)
+{
+	*tag = rpc_map_str(r->args, "edit", len);
+	if (*tag != NULL && (*len == 0 || *len > SESS_TAG_MAX ||
+	    memchr(*tag, '\0', *len) != NULL))
+		return gl_err_set(err, GL_EINVAL, "edit is a tag of 1 to %d "
+		    "bytes", SESS_TAG_MAX);
+	return 0;
+}
+
 static void
 sess_reply_state(struct req *r, struct sess *s, size_t recovered,
     char **warnings, size_t nwarnings)
 {
-	msgpack_packer *pk = req_reply_begin(r);
+	msgpack_packer	*pk = req_reply_begin(r);
+	const char	*tag;
+	size_t		 len;
 
-	msgpack_pack_map(pk, 9);
+	(void)sess_edit_arg(r, &tag, &len, NULL);
+	msgpack_pack_map(pk, 9 + (tag != NULL));
+	if (tag != NULL)
+		rpc_pack_kv_bool(pk, "edit_applied",
+		    sess_tag_known(s, tag, len));
 	rpc_pack_kv_str(pk, "session", s->id);
 	rpc_pack_kv_str(pk, "path", s->path);
 	rpc_pack_kv_bool(pk, "ephemeral", s->ephemeral);

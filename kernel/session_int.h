@@ -28,9 +28,12 @@ struct repo;
 struct req;
 struct req_client;
 struct rth;
+struct sess_watch;
 struct store;
 
 #define SESS_HIST_MAX	4096		/* accepted ops kept for OT */
+#define SESS_TAGS	64		/* clients' edit tags remembered */
+#define SESS_TAG_MAX	64		/* bytes of one */
 #define SESS_OUT_MAX	((size_t)1 << 20)	/* output bytes kept per cell */
 /* Ends the kept outputs of a cell that printed more; also how a reload
  * knows they were truncated. */
@@ -86,7 +89,9 @@ struct sess {
 	struct sess_set	*set;		/* borrowed: the set it is in */
 	char		 id[24];
 	char		*path;		/* owned; absolute, or NULL */
-	char		*key;		/* owned; store key (project path) */
+	char		*key;		/* owned; store key (path in the
+					 * project, or absolute) */
+	char		*project;	/* owned; project directory, or NULL */
 	char		*dir;		/* owned; the runtime's cwd */
 	char		*chunk;		/* owned; "@name.nb.lua" */
 	bool		 ephemeral;
@@ -99,8 +104,21 @@ struct sess {
 	size_t		 nhist, caphist;
 	uint64_t	 hist_base;
 	char		 base_hash[GL_HASH_HEX];
+	char		*base_text;	/* owned: the file's bytes when last
+					 * read or written (what unsaved
+					 * edits apply to), or NULL */
+	size_t		 base_len;
 	bool		 on_disk;	/* the file existed when last read */
-	bool		 need_snapshot;
+	char		 disk_seen[GL_HASH_HEX];	/* a file on disk
+					 * already reported as not loaded */
+	struct sess_watch *watch;	/* owned (frees itself once closed) */
+	/* The tags of the last edits applied (doc.edit's "edit"; one per
+	 * tag prefix, see sess_tag_push()), so a client that lost the
+	 * answer can ask (session.open's "edit"). */
+	char		 tags[SESS_TAGS][SESS_TAG_MAX + 1];
+	size_t		 ntags;		/* tags pushed, ever */
+	bool		 need_base;	/* the next edit journals a base row */
+	bool		 need_snapshot;	/* ... a snapshot row */
 	struct store	*store;		/* counted; NULL if ephemeral */
 	struct req_client **clients;	/* borrowed */
 	size_t		 nclients, capclients;
@@ -118,9 +136,12 @@ struct sess {
 
 struct sess_replay {
 	struct sess	*s;
-	struct nb_doc	*doc;
+	struct nb_doc	*doc;		/* NULL: no base yet */
 	size_t		 applied;
+	size_t		 rows;
 	bool		 snapshot;
+	char		*base;		/* owned: the first base row's text */
+	size_t		 base_len;
 	struct gl_err	 err;		/* the first failure */
 	bool		 failed;	/* some row could not be applied */
 	bool		 broken;	/* ... and no snapshot came after it */
@@ -143,10 +164,17 @@ void	 sess_activity(struct sess_set *ss);
 
 /* session-doc.c */
 
-/* store_journal_load() callback: applies one journal row to the
- * struct sess_replay ctx. */
-int	 sess_replay_one(void *ctx, const void *op, size_t len);
 /* The cells of s as doc.get gives them. */
+/* Remembers edit tag tag[0..len) as applied; true if tag is. */
+void	 sess_tag_push(struct sess *s, const char *tag, size_t len);
+bool	 sess_tag_known(const struct sess *s, const char *tag, size_t len);
+/* Packs an {t = "edit", edit} journal row for each remembered tag. */
+size_t	 sess_pack_tag_rows(const struct sess *s, msgpack_packer *pk,
+	     size_t *offs);
+/* Accepts ops[0..n) (taken, with the array) that the kernel made itself
+ * (already applied: s->doc is the result): into the history, the version
+ * moves on, and clients get them as doc.ops from client 0. */
+void	 sess_doc_ops_take(struct sess *s, struct ot_op *ops, size_t n);
 void	 sess_pack_cells(struct sess *s, msgpack_packer *pk);
 /* Applies ops the kernel made (on s's current version; taken) as a
  * doc.edit: all or nothing, journaled, sent to every client as doc.ops
@@ -169,6 +197,33 @@ void	 sess_git_release(struct sess_set *ss);
 /* path (absolute) relative to the repository's work tree, or NULL if it
  * is outside it. Caller frees. */
 char	*sess_git_relpath(struct repo *rp, const char *path);
+
+/* session-file.c */
+
+/* Replays file session s's journal onto s->doc (just parsed from the
+ * file whose hash is s->base_hash), merging by cell the unsaved edits
+ * made on another version of the file; sets s->version and what the
+ * next edit journals first. Up to 3 warnings are added at
+ * warnings[*nwarn] (the caller frees them); *recovered counts the edits
+ * recovered. GL_E* only if the store cannot be read or written. */
+int	 sess_file_recover(struct sess *s, char **warnings, size_t *nwarn,
+	     size_t *recovered, struct gl_err *err);
+/* Starts watching s's file (a file session), or stops: see
+ * session-file.c. */
+void	 sess_file_watch(struct sess *s);
+void	 sess_file_unwatch(struct sess *s);
+/* Applies one journal row to the struct sess_replay ctx. */
+int	 sess_replay_one(void *ctx, const void *op, size_t len);
+/* The three-way merge by cell of the unsaved document and the document
+ * on disk, both descended from the file text base[0..base_len): *out
+ * (the caller's) keeps the disk's bytes where it can; *conflicts counts
+ * conflict cells. GL_ESYNTAX if they could only be merged by lines. */
+int	 sess_merge_docs(struct sess *s, const char *base, size_t base_len,
+	     const struct nb_doc *disk, const struct nb_doc *unsaved,
+	     struct nb_doc **out, size_t *conflicts, struct gl_err *err);
+/* Packs a {t, text} journal row of doc ("base" or "snapshot"). */
+void	 sess_pack_doc_row(msgpack_packer *pk, const char *t,
+	     const struct nb_doc *doc);
 
 /* session-run.c */
 

@@ -14,10 +14,17 @@
  * statements (BEGIN IMMEDIATE ... COMMIT): a kernel run costs one commit,
  * which in WAL mode with synchronous=NORMAL is an append to the WAL file
  * and no fsync.
+ *
+ * Privacy. The journal holds unsaved edits of notebooks that may be
+ * private, so .galley/ is 0700 and store.db 0600 (SQLite gives -wal and
+ * -shm the database file's mode). A directory or file left wider by an
+ * older galley is tightened at open; one another user owns is left as
+ * it is (chmod would fail; the files we create are still 0600).
  */
 #include "kernel/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -39,6 +46,7 @@ enum store_stmt {
 	ST_J_SELECT,
 	ST_J_COUNT,
 	ST_J_DELETE,
+	ST_J_DELETE_BASE,
 	ST_O_DELETE,
 	ST_O_INSERT,
 	ST_O_SELECT,
@@ -58,6 +66,8 @@ static const char *const store_sql[ST_COUNT] = {
 	    "ORDER BY seq",
 	[ST_J_COUNT] = "SELECT count(*) FROM journal WHERE path = ?1",
 	[ST_J_DELETE] = "DELETE FROM journal WHERE path = ?1",
+	[ST_J_DELETE_BASE] = "DELETE FROM journal WHERE path = ?1 AND "
+	    "base_hash = ?2",
 	[ST_O_DELETE] = "DELETE FROM outputs WHERE path = ?1 AND cell_id = ?2",
 	[ST_O_INSERT] = "INSERT INTO outputs(path, cell_id, source_hash, seq, "
 	    "output) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -122,6 +132,13 @@ static int	 store_gitignore(const char *dir, struct gl_err *err);
 static void	 store_bind_blob(sqlite3_stmt *s, int col,
 		     const struct store_blob *b);
 static int	 store_open_at(struct store *st, struct gl_err *err);
+static int	 store_journal_insert(struct store *st, const char *path,
+		     const char *base_hash, uint64_t version,
+		     const struct store_blob *rows, size_t n,
+		     struct gl_err *err);
+static int	 store_private_dir(const char *dir, struct gl_err *err);
+static int	 store_private_files(const char *db_path,
+		     struct gl_err *err);
 
 int
 store_open(const char *project_dir, struct store **out, struct gl_err *err)
@@ -134,7 +151,7 @@ store_open(const char *project_dir, struct store **out, struct gl_err *err)
 	st->refs = 1;
 	st->project = xstrdup(project_dir);
 	st->db_path = gl_path_join(dir, "store.db");
-	if ((rc = gl_mkdir_p(dir, 0755, err)) != 0)
+	if ((rc = store_private_dir(dir, err)) != 0)
 		goto fail;
 	if ((rc = store_gitignore(dir, err)) != 0)
 		goto fail;
@@ -177,6 +194,8 @@ store_open_at(struct store *st, struct gl_err *err)
 	sqlite3_stmt	*q = NULL;
 	int		 rc, version;
 
+	if ((rc = store_private_files(st->db_path, err)) != 0)
+		goto fail;
 	if (sqlite3_open_v2(st->db_path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		rc = store_fail(st, err, "cannot open");
@@ -271,23 +290,15 @@ store_journal_add(struct store *st, const char *path, const char *base_hash,
     uint64_t version, const struct store_blob *ops, size_t n,
     struct gl_err *err)
 {
-	sqlite3_stmt	*s = store_stmt(st, ST_J_INSERT);
-	int		 rc;
+	int	 rc;
 
 	if (n == 0)
 		return 0;
 	if ((rc = store_step_done(st, ST_BEGIN, err, "journal")) != 0)
 		return rc;
-	for (size_t i = 0; i < n; i++) {
-		sqlite3_reset(s);
-		sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, base_hash, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 3, (sqlite3_int64)(version + i));
-		store_bind_blob(s, 4, &ops[i]);
-		if ((rc = store_step_done(st, ST_J_INSERT, err,
-		    "journal")) != 0)
-			goto fail;
-	}
+	if ((rc = store_journal_insert(st, path, base_hash, version, ops, n,
+	    err)) != 0)
+		goto fail;
 	if ((rc = store_step_done(st, ST_COMMIT, err, "journal")) != 0)
 		goto fail;
 	return 0;
@@ -296,37 +307,41 @@ fail:
 	return rc;
 }
 
+/* store_journal_load() over store_journal_each(): the rows of one hash,
+ * and a count of the others. */
+struct store_load {
+	const char	*hash;
+	int		(*each)(void *, const void *, size_t);
+	void		*ctx;
+	size_t		 other;
+	int		 rc;
+};
+
+static int
+store_load_row(void *ctx, const char *hash, const void *op, size_t len)
+{
+	struct store_load *l = ctx;
+
+	if (strcmp(hash, l->hash) != 0)
+		l->other++;
+	else if (l->rc == 0)
+		l->rc = l->each(l->ctx, op, len);
+	return 0;
+}
+
 int
 store_journal_load(struct store *st, const char *path, const char *base_hash,
     int (*each)(void *ctx, const void *op, size_t len), void *ctx,
     size_t *nother, struct gl_err *err)
 {
-	sqlite3_stmt	*s = store_stmt(st, ST_J_SELECT);
-	size_t		 other = 0;
-	int		 rc = 0, step;
+	struct store_load	 l = { base_hash, each, ctx, 0, 0 };
+	int			 rc;
 
-	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *h = (const char *)sqlite3_column_text(s, 0);
-
-		if (h == NULL || strcmp(h, base_hash) != 0) {
-			other++;
-			continue;
-		}
-		if (rc != 0)
-			continue;
-		rc = each(ctx, sqlite3_column_blob(s, 1),
-		    (size_t)sqlite3_column_bytes(s, 1));
-	}
-	if (step != SQLITE_DONE) {
-		rc = store_fail(st, err, "cannot read the journal");
-		sqlite3_reset(s);
+	if ((rc = store_journal_each(st, path, store_load_row, &l, err)) != 0)
 		return rc;
-	}
-	sqlite3_reset(s);
 	if (nother != NULL)
-		*nother = other;
-	return rc;
+		*nother = l.other;
+	return l.rc;
 }
 
 int
@@ -348,12 +363,73 @@ store_journal_count(struct store *st, const char *path, size_t *n,
 }
 
 int
-store_journal_clear(struct store *st, const char *path, struct gl_err *err)
+store_journal_clear(struct store *st, const char *path,
+    const char *base_hash, struct gl_err *err)
 {
-	sqlite3_stmt *s = store_stmt(st, ST_J_DELETE);
+	enum store_stmt	 i = base_hash != NULL ? ST_J_DELETE_BASE :
+			    ST_J_DELETE;
+	sqlite3_stmt	*s = store_stmt(st, i);
 
 	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
-	return store_step_done(st, ST_J_DELETE, err, "journal");
+	if (base_hash != NULL)
+		sqlite3_bind_text(s, 2, base_hash, -1, SQLITE_STATIC);
+	return store_step_done(st, i, err, "journal");
+}
+
+int
+store_journal_each(struct store *st, const char *path,
+    int (*each)(void *ctx, const char *base_hash, const void *op,
+    size_t len), void *ctx, struct gl_err *err)
+{
+	sqlite3_stmt	*s = store_stmt(st, ST_J_SELECT);
+	int		 rc = 0, step;
+
+	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *h = (const char *)sqlite3_column_text(s, 0);
+
+		if (rc != 0)
+			continue;
+		rc = each(ctx, h != NULL ? h : "", sqlite3_column_blob(s, 1),
+		    (size_t)sqlite3_column_bytes(s, 1));
+	}
+	if (step != SQLITE_DONE) {
+		rc = store_fail(st, err, "cannot read the journal");
+		sqlite3_reset(s);
+		return rc;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+int
+store_journal_reset(struct store *st, const char *path,
+    const char *const *drop, size_t ndrop, const char *base_hash,
+    uint64_t version, const struct store_blob *rows, size_t n,
+    struct gl_err *err)
+{
+	sqlite3_stmt	*del = st->stmt[ST_J_DELETE_BASE];
+	int		 rc;
+
+	if ((rc = store_step_done(st, ST_BEGIN, err, "journal")) != 0)
+		return rc;
+	for (size_t i = 0; i < ndrop; i++) {
+		store_stmt(st, ST_J_DELETE_BASE);
+		sqlite3_bind_text(del, 1, path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(del, 2, drop[i], -1, SQLITE_STATIC);
+		if ((rc = store_step_done(st, ST_J_DELETE_BASE, err,
+		    "journal")) != 0)
+			goto fail;
+	}
+	if ((rc = store_journal_insert(st, path, base_hash, version, rows, n,
+	    err)) != 0)
+		goto fail;
+	if ((rc = store_step_done(st, ST_COMMIT, err, "journal")) != 0)
+		goto fail;
+	return 0;
+fail:
+	store_rollback(st);
+	return rc;
 }
 
 int
@@ -556,6 +632,29 @@ store_usage_report(struct store *st, const char *by, int64_t since_ms,
 
 /* Helpers. */
 
+/* Inserts rows[0..n) of path on base_hash, versions from version, inside
+ * the caller's transaction. */
+static int
+store_journal_insert(struct store *st, const char *path,
+    const char *base_hash, uint64_t version, const struct store_blob *rows,
+    size_t n, struct gl_err *err)
+{
+	sqlite3_stmt	*s = store_stmt(st, ST_J_INSERT);
+	int		 rc;
+
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_reset(s);
+		sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, base_hash, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, (sqlite3_int64)(version + i));
+		store_bind_blob(s, 4, &rows[i]);
+		if ((rc = store_step_done(st, ST_J_INSERT, err,
+		    "journal")) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 static sqlite3_stmt *
 store_stmt(struct store *st, enum store_stmt i)
 {
@@ -651,6 +750,54 @@ store_gitignore(const char *dir, struct gl_err *err)
 		rc = gl_file_write_atomic(path, "*\n", 2, 0644, err);
 	free(path);
 	return rc;
+}
+
+/* dir (.galley/) exists afterwards with no access for group and others:
+ * made 0700, or tightened if it was wider. */
+static int
+store_private_dir(const char *dir, struct gl_err *err)
+{
+	struct stat	 sb;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return gl_err_set(err, gl_err_from_errno(errno),
+		    "cannot create %s: %s", dir, strerror(errno));
+	if (stat(dir, &sb) != 0)
+		return gl_err_set(err, gl_err_from_errno(errno), "%s: %s",
+		    dir, strerror(errno));
+	if (!S_ISDIR(sb.st_mode))
+		return gl_err_set(err, GL_EEXIST, "%s is not a directory",
+		    dir);
+	if ((sb.st_mode & 077) != 0 && sb.st_uid == geteuid())
+		(void)chmod(dir, sb.st_mode & 0700);
+	return 0;
+}
+
+/* The database and its -wal and -shm files are 0600: created so before
+ * SQLite opens them (it gives -wal and -shm the database's mode), or
+ * tightened if an older galley left them wider. */
+static int
+store_private_files(const char *db_path, struct gl_err *err)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm" };
+	struct stat	 sb;
+	int		 fd;
+
+	if ((fd = open(db_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) >= 0)
+		close(fd);
+	else if (errno != EEXIST)
+		return gl_err_set(err, gl_err_from_errno(errno),
+		    "cannot create %s: %s", db_path, strerror(errno));
+	for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
+		char *p = xasprintf("%s%s", db_path, sfx[i]);
+
+		if (stat(p, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    (sb.st_mode & 077) != 0 && sb.st_uid == geteuid())
+			(void)chmod(p, sb.st_mode & 0600);
+		free(p);
+	}
+	return 0;
 }
 
 static void

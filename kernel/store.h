@@ -1,6 +1,7 @@
 /*
  * store.h - a project's SQLite store, <project>/.galley/store.db (the
- * directory gets a .gitignore of "*"): the edit journal and the cells'
+ * directory gets a .gitignore of "*"; it is 0700 and the database files
+ * 0600, as they hold unsaved edits): the edit journal and the cells'
  * last outputs (DESIGN section 5).
  *
  * - journal: every doc.edit the kernel accepts is inserted, in one
@@ -74,8 +75,22 @@ int	 store_journal_load(struct store *st, const char *path,
 /* Rows of path (any base_hash). */
 int	 store_journal_count(struct store *st, const char *path, size_t *n,
 	     struct gl_err *err);
-/* Removes every row of path (after a save). */
+/* Calls each() for every row of path, whatever its base_hash, in journal
+ * order (strings and blob borrowed for the call; a non-zero return stops
+ * the walk and is returned). */
+int	 store_journal_each(struct store *st, const char *path,
+	     int (*each)(void *ctx, const char *base_hash, const void *op,
+	     size_t len), void *ctx, struct gl_err *err);
+/* Removes the rows of path made on base_hash (after a save), or every
+ * row of path (base_hash NULL). */
 int	 store_journal_clear(struct store *st, const char *path,
+	     const char *base_hash, struct gl_err *err);
+/* Replaces the rows of path made on the hashes drop[0..ndrop) with
+ * rows[0..n) on base_hash (versions from version), in one transaction:
+ * the journal rebased onto another version of the file. */
+int	 store_journal_reset(struct store *st, const char *path,
+	     const char *const *drop, size_t ndrop, const char *base_hash,
+	     uint64_t version, const struct store_blob *rows, size_t n,
 	     struct gl_err *err);
 
 /* Replaces the stored outputs of one cell with outs[0..n), made by the

@@ -120,9 +120,12 @@ app_send_edits(struct app *a)
 	if ((n = sync_take_send(a->sync, &ops, &v)) == 0)
 		return;
 	w = cl_begin(a->conn, "doc.edit", &id);
-	msgpack_pack_map(&w->pk, 3);
+	msgpack_pack_map(&w->pk, 4);
 	rpc_pack_kv_str(&w->pk, "session", a->session);
 	rpc_pack_kv_int(&w->pk, "version", (int64_t)v);
+	/* If the answer is lost, the tag says on reconnecting whether the
+	 * kernel has these ops (tui/app-kernel.c). */
+	rpc_pack_kv_str(&w->pk, "edit", sync_inflight_tag(a->sync));
 	rpc_pack_key(&w->pk, "ops");
 	msgpack_pack_array(&w->pk, n);
 	for (size_t i = 0; i < n; i++)
@@ -258,8 +261,18 @@ app_remote_ops(struct app *a, struct event *ev)
 		app_apply_ack(a);
 	sync_remote(a->sync, ops, &n, v);
 	/* sync_remote() may have dropped ops (no-ops): the event now holds
-	 * the n left, which are finied here as they are applied. */
+	 * the n left, which are used up as they are applied. */
 	ev->u.ops.n = 0;
+	if (app_apply_kernel_ops(a, ops, n))
+		a->dirty = true;
+}
+
+/* Applies the kernel's changes ops[0..n) (transformed to apply to the
+ * local doc; finied here) to the doc, the view and the cell being
+ * edited. False if one did not apply (the doc was reloaded). */
+bool
+app_apply_kernel_ops(struct app *a, struct ot_op *ops, size_t n)
+{
 	for (size_t i = 0; i < n; i++) {
 		struct gl_err	 err = { 0 };
 		size_t		 idx;
@@ -268,7 +281,7 @@ app_remote_ops(struct app *a, struct event *ev)
 			for (size_t j = i; j < n; j++)
 				ot_op_fini(&ops[j]);
 			app_resync(a, err.msg);
-			return;
+			return false;
 		}
 		view_apply_op(a->view, a->doc, &ops[i]);
 		if (ops[i].kind == OT_TEXT &&
@@ -285,7 +298,7 @@ app_remote_ops(struct app *a, struct event *ev)
 		}
 		ot_op_fini(&ops[i]);
 	}
-	a->dirty = true;
+	return true;
 }
 
 /* Inserts a cell at index (after a header cell at most) and returns its

@@ -1,13 +1,17 @@
 /*
  * app-file.c - saving the notebook (doc.save, after every local edit is
- * acknowledged), autosave after a quiet spell, and quitting, which
- * refuses while changes are unsaved or a cell runs unless forced.
+ * acknowledged; with no kernel, :w! writes the TUI's own copy), autosave
+ * after a quiet spell, and quitting, which refuses while changes are
+ * unsaved, unsent or a cell runs unless forced.
  */
 #include <inttypes.h>
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/mem.h"
+#include "core/notebook.h"
 #include "core/rpc.h"
+#include "core/util.h"
 #include "tui/app_int.h"
 #include "tui/event.h"
 #include "tui/keymap.h"
@@ -25,6 +29,37 @@ pack_save(msgpack_packer *pk, void *ctx)
 		rpc_pack_kv_bool(pk, "force", true);
 }
 
+/*
+ * :w! with no kernel: the TUI writes its own copy of the notebook to the
+ * file (atomically, as the kernel would), so edits the kernel has not
+ * got are safe on disk. When the kernel comes back, that copy wins over
+ * what it has (tui/app-kernel.c).
+ */
+static int
+save_here(struct app *a, bool quiet)
+{
+	struct gl_buf	 b;
+	struct gl_err	 err = { 0 };
+	int		 rc;
+
+	gl_buf_init(&b);
+	nb_print(a->doc, &b);
+	rc = gl_file_write_atomic(a->abspath, b.data != NULL ? b.data : "",
+	    b.len, 0644, &err);
+	if (rc == 0) {
+		gl_hash_hex(b.data != NULL ? b.data : "", b.len,
+		    a->wrote_hash);
+		a->wrote_away = true;
+		a->dirty = false;
+		if (!quiet)
+			app_msg(a, false, "no kernel: wrote galley's copy to %s "
+			    "(%zu bytes)", a->o->path, b.len);
+	} else
+		app_msg(a, true, "not saved: %s", err.msg);
+	gl_buf_fini(&b);
+	return rc;
+}
+
 int
 app_save(struct app *a, bool force, bool quiet)
 {
@@ -34,6 +69,14 @@ app_save(struct app *a, bool force, bool quiet)
 	int		 rc;
 
 	a->save_tried_ms = a->now;
+	if (a->lost && force)
+		return save_here(a, quiet);
+	if (a->lost) {
+		app_msg(a, true, "no kernel: not saved; galley keeps your "
+		    "edits and sends them when it reconnects (:w! writes them "
+		    "to the file now)");
+		return GL_ECLOSED;
+	}
 	if (!app_flush_edits(a))
 		return GL_ECLOSED;
 	if ((rc = app_call(a, "doc.save", pack_save, ctx, &resp, &err)) != 0) {
@@ -57,7 +100,13 @@ app_quit(struct app *a, bool force, bool write)
 {
 	const struct keymap_config *cfg = keymap_config(a->km);
 
-	if (write || (!force && a->dirty && cfg->autosave > 0)) {
+	if (!force && a->lost && sync_pending(a->sync)) {
+		app_msg(a, true, "%zu edits the kernel has not got: :w! writes "
+		    "them to the file, :q! drops them",
+		    sync_unsent(a->sync));
+		return;
+	}
+	if (write || (!force && a->dirty && cfg->autosave > 0 && !a->lost)) {
 		if (app_save(a, false, true) != 0 && !force)
 			return;
 	}

@@ -27,6 +27,8 @@
 
 #define RECONNECT_MS	2000
 
+static void	 kernel_stopped(struct app *a, const char *why);
+
 static void
 pack_session(msgpack_packer *pk, void *ctx)
 {
@@ -219,6 +221,10 @@ on_event(struct app *a, struct event *ev)
 		app_conn_lost(a, ev->message);
 		return;
 	}
+	if (ev->kind == EVENT_KERNEL_STOPPING) {
+		kernel_stopped(a, ev->message);
+		return;
+	}
 	if (ev->kind == EVENT_NONE || a->session == NULL ||
 	    strcmp(ev->session, a->session) != 0)
 		return;
@@ -261,8 +267,19 @@ on_event(struct app *a, struct event *ev)
 		if (!sync_pending(a->sync))
 			a->dirty = false;
 		break;
+	case EVENT_DOC_CHANGED:
+		/* Its doc.ops came first; this says what happened. */
+		if (ev->u.changed.dirty >= 0)
+			a->dirty = ev->u.changed.dirty || sync_pending(a->sync);
+		app_msg(a, ev->u.changed.conflicts > 0 ||
+		    (strcmp(ev->u.changed.how, "reloaded") != 0 &&
+		    strcmp(ev->u.changed.how, "merged") != 0), "%s",
+		    ev->message != NULL ? ev->message :
+		    "the notebook changed on disk");
+		break;
 	case EVENT_NONE:
 	case EVENT_REFUSED:
+	case EVENT_KERNEL_STOPPING:
 		break;
 	}
 }
@@ -313,48 +330,75 @@ static void
 pack_open(msgpack_packer *pk, void *ctx)
 {
 	struct app	*a = ctx;
+	const char	*tag = a->sync != NULL ? sync_inflight_tag(a->sync) : "";
 
-	msgpack_pack_map(pk, 1);
+	msgpack_pack_map(pk, *tag != '\0' ? 2 : 1);
 	rpc_pack_kv_str(pk, "path", a->abspath);
+	/* The edit whose answer the broken connection took: applied? */
+	if (*tag != '\0')
+		rpc_pack_kv_str(pk, "edit", tag);
 }
 
-int
-app_open_session(struct app *a, struct gl_err *err)
+/* Connects and opens the notebook's session; *d gets the reply (the
+ * caller finis it and resp). */
+static int
+open_session(struct app *a, struct rpc_msg *resp, struct event_doc *d,
+    struct gl_err *err)
 {
 	struct cl_opts	 co;
-	struct rpc_msg	 resp;
-	struct event_doc d;
 	char		 buf[128];
 	int		 rc;
 
-	if (a->abspath == NULL)		/* the review mode alone */
-		return app_review_connect(a, err);
+	memset(d, 0, sizeof *d);
 	cl_opts_init(&co);
 	co.kernel = a->o->kernel;
 	if ((rc = cl_connect(&co, &a->conn, err)) != 0)
 		return rc;
-	if ((rc = cl_call(a->conn, "session.open", pack_open, a, &resp,
+	if ((rc = cl_call(a->conn, "session.open", pack_open, a, resp,
 	    APP_CALL_MS, err)) != 0) {
 		cl_close(a->conn);
 		a->conn = NULL;
 		return rc;
 	}
-	if ((rc = event_doc_decode(resp.result, &d, err)) != 0) {
-		event_doc_fini(&d);
-		rpc_msg_fini(&resp);
+	if ((rc = event_doc_decode(resp->result, d, err)) != 0) {
+		event_doc_fini(d);
+		rpc_msg_fini(resp);
 		cl_close(a->conn);
 		a->conn = NULL;
 		return rc;
 	}
 	free(a->session);
-	a->session = d.session;
-	d.session = NULL;
+	a->session = d->session;
+	d->session = NULL;
+	snprintf(buf, sizeof buf, "%s", cl_addr(a->conn));
+	if (strncmp(buf, "unix:", 5) == 0)
+		snprintf(a->kernel, sizeof a->kernel, "local");
+	else
+		snprintf(a->kernel, sizeof a->kernel, "%s", buf);
+	a->edit_req = 0;
+	a->have_ack = false;
+	a->lost = a->stopped = false;
+	return 0;
+}
+
+int
+app_open_session(struct app *a, struct gl_err *err)
+{
+	struct rpc_msg	 resp;
+	struct event_doc d;
+	int		 rc;
+
+	if ((rc = open_session(a, &resp, &d, err)) != 0)
+		return rc;
 	nb_doc_free(a->doc);
 	a->doc = d.doc;
 	d.doc = NULL;
-	if (a->sync == NULL)
+	if (a->sync == NULL) {
 		a->sync = sync_new(0);
+		sync_set_client(a->sync, gl_rng_next(&a->rng));
+	}
 	sync_reset(a->sync, d.version);
+	sync_set_base(a->sync, a->doc);
 	a->dirty = d.dirty > 0;
 	view_sync(a->view, a->doc);
 	load_cell_states(a, &d);
@@ -365,17 +409,84 @@ app_open_session(struct app *a, struct gl_err *err)
 		    "the journal", d.recovered);
 	event_doc_fini(&d);
 	rpc_msg_fini(&resp);
-	snprintf(buf, sizeof buf, "%s", cl_addr(a->conn));
-	if (strncmp(buf, "unix:", 5) == 0)
-		snprintf(a->kernel, sizeof a->kernel, "local");
-	else
-		snprintf(a->kernel, sizeof a->kernel, "%s", buf);
-	a->edit_req = 0;
-	a->have_ack = false;
-	a->lost = false;
 	if (a->runtime[0] == '\0')
 		snprintf(a->runtime, sizeof a->runtime, "%s",
 		    a->running[0] ? "busy" : "idle");
+	return 0;
+}
+
+/* The TUI's copy and the file: what :w! wrote while the kernel was away
+ * is still what the TUI holds. */
+static bool
+same_as_written(struct app *a)
+{
+	struct gl_buf	 b;
+	char		 h[GL_HASH_HEX];
+
+	gl_buf_init(&b);
+	nb_print(a->doc, &b);
+	gl_hash_hex(b.data != NULL ? b.data : "", b.len, h);
+	gl_buf_fini(&b);
+	return strcmp(h, a->wrote_hash) == 0;
+}
+
+/*
+ * Opens the session again after the connection broke (the kernel may be
+ * a new one, its document moved: a journal replayed, other clients, the
+ * file changed) and puts the local edits it has not acknowledged on top
+ * of it (tui/sync.c), then sends them. What :w! wrote meanwhile wins.
+ */
+static int
+rejoin(struct app *a, struct gl_err *err)
+{
+	struct rpc_msg	 resp;
+	struct event_doc d;
+	struct ot_op	*ops = NULL;
+	size_t		 n = 0, unsent = sync_unsent(a->sync);
+	bool		 applied, keep = a->wrote_away, written = false;
+	int		 rc;
+
+	if ((rc = open_session(a, &resp, &d, err)) != 0)
+		return rc;
+	applied = d.edit_applied > 0;
+	if (keep)
+		written = same_as_written(a);
+	if (!sync_rejoin(a->sync, d.doc, d.version, applied,
+	    keep ? a->doc : NULL, &ops, &n)) {
+		/* No base to rebase on (cannot happen): take the kernel's. */
+		nb_doc_free(a->doc);
+		a->doc = d.doc;
+		d.doc = NULL;
+		sync_reset(a->sync, d.version);
+		sync_set_base(a->sync, a->doc);
+		view_sync(a->view, a->doc);
+		app_msg(a, true, "reconnected; %zu unacknowledged edits could "
+		    "not be kept", unsent);
+	} else {
+		(void)app_apply_kernel_ops(a, ops, n);
+		free(ops);
+		/* What the kernel found at its open (a journal merged into
+		 * a changed file, say) matters more than that we are back. */
+		if (d.warning != NULL)
+			app_msg(a, true, "reconnected: %s", d.warning);
+		else
+			app_msg(a, false, "reconnected to the kernel%s",
+			    unsent > 0 ? "; your unsent edits were sent" : "");
+	}
+	a->wrote_away = false;
+	load_cell_states(a, &d);
+	a->dirty = d.dirty > 0 || sync_pending(a->sync);
+	snprintf(a->runtime, sizeof a->runtime, "%s", a->running[0] ?
+	    "busy" : "idle");
+	event_doc_fini(&d);
+	rpc_msg_fini(&resp);
+	if (a->mode == KEYMAP_INSERT && nb_doc_find(a->doc, a->ed.id, NULL) ==
+	    NULL)
+		app_insert_leave(a);
+	app_send_edits(a);
+	/* The file holds what we hold: let the kernel take it as saved. */
+	if (written && app_flush_edits(a))
+		(void)app_save(a, true, true);
 	return 0;
 }
 
@@ -384,40 +495,60 @@ app_conn_lost(struct app *a, const char *why)
 {
 	if (a->lost)
 		return;
+	/* An answer that came is an edit the kernel has. */
+	if (a->have_ack) {
+		a->have_ack = false;
+		sync_ack(a->sync, a->ackv);
+	}
 	a->lost = true;
 	a->retry_at = app_now_ms() + RECONNECT_MS;
 	a->edit_req = 0;
 	a->clu_req = 0;
-	a->have_ack = false;
 	snprintf(a->kernel, sizeof a->kernel, "lost");
-	snprintf(a->runtime, sizeof a->runtime, "?");
-	app_msg(a, true, "lost the kernel (%s); reconnecting... (:q! quits)",
-	    why && *why ? why : "closed");
+	snprintf(a->runtime, sizeof a->runtime, "unknown");
+	/* What matters first: the reason can be long (a socket path). */
+	app_msg(a, true, "lost the kernel; reconnecting; your edits are kept "
+	    "(:w! writes them to the file): %s", why && *why ? why :
+	    "closed");
+}
+
+/* kernel.stopping: the kernel was stopped on purpose (galley kernel
+ * stop, a signal). Starting another by ourselves would hide that its
+ * variables are gone: wait for :connect. */
+static void
+kernel_stopped(struct app *a, const char *why)
+{
+	app_conn_lost(a, why);
+	a->stopped = true;
+	snprintf(a->kernel, sizeof a->kernel, "stopped");
+	app_msg(a, true, "the kernel was stopped%s%s%s: :connect starts a new "
+	    "one (your unsaved edits are kept; :w! writes them to the file)",
+	    why && *why ? " (" : "", why && *why ? why : "",
+	    why && *why ? ")" : "");
 }
 
 void
 app_reconnect(struct app *a)
 {
 	struct gl_err	 err = { 0 };
-	bool		 pending = sync_pending(a->sync);
+	bool		 stopped = a->stopped;
 
 	a->retry_at = app_now_ms() + RECONNECT_MS;
 	if (a->conn != NULL) {
 		cl_close(a->conn);
 		a->conn = NULL;
 	}
-	if (app_open_session(a, &err) != 0) {
-		snprintf(a->kernel, sizeof a->kernel, "lost");
+	/* The review mode alone has no notebook to rejoin. */
+	if ((a->abspath == NULL ? app_review_connect(a, &err) :
+	    rejoin(a, &err)) != 0) {
 		a->lost = true;
-		return;
+		a->stopped = stopped;
+		snprintf(a->kernel, sizeof a->kernel, "%s", stopped ?
+		    "stopped" : "lost");
+		if (stopped)
+			app_msg(a, true, "no kernel: %s", err.msg);
 	}
-	if (a->mode == KEYMAP_INSERT && nb_doc_find(a->doc, a->ed.id, NULL) ==
-	    NULL)
-		app_insert_leave(a);
-	app_msg(a, pending, "reconnected to the kernel%s", pending ?
-	    "; the last unacknowledged edits were lost" : "");
 }
-
 
 void
 app_kernel_close(struct app *a)

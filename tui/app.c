@@ -10,7 +10,8 @@
  * The loop is poll(2) over the terminal, the kernel's socket and the
  * signal pipe, with a timeout from the nearest timer: the Esc delay, the
  * running cell's clock (100 ms), autosave, the member count (5 s), a
- * reconnect (2 s), cluster.status while the cluster view is shown (1 s;
+ * reconnect (2 s; not after the kernel said it was stopped: then only
+ * :connect), cluster.status while the cluster view is shown (1 s;
  * sent without waiting, its answer taken when it comes). Each pass
  * handles what came, then paints once.
  */
@@ -181,7 +182,7 @@ loop(struct app *a)
 			next = d;
 		if (a->running[0] != '\0' && a->now + CLOCK_MS < next)
 			next = a->now + CLOCK_MS;
-		if (a->lost && a->retry_at < next)
+		if (a->lost && !a->stopped && a->retry_at < next)
 			next = a->retry_at;
 		if ((d = app_cluster_at(a)) < next)
 			next = d;
@@ -225,7 +226,8 @@ loop(struct app *a)
 		app_cluster_take(a);
 		app_send_edits(a);
 		app_cluster_poll(a);
-		if (a->lost && !a->quit && a->now >= a->retry_at)
+		if (a->lost && !a->stopped && !a->quit &&
+		    a->now >= a->retry_at)
 			app_reconnect(a);
 		if (!a->lost && a->now - a->members_ms >= MEMBERS_MS)
 			app_members_poll(a);

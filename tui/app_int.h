@@ -77,8 +77,13 @@ struct app {
 	struct cl_conn	*conn;
 	char		*session;	/* owned */
 	char		*abspath;	/* owned */
-	char		 kernel[128];	/* shown: "local", "tcp:...", "lost" */
-	bool		 lost;
+	char		 kernel[128];	/* shown: "local", "tcp:...", "lost",
+					 * "stopped" (docs/tui.md) */
+	bool		 lost;		/* no connection (edits are kept) */
+	bool		 stopped;	/* ... because the kernel was stopped:
+					 * no reconnecting until :connect */
+	bool		 wrote_away;	/* :w! wrote our copy while lost */
+	char		 wrote_hash[GL_HASH_HEX];	/* ... these bytes */
 	int64_t		 retry_at;
 	struct sync	*sync;
 	uint32_t	 edit_req;	/* the doc.edit in flight, or 0 */
@@ -245,6 +250,10 @@ void	 app_apply_ack(struct app *a);
 bool	 app_flush_edits(struct app *a);
 /* Applies another client's doc.ops (the event's ops are used up). */
 void	 app_remote_ops(struct app *a, struct event *ev);
+/* Applies the kernel's changes ops[0..n) (taken; the array stays the
+ * caller's), already transformed to apply to the local doc. False if
+ * one did not apply (the doc was then reloaded from the kernel). */
+bool	 app_apply_kernel_ops(struct app *a, struct ot_op *ops, size_t n);
 
 /* app-file.c */
 /* Saves (force: over a file changed on disk); quiet: no message. */

@@ -100,18 +100,24 @@ static const struct cmd_entry builtin[] = {
 	/* File and session */
 	{ "write", "", "save the notebook", .exec = cmd_file_write },
 	{ "w", "", "save the notebook", .exec = cmd_file_write },
-	{ "w!", "", "save the notebook over a file changed on disk",
-	  .exec = cmd_file_write_force, .flags = CMD_F_ALIAS },
-	{ "write!", "", "save the notebook over a file changed on disk",
-	  .exec = cmd_file_write_force, .flags = CMD_F_ALIAS },
+	{ "w!", "", "save the notebook over a file changed on disk; with no "
+	  "kernel, write galley's own copy", .exec = cmd_file_write_force,
+	  .flags = CMD_F_ALIAS },
+	{ "write!", "", "save the notebook over a file changed on disk; with "
+	  "no kernel, write galley's own copy", .exec = cmd_file_write_force,
+	  .flags = CMD_F_ALIAS },
 	{ "quit", "", "quit (saving first if autosave is on); refuses while "
 	  "a cell runs or, with autosave off, while changes are unsaved",
 	  .exec = cmd_file_quit },
 	{ "q", "", "quit (saving first if autosave is on); refuses while a "
 	  "cell runs or, with autosave off, while changes are unsaved",
 	  .exec = cmd_file_quit },
-	{ "q!", "", "quit anyway (unsaved edits stay in the kernel's journal)",
+	{ "q!", "", "quit anyway (unsaved edits stay in the kernel's journal; "
+	  "ones it has not got are dropped)",
 	  .exec = cmd_file_quit_force },
+	{ "connect", "", "connect to the kernel again, starting one if none "
+	  "runs (after galley kernel stop); unsent edits are sent",
+	  .exec = cmd_file_connect },
 	{ "wq", "", "save and quit", .exec = cmd_file_write_quit },
 	{ "x", "", "save and quit", .exec = cmd_file_write_quit },
 	/* Git */

@@ -76,8 +76,9 @@ CMD_EXEC(cmd_run_interrupt);
 CMD_EXEC(cmd_run_cancel);
 CMD_EXEC(cmd_run_restart);
 
-/* cmd-file.c: saving and quitting. */
+/* cmd-file.c: saving and quitting, and the connection to the kernel. */
 CMD_EXEC(cmd_file_write);
+CMD_EXEC(cmd_file_connect);
 CMD_EXEC(cmd_file_write_force);
 CMD_EXEC(cmd_file_quit);
 CMD_EXEC(cmd_file_quit_force);

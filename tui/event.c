@@ -38,6 +38,8 @@ static int	 decode_ops(const msgpack_object *args, struct event *ev,
 		     struct gl_err *err);
 static int	 decode_saved(const msgpack_object *args, struct event *ev,
 		     struct gl_err *err);
+static int	 decode_changed(const msgpack_object *args, struct event *ev,
+		     struct gl_err *err);
 
 /* The notifications the TUI handles. */
 static const struct {
@@ -48,6 +50,7 @@ static const struct {
 			    struct gl_err *);
 } methods[] = {
 	{ "kernel.refused", EVENT_REFUSED, false, decode_refused },
+	{ "kernel.stopping", EVENT_KERNEL_STOPPING, false, decode_refused },
 	{ "cell.started", EVENT_CELL_STARTED, true, decode_started },
 	{ "cell.output", EVENT_CELL_OUTPUT, true, decode_output },
 	{ "cell.done", EVENT_CELL_DONE, true, decode_done },
@@ -55,6 +58,7 @@ static const struct {
 	{ "cluster.progress", EVENT_CLUSTER_PROGRESS, false, decode_progress },
 	{ "doc.ops", EVENT_DOC_OPS, false, decode_ops },
 	{ "doc.saved", EVENT_DOC_SAVED, false, decode_saved },
+	{ "doc.changed", EVENT_DOC_CHANGED, false, decode_changed },
 };
 
 /* ------------------------------------------------------------------ */
@@ -282,7 +286,7 @@ event_decode(const struct rpc_msg *m, struct event *ev, struct gl_err *err)
 	if (i == n)
 		return 0;
 	ev->kind = methods[i].kind;
-	if (ev->kind != EVENT_REFUSED &&
+	if (ev->kind != EVENT_REFUSED && ev->kind != EVENT_KERNEL_STOPPING &&
 	    (ev->session = rpc_map_strdup(args, "session")) == NULL)
 		return gl_err_set(err, GL_EPROTO, "%s: no session", m->method);
 	/* A cell's id too long to be one is an error only where a cell must
@@ -327,7 +331,7 @@ event_fini(struct event *ev)
 	memset(ev, 0, sizeof *ev);
 }
 
-/* kernel.refused {message} */
+/* kernel.refused {message}; kernel.stopping {reason, message} */
 static int
 decode_refused(const msgpack_object *args, struct event *ev,
     struct gl_err *err)
@@ -447,6 +451,26 @@ decode_saved(const msgpack_object *args, struct event *ev, struct gl_err *err)
 	return 0;
 }
 
+/* doc.changed {session, path, version, how, conflicts, dirty, message} */
+static int
+decode_changed(const msgpack_object *args, struct event *ev,
+    struct gl_err *err)
+{
+	const msgpack_object	*d = rpc_map_get(args, "dirty");
+	int			 rc;
+
+	if ((rc = obj_str(args, "how", ev->u.changed.how,
+	    sizeof ev->u.changed.how, err)) < 0)
+		return rc;
+	if (rc == 0)
+		return gl_err_set(err, GL_EPROTO, "no how");
+	ev->u.changed.conflicts = rpc_map_int(args, "conflicts", 0);
+	ev->u.changed.dirty = d != NULL && d->type == MSGPACK_OBJECT_BOOLEAN ?
+	    d->via.boolean : -1;
+	ev->message = rpc_map_strdup(args, "message");
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Replies */
 
@@ -505,11 +529,27 @@ event_doc_decode(const msgpack_object *result, struct event_doc *out,
 		out->dirty = dirty->via.boolean;
 	if (warn != NULL && warn->type == MSGPACK_OBJECT_ARRAY &&
 	    warn->via.array.size > 0) {
-		out->warning = rpc_obj_strdup(&warn->via.array.ptr[0]);
-		if (out->warning == NULL)
-			out->warning = xstrdup("warning");
+		struct gl_buf	 b;
+
+		/* All of them: one may say where the journal went, the next
+		 * that unsaved edits were merged. */
+		gl_buf_init(&b);
+		for (uint32_t i = 0; i < warn->via.array.size; i++) {
+			char *w = rpc_obj_strdup(&warn->via.array.ptr[i]);
+
+			gl_buf_addf(&b, "%s%s", b.len > 0 ? "; " : "",
+			    w != NULL ? w : "warning");
+			free(w);
+		}
+		out->warning = gl_buf_take(&b, NULL);
 	}
 	out->recovered = rpc_map_int(result, "recovered", 0);
+	{
+		const msgpack_object *ea = rpc_map_get(result, "edit_applied");
+
+		out->edit_applied = ea != NULL &&
+		    ea->type == MSGPACK_OBJECT_BOOLEAN ? ea->via.boolean : -1;
+	}
 	out->cells = cells;
 	out->ncells = cells->via.array.size;
 	return 0;

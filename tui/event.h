@@ -30,6 +30,8 @@ struct rpc_msg;
 enum event_kind {
 	EVENT_NONE,		/* a method the TUI does not handle */
 	EVENT_REFUSED,		/* kernel.refused: we are being dropped */
+	EVENT_KERNEL_STOPPING,	/* kernel.stopping: stopped on purpose
+				 * (message: why) */
 	EVENT_CELL_STARTED,
 	EVENT_CELL_OUTPUT,
 	EVENT_CELL_DONE,
@@ -37,17 +39,20 @@ enum event_kind {
 	EVENT_CLUSTER_PROGRESS,
 	EVENT_DOC_OPS,		/* another client's edits */
 	EVENT_DOC_SAVED,
+	EVENT_DOC_CHANGED,	/* the file changed on disk (message) */
 };
 
 /* One notification. Strings are NUL-terminated and owned by the event. */
 struct event {
 	enum event_kind	 kind;
-	char		*session;	/* owned; NULL for EVENT_REFUSED */
+	char		*session;	/* owned; NULL for EVENT_REFUSED and
+					 * EVENT_KERNEL_STOPPING */
 	bool		 has_cell;	/* cell names a cell (always for
 					 * STARTED, OUTPUT, DONE) */
 	char		 cell[NB_ID_MAX + 1];
 	char		*message;	/* owned, or NULL: REFUSED, DONE,
-					 * RUNTIME_STATUS */
+					 * RUNTIME_STATUS, DOC_CHANGED,
+					 * KERNEL_STOPPING */
 	union {
 		/* EVENT_CELL_OUTPUT */
 		struct view_output *output;	/* owned until taken */
@@ -71,6 +76,13 @@ struct event {
 			struct ot_op	*ops;	/* owned */
 			size_t		 n;
 		} ops;
+		/* EVENT_DOC_CHANGED */
+		struct {
+			char		 how[16];	/* "reloaded", "merged",
+						 * "unreadable", ... */
+			int64_t		 conflicts;	/* conflict cells */
+			int		 dirty;	/* 1, 0, or -1: not said */
+		} changed;
 	} u;
 };
 
@@ -101,8 +113,11 @@ struct event_doc {
 	struct nb_doc	*doc;		/* owned until taken */
 	uint64_t	 version;
 	int		 dirty;		/* 1, 0, or -1: not said */
-	char		*warning;	/* owned: the first warning, or NULL */
+	char		*warning;	/* owned: the warnings ("; " between),
+					 * or NULL */
 	int64_t		 recovered;	/* journaled edits recovered */
+	int		 edit_applied;	/* the edit asked about: 1, 0, or -1:
+					 * not said */
 	const msgpack_object *cells;	/* borrowed: the reply's cells */
 	size_t		 ncells;
 };

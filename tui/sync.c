@@ -24,6 +24,20 @@
  * batch of n ops ending at version V began at V - n, and it came after
  * our edit if and only if V - n >= A (sync_after_ack()).
  *
+ * Rejoining. The kernel may go away with edits of ours unacknowledged
+ * (in flight, buffered, or made since), and come back with a document
+ * that moved: its journal replayed after a crash (which may hold the
+ * edit in flight, whose answer never came), other clients' edits, or a
+ * file changed on disk. So the client keeps `shadow`, the kernel's doc at
+ * `version` (remote ops are applied to it as they come, acknowledged ops
+ * when their answer comes), and tags each doc.edit: on reconnecting it
+ * asks the kernel whether the edit in flight was applied (session.open's
+ * "edit"), then sync_rejoin() treats the difference between the shadow
+ * (plus that edit, if applied) and the kernel's document as one more
+ * batch of remote ops (ot_diff()), which transforms the unacknowledged
+ * ops as any remote batch would: they are sent again, rebased, none lost
+ * and none twice.
+ *
  * History. Each undo group holds the ops that revert one change, in the
  * order they apply, valid on the current doc for the top group, on the
  * doc after undoing the top group for the next one, and so on. When a
@@ -33,6 +47,7 @@
  * the same way. An op whose cell someone deleted becomes a no-op and is
  * dropped.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +81,11 @@ struct sync {
 	size_t		 nbuffer, capbuffer;
 	struct stack	 undo, redo;
 	bool		 brk;
+	struct nb_doc	*shadow;	/* owned: the kernel's doc at version,
+					 * or NULL if not known */
+	uint64_t	 client;	/* tags: "g<client>.<n>" */
+	uint64_t	 ntags;
+	char		 tag[SYNC_TAG_MAX];	/* the in-flight edit's */
 };
 
 static void	 ops_free(struct ot_op *ops, size_t n);
@@ -93,6 +113,7 @@ sync_free(struct sync *s)
 	stack_clear(&s->redo);
 	free(s->undo.g);
 	free(s->redo.g);
+	nb_doc_free(s->shadow);
 	free(s);
 }
 
@@ -112,7 +133,48 @@ sync_reset(struct sync *s, uint64_t version)
 	s->in_flight = false;
 	stack_clear(&s->undo);
 	stack_clear(&s->redo);
+	nb_doc_free(s->shadow);
+	s->shadow = NULL;
+	s->tag[0] = '\0';
 	s->version = version;
+}
+
+void
+sync_set_base(struct sync *s, const struct nb_doc *doc)
+{
+	nb_doc_free(s->shadow);
+	s->shadow = nb_doc_clone(doc);
+}
+
+void
+sync_set_client(struct sync *s, uint64_t id)
+{
+	s->client = id;
+}
+
+const char *
+sync_inflight_tag(const struct sync *s)
+{
+	return s->in_flight ? s->tag : "";
+}
+
+size_t
+sync_unsent(const struct sync *s)
+{
+	return s->ninflight + s->nbuffer;
+}
+
+/* Applies ops[0..n) to the shadow; one that fails (which only a bug
+ * gives) means the shadow is no longer the kernel's doc: dropped. */
+static void
+shadow_apply(struct sync *s, const struct ot_op *ops, size_t n)
+{
+	for (size_t i = 0; i < n && s->shadow != NULL; i++) {
+		if (ot_apply(s->shadow, &ops[i], NULL) != 0) {
+			nb_doc_free(s->shadow);
+			s->shadow = NULL;
+		}
+	}
 }
 
 void
@@ -136,6 +198,8 @@ sync_take_send(struct sync *s, const struct ot_op **ops, uint64_t *version)
 	s->buffer = NULL;
 	s->nbuffer = s->capbuffer = 0;
 	s->in_flight = true;
+	snprintf(s->tag, sizeof s->tag, "g%016" PRIx64 ".%" PRIu64,
+	    s->client, ++s->ntags);
 	*ops = s->inflight;
 	*version = s->version;
 	return s->ninflight;
@@ -156,6 +220,9 @@ sync_pending(const struct sync *s)
 void
 sync_ack(struct sync *s, uint64_t version)
 {
+	/* As the kernel applied them: sync_remote() transformed them over
+	 * what it had accepted first. */
+	shadow_apply(s, s->inflight, s->ninflight);
 	ops_free(s->inflight, s->ninflight);
 	s->inflight = NULL;
 	s->ninflight = 0;
@@ -173,6 +240,8 @@ sync_after_ack(uint64_t version, size_t n, uint64_t ack_version)
 void
 sync_remote(struct sync *s, struct ot_op *ops, size_t *n, uint64_t version)
 {
+	/* As the kernel applied them, before ours. */
+	shadow_apply(s, ops, *n);
 	if (s->ninflight > 0)
 		ot_transform_ops(ops, n, s->inflight, &s->ninflight, true);
 	if (s->nbuffer > 0)
@@ -183,6 +252,72 @@ sync_remote(struct sync *s, struct ot_op *ops, size_t *n, uint64_t version)
 	}
 	if (version > s->version)
 		s->version = version;
+}
+
+bool
+sync_rejoin(struct sync *s, const struct nb_doc *kdoc, uint64_t version,
+    bool applied, const struct nb_doc *keep, struct ot_op **ops, size_t *n)
+{
+	struct nb_doc	*base = s->shadow;
+	struct ot_op	*pend, *d = NULL;
+	size_t		 npend = 0, nd;
+
+	*ops = NULL;
+	*n = 0;
+	if (base == NULL)
+		return false;
+	s->shadow = NULL;
+	/* Ours, in order: the edit in flight (unless the kernel has it:
+	 * then it is part of the base), then the rest. */
+	if (s->in_flight && applied) {
+		for (size_t i = 0; i < s->ninflight; i++)
+			(void)ot_apply(base, &s->inflight[i], NULL);
+		ops_free(s->inflight, s->ninflight);
+		s->inflight = NULL;
+		s->ninflight = 0;
+	}
+	pend = xcalloc(s->ninflight + s->nbuffer + 1, sizeof *pend);
+	for (size_t i = 0; i < s->ninflight; i++)
+		pend[npend++] = s->inflight[i];
+	for (size_t i = 0; i < s->nbuffer; i++)
+		pend[npend++] = s->buffer[i];
+	free(s->inflight);
+	free(s->buffer);
+	s->inflight = NULL;
+	s->ninflight = 0;
+	s->in_flight = false;
+	s->buffer = pend;
+	s->nbuffer = s->capbuffer = npend;
+	if (keep != NULL) {
+		/* What we have is what counts (the user wrote it to the file
+		 * while the kernel was away): the ops to send are those from
+		 * the kernel's doc to ours; nothing changes here. */
+		ops_free(pend, npend);
+		s->buffer = NULL;
+		s->nbuffer = s->capbuffer = 0;
+		nd = ot_diff(kdoc, keep, &d);
+		for (size_t i = 0; i < nd; i++)
+			sync_local(s, &d[i]);
+		ops_free(d, nd);
+		d = NULL;
+		nd = 0;
+	} else {
+		/* The kernel's changes since base, as one remote batch. */
+		nd = ot_diff(base, kdoc, &d);
+		if (s->nbuffer > 0)
+			ot_transform_ops(d, &nd, s->buffer, &s->nbuffer, true);
+		for (size_t i = 0; i < nd; i++) {
+			stack_transform(&s->undo, &d[i]);
+			stack_transform(&s->redo, &d[i]);
+		}
+	}
+	nb_doc_free(base);
+	s->shadow = nb_doc_clone(kdoc);
+	s->version = version;
+	s->tag[0] = '\0';
+	*ops = d;
+	*n = nd;
+	return true;
 }
 
 /* ------------------------------------------------------------------ */

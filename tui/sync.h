@@ -27,10 +27,34 @@ struct sync *sync_new(uint64_t version);
 void	 sync_free(struct sync *s);
 /* The kernel version the local doc is based on (the last one known). */
 uint64_t sync_version(const struct sync *s);
-/* Starts over at version (after a reload): drops everything pending and
- * the history. */
+/* Starts over at version (after a reload): drops everything pending,
+ * the history and the base. */
 void	 sync_reset(struct sync *s, uint64_t version);
 
+/* The kernel's doc at the current version (a copy is kept), which
+ * sync_rejoin() needs: after sync_new() or sync_reset(). */
+void	 sync_set_base(struct sync *s, const struct nb_doc *doc);
+/* A number of this client's own (random), for the tags of its edits. */
+void	 sync_set_client(struct sync *s, uint64_t id);
+/* The tag to send with the doc.edit in flight (doc.edit's "edit"), ""
+ * if none is in flight. Borrowed until the next sync_take_send(). */
+#define SYNC_TAG_MAX	40
+const char *sync_inflight_tag(const struct sync *s);
+/* How many local ops the kernel has not acknowledged. */
+size_t	 sync_unsent(const struct sync *s);
+/* The connection broke and came back: the kernel's doc is now kdoc at
+ * version, and applied says whether it has the edit that was in flight
+ * (session.open's edit_applied). The ops the kernel has not got are
+ * rebased onto kdoc and buffered (sent next, as new), and *ops (the
+ * caller's: ot_op_fini() each, then free()) gets the kernel's changes
+ * transformed to apply to the local doc, in order; the history is
+ * rebased over them. With keep (the local doc, when the user wrote it to
+ * the file meanwhile) the local doc is kept as it is: what is buffered
+ * is then the ops from kdoc to keep, and *n is 0. False (nothing
+ * changed) without a base (sync_set_base()). */
+bool	 sync_rejoin(struct sync *s, const struct nb_doc *kdoc,
+	     uint64_t version, bool applied, const struct nb_doc *keep,
+	     struct ot_op **ops, size_t *n);
 /* op (a copy is kept) was applied to the local doc: queue it. */
 void	 sync_local(struct sync *s, const struct ot_op *op);
 /* If nothing is in flight and ops are buffered, moves them in flight and

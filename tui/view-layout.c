@@ -207,6 +207,7 @@ lay_header(struct lay *L, const struct nb_cell *cell, const struct vcell *c)
 	char		 left[256], rbuf[64];
 	const char	*right, *kind = "";
 	int		 rw, col, end;
+	bool		 conflict;
 
 	if (nb_cell_is_header(cell))
 		kind = " header";
@@ -232,11 +233,16 @@ lay_header(struct lay *L, const struct nb_cell *cell, const struct vcell *c)
 		    (unsigned char)marks[c->git], 1, st[c->git]);
 	}
 	right = run_label(c, L->now, rbuf, sizeof rbuf, &rs);
-	/* The right part: "stale", then the run state; right-aligned with
-	 * one blank column at the edge. */
+	/* A cell a merge left with both texts (docs/git.md). */
+	conflict = nb_cell_meta(cell, "conflict") != NULL &&
+	    strcmp(nb_cell_meta(cell, "conflict"), "true") == 0;
+	/* The right part: "conflict", "stale", then the run state;
+	 * right-aligned with one blank column at the edge. */
 	rw = *right ? (int)strlen(right) : 0;
 	if (c->stale)
 		rw += rw ? 7 : 5;
+	if (conflict)
+		rw += rw ? 10 : 8;
 	end = L->w - 1 - rw - (rw ? 2 : 0);
 	if (end < 6)
 		end = L->w, rw = 0;
@@ -257,6 +263,12 @@ lay_header(struct lay *L, const struct nb_cell *cell, const struct vcell *c)
 	}
 	if (rw > 0) {
 		col = L->w - 1 - rw;
+		if (conflict) {
+			for (const char *s = "conflict"; *s; s++)
+				view_row_put(v->line, L->w, &col, 0,
+				    (unsigned char)*s, 1, VIEW_S_FAILED);
+			col += c->stale || *right ? 2 : 0;
+		}
 		if (c->stale) {
 			for (const char *s = "stale"; *s; s++)
 				view_row_put(v->line, L->w, &col, 0,

@@ -2,6 +2,7 @@
  * test_cli.c - the galley command as a user meets it: help, new, fmt, and
  * headless runs through a real kernel (local and over TCP with a token).
  */
+#define _GNU_SOURCE		/* unshare() */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,10 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
 #include <netinet/in.h>
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -407,6 +412,62 @@ test_kernel_start_failure_is_explained(void **state)
 	runtime_dir_leave(saved);
 }
 
+/* A kernel that cannot start because its runtime directory is full
+ * (ENOSPC; or a quota, here the file size limit) cannot write its error
+ * to kernel.log, which is in that directory: the client still says what
+ * failed, naming the directory and the error, not "exited without a
+ * word". */
+static void
+test_kernel_start_on_full_runtime_dir(void **state)
+{
+	struct cmd_result	 r;
+	char			*saved, path[256], full[300];
+	struct rlimit		 old, none = { 0, 0 };
+	bool			 mounted = false;
+	FILE			*f;
+	static char		 chunk[4096];
+
+	write_file(dir, "one.nb.lua", "-- %% id=\"a\"\nprint(1)\n");
+	snprintf(path, sizeof path, "%s/full", dir);
+	mkdir(path, 0700);
+	if (geteuid() == 0 && unshare(CLONE_NEWNS) == 0 &&
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+	    mount("tmpfs", path, "tmpfs", 0, "size=64k") == 0)
+		mounted = true;
+	saved = runtime_dir_enter("full/run");
+	if (mounted) {
+		/* Fill it to the last block. */
+		snprintf(full, sizeof full, "%s/filler", path);
+		assert_non_null(f = fopen(full, "w"));
+		memset(chunk, 'f', sizeof chunk);
+		while (fwrite(chunk, 1, sizeof chunk, f) == sizeof chunk &&
+		    fflush(f) == 0)
+			;
+		fclose(f);
+		galley_run(&r, dir, "run", "one.nb.lua", NULL);
+	} else {
+		/* Not root: a write limit stands for the quota. */
+		signal(SIGXFSZ, SIG_IGN);
+		getrlimit(RLIMIT_FSIZE, &old);
+		none.rlim_max = old.rlim_max;
+		setrlimit(RLIMIT_FSIZE, &none);
+		galley_run(&r, dir, "run", "one.nb.lua", NULL);
+		setrlimit(RLIMIT_FSIZE, &old);
+		signal(SIGXFSZ, SIG_DFL);
+	}
+	assert_int_equal(r.status, 4);
+	assert_null(strstr(r.err, "without a word"));
+	assert_non_null(strstr(r.err, getenv("GALLEY_RUNTIME_DIR")));
+	assert_true(strstr(r.err, "No space left on device") != NULL ||
+	    strstr(r.err, "File too large") != NULL);
+	if (mounted)
+		assert_non_null(strstr(r.err, "is full"));
+	cmd_result_free(&r);
+	runtime_dir_leave(saved);
+	if (mounted)
+		umount2(path, MNT_DETACH);
+}
+
 /* A kernel that holds the lock but does not serve yet (starting, or still
  * stopping after `galley kernel stop`) is waited for: the client does not
  * give up after a few lost races. */
@@ -793,6 +854,7 @@ main(void)
 		cmocka_unit_test(test_run_param_values_are_lua_values),
 		cmocka_unit_test(test_run_stops_when_stdout_closes),
 		cmocka_unit_test(test_kernel_start_failure_is_explained),
+		cmocka_unit_test(test_kernel_start_on_full_runtime_dir),
 		cmocka_unit_test(test_autostart_waits_for_the_lock_holder),
 		cmocka_unit_test(test_tcp_connect_is_bounded),
 		cmocka_unit_test(test_run_refuses_a_garbage_kernel),

@@ -1506,6 +1506,129 @@ rand_doc(struct gl_rng *r)
 	return doc;
 }
 
+/* The cells as the ops see them (ids, order, kinds, metadata, sources),
+ * without titles or the file's spacing. */
+static int
+cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static char *
+cells_dump(const struct nb_doc *doc)
+{
+	struct gl_buf	 b;
+	const char	*k, *v;
+	char		*kv[32];
+	size_t		 nkv = 0;
+
+	gl_buf_init(&b);
+	for (size_t i = 0; i < nb_doc_count(doc); i++) {
+		struct nb_cell *c = nb_doc_cell(doc, i);
+
+		/* (Not whether it is the header: one only b has comes as
+		 * an ordinary cell.) */
+		gl_buf_addf(&b, "[%s %s]", nb_cell_id(c),
+		    nb_kind_name(nb_cell_kind(c)));
+		/* (Metadata sorted: ops keep it sorted, a file need not.) */
+		for (size_t j = 0; j < nb_cell_meta_count(c); j++) {
+			nb_cell_meta_at(c, j, &k, &v);
+			if (strcmp(k, "id") != 0)
+				kv[nkv++] = xasprintf(" %s=%s", k, v);
+		}
+		qsort(kv, nkv, sizeof *kv, cmp_str);
+		for (size_t j = 0; j < nkv; j++) {
+			gl_buf_adds(&b, kv[j]);
+			free(kv[j]);
+		}
+		nkv = 0;
+		gl_buf_addf(&b, "\n%s\n", nb_cell_source(c, NULL));
+	}
+	return gl_buf_take(&b, NULL);
+}
+
+/* Applies ot_diff(a, b) to a copy of a: it must hold b's cells. Returns
+ * how many ops it took. */
+static size_t
+check_diff(const struct nb_doc *a, const struct nb_doc *b, const char *ctx)
+{
+	struct nb_doc	*w = nb_doc_clone(a);
+	struct ot_op	*ops;
+	struct gl_err	 err;
+	size_t		 n = ot_diff(a, b, &ops);
+	char		*got, *want;
+
+	for (size_t i = 0; i < n; i++) {
+		if (ot_apply(w, &ops[i], &err) != 0) {
+			char *d = describe_str(&ops[i]);
+
+			fail_msg("%s: op %zu %s: %s", ctx, i, d, err.msg);
+		}
+	}
+	got = cells_dump(w);
+	want = cells_dump(b);
+	if (strcmp(got, want) != 0) {
+		fprintf(stderr, "%s\n--- want\n%s--- got\n%s---\n", ctx, want,
+		    got);
+		fail_msg("diff does not reach b");
+	}
+	free(got);
+	free(want);
+	for (size_t i = 0; i < n; i++)
+		ot_op_fini(&ops[i]);
+	free(ops);
+	nb_doc_free(w);
+	return n;
+}
+
+static void
+test_diff(void **state)
+{
+	struct nb_doc	*a, *b;
+	struct gl_rng	 r;
+	unsigned	 idn = 0;
+	char		 ctx[64];
+
+	/* Equal docs: nothing. */
+	a = parse(nb1);
+	b = parse(nb1);
+	assert_int_equal(check_diff(a, b, "equal"), 0);
+	nb_doc_free(b);
+	/* One cell moved to the end is one move; an edit in the middle of
+	 * a multi-byte character is cut at character boundaries. */
+	b = parse("-- %% [markdown] id=\"b\"\n-- # Title\n\n"
+	    "-- %% id=\"c\" tags=[\"fast\"]\ny = 2\n\n"
+	    "-- %% id=\"a\"\nx = 1\n");
+	assert_int_equal(check_diff(a, b, "move"), 2);
+	nb_doc_free(b);
+	nb_doc_free(a);
+	a = parse("-- %% id=\"u\"\ns = \"\xc3\xa9t\xc3\xa9\"\n");
+	b = parse("-- %% id=\"u\"\ns = \"\xc3\xa8t\xc3\xa9\"\n");
+	assert_int_equal(check_diff(a, b, "utf8"), 1);
+	nb_doc_free(b);
+	nb_doc_free(a);
+	/* Random docs and the docs random ops make of them. */
+	gl_rng_seed(&r, seed);
+	for (int it = 0; it < 3000; it++) {
+		a = rand_doc(&r);
+		b = nb_doc_clone(a);
+		for (int k = (int)gl_rng_below(&r, 6); k > 0; k--) {
+			struct ot_op	 op;
+			struct gl_err	 err;
+
+			rand_op(&r, b, "n", &idn, &op);
+			(void)ot_apply(b, &op, &err);
+			ot_op_fini(&op);
+		}
+		snprintf(ctx, sizeof ctx, "seed %" PRIu64 " iteration %d",
+		    seed, it);
+		check_diff(a, b, ctx);
+		check_diff(b, a, ctx);
+		nb_doc_free(a);
+		nb_doc_free(b);
+	}
+}
+
 static void
 test_transform_random_tp1(void **state)
 {
@@ -1897,6 +2020,7 @@ main(void)
 		cmocka_unit_test(test_transform_lists_exhaustive),
 		cmocka_unit_test(test_transform_random_tp1),
 		cmocka_unit_test(test_rebase),
+		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_locate),
 		cmocka_unit_test(test_jupiter_simulation),
 	};

@@ -54,19 +54,31 @@ static void
 test_shutdown_removes_files(void **state)
 {
 	struct kt	*t = *state;
-	struct kc	*k;
-	json_t		*r;
+	struct kc	*k, *other;
+	json_t		*r, *n;
 	char		 path[256];
 	pid_t		 pid;
 
 	assert_true((pid = kt_start(t)) > 0);
 	k = kt_conn(t);
+	other = kt_conn(t);
+	assert_non_null(r = kc_call(other, "kernel.info", NULL));
+	json_decref(r);
 	r = kc_call(k, "kernel.shutdown", NULL);
 	assert_non_null(r);
 	assert_int_equal(json_object_size(r), 0);
 	json_decref(r);
+	/* Every client hears why before the kernel closes: stopped on
+	 * purpose, not crashed (a TUI then does not start another). */
+	assert_non_null(n = kc_note(other, "kernel.stopping", NULL, NULL,
+	    KC_WAIT_MS));
+	assert_string_equal(kj_str(n, "reason"), "stopped");
+	assert_string_equal(kj_str(n, "message"), "galley kernel stop");
+	json_decref(n);
 	assert_true(kc_wait_closed(k, KC_WAIT_MS));
+	assert_true(kc_wait_closed(other, KC_WAIT_MS));
 	kc_free(k);
+	kc_free(other);
 	/* Exit status 0: a clean shutdown with nothing leaked. */
 	assert_int_equal(kt_reap(pid, KC_WAIT_MS), 0);
 	t->pid = -1;
@@ -287,6 +299,11 @@ test_sigterm_stops_runtimes(void **state)
 	json_decref(r);
 	/* SIGTERM with a client attached and a runtime alive. */
 	assert_int_equal(kt_stop(t), 0);
+	assert_non_null(n = kc_note(k, "kernel.stopping", NULL, NULL,
+	    KC_WAIT_MS));
+	assert_string_equal(kj_str(n, "reason"), "signal");
+	assert_string_equal(kj_str(n, "message"), "SIGTERM");
+	json_decref(n);
 	assert_true(kc_wait_closed(k, KC_WAIT_MS));
 	assert_true(kt_pid_gone(rpid, KC_WAIT_MS));
 	assert_int_not_equal(access(t->sock, F_OK), 0);

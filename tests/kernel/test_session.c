@@ -8,6 +8,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <sys/file.h>
+#include <sys/time.h>
+
 #include "kfixture.h"
 
 static const char sample[] =
@@ -297,6 +300,218 @@ test_malformed_file(void **state)
 	assert_int_not_equal(access(galley, F_OK), 0);
 	free(after);
 	free(where);
+	free(nb);
+	kc_free(k);
+}
+
+/* Only a regular file is a notebook: a FIFO would block the kernel (it
+ * serves every client from one loop) and a device would be read
+ * forever. Each is refused with what it is, and the kernel serves on. */
+static void
+test_open_refuses_special_files(void **state)
+{
+	struct kt	*t = *state;
+	struct kc	*k = kt_conn(t);
+	char		*fifo = xasprintf("%s/pipe.nb.lua", t->proj);
+	char		*dir = xasprintf("%s/dir.nb.lua", t->proj);
+	char		 galley[256];
+
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_null(kc_call(k, "session.open", json_pack("{s:s}", "path",
+	    fifo)));
+	assert_int_equal(k->code, GL_EINVAL);
+	assert_non_null(strstr(k->msg, "is a FIFO, not a notebook file"));
+	assert_null(kc_call(k, "session.open", json_pack("{s:s}", "path",
+	    "/dev/zero")));
+	assert_int_equal(k->code, GL_EINVAL);
+	assert_non_null(strstr(k->msg, "/dev/zero is a character device"));
+	assert_null(kc_call(k, "session.open", json_pack("{s:s}", "path",
+	    dir)));
+	assert_int_equal(k->code, GL_EINVAL);
+	assert_non_null(strstr(k->msg, "is a directory"));
+	/* Nothing was opened or created, and the kernel still answers. */
+	assert_int_equal(count_sessions(k), 0);
+	snprintf(galley, sizeof galley, "%s/.galley", t->proj);
+	assert_int_not_equal(access(galley, F_OK), 0);
+	free(fifo);
+	free(dir);
+	kc_free(k);
+}
+
+/* A save killed mid-write leaves NAME.tmp.XXXXXX next to the notebook;
+ * the next open removes those, and only those: not one a live process
+ * still writes (it holds a lock), not one just made, not other files. */
+static void
+test_open_removes_stale_temps(void **state)
+{
+	struct kt	*t = *state;
+	struct kc	*k = kt_conn(t);
+	char		*nb = kt_write(t->proj, "tmp.nb.lua", sample);
+	static const char *const names[] = {
+		"tmp.nb.lua.tmp.Ab3xYz",	/* stale: removed */
+		"tmp.nb.lua.tmp.LOCKED",	/* being written: kept */
+		"tmp.nb.lua.tmp.fresh1",	/* just made: kept */
+		"other.nb.lua.tmp.Ab3xYz",	/* another file's: kept */
+		"tmp.nb.lua.tmp.toolong",	/* not mkstemp's: kept */
+		"tmp.nb.lua.bak",		/* kept */
+	};
+	char		*paths[6];
+	struct timeval	 old[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+	int		 lockfd;
+	json_t		*r;
+
+	for (size_t i = 0; i < 6; i++) {
+		paths[i] = kt_write(t->proj, names[i], "partial");
+		if (i != 2)
+			assert_int_equal(utimes(paths[i], old), 0);
+	}
+	assert_true((lockfd = open(paths[1], O_RDONLY)) >= 0);
+	assert_int_equal(flock(lockfd, LOCK_EX), 0);
+	r = open_path(k, nb);
+	assert_int_not_equal(access(paths[0], F_OK), 0);
+	for (size_t i = 1; i < 6; i++)
+		assert_int_equal(access(paths[i], F_OK), 0);
+	json_decref(r);
+	close(lockfd);
+	for (size_t i = 0; i < 6; i++)
+		free(paths[i]);
+	free(nb);
+	kc_free(k);
+}
+
+/* Writes text to dir/name as editors do: a new file renamed over it. */
+static void
+write_renamed(const char *dir, const char *name, const char *text)
+{
+	char	*tmp = kt_write(dir, ".tmp-editor", text);
+	char	*path = xasprintf("%s/%s", dir, name);
+
+	assert_int_equal(rename(tmp, path), 0);
+	free(tmp);
+	free(path);
+}
+
+/* A notebook changed on disk while its session is open and has no
+ * unsaved edits (a checkout, another editor that renames over it) is
+ * reloaded: clients get the change as doc.ops, then doc.changed; the
+ * session stays clean and a save needs no force. */
+static void
+test_file_changed_on_disk_reloads(void **state)
+{
+	struct kt	*t = *state;
+	struct kc	*k = kt_conn(t);
+	char		*nb = kt_write(t->proj, "w.nb.lua",
+	    "-- %% id=\"a\"\nx = 1\n\n-- %% id=\"b\"\ny = 1\n");
+	json_t		*r, *n, *d;
+	char		*sid;
+
+	r = open_path(k, nb);
+	sid = xstrdup(kj_str(r, "session"));
+	json_decref(r);
+	write_renamed(t->proj, "w.nb.lua", "-- %% id=\"b\"\ny = 2\n\n"
+	    "-- %% id=\"c\"\nz = 3\n");
+	assert_non_null(n = kc_note(k, "doc.ops", NULL, NULL, KC_WAIT_MS));
+	assert_int_equal(kj_int(n, "client"), 0);
+	json_decref(n);
+	assert_non_null(n = kc_note(k, "doc.changed", NULL, NULL,
+	    KC_WAIT_MS));
+	assert_string_equal(kj_str(n, "how"), "reloaded");
+	assert_true(json_is_false(json_object_get(n, "dirty")));
+	assert_non_null(strstr(kj_str(n, "message"), "changed on disk: "
+	    "reloaded"));
+	json_decref(n);
+	d = doc_get(k, sid);
+	assert_int_equal(json_array_size(json_object_get(d, "cells")), 2);
+	assert_string_equal(cell_source(d, "b"), "y = 2");
+	assert_string_equal(cell_source(d, "c"), "z = 3");
+	assert_true(json_is_false(json_object_get(d, "dirty")));
+	json_decref(d);
+	r = kc_call(k, "doc.save", json_pack("{s:s}", "session", sid));
+	assert_non_null(r);
+	json_decref(r);
+	/* A file whose cells have no ids is taken as it is, clean too. */
+	write_renamed(t->proj, "w.nb.lua", "-- %%\nz = 9\n");
+	assert_non_null(n = kc_note(k, "doc.changed", NULL, NULL,
+	    KC_WAIT_MS));
+	assert_string_equal(kj_str(n, "how"), "reloaded");
+	assert_true(json_is_false(json_object_get(n, "dirty")));
+	json_decref(n);
+	free(sid);
+	free(nb);
+	kc_free(k);
+}
+
+/* With unsaved edits, a change on disk merges by cell: cells only one
+ * side changed take that side, a cell both changed becomes a conflict
+ * cell with both texts; nothing is overwritten, and the merge is in the
+ * journal at once (a crash right after loses nothing). */
+static void
+test_file_changed_on_disk_merges(void **state)
+{
+	struct kt	*t = *state;
+	struct kc	*k = kt_conn(t);
+	char		*nb = kt_write(t->proj, "m.nb.lua",
+	    "-- %% id=\"a\"\nx = 1\n\n-- %% id=\"b\"\ny = 1\n");
+	json_t		*r, *n, *d, *e, *c;
+	char		*sid, *disk;
+
+	r = open_path(k, nb);
+	sid = xstrdup(kj_str(r, "session"));
+	json_decref(r);
+	assert_non_null(e = kc_insert_text(k, sid, 0, "a", 5, "0", 5));
+	json_decref(e);
+	write_renamed(t->proj, "m.nb.lua", "-- %% id=\"a\"\nx = 1\n\n"
+	    "-- %% id=\"b\"\ny = 2\n");
+	assert_non_null(n = kc_note(k, "doc.changed", NULL, NULL,
+	    KC_WAIT_MS));
+	assert_string_equal(kj_str(n, "how"), "merged");
+	assert_int_equal(kj_int(n, "conflicts"), 0);
+	assert_true(json_is_true(json_object_get(n, "dirty")));
+	json_decref(n);
+	d = doc_get(k, sid);
+	assert_string_equal(cell_source(d, "a"), "x = 10");
+	assert_string_equal(cell_source(d, "b"), "y = 2");
+	assert_true(json_is_true(json_object_get(d, "dirty")));
+	/* Both change cell a: a conflict cell. */
+	assert_non_null(e = kc_insert_text(k, sid, kj_int(d, "version"), "a",
+	    6, "0", 6));
+	json_decref(e);
+	json_decref(d);
+	write_renamed(t->proj, "m.nb.lua", "-- %% id=\"a\"\nx = 7\n\n"
+	    "-- %% id=\"b\"\ny = 2\n");
+	assert_non_null(n = kc_note(k, "doc.changed", NULL, NULL,
+	    KC_WAIT_MS));
+	assert_string_equal(kj_str(n, "how"), "merged");
+	assert_int_equal(kj_int(n, "conflicts"), 1);
+	assert_non_null(strstr(kj_str(n, "message"), "1 cell both changed"));
+	json_decref(n);
+	d = doc_get(k, sid);
+	c = kj_cell(json_object_get(d, "cells"), "a");
+	assert_string_equal(json_string_value(json_object_get(
+	    json_object_get(c, "meta"), "conflict")), "true");
+	assert_string_equal(kj_str(c, "source"), "<<<<<<< on disk\nx = 7\n"
+	    "=======\nx = 100\n>>>>>>> unsaved edits");
+	json_decref(d);
+	/* The disk file is as the other editor left it. */
+	disk = kt_read(nb);
+	assert_string_equal(disk, "-- %% id=\"a\"\nx = 7\n\n"
+	    "-- %% id=\"b\"\ny = 2\n");
+	free(disk);
+	/* A crash now loses nothing: the merge is in the journal. */
+	kc_free(k);
+	kt_kill9(t);
+	assert_true(kt_start(t) > 0);
+	k = kt_conn(t);
+	r = open_path(k, nb);
+	assert_int_equal(json_array_size(json_object_get(r, "warnings")), 0);
+	c = kj_cell(json_object_get(r, "cells"), "a");
+	assert_string_equal(kj_str(c, "source"), "<<<<<<< on disk\nx = 7\n"
+	    "=======\nx = 100\n>>>>>>> unsaved edits");
+	assert_string_equal(cell_source(r, "b"), "y = 2");
+	assert_true(json_is_true(json_object_get(r, "dirty")));
+	json_decref(r);
+	free(sid);
 	free(nb);
 	kc_free(k);
 }
@@ -617,6 +832,17 @@ main(void)
 		    kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(test_malformed_file,
 		    kt_setup_started, kt_teardown_stopped),
+		cmocka_unit_test_setup_teardown(
+		    test_open_refuses_special_files, kt_setup_started,
+		    kt_teardown_stopped),
+		cmocka_unit_test_setup_teardown(test_open_removes_stale_temps,
+		    kt_setup_started, kt_teardown_stopped),
+		cmocka_unit_test_setup_teardown(
+		    test_file_changed_on_disk_reloads, kt_setup_started,
+		    kt_teardown_stopped),
+		cmocka_unit_test_setup_teardown(
+		    test_file_changed_on_disk_merges, kt_setup_started,
+		    kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(test_doc_get,
 		    kt_setup_started, kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(test_doc_edit_concurrent,

@@ -15,6 +15,7 @@
 #include <sys/mount.h>
 
 #include "kfixture.h"
+#include "core/ot.h"
 #include "kernel/store.h"
 
 /* Unit tests of the store. */
@@ -116,7 +117,7 @@ test_store_journal(void **state)
 	assert_int_equal(other, 1);
 	assert_int_equal(store_journal_count(st, "a.nb.lua", &n, &err), 0);
 	assert_int_equal(n, 3);
-	assert_int_equal(store_journal_clear(st, "a.nb.lua", &err), 0);
+	assert_int_equal(store_journal_clear(st, "a.nb.lua", NULL, &err), 0);
 	assert_int_equal(store_journal_count(st, "a.nb.lua", &n, &err), 0);
 	assert_int_equal(n, 0);
 	/* Other notebooks' rows are untouched; a reopen sees them. */
@@ -303,14 +304,91 @@ test_recovery_with_generated_ids(void **state)
 	free(nb);
 }
 
+/* Acknowledged edits to cell a, cell b rewritten on disk, the kernel
+ * killed before a save: at the next open the edits are rebased onto the
+ * new file by cell (a takes the edits, b the disk's text), at once and
+ * durably, and the next save writes both. */
 static void
-test_journal_of_other_version_not_applied(void **state)
+test_journal_rebased_onto_changed_file(void **state)
 {
 	struct kt	*t = *state;
 	char		*nb = kt_write(t->proj, "v.nb.lua",
+	    "-- %% id=\"a\"\nx = 1\n\n-- %% id=\"b\"\ny = 1\n");
+	static const char disk2[] =
+	    "-- %% id=\"a\"\nx = 1\n\n-- %% id=\"b\"\ny = 42 -- theirs\n";
+	struct kc	*k;
+	json_t		*r, *e, *c;
+	const char	*w;
+	char		*disk;
+
+	assert_true(kt_start(t) > 0);
+	k = kt_conn(t);
+	r = open_path(k, nb);
+	for (int i = 0; i < 5; i++) {
+		assert_non_null(e = kc_insert_text(k, kj_str(r, "session"), i,
+		    "a", 5 + (size_t)i, "0", 5 + (size_t)i));
+		json_decref(e);
+	}
+	json_decref(r);
+	kt_kill9(t);
+	kc_free(k);
+	/* Someone rewrites cell b while the kernel is down. */
+	free(kt_write(t->proj, "v.nb.lua", disk2));
+	assert_true(kt_start(t) > 0);
+	k = kt_conn(t);
+	r = open_path(k, nb);
+	assert_int_equal(kj_int(r, "recovered"), 5);
+	assert_string_equal(source_of(r, "a"), "x = 100000");
+	assert_string_equal(source_of(r, "b"), "y = 42 -- theirs");
+	assert_true(json_is_true(json_object_get(r, "dirty")));
+	assert_int_equal(json_array_size(json_object_get(r, "warnings")), 1);
+	w = json_string_value(json_array_get(json_object_get(r, "warnings"),
+	    0));
+	assert_non_null(strstr(w, "changed on disk after 5 unsaved edits: "
+	    "merged by cell"));
+	c = kj_cell(json_object_get(r, "cells"), "a");
+	assert_null(json_object_get(json_object_get(c, "meta"), "conflict"));
+	/* Recovery does not write the file. */
+	disk = kt_read(nb);
+	assert_string_equal(disk, disk2);
+	free(disk);
+	json_decref(r);
+	/* The rebase is in the journal already: another crash, and the
+	 * next open neither merges again nor loses it. */
+	kt_kill9(t);
+	kc_free(k);
+	assert_true(kt_start(t) > 0);
+	k = kt_conn(t);
+	r = open_path(k, nb);
+	assert_int_equal(json_array_size(json_object_get(r, "warnings")), 0);
+	assert_string_equal(source_of(r, "a"), "x = 100000");
+	assert_string_equal(source_of(r, "b"), "y = 42 -- theirs");
+	assert_true(json_is_true(json_object_get(r, "dirty")));
+	json_decref(kc_call(k, "doc.save", json_pack("{s:s}", "session",
+	    kj_str(r, "session"))));
+	disk = kt_read(nb);
+	assert_string_equal(disk, "-- %% id=\"a\"\nx = 100000\n\n"
+	    "-- %% id=\"b\"\ny = 42 -- theirs\n");
+	free(disk);
+	assert_int_equal(journal_rows(t, "v.nb.lua"), 0);
+	json_decref(r);
+	kc_free(k);
+	assert_int_equal(kt_stop(t), 0);
+	free(nb);
+}
+
+/* Unsaved edits and the file on disk both changed one cell: it becomes a
+ * conflict cell with both texts (nothing dropped), and a save writes it
+ * as it is, for the user to resolve. */
+static void
+test_journal_conflict_kept_visible(void **state)
+{
+	struct kt	*t = *state;
+	char		*nb = kt_write(t->proj, "c.nb.lua",
 	    "-- %% id=\"a\"\nx = 1\n");
 	struct kc	*k;
-	json_t		*r, *e;
+	json_t		*r, *e, *c;
+	char		*disk;
 
 	assert_true(kt_start(t) > 0);
 	k = kt_conn(t);
@@ -321,20 +399,166 @@ test_journal_of_other_version_not_applied(void **state)
 	json_decref(r);
 	kt_kill9(t);
 	kc_free(k);
-	/* Someone changes the file while the kernel is down. */
-	free(kt_write(t->proj, "v.nb.lua", "-- %% id=\"a\"\nx = 2\n"));
+	free(kt_write(t->proj, "c.nb.lua", "-- %% id=\"a\"\nx = 2\n"));
+	assert_true(kt_start(t) > 0);
+	k = kt_conn(t);
+	r = open_path(k, nb);
+	assert_int_equal(kj_int(r, "recovered"), 1);
+	assert_non_null(strstr(json_string_value(json_array_get(
+	    json_object_get(r, "warnings"), 0)), "1 cell both changed"));
+	c = kj_cell(json_object_get(r, "cells"), "a");
+	assert_string_equal(json_string_value(json_object_get(
+	    json_object_get(c, "meta"), "conflict")), "true");
+	assert_string_equal(kj_str(c, "source"),
+	    "<<<<<<< on disk\nx = 2\n=======\nx = 10\n>>>>>>> unsaved edits");
+	json_decref(kc_call(k, "doc.save", json_pack("{s:s}", "session",
+	    kj_str(r, "session"))));
+	disk = kt_read(nb);
+	assert_string_equal(disk, "-- %% id=\"a\" conflict=true\n"
+	    "<<<<<<< on disk\nx = 2\n=======\nx = 10\n>>>>>>> unsaved edits\n");
+	free(disk);
+	json_decref(r);
+	kc_free(k);
+	assert_int_equal(kt_stop(t), 0);
+	free(nb);
+}
+
+/* Rows of another version with no base row (a journal an older galley
+ * wrote) cannot be placed: kept, named, never removed by a save. */
+static void
+test_journal_without_base_kept(void **state)
+{
+	struct kt		*t = *state;
+	char			*nb = kt_write(t->proj, "old.nb.lua",
+	    "-- %% id=\"a\"\nx = 1\n");
+	struct store		*st;
+	struct gl_err		 err;
+	struct ot_op		 op;
+	msgpack_sbuffer		 sb;
+	msgpack_packer		 pk;
+	struct store_blob	 row;
+	struct kc		*k;
+	json_t			*r;
+
+	memset(&op, 0, sizeof op);
+	op.kind = OT_SET_META;
+	snprintf(op.id, sizeof op.id, "a");
+	op.key = xstrdup("owner");
+	op.text = xstrdup("\"ann\"");
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	ot_encode(&pk, &op);
+	row = (struct store_blob){ sb.data, sb.size };
+	assert_int_equal(store_open(t->proj, &st, &err), 0);
+	assert_int_equal(store_journal_add(st, "old.nb.lua", "0123456789abcdef",
+	    1, &row, 1, &err), 0);
+	store_unref(st, __func__);
+	msgpack_sbuffer_destroy(&sb);
+	ot_op_fini(&op);
 	assert_true(kt_start(t) > 0);
 	k = kt_conn(t);
 	r = open_path(k, nb);
 	assert_int_equal(kj_int(r, "recovered"), 0);
-	assert_string_equal(source_of(r, "a"), "x = 2");
-	assert_int_equal(json_array_size(json_object_get(r, "warnings")), 1);
-	assert_string_equal(json_string_value(json_array_get(
-	    json_object_get(r, "warnings"), 0)), "1 unsaved edit in "
-	    ".galley/store.db was made on another version of this file; not "
-	    "applied");
-	/* The rows are kept. */
-	assert_int_equal(journal_rows(t, "v.nb.lua"), 1);
+	assert_non_null(strstr(json_string_value(json_array_get(
+	    json_object_get(r, "warnings"), 0)), "1 unsaved edit in the journal "
+	    "was made on another version of this file and could not be "
+	    "placed; kept, not applied"));
+	json_decref(kc_call(k, "doc.save", json_pack("{s:s}", "session",
+	    kj_str(r, "session"))));
+	assert_int_equal(journal_rows(t, "old.nb.lua"), 1);
+	json_decref(r);
+	kc_free(k);
+	assert_int_equal(kt_stop(t), 0);
+	free(nb);
+}
+
+/* doc.edit with a tag ({edit = "..."}): a client whose connection broke
+ * before the answer came asks session.open whether it was applied. The
+ * answer survives kill -9 (the tag is journaled with the ops) and a
+ * rebase onto a file changed on disk; other clients never see the tag. */
+static void
+test_edit_tag_survives_kill9(void **state)
+{
+	struct kt	*t = *state;
+	char		*nb = kt_write(t->proj, "tag.nb.lua",
+	    "-- %% id=\"a\"\nx = 1\n\n-- %% id=\"b\"\ny = 1\n");
+	struct kc	*k, *other;
+	json_t		*r, *e, *n;
+
+	assert_true(kt_start(t) > 0);
+	k = kt_conn(t);
+	other = kt_conn(t);
+	r = open_path(k, nb);
+	json_decref(open_path(other, nb));
+	assert_null(kc_call(k, "doc.edit", json_pack("{s:s, s:i, s:[], s:s}",
+	    "session", kj_str(r, "session"), "version", 0, "ops", "edit",
+	    "")));
+	assert_int_equal(k->code, GL_EINVAL);
+	assert_non_null(e = kc_call(k, "doc.edit", json_pack("{s:s, s:i, "
+	    "s:[{s:s, s:s, s:[i, s]}], s:s}", "session", kj_str(r, "session"),
+	    "version", 0, "ops", "t", "text", "id", "a", "ops", 5, "0",
+	    "edit", "tui-7.1")));
+	json_decref(e);
+	assert_non_null(n = kc_note(other, "doc.ops", NULL, NULL, KC_WAIT_MS));
+	assert_int_equal(json_array_size(json_object_get(n, "ops")), 1);
+	json_decref(n);
+	json_decref(r);
+	kt_kill9(t);
+	kc_free(k);
+	kc_free(other);
+
+	assert_true(kt_start(t) > 0);
+	k = kt_conn(t);
+	r = kc_call(k, "session.open", json_pack("{s:s, s:s}", "path", nb,
+	    "edit", "tui-7.1"));
+	assert_non_null(r);
+	assert_true(json_is_true(json_object_get(r, "edit_applied")));
+	assert_string_equal(source_of(r, "a"), "x = 10");
+	/* Another client's many edits do not push ours out: the kernel
+	 * keeps the last tag of each client (one per prefix). */
+	for (int i = 1; i <= 80; i++) {
+		char	 tag[32];
+
+		snprintf(tag, sizeof tag, "busy.%d", i);
+		assert_non_null(e = kc_call(k, "doc.edit", json_pack("{s:s, "
+		    "s:I, s:[{s:s, s:s, s:[i, s]}], s:s}", "session",
+		    kj_str(r, "session"), "version", (json_int_t)(kj_int(r,
+		    "version") + i - 1), "ops", "t", "text", "id", "a", "ops",
+		    6 + i - 1, "+", "edit", tag)));
+		json_decref(e);
+	}
+	json_decref(r);
+	r = kc_call(k, "session.open", json_pack("{s:s, s:s}", "path", nb,
+	    "edit", "tui-7.1"));
+	assert_non_null(r);
+	assert_true(json_is_true(json_object_get(r, "edit_applied")));
+	json_decref(r);
+	r = kc_call(k, "session.open", json_pack("{s:s, s:s}", "path", nb,
+	    "edit", "tui-7.2"));
+	assert_non_null(r);
+	assert_true(json_is_false(json_object_get(r, "edit_applied")));
+	/* Asked for nothing, told nothing. */
+	json_decref(r);
+	r = open_path(k, nb);
+	assert_null(json_object_get(r, "edit_applied"));
+	json_decref(r);
+	/* The file changes on disk (merged into the unsaved edit), then a
+	 * crash: the tag is still known. */
+	free(kt_write(t->proj, "tag.nb.lua",
+	    "-- %% id=\"a\"\nx = 1\n\n-- %% id=\"b\"\ny = 2\n"));
+	assert_non_null(n = kc_note(k, "doc.changed", NULL, NULL, KC_WAIT_MS));
+	assert_string_equal(kj_str(n, "how"), "merged");
+	json_decref(n);
+	kt_kill9(t);
+	kc_free(k);
+	assert_true(kt_start(t) > 0);
+	k = kt_conn(t);
+	r = kc_call(k, "session.open", json_pack("{s:s, s:s}", "path", nb,
+	    "edit", "tui-7.1"));
+	assert_non_null(r);
+	assert_true(json_is_true(json_object_get(r, "edit_applied")));
+	assert_non_null(strstr(source_of(r, "a"), "x = 10++++"));
+	assert_string_equal(source_of(r, "b"), "y = 2");
 	json_decref(r);
 	kc_free(k);
 	assert_int_equal(kt_stop(t), 0);
@@ -549,6 +773,156 @@ test_outputs_capped_and_marked(void **state)
 	free(nb);
 }
 
+static mode_t
+mode_of(const char *dir, const char *name)
+{
+	char		 path[300];
+	struct stat	 sb;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (stat(path, &sb) != 0) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		fail();
+	}
+	return sb.st_mode & 07777;
+}
+
+/* The journal holds unsaved edits: .galley/ is 0700 and the database
+ * with its -wal and -shm 0600, whatever the umask, and a store an older
+ * galley left readable by others is tightened at open. */
+static void
+test_store_is_private(void **state)
+{
+	struct kt	*t = *state;
+	char		 gdir[256], db[300];
+	char		*nb;
+	struct store	*st;
+	struct gl_err	 err;
+	sqlite3		*h;
+	mode_t		 old = umask(022);
+	struct kc	*k;
+	json_t		*r, *e;
+
+	/* A new store, made by the kernel for a notebook. */
+	nb = kt_write(t->proj, "p.nb.lua", "-- %% id=\"a\"\nx = 1\n");
+	assert_true(kt_start(t) > 0);
+	k = kt_conn(t);
+	r = open_path(k, nb);
+	assert_non_null(e = kc_insert_text(k, kj_str(r, "session"), 0, "a", 5,
+	    " + 1", 5));
+	json_decref(e);
+	json_decref(r);
+	snprintf(gdir, sizeof gdir, "%s/.galley", t->proj);
+	assert_int_equal(mode_of(t->proj, ".galley"), 0700);
+	assert_int_equal(mode_of(gdir, "store.db"), 0600);
+	assert_int_equal(mode_of(gdir, "store.db-wal"), 0600);
+	assert_int_equal(mode_of(gdir, "store.db-shm"), 0600);
+	kc_free(k);
+	assert_int_equal(kt_stop(t), 0);
+
+	/* One left open to others (with its -wal and -shm, held by a
+	 * connection of ours) is tightened. */
+	snprintf(db, sizeof db, "%s/store.db", gdir);
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "PRAGMA journal_mode = WAL; "
+	    "CREATE TABLE IF NOT EXISTS x(a); INSERT INTO x VALUES (1)",
+	    NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(chmod(gdir, 0755), 0);
+	assert_int_equal(chmod(db, 0644), 0);
+	snprintf(db, sizeof db, "%s/store.db-wal", gdir);
+	assert_int_equal(chmod(db, 0644), 0);
+	snprintf(db, sizeof db, "%s/store.db-shm", gdir);
+	assert_int_equal(chmod(db, 0644), 0);
+	assert_int_equal(store_open(t->proj, &st, &err), 0);
+	assert_int_equal(mode_of(t->proj, ".galley"), 0700);
+	assert_int_equal(mode_of(gdir, "store.db"), 0600);
+	assert_int_equal(mode_of(gdir, "store.db-wal"), 0600);
+	assert_int_equal(mode_of(gdir, "store.db-shm"), 0600);
+	store_unref(st, __func__);
+	sqlite3_close(h);
+	umask(old);
+	free(nb);
+}
+
+/* A notebook in a directory the user cannot write: no .galley/ appears
+ * there; its edits are journaled in the user's state directory instead
+ * (and survive a crash), the answer says so, and a save fails saying
+ * why without touching the file. */
+static void
+test_unwritable_dir_journals_in_state_dir(void **state)
+{
+	struct kt	*t = *state;
+	static const char text[] = "-- %% id=\"a\"\nx = 1\n";
+	char		 dir[256], sdir[256], galley[300], *nb, *db, *disk;
+	const char	*w;
+	struct kc	*k;
+	json_t		*r, *e;
+
+	snprintf(dir, sizeof dir, "%s/ro", t->root);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	nb = kt_write(dir, "r.nb.lua", text);
+	free(kt_write(dir, ".git", ""));	/* the project: this dir */
+	snprintf(sdir, sizeof sdir, "%s/state", t->root);
+	setenv("XDG_STATE_HOME", sdir, 1);
+	if (geteuid() != 0)
+		assert_int_equal(chmod(dir, 0555), 0);
+	else if (unshare(CLONE_NEWNS) != 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+	    mount(dir, dir, NULL, MS_BIND, NULL) != 0 ||
+	    mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY,
+	    NULL) != 0) {
+		/* root writes anywhere a file system allows. */
+		fprintf(stderr, "# skipped: root cannot mount a read-only "
+		    "directory here\n");
+		unsetenv("XDG_STATE_HOME");
+		free(nb);
+		skip();
+	}
+	db = xasprintf("%s/galley/journal.db", sdir);
+	assert_true(kt_start(t) > 0);
+	k = kt_conn(t);
+	r = open_path(k, nb);
+	assert_int_equal(json_array_size(json_object_get(r, "warnings")), 1);
+	w = json_string_value(json_array_get(json_object_get(r, "warnings"),
+	    0));
+	assert_non_null(strstr(w, "cannot be written"));
+	assert_non_null(strstr(w, db));
+	snprintf(galley, sizeof galley, "%s/.galley", dir);
+	assert_int_not_equal(access(galley, F_OK), 0);
+	assert_non_null(e = kc_insert_text(k, kj_str(r, "session"), 0, "a", 5,
+	    " + 1", 5));
+	json_decref(e);
+	json_decref(r);
+	assert_int_equal(mode_of(sdir, "galley/journal.db"), 0600);
+	assert_int_equal(mode_of(sdir, "galley"), 0700);
+	/* The journal is there: a crash loses nothing. */
+	kt_kill9(t);
+	kc_free(k);
+	assert_true(kt_start(t) > 0);
+	k = kt_conn(t);
+	r = open_path(k, nb);
+	assert_int_equal(kj_int(r, "recovered"), 1);
+	assert_string_equal(source_of(r, "a"), "x = 1 + 1");
+	/* Saving cannot work there, and says so. */
+	assert_null(kc_call(k, "doc.save", json_pack("{s:s}", "session",
+	    kj_str(r, "session"))));
+	assert_non_null(strstr(k->msg, nb));
+	disk = kt_read(nb);
+	assert_string_equal(disk, text);
+	free(disk);
+	assert_int_not_equal(access(galley, F_OK), 0);
+	json_decref(r);
+	kc_free(k);
+	assert_int_equal(kt_stop(t), 0);
+	if (geteuid() != 0)
+		chmod(dir, 0755);
+	else
+		umount2(dir, MNT_DETACH);
+	unsetenv("XDG_STATE_HOME");
+	free(db);
+	free(nb);
+}
+
 static void
 test_save_on_full_disk_keeps_journal(void **state)
 {
@@ -630,8 +1004,15 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_recovery_with_generated_ids, kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_journal_of_other_version_not_applied, kt_setup,
+		    test_journal_rebased_onto_changed_file, kt_setup,
 		    kt_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_journal_conflict_kept_visible, kt_setup,
+		    kt_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_journal_without_base_kept, kt_setup, kt_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_edit_tag_survives_kill9, kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_journal_row,
 		    kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(
@@ -642,6 +1023,11 @@ main(void)
 		    kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_save_on_full_disk_keeps_journal, kt_setup,
+		    kt_teardown),
+		cmocka_unit_test_setup_teardown(test_store_is_private,
+		    kt_setup, kt_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_unwritable_dir_journals_in_state_dir, kt_setup,
 		    kt_teardown),
 	};
 

@@ -318,6 +318,25 @@ test_session_notifications(void **state)
 	event_fini(&ev);
 	note_fini(&n);
 
+	/* The file changed on disk and was merged. */
+	pk = note_begin(&n, "doc.changed");
+	msgpack_pack_map(pk, 7);
+	rpc_pack_kv_str(pk, "session", "s1");
+	rpc_pack_kv_str(pk, "path", "/tmp/x.nb.lua");
+	rpc_pack_kv_int(pk, "version", 12);
+	rpc_pack_kv_str(pk, "how", "merged");
+	rpc_pack_kv_int(pk, "conflicts", 2);
+	rpc_pack_kv_bool(pk, "dirty", true);
+	rpc_pack_kv_str(pk, "message", "x.nb.lua changed on disk: merged");
+	assert_int_equal(event_decode(note_end(&n), &ev, &err), 0);
+	assert_int_equal(ev.kind, EVENT_DOC_CHANGED);
+	assert_string_equal(ev.u.changed.how, "merged");
+	assert_int_equal(ev.u.changed.conflicts, 2);
+	assert_int_equal(ev.u.changed.dirty, 1);
+	assert_string_equal(ev.message, "x.nb.lua changed on disk: merged");
+	event_fini(&ev);
+	note_fini(&n);
+
 	/* Refused: no session needed. */
 	pk = note_begin(&n, "kernel.refused");
 	msgpack_pack_map(pk, 1);
@@ -514,6 +533,8 @@ test_every_field_broken(void **state)
 		    "total", "failed", "busy", "label" } },
 		{ "doc.ops", { "session", "version", "client", "ops" } },
 		{ "doc.saved", { "session", "path", "version" } },
+		{ "doc.changed", { "session", "path", "version", "how",
+		    "conflicts", "dirty", "message" } },
 	};
 	size_t	 decoded = 0, refused = 0;
 
@@ -662,8 +683,9 @@ test_open_reply(void **state)
 	rpc_pack_kv_bool(pk, "dirty", true);
 	rpc_pack_kv_int(pk, "recovered", 2);
 	rpc_pack_key(pk, "warnings");
-	msgpack_pack_array(pk, 1);
+	msgpack_pack_array(pk, 2);
 	rpc_pack_str(pk, "the file changed on disk");
+	rpc_pack_str(pk, "3 edits were merged");
 	rpc_pack_key(pk, "cells");
 	msgpack_pack_array(pk, 2);
 	pack_open_cell(pk, "a", "hi\n", true, false);
@@ -673,7 +695,8 @@ test_open_reply(void **state)
 	assert_int_equal(d.version, 17);
 	assert_int_equal(d.dirty, 1);
 	assert_int_equal(d.recovered, 2);
-	assert_string_equal(d.warning, "the file changed on disk");
+	assert_string_equal(d.warning, "the file changed on disk; 3 edits "
+	    "were merged");
 	assert_int_equal(nb_doc_count(d.doc), 2);
 	assert_int_equal(d.ncells, 2);
 	assert_int_equal(event_doc_cell(&d, 0, &c), 1);

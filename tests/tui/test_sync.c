@@ -263,6 +263,7 @@ struct msg {
 	uint64_t	 version;
 	struct ot_op	*ops;
 	size_t		 n;
+	char		 tag[SYNC_TAG_MAX];	/* an edit's */
 	struct msg	*next;
 };
 
@@ -275,13 +276,18 @@ struct client {
 	struct sync	*s;
 	struct queue	 to_kernel, from_kernel;
 	int		 ids;
+	bool		 away;		/* its kernel crashed: not rejoined */
 };
 
+/* A kernel as kernel/session*.c: what it applied survives a crash (the
+ * journal), with the tags of the edits; versions start again at 0. */
 struct kernel {
 	struct nb_doc	*doc;
 	uint64_t	 version;
 	struct ot_op	*hist;
 	size_t		 nhist;
+	char		(*tags)[SYNC_TAG_MAX];
+	size_t		 ntags;
 };
 
 #define NCLIENTS 3
@@ -332,10 +338,13 @@ client_send(struct client *c)
 {
 	const struct ot_op	*ops;
 	uint64_t		 v;
-	size_t			 n = sync_take_send(c->s, &ops, &v);
+	size_t			 n;
 
-	if (n > 0)
-		q_push(&c->to_kernel, M_EDIT, v, ops, n);
+	if (c->away || (n = sync_take_send(c->s, &ops, &v)) == 0)
+		return;
+	q_push(&c->to_kernel, M_EDIT, v, ops, n);
+	snprintf(c->to_kernel.tail->tag, sizeof c->to_kernel.tail->tag,
+	    "%s", sync_inflight_tag(c->s));
 }
 
 static void
@@ -415,10 +424,12 @@ kernel_take(struct kernel *k, struct client *cl, int who)
 		ot_op_copy(&k->hist[k->nhist++], &m->ops[i]);
 		k->version++;
 	}
+	k->tags = xrealloc(k->tags, (k->ntags + 1) * sizeof *k->tags);
+	snprintf(k->tags[k->ntags++], SYNC_TAG_MAX, "%s", m->tag);
 	q_push(&cl[who].from_kernel, M_ACK, k->version, NULL, 0);
 	if (n > 0)
 		for (int j = 0; j < NCLIENTS; j++)
-			if (j != who)
+			if (j != who && !cl[j].away)
 				q_push(&cl[j].from_kernel, M_OPS, k->version,
 				    k->hist + first, n);
 	msg_free(m);
@@ -449,6 +460,69 @@ client_take(struct client *c)
 	msg_free(m);
 }
 
+/* Delivers every message on the way until none is left. */
+static void
+drain(struct kernel *k, struct client *cl)
+{
+	for (bool busy = true; busy; ) {
+		busy = false;
+		for (int i = 0; i < NCLIENTS; i++) {
+			if (cl[i].to_kernel.head) {
+				kernel_take(k, cl, i);
+				busy = true;
+			}
+			if (cl[i].from_kernel.head) {
+				client_take(&cl[i]);
+				busy = true;
+			}
+		}
+	}
+}
+
+/* The kernel dies (kill -9): what it applied stays, with its tags;
+ * every message on the way is lost, and every client must rejoin. */
+static void
+kernel_crash(struct kernel *k, struct client *cl)
+{
+	struct msg	*m;
+
+	for (size_t i = 0; i < k->nhist; i++)
+		ot_op_fini(&k->hist[i]);
+	free(k->hist);
+	k->hist = NULL;
+	k->nhist = 0;
+	k->version = 0;
+	for (int i = 0; i < NCLIENTS; i++) {
+		while ((m = q_pop(&cl[i].to_kernel)) != NULL)
+			msg_free(m);
+		while ((m = q_pop(&cl[i].from_kernel)) != NULL)
+			msg_free(m);
+		cl[i].away = true;
+	}
+}
+
+/* A client reconnects: session.open with its in-flight tag. */
+static void
+client_rejoin(struct kernel *k, struct client *c)
+{
+	const char	*tag = sync_inflight_tag(c->s);
+	bool		 applied = false;
+	struct ot_op	*ops;
+	size_t		 n;
+
+	for (size_t i = 0; *tag != '\0' && i < k->ntags; i++)
+		applied |= strcmp(k->tags[i], tag) == 0;
+	assert_true(sync_rejoin(c->s, k->doc, k->version, applied, NULL, &ops,
+	    &n));
+	for (size_t i = 0; i < n; i++) {
+		apply(c->doc, &ops[i]);
+		ot_op_fini(&ops[i]);
+	}
+	free(ops);
+	c->away = false;
+	client_send(c);
+}
+
 static void
 test_clients_converge(void **state)
 {
@@ -462,7 +536,7 @@ test_clients_converge(void **state)
 	print_message("seed %" PRIu64 " (GALLEY_SEED to replay)\n", seed);
 	gl_rng_seed(&rng, seed);
 	for (int round = 0; round < 40; round++) {
-		struct kernel	 k = { parse(text), 0, NULL, 0 };
+		struct kernel	 k = { parse(text), 0, NULL, 0, NULL, 0 };
 		struct client	 cl[NCLIENTS];
 		char		*want;
 
@@ -470,10 +544,23 @@ test_clients_converge(void **state)
 		for (int i = 0; i < NCLIENTS; i++) {
 			cl[i].doc = parse(text);
 			cl[i].s = sync_new(0);
+			sync_set_base(cl[i].s, cl[i].doc);
+			sync_set_client(cl[i].s, (uint64_t)i);
 		}
 		for (int step = 0; step < 300; step++) {
 			int who = (int)gl_rng_below(&rng, NCLIENTS);
 
+			/* Now and then the kernel dies, in the middle of
+			 * everything; clients rejoin in their own time. */
+			if (round % 2 == 1 && gl_rng_below(&rng, 60) == 0)
+				kernel_crash(&k, cl);
+			if (cl[who].away) {
+				if (gl_rng_below(&rng, 2) == 0)
+					client_edit(&cl[who], who, &rng);
+				else
+					client_rejoin(&k, &cl[who]);
+				continue;
+			}
 			switch (gl_rng_below(&rng, 3)) {
 			case 0:
 				client_edit(&cl[who], who, &rng);
@@ -487,19 +574,10 @@ test_clients_converge(void **state)
 			}
 		}
 		/* Drain. */
-		for (bool busy = true; busy; ) {
-			busy = false;
-			for (int i = 0; i < NCLIENTS; i++) {
-				if (cl[i].to_kernel.head) {
-					kernel_take(&k, cl, i);
-					busy = true;
-				}
-				if (cl[i].from_kernel.head) {
-					client_take(&cl[i]);
-					busy = true;
-				}
-			}
-		}
+		for (int i = 0; i < NCLIENTS; i++)
+			if (cl[i].away)
+				client_rejoin(&k, &cl[i]);
+		drain(&k, cl);
 		want = print(k.doc);
 		for (int i = 0; i < NCLIENTS; i++) {
 			char	*got = print(cl[i].doc);
@@ -518,8 +596,124 @@ test_clients_converge(void **state)
 		for (size_t i = 0; i < k.nhist; i++)
 			ot_op_fini(&k.hist[i]);
 		free(k.hist);
+		free(k.tags);
 		nb_doc_free(k.doc);
 	}
+}
+
+/* Typing while the kernel dies and comes back: every letter reaches the
+ * kernel exactly once, whether it had applied the edit in flight (its
+ * answer lost) or not, and whatever another client did meanwhile. */
+static void
+test_rejoin_keeps_every_edit_once(void **state)
+{
+	const char *text = "-- %% id=\"a\"\nab\n\n-- %% id=\"b\"\nxy\n";
+
+	for (int applied = 0; applied < 2; applied++) {
+		struct kernel	 k = { parse(text), 0, NULL, 0, NULL, 0 };
+		struct client	 cl[NCLIENTS];
+		struct ot_op	 op;
+		char		*got, *want;
+
+		memset(cl, 0, sizeof cl);
+		for (int i = 0; i < NCLIENTS; i++) {
+			cl[i].doc = parse(text);
+			cl[i].s = sync_new(0);
+			sync_set_base(cl[i].s, cl[i].doc);
+			sync_set_client(cl[i].s, (uint64_t)i);
+		}
+		/* Client 0 types "1" (sent, in flight), then "2". */
+		sync_text_op(&op, "a", 2, 2, 0, "1", 1);
+		apply(cl[0].doc, &op);
+		sync_local(cl[0].s, &op);
+		ot_op_fini(&op);
+		client_send(&cl[0]);
+		sync_text_op(&op, "a", 3, 3, 0, "2", 1);
+		apply(cl[0].doc, &op);
+		sync_local(cl[0].s, &op);
+		ot_op_fini(&op);
+		/* The kernel takes "1" (or not) and dies before the answer
+		 * leaves; client 1 then edits cell b on the new kernel. */
+		if (applied)
+			kernel_take(&k, cl, 0);
+		kernel_crash(&k, cl);
+		client_rejoin(&k, &cl[1]);
+		sync_text_op(&op, "b", 2, 0, 0, "Z", 1);
+		apply(cl[1].doc, &op);
+		sync_local(cl[1].s, &op);
+		ot_op_fini(&op);
+		client_send(&cl[1]);
+		kernel_take(&k, cl, 1);
+		/* Client 0 types "3" while away, then rejoins. */
+		sync_text_op(&op, "a", 4, 4, 0, "3", 1);
+		apply(cl[0].doc, &op);
+		sync_local(cl[0].s, &op);
+		ot_op_fini(&op);
+		client_rejoin(&k, &cl[0]);
+		client_rejoin(&k, &cl[2]);
+		drain(&k, cl);
+		want = print(k.doc);
+		assert_string_equal(want, "-- %% id=\"a\"\nab123\n\n"
+		    "-- %% id=\"b\"\nZxy\n");
+		for (int i = 0; i < NCLIENTS; i++) {
+			got = print(cl[i].doc);
+			assert_string_equal(got, want);
+			free(got);
+			sync_free(cl[i].s);
+			nb_doc_free(cl[i].doc);
+		}
+		free(want);
+		for (size_t i = 0; i < k.nhist; i++)
+			ot_op_fini(&k.hist[i]);
+		free(k.hist);
+		free(k.tags);
+		nb_doc_free(k.doc);
+	}
+}
+
+/* The user wrote galley's copy to the file while the kernel was away:
+ * on rejoining, that copy wins over whatever the kernel came back with
+ * (here an older state of the same cell). */
+static void
+test_rejoin_keeping_the_local_doc(void **state)
+{
+	struct nb_doc	*k = parse("-- %% id=\"a\"\nx = 1 +\n");
+	struct nb_doc	*local = parse("-- %% id=\"a\"\nx = 1\n");
+	struct sync	*s = sync_new(4);
+	struct ot_op	 op, *ops;
+	const struct ot_op *send;
+	size_t		 n;
+	uint64_t	 v;
+
+	sync_set_base(s, local);
+	sync_text_op(&op, "a", 5, 5, 0, " + 2", 4);
+	apply(local, &op);
+	sync_local(s, &op);
+	ot_op_fini(&op);
+	assert_true(sync_rejoin(s, k, 9, false, local, &ops, &n));
+	assert_int_equal(n, 0);
+	free(ops);
+	assert_int_equal(sync_version(s), 9);
+	assert_true(sync_pending(s));
+	assert_int_equal(n = sync_take_send(s, &send, &v), 1);
+	assert_int_equal(v, 9);
+	for (size_t i = 0; i < n; i++) {
+		struct ot_op c;
+
+		ot_op_copy(&c, &send[i]);
+		apply(k, &c);
+		ot_op_fini(&c);
+	}
+	{
+		char *a = print(k), *b = print(local);
+
+		assert_string_equal(a, b);
+		free(a);
+		free(b);
+	}
+	sync_free(s);
+	nb_doc_free(k);
+	nb_doc_free(local);
 }
 
 int
@@ -531,6 +725,8 @@ main(void)
 		cmocka_unit_test(test_undo_survives_a_remote_edit),
 		cmocka_unit_test(test_ack_ordering_by_version),
 		cmocka_unit_test(test_clients_converge),
+		cmocka_unit_test(test_rejoin_keeps_every_edit_once),
+		cmocka_unit_test(test_rejoin_keeping_the_local_doc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -53,6 +53,27 @@ test_stale_output_is_dimmed(void **state)
 	    "||\n||\n||\n");
 }
 
+/* A cell a merge left with both texts says so on its header, beside
+ * its other marks. */
+static void
+test_conflict_cell_is_marked(void **state)
+{
+	struct fixture	*f = *state;
+
+	fx_load(f, "-- %% id=\"a\" conflict=true\n<<<<<<< on disk\nx = 2\n"
+	    "=======\nx = 1\n>>>>>>> unsaved edits\n");
+	view_set_stale(f->view, fx_index(f, "a"), true);
+	view_render(f->view, f->doc, NULL, 0, &f->grid);
+	assert_grid(&f->grid,
+	    "|{bar:▎} {cur:[a]}         {fail:conflict}  {stale:stale}|\n"
+	    "|{bar:▎} <<<<<<< on disk|\n"
+	    "|{bar:▎} x = {num:2}|\n"
+	    "|{bar:▎} =======|\n"
+	    "|{bar:▎} x = {num:1}|\n"
+	    "|{bar:▎} >>>>>>> unsaved edits|\n"
+	    "||\n||\n");
+}
+
 static void
 test_running_cell_shows_its_clock(void **state)
 {
@@ -576,6 +597,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stale_output_is_dimmed,
 		    setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_running_cell_shows_its_clock,
+		    setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_conflict_cell_is_marked,
 		    setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_markdown_is_rendered,
 		    setup, fx_teardown),
