@@ -1,7 +1,8 @@
 /*
  * app-input.c - what a key, a mouse event or a paste does: a key is
- * looked up in the keymap for the mode and runs its command; an unbound
- * character is text in insert mode and on the command line; the mouse
+ * looked up in the keymap for the mode and runs its command (an Alt
+ * chord nothing binds is Esc, then the key); an unbound character is
+ * text in insert mode and on the command line; the mouse
  * selects and edits cells, drags a selection and scrolls; a paste is
  * text where text goes.
  */
@@ -21,6 +22,7 @@ static void
 on_key(struct app *a, const struct input_ev *ev)
 {
 	char			 name[KEYMAP_NAME_MAX];
+	struct input_ev		 esc;
 	const char		*cmd;
 	enum keymap_result	 r;
 	enum keymap_mode	 mode = a->mode;
@@ -28,6 +30,21 @@ on_key(struct app *a, const struct input_ev *ev)
 	keymap_key_name(ev, name);
 	if (*name == '\0')
 		return;
+	/* An Alt chord nothing binds here is Esc and then the key, as vim
+	 * reads an Esc typed just before it (the terminal sends both in one
+	 * burst): "Esc :w" leaves insert mode and opens the command line. */
+	if ((ev->mods & INPUT_MOD_ALT) && !keymap_binds(a->km, mode, name)) {
+		struct input_ev	 k = *ev;
+
+		memset(&esc, 0, sizeof esc);
+		esc.type = INPUT_KEY;
+		esc.key = INPUT_K_ESC;
+		k.mods &= ~INPUT_MOD_ALT;
+		on_key(a, &esc);
+		if (!a->quit)
+			on_key(a, &k);
+		return;
+	}
 	if ((mode == KEYMAP_NORMAL || mode == KEYMAP_CLUSTER) &&
 	    a->msg[0] != '\0')
 		a->msg[0] = '\0';

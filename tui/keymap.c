@@ -659,6 +659,43 @@ keymap_feed(struct keymap *km, enum keymap_mode mode, const char *key,
 	return KEYMAP_NONE;
 }
 
+/* Whether keys[0..n) match or start a binding of mode. */
+static bool
+seq_bound(const struct keymap *km, int mode, char keys[][KEYMAP_NAME_MAX],
+    size_t n)
+{
+	for (size_t i = 0; i < km->n; i++) {
+		const struct binding *b = &km->b[i];
+		size_t	 k = 0;
+
+		if (b->mode != mode || b->nkeys < n)
+			continue;
+		while (k < n && strcmp(b->keys[k], keys[k]) == 0)
+			k++;
+		if (k == n)
+			return true;
+	}
+	return false;
+}
+
+bool
+keymap_binds(const struct keymap *km, enum keymap_mode mode, const char *key)
+{
+	char	 seq[KEYMAP_SEQ_MAX][KEYMAP_NAME_MAX];
+	size_t	 n = 0;
+
+	if (km->npend > 0 && km->pend_mode == (int)mode &&
+	    km->npend < KEYMAP_SEQ_MAX) {
+		memcpy(seq, km->pend, km->npend * sizeof seq[0]);
+		n = km->npend;
+		snprintf(seq[n++], KEYMAP_NAME_MAX, "%s", key);
+		if (seq_bound(km, (int)mode, seq, n))
+			return true;
+	}
+	snprintf(seq[0], KEYMAP_NAME_MAX, "%s", key);
+	return seq_bound(km, (int)mode, seq, 1);
+}
+
 void
 keymap_reset(struct keymap *km)
 {

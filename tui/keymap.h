@@ -101,6 +101,10 @@ enum keymap_result {
  * changes. */
 enum keymap_result keymap_feed(struct keymap *km, enum keymap_mode mode,
 	     const char *key, const char **cmd);
+/* Whether key (a name) fed now in mode would match or start a binding,
+ * after the pending keys or on its own; changes nothing. */
+bool	 keymap_binds(const struct keymap *km, enum keymap_mode mode,
+	     const char *key);
 /* Forgets a pending sequence. */
 void	 keymap_reset(struct keymap *km);
 /* The keys of a pending sequence ("d"), for the status line. */
