@@ -6,6 +6,7 @@
  * selects and edits cells, drags a selection and scrolls; a paste is
  * text where text goes.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,47 @@
 #include "tui/keymap.h"
 #include "tui/sync.h"
 #include "tui/view.h"
+
+#define COUNT_MAX	1000000
+
+/* A digit typed in normal mode or a pager before a key's command is a
+ * count (vim's "3j"): 1-9 start one, 0 goes on with one, unless the
+ * digit is bound. True if the key was taken. */
+static bool
+take_count(struct app *a, const struct input_ev *ev, const char *name)
+{
+	long	 d;
+
+	if ((a->mode != KEYMAP_NORMAL && a->mode != KEYMAP_PAGER) ||
+	    ev->mods != 0 || ev->key < '0' || ev->key > '9' ||
+	    (ev->key == '0' && a->count == 0) ||
+	    *keymap_pending(a->km) != '\0' ||
+	    keymap_binds(a->km, a->mode, name))
+		return false;
+	d = (long)(ev->key - '0');
+	a->count = a->count > (COUNT_MAX - d) / 10 ? COUNT_MAX :
+	    a->count * 10 + d;
+	return true;
+}
+
+long
+app_count(const struct app *a, const char *arg)
+{
+	long	 n = a->count > 0 ? a->count : 1;
+	long	 k = arg != NULL && *arg ? atol(arg) : 1;
+
+	if (k < 1)
+		k = 1;
+	if (k > COUNT_MAX / n)
+		return COUNT_MAX;
+	return n * k;
+}
+
+long
+app_count_given(const struct app *a)
+{
+	return a->count;
+}
 
 static void
 on_key(struct app *a, const struct input_ev *ev)
@@ -48,18 +90,22 @@ on_key(struct app *a, const struct input_ev *ev)
 	if ((mode == KEYMAP_NORMAL || mode == KEYMAP_CLUSTER) &&
 	    a->msg[0] != '\0')
 		a->msg[0] = '\0';
+	if (take_count(a, ev, name))
+		return;
 	r = keymap_feed(a->km, mode, name, &cmd);
 	if (r == KEYMAP_MATCH) {
 		char	*copy = xstrdup(cmd);	/* :map may change it */
 
 		app_exec(a, copy);
 		free(copy);
+		a->count = 0;
 		return;
 	}
 	if (r == KEYMAP_PENDING) {
 		app_msg(a, false, "%s", keymap_pending(a->km));
 		return;
 	}
+	a->count = 0;
 	/* Unbound: text where text goes. */
 	if (ev->key < INPUT_K_NONE && !(ev->mods & (INPUT_MOD_CTRL |
 	    INPUT_MOD_ALT)) && ev->key >= 0x20 && ev->key != 0x7f) {

@@ -60,6 +60,7 @@ app_view_opts(const struct keymap_config *cfg, struct view_opts *vo)
 	vo->fold_lines = cfg->fold_lines;
 	vo->tab_source = cfg->tab;
 	vo->ascii = cfg->ascii;
+	vo->number = cfg->number;
 }
 
 void

@@ -70,6 +70,9 @@ struct app {
 	struct draw	*draw;
 	struct gl_rng	 rng;
 	enum keymap_mode mode;
+	long		 count;		/* a count typed before a key ("3" of
+					 * "3j"), or 0 */
+	char		 pend_show[48];	/* the count and pending keys shown */
 	struct ed	 ed;		/* valid in KEYMAP_INSERT */
 	char		 last_id[NB_ID_MAX + 1];  /* the cell edited last */
 	size_t		 last_off;	/* ... and where its cursor was */
@@ -125,6 +128,12 @@ void	 app_exec(struct app *a, const char *line);
 /* app-input.c */
 /* A key, mouse or paste event. */
 void	 app_on_input(struct app *a, const struct input_ev *ev);
+/* How many times a command runs: the count typed before its key (vim's
+ * "3j") times the number arg holds ("scroll-down 2"), each 1 if absent;
+ * at least 1, at most 1,000,000. */
+long	 app_count(const struct app *a, const char *arg);
+/* The count typed before the key, or 0 without one. */
+long	 app_count_given(const struct app *a);
 
 /* app-status.c */
 /* Puts a message on the message line (one line: breaks and tabs become
@@ -186,8 +195,9 @@ long	 app_insert_cell(struct app *a, size_t index, enum nb_kind kind,
 	     struct ot_op **inv, size_t *ninv);
 /* Types s[0..n) in the cell being edited (paste: literally). */
 void	 app_type(struct app *a, const char *s, size_t n, bool paste);
-/* Undoes (redo: redoes) the last group of changes. */
-void	 app_undo(struct app *a, bool redo);
+/* Undoes (redo: redoes) the last group of changes; false if there was
+ * none. */
+bool	 app_undo(struct app *a, bool redo);
 /* Copies cells [lo, hi] to the clipboard; frees the clipboard. */
 void	 app_clip_copy(struct app *a, size_t lo, size_t hi);
 void	 app_clip_free(struct app *a);

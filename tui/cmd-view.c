@@ -21,7 +21,7 @@ int
 cmd_view_scroll_down(struct app *a, const struct cmd_entry *self,
     const char *arg, struct gl_err *err)
 {
-	view_scroll(a->view, a->doc, cmd_arg_count(arg));
+	view_scroll(a->view, a->doc, (int)app_count(a, arg));
 	return 0;
 }
 
@@ -29,7 +29,7 @@ int
 cmd_view_scroll_up(struct app *a, const struct cmd_entry *self,
     const char *arg, struct gl_err *err)
 {
-	view_scroll(a->view, a->doc, -cmd_arg_count(arg));
+	view_scroll(a->view, a->doc, -(int)app_count(a, arg));
 	return 0;
 }
 
@@ -53,7 +53,8 @@ int
 cmd_view_page_down(struct app *a, const struct cmd_entry *self,
     const char *arg, struct gl_err *err)
 {
-	view_scroll(a->view, a->doc, view_page_rows(a->view) - 1);
+	view_scroll(a->view, a->doc, (int)app_count(a, arg) *
+	    (view_page_rows(a->view) - 1));
 	return 0;
 }
 
@@ -61,7 +62,8 @@ int
 cmd_view_page_up(struct app *a, const struct cmd_entry *self,
     const char *arg, struct gl_err *err)
 {
-	view_scroll(a->view, a->doc, -(view_page_rows(a->view) - 1));
+	view_scroll(a->view, a->doc, -(int)app_count(a, arg) *
+	    (view_page_rows(a->view) - 1));
 	return 0;
 }
 
@@ -128,7 +130,7 @@ int
 cmd_view_pg_down(struct app *a, const struct cmd_entry *self,
     const char *arg, struct gl_err *err)
 {
-	a->pager_scroll += cmd_arg_count(arg);
+	a->pager_scroll += (int)app_count(a, arg);
 	return 0;
 }
 
@@ -136,7 +138,7 @@ int
 cmd_view_pg_up(struct app *a, const struct cmd_entry *self, const char *arg,
     struct gl_err *err)
 {
-	a->pager_scroll -= cmd_arg_count(arg);
+	a->pager_scroll -= (int)app_count(a, arg);
 	return 0;
 }
 

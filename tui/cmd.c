@@ -120,10 +120,12 @@ static const struct cmd_entry builtin[] = {
 	{ "suspend", "", "suspend galley (the shell's fg resumes it)",
 	  .exec = cmd_view_suspend },
 	{ "redraw", "", "redraw the screen", .exec = cmd_view_redraw },
-	{ "set", "OPTION VALUE", "set an option: fold_lines, indent, tabstop, "
-	  "autosave, ascii, mouse",
+	{ "set", "OPTION [VALUE]", "set an option: fold_lines, indent, "
+	  "tabstop, autosave, ascii, mouse, number (a switch alone: on; "
+	  "noNAME: off)",
 	  .exec = cmd_config_set,
-	  .words = "fold_lines indent tabstop autosave ascii mouse" },
+	  .words = "fold_lines indent tabstop autosave ascii mouse number "
+	  "nonumber" },
 	{ "map", "MODE KEYS COMMAND", "bind keys for this session (as "
 	  "galley.keymap.set in init.lua)",
 	  .exec = cmd_config_map, .complete = cmd_config_map_complete },
@@ -364,6 +366,12 @@ cmd_exec(const struct cmd_table *t, struct app *a, enum keymap_mode mode,
 		arg++;
 	if (*arg == '\0')
 		arg = NULL;
+	/* :12 and :$ go to a cell, as vim's :12 goes to a line. */
+	if (strspn(name, "0123456789") == strlen(name) ||
+	    strcmp(name, "$") == 0) {
+		arg = line;
+		snprintf(name, sizeof name, "goto");
+	}
 	if ((e = cmd_find(t, name)) == NULL)
 		return gl_err_set(err, GL_ENOTFOUND, "unknown command: %s "
 		    "(:help lists them)", name);

@@ -16,6 +16,7 @@
  * screen still lists it; the docs say so).
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -571,12 +572,46 @@ keymap_set(struct keymap *km, enum keymap_mode mode, const char *keys,
 	return 0;
 }
 
+/* The options: name, whether it is a switch, its range (numbers), where
+ * it lives in struct keymap_config, its default as docs/keys.md shows
+ * it, and what it does. */
+static const struct option {
+	const char	*name;
+	bool		 is_bool;
+	long		 min, max;
+	size_t		 off;
+	const char	*dflt;
+	const char	*help;
+} options[] = {
+	{ "fold_lines", false, 2, 100000,
+	  offsetof(struct keymap_config, fold_lines), "12",
+	  "outputs longer than this many lines are folded (`o` unfolds)" },
+	{ "indent", false, 1, 8, offsetof(struct keymap_config, indent), "2",
+	  "columns per indent level in the editor" },
+	{ "tabstop", false, 1, 16, offsetof(struct keymap_config, tab), "4",
+	  "display width of a tab in sources" },
+	{ "autosave", false, 0, 1000000000,
+	  offsetof(struct keymap_config, autosave), "30",
+	  "seconds between automatic saves of unsaved changes; 0 turns it "
+	  "off" },
+	{ "ascii", true, 0, 1, offsetof(struct keymap_config, ascii), "false",
+	  "draw with ASCII only (no box-drawing characters)" },
+	{ "mouse", true, 0, 1, offsetof(struct keymap_config, mouse), "true",
+	  "use the mouse (false leaves it to the terminal, for selecting "
+	  "text)" },
+	{ "number", true, 0, 1, offsetof(struct keymap_config, number),
+	  "false", "show each cell's number in the gutter (`:5` and `5G` go "
+	  "to cell 5)" },
+};
+
+#define NOPTIONS (sizeof options / sizeof options[0])
+
 int
 keymap_set_option(struct keymap *km, const char *name, const char *value,
     struct gl_err *err)
 {
-	struct keymap_config *c = &km->cfg;
-	char	*end;
+	const struct option *o = NULL;
+	char	*end, *p;
 	long	 v = strtol(value, &end, 10);
 	bool	 isnum = end != value && *end == '\0';
 	bool	 b = strcmp(value, "true") == 0 || strcmp(value, "on") == 0 ||
@@ -584,28 +619,43 @@ keymap_set_option(struct keymap *km, const char *name, const char *value,
 	bool	 isbool = b || strcmp(value, "false") == 0 ||
 		    strcmp(value, "off") == 0 || strcmp(value, "0") == 0;
 
-	if (strcmp(name, "fold_lines") == 0 && isnum && v >= 2 && v <= 100000)
-		c->fold_lines = (int)v;
-	else if (strcmp(name, "indent") == 0 && isnum && v >= 1 && v <= 8)
-		c->indent = (int)v;
-	else if (strcmp(name, "tabstop") == 0 && isnum && v >= 1 && v <= 16)
-		c->tab = (int)v;
-	else if (strcmp(name, "autosave") == 0 && isnum && v >= 0)
-		c->autosave = (int)v;
-	else if (strcmp(name, "ascii") == 0 && isbool)
-		c->ascii = b;
-	else if (strcmp(name, "mouse") == 0 && isbool)
-		c->mouse = b;
-	else if (strcmp(name, "fold_lines") && strcmp(name, "indent") &&
-	    strcmp(name, "tabstop") && strcmp(name, "autosave") &&
-	    strcmp(name, "ascii") && strcmp(name, "mouse"))
-		return gl_err_set(err, GL_EINVAL, "unknown option '%s' "
-		    "(fold_lines, indent, tabstop, autosave, ascii, mouse)",
-		    name);
+	for (size_t i = 0; i < NOPTIONS && o == NULL; i++)
+		if (strcmp(options[i].name, name) == 0)
+			o = &options[i];
+	if (o == NULL)
+		return gl_err_set(err, GL_EINVAL, "unknown option '%s' (%s)",
+		    name, keymap_option_names());
+	p = (char *)&km->cfg + o->off;
+	if (o->is_bool && isbool)
+		*(bool *)p = b;
+	else if (!o->is_bool && isnum && v >= o->min && v <= o->max)
+		*(int *)p = (int)v;
 	else
 		return gl_err_set(err, GL_EINVAL, "bad value '%s' for %s",
 		    value, name);
 	return 0;
+}
+
+bool
+keymap_option_is_bool(const char *name)
+{
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (strcmp(options[i].name, name) == 0)
+			return options[i].is_bool;
+	return false;
+}
+
+const char *
+keymap_option_names(void)
+{
+	static char	 names[256];
+
+	if (names[0] == '\0')
+		for (size_t i = 0; i < NOPTIONS; i++)
+			snprintf(names + strlen(names), sizeof names -
+			    strlen(names), "%s%s", i ? ", " : "",
+			    options[i].name);
+	return names;
 }
 
 /* Whether the pending keys plus key match a binding in mode. */
@@ -925,18 +975,12 @@ keymap_markdown(const struct keymap *km, struct gl_buf *out)
 	gl_buf_adds(out,
 	    "\n## Options\n\n"
 	    "Set with `galley.set(name, value)` in init.lua or `:set name "
-	    "value`.\n\n"
-	    "| option | default | what |\n|---|---|---|\n"
-	    "| `fold_lines` | 12 | outputs longer than this many lines are "
-	    "folded (`o` unfolds) |\n"
-	    "| `indent` | 2 | columns per indent level in the editor |\n"
-	    "| `tabstop` | 4 | display width of a tab in sources |\n"
-	    "| `autosave` | 30 | seconds between automatic saves of unsaved "
-	    "changes; 0 turns it off |\n"
-	    "| `ascii` | false | draw with ASCII only (no box-drawing "
-	    "characters) |\n"
-	    "| `mouse` | true | use the mouse (false leaves it to the "
-	    "terminal, for selecting text) |\n");
+	    "value`; a switch also\nwith `:set name` (on) and `:set noname` "
+	    "(off), as in vim.\n\n"
+	    "| option | default | what |\n|---|---|---|\n");
+	for (size_t i = 0; i < NOPTIONS; i++)
+		gl_buf_addf(out, "| `%s` | %s | %s |\n", options[i].name,
+		    options[i].dflt, options[i].help);
 }
 
 int

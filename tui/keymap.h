@@ -61,6 +61,8 @@ struct keymap_config {
 	int	 autosave;	/* "autosave": seconds between saves; 0 off (30) */
 	bool	 ascii;		/* "ascii": no box-drawing glyphs (false) */
 	bool	 mouse;		/* "mouse": report mouse events (true) */
+	bool	 number;	/* "number": cell numbers in the gutter
+				 * (false) */
 };
 
 struct keymap;
@@ -82,6 +84,10 @@ int	 keymap_set(struct keymap *km, enum keymap_mode mode, const char *keys,
 /* Sets an option by name from text ("4", "true"). */
 int	 keymap_set_option(struct keymap *km, const char *name,
 	     const char *value, struct gl_err *err);
+/* Whether option name is a switch (true/false). */
+bool	 keymap_option_is_bool(const char *name);
+/* The options' names, ", "-separated (static). */
+const char *keymap_option_names(void);
 
 /* Applies what the configuration files asked for (lua/config.h, the TUI
  * side): every binding with keymap_set(), then every option with

@@ -22,6 +22,18 @@
 
 static void	 fmt_elapsed(char *buf, size_t n, int64_t ms);
 
+int
+view_gutter(const struct view *v)
+{
+	int	 d = 1;
+
+	if (!v->o.number)
+		return 0;
+	for (size_t n = v->n; n >= 10; n /= 10)
+		d++;
+	return d + 1;
+}
+
 static void
 lay_begin(struct lay *L, enum view_rowkind kind, int indent)
 {
@@ -32,6 +44,7 @@ lay_begin(struct lay *L, enum view_rowkind kind, int indent)
 	if (L->bar && L->w > 1)
 		view_gcell_set(&r[0], L->v->o.ascii ? '|' : 0x258e, 1,
 		    VIEW_S_BAR);
+	indent += L->gut;
 	L->col = indent < L->w ? indent : L->w;
 	L->kind = kind;
 	L->indent = indent;
@@ -55,13 +68,14 @@ lay_text(struct lay *L, const char *s, size_t n, const struct tx *t)
 {
 	struct view	*v = L->v;
 	size_t		 pos = 0;
-	int		 start = t->indent;
+	int		 start;
 	bool		 word_start = true;
 	bool		 ed = L->editing && t->src_base != VIEW_NO_SRC;
 
 	if (L->stop)
 		return;
 	lay_begin(L, t->kind, t->indent);
+	start = L->col;
 	L->src_off = t->src_base;
 	while (pos < n) {
 		uint32_t	 cp;
@@ -92,12 +106,12 @@ lay_text(struct lay *L, const char *s, size_t n, const struct tx *t)
 				ww += view_width(c2);
 			}
 			if (L->col > start && L->col + ww > L->w &&
-			    ww <= L->w - (t->indent + t->hang)) {
+			    ww <= L->w - (L->gut + t->indent + t->hang)) {
 				lay_end(L);
 				if (L->stop)
 					return;
-				start = t->indent + t->hang;
-				lay_begin(L, t->kind, start);
+				lay_begin(L, t->kind, t->indent + t->hang);
+				start = L->col;
 			}
 		}
 		word_start = cp == ' ';
@@ -108,8 +122,8 @@ lay_text(struct lay *L, const char *s, size_t n, const struct tx *t)
 				lay_end(L);
 				if (L->stop)
 					return;
-				start = t->indent + t->hang;
-				lay_begin(L, t->kind, start);
+				lay_begin(L, t->kind, t->indent + t->hang);
+				start = L->col;
 				if (t->src_base != VIEW_NO_SRC)
 					L->src_off = t->src_base + pos;
 				if (t->words && cp == ' ') {
@@ -206,7 +220,7 @@ lay_header(struct lay *L, const struct nb_cell *cell, const struct vcell *c)
 	uint16_t	 hs = cur ? VIEW_S_HDRCUR : VIEW_S_HDR, rs = 0;
 	char		 left[256], rbuf[64];
 	const char	*right, *kind = "";
-	int		 rw, col, end;
+	int		 rw, col, end, start;
 
 	if (nb_cell_is_header(cell))
 		kind = " header";
@@ -217,9 +231,22 @@ lay_header(struct lay *L, const struct nb_cell *cell, const struct vcell *c)
 	snprintf(left, sizeof left, "[%s]%s%s%s", nb_cell_id(cell), kind,
 	    *nb_cell_title(cell) ? " " : "", nb_cell_title(cell));
 	lay_begin(L, VIEW_ROW_HEADER, 2);
+	start = L->col;
 	if (!L->paint) {
 		lay_end(L);
 		return;
+	}
+	if (L->gut > 0) {
+		/* The cell's number, right-aligned in the gutter. */
+		char	 num[24];
+		int	 nc;
+
+		nc = snprintf(num, sizeof num, "%zu", L->ci + 1);
+		col = L->gut + 1 - nc > 1 ? L->gut + 1 - nc : 1;
+		for (int k = 0; k < nc && col < start; k++)
+			view_row_put(v->line, L->w, &col, 0,
+			    (unsigned char)num[k], 1, cur ? VIEW_S_HDRCUR :
+			    VIEW_S_DIM);
 	}
 	right = run_label(c, L->now, rbuf, sizeof rbuf, &rs);
 	/* The right part: "stale", then the run state; right-aligned with
@@ -228,9 +255,9 @@ lay_header(struct lay *L, const struct nb_cell *cell, const struct vcell *c)
 	if (c->stale)
 		rw += rw ? 7 : 5;
 	end = L->w - 1 - rw - (rw ? 2 : 0);
-	if (end < 6)
+	if (end < start + 4)
 		end = L->w, rw = 0;
-	col = 2;
+	col = start;
 	{
 		size_t	 i = 0, len = strlen(left);
 		uint32_t cp;
@@ -241,7 +268,7 @@ lay_header(struct lay *L, const struct nb_cell *cell, const struct vcell *c)
 
 			if (col + w > end)
 				break;
-			view_row_put(v->line, L->w, &col, 2, cp, w, hs);
+			view_row_put(v->line, L->w, &col, start, cp, w, hs);
 			i += k;
 		}
 	}
@@ -322,7 +349,7 @@ lay_markdown(struct lay *L, const struct nb_cell *cell)
 		    &hang, &rule)) {
 			if (rule) {
 				lay_begin(L, VIEW_ROW_MARKDOWN, 2);
-				for (int c = 2; c < L->w - 1; )
+				for (int c = L->col; c < L->w - 1; )
 					view_row_put(v->line, L->w, &c, 2,
 					    v->o.ascii ? '-' : 0x2500, 1,
 					    VIEW_S_DIM);
@@ -666,6 +693,7 @@ view_lay_init(struct lay *L, struct view *v, const struct nb_doc *doc,
 	L->doc = doc;
 	L->ci = i;
 	L->w = w;
+	L->gut = view_gutter(v);
 	L->cursor_row = -1;
 	if (v->line_cap < w) {
 		free(v->line);
@@ -689,13 +717,15 @@ view_cell_height(struct view *v, const struct nb_doc *doc, size_t i)
 	bool		 ed = v->edit == (long)i;
 	struct lay	 L;
 
-	if (c->h > 0 && c->h_w == v->w && c->h_gen == c->gen && c->h_edit == ed)
+	if (c->h > 0 && c->h_w == v->w && c->h_gen == c->gen &&
+	    c->h_edit == ed && c->h_gut == view_gutter(v))
 		return c->h;
 	view_lay_init(&L, v, doc, i, v->w);
 	L.emit = emit_count;
 	view_lay_cell(&L);
 	c->h = L.nrow > 0 ? L.nrow : 1;
 	c->h_w = v->w;
+	c->h_gut = view_gutter(v);
 	c->h_gen = c->gen;
 	c->h_edit = ed;
 	v->layouts++;

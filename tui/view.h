@@ -211,6 +211,7 @@ struct view_opts {
 	int		 tab_source;	/* tab stop in sources; default 4 */
 	int		 tab_output;	/* tab stop in outputs; default 8 */
 	bool		 ascii;		/* no box-drawing glyphs */
+	bool		 number;	/* cell numbers in a gutter */
 };
 
 struct view;

@@ -34,6 +34,7 @@ struct vcell {
 	int		 h_w;		/* ... the width, */
 	unsigned	 h_gen;		/* ... the generation */
 	bool		 h_edit;	/* ... and the edit state match */
+	int		 h_gut;		/* ... and the gutter's width */
 	uint8_t		*hl;		/* owned: Lua styles per byte */
 	unsigned	 hl_gen;
 	bool		 hl_ok;
@@ -89,6 +90,8 @@ struct lay {
 	size_t		 src_off;
 	int		 indent;
 	int		 cur_col;
+	int		 gut;		/* columns of the gutter (:set number)
+					 * added to every indent */
 	int		 (*emit)(struct lay *);	/* returns 1 to stop */
 	int		 nrow;		/* rows emitted so far */
 	bool		 stop;
@@ -193,6 +196,9 @@ void	 view_lay_init(struct lay *L, struct view *v, const struct nb_doc *doc,
 	     size_t i, int w);
 /* Produces cell L->ci's rows, one emit per row, until the sink stops. */
 void	 view_lay_cell(struct lay *L);
+/* Columns of the cell-number gutter (:set number): the digits of the
+ * cell count and a blank, or 0. */
+int	 view_gutter(const struct view *v);
 /* Rows of cell i at the last render's width (cached). */
 int	 view_cell_height(struct view *v, const struct nb_doc *doc, size_t i);
 /* The row of the editor's cursor within cell i (being edited). */

@@ -53,6 +53,56 @@ test_stale_output_is_dimmed(void **state)
 	    "||\n||\n||\n");
 }
 
+/* :set number: each cell's number in a gutter as wide as the largest
+ * number; everything else moves right by that much. */
+static void
+test_number_gutter(void **state)
+{
+	struct fixture	*f = *state;
+	struct view_opts o = { .number = true };
+	struct gl_buf	 b;
+
+	gl_buf_init(&b);
+	for (int i = 1; i <= 10; i++)
+		gl_buf_addf(&b, "-- %%%% id=\"c%d\"\nx = %d\n\n", i, i);
+	fx_load(f, b.data);
+	gl_buf_fini(&b);
+	view_set_opts(f->view, &o);
+	add_text(f, "c9", VIEW_OUT_RESULT, "9");
+	view_set_cursor(f->view, 8);
+	view_render(f->view, f->doc, NULL, 0, &f->grid);
+	assert_grid(&f->grid,
+	    "|     x = {num:7}|\n"
+	    "|   {dim:8} {hdr:[c8]}|\n"
+	    "|     x = {num:8}|\n"
+	    "|{bar:▎}  {cur:9} {cur:[c9]}|\n"
+	    "|{bar:▎}    x = {num:9}|\n"
+	    "|{bar:▎}      {res:9}|\n"
+	    "||\n||\n");
+	view_scroll(f->view, f->doc, 2);
+	view_render(f->view, f->doc, NULL, 0, &f->grid);
+	assert_grid(&f->grid,
+	    "|     x = {num:8}|\n"
+	    "|{bar:▎}  {cur:9} {cur:[c9]}|\n"
+	    "|{bar:▎}    x = {num:9}|\n"
+	    "|{bar:▎}      {res:9}|\n"
+	    "|  {dim:10} {hdr:[c10]}|\n"
+	    "|     x = {num:10}|\n"
+	    "||\n||\n");
+	/* Off again: the usual layout. */
+	o.number = false;
+	view_set_opts(f->view, &o);
+	view_render(f->view, f->doc, NULL, 0, &f->grid);
+	assert_grid(&f->grid,
+	    "|  x = {num:8}|\n"
+	    "|{bar:▎} {cur:[c9]}|\n"
+	    "|{bar:▎} x = {num:9}|\n"
+	    "|{bar:▎}   {res:9}|\n"
+	    "|  {hdr:[c10]}|\n"
+	    "|  x = {num:10}|\n"
+	    "||\n||\n");
+}
+
 static void
 test_running_cell_shows_its_clock(void **state)
 {
@@ -574,6 +624,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_code_cell_is_highlighted,
 		    setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_stale_output_is_dimmed,
+		    setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_number_gutter,
 		    setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_running_cell_shows_its_clock,
 		    setup, fx_teardown),
