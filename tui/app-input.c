@@ -123,7 +123,7 @@ on_key(struct app *a, const struct input_ev *ev)
 		}
 	}
 	if (mode == KEYMAP_NORMAL || mode == KEYMAP_CLUSTER)
-		app_msg(a, false, "%s does nothing here (? lists the keys)",
+		app_msg(a, false, "%s does nothing here (F1 lists the keys)",
 		    name);
 }
 

@@ -49,6 +49,8 @@ app_status(struct app *a, struct view_status *st)
 	if (a->mode == KEYMAP_CMDLINE) {
 		st->cmdline = cmdline_text(&a->cl);
 		st->cmdline_cur = a->cl.cur;
+		st->cmdline_prompt = a->cl_prompt == '/' ? "/" :
+		    a->cl_prompt == '?' ? "?" : ":";
 	}
 	/* A count and the keys of a sequence being typed ("3d" of
 	 * "3dd"). */

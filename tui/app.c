@@ -80,9 +80,26 @@ paint(struct app *a)
 {
 	struct view_status st;
 
-	if (a->mode == KEYMAP_PAGER) {
-		view_render_pager("galley help", a->pager, &a->pager_scroll,
-		    &a->grid);
+	if (a->mode == KEYMAP_PAGER || (a->mode == KEYMAP_CMDLINE &&
+	    a->cl_return == KEYMAP_PAGER)) {
+		struct view_page pg = { .title = a->pager_title,
+		    .text = a->pager, .scroll = &a->pager_scroll,
+		    .plain = a->pager_plain, .m_off = -1 };
+
+		if (a->srch.have && a->srch.hl) {
+			pg.srch = &a->srch.pat;
+			pg.m_off = a->srch.pg_off;
+			pg.m_len = a->srch.len;
+		}
+		if (a->mode == KEYMAP_CMDLINE) {
+			pg.cmdline = cmdline_text(&a->cl);
+			pg.cmdline_cur = a->cl.cur;
+			pg.cmdline_prompt = a->cl_prompt == '?' ? "?" : "/";
+		} else if (a->msg[0] != '\0') {
+			pg.msg = a->msg;
+			pg.msg_error = a->msg_err;
+		}
+		view_render_page(&pg, &a->grid);
 		draw_grid(a->draw, &a->grid);
 		return;
 	}
@@ -107,6 +124,8 @@ paint(struct app *a)
 		return;
 	}
 	app_status(a, &st);
+	view_set_search(a->view, a->srch.have && a->srch.hl ? &a->srch.pat :
+	    NULL, keymap_config(a->km)->search_outputs);
 	if (a->mode == KEYMAP_INSERT ||
 	    (a->mode == KEYMAP_CMDLINE && a->cl_return == KEYMAP_INSERT)) {
 		size_t	 idx, lo, hi;
@@ -220,6 +239,8 @@ app_free(struct app *a)
 	app_clip_free(a);
 	free(a->textclip);
 	cmdline_fini(&a->cl);
+	cmdline_fini(&a->cl_shist);
+	app_search_fini(a);
 	free(a->pager);
 	view_cluster_fini(&a->clu);
 	draw_free(a->draw);
@@ -274,6 +295,10 @@ app_run(const struct app_opts *o, struct gl_err *err)
 	a.now = app_now_ms();
 	gl_rng_seed_random(&a.rng);
 	cmdline_init(&a.cl);
+	cmdline_init(&a.cl_shist);
+	a.cl_prompt = ':';
+	a.srch.pg_off = -1;
+	gl_buf_init(&a.srch.text);
 	view_cluster_init(&a.clu);
 	a.cmds = cmd_table_new();
 	a.km = keymap_new_with(a.cmds);
@@ -307,8 +332,8 @@ app_run(const struct app_opts *o, struct gl_err *err)
 		if (o->notice != NULL)
 			app_msg(&a, false, "%s", o->notice);
 		else
-			app_msg(&a, false, "? help   i edit   Enter run   b "
-			    "new cell   :w save   :q quit");
+			app_msg(&a, false, "F1 help   i edit   Enter run   b "
+			    "new cell   / search   :w save   :q quit");
 	}
 	rc = loop(&a);
 	if (rc != 0)

@@ -24,6 +24,7 @@
 #include "tui/cmdline.h"
 #include "tui/editor.h"
 #include "tui/keymap.h"
+#include "tui/search.h"
 #include "tui/sync.h"
 #include "tui/view.h"
 
@@ -37,6 +38,20 @@ struct input_ev;
 struct view_opts;
 
 #define APP_CALL_MS	10000	/* a request's answer */
+
+/* Search (tui/cmd-search.c): the last pattern and the current match. */
+struct app_search {
+	struct search	 pat;		/* compiled when have */
+	bool		 have;
+	bool		 back;		/* last searched with ? */
+	bool		 hl;		/* matches highlighted (:noh clears) */
+	char		 cell[NB_ID_MAX + 1];	/* the current match; "" */
+	size_t		 part, off, len;
+	long		 pg_off;	/* the current match in the pager,
+					 * or -1 */
+	struct gl_buf	 text;		/* scratch: an output's text */
+	char		*subst;		/* owned: the last :s, for :s alone */
+};
 
 /* A copied cell (yy, x), pasted with p. */
 struct app_clip {
@@ -82,8 +97,15 @@ struct app {
 	/* The command line */
 	struct cmdline	 cl;
 	enum keymap_mode cl_return;	/* the mode it was opened from */
-	/* The help screen */
+	char		 cl_prompt;	/* ':', or '/' '?' for a search */
+	struct cmdline	 cl_shist;	/* the searches' history, kept here
+					 * while the line holds the
+					 * commands' */
+	struct app_search srch;
+	/* The pager: the help screen, a cell's outputs */
 	char		*pager;		/* owned */
+	char		 pager_title[128];
+	bool		 pager_plain;	/* outputs, not the help */
 	int		 pager_scroll;
 	enum keymap_mode pager_return;
 	/* The cluster view (app-cluster.c) */
@@ -134,6 +156,12 @@ void	 app_on_input(struct app *a, const struct input_ev *ev);
 long	 app_count(const struct app *a, const char *arg);
 /* The count typed before the key, or 0 without one. */
 long	 app_count_given(const struct app *a);
+
+/* cmd-search.c */
+/* Runs a search for pattern (as typed after / or ?; empty: the last
+ * one again) from the cursor, backward with back. */
+void	 app_search(struct app *a, const char *pattern, bool back);
+void	 app_search_fini(struct app *a);
 
 /* app-status.c */
 /* Puts a message on the message line (one line: breaks and tabs become

@@ -3,6 +3,7 @@
  * a cell's long outputs, the help screen and its pager (pg-*), and
  * suspending and redrawing the terminal.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "core/mem.h"
@@ -118,7 +119,10 @@ cmd_view_help(struct app *a, const struct cmd_entry *self, const char *arg,
 	keymap_help(a->km, &b);
 	free(a->pager);
 	a->pager = gl_buf_take(&b, NULL);
+	snprintf(a->pager_title, sizeof a->pager_title, "galley help");
+	a->pager_plain = false;
 	a->pager_scroll = 0;
+	a->srch.pg_off = -1;
 	if (a->mode != KEYMAP_PAGER)
 		a->pager_return = a->mode == KEYMAP_CMDLINE ? a->cl_return :
 		    a->mode;
@@ -163,6 +167,7 @@ int
 cmd_view_pg_close(struct app *a, const struct cmd_entry *self,
     const char *arg, struct gl_err *err)
 {
+	a->srch.pg_off = -1;
 	a->mode = a->pager_return;
 	return 0;
 }

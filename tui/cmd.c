@@ -11,6 +11,7 @@
  * it owns. Lookups are linear: there are about ninety commands and a
  * lookup happens once per key that is bound.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,24 @@ static const struct cmd_entry builtin[] = {
 	{ "raw", "", "make the cell a raw cell", .exec = cmd_cell_raw },
 	{ "fold", "", "fold or unfold the cell's long outputs and tracebacks",
 	  .exec = cmd_view_fold },
+	/* Search */
+	{ "search", "[PATTERN]", "search forward for text in the cells (and "
+	  "their outputs with search_outputs): \\v regex, \\c any case",
+	  .exec = cmd_search_forward },
+	{ "search-back", "[PATTERN]", "search backward",
+	  .exec = cmd_search_backward },
+	{ "search-next", "", "the next match (the same direction)",
+	  .exec = cmd_search_next },
+	{ "search-prev", "", "the previous match (the other direction)",
+	  .exec = cmd_search_prev },
+	{ "nohlsearch", "", "stop highlighting the matches (until the next "
+	  "search)", .exec = cmd_search_clear },
+	{ "noh", "", "stop highlighting the matches", .exec = cmd_search_clear,
+	  .flags = CMD_F_ALIAS },
+	{ "substitute", "[%]/PAT/REP/[g]", "replace PAT by REP in the cell "
+	  "(% in every cell), the first match of each line or every one "
+	  "with g, as one change; :s/a/b/ and :%s/a/b/g spell it",
+	  .exec = cmd_search_substitute },
 	{ "undo", "", "undo the last change (edits, deletions, moves...)",
 	  .exec = cmd_cell_undo },
 	{ "redo", "", "redo what undo undid", .exec = cmd_cell_redo },
@@ -121,11 +140,12 @@ static const struct cmd_entry builtin[] = {
 	  .exec = cmd_view_suspend },
 	{ "redraw", "", "redraw the screen", .exec = cmd_view_redraw },
 	{ "set", "OPTION [VALUE]", "set an option: fold_lines, indent, "
-	  "tabstop, autosave, ascii, mouse, number (a switch alone: on; "
-	  "noNAME: off)",
+	  "tabstop, autosave, ascii, mouse, number, ignorecase, smartcase, "
+	  "search_outputs (a switch alone: on; noNAME: off)",
 	  .exec = cmd_config_set,
 	  .words = "fold_lines indent tabstop autosave ascii mouse number "
-	  "nonumber" },
+	  "nonumber ignorecase noignorecase smartcase nosmartcase "
+	  "search_outputs nosearch_outputs" },
 	{ "map", "MODE KEYS COMMAND", "bind keys for this session (as "
 	  "galley.keymap.set in init.lua)",
 	  .exec = cmd_config_map, .complete = cmd_config_map_complete },
@@ -344,6 +364,26 @@ cmd_find(const struct cmd_table *t, const char *line)
 /* ------------------------------------------------------------------ */
 /* Running */
 
+/* True if line spells substitute as vim does: ":s/a/b/", ":%s#a#b#g",
+ * ":s" and ":%s" alone, ":substitute/a/b/" (the handler reads the
+ * line). */
+static bool
+subst_spelling(const char *line)
+{
+	const char	*p = line + (*line == '%');
+	size_t		 n;
+
+	if (strncmp(p, "substitute", 10) == 0)
+		n = 10;
+	else if (*p == 's')
+		n = 1;
+	else
+		return false;
+	return p[n] == '\0' || (!isalnum((unsigned char)p[n]) &&
+	    p[n] != ' ' && p[n] != '\t' && p[n] != '\\' && p[n] != '"' &&
+	    p[n] != '|' && p[n] != '-' && p[n] != '!');
+}
+
 int
 cmd_exec(const struct cmd_table *t, struct app *a, enum keymap_mode mode,
     const char *line, struct gl_err *err)
@@ -371,6 +411,11 @@ cmd_exec(const struct cmd_table *t, struct app *a, enum keymap_mode mode,
 	    strcmp(name, "$") == 0) {
 		arg = line;
 		snprintf(name, sizeof name, "goto");
+	}
+	/* :s/a/b/, :%s#a#b#g and :s alone are vim's substitute. */
+	if (subst_spelling(line)) {
+		arg = line;
+		snprintf(name, sizeof name, "substitute");
 	}
 	if ((e = cmd_find(t, name)) == NULL)
 		return gl_err_set(err, GL_ENOTFOUND, "unknown command: %s "

@@ -124,6 +124,14 @@ CMD_EXEC(cmd_edit_select_all);
 CMD_EXEC(cmd_edit_copy);
 CMD_EXEC(cmd_edit_cut);
 CMD_EXEC(cmd_edit_paste);
+/* cmd-search.c: / ? n N, :noh, :s and :%s. */
+CMD_EXEC(cmd_search_forward);
+CMD_EXEC(cmd_search_backward);
+CMD_EXEC(cmd_search_next);
+CMD_EXEC(cmd_search_prev);
+CMD_EXEC(cmd_search_clear);
+CMD_EXEC(cmd_search_substitute);
+
 /* cmd.c: a count argument ("scroll-down 3"): arg, or 1 without one. */
 int	 cmd_arg_count(const char *arg);
 

@@ -102,6 +102,10 @@ static const struct {
 	{ KEYMAP_NORMAL, "m", "markdown" },
 	{ KEYMAP_NORMAL, "r", "raw" },
 	{ KEYMAP_NORMAL, "o", "fold" },
+	{ KEYMAP_NORMAL, "/", "search" },
+	{ KEYMAP_NORMAL, "?", "search-back" },
+	{ KEYMAP_NORMAL, "n", "search-next" },
+	{ KEYMAP_NORMAL, "N", "search-prev" },
 	{ KEYMAP_NORMAL, "u", "undo" },
 	{ KEYMAP_NORMAL, "<C-r>", "redo" },
 	{ KEYMAP_NORMAL, "i", "edit" },
@@ -109,7 +113,6 @@ static const struct {
 	{ KEYMAP_NORMAL, "I", "edit start" },
 	{ KEYMAP_NORMAL, "A", "edit end" },
 	{ KEYMAP_NORMAL, ":", "command" },
-	{ KEYMAP_NORMAL, "?", "help" },
 	{ KEYMAP_NORMAL, "<F1>", "help" },
 	{ KEYMAP_NORMAL, "<C-s>", "write" },
 	{ KEYMAP_NORMAL, "ZZ", "wq" },
@@ -199,9 +202,13 @@ static const struct {
 	{ KEYMAP_PAGER, "<C-u>", "pg-up 10" },
 	{ KEYMAP_PAGER, "g", "pg-top" },
 	{ KEYMAP_PAGER, "G", "pg-bottom" },
+	{ KEYMAP_PAGER, "/", "search" },
+	{ KEYMAP_PAGER, "?", "search-back" },
+	{ KEYMAP_PAGER, "n", "search-next" },
+	{ KEYMAP_PAGER, "N", "search-prev" },
 	{ KEYMAP_PAGER, "q", "pg-close" },
 	{ KEYMAP_PAGER, "<Esc>", "pg-close" },
-	{ KEYMAP_PAGER, "?", "pg-close" },
+	{ KEYMAP_PAGER, "<F1>", "pg-close" },
 
 	{ KEYMAP_CLUSTER, "q", "cv-close" },
 	{ KEYMAP_CLUSTER, "<Esc>", "cv-close" },
@@ -602,6 +609,14 @@ static const struct option {
 	{ "number", true, 0, 1, offsetof(struct keymap_config, number),
 	  "false", "show each cell's number in the gutter (`:5` and `5G` go "
 	  "to cell 5)" },
+	{ "ignorecase", true, 0, 1,
+	  offsetof(struct keymap_config, ignorecase), "false",
+	  "searches ignore case (`\\C` in a pattern respects it)" },
+	{ "smartcase", true, 0, 1, offsetof(struct keymap_config, smartcase),
+	  "false", "with ignorecase, a pattern with a capital respects case" },
+	{ "search_outputs", true, 0, 1,
+	  offsetof(struct keymap_config, search_outputs), "false",
+	  "`/` and `?` search the cells' outputs too, not only their sources" },
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])

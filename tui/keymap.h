@@ -63,6 +63,9 @@ struct keymap_config {
 	bool	 mouse;		/* "mouse": report mouse events (true) */
 	bool	 number;	/* "number": cell numbers in the gutter
 				 * (false) */
+	bool	 ignorecase;	/* "ignorecase": searches ignore case */
+	bool	 smartcase;	/* "smartcase": ... unless with a capital */
+	bool	 search_outputs; /* "search_outputs": search outputs too */
 };
 
 struct keymap;

@@ -3,6 +3,7 @@
  * E): '|' ends a row, '^' is the cursor, {name:...} a style.
  */
 #include "tui_fixture.h"
+#include "tui/search.h"
 
 #include <time.h>
 
@@ -101,6 +102,107 @@ test_number_gutter(void **state)
 	    "|  {hdr:[c10]}|\n"
 	    "|  x = {num:10}|\n"
 	    "||\n||\n");
+}
+
+/* Search: every match highlighted (in outputs only when asked), the
+ * current one apart, and the view scrolled to show it. */
+static void
+test_search_matches_are_highlighted(void **state)
+{
+	struct fixture	*f = *state;
+	struct search	 s;
+	struct gl_err	 err = { 0 };
+	struct gl_buf	 b;
+
+	fx_load(f, "-- %% id=\"a\"\nx = 1\nprint(x)\n\n"
+	    "-- %% id=\"b\"\ny = x\n");
+	add_text(f, "a", VIEW_OUT_STREAM, "x is 1\n");
+	assert_int_equal(search_compile(&s, "x", false, false, &err), 0);
+	view_set_search(f->view, &s, false);
+	view_set_match(f->view, 0, 0, 12, 1);
+	view_render(f->view, f->doc, NULL, 0, &f->grid);
+	assert_grid(&f->grid,
+	    "|{bar:▎} {cur:[a]}|\n"
+	    "|{bar:▎} {+hl:x} = {num:1}|\n"
+	    "|{bar:▎} print({+cur:x})|\n"
+	    "|{bar:▎}   {out:x is 1}|\n"
+	    "|  {hdr:[b]}|\n"
+	    "|  y = {+hl:x}|\n"
+	    "||\n||\n");
+	/* In outputs too; the current match is in output 0. */
+	view_set_search(f->view, &s, true);
+	view_set_match(f->view, 0, 1, 0, 1);
+	view_render(f->view, f->doc, NULL, 0, &f->grid);
+	assert_grid(&f->grid,
+	    "|{bar:▎} {cur:[a]}|\n"
+	    "|{bar:▎} {+hl:x} = {num:1}|\n"
+	    "|{bar:▎} print({+hl:x})|\n"
+	    "|{bar:▎}   {out+cur:x}{out: is 1}|\n"
+	    "|  {hdr:[b]}|\n"
+	    "|  y = {+hl:x}|\n"
+	    "||\n||\n");
+	search_fini(&s);
+	/* A match far down a long cell is brought on screen. */
+	gl_buf_init(&b);
+	gl_buf_adds(&b, "-- %% id=\"l\"\n");
+	for (int i = 0; i < 20; i++)
+		gl_buf_addf(&b, "v%d = %d\n", i, i);
+	fx_load(f, b.data);
+	assert_int_equal(search_compile(&s, "v17", false, false, &err), 0);
+	view_set_search(f->view, &s, false);
+	view_set_match(f->view, 0, 0, (size_t)(strstr(b.data, "v17") -
+	    strstr(b.data, "v0")), 3);
+	gl_buf_fini(&b);
+	view_render(f->view, f->doc, NULL, 0, &f->grid);
+	assert_grid(&f->grid,
+	    "|{bar:▎} v12 = {num:12}|\n"
+	    "|{bar:▎} v13 = {num:13}|\n"
+	    "|{bar:▎} v14 = {num:14}|\n"
+	    "|{bar:▎} v15 = {num:15}|\n"
+	    "|{bar:▎} v16 = {num:16}|\n"
+	    "|{bar:▎} {+cur:v17} = {num:17}|\n"
+	    "||\n||\n");
+	view_set_search(f->view, NULL, false);
+	search_fini(&s);
+}
+
+/* A pager of plain text (a cell's outputs): tabs to stops of 8, the
+ * matches and the current one highlighted, the bottom line a message or
+ * the / line being typed. */
+static void
+test_plain_page_with_matches(void **state)
+{
+	struct fixture	*f = *state;
+	struct search	 s;
+	struct gl_err	 err = { 0 };
+	int		 scroll = 0;
+	const char	*text = "one\ttwo\n# not a heading\ntwo two\n";
+	struct view_page p = { .title = "[a] outputs", .text = text,
+	    .scroll = &scroll, .plain = true, .m_off = 28, .m_len = 3 };
+
+	assert_int_equal(search_compile(&s, "two", false, false, &err), 0);
+	p.srch = &s;
+	view_grid_resize(&f->grid, 6, 30);
+	view_render_page(&p, &f->grid);
+	assert_grid(&f->grid,
+	    "|{cur: [a] outputs                  }|\n"
+	    "| one     {+hl:two}|\n"
+	    "| # not a heading|\n"
+	    "| {+hl:two} {+cur:two}|\n"
+	    "||\n"
+	    "|{st: j/k, PgUp/PgDn scroll  / sear}|\n");
+	p.cmdline = "tw";
+	p.cmdline_cur = 2;
+	p.cmdline_prompt = "/";
+	view_render_page(&p, &f->grid);
+	assert_grid(&f->grid,
+	    "|{cur: [a] outputs                  }|\n"
+	    "| one     {+hl:two}|\n"
+	    "| # not a heading|\n"
+	    "| {+hl:two} {+cur:two}|\n"
+	    "||\n"
+	    "|/tw^|\n");
+	search_fini(&s);
 }
 
 static void
@@ -626,6 +728,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stale_output_is_dimmed,
 		    setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_number_gutter,
+		    setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_search_matches_are_highlighted, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_plain_page_with_matches,
 		    setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_running_cell_shows_its_clock,
 		    setup, fx_teardown),

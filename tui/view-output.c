@@ -1,0 +1,238 @@
+/*
+ * view-output.c - outputs as lines of text: what search reads, what a
+ * pager shows and what `galley run` prints (view_output_text()), and,
+ * for the outputs that are drawn from such lines (tables), the styles of
+ * each byte the layout paints them with (view_out_format()). One
+ * formatter serves both, so the rows on the screen are the lines search
+ * counts in.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "tui/view.h"
+#include "tui/view_int.h"
+
+static bool
+is_number(const char *s)
+{
+	char	*end;
+
+	if (s == NULL || *s == '\0')
+		return false;
+	(void)strtod(s, &end);
+	return *end == '\0';
+}
+
+/* Appends style for the bytes text got since len0 (styles may be NULL). */
+static void
+style_to(struct gl_buf *text, struct gl_buf *styles, uint8_t style)
+{
+	if (styles == NULL)
+		return;
+	gl_buf_reserve(styles, text->len - styles->len);
+	memset(styles->data + styles->len, style, text->len - styles->len);
+	styles->len = text->len;
+}
+
+/* Appends s clipped to w columns (an ellipsis marks a cut) and padded to
+ * w, right-aligned if right. */
+static void
+fmt_cell(struct gl_buf *text, struct gl_buf *styles, const char *s, int w,
+    bool right, uint8_t style)
+{
+	size_t		 len = s ? strlen(s) : 0, i = 0, start = text->len;
+	int		 cols = 0, pad;
+	uint32_t	 cp;
+
+	while (i < len) {
+		size_t	 k = view_decode(s + i, len - i, &cp);
+		int	 cw = (cp < 0x20 || cp == 0x7f) ? 1 : view_width(cp);
+
+		if (cols + cw > w || (cols + cw == w && i + k < len &&
+		    view_text_cols(s + i + k, len - i - k, 0, 8) > 0)) {
+			if (cols < w) {
+				gl_buf_adds(text, "\xe2\x80\xa6");
+				cols++;
+			}
+			break;
+		}
+		if (cp < 0x20 || cp == 0x7f)
+			gl_buf_addc(text, ' ');
+		else
+			gl_buf_add(text, s + i, k);
+		cols += cw;
+		i += k;
+	}
+	pad = w - cols;
+	if (right && pad > 0) {
+		size_t	 n = text->len - start;
+		char	*tmp = xstrndup(text->data + start, n);
+
+		text->len = start;
+		for (int k = 0; k < pad; k++)
+			gl_buf_addc(text, ' ');
+		gl_buf_add(text, tmp, n);
+		free(tmp);
+	} else
+		for (int k = 0; k < pad; k++)
+			gl_buf_addc(text, ' ');
+	style_to(text, styles, style);
+}
+
+/* "1,234,567" */
+static void
+fmt_count(char *buf, size_t n, size_t v)
+{
+	char	 tmp[32];
+	size_t	 len, o = 0;
+
+	len = (size_t)snprintf(tmp, sizeof tmp, "%zu", v);
+	for (size_t i = 0; i < len && o + 2 < n; i++) {
+		if (i > 0 && (len - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = tmp[i];
+	}
+	buf[o] = '\0';
+}
+
+/* A table: the header, a rule, the rows, and a last line for the rows
+ * the runtime did not send. Columns are as wide as their widest cell up
+ * to 30 columns (60 for a lone column); numbers are right-aligned. */
+static void
+fmt_table(const struct view_output *o, const struct view_fmt *f,
+    struct gl_buf *text, struct gl_buf *styles)
+{
+	int	*w;
+	bool	*num;
+	int	 maxw = o->ncols == 1 ? 60 : 30;
+	uint8_t	 body = f->stale ? VIEW_S_STALE : VIEW_S_OUT;
+
+	if (o->ncols == 0 || o->cells == NULL)
+		return;
+	w = xcalloc(o->ncols, sizeof *w);
+	num = xcalloc(o->ncols, sizeof *num);
+	for (size_t col = 0; col < o->ncols; col++) {
+		num[col] = o->nrows > 0;
+		for (size_t r = 0; r <= o->nrows; r++) {
+			const char *s = o->cells[r * o->ncols + col];
+			int	 cw = s ? view_text_cols(s, strlen(s), 0, 1) : 0;
+
+			if (cw > w[col])
+				w[col] = cw;
+			if (r > 0 && s != NULL && *s && !is_number(s))
+				num[col] = false;
+		}
+		if (w[col] > maxw)
+			w[col] = maxw;
+		if (w[col] < 1)
+			w[col] = 1;
+	}
+	for (size_t r = 0; r <= o->nrows; r++) {
+		if (r == 1) {
+			/* The rule under the header. */
+			for (size_t col = 0; col < o->ncols; col++) {
+				if (col > 0)
+					fmt_cell(text, styles, "", 2, false,
+					    VIEW_S_NORMAL);
+				for (int k = 0; k < w[col]; k++)
+					gl_buf_adds(text, f->ascii ? "-" :
+					    "\xe2\x94\x80");
+				style_to(text, styles, VIEW_S_DIM);
+			}
+			gl_buf_addc(text, '\n');
+			style_to(text, styles, VIEW_S_NORMAL);
+		}
+		for (size_t col = 0; col < o->ncols; col++) {
+			if (col > 0)
+				fmt_cell(text, styles, "", 2, false,
+				    VIEW_S_NORMAL);
+			fmt_cell(text, styles, o->cells[r * o->ncols + col],
+			    w[col], r > 0 && num[col], r == 0 ? (f->stale ?
+			    VIEW_S_STALE : VIEW_S_TH) : body);
+		}
+		gl_buf_addc(text, '\n');
+		style_to(text, styles, VIEW_S_NORMAL);
+	}
+	if (o->nrows == 0) {
+		/* The rule under a header without rows. */
+		for (size_t col = 0; col < o->ncols; col++) {
+			if (col > 0)
+				fmt_cell(text, styles, "", 2, false,
+				    VIEW_S_NORMAL);
+			for (int k = 0; k < w[col]; k++)
+				gl_buf_adds(text, f->ascii ? "-" :
+				    "\xe2\x94\x80");
+			style_to(text, styles, VIEW_S_DIM);
+		}
+		gl_buf_addc(text, '\n');
+		style_to(text, styles, VIEW_S_NORMAL);
+	}
+	if (o->more > 0) {
+		char	 n[32];
+
+		fmt_count(n, sizeof n, o->more);
+		gl_buf_addf(text, "\xe2\x80\xa6 %s more row%s", n,
+		    o->more == 1 ? "" : "s");
+		style_to(text, styles, VIEW_S_FOLD);
+		gl_buf_addc(text, '\n');
+		style_to(text, styles, VIEW_S_NORMAL);
+	}
+	free(w);
+	free(num);
+}
+
+void
+view_out_format(const struct view_output *o, const struct view_fmt *f,
+    struct gl_buf *text, struct gl_buf *styles)
+{
+	switch (o->kind) {
+	case VIEW_OUT_TABLE:
+		fmt_table(o, f, text, styles);
+		break;
+	default:
+		break;
+	}
+}
+
+void
+view_output_text(const struct view_output *o, struct gl_buf *out)
+{
+	struct view_fmt	 f = { .unfolded = true };
+	char		 buf[128];
+
+	switch (o->kind) {
+	case VIEW_OUT_STREAM:
+	case VIEW_OUT_RESULT:
+	case VIEW_OUT_OTHER:
+		if (o->text != NULL)
+			gl_buf_add(out, o->text, o->len);
+		break;
+	case VIEW_OUT_ERROR:
+		if (o->text != NULL)
+			gl_buf_add(out, o->text, o->len);
+		if (o->traceback != NULL && *o->traceback != '\0') {
+			gl_buf_addc(out, '\n');
+			gl_buf_adds(out, o->traceback);
+		}
+		break;
+	case VIEW_OUT_TABLE:
+		view_out_format(o, &f, out, NULL);
+		/* No newline after the last line, as the other kinds. */
+		if (out->len > 0 && out->data[out->len - 1] == '\n')
+			out->data[--out->len] = '\0';
+		break;
+	case VIEW_OUT_PROGRESS:
+		snprintf(buf, sizeof buf, "%s%s%g/%g", o->text ? o->text : "",
+		    o->text ? " " : "", o->done, o->total);
+		gl_buf_adds(out, buf);
+		if (o->failed > 0) {
+			snprintf(buf, sizeof buf, ", %g failed", o->failed);
+			gl_buf_adds(out, buf);
+		}
+		break;
+	}
+	if (out->data == NULL)
+		gl_buf_add(out, "", 0);
+}
