@@ -112,6 +112,7 @@ struct lx_rt {
 	long		 first_line;	/* file line of the cell's line 1 */
 	int		 err_line;	/* cell line of the last error; 0 */
 	struct lx_cluster *cl;		/* the cluster binding */
+	struct lx_disp	 disp;		/* tables shown as tables and trees */
 };
 
 /*
@@ -140,6 +141,8 @@ static void	 lx_on_display(void *ud, const char *text, size_t len);
 static void	 lx_on_error(void *ud, lua_State *L);
 static int	 lx_io_write(lua_State *L);
 static int	 lx_fmt(lua_State *L);
+static int	 lx_rt_display(lua_State *L);
+static void	 lx_show(struct lx_rt *rt, lua_State *L, int first, int last);
 static int	 lx_capture(lua_State *L);
 static void	 lx_send(struct lx_rt *rt);
 static void	 lx_pack_output(struct lx_rt *rt, const char *type,
@@ -194,6 +197,7 @@ lx_runtime_main(const struct lx_runtime_opts *opts)
 	gl_buf_init(&rt.src);
 	gl_buf_init(&rt.chk);
 	gl_buf_init(&rt.name);
+	lx_disp_init(&rt.disp);
 
 	/* A kernel that dies without closing the pipe takes us with it. */
 #ifdef __linux__
@@ -277,6 +281,7 @@ out:
 	gl_buf_fini(&rt.src);
 	gl_buf_fini(&rt.chk);
 	gl_buf_fini(&rt.name);
+	lx_disp_fini(&rt.disp);
 	rpc_writer_fini(&rt.w);
 	rpc_reader_free(rt.rd);
 	return status;
@@ -358,8 +363,11 @@ lx_setup(lua_State *L)
 		rt->cl = lx_cluster_open(L, &io);
 		c = lx_cluster_codec(rt->cl);
 		codec_register_cfunc(c, "print", lx_host_print);
-		codec_register_cfunc(c, "display", lx_host_display);
+		/* The cell's display draws tables; a worker's is its own. */
+		codec_register_cfunc(c, "display", lx_rt_display);
 	}
+	lua_pushcfunction(L, lx_rt_display);
+	lua_setglobal(L, "display");
 
 	/* io.write streams while the default output is stdout; it keeps
 	 * the library's io.write and io.output for when it is not. */
@@ -444,13 +452,50 @@ lx_on_display(void *ud, const char *text, size_t len)
 static int
 lx_fmt(lua_State *L)
 {
+	lx_show(lx_rt_of(L), L, 1, lua_gettop(L));
+	return 0;
+}
+
+/* display(...): as the trailing expression shows its values; nothing
+ * for no values. [-n, +0, e] */
+static int
+lx_rt_display(lua_State *L)
+{
 	struct lx_rt	*rt = lx_rt_of(L);
+
+	if (lua_gettop(L) == 0)
+		return 0;
+	fflush(stdout);
+	fflush(stderr);
+	lx_show(rt, L, 1, lua_gettop(L));
+	lx_send(rt);
+	return 0;
+}
+
+/*
+ * Packs values first..last as an output (not sent): one table galley
+ * draws as a table or tree output (lua/display.c), anything else as the
+ * REPL's text in a result. [-0, +0, e]
+ */
+static void
+lx_show(struct lx_rt *rt, lua_State *L, int first, int last)
+{
+	msgpack_packer	*pk = &rt->w.pk;
 	const char	*s;
 	size_t		 len;
 
-	s = lx_host_format(&rt->host, L, 1, lua_gettop(L), &len);
+	if (first == last && lx_disp_pack(&rt->disp, L, first)) {
+		rpc_begin_notify(&rt->w, "output");
+		msgpack_pack_map(pk, 2);
+		rpc_pack_key(pk, "run");
+		msgpack_pack_uint64(pk, rt->run);
+		rpc_pack_key(pk, "output");
+		msgpack_sbuffer_write(&rt->w.sbuf, rt->disp.out.sbuf.data,
+		    rt->disp.out.sbuf.size);
+		return;
+	}
+	s = lx_host_format(&rt->host, L, first, last, &len);
 	lx_pack_output(rt, "result", NULL, s, len);
-	return 0;
 }
 
 /*

@@ -223,6 +223,13 @@ wait_done(struct fx *f, uint32_t id, struct res *r)
 			snprintf(out->name, sizeof out->name, "%s", s ? s : "");
 			free(s);
 			out->text = rpc_map_strdup(o, "text");
+			if (out->text == NULL) {
+				/* A table or tree: the map, printed. */
+				char	*buf = xmalloc(1 << 16);
+
+				msgpack_object_print_buffer(buf, 1 << 16, *o);
+				out->text = buf;
+			}
 			assert_non_null(out->text);
 			rpc_msg_fini(&m);
 			continue;
@@ -551,6 +558,79 @@ test_trailing_expression_like_the_repl(void **state)
 	}
 }
 
+/* The one output of code, which must end ok, of type type. */
+static char *
+one_output(struct fx *f, const char *code, const char *type, struct res *r)
+{
+	run(f, code, r);
+	if (strcmp(r->status, "ok") != 0)
+		fail_msg("cell %s: status %s: %s", code, r->status,
+		    r->message ? r->message : "");
+	assert_int_equal(r->nouts, 1);
+	assert_string_equal(r->outs[0].type, type);
+	return r->outs[0].text;
+}
+
+/* A displayed table is a table or a tree output, never "table: 0x...",
+ * and is small whatever the table. */
+static void
+test_tables_display_as_tables_and_trees(void **state)
+{
+	struct fx	*f = *state;
+	struct res	 r;
+	const char	*t;
+
+	/* A list of records: one row each, columns sorted. */
+	t = one_output(f, "{ {name = 'ann', age = 31}, {name = 'bo', "
+	    "age = 4, x = true} }", "table", &r);
+	assert_contains(t, "\"columns\"=>[\"age\", \"name\", \"x\"]");
+	assert_contains(t, "\"rows\"=>[[\"31\", \"ann\", nil], "
+	    "[\"4\", \"bo\", \"true\"]]");
+	assert_contains(t, "\"more\"=>0");
+	res_fini(&r);
+	/* A record of lists: one column each; display() says the same. */
+	t = one_output(f, "display({day = {'mon', 'tue'}, fare = {12.5}})",
+	    "table", &r);
+	assert_contains(t, "\"columns\"=>[\"day\", \"fare\"]");
+	assert_contains(t, "\"rows\"=>[[\"mon\", \"12.5\"], [\"tue\", "
+	    "nil]]");
+	res_fini(&r);
+	/* Anything else: a tree, the sequence first, then keys sorted,
+	 * short lists inline, strings as literals, cycles cut. */
+	t = one_output(f, "local t = {10, 20, b = 'x\\n', a = {1, 2}, "
+	    "c = {d = {e = true}}}\nt.me = t\nt", "tree", &r);
+	assert_contains(t, "\"nodes\"=>[[0, \"\", \"\", 6, 0], "
+	    "[1, \"[1]\", \"10\", -1, 0], [1, \"[2]\", \"20\", -1, 0], "
+	    "[1, \"a\", \"{1, 2}\", 2, 0], [1, \"b\", \"\"x\\n\"\", "
+	    "-1, 0], [1, \"c\", \"\", 1, 0], [2, \"d\", \"\", 1, 0], "
+	    "[3, \"e\", \"true\", -1, 0], [1, \"me\", \"{\xe2\x80\xa6 cycle}\", "
+	    "6, 6]]");
+	res_fini(&r);
+	/* Big tables stay small: 1e6 records send 1000 rows, a huge tree
+	 * 100 children, and say how many more there are. */
+	t = one_output(f, "local t = {}\nfor i = 1, 1e6 do t[i] = {i = i} "
+	    "end\nt", "table", &r);
+	assert_contains(t, "\"more\"=>999000");
+	assert_true(strlen(t) < 60000);
+	res_fini(&r);
+	t = one_output(f, "local t = {}\nfor i = 1, 1e6 do t['k' .. i] = i "
+	    "end\nt", "tree", &r);
+	assert_contains(t, "[0, \"\", \"\", 1000000, 999900]");
+	res_fini(&r);
+	/* __tostring, several values, and print keep the REPL's text. */
+	expect_result(f, "setmetatable({}, {__tostring = function() "
+	    "return 'mine' end})", "mine");
+	run(f, "print({}) display({}, 1)", &r);
+	assert_int_equal(r.nouts, 2);
+	assert_true(strncmp(r.outs[0].text, "table: ", 7) == 0);
+	assert_string_equal(r.outs[1].type, "result");
+	assert_true(strncmp(r.outs[1].text, "table: ", 7) == 0);
+	res_fini(&r);
+	t = one_output(f, "{}", "tree", &r);
+	assert_contains(t, "[0, \"\", \"{}\", 0, 0]");
+	res_fini(&r);
+}
+
 static void
 test_error_names_file_and_cell_line(void **state)
 {
@@ -829,6 +909,8 @@ main(void)
 		    test_memory_limit_is_a_clear_error, setup_limited,
 		    teardown),
 		cmocka_unit_test(test_require_finds_the_notebook_dir),
+		cmocka_unit_test_setup_teardown(
+		    test_tables_display_as_tables_and_trees, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_unknown_method_and_bad_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(
