@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/err.h"
 #include "core/mem.h"
+#include "core/notebook.h"
 #include "tui/app_int.h"
 #include "tui/cmd.h"
 #include "tui/cmd_int.h"
@@ -121,6 +123,40 @@ cmd_view_help(struct app *a, const struct cmd_entry *self, const char *arg,
 	a->pager = gl_buf_take(&b, NULL);
 	snprintf(a->pager_title, sizeof a->pager_title, "galley help");
 	a->pager_plain = false;
+	a->pager_scroll = 0;
+	a->srch.pg_off = -1;
+	if (a->mode != KEYMAP_PAGER)
+		a->pager_return = a->mode == KEYMAP_CMDLINE ? a->cl_return :
+		    a->mode;
+	a->mode = KEYMAP_PAGER;
+	return 0;
+}
+
+/* Opens the current cell's outputs in the pager, whole (unfolded, every
+ * level of a tree), where / searches and G and gg go to the end and the
+ * start. */
+int
+cmd_view_output(struct app *a, const struct cmd_entry *self,
+    const char *arg, struct gl_err *err)
+{
+	struct gl_buf	 b;
+	size_t		 cur, n;
+	struct nb_cell	*c = app_cur_cell(a, &cur);
+
+	if (c == NULL || (n = view_out_count(a->view, cur)) == 0)
+		return gl_err_set(err, GL_ENOTFOUND, "output: the cell has no "
+		    "output");
+	gl_buf_init(&b);
+	for (size_t k = 0; k < n; k++) {
+		if (k > 0 && b.len > 0 && b.data[b.len - 1] != '\n')
+			gl_buf_addc(&b, '\n');
+		view_output_text(view_out_get(a->view, cur, k), &b);
+	}
+	free(a->pager);
+	a->pager = gl_buf_take(&b, NULL);
+	snprintf(a->pager_title, sizeof a->pager_title, "[%s] outputs  (q "
+	    "closes)", nb_cell_id(c));
+	a->pager_plain = true;
 	a->pager_scroll = 0;
 	a->srch.pg_off = -1;
 	if (a->mode != KEYMAP_PAGER)

@@ -89,6 +89,8 @@ static const struct cmd_entry builtin[] = {
 	{ "raw", "", "make the cell a raw cell", .exec = cmd_cell_raw },
 	{ "fold", "", "fold or unfold the cell's long outputs and tracebacks",
 	  .exec = cmd_view_fold },
+	{ "output", "", "show the cell's outputs whole in a pager (/ searches, "
+	  "G and g go to the end and the start)", .exec = cmd_view_output },
 	/* Search */
 	{ "search", "[PATTERN]", "search forward for text in the cells (and "
 	  "their outputs with search_outputs): \\v regex, \\c any case",
@@ -214,7 +216,7 @@ static const struct cmd_entry builtin[] = {
 	  .exec = cmd_view_pg_top, .modes = PAGER, .flags = CMD_F_KEY },
 	{ "pg-bottom", "", "go to the bottom",
 	  .exec = cmd_view_pg_bottom, .modes = PAGER, .flags = CMD_F_KEY },
-	{ "pg-close", "", "close the help screen",
+	{ "pg-close", "", "close the help screen or the outputs",
 	  .exec = cmd_view_pg_close, .modes = PAGER, .flags = CMD_F_KEY },
 	/* The cluster view */
 	{ "cv-down", "[N]", "scroll the worker list down N rows",

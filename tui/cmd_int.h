@@ -60,6 +60,7 @@ CMD_EXEC(cmd_view_page_down);
 CMD_EXEC(cmd_view_page_up);
 CMD_EXEC(cmd_view_fold);
 CMD_EXEC(cmd_view_help);
+CMD_EXEC(cmd_view_output);
 CMD_EXEC(cmd_view_suspend);
 CMD_EXEC(cmd_view_redraw);
 CMD_EXEC(cmd_view_pg_down);

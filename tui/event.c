@@ -184,6 +184,48 @@ output_table(const msgpack_object *o)
 			free(t);
 		}
 	}
+	v->more = (size_t)(rpc_map_int(o, "more", 0) > 0 ?
+	    rpc_map_int(o, "more", 0) : 0);
+	v->more_cols = (size_t)(rpc_map_int(o, "more_columns", 0) > 0 ?
+	    rpc_map_int(o, "more_columns", 0) : 0);
+	return v;
+}
+
+/* A tree: {nodes: [[depth, key, value, entries, more]]}; a node of
+ * another shape is skipped. NULL without a nodes array. */
+static struct view_output *
+output_tree(const msgpack_object *o)
+{
+	const msgpack_object *nodes = rpc_map_get(o, "nodes");
+	struct view_output *v;
+
+	if (nodes == NULL || nodes->type != MSGPACK_OBJECT_ARRAY)
+		return NULL;
+	v = view_output_new(VIEW_OUT_TREE, NULL, 0);
+	for (uint32_t i = 0; i < nodes->via.array.size; i++) {
+		const msgpack_object *nd = &nodes->via.array.ptr[i], *f;
+		char	*key, *val;
+		int64_t	 num[3];
+
+		if (nd->type != MSGPACK_OBJECT_ARRAY ||
+		    nd->via.array.size < 5)
+			continue;
+		f = nd->via.array.ptr;
+		for (int k = 0; k < 3; k++) {
+			const msgpack_object *x = &f[k == 0 ? 0 : k + 2];
+
+			num[k] = x->type == MSGPACK_OBJECT_POSITIVE_INTEGER ?
+			    (int64_t)x->via.u64 :
+			    x->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ?
+			    x->via.i64 : 0;
+		}
+		key = obj_text(&f[1]);
+		val = obj_text(&f[2]);
+		view_output_node_add(v, (int)(num[0] > 1000 ? 1000 : num[0]),
+		    key, val, (long)num[1], num[2] > 0 ? (size_t)num[2] : 0);
+		free(key);
+		free(val);
+	}
 	return v;
 }
 
@@ -245,6 +287,8 @@ event_output(const msgpack_object *o)
 	if (strcmp(type, "error") == 0)
 		return output_error(o, true);
 	if (strcmp(type, "table") == 0 && (v = output_table(o)) != NULL)
+		return v;
+	if (strcmp(type, "tree") == 0 && (v = output_tree(o)) != NULL)
 		return v;
 	if (strcmp(type, "progress") == 0) {
 		v = output_progress(o, true);

@@ -38,7 +38,7 @@ static const char *const mode_titles[KEYMAP_NMODES] = {
 	"Normal mode (moving between cells)",
 	"Insert mode (editing a cell)",
 	"Command line (after :)",
-	"Help screen",
+	"Help screen and outputs (F1, O)",
 	"Cluster view (C or :cluster)",
 };
 
@@ -102,6 +102,7 @@ static const struct {
 	{ KEYMAP_NORMAL, "m", "markdown" },
 	{ KEYMAP_NORMAL, "r", "raw" },
 	{ KEYMAP_NORMAL, "o", "fold" },
+	{ KEYMAP_NORMAL, "O", "output" },
 	{ KEYMAP_NORMAL, "/", "search" },
 	{ KEYMAP_NORMAL, "?", "search-back" },
 	{ KEYMAP_NORMAL, "n", "search-next" },

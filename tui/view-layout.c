@@ -500,7 +500,8 @@ lay_error(struct lay *L, const struct vcell *c, const struct view_output *o,
 	}
 }
 
-/* An output drawn from its formatted lines (tables): each line a row,
+/* An output drawn from its formatted lines (tables, trees): each line a
+ * row,
  * folded after fold_lines rows unless the cell is unfolded. */
 static void
 lay_formatted(struct lay *L, const struct vcell *c,
@@ -624,6 +625,7 @@ lay_outputs(struct lay *L, const struct vcell *c)
 			lay_error(L, c, o, k);
 			break;
 		case VIEW_OUT_TABLE:
+		case VIEW_OUT_TREE:
 			lay_formatted(L, c, o, k);
 			break;
 		case VIEW_OUT_PROGRESS:

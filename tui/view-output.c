@@ -148,9 +148,19 @@ fmt_table(const struct view_output *o, const struct view_fmt *f,
 			if (col > 0)
 				fmt_cell(text, styles, "", 2, false,
 				    VIEW_S_NORMAL);
-			fmt_cell(text, styles, o->cells[r * o->ncols + col],
-			    w[col], r > 0 && num[col], r == 0 ? (f->stale ?
-			    VIEW_S_STALE : VIEW_S_TH) : body);
+			const char *cs = o->cells[r * o->ncols + col];
+			bool	 right = r > 0 && num[col];
+			int	 cw = w[col];
+
+			/* No blanks at the end of a line. */
+			if (col + 1 == o->ncols && !right) {
+				cw = cs ? view_text_cols(cs, strlen(cs), 0, 1) :
+				    0;
+				if (cw > w[col])
+					cw = w[col];
+			}
+			fmt_cell(text, styles, cs, cw, right, r == 0 ?
+			    (f->stale ? VIEW_S_STALE : VIEW_S_TH) : body);
 		}
 		gl_buf_addc(text, '\n');
 		style_to(text, styles, VIEW_S_NORMAL);
@@ -169,18 +179,152 @@ fmt_table(const struct view_output *o, const struct view_fmt *f,
 		gl_buf_addc(text, '\n');
 		style_to(text, styles, VIEW_S_NORMAL);
 	}
-	if (o->more > 0) {
+	if (o->more > 0 || o->more_cols > 0) {
 		char	 n[32];
 
 		fmt_count(n, sizeof n, o->more);
-		gl_buf_addf(text, "\xe2\x80\xa6 %s more row%s", n,
-		    o->more == 1 ? "" : "s");
-		style_to(text, styles, VIEW_S_FOLD);
+		if (o->more > 0)
+			gl_buf_addf(text, "\xe2\x80\xa6 %s more row%s", n,
+			    o->more == 1 ? "" : "s");
+		fmt_count(n, sizeof n, o->more_cols);
+		if (o->more_cols > 0)
+			gl_buf_addf(text, "%s%s more column%s", o->more > 0 ?
+			    ", " : "\xe2\x80\xa6 ", n,
+			    o->more_cols == 1 ? "" : "s");
+		style_to(text, styles, f->stale ? VIEW_S_STALE : VIEW_S_FOLD);
 		gl_buf_addc(text, '\n');
 		style_to(text, styles, VIEW_S_NORMAL);
 	}
 	free(w);
 	free(num);
+}
+
+/* The style a tree value is drawn in, from how Lua wrote it. */
+static uint8_t
+value_style(const char *v)
+{
+	if (*v == '"')
+		return VIEW_S_STRING;
+	if (is_number(v))
+		return VIEW_S_NUMBER;
+	if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0 ||
+	    strcmp(v, "nil") == 0)
+		return VIEW_S_KEYWORD;
+	return VIEW_S_RESULT;
+}
+
+static void
+fmt_entries(struct gl_buf *text, struct gl_buf *styles, long n,
+    uint8_t style)
+{
+	gl_buf_addf(text, "{%ld entr%s}", n, n == 1 ? "y" : "ies");
+	style_to(text, styles, style);
+}
+
+/* "… N more" under the children of a table of depth d. */
+static void
+fmt_more(struct gl_buf *text, struct gl_buf *styles, int d, size_t more,
+    uint8_t style)
+{
+	char	 n[32];
+
+	for (int k = 0; k < d; k++)
+		gl_buf_adds(text, "  ");
+	fmt_count(n, sizeof n, more);
+	gl_buf_addf(text, "  \xe2\x80\xa6 %s more", n);
+	style_to(text, styles, style);
+	gl_buf_addc(text, '\n');
+	style_to(text, styles, VIEW_S_NORMAL);
+}
+
+/*
+ * A tree: the root's line, then one line per node, indented by depth,
+ * "key = value" (a table whose children follow shows how many entries it
+ * has, behind a fold marker), and "… N more" after the children of a
+ * table that had more than were sent. Folded, only the root's children
+ * show.
+ */
+static void
+fmt_tree(const struct view_output *o, const struct view_fmt *f,
+    struct gl_buf *text, struct gl_buf *styles)
+{
+	/* The tables whose children are being written, for their "more"
+	 * lines: depth and count. */
+	int		 dstack[64];
+	size_t		 mstack[64];
+	int		 nstack = 0;
+	bool		 hidden = false;
+	uint8_t		 st = VIEW_S_STALE;
+
+	for (size_t i = 0; i < o->nnodes; i++) {
+		const struct view_node *nd = &o->nodes[i];
+		bool	 open = *nd->value == '\0' && nd->n > 0;
+		bool	 shown = f->unfolded || nd->depth <= 1;
+
+		while (nstack > 0 && dstack[nstack - 1] >= nd->depth) {
+			nstack--;
+			if (mstack[nstack] > 0 && (f->unfolded ||
+			    dstack[nstack] == 0))
+				fmt_more(text, styles, dstack[nstack],
+				    mstack[nstack], f->stale ? st :
+				    VIEW_S_FOLD);
+		}
+		if (open && nstack < 64) {
+			dstack[nstack] = nd->depth;
+			mstack[nstack++] = nd->more;
+		}
+		if (!shown) {
+			hidden = true;
+			continue;
+		}
+		if (nd->depth == 0) {
+			if (*nd->value != '\0') {
+				gl_buf_adds(text, nd->value);
+				style_to(text, styles, f->stale ? st :
+				    value_style(nd->value));
+			} else
+				fmt_entries(text, styles, nd->n, f->stale ? st :
+				    VIEW_S_DIM);
+			gl_buf_addc(text, '\n');
+			style_to(text, styles, VIEW_S_NORMAL);
+			continue;
+		}
+		for (int k = 1; k < nd->depth; k++)
+			gl_buf_adds(text, "  ");
+		style_to(text, styles, VIEW_S_NORMAL);
+		if (open)
+			gl_buf_adds(text, f->ascii ? (f->unfolded ? "v " :
+			    "> ") : f->unfolded ? "\xe2\x96\xbe " :
+			    "\xe2\x96\xb8 ");
+		else
+			gl_buf_adds(text, "  ");
+		style_to(text, styles, f->stale ? st : VIEW_S_FOLD);
+		gl_buf_adds(text, nd->key);
+		style_to(text, styles, f->stale ? st : VIEW_S_OUT);
+		gl_buf_adds(text, " = ");
+		style_to(text, styles, f->stale ? st : VIEW_S_DIM);
+		if (*nd->value != '\0') {
+			gl_buf_adds(text, nd->value);
+			style_to(text, styles, f->stale ? st :
+			    value_style(nd->value));
+		} else
+			fmt_entries(text, styles, nd->n, f->stale ? st :
+			    VIEW_S_DIM);
+		gl_buf_addc(text, '\n');
+		style_to(text, styles, VIEW_S_NORMAL);
+	}
+	while (nstack > 0) {
+		nstack--;
+		if (mstack[nstack] > 0 && (f->unfolded || dstack[nstack] == 0))
+			fmt_more(text, styles, dstack[nstack], mstack[nstack],
+			    f->stale ? st : VIEW_S_FOLD);
+	}
+	if (hidden) {
+		gl_buf_adds(text, "  (o: unfold)");
+		style_to(text, styles, f->stale ? st : VIEW_S_FOLD);
+		gl_buf_addc(text, '\n');
+		style_to(text, styles, VIEW_S_NORMAL);
+	}
 }
 
 void
@@ -190,6 +334,9 @@ view_out_format(const struct view_output *o, const struct view_fmt *f,
 	switch (o->kind) {
 	case VIEW_OUT_TABLE:
 		fmt_table(o, f, text, styles);
+		break;
+	case VIEW_OUT_TREE:
+		fmt_tree(o, f, text, styles);
 		break;
 	default:
 		break;
@@ -218,6 +365,7 @@ view_output_text(const struct view_output *o, struct gl_buf *out)
 		}
 		break;
 	case VIEW_OUT_TABLE:
+	case VIEW_OUT_TREE:
 		view_out_format(o, &f, out, NULL);
 		/* No newline after the last line, as the other kinds. */
 		if (out->len > 0 && out->data[out->len - 1] == '\n')

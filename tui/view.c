@@ -62,10 +62,30 @@ view_output_free(struct view_output *o)
 		for (size_t i = 0; i < (o->nrows + 1) * o->ncols; i++)
 			free(o->cells[i]);
 	free(o->cells);
+	for (size_t i = 0; i < o->nnodes; i++) {
+		free(o->nodes[i].key);
+		free(o->nodes[i].value);
+	}
+	free(o->nodes);
 	free(o->text);
 	free(o->traceback);
 	free(o->key);
 	free(o);
+}
+
+void
+view_output_node_add(struct view_output *o, int depth, const char *key,
+    const char *value, long n, size_t more)
+{
+	struct view_node *nd;
+
+	o->nodes = xrealloc(o->nodes, (o->nnodes + 1) * sizeof *o->nodes);
+	nd = &o->nodes[o->nnodes++];
+	nd->depth = depth < 0 ? 0 : depth;
+	nd->key = xstrdup(key != NULL ? key : "");
+	nd->value = xstrdup(value != NULL ? value : "");
+	nd->n = n;
+	nd->more = more;
 }
 
 void

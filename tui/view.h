@@ -129,9 +129,23 @@ enum view_out_kind {
 	VIEW_OUT_STREAM,	/* text; is_stderr */
 	VIEW_OUT_RESULT,	/* text */
 	VIEW_OUT_ERROR,		/* text = message, traceback */
-	VIEW_OUT_TABLE,		/* ncols, nrows, cells */
+	VIEW_OUT_TABLE,		/* ncols, nrows, cells, more, more_cols */
+	VIEW_OUT_TREE,		/* nodes: a Lua table's keys and values */
 	VIEW_OUT_PROGRESS,	/* done, total, text = label */
 	VIEW_OUT_OTHER,		/* text (a type this TUI does not know) */
+};
+
+/* A node of a tree output: a key and its value, under the node before
+ * it of depth - 1. */
+struct view_node {
+	int		 depth;		/* 0: the root */
+	char		*key;		/* owned: "name", "[1]"; "" at the
+					 * root */
+	char		*value;		/* owned: the value as Lua writes it;
+					 * "" for a table whose children
+					 * follow */
+	long		 n;		/* a table's entries; -1 otherwise */
+	size_t		 more;		/* children not sent */
 };
 
 struct view_output {
@@ -153,6 +167,9 @@ struct view_output {
 					 * both NULL) replaces this one */
 	size_t		 more;		/* VIEW_OUT_TABLE: rows the runtime
 					 * did not send */
+	size_t		 more_cols;	/* ... and columns */
+	struct view_node *nodes;	/* owned; VIEW_OUT_TREE, pre-order */
+	size_t		 nnodes;
 };
 
 /* A new output of kind with a copy of text[0..len) (text may be NULL).
@@ -160,9 +177,13 @@ struct view_output {
 struct view_output *view_output_new(enum view_out_kind kind, const char *text,
 	     size_t len);
 void	 view_output_free(struct view_output *o);
+/* Appends a node to a tree output (strings copied). */
+void	 view_output_node_add(struct view_output *o, int depth,
+	     const char *key, const char *value, long n, size_t more);
 /* The text of o as search reads it and a pager or `galley run` shows it:
  * a stream's or result's text, an error's message then its traceback,
- * a table's aligned rows, a progress bar's counts. Appended to out. */
+ * a table's aligned rows, a tree's lines with every level unfolded, a
+ * progress bar's counts. Appended to out. */
 void	 view_output_text(const struct view_output *o, struct gl_buf *out);
 /* Sets a table's size and cell (r, c); r == 0 is the header row. */
 void	 view_output_table(struct view_output *o, size_t ncols, size_t nrows);

@@ -165,6 +165,44 @@ test_run_example_prints_outputs_plainly(void **state)
 	cmd_result_free(&r);
 }
 
+/* A displayed table prints as aligned columns or an indented tree, and a
+ * huge one is cut with a count of what was left out. */
+static void
+test_run_prints_tables_aligned(void **state)
+{
+	struct cmd_result r;
+
+	write_file(dir, "tab.nb.lua",
+	    "-- %% id=\"rec\"\n"
+	    "{ {day = 'mon', fare = 12.5}, {day = 'tuesday', fare = 3} }\n\n"
+	    "-- %% id=\"tree\"\n"
+	    "display({name = 'galley', ports = {80, 443}, sub = {ok = true}})"
+	    "\n\n"
+	    "-- %% id=\"big\"\n"
+	    "local t = {}\nfor i = 1, 1e6 do t[i] = {i = i} end\nt\n");
+	galley_run(&r, dir, "run", "tab.nb.lua", NULL);
+	if (r.status != 0)
+		print_error("stderr: %s\n", r.err);
+	assert_int_equal(r.status, 0);
+	assert_true(strncmp(r.out,
+	    "day      fare\n"
+	    "───────  ────\n"
+	    "mon      12.5\n"
+	    "tuesday     3\n"
+	    "{3 entries}\n"
+	    "  name = \"galley\"\n"
+	    "  ports = {80, 443}\n"
+	    "▾ sub = {1 entry}\n"
+	    "    ok = true\n"
+	    "i\n"
+	    "────\n"
+	    "   1\n", 150) == 0);
+	assert_non_null(strstr(r.out, "\n1000\n… 999,000 more rows\n"));
+	assert_null(strstr(r.out, "table: 0x"));
+	assert_true(strlen(r.out) < 20000);
+	cmd_result_free(&r);
+}
+
 static void
 test_run_parameters_override(void **state)
 {
@@ -782,6 +820,7 @@ main(void)
 		cmocka_unit_test(test_new_creates_a_runnable_notebook),
 		cmocka_unit_test(test_fmt_assigns_ids_and_refuses_malformed),
 		cmocka_unit_test(test_run_example_prints_outputs_plainly),
+		cmocka_unit_test(test_run_prints_tables_aligned),
 		cmocka_unit_test(test_run_parameters_override),
 		cmocka_unit_test(test_run_failure_names_cell_and_line),
 		cmocka_unit_test(test_run_malformed_and_missing),

@@ -455,6 +455,97 @@ test_table_output_is_aligned(void **state)
 	    "||\n||\n");
 }
 
+/* A tree output: folded, the root's children; o unfolds every level;
+ * "more" says what the runtime left out. */
+static void
+test_tree_output_folds(void **state)
+{
+	struct fixture		*f = *state;
+	struct view_output	*o;
+	struct gl_buf		 b;
+
+	view_grid_resize(&f->grid, 10, 36);
+	fx_load(f, "-- %% id=\"t\"\nt\n");
+	o = view_output_new(VIEW_OUT_TREE, NULL, 0);
+	view_output_node_add(o, 0, "", "", 104, 100);
+	view_output_node_add(o, 1, "a", "{1, 2}", 2, 0);
+	view_output_node_add(o, 1, "name", "\"galley\"", -1, 0);
+	view_output_node_add(o, 1, "sub", "", 2, 0);
+	view_output_node_add(o, 2, "deep", "true", -1, 0);
+	view_output_node_add(o, 2, "n", "42", -1, 0);
+	view_out_add(f->view, 0, o);
+	view_set_cursor(f->view, 1);
+	view_render(f->view, f->doc, NULL, 0, &f->grid);
+	assert_grid(&f->grid,
+	    "|{bar:▎} {cur:[t]}|\n"
+	    "|{bar:▎} t|\n"
+	    "|{bar:▎}   {dim:{104 entries}}|\n"
+	    "|{bar:▎}   {fold:  }{out:a}{dim: = }{res:{1, 2}}|\n"
+	    "|{bar:▎}   {fold:  }{out:name}{dim: = }{str:\"galley\"}|\n"
+	    "|{bar:▎}   {fold:▸ }{out:sub}{dim: = {2 entries}}|\n"
+	    "|{bar:▎}   {fold:  … 100 more}|\n"
+	    "|{bar:▎}   {fold:  (o: unfold)}|\n"
+	    "||\n||\n");
+	view_toggle_fold(f->view, 0);
+	view_grid_resize(&f->grid, 12, 36);
+	view_render(f->view, f->doc, NULL, 0, &f->grid);
+	assert_grid(&f->grid,
+	    "|{bar:▎} {cur:[t]}|\n"
+	    "|{bar:▎} t|\n"
+	    "|{bar:▎}   {dim:{104 entries}}|\n"
+	    "|{bar:▎}   {fold:  }{out:a}{dim: = }{res:{1, 2}}|\n"
+	    "|{bar:▎}   {fold:  }{out:name}{dim: = }{str:\"galley\"}|\n"
+	    "|{bar:▎}   {fold:▾ }{out:sub}{dim: = {2 entries}}|\n"
+	    "|{bar:▎}     {fold:  }{out:deep}{dim: = }{kw:true}|\n"
+	    "|{bar:▎}     {fold:  }{out:n}{dim: = }{num:42}|\n"
+	    "|{bar:▎}   {fold:  … 100 more}|\n"
+	    "||\n||\n||\n");
+	/* Its text: every level, as a pager and galley run show it. */
+	gl_buf_init(&b);
+	view_output_text(view_out_get(f->view, 0, 0), &b);
+	assert_string_equal(b.data, "{104 entries}\n"
+	    "  a = {1, 2}\n"
+	    "  name = \"galley\"\n"
+	    "▾ sub = {2 entries}\n"
+	    "    deep = true\n"
+	    "    n = 42\n"
+	    "  … 100 more");
+	gl_buf_fini(&b);
+}
+
+/* A table the runtime cut says how many rows and columns it left out. */
+static void
+test_table_says_what_was_cut(void **state)
+{
+	struct fixture		*f = *state;
+	struct view_output	*o;
+	struct gl_buf		 b;
+
+	fx_load(f, "-- %% id=\"t\"\nt\n");
+	o = view_output_new(VIEW_OUT_TABLE, NULL, 0);
+	view_output_table(o, 1, 1);
+	view_output_table_set(o, 0, 0, "i", 1);
+	view_output_table_set(o, 1, 0, "1", 1);
+	o->more = 999999;
+	o->more_cols = 2;
+	view_out_add(f->view, 0, o);
+	gl_buf_init(&b);
+	view_output_text(view_out_get(f->view, 0, 0), &b);
+	assert_string_equal(b.data, "i\n─\n1\n… 999,999 more rows, 2 more "
+	    "columns");
+	gl_buf_fini(&b);
+	view_set_cursor(f->view, 1);
+	view_render(f->view, f->doc, NULL, 0, &f->grid);
+	assert_grid(&f->grid,
+	    "|{bar:▎} {cur:[t]}|\n"
+	    "|{bar:▎} t|\n"
+	    "|{bar:▎}   {th:i}|\n"
+	    "|{bar:▎}   {dim:─}|\n"
+	    "|{bar:▎}   {out:1}|\n"
+	    "|{bar:▎}   {fold:… 999,999 more rows, 2 mor}|\n"
+	    "||\n||\n");
+}
+
 static void
 test_progress_bar_updates_in_place(void **state)
 {
@@ -755,6 +846,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_empty_code_cell_has_a_row,
 		    setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_table_output_is_aligned,
+		    setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_tree_output_folds,
+		    setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_table_says_what_was_cut,
 		    setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_progress_bar_updates_in_place, setup, fx_teardown),
