@@ -159,6 +159,26 @@ void	 lx_disp_fini(struct lx_disp *d);
  * value); d's buffers are then left to the next call. [-0, +0, e] */
 bool	 lx_disp_pack(struct lx_disp *d, lua_State *L, int idx);
 
+/*
+ * Completion and inspection in the runtime's session (lua/complete.c):
+ * the answers to `complete {code, cursor}` and `inspect {code,
+ * cursor}`, packed into w.
+ */
+struct lx_comp {
+	struct rpc_writer w;		/* the answer's map */
+	lua_State	*L;		/* borrowed, during a call */
+	const char	*code;		/* borrowed, during a call */
+	size_t		 len, cursor;
+};
+
+void	 lx_comp_init(struct lx_comp *c);
+void	 lx_comp_fini(struct lx_comp *c);
+/* Answers complete (inspect: inspect) for code[0..len) and a cursor
+ * byte: LUA_OK with c->w holding the answer's map, or a Lua status
+ * (memory). Runs under its own lua_pcall; the stack is empty after. */
+int	 lx_comp_run(struct lx_comp *c, lua_State *L, bool inspect,
+	     const char *code, size_t len, size_t cursor);
+
 struct lx_cluster;
 
 /* Installs the global `cluster` in L (cluster.map, submit, gather,

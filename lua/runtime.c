@@ -113,6 +113,7 @@ struct lx_rt {
 	int		 err_line;	/* cell line of the last error; 0 */
 	struct lx_cluster *cl;		/* the cluster binding */
 	struct lx_disp	 disp;		/* tables shown as tables and trees */
+	struct lx_comp	 comp;		/* completion and inspection */
 };
 
 /*
@@ -143,6 +144,8 @@ static int	 lx_io_write(lua_State *L);
 static int	 lx_fmt(lua_State *L);
 static int	 lx_rt_display(lua_State *L);
 static void	 lx_show(struct lx_rt *rt, lua_State *L, int first, int last);
+static void	 lx_answer(struct lx_rt *rt, const struct rpc_msg *m,
+		     bool inspect);
 static int	 lx_capture(lua_State *L);
 static void	 lx_send(struct lx_rt *rt);
 static void	 lx_pack_output(struct lx_rt *rt, const char *type,
@@ -198,6 +201,7 @@ lx_runtime_main(const struct lx_runtime_opts *opts)
 	gl_buf_init(&rt.chk);
 	gl_buf_init(&rt.name);
 	lx_disp_init(&rt.disp);
+	lx_comp_init(&rt.comp);
 
 	/* A kernel that dies without closing the pipe takes us with it. */
 #ifdef __linux__
@@ -282,6 +286,7 @@ out:
 	gl_buf_fini(&rt.chk);
 	gl_buf_fini(&rt.name);
 	lx_disp_fini(&rt.disp);
+	lx_comp_fini(&rt.comp);
 	rpc_writer_fini(&rt.w);
 	rpc_reader_free(rt.rd);
 	return status;
@@ -660,6 +665,11 @@ lx_serve(struct lx_rt *rt, const struct rpc_msg *m)
 		lx_send(rt);
 		return;
 	}
+	if (strcmp(m->method, "complete") == 0 ||
+	    strcmp(m->method, "inspect") == 0) {
+		lx_answer(rt, m, m->method[0] == 'i');
+		return;
+	}
 	{
 		char msg[128];
 
@@ -771,6 +781,36 @@ lx_run(struct lx_rt *rt, const struct rpc_msg *m)
 		    rt->host.tb.data : "", rt->err_line);
 	}
 	lua_settop(L, 0);
+	lx_send(rt);
+}
+
+/* complete and inspect {code, cursor}: lua/complete.c's answer. */
+static void
+lx_answer(struct lx_rt *rt, const struct rpc_msg *m, bool inspect)
+{
+	const char	*code;
+	size_t		 len;
+	int64_t		 cursor = rpc_map_int(m->args, "cursor", -1);
+
+	if ((code = rpc_map_str(m->args, "code", &len)) == NULL ||
+	    cursor < 0) {
+		rpc_write_error(&rt->w, m->id, GL_EINVAL, inspect ?
+		    "inspect: wants {code, cursor}" :
+		    "complete: wants {code, cursor}");
+		lx_send(rt);
+		return;
+	}
+	rt->host.heap.failed = 0;
+	if (lx_comp_run(&rt->comp, rt->L, inspect, code, len,
+	    (size_t)cursor) != LUA_OK) {
+		lua_gc(rt->L, LUA_GCCOLLECT, 0);
+		rpc_write_error(&rt->w, m->id, GL_ENOMEM, "not enough memory");
+		lx_send(rt);
+		return;
+	}
+	rpc_begin_response(&rt->w, m->id);
+	msgpack_sbuffer_write(&rt->w.sbuf, rt->comp.w.sbuf.data,
+	    rt->comp.w.sbuf.size);
 	lx_send(rt);
 }
 

@@ -631,6 +631,131 @@ test_tables_display_as_tables_and_trees(void **state)
 	res_fini(&r);
 }
 
+/* Asks method (complete or inspect) about code with the cursor at the
+ * first '|' in it (removed); the answer printed as a map. */
+static char *
+ask(struct fx *f, const char *method, const char *code)
+{
+	struct rpc_msg	 m;
+	struct gl_err	 err = { 0 };
+	uint32_t	 id = ++f->next_id;
+	const char	*bar = strchr(code, '|');
+	char		*c = xstrdup(code), *buf;
+
+	assert_non_null(bar);
+	memmove(c + (bar - code), c + (bar - code) + 1,
+	    strlen(bar + 1) + 1);
+	rpc_begin_request(&f->w, id, method);
+	msgpack_pack_map(&f->w.pk, 2);
+	rpc_pack_kv_str(&f->w.pk, "code", c);
+	rpc_pack_kv_int(&f->w.pk, "cursor", bar - code);
+	send_all(f);
+	free(c);
+	next_msg(f, &m);
+	assert_int_equal(m.type, RPC_RESPONSE);
+	assert_int_equal(m.id, id);
+	if (rpc_msg_error(&m, &err) != 0)
+		fail_msg("%s: %s", method, err.msg);
+	buf = xmalloc(1 << 16);
+	msgpack_object_print_buffer(buf, 1 << 16, *m.result);
+	rpc_msg_fini(&m);
+	return buf;
+}
+
+/* Completion from the live session: globals and the cell's own words,
+ * fields through a chain, methods (a string's too), modules in
+ * require's string, file paths in other strings; inspection of a
+ * function's parameters, a table's keys. */
+static void
+test_complete_and_inspect(void **state)
+{
+	struct fx	*f = *state;
+	char		*a;
+
+	expect_result(f, "local function fare(day, km, ...) return km end\n"
+	    "trips = {count = 3, clear = function() end}\n"
+	    "local Obj = {}\nObj.__index = Obj\n"
+	    "function Obj:speed(t) return t end\n"
+	    "car = setmetatable({wheels = 4}, Obj)", NULL);
+	a = ask(f, "complete", "local farther = 1\nfa|");
+	assert_contains(a, "{\"text\"=>\"fare\", \"kind\"=>\"function\"}");
+	assert_contains(a, "{\"text\"=>\"false\", \"kind\"=>\"keyword\"}");
+	assert_contains(a, "{\"text\"=>\"farther\", \"kind\"=>\"word\"}");
+	assert_contains(a, "\"start\"=>18, \"end\"=>20");
+	free(a);
+	a = ask(f, "complete", "trips.c|");
+	assert_contains(a, "\"matches\"=>[{\"text\"=>\"clear\", "
+	    "\"kind\"=>\"function\"}, {\"text\"=>\"count\", "
+	    "\"kind\"=>\"number\"}]");
+	free(a);
+	/* obj: offers the methods, found through __index. */
+	a = ask(f, "complete", "car:|");
+	assert_contains(a, "\"matches\"=>[{\"text\"=>\"speed\", "
+	    "\"kind\"=>\"function\"}]");
+	free(a);
+	a = ask(f, "complete", "car.|");
+	assert_contains(a, "\"text\"=>\"wheels\"");
+	assert_contains(a, "\"text\"=>\"speed\"");
+	free(a);
+	a = ask(f, "complete", "local s = ('x'):up|");
+	assert_lacks(a, "upper");	/* a call's result is not looked up */
+	free(a);
+	expect_result(f, "word = 'galley'", NULL);
+	a = ask(f, "complete", "word:up|");
+	assert_contains(a, "\"text\"=>\"upper\"");
+	free(a);
+	a = ask(f, "complete", "string.for|");
+	assert_contains(a, "\"matches\"=>[{\"text\"=>\"format\", "
+	    "\"kind\"=>\"function\"}]");
+	free(a);
+	/* require: loaded modules and the files package.path finds. */
+	write_file(f->dir, "helpers.lua", "return {}\n");
+	a = ask(f, "complete", "local h = require('hel|')");
+	assert_contains(a, "{\"text\"=>\"helpers\", \"kind\"=>\"module\"}");
+	free(a);
+	a = ask(f, "complete", "require 'str|'");
+	assert_contains(a, "\"text\"=>\"string\"");
+	free(a);
+	/* Any other string: a path from the notebook's directory. */
+	mkdir(strcat(strcpy((char[128]){ 0 }, f->dir), "/data"), 0700);
+	write_file(f->dir, "data/trips.csv", "a,b\n");
+	a = ask(f, "complete", "io.open(\"da|\")");
+	assert_contains(a, "{\"text\"=>\"data/\", \"kind\"=>\"directory\"}");
+	free(a);
+	a = ask(f, "complete", "io.open(\"data/t|\")");
+	assert_contains(a, "{\"text\"=>\"data/trips.csv\", "
+	    "\"kind\"=>\"file\"}");
+	assert_contains(a, "\"start\"=>9");
+	free(a);
+	/* Nothing in a comment. */
+	a = ask(f, "complete", "x = 1 -- fa|");
+	assert_contains(a, "\"matches\"=>[]");
+	free(a);
+	/* inspect: a function's parameters and where it is defined. */
+	a = ask(f, "inspect", "fa|re(1)");
+	assert_contains(a, "\"found\"=>true, \"name\"=>\"fare\", "
+	    "\"type\"=>\"function\", \"summary\"=>\"function(day, km, ...)\"");
+	assert_contains(a, "defined at analysis.nb.lua:1");
+	free(a);
+	a = ask(f, "inspect", "car:spe|ed(2)");
+	assert_contains(a, "\"summary\"=>\"function(self, t)\"");
+	free(a);
+	a = ask(f, "inspect", "print|");
+	assert_contains(a, "\"summary\"=>\"builtin function\"");
+	free(a);
+	a = ask(f, "inspect", "trips|");
+	assert_contains(a, "\"summary\"=>\"table, 2 entries\"");
+	assert_contains(a, "count: number");
+	free(a);
+	a = ask(f, "inspect", "nope|");
+	assert_contains(a, "\"found\"=>false");
+	free(a);
+	a = ask(f, "inspect", "word|");
+	assert_contains(a, "\"summary\"=>\"string, 6 bytes\", "
+	    "\"doc\"=>\"galley\"");
+	free(a);
+}
+
 static void
 test_error_names_file_and_cell_line(void **state)
 {
@@ -911,6 +1036,8 @@ main(void)
 		cmocka_unit_test(test_require_finds_the_notebook_dir),
 		cmocka_unit_test_setup_teardown(
 		    test_tables_display_as_tables_and_trees, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_complete_and_inspect,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_unknown_method_and_bad_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(
