@@ -260,7 +260,8 @@ pack_words(struct sess *s, msgpack_packer *pk, const char *code, size_t len,
 			    0 && strlen(luactx_keywords[i]) > ws.wlen)
 				kw++;
 	}
-	qsort(ws.v, ws.n, sizeof *ws.v, cmp_str);
+	if (ws.n > 0)
+		qsort(ws.v, ws.n, sizeof *ws.v, cmp_str);
 	for (size_t i = 0; i < ws.n; i++)
 		n += i == 0 || strcmp(ws.v[i], ws.v[i - 1]) != 0;
 	if (n + kw > ASK_MATCHES)

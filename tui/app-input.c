@@ -90,6 +90,25 @@ on_key(struct app *a, const struct input_ev *ev)
 	if ((mode == KEYMAP_NORMAL || mode == KEYMAP_CLUSTER) &&
 	    a->msg[0] != '\0')
 		a->msg[0] = '\0';
+	/* An inspection's box goes at the next key (Esc only closes it). */
+	if (a->comp.ninfo > 0) {
+		app_complete_close(a);
+		if (ev->key == INPUT_K_ESC && ev->mods == 0)
+			return;
+	}
+	/* The completion menu takes its keys; any other closes it and does
+	 * what it does in insert mode. */
+	if (a->comp.n > 0) {
+		if (mode == KEYMAP_INSERT && keymap_feed(a->km, KEYMAP_MENU,
+		    name, &cmd) == KEYMAP_MATCH) {
+			char	*copy = xstrdup(cmd);
+
+			app_exec_in(a, KEYMAP_MENU, copy);
+			free(copy);
+			return;
+		}
+		app_complete_close(a);
+	}
 	if (take_count(a, ev, name))
 		return;
 	r = keymap_feed(a->km, mode, name, &cmd);
@@ -132,6 +151,8 @@ on_mouse(struct app *a, const struct input_ev *ev)
 {
 	struct view_hit	 h;
 
+	if (ev->press)
+		app_complete_close(a);
 	if (a->mode == KEYMAP_PAGER) {
 		if (ev->press && ev->button == INPUT_B_WHEEL_UP)
 			a->pager_scroll -= 3;
@@ -207,6 +228,7 @@ app_on_input(struct app *a, const struct input_ev *ev)
 		on_mouse(a, ev);
 		break;
 	case INPUT_PASTE:
+		app_complete_close(a);
 		if (a->mode == KEYMAP_INSERT)
 			app_type(a, ev->text, ev->len, true);
 		else if (a->mode == KEYMAP_CMDLINE)

@@ -261,6 +261,10 @@ on_event(struct app *a, struct event *ev)
 		if (!sync_pending(a->sync))
 			a->dirty = false;
 		break;
+	case EVENT_COMPLETION:
+	case EVENT_INSPECTION:
+		app_complete_event(a, ev);
+		break;
 	case EVENT_NONE:
 	case EVENT_REFUSED:
 		break;
@@ -386,6 +390,7 @@ app_conn_lost(struct app *a, const char *why)
 	a->retry_at = app_now_ms() + RECONNECT_MS;
 	a->edit_req = 0;
 	a->clu_req = 0;
+	a->comp.req = 0;
 	a->have_ack = false;
 	snprintf(a->kernel, sizeof a->kernel, "lost");
 	snprintf(a->runtime, sizeof a->runtime, "?");

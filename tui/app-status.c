@@ -34,7 +34,7 @@ void
 app_status(struct app *a, struct view_status *st)
 {
 	static const char *const modes[KEYMAP_NMODES] = {
-		"NORMAL", "INSERT", "COMMAND", "HELP", "CLUSTER",
+		"NORMAL", "INSERT", "COMMAND", "HELP", "CLUSTER", "INSERT",
 	};
 
 	memset(st, 0, sizeof *st);

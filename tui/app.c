@@ -66,9 +66,15 @@ app_view_opts(const struct keymap_config *cfg, struct view_opts *vo)
 void
 app_exec(struct app *a, const char *line)
 {
+	app_exec_in(a, a->mode, line);
+}
+
+void
+app_exec_in(struct app *a, enum keymap_mode mode, const char *line)
+{
 	struct gl_err	 err = { 0 };
 
-	if (cmd_exec(a->cmds, a, a->mode, line, &err) != 0)
+	if (cmd_exec(a->cmds, a, mode, line, &err) != 0)
 		app_msg(a, true, "%s", err.msg);
 }
 
@@ -138,6 +144,16 @@ paint(struct app *a)
 	} else
 		view_set_edit(a->view, -1, 0, 0, 0);
 	view_render(a->view, a->doc, &st, a->now, &a->grid);
+	{
+		/* The completion menu or an inspection, at the editor's
+		 * cursor or over the status line. */
+		struct view_popup pp;
+
+		if (app_complete_popup(a, a->grid.cur_visible ?
+		    a->grid.cur_row : a->grid.rows - 2, a->grid.cur_visible ?
+		    a->grid.cur_col : 0, &pp))
+			view_render_popup(&pp, &a->grid);
+	}
 	draw_grid(a->draw, &a->grid);
 }
 
@@ -183,6 +199,8 @@ loop(struct app *a)
 			next = a->retry_at;
 		if ((d = app_cluster_at(a)) < next)
 			next = d;
+		if ((d = app_complete_at(a)) < next)
+			next = d;
 		if ((d = app_autosave_at(a)) < next)
 			next = d;
 		timeout = next > a->now ? (int)(next - a->now) : 0;
@@ -221,6 +239,7 @@ loop(struct app *a)
 		}
 		app_drain(a);
 		app_cluster_take(a);
+		app_complete_take(a);
 		app_send_edits(a);
 		app_cluster_poll(a);
 		if (a->lost && !a->quit && a->now >= a->retry_at)
@@ -241,6 +260,7 @@ app_free(struct app *a)
 	cmdline_fini(&a->cl);
 	cmdline_fini(&a->cl_shist);
 	app_search_fini(a);
+	app_complete_fini(a);
 	free(a->pager);
 	view_cluster_fini(&a->clu);
 	draw_free(a->draw);

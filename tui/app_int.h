@@ -53,6 +53,26 @@ struct app_search {
 	char		*subst;		/* owned: the last :s, for :s alone */
 };
 
+/* A completion or an inspection asked of the kernel, and the menu or
+ * the box that shows its answer (tui/app-complete.c). */
+struct app_comp {
+	uint32_t	 req;		/* the request in flight, or 0 */
+	uint64_t	 request;	/* its number, once its reply came */
+	bool		 inspect;
+	char		 cell[NB_ID_MAX + 1];	/* asked about ("": none) */
+	size_t		 cursor;
+	char		*before;	/* owned: the source before cursor */
+	int64_t		 deadline;
+	/* The menu: open while n > 0 */
+	char		**items, **kinds;	/* owned */
+	size_t		 n;
+	long		 sel;		/* -1: none yet */
+	size_t		 start;		/* where the word replaced starts */
+	/* An inspection's box: shown while ninfo > 0 */
+	char		**info;		/* owned */
+	size_t		 ninfo;
+};
+
 /* A copied cell (yy, x), pasted with p. */
 struct app_clip {
 	enum nb_kind	 kind;
@@ -102,6 +122,7 @@ struct app {
 					 * while the line holds the
 					 * commands' */
 	struct app_search srch;
+	struct app_comp	 comp;
 	/* The pager: the help screen, a cell's outputs */
 	char		*pager;		/* owned */
 	char		 pager_title[128];
@@ -146,6 +167,8 @@ int64_t	 app_now_ms(void);
 void	 app_view_opts(const struct keymap_config *cfg, struct view_opts *vo);
 /* Runs command line line (a key's binding or what was typed after :). */
 void	 app_exec(struct app *a, const char *line);
+/* The same, as if the TUI were in mode (the completion menu's keys). */
+void	 app_exec_in(struct app *a, enum keymap_mode mode, const char *line);
 
 /* app-input.c */
 /* A key, mouse or paste event. */
@@ -156,6 +179,30 @@ void	 app_on_input(struct app *a, const struct input_ev *ev);
 long	 app_count(const struct app *a, const char *arg);
 /* The count typed before the key, or 0 without one. */
 long	 app_count_given(const struct app *a);
+
+/* app-complete.c */
+/* Asks the kernel to complete (inspect: to inspect) code[0..len) at byte
+ * cursor, without waiting; the answer comes as an event. The editor's
+ * cell and cursor are remembered when in insert mode: an answer that
+ * comes after they changed is dropped. */
+void	 app_complete_ask(struct app *a, bool inspect, const char *code,
+	     size_t len, size_t cursor);
+/* Takes the reply to the request in flight if it came; gives up after
+ * the deadline. */
+void	 app_complete_take(struct app *a);
+/* When the request in flight times out, or INT64_MAX. */
+int64_t	 app_complete_at(const struct app *a);
+/* A cell.completion or cell.inspection event. */
+void	 app_complete_event(struct app *a, struct event *ev);
+/* The menu or the inspection's box to draw, if one is open: anchored
+ * at row, col. */
+bool	 app_complete_popup(struct app *a, int row, int col,
+	     struct view_popup *p);
+/* Closes the menu (and the box); forgets the question. */
+void	 app_complete_close(struct app *a);
+void	 app_complete_fini(struct app *a);
+/* Replaces the word of the open menu with its selected item. */
+void	 app_complete_accept(struct app *a);
 
 /* cmd-search.c */
 /* Runs a search for pattern (as typed after / or ?; empty: the last

@@ -27,6 +27,7 @@
 #define CMDLINE	CMD_MODE(KEYMAP_CMDLINE)
 #define PAGER	CMD_MODE(KEYMAP_PAGER)
 #define CLUSTER	CMD_MODE(KEYMAP_CLUSTER)
+#define MENU	CMD_MODE(KEYMAP_MENU)
 
 /* The built-in commands: name, arguments and help, then the handler and
  * what else a command has (the modes it runs in, flags, argument words
@@ -148,6 +149,9 @@ static const struct cmd_entry builtin[] = {
 	  .words = "fold_lines indent tabstop autosave ascii mouse number "
 	  "nonumber ignorecase noignorecase smartcase nosmartcase "
 	  "search_outputs nosearch_outputs" },
+	{ "inspect", "[NAME]", "show the type and a description of NAME (or "
+	  "of the name where the cell was last edited)",
+	  .exec = cmd_complete_inspect },
 	{ "map", "MODE KEYS COMMAND", "bind keys for this session (as "
 	  "galley.keymap.set in init.lua)",
 	  .exec = cmd_config_map, .complete = cmd_config_map_complete },
@@ -169,6 +173,14 @@ static const struct cmd_entry builtin[] = {
 	  .exec = cmd_edit_kill_line, .modes = INSERT },
 	{ "ed-indent", "", "indent: blanks to the next stop, or the selected "
 	  "lines", .exec = cmd_edit_indent, .modes = INSERT },
+	{ "ed-complete", "", "complete the name (or the path, or the module "
+	  "of a require) before the cursor from the live session; after "
+	  "blanks or with a selection, indent",
+	  .exec = cmd_complete_edit, .modes = INSERT },
+	{ "ed-inspect", "", "show the type and a description of the name at "
+	  "the cursor (a function's parameters, a table's keys); after blanks "
+	  "or with a selection, dedent",
+	  .exec = cmd_complete_edit_inspect, .modes = INSERT },
 	{ "ed-dedent", "", "dedent the line or the selected lines",
 	  .exec = cmd_edit_dedent, .modes = INSERT },
 	{ "ed-select-all", "", "select the whole cell",
@@ -218,6 +230,16 @@ static const struct cmd_entry builtin[] = {
 	  .exec = cmd_view_pg_bottom, .modes = PAGER, .flags = CMD_F_KEY },
 	{ "pg-close", "", "close the help screen or the outputs",
 	  .exec = cmd_view_pg_close, .modes = PAGER, .flags = CMD_F_KEY },
+	/* The completion menu */
+	{ "pm-next", "", "select the next completion",
+	  .exec = cmd_complete_next, .modes = MENU, .flags = CMD_F_KEY },
+	{ "pm-prev", "", "select the previous completion",
+	  .exec = cmd_complete_prev, .modes = MENU, .flags = CMD_F_KEY },
+	{ "pm-accept", "", "put the selected completion in (with none "
+	  "selected: close the menu and start a new line)",
+	  .exec = cmd_complete_accept, .modes = MENU, .flags = CMD_F_KEY },
+	{ "pm-close", "", "close the menu, keeping what is typed",
+	  .exec = cmd_complete_close, .modes = MENU, .flags = CMD_F_KEY },
 	/* The cluster view */
 	{ "cv-down", "[N]", "scroll the worker list down N rows",
 	  .exec = cmd_cluster_down, .modes = CLUSTER, .flags = CMD_F_KEY },

@@ -133,6 +133,15 @@ CMD_EXEC(cmd_search_prev);
 CMD_EXEC(cmd_search_clear);
 CMD_EXEC(cmd_search_substitute);
 
+/* cmd-complete.c: completion and inspection, the completion menu. */
+CMD_EXEC(cmd_complete_edit);
+CMD_EXEC(cmd_complete_edit_inspect);
+CMD_EXEC(cmd_complete_inspect);
+CMD_EXEC(cmd_complete_next);
+CMD_EXEC(cmd_complete_prev);
+CMD_EXEC(cmd_complete_accept);
+CMD_EXEC(cmd_complete_close);
+
 /* cmd.c: a count argument ("scroll-down 3"): arg, or 1 without one. */
 int	 cmd_arg_count(const char *arg);
 

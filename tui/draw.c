@@ -71,6 +71,9 @@ static const struct style_def styles[VIEW_S_COUNT] = {
 	[VIEW_S_MSG]      = { -1, -1, -1, -1, 0, 0 },
 	[VIEW_S_MSGERR]   = { 203, -1, COLOR_RED, -1, B, B },
 	[VIEW_S_KEY]      = { 75, -1, COLOR_CYAN, -1, B, B },
+	[VIEW_S_MENU]     = { 252, 238, COLOR_WHITE, COLOR_BLUE, 0, R },
+	[VIEW_S_MENUSEL]  = { 16, 75, COLOR_BLACK, COLOR_CYAN, B, B | U },
+	[VIEW_S_MENUNOTE] = { 245, 238, COLOR_CYAN, COLOR_BLUE, 0, R | D },
 };
 
 /* Colour pairs after the styles' (pair s + 1 is style s's). */

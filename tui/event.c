@@ -38,6 +38,10 @@ static int	 decode_ops(const msgpack_object *args, struct event *ev,
 		     struct gl_err *err);
 static int	 decode_saved(const msgpack_object *args, struct event *ev,
 		     struct gl_err *err);
+static int	 decode_completion(const msgpack_object *args,
+		     struct event *ev, struct gl_err *err);
+static int	 decode_inspection(const msgpack_object *args,
+		     struct event *ev, struct gl_err *err);
 
 /* The notifications the TUI handles. */
 static const struct {
@@ -55,6 +59,8 @@ static const struct {
 	{ "cluster.progress", EVENT_CLUSTER_PROGRESS, false, decode_progress },
 	{ "doc.ops", EVENT_DOC_OPS, false, decode_ops },
 	{ "doc.saved", EVENT_DOC_SAVED, false, decode_saved },
+	{ "cell.completion", EVENT_COMPLETION, false, decode_completion },
+	{ "cell.inspection", EVENT_INSPECTION, false, decode_inspection },
 };
 
 /* ------------------------------------------------------------------ */
@@ -362,6 +368,20 @@ event_fini(struct event *ev)
 		for (size_t i = 0; i < ev->u.ops.n; i++)
 			ot_op_fini(&ev->u.ops.ops[i]);
 		free(ev->u.ops.ops);
+		break;
+	case EVENT_COMPLETION:
+		for (size_t i = 0; i < ev->u.completion.n; i++) {
+			free(ev->u.completion.text[i]);
+			free(ev->u.completion.kind[i]);
+		}
+		free(ev->u.completion.text);
+		free(ev->u.completion.kind);
+		break;
+	case EVENT_INSPECTION:
+		free(ev->u.inspection.name);
+		free(ev->u.inspection.type);
+		free(ev->u.inspection.summary);
+		free(ev->u.inspection.doc);
 		break;
 	default:
 		break;
@@ -814,4 +834,78 @@ fail:
 	gl_buf_fini(&b);
 	nb_doc_free(doc);
 	return rc;
+}
+
+/* The request number of an answer (required). */
+static int
+answer_request(const msgpack_object *args, uint64_t *request,
+    struct gl_err *err)
+{
+	const msgpack_object *r = rpc_map_get(args, "request");
+
+	if (r == NULL || r->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return gl_err_set(err, GL_EPROTO, "no request");
+	*request = r->via.u64;
+	return 0;
+}
+
+/* cell.completion {session, request, matches: [{text, kind}], start, end,
+ * source, note?} */
+static int
+decode_completion(const msgpack_object *args, struct event *ev,
+    struct gl_err *err)
+{
+	const msgpack_object *ms = rpc_map_get(args, "matches");
+	int64_t		 start = rpc_map_int(args, "start", -1);
+	int64_t		 end = rpc_map_int(args, "end", -1);
+	int		 rc;
+
+	if ((rc = answer_request(args, &ev->u.completion.request, err)) != 0)
+		return rc;
+	if (ms == NULL || ms->type != MSGPACK_OBJECT_ARRAY)
+		return gl_err_set(err, GL_EPROTO, "no matches array");
+	if (start < 0 || end < start)
+		return gl_err_set(err, GL_EPROTO, "no start and end");
+	ev->u.completion.start = (size_t)start;
+	ev->u.completion.end = (size_t)end;
+	ev->u.completion.notebook = rpc_obj_streq(rpc_map_get(args, "source"),
+	    "notebook");
+	ev->message = rpc_map_strdup(args, "note");
+	ev->u.completion.text = xcalloc(ms->via.array.size + 1, sizeof(char *));
+	ev->u.completion.kind = xcalloc(ms->via.array.size + 1, sizeof(char *));
+	for (uint32_t i = 0; i < ms->via.array.size; i++) {
+		const msgpack_object *m = &ms->via.array.ptr[i];
+		char	*t = rpc_map_strdup(m, "text");
+
+		if (t == NULL || *t == '\0') {
+			free(t);
+			continue;
+		}
+		ev->u.completion.text[ev->u.completion.n] = t;
+		ev->u.completion.kind[ev->u.completion.n++] =
+		    rpc_map_strdup(m, "kind");
+	}
+	return 0;
+}
+
+/* cell.inspection {session, request, found, name?, type?, summary?, doc?,
+ * message?, source} */
+static int
+decode_inspection(const msgpack_object *args, struct event *ev,
+    struct gl_err *err)
+{
+	const msgpack_object *f = rpc_map_get(args, "found");
+	int		 rc;
+
+	if ((rc = answer_request(args, &ev->u.inspection.request, err)) != 0)
+		return rc;
+	if (f == NULL || f->type != MSGPACK_OBJECT_BOOLEAN)
+		return gl_err_set(err, GL_EPROTO, "no found");
+	ev->u.inspection.found = f->via.boolean;
+	ev->u.inspection.name = rpc_map_strdup(args, "name");
+	ev->u.inspection.type = rpc_map_strdup(args, "type");
+	ev->u.inspection.summary = rpc_map_strdup(args, "summary");
+	ev->u.inspection.doc = rpc_map_strdup(args, "doc");
+	ev->message = rpc_map_strdup(args, "message");
+	return 0;
 }

@@ -31,7 +31,7 @@
 
 
 static const char *const mode_names[KEYMAP_NMODES] = {
-	"normal", "insert", "cmdline", "pager", "cluster",
+	"normal", "insert", "cmdline", "pager", "cluster", "menu",
 };
 
 static const char *const mode_titles[KEYMAP_NMODES] = {
@@ -40,6 +40,7 @@ static const char *const mode_titles[KEYMAP_NMODES] = {
 	"Command line (after :)",
 	"Help screen and outputs (F1, O)",
 	"Cluster view (C or :cluster)",
+	"Completion menu (Tab in insert mode)",
 };
 
 struct binding {
@@ -115,6 +116,7 @@ static const struct {
 	{ KEYMAP_NORMAL, "A", "edit end" },
 	{ KEYMAP_NORMAL, ":", "command" },
 	{ KEYMAP_NORMAL, "<F1>", "help" },
+	{ KEYMAP_NORMAL, "<S-Tab>", "inspect" },
 	{ KEYMAP_NORMAL, "<C-s>", "write" },
 	{ KEYMAP_NORMAL, "ZZ", "wq" },
 	{ KEYMAP_NORMAL, "ZQ", "q!" },
@@ -158,8 +160,8 @@ static const struct {
 	{ KEYMAP_INSERT, "<C-w>", "ed-delete-word" },
 	{ KEYMAP_INSERT, "<M-BS>", "ed-delete-word" },
 	{ KEYMAP_INSERT, "<C-k>", "ed-kill-line" },
-	{ KEYMAP_INSERT, "<Tab>", "ed-indent" },
-	{ KEYMAP_INSERT, "<S-Tab>", "ed-dedent" },
+	{ KEYMAP_INSERT, "<Tab>", "ed-complete" },
+	{ KEYMAP_INSERT, "<S-Tab>", "ed-inspect" },
 	{ KEYMAP_INSERT, "<C-a>", "ed-select-all" },
 	{ KEYMAP_INSERT, "<M-w>", "ed-copy" },
 	{ KEYMAP_INSERT, "<C-x>", "ed-cut" },
@@ -226,6 +228,15 @@ static const struct {
 	{ KEYMAP_CLUSTER, ":", "command" },
 	{ KEYMAP_CLUSTER, "?", "help" },
 	{ KEYMAP_CLUSTER, "<C-l>", "redraw" },
+
+	{ KEYMAP_MENU, "<Tab>", "pm-next" },
+	{ KEYMAP_MENU, "<Down>", "pm-next" },
+	{ KEYMAP_MENU, "<C-n>", "pm-next" },
+	{ KEYMAP_MENU, "<S-Tab>", "pm-prev" },
+	{ KEYMAP_MENU, "<Up>", "pm-prev" },
+	{ KEYMAP_MENU, "<C-p>", "pm-prev" },
+	{ KEYMAP_MENU, "<Enter>", "pm-accept" },
+	{ KEYMAP_MENU, "<Esc>", "pm-close" },
 };
 
 #define NDEFAULTS (sizeof defaults / sizeof defaults[0])
@@ -973,6 +984,9 @@ keymap_markdown(const struct keymap *km, struct gl_buf *out)
 			gl_buf_adds(out, "| other keys | | type text; a "
 			    "terminal paste is inserted as is, without "
 			    "auto-indent |\n");
+		if (m == KEYMAP_MENU)
+			gl_buf_adds(out, "| other keys | | close the menu and "
+			    "do what they do in insert mode |\n");
 	}
 	gl_buf_adds(out, "\n## All commands\n\n| command | arguments | what "
 	    "it does |\n|---|---|---|\n");
@@ -1012,7 +1026,7 @@ keymap_apply_config(struct keymap *km, const struct cfg_tui *t,
 		gl_err_clear(&e);
 		if ((m = keymap_mode_parse(k->mode)) < 0)
 			gl_err_set(&e, GL_EINVAL, "unknown mode '%s' (normal, "
-			    "insert, cmdline, pager, cluster)", k->mode);
+			    "insert, cmdline, pager, cluster, menu)", k->mode);
 		else
 			keymap_set(km, (enum keymap_mode)m, k->keys,
 			    k->command, &e);

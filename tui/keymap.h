@@ -31,11 +31,12 @@ enum keymap_mode {
 	KEYMAP_CMDLINE,		/* typing a : command */
 	KEYMAP_PAGER,		/* the help screen */
 	KEYMAP_CLUSTER,		/* the cluster view */
+	KEYMAP_MENU,		/* the completion menu, over insert mode */
 	KEYMAP_NMODES
 };
 
-/* "normal", "insert", "cmdline", "pager", "cluster"; and back (-1 if
- * unknown). */
+/* "normal", "insert", "cmdline", "pager", "cluster", "menu"; and back (-1
+ * if unknown). */
 const char *keymap_mode_name(enum keymap_mode m);
 int	 keymap_mode_parse(const char *name);
 

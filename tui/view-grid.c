@@ -24,7 +24,8 @@ static const char *const style_names[VIEW_S_COUNT] = {
 	[VIEW_S_PROGRESS] = "prog", [VIEW_S_RUNNING] = "run",
 	[VIEW_S_OK] = "ok", [VIEW_S_FAILED] = "fail", [VIEW_S_STATUS] = "st",
 	[VIEW_S_MODE] = "mode", [VIEW_S_MSG] = "msg", [VIEW_S_MSGERR] = "msgerr",
-	[VIEW_S_KEY] = "key",
+	[VIEW_S_KEY] = "key", [VIEW_S_MENU] = "menu",
+	[VIEW_S_MENUSEL] = "menusel", [VIEW_S_MENUNOTE] = "menunote",
 };
 
 /* ------------------------------------------------------------------ */

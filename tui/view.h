@@ -66,6 +66,10 @@ enum view_style {
 	VIEW_S_MSG,		/* "msg": the message line */
 	VIEW_S_MSGERR,		/* "msgerr": an error on the message line */
 	VIEW_S_KEY,		/* "key": a key in the help screen */
+	VIEW_S_MENU,		/* "menu": a popup (completions, an
+				 * inspection) */
+	VIEW_S_MENUSEL,		/* "menusel": its selected line */
+	VIEW_S_MENUNOTE,	/* "menunote": a note in it (a kind) */
 	VIEW_S_COUNT
 };
 #define VIEW_F_SEL	0x100	/* selected text (drawn reversed) */
@@ -357,6 +361,26 @@ void	 view_render_page(const struct view_page *p, struct view_grid *g);
  * no message). */
 void	 view_render_pager(const char *title, const char *text, int *scroll,
 	     struct view_grid *g);
+
+/* A box drawn over the screen next to the text it is about: the
+ * completion menu (a line per match, its kind after it, the selected one
+ * highlighted) or an inspection (lines of text). */
+struct view_popup {
+	const char *const *lines;
+	const char *const *notes;	/* dim after each line, or NULL */
+	size_t		 n;
+	long		 sel;		/* the highlighted line; -1: none */
+	int		 row, col;	/* the screen cell it is about: the box
+					 * goes under it, or over it when
+					 * there is no room */
+	int		 max_rows;	/* lines shown at most (the selected
+					 * one kept in sight) */
+	int		 bottom;	/* rows at the bottom it must not cover
+					 * (the status lines) */
+};
+
+/* Draws p over what g holds. */
+void	 view_render_popup(const struct view_popup *p, struct view_grid *g);
 
 /* Cells laid out so far, to measure or to paint (for tests and the
  * benchmark). */

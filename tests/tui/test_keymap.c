@@ -224,7 +224,7 @@ test_help_lists_every_key(void **state)
 	const struct cmd_table	*t = cmd_table_builtin();
 	size_t			 n = cmd_count(t);
 	const char		*modes[] = { "normal", "insert", "cmdline",
-				    "pager", "cluster" };
+				    "pager", "cluster", "menu" };
 
 	gl_buf_init(&help);
 	gl_buf_init(&md);

@@ -205,6 +205,57 @@ test_plain_page_with_matches(void **state)
 	search_fini(&s);
 }
 
+/* The completion menu under the word it completes (over it when there
+ * is no room), the selection kept in sight; an inspection's box. */
+static void
+test_popups(void **state)
+{
+	struct fixture	*f = *state;
+	const char	*items[] = { "clear", "count", "cx", "cy" };
+	const char	*kinds[] = { "function", "number", "table", NULL };
+	struct view_popup p = { .lines = items, .notes = kinds, .n = 4,
+	    .sel = -1, .row = 1, .col = 4, .max_rows = 3, .bottom = 2 };
+
+	view_grid_resize(&f->grid, 8, 30);
+	view_grid_clear(&f->grid);
+	view_grid_puts(&f->grid, 1, 2, "trips.c", VIEW_S_NORMAL);
+	view_render_popup(&p, &f->grid);
+	assert_grid(&f->grid,
+	    "||\n"
+	    "|  trips.c|\n"
+	    "|    {menu: clear  }{menunote:function}{menu: }|\n"
+	    "|    {menu: count    }{menunote:number}{menu: }|\n"
+	    "|    {menu: cx        }{menunote:table}{menu: }|\n"
+	    "||\n||\n||\n");
+	/* The fourth selected: the list scrolls; near the bottom the box
+	 * goes over the anchor. */
+	p.sel = 3;
+	p.row = 5;
+	view_grid_clear(&f->grid);
+	view_render_popup(&p, &f->grid);
+	assert_grid(&f->grid,
+	    "||\n||\n"
+	    "|    {menu: count    }{menunote:number}{menu: }|\n"
+	    "|    {menu: cx        }{menunote:table}{menu: }|\n"
+	    "|    {menusel: cy              }|\n"
+	    "||\n||\n||\n");
+	/* An inspection: lines, no selection, kept on the screen. */
+	{
+		const char *info[] = { "fare: function(day, km)",
+		    "defined at a.nb.lua:3" };
+		struct view_popup q = { .lines = info, .n = 2, .sel = -1,
+		    .row = 0, .col = 20, .max_rows = 10, .bottom = 2 };
+
+		view_grid_clear(&f->grid);
+		view_render_popup(&q, &f->grid);
+		assert_grid(&f->grid,
+		    "||\n"
+		    "|     {menu: fare: function(day, km) }|\n"
+		    "|     {menu: defined at a.nb.lua:3   }|\n"
+		    "||\n||\n||\n||\n||\n");
+	}
+}
+
 static void
 test_running_cell_shows_its_clock(void **state)
 {
@@ -824,6 +875,8 @@ main(void)
 		    test_search_matches_are_highlighted, setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_plain_page_with_matches,
 		    setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_popups, setup,
+		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_running_cell_shows_its_clock,
 		    setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_markdown_is_rendered,
