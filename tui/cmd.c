@@ -136,8 +136,10 @@ static const struct cmd_entry builtin[] = {
 	{ "help", "", "show every key and command", .exec = cmd_view_help },
 	{ "cluster", "", "show the cluster view: workers, their state, tasks "
 	  "done, CPU use and idle time", .exec = cmd_cluster_open },
-	{ "scale", "N|+N|-N", "ask the cluster for N workers (or N more, or N "
-	  "fewer)", .exec = cmd_cluster_scale },
+	{ "scale", "N|+N|-N|auto|max N", "keep N workers (or N more, or N "
+	  "fewer; 0: none start) while work may use more; auto: on demand "
+	  "again; max N: the most work starts", .exec = cmd_cluster_scale,
+	  .words = "auto max" },
 	{ "command", "", "open the : command line", .exec = cmd_cmdline_open },
 	{ "suspend", "", "suspend galley (the shell's fg resumes it)",
 	  .exec = cmd_view_suspend },
