@@ -30,6 +30,17 @@ is_digit(char c)
 }
 
 bool
+luactx_is_name(const char *s, size_t n)
+{
+	if (n == 0 || is_digit(s[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_ident(s[i]) || (unsigned char)s[i] >= 0x80)
+			return false;
+	return !luactx_is_keyword(s, n);
+}
+
+bool
 luactx_is_keyword(const char *s, size_t n)
 {
 	for (size_t i = 0; luactx_keywords[i] != NULL; i++)

@@ -44,6 +44,9 @@ void	 luactx_at(const char *code, size_t len, size_t cursor,
 bool	 luactx_expr(const char *code, size_t len, size_t cursor,
 	     size_t *start, size_t *end);
 
+/* True for s[0..n) a Lua name that is no reserved word (ASCII letters,
+ * digits and '_', not starting with a digit). */
+bool	 luactx_is_name(const char *s, size_t n);
 /* True for a Lua reserved word s[0..n). */
 bool	 luactx_is_keyword(const char *s, size_t n);
 /* Lua's reserved words, NULL-terminated. */

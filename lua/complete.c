@@ -86,20 +86,6 @@ offer(lua_State *L, struct comp *cp, const char *name, size_t n,
 	lua_rawseti(L, cp->list, (lua_Integer)++cp->n);
 }
 
-/* Whether s[0..n) is a name a completion may insert. */
-static bool
-is_name(const char *s, size_t n)
-{
-	if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
-		    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
-		    s[i] == '_'))
-			return false;
-	return !luactx_is_keyword(s, n);
-}
-
 /* Offers the name keys of the table at idx and of the __index tables
  * behind it. [-0, +0, m] */
 static void
@@ -118,7 +104,7 @@ offer_fields(lua_State *L, struct comp *cp, int idx)
 
 				if (lua_type(L, -2) == LUA_TSTRING &&
 				    (k = lua_tolstring(L, -2, &n)) != NULL &&
-				    is_name(k, n) && (!cp->methods ||
+				    luactx_is_name(k, n) && (!cp->methods ||
 				    lua_type(L, -1) == LUA_TFUNCTION))
 					offer(L, cp, k, n,
 					    luaL_typename(L, -1));

@@ -39,6 +39,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "core/luactx.h"
 #include "core/rpc.h"
 #include "lua/lua_int.h"
 
@@ -223,29 +224,6 @@ other_keys(lua_State *L, int idx, size_t other, size_t max)
 	return n;
 }
 
-/* Whether string s[0..n) is a Lua name (not a keyword). */
-static bool
-is_name(const char *s, size_t n)
-{
-	static const char *const kw[] = {
-		"and", "break", "do", "else", "elseif", "end", "false", "for",
-		"function", "goto", "if", "in", "local", "nil", "not", "or",
-		"repeat", "return", "then", "true", "until", "while",
-	};
-
-	if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
-		    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
-		    s[i] == '_'))
-			return false;
-	for (size_t i = 0; i < sizeof kw / sizeof kw[0]; i++)
-		if (strlen(kw[i]) == n && memcmp(kw[i], s, n) == 0)
-			return false;
-	return true;
-}
-
 /* Adds s[0..n) to b as a Lua string literal, cut at max bytes of s. */
 static void
 add_quoted(luaL_Buffer *b, const char *s, size_t n, size_t max)
@@ -390,7 +368,7 @@ pack_key(lua_State *L, int idx, msgpack_packer *pk)
 	idx = lua_absindex(L, idx);
 	if (lua_type(L, idx) == LUA_TSTRING) {
 		s = lua_tolstring(L, idx, &n);
-		if (is_name(s, n)) {
+		if (luactx_is_name(s, n)) {
 			rpc_pack_strn(pk, s, n);
 			return;
 		}

@@ -110,6 +110,23 @@ cmd_view_redraw(struct app *a, const struct cmd_entry *self, const char *arg,
 /* ------------------------------------------------------------------ */
 /* The help screen */
 
+/* Shows text (taken) in the pager, under title; plain for outputs (not
+ * the help's keys and headings). */
+static void
+pager_open(struct app *a, char *text, const char *title, bool plain)
+{
+	free(a->pager);
+	a->pager = text;
+	snprintf(a->pager_title, sizeof a->pager_title, "%s", title);
+	a->pager_plain = plain;
+	a->pager_scroll = 0;
+	a->srch.pg_off = -1;
+	if (a->mode != KEYMAP_PAGER)
+		a->pager_return = a->mode == KEYMAP_CMDLINE ? a->cl_return :
+		    a->mode;
+	a->mode = KEYMAP_PAGER;
+}
+
 /* Opens the help screen: the keys and commands as the keymap says now. */
 int
 cmd_view_help(struct app *a, const struct cmd_entry *self, const char *arg,
@@ -119,16 +136,7 @@ cmd_view_help(struct app *a, const struct cmd_entry *self, const char *arg,
 
 	gl_buf_init(&b);
 	keymap_help(a->km, &b);
-	free(a->pager);
-	a->pager = gl_buf_take(&b, NULL);
-	snprintf(a->pager_title, sizeof a->pager_title, "galley help");
-	a->pager_plain = false;
-	a->pager_scroll = 0;
-	a->srch.pg_off = -1;
-	if (a->mode != KEYMAP_PAGER)
-		a->pager_return = a->mode == KEYMAP_CMDLINE ? a->cl_return :
-		    a->mode;
-	a->mode = KEYMAP_PAGER;
+	pager_open(a, gl_buf_take(&b, NULL), "galley help", false);
 	return 0;
 }
 
@@ -142,6 +150,7 @@ cmd_view_output(struct app *a, const struct cmd_entry *self,
 	struct gl_buf	 b;
 	size_t		 cur, n;
 	struct nb_cell	*c = app_cur_cell(a, &cur);
+	char		 title[128];
 
 	if (c == NULL || (n = view_out_count(a->view, cur)) == 0)
 		return gl_err_set(err, GL_ENOTFOUND, "output: the cell has no "
@@ -152,17 +161,9 @@ cmd_view_output(struct app *a, const struct cmd_entry *self,
 			gl_buf_addc(&b, '\n');
 		view_output_text(view_out_get(a->view, cur, k), &b);
 	}
-	free(a->pager);
-	a->pager = gl_buf_take(&b, NULL);
-	snprintf(a->pager_title, sizeof a->pager_title, "[%s] outputs  (q "
-	    "closes)", nb_cell_id(c));
-	a->pager_plain = true;
-	a->pager_scroll = 0;
-	a->srch.pg_off = -1;
-	if (a->mode != KEYMAP_PAGER)
-		a->pager_return = a->mode == KEYMAP_CMDLINE ? a->cl_return :
-		    a->mode;
-	a->mode = KEYMAP_PAGER;
+	snprintf(title, sizeof title, "[%s] outputs  (q closes)",
+	    nb_cell_id(c));
+	pager_open(a, gl_buf_take(&b, NULL), title, true);
 	return 0;
 }
 

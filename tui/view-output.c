@@ -81,6 +81,22 @@ fmt_cell(struct gl_buf *text, struct gl_buf *styles, const char *s, int w,
 	style_to(text, styles, style);
 }
 
+/* The rule under a table's header: a line as wide as each column. */
+static void
+fmt_rule(struct gl_buf *text, struct gl_buf *styles, size_t ncols,
+    const int *w, bool ascii)
+{
+	for (size_t col = 0; col < ncols; col++) {
+		if (col > 0)
+			fmt_cell(text, styles, "", 2, false, VIEW_S_NORMAL);
+		for (int k = 0; k < w[col]; k++)
+			gl_buf_adds(text, ascii ? "-" : "\xe2\x94\x80");
+		style_to(text, styles, VIEW_S_DIM);
+	}
+	gl_buf_addc(text, '\n');
+	style_to(text, styles, VIEW_S_NORMAL);
+}
+
 /* "1,234,567" */
 static void
 fmt_count(char *buf, size_t n, size_t v)
@@ -130,28 +146,14 @@ fmt_table(const struct view_output *o, const struct view_fmt *f,
 			w[col] = 1;
 	}
 	for (size_t r = 0; r <= o->nrows; r++) {
-		if (r == 1) {
-			/* The rule under the header. */
-			for (size_t col = 0; col < o->ncols; col++) {
-				if (col > 0)
-					fmt_cell(text, styles, "", 2, false,
-					    VIEW_S_NORMAL);
-				for (int k = 0; k < w[col]; k++)
-					gl_buf_adds(text, f->ascii ? "-" :
-					    "\xe2\x94\x80");
-				style_to(text, styles, VIEW_S_DIM);
-			}
-			gl_buf_addc(text, '\n');
-			style_to(text, styles, VIEW_S_NORMAL);
-		}
 		for (size_t col = 0; col < o->ncols; col++) {
-			if (col > 0)
-				fmt_cell(text, styles, "", 2, false,
-				    VIEW_S_NORMAL);
 			const char *cs = o->cells[r * o->ncols + col];
 			bool	 right = r > 0 && num[col];
 			int	 cw = w[col];
 
+			if (col > 0)
+				fmt_cell(text, styles, "", 2, false,
+				    VIEW_S_NORMAL);
 			/* No blanks at the end of a line. */
 			if (col + 1 == o->ncols && !right) {
 				cw = cs ? view_text_cols(cs, strlen(cs), 0, 1) :
@@ -164,20 +166,8 @@ fmt_table(const struct view_output *o, const struct view_fmt *f,
 		}
 		gl_buf_addc(text, '\n');
 		style_to(text, styles, VIEW_S_NORMAL);
-	}
-	if (o->nrows == 0) {
-		/* The rule under a header without rows. */
-		for (size_t col = 0; col < o->ncols; col++) {
-			if (col > 0)
-				fmt_cell(text, styles, "", 2, false,
-				    VIEW_S_NORMAL);
-			for (int k = 0; k < w[col]; k++)
-				gl_buf_adds(text, f->ascii ? "-" :
-				    "\xe2\x94\x80");
-			style_to(text, styles, VIEW_S_DIM);
-		}
-		gl_buf_addc(text, '\n');
-		style_to(text, styles, VIEW_S_NORMAL);
+		if (r == 0)
+			fmt_rule(text, styles, o->ncols, w, f->ascii);
 	}
 	if (o->more > 0 || o->more_cols > 0) {
 		char	 n[32];
@@ -219,6 +209,23 @@ fmt_entries(struct gl_buf *text, struct gl_buf *styles, long n,
 {
 	gl_buf_addf(text, "{%ld entr%s}", n, n == 1 ? "y" : "ies");
 	style_to(text, styles, style);
+}
+
+/* A node's value as Lua writes it, or its table's size; then the end
+ * of its line. */
+static void
+fmt_value(struct gl_buf *text, struct gl_buf *styles,
+    const struct view_node *nd, const struct view_fmt *f)
+{
+	if (*nd->value != '\0') {
+		gl_buf_adds(text, nd->value);
+		style_to(text, styles, f->stale ? VIEW_S_STALE :
+		    value_style(nd->value));
+	} else
+		fmt_entries(text, styles, nd->n, f->stale ? VIEW_S_STALE :
+		    VIEW_S_DIM);
+	gl_buf_addc(text, '\n');
+	style_to(text, styles, VIEW_S_NORMAL);
 }
 
 /* "… N more" under the children of a table of depth d. */
@@ -278,15 +285,7 @@ fmt_tree(const struct view_output *o, const struct view_fmt *f,
 			continue;
 		}
 		if (nd->depth == 0) {
-			if (*nd->value != '\0') {
-				gl_buf_adds(text, nd->value);
-				style_to(text, styles, f->stale ? st :
-				    value_style(nd->value));
-			} else
-				fmt_entries(text, styles, nd->n, f->stale ? st :
-				    VIEW_S_DIM);
-			gl_buf_addc(text, '\n');
-			style_to(text, styles, VIEW_S_NORMAL);
+			fmt_value(text, styles, nd, f);
 			continue;
 		}
 		for (int k = 1; k < nd->depth; k++)
@@ -303,15 +302,7 @@ fmt_tree(const struct view_output *o, const struct view_fmt *f,
 		style_to(text, styles, f->stale ? st : VIEW_S_OUT);
 		gl_buf_adds(text, " = ");
 		style_to(text, styles, f->stale ? st : VIEW_S_DIM);
-		if (*nd->value != '\0') {
-			gl_buf_adds(text, nd->value);
-			style_to(text, styles, f->stale ? st :
-			    value_style(nd->value));
-		} else
-			fmt_entries(text, styles, nd->n, f->stale ? st :
-			    VIEW_S_DIM);
-		gl_buf_addc(text, '\n');
-		style_to(text, styles, VIEW_S_NORMAL);
+		fmt_value(text, styles, nd, f);
 	}
 	while (nstack > 0) {
 		nstack--;
