@@ -179,7 +179,7 @@ test_run_prints_tables_aligned(void **state)
 	    "display({name = 'galley', ports = {80, 443}, sub = {ok = true}})"
 	    "\n\n"
 	    "-- %% id=\"big\"\n"
-	    "local t = {}\nfor i = 1, 1e6 do t[i] = {i = i} end\nt\n");
+	    "local t = {}\nfor i = 1, 1e5 do t[i] = {i = i} end\nt\n");
 	galley_run(&r, dir, "run", "tab.nb.lua", NULL);
 	if (r.status != 0)
 		print_error("stderr: %s\n", r.err);
@@ -197,7 +197,7 @@ test_run_prints_tables_aligned(void **state)
 	    "i\n"
 	    "────\n"
 	    "   1\n", 150) == 0);
-	assert_non_null(strstr(r.out, "\n1000\n… 999,000 more rows\n"));
+	assert_non_null(strstr(r.out, "\n1000\n… 99,000 more rows\n"));
 	assert_null(strstr(r.out, "table: 0x"));
 	assert_true(strlen(r.out) < 20000);
 	cmd_result_free(&r);

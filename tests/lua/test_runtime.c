@@ -606,16 +606,22 @@ test_tables_display_as_tables_and_trees(void **state)
 	    "[3, \"e\", \"true\", -1, 0], [1, \"me\", \"{\xe2\x80\xa6 cycle}\", "
 	    "6, 6]]");
 	res_fini(&r);
-	/* Big tables stay small: 1e6 records send 1000 rows, a huge tree
-	 * 100 children, and say how many more there are. */
-	t = one_output(f, "local t = {}\nfor i = 1, 1e6 do t[i] = {i = i} "
+	/* Big tables stay small: 1e5 records send 1000 rows, a list of a
+	 * million numbers 100 children, and say how many more there are. */
+	t = one_output(f, "local t = {}\nfor i = 1, 1e5 do t[i] = {i = i} "
 	    "end\nt", "table", &r);
-	assert_contains(t, "\"more\"=>999000");
+	assert_contains(t, "\"more\"=>99000");
 	assert_true(strlen(t) < 60000);
 	res_fini(&r);
-	t = one_output(f, "local t = {}\nfor i = 1, 1e6 do t['k' .. i] = i "
-	    "end\nt", "tree", &r);
+	t = one_output(f, "local t = {}\nfor i = 1, 1e6 do t[i] = i end\nt",
+	    "tree", &r);
 	assert_contains(t, "[0, \"\", \"\", 1000000, 999900]");
+	assert_true(strlen(t) < 60000);
+	res_fini(&r);
+	t = one_output(f, "local t = {}\nfor i = 1, 1e4 do t['k' .. i] = i "
+	    "end\nt", "tree", &r);
+	assert_contains(t, "[0, \"\", \"\", 10000, 9900]");
+	assert_contains(t, "[1, \"k1\", \"1\", -1, 0], [1, \"k10\", \"10\"");
 	res_fini(&r);
 	/* __tostring, several values, and print keep the REPL's text. */
 	expect_result(f, "setmetatable({}, {__tostring = function() "
