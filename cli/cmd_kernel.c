@@ -19,9 +19,17 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/paths.h"
+#include "core/rpc.h"
 #include "kernel/server.h"
 #include "lua/config.h"
 #include "lua/runtime.h"
+
+static void
+kernel_pack_listen(msgpack_packer *pk, void *ctx)
+{
+	msgpack_pack_map(pk, 1);
+	rpc_pack_kv_str(pk, "listen", ctx);
+}
 
 static int64_t
 kernel_now_ms(void)
@@ -119,6 +127,58 @@ kernel_remote(const char *what, const char *addr)
 	return CLI_OK;
 }
 
+/*
+ * `galley kernel --listen ADDR` while a kernel already serves: asks that
+ * one to listen on ADDR too (kernel.listen, over its Unix socket), so a
+ * kernel started in the background by `galley open` can be shared
+ * without stopping it. busy is srv_run()'s message; others names the
+ * options that only a new kernel takes, or is NULL.
+ */
+static int
+kernel_listen_running(const char *addr, const char *busy, const char *others)
+{
+	struct cl_opts	 o;
+	struct cl_conn	*c = NULL;
+	struct rpc_msg	 m;
+	struct gl_err	 err = { 0 };
+	size_t		 len = 0;
+	const char	*where;
+	char		*rd = NULL, *sock = NULL;
+
+	/* The kernel of this runtime directory, whatever GALLEY_KERNEL
+	 * names. */
+	cl_opts_init(&o);
+	o.autostart = false;
+	if (gl_runtime_dir(&rd, &err) == 0) {
+		sock = xasprintf("unix:%s/kernel.sock", rd);
+		o.kernel = sock;
+	}
+	free(rd);
+	if (sock != NULL && cl_connect(&o, &c, &err) == 0 &&
+	    cl_call(c, "kernel.listen", kernel_pack_listen, (void *)addr, &m,
+	    10000, &err) == 0) {
+		where = rpc_map_str(m.result, "listen", &len);
+		printf("galley: %s; it now listens on tcp %.*s too (galley "
+		    "kernel stop stops it)\n", busy, (int)len,
+		    where != NULL ? where : addr);
+		if (others != NULL)
+			printf("galley: %s applies to a new kernel only: stop "
+			    "this one first to change it\n", others);
+		rpc_msg_fini(&m);
+		cl_close(c);
+		free(sock);
+		return CLI_OK;
+	}
+	if (c != NULL)
+		cl_close(c);
+	free(sock);
+	cli_errorf("%s and could not listen on %s too: %s", busy, addr,
+	    err.msg);
+	cli_errorf("stop it with `galley kernel stop`, then run `galley "
+	    "kernel --listen %s`", addr);
+	return CLI_FAILED;
+}
+
 /* Seconds ("90", "0.5") as milliseconds; -1 if s is not a number of
  * seconds a timer can hold. */
 static long long
@@ -184,7 +244,7 @@ cli_kernel(int argc, char **argv)
 {
 	struct srv_opts	 o;
 	struct gl_err	 err = { 0 };
-	const char	*v, *addr = NULL;
+	const char	*v, *addr = NULL, *others = NULL;
 	long long	 n;
 	int		 rc, idle_set = 0;
 
@@ -214,7 +274,9 @@ cli_kernel(int argc, char **argv)
 			if ((n = cli_parse_size(v)) <= 0)
 				return cli_usage("kernel", "--memory-limit %s is not a size", v);
 			o.memory_limit = (size_t)n;
+			others = "--memory-limit";
 		} else if ((v = cli_optval("kernel", argc, argv, &i, "--idle-exit")) != NULL) {
+			others = "--idle-exit";
 			if ((n = kernel_parse_seconds(v)) < 0)
 				return cli_usage("kernel",
 				    "--idle-exit %s is not a number of seconds",
@@ -247,8 +309,14 @@ cli_kernel(int argc, char **argv)
 		kernel_ready_say(o.ready_fd, 'B', NULL);
 		return CLI_OK;
 	}
+	if (rc == GL_EBUSY && o.listen != NULL && o.ready_fd < 0 &&
+	    strstr(err.msg, "already serves") != NULL)
+		return kernel_listen_running(o.listen, err.msg, others);
 	if (rc == GL_EBUSY) {
 		cli_errorf("%s", err.msg);
+		if (strstr(err.msg, "already serves") != NULL)
+			cli_errorf("`galley kernel stop` stops it; `galley kernel "
+			    "--listen HOST:PORT` makes it listen on TCP too");
 		return CLI_FAILED;
 	}
 	if (rc != 0) {

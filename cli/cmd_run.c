@@ -23,6 +23,8 @@
 #include "core/notebook.h"
 #include "core/paths.h"
 #include "core/util.h"
+#include "tui/event.h"
+#include "tui/view.h"
 
 struct run_param {
 	char		*name;		/* owned */
@@ -303,6 +305,23 @@ run_print_output(struct run_ctx *r, const msgpack_object *out)
 				fprintf(stderr, ", %lld failed", (long long)failed);
 			r->status_shown = 1;
 		}
+		return;
+	}
+	if (rpc_obj_streq(type, "table") || rpc_obj_streq(type, "tree")) {
+		/* Aligned text, as the TUI's pager shows it. */
+		struct view_output *o = event_output(out);
+		struct gl_buf	 b;
+
+		if (o == NULL)
+			return;
+		run_status_clear(r);
+		gl_buf_init(&b);
+		view_output_text(o, &b);
+		fwrite(b.data, 1, b.len, stdout);
+		fputc('\n', stdout);
+		fflush(stdout);
+		gl_buf_fini(&b);
+		view_output_free(o);
 		return;
 	}
 	if (text == NULL)

@@ -185,19 +185,9 @@ clu_runtime_request(struct clu *c, const struct clu_from *f,
 		rpc_pack_key(pk, "workers");
 		clu_pack_workers(c, pk);
 	} else if (strcmp(m->method, "cluster.scale") == 0) {
-		int64_t n = rpc_map_int(args, "n", -1);
-
-		if (n < 0 || n > 100000) {
-			rc = gl_err_set(&err, GL_EINVAL, "cluster.scale: n "
-			    "must be 0 to 100000");
-			goto fail;
-		}
-		if ((rc = clu_ensure(c, s, &err)) != 0)
-			goto fail;
-		sched_scale(c->sched, (int)n, clu_now(c));
 		rpc_begin_response(&c->w, id);
-		msgpack_pack_map(pk, 1);
-		rpc_pack_kv_int(pk, "n", n);
+		if ((rc = clu_scale(c, s, args, pk, &err)) != 0)
+			goto fail;
 	} else {
 		rc = gl_err_set(&err, GL_EINVAL, "no method %s on the runtime "
 		    "pipe", m->method);

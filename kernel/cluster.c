@@ -62,6 +62,7 @@ static int	 clu_listen(struct clu *c, const char *spec,
 static void	 clu_on_lsn_closed(uv_handle_t *h);
 static bool	 clu_idle(const struct clu *c);
 static void	 clu_make_sched(struct clu *c);
+static int	 clu_floor(const struct clu *c);
 static int	 clu_make_launcher(struct clu *c, struct gl_err *err);
 static void	 clu_on_launch(void *ctx, const struct launch_event *ev);
 static void	 clu_on_tick(uv_timer_t *t);
@@ -80,6 +81,7 @@ clu_new(const struct clu_host *host, struct gl_err *err)
 
 	c->host = *host;
 	c->loop = host->loop;
+	c->scale = -1;
 	c->exe = host->exe != NULL ? xstrdup(host->exe) : NULL;
 	rpc_writer_init(&c->w);
 	c->secret_path = gl_path_join(host->dir, "cluster.secret");
@@ -322,9 +324,7 @@ clu_make_sched(struct clu *c)
 	struct sched_config	 sc;
 
 	sched_config_default(&sc);
-	sc.max_workers = cfg_cluster_workers(cc);
-	if (sc.max_workers < 1)
-		sc.max_workers = 1;
+	sc.max_workers = clu_max_workers(c);
 	if (cc->idle_timeout_ms > 0)
 		sc.idle_timeout_ms = cc->idle_timeout_ms;
 	if (cc->heartbeat_timeout_ms > 0)
@@ -333,6 +333,30 @@ clu_make_sched(struct clu *c)
 		sc.max_attempts = cc->max_attempts;
 	sched_free(c->sched);
 	c->sched = sched_new(&sc);
+	/* What the user asked for outlives the configuration's reading. */
+	if (c->scale >= 0)
+		sched_scale(c->sched, clu_floor(c), clu_now(c));
+}
+
+/* The workers kept: the scale asked for, held to a cap the user set
+ * (the configuration's count does not hold it: asking is explicit). */
+static int
+clu_floor(const struct clu *c)
+{
+	if (c->scale > 0 && c->max_user > 0 && c->scale > c->max_user)
+		return c->max_user;
+	return c->scale;
+}
+
+int
+clu_max_workers(const struct clu *c)
+{
+	int	 n;
+
+	if (c->max_user > 0)
+		return c->max_user;
+	n = c->cfg != NULL ? cfg_cluster_workers(&c->cfg->cluster) : 1;
+	return n < 1 ? 1 : n;
 }
 
 static int
@@ -551,12 +575,16 @@ clu_rpc_status(struct clu *c, struct req *r, struct gl_err *err)
 	for (size_t i = 0; i < c->capjobs; i++)
 		nj += c->jobs[i] != NULL;
 	pk = req_reply_begin(r);
-	msgpack_pack_map(pk, 10);
+	msgpack_pack_map(pk, 11);
 	rpc_pack_kv_str(pk, "listen", c->listen_addr);
 	rpc_pack_kv_str(pk, "launcher",
 	    cfg_launcher_name(c->cfg->cluster.launcher));
-	rpc_pack_kv_int(pk, "max_workers",
-	    (int64_t)cfg_cluster_workers(&c->cfg->cluster));
+	rpc_pack_kv_int(pk, "max_workers", (int64_t)clu_max_workers(c));
+	rpc_pack_key(pk, "scale");
+	if (c->scale >= 0)
+		msgpack_pack_int(pk, c->scale);
+	else
+		msgpack_pack_nil(pk);
 	rpc_pack_kv_int(pk, "up", (int64_t)up);
 	rpc_pack_kv_int(pk, "starting", (int64_t)starting);
 	rpc_pack_kv_int(pk, "queued", (int64_t)queued);
@@ -587,26 +615,62 @@ clu_rpc_status(struct clu *c, struct req *r, struct gl_err *err)
 	return 0;
 }
 
-/* cluster.scale {n} */
+int
+clu_scale(struct clu *c, struct sess *s, const msgpack_object *args,
+    msgpack_packer *pk, struct gl_err *err)
+{
+	const msgpack_object *no = rpc_map_get(args, "n");
+	const msgpack_object *mo = rpc_map_get(args, "max");
+	const msgpack_object *ao = rpc_map_get(args, "auto");
+	bool		 autoscale = ao != NULL &&
+			    ao->type == MSGPACK_OBJECT_BOOLEAN && ao->via.boolean;
+	int64_t		 n = rpc_map_int(args, "n", -1);
+	int64_t		 max = rpc_map_int(args, "max", -1);
+	int		 rc;
+
+	if ((no == NULL && mo == NULL && !autoscale) ||
+	    (no != NULL && (n < 0 || n > 100000)) ||
+	    (mo != NULL && (max < 0 || max > 100000)))
+		return gl_err_set(err, GL_EINVAL, "cluster.scale: wants {n} "
+		    "with 0 <= n <= 100000, {max} (0: the configuration's), "
+		    "or {auto = true}");
+	if ((rc = clu_ensure(c, s, err)) != 0)
+		return rc;
+	if (mo != NULL) {
+		c->max_user = (int)max;
+		sched_set_max(c->sched, clu_max_workers(c), clu_now(c));
+	}
+	if (autoscale)
+		c->scale = -1;
+	else if (no != NULL)
+		c->scale = (int)n;
+	if (autoscale || no != NULL || mo != NULL)
+		sched_scale(c->sched, clu_floor(c), clu_now(c));
+	msgpack_pack_map(pk, 3);
+	rpc_pack_kv_int(pk, "n", c->scale);
+	rpc_pack_kv_int(pk, "max", clu_max_workers(c));
+	rpc_pack_kv_bool(pk, "auto", c->scale < 0);
+	return 0;
+}
+
+/* cluster.scale {n?, max?, auto?} */
 int
 clu_rpc_scale(struct clu *c, struct req *r, struct gl_err *err)
 {
-	int64_t		 n = rpc_map_int(r->args, "n", -1);
-	msgpack_packer	*pk;
+	struct rpc_writer w;
 	int		 rc;
 
-	if (n < 0 || n > 100000)
-		return gl_err_set(err, GL_EINVAL, "cluster.scale: wants {n} "
-		    "with 0 <= n <= 100000");
-	if ((rc = clu_ensure(c, NULL, err)) != 0)
-		return rc;
-	sched_scale(c->sched, (int)n, clu_now(c));
+	/* Packed aside: an error must not leave half a reply. */
+	rpc_writer_init(&w);
+	if ((rc = clu_scale(c, NULL, r->args, &w.pk, err)) == 0) {
+		msgpack_packer *pk = req_reply_begin(r);
+
+		pk->callback(pk->data, w.sbuf.data, w.sbuf.size);
+		req_reply_end(r);
+	}
+	rpc_writer_fini(&w);
 	clu_drain(c);
-	pk = req_reply_begin(r);
-	msgpack_pack_map(pk, 1);
-	rpc_pack_kv_int(pk, "n", n);
-	req_reply_end(r);
-	return 0;
+	return rc;
 }
 
 /* --- worker connections --- */

@@ -168,6 +168,11 @@ struct clu {
 	bool		 was_busy;
 	char		 user[64];
 	char		 group[64];
+	/* What cluster.scale asked for, kept across configurations read
+	 * again: the scale (-1: workers on demand) and a cap (0: the
+	 * configuration's count). */
+	int		 scale;
+	int		 max_user;
 	char		 rbuf[65536];
 };
 
@@ -185,6 +190,13 @@ void	 clu_free_maybe(struct clu *c);
 int	 clu_ensure(struct clu *c, struct sess *s, struct gl_err *err);
 /* Starts the 100 ms tick if it is not running. */
 void	 clu_tick_start(struct clu *c);
+/* cluster.scale {n?, max?, auto?} from a client or a runtime (s, or
+ * NULL): applies it and packs the answer {n, max, auto} with pk. GL_EINVAL
+ * with err for arguments out of range. */
+int	 clu_scale(struct clu *c, struct sess *s, const msgpack_object *args,
+	     msgpack_packer *pk, struct gl_err *err);
+/* The cap work may start workers up to. */
+int	 clu_max_workers(const struct clu *c);
 
 /* cluster-job.c */
 

@@ -215,6 +215,25 @@ rth_run(struct rth *h, uint64_t run, const char *cell_id, const char *code,
 	return 0;
 }
 
+int
+rth_request(struct rth *h, const char *method,
+    void (*pack)(msgpack_packer *pk, const void *arg), const void *arg,
+    uint32_t *id, struct gl_err *err)
+{
+	if (h->closing || h->gave_up || h->cur == NULL || h->cur->killed)
+		return gl_err_set(err, GL_ECLOSED, "runtime: not running");
+	if (h->state != RTH_IDLE || h->busy)
+		return gl_err_set(err, GL_EBUSY, "runtime: %s", h->busy ?
+		    "a cell is running" : "not ready yet");
+	rpc_writer_reset(&h->w);
+	*id = ++h->next_id;
+	rpc_begin_request(&h->w, *id, method);
+	pack(&h->w.pk, arg);
+	conn_send(h->cur->io, h->w.sbuf.data, h->w.sbuf.size);
+	rpc_writer_reset(&h->w);
+	return 0;
+}
+
 void
 rth_interrupt(struct rth *h)
 {
@@ -612,8 +631,12 @@ rth_on_response(struct rth *h, struct rth_proc *pr, const struct rpc_msg *m)
 	msgpack_object		 emap;
 	char			*text = NULL;
 
-	if (!h->busy || m->id != h->run_id)
-		return;		/* a ping, or a run we gave up on */
+	if (!h->busy || m->id != h->run_id) {
+		/* rth_request()'s answers; a run we gave up on. */
+		if (h->cbs.on_reply != NULL && !h->closing && pr == h->cur)
+			h->cbs.on_reply(h->ctx, m);
+		return;
+	}
 	if (rpc_msg_error(m, &err) != 0) {
 		/* The runtime refused the request: an error of this run. */
 		kv[0].key = (msgpack_object){ .type = MSGPACK_OBJECT_STR,

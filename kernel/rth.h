@@ -54,6 +54,11 @@ struct rth_cbs {
 	 * ready 3 times in a row stays DEAD ("...; not restarting") until
 	 * rth_restart(). */
 	void	(*on_state)(void *ctx, enum rth_state state, const char *message);
+	/* The answer m (a response, borrowed for the call) to a request sent
+	 * with rth_request(); m->id is the id it gave. Optional. Requests
+	 * of a runtime that dies are never answered: on_state says DEAD or
+	 * STARTING first. */
+	void	(*on_reply)(void *ctx, const struct rpc_msg *m);
 };
 
 struct rth_opts {
@@ -75,6 +80,13 @@ struct rth *rth_new(uv_loop_t *loop, const struct rth_opts *opts,
 int	 rth_run(struct rth *h, uint64_t run, const char *cell_id,
 	     const char *code, size_t len, const char *chunkname,
 	     unsigned first_line, struct gl_err *err);
+/* Sends request method to the runtime between runs, pack packing its
+ * args map (with arg); *id gets the request's id, which on_reply's answer
+ * carries. GL_EBUSY while a cell runs or the runtime starts, GL_ECLOSED
+ * without a live runtime. */
+int	 rth_request(struct rth *h, const char *method,
+	     void (*pack)(msgpack_packer *pk, const void *arg), const void *arg,
+	     uint32_t *id, struct gl_err *err);
 /* First call during a run: SIGINT (the cell stops with "interrupted" in
  * well under 100 ms). A second call during the same run kills the runtime
  * (RTH_DONE_DIED, then a restart). No-op when idle. */

@@ -40,11 +40,14 @@
  * of its tasks are cancelled (CANCEL to the workers holding them).
  *
  * Workers come and go. While tasks are outstanding, min(max_workers,
- * outstanding tasks) workers are wanted; missing ones are STARTed (which
- * also replaces dead and preempted workers). Failed starts back off
- * (1 s, 2 s, ... 30 s); after max_start_failures in a row with no worker
- * up, the queued tasks fail with the launcher's reason, so a cell never
- * waits forever. A worker idle for idle_timeout_ms is STOPped; one silent
+ * outstanding tasks) workers are wanted, and never fewer than the scale
+ * the user asked for (sched_scale(): a floor, not a ceiling; scale 0
+ * holds every start back); missing ones are STARTed (which also replaces
+ * dead and preempted workers). Failed starts back off (1 s, 2 s, ...
+ * 30 s); after max_start_failures in a row with no worker up, the queued
+ * tasks fail with the launcher's reason, so a cell never waits forever
+ * (except under scale 0, which the user set and undoes). A worker idle
+ * for idle_timeout_ms is STOPped unless the scale keeps it; one silent
  * for heartbeat_timeout_ms is declared dead and STOPped (killed).
  *
  * Invariants (sched_check() verifies them; tests/kernel/test_sched.c's
@@ -189,6 +192,9 @@ struct sched {
 	int64_t		 next_start;
 	char		*start_why;	/* owned: the last failed start */
 	size_t		 queued, held, waiting;
+	int		 scale;		/* sched_scale(): workers kept (a
+					 * floor), 0: none start (paused),
+					 * -1: on demand only */
 	bool		 dirty;		/* pump() before the next action */
 	/* Actions not yet drained. */
 	struct act	*acts;
@@ -666,6 +672,7 @@ sched_new(const struct sched_config *cfg)
 	if (s->cfg.max_workers < 0)
 		s->cfg.max_workers = 0;
 	s->next_job_id = 1;
+	s->scale = -1;
 	s->now = INT64_MIN;
 	s->next_progress = INT64_MIN;
 	s->next_start = INT64_MIN;
@@ -998,20 +1005,57 @@ sched_start_failed(struct sched *s, int n, const char *why, int64_t now_ms)
 	s->dirty = true;
 }
 
+/* Stops idle workers, the newest first, until keep are up. */
+static void
+stop_idle_above(struct sched *s, size_t keep, const char *why)
+{
+	for (size_t i = s->nworkers; i > 0 && s->up > keep; i--) {
+		struct worker	*w = s->workers[i - 1];
+		struct act	*a;
+
+		if (w->stopping || w->held > 0)
+			continue;
+		w->stopping = true;
+		s->up--;
+		a = act_new(s, SCHED_ACT_STOP);
+		a->a.worker = w->id;
+		act_msg(s, a, "%s", why);
+	}
+}
+
 void
 sched_scale(struct sched *s, int n, int64_t now_ms)
 {
-	begin(s, now_ms);
-	s->cfg.max_workers = n < 0 ? 0 : n;
-	if ((int)(s->up + (size_t)s->starting) < s->cfg.max_workers &&
-	    s->now >= s->next_start) {
-		struct act *a = act_new(s, SCHED_ACT_START);
+	char	 why[64];
 
-		a->a.n = (size_t)(s->cfg.max_workers - (int)s->up -
-		    s->starting);
-		s->starting += (int)a->a.n;
+	begin(s, now_ms);
+	s->scale = n < 0 ? -1 : n;
+	if (n >= 0) {
+		snprintf(why, sizeof why, "scaled down to %d workers", n);
+		stop_idle_above(s, (size_t)n, why);
+		if ((int)(s->up + (size_t)s->starting) < n &&
+		    s->now >= s->next_start) {
+			struct act *a = act_new(s, SCHED_ACT_START);
+
+			a->a.n = (size_t)(n - (int)s->up - s->starting);
+			s->starting += (int)a->a.n;
+		}
 	}
 	s->dirty = true;
+}
+
+void
+sched_set_max(struct sched *s, int max, int64_t now_ms)
+{
+	begin(s, now_ms);
+	s->cfg.max_workers = max < 0 ? 0 : max;
+	s->dirty = true;
+}
+
+int
+sched_get_scale(const struct sched *s)
+{
+	return s->scale;
 }
 
 bool
@@ -1070,9 +1114,12 @@ sched_tick(struct sched *s, int64_t now_ms)
 			i--;		/* the array shifted */
 			continue;
 		}
+		/* Idle too long, unless the workers kept (the scale) would
+		 * go with it. */
 		if (!w->stopping && w->held == 0 && s->queued == 0 &&
 		    s->cfg.idle_timeout_ms > 0 &&
-		    s->now - w->idle_since >= s->cfg.idle_timeout_ms) {
+		    s->now - w->idle_since >= s->cfg.idle_timeout_ms &&
+		    (s->scale < 0 || s->up > (size_t)s->scale)) {
 			w->stopping = true;
 			s->up--;
 			a = act_new(s, SCHED_ACT_STOP);
@@ -1562,30 +1609,31 @@ pump(struct sched *s)
 		}
 	if (s->queued == 0 && s->waiting > 0 && s->busy < s->up)
 		steal(s);
-	/* Workers wanted. */
+	/* Workers wanted: what the work needs up to the cap, and never
+	 * fewer than the scale asked for; none while scaled to 0. */
 	want = outstanding < (size_t)s->cfg.max_workers ? outstanding :
 	    (size_t)s->cfg.max_workers;
+	if (s->scale > 0 && want < (size_t)s->scale)
+		want = (size_t)s->scale;
+	if (s->scale == 0)
+		want = 0;
 	if (s->up + (size_t)s->starting < want && s->now >= s->next_start) {
 		struct act *a = act_new(s, SCHED_ACT_START);
 
 		a->a.n = want - s->up - (size_t)s->starting;
 		s->starting += (int)a->a.n;
 	}
-	/* Above the number wanted (scaled down): idle workers stop, the
-	 * newest first. */
-	for (size_t i = s->nworkers; i > 0 && s->up >
-	    (size_t)s->cfg.max_workers; i--) {
-		struct worker	*w = s->workers[i - 1];
-		struct act	*a;
+	/* Above the cap (it was lowered), or any while scaled to 0: idle
+	 * workers stop, the newest first. */
+	{
+		size_t	 keep = s->scale == 0 ? 0 : (size_t)s->cfg.max_workers;
+		char	 why[64];
 
-		if (w->stopping || w->held > 0)
-			continue;
-		w->stopping = true;
-		s->up--;
-		a = act_new(s, SCHED_ACT_STOP);
-		a->a.worker = w->id;
-		act_msg(s, a, "scaled down to %d workers",
-		    s->cfg.max_workers);
+		if (s->scale > 0 && keep < (size_t)s->scale)
+			keep = (size_t)s->scale;
+		snprintf(why, sizeof why, "scaled down to %zu workers", keep);
+		if (s->up > keep)
+			stop_idle_above(s, keep, why);
 	}
 	progress(s);
 }

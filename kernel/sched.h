@@ -30,8 +30,9 @@
 struct sched;
 
 struct sched_config {
-	int	 max_workers;	/* workers to start at most (nproc, or the
-				 * launcher's count); sched_scale() changes */
+	int	 max_workers;	/* workers work may start at most (nproc, or
+				 * the launcher's count); sched_set_max()
+				 * changes it */
 	int	 prefetch;	/* tasks a worker holds per slot, at least (2) */
 	int	 max_window;	/* ... and at most (256) */
 	int64_t	 batch_us;	/* hold enough short tasks per slot to cover
@@ -131,9 +132,17 @@ void	 sched_worker_released(struct sched *s, uint64_t worker,
 /* The launcher could not start n of the workers asked for. */
 void	 sched_start_failed(struct sched *s, int n, const char *why,
 	     int64_t now_ms);
-/* Sets the number of workers wanted (cluster.scale): starts up to n at
- * once; above n, idle workers stop. */
+/* The size the user asks for (cluster.scale): n workers are started at
+ * once and kept (idle ones above n stop now; idle_timeout never takes
+ * the pool below n), while work may use more, up to max_workers; n == 0
+ * holds: no worker starts (tasks wait) and idle ones stop, until a scale
+ * above 0; n < 0 is the default, workers on demand only. */
 void	 sched_scale(struct sched *s, int n, int64_t now_ms);
+/* The most workers work may start (the configuration's count, or what
+ * the user set); idle workers above it stop. */
+void	 sched_set_max(struct sched *s, int max, int64_t now_ms);
+/* The last sched_scale() (-1: none, workers on demand). */
+int	 sched_get_scale(const struct sched *s);
 
 enum sched_status {
 	SCHED_OK,		/* result = the task's return values */

@@ -64,12 +64,15 @@ static int	 srv_rpc_info(struct client *c, struct req *r,
 		     struct gl_err *err);
 static int	 srv_rpc_shutdown(struct client *c, struct req *r,
 		     struct gl_err *err);
+static int	 srv_rpc_listen(struct client *c, struct req *r,
+		     struct gl_err *err);
 
 /* The protocol's methods (docs/protocol.md), in its order. */
 static const struct srv_method srv_methods[] = {
 	{ "auth.response", SRV_M_ANON, .srv = srv_rpc_auth },
 	{ "kernel.info", 0, .srv = srv_rpc_info },
 	{ "kernel.shutdown", 0, .srv = srv_rpc_shutdown },
+	{ "kernel.listen", 0, .srv = srv_rpc_listen },
 	{ "session.open", 0, .sess = sess_rpc_open },
 	{ "session.attach", 0, .sess = sess_rpc_attach },
 	{ "session.list", 0, .sess = sess_rpc_list },
@@ -82,6 +85,8 @@ static const struct srv_method srv_methods[] = {
 	{ "cell.interrupt", 0, .sess = sess_rpc_cell_interrupt },
 	{ "cell.cancel", 0, .sess = sess_rpc_cell_cancel },
 	{ "cell.outputs", 0, .sess = sess_rpc_cell_outputs },
+	{ "cell.complete", 0, .sess = sess_rpc_cell_complete },
+	{ "cell.inspect", 0, .sess = sess_rpc_cell_inspect },
 	{ "runtime.restart", 0, .sess = sess_rpc_runtime_restart },
 	{ "git.status", 0, .sess = sess_rpc_git_status },
 	{ "git.commit", 0, .sess = sess_rpc_git_commit },
@@ -442,5 +447,34 @@ srv_rpc_shutdown(struct client *c, struct req *r, struct gl_err *err)
 	msgpack_pack_map(pk, 0);
 	req_reply_end(r);
 	srv_stop(c->srv, "kernel.shutdown");
+	return 0;
+}
+
+/* kernel.listen {listen}: TCP too, on a kernel already running; its
+ * owner only (a Unix peer: the kernel's uid). */
+static int
+srv_rpc_listen(struct client *c, struct req *r, struct gl_err *err)
+{
+	struct srv	*s = c->srv;
+	msgpack_packer	*pk;
+	char		*spec;
+	int		 rc;
+
+	if (c->tcp)
+		return gl_err_set(err, GL_EPERM, "kernel.listen: only over "
+		    "the kernel's Unix socket");
+	if ((spec = rpc_map_strdup(r->args, "listen")) == NULL)
+		return gl_err_set(err, GL_EINVAL, "kernel.listen: wants "
+		    "{listen: \"HOST:PORT\"}");
+	rc = srv_listen_tcp(s, spec, err);
+	free(spec);
+	if (rc != 0)
+		return gl_err_prefix(err, "kernel.listen");
+	log_info("listening on tcp %s too (kernel.listen from client %"
+	    PRIu64 ")", s->listen_addr, c->rc.id);
+	pk = req_reply_begin(r);
+	msgpack_pack_map(pk, 1);
+	rpc_pack_kv_str(pk, "listen", s->listen_addr);
+	req_reply_end(r);
 	return 0;
 }

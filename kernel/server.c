@@ -47,8 +47,6 @@ static int	 srv_dir_prepare(const char *dir, struct gl_err *err);
 static int	 srv_lock(struct srv *s, struct gl_err *err);
 static int	 srv_listen_unix(struct srv *s, struct gl_err *err);
 static int	 srv_write_pid(struct srv *s, struct gl_err *err);
-static int	 srv_listen_tcp(struct srv *s, const char *spec,
-		     struct gl_err *err);
 static void	 srv_say_stopping(struct srv *s, const char *why);
 static void	 srv_on_signal(uv_signal_t *h, int signum);
 static void	 srv_on_idle(uv_timer_t *t);
@@ -423,14 +421,34 @@ fail:
 	return rc;
 }
 
-static int
+/* A listener that failed is closed; another may start once it is. */
+static void
+srv_on_tcp_closed(uv_handle_t *h)
+{
+	struct srv	*s = h->data;
+
+	s->tcp_closing = false;
+}
+
+int
 srv_listen_tcp(struct srv *s, const char *spec, struct gl_err *err)
 {
+	int	 rc;
+
+	if (s->tcp_on || s->tcp_closing)
+		return gl_err_set(err, GL_EEXIST, "the kernel listens on "
+		    "%s already", s->tcp_on ? s->listen_addr : "TCP");
 	uv_tcp_init(&s->loop, &s->tcp_l);
 	s->tcp_l.data = s;
+	if ((rc = conn_tcp_listen(&s->tcp_l, "--listen", spec,
+	    srv_on_tcp_conn, s->listen_addr, sizeof s->listen_addr,
+	    err)) != 0) {
+		s->tcp_closing = true;
+		uv_close((uv_handle_t *)&s->tcp_l, srv_on_tcp_closed);
+		return rc;
+	}
 	s->tcp_on = true;
-	return conn_tcp_listen(&s->tcp_l, "--listen", spec, srv_on_tcp_conn,
-	    s->listen_addr, sizeof s->listen_addr, err);
+	return 0;
 }
 
 /* Shutdown. */

@@ -59,6 +59,7 @@ struct srv {
 	bool		 unix_on;
 	uv_tcp_t	 tcp_l;
 	bool		 tcp_on;
+	bool		 tcp_closing;	/* a listener that failed closes */
 	char		 listen_addr[96];	/* "127.0.0.1:4567" */
 	uv_signal_t	 sigterm, sigint;
 	uv_timer_t	 idle;
@@ -89,6 +90,10 @@ void	 srv_stop(struct srv *s, const char *why);
 /* Closes the grace timer once the last client of a stopping server is
  * gone. */
 void	 srv_client_gone(struct srv *s);
+/* Listens on TCP at spec ("HOST:PORT") too (--listen, kernel.listen);
+ * s->listen_addr says where. GL_EEXIST if it listens already, GL_EBUSY
+ * for an address in use, GL_EINVAL or GL_EIO else. */
+int	 srv_listen_tcp(struct srv *s, const char *spec, struct gl_err *err);
 
 /* server-client.c */
 

@@ -67,6 +67,7 @@ static const struct rth_cbs sess_rth_cbs = {
 	.on_output = sess_on_output,
 	.on_done = sess_on_done,
 	.on_state = sess_on_state,
+	.on_reply = sess_on_reply,
 };
 
 /* cell.run {session, cells: [id]} */
@@ -467,9 +468,12 @@ sess_on_state(void *ctx, enum rth_state state, const char *message)
 
 	if (s->closing)
 		return;
-	/* A runtime that died or restarts loses its cluster work. */
-	if (state == RTH_DEAD || state == RTH_STARTING)
+	/* A runtime that died or restarts loses its cluster work, and
+	 * will not answer what it was asked. */
+	if (state == RTH_DEAD || state == RTH_STARTING) {
 		s->set->host.on_reset(s->set->host.ctx, s);
+		sess_asks_fail(s, true);
+	}
 	if (state != RTH_IDLE && state != RTH_BUSY)
 		log_info("%s: runtime %s%s%s", s->id, rth_state_names[state],
 		    message != NULL ? ": " : "",

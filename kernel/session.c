@@ -509,6 +509,7 @@ sess_close(struct sess *s)
 		sess_unlink_client(s, s->clients[s->nclients - 1]);
 	sess_file_unwatch(s);
 	ss->host.on_reset(ss->host.ctx, s);
+	sess_asks_fail(s, false);
 	if (s->rt != NULL) {
 		rth_close(s->rt, sess_on_rt_closed);	/* may free s */
 		return;

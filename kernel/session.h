@@ -125,6 +125,10 @@ int	 sess_rpc_review_verdict(struct sess_set *ss, struct req *r,
 	     struct gl_err *err);
 int	 sess_rpc_review_apply(struct sess_set *ss, struct req *r,
 	     struct gl_err *err);
+int	 sess_rpc_cell_complete(struct sess_set *ss, struct req *r,
+	     struct gl_err *err);
+int	 sess_rpc_cell_inspect(struct sess_set *ss, struct req *r,
+	     struct gl_err *err);
 
 /* For the host, about a session it was called about (the server passes
  * these on to the cluster service). */

@@ -74,6 +74,18 @@ struct sess_run {
 	struct sess_run	*next;
 };
 
+/* A cell.complete or cell.inspect the runtime is answering. */
+#define SESS_ASKS_MAX	8
+struct sess_ask {
+	uint32_t	 rt_id;		/* the runtime request's id */
+	uint64_t	 request;	/* the client's request number */
+	uint64_t	 client;	/* who asked (req_client id) */
+	bool		 inspect;
+	char		*code;		/* owned: for an answer from the
+					 * notebook if the runtime fails */
+	size_t		 len, cursor;
+};
+
 struct sess_set {
 	struct sess_host host;
 	struct sess	**sessions;	/* owned */
@@ -132,6 +144,10 @@ struct sess {
 	char		*hook_project;	/* owned: the project whose plugins
 					 * serve it (session-plugins.c) */
 	bool		 hook_project_known;
+	/* cell.complete and cell.inspect (session-complete.c) */
+	struct sess_ask	 asks[SESS_ASKS_MAX];	/* the oldest first */
+	size_t		 nasks;
+	uint64_t	 next_ask;
 };
 
 struct sess_replay {
@@ -256,6 +272,14 @@ void	 sess_pack_warnings(msgpack_packer *pk, const struct plg_result *res);
  * count: for a reply's warnings. Borrowed from res. */
 char	**sess_hook_warnings(struct plg_result *res, char **more,
 	     size_t nmore, size_t *n);
+
+/* session-complete.c */
+
+/* The runtime's answer m to a request of s's (rth's on_reply). */
+void	 sess_on_reply(void *ctx, const struct rpc_msg *m);
+/* The runtime died or restarts, or s closes: the questions it had are
+ * answered from the notebook (close: dropped). */
+void	 sess_asks_fail(struct sess *s, bool answer);
 
 /* session-out.c */
 

@@ -475,21 +475,62 @@ lc_workers(lua_State *L)
 	return 1;
 }
 
-/* cluster.scale(n) -> n [-1, +1, e] */
+/*
+ * cluster.scale(n), cluster.scale("auto"), cluster.scale{n = , max = }
+ * -> n, or "auto": n workers kept from now on (0: none start until
+ * raised), "auto": workers on demand only; max caps what work starts
+ * (0: the configuration's count). [-1, +1, e]
+ */
 static int
 lc_scale(lua_State *L)
 {
 	struct lx_cluster	*cl = lc_of(L);
-	lua_Integer		 n = luaL_checkinteger(L, 1);
+	lua_Integer		 n = -1, max = -1;
+	bool			 autoscale = false;
+	msgpack_packer		*pk;
+	const msgpack_object	*o;
 	uint32_t		 id;
 
-	luaL_argcheck(L, n >= 0 && n <= 100000, 1, "0 to 100000 workers");
+	if (lua_type(L, 1) == LUA_TSTRING) {
+		luaL_argcheck(L, strcmp(lua_tostring(L, 1), "auto") == 0, 1,
+		    "a number of workers, \"auto\" or {n = , max = }");
+		autoscale = true;
+	} else if (lua_type(L, 1) == LUA_TTABLE) {
+		if (lua_getfield(L, 1, "n") != LUA_TNIL)
+			n = luaL_checkinteger(L, -1);
+		lua_pop(L, 1);
+		if (lua_getfield(L, 1, "max") != LUA_TNIL)
+			max = luaL_checkinteger(L, -1);
+		lua_pop(L, 1);
+		lua_getfield(L, 1, "auto");
+		autoscale = lua_toboolean(L, -1);
+		lua_pop(L, 1);
+		luaL_argcheck(L, n >= 0 || max >= 0 || autoscale, 1,
+		    "{n = workers, max = workers, auto = true}");
+		luaL_argcheck(L, max <= 100000, 1, "max: 0 to 100000 workers");
+		luaL_argcheck(L, n <= 100000, 1, "n: 0 to 100000 workers");
+	} else {
+		n = luaL_checkinteger(L, 1);
+		luaL_argcheck(L, n >= 0 && n <= 100000, 1,
+		    "0 to 100000 workers");
+	}
 	id = lc_begin(cl, "cluster.scale", CLR_SYNC, 0);
-	msgpack_pack_map(&cl->io.w->pk, 1);
-	rpc_pack_kv_int(&cl->io.w->pk, "n", (int64_t)n);
+	pk = &cl->io.w->pk;
+	msgpack_pack_map(pk, (n >= 0) + (max >= 0) + autoscale);
+	if (n >= 0)
+		rpc_pack_kv_int(pk, "n", (int64_t)n);
+	if (max >= 0)
+		rpc_pack_kv_int(pk, "max", (int64_t)max);
+	if (autoscale)
+		rpc_pack_kv_bool(pk, "auto", true);
 	cl->io.send(cl->io.host);
 	lc_sync(cl, L, id);
-	lua_pushinteger(L, (lua_Integer)rpc_map_int(cl->sync.result, "n", n));
+	if ((o = rpc_map_get(cl->sync.result, "auto")) != NULL &&
+	    o->type == MSGPACK_OBJECT_BOOLEAN && o->via.boolean)
+		lua_pushliteral(L, "auto");
+	else
+		lua_pushinteger(L, (lua_Integer)rpc_map_int(cl->sync.result,
+		    "n", n));
 	return 1;
 }
 

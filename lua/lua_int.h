@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "core/mem.h"
+#include "core/rpc.h"
 
 struct codec;
 struct gl_err;
@@ -138,6 +139,46 @@ const char *lx_host_format(struct lx_host *h, lua_State *L, int first,
 /* The print and display of a STDLIB host, for a codec to send by name. */
 int	 lx_host_print(lua_State *L);
 int	 lx_host_display(lua_State *L);
+
+/*
+ * A table a cell displays, as an output galley draws (lua/display.c): a
+ * list of records or a record of lists as {type = "table", columns,
+ * rows, more}, anything else as {type = "tree", nodes}, bounded in size
+ * whatever the table (docs/protocol.md). The buffers are the struct's,
+ * reused from one call to the next.
+ */
+struct lx_disp {
+	struct rpc_writer out;		/* the output map */
+	struct rpc_writer nodes;	/* scratch: a tree's nodes */
+};
+
+void	 lx_disp_init(struct lx_disp *d);
+void	 lx_disp_fini(struct lx_disp *d);
+/* If the value at idx is a table galley draws (one without __tostring
+ * and __name), packs its output map into d->out (reset first) and
+ * returns true; else false. May raise (memory, a __tostring of a
+ * value); d's buffers are then left to the next call. [-0, +0, e] */
+bool	 lx_disp_pack(struct lx_disp *d, lua_State *L, int idx);
+
+/*
+ * Completion and inspection in the runtime's session (lua/complete.c):
+ * the answers to `complete {code, cursor}` and `inspect {code,
+ * cursor}`, packed into w.
+ */
+struct lx_comp {
+	struct rpc_writer w;		/* the answer's map */
+	lua_State	*L;		/* borrowed, during a call */
+	const char	*code;		/* borrowed, during a call */
+	size_t		 len, cursor;
+};
+
+void	 lx_comp_init(struct lx_comp *c);
+void	 lx_comp_fini(struct lx_comp *c);
+/* Answers complete (inspect: inspect) for code[0..len) and a cursor
+ * byte: LUA_OK with c->w holding the answer's map, or a Lua status
+ * (memory). Runs under its own lua_pcall; the stack is empty after. */
+int	 lx_comp_run(struct lx_comp *c, lua_State *L, bool inspect,
+	     const char *code, size_t len, size_t cursor);
 
 struct lx_cluster;
 

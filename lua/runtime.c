@@ -112,6 +112,8 @@ struct lx_rt {
 	long		 first_line;	/* file line of the cell's line 1 */
 	int		 err_line;	/* cell line of the last error; 0 */
 	struct lx_cluster *cl;		/* the cluster binding */
+	struct lx_disp	 disp;		/* tables shown as tables and trees */
+	struct lx_comp	 comp;		/* completion and inspection */
 };
 
 /*
@@ -140,6 +142,10 @@ static void	 lx_on_display(void *ud, const char *text, size_t len);
 static void	 lx_on_error(void *ud, lua_State *L);
 static int	 lx_io_write(lua_State *L);
 static int	 lx_fmt(lua_State *L);
+static int	 lx_rt_display(lua_State *L);
+static void	 lx_show(struct lx_rt *rt, lua_State *L, int first, int last);
+static void	 lx_answer(struct lx_rt *rt, const struct rpc_msg *m,
+		     bool inspect);
 static int	 lx_capture(lua_State *L);
 static void	 lx_send(struct lx_rt *rt);
 static void	 lx_pack_output(struct lx_rt *rt, const char *type,
@@ -194,6 +200,8 @@ lx_runtime_main(const struct lx_runtime_opts *opts)
 	gl_buf_init(&rt.src);
 	gl_buf_init(&rt.chk);
 	gl_buf_init(&rt.name);
+	lx_disp_init(&rt.disp);
+	lx_comp_init(&rt.comp);
 
 	/* A kernel that dies without closing the pipe takes us with it. */
 #ifdef __linux__
@@ -277,6 +285,8 @@ out:
 	gl_buf_fini(&rt.src);
 	gl_buf_fini(&rt.chk);
 	gl_buf_fini(&rt.name);
+	lx_disp_fini(&rt.disp);
+	lx_comp_fini(&rt.comp);
 	rpc_writer_fini(&rt.w);
 	rpc_reader_free(rt.rd);
 	return status;
@@ -360,8 +370,11 @@ lx_setup(lua_State *L)
 		lx_require_open(L, rt->cl);
 		c = lx_cluster_codec(rt->cl);
 		codec_register_cfunc(c, "print", lx_host_print);
-		codec_register_cfunc(c, "display", lx_host_display);
+		/* The cell's display draws tables; a worker's is its own. */
+		codec_register_cfunc(c, "display", lx_rt_display);
 	}
+	lua_pushcfunction(L, lx_rt_display);
+	lua_setglobal(L, "display");
 
 	/* io.write streams while the default output is stdout; it keeps
 	 * the library's io.write and io.output for when it is not. */
@@ -446,13 +459,50 @@ lx_on_display(void *ud, const char *text, size_t len)
 static int
 lx_fmt(lua_State *L)
 {
+	lx_show(lx_rt_of(L), L, 1, lua_gettop(L));
+	return 0;
+}
+
+/* display(...): as the trailing expression shows its values; nothing
+ * for no values. [-n, +0, e] */
+static int
+lx_rt_display(lua_State *L)
+{
 	struct lx_rt	*rt = lx_rt_of(L);
+
+	if (lua_gettop(L) == 0)
+		return 0;
+	fflush(stdout);
+	fflush(stderr);
+	lx_show(rt, L, 1, lua_gettop(L));
+	lx_send(rt);
+	return 0;
+}
+
+/*
+ * Packs values first..last as an output (not sent): one table galley
+ * draws as a table or tree output (lua/display.c), anything else as the
+ * REPL's text in a result. [-0, +0, e]
+ */
+static void
+lx_show(struct lx_rt *rt, lua_State *L, int first, int last)
+{
+	msgpack_packer	*pk = &rt->w.pk;
 	const char	*s;
 	size_t		 len;
 
-	s = lx_host_format(&rt->host, L, 1, lua_gettop(L), &len);
+	if (first == last && lx_disp_pack(&rt->disp, L, first)) {
+		rpc_begin_notify(&rt->w, "output");
+		msgpack_pack_map(pk, 2);
+		rpc_pack_key(pk, "run");
+		msgpack_pack_uint64(pk, rt->run);
+		rpc_pack_key(pk, "output");
+		msgpack_sbuffer_write(&rt->w.sbuf, rt->disp.out.sbuf.data,
+		    rt->disp.out.sbuf.size);
+		return;
+	}
+	s = lx_host_format(&rt->host, L, first, last, &len);
 	lx_pack_output(rt, "result", NULL, s, len);
-	return 0;
 }
 
 /*
@@ -617,6 +667,11 @@ lx_serve(struct lx_rt *rt, const struct rpc_msg *m)
 		lx_send(rt);
 		return;
 	}
+	if (strcmp(m->method, "complete") == 0 ||
+	    strcmp(m->method, "inspect") == 0) {
+		lx_answer(rt, m, m->method[0] == 'i');
+		return;
+	}
 	{
 		char msg[128];
 
@@ -728,6 +783,36 @@ lx_run(struct lx_rt *rt, const struct rpc_msg *m)
 		    rt->host.tb.data : "", rt->err_line);
 	}
 	lua_settop(L, 0);
+	lx_send(rt);
+}
+
+/* complete and inspect {code, cursor}: lua/complete.c's answer. */
+static void
+lx_answer(struct lx_rt *rt, const struct rpc_msg *m, bool inspect)
+{
+	const char	*code;
+	size_t		 len;
+	int64_t		 cursor = rpc_map_int(m->args, "cursor", -1);
+
+	if ((code = rpc_map_str(m->args, "code", &len)) == NULL ||
+	    cursor < 0) {
+		rpc_write_error(&rt->w, m->id, GL_EINVAL, inspect ?
+		    "inspect: wants {code, cursor}" :
+		    "complete: wants {code, cursor}");
+		lx_send(rt);
+		return;
+	}
+	rt->host.heap.failed = 0;
+	if (lx_comp_run(&rt->comp, rt->L, inspect, code, len,
+	    (size_t)cursor) != LUA_OK) {
+		lua_gc(rt->L, LUA_GCCOLLECT, 0);
+		rpc_write_error(&rt->w, m->id, GL_ENOMEM, "not enough memory");
+		lx_send(rt);
+		return;
+	}
+	rpc_begin_response(&rt->w, m->id);
+	msgpack_sbuffer_write(&rt->w.sbuf, rt->comp.w.sbuf.data,
+	    rt->comp.w.sbuf.size);
 	lx_send(rt);
 }
 

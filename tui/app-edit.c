@@ -340,7 +340,7 @@ app_insert_cell(struct app *a, size_t index, enum nb_kind kind, const char *src,
 }
 
 /* Undo or redo one group. */
-void
+bool
 app_undo(struct app *a, bool redo)
 {
 	struct ot_op	*ops, *inv = NULL;
@@ -349,7 +349,7 @@ app_undo(struct app *a, bool redo)
 
 	if (!(redo ? sync_redo : sync_undo)(a->sync, &ops, &n, cell, &off)) {
 		app_msg(a, false, "nothing to %s", redo ? "redo" : "undo");
-		return;
+		return false;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (app_apply_op(a, &ops[i], &inv, &ninv) == 0) {
@@ -392,6 +392,7 @@ app_undo(struct app *a, bool redo)
 		    redo ? "redo" : "undo", n - applied, n);
 	else
 		app_msg(a, false, "%s", redo ? "redone" : "undone");
+	return true;
 }
 
 void

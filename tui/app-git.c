@@ -113,14 +113,7 @@ app_git_refresh(struct app *a)
 }
 
 /* ------------------------------------------------------------------ */
-/* The pager */
-
-void
-app_pager_show(struct app *a, const char *title, char *text)
-{
-	app_pager_open(a, title, text);
-	free(text);
-}
+/* git log and :show */
 
 /* "2025-02-03 10:12", local time. */
 static void
@@ -245,7 +238,7 @@ app_git_log(struct app *a, struct gl_err *err)
 	}
 	free(path);
 	rpc_msg_fini(&resp);
-	app_pager_show(a, "git log", gl_buf_take(&b, NULL));
+	app_pager_take(a, "git log", gl_buf_take(&b, NULL), true);
 	return 0;
 }
 
@@ -351,6 +344,6 @@ app_git_show(struct app *a, const char *rev, struct gl_err *err)
 	free(sum);
 	free(who);
 	rpc_msg_fini(&resp);
-	app_pager_show(a, title, gl_buf_take(&b, NULL));
+	app_pager_take(a, title, gl_buf_take(&b, NULL), true);
 	return 0;
 }

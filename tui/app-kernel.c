@@ -277,6 +277,10 @@ on_event(struct app *a, struct event *ev)
 		    ev->message != NULL ? ev->message :
 		    "the notebook changed on disk");
 		break;
+	case EVENT_COMPLETION:
+	case EVENT_INSPECTION:
+		app_complete_event(a, ev);
+		break;
 	case EVENT_NONE:
 	case EVENT_REFUSED:
 	case EVENT_KERNEL_STOPPING:
@@ -504,6 +508,7 @@ app_conn_lost(struct app *a, const char *why)
 	a->retry_at = app_now_ms() + RECONNECT_MS;
 	a->edit_req = 0;
 	a->clu_req = 0;
+	a->comp.req = 0;
 	snprintf(a->kernel, sizeof a->kernel, "lost");
 	snprintf(a->runtime, sizeof a->runtime, "unknown");
 	/* What matters first: the reason can be long (a socket path). */

@@ -35,7 +35,7 @@ app_status(struct app *a, struct view_status *st)
 {
 	static const char *const modes[KEYMAP_NMODES] = {
 		"NORMAL", "INSERT", "COMMAND", "HELP", "CLUSTER", "REVIEW",
-		"SUGGEST",
+		"SUGGEST", "INSERT",
 	};
 
 	memset(st, 0, sizeof *st);
@@ -52,10 +52,20 @@ app_status(struct app *a, struct view_status *st)
 	if (a->mode == KEYMAP_CMDLINE) {
 		st->cmdline = cmdline_text(&a->cl);
 		st->cmdline_cur = a->cl.cur;
+		st->cmdline_prompt = a->cl_prompt == '/' ? "/" :
+		    a->cl_prompt == '?' ? "?" : ":";
 	}
-	/* The keys of a sequence being typed ("d" of "dd"). */
-	if (a->mode == KEYMAP_NORMAL && *keymap_pending(a->km)) {
-		st->msg = keymap_pending(a->km);
+	/* A count and the keys of a sequence being typed ("3d" of
+	 * "3dd"). */
+	if (a->mode == KEYMAP_NORMAL && (*keymap_pending(a->km) ||
+	    a->count > 0)) {
+		if (a->count > 0)
+			snprintf(a->pend_show, sizeof a->pend_show, "%ld%s",
+			    a->count, keymap_pending(a->km));
+		else
+			snprintf(a->pend_show, sizeof a->pend_show, "%s",
+			    keymap_pending(a->km));
+		st->msg = a->pend_show;
 		st->msg_error = false;
 	}
 }

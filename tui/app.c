@@ -61,29 +61,44 @@ app_view_opts(const struct keymap_config *cfg, struct view_opts *vo)
 	vo->fold_lines = cfg->fold_lines;
 	vo->tab_source = cfg->tab;
 	vo->ascii = cfg->ascii;
+	vo->number = cfg->number;
 }
 
 void
 app_exec(struct app *a, const char *line)
 {
+	app_exec_in(a, a->mode, line);
+}
+
+void
+app_exec_in(struct app *a, enum keymap_mode mode, const char *line)
+{
 	struct gl_err	 err = { 0 };
 
-	if (cmd_exec(a->cmds, a, a->mode, line, &err) != 0)
+	if (cmd_exec(a->cmds, a, mode, line, &err) != 0)
 		app_msg(a, true, "%s", err.msg);
+}
+
+void
+app_pager_take(struct app *a, const char *title, char *text, bool plain)
+{
+	free(a->pager);
+	free(a->pager_title);
+	a->pager = text;
+	a->pager_title = title != NULL ? xstrdup(title) : NULL;
+	a->pager_plain = plain;
+	a->pager_scroll = 0;
+	a->srch.pg_off = -1;
+	if (a->mode != KEYMAP_PAGER)
+		a->pager_return = a->mode == KEYMAP_CMDLINE ? a->cl_return :
+		    a->mode;
+	a->mode = KEYMAP_PAGER;
 }
 
 void
 app_pager_open(struct app *a, const char *title, const char *text)
 {
-	free(a->pager);
-	free(a->pager_title);
-	a->pager = xstrdup(text);
-	a->pager_title = title != NULL ? xstrdup(title) : NULL;
-	a->pager_scroll = 0;
-	if (a->mode != KEYMAP_PAGER)
-		a->pager_return = a->mode == KEYMAP_CMDLINE ? a->cl_return :
-		    a->mode;
-	a->mode = KEYMAP_PAGER;
+	app_pager_take(a, title, xstrdup(text), true);
 }
 
 /* ------------------------------------------------------------------ */
@@ -94,9 +109,27 @@ paint(struct app *a)
 {
 	struct view_status st;
 
-	if (a->mode == KEYMAP_PAGER) {
-		view_render_pager(a->pager_title != NULL ? a->pager_title :
-		    "galley help", a->pager, &a->pager_scroll, &a->grid);
+	if (a->mode == KEYMAP_PAGER || (a->mode == KEYMAP_CMDLINE &&
+	    a->cl_return == KEYMAP_PAGER)) {
+		struct view_page pg = { .title = a->pager_title != NULL ?
+		    a->pager_title : "galley help",
+		    .text = a->pager, .scroll = &a->pager_scroll,
+		    .plain = a->pager_plain, .m_off = -1 };
+
+		if (a->srch.have && a->srch.hl) {
+			pg.srch = &a->srch.pat;
+			pg.m_off = a->srch.pg_off;
+			pg.m_len = a->srch.len;
+		}
+		if (a->mode == KEYMAP_CMDLINE) {
+			pg.cmdline = cmdline_text(&a->cl);
+			pg.cmdline_cur = a->cl.cur;
+			pg.cmdline_prompt = a->cl_prompt == '?' ? "?" : "/";
+		} else if (a->msg[0] != '\0') {
+			pg.msg = a->msg;
+			pg.msg_error = a->msg_err;
+		}
+		view_render_page(&pg, &a->grid);
 		draw_grid(a->draw, &a->grid);
 		return;
 	}
@@ -126,6 +159,8 @@ paint(struct app *a)
 		return;
 	}
 	app_status(a, &st);
+	view_set_search(a->view, a->srch.have && a->srch.hl ? &a->srch.pat :
+	    NULL, keymap_config(a->km)->search_outputs);
 	if (a->mode == KEYMAP_INSERT ||
 	    (a->mode == KEYMAP_CMDLINE && a->cl_return == KEYMAP_INSERT)) {
 		size_t	 idx, lo, hi;
@@ -138,6 +173,16 @@ paint(struct app *a)
 	} else
 		view_set_edit(a->view, -1, 0, 0, 0);
 	view_render(a->view, a->doc, &st, a->now, &a->grid);
+	{
+		/* The completion menu or an inspection, at the editor's
+		 * cursor or over the status line. */
+		struct view_popup pp;
+
+		if (app_complete_popup(a, a->grid.cur_visible ?
+		    a->grid.cur_row : a->grid.rows - 2, a->grid.cur_visible ?
+		    a->grid.cur_col : 0, &pp))
+			view_render_popup(&pp, &a->grid);
+	}
 	draw_grid(a->draw, &a->grid);
 }
 
@@ -186,6 +231,8 @@ loop(struct app *a)
 			next = a->retry_at;
 		if ((d = app_cluster_at(a)) < next)
 			next = d;
+		if ((d = app_complete_at(a)) < next)
+			next = d;
 		if ((d = app_autosave_at(a)) < next)
 			next = d;
 		timeout = next > a->now ? (int)(next - a->now) : 0;
@@ -224,6 +271,7 @@ loop(struct app *a)
 		}
 		app_drain(a);
 		app_cluster_take(a);
+		app_complete_take(a);
 		app_send_edits(a);
 		app_cluster_poll(a);
 		if (a->lost && !a->stopped && !a->quit &&
@@ -244,6 +292,9 @@ app_free(struct app *a)
 	app_clip_free(a);
 	free(a->textclip);
 	cmdline_fini(&a->cl);
+	cmdline_fini(&a->cl_shist);
+	app_search_fini(a);
+	app_complete_fini(a);
 	free(a->pager);
 	free(a->pager_title);
 	view_cluster_fini(&a->clu);
@@ -275,6 +326,10 @@ app_run(const struct app_opts *o, struct gl_err *err)
 	a.now = app_now_ms();
 	gl_rng_seed_random(&a.rng);
 	cmdline_init(&a.cl);
+	cmdline_init(&a.cl_shist);
+	a.cl_prompt = ':';
+	a.srch.pg_off = -1;
+	gl_buf_init(&a.srch.text);
 	view_cluster_init(&a.clu);
 	a.cmds = cmd_table_new();
 	a.km = keymap_new_with(a.cmds);
@@ -318,8 +373,8 @@ app_run(const struct app_opts *o, struct gl_err *err)
 		if (o->notice != NULL)
 			app_msg(&a, false, "%s", o->notice);
 		else
-			app_msg(&a, false, "? help   i edit   Enter run   b "
-			    "new cell   :w save   :q quit");
+			app_msg(&a, false, "F1 help   i edit   Enter run   b "
+			    "new cell   / search   :w save   :q quit");
 	}
 	rc = loop(&a);
 	if (rc != 0)

@@ -25,6 +25,7 @@
 #include "tui/cmdline.h"
 #include "tui/editor.h"
 #include "tui/keymap.h"
+#include "tui/search.h"
 #include "tui/sync.h"
 #include "tui/view.h"
 
@@ -40,6 +41,40 @@ struct rview;
 struct view_opts;
 
 #define APP_CALL_MS	10000	/* a request's answer */
+
+/* Search (tui/cmd-search.c): the last pattern and the current match. */
+struct app_search {
+	struct search	 pat;		/* compiled when have */
+	bool		 have;
+	bool		 back;		/* last searched with ? */
+	bool		 hl;		/* matches highlighted (:noh clears) */
+	char		 cell[NB_ID_MAX + 1];	/* the current match; "" */
+	size_t		 part, off, len;
+	long		 pg_off;	/* the current match in the pager,
+					 * or -1 */
+	struct gl_buf	 text;		/* scratch: an output's text */
+	char		*subst;		/* owned: the last :s, for :s alone */
+};
+
+/* A completion or an inspection asked of the kernel, and the menu or
+ * the box that shows its answer (tui/app-complete.c). */
+struct app_comp {
+	uint32_t	 req;		/* the request in flight, or 0 */
+	uint64_t	 request;	/* its number, once its reply came */
+	bool		 inspect;
+	char		 cell[NB_ID_MAX + 1];	/* asked about ("": none) */
+	size_t		 cursor;
+	char		*before;	/* owned: the source before cursor */
+	int64_t		 deadline;
+	/* The menu: open while n > 0 */
+	char		**items, **kinds;	/* owned */
+	size_t		 n;
+	long		 sel;		/* -1: none yet */
+	size_t		 start;		/* where the word replaced starts */
+	/* An inspection's box: shown while ninfo > 0 */
+	char		**info;		/* owned */
+	size_t		 ninfo;
+};
 
 /* A copied cell (yy, x), pasted with p. */
 struct app_clip {
@@ -103,6 +138,9 @@ struct app {
 	struct draw	*draw;
 	struct gl_rng	 rng;
 	enum keymap_mode mode;
+	long		 count;		/* a count typed before a key ("3" of
+					 * "3j"), or 0 */
+	char		 pend_show[48];	/* the count and pending keys shown */
 	struct ed	 ed;		/* valid in KEYMAP_INSERT */
 	char		 last_id[NB_ID_MAX + 1];  /* the cell edited last */
 	size_t		 last_off;	/* ... and where its cursor was */
@@ -112,10 +150,18 @@ struct app {
 	/* The command line */
 	struct cmdline	 cl;
 	enum keymap_mode cl_return;	/* the mode it was opened from */
-	/* The pager: the help screen, git log, a cell at a commit, a plugin's
-	 * view */
+	char		 cl_prompt;	/* ':', or '/' '?' for a search */
+	struct cmdline	 cl_shist;	/* the searches' history, kept here
+					 * while the line holds the
+					 * commands' */
+	struct app_search srch;
+	struct app_comp	 comp;
+	/* The pager: the help screen, a cell's outputs, git log, a cell at a
+	 * commit, a plugin's view */
 	char		*pager;		/* owned */
 	char		*pager_title;	/* owned; NULL: "galley help" */
+	bool		 pager_plain;	/* plain text, not the help's keys
+					 * and headings */
 	int		 pager_scroll;
 	enum keymap_mode pager_return;
 	/* The cluster view (app-cluster.c) */
@@ -168,12 +214,54 @@ int64_t	 app_now_ms(void);
 void	 app_view_opts(const struct keymap_config *cfg, struct view_opts *vo);
 /* Runs command line line (a key's binding or what was typed after :). */
 void	 app_exec(struct app *a, const char *line);
-/* Opens the pager on text (copied) titled title (NULL: the help's). */
+/* Opens the pager on text (taken) titled title (NULL: the help's); plain
+ * for anything but the help (no key columns or headings). */
+void	 app_pager_take(struct app *a, const char *title, char *text,
+	     bool plain);
+/* The same with text copied, plain (a plugin's view). */
 void	 app_pager_open(struct app *a, const char *title, const char *text);
+/* The same, as if the TUI were in mode (the completion menu's keys). */
+void	 app_exec_in(struct app *a, enum keymap_mode mode, const char *line);
 
 /* app-input.c */
 /* A key, mouse or paste event. */
 void	 app_on_input(struct app *a, const struct input_ev *ev);
+/* How many times a command runs: the count typed before its key (vim's
+ * "3j") times the number arg holds ("scroll-down 2"), each 1 if absent;
+ * at least 1, at most 1,000,000. */
+long	 app_count(const struct app *a, const char *arg);
+/* The count typed before the key, or 0 without one. */
+long	 app_count_given(const struct app *a);
+
+/* app-complete.c */
+/* Asks the kernel to complete (inspect: to inspect) code[0..len) at byte
+ * cursor, without waiting; the answer comes as an event. The editor's
+ * cell and cursor are remembered when in insert mode: an answer that
+ * comes after they changed is dropped. */
+void	 app_complete_ask(struct app *a, bool inspect, const char *code,
+	     size_t len, size_t cursor);
+/* Takes the reply to the request in flight if it came; gives up after
+ * the deadline. */
+void	 app_complete_take(struct app *a);
+/* When the request in flight times out, or INT64_MAX. */
+int64_t	 app_complete_at(const struct app *a);
+/* A cell.completion or cell.inspection event. */
+void	 app_complete_event(struct app *a, struct event *ev);
+/* The menu or the inspection's box to draw, if one is open: anchored
+ * at row, col. */
+bool	 app_complete_popup(struct app *a, int row, int col,
+	     struct view_popup *p);
+/* Closes the menu (and the box); forgets the question. */
+void	 app_complete_close(struct app *a);
+void	 app_complete_fini(struct app *a);
+/* Replaces the word of the open menu with its selected item. */
+void	 app_complete_accept(struct app *a);
+
+/* cmd-search.c */
+/* Runs a search for pattern (as typed after / or ?; empty: the last
+ * one again) from the cursor, backward with back. */
+void	 app_search(struct app *a, const char *pattern, bool back);
+void	 app_search_fini(struct app *a);
 
 /* app-status.c */
 /* Puts a message on the message line (one line: breaks and tabs become
@@ -235,8 +323,9 @@ long	 app_insert_cell(struct app *a, size_t index, enum nb_kind kind,
 	     struct ot_op **inv, size_t *ninv);
 /* Types s[0..n) in the cell being edited (paste: literally). */
 void	 app_type(struct app *a, const char *s, size_t n, bool paste);
-/* Undoes (redo: redoes) the last group of changes. */
-void	 app_undo(struct app *a, bool redo);
+/* Undoes (redo: redoes) the last group of changes; false if there was
+ * none. */
+bool	 app_undo(struct app *a, bool redo);
 /* Copies cells [lo, hi] to the clipboard; frees the clipboard. */
 void	 app_clip_copy(struct app *a, size_t lo, size_t hi);
 void	 app_clip_free(struct app *a);
@@ -303,8 +392,6 @@ int	 app_git_log(struct app *a, struct gl_err *err);
 /* The current cell at revision rev (NULL: HEAD) and what changed since,
  * in the pager. */
 int	 app_git_show(struct app *a, const char *rev, struct gl_err *err);
-/* Shows text (taken) in the pager under title. */
-void	 app_pager_show(struct app *a, const char *title, char *text);
 
 /* app-review.c */
 /* The review mode is on screen (perhaps under the command line). */

@@ -40,7 +40,7 @@ void
 view_cluster_init(struct view_cluster *c)
 {
 	memset(c, 0, sizeof *c);
-	c->busy = c->queued = c->starting = c->wanted = -1;
+	c->busy = c->queued = c->starting = c->wanted = c->scale = -1;
 }
 
 void
@@ -257,6 +257,7 @@ view_cluster_parse(const msgpack_object *res, const struct view_cluster *prev,
 	static const char *const starting_keys[] = { "starting", NULL };
 	static const char *const wanted_keys[] = { "max_workers", "wanted",
 	    "target", NULL };
+	static const char *const scale_keys[] = { "scale", NULL };
 	const msgpack_object *ws, *js;
 
 	view_cluster_init(out);
@@ -281,6 +282,7 @@ view_cluster_parse(const msgpack_object *res, const struct view_cluster *prev,
 	out->queued = count_any(res, queued_keys);
 	out->starting = count_any(res, starting_keys);
 	out->wanted = count_any(res, wanted_keys);
+	out->scale = count_any(res, scale_keys);
 	out->launcher = text(rpc_map_get(res, "launcher"));
 	if (out->launcher == NULL) {
 		const msgpack_object *cfg = rpc_map_get(res, "config");
@@ -475,6 +477,12 @@ paint_summary(struct view_grid *g, int row, const struct view_cluster *c)
 	if (c->wanted > 0 && l < sizeof buf)
 		l += (size_t)snprintf(buf + l, sizeof buf - l, " (at most %"
 		    PRId64 ")", c->wanted);
+	if (c->scale == 0 && l < sizeof buf)
+		l += (size_t)snprintf(buf + l, sizeof buf - l, "   scaled to 0: "
+		    "none start");
+	else if (c->scale > 0 && l < sizeof buf)
+		l += (size_t)snprintf(buf + l, sizeof buf - l, "   keeping %"
+		    PRId64, c->scale);
 	if (c->queued >= 0 && l < sizeof buf)
 		l += (size_t)snprintf(buf + l, sizeof buf - l, "   tasks "
 		    "queued %" PRId64, c->queued);

@@ -55,6 +55,8 @@ struct view_cluster {
 	int64_t		 queued;	/* tasks not yet on a worker; -1 */
 	int64_t		 starting;	/* workers asked for, not joined; -1 */
 	int64_t		 wanted;	/* the most workers it may start; -1 */
+	int64_t		 scale;		/* the workers cluster.scale keeps
+					 * (0: none start); -1: on demand */
 	char		*launcher;	/* owned; NULL: not said */
 	int64_t		 at_ms;		/* when the answer came */
 };

@@ -20,12 +20,12 @@
 #include "tui/sync.h"
 #include "tui/view.h"
 
-static void	 step(struct app *a, int dir);
-static void	 select_step(struct app *a, int dir);
+static void	 step(struct app *a, long dir);
+static void	 select_step(struct app *a, long dir);
 static void	 delete_cells(struct app *a, size_t lo, size_t hi,
 		     const char *verb);
-static void	 paste_cells(struct app *a, bool above);
-static void	 move_cell(struct app *a, int dir);
+static void	 paste_cells(struct app *a, bool above, long times);
+static void	 move_cell(struct app *a, long dir);
 static void	 set_kind(struct app *a, enum nb_kind kind);
 
 /* ------------------------------------------------------------------ */
@@ -35,7 +35,7 @@ int
 cmd_cell_down(struct app *a, const struct cmd_entry *self, const char *arg,
     struct gl_err *err)
 {
-	step(a, 1);
+	step(a, app_count(a, arg));
 	return 0;
 }
 
@@ -43,16 +43,32 @@ int
 cmd_cell_up(struct app *a, const struct cmd_entry *self, const char *arg,
     struct gl_err *err)
 {
-	step(a, -1);
+	step(a, -app_count(a, arg));
 	return 0;
+}
+
+/* With a count (vim's 5gg and 5G), cell number count. */
+static void
+go_counted(struct app *a, size_t otherwise)
+{
+	size_t	 n = nb_doc_count(a->doc);
+	long	 k = app_count_given(a);
+
+	app_csel_clear(a);
+	if (n == 0)
+		return;
+	if (k > 0)
+		view_set_cursor(a->view, (size_t)k <= n ? (size_t)k - 1 :
+		    n - 1);
+	else
+		view_set_cursor(a->view, otherwise < n ? otherwise : n - 1);
 }
 
 int
 cmd_cell_first(struct app *a, const struct cmd_entry *self, const char *arg,
     struct gl_err *err)
 {
-	app_csel_clear(a);
-	view_set_cursor(a->view, 0);
+	go_counted(a, 0);
 	return 0;
 }
 
@@ -60,11 +76,7 @@ int
 cmd_cell_last(struct app *a, const struct cmd_entry *self, const char *arg,
     struct gl_err *err)
 {
-	size_t	 n = nb_doc_count(a->doc);
-
-	app_csel_clear(a);
-	if (n > 0)
-		view_set_cursor(a->view, n - 1);
+	go_counted(a, nb_doc_count(a->doc) - 1);
 	return 0;
 }
 
@@ -80,8 +92,11 @@ cmd_cell_goto(struct app *a, const struct cmd_entry *self, const char *arg,
 	if (arg == NULL || *arg == '\0')
 		return gl_err_set(err, GL_EINVAL, "goto: a cell number or id");
 	n = strtol(arg, &end, 10);
-	if (*end == '\0' && n >= 1 && (size_t)n <= nb_doc_count(a->doc))
-		idx = (size_t)n - 1;
+	if (*end == '\0' && end != arg && n >= 1 && nb_doc_count(a->doc) > 0)
+		idx = (size_t)n <= nb_doc_count(a->doc) ? (size_t)n - 1 :
+		    nb_doc_count(a->doc) - 1;
+	else if (strcmp(arg, "$") == 0 && nb_doc_count(a->doc) > 0)
+		idx = nb_doc_count(a->doc) - 1;
 	else if (nb_doc_find(a->doc, arg, &idx) == NULL)
 		return gl_err_set(err, GL_ENOTFOUND, "goto: no cell %s", arg);
 	view_set_cursor(a->view, idx);
@@ -107,7 +122,7 @@ int
 cmd_cell_select_down(struct app *a, const struct cmd_entry *self,
     const char *arg, struct gl_err *err)
 {
-	select_step(a, 1);
+	select_step(a, app_count(a, arg));
 	return 0;
 }
 
@@ -115,7 +130,7 @@ int
 cmd_cell_select_up(struct app *a, const struct cmd_entry *self,
     const char *arg, struct gl_err *err)
 {
-	select_step(a, -1);
+	select_step(a, -app_count(a, arg));
 	return 0;
 }
 
@@ -182,13 +197,30 @@ cmd_cell_add_below(struct app *a, const struct cmd_entry *self,
 	return add(a, false, arg, err);
 }
 
+/* The cells a command acts on: the selection, or count cells from the
+ * current one (vim's 5dd). */
+static bool
+counted_range(struct app *a, const char *arg, size_t *lo, size_t *hi)
+{
+	long	 k;
+
+	if (!app_target_range(a, lo, hi))
+		return false;
+	if (!a->csel && (k = app_count(a, arg)) > 1) {
+		*hi = *lo + (size_t)k - 1;
+		if (*hi >= nb_doc_count(a->doc))
+			*hi = nb_doc_count(a->doc) - 1;
+	}
+	return true;
+}
+
 int
 cmd_cell_delete(struct app *a, const struct cmd_entry *self, const char *arg,
     struct gl_err *err)
 {
 	size_t	 lo, hi;
 
-	if (app_target_range(a, &lo, &hi))
+	if (counted_range(a, arg, &lo, &hi))
 		delete_cells(a, lo, hi, "deleted");
 	return 0;
 }
@@ -199,7 +231,7 @@ cmd_cell_cut(struct app *a, const struct cmd_entry *self, const char *arg,
 {
 	size_t	 lo, hi;
 
-	if (app_target_range(a, &lo, &hi)) {
+	if (counted_range(a, arg, &lo, &hi)) {
 		app_clip_copy(a, lo, hi);
 		delete_cells(a, lo, hi, "cut");
 	}
@@ -212,7 +244,7 @@ cmd_cell_copy(struct app *a, const struct cmd_entry *self, const char *arg,
 {
 	size_t	 lo, hi;
 
-	if (app_target_range(a, &lo, &hi)) {
+	if (counted_range(a, arg, &lo, &hi)) {
 		app_clip_copy(a, lo, hi);
 		app_csel_clear(a);
 		app_msg(a, false, "copied %zu cell%s (p pastes)",
@@ -225,7 +257,7 @@ int
 cmd_cell_paste_below(struct app *a, const struct cmd_entry *self,
     const char *arg, struct gl_err *err)
 {
-	paste_cells(a, false);
+	paste_cells(a, false, app_count(a, arg));
 	return 0;
 }
 
@@ -233,7 +265,7 @@ int
 cmd_cell_paste_above(struct app *a, const struct cmd_entry *self,
     const char *arg, struct gl_err *err)
 {
-	paste_cells(a, true);
+	paste_cells(a, true, app_count(a, arg));
 	return 0;
 }
 
@@ -241,7 +273,7 @@ int
 cmd_cell_move_down(struct app *a, const struct cmd_entry *self,
     const char *arg, struct gl_err *err)
 {
-	move_cell(a, 1);
+	move_cell(a, app_count(a, arg));
 	return 0;
 }
 
@@ -249,7 +281,7 @@ int
 cmd_cell_move_up(struct app *a, const struct cmd_entry *self,
     const char *arg, struct gl_err *err)
 {
-	move_cell(a, -1);
+	move_cell(a, -app_count(a, arg));
 	return 0;
 }
 
@@ -281,7 +313,9 @@ int
 cmd_cell_undo(struct app *a, const struct cmd_entry *self, const char *arg,
     struct gl_err *err)
 {
-	app_undo(a, false);
+	for (long k = app_count(a, arg); k > 0; k--)
+		if (!app_undo(a, false))
+			break;
 	return 0;
 }
 
@@ -289,7 +323,9 @@ int
 cmd_cell_redo(struct app *a, const struct cmd_entry *self, const char *arg,
     struct gl_err *err)
 {
-	app_undo(a, true);
+	for (long k = app_count(a, arg); k > 0; k--)
+		if (!app_undo(a, true))
+			break;
 	return 0;
 }
 
@@ -326,23 +362,32 @@ cmd_cell_normal(struct app *a, const struct cmd_entry *self, const char *arg,
 
 /* ------------------------------------------------------------------ */
 
-/* To the next (dir 1) or previous (-1) cell; the selection ends. */
+/* cur moved by dir cells (negative: up), kept in [lo, n). */
+static size_t
+clamp_step(size_t cur, long dir, size_t lo, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (dir < 0)
+		return (size_t)-dir > cur - lo ? lo : cur - (size_t)-dir;
+	return (size_t)dir >= n - 1 - cur ? n - 1 : cur + (size_t)dir;
+}
+
+/* dir cells down (positive) or up; the selection ends. */
 static void
-step(struct app *a, int dir)
+step(struct app *a, long dir)
 {
 	size_t	 cur = 0, n = nb_doc_count(a->doc);
 
 	app_cur_cell(a, &cur);
 	app_csel_clear(a);
-	if (dir > 0 && cur + 1 < n)
-		view_set_cursor(a->view, cur + 1);
-	else if (dir < 0 && cur > 0)
-		view_set_cursor(a->view, cur - 1);
+	if (n > 0 && clamp_step(cur, dir, 0, n) != cur)
+		view_set_cursor(a->view, clamp_step(cur, dir, 0, n));
 }
 
-/* Extends the cell selection to the next or previous cell. */
+/* Extends the cell selection dir cells down or up. */
 static void
-select_step(struct app *a, int dir)
+select_step(struct app *a, long dir)
 {
 	size_t	 cur = 0, n = nb_doc_count(a->doc);
 
@@ -351,10 +396,7 @@ select_step(struct app *a, int dir)
 		a->csel = true;
 		a->csel_anchor = cur;
 	}
-	if (dir > 0 && cur + 1 < n)
-		cur++;
-	else if (dir < 0 && cur > 0)
-		cur--;
+	cur = clamp_step(cur, dir, 0, n);
 	view_set_cursor(a->view, cur);
 	view_set_cell_sel(a->view, true, a->csel_anchor, cur);
 }
@@ -391,11 +433,12 @@ delete_cells(struct app *a, size_t lo, size_t hi, const char *verb)
 	    n == 1 ? "" : "s");
 }
 
+/* Pastes the clipboard times times, as one change. */
 static void
-paste_cells(struct app *a, bool above)
+paste_cells(struct app *a, bool above, long times)
 {
 	struct ot_op	*inv = NULL;
-	size_t		 ninv = 0, cur = 0, at;
+	size_t		 ninv = 0, cur = 0, at, n = 0;
 	long		 first = -1;
 
 	if (a->nclip == 0) {
@@ -403,16 +446,20 @@ paste_cells(struct app *a, bool above)
 		    "first");
 		return;
 	}
+	if (times > 1000)
+		times = 1000;
 	app_cur_cell(a, &cur);
 	at = nb_doc_count(a->doc) == 0 ? 0 : above ? cur : cur + 1;
-	for (size_t i = 0; i < a->nclip; i++) {
-		long idx = app_insert_cell(a, at + i, a->clip[i].kind,
-		    a->clip[i].source, a->clip[i].len, a->clip[i].meta,
-		    a->clip[i].nmeta, &inv, &ninv);
+	for (long t = 0; t < times; t++)
+		for (size_t i = 0; i < a->nclip; i++, n++) {
+			long idx = app_insert_cell(a, at + n,
+			    a->clip[i].kind, a->clip[i].source,
+			    a->clip[i].len, a->clip[i].meta,
+			    a->clip[i].nmeta, &inv, &ninv);
 
-		if (first < 0)
-			first = idx;
-	}
+			if (first < 0)
+				first = idx;
+		}
 	if (first >= 0) {
 		sync_push(a->sync, inv, ninv, SYNC_G_OTHER, nb_cell_id(
 		    nb_doc_cell(a->doc, (size_t)first)), 0, a->now);
@@ -420,15 +467,15 @@ paste_cells(struct app *a, bool above)
 	} else
 		free(inv);
 	app_send_edits(a);
-	app_msg(a, false, "pasted %zu cell%s", a->nclip,
-	    a->nclip == 1 ? "" : "s");
+	app_msg(a, false, "pasted %zu cell%s", n, n == 1 ? "" : "s");
 }
 
+/* Moves the cell dir places down (positive) or up, as one change. */
 static void
-move_cell(struct app *a, int dir)
+move_cell(struct app *a, long dir)
 {
 	struct ot_op	 op;
-	size_t		 cur, n = nb_doc_count(a->doc);
+	size_t		 cur, to, n = nb_doc_count(a->doc);
 	struct nb_cell	*c = app_cur_cell(a, &cur);
 	bool		 header = n > 0 &&
 			    nb_cell_is_header(nb_doc_cell(a->doc, 0));
@@ -439,17 +486,16 @@ move_cell(struct app *a, int dir)
 		app_msg(a, true, "the header cell stays first");
 		return;
 	}
-	if ((dir < 0 && cur == (header ? 1u : 0u)) ||
-	    (dir > 0 && cur + 1 >= n))
+	if ((to = clamp_step(cur, dir, header ? 1 : 0, n)) == cur)
 		return;
 	memset(&op, 0, sizeof op);
 	op.kind = OT_MOVE_CELL;
 	snprintf(op.id, sizeof op.id, "%s", nb_cell_id(c));
 	op.from = cur;
-	op.index = dir < 0 ? cur - 1 : cur + 1;
+	op.index = to;
 	app_csel_clear(a);
 	if (app_change(a, &op, SYNC_G_OTHER, 0) == 0)
-		view_set_cursor(a->view, dir < 0 ? cur - 1 : cur + 1);
+		view_set_cursor(a->view, to);
 }
 
 static void

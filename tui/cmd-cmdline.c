@@ -24,6 +24,8 @@ complete(struct app *a, bool back)
 	struct gl_buf	 show;
 	size_t		 at;
 
+	if (a->cl_prompt != ':')
+		return;		/* a search pattern: nothing to complete */
 	if (cmdline_complete_next(&a->cl, back))
 		return;
 	cmdline_complete_end(&a->cl);
@@ -44,10 +46,14 @@ complete(struct app *a, bool back)
 	}
 }
 
-/* Back to the mode the line was opened from. */
+/* Back to the mode the line was opened from (a search's line gives
+ * back the commands' history). */
 static void
 close_line(struct app *a)
 {
+	if (a->cl_prompt != ':')
+		cmdline_swap_history(&a->cl, &a->cl_shist);
+	a->cl_prompt = ':';
 	a->mode = a->cl_return;
 }
 
@@ -58,6 +64,7 @@ cmd_cmdline_open(struct app *a, const struct cmd_entry *self,
 	a->cl_return = a->mode == KEYMAP_INSERT || a->mode == KEYMAP_CLUSTER ||
 	    a->mode == KEYMAP_REVIEW ? a->mode : KEYMAP_NORMAL;
 	a->mode = KEYMAP_CMDLINE;
+	a->cl_prompt = ':';
 	cmdline_open(&a->cl);
 	/* "command comment ": the line begun for the user to finish. */
 	if (arg != NULL)
@@ -71,11 +78,15 @@ cmd_cmdline_exec(struct app *a, const struct cmd_entry *self,
     const char *arg, struct gl_err *err)
 {
 	char	*line = xstrdup(cmdline_text(&a->cl));
+	char	 prompt = a->cl_prompt;
 
 	cmdline_complete_end(&a->cl);
 	cmdline_history_push(&a->cl, line);
 	close_line(a);
-	app_exec(a, line);
+	if (prompt == '/' || prompt == '?')
+		app_search(a, line, prompt == '?');
+	else
+		app_exec(a, line);
 	free(line);
 	return 0;
 }

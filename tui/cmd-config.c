@@ -24,11 +24,24 @@ cmd_config_set(struct app *a, const struct cmd_entry *self, const char *arg,
 	const struct keymap_config *cfg;
 	struct view_opts vo;
 
-	if (arg == NULL || sscanf(arg, "%63s", name) != 1 ||
-	    (val = strchr(arg, ' ')) == NULL)
+	if (arg == NULL || sscanf(arg, "%63s", name) != 1)
 		return gl_err_set(err, GL_EINVAL, "set: OPTION VALUE");
-	while (*val == ' ')
-		val++;
+	if ((val = strchr(arg, ' ')) != NULL) {
+		while (*val == ' ')
+			val++;
+	}
+	/* vim's spellings of a switch: "set number", "set nonumber". */
+	if (val == NULL || *val == '\0') {
+		if (strncmp(name, "no", 2) == 0 &&
+		    keymap_option_is_bool(name + 2)) {
+			memmove(name, name + 2, strlen(name + 2) + 1);
+			val = "false";
+		} else if (keymap_option_is_bool(name))
+			val = "true";
+		else
+			return gl_err_set(err, GL_EINVAL, "set: OPTION VALUE "
+			    "(%s)", keymap_option_names());
+	}
 	if (keymap_set_option(a->km, name, val, err) != 0)
 		return gl_err_prefix(err, "set");
 	cfg = keymap_config(a->km);

@@ -3,9 +3,12 @@
  * a cell's long outputs, the help screen and its pager (pg-*), and
  * suspending and redrawing the terminal.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
+#include "core/err.h"
 #include "core/mem.h"
+#include "core/notebook.h"
 #include "tui/app_int.h"
 #include "tui/cmd.h"
 #include "tui/cmd_int.h"
@@ -21,7 +24,7 @@ int
 cmd_view_scroll_down(struct app *a, const struct cmd_entry *self,
     const char *arg, struct gl_err *err)
 {
-	view_scroll(a->view, a->doc, cmd_arg_count(arg));
+	view_scroll(a->view, a->doc, (int)app_count(a, arg));
 	return 0;
 }
 
@@ -29,7 +32,7 @@ int
 cmd_view_scroll_up(struct app *a, const struct cmd_entry *self,
     const char *arg, struct gl_err *err)
 {
-	view_scroll(a->view, a->doc, -cmd_arg_count(arg));
+	view_scroll(a->view, a->doc, -(int)app_count(a, arg));
 	return 0;
 }
 
@@ -53,7 +56,8 @@ int
 cmd_view_page_down(struct app *a, const struct cmd_entry *self,
     const char *arg, struct gl_err *err)
 {
-	view_scroll(a->view, a->doc, view_page_rows(a->view) - 1);
+	view_scroll(a->view, a->doc, (int)app_count(a, arg) *
+	    (view_page_rows(a->view) - 1));
 	return 0;
 }
 
@@ -61,7 +65,8 @@ int
 cmd_view_page_up(struct app *a, const struct cmd_entry *self,
     const char *arg, struct gl_err *err)
 {
-	view_scroll(a->view, a->doc, -(view_page_rows(a->view) - 1));
+	view_scroll(a->view, a->doc, -(int)app_count(a, arg) *
+	    (view_page_rows(a->view) - 1));
 	return 0;
 }
 
@@ -114,8 +119,34 @@ cmd_view_help(struct app *a, const struct cmd_entry *self, const char *arg,
 
 	gl_buf_init(&b);
 	keymap_help(a->km, &b);
-	app_pager_open(a, NULL, b.data != NULL ? b.data : "");
-	gl_buf_fini(&b);
+	app_pager_take(a, NULL, gl_buf_take(&b, NULL), false);
+	return 0;
+}
+
+/* Opens the current cell's outputs in the pager, whole (unfolded, every
+ * level of a tree), where / searches and G and gg go to the end and the
+ * start. */
+int
+cmd_view_output(struct app *a, const struct cmd_entry *self,
+    const char *arg, struct gl_err *err)
+{
+	struct gl_buf	 b;
+	size_t		 cur, n;
+	struct nb_cell	*c = app_cur_cell(a, &cur);
+	char		 title[128];
+
+	if (c == NULL || (n = view_out_count(a->view, cur)) == 0)
+		return gl_err_set(err, GL_ENOTFOUND, "output: the cell has no "
+		    "output");
+	gl_buf_init(&b);
+	for (size_t k = 0; k < n; k++) {
+		if (k > 0 && b.len > 0 && b.data[b.len - 1] != '\n')
+			gl_buf_addc(&b, '\n');
+		view_output_text(view_out_get(a->view, cur, k), &b);
+	}
+	snprintf(title, sizeof title, "[%s] outputs  (q closes)",
+	    nb_cell_id(c));
+	app_pager_take(a, title, gl_buf_take(&b, NULL), true);
 	return 0;
 }
 
@@ -123,7 +154,7 @@ int
 cmd_view_pg_down(struct app *a, const struct cmd_entry *self,
     const char *arg, struct gl_err *err)
 {
-	a->pager_scroll += cmd_arg_count(arg);
+	a->pager_scroll += (int)app_count(a, arg);
 	return 0;
 }
 
@@ -131,7 +162,7 @@ int
 cmd_view_pg_up(struct app *a, const struct cmd_entry *self, const char *arg,
     struct gl_err *err)
 {
-	a->pager_scroll -= cmd_arg_count(arg);
+	a->pager_scroll -= (int)app_count(a, arg);
 	return 0;
 }
 
@@ -156,6 +187,7 @@ int
 cmd_view_pg_close(struct app *a, const struct cmd_entry *self,
     const char *arg, struct gl_err *err)
 {
+	a->srch.pg_off = -1;
 	a->mode = a->pager_return;
 	return 0;
 }

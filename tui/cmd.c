@@ -12,6 +12,7 @@
  * about a hundred and forty commands and a lookup happens once per key
  * that is bound.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@
 #define CLUSTER	CMD_MODE(KEYMAP_CLUSTER)
 #define REVIEW	CMD_MODE(KEYMAP_REVIEW)
 #define SUGGEST	CMD_MODE(KEYMAP_SUGGEST)
+#define MENU	CMD_MODE(KEYMAP_MENU)
 
 /* The built-in commands: name, arguments and help, then the handler and
  * what else a command has (the modes it runs in, flags, argument words
@@ -91,6 +93,26 @@ static const struct cmd_entry builtin[] = {
 	{ "raw", "", "make the cell a raw cell", .exec = cmd_cell_raw },
 	{ "fold", "", "fold or unfold the cell's long outputs and tracebacks",
 	  .exec = cmd_view_fold },
+	{ "output", "", "show the cell's outputs whole in a pager (/ searches, "
+	  "G and g go to the end and the start)", .exec = cmd_view_output },
+	/* Search */
+	{ "search", "[PATTERN]", "search forward for text in the cells (and "
+	  "their outputs with search_outputs): \\v regex, \\c any case",
+	  .exec = cmd_search_forward },
+	{ "search-back", "[PATTERN]", "search backward",
+	  .exec = cmd_search_backward },
+	{ "search-next", "", "the next match (the same direction)",
+	  .exec = cmd_search_next },
+	{ "search-prev", "", "the previous match (the other direction)",
+	  .exec = cmd_search_prev },
+	{ "nohlsearch", "", "stop highlighting the matches (until the next "
+	  "search)", .exec = cmd_search_clear },
+	{ "noh", "", "stop highlighting the matches", .exec = cmd_search_clear,
+	  .flags = CMD_F_ALIAS },
+	{ "substitute", "[%]/PAT/REP/[g]", "replace PAT by REP in the cell "
+	  "(% in every cell), the first match of each line or every one "
+	  "with g, as one change; :s/a/b/ and :%s/a/b/g spell it",
+	  .exec = cmd_search_substitute },
 	{ "undo", "", "undo the last change (edits, deletions, moves...)",
 	  .exec = cmd_cell_undo },
 	{ "redo", "", "redo what undo undid", .exec = cmd_cell_redo },
@@ -149,17 +171,25 @@ static const struct cmd_entry builtin[] = {
 	{ "help", "", "show every key and command", .exec = cmd_view_help },
 	{ "cluster", "", "show the cluster view: workers, their state, tasks "
 	  "done, CPU use and idle time", .exec = cmd_cluster_open },
-	{ "scale", "N|+N|-N", "ask the cluster for N workers (or N more, or N "
-	  "fewer)", .exec = cmd_cluster_scale },
+	{ "scale", "N|+N|-N|auto|max N", "keep N workers (or N more, or N "
+	  "fewer; 0: none start) while work may use more; auto: on demand "
+	  "again; max N: the most work starts", .exec = cmd_cluster_scale,
+	  .words = "auto max" },
 	{ "command", "[TEXT]", "open the : command line (with TEXT begun)",
 	  .exec = cmd_cmdline_open },
 	{ "suspend", "", "suspend galley (the shell's fg resumes it)",
 	  .exec = cmd_view_suspend },
 	{ "redraw", "", "redraw the screen", .exec = cmd_view_redraw },
-	{ "set", "OPTION VALUE", "set an option: fold_lines, indent, tabstop, "
-	  "autosave, ascii, mouse",
+	{ "set", "OPTION [VALUE]", "set an option: fold_lines, indent, "
+	  "tabstop, autosave, ascii, mouse, number, ignorecase, smartcase, "
+	  "search_outputs (a switch alone: on; noNAME: off)",
 	  .exec = cmd_config_set,
-	  .words = "fold_lines indent tabstop autosave ascii mouse" },
+	  .words = "fold_lines indent tabstop autosave ascii mouse number "
+	  "nonumber ignorecase noignorecase smartcase nosmartcase "
+	  "search_outputs nosearch_outputs" },
+	{ "inspect", "[NAME]", "show the type and a description of NAME (or "
+	  "of the name where the cell was last edited)",
+	  .exec = cmd_complete_inspect },
 	{ "map", "MODE KEYS COMMAND", "bind keys for this session (as "
 	  "galley.keymap.set in init.lua)",
 	  .exec = cmd_config_map, .complete = cmd_config_map_complete },
@@ -181,6 +211,14 @@ static const struct cmd_entry builtin[] = {
 	  .exec = cmd_edit_kill_line, .modes = INSERT },
 	{ "ed-indent", "", "indent: blanks to the next stop, or the selected "
 	  "lines", .exec = cmd_edit_indent, .modes = INSERT },
+	{ "ed-complete", "", "complete the name (or the path, or the module "
+	  "of a require) before the cursor from the live session; after "
+	  "blanks or with a selection, indent",
+	  .exec = cmd_complete_edit, .modes = INSERT },
+	{ "ed-inspect", "", "show the type and a description of the name at "
+	  "the cursor (a function's parameters, a table's keys); after blanks "
+	  "or with a selection, dedent",
+	  .exec = cmd_complete_edit_inspect, .modes = INSERT },
 	{ "ed-dedent", "", "dedent the line or the selected lines",
 	  .exec = cmd_edit_dedent, .modes = INSERT },
 	{ "ed-select-all", "", "select the whole cell",
@@ -228,7 +266,7 @@ static const struct cmd_entry builtin[] = {
 	  .exec = cmd_view_pg_top, .modes = PAGER, .flags = CMD_F_KEY },
 	{ "pg-bottom", "", "go to the bottom",
 	  .exec = cmd_view_pg_bottom, .modes = PAGER, .flags = CMD_F_KEY },
-	{ "pg-close", "", "close the help screen",
+	{ "pg-close", "", "close the help screen or the outputs",
 	  .exec = cmd_view_pg_close, .modes = PAGER, .flags = CMD_F_KEY },
 	/* The review mode */
 	{ "rv-down", "[N]", "move down N rows",
@@ -284,6 +322,16 @@ static const struct cmd_entry builtin[] = {
 	  .flags = CMD_F_KEY },
 	{ "sg-indent", "", "indent to the next stop",
 	  .exec = cmd_suggest_indent, .modes = SUGGEST, .flags = CMD_F_KEY },
+	/* The completion menu */
+	{ "pm-next", "", "select the next completion",
+	  .exec = cmd_complete_next, .modes = MENU, .flags = CMD_F_KEY },
+	{ "pm-prev", "", "select the previous completion",
+	  .exec = cmd_complete_prev, .modes = MENU, .flags = CMD_F_KEY },
+	{ "pm-accept", "", "put the selected completion in (with none "
+	  "selected: close the menu and start a new line)",
+	  .exec = cmd_complete_accept, .modes = MENU, .flags = CMD_F_KEY },
+	{ "pm-close", "", "close the menu, keeping what is typed",
+	  .exec = cmd_complete_close, .modes = MENU, .flags = CMD_F_KEY },
 	/* The cluster view */
 	{ "cv-down", "[N]", "scroll the worker list down N rows",
 	  .exec = cmd_cluster_down, .modes = CLUSTER, .flags = CMD_F_KEY },
@@ -432,6 +480,26 @@ cmd_find(const struct cmd_table *t, const char *line)
 /* ------------------------------------------------------------------ */
 /* Running */
 
+/* True if line spells substitute as vim does: ":s/a/b/", ":%s#a#b#g",
+ * ":s" and ":%s" alone, ":substitute/a/b/" (the handler reads the
+ * line). */
+static bool
+subst_spelling(const char *line)
+{
+	const char	*p = line + (*line == '%');
+	size_t		 n;
+
+	if (strncmp(p, "substitute", 10) == 0)
+		n = 10;
+	else if (*p == 's')
+		n = 1;
+	else
+		return false;
+	return p[n] == '\0' || (!isalnum((unsigned char)p[n]) &&
+	    p[n] != ' ' && p[n] != '\t' && p[n] != '\\' && p[n] != '"' &&
+	    p[n] != '|' && p[n] != '-' && p[n] != '!');
+}
+
 int
 cmd_exec(const struct cmd_table *t, struct app *a, enum keymap_mode mode,
     const char *line, struct gl_err *err)
@@ -454,6 +522,17 @@ cmd_exec(const struct cmd_table *t, struct app *a, enum keymap_mode mode,
 		arg++;
 	if (*arg == '\0')
 		arg = NULL;
+	/* :12 and :$ go to a cell, as vim's :12 goes to a line. */
+	if (strspn(name, "0123456789") == strlen(name) ||
+	    strcmp(name, "$") == 0) {
+		arg = line;
+		snprintf(name, sizeof name, "goto");
+	}
+	/* :s/a/b/, :%s#a#b#g and :s alone are vim's substitute. */
+	if (subst_spelling(line)) {
+		arg = line;
+		snprintf(name, sizeof name, "substitute");
+	}
 	if ((e = cmd_find(t, name)) == NULL)
 		return gl_err_set(err, GL_ENOTFOUND, "unknown command: %s "
 		    "(:help lists them)", name);

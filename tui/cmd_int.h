@@ -60,6 +60,7 @@ CMD_EXEC(cmd_view_page_down);
 CMD_EXEC(cmd_view_page_up);
 CMD_EXEC(cmd_view_fold);
 CMD_EXEC(cmd_view_help);
+CMD_EXEC(cmd_view_output);
 CMD_EXEC(cmd_view_suspend);
 CMD_EXEC(cmd_view_redraw);
 CMD_EXEC(cmd_view_pg_down);
@@ -161,6 +162,23 @@ CMD_EXEC(cmd_suggest_delete);
 CMD_EXEC(cmd_suggest_delete_word);
 CMD_EXEC(cmd_suggest_kill_line);
 CMD_EXEC(cmd_suggest_indent);
+
+/* cmd-search.c: / ? n N, :noh, :s and :%s. */
+CMD_EXEC(cmd_search_forward);
+CMD_EXEC(cmd_search_backward);
+CMD_EXEC(cmd_search_next);
+CMD_EXEC(cmd_search_prev);
+CMD_EXEC(cmd_search_clear);
+CMD_EXEC(cmd_search_substitute);
+
+/* cmd-complete.c: completion and inspection, the completion menu. */
+CMD_EXEC(cmd_complete_edit);
+CMD_EXEC(cmd_complete_edit_inspect);
+CMD_EXEC(cmd_complete_inspect);
+CMD_EXEC(cmd_complete_next);
+CMD_EXEC(cmd_complete_prev);
+CMD_EXEC(cmd_complete_accept);
+CMD_EXEC(cmd_complete_close);
 
 /* cmd.c: a count argument ("scroll-down 3"): arg, or 1 without one. */
 int	 cmd_arg_count(const char *arg);

@@ -277,3 +277,17 @@ cut(struct cmdline *cl, size_t from, size_t to)
 	cl->text.data[cl->text.len] = '\0';
 	cl->cur = from;
 }
+
+void
+cmdline_swap_history(struct cmdline *a, struct cmdline *b)
+{
+	char	**h = a->hist;
+	size_t	 n = a->nhist, pos = a->hist_pos;
+
+	a->hist = b->hist;
+	a->nhist = b->nhist;
+	a->hist_pos = b->hist_pos;
+	b->hist = h;
+	b->nhist = n;
+	b->hist_pos = pos;
+}

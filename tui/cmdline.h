@@ -69,6 +69,10 @@ void	 cmdline_history_push(struct cmdline *cl, const char *line);
 void	 cmdline_history_up(struct cmdline *cl);
 void	 cmdline_history_down(struct cmdline *cl);
 
+/* Exchanges the histories of a and b (one line, two histories: the
+ * commands' and the searches'). */
+void	 cmdline_swap_history(struct cmdline *a, struct cmdline *b);
+
 /* Where the word at the cursor starts (after the last blank before it). */
 size_t	 cmdline_word_start(const struct cmdline *cl);
 /* Offers v[0..n) (taken, n > 0) as completions of the word from at to

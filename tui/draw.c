@@ -77,7 +77,14 @@ static const struct style_def styles[VIEW_S_COUNT] = {
 	[VIEW_S_WORDADD]  = { 16, 114, COLOR_BLACK, COLOR_GREEN, 0, R | B },
 	[VIEW_S_WORDDEL]  = { 16, 203, COLOR_BLACK, COLOR_RED, 0, R | D },
 	[VIEW_S_THREAD]   = { 176, -1, COLOR_MAGENTA, -1, B, B | U },
+	[VIEW_S_MENU]     = { 252, 238, COLOR_WHITE, COLOR_BLUE, 0, R },
+	[VIEW_S_MENUSEL]  = { 16, 75, COLOR_BLACK, COLOR_CYAN, B, B | U },
+	[VIEW_S_MENUNOTE] = { 245, 238, COLOR_CYAN, COLOR_BLUE, 0, R | D },
 };
+
+/* Colour pairs after the styles' (pair s + 1 is style s's). */
+#define PAIR_MATCH	(VIEW_S_COUNT + 1)
+#define PAIR_CURMATCH	(VIEW_S_COUNT + 2)
 
 struct draw {
 	struct view_grid last;		/* what the screen shows */
@@ -101,7 +108,7 @@ draw_new(void)
 
 	d->cursor = -1;
 	d->ncolors = term_colors();
-	if (d->ncolors >= 8)
+	if (d->ncolors >= 8) {
 		for (int s = 0; s < VIEW_S_COUNT; s++) {
 			const struct style_def *st = &styles[s];
 
@@ -110,6 +117,13 @@ draw_new(void)
 			else
 				init_pair((short)(s + 1), st->fg8, st->bg8);
 		}
+		/* Search matches: dark on yellow, the current one on
+		 * orange (8 colours: on yellow, on magenta). */
+		init_pair(PAIR_MATCH, d->ncolors >= 256 ? 16 : COLOR_BLACK,
+		    d->ncolors >= 256 ? 222 : COLOR_YELLOW);
+		init_pair(PAIR_CURMATCH, d->ncolors >= 256 ? 16 : COLOR_BLACK,
+		    d->ncolors >= 256 ? 208 : COLOR_MAGENTA);
+	}
 	return d;
 }
 
@@ -152,6 +166,14 @@ put_cell(struct draw *d, int r, int c, const struct view_gcell *g)
 		pair = (short)(s + 1);
 	} else
 		a = styles[s].mono;
+	if (g->attr & (VIEW_F_MATCH | VIEW_F_CURMATCH)) {
+		if (d->ncolors >= 8)
+			pair = g->attr & VIEW_F_CURMATCH ? PAIR_CURMATCH :
+			    PAIR_MATCH;
+		else
+			a = g->attr & VIEW_F_CURMATCH ? A_REVERSE | A_BOLD :
+			    A_UNDERLINE | A_BOLD;
+	}
 	if (g->attr & VIEW_F_SEL)
 		a ^= A_REVERSE;
 	for (int k = 0; k < VIEW_CP_MAX && g->cp[k] != 0; k++)

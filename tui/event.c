@@ -40,6 +40,10 @@ static int	 decode_saved(const msgpack_object *args, struct event *ev,
 		     struct gl_err *err);
 static int	 decode_changed(const msgpack_object *args, struct event *ev,
 		     struct gl_err *err);
+static int	 decode_completion(const msgpack_object *args,
+		     struct event *ev, struct gl_err *err);
+static int	 decode_inspection(const msgpack_object *args,
+		     struct event *ev, struct gl_err *err);
 
 /* The notifications the TUI handles. */
 static const struct {
@@ -59,6 +63,8 @@ static const struct {
 	{ "doc.ops", EVENT_DOC_OPS, false, decode_ops },
 	{ "doc.saved", EVENT_DOC_SAVED, false, decode_saved },
 	{ "doc.changed", EVENT_DOC_CHANGED, false, decode_changed },
+	{ "cell.completion", EVENT_COMPLETION, false, decode_completion },
+	{ "cell.inspection", EVENT_INSPECTION, false, decode_inspection },
 };
 
 /* ------------------------------------------------------------------ */
@@ -188,6 +194,48 @@ output_table(const msgpack_object *o)
 			free(t);
 		}
 	}
+	v->more = (size_t)(rpc_map_int(o, "more", 0) > 0 ?
+	    rpc_map_int(o, "more", 0) : 0);
+	v->more_cols = (size_t)(rpc_map_int(o, "more_columns", 0) > 0 ?
+	    rpc_map_int(o, "more_columns", 0) : 0);
+	return v;
+}
+
+/* A tree: {nodes: [[depth, key, value, entries, more]]}; a node of
+ * another shape is skipped. NULL without a nodes array. */
+static struct view_output *
+output_tree(const msgpack_object *o)
+{
+	const msgpack_object *nodes = rpc_map_get(o, "nodes");
+	struct view_output *v;
+
+	if (nodes == NULL || nodes->type != MSGPACK_OBJECT_ARRAY)
+		return NULL;
+	v = view_output_new(VIEW_OUT_TREE, NULL, 0);
+	for (uint32_t i = 0; i < nodes->via.array.size; i++) {
+		const msgpack_object *nd = &nodes->via.array.ptr[i], *f;
+		char	*key, *val;
+		int64_t	 num[3];
+
+		if (nd->type != MSGPACK_OBJECT_ARRAY ||
+		    nd->via.array.size < 5)
+			continue;
+		f = nd->via.array.ptr;
+		for (int k = 0; k < 3; k++) {
+			const msgpack_object *x = &f[k == 0 ? 0 : k + 2];
+
+			num[k] = x->type == MSGPACK_OBJECT_POSITIVE_INTEGER ?
+			    (int64_t)x->via.u64 :
+			    x->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ?
+			    x->via.i64 : 0;
+		}
+		key = obj_text(&f[1]);
+		val = obj_text(&f[2]);
+		view_output_node_add(v, (int)(num[0] > 1000 ? 1000 : num[0]),
+		    key, val, (long)num[1], num[2] > 0 ? (size_t)num[2] : 0);
+		free(key);
+		free(val);
+	}
 	return v;
 }
 
@@ -249,6 +297,8 @@ event_output(const msgpack_object *o)
 	if (strcmp(type, "error") == 0)
 		return output_error(o, true);
 	if (strcmp(type, "table") == 0 && (v = output_table(o)) != NULL)
+		return v;
+	if (strcmp(type, "tree") == 0 && (v = output_tree(o)) != NULL)
 		return v;
 	if (strcmp(type, "progress") == 0) {
 		v = output_progress(o, true);
@@ -322,6 +372,20 @@ event_fini(struct event *ev)
 		for (size_t i = 0; i < ev->u.ops.n; i++)
 			ot_op_fini(&ev->u.ops.ops[i]);
 		free(ev->u.ops.ops);
+		break;
+	case EVENT_COMPLETION:
+		for (size_t i = 0; i < ev->u.completion.n; i++) {
+			free(ev->u.completion.text[i]);
+			free(ev->u.completion.kind[i]);
+		}
+		free(ev->u.completion.text);
+		free(ev->u.completion.kind);
+		break;
+	case EVENT_INSPECTION:
+		free(ev->u.inspection.name);
+		free(ev->u.inspection.type);
+		free(ev->u.inspection.summary);
+		free(ev->u.inspection.doc);
 		break;
 	default:
 		break;
@@ -810,4 +874,78 @@ fail:
 	gl_buf_fini(&b);
 	nb_doc_free(doc);
 	return rc;
+}
+
+/* The request number of an answer (required). */
+static int
+answer_request(const msgpack_object *args, uint64_t *request,
+    struct gl_err *err)
+{
+	const msgpack_object *r = rpc_map_get(args, "request");
+
+	if (r == NULL || r->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return gl_err_set(err, GL_EPROTO, "no request");
+	*request = r->via.u64;
+	return 0;
+}
+
+/* cell.completion {session, request, matches: [{text, kind}], start, end,
+ * source, note?} */
+static int
+decode_completion(const msgpack_object *args, struct event *ev,
+    struct gl_err *err)
+{
+	const msgpack_object *ms = rpc_map_get(args, "matches");
+	int64_t		 start = rpc_map_int(args, "start", -1);
+	int64_t		 end = rpc_map_int(args, "end", -1);
+	int		 rc;
+
+	if ((rc = answer_request(args, &ev->u.completion.request, err)) != 0)
+		return rc;
+	if (ms == NULL || ms->type != MSGPACK_OBJECT_ARRAY)
+		return gl_err_set(err, GL_EPROTO, "no matches array");
+	if (start < 0 || end < start)
+		return gl_err_set(err, GL_EPROTO, "no start and end");
+	ev->u.completion.start = (size_t)start;
+	ev->u.completion.end = (size_t)end;
+	ev->u.completion.notebook = rpc_obj_streq(rpc_map_get(args, "source"),
+	    "notebook");
+	ev->message = rpc_map_strdup(args, "note");
+	ev->u.completion.text = xcalloc(ms->via.array.size + 1, sizeof(char *));
+	ev->u.completion.kind = xcalloc(ms->via.array.size + 1, sizeof(char *));
+	for (uint32_t i = 0; i < ms->via.array.size; i++) {
+		const msgpack_object *m = &ms->via.array.ptr[i];
+		char	*t = rpc_map_strdup(m, "text");
+
+		if (t == NULL || *t == '\0') {
+			free(t);
+			continue;
+		}
+		ev->u.completion.text[ev->u.completion.n] = t;
+		ev->u.completion.kind[ev->u.completion.n++] =
+		    rpc_map_strdup(m, "kind");
+	}
+	return 0;
+}
+
+/* cell.inspection {session, request, found, name?, type?, summary?, doc?,
+ * message?, source} */
+static int
+decode_inspection(const msgpack_object *args, struct event *ev,
+    struct gl_err *err)
+{
+	const msgpack_object *f = rpc_map_get(args, "found");
+	int		 rc;
+
+	if ((rc = answer_request(args, &ev->u.inspection.request, err)) != 0)
+		return rc;
+	if (f == NULL || f->type != MSGPACK_OBJECT_BOOLEAN)
+		return gl_err_set(err, GL_EPROTO, "no found");
+	ev->u.inspection.found = f->via.boolean;
+	ev->u.inspection.name = rpc_map_strdup(args, "name");
+	ev->u.inspection.type = rpc_map_strdup(args, "type");
+	ev->u.inspection.summary = rpc_map_strdup(args, "summary");
+	ev->u.inspection.doc = rpc_map_strdup(args, "doc");
+	ev->message = rpc_map_strdup(args, "message");
+	return 0;
 }

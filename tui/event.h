@@ -40,6 +40,9 @@ enum event_kind {
 	EVENT_DOC_OPS,		/* another client's edits */
 	EVENT_DOC_SAVED,
 	EVENT_DOC_CHANGED,	/* the file changed on disk (message) */
+	EVENT_COMPLETION,	/* cell.completion: an answer to
+				 * cell.complete */
+	EVENT_INSPECTION,	/* cell.inspection */
 };
 
 /* One notification. Strings are NUL-terminated and owned by the event. */
@@ -83,6 +86,22 @@ struct event {
 			int64_t		 conflicts;	/* conflict cells */
 			int		 dirty;	/* 1, 0, or -1: not said */
 		} changed;
+		/* EVENT_COMPLETION (message: its note, or NULL) */
+		struct {
+			uint64_t	 request;
+			size_t		 start, end;	/* bytes replaced */
+			char		**text;	/* owned, n of them */
+			char		**kind;	/* owned, n of them */
+			size_t		 n;
+			bool		 notebook; /* not from the runtime */
+		} completion;
+		/* EVENT_INSPECTION (message: why nothing was found) */
+		struct {
+			uint64_t	 request;
+			bool		 found;
+			char		*name, *type;	/* owned, or NULL */
+			char		*summary, *doc;	/* owned, or NULL */
+		} inspection;
 	} u;
 };
 

@@ -16,6 +16,7 @@
  * screen still lists it; the docs say so).
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,17 +32,18 @@
 
 static const char *const mode_names[KEYMAP_NMODES] = {
 	"normal", "insert", "cmdline", "pager", "cluster", "review",
-	"suggest",
+	"suggest", "menu",
 };
 
 static const char *const mode_titles[KEYMAP_NMODES] = {
 	"Normal mode (moving between cells)",
 	"Insert mode (editing a cell)",
 	"Command line (after :)",
-	"Help screen",
+	"Help screen and outputs (F1, O)",
 	"Cluster view (C or :cluster)",
 	"Review mode (galley review or :review)",
 	"Suggestion editor (s in the review mode)",
+	"Completion menu (Tab in insert mode)",
 };
 
 struct binding {
@@ -104,6 +106,11 @@ static const struct {
 	{ KEYMAP_NORMAL, "m", "markdown" },
 	{ KEYMAP_NORMAL, "r", "raw" },
 	{ KEYMAP_NORMAL, "o", "fold" },
+	{ KEYMAP_NORMAL, "O", "output" },
+	{ KEYMAP_NORMAL, "/", "search" },
+	{ KEYMAP_NORMAL, "?", "search-back" },
+	{ KEYMAP_NORMAL, "n", "search-next" },
+	{ KEYMAP_NORMAL, "N", "search-prev" },
 	{ KEYMAP_NORMAL, "u", "undo" },
 	{ KEYMAP_NORMAL, "<C-r>", "redo" },
 	{ KEYMAP_NORMAL, "i", "edit" },
@@ -111,8 +118,8 @@ static const struct {
 	{ KEYMAP_NORMAL, "I", "edit start" },
 	{ KEYMAP_NORMAL, "A", "edit end" },
 	{ KEYMAP_NORMAL, ":", "command" },
-	{ KEYMAP_NORMAL, "?", "help" },
 	{ KEYMAP_NORMAL, "<F1>", "help" },
+	{ KEYMAP_NORMAL, "<S-Tab>", "inspect" },
 	{ KEYMAP_NORMAL, "<C-s>", "write" },
 	{ KEYMAP_NORMAL, "ZZ", "wq" },
 	{ KEYMAP_NORMAL, "ZQ", "q!" },
@@ -156,8 +163,8 @@ static const struct {
 	{ KEYMAP_INSERT, "<C-w>", "ed-delete-word" },
 	{ KEYMAP_INSERT, "<M-BS>", "ed-delete-word" },
 	{ KEYMAP_INSERT, "<C-k>", "ed-kill-line" },
-	{ KEYMAP_INSERT, "<Tab>", "ed-indent" },
-	{ KEYMAP_INSERT, "<S-Tab>", "ed-dedent" },
+	{ KEYMAP_INSERT, "<Tab>", "ed-complete" },
+	{ KEYMAP_INSERT, "<S-Tab>", "ed-inspect" },
 	{ KEYMAP_INSERT, "<C-a>", "ed-select-all" },
 	{ KEYMAP_INSERT, "<M-w>", "ed-copy" },
 	{ KEYMAP_INSERT, "<C-x>", "ed-cut" },
@@ -201,9 +208,13 @@ static const struct {
 	{ KEYMAP_PAGER, "<C-u>", "pg-up 10" },
 	{ KEYMAP_PAGER, "g", "pg-top" },
 	{ KEYMAP_PAGER, "G", "pg-bottom" },
+	{ KEYMAP_PAGER, "/", "search" },
+	{ KEYMAP_PAGER, "?", "search-back" },
+	{ KEYMAP_PAGER, "n", "search-next" },
+	{ KEYMAP_PAGER, "N", "search-prev" },
 	{ KEYMAP_PAGER, "q", "pg-close" },
 	{ KEYMAP_PAGER, "<Esc>", "pg-close" },
-	{ KEYMAP_PAGER, "?", "pg-close" },
+	{ KEYMAP_PAGER, "<F1>", "pg-close" },
 
 	{ KEYMAP_CLUSTER, "q", "cv-close" },
 	{ KEYMAP_CLUSTER, "<Esc>", "cv-close" },
@@ -254,6 +265,7 @@ static const struct {
 	{ KEYMAP_REVIEW, "q", "rv-close" },
 	{ KEYMAP_REVIEW, ":", "command" },
 	{ KEYMAP_REVIEW, "?", "help" },
+	{ KEYMAP_REVIEW, "<F1>", "help" },
 	{ KEYMAP_REVIEW, "<C-l>", "redraw" },
 
 	{ KEYMAP_SUGGEST, "<Esc>", "sg-done" },
@@ -274,6 +286,15 @@ static const struct {
 	{ KEYMAP_SUGGEST, "<C-w>", "sg-delete-word" },
 	{ KEYMAP_SUGGEST, "<C-k>", "sg-kill-line" },
 	{ KEYMAP_SUGGEST, "<Tab>", "sg-indent" },
+
+	{ KEYMAP_MENU, "<Tab>", "pm-next" },
+	{ KEYMAP_MENU, "<Down>", "pm-next" },
+	{ KEYMAP_MENU, "<C-n>", "pm-next" },
+	{ KEYMAP_MENU, "<S-Tab>", "pm-prev" },
+	{ KEYMAP_MENU, "<Up>", "pm-prev" },
+	{ KEYMAP_MENU, "<C-p>", "pm-prev" },
+	{ KEYMAP_MENU, "<Enter>", "pm-accept" },
+	{ KEYMAP_MENU, "<Esc>", "pm-close" },
 };
 
 #define NDEFAULTS (sizeof defaults / sizeof defaults[0])
@@ -628,12 +649,54 @@ keymap_set(struct keymap *km, enum keymap_mode mode, const char *keys,
 	return 0;
 }
 
+/* The options: name, whether it is a switch, its range (numbers), where
+ * it lives in struct keymap_config, its default as docs/keys.md shows
+ * it, and what it does. */
+static const struct option {
+	const char	*name;
+	bool		 is_bool;
+	long		 min, max;
+	size_t		 off;
+	const char	*dflt;
+	const char	*help;
+} options[] = {
+	{ "fold_lines", false, 2, 100000,
+	  offsetof(struct keymap_config, fold_lines), "12",
+	  "outputs longer than this many lines are folded (`o` unfolds)" },
+	{ "indent", false, 1, 8, offsetof(struct keymap_config, indent), "2",
+	  "columns per indent level in the editor" },
+	{ "tabstop", false, 1, 16, offsetof(struct keymap_config, tab), "4",
+	  "display width of a tab in sources" },
+	{ "autosave", false, 0, 1000000000,
+	  offsetof(struct keymap_config, autosave), "30",
+	  "seconds between automatic saves of unsaved changes; 0 turns it "
+	  "off" },
+	{ "ascii", true, 0, 1, offsetof(struct keymap_config, ascii), "false",
+	  "draw with ASCII only (no box-drawing characters)" },
+	{ "mouse", true, 0, 1, offsetof(struct keymap_config, mouse), "true",
+	  "use the mouse (false leaves it to the terminal, for selecting "
+	  "text)" },
+	{ "number", true, 0, 1, offsetof(struct keymap_config, number),
+	  "false", "show each cell's number in the gutter (`:5` and `5G` go "
+	  "to cell 5)" },
+	{ "ignorecase", true, 0, 1,
+	  offsetof(struct keymap_config, ignorecase), "false",
+	  "searches ignore case (`\\C` in a pattern respects it)" },
+	{ "smartcase", true, 0, 1, offsetof(struct keymap_config, smartcase),
+	  "false", "with ignorecase, a pattern with a capital respects case" },
+	{ "search_outputs", true, 0, 1,
+	  offsetof(struct keymap_config, search_outputs), "false",
+	  "`/` and `?` search the cells' outputs too, not only their sources" },
+};
+
+#define NOPTIONS (sizeof options / sizeof options[0])
+
 int
 keymap_set_option(struct keymap *km, const char *name, const char *value,
     struct gl_err *err)
 {
-	struct keymap_config *c = &km->cfg;
-	char	*end;
+	const struct option *o = NULL;
+	char	*end, *p;
 	long	 v = strtol(value, &end, 10);
 	bool	 isnum = end != value && *end == '\0';
 	bool	 b = strcmp(value, "true") == 0 || strcmp(value, "on") == 0 ||
@@ -641,28 +704,43 @@ keymap_set_option(struct keymap *km, const char *name, const char *value,
 	bool	 isbool = b || strcmp(value, "false") == 0 ||
 		    strcmp(value, "off") == 0 || strcmp(value, "0") == 0;
 
-	if (strcmp(name, "fold_lines") == 0 && isnum && v >= 2 && v <= 100000)
-		c->fold_lines = (int)v;
-	else if (strcmp(name, "indent") == 0 && isnum && v >= 1 && v <= 8)
-		c->indent = (int)v;
-	else if (strcmp(name, "tabstop") == 0 && isnum && v >= 1 && v <= 16)
-		c->tab = (int)v;
-	else if (strcmp(name, "autosave") == 0 && isnum && v >= 0)
-		c->autosave = (int)v;
-	else if (strcmp(name, "ascii") == 0 && isbool)
-		c->ascii = b;
-	else if (strcmp(name, "mouse") == 0 && isbool)
-		c->mouse = b;
-	else if (strcmp(name, "fold_lines") && strcmp(name, "indent") &&
-	    strcmp(name, "tabstop") && strcmp(name, "autosave") &&
-	    strcmp(name, "ascii") && strcmp(name, "mouse"))
-		return gl_err_set(err, GL_EINVAL, "unknown option '%s' "
-		    "(fold_lines, indent, tabstop, autosave, ascii, mouse)",
-		    name);
+	for (size_t i = 0; i < NOPTIONS && o == NULL; i++)
+		if (strcmp(options[i].name, name) == 0)
+			o = &options[i];
+	if (o == NULL)
+		return gl_err_set(err, GL_EINVAL, "unknown option '%s' (%s)",
+		    name, keymap_option_names());
+	p = (char *)&km->cfg + o->off;
+	if (o->is_bool && isbool)
+		*(bool *)p = b;
+	else if (!o->is_bool && isnum && v >= o->min && v <= o->max)
+		*(int *)p = (int)v;
 	else
 		return gl_err_set(err, GL_EINVAL, "bad value '%s' for %s",
 		    value, name);
 	return 0;
+}
+
+bool
+keymap_option_is_bool(const char *name)
+{
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (strcmp(options[i].name, name) == 0)
+			return options[i].is_bool;
+	return false;
+}
+
+const char *
+keymap_option_names(void)
+{
+	static char	 names[256];
+
+	if (names[0] == '\0')
+		for (size_t i = 0; i < NOPTIONS; i++)
+			snprintf(names + strlen(names), sizeof names -
+			    strlen(names), "%s%s", i ? ", " : "",
+			    options[i].name);
+	return names;
 }
 
 /* Whether the pending keys plus key match a binding in mode. */
@@ -714,6 +792,43 @@ keymap_feed(struct keymap *km, enum keymap_mode mode, const char *key,
 		/* The sequence broke: try the key on its own. */
 	}
 	return KEYMAP_NONE;
+}
+
+/* Whether keys[0..n) match or start a binding of mode. */
+static bool
+seq_bound(const struct keymap *km, int mode, char keys[][KEYMAP_NAME_MAX],
+    size_t n)
+{
+	for (size_t i = 0; i < km->n; i++) {
+		const struct binding *b = &km->b[i];
+		size_t	 k = 0;
+
+		if (b->mode != mode || b->nkeys < n)
+			continue;
+		while (k < n && strcmp(b->keys[k], keys[k]) == 0)
+			k++;
+		if (k == n)
+			return true;
+	}
+	return false;
+}
+
+bool
+keymap_binds(const struct keymap *km, enum keymap_mode mode, const char *key)
+{
+	char	 seq[KEYMAP_SEQ_MAX][KEYMAP_NAME_MAX];
+	size_t	 n = 0;
+
+	if (km->npend > 0 && km->pend_mode == (int)mode &&
+	    km->npend < KEYMAP_SEQ_MAX) {
+		memcpy(seq, km->pend, km->npend * sizeof seq[0]);
+		n = km->npend;
+		snprintf(seq[n++], KEYMAP_NAME_MAX, "%s", key);
+		if (seq_bound(km, (int)mode, seq, n))
+			return true;
+	}
+	snprintf(seq[0], KEYMAP_NAME_MAX, "%s", key);
+	return seq_bound(km, (int)mode, seq, 1);
 }
 
 void
@@ -927,6 +1042,9 @@ keymap_markdown(const struct keymap *km, struct gl_buf *out)
 			gl_buf_adds(out, "| other keys | | type text; a "
 			    "terminal paste is inserted as is, without "
 			    "auto-indent |\n");
+		if (m == KEYMAP_MENU)
+			gl_buf_adds(out, "| other keys | | close the menu and "
+			    "do what they do in insert mode |\n");
 	}
 	gl_buf_adds(out, "\n## All commands\n\n| command | arguments | what "
 	    "it does |\n|---|---|---|\n");
@@ -945,18 +1063,12 @@ keymap_markdown(const struct keymap *km, struct gl_buf *out)
 	gl_buf_adds(out,
 	    "\n## Options\n\n"
 	    "Set with `galley.set(name, value)` in init.lua or `:set name "
-	    "value`.\n\n"
-	    "| option | default | what |\n|---|---|---|\n"
-	    "| `fold_lines` | 12 | outputs longer than this many lines are "
-	    "folded (`o` unfolds) |\n"
-	    "| `indent` | 2 | columns per indent level in the editor |\n"
-	    "| `tabstop` | 4 | display width of a tab in sources |\n"
-	    "| `autosave` | 30 | seconds between automatic saves of unsaved "
-	    "changes; 0 turns it off |\n"
-	    "| `ascii` | false | draw with ASCII only (no box-drawing "
-	    "characters) |\n"
-	    "| `mouse` | true | use the mouse (false leaves it to the "
-	    "terminal, for selecting text) |\n");
+	    "value`; a switch also\nwith `:set name` (on) and `:set noname` "
+	    "(off), as in vim.\n\n"
+	    "| option | default | what |\n|---|---|---|\n");
+	for (size_t i = 0; i < NOPTIONS; i++)
+		gl_buf_addf(out, "| `%s` | %s | %s |\n", options[i].name,
+		    options[i].dflt, options[i].help);
 }
 
 int
@@ -972,8 +1084,8 @@ keymap_apply_config(struct keymap *km, const struct cfg_tui *t,
 		gl_err_clear(&e);
 		if ((m = keymap_mode_parse(k->mode)) < 0)
 			gl_err_set(&e, GL_EINVAL, "unknown mode '%s' (normal, "
-			    "insert, cmdline, pager, cluster, review, suggest)",
-			    k->mode);
+			    "insert, cmdline, pager, cluster, review, suggest, "
+			    "menu)", k->mode);
 		else
 			keymap_set(km, (enum keymap_mode)m, k->keys,
 			    k->command, &e);

@@ -33,11 +33,12 @@ enum keymap_mode {
 	KEYMAP_CLUSTER,		/* the cluster view */
 	KEYMAP_REVIEW,		/* the review mode */
 	KEYMAP_SUGGEST,		/* writing a suggested change */
+	KEYMAP_MENU,		/* the completion menu, over insert mode */
 	KEYMAP_NMODES
 };
 
 /* "normal", "insert", "cmdline", "pager", "cluster", "review",
- * "suggest"; and back (-1 if unknown). */
+ * "suggest", "menu"; and back (-1 if unknown). */
 const char *keymap_mode_name(enum keymap_mode m);
 int	 keymap_mode_parse(const char *name);
 
@@ -63,6 +64,11 @@ struct keymap_config {
 	int	 autosave;	/* "autosave": seconds between saves; 0 off (30) */
 	bool	 ascii;		/* "ascii": no box-drawing glyphs (false) */
 	bool	 mouse;		/* "mouse": report mouse events (true) */
+	bool	 number;	/* "number": cell numbers in the gutter
+				 * (false) */
+	bool	 ignorecase;	/* "ignorecase": searches ignore case */
+	bool	 smartcase;	/* "smartcase": ... unless with a capital */
+	bool	 search_outputs; /* "search_outputs": search outputs too */
 };
 
 struct keymap;
@@ -84,6 +90,10 @@ int	 keymap_set(struct keymap *km, enum keymap_mode mode, const char *keys,
 /* Sets an option by name from text ("4", "true"). */
 int	 keymap_set_option(struct keymap *km, const char *name,
 	     const char *value, struct gl_err *err);
+/* Whether option name is a switch (true/false). */
+bool	 keymap_option_is_bool(const char *name);
+/* The options' names, ", "-separated (static). */
+const char *keymap_option_names(void);
 
 /* Applies what the configuration files asked for (lua/config.h, the TUI
  * side): every binding with keymap_set(), then every option with
@@ -103,6 +113,10 @@ enum keymap_result {
  * changes. */
 enum keymap_result keymap_feed(struct keymap *km, enum keymap_mode mode,
 	     const char *key, const char **cmd);
+/* Whether key (a name) fed now in mode would match or start a binding,
+ * after the pending keys or on its own; changes nothing. */
+bool	 keymap_binds(const struct keymap *km, enum keymap_mode mode,
+	     const char *key);
 /* Forgets a pending sequence. */
 void	 keymap_reset(struct keymap *km);
 /* The keys of a pending sequence ("d"), for the status line. */

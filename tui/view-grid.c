@@ -27,6 +27,8 @@ static const char *const style_names[VIEW_S_COUNT] = {
 	[VIEW_S_KEY] = "key", [VIEW_S_ADD] = "add", [VIEW_S_DEL] = "del",
 	[VIEW_S_CHG] = "chg", [VIEW_S_WORDADD] = "wadd",
 	[VIEW_S_WORDDEL] = "wdel", [VIEW_S_THREAD] = "thr",
+	[VIEW_S_MENU] = "menu", [VIEW_S_MENUSEL] = "menusel",
+	[VIEW_S_MENUNOTE] = "menunote",
 };
 
 /* ------------------------------------------------------------------ */
@@ -161,9 +163,11 @@ view_grid_picture(const struct view_grid *g)
 			    g->cur_col == col)
 				gl_buf_addc(&b, '^');
 			if (open < 0 && c->attr != 0) {
-				gl_buf_addf(&b, "{%s%s:",
+				gl_buf_addf(&b, "{%s%s%s%s:",
 				    view_style_name(VIEW_STYLE(c->attr)),
-				    (c->attr & VIEW_F_SEL) ? "+sel" : "");
+				    (c->attr & VIEW_F_SEL) ? "+sel" : "",
+				    (c->attr & VIEW_F_MATCH) ? "+hl" : "",
+				    (c->attr & VIEW_F_CURMATCH) ? "+cur" : "");
 				open = c->attr;
 			}
 			for (int j = 0; j < VIEW_CP_MAX && c->cp[j] != 0; j++)

@@ -16,11 +16,24 @@
 
 #include "core/mem.h"
 #include "core/notebook.h"
+#include "tui/search.h"
 #include "tui/tui_int.h"
 #include "tui/view.h"
 #include "tui/view_int.h"
 
 static void	 fmt_elapsed(char *buf, size_t n, int64_t ms);
+
+int
+view_gutter(const struct view *v)
+{
+	int	 d = 1;
+
+	if (!v->o.number)
+		return 0;
+	for (size_t n = v->n; n >= 10; n /= 10)
+		d++;
+	return d + 1;
+}
 
 static void
 lay_begin(struct lay *L, enum view_rowkind kind, int indent)
@@ -32,11 +45,13 @@ lay_begin(struct lay *L, enum view_rowkind kind, int indent)
 	if (L->bar && L->w > 1)
 		view_gcell_set(&r[0], L->v->o.ascii ? '|' : 0x258e, 1,
 		    VIEW_S_BAR);
+	indent += L->gut;
 	L->col = indent < L->w ? indent : L->w;
 	L->kind = kind;
 	L->indent = indent;
 	L->src_off = VIEW_NO_SRC;
 	L->cur_col = -1;
+	L->m_hit = false;
 }
 
 static void
@@ -44,9 +59,48 @@ lay_end(struct lay *L)
 {
 	if (L->stop)
 		return;
+	if (L->m_hit && L->match_row < 0)
+		L->match_row = L->nrow;
 	if (L->emit(L))
 		L->stop = true;
 	L->nrow++;
+}
+
+/* The search matches in line s[0..n) (laid out with t), one byte each:
+ * 1 for a match, 2 for the current one; NULL when there is nothing to
+ * mark or no styles are wanted. *cur_in says whether the current match
+ * starts in this line. */
+static const uint8_t *
+line_marks(struct lay *L, const char *s, size_t n, const struct tx *t,
+    bool *cur_in)
+{
+	struct view	*v = L->v;
+	bool		 cur = t->part >= 0 && v->m_cell == (long)L->ci &&
+			    (size_t)t->part == v->m_part;
+	bool		 hl = v->srch != NULL && (t->kind == VIEW_ROW_SOURCE ||
+			    t->kind == VIEW_ROW_MARKDOWN ||
+			    (t->kind == VIEW_ROW_OUTPUT && v->srch_out));
+	size_t		 at, len, from = 0;
+
+	*cur_in = cur && v->m_off >= t->base && v->m_off < t->base + n + 1;
+	cur = cur && v->m_off < t->base + n && v->m_off + v->m_len > t->base;
+	if (!L->paint || (!hl && !cur))
+		return NULL;
+	if (v->mark_cap < n + 1) {
+		free(v->mark);
+		v->mark_cap = n + 1;
+		v->mark = xmalloc(v->mark_cap);
+	}
+	memset(v->mark, 0, n + 1);
+	while (hl && search_find(v->srch, s, n, from, &at, &len)) {
+		memset(v->mark + at, 1, len);
+		from = at + (len ? len : 1);
+	}
+	if (cur)
+		for (size_t i = v->m_off > t->base ? v->m_off - t->base : 0;
+		    i < n && t->base + i < v->m_off + v->m_len; i++)
+			v->mark[i] = 2;
+	return v->mark;
 }
 
 /* Lays out line s[0..n) as one or more rows. */
@@ -55,13 +109,17 @@ lay_text(struct lay *L, const char *s, size_t n, const struct tx *t)
 {
 	struct view	*v = L->v;
 	size_t		 pos = 0;
-	int		 start = t->indent;
+	int		 start;
 	bool		 word_start = true;
 	bool		 ed = L->editing && t->src_base != VIEW_NO_SRC;
+	bool		 cur_in;
+	const uint8_t	*mk;
 
 	if (L->stop)
 		return;
+	mk = line_marks(L, s, n, t, &cur_in);
 	lay_begin(L, t->kind, t->indent);
+	start = L->col;
 	L->src_off = t->src_base;
 	while (pos < n) {
 		uint32_t	 cp;
@@ -92,12 +150,12 @@ lay_text(struct lay *L, const char *s, size_t n, const struct tx *t)
 				ww += view_width(c2);
 			}
 			if (L->col > start && L->col + ww > L->w &&
-			    ww <= L->w - (t->indent + t->hang)) {
+			    ww <= L->w - (L->gut + t->indent + t->hang)) {
 				lay_end(L);
 				if (L->stop)
 					return;
-				start = t->indent + t->hang;
-				lay_begin(L, t->kind, start);
+				lay_begin(L, t->kind, t->indent + t->hang);
+				start = L->col;
 			}
 		}
 		word_start = cp == ' ';
@@ -108,8 +166,8 @@ lay_text(struct lay *L, const char *s, size_t n, const struct tx *t)
 				lay_end(L);
 				if (L->stop)
 					return;
-				start = t->indent + t->hang;
-				lay_begin(L, t->kind, start);
+				lay_begin(L, t->kind, t->indent + t->hang);
+				start = L->col;
 				if (t->src_base != VIEW_NO_SRC)
 					L->src_off = t->src_base + pos;
 				if (t->words && cp == ' ') {
@@ -126,6 +184,10 @@ lay_text(struct lay *L, const char *s, size_t n, const struct tx *t)
 		if (ed && t->src_base + pos >= v->esel_lo &&
 		    t->src_base + pos < v->esel_hi)
 			attr |= VIEW_F_SEL;
+		if (mk != NULL && mk[pos] != 0)
+			attr |= mk[pos] == 2 ? VIEW_F_CURMATCH : VIEW_F_MATCH;
+		if (cur_in && t->base + pos == v->m_off)
+			L->m_hit = true;
 		if (ed && t->src_base + pos == v->ecur)
 			L->cur_col = L->col;
 		if (cp == '\t') {
@@ -144,6 +206,8 @@ lay_text(struct lay *L, const char *s, size_t n, const struct tx *t)
 	}
 	if (ed && t->src_base + n == v->ecur)
 		L->cur_col = L->col < L->w ? L->col : L->w - 1;
+	if (cur_in && t->base + n == v->m_off)
+		L->m_hit = true;
 	lay_end(L);
 }
 
@@ -153,7 +217,7 @@ lay_line(struct lay *L, enum view_rowkind kind, int indent, const char *s,
     uint16_t style)
 {
 	struct tx t = { .kind = kind, .indent = indent, .tab = 8,
-	    .style = style, .src_base = VIEW_NO_SRC, .clip = true };
+	    .style = style, .src_base = VIEW_NO_SRC, .clip = true, .part = -1 };
 
 	lay_text(L, s, strlen(s), &t);
 }
@@ -206,7 +270,7 @@ lay_header(struct lay *L, const struct nb_cell *cell, const struct vcell *c)
 	uint16_t	 hs = cur ? VIEW_S_HDRCUR : VIEW_S_HDR, rs = 0;
 	char		 left[256], rbuf[64];
 	const char	*right, *kind = "";
-	int		 rw, col, end;
+	int		 rw, col, end, start;
 	bool		 conflict;
 
 	if (nb_cell_is_header(cell))
@@ -218,18 +282,32 @@ lay_header(struct lay *L, const struct nb_cell *cell, const struct vcell *c)
 	snprintf(left, sizeof left, "[%s]%s%s%s", nb_cell_id(cell), kind,
 	    *nb_cell_title(cell) ? " " : "", nb_cell_title(cell));
 	lay_begin(L, VIEW_ROW_HEADER, 2);
+	start = L->col;
 	if (!L->paint) {
 		lay_end(L);
 		return;
 	}
-	if (c->git != VIEW_GIT_NONE && L->w > 2) {
-		/* The gutter: how the cell differs from git's HEAD. */
+	if (L->gut > 0) {
+		/* The cell's number, right-aligned in the gutter. */
+		char	 num[24];
+		int	 nc;
+
+		nc = snprintf(num, sizeof num, "%zu", L->ci + 1);
+		col = L->gut + 1 - nc > 1 ? L->gut + 1 - nc : 1;
+		for (int k = 0; k < nc && col < start; k++)
+			view_row_put(v->line, L->w, &col, 0,
+			    (unsigned char)num[k], 1, cur ? VIEW_S_HDRCUR :
+			    VIEW_S_DIM);
+	}
+	if (c->git != VIEW_GIT_NONE && start > 1) {
+		/* How the cell differs from git's HEAD, just before its
+		 * header (after the number with :set number). */
 		static const char marks[] = " +~>";
 		static const uint16_t st[] = { 0, VIEW_S_ADD, VIEW_S_CHG,
 		    VIEW_S_CHG };
 
-		col = 1;
-		view_row_put(v->line, L->w, &col, 1,
+		col = start - 1;
+		view_row_put(v->line, L->w, &col, 0,
 		    (unsigned char)marks[c->git], 1, st[c->git]);
 	}
 	right = run_label(c, L->now, rbuf, sizeof rbuf, &rs);
@@ -244,9 +322,9 @@ lay_header(struct lay *L, const struct nb_cell *cell, const struct vcell *c)
 	if (conflict)
 		rw += rw ? 10 : 8;
 	end = L->w - 1 - rw - (rw ? 2 : 0);
-	if (end < 6)
+	if (end < start + 4)
 		end = L->w, rw = 0;
-	col = 2;
+	col = start;
 	{
 		size_t	 i = 0, len = strlen(left);
 		uint32_t cp;
@@ -257,7 +335,7 @@ lay_header(struct lay *L, const struct nb_cell *cell, const struct vcell *c)
 
 			if (col + w > end)
 				break;
-			view_row_put(v->line, L->w, &col, 2, cp, w, hs);
+			view_row_put(v->line, L->w, &col, start, cp, w, hs);
 			i += k;
 		}
 	}
@@ -314,6 +392,7 @@ lay_source(struct lay *L, const struct nb_cell *cell)
 
 		t.styles = st ? st + pos : NULL;
 		t.src_base = pos;
+		t.base = pos;
 		lay_text(L, src + pos, end - pos, &t);
 		if (L->stop || nl == NULL)
 			break;
@@ -344,7 +423,7 @@ lay_markdown(struct lay *L, const struct nb_cell *cell)
 		    &hang, &rule)) {
 			if (rule) {
 				lay_begin(L, VIEW_ROW_MARKDOWN, 2);
-				for (int c = 2; c < L->w - 1; )
+				for (int c = L->col; c < L->w - 1; )
 					view_row_put(v->line, L->w, &c, 2,
 					    v->o.ascii ? '-' : 0x2500, 1,
 					    VIEW_S_DIM);
@@ -353,7 +432,8 @@ lay_markdown(struct lay *L, const struct nb_cell *cell)
 				struct tx t = { .kind = VIEW_ROW_MARKDOWN,
 				    .indent = 2, .hang = hang, .tab = 4,
 				    .styles = (const uint8_t *)v->t2.data,
-				    .words = true, .src_base = VIEW_NO_SRC };
+				    .words = true, .src_base = VIEW_NO_SRC,
+				    .part = -1 };
 
 				lay_text(L, v->t1.data ? v->t1.data : "",
 				    v->t1.len, &t);
@@ -380,16 +460,17 @@ lay_fold(struct lay *L, const char *fmt, size_t n)
 	lay_line(L, VIEW_ROW_FOLD, out_indent(L), buf, VIEW_S_FOLD);
 }
 
-/* Text output lines, folded when longer than fold_lines. */
+/* Text output lines, folded when longer than fold_lines; s is part part
+ * of what search reads (output part - 1), from byte base. */
 static void
 lay_lines(struct lay *L, const struct vcell *c, const char *s, size_t len,
-    uint16_t style)
+    uint16_t style, long part, size_t base)
 {
 	size_t	 nlines = 0, shown, pos = 0, k;
 	int	 fold = L->v->o.fold_lines;
 	struct tx t = { .kind = VIEW_ROW_OUTPUT, .indent = out_indent(L),
 	    .tab = L->v->o.tab_output, .style = c->stale ? VIEW_S_STALE : style,
-	    .src_base = VIEW_NO_SRC };
+	    .src_base = VIEW_NO_SRC, .part = part };
 
 	if (s == NULL)
 		return;
@@ -405,6 +486,7 @@ lay_lines(struct lay *L, const struct vcell *c, const char *s, size_t len,
 		const char	*nl = memchr(s + pos, '\n', len - pos);
 		size_t		 end = nl ? (size_t)(nl - s) : len;
 
+		t.base = base + pos;
 		lay_text(L, s + pos, end - pos, &t);
 		pos = end + 1;
 	}
@@ -416,11 +498,12 @@ lay_lines(struct lay *L, const struct vcell *c, const char *s, size_t len,
 }
 
 static void
-lay_error(struct lay *L, const struct vcell *c, const struct view_output *o)
+lay_error(struct lay *L, const struct vcell *c, const struct view_output *o,
+    size_t k)
 {
 	size_t	 n = 0;
 
-	lay_lines(L, c, o->text, o->len, VIEW_S_ERROR);
+	lay_lines(L, c, o->text, o->len, VIEW_S_ERROR, (long)k + 1, 0);
 	if (o->traceback == NULL || *o->traceback == '\0')
 		return;
 	for (const char *p = o->traceback; *p; p++)
@@ -436,139 +519,50 @@ lay_error(struct lay *L, const struct vcell *c, const struct view_output *o)
 
 		tmp.unfolded = true;
 		lay_lines(L, &tmp, o->traceback, strlen(o->traceback),
-		    VIEW_S_TRACE);
+		    VIEW_S_TRACE, (long)k + 1, (o->text ? o->len : 0) + 1);
 	}
 }
 
-static bool
-is_number(const char *s)
-{
-	char	*end;
-
-	if (s == NULL || *s == '\0')
-		return false;
-	(void)strtod(s, &end);
-	return *end == '\0';
-}
-
-/* Appends s (clipped to w columns, padded to w, right-aligned if right)
- * to the scratch text with style. */
+/* An output drawn from its formatted lines (tables, trees): each line a
+ * row,
+ * folded after fold_lines rows unless the cell is unfolded. */
 static void
-table_cell(struct view *v, const char *s, int w, bool right, uint8_t style)
-{
-	size_t		 len = s ? strlen(s) : 0, i = 0, start = v->t1.len;
-	int		 cols = 0, pad;
-	uint32_t	 cp;
-
-	/* Clip to w columns (an ellipsis marks a cut). */
-	while (i < len) {
-		size_t	 k = view_decode(s + i, len - i, &cp);
-		int	 cw = (cp < 0x20 || cp == 0x7f) ? 1 : view_width(cp);
-
-		if (cols + cw > w || (cols + cw == w && i + k < len &&
-		    view_text_cols(s + i + k, len - i - k, 0, 8) > 0)) {
-			if (cols < w) {
-				gl_buf_adds(&v->t1, "\xe2\x80\xa6");
-				cols++;
-			}
-			break;
-		}
-		if (cp < 0x20 || cp == 0x7f)
-			gl_buf_addc(&v->t1, ' ');
-		else
-			gl_buf_add(&v->t1, s + i, k);
-		cols += cw;
-		i += k;
-	}
-	pad = w - cols;
-	if (right && pad > 0) {
-		size_t	 n = v->t1.len - start;
-		char	*tmp = xstrndup(v->t1.data + start, n);
-
-		v->t1.len = start;
-		for (int k = 0; k < pad; k++)
-			gl_buf_addc(&v->t1, ' ');
-		gl_buf_add(&v->t1, tmp, n);
-		free(tmp);
-	} else
-		for (int k = 0; k < pad; k++)
-			gl_buf_addc(&v->t1, ' ');
-	gl_buf_reserve(&v->t2, v->t1.len - v->t2.len);
-	memset(v->t2.data + v->t2.len, style, v->t1.len - v->t2.len);
-	v->t2.len = v->t1.len;
-}
-
-static void
-lay_table_row(struct lay *L, const struct view_output *o, size_t r,
-    const int *w, const bool *num, uint8_t style)
+lay_formatted(struct lay *L, const struct vcell *c,
+    const struct view_output *o, size_t k)
 {
 	struct view	*v = L->v;
+	struct view_fmt	 f = { .stale = c->stale, .ascii = v->o.ascii,
+			    .unfolded = c->unfolded };
 	struct tx	 t = { .kind = VIEW_ROW_OUTPUT, .indent = out_indent(L),
-			    .tab = 8, .clip = true, .src_base = VIEW_NO_SRC };
+			    .tab = 8, .clip = true, .src_base = VIEW_NO_SRC,
+			    .part = (long)k + 1 };
+	size_t		 pos = 0, nlines = 0, shown, len;
+	size_t		 fold = (size_t)v->o.fold_lines;
 
 	gl_buf_reset(&v->t1);
 	gl_buf_reset(&v->t2);
-	for (size_t c = 0; c < o->ncols; c++) {
-		if (c > 0)
-			table_cell(v, "  ", 2, false, VIEW_S_NORMAL);
-		table_cell(v, o->cells[r * o->ncols + c], w[c],
-		    r > 0 && num[c], style);
-	}
-	t.styles = (const uint8_t *)v->t2.data;
-	lay_text(L, v->t1.data ? v->t1.data : "", v->t1.len, &t);
-}
+	view_out_format(o, &f, &v->t1, &v->t2);
+	len = v->t1.len;
+	for (size_t i = 0; i < len; i++)
+		nlines += v->t1.data[i] == '\n';
+	shown = nlines;
+	/* Folded: the header, its rule and fold_lines - 1 rows. */
+	if (!c->unfolded && nlines > fold + 2)
+		shown = fold + 1;
+	for (size_t l = 0; l < shown && !L->stop; l++) {
+		const char	*nl = memchr(v->t1.data + pos, '\n', len - pos);
+		size_t		 end = nl ? (size_t)(nl - v->t1.data) : len;
 
-static void
-lay_table(struct lay *L, const struct vcell *c, const struct view_output *o)
-{
-	struct view	*v = L->v;
-	int		*w;
-	bool		*num;
-	size_t		 shown = o->nrows;
-	int		 maxw = o->ncols == 1 ? 60 : 30;
-	uint8_t		 body = c->stale ? VIEW_S_STALE : VIEW_S_OUT;
-
-	if (o->ncols == 0 || o->cells == NULL)
-		return;
-	w = xcalloc(o->ncols, sizeof *w);
-	num = xcalloc(o->ncols, sizeof *num);
-	for (size_t col = 0; col < o->ncols; col++) {
-		num[col] = o->nrows > 0;
-		for (size_t r = 0; r <= o->nrows; r++) {
-			const char *s = o->cells[r * o->ncols + col];
-			int	 cw = s ? view_text_cols(s, strlen(s), 0, 1) : 0;
-
-			if (cw > w[col])
-				w[col] = cw;
-			if (r > 0 && s != NULL && *s && !is_number(s))
-				num[col] = false;
-		}
-		if (w[col] > maxw)
-			w[col] = maxw;
-		if (w[col] < 1)
-			w[col] = 1;
+		t.styles = (const uint8_t *)v->t2.data + pos;
+		t.base = pos;
+		lay_text(L, v->t1.data + pos, end - pos, &t);
+		pos = end + 1;
 	}
-	lay_table_row(L, o, 0, w, num, c->stale ? VIEW_S_STALE : VIEW_S_TH);
-	lay_begin(L, VIEW_ROW_OUTPUT, out_indent(L));
-	for (size_t col = 0; col < o->ncols && L->col < L->w; col++) {
-		if (col > 0)
-			L->col += 2;
-		for (int k = 0; k < w[col] && L->col < L->w; k++)
-			view_row_put(v->line, L->w, &L->col, 0,
-			    v->o.ascii ? '-' : 0x2500, 1, VIEW_S_DIM);
-	}
-	lay_end(L);
-	if (!c->unfolded && o->nrows > (size_t)v->o.fold_lines)
-		shown = (size_t)v->o.fold_lines - 1;
-	for (size_t r = 1; r <= shown && !L->stop; r++)
-		lay_table_row(L, o, r, w, num, body);
-	if (shown < o->nrows)
+	if (shown < nlines)
 		lay_fold(L, "\xe2\x80\xa6 %zu more rows (o: unfold)",
-		    o->nrows - shown);
-	else if (c->unfolded && o->nrows > (size_t)v->o.fold_lines)
-		lay_fold(L, "(%zu rows; o: fold)", o->nrows);
-	free(w);
-	free(num);
+		    nlines - shown);
+	else if (c->unfolded && nlines > fold + 2)
+		lay_fold(L, "(%zu lines; o: fold)", nlines);
 }
 
 static void
@@ -640,19 +634,22 @@ lay_outputs(struct lay *L, const struct vcell *c)
 		switch (o->kind) {
 		case VIEW_OUT_STREAM:
 			lay_lines(L, c, o->text, o->len, o->is_stderr ?
-			    VIEW_S_STDERR : VIEW_S_OUT);
+			    VIEW_S_STDERR : VIEW_S_OUT, (long)k + 1, 0);
 			break;
 		case VIEW_OUT_RESULT:
-			lay_lines(L, c, o->text, o->len, VIEW_S_RESULT);
+			lay_lines(L, c, o->text, o->len, VIEW_S_RESULT,
+			    (long)k + 1, 0);
 			break;
 		case VIEW_OUT_OTHER:
-			lay_lines(L, c, o->text, o->len, VIEW_S_OUT);
+			lay_lines(L, c, o->text, o->len, VIEW_S_OUT,
+			    (long)k + 1, 0);
 			break;
 		case VIEW_OUT_ERROR:
-			lay_error(L, c, o);
+			lay_error(L, c, o, k);
 			break;
 		case VIEW_OUT_TABLE:
-			lay_table(L, c, o);
+		case VIEW_OUT_TREE:
+			lay_formatted(L, c, o, k);
 			break;
 		case VIEW_OUT_PROGRESS:
 			lay_progress(L, c, o);
@@ -688,7 +685,9 @@ view_lay_init(struct lay *L, struct view *v, const struct nb_doc *doc,
 	L->doc = doc;
 	L->ci = i;
 	L->w = w;
+	L->gut = view_gutter(v);
 	L->cursor_row = -1;
+	L->match_row = -1;
 	if (v->line_cap < w) {
 		free(v->line);
 		v->line = xcalloc((size_t)w, sizeof *v->line);
@@ -711,13 +710,15 @@ view_cell_height(struct view *v, const struct nb_doc *doc, size_t i)
 	bool		 ed = v->edit == (long)i;
 	struct lay	 L;
 
-	if (c->h > 0 && c->h_w == v->w && c->h_gen == c->gen && c->h_edit == ed)
+	if (c->h > 0 && c->h_w == v->w && c->h_gen == c->gen &&
+	    c->h_edit == ed && c->h_gut == view_gutter(v))
 		return c->h;
 	view_lay_init(&L, v, doc, i, v->w);
 	L.emit = emit_count;
 	view_lay_cell(&L);
 	c->h = L.nrow > 0 ? L.nrow : 1;
 	c->h_w = v->w;
+	c->h_gut = view_gutter(v);
 	c->h_gen = c->gen;
 	c->h_edit = ed;
 	v->layouts++;
@@ -733,6 +734,19 @@ view_cursor_row(struct view *v, const struct nb_doc *doc, size_t i)
 	L.emit = emit_count;
 	view_lay_cell(&L);
 	return L.cursor_row >= 0 ? L.cursor_row : 0;
+}
+
+int
+view_match_row(struct view *v, const struct nb_doc *doc, size_t i)
+{
+	struct lay	 L;
+
+	if (v->m_cell != (long)i)
+		return -1;
+	view_lay_init(&L, v, doc, i, v->w);
+	L.emit = emit_count;
+	view_lay_cell(&L);
+	return L.match_row;
 }
 
 static void

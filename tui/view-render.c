@@ -9,6 +9,7 @@
 
 #include "core/mem.h"
 #include "core/notebook.h"
+#include "tui/search.h"
 #include "tui/view.h"
 #include "tui/view_int.h"
 
@@ -242,19 +243,86 @@ view_hit(const struct view *v, const struct nb_doc *doc, int row, int col,
 	return true;
 }
 
+/* Draws s[0..len) at row, col in attr, byte i with marks[i] (1: a
+ * match, 2: the current one; marks may be NULL), tabs to stops of 8
+ * columns from col; returns the column after it. */
+static int
+puts_marked(struct view_grid *g, int row, int col, const char *s, size_t len,
+    uint16_t attr, const uint8_t *marks)
+{
+	struct view_gcell *r = view_cell_at(g, row, 0);
+	int		 start = col;
+	size_t		 i = 0;
+
+	while (i < len && col < g->cols) {
+		uint32_t cp;
+		size_t	 k = view_decode(s + i, len - i, &cp);
+		uint16_t a = attr;
+
+		if (marks != NULL && marks[i] != 0)
+			a |= marks[i] == 2 ? VIEW_F_CURMATCH : VIEW_F_MATCH;
+		if (cp == '\t') {
+			int	 to = start + ((col - start) / 8 + 1) * 8;
+
+			while (col < to && col < g->cols)
+				view_row_put(r, g->cols, &col, start, ' ', 1,
+				    a);
+		} else if (cp < 0x20 || cp == 0x7f) {
+			view_row_put(r, g->cols, &col, start, '^', 1, a);
+			view_row_put(r, g->cols, &col, start, cp == 0x7f ?
+			    '?' : cp + 64, 1, a);
+		} else {
+			int	 w = view_width(cp);
+
+			if (col + w > g->cols)
+				break;
+			view_row_put(r, g->cols, &col, start, cp, w, a);
+		}
+		i += k;
+	}
+	return col;
+}
+
+/* The matches in line s[0..n), which starts at byte base of the page:
+ * into marks (n + 1 bytes), or NULL if none. */
+static const uint8_t *
+page_marks(const struct view_page *p, const char *s, size_t n, size_t base,
+    uint8_t *marks)
+{
+	size_t	 at, len, from = 0;
+	bool	 any = false;
+
+	memset(marks, 0, n + 1);
+	while (p->srch != NULL && search_find(p->srch, s, n, from, &at,
+	    &len)) {
+		memset(marks + at, 1, len);
+		any |= len > 0;
+		from = at + (len ? len : 1);
+	}
+	if (p->m_off >= 0 && (size_t)p->m_off < base + n &&
+	    (size_t)p->m_off + p->m_len > base) {
+		for (size_t i = (size_t)p->m_off > base ? (size_t)p->m_off -
+		    base : 0; i < n && base + i < (size_t)p->m_off + p->m_len;
+		    i++)
+			marks[i] = 2;
+		any = true;
+	}
+	return any ? marks : NULL;
+}
+
 void
-view_render_pager(const char *title, const char *text, int *scroll,
-    struct view_grid *g)
+view_render_page(const struct view_page *p, struct view_grid *g)
 {
 	int		 nlines = 0, body = g->rows - 2, r;
-	const char	*p;
+	const char	*text = p->text != NULL ? p->text : "", *q;
+	int		*scroll = p->scroll;
 
 	view_grid_clear(g);
 	for (int c = 0; c < g->cols; c++)
 		view_gcell_set(view_cell_at(g, 0, c), ' ', 1, VIEW_S_HDRCUR);
-	view_grid_puts(g, 0, 1, title, VIEW_S_HDRCUR);
-	for (p = text; *p; p++)
-		nlines += *p == '\n';
+	view_grid_puts(g, 0, 1, p->title, VIEW_S_HDRCUR);
+	for (q = text; *q; q++)
+		nlines += *q == '\n';
 	if (*text && text[strlen(text) - 1] != '\n')
 		nlines++;
 	if (body < 1)
@@ -263,39 +331,78 @@ view_render_pager(const char *title, const char *text, int *scroll,
 		*scroll = nlines - body;
 	if (*scroll < 0)
 		*scroll = 0;
-	p = text;
-	for (int k = 0; k < *scroll && *p; k++) {
-		const char *nl = strchr(p, '\n');
+	q = text;
+	for (int k = 0; k < *scroll && *q; k++) {
+		const char *nl = strchr(q, '\n');
 
-		p = nl ? nl + 1 : p + strlen(p);
+		q = nl ? nl + 1 : q + strlen(q);
 	}
-	for (r = 1; r <= body && *p; r++) {
-		const char	*nl = strchr(p, '\n');
-		size_t		 n = nl ? (size_t)(nl - p) : strlen(p);
-		char		*line = xstrndup(p, n);
-		char		*tab = strchr(line, '\t');
+	for (r = 1; r <= body && *q; r++) {
+		const char	*nl = strchr(q, '\n');
+		size_t		 n = nl ? (size_t)(nl - q) : strlen(q);
+		const char	*tab = memchr(q, '\t', n);
+		uint8_t		*marks = xmalloc(n + 1);
+		const uint8_t	*mk = page_marks(p, q, n, (size_t)(q - text),
+				    marks);
 
-		if (strncmp(line, "# ", 2) == 0)
-			view_grid_puts(g, r, 1, line + 2, VIEW_S_H1);
+		if (p->plain)
+			puts_marked(g, r, 1, q, n, VIEW_S_NORMAL, mk);
+		else if (n >= 2 && strncmp(q, "# ", 2) == 0)
+			puts_marked(g, r, 1, q + 2, n - 2, VIEW_S_H1,
+			    mk ? mk + 2 : NULL);
 		else if (tab != NULL) {
-			*tab = '\0';
-			view_grid_puts(g, r, 2, line, VIEW_S_KEY);
-			view_grid_puts(g, r, 20, tab + 1, VIEW_S_NORMAL);
+			size_t	 kl = (size_t)(tab - q);
+
+			puts_marked(g, r, 2, q, kl, VIEW_S_KEY, mk);
+			puts_marked(g, r, 20, tab + 1, n - kl - 1,
+			    VIEW_S_NORMAL, mk ? mk + kl + 1 : NULL);
 		} else
-			view_grid_puts(g, r, 1, line, VIEW_S_NORMAL);
-		free(line);
-		p = nl ? nl + 1 : p + n;
+			puts_marked(g, r, 1, q, n, VIEW_S_NORMAL, mk);
+		free(marks);
+		q = nl ? nl + 1 : q + n;
 	}
 	if (g->rows >= 2) {
-		char	 foot[128];
+		char	 foot[160];
+		int	 last = g->rows - 1;
 
-		snprintf(foot, sizeof foot,
-		    " j/k, PgUp/PgDn scroll  q or Esc close  (%d-%d of %d)",
-		    nlines ? *scroll + 1 : 0,
-		    *scroll + body < nlines ? *scroll + body : nlines, nlines);
 		for (int c = 0; c < g->cols; c++)
-			view_gcell_set(view_cell_at(g, g->rows - 1, c), ' ', 1,
+			view_gcell_set(view_cell_at(g, last, c), ' ', 1,
+			    p->cmdline || p->msg ? VIEW_S_NORMAL :
 			    VIEW_S_STATUS);
-		view_grid_puts(g, g->rows - 1, 0, foot, VIEW_S_STATUS);
+		if (p->cmdline != NULL) {
+			const char *pr = p->cmdline_prompt ?
+			    p->cmdline_prompt : ":";
+			int	 col = view_grid_puts(g, last, 0, pr,
+				    VIEW_S_NORMAL);
+			int	 cc = view_text_cols(pr, strlen(pr), 0, 8) +
+				    view_text_cols(p->cmdline, p->cmdline_cur,
+				    0, 8);
+
+			view_grid_puts(g, last, col, p->cmdline,
+			    VIEW_S_NORMAL);
+			g->cur_row = last;
+			g->cur_col = cc < g->cols ? cc : g->cols - 1;
+			g->cur_visible = true;
+		} else if (p->msg != NULL)
+			view_grid_puts(g, last, 0, p->msg, p->msg_error ?
+			    VIEW_S_MSGERR : VIEW_S_MSG);
+		else {
+			snprintf(foot, sizeof foot,
+			    " j/k, PgUp/PgDn scroll  / search  q or Esc close"
+			    "  (%d-%d of %d)", nlines ? *scroll + 1 : 0,
+			    *scroll + body < nlines ? *scroll + body : nlines,
+			    nlines);
+			view_grid_puts(g, last, 0, foot, VIEW_S_STATUS);
+		}
 	}
+}
+
+void
+view_render_pager(const char *title, const char *text, int *scroll,
+    struct view_grid *g)
+{
+	struct view_page p = { .title = title, .text = text,
+	    .scroll = scroll, .m_off = -1 };
+
+	view_render_page(&p, g);
 }

@@ -62,10 +62,30 @@ view_output_free(struct view_output *o)
 		for (size_t i = 0; i < (o->nrows + 1) * o->ncols; i++)
 			free(o->cells[i]);
 	free(o->cells);
+	for (size_t i = 0; i < o->nnodes; i++) {
+		free(o->nodes[i].key);
+		free(o->nodes[i].value);
+	}
+	free(o->nodes);
 	free(o->text);
 	free(o->traceback);
 	free(o->key);
 	free(o);
+}
+
+void
+view_output_node_add(struct view_output *o, int depth, const char *key,
+    const char *value, long n, size_t more)
+{
+	struct view_node *nd;
+
+	o->nodes = xrealloc(o->nodes, (o->nnodes + 1) * sizeof *o->nodes);
+	nd = &o->nodes[o->nnodes++];
+	nd->depth = depth < 0 ? 0 : depth;
+	nd->key = xstrdup(key != NULL ? key : "");
+	nd->value = xstrdup(value != NULL ? value : "");
+	nd->n = n;
+	nd->more = more;
 }
 
 void
@@ -110,10 +130,12 @@ view_new(const struct view_opts *opts)
 	if (v->o.tab_output < 1)
 		v->o.tab_output = 8;
 	v->edit = -1;
+	v->m_cell = -1;
 	v->want_visible = true;
 	v->follow = true;
 	gl_buf_init(&v->t1);
 	gl_buf_init(&v->t2);
+	gl_buf_init(&v->otext);
 	return v;
 }
 
@@ -127,8 +149,10 @@ view_free(struct view *v)
 	free(v->cells);
 	free(v->rows);
 	free(v->line);
+	free(v->mark);
 	gl_buf_fini(&v->t1);
 	gl_buf_fini(&v->t2);
+	gl_buf_fini(&v->otext);
 	free(v);
 }
 
@@ -298,6 +322,8 @@ view_apply_op(struct view *v, const struct nb_doc *doc, const struct ot_op *op)
 {
 	size_t	 i, n = nb_doc_count(doc);
 
+	/* The current match's place is no longer known. */
+	v->m_cell = -1;
 	switch (op->kind) {
 	case OT_INSERT_CELL:
 		if (op->index > v->n)
@@ -516,6 +542,35 @@ view_toggle_fold(struct view *v, size_t i)
 	return v->cells[i]->unfolded;
 }
 
+void
+view_unfold(struct view *v, size_t i)
+{
+	if (i < v->n && !v->cells[i]->unfolded)
+		view_toggle_fold(v, i);
+}
+
+void
+view_set_search(struct view *v, const struct search *s, bool outputs)
+{
+	v->srch = s;
+	v->srch_out = outputs;
+}
+
+void
+view_set_match(struct view *v, long cell, size_t part, size_t off,
+    size_t len)
+{
+	v->m_cell = cell;
+	v->m_part = part;
+	v->m_off = off;
+	v->m_len = len;
+	if (cell >= 0) {
+		v->want_visible = true;
+		v->follow = true;
+		v->clamp_cursor = false;
+	}
+}
+
 size_t
 view_cursor(const struct view *v)
 {
@@ -579,8 +634,10 @@ view_ensure_visible(struct view *v, const struct nb_doc *doc)
 	int	 H = v->h, r0, r1, h, d;
 
 	h = view_cell_height(v, doc, c);
-	if (v->edit == (long)c) {
-		r0 = r1 = view_cursor_row(v, doc, c);
+	if (v->edit == (long)c || (v->m_cell == (long)c &&
+	    view_match_row(v, doc, c) >= 0)) {
+		r0 = r1 = v->edit == (long)c ? view_cursor_row(v, doc, c) :
+		    view_match_row(v, doc, c);
 		if (r0 > 0 && h <= H)
 			r0 = 0;		/* whole cell when it fits */
 		if (h <= H)

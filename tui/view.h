@@ -25,8 +25,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct gl_buf;
 struct nb_doc;
 struct ot_op;
+struct search;
 
 /* What a grid cell looks like: a semantic style (draw.c maps it to colours
  * or, without colours, to bold/underline/reverse/dim) plus flags. */
@@ -73,9 +75,15 @@ enum view_style {
 	VIEW_S_WORDDEL,		/* "wdel": words changed in a removed
 				 * line */
 	VIEW_S_THREAD,		/* "thr": a review thread's header */
+	VIEW_S_MENU,		/* "menu": a popup (completions, an
+				 * inspection) */
+	VIEW_S_MENUSEL,		/* "menusel": its selected line */
+	VIEW_S_MENUNOTE,	/* "menunote": a note in it (a kind) */
 	VIEW_S_COUNT
 };
 #define VIEW_F_SEL	0x100	/* selected text (drawn reversed) */
+#define VIEW_F_MATCH	0x200	/* a search match ("+hl" in pictures) */
+#define VIEW_F_CURMATCH	0x400	/* the current match ("+cur") */
 #define VIEW_STYLE(a)	((enum view_style)((a) & 0xff))
 
 /* Combining characters kept per grid cell after the base character. */
@@ -109,7 +117,8 @@ int	 view_grid_puts(struct view_grid *g, int row, int col, const char *s,
 	     uint16_t attr);
 /* Appends the picture of g to out (STYLE example E): each row between
  * '|'s, "{name:text}" for text in a style other than normal ("+sel"
- * added to the name for selected text), '^' before the cursor's cell.
+ * added to the name for selected text, "+hl" for a search match, "+cur"
+ * for the current one), '^' before the cursor's cell.
  * Trailing plain spaces of a row are dropped. Caller frees. */
 char	*view_grid_picture(const struct view_grid *g);
 /* "kw", "err", ... as listed above; "" for VIEW_S_NORMAL. */
@@ -133,9 +142,23 @@ enum view_out_kind {
 	VIEW_OUT_STREAM,	/* text; is_stderr */
 	VIEW_OUT_RESULT,	/* text */
 	VIEW_OUT_ERROR,		/* text = message, traceback */
-	VIEW_OUT_TABLE,		/* ncols, nrows, cells */
+	VIEW_OUT_TABLE,		/* ncols, nrows, cells, more, more_cols */
+	VIEW_OUT_TREE,		/* nodes: a Lua table's keys and values */
 	VIEW_OUT_PROGRESS,	/* done, total, text = label */
 	VIEW_OUT_OTHER,		/* text (a type this TUI does not know) */
+};
+
+/* A node of a tree output: a key and its value, under the node before
+ * it of depth - 1. */
+struct view_node {
+	int		 depth;		/* 0: the root */
+	char		*key;		/* owned: "name", "[1]"; "" at the
+					 * root */
+	char		*value;		/* owned: the value as Lua writes it;
+					 * "" for a table whose children
+					 * follow */
+	long		 n;		/* a table's entries; -1 otherwise */
+	size_t		 more;		/* children not sent */
 };
 
 struct view_output {
@@ -155,6 +178,11 @@ struct view_output {
 	char		*key;		/* owned; VIEW_OUT_PROGRESS: a later
 					 * progress with the same key (or
 					 * both NULL) replaces this one */
+	size_t		 more;		/* VIEW_OUT_TABLE: rows the runtime
+					 * did not send */
+	size_t		 more_cols;	/* ... and columns */
+	struct view_node *nodes;	/* owned; VIEW_OUT_TREE, pre-order */
+	size_t		 nnodes;
 };
 
 /* A new output of kind with a copy of text[0..len) (text may be NULL).
@@ -162,6 +190,14 @@ struct view_output {
 struct view_output *view_output_new(enum view_out_kind kind, const char *text,
 	     size_t len);
 void	 view_output_free(struct view_output *o);
+/* Appends a node to a tree output (strings copied). */
+void	 view_output_node_add(struct view_output *o, int depth,
+	     const char *key, const char *value, long n, size_t more);
+/* The text of o as search reads it and a pager or `galley run` shows it:
+ * a stream's or result's text, an error's message then its traceback,
+ * a table's aligned rows, a tree's lines with every level unfolded, a
+ * progress bar's counts. Appended to out. */
+void	 view_output_text(const struct view_output *o, struct gl_buf *out);
 /* Sets a table's size and cell (r, c); r == 0 is the header row. */
 void	 view_output_table(struct view_output *o, size_t ncols, size_t nrows);
 void	 view_output_table_set(struct view_output *o, size_t r, size_t c,
@@ -224,6 +260,7 @@ struct view_opts {
 	int		 tab_source;	/* tab stop in sources; default 4 */
 	int		 tab_output;	/* tab stop in outputs; default 8 */
 	bool		 ascii;		/* no box-drawing glyphs */
+	bool		 number;	/* cell numbers in a gutter */
 };
 
 struct view;
@@ -280,6 +317,18 @@ void	 view_git_clear(struct view *v);
 /* Folds or unfolds cell i's long outputs and tracebacks; returns the new
  * state (true = unfolded). */
 bool	 view_toggle_fold(struct view *v, size_t i);
+/* Unfolds cell i's outputs (a search found something in them). */
+void	 view_unfold(struct view *v, size_t i);
+
+/* Search. The matches of s (borrowed until the next call; NULL: none)
+ * are highlighted in sources and rendered markdown, and in outputs with
+ * outputs. The current match is cell, part (0: the source, k + 1: output
+ * k, as view_output_text() gives it) and bytes [off, off + len); it is
+ * drawn apart and the view scrolls to show it. cell < 0: none. */
+void	 view_set_search(struct view *v, const struct search *s,
+	     bool outputs);
+void	 view_set_match(struct view *v, long cell, size_t part, size_t off,
+	     size_t len);
 
 /* The current cell (clamped to the doc when rendering). Moving it makes
  * the next render scroll so it is visible. */
@@ -310,12 +359,54 @@ void	 view_render(struct view *v, const struct nb_doc *doc,
 bool	 view_hit(const struct view *v, const struct nb_doc *doc, int row,
 	     int col, struct view_hit *out);
 
-/* A full-screen page of text (the help screen): lines separated by '\n';
- * a line "key\tdescription" shows the key in VIEW_S_KEY, a line starting
- * with "# " is a heading. *scroll is clamped. The last row says how to
- * leave. */
+/* A full-screen page of text: the help screen, or a cell's outputs. */
+struct view_page {
+	const char	*title;
+	const char	*text;		/* lines separated by '\n' */
+	int		*scroll;	/* the first line shown; clamped */
+	bool		 plain;		/* lines as they are (outputs; tabs
+					 * to stops of 8); else the help's
+					 * "key\tdescription" shows the key
+					 * in VIEW_S_KEY and "# " starts a
+					 * heading */
+	const struct search *srch;	/* matches to highlight, or NULL */
+	long		 m_off;		/* the current match, a byte of text;
+					 * -1: none */
+	size_t		 m_len;
+	const char	*cmdline;	/* the bottom line being typed, or
+					 * NULL: the footer (how to scroll
+					 * and leave) or msg */
+	size_t		 cmdline_cur;
+	const char	*cmdline_prompt; /* ":" by default */
+	const char	*msg;		/* a message instead of the footer */
+	bool		 msg_error;
+};
+
+void	 view_render_page(const struct view_page *p, struct view_grid *g);
+/* The help screen as view_render_page() draws it (not plain, no search,
+ * no message). */
 void	 view_render_pager(const char *title, const char *text, int *scroll,
 	     struct view_grid *g);
+
+/* A box drawn over the screen next to the text it is about: the
+ * completion menu (a line per match, its kind after it, the selected one
+ * highlighted) or an inspection (lines of text). */
+struct view_popup {
+	const char *const *lines;
+	const char *const *notes;	/* dim after each line, or NULL */
+	size_t		 n;
+	long		 sel;		/* the highlighted line; -1: none */
+	int		 row, col;	/* the screen cell it is about: the box
+					 * goes under it, or over it when
+					 * there is no room */
+	int		 max_rows;	/* lines shown at most (the selected
+					 * one kept in sight) */
+	int		 bottom;	/* rows at the bottom it must not cover
+					 * (the status lines) */
+};
+
+/* Draws p over what g holds. */
+void	 view_render_popup(const struct view_popup *p, struct view_grid *g);
 
 /* Cells laid out so far, to measure or to paint (for tests and the
  * benchmark). */

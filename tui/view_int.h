@@ -35,6 +35,7 @@ struct vcell {
 	int		 h_w;		/* ... the width, */
 	unsigned	 h_gen;		/* ... the generation */
 	bool		 h_edit;	/* ... and the edit state match */
+	int		 h_gut;		/* ... and the gutter's width */
 	uint8_t		*hl;		/* owned: Lua styles per byte */
 	unsigned	 hl_gen;
 	bool		 hl_ok;
@@ -73,6 +74,14 @@ struct view {
 	struct view_gcell *line;	/* owned: the row being built */
 	int		 line_cap;
 	struct gl_buf	 t1, t2;	/* scratch for markdown and tables */
+	/* Search (view_set_search, view_set_match) */
+	const struct search *srch;	/* borrowed; NULL: none */
+	bool		 srch_out;	/* in outputs too */
+	long		 m_cell;	/* the current match; -1: none */
+	size_t		 m_part, m_off, m_len;
+	uint8_t		*mark;		/* owned: a line's matches, per byte */
+	size_t		 mark_cap;
+	struct gl_buf	 otext;		/* scratch: an output's text */
 };
 
 /* Laying out one cell: the row being built and the sink it goes to. */
@@ -90,11 +99,15 @@ struct lay {
 	size_t		 src_off;
 	int		 indent;
 	int		 cur_col;
+	int		 gut;		/* columns of the gutter (:set number)
+					 * added to every indent */
 	int		 (*emit)(struct lay *);	/* returns 1 to stop */
 	int		 nrow;		/* rows emitted so far */
 	bool		 stop;
 	/* counting sink */
 	int		 cursor_row;
+	bool		 m_hit;		/* this row holds the current match */
+	int		 match_row;	/* its row in the cell, or -1 */
 	/* painting sink */
 	struct view_grid *g;
 	int		 skip;
@@ -113,6 +126,11 @@ struct tx {
 	bool		 words;		/* wrap at spaces */
 	bool		 clip;		/* no wrapping: cut at the edge */
 	size_t		 src_base;	/* VIEW_NO_SRC for non-source text */
+	/* Where the line is in what search reads: a part (0: source, k +
+	 * 1: output k; -1: nowhere, as rendered markdown) and the line's
+	 * offset in that part's text. */
+	long		 part;
+	size_t		 base;
 };
 
 static inline void
@@ -187,6 +205,20 @@ view_row_put(struct view_gcell *row, int cols, int *col, int start,
 int	 view_grid_puts_clip(struct view_grid *g, int row, int col,
 	     const char *s, uint16_t attr, int maxcol);
 
+/* view-output.c */
+/* How an output is formatted into lines. */
+struct view_fmt {
+	bool		 stale;		/* every line in VIEW_S_STALE */
+	bool		 ascii;		/* no box-drawing glyphs */
+	bool		 unfolded;	/* all of it (a tree: every level) */
+};
+/* Appends o's lines ('\n'-ended) to text and, if styles is not NULL, an
+ * enum view_style per byte of them to styles (the kinds drawn from lines:
+ * tables). */
+void	 view_out_format(const struct view_output *o,
+	     const struct view_fmt *f, struct gl_buf *text,
+	     struct gl_buf *styles);
+
 /* view-layout.c */
 /* Starts laying out cell i of doc at width w (the caller sets the sink:
  * L->emit and its fields). */
@@ -194,10 +226,15 @@ void	 view_lay_init(struct lay *L, struct view *v, const struct nb_doc *doc,
 	     size_t i, int w);
 /* Produces cell L->ci's rows, one emit per row, until the sink stops. */
 void	 view_lay_cell(struct lay *L);
+/* Columns of the cell-number gutter (:set number): the digits of the
+ * cell count and a blank, or 0. */
+int	 view_gutter(const struct view *v);
 /* Rows of cell i at the last render's width (cached). */
 int	 view_cell_height(struct view *v, const struct nb_doc *doc, size_t i);
 /* The row of the editor's cursor within cell i (being edited). */
 int	 view_cursor_row(struct view *v, const struct nb_doc *doc, size_t i);
+/* The row of the current search match within cell i, or -1. */
+int	 view_match_row(struct view *v, const struct nb_doc *doc, size_t i);
 
 /* view.c */
 /* Scrolls so the current cell (the editor's cursor row when editing)

@@ -170,6 +170,79 @@ test_run_example_prints_outputs_plainly(void **state)
 	cmd_result_free(&r);
 }
 
+/* A displayed table prints as aligned columns or an indented tree, and a
+ * huge one is cut with a count of what was left out. */
+static void
+test_run_prints_tables_aligned(void **state)
+{
+	struct cmd_result r;
+
+	write_file(dir, "tab.nb.lua",
+	    "-- %% id=\"rec\"\n"
+	    "{ {day = 'mon', fare = 12.5}, {day = 'tuesday', fare = 3} }\n\n"
+	    "-- %% id=\"tree\"\n"
+	    "display({name = 'galley', ports = {80, 443}, sub = {ok = true}})"
+	    "\n\n"
+	    "-- %% id=\"big\"\n"
+	    "local t = {}\nfor i = 1, 1e5 do t[i] = {i = i} end\nt\n");
+	galley_run(&r, dir, "run", "tab.nb.lua", NULL);
+	if (r.status != 0)
+		print_error("stderr: %s\n", r.err);
+	assert_int_equal(r.status, 0);
+	assert_true(strncmp(r.out,
+	    "day      fare\n"
+	    "───────  ────\n"
+	    "mon      12.5\n"
+	    "tuesday     3\n"
+	    "{3 entries}\n"
+	    "  name = \"galley\"\n"
+	    "  ports = {80, 443}\n"
+	    "▾ sub = {1 entry}\n"
+	    "    ok = true\n"
+	    "i\n"
+	    "────\n"
+	    "   1\n", 150) == 0);
+	assert_non_null(strstr(r.out, "\n1000\n… 99,000 more rows\n"));
+	assert_null(strstr(r.out, "table: 0x"));
+	assert_true(strlen(r.out) < 20000);
+	cmd_result_free(&r);
+}
+
+/* galley kernel --listen while a kernel serves in the background: that
+ * kernel listens on TCP too, and a second time says how to go on. */
+static void
+test_kernel_listen_joins_the_running_kernel(void **state)
+{
+	struct cmd_result r;
+
+	write_file(dir, "one.nb.lua", "-- %% id=\"a\"\nprint(1)\n");
+	galley_run(&r, dir, "run", "one.nb.lua", NULL);	/* starts one */
+	assert_int_equal(r.status, 0);
+	cmd_result_free(&r);
+	galley_run(&r, dir, "kernel", "--listen", "127.0.0.1:0",
+	    "--idle-exit", "60", NULL);
+	if (r.status != 0)
+		print_error("stderr: %s\n", r.err);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "already serves"));
+	assert_non_null(strstr(r.out, "now listens on tcp 127.0.0.1:"));
+	assert_non_null(strstr(r.out, "galley kernel stop"));
+	assert_non_null(strstr(r.out, "--idle-exit applies to a new kernel"));
+	cmd_result_free(&r);
+	galley_run(&r, dir, "kernel", "--listen", "127.0.0.1:0", NULL);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "could not listen on 127.0.0.1:0 too: "
+	    "kernel.listen: the kernel listens on 127.0.0.1:"));
+	assert_non_null(strstr(r.err, "galley kernel stop"));
+	cmd_result_free(&r);
+	/* Without --listen: how to stop it, or make it listen. */
+	galley_run(&r, dir, "kernel", NULL);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "galley kernel --listen HOST:PORT"));
+	cmd_result_free(&r);
+	stop_kernel();
+}
+
 static void
 test_run_parameters_override(void **state)
 {
@@ -843,6 +916,8 @@ main(void)
 		cmocka_unit_test(test_new_creates_a_runnable_notebook),
 		cmocka_unit_test(test_fmt_assigns_ids_and_refuses_malformed),
 		cmocka_unit_test(test_run_example_prints_outputs_plainly),
+		cmocka_unit_test(test_run_prints_tables_aligned),
+		cmocka_unit_test(test_kernel_listen_joins_the_running_kernel),
 		cmocka_unit_test(test_run_parameters_override),
 		cmocka_unit_test(test_run_failure_names_cell_and_line),
 		cmocka_unit_test(test_run_malformed_and_missing),

@@ -158,6 +158,106 @@ test_run_outputs(void **state)
 	kc_free(k);
 }
 
+/* Asks method (cell.complete or cell.inspect) about code with the cursor
+ * at cursor; returns its answer notification's params. */
+static json_t *
+ask(struct kc *k, const char *sid, const char *method, const char *code,
+    size_t cursor)
+{
+	json_t		*r, *n;
+	long long	 request;
+
+	r = kc_call(k, method, json_pack("{s:s, s:s, s:I}", "session", sid,
+	    "code", code, "cursor", (json_int_t)cursor));
+	assert_non_null(r);
+	request = kj_int(r, "request");
+	assert_true(request > 0);
+	json_decref(r);
+	n = kc_note(k, strcmp(method, "cell.complete") == 0 ?
+	    "cell.completion" : "cell.inspection", "request",
+	    json_integer(request), KC_WAIT_MS);
+	assert_non_null(n);
+	assert_string_equal(kj_str(n, "session"), sid);
+	return n;
+}
+
+/* The texts of a completion's matches, ' '-separated. Caller frees. */
+static char *
+match_texts(const json_t *n)
+{
+	struct gl_buf	 b;
+	size_t		 i;
+	json_t		*m;
+
+	gl_buf_init(&b);
+	json_array_foreach(json_object_get(n, "matches"), i, m)
+		gl_buf_addf(&b, "%s%s", i ? " " : "", kj_str(m, "text"));
+	gl_buf_addc(&b, '\0');
+	return gl_buf_take(&b, NULL);
+}
+
+/* cell.complete and cell.inspect: the runtime answers between runs;
+ * without a runtime, or while it runs a cell, the kernel answers at once
+ * from the notebook's words and says why. */
+static void
+test_complete_and_inspect(void **state)
+{
+	struct kt	*t = *state;
+	struct kc	*k = kt_conn(t);
+	char		*sid = open_nb(t, k, "c.nb.lua",
+	    "-- %% id=\"a\"\nlocal function total_of(xs, ...) return 0 "
+	    "end\ntotal_count = 3\n\n"
+	    "-- %% id=\"slow\"\nlocal t = os.clock()\nwhile os.clock() - t < 5 "
+	    "do end\n");
+	json_t		*n;
+	char		*m;
+
+	/* No runtime yet: words of the notebook. */
+	n = ask(k, sid, "cell.complete", "total_", 6);
+	assert_string_equal(kj_str(n, "source"), "notebook");
+	assert_non_null(strstr(kj_str(n, "note"), "no runtime yet"));
+	m = match_texts(n);
+	assert_string_equal(m, "total_count total_of");
+	assert_int_equal(kj_int(n, "start"), 0);
+	free(m);
+	json_decref(n);
+	n = ask(k, sid, "cell.inspect", "total_of", 3);
+	assert_false(json_is_true(json_object_get(n, "found")));
+	json_decref(n);
+	/* After a run, the live session answers. */
+	json_decref(run_one(k, sid, "a"));
+	n = ask(k, sid, "cell.complete", "x = total_c", 11);
+	assert_string_equal(kj_str(n, "source"), "runtime");
+	m = match_texts(n);
+	assert_string_equal(m, "total_count");
+	free(m);
+	assert_int_equal(kj_int(n, "start"), 4);
+	assert_int_equal(kj_int(n, "end"), 11);
+	json_decref(n);
+	n = ask(k, sid, "cell.inspect", "total_of(1)", 2);
+	assert_true(json_is_true(json_object_get(n, "found")));
+	assert_string_equal(kj_str(n, "summary"), "function(xs, ...)");
+	json_decref(n);
+	/* While a cell runs: at once, from the notebook. */
+	run_cells(k, sid, "slow", NULL);
+	assert_non_null(n = kc_note(k, "cell.started", "cell",
+	    json_string("slow"), KC_WAIT_MS));
+	json_decref(n);
+	n = ask(k, sid, "cell.complete", "total_", 6);
+	assert_string_equal(kj_str(n, "source"), "notebook");
+	assert_non_null(strstr(kj_str(n, "note"), "busy"));
+	json_decref(n);
+	assert_non_null(n = kc_call(k, "cell.interrupt", json_pack("{s:s}",
+	    "session", sid)));
+	json_decref(n);
+	/* Bad arguments. */
+	assert_null(kc_call(k, "cell.complete", json_pack("{s:s, s:s, s:i}",
+	    "session", sid, "code", "ab", "cursor", 3)));
+	assert_int_equal(k->code, GL_EINVAL);
+	free(sid);
+	kc_free(k);
+}
+
 static void
 test_markdown_and_header(void **state)
 {
@@ -618,6 +718,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_run_outputs,
+		    kt_setup_started, kt_teardown_stopped),
+		cmocka_unit_test_setup_teardown(test_complete_and_inspect,
 		    kt_setup_started, kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(test_markdown_and_header,
 		    kt_setup_started, kt_teardown_stopped),

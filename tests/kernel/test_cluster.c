@@ -614,6 +614,112 @@ test_idle_timeout(void **state)
 	assert_contains(out, "4");
 }
 
+/* The workers up and starting, and the jobs, in cluster.status. */
+static void
+fx_counts(struct fx *f, size_t *up, long long *starting, size_t *jobs)
+{
+	json_t	*s = fx_status(f);
+
+	*up = json_array_size(json_object_get(s, "workers"));
+	*starting = kj_int(s, "starting");
+	*jobs = json_array_size(json_object_get(s, "jobs"));
+	json_decref(s);
+}
+
+/* cluster.scale(1) keeps one worker but caps nothing: a later map still
+ * gets the configuration's three, and when they idle one stays.
+ * cluster.scale(0) holds: no worker starts for a map (it waits) until
+ * the size is raised. With the real local launcher. */
+static void
+test_scale_is_a_floor(void **state)
+{
+	struct fx	*f = *state;
+	json_t		*r;
+	size_t		 up = 0, jobs = 0;
+	long long	 starting = 0, run;
+	uint64_t	 deadline;
+	const char	*out;
+
+	fx_config(f, "cluster = { workers = 3, idle_timeout = 1 }\n");
+	fx_open(f,
+	    "-- %% id=\"one\"\n"
+	    "print('scale', cluster.scale(1))\n\n"
+	    "-- %% id=\"map\"\n"
+	    "local pids = cluster.map(function(x)\n"
+	    "  local t = os.clock()\n"
+	    "  while os.clock() - t < 0.2 do end\n"
+	    "  return io.open('/proc/self/stat'):read('n')\n"
+	    "end, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})\n"
+	    "local seen, n = {}, 0\n"
+	    "for _, p in ipairs(pids) do\n"
+	    "  if not seen[p] then seen[p] = true; n = n + 1 end\n"
+	    "end\n"
+	    "print('workers', n > 1 and 'several' or 'one')\n\n"
+	    "-- %% id=\"small\"\n"
+	    "print('sum', cluster.map(function(x) return x end, {1, 2})[2])\n");
+	out = fx_run(f, "one", "ok");
+	assert_contains(out, "scale\t1");
+	out = fx_run(f, "map", "ok");
+	assert_contains(out, "workers\tseveral");
+	/* Idle: back down to the one kept, not to none. */
+	deadline = kc_now_ms() + WAIT_MS;
+	do {
+		fx_counts(f, &up, &starting, &jobs);
+		if (up != 1)
+			(void)kc_pump(f->k, kc_now_ms() + 50);
+	} while (up != 1 && kc_now_ms() < deadline);
+	assert_int_equal(up, 1);
+	r = kc_call(f->k, "cluster.status", NULL);
+	assert_int_equal(kj_int(r, "scale"), 1);
+	assert_int_equal(kj_int(r, "max_workers"), 3);
+	json_decref(r);
+	/* Scale 0: the worker goes, and a map waits with none starting. */
+	r = kc_call(f->k, "cluster.scale", json_pack("{s:i}", "n", 0));
+	assert_non_null(r);
+	assert_int_equal(kj_int(r, "n"), 0);
+	json_decref(r);
+	deadline = kc_now_ms() + WAIT_MS;
+	do {
+		fx_counts(f, &up, &starting, &jobs);
+		if (up != 0)
+			(void)kc_pump(f->k, kc_now_ms() + 50);
+	} while (up != 0 && kc_now_ms() < deadline);
+	assert_int_equal(up, 0);
+	run = fx_start(f, "small");
+	deadline = kc_now_ms() + WAIT_MS;
+	do {
+		fx_counts(f, &up, &starting, &jobs);
+		if (jobs == 0)
+			(void)kc_pump(f->k, kc_now_ms() + 20);
+	} while (jobs == 0 && kc_now_ms() < deadline);
+	assert_int_equal(jobs, 1);
+	assert_int_equal(up, 0);
+	assert_int_equal(starting, 0);
+	/* Raised: the map runs. */
+	r = kc_call(f->k, "cluster.scale", json_pack("{s:i}", "n", 1));
+	assert_non_null(r);
+	json_decref(r);
+	free(f->text);
+	f->text = NULL;
+	json_decref(fx_done(f, run, "small", &f->text));
+	assert_contains(f->text, "sum\t2");
+	/* auto: on demand again; max: a cap of the user's. */
+	r = kc_call(f->k, "cluster.scale", json_pack("{s:b}", "auto", 1));
+	assert_non_null(r);
+	assert_true(json_is_true(json_object_get(r, "auto")));
+	json_decref(r);
+	r = kc_call(f->k, "cluster.scale", json_pack("{s:i}", "max", 2));
+	assert_non_null(r);
+	assert_int_equal(kj_int(r, "max"), 2);
+	json_decref(r);
+	r = kc_call(f->k, "cluster.status", NULL);
+	assert_true(json_is_null(json_object_get(r, "scale")));
+	assert_int_equal(kj_int(r, "max_workers"), 2);
+	json_decref(r);
+	assert_null(kc_call(f->k, "cluster.scale", json_pack("{}")));
+	assert_int_equal(f->k->code, GL_EINVAL);
+}
+
 /* Usage is recorded; a spent limit refuses new work, saying whose and
  * how much. */
 static void
@@ -929,6 +1035,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_idle_timeout, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scale_is_a_floor, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_interrupt, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_worker_leaves, setup,

@@ -144,7 +144,7 @@ cb_state(void *ctx, enum rth_state state, const char *message)
 	e->text = xstrdup(message != NULL ? message : "");
 }
 
-static const struct rth_cbs cbs = { cb_output, cb_done, cb_state };
+static const struct rth_cbs cbs = { cb_output, cb_done, cb_state, NULL };
 
 static void
 on_deadline(uv_timer_t *t)

@@ -1255,6 +1255,88 @@ test_scale(void **state)
 	free(x);
 }
 
+/* cluster.scale sets a floor, not a ceiling: one worker kept, and a big
+ * job still gets the cap; idle workers above the floor go, the floor
+ * stays; scale 0 holds every start back until raised; auto undoes it. */
+static void
+test_scale_is_a_floor(void **state)
+{
+	struct sched_config cfg;
+	struct sched	*s;
+	struct acts	*x = xcalloc(1, sizeof *x);
+	uint64_t	 ids[64];
+	size_t		 up, queued, starting;
+
+	sched_config_default(&cfg);
+	cfg.max_workers = 4;
+	cfg.idle_timeout_ms = 1000;
+	s = sched_new(&cfg);
+	sched_scale(s, 1, 0);
+	drain(s, x);
+	assert_int_equal(find(x, SCHED_ACT_START, 0)->n, 1);
+	sched_worker_joined(s, 1, "a", 1, 0);
+	drain(s, x);
+	/* A job of 10: three more start, up to the cap of 4. */
+	new_job(s, true, SCHED_ERRORS_RAISE, 10, ids, 10);
+	drain(s, x);
+	assert_int_equal(find(x, SCHED_ACT_START, 0)->n, 3);
+	sched_worker_joined(s, 2, "b", 1, 20);
+	sched_worker_joined(s, 3, "c", 1, 20);
+	sched_worker_joined(s, 4, "d", 1, 20);
+	drain(s, x);
+	for (int i = 0; i < 10; i++) {
+		struct sched_worker_info w[4];
+		size_t	 n = sched_workers(s, w, 4);
+
+		/* Whoever holds task i finishes it. */
+		for (size_t k = 0; k < n; k++)
+			if (sched_task_finished(s, w[k].id, ids[i], SCHED_OK,
+			    1, 1, 30))
+				break;
+		drain(s, x);
+	}
+	sched_counts(s, &queued, NULL, &up, NULL);
+	assert_int_equal(queued, 0);
+	assert_int_equal(up, 4);
+	/* Idle long enough: all go but the one kept. */
+	for (int64_t t = 100; t <= 3000; t += 100) {
+		for (uint64_t w = 1; w <= 4; w++)
+			sched_heartbeat(s, w, t);
+		sched_tick(s, t);
+		drain(s, x);
+	}
+	sched_counts(s, NULL, NULL, &up, NULL);
+	assert_int_equal(up, 1);
+	assert_int_equal(sched_get_scale(s), 1);
+	/* Scale 0: the idle one stops and a new job starts nobody. */
+	sched_scale(s, 0, 3100);
+	drain(s, x);
+	assert_int_equal(count(x, SCHED_ACT_STOP), 1);
+	new_job(s, true, SCHED_ERRORS_RAISE, 5, ids, 3200);
+	for (int64_t t = 3200; t <= 60000; t += 1000) {
+		sched_tick(s, t);
+		drain(s, x);
+		assert_null(find(x, SCHED_ACT_START, 0));
+		assert_int_equal(count(x, SCHED_ACT_RESULT), 0);
+	}
+	sched_counts(s, &queued, NULL, &up, &starting);
+	assert_int_equal(queued, 5);
+	assert_int_equal(up, 0);
+	assert_int_equal(starting, 0);
+	/* Raised: workers start for the waiting tasks (the cap, 4, for 5
+	 * tasks). */
+	sched_scale(s, 2, 61000);
+	drain(s, x);
+	sched_counts(s, NULL, NULL, NULL, &starting);
+	assert_int_equal(starting, 4);
+	assert_non_null(find(x, SCHED_ACT_START, 0));
+	/* Auto: no floor any more. */
+	sched_scale(s, -1, 62000);
+	assert_int_equal(sched_get_scale(s), -1);
+	sched_free(s);
+	free(x);
+}
+
 static void
 test_accounting_and_unknown_ids(void **state)
 {
@@ -1309,6 +1391,7 @@ main(void)
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_start_failures_back_off_then_fail),
 		cmocka_unit_test(test_scale),
+		cmocka_unit_test(test_scale_is_a_floor),
 		cmocka_unit_test(test_accounting_and_unknown_ids),
 	};
 

@@ -110,6 +110,54 @@ test_second_kernel_is_busy(void **state)
 	assert_int_equal(kt_stop(t), 0);
 }
 
+/* kernel.listen: a kernel started without TCP listens on it when its
+ * owner asks, once; a TCP client may not ask, and what it connects to
+ * then authenticates as --listen's would. */
+static void
+test_listen_on_a_running_kernel(void **state)
+{
+	struct kt	*t = *state;
+	struct kc	*k = kt_conn(t), *tk;
+	json_t		*r;
+	char		*addr, *token;
+
+	assert_non_null(r = kc_call(k, "kernel.info", NULL));
+	assert_true(json_is_null(json_object_get(r, "listen")));
+	json_decref(r);
+	/* A bad address: refused, and nothing listens. */
+	assert_null(kc_call(k, "kernel.listen", json_pack("{s:s}", "listen",
+	    "127.0.0.1")));
+	assert_int_equal(k->code, GL_EINVAL);
+	assert_null(kc_call(k, "kernel.listen", json_pack("{}")));
+	assert_int_equal(k->code, GL_EINVAL);
+	assert_non_null(r = kc_call(k, "kernel.listen", json_pack("{s:s}",
+	    "listen", "127.0.0.1:0")));
+	addr = xstrdup(kj_str(r, "listen"));
+	assert_true(strncmp(addr, "127.0.0.1:", 10) == 0);
+	assert_true(atoi(addr + 10) > 0);
+	json_decref(r);
+	assert_non_null(r = kc_call(k, "kernel.info", NULL));
+	assert_string_equal(kj_str(r, "listen"), addr);
+	json_decref(r);
+	/* Once. */
+	assert_null(kc_call(k, "kernel.listen", json_pack("{s:s}", "listen",
+	    "127.0.0.1:0")));
+	assert_int_equal(k->code, GL_EEXIST);
+	assert_non_null(strstr(k->msg, addr));
+	/* A TCP client (with the token) is served but may not ask. */
+	token = xasprintf("%s/token", t->run);
+	assert_non_null(tk = kc_connect_tcp(addr, token));
+	assert_non_null(r = kc_call(tk, "kernel.info", NULL));
+	json_decref(r);
+	assert_null(kc_call(tk, "kernel.listen", json_pack("{s:s}", "listen",
+	    "127.0.0.1:0")));
+	assert_int_equal(tk->code, GL_EPERM);
+	kc_free(tk);
+	free(token);
+	free(addr);
+	kc_free(k);
+}
+
 static void
 test_stale_socket_after_kill9(void **state)
 {
@@ -440,6 +488,8 @@ main(void)
 		    kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(test_second_kernel_is_busy,
 		    kt_setup, kt_teardown),
+		cmocka_unit_test_setup_teardown(test_listen_on_a_running_kernel,
+		    kt_setup_started, kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(test_stale_socket_after_kill9,
 		    kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(

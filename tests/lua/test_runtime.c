@@ -223,6 +223,13 @@ wait_done(struct fx *f, uint32_t id, struct res *r)
 			snprintf(out->name, sizeof out->name, "%s", s ? s : "");
 			free(s);
 			out->text = rpc_map_strdup(o, "text");
+			if (out->text == NULL) {
+				/* A table or tree: the map, printed. */
+				char	*buf = xmalloc(1 << 16);
+
+				msgpack_object_print_buffer(buf, 1 << 16, *o);
+				out->text = buf;
+			}
 			assert_non_null(out->text);
 			rpc_msg_fini(&m);
 			continue;
@@ -551,6 +558,210 @@ test_trailing_expression_like_the_repl(void **state)
 	}
 }
 
+/* The one output of code, which must end ok, of type type. */
+static char *
+one_output(struct fx *f, const char *code, const char *type, struct res *r)
+{
+	run(f, code, r);
+	if (strcmp(r->status, "ok") != 0)
+		fail_msg("cell %s: status %s: %s", code, r->status,
+		    r->message ? r->message : "");
+	assert_int_equal(r->nouts, 1);
+	assert_string_equal(r->outs[0].type, type);
+	return r->outs[0].text;
+}
+
+/* A displayed table is a table or a tree output, never "table: 0x...",
+ * and is small whatever the table. */
+static void
+test_tables_display_as_tables_and_trees(void **state)
+{
+	struct fx	*f = *state;
+	struct res	 r;
+	const char	*t;
+
+	/* A list of records: one row each, columns sorted. */
+	t = one_output(f, "{ {name = 'ann', age = 31}, {name = 'bo', "
+	    "age = 4, x = true} }", "table", &r);
+	assert_contains(t, "\"columns\"=>[\"age\", \"name\", \"x\"]");
+	assert_contains(t, "\"rows\"=>[[\"31\", \"ann\", nil], "
+	    "[\"4\", \"bo\", \"true\"]]");
+	assert_contains(t, "\"more\"=>0");
+	res_fini(&r);
+	/* A record of lists: one column each; display() says the same. */
+	t = one_output(f, "display({day = {'mon', 'tue'}, fare = {12.5}})",
+	    "table", &r);
+	assert_contains(t, "\"columns\"=>[\"day\", \"fare\"]");
+	assert_contains(t, "\"rows\"=>[[\"mon\", \"12.5\"], [\"tue\", "
+	    "nil]]");
+	res_fini(&r);
+	/* Anything else: a tree, the sequence first, then keys sorted,
+	 * short lists inline, strings as literals, cycles cut. */
+	t = one_output(f, "local t = {10, 20, b = 'x\\n', a = {1, 2}, "
+	    "c = {d = {e = true}}}\nt.me = t\nt", "tree", &r);
+	assert_contains(t, "\"nodes\"=>[[0, \"\", \"\", 6, 0], "
+	    "[1, \"[1]\", \"10\", -1, 0], [1, \"[2]\", \"20\", -1, 0], "
+	    "[1, \"a\", \"{1, 2}\", 2, 0], [1, \"b\", \"\"x\\n\"\", "
+	    "-1, 0], [1, \"c\", \"\", 1, 0], [2, \"d\", \"\", 1, 0], "
+	    "[3, \"e\", \"true\", -1, 0], [1, \"me\", \"{\xe2\x80\xa6 cycle}\", "
+	    "6, 6]]");
+	res_fini(&r);
+	/* Big tables stay small: 1e5 records send 1000 rows, a list of a
+	 * million numbers 100 children, and say how many more there are. */
+	t = one_output(f, "local t = {}\nfor i = 1, 1e5 do t[i] = {i = i} "
+	    "end\nt", "table", &r);
+	assert_contains(t, "\"more\"=>99000");
+	assert_true(strlen(t) < 60000);
+	res_fini(&r);
+	t = one_output(f, "local t = {}\nfor i = 1, 1e6 do t[i] = i end\nt",
+	    "tree", &r);
+	assert_contains(t, "[0, \"\", \"\", 1000000, 999900]");
+	assert_true(strlen(t) < 60000);
+	res_fini(&r);
+	t = one_output(f, "local t = {}\nfor i = 1, 1e4 do t['k' .. i] = i "
+	    "end\nt", "tree", &r);
+	assert_contains(t, "[0, \"\", \"\", 10000, 9900]");
+	assert_contains(t, "[1, \"k1\", \"1\", -1, 0], [1, \"k10\", \"10\"");
+	res_fini(&r);
+	/* __tostring, several values, and print keep the REPL's text. */
+	expect_result(f, "setmetatable({}, {__tostring = function() "
+	    "return 'mine' end})", "mine");
+	run(f, "print({}) display({}, 1)", &r);
+	assert_int_equal(r.nouts, 2);
+	assert_true(strncmp(r.outs[0].text, "table: ", 7) == 0);
+	assert_string_equal(r.outs[1].type, "result");
+	assert_true(strncmp(r.outs[1].text, "table: ", 7) == 0);
+	res_fini(&r);
+	t = one_output(f, "{}", "tree", &r);
+	assert_contains(t, "[0, \"\", \"{}\", 0, 0]");
+	res_fini(&r);
+}
+
+/* Asks method (complete or inspect) about code with the cursor at the
+ * first '|' in it (removed); the answer printed as a map. */
+static char *
+ask(struct fx *f, const char *method, const char *code)
+{
+	struct rpc_msg	 m;
+	struct gl_err	 err = { 0 };
+	uint32_t	 id = ++f->next_id;
+	const char	*bar = strchr(code, '|');
+	char		*c = xstrdup(code), *buf;
+
+	assert_non_null(bar);
+	memmove(c + (bar - code), c + (bar - code) + 1,
+	    strlen(bar + 1) + 1);
+	rpc_begin_request(&f->w, id, method);
+	msgpack_pack_map(&f->w.pk, 2);
+	rpc_pack_kv_str(&f->w.pk, "code", c);
+	rpc_pack_kv_int(&f->w.pk, "cursor", bar - code);
+	send_all(f);
+	free(c);
+	next_msg(f, &m);
+	assert_int_equal(m.type, RPC_RESPONSE);
+	assert_int_equal(m.id, id);
+	if (rpc_msg_error(&m, &err) != 0)
+		fail_msg("%s: %s", method, err.msg);
+	buf = xmalloc(1 << 16);
+	msgpack_object_print_buffer(buf, 1 << 16, *m.result);
+	rpc_msg_fini(&m);
+	return buf;
+}
+
+/* Completion from the live session: globals and the cell's own words,
+ * fields through a chain, methods (a string's too), modules in
+ * require's string, file paths in other strings; inspection of a
+ * function's parameters, a table's keys. */
+static void
+test_complete_and_inspect(void **state)
+{
+	struct fx	*f = *state;
+	char		*a;
+
+	expect_result(f, "local function fare(day, km, ...) return km end\n"
+	    "trips = {count = 3, clear = function() end}\n"
+	    "local Obj = {}\nObj.__index = Obj\n"
+	    "function Obj:speed(t) return t end\n"
+	    "car = setmetatable({wheels = 4}, Obj)", NULL);
+	a = ask(f, "complete", "local farther = 1\nfa|");
+	assert_contains(a, "{\"text\"=>\"fare\", \"kind\"=>\"function\"}");
+	assert_contains(a, "{\"text\"=>\"false\", \"kind\"=>\"keyword\"}");
+	assert_contains(a, "{\"text\"=>\"farther\", \"kind\"=>\"word\"}");
+	assert_contains(a, "\"start\"=>18, \"end\"=>20");
+	free(a);
+	a = ask(f, "complete", "trips.c|");
+	assert_contains(a, "\"matches\"=>[{\"text\"=>\"clear\", "
+	    "\"kind\"=>\"function\"}, {\"text\"=>\"count\", "
+	    "\"kind\"=>\"number\"}]");
+	free(a);
+	/* obj: offers the methods, found through __index. */
+	a = ask(f, "complete", "car:|");
+	assert_contains(a, "\"matches\"=>[{\"text\"=>\"speed\", "
+	    "\"kind\"=>\"function\"}]");
+	free(a);
+	a = ask(f, "complete", "car.|");
+	assert_contains(a, "\"text\"=>\"wheels\"");
+	assert_contains(a, "\"text\"=>\"speed\"");
+	free(a);
+	a = ask(f, "complete", "local s = ('x'):up|");
+	assert_lacks(a, "upper");	/* a call's result is not looked up */
+	free(a);
+	expect_result(f, "word = 'galley'", NULL);
+	a = ask(f, "complete", "word:up|");
+	assert_contains(a, "\"text\"=>\"upper\"");
+	free(a);
+	a = ask(f, "complete", "string.for|");
+	assert_contains(a, "\"matches\"=>[{\"text\"=>\"format\", "
+	    "\"kind\"=>\"function\"}]");
+	free(a);
+	/* require: loaded modules and the files package.path finds. */
+	write_file(f->dir, "helpers.lua", "return {}\n");
+	a = ask(f, "complete", "local h = require('hel|')");
+	assert_contains(a, "{\"text\"=>\"helpers\", \"kind\"=>\"module\"}");
+	free(a);
+	a = ask(f, "complete", "require 'str|'");
+	assert_contains(a, "\"text\"=>\"string\"");
+	free(a);
+	/* Any other string: a path from the notebook's directory. */
+	mkdir(strcat(strcpy((char[128]){ 0 }, f->dir), "/data"), 0700);
+	write_file(f->dir, "data/trips.csv", "a,b\n");
+	a = ask(f, "complete", "io.open(\"da|\")");
+	assert_contains(a, "{\"text\"=>\"data/\", \"kind\"=>\"directory\"}");
+	free(a);
+	a = ask(f, "complete", "io.open(\"data/t|\")");
+	assert_contains(a, "{\"text\"=>\"data/trips.csv\", "
+	    "\"kind\"=>\"file\"}");
+	assert_contains(a, "\"start\"=>9");
+	free(a);
+	/* Nothing in a comment. */
+	a = ask(f, "complete", "x = 1 -- fa|");
+	assert_contains(a, "\"matches\"=>[]");
+	free(a);
+	/* inspect: a function's parameters and where it is defined. */
+	a = ask(f, "inspect", "fa|re(1)");
+	assert_contains(a, "\"found\"=>true, \"name\"=>\"fare\", "
+	    "\"type\"=>\"function\", \"summary\"=>\"function(day, km, ...)\"");
+	assert_contains(a, "defined at analysis.nb.lua:1");
+	free(a);
+	a = ask(f, "inspect", "car:spe|ed(2)");
+	assert_contains(a, "\"summary\"=>\"function(self, t)\"");
+	free(a);
+	a = ask(f, "inspect", "print|");
+	assert_contains(a, "\"summary\"=>\"builtin function\"");
+	free(a);
+	a = ask(f, "inspect", "trips|");
+	assert_contains(a, "\"summary\"=>\"table, 2 entries\"");
+	assert_contains(a, "count: number");
+	free(a);
+	a = ask(f, "inspect", "nope|");
+	assert_contains(a, "\"found\"=>false");
+	free(a);
+	a = ask(f, "inspect", "word|");
+	assert_contains(a, "\"summary\"=>\"string, 6 bytes\", "
+	    "\"doc\"=>\"galley\"");
+	free(a);
+}
+
 static void
 test_error_names_file_and_cell_line(void **state)
 {
@@ -829,6 +1040,10 @@ main(void)
 		    test_memory_limit_is_a_clear_error, setup_limited,
 		    teardown),
 		cmocka_unit_test(test_require_finds_the_notebook_dir),
+		cmocka_unit_test_setup_teardown(
+		    test_tables_display_as_tables_and_trees, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_complete_and_inspect,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_unknown_method_and_bad_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(

@@ -15,8 +15,9 @@ tui_start 100 16 open c.nb.lua
 tui_expect 'init\.lua:4: unknown command .wirte.'
 tui_keys C-j
 tui_expect '2/2'
-# ? opens the help, which lists the user's binding.
-tui_keys '?'
+# :help opens the help, which lists the user's binding.
+tui_type ':help'
+tui_keys Enter
 tui_expect 'galley help'
 tui_keys Space
 tui_expect '^  J, <C-j> +move the cell down$'

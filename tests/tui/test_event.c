@@ -465,8 +465,17 @@ pack_good(msgpack_packer *pk, const char *key)
 		msgpack_pack_array(pk, 1);
 		ot_encode(pk, &op);
 		ot_op_fini(&op);
-	} else if (strcmp(key, "version") == 0 || strcmp(key, "done") == 0 ||
-	    strcmp(key, "total") == 0 || strcmp(key, "elapsed_ms") == 0)
+	} else if (strcmp(key, "matches") == 0) {
+		msgpack_pack_array(pk, 1);
+		msgpack_pack_map(pk, 2);
+		rpc_pack_kv_str(pk, "text", "print");
+		rpc_pack_kv_str(pk, "kind", "function");
+	} else if (strcmp(key, "found") == 0)
+		msgpack_pack_true(pk);
+	else if (strcmp(key, "version") == 0 || strcmp(key, "done") == 0 ||
+	    strcmp(key, "total") == 0 || strcmp(key, "elapsed_ms") == 0 ||
+	    strcmp(key, "request") == 0 || strcmp(key, "start") == 0 ||
+	    strcmp(key, "end") == 0)
 		msgpack_pack_uint64(pk, 3);
 	else if (strcmp(key, "status") == 0)
 		rpc_pack_str(pk, "ok");
@@ -535,6 +544,10 @@ test_every_field_broken(void **state)
 		{ "doc.saved", { "session", "path", "version" } },
 		{ "doc.changed", { "session", "path", "version", "how",
 		    "conflicts", "dirty", "message" } },
+		{ "cell.completion", { "session", "request", "matches",
+		    "start", "end", "source", "note" } },
+		{ "cell.inspection", { "session", "request", "found", "name",
+		    "type", "summary", "doc", "message" } },
 	};
 	size_t	 decoded = 0, refused = 0;
 

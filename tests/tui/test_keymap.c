@@ -69,6 +69,31 @@ test_sequences_and_fallback(void **state)
 	keymap_free(km);
 }
 
+/* What an Alt chord is depends on keymap_binds(): bound chords run their
+ * command, the others are Esc and the key (tui/app-input.c). */
+static void
+test_binds_without_feeding(void **state)
+{
+	struct keymap	*km = keymap_new();
+	const char	*cmd;
+
+	assert_true(keymap_binds(km, KEYMAP_NORMAL, "<M-Enter>"));
+	assert_true(keymap_binds(km, KEYMAP_INSERT, "<M-b>"));
+	assert_false(keymap_binds(km, KEYMAP_NORMAL, "<M-:>"));
+	assert_false(keymap_binds(km, KEYMAP_INSERT, "<M-x>"));
+	/* A prefix counts, and so does the key after a pending one. */
+	assert_true(keymap_binds(km, KEYMAP_NORMAL, "d"));
+	keymap_feed(km, KEYMAP_NORMAL, "Z", &cmd);
+	assert_true(keymap_binds(km, KEYMAP_NORMAL, "Q"));
+	assert_false(keymap_binds(km, KEYMAP_NORMAL, "<M-q>"));
+	/* Nothing was fed: the pending Z still completes. */
+	assert_string_equal(keymap_pending(km), "Z");
+	assert_int_equal(keymap_feed(km, KEYMAP_NORMAL, "Z", &cmd),
+	    KEYMAP_MATCH);
+	assert_string_equal(cmd, "wq");
+	keymap_free(km);
+}
+
 static void
 test_rebinding(void **state)
 {
@@ -200,7 +225,7 @@ test_help_lists_every_key(void **state)
 	size_t			 n = cmd_count(t);
 	const char		*modes[KEYMAP_NMODES] = { "normal", "insert",
 				    "cmdline", "pager", "cluster", "review",
-				    "suggest" };
+				    "suggest", "menu" };
 
 	gl_buf_init(&help);
 	gl_buf_init(&md);
@@ -236,6 +261,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_key_specs_are_canonical),
 		cmocka_unit_test(test_sequences_and_fallback),
+		cmocka_unit_test(test_binds_without_feeding),
 		cmocka_unit_test(test_rebinding),
 		cmocka_unit_test(test_lua_config),
 		cmocka_unit_test(test_help_lists_every_key),

@@ -3,6 +3,7 @@
  * E): '|' ends a row, '^' is the cursor, {name:...} a style.
  */
 #include "tui_fixture.h"
+#include "tui/search.h"
 
 #include <time.h>
 
@@ -72,6 +73,208 @@ test_conflict_cell_is_marked(void **state)
 	    "|{bar:▎} x = {num:1}|\n"
 	    "|{bar:▎} >>>>>>> unsaved edits|\n"
 	    "||\n||\n");
+}
+
+/* :set number: each cell's number in a gutter as wide as the largest
+ * number; everything else moves right by that much. */
+static void
+test_number_gutter(void **state)
+{
+	struct fixture	*f = *state;
+	struct view_opts o = { .number = true };
+	struct gl_buf	 b;
+
+	gl_buf_init(&b);
+	for (int i = 1; i <= 10; i++)
+		gl_buf_addf(&b, "-- %%%% id=\"c%d\"\nx = %d\n\n", i, i);
+	fx_load(f, b.data);
+	gl_buf_fini(&b);
+	view_set_opts(f->view, &o);
+	add_text(f, "c9", VIEW_OUT_RESULT, "9");
+	view_set_cursor(f->view, 8);
+	view_render(f->view, f->doc, NULL, 0, &f->grid);
+	assert_grid(&f->grid,
+	    "|     x = {num:7}|\n"
+	    "|   {dim:8} {hdr:[c8]}|\n"
+	    "|     x = {num:8}|\n"
+	    "|{bar:▎}  {cur:9} {cur:[c9]}|\n"
+	    "|{bar:▎}    x = {num:9}|\n"
+	    "|{bar:▎}      {res:9}|\n"
+	    "||\n||\n");
+	view_scroll(f->view, f->doc, 2);
+	view_render(f->view, f->doc, NULL, 0, &f->grid);
+	assert_grid(&f->grid,
+	    "|     x = {num:8}|\n"
+	    "|{bar:▎}  {cur:9} {cur:[c9]}|\n"
+	    "|{bar:▎}    x = {num:9}|\n"
+	    "|{bar:▎}      {res:9}|\n"
+	    "|  {dim:10} {hdr:[c10]}|\n"
+	    "|     x = {num:10}|\n"
+	    "||\n||\n");
+	/* Off again: the usual layout. */
+	o.number = false;
+	view_set_opts(f->view, &o);
+	view_render(f->view, f->doc, NULL, 0, &f->grid);
+	assert_grid(&f->grid,
+	    "|  x = {num:8}|\n"
+	    "|{bar:▎} {cur:[c9]}|\n"
+	    "|{bar:▎} x = {num:9}|\n"
+	    "|{bar:▎}   {res:9}|\n"
+	    "|  {hdr:[c10]}|\n"
+	    "|  x = {num:10}|\n"
+	    "||\n||\n");
+}
+
+/* Search: every match highlighted (in outputs only when asked), the
+ * current one apart, and the view scrolled to show it. */
+static void
+test_search_matches_are_highlighted(void **state)
+{
+	struct fixture	*f = *state;
+	struct search	 s;
+	struct gl_err	 err = { 0 };
+	struct gl_buf	 b;
+
+	fx_load(f, "-- %% id=\"a\"\nx = 1\nprint(x)\n\n"
+	    "-- %% id=\"b\"\ny = x\n");
+	add_text(f, "a", VIEW_OUT_STREAM, "x is 1\n");
+	assert_int_equal(search_compile(&s, "x", false, false, &err), 0);
+	view_set_search(f->view, &s, false);
+	view_set_match(f->view, 0, 0, 12, 1);
+	view_render(f->view, f->doc, NULL, 0, &f->grid);
+	assert_grid(&f->grid,
+	    "|{bar:▎} {cur:[a]}|\n"
+	    "|{bar:▎} {+hl:x} = {num:1}|\n"
+	    "|{bar:▎} print({+cur:x})|\n"
+	    "|{bar:▎}   {out:x is 1}|\n"
+	    "|  {hdr:[b]}|\n"
+	    "|  y = {+hl:x}|\n"
+	    "||\n||\n");
+	/* In outputs too; the current match is in output 0. */
+	view_set_search(f->view, &s, true);
+	view_set_match(f->view, 0, 1, 0, 1);
+	view_render(f->view, f->doc, NULL, 0, &f->grid);
+	assert_grid(&f->grid,
+	    "|{bar:▎} {cur:[a]}|\n"
+	    "|{bar:▎} {+hl:x} = {num:1}|\n"
+	    "|{bar:▎} print({+hl:x})|\n"
+	    "|{bar:▎}   {out+cur:x}{out: is 1}|\n"
+	    "|  {hdr:[b]}|\n"
+	    "|  y = {+hl:x}|\n"
+	    "||\n||\n");
+	search_fini(&s);
+	/* A match far down a long cell is brought on screen. */
+	gl_buf_init(&b);
+	gl_buf_adds(&b, "-- %% id=\"l\"\n");
+	for (int i = 0; i < 20; i++)
+		gl_buf_addf(&b, "v%d = %d\n", i, i);
+	fx_load(f, b.data);
+	assert_int_equal(search_compile(&s, "v17", false, false, &err), 0);
+	view_set_search(f->view, &s, false);
+	view_set_match(f->view, 0, 0, (size_t)(strstr(b.data, "v17") -
+	    strstr(b.data, "v0")), 3);
+	gl_buf_fini(&b);
+	view_render(f->view, f->doc, NULL, 0, &f->grid);
+	assert_grid(&f->grid,
+	    "|{bar:▎} v12 = {num:12}|\n"
+	    "|{bar:▎} v13 = {num:13}|\n"
+	    "|{bar:▎} v14 = {num:14}|\n"
+	    "|{bar:▎} v15 = {num:15}|\n"
+	    "|{bar:▎} v16 = {num:16}|\n"
+	    "|{bar:▎} {+cur:v17} = {num:17}|\n"
+	    "||\n||\n");
+	view_set_search(f->view, NULL, false);
+	search_fini(&s);
+}
+
+/* A pager of plain text (a cell's outputs): tabs to stops of 8, the
+ * matches and the current one highlighted, the bottom line a message or
+ * the / line being typed. */
+static void
+test_plain_page_with_matches(void **state)
+{
+	struct fixture	*f = *state;
+	struct search	 s;
+	struct gl_err	 err = { 0 };
+	int		 scroll = 0;
+	const char	*text = "one\ttwo\n# not a heading\ntwo two\n";
+	struct view_page p = { .title = "[a] outputs", .text = text,
+	    .scroll = &scroll, .plain = true, .m_off = 28, .m_len = 3 };
+
+	assert_int_equal(search_compile(&s, "two", false, false, &err), 0);
+	p.srch = &s;
+	view_grid_resize(&f->grid, 6, 30);
+	view_render_page(&p, &f->grid);
+	assert_grid(&f->grid,
+	    "|{cur: [a] outputs                  }|\n"
+	    "| one     {+hl:two}|\n"
+	    "| # not a heading|\n"
+	    "| {+hl:two} {+cur:two}|\n"
+	    "||\n"
+	    "|{st: j/k, PgUp/PgDn scroll  / sear}|\n");
+	p.cmdline = "tw";
+	p.cmdline_cur = 2;
+	p.cmdline_prompt = "/";
+	view_render_page(&p, &f->grid);
+	assert_grid(&f->grid,
+	    "|{cur: [a] outputs                  }|\n"
+	    "| one     {+hl:two}|\n"
+	    "| # not a heading|\n"
+	    "| {+hl:two} {+cur:two}|\n"
+	    "||\n"
+	    "|/tw^|\n");
+	search_fini(&s);
+}
+
+/* The completion menu under the word it completes (over it when there
+ * is no room), the selection kept in sight; an inspection's box. */
+static void
+test_popups(void **state)
+{
+	struct fixture	*f = *state;
+	const char	*items[] = { "clear", "count", "cx", "cy" };
+	const char	*kinds[] = { "function", "number", "table", NULL };
+	struct view_popup p = { .lines = items, .notes = kinds, .n = 4,
+	    .sel = -1, .row = 1, .col = 4, .max_rows = 3, .bottom = 2 };
+
+	view_grid_resize(&f->grid, 8, 30);
+	view_grid_clear(&f->grid);
+	view_grid_puts(&f->grid, 1, 2, "trips.c", VIEW_S_NORMAL);
+	view_render_popup(&p, &f->grid);
+	assert_grid(&f->grid,
+	    "||\n"
+	    "|  trips.c|\n"
+	    "|    {menu: clear  }{menunote:function}{menu: }|\n"
+	    "|    {menu: count    }{menunote:number}{menu: }|\n"
+	    "|    {menu: cx        }{menunote:table}{menu: }|\n"
+	    "||\n||\n||\n");
+	/* The fourth selected: the list scrolls; near the bottom the box
+	 * goes over the anchor. */
+	p.sel = 3;
+	p.row = 5;
+	view_grid_clear(&f->grid);
+	view_render_popup(&p, &f->grid);
+	assert_grid(&f->grid,
+	    "||\n||\n"
+	    "|    {menu: count    }{menunote:number}{menu: }|\n"
+	    "|    {menu: cx        }{menunote:table}{menu: }|\n"
+	    "|    {menusel: cy              }|\n"
+	    "||\n||\n||\n");
+	/* An inspection: lines, no selection, kept on the screen. */
+	{
+		const char *info[] = { "fare: function(day, km)",
+		    "defined at a.nb.lua:3" };
+		struct view_popup q = { .lines = info, .n = 2, .sel = -1,
+		    .row = 0, .col = 20, .max_rows = 10, .bottom = 2 };
+
+		view_grid_clear(&f->grid);
+		view_render_popup(&q, &f->grid);
+		assert_grid(&f->grid,
+		    "||\n"
+		    "|     {menu: fare: function(day, km) }|\n"
+		    "|     {menu: defined at a.nb.lua:3   }|\n"
+		    "||\n||\n||\n||\n||\n");
+	}
 }
 
 static void
@@ -321,6 +524,97 @@ test_table_output_is_aligned(void **state)
 	    "|{bar:▎}   {dim:───────}  {dim:────}|\n"
 	    "|{bar:▎}   {out:mon    }  {out:12.5}|\n"
 	    "|{bar:▎}   {out:tuesday}  {out:   3}|\n"
+	    "||\n||\n");
+}
+
+/* A tree output: folded, the root's children; o unfolds every level;
+ * "more" says what the runtime left out. */
+static void
+test_tree_output_folds(void **state)
+{
+	struct fixture		*f = *state;
+	struct view_output	*o;
+	struct gl_buf		 b;
+
+	view_grid_resize(&f->grid, 10, 36);
+	fx_load(f, "-- %% id=\"t\"\nt\n");
+	o = view_output_new(VIEW_OUT_TREE, NULL, 0);
+	view_output_node_add(o, 0, "", "", 104, 100);
+	view_output_node_add(o, 1, "a", "{1, 2}", 2, 0);
+	view_output_node_add(o, 1, "name", "\"galley\"", -1, 0);
+	view_output_node_add(o, 1, "sub", "", 2, 0);
+	view_output_node_add(o, 2, "deep", "true", -1, 0);
+	view_output_node_add(o, 2, "n", "42", -1, 0);
+	view_out_add(f->view, 0, o);
+	view_set_cursor(f->view, 1);
+	view_render(f->view, f->doc, NULL, 0, &f->grid);
+	assert_grid(&f->grid,
+	    "|{bar:▎} {cur:[t]}|\n"
+	    "|{bar:▎} t|\n"
+	    "|{bar:▎}   {dim:{104 entries}}|\n"
+	    "|{bar:▎}   {fold:  }{out:a}{dim: = }{res:{1, 2}}|\n"
+	    "|{bar:▎}   {fold:  }{out:name}{dim: = }{str:\"galley\"}|\n"
+	    "|{bar:▎}   {fold:▸ }{out:sub}{dim: = {2 entries}}|\n"
+	    "|{bar:▎}   {fold:  … 100 more}|\n"
+	    "|{bar:▎}   {fold:  (o: unfold)}|\n"
+	    "||\n||\n");
+	view_toggle_fold(f->view, 0);
+	view_grid_resize(&f->grid, 12, 36);
+	view_render(f->view, f->doc, NULL, 0, &f->grid);
+	assert_grid(&f->grid,
+	    "|{bar:▎} {cur:[t]}|\n"
+	    "|{bar:▎} t|\n"
+	    "|{bar:▎}   {dim:{104 entries}}|\n"
+	    "|{bar:▎}   {fold:  }{out:a}{dim: = }{res:{1, 2}}|\n"
+	    "|{bar:▎}   {fold:  }{out:name}{dim: = }{str:\"galley\"}|\n"
+	    "|{bar:▎}   {fold:▾ }{out:sub}{dim: = {2 entries}}|\n"
+	    "|{bar:▎}     {fold:  }{out:deep}{dim: = }{kw:true}|\n"
+	    "|{bar:▎}     {fold:  }{out:n}{dim: = }{num:42}|\n"
+	    "|{bar:▎}   {fold:  … 100 more}|\n"
+	    "||\n||\n||\n");
+	/* Its text: every level, as a pager and galley run show it. */
+	gl_buf_init(&b);
+	view_output_text(view_out_get(f->view, 0, 0), &b);
+	assert_string_equal(b.data, "{104 entries}\n"
+	    "  a = {1, 2}\n"
+	    "  name = \"galley\"\n"
+	    "▾ sub = {2 entries}\n"
+	    "    deep = true\n"
+	    "    n = 42\n"
+	    "  … 100 more");
+	gl_buf_fini(&b);
+}
+
+/* A table the runtime cut says how many rows and columns it left out. */
+static void
+test_table_says_what_was_cut(void **state)
+{
+	struct fixture		*f = *state;
+	struct view_output	*o;
+	struct gl_buf		 b;
+
+	fx_load(f, "-- %% id=\"t\"\nt\n");
+	o = view_output_new(VIEW_OUT_TABLE, NULL, 0);
+	view_output_table(o, 1, 1);
+	view_output_table_set(o, 0, 0, "i", 1);
+	view_output_table_set(o, 1, 0, "1", 1);
+	o->more = 999999;
+	o->more_cols = 2;
+	view_out_add(f->view, 0, o);
+	gl_buf_init(&b);
+	view_output_text(view_out_get(f->view, 0, 0), &b);
+	assert_string_equal(b.data, "i\n─\n1\n… 999,999 more rows, 2 more "
+	    "columns");
+	gl_buf_fini(&b);
+	view_set_cursor(f->view, 1);
+	view_render(f->view, f->doc, NULL, 0, &f->grid);
+	assert_grid(&f->grid,
+	    "|{bar:▎} {cur:[t]}|\n"
+	    "|{bar:▎} t|\n"
+	    "|{bar:▎}   {th:i}|\n"
+	    "|{bar:▎}   {dim:─}|\n"
+	    "|{bar:▎}   {out:1}|\n"
+	    "|{bar:▎}   {fold:… 999,999 more rows, 2 mor}|\n"
 	    "||\n||\n");
 }
 
@@ -596,6 +890,14 @@ main(void)
 		    setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_stale_output_is_dimmed,
 		    setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_number_gutter,
+		    setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_search_matches_are_highlighted, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_plain_page_with_matches,
+		    setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_popups, setup,
+		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_running_cell_shows_its_clock,
 		    setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_conflict_cell_is_marked,
@@ -620,6 +922,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_empty_code_cell_has_a_row,
 		    setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_table_output_is_aligned,
+		    setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_tree_output_folds,
+		    setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_table_says_what_was_cut,
 		    setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_progress_bar_updates_in_place, setup, fx_teardown),
