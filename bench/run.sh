@@ -17,4 +17,5 @@ run bench_sched
 run bench_cluster "$b/galley"
 run bench_tui "$b/galley"
 run bench_run "$b/galley"
+run bench_output "$b/galley"
 run bench_review "$b/galley"

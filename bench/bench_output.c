@@ -1,0 +1,151 @@
+/*
+ * bench_output.c - the output path: what one cell prints, from the
+ * runtime through the kernel to `galley run`'s standard output.
+ *   a cell printing 100 MB in 1 KB lines (print of a 1023-byte string),
+ *     `galley run -q` to /dev/null: MB/s
+ *   a cell with 100,000 small prints (print(i)): ms, and us per print
+ * Each figure is the median of ROUNDS runs (default 3) with a kernel
+ * already running, so it measures the outputs, not the start.
+ * usage: bench_output GALLEY_BINARY [ROUNDS]
+ * Runs in a private runtime directory and stops what it starts.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/mem.h"
+
+#define BIG_LINES	102400		/* 1 KB lines: 100 MB */
+#define SMALL_PRINTS	100000
+#define MAX_ROUNDS	99
+
+static char	 dir[] = "/tmp/galley-bench-output.XXXXXX";
+static const char *galley;
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+die(const char *what)
+{
+	fprintf(stderr, "bench_output: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static char *
+write_notebook(const char *name, const char *text)
+{
+	char	*path = xasprintf("%s/%s", dir, name);
+	FILE	*f = fopen(path, "w");
+
+	if (f == NULL)
+		die(path);
+	fputs(text, f);
+	if (fclose(f) != 0)
+		die(path);
+	return path;
+}
+
+/* Runs `galley a1 a2 [a3]` with its stdout and stderr on /dev/null;
+ * returns the seconds it took. Exits on failure. */
+static double
+run_galley(const char *a1, const char *a2, const char *a3)
+{
+	pid_t	 pid;
+	int	 st;
+	double	 t0 = now_s();
+
+	if ((pid = fork()) < 0)
+		die("fork");
+	if (pid == 0) {
+		int	 nul = open("/dev/null", O_RDWR);
+
+		dup2(nul, 0);
+		dup2(nul, 1);
+		dup2(nul, 2);
+		execl(galley, galley, a1, a2, a3, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			die("waitpid");
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "bench_output: galley %s %s %s failed\n", a1,
+		    a2, a3 != NULL ? a3 : "");
+		exit(1);
+	}
+	return now_s() - t0;
+}
+
+int
+main(int argc, char **argv)
+{
+	int	 rounds = argc > 2 ? atoi(argv[2]) : 3;
+	double	 big[MAX_ROUNDS], small[MAX_ROUNDS];
+	char	*nb_big, *nb_small, *nb_one, cmd[128];
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: bench_output GALLEY_BINARY [ROUNDS]\n");
+		return 2;
+	}
+	galley = argv[1];
+	if (rounds < 1 || rounds > MAX_ROUNDS)
+		rounds = 3;
+	if (mkdtemp(dir) == NULL)
+		die("mkdtemp");
+	setenv("GALLEY_RUNTIME_DIR", dir, 1);
+	signal(SIGPIPE, SIG_IGN);
+	{
+		char *t = xasprintf("-- %%%% id=\"big\"\n"
+		    "local s = string.rep(\"x\", 1023)\n"
+		    "for i = 1, %d do print(s) end\n", BIG_LINES);
+
+		nb_big = write_notebook("big.nb.lua", t);
+		free(t);
+		t = xasprintf("-- %%%% id=\"small\"\n"
+		    "for i = 1, %d do print(i) end\n", SMALL_PRINTS);
+		nb_small = write_notebook("small.nb.lua", t);
+		free(t);
+	}
+	nb_one = write_notebook("one.nb.lua", "-- %% id=\"a\"\nprint(1)\n");
+	/* The first run starts the kernel. */
+	run_galley("run", "-q", nb_one);
+	for (int i = 0; i < rounds; i++) {
+		big[i] = run_galley("run", "-q", nb_big);
+		small[i] = run_galley("run", "-q", nb_small);
+	}
+	qsort(big, (size_t)rounds, sizeof *big, cmp_double);
+	qsort(small, (size_t)rounds, sizeof *small, cmp_double);
+	printf("output, 100 MB in 1 KB lines: %7.1f MB/s  (%.2f s; median "
+	    "of %d)\n", BIG_LINES / 1024.0 / big[rounds / 2], big[rounds / 2],
+	    rounds);
+	printf("output, 100,000 small prints: %7.0f ms    (%.1f us a print; "
+	    "median of %d)\n", small[rounds / 2] * 1000,
+	    small[rounds / 2] * 1e6 / SMALL_PRINTS, rounds);
+	run_galley("kernel", "stop", NULL);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	free(nb_big);
+	free(nb_small);
+	free(nb_one);
+	return system(cmd) != 0;
+}
