@@ -320,6 +320,25 @@ cl_next_notify(struct cl_conn *c, struct rpc_msg *msg, int timeout_ms,
 	return cl_wait_notify(c, NULL, NULL, NULL, msg, timeout_ms, err);
 }
 
+int
+cl_done_read(const msgpack_object *args, struct cl_done *d,
+    struct gl_err *err)
+{
+	const msgpack_object *st = rpc_map_get(args, "status");
+	const msgpack_object *e = rpc_map_get(args, "error");
+
+	memset(d, 0, sizeof *d);
+	if (st == NULL || st->type != MSGPACK_OBJECT_STR)
+		return gl_err_set(err, GL_EPROTO, "no status");
+	if (gl_run_status_parse(st->via.str.ptr, st->via.str.size,
+	    &d->status) != 0 || !GL_RUN_ENDED(d->status))
+		d->status = GL_RUN_DIED;
+	d->elapsed_ms = rpc_map_int(args, "elapsed_ms", -1);
+	d->error = e != NULL && e->type == MSGPACK_OBJECT_MAP ? e : NULL;
+	d->message = rpc_map_str(args, "message", &d->message_len);
+	return 0;
+}
+
 void
 cl_close(struct cl_conn *c)
 {

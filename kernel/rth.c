@@ -462,7 +462,7 @@ rth_lost(struct rth *h, struct rth_proc *pr, int64_t status, int sig)
 		if (!pr->restarting)
 			h->state = RTH_DEAD;
 		if (h->cbs.on_done != NULL && !h->closing)
-			h->cbs.on_done(h->ctx, h->run, RTH_DONE_DIED, NULL,
+			h->cbs.on_done(h->ctx, h->run, GL_RUN_DIED, NULL,
 			    pr->restarting ? "runtime restarted" : what);
 		if (h->closing || h->cur != NULL)
 			return;
@@ -606,7 +606,7 @@ static void
 rth_on_response(struct rth *h, struct rth_proc *pr, const struct rpc_msg *m)
 {
 	const msgpack_object	*st, *e = NULL, *mo;
-	enum rth_status		 status;
+	enum gl_run_status	 status;
 	struct gl_err		 err = { 0 };
 	msgpack_object_kv	 kv[3];
 	msgpack_object		 emap;
@@ -631,22 +631,20 @@ rth_on_response(struct rth *h, struct rth_proc *pr, const struct rpc_msg *m)
 		emap = (msgpack_object){ .type = MSGPACK_OBJECT_MAP,
 		    .via.map = { 3, kv } };
 		e = &emap;
-		status = RTH_DONE_ERROR;
+		status = GL_RUN_ERROR;
 		text = xstrdup(err.msg);
 	} else {
 		st = rpc_map_get(m->result, "status");
-		if (rpc_obj_streq(st, "ok"))
-			status = RTH_DONE_OK;
-		else if (rpc_obj_streq(st, "error"))
-			status = RTH_DONE_ERROR;
-		else if (rpc_obj_streq(st, "interrupted"))
-			status = RTH_DONE_INTERRUPTED;
-		else {
+		/* A runtime ends a run ok, in error or interrupted. */
+		if (st == NULL || st->type != MSGPACK_OBJECT_STR ||
+		    gl_run_status_parse(st->via.str.ptr, st->via.str.size,
+		    &status) != 0 || (status != GL_RUN_OK &&
+		    status != GL_RUN_ERROR && status != GL_RUN_INTERRUPTED)) {
 			rth_kill(pr, "protocol error from the runtime: run "
 			    "response without a known status");
 			return;
 		}
-		if (status != RTH_DONE_OK) {
+		if (status != GL_RUN_OK) {
 			e = rpc_map_get(m->result, "error");
 			if (e == NULL || e->type != MSGPACK_OBJECT_MAP) {
 				rth_kill(pr, "protocol error from the runtime: "

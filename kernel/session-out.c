@@ -210,15 +210,15 @@ sess_outs_note(struct sess_cell_out *co, const char *text)
  * in cell.done): {type = "error", message, traceback, line}.
  */
 void
-sess_outs_error(struct sess_cell_out *co, enum sess_run_status st,
+sess_outs_error(struct sess_cell_out *co, enum gl_run_status st,
     const msgpack_object *error, const char *message)
 {
 	msgpack_object_kv	 kv[8];
 	msgpack_object		 o;
 	uint32_t		 k = 0;
 
-	if (st != SESS_RUN_ERROR && st != SESS_RUN_INTERRUPTED &&
-	    st != SESS_RUN_DIED)
+	if (st != GL_RUN_ERROR && st != GL_RUN_INTERRUPTED &&
+	    st != GL_RUN_DIED)
 		return;
 	kv[k].key.type = MSGPACK_OBJECT_STR;
 	kv[k].key.via.str.ptr = "type";

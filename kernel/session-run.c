@@ -33,7 +33,7 @@
 static void	 sess_pump(struct sess *s);
 static void	 sess_note_started(struct sess *s, const struct sess_run *run);
 static void	 sess_finish(struct sess *s, struct sess_run *run,
-		     enum sess_run_status st, const msgpack_object *error,
+		     enum gl_run_status st, const msgpack_object *error,
 		     const char *message);
 static void	 sess_cancel_batch(struct sess *s, uint64_t batch,
 		     const char *message);
@@ -41,18 +41,11 @@ static size_t	 sess_cancel_queue(struct sess *s, const char *message);
 static void	 sess_on_request(void *ctx, uint64_t run, struct rpc_msg *m);
 static void	 sess_on_output(void *ctx, uint64_t run,
 		     const msgpack_object *output);
-static void	 sess_on_done(void *ctx, uint64_t run, enum rth_status status,
-		     const msgpack_object *error, const char *message);
+static void	 sess_on_done(void *ctx, uint64_t run,
+		     enum gl_run_status status, const msgpack_object *error,
+		     const char *message);
 static void	 sess_on_state(void *ctx, enum rth_state state,
 		     const char *message);
-
-static const char *const sess_run_status_names[] = {
-	[SESS_RUN_OK] = "ok",
-	[SESS_RUN_ERROR] = "error",
-	[SESS_RUN_INTERRUPTED] = "interrupted",
-	[SESS_RUN_CANCELLED] = "cancelled",
-	[SESS_RUN_DIED] = "died",
-};
 
 static const char *const rth_state_names[] = {
 	[RTH_STARTING] = "starting",
@@ -232,7 +225,7 @@ sess_pump(struct sess *s)
 			s->qhead = run->next;
 			if (s->qhead == NULL)
 				s->qtail = NULL;
-			sess_finish(s, run, SESS_RUN_CANCELLED, NULL,
+			sess_finish(s, run, GL_RUN_CANCELLED, NULL,
 			    "the cell was deleted before it ran");
 			continue;
 		}
@@ -242,7 +235,7 @@ sess_pump(struct sess *s)
 			if (s->qhead == NULL)
 				s->qtail = NULL;
 			sess_note_started(s, run);
-			sess_finish(s, run, SESS_RUN_OK, NULL, NULL);
+			sess_finish(s, run, GL_RUN_OK, NULL, NULL);
 			continue;
 		}
 		if (s->rt == NULL) {
@@ -263,7 +256,7 @@ sess_pump(struct sess *s)
 				s->qhead = run->next;
 				if (s->qhead == NULL)
 					s->qtail = NULL;
-				sess_finish(s, run, SESS_RUN_DIED, NULL,
+				sess_finish(s, run, GL_RUN_DIED, NULL,
 				    err.msg);
 				sess_cancel_batch(s, batch, NULL);
 				continue;
@@ -287,7 +280,7 @@ sess_pump(struct sess *s)
 
 			log_info("%s: run %" PRIu64 " not started: %s", s->id,
 			    run->id, err.msg);
-			sess_finish(s, run, SESS_RUN_DIED, NULL, err.msg);
+			sess_finish(s, run, GL_RUN_DIED, NULL, err.msg);
 			sess_cancel_batch(s, batch, NULL);
 			continue;
 		}
@@ -319,7 +312,7 @@ sess_note_started(struct sess *s, const struct sess_run *run)
 /* Ends run (already unlinked from the queue): cell.done to every client,
  * outputs to the store for a run that ran. Frees run. */
 static void
-sess_finish(struct sess *s, struct sess_run *run, enum sess_run_status st,
+sess_finish(struct sess *s, struct sess_run *run, enum gl_run_status st,
     const msgpack_object *error, const char *message)
 {
 	msgpack_packer	*pk;
@@ -344,7 +337,7 @@ sess_finish(struct sess *s, struct sess_run *run, enum sess_run_status st,
 	rpc_pack_kv_str(pk, "session", s->id);
 	rpc_pack_kv_str(pk, "cell", run->cell);
 	rpc_pack_kv_int(pk, "run", (int64_t)run->id);
-	rpc_pack_kv_str(pk, "status", sess_run_status_names[st]);
+	rpc_pack_kv_str(pk, "status", gl_run_status_name(st));
 	rpc_pack_kv_int(pk, "elapsed_ms", (int64_t)elapsed);
 	if (error != NULL && error->type != MSGPACK_OBJECT_NIL) {
 		rpc_pack_key(pk, "error");
@@ -368,7 +361,7 @@ sess_cancel_batch(struct sess *s, uint64_t batch, const char *message)
 			continue;
 		}
 		*pp = run->next;
-		sess_finish(s, run, SESS_RUN_CANCELLED, NULL, message != NULL ?
+		sess_finish(s, run, GL_RUN_CANCELLED, NULL, message != NULL ?
 		    message : "an earlier cell of this run did not succeed");
 	}
 	s->qtail = NULL;
@@ -384,7 +377,7 @@ sess_cancel_queue(struct sess *s, const char *message)
 
 	while ((run = s->qhead) != NULL) {
 		s->qhead = run->next;
-		sess_finish(s, run, SESS_RUN_CANCELLED, NULL, message);
+		sess_finish(s, run, GL_RUN_CANCELLED, NULL, message);
 		n++;
 	}
 	s->qtail = NULL;
@@ -417,35 +410,20 @@ sess_on_output(void *ctx, uint64_t run, const msgpack_object *output)
 }
 
 static void
-sess_on_done(void *ctx, uint64_t run, enum rth_status status,
+sess_on_done(void *ctx, uint64_t run, enum gl_run_status st,
     const msgpack_object *error, const char *message)
 {
 	struct sess	*s = ctx;
 	struct sess_run	*cur = s->cur;
-	enum sess_run_status st;
 	uint64_t	 batch;
 
 	if (s->closing || cur == NULL || cur->id != run)
 		return;
-	switch (status) {
-	case RTH_DONE_OK:
-		st = SESS_RUN_OK;
-		break;
-	case RTH_DONE_ERROR:
-		st = SESS_RUN_ERROR;
-		break;
-	case RTH_DONE_INTERRUPTED:
-		st = SESS_RUN_INTERRUPTED;
-		break;
-	default:
-		st = SESS_RUN_DIED;
-		break;
-	}
 	s->cur = NULL;
 	batch = cur->batch;
 	s->set->host.on_run_done(s->set->host.ctx, s, run);
 	sess_finish(s, cur, st, error, message);
-	if (st != SESS_RUN_OK)
+	if (st != GL_RUN_OK)
 		sess_cancel_batch(s, batch, NULL);
 	sess_pump(s);
 }
@@ -477,7 +455,7 @@ sess_on_state(void *ctx, enum rth_state state, const char *message)
 		uint64_t	 batch = cur->batch;
 
 		s->cur = NULL;
-		sess_finish(s, cur, SESS_RUN_DIED, NULL, message);
+		sess_finish(s, cur, GL_RUN_DIED, NULL, message);
 		sess_cancel_batch(s, batch, NULL);
 	}
 	/* IDLE lets the next run start; a DEAD runtime that gave up

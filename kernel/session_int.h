@@ -17,6 +17,7 @@
 #include "core/mem.h"
 #include "core/notebook.h"
 #include "core/rpc.h"
+#include "core/run.h"
 #include "core/util.h"
 #include "kernel/session.h"
 
@@ -33,14 +34,6 @@ struct store;
  * knows they were truncated. */
 #define SESS_TRUNC_NOTE	"\n[galley: output truncated; only the first 1 MiB " \
 			"is kept]\n"
-
-enum sess_run_status {
-	SESS_RUN_OK,
-	SESS_RUN_ERROR,
-	SESS_RUN_INTERRUPTED,
-	SESS_RUN_CANCELLED,
-	SESS_RUN_DIED,
-};
 
 struct sess_out_item {
 	bool		 stream;
@@ -162,7 +155,7 @@ void	 sess_outs_add(struct sess_cell_out *co,
 void	 sess_outs_note(struct sess_cell_out *co, const char *text);
 /* A failed run's error as an output: {type = "error", ...}. */
 void	 sess_outs_error(struct sess_cell_out *co,
-	     enum sess_run_status st, const msgpack_object *error,
+	     enum gl_run_status st, const msgpack_object *error,
 	     const char *message);
 /* Writes the outputs of co to the store (file sessions). */
 void	 sess_outs_store(struct sess *s,

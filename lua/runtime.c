@@ -79,6 +79,7 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/rpc.h"
+#include "core/run.h"
 #include "lua/codec.h"
 #include "lua/lua_int.h"
 
@@ -155,8 +156,9 @@ static size_t	 lx_code_end(const char *p, size_t n, bool *ok);
 static void	 lx_split_lines(struct lx_rt *rt, const char *code, size_t len);
 static bool	 lx_line_is_code(const char *p, size_t n);
 static int	 lx_parse_line(const struct lx_rt *rt, const char *msg);
-static void	 lx_pack_done(struct lx_rt *rt, uint32_t id, const char *status,
-		     const char *msg, size_t msglen, const char *tb, int line);
+static void	 lx_pack_done(struct lx_rt *rt, uint32_t id,
+		     enum gl_run_status status, const char *msg, size_t msglen,
+		     const char *tb, int line);
 static void	 lx_io_send(void *host);
 static bool	 lx_io_interrupted(void *host);
 static int	 lx_io_raise(lua_State *L);
@@ -694,7 +696,7 @@ lx_run(struct lx_rt *rt, const struct rpc_msg *m)
 	fflush(stdout);
 	fflush(stderr);
 	if (st == LUA_OK)
-		lx_pack_done(rt, m->id, "ok", NULL, 0, NULL, 0);
+		lx_pack_done(rt, m->id, GL_RUN_OK, NULL, 0, NULL, 0);
 	else if (st == LUA_ERRMEM || (st == LUA_ERRERR && heap->failed)) {
 		/* No message handler ran (Lua calls none for LUA_ERRMEM):
 		 * no traceback, and line 0 for "unknown". */
@@ -713,7 +715,7 @@ lx_run(struct lx_rt *rt, const struct rpc_msg *m)
 			snprintf(memmsg, sizeof memmsg, "not enough memory");
 		lua_settop(L, 0);
 		lua_gc(L, LUA_GCCOLLECT, 0);
-		lx_pack_done(rt, m->id, "error", memmsg, strlen(memmsg),
+		lx_pack_done(rt, m->id, GL_RUN_ERROR, memmsg, strlen(memmsg),
 		    "", rt->err_line);
 	} else {
 		msg = lua_tolstring(L, -1, &msglen);
@@ -721,8 +723,8 @@ lx_run(struct lx_rt *rt, const struct rpc_msg *m)
 			msg = "error object is not a string";
 			msglen = strlen(msg);
 		}
-		lx_pack_done(rt, m->id, lx_interrupted ? "interrupted" :
-		    "error", msg, msglen, rt->host.tb.data != NULL ?
+		lx_pack_done(rt, m->id, lx_interrupted ? GL_RUN_INTERRUPTED :
+		    GL_RUN_ERROR, msg, msglen, rt->host.tb.data != NULL ?
 		    rt->host.tb.data : "", rt->err_line);
 	}
 	lua_settop(L, 0);
@@ -731,14 +733,14 @@ lx_run(struct lx_rt *rt, const struct rpc_msg *m)
 
 /* Packs the response to run request id. */
 static void
-lx_pack_done(struct lx_rt *rt, uint32_t id, const char *status,
+lx_pack_done(struct lx_rt *rt, uint32_t id, enum gl_run_status status,
     const char *msg, size_t msglen, const char *tb, int line)
 {
 	msgpack_packer	*pk = &rt->w.pk;
 
 	rpc_begin_response(&rt->w, id);
 	msgpack_pack_map(pk, msg != NULL ? 2 : 1);
-	rpc_pack_kv_str(pk, "status", status);
+	rpc_pack_kv_str(pk, "status", gl_run_status_name(status));
 	if (msg == NULL)
 		return;
 	rpc_pack_key(pk, "error");

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/client.h"
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/notebook.h"
@@ -354,39 +355,24 @@ decode_output(const msgpack_object *args, struct event *ev,
 	return 0;
 }
 
-/* The run states of cell.done's status. */
-static const struct {
-	const char	*name;
-	enum view_run	 run;
-} run_states[] = {
-	{ "ok", VIEW_RUN_OK },
-	{ "error", VIEW_RUN_ERROR },
-	{ "interrupted", VIEW_RUN_INTERRUPTED },
-	{ "cancelled", VIEW_RUN_CANCELLED },
-	{ "died", VIEW_RUN_DIED },
-};
-
 /* cell.done {session, cell, run, status, error?, message?, elapsed_ms} */
 static int
 decode_done(const msgpack_object *args, struct event *ev, struct gl_err *err)
 {
-	const msgpack_object *e = rpc_map_get(args, "error");
-	const msgpack_object *st = rpc_map_get(args, "status");
+	struct cl_done	 d;
+	int		 rc;
 
-	if (st == NULL || st->type != MSGPACK_OBJECT_STR)
-		return gl_err_set(err, GL_EPROTO, "no status");
-	/* A status this TUI does not know ended the run all the same. */
-	ev->u.done.run = VIEW_RUN_DIED;
-	for (size_t i = 0; i < sizeof run_states / sizeof run_states[0]; i++)
-		if (rpc_obj_streq(st, run_states[i].name))
-			ev->u.done.run = run_states[i].run;
-	ev->u.done.elapsed_ms = rpc_map_int(args, "elapsed_ms", -1);
+	if ((rc = cl_done_read(args, &d, err)) != 0)
+		return rc;
+	ev->u.done.run = d.status;
+	ev->u.done.elapsed_ms = d.elapsed_ms;
 	/* The error map has the fields of an error output, with or without
 	 * its type. */
-	if (e != NULL && e->type == MSGPACK_OBJECT_MAP)
-		ev->u.done.error = output_error(e, rpc_obj_streq(rpc_map_get(e,
-		    "type"), "error"));
-	ev->message = rpc_map_strdup(args, "message");
+	if (d.error != NULL)
+		ev->u.done.error = output_error(d.error,
+		    rpc_obj_streq(rpc_map_get(d.error, "type"), "error"));
+	if (d.message != NULL)
+		ev->message = xstrndup(d.message, d.message_len);
 	return 0;
 }
 

@@ -456,7 +456,8 @@ view_out_get(const struct view *v, size_t i, size_t k)
 }
 
 void
-view_set_run(struct view *v, size_t i, enum view_run state, int64_t t_ms)
+view_set_run(struct view *v, size_t i, enum gl_run_status state,
+    int64_t t_ms)
 {
 	if (i >= v->n)
 		return;
@@ -464,10 +465,10 @@ view_set_run(struct view *v, size_t i, enum view_run state, int64_t t_ms)
 	v->cells[i]->t_ms = t_ms;
 }
 
-enum view_run
+enum gl_run_status
 view_get_run(const struct view *v, size_t i)
 {
-	return i < v->n ? v->cells[i]->run : VIEW_RUN_NONE;
+	return i < v->n ? v->cells[i]->run : GL_RUN_NONE;
 }
 
 void

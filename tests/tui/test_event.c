@@ -106,7 +106,7 @@ test_cell_notifications(void **state)
 	rpc_pack_kv_str(pk, "message", "");
 	assert_int_equal(event_decode(note_end(&n), &ev, &err), 0);
 	assert_int_equal(ev.kind, EVENT_CELL_DONE);
-	assert_int_equal(ev.u.done.run, VIEW_RUN_ERROR);
+	assert_int_equal(ev.u.done.run, GL_RUN_ERROR);
 	assert_int_equal(ev.u.done.elapsed_ms, 1500);
 	assert_non_null(ev.u.done.error);
 	assert_int_equal(ev.u.done.error->kind, VIEW_OUT_ERROR);
@@ -121,13 +121,13 @@ test_cell_notifications(void **state)
 	{
 		static const struct {
 			const char	*status;
-			enum view_run	 run;
+			enum gl_run_status	 run;
 		} st[] = {
-			{ "ok", VIEW_RUN_OK },
-			{ "interrupted", VIEW_RUN_INTERRUPTED },
-			{ "cancelled", VIEW_RUN_CANCELLED },
-			{ "died", VIEW_RUN_DIED },
-			{ "vanished", VIEW_RUN_DIED },
+			{ "ok", GL_RUN_OK },
+			{ "interrupted", GL_RUN_INTERRUPTED },
+			{ "cancelled", GL_RUN_CANCELLED },
+			{ "died", GL_RUN_DIED },
+			{ "vanished", GL_RUN_DIED },
 		};
 
 		for (size_t i = 0; i < sizeof st / sizeof st[0]; i++) {
