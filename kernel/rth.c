@@ -551,6 +551,8 @@ static void
 rth_dispatch(struct rth *h, struct rth_proc *pr, struct rpc_msg *m)
 {
 	const msgpack_object	*o, *out;
+	const char		*raw;
+	size_t			 rawlen;
 	char			 msg[64];
 
 	switch (m->type) {
@@ -578,10 +580,14 @@ rth_dispatch(struct rth *h, struct rth_proc *pr, struct rpc_msg *m)
 			}
 			if (!h->busy || o->via.u64 != h->run)
 				return;
+			/* Its bytes go on as they are: never encoded again. */
+			if (rpc_msg_raw(m, "output", &raw, &rawlen) != 0)
+				raw = NULL;
 			rth_drain(pr, false);
 			if (pr == h->cur && h->busy && !h->closing &&
 			    h->cbs.on_output != NULL)
-				h->cbs.on_output(h->ctx, h->run, out);
+				h->cbs.on_output(h->ctx, h->run, out, raw,
+				    rawlen);
 			return;
 		}
 		return;		/* unknown notifications are ignored */
@@ -795,7 +801,7 @@ rth_emit_stream(struct rth *h, int which, const char *p, size_t n)
 	    .via.str = { (uint32_t)n, p } };
 	o = (msgpack_object){ .type = MSGPACK_OBJECT_MAP,
 	    .via.map = { 3, kv } };
-	h->cbs.on_output(h->ctx, h->run, &o);
+	h->cbs.on_output(h->ctx, h->run, &o, NULL, 0);
 }
 
 static void

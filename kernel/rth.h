@@ -30,8 +30,13 @@ enum rth_state {
 
 struct rth_cbs {
 	/* One typed output while a cell runs: output is the map of
-	 * docs/protocol.md ("type", "text", ...), borrowed for the call. */
-	void	(*on_output)(void *ctx, uint64_t run, const msgpack_object *output);
+	 * docs/protocol.md ("type", "text", ...) and raw[0..rawlen) its
+	 * bytes as the runtime encoded them, to be passed on as they are;
+	 * raw is NULL for an output the kernel made (what the runtime wrote
+	 * to its stdout or stderr). Both borrowed for the call. */
+	void	(*on_output)(void *ctx, uint64_t run,
+		    const msgpack_object *output, const char *raw,
+		    size_t rawlen);
 	/* The cell finished: status is GL_RUN_OK, GL_RUN_ERROR (the cell
 	 * raised), GL_RUN_INTERRUPTED or GL_RUN_DIED (the runtime died or
 	 * was killed under it). error is the runtime's error map

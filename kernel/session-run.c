@@ -40,7 +40,8 @@ static void	 sess_cancel_batch(struct sess *s, uint64_t batch,
 static size_t	 sess_cancel_queue(struct sess *s, const char *message);
 static void	 sess_on_request(void *ctx, uint64_t run, struct rpc_msg *m);
 static void	 sess_on_output(void *ctx, uint64_t run,
-		     const msgpack_object *output);
+		     const msgpack_object *output, const char *raw,
+		     size_t rawlen);
 static void	 sess_on_done(void *ctx, uint64_t run,
 		     enum gl_run_status status, const msgpack_object *error,
 		     const char *message);
@@ -404,9 +405,10 @@ sess_on_request(void *ctx, uint64_t run, struct rpc_msg *m)
 }
 
 static void
-sess_on_output(void *ctx, uint64_t run, const msgpack_object *output)
+sess_on_output(void *ctx, uint64_t run, const msgpack_object *output,
+    const char *raw, size_t rawlen)
 {
-	sess_run_output(ctx, run, output);
+	sess_out_put(ctx, run, output, raw, rawlen);
 }
 
 static void

@@ -35,11 +35,14 @@ struct store;
 #define SESS_TRUNC_NOTE	"\n[galley: output truncated; only the first 1 MiB " \
 			"is kept]\n"
 
+/* One kept output: its bytes, as clients and the store get them. */
 struct sess_out_item {
 	bool		 stream;
 	uint64_t	 progress;	/* a progress output: its job; else 0 */
 	char		 name[8];	/* stream: "stdout" or "stderr" */
-	struct gl_buf	 data;		/* stream: text; else packed map */
+	size_t		 text;		/* stream: bytes of text, the str 32
+					 * that ends data */
+	struct gl_buf	 data;		/* the output's map, encoded */
 };
 
 struct sess_cell_out {
@@ -142,15 +145,24 @@ const char *sess_runtime_state(const struct sess *s);
 
 /* session-out.c */
 
+/* An output of run, if it is the running run: broadcast as cell.output
+ * and kept. p[0..n) is o's encoding, passed on as it is; NULL for an
+ * output the kernel made, which is encoded here, once. */
+void	 sess_out_put(struct sess *s, uint64_t run,
+	     const msgpack_object *o, const char *p, size_t n);
+
 /* The kept outputs of cell id; if it has none, a new empty entry with
  * create, else NULL. Borrowed until the session's outputs change. */
 struct sess_cell_out *sess_outs(struct sess *s, const char *id,
 	     bool create);
 /* Forgets what co holds. */
 void	 sess_outs_clear(struct sess_cell_out *co);
-/* Keeps a copy of output o (a map) unless the cell's cap is reached. */
+/* Keeps a copy of output o, p[0..n) its bytes, unless the cell's cap is
+ * reached (then marks the outputs truncated). */
 void	 sess_outs_add(struct sess_cell_out *co,
-	     const msgpack_object *o);
+	     const msgpack_object *o, const char *p, size_t n);
+/* Keeps p[0..n), an output that is neither a stream nor progress. */
+void	 sess_outs_put(struct sess_cell_out *co, const char *p, size_t n);
 /* Appends a note (stderr) to the outputs whatever the cap. */
 void	 sess_outs_note(struct sess_cell_out *co, const char *text);
 /* A failed run's error as an output: {type = "error", ...}. */

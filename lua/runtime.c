@@ -538,20 +538,30 @@ lx_send(struct lx_rt *rt)
 	rpc_writer_reset(&rt->w);
 }
 
+/*
+ * Packs an output notification. The output map is encoded here once: the
+ * kernel passes its bytes on to the store and the clients as they are.
+ * Its text comes last, with a 4-byte length (rpc_pack_str32), so that the
+ * kernel can append the next stream output's text to it in place.
+ */
 static void
 lx_pack_output(struct lx_rt *rt, const char *type, const char *name,
     const char *text, size_t len)
 {
 	msgpack_packer	*pk = &rt->w.pk;
-	char		 note[64];
-	int		 k = 0;
+	struct gl_buf	 cut;
 
+	gl_buf_init(&cut);
 	if (len > LX_RESULT_MAX) {
-		k = snprintf(note, sizeof note, "\n... (%zu bytes cut)",
+		size_t	 n = LX_RESULT_MAX;
+
+		while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
+			n--;
+		gl_buf_add(&cut, text, n);
+		gl_buf_addf(&cut, "\n... (%zu bytes cut)",
 		    len - LX_RESULT_MAX);
-		len = LX_RESULT_MAX;
-		while (len > 0 && ((unsigned char)text[len] & 0xc0) == 0x80)
-			len--;
+		text = cut.data;
+		len = cut.len;
 	}
 	rpc_begin_notify(&rt->w, "output");
 	msgpack_pack_map(pk, 2);
@@ -563,10 +573,8 @@ lx_pack_output(struct lx_rt *rt, const char *type, const char *name,
 	if (name != NULL)
 		rpc_pack_kv_str(pk, "name", name);
 	rpc_pack_key(pk, "text");
-	msgpack_pack_str(pk, len + (size_t)k);
-	msgpack_pack_str_body(pk, text, len);
-	if (k > 0)
-		msgpack_pack_str_body(pk, note, (size_t)k);
+	rpc_pack_str32(pk, text, len);
+	gl_buf_fini(&cut);
 }
 
 /* Sends text as stdout stream outputs of at most LX_STREAM_CHUNK bytes,

@@ -40,6 +40,7 @@ struct ev {
 	char		*err_message;	/* done: error map */
 	char		*traceback;
 	int64_t		 line;
+	bool		 raw;		/* output: came with its bytes */
 };
 
 struct fx {
@@ -108,10 +109,26 @@ evs_clear(struct fx *f)
 	f->nevs = 0;
 }
 
+/* An output; the runtime's come with their bytes, which must read as the
+ * same map (the kernel passes them on as they are). */
 static void
-cb_output(void *ctx, uint64_t run, const msgpack_object *o)
+cb_output(void *ctx, uint64_t run, const msgpack_object *o, const char *raw,
+    size_t rawlen)
 {
 	struct ev *e = ev_add(ctx, EV_OUTPUT);
+
+	if (raw != NULL) {
+		msgpack_unpacked	 up;
+		size_t			 off = 0;
+
+		msgpack_unpacked_init(&up);
+		assert_int_equal(msgpack_unpack_next(&up, raw, rawlen, &off),
+		    MSGPACK_UNPACK_SUCCESS);
+		assert_int_equal(off, rawlen);
+		assert_true(msgpack_object_equal(up.data, *o));
+		msgpack_unpacked_destroy(&up);
+		e->raw = true;
+	}
 
 	e->run = run;
 	e->type = rpc_map_strdup(o, "type");
@@ -489,6 +506,10 @@ test_trivial_cell_and_streams(void **state)
 			err = true;
 		} else
 			fail_msg("unexpected output '%s'", e->text);
+		/* What the runtime encoded comes with its bytes; what it
+		 * wrote to its stdout and stderr the kernel encodes. */
+		assert_true(e->raw == ((int)i == ia || (int)i == ib ||
+		    (int)i == ic));
 	}
 	assert_int_equal(n, 5);
 	assert_true(ia >= 0 && ia < ib && ib < ic);
