@@ -39,16 +39,17 @@ struct rth_cbs {
 		    size_t rawlen);
 	/* The cell finished: status is GL_RUN_OK, GL_RUN_ERROR (the cell
 	 * raised), GL_RUN_INTERRUPTED or GL_RUN_DIED (the runtime died or
-	 * was killed under it). error is the runtime's error map
-	 * ("message", "traceback", "line") for ERROR/INTERRUPTED, or NULL.
-	 * message: NULL for OK, else the error's message, "interrupted",
+	 * was killed under it). error[0..errlen) is the run's error for
+	 * ERROR/INTERRUPTED, an error output ({type = "error", message,
+	 * traceback, line}) encoded by the runtime, to be passed on as it
+	 * is; else NULL. message: NULL for OK, else the error's message
 	 * or why the runtime died ("runtime died (signal 9)", "runtime
-	 * restarted"). All outputs of the run, including what the runtime
-	 * wrote to its stdout/stderr, come before it. The state is IDLE
-	 * during the call (DEAD or STARTING after a death), so on_done may
-	 * start the next run. */
+	 * restarted"). Both borrowed for the call. All outputs of the run,
+	 * including what the runtime wrote to its stdout/stderr, come
+	 * before it. The state is IDLE during the call (DEAD or STARTING
+	 * after a death), so on_done may start the next run. */
 	void	(*on_done)(void *ctx, uint64_t run, enum gl_run_status status,
-		    const msgpack_object *error, const char *message);
+		    const char *error, size_t errlen, const char *message);
 	/* State changes, with a human message ("runtime died (signal 9),
 	 * restarting"). Also called from within rth_run() (BUSY) and
 	 * rth_restart() (STARTING); never from rth_new() (which starts in

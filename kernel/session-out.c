@@ -209,55 +209,17 @@ sess_outs_note(struct sess_cell_out *co, const char *text)
 	sess_stream_open(&it->data, "stderr", 6, text, it->text);
 }
 
-/*
- * A failed run's error is part of the cell's outputs, so a client that
- * reopens the notebook sees why the cell failed (live clients also get it
- * in cell.done): {type = "error", message, traceback, line}.
- */
+/* A run's error the kernel made (the runtime died or could not run the
+ * cell) as an error output, {type = "error", message}, into b. */
 void
-sess_outs_error(struct sess_cell_out *co, enum gl_run_status st,
-    const msgpack_object *error, const char *message)
+sess_error_output(struct gl_buf *b, const char *message)
 {
-	msgpack_object_kv	 kv[8];
-	msgpack_object		 o;
-	uint32_t		 k = 0;
-	msgpack_sbuffer		 sb;
-	msgpack_packer		 pk;
+	msgpack_packer	 pk;
 
-	if (st != GL_RUN_ERROR && st != GL_RUN_INTERRUPTED &&
-	    st != GL_RUN_DIED)
-		return;
-	kv[k].key.type = MSGPACK_OBJECT_STR;
-	kv[k].key.via.str.ptr = "type";
-	kv[k].key.via.str.size = 4;
-	kv[k].val.type = MSGPACK_OBJECT_STR;
-	kv[k].val.via.str.ptr = "error";
-	kv[k].val.via.str.size = 5;
-	k++;
-	if (error != NULL && error->type == MSGPACK_OBJECT_MAP) {
-		for (uint32_t i = 0; i < error->via.map.size && k < 8; i++) {
-			if (rpc_obj_streq(&error->via.map.ptr[i].key, "type"))
-				continue;
-			kv[k++] = error->via.map.ptr[i];
-		}
-	} else if (message != NULL) {
-		kv[k].key.type = MSGPACK_OBJECT_STR;
-		kv[k].key.via.str.ptr = "message";
-		kv[k].key.via.str.size = 7;
-		kv[k].val.type = MSGPACK_OBJECT_STR;
-		kv[k].val.via.str.ptr = message;
-		kv[k].val.via.str.size = (uint32_t)strlen(message);
-		k++;
-	} else
-		return;
-	o.type = MSGPACK_OBJECT_MAP;
-	o.via.map.size = k;
-	o.via.map.ptr = kv;
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_object(&pk, o);
-	sess_outs_put(co, sb.data, sb.size);
-	msgpack_sbuffer_destroy(&sb);
+	msgpack_packer_init(&pk, b, sess_buf_write);
+	msgpack_pack_map(&pk, 2);
+	rpc_pack_kv_str(&pk, "type", "error");
+	rpc_pack_kv_str(&pk, "message", message);
 }
 
 /* Each kept output is stored as the bytes it is kept as. */

@@ -165,10 +165,8 @@ void	 sess_outs_add(struct sess_cell_out *co,
 void	 sess_outs_put(struct sess_cell_out *co, const char *p, size_t n);
 /* Appends a note (stderr) to the outputs whatever the cap. */
 void	 sess_outs_note(struct sess_cell_out *co, const char *text);
-/* A failed run's error as an output: {type = "error", ...}. */
-void	 sess_outs_error(struct sess_cell_out *co,
-	     enum gl_run_status st, const msgpack_object *error,
-	     const char *message);
+/* A run's error the kernel made, {type = "error", message}, into b. */
+void	 sess_error_output(struct gl_buf *b, const char *message);
 /* Writes the outputs of co to the store (file sessions). */
 void	 sess_outs_store(struct sess *s,
 	     const struct sess_cell_out *co);

@@ -739,7 +739,9 @@ lx_run(struct lx_rt *rt, const struct rpc_msg *m)
 	lx_send(rt);
 }
 
-/* Packs the response to run request id. */
+/* Packs the response to run request id. A failed run's error is an
+ * error output, encoded here once: the kernel keeps it as the cell's last
+ * output and sends it in cell.done as it is. */
 static void
 lx_pack_done(struct lx_rt *rt, uint32_t id, enum gl_run_status status,
     const char *msg, size_t msglen, const char *tb, int line)
@@ -752,7 +754,8 @@ lx_pack_done(struct lx_rt *rt, uint32_t id, enum gl_run_status status,
 	if (msg == NULL)
 		return;
 	rpc_pack_key(pk, "error");
-	msgpack_pack_map(pk, 3);
+	msgpack_pack_map(pk, 4);
+	rpc_pack_kv_str(pk, "type", "error");
 	rpc_pack_key(pk, "message");
 	rpc_pack_strn(pk, msg, msglen);
 	rpc_pack_kv_str(pk, "traceback", tb);

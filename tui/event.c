@@ -209,9 +209,9 @@ output_progress(const msgpack_object *o, bool text_label)
 	return v;
 }
 
-/* An error from its message and traceback. */
+/* An error output: its message, traceback and line. */
 static struct view_output *
-output_error(const msgpack_object *o, bool with_line)
+output_error(const msgpack_object *o)
 {
 	struct view_output *v;
 	size_t		 len;
@@ -219,8 +219,7 @@ output_error(const msgpack_object *o, bool with_line)
 
 	v = view_output_new(VIEW_OUT_ERROR, s ? s : "error", s ? len : 5);
 	v->traceback = rpc_map_strdup(o, "traceback");
-	if (with_line)
-		v->line = (int)rpc_map_int(o, "line", 0);
+	v->line = (int)rpc_map_int(o, "line", 0);
 	return v;
 }
 
@@ -244,7 +243,7 @@ event_output(const msgpack_object *o)
 		return v;
 	}
 	if (strcmp(type, "error") == 0)
-		return output_error(o, true);
+		return output_error(o);
 	if (strcmp(type, "table") == 0 && (v = output_table(o)) != NULL)
 		return v;
 	if (strcmp(type, "progress") == 0) {
@@ -366,11 +365,9 @@ decode_done(const msgpack_object *args, struct event *ev, struct gl_err *err)
 		return rc;
 	ev->u.done.run = d.status;
 	ev->u.done.elapsed_ms = d.elapsed_ms;
-	/* The error map has the fields of an error output, with or without
-	 * its type. */
+	/* The run's error is an error output, read as every output is. */
 	if (d.error != NULL)
-		ev->u.done.error = output_error(d.error,
-		    rpc_obj_streq(rpc_map_get(d.error, "type"), "error"));
+		ev->u.done.error = event_output(d.error);
 	if (d.message != NULL)
 		ev->message = xstrndup(d.message, d.message_len);
 	return 0;

@@ -136,9 +136,10 @@ cb_output(void *ctx, uint64_t run, const msgpack_object *o, const char *raw,
 	e->text = rpc_map_strdup(o, "text");
 }
 
+/* A run's end; its error comes as the bytes of an error output. */
 static void
 cb_done(void *ctx, uint64_t run, enum gl_run_status status,
-    const msgpack_object *error, const char *message)
+    const char *error, size_t errlen, const char *message)
 {
 	struct ev *e = ev_add(ctx, EV_DONE);
 
@@ -146,9 +147,19 @@ cb_done(void *ctx, uint64_t run, enum gl_run_status status,
 	e->status = (int)status;
 	e->text = message != NULL ? xstrdup(message) : NULL;
 	if (error != NULL) {
-		e->err_message = rpc_map_strdup(error, "message");
-		e->traceback = rpc_map_strdup(error, "traceback");
-		e->line = rpc_map_int(error, "line", -1);
+		msgpack_unpacked	 up;
+		size_t			 off = 0;
+
+		msgpack_unpacked_init(&up);
+		assert_int_equal(msgpack_unpack_next(&up, error, errlen, &off),
+		    MSGPACK_UNPACK_SUCCESS);
+		assert_int_equal(off, errlen);
+		assert_true(rpc_obj_streq(rpc_map_get(&up.data, "type"),
+		    "error"));
+		e->err_message = rpc_map_strdup(&up.data, "message");
+		e->traceback = rpc_map_strdup(&up.data, "traceback");
+		e->line = rpc_map_int(&up.data, "line", -1);
+		msgpack_unpacked_destroy(&up);
 	}
 }
 
