@@ -17,7 +17,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/auth.h"
@@ -43,15 +42,6 @@ struct cl_conn {
 	bool			 closed;
 };
 
-static int64_t
-cl_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 cl_left(int64_t deadline)
 {
@@ -59,7 +49,7 @@ cl_left(int64_t deadline)
 
 	if (deadline < 0)
 		return -1;
-	left = deadline - cl_now_ms();
+	left = deadline - gl_now_ms();
 	return left < 0 ? 0 : (int)left;
 }
 
@@ -250,7 +240,7 @@ int
 cl_wait(struct cl_conn *c, uint32_t id, struct rpc_msg *resp, int timeout_ms,
     struct gl_err *err)
 {
-	int64_t	 deadline = timeout_ms < 0 ? -1 : cl_now_ms() + timeout_ms;
+	int64_t	 deadline = timeout_ms < 0 ? -1 : gl_now_ms() + timeout_ms;
 	int	 rc;
 
 	for (;;) {
@@ -296,7 +286,7 @@ cl_wait_notify(struct cl_conn *c, const char *method,
     bool (*match)(const struct rpc_msg *msg, void *ctx), void *ctx,
     struct rpc_msg *msg, int timeout_ms, struct gl_err *err)
 {
-	int64_t	 deadline = timeout_ms < 0 ? -1 : cl_now_ms() + timeout_ms;
+	int64_t	 deadline = timeout_ms < 0 ? -1 : gl_now_ms() + timeout_ms;
 	int	 rc;
 
 	for (;;) {
@@ -546,7 +536,7 @@ cl_start_kernel(const char *exe, int timeout_ms, struct gl_err *err)
 
 	if ((rc = gl_runtime_dir(&rd, err)) != 0)
 		return rc;
-	rc = cl_spawn_kernel(exe, rd, cl_now_ms() + timeout_ms, &busy, err);
+	rc = cl_spawn_kernel(exe, rd, gl_now_ms() + timeout_ms, &busy, err);
 	free(rd);
 	return rc;
 }
@@ -563,7 +553,7 @@ cl_connect_local(const struct cl_opts *o, struct cl_conn **out,
 {
 	char	*rd = NULL, *sock;
 	int	 fd = -1, rc, pause_ms = 5;
-	int64_t	 deadline = cl_now_ms() + o->timeout_ms;
+	int64_t	 deadline = gl_now_ms() + o->timeout_ms;
 	bool	 busy;
 
 	if ((rc = gl_runtime_dir(&rd, err)) != 0)
@@ -734,7 +724,7 @@ cl_connect_tcp(const struct cl_opts *o, const char *hostport,
 	char		*host, *port;
 	struct addrinfo	 hints, *res = NULL, *ai;
 	int		 fd = -1, rc, e = 0;
-	int64_t		 deadline = cl_now_ms() + o->timeout_ms;
+	int64_t		 deadline = gl_now_ms() + o->timeout_ms;
 
 	if ((rc = gl_hostport_split(hostport, &host, &port, err)) != 0)
 		return gl_err_prefix(err, "bad kernel address");

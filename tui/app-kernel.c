@@ -383,7 +383,7 @@ app_conn_lost(struct app *a, const char *why)
 	if (a->lost)
 		return;
 	a->lost = true;
-	a->retry_at = app_now_ms() + RECONNECT_MS;
+	a->retry_at = gl_now_ms() + RECONNECT_MS;
 	a->edit_req = 0;
 	a->clu_req = 0;
 	a->have_ack = false;
@@ -399,7 +399,7 @@ app_reconnect(struct app *a)
 	struct gl_err	 err = { 0 };
 	bool		 pending = sync_pending(a->sync);
 
-	a->retry_at = app_now_ms() + RECONNECT_MS;
+	a->retry_at = gl_now_ms() + RECONNECT_MS;
 	if (a->conn != NULL) {
 		cl_close(a->conn);
 		a->conn = NULL;

@@ -1,6 +1,6 @@
 /*
- * test_util.c - errors, run statuses, buffers, RNG, hashes, UTF-8, atomic
- * writes, the token and its challenge-response, paths.
+ * test_util.c - errors, run statuses, buffers, RNG, hashes, the clock,
+ * UTF-8, atomic writes, the token and its challenge-response, paths.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -131,6 +131,21 @@ test_hash(void **state)
 	assert_string_not_equal(h1, h2);
 	gl_hash_hex("abc", 3, h2);
 	assert_string_equal(h1, h2);
+	/* FNV-1a's published values. */
+	assert_int_equal(gl_fnv1a("", 0), 0x811c9dc5u);
+	assert_int_equal(gl_fnv1a("a", 1), 0xe40c292cu);
+	assert_int_equal(gl_fnv1a("foobar", 6), 0xbf9cf968u);
+}
+
+/* The clock goes forward, in the same time in both units. */
+static void
+test_clock(void **state)
+{
+	int64_t	 us = gl_now_us(), ms = gl_now_ms(), us2 = gl_now_us();
+
+	(void)state;
+	assert_true(us > 0 && us2 >= us);
+	assert_true(ms >= us / 1000 && ms <= us2 / 1000);
 }
 
 static void
@@ -380,6 +395,7 @@ main(void)
 		cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_rng_is_seeded),
 		cmocka_unit_test(test_hash),
+		cmocka_unit_test(test_clock),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_atomic_write_keeps_mode_and_old_file_on_error),
 		cmocka_unit_test(test_failed_write_keeps_old_file),
