@@ -24,10 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/mem.h"
+#include "core/util.h"
 
 #define BIG_LINES	49152		/* 1 KB lines: 48 MB */
 #define SMALL_PRINTS	100000
@@ -37,15 +37,6 @@ static char	 dir[] = "/tmp/galley-bench-output.XXXXXX";
 static const char *galley;
 
 static void	 cleanup(bool log);
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void
 die(const char *what)
@@ -112,7 +103,7 @@ run_galley(const char *a1, const char *a2, const char *a3)
 {
 	pid_t	 pid;
 	int	 st;
-	double	 t0 = now_s();
+	double	 t0 = gl_now_us() / 1e6;
 
 	if ((pid = fork()) < 0)
 		die("fork");
@@ -134,7 +125,7 @@ run_galley(const char *a1, const char *a2, const char *a3)
 		cleanup(true);
 		exit(1);
 	}
-	return now_s() - t0;
+	return gl_now_us() / 1e6 - t0;
 }
 
 /* Stops the kernel (if one runs) and removes the directory; with log,

@@ -109,6 +109,19 @@ evs_clear(struct fx *f)
 	f->nevs = 0;
 }
 
+/* Decodes p[0..n), which must be exactly one value, into *up (the caller
+ * destroys it). */
+static void
+unpack_whole(const char *p, size_t n, msgpack_unpacked *up)
+{
+	size_t	 off = 0;
+
+	msgpack_unpacked_init(up);
+	assert_int_equal(msgpack_unpack_next(up, p, n, &off),
+	    MSGPACK_UNPACK_SUCCESS);
+	assert_int_equal(off, n);
+}
+
 /* An output; the runtime's come with their bytes, which must read as the
  * same map (the kernel passes them on as they are). */
 static void
@@ -119,12 +132,8 @@ cb_output(void *ctx, uint64_t run, const msgpack_object *o, const char *raw,
 
 	if (raw != NULL) {
 		msgpack_unpacked	 up;
-		size_t			 off = 0;
 
-		msgpack_unpacked_init(&up);
-		assert_int_equal(msgpack_unpack_next(&up, raw, rawlen, &off),
-		    MSGPACK_UNPACK_SUCCESS);
-		assert_int_equal(off, rawlen);
+		unpack_whole(raw, rawlen, &up);
 		assert_true(msgpack_object_equal(up.data, *o));
 		msgpack_unpacked_destroy(&up);
 		e->raw = true;
@@ -148,12 +157,8 @@ cb_done(void *ctx, uint64_t run, enum gl_run_status status,
 	e->text = message != NULL ? xstrdup(message) : NULL;
 	if (error != NULL) {
 		msgpack_unpacked	 up;
-		size_t			 off = 0;
 
-		msgpack_unpacked_init(&up);
-		assert_int_equal(msgpack_unpack_next(&up, error, errlen, &off),
-		    MSGPACK_UNPACK_SUCCESS);
-		assert_int_equal(off, errlen);
+		unpack_whole(error, errlen, &up);
 		assert_true(rpc_obj_streq(rpc_map_get(&up.data, "type"),
 		    "error"));
 		e->err_message = rpc_map_strdup(&up.data, "message");

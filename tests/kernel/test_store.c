@@ -183,6 +183,23 @@ open_path(struct kc *k, const char *path)
 	return r;
 }
 
+/* Runs one cell of the session opened as r and waits for its end: the
+ * cell.done's params (caller decrefs). */
+static json_t *
+run_wait(struct kc *k, const json_t *r, const char *cell)
+{
+	json_t		*n = kc_call(k, "cell.run", json_pack("{s:s, s:[s]}",
+	    "session", kj_str(r, "session"), "cells", cell));
+	long long	 run;
+
+	assert_non_null(n);
+	run = kj_int(json_array_get(json_object_get(n, "runs"), 0), "run");
+	json_decref(n);
+	assert_non_null(n = kc_note(k, "cell.done", "run", json_integer(run),
+	    KC_WAIT_MS));
+	return n;
+}
+
 static const char *
 source_of(const json_t *r, const char *id)
 {
@@ -464,18 +481,11 @@ test_error_output_comes_back(void **state)
 	    "-- %% id=\"bad\"\nprint(\"before\")\nlocal t = nil\nprint(t.x)\n");
 	struct kc	*k;
 	json_t		*r, *c, *n, *outs, *last;
-	long long	 run;
 
 	assert_true(kt_start(t) > 0);
 	k = kt_conn(t);
 	r = open_path(k, nb);
-	n = kc_call(k, "cell.run", json_pack("{s:s, s:[s]}", "session",
-	    kj_str(r, "session"), "cells", "bad"));
-	assert_non_null(n);
-	run = kj_int(json_array_get(json_object_get(n, "runs"), 0), "run");
-	json_decref(n);
-	assert_non_null(n = kc_note(k, "cell.done", "run", json_integer(run),
-	    KC_WAIT_MS));
+	n = run_wait(k, r, "bad");
 	assert_string_equal(kj_str(n, "status"), "error");
 	json_decref(n);
 	json_decref(r);
@@ -523,7 +533,6 @@ test_streams_merged_and_stored(void **state)
 	    "print(\"d\")\n");
 	struct kc	*k;
 	json_t		*r, *n, *o, *outs, *want = json_array(), *last;
-	long long	 run;
 	size_t		 i;
 
 	assert_true(kt_start(t) > 0);
@@ -531,14 +540,7 @@ test_streams_merged_and_stored(void **state)
 		k = kt_conn(t);
 		r = open_path(k, nb);
 		if (round == 0) {
-			n = kc_call(k, "cell.run", json_pack("{s:s, s:[s]}",
-			    "session", kj_str(r, "session"), "cells", "s"));
-			assert_non_null(n);
-			run = kj_int(json_array_get(json_object_get(n, "runs"),
-			    0), "run");
-			json_decref(n);
-			assert_non_null(n = kc_note(k, "cell.done", "run",
-			    json_integer(run), KC_WAIT_MS));
+			n = run_wait(k, r, "s");
 			assert_string_equal(kj_str(n, "status"), "ok");
 			json_decref(n);
 			/* The live outputs, joined as the kernel keeps them. */
@@ -599,21 +601,13 @@ test_outputs_capped_and_marked(void **state)
 	struct kc	*k;
 	json_t		*r, *n, *o;
 	char		*text;
-	long long	 run;
 
 	assert_true(kt_start(t) > 0);
 	for (int round = 0; round < 2; round++) {
 		k = kt_conn(t);
 		r = open_path(k, nb);
 		if (round == 0) {
-			n = kc_call(k, "cell.run", json_pack("{s:s, s:[s]}",
-			    "session", kj_str(r, "session"), "cells", "big"));
-			assert_non_null(n);
-			run = kj_int(json_array_get(json_object_get(n, "runs"),
-			    0), "run");
-			json_decref(n);
-			assert_non_null(n = kc_note(k, "cell.done", "run",
-			    json_integer(run), KC_WAIT_MS));
+			n = run_wait(k, r, "big");
 			assert_string_equal(kj_str(n, "status"), "ok");
 			json_decref(n);
 		}
