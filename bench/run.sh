@@ -17,6 +17,7 @@ run bench_sched
 run bench_cluster "$b/galley"
 run bench_tui "$b/galley"
 run bench_run "$b/galley"
+run bench_output "$b/galley"
 run bench_review "$b/galley"
 run bench_plugins "$b/galley"
 run bench_registry "$b/galley"

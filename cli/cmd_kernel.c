@@ -20,6 +20,7 @@
 #include "core/mem.h"
 #include "core/paths.h"
 #include "core/rpc.h"
+#include "core/util.h"
 #include "kernel/server.h"
 #include "lua/config.h"
 #include "lua/runtime.h"
@@ -29,15 +30,6 @@ kernel_pack_listen(msgpack_packer *pk, void *ctx)
 {
 	msgpack_pack_map(pk, 1);
 	rpc_pack_kv_str(pk, "listen", ctx);
-}
-
-static int64_t
-kernel_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -54,10 +46,10 @@ kernel_wait_gone(struct cl_conn *c, const char *addr)
 	struct gl_err	 err;
 	char		*rd = NULL, *lock;
 	int		 fd, rc;
-	int64_t		 end = kernel_now_ms() + 10000;
+	int64_t		 end = gl_now_ms() + 10000;
 
 	while ((rc = cl_next_notify(c, &m, 200, &err)) >= 0 &&
-	    kernel_now_ms() < end)
+	    gl_now_ms() < end)
 		if (rc == 1)
 			rpc_msg_fini(&m);
 	if (addr != NULL || getenv("GALLEY_KERNEL") != NULL ||
@@ -67,7 +59,7 @@ kernel_wait_gone(struct cl_conn *c, const char *addr)
 	free(rd);
 	if ((fd = open(lock, O_RDWR | O_CLOEXEC)) >= 0) {
 		while (flock(fd, LOCK_EX | LOCK_NB) != 0 &&
-		    kernel_now_ms() < end) {
+		    gl_now_ms() < end) {
 			struct timespec ts = { 0, 10 * 1000 * 1000 };
 
 			nanosleep(&ts, NULL);	/* polls a lock, bounded */

@@ -343,29 +343,25 @@ run_print_output(struct run_ctx *r, const msgpack_object *out)
 
 static int
 run_report_failure(struct run_ctx *r, const struct run_cell *cell, int ncells,
-    const msgpack_object *done)
+    const struct cl_done *d)
 {
-	const msgpack_object	*status = rpc_map_get(done, "status");
-	const msgpack_object	*e = rpc_map_get(done, "error");
 	size_t			 mlen = 0, tlen = 0;
-	const char		*msg = rpc_map_str(e, "message", &mlen);
-	const char		*tb = rpc_map_str(e, "traceback", &tlen);
-	int64_t			 line = rpc_map_int(e, "line", 0);
+	const char		*msg = rpc_map_str(d->error, "message", &mlen);
+	const char		*tb = rpc_map_str(d->error, "traceback", &tlen);
+	int64_t			 line = rpc_map_int(d->error, "line", 0);
 	char			 name[512];
 
 	fflush(stdout);
 	run_status_clear(r);
 	run_cell_name(r, cell, ncells, name, sizeof name);
-	if (rpc_obj_streq(status, "interrupted")) {
+	if (d->status == GL_RUN_INTERRUPTED) {
 		fprintf(stderr, "galley: %s interrupted\n", name);
 		return CLI_INTERRUPTED;
 	}
-	if (rpc_obj_streq(status, "died")) {
-		size_t dl = 0;
-		const char *dm = rpc_map_str(done, "message", &dl);
-
+	if (d->status == GL_RUN_DIED) {
 		fprintf(stderr, "galley: %s failed: %.*s\n", name,
-		    dm ? (int)dl : 20, dm ? dm : "the runtime died");
+		    d->message ? (int)d->message_len : 20,
+		    d->message ? d->message : "the runtime died");
 		return run_interrupts ? CLI_INTERRUPTED : CLI_FAILED;
 	}
 	if (line > 0)
@@ -429,10 +425,17 @@ run_wait_cell(struct cl_conn *c, struct run_ctx *r, const struct run_cell *cell,
 			run_print_output(r, rpc_map_get(m.args, "output"));
 		else if (strcmp(m.method, "cell.done") == 0 &&
 		    rpc_obj_streq(rpc_map_get(m.args, "cell"), cell->id)) {
-			const msgpack_object *st = rpc_map_get(m.args, "status");
+			struct cl_done	 d;
 
-			rc = rpc_obj_streq(st, "ok") ? CLI_OK :
-			    run_report_failure(r, cell, ncells, m.args);
+			if (cl_done_read(m.args, &d, &err) != 0) {
+				rpc_msg_fini(&m);
+				fflush(stdout);
+				run_status_clear(r);
+				cli_errorf("cell.done: %s", err.msg);
+				return CLI_KERNEL;
+			}
+			rc = d.status == GL_RUN_OK ? CLI_OK :
+			    run_report_failure(r, cell, ncells, &d);
 			rpc_msg_fini(&m);
 			return rc;
 		}

@@ -18,7 +18,6 @@
 #include <sys/statvfs.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/auth.h"
@@ -44,15 +43,6 @@ struct cl_conn {
 	bool			 closed;
 };
 
-static int64_t
-cl_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 cl_left(int64_t deadline)
 {
@@ -60,7 +50,7 @@ cl_left(int64_t deadline)
 
 	if (deadline < 0)
 		return -1;
-	left = deadline - cl_now_ms();
+	left = deadline - gl_now_ms();
 	return left < 0 ? 0 : (int)left;
 }
 
@@ -251,7 +241,7 @@ int
 cl_wait(struct cl_conn *c, uint32_t id, struct rpc_msg *resp, int timeout_ms,
     struct gl_err *err)
 {
-	int64_t	 deadline = timeout_ms < 0 ? -1 : cl_now_ms() + timeout_ms;
+	int64_t	 deadline = timeout_ms < 0 ? -1 : gl_now_ms() + timeout_ms;
 	int	 rc;
 
 	for (;;) {
@@ -297,7 +287,7 @@ cl_wait_notify(struct cl_conn *c, const char *method,
     bool (*match)(const struct rpc_msg *msg, void *ctx), void *ctx,
     struct rpc_msg *msg, int timeout_ms, struct gl_err *err)
 {
-	int64_t	 deadline = timeout_ms < 0 ? -1 : cl_now_ms() + timeout_ms;
+	int64_t	 deadline = timeout_ms < 0 ? -1 : gl_now_ms() + timeout_ms;
 	int	 rc;
 
 	for (;;) {
@@ -319,6 +309,25 @@ cl_next_notify(struct cl_conn *c, struct rpc_msg *msg, int timeout_ms,
     struct gl_err *err)
 {
 	return cl_wait_notify(c, NULL, NULL, NULL, msg, timeout_ms, err);
+}
+
+int
+cl_done_read(const msgpack_object *args, struct cl_done *d,
+    struct gl_err *err)
+{
+	const msgpack_object *st = rpc_map_get(args, "status");
+	const msgpack_object *e = rpc_map_get(args, "error");
+
+	memset(d, 0, sizeof *d);
+	if (st == NULL || st->type != MSGPACK_OBJECT_STR)
+		return gl_err_set(err, GL_EPROTO, "no status");
+	if (gl_run_status_parse(st->via.str.ptr, st->via.str.size,
+	    &d->status) != 0 || !GL_RUN_ENDED(d->status))
+		d->status = GL_RUN_DIED;
+	d->elapsed_ms = rpc_map_int(args, "elapsed_ms", -1);
+	d->error = e != NULL && e->type == MSGPACK_OBJECT_MAP ? e : NULL;
+	d->message = rpc_map_str(args, "message", &d->message_len);
+	return 0;
 }
 
 void
@@ -570,7 +579,7 @@ cl_start_kernel(const char *exe, int timeout_ms, struct gl_err *err)
 
 	if ((rc = gl_runtime_dir(&rd, err)) != 0)
 		return rc;
-	rc = cl_spawn_kernel(exe, rd, cl_now_ms() + timeout_ms, &busy, err);
+	rc = cl_spawn_kernel(exe, rd, gl_now_ms() + timeout_ms, &busy, err);
 	free(rd);
 	return rc;
 }
@@ -587,7 +596,7 @@ cl_connect_local(const struct cl_opts *o, struct cl_conn **out,
 {
 	char	*rd = NULL, *sock;
 	int	 fd = -1, rc, pause_ms = 5;
-	int64_t	 deadline = cl_now_ms() + o->timeout_ms;
+	int64_t	 deadline = gl_now_ms() + o->timeout_ms;
 	bool	 busy;
 
 	if ((rc = gl_runtime_dir(&rd, err)) != 0)
@@ -758,7 +767,7 @@ cl_connect_tcp(const struct cl_opts *o, const char *hostport,
 	char		*host, *port;
 	struct addrinfo	 hints, *res = NULL, *ai;
 	int		 fd = -1, rc, e = 0;
-	int64_t		 deadline = cl_now_ms() + o->timeout_ms;
+	int64_t		 deadline = gl_now_ms() + o->timeout_ms;
 
 	if ((rc = gl_hostport_split(hostport, &host, &port, err)) != 0)
 		return gl_err_prefix(err, "bad kernel address");

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "core/rpc.h"
+#include "core/run.h"
 
 struct gl_err;
 
@@ -80,6 +81,24 @@ int	 cl_fd(const struct cl_conn *c);
 int	 cl_pump(struct cl_conn *c, struct gl_err *err);
 /* True if a notification is queued. */
 bool	 cl_has_notify(const struct cl_conn *c);
+
+/* A cell.done notification (docs/protocol.md), read: what cli/cmd_run.c
+ * and tui/event.c take from it. Strings and the error are borrowed from
+ * the message (valid until its rpc_msg_fini()). */
+struct cl_done {
+	/* How the run ended; a status this build does not know reads as
+	 * GL_RUN_DIED (the run ended all the same). */
+	enum gl_run_status status;
+	int64_t		 elapsed_ms;	/* -1: not said */
+	const msgpack_object *error;	/* the run's error, or NULL */
+	const char	*message;	/* not NUL-terminated; NULL if absent */
+	size_t		 message_len;
+};
+
+/* Reads the args of a cell.done into *d. GL_EPROTO ("no status") if it
+ * has no status string. */
+int	 cl_done_read(const msgpack_object *args, struct cl_done *d,
+	     struct gl_err *err);
 
 /* Starts a local kernel in the background (detached, its stderr to
  * kernel.log in the runtime directory) and waits until it serves or

@@ -326,16 +326,6 @@ json_end(const char *v, const char *e, char *why, size_t whylen)
 	return v + je.position;
 }
 
-static uint32_t
-key_hash(const char *s, size_t n)
-{
-	uint32_t	 h = 2166136261u;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h;
-}
-
 /* True if this marker has key [k, k + n) already (scratch[1..]);
  * otherwise notes that it is about to (as scratch[nscratch]). A hash set
  * keeps a marker with many keys linear. */
@@ -358,7 +348,7 @@ key_seen(struct nb_parser *p, const char *k, size_t n)
 		for (size_t j = 1; j < p->nscratch; j++) {
 			const char	*kj = p->scratch[j].key;
 
-			i = key_hash(kj, strlen(kj)) & (cap - 1);
+			i = gl_fnv1a(kj, strlen(kj)) & (cap - 1);
 			while (p->kset[i].gen == p->kgen)
 				i = (i + 1) & (cap - 1);
 			p->kset[i].gen = p->kgen;
@@ -366,7 +356,7 @@ key_seen(struct nb_parser *p, const char *k, size_t n)
 		}
 	}
 	mask = p->ksetcap - 1;
-	for (i = key_hash(k, n) & mask; p->kset[i].gen == p->kgen;
+	for (i = gl_fnv1a(k, n) & mask; p->kset[i].gen == p->kgen;
 	    i = (i + 1) & mask) {
 		const char	*kj = p->scratch[p->kset[i].idx].key;
 
@@ -439,7 +429,7 @@ parse_id(struct nb_parser *p, struct nb_cell *c, const char *v,
 		    "%u)", c->id, other->line);
 		goto fail;
 	}
-	c->hash = nb_id_hash(c->id);
+	c->hash = gl_fnv1a(c->id, strlen(c->id));
 	nb_tab_insert(p->doc, c);
 	json_decref(j);
 	return 0;
@@ -729,7 +719,7 @@ gen_parse_id(struct nb_doc *doc, struct nb_cell *c, size_t index)
 			break;
 	}
 	c->id = nb_arena_strndup(doc, id, 8);
-	c->hash = nb_id_hash(c->id);
+	c->hash = gl_fnv1a(c->id, strlen(c->id));
 	json = nb_arena_alloc(doc, 11);
 	snprintf(json, 11, "\"%s\"", id);
 	c->meta[c->id_pos].json = json;

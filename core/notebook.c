@@ -264,7 +264,7 @@ nb_doc_insert(struct nb_doc *doc, size_t index, enum nb_kind kind,
 	c->doc = doc;
 	c->kind = (uint8_t)kind;
 	c->id = nb_arena_strndup(doc, id, strlen(id));
-	c->hash = nb_id_hash(c->id);
+	c->hash = gl_fnv1a(c->id, strlen(c->id));
 	c->title = "";
 	c->flags = C_CHANGED | C_META_OWNED;
 	c->meta = xmalloc(sizeof *c->meta);
@@ -654,16 +654,6 @@ nb_block_cell_new(struct nb_doc *doc)
 	return c;
 }
 
-uint32_t
-nb_id_hash(const char *s)
-{
-	uint32_t	 h = 2166136261u;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
 struct nb_cell *
 nb_tab_find(const struct nb_doc *doc, const char *id)
 {
@@ -672,7 +662,8 @@ nb_tab_find(const struct nb_doc *doc, const char *id)
 	if (doc->tabcap == 0)
 		return NULL;
 	mask = doc->tabcap - 1;
-	for (i = nb_id_hash(id) & mask; doc->tab[i] != NULL; i = (i + 1) & mask)
+	for (i = gl_fnv1a(id, strlen(id)) & mask; doc->tab[i] != NULL;
+	    i = (i + 1) & mask)
 		if (strcmp(doc->tab[i]->id, id) == 0)
 			return doc->tab[i];
 	return NULL;

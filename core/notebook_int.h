@@ -215,9 +215,8 @@ char	*nb_arena_strndup(struct nb_doc *doc, const char *s, size_t n);
 /* A zeroed cell ("" title and source) appended to doc's cells, carved
  * from a block of them (C_IN_BLOCK): the parser's cells. */
 struct nb_cell *nb_block_cell_new(struct nb_doc *doc);
-/* The id index: the hash a cell keeps in c->hash, the cell with an id (or
- * NULL), and adding a cell whose id and hash are set. */
-uint32_t nb_id_hash(const char *id);
+/* The id index: the cell with an id (or NULL), and adding a cell whose
+ * id and hash (c->hash, gl_fnv1a of the id) are set. */
 struct nb_cell *nb_tab_find(const struct nb_doc *doc, const char *id);
 void	 nb_tab_insert(struct nb_doc *doc, struct nb_cell *c);
 

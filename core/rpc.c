@@ -325,6 +325,8 @@ rpc_decode_frame(const char *p, size_t n, struct rpc_msg *msg,
 	memcpy(copy, p, n);
 	rc = msgpack_unpack(copy, n, &off, z, &msg->up.data);
 	msg->up.zone = z;
+	msg->frame = copy;
+	msg->frame_len = n;
 	if (rc != MSGPACK_UNPACK_SUCCESS || off != n) {
 		msgpack_unpacked_destroy(&msg->up);
 		return gl_err_set(err, GL_EPROTO, "undecodable msgpack");
@@ -389,6 +391,87 @@ rpc_msg_fini(struct rpc_msg *msg)
 {
 	msgpack_unpacked_destroy(&msg->up);
 	msgpack_unpacked_init(&msg->up);
+	msg->frame = NULL;
+	msg->frame_len = 0;
+}
+
+/* The size of the value at p[0..n) with everything in it, or 0 if it is
+ * not whole there. */
+static size_t
+rpc_skip(const unsigned char *p, size_t n)
+{
+	size_t		 off = 0, hdr;
+	uint64_t	 remain = 1, body, kids;
+
+	while (remain > 0) {
+		if (rpc_scan_header(p + off, n - off, &hdr, &body,
+		    &kids) != 1 || body > n - off - hdr || kids > n)
+			return 0;
+		off += hdr + (size_t)body;
+		remain += kids - 1;
+	}
+	return off;
+}
+
+int
+rpc_msg_raw(const struct rpc_msg *m, const char *key, const char **p,
+    size_t *n)
+{
+	const unsigned char *s = (const unsigned char *)m->frame;
+	size_t		 len = m->frame_len, off, hdr, k, klen = strlen(key);
+	uint64_t	 body, kids, pairs;
+	int		 skip;
+
+	if (s == NULL)
+		return GL_ENOTFOUND;
+	/* [type, id?, method | error, params | result]: skip to the map. */
+	if (rpc_scan_header(s, len, &hdr, &body, &kids) != 1)
+		return GL_ENOTFOUND;
+	off = hdr;
+	skip = m->type == RPC_NOTIFY ? 2 : 3;
+	for (int i = 0; i < skip; i++) {
+		if ((k = rpc_skip(s + off, len - off)) == 0)
+			return GL_ENOTFOUND;
+		off += k;
+	}
+	if (m->type != RPC_RESPONSE) {
+		/* params: [args] */
+		if (rpc_scan_header(s + off, len - off, &hdr, &body,
+		    &kids) != 1 || kids == 0)
+			return GL_ENOTFOUND;
+		off += hdr;
+	}
+	if (off >= len || rpc_scan_header(s + off, len - off, &hdr, &body,
+	    &kids) != 1 || !((s[off] & 0xf0) == 0x80 || s[off] == 0xde ||
+	    s[off] == 0xdf))
+		return GL_ENOTFOUND;
+	off += hdr;
+	pairs = kids / 2;
+	for (uint64_t i = 0; i < pairs; i++) {
+		bool	 match = false;
+
+		if (rpc_scan_header(s + off, len - off, &hdr, &body,
+		    &kids) != 1)
+			return GL_ENOTFOUND;
+		/* A str key (fixstr, str 8/16/32) of the same bytes. */
+		if (((s[off] & 0xe0) == 0xa0 || s[off] == 0xd9 ||
+		    s[off] == 0xda || s[off] == 0xdb) && body == klen &&
+		    hdr + klen <= len - off &&
+		    memcmp(s + off + hdr, key, klen) == 0)
+			match = true;
+		if ((k = rpc_skip(s + off, len - off)) == 0)
+			return GL_ENOTFOUND;
+		off += k;
+		if ((k = rpc_skip(s + off, len - off)) == 0)
+			return GL_ENOTFOUND;
+		if (match) {
+			*p = (const char *)s + off;
+			*n = k;
+			return 0;
+		}
+		off += k;
+	}
+	return GL_ENOTFOUND;
 }
 
 void
@@ -455,6 +538,25 @@ rpc_pack_strn(msgpack_packer *pk, const char *s, size_t n)
 {
 	msgpack_pack_str(pk, n);
 	msgpack_pack_str_body(pk, s, n);
+}
+
+void
+rpc_pack_raw(msgpack_packer *pk, const void *p, size_t n)
+{
+	if (n > 0)
+		pk->callback(pk->data, p, n);
+}
+
+void
+rpc_pack_str32(msgpack_packer *pk, const char *s, size_t n)
+{
+	unsigned char	 h[RPC_STR32_HDR] = { 0xdb, (unsigned char)(n >> 24),
+	    (unsigned char)(n >> 16), (unsigned char)(n >> 8),
+	    (unsigned char)n };
+
+	pk->callback(pk->data, (const char *)h, sizeof h);
+	if (n > 0)
+		pk->callback(pk->data, s, n);
 }
 
 void

@@ -45,6 +45,10 @@ struct rpc_msg {
 	const msgpack_object *error;	/* response: nil or [code, msg] */
 	const msgpack_object *result;	/* response */
 	msgpack_unpacked up;		/* owns the decoded tree */
+	/* The message's bytes, held by up's zone (NULL for a message not
+	 * read by an rpc_reader): what rpc_msg_raw() looks in. */
+	const char	*frame;
+	size_t		 frame_len;
 };
 
 struct rpc_reader;
@@ -64,6 +68,16 @@ int	 rpc_reader_next(struct rpc_reader *r, struct rpc_msg *msg,
 /* Bytes buffered but not yet returned as messages. */
 size_t	 rpc_reader_pending(const struct rpc_reader *r);
 void	 rpc_msg_fini(struct rpc_msg *msg);
+
+/*
+ * The bytes of one value of m as they came: args[key] of a request or a
+ * notification, result[key] of a response. 0 and *p, *n set (borrowed
+ * until rpc_msg_fini()), or GL_ENOTFOUND if there is no such key (or m
+ * has no frame). For passing a value on without encoding it again (the
+ * kernel hands a cell's outputs from the runtime to its clients so).
+ */
+int	 rpc_msg_raw(const struct rpc_msg *m, const char *key, const char **p,
+	     size_t *n);
 
 /* Decodes exactly one message from buf (for tests and the fuzzer). */
 int	 rpc_decode(const void *buf, size_t len, struct rpc_msg *msg,
@@ -95,6 +109,15 @@ void	 rpc_pack_kv_str(msgpack_packer *pk, const char *k, const char *v);
 void	 rpc_pack_kv_int(msgpack_packer *pk, const char *k, int64_t v);
 void	 rpc_pack_kv_bool(msgpack_packer *pk, const char *k, bool v);
 void	 rpc_pack_key(msgpack_packer *pk, const char *k);
+/* Appends p[0..n), one value already encoded (rpc_msg_raw()), as is. */
+void	 rpc_pack_raw(msgpack_packer *pk, const void *p, size_t n);
+/* A string with a 4-byte length header whatever its length (str 32), so
+ * that more text can be appended to its encoding in place, the header
+ * rewritten: the runtime packs output text so, and the kernel merges a
+ * cell's stream outputs by appending to the last one. */
+void	 rpc_pack_str32(msgpack_packer *pk, const char *s, size_t n);
+/* The size of a str 32 header. */
+#define RPC_STR32_HDR	5
 /* A jansson value as msgpack (objects as maps with string keys): for
  * answers built as JSON (review/'s objects) and tests written in it. */
 struct json_t;

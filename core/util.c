@@ -1,5 +1,6 @@
 /*
- * util.c - RNG, hashes, UTF-8 validation, whole-file read and atomic write.
+ * util.c - RNG, hashes, UTF-8 validation, the monotonic clock, whole-file
+ * read and atomic write.
  */
 #include "core/util.h"
 
@@ -88,6 +89,32 @@ gl_hash_hex(const void *p, size_t len, char out[GL_HASH_HEX])
 
 	crypto_generichash(h, sizeof h, p, len, NULL, 0);
 	sodium_bin2hex(out, GL_HASH_HEX, h, sizeof h);
+}
+
+uint32_t
+gl_fnv1a(const void *p, size_t len)
+{
+	const unsigned char	*s = p;
+	uint32_t		 h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ s[i]) * 16777619u;
+	return h;
+}
+
+int64_t
+gl_now_us(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
+gl_now_ms(void)
+{
+	return gl_now_us() / 1000;
 }
 
 bool

@@ -1,9 +1,11 @@
 /*
  * util.h - small pure helpers every process shares: a seeded RNG, content
- * hashes, UTF-8 validation.
- * Pure except gl_rng_seed_random() (reads the OS's entropy) and the file
- * helpers at the bottom (the one place core touches files: atomic writes
- * are needed by kernel/ and cli/ alike).
+ * and table hashes, UTF-8 validation.
+ * Pure except gl_rng_seed_random() (reads the OS's entropy), the clock
+ * and the file helpers at the bottom (the one place core touches files:
+ * atomic writes are needed by kernel/ and cli/ alike). Core's models
+ * (notebook, ot, rpc) never read the clock: they take now_ms from their
+ * caller; the clock is for the edges (client/, tui/, cli/, the worker).
  */
 #ifndef GL_UTIL_H
 #define GL_UTIL_H
@@ -28,6 +30,10 @@ uint64_t gl_rng_below(struct gl_rng *r, uint64_t n);
 #define GL_HASH_HEX 33
 void	 gl_hash_hex(const void *p, size_t len, char out[GL_HASH_HEX]);
 
+/* FNV-1a (32 bits) of p[0..len): for hash tables, not for content (use
+ * gl_hash_hex for that). */
+uint32_t gl_fnv1a(const void *p, size_t len);
+
 /* True if p[0..len) is valid UTF-8 (no overlongs, no surrogates). On false
  * *bad (if not NULL) is the offset of the first bad byte. */
 bool	 gl_utf8_valid(const char *p, size_t len, size_t *bad);
@@ -37,6 +43,11 @@ bool	 gl_utf8_valid(const char *p, size_t len, size_t *bad);
  * either part is empty or PORT is not all digits or is over 65535. */
 int	 gl_hostport_split(const char *spec, char **host, char **port,
 	     struct gl_err *err);
+
+/* The monotonic clock (CLOCK_MONOTONIC), in milliseconds and in
+ * microseconds: for timeouts, deadlines and durations. */
+int64_t	 gl_now_ms(void);
+int64_t	 gl_now_us(void);
 
 /* Reads a whole file; *out is NUL-terminated, caller frees. */
 int	 gl_file_read(const char *path, char **out, size_t *lenp,

@@ -1,10 +1,12 @@
 /*
  * fuzz_rpc.c - libFuzzer target for the msgpack-RPC reader: arbitrary
  * bytes, fed in two pieces, must give messages or a clean GL_EPROTO, never
- * a crash, a leak or an allocation out of proportion to the input.
+ * a crash, a leak or an allocation out of proportion to the input; a
+ * value looked up in a message's bytes (rpc_msg_raw) lies inside them.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "core/err.h"
 #include "core/rpc.h"
@@ -22,8 +24,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	rpc_reader_feed(r, data, half);
 	while ((rc = rpc_reader_next(r, &m, &err)) == 1) {
+		const char	*p;
+		size_t		 n;
+
 		(void)rpc_map_int(m.args, "session", 0);
 		(void)rpc_map_str(m.args, "path", NULL);
+		if (rpc_msg_raw(&m, "output", &p, &n) == 0 &&
+		    (p < m.frame || n > m.frame_len ||
+		    p + n > m.frame + m.frame_len))
+			abort();
 		rpc_msg_fini(&m);
 	}
 	if (rc == 0) {

@@ -91,7 +91,7 @@ launch_command_expand(struct launch *l, const char *tmpl,
 	size_t		 k;
 
 	gl_buf_init(&b);
-	wc = launch_worker_cmd_line(l, w, l->command.secret_on_stdin);
+	wc = launch_worker_cmd_line(l, w, l->cfg.command.secret_on_stdin);
 	for (p = tmpl; *p != '\0'; p++) {
 		if (*p != '{' || (p > tmpl && p[-1] == '$')) {
 			gl_buf_addc(&b, *p);
@@ -116,12 +116,12 @@ launch_command_expand(struct launch *l, const char *tmpl,
 			launch_sh_quote(&b, w->name);
 		else if (IS("n") || IS("i") || IS("cpus")) {
 			snprintf(num, sizeof num, "%d", IS("n") ? n :
-			    IS("i") ? i : l->command.cpus_per_worker);
+			    IS("i") ? i : l->cfg.command.cpus_per_worker);
 			gl_buf_adds(&b, num);
 		} else if (IS("galley"))
-			launch_sh_quote(&b, l->command.remote_galley);
+			launch_sh_quote(&b, l->cfg.command.remote_galley);
 		else if (IS("mem"))
-			launch_sh_quote(&b, l->command.mem_per_worker);
+			launch_sh_quote(&b, l->cfg.command.mem_per_worker);
 		else if (IS("worker_cmd"))
 			gl_buf_adds(&b, wc);
 		else if (IS("id"))
@@ -143,11 +143,11 @@ launch_command_start(struct launch *l, struct launch_worker *w, int i, int n,
 	char	*argv[4];
 	int	 rc;
 
-	if (l->command.secret_on_stdin &&
+	if (l->cfg.command.secret_on_stdin &&
 	    (rc = launch_read_secret(l, &secret, err)) != 0)
 		return rc;
-	cmd = launch_command_expand(l, l->command.start, w, i, n);
-	wc = launch_worker_cmd_line(l, w, l->command.secret_on_stdin);
+	cmd = launch_command_expand(l, l->cfg.command.start, w, i, n);
+	wc = launch_worker_cmd_line(l, w, l->cfg.command.secret_on_stdin);
 	env = launch_command_env(l, w, wc);
 	argv[0] = "/bin/sh";
 	argv[1] = "-c";
@@ -158,10 +158,10 @@ launch_command_start(struct launch *l, struct launch_worker *w, int i, int n,
 		sodium_memzero(secret, strlen(secret));
 		free(secret);
 	}
-	w->proc = launch_proc_spawn(l, argv, env, line, l->command.stop == NULL,
-	    l->command.stop != NULL, l->command.stop != NULL ?
-	    launch_command_submitted : launch_worker_exited, w, "start command",
-	    0, err);
+	w->proc = launch_proc_spawn(l, argv, env, line,
+	    l->cfg.command.stop == NULL, l->cfg.command.stop != NULL,
+	    l->cfg.command.stop != NULL ? launch_command_submitted :
+	    launch_worker_exited, w, "start command", 0, err);
 	if (line != NULL) {
 		sodium_memzero(line, strlen(line));
 		free(line);
@@ -225,10 +225,10 @@ launch_command_stop(struct launch_worker *w)
 	char		*cmd, *wc, **env, *argv[4];
 	struct launch_proc *p;
 
-	if (l->command.stop == NULL || w->stop_running)
+	if (l->cfg.command.stop == NULL || w->stop_running)
 		return;
-	cmd = launch_command_expand(l, l->command.stop, w, 0, 1);
-	wc = launch_worker_cmd_line(l, w, l->command.secret_on_stdin);
+	cmd = launch_command_expand(l, l->cfg.command.stop, w, 0, 1);
+	wc = launch_worker_cmd_line(l, w, l->cfg.command.secret_on_stdin);
 	env = launch_command_env(l, w, wc);
 	argv[0] = "/bin/sh";
 	argv[1] = "-c";

@@ -70,10 +70,10 @@ launch_slurm_start(struct launch *l, int n, struct launch_worker **ws,
 	j->script = xasprintf("%s/job-%llu.sh", l->work_dir,
 	    (unsigned long long)++l->jobseq);
 	j->output = NULL;
-	if (l->slurm.mem_per_worker != NULL) {
-		mb = launch_slurm_mem_mb(l->slurm.mem_per_worker);
-		mb = (mb + l->slurm.cpus_per_worker - 1) /
-		    l->slurm.cpus_per_worker;
+	if (l->cfg.slurm.mem_per_worker != NULL) {
+		mb = launch_slurm_mem_mb(l->cfg.slurm.mem_per_worker);
+		mb = (mb + l->cfg.slurm.cpus_per_worker - 1) /
+		    l->cfg.slurm.cpus_per_worker;
 		if (mb < 1)
 			mb = 1;
 		memarg = xasprintf("--mem-per-cpu=%lldM", mb);
@@ -85,7 +85,8 @@ launch_slurm_start(struct launch *l, int n, struct launch_worker **ws,
 	    "kernel's slurm launcher\n", l->squeue.jobname);
 	for (int i = 0; i < n; i++) {
 		gl_buf_addf(&s, "srun --ntasks=1 --nodes=1 --cpus-per-task=%d "
-		    "--exact --kill-on-bad-exit=0", l->slurm.cpus_per_worker);
+		    "--exact --kill-on-bad-exit=0",
+		    l->cfg.slurm.cpus_per_worker);
 		if (memarg != NULL)
 			gl_buf_addf(&s, " %s", memarg);
 		gl_buf_adds(&s, " --job-name=");
@@ -105,27 +106,29 @@ launch_slurm_start(struct launch *l, int n, struct launch_worker **ws,
 	if (rc != 0)
 		goto fail;
 
-	argv = xcalloc(24 + l->slurm.nextra_sbatch_flags, sizeof *argv);
+	argv = xcalloc(24 + l->cfg.slurm.nextra_sbatch_flags, sizeof *argv);
 	argv[na++] = launch_slurm_bin(l, "sbatch");
 	argv[na++] = xstrdup("--parsable");
 	argv[na++] = xasprintf("--job-name=%s", l->squeue.jobname);
 	argv[na++] = xasprintf("--ntasks=%d", n);
-	argv[na++] = xasprintf("--cpus-per-task=%d", l->slurm.cpus_per_worker);
+	argv[na++] = xasprintf("--cpus-per-task=%d",
+	    l->cfg.slurm.cpus_per_worker);
 	if (memarg != NULL)
 		argv[na++] = xstrdup(memarg);
-	if (l->slurm.partition != NULL)
-		argv[na++] = xasprintf("--partition=%s", l->slurm.partition);
-	if (l->slurm.time_limit != NULL)
-		argv[na++] = xasprintf("--time=%s", l->slurm.time_limit);
-	if (l->slurm.account != NULL)
-		argv[na++] = xasprintf("--account=%s", l->slurm.account);
+	if (l->cfg.slurm.partition != NULL)
+		argv[na++] = xasprintf("--partition=%s",
+		    l->cfg.slurm.partition);
+	if (l->cfg.slurm.time_limit != NULL)
+		argv[na++] = xasprintf("--time=%s", l->cfg.slurm.time_limit);
+	if (l->cfg.slurm.account != NULL)
+		argv[na++] = xasprintf("--account=%s", l->cfg.slurm.account);
 	/* A preempted job ends (PREEMPTED) instead of queueing again: the
 	 * scheduler starts replacements while work remains. */
 	argv[na++] = xstrdup("--no-requeue");
 	argv[na++] = xasprintf("--output=%s/slurm-%%j.out", l->work_dir);
 	argv[na++] = xasprintf("--chdir=%s", l->work_dir);
-	for (size_t i = 0; i < l->slurm.nextra_sbatch_flags; i++)
-		argv[na++] = xstrdup(l->slurm.extra_sbatch_flags[i]);
+	for (size_t i = 0; i < l->cfg.slurm.nextra_sbatch_flags; i++)
+		argv[na++] = xstrdup(l->cfg.slurm.extra_sbatch_flags[i]);
 	argv[na++] = xstrdup(j->script);
 	argv[na] = NULL;
 	j->submitting = true;
@@ -419,7 +422,7 @@ launch_slurm_squeue_done(struct launch_proc *p)
 	bool		 again;
 
 	l->squeue.poll_busy = false;
-	l->squeue.next_poll = now + (uint64_t)l->slurm.poll_interval_ms;
+	l->squeue.next_poll = now + (uint64_t)l->cfg.slurm.poll_interval_ms;
 	if (p->status != 0 || p->sig != 0) {
 		if (!l->squeue.poll_failing) {
 			l->squeue.poll_failing = true;
@@ -687,7 +690,8 @@ launch_slurm_tick(struct launch *l, uint64_t now)
 			any = true;
 	if (any && !l->squeue.poll_busy) {
 		l->squeue.poll_now = false;
-		l->squeue.next_poll = now + (uint64_t)l->slurm.poll_interval_ms;
+		l->squeue.next_poll = now +
+		    (uint64_t)l->cfg.slurm.poll_interval_ms;
 		launch_slurm_poll(l);
 	}
 }
@@ -736,7 +740,7 @@ launch_slurm_give_up(struct launch *l)
 static char *
 launch_slurm_bin(struct launch *l, const char *tool)
 {
-	if (l->slurm.bin_dir != NULL)
-		return xasprintf("%s/%s", l->slurm.bin_dir, tool);
+	if (l->cfg.slurm.bin_dir != NULL)
+		return xasprintf("%s/%s", l->cfg.slurm.bin_dir, tool);
 	return xstrdup(tool);
 }

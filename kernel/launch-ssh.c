@@ -18,7 +18,7 @@
 int
 launch_ssh_start(struct launch *l, struct launch_worker *w, struct gl_err *err)
 {
-	const char	*spec = l->ssh.hosts[w->host];
+	const char	*spec = l->cfg.ssh.hosts[w->host];
 	char		*host = NULL, *port = NULL, *secret = NULL, *line;
 	char		**wargv, **argv = NULL;
 	const char	*c;
@@ -59,9 +59,9 @@ launch_ssh_start(struct launch *l, struct launch_worker *w, struct gl_err *err)
 		launch_sh_quote(&cmd, wargv[i]);
 	}
 	launch_strv_free(wargv, nw);
-	cap = 16 + 2 * l->ssh.noptions;
+	cap = 16 + 2 * l->cfg.ssh.noptions;
 	argv = xcalloc(cap + 1, sizeof *argv);
-	argv[n++] = xstrdup(l->ssh.command);
+	argv[n++] = xstrdup(l->cfg.ssh.command);
 	argv[n++] = xstrdup("-T");
 	argv[n++] = xstrdup("-o");
 	argv[n++] = xstrdup("BatchMode=yes");
@@ -73,13 +73,13 @@ launch_ssh_start(struct launch *l, struct launch_worker *w, struct gl_err *err)
 		argv[n++] = xstrdup("-p");
 		argv[n++] = xstrdup(port);
 	}
-	if (l->ssh.identity_file != NULL) {
+	if (l->cfg.ssh.identity_file != NULL) {
 		argv[n++] = xstrdup("-i");
-		argv[n++] = xstrdup(l->ssh.identity_file);
+		argv[n++] = xstrdup(l->cfg.ssh.identity_file);
 	}
-	for (size_t i = 0; i < l->ssh.noptions; i++) {
+	for (size_t i = 0; i < l->cfg.ssh.noptions; i++) {
 		argv[n++] = xstrdup("-o");
-		argv[n++] = xstrdup(l->ssh.options[i]);
+		argv[n++] = xstrdup(l->cfg.ssh.options[i]);
 	}
 	argv[n++] = xstrdup("--");
 	argv[n++] = xstrdup(host);

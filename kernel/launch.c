@@ -56,14 +56,8 @@
 #include "core/util.h"
 #include "kernel/launch_int.h"
 
-static void	 launch_cfg_ssh_copy(struct cfg_ssh *d,
-		     const struct cfg_ssh *s);
-static void	 launch_cfg_slurm_copy(struct cfg_slurm *d,
-		     const struct cfg_slurm *s, const char *exe);
-static void	 launch_cfg_command_copy(struct cfg_command *d,
-		     const struct cfg_command *s, const char *exe);
-static void	 launch_cfg_fini(struct launch *l);
-static char	*launch_strdup_or(const char *s, const char *dflt);
+static void	 launch_cfg_defaults(struct launch *l);
+static void	 launch_str_default(char **s, const char *dflt);
 static struct launch_worker *launch_worker_new(struct launch *l);
 static struct launch_worker *launch_worker_find(const struct launch *l,
 		     const char *name);
@@ -123,6 +117,8 @@ launch_new(uv_loop_t *loop, const struct launch_opts *o, launch_cb cb,
 		    l->kind == CFG_LAUNCH_COMMAND ? 120000 : 0;
 	l->stop_grace_ms = cc->stop_grace_ms;
 
+	cfg_cluster_dup(&l->cfg, cc);
+	launch_cfg_defaults(l);
 	switch (l->kind) {
 	case CFG_LAUNCH_LOCAL:
 		galley = l->exe;
@@ -133,16 +129,14 @@ launch_new(uv_loop_t *loop, const struct launch_opts *o, launch_cb cb,
 			    "cluster.ssh.hosts is empty");
 			goto fail;
 		}
-		launch_cfg_ssh_copy(&l->ssh, &cc->ssh);
-		galley = l->ssh.remote_galley;
+		galley = l->cfg.ssh.remote_galley;
 		break;
 	case CFG_LAUNCH_SLURM:
-		launch_cfg_slurm_copy(&l->slurm, &cc->slurm, l->exe);
 		randombytes_buf(rnd, sizeof rnd);
 		snprintf(l->squeue.jobname, sizeof l->squeue.jobname,
 		    "galley-%.24s%02x%02x%02x", l->prefix, rnd[0], rnd[1],
 		    rnd[2]);
-		galley = l->slurm.remote_galley;
+		galley = l->cfg.slurm.remote_galley;
 		break;
 	case CFG_LAUNCH_COMMAND:
 		if (cc->command.start == NULL || cc->command.start[0] == '\0') {
@@ -158,8 +152,7 @@ launch_new(uv_loop_t *loop, const struct launch_opts *o, launch_cb cb,
 				err->code = GL_EINVAL;
 			goto fail;
 		}
-		launch_cfg_command_copy(&l->command, &cc->command, l->exe);
-		galley = l->command.remote_galley;
+		galley = l->cfg.command.remote_galley;
 		break;
 	default:
 		gl_err_set(err, GL_EINVAL, "launcher: unknown kind %d",
@@ -203,7 +196,7 @@ fail:
 	free(l->secret_file);
 	free(l->exe);
 	free(l->prefix);
-	launch_cfg_fini(l);
+	cfg_cluster_fini(&l->cfg);
 	launch_strv_free(l->wargv, l->nwargv);
 	free(l);
 	return NULL;
@@ -241,7 +234,7 @@ launch_start(struct launch *l, int n, char **names, struct gl_err *err)
 		return n;
 	}
 	if (l->kind == CFG_LAUNCH_SSH) {
-		load = xcalloc(l->ssh.nhosts, sizeof *load);
+		load = xcalloc(l->cfg.ssh.nhosts, sizeof *load);
 		for (w = l->workers; w != NULL; w = w->next)
 			if (w->host >= 0 && !w->reported)
 				load[w->host]++;
@@ -252,16 +245,18 @@ launch_start(struct launch *l, int n, char **names, struct gl_err *err)
 		case CFG_LAUNCH_SSH: {
 			size_t	 best = 0;
 
-			for (size_t h = 1; h < l->ssh.nhosts; h++)
+			for (size_t h = 1; h < l->cfg.ssh.nhosts; h++)
 				if (load[h] < load[best])
 					best = h;
-			if (load[best] >= (size_t)l->ssh.workers_per_host) {
+			if (load[best] >= (size_t)l->cfg.ssh.workers_per_host) {
 				rc = gl_err_set(err, GL_ELIMIT, "launcher ssh: "
 				    "all %zu host%s already run %d worker%s "
 				    "(cluster.ssh.workers_per_host)",
-				    l->ssh.nhosts, l->ssh.nhosts == 1 ? "" :
-				    "s", l->ssh.workers_per_host,
-				    l->ssh.workers_per_host == 1 ? "" : "s");
+				    l->cfg.ssh.nhosts,
+				    l->cfg.ssh.nhosts == 1 ? "" : "s",
+				    l->cfg.ssh.workers_per_host,
+				    l->cfg.ssh.workers_per_host == 1 ? "" :
+				    "s");
 				break;
 			}
 			w->host = (int)best;
@@ -318,7 +313,7 @@ launch_worker_lost(struct launch *l, const char *name)
 		w->lost_at = now + LAUNCH_LOST_SLURM_MS;
 		l->squeue.poll_now = true;
 	} else if (w->proc != NULL && !(l->kind == CFG_LAUNCH_COMMAND &&
-	    l->command.stop != NULL))
+	    l->cfg.command.stop != NULL))
 		w->lost_at = now + LAUNCH_LOST_MS;
 	else
 		w->lost_at = now;	/* decided at the next tick */
@@ -397,85 +392,45 @@ launch_close(struct launch *l, void (*on_closed)(void *ctx,
 
 /* --- the configuration --- */
 
-/* Copies of the kind's configuration (lua/config.h), defaults filled
- * in: the launcher outlives the cluster service's struct cfg (a closing
- * launcher still stops workers after the configuration was reloaded). */
+/* The defaults of the kind's part of the configuration, filled in the
+ * launcher's copy (lua/config.h leaves them to the launcher). The copy
+ * is the launcher's own: it outlives the cluster service's struct cfg
+ * (a closing launcher still stops workers after the configuration was
+ * reloaded). */
 static void
-launch_cfg_ssh_copy(struct cfg_ssh *d, const struct cfg_ssh *s)
+launch_cfg_defaults(struct launch *l)
 {
-	d->hosts = launch_strv_dup(s->hosts, s->nhosts);
-	d->nhosts = s->nhosts;
-	d->workers_per_host = s->workers_per_host > 0 ? s->workers_per_host :
-	    1;
-	d->options = launch_strv_dup(s->options, s->noptions);
-	d->noptions = s->noptions;
-	d->identity_file = launch_strdup_or(s->identity_file, NULL);
-	d->remote_galley = launch_strdup_or(s->remote_galley, "galley");
-	d->command = launch_strdup_or(s->command, "ssh");
-}
+	struct cfg_ssh		*ssh = &l->cfg.ssh;
+	struct cfg_slurm	*slurm = &l->cfg.slurm;
+	struct cfg_command	*cmd = &l->cfg.command;
 
-static void
-launch_cfg_slurm_copy(struct cfg_slurm *d, const struct cfg_slurm *s,
-    const char *exe)
-{
-	d->partition = launch_strdup_or(s->partition, NULL);
-	d->time_limit = launch_strdup_or(s->time_limit, NULL);
-	d->cpus_per_worker = s->cpus_per_worker > 0 ? s->cpus_per_worker : 1;
-	d->mem_per_worker = launch_strdup_or(s->mem_per_worker, NULL);
-	d->account = launch_strdup_or(s->account, NULL);
-	d->extra_sbatch_flags = launch_strv_dup(s->extra_sbatch_flags,
-	    s->nextra_sbatch_flags);
-	d->nextra_sbatch_flags = s->nextra_sbatch_flags;
-	d->remote_galley = launch_strdup_or(s->remote_galley, exe);
-	d->poll_interval_ms = s->poll_interval_ms >= 100 ?
-	    s->poll_interval_ms : 2000;
-	d->bin_dir = launch_strdup_or(s->bin_dir, NULL);
-}
-
-static void
-launch_cfg_command_copy(struct cfg_command *d, const struct cfg_command *s,
-    const char *exe)
-{
-	d->start = launch_strdup_or(s->start, NULL);
-	d->stop = s->stop != NULL && s->stop[0] != '\0' ? xstrdup(s->stop) :
-	    NULL;
-	d->cpus_per_worker = s->cpus_per_worker > 0 ? s->cpus_per_worker : 1;
-	d->mem_per_worker = launch_strdup_or(s->mem_per_worker, "");
-	d->secret_on_stdin = s->secret_on_stdin;
-	d->remote_galley = launch_strdup_or(s->remote_galley, exe);
-}
-
-static void
-launch_cfg_fini(struct launch *l)
-{
-	launch_strv_free(l->ssh.hosts, l->ssh.nhosts);
-	launch_strv_free(l->ssh.options, l->ssh.noptions);
-	free(l->ssh.identity_file);
-	free(l->ssh.remote_galley);
-	free(l->ssh.command);
-	free(l->slurm.partition);
-	free(l->slurm.time_limit);
-	free(l->slurm.mem_per_worker);
-	free(l->slurm.account);
-	launch_strv_free(l->slurm.extra_sbatch_flags,
-	    l->slurm.nextra_sbatch_flags);
-	free(l->slurm.remote_galley);
-	free(l->slurm.bin_dir);
-	free(l->command.start);
-	free(l->command.stop);
-	free(l->command.mem_per_worker);
-	free(l->command.remote_galley);
+	if (ssh->workers_per_host <= 0)
+		ssh->workers_per_host = 1;
+	launch_str_default(&ssh->remote_galley, "galley");
+	launch_str_default(&ssh->command, "ssh");
+	if (slurm->cpus_per_worker <= 0)
+		slurm->cpus_per_worker = 1;
+	launch_str_default(&slurm->remote_galley, l->exe);
+	if (slurm->poll_interval_ms < 100)
+		slurm->poll_interval_ms = 2000;
+	if (cmd->stop != NULL && cmd->stop[0] == '\0') {
+		free(cmd->stop);
+		cmd->stop = NULL;
+	}
+	if (cmd->cpus_per_worker <= 0)
+		cmd->cpus_per_worker = 1;
+	launch_str_default(&cmd->mem_per_worker, "");
+	launch_str_default(&cmd->remote_galley, l->exe);
 }
 
 /* --- strings --- */
 
-/* A copy of s, else of dflt; NULL if both are. */
-static char *
-launch_strdup_or(const char *s, const char *dflt)
+/* A copy of dflt in *s if *s is NULL. */
+static void
+launch_str_default(char **s, const char *dflt)
 {
-	if (s == NULL)
-		s = dflt;
-	return s != NULL ? xstrdup(s) : NULL;
+	if (*s == NULL)
+		*s = xstrdup(dflt);
 }
 
 char **
@@ -720,7 +675,7 @@ launch_worker_stop(struct launch_worker *w)
 		}
 		break;
 	case CFG_LAUNCH_COMMAND:
-		if (l->command.stop != NULL) {
+		if (l->cfg.command.stop != NULL) {
 			if (w->proc != NULL)
 				w->stop_wanted = true;
 			else
@@ -844,7 +799,7 @@ launch_on_tick(uv_timer_t *t)
 			if (w->lost && now >= w->lost_at) {
 				if (w->proc != NULL && l->kind !=
 				    CFG_LAUNCH_SLURM && !(l->kind ==
-				    CFG_LAUNCH_COMMAND && l->command.stop !=
+				    CFG_LAUNCH_COMMAND && l->cfg.command.stop !=
 				    NULL)) {
 					/* Still running: kill it; its exit
 					 * reports. */
@@ -936,7 +891,7 @@ launch_on_tick_close(uv_handle_t *h)
 	free(l->exe);
 	free(l->prefix);
 	free(l->work_dir);
-	launch_cfg_fini(l);
+	cfg_cluster_fini(&l->cfg);
 	launch_strv_free(l->wargv, l->nwargv);
 	free(l);
 	if (cb != NULL)

@@ -110,11 +110,9 @@ struct launch {
 	char		**wargv;	/* worker program and subcommand */
 	size_t		 nwargv;
 	int64_t		 start_timeout_ms, stop_grace_ms;
-	/* The kind's configuration, copied (launch_cfg_copy), with its
-	 * defaults filled in; only the kind's own struct is set. */
-	struct cfg_ssh	 ssh;
-	struct cfg_slurm slurm;
-	struct cfg_command command;
+	/* The cluster configuration, the launcher's own copy
+	 * (cfg_cluster_dup), with the kind's defaults filled in. */
+	struct cfg_cluster cfg;
 	struct {
 		char	  jobname[64];
 		bool	  poll_busy;

@@ -481,7 +481,7 @@ rth_lost(struct rth *h, struct rth_proc *pr, int64_t status, int sig)
 		if (!pr->restarting)
 			h->state = RTH_DEAD;
 		if (h->cbs.on_done != NULL && !h->closing)
-			h->cbs.on_done(h->ctx, h->run, RTH_DONE_DIED, NULL,
+			h->cbs.on_done(h->ctx, h->run, GL_RUN_DIED, NULL, 0,
 			    pr->restarting ? "runtime restarted" : what);
 		if (h->closing || h->cur != NULL)
 			return;
@@ -570,6 +570,8 @@ static void
 rth_dispatch(struct rth *h, struct rth_proc *pr, struct rpc_msg *m)
 {
 	const msgpack_object	*o, *out;
+	const char		*raw;
+	size_t			 rawlen;
 	char			 msg[64];
 
 	switch (m->type) {
@@ -597,10 +599,14 @@ rth_dispatch(struct rth *h, struct rth_proc *pr, struct rpc_msg *m)
 			}
 			if (!h->busy || o->via.u64 != h->run)
 				return;
+			/* Its bytes go on as they are: never encoded again. */
+			if (rpc_msg_raw(m, "output", &raw, &rawlen) != 0)
+				raw = NULL;
 			rth_drain(pr, false);
 			if (pr == h->cur && h->busy && !h->closing &&
 			    h->cbs.on_output != NULL)
-				h->cbs.on_output(h->ctx, h->run, out);
+				h->cbs.on_output(h->ctx, h->run, out, raw,
+				    rawlen);
 			return;
 		}
 		return;		/* unknown notifications are ignored */
@@ -624,57 +630,53 @@ rth_dispatch(struct rth *h, struct rth_proc *pr, struct rpc_msg *m)
 static void
 rth_on_response(struct rth *h, struct rth_proc *pr, const struct rpc_msg *m)
 {
-	const msgpack_object	*st, *e = NULL, *mo;
-	enum rth_status		 status;
+	const msgpack_object	*st, *e, *mo;
+	enum gl_run_status	 status;
 	struct gl_err		 err = { 0 };
-	msgpack_object_kv	 kv[3];
-	msgpack_object		 emap;
+	struct rpc_writer	 w;
+	const char		*ep = NULL;
+	size_t			 en = 0;
 	char			*text = NULL;
 
 	if (!h->busy || m->id != h->run_id) {
-		/* rth_request()'s answers; a run we gave up on. */
+		/* rth_request()'s answers; a ping; a run we gave up on. */
 		if (h->cbs.on_reply != NULL && !h->closing && pr == h->cur)
 			h->cbs.on_reply(h->ctx, m);
 		return;
 	}
+	rpc_writer_init(&w);
 	if (rpc_msg_error(m, &err) != 0) {
-		/* The runtime refused the request: an error of this run. */
-		kv[0].key = (msgpack_object){ .type = MSGPACK_OBJECT_STR,
-		    .via.str = { 7, "message" } };
-		kv[0].val = (msgpack_object){ .type = MSGPACK_OBJECT_STR,
-		    .via.str = { (uint32_t)strlen(err.msg), err.msg } };
-		kv[1].key = (msgpack_object){ .type = MSGPACK_OBJECT_STR,
-		    .via.str = { 9, "traceback" } };
-		kv[1].val = (msgpack_object){ .type = MSGPACK_OBJECT_STR,
-		    .via.str = { 0, "" } };
-		kv[2].key = (msgpack_object){ .type = MSGPACK_OBJECT_STR,
-		    .via.str = { 4, "line" } };
-		kv[2].val = (msgpack_object){
-		    .type = MSGPACK_OBJECT_POSITIVE_INTEGER, .via.u64 = 0 };
-		emap = (msgpack_object){ .type = MSGPACK_OBJECT_MAP,
-		    .via.map = { 3, kv } };
-		e = &emap;
-		status = RTH_DONE_ERROR;
+		/* The runtime refused the request: an error of this run,
+		 * as an error output of ours. */
+		msgpack_pack_map(&w.pk, 4);
+		rpc_pack_kv_str(&w.pk, "type", "error");
+		rpc_pack_kv_str(&w.pk, "message", err.msg);
+		rpc_pack_kv_str(&w.pk, "traceback", "");
+		rpc_pack_kv_int(&w.pk, "line", 0);
+		ep = w.sbuf.data;
+		en = w.sbuf.size;
+		status = GL_RUN_ERROR;
 		text = xstrdup(err.msg);
 	} else {
 		st = rpc_map_get(m->result, "status");
-		if (rpc_obj_streq(st, "ok"))
-			status = RTH_DONE_OK;
-		else if (rpc_obj_streq(st, "error"))
-			status = RTH_DONE_ERROR;
-		else if (rpc_obj_streq(st, "interrupted"))
-			status = RTH_DONE_INTERRUPTED;
-		else {
+		/* A runtime ends a run ok, in error or interrupted. */
+		if (st == NULL || st->type != MSGPACK_OBJECT_STR ||
+		    gl_run_status_parse(st->via.str.ptr, st->via.str.size,
+		    &status) != 0 || (status != GL_RUN_OK &&
+		    status != GL_RUN_ERROR && status != GL_RUN_INTERRUPTED)) {
 			rth_kill(pr, "protocol error from the runtime: run "
 			    "response without a known status");
-			return;
+			goto out;
 		}
-		if (status != RTH_DONE_OK) {
+		if (status != GL_RUN_OK) {
+			/* Its error is an error output: passed on as its
+			 * bytes came. */
 			e = rpc_map_get(m->result, "error");
-			if (e == NULL || e->type != MSGPACK_OBJECT_MAP) {
+			if (!rpc_obj_streq(rpc_map_get(e, "type"), "error") ||
+			    rpc_msg_raw(m, "error", &ep, &en) != 0) {
 				rth_kill(pr, "protocol error from the runtime: "
-				    "failed run without an error map");
-				return;
+				    "failed run without an error output");
+				goto out;
 			}
 			mo = rpc_map_get(e, "message");
 			text = mo != NULL && mo->type == MSGPACK_OBJECT_STR ?
@@ -682,18 +684,18 @@ rth_on_response(struct rth *h, struct rth_proc *pr, const struct rpc_msg *m)
 		}
 	}
 	rth_drain(pr, true);
-	if (pr != h->cur || h->closing || !h->busy) {
-		free(text);
-		return;
-	}
+	if (pr != h->cur || h->closing || !h->busy)
+		goto out;
 	h->busy = false;
 	h->state = RTH_IDLE;
 	if (h->cbs.on_done != NULL)
-		h->cbs.on_done(h->ctx, h->run, status, e, text);
-	free(text);
+		h->cbs.on_done(h->ctx, h->run, status, ep, en, text);
 	/* on_done may have started the next run (BUSY) or closed us. */
 	if (!h->closing && !h->busy && h->cur == pr && h->state == RTH_IDLE)
 		rth_set_state(h, RTH_IDLE, "idle");
+out:
+	free(text);
+	rpc_writer_fini(&w);
 }
 
 static void
@@ -820,7 +822,7 @@ rth_emit_stream(struct rth *h, int which, const char *p, size_t n)
 	    .via.str = { (uint32_t)n, p } };
 	o = (msgpack_object){ .type = MSGPACK_OBJECT_MAP,
 	    .via.map = { 3, kv } };
-	h->cbs.on_output(h->ctx, h->run, &o);
+	h->cbs.on_output(h->ctx, h->run, &o, NULL, 0);
 }
 
 static void

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "core/run.h"
+
 struct gl_err;
 struct rpc_msg;
 
@@ -26,27 +28,28 @@ enum rth_state {
 	RTH_STOPPED,		/* rth_close() was called */
 };
 
-enum rth_status {
-	RTH_DONE_OK,
-	RTH_DONE_ERROR,		/* the cell raised; error map given */
-	RTH_DONE_INTERRUPTED,
-	RTH_DONE_DIED,		/* the runtime died or was killed under it */
-};
-
 struct rth_cbs {
 	/* One typed output while a cell runs: output is the map of
-	 * docs/protocol.md ("type", "text", ...), borrowed for the call. */
-	void	(*on_output)(void *ctx, uint64_t run, const msgpack_object *output);
-	/* The cell finished. error is the runtime's error map ("message",
-	 * "traceback", "line") for RTH_DONE_ERROR/INTERRUPTED, or NULL.
-	 * message: NULL for OK, else the error's message, "interrupted",
+	 * docs/protocol.md ("type", "text", ...) and raw[0..rawlen) its
+	 * bytes as the runtime encoded them, to be passed on as they are;
+	 * raw is NULL for an output the kernel made (what the runtime wrote
+	 * to its stdout or stderr). Both borrowed for the call. */
+	void	(*on_output)(void *ctx, uint64_t run,
+		    const msgpack_object *output, const char *raw,
+		    size_t rawlen);
+	/* The cell finished: status is GL_RUN_OK, GL_RUN_ERROR (the cell
+	 * raised), GL_RUN_INTERRUPTED or GL_RUN_DIED (the runtime died or
+	 * was killed under it). error[0..errlen) is the run's error for
+	 * ERROR/INTERRUPTED, an error output ({type = "error", message,
+	 * traceback, line}) encoded by the runtime, to be passed on as it
+	 * is; else NULL. message: NULL for OK, else the error's message
 	 * or why the runtime died ("runtime died (signal 9)", "runtime
-	 * restarted"). All outputs of the run, including what the runtime
-	 * wrote to its stdout/stderr, come before it. The state is IDLE
-	 * during the call (DEAD or STARTING after a death), so on_done may
-	 * start the next run. */
-	void	(*on_done)(void *ctx, uint64_t run, enum rth_status status,
-		    const msgpack_object *error, const char *message);
+	 * restarted"). Both borrowed for the call. All outputs of the run,
+	 * including what the runtime wrote to its stdout/stderr, come
+	 * before it. The state is IDLE during the call (DEAD or STARTING
+	 * after a death), so on_done may start the next run. */
+	void	(*on_done)(void *ctx, uint64_t run, enum gl_run_status status,
+		    const char *error, size_t errlen, const char *message);
 	/* State changes, with a human message ("runtime died (signal 9),
 	 * restarting"). Also called from within rth_run() (BUSY) and
 	 * rth_restart() (STARTING); never from rth_new() (which starts in
@@ -89,9 +92,9 @@ int	 rth_request(struct rth *h, const char *method,
 	     uint32_t *id, struct gl_err *err);
 /* First call during a run: SIGINT (the cell stops with "interrupted" in
  * well under 100 ms). A second call during the same run kills the runtime
- * (RTH_DONE_DIED, then a restart). No-op when idle. */
+ * (GL_RUN_DIED, then a restart). No-op when idle. */
 void	 rth_interrupt(struct rth *h);
-/* Kills and restarts the runtime (a running cell ends RTH_DONE_DIED). */
+/* Kills and restarts the runtime (a running cell ends GL_RUN_DIED). */
 void	 rth_restart(struct rth *h);
 enum rth_state rth_get_state(const struct rth *h);
 /* The runtime's pid, or 0. */

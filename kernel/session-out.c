@@ -3,6 +3,16 @@
  * cell printed or returned, kept per cell in memory (capped at
  * SESS_OUT_MAX bytes, then marked truncated), broadcast as cell.output,
  * stored when the run ends and loaded at open; cell.outputs.
+ *
+ * An output is encoded once, where it is made (the runtime, or the
+ * kernel for what it makes: the runtime's raw stdout and stderr, a task's
+ * print, progress, a run's error): its bytes go into cell.output, the
+ * kept copy, the store and the replies as they are. The kernel reads the
+ * few fields it needs (type, a stream's name and text, a progress
+ * output's job) from the map the reader decoded with the frame.
+ * Consecutive stream outputs of one name are kept as one: the kept map
+ * ends with its text as a str 32 (the runtime packs it so), and the next
+ * text is appended to it and its length rewritten in place.
  */
 #include "kernel/session_int.h"
 
@@ -19,8 +29,15 @@
 #include "kernel/req.h"
 #include "kernel/store.h"
 
-static void	 sess_pack_item(msgpack_packer *pk,
-		     const struct sess_out_item *it);
+static struct sess_out_item *sess_item_new(struct sess_cell_out *co);
+static bool	 sess_item_fits(struct sess_cell_out *co, size_t n);
+static void	 sess_outs_stream(struct sess_cell_out *co,
+		     const char *name, size_t nlen, const char *text,
+		     size_t tlen, const char *p, size_t n);
+static bool	 sess_ends_str32(const char *p, size_t n, const char *text,
+		     size_t tlen);
+static void	 sess_stream_open(struct gl_buf *b, const char *name,
+		     size_t nlen, const char *text, size_t tlen);
 static int	 sess_buf_write(void *data, const char *buf, size_t len);
 
 /* cell.outputs {session, cell} */
@@ -59,18 +76,35 @@ sess_rpc_cell_outputs(struct sess_set *ss, struct req *r, struct gl_err *err)
 void
 sess_run_output(struct sess *s, uint64_t run, const msgpack_object *output)
 {
-	msgpack_packer *pk;
+	sess_out_put(s, run, output, NULL, 0);
+}
+
+void
+sess_out_put(struct sess *s, uint64_t run, const msgpack_object *o,
+    const char *p, size_t n)
+{
+	struct rpc_writer *w = &s->set->note;
+	msgpack_packer	*pk;
+	size_t		 at;
 
 	if (s->closing || s->cur == NULL || s->cur->id != run)
 		return;
-	sess_outs_add(sess_outs(s, s->cur->cell, true), output);
 	pk = sess_note_begin(s->set, "cell.output");
 	msgpack_pack_map(pk, 4);
 	rpc_pack_kv_str(pk, "session", s->id);
 	rpc_pack_kv_str(pk, "cell", s->cur->cell);
 	rpc_pack_kv_int(pk, "run", (int64_t)run);
 	rpc_pack_key(pk, "output");
-	msgpack_pack_object(pk, *output);
+	if (p != NULL)
+		rpc_pack_raw(pk, p, n);
+	else {
+		at = w->sbuf.size;
+		msgpack_pack_object(pk, *o);
+		p = w->sbuf.data + at;
+		n = w->sbuf.size - at;
+	}
+	/* The kept copy is made of the bytes the clients get. */
+	sess_outs_add(sess_outs(s, s->cur->cell, true), o, p, n);
 	sess_broadcast(s, NULL);
 }
 
@@ -106,15 +140,16 @@ sess_outs_clear(struct sess_cell_out *co)
 	co->hash[0] = '\0';
 }
 
-/* Keeps a copy of output o (a map) unless the cell's cap is reached;
- * consecutive stream outputs of one name are merged. */
+/* Keeps a copy of output o, p[0..n) its bytes, unless the cell's cap is
+ * reached; consecutive stream outputs of one name are merged. */
 void
-sess_outs_add(struct sess_cell_out *co, const msgpack_object *o)
+sess_outs_add(struct sess_cell_out *co, const msgpack_object *o,
+    const char *p, size_t n)
 {
 	const char	*type, *text, *name;
 	size_t		 tlen = 0, textlen = 0, nlen = 0;
 	struct sess_out_item *it;
-	msgpack_packer	 pk;
+	uint64_t	 job;
 
 	if (co->truncated)
 		return;
@@ -126,159 +161,86 @@ sess_outs_add(struct sess_cell_out *co, const msgpack_object *o)
 			name = "stdout";
 			nlen = 6;
 		}
-		if (co->bytes + textlen > SESS_OUT_MAX) {
-			co->truncated = true;
-			return;
-		}
-		co->bytes += textlen;
-		if (co->n > 0 && co->items[co->n - 1].stream &&
-		    strlen(co->items[co->n - 1].name) == nlen &&
-		    memcmp(co->items[co->n - 1].name, name, nlen) == 0) {
-			gl_buf_add(&co->items[co->n - 1].data, text, textlen);
-			return;
-		}
-		if (co->n == co->cap) {
-			co->cap = co->cap ? 2 * co->cap : 4;
-			co->items = xrealloc(co->items,
-			    co->cap * sizeof *co->items);
-		}
-		it = &co->items[co->n++];
-		memset(it, 0, sizeof *it);
-		it->stream = true;
-		memcpy(it->name, name, nlen);
-		gl_buf_init(&it->data);
-		gl_buf_add(&it->data, text, textlen);
+		sess_outs_stream(co, name, nlen, text, textlen, p, n);
 		return;
 	}
 	if (type != NULL && tlen == 8 && memcmp(type, "progress", 8) == 0) {
 		/* A progress bar is kept once per job: the latest. */
-		uint64_t job = (uint64_t)rpc_map_int(o, "job", 0) + 1;
-
+		job = (uint64_t)rpc_map_int(o, "job", 0) + 1;
 		for (size_t i = co->n; i > 0; i--) {
 			it = &co->items[i - 1];
 			if (it->progress != job)
 				continue;
 			co->bytes -= it->data.len;
 			gl_buf_reset(&it->data);
-			msgpack_packer_init(&pk, &it->data, sess_buf_write);
-			msgpack_pack_object(&pk, *o);
-			co->bytes += it->data.len;
+			gl_buf_add(&it->data, p, n);
+			co->bytes += n;
 			return;
 		}
-	}
-	if (co->n == co->cap) {
-		co->cap = co->cap ? 2 * co->cap : 4;
-		co->items = xrealloc(co->items, co->cap * sizeof *co->items);
-	}
-	it = &co->items[co->n];
-	memset(it, 0, sizeof *it);
-	if (type != NULL && tlen == 8 && memcmp(type, "progress", 8) == 0)
-		it->progress = (uint64_t)rpc_map_int(o, "job", 0) + 1;
-	gl_buf_init(&it->data);
-	msgpack_packer_init(&pk, &it->data, sess_buf_write);
-	msgpack_pack_object(&pk, *o);
-	if (co->bytes + it->data.len > SESS_OUT_MAX) {
-		gl_buf_fini(&it->data);
-		co->truncated = true;
+		if (!sess_item_fits(co, n))
+			return;
+		it = sess_item_new(co);
+		it->progress = job;
+		gl_buf_add(&it->data, p, n);
 		return;
 	}
-	co->bytes += it->data.len;
-	co->n++;
+	sess_outs_put(co, p, n);
+}
+
+/* Keeps p[0..n), an output the kernel does not look into (a result, a
+ * table, an error), unless the cell's cap is reached. */
+void
+sess_outs_put(struct sess_cell_out *co, const char *p, size_t n)
+{
+	if (co->truncated || !sess_item_fits(co, n))
+		return;
+	gl_buf_add(&sess_item_new(co)->data, p, n);
 }
 
 /* Appends a note to the cell's outputs whatever the cap. */
 void
 sess_outs_note(struct sess_cell_out *co, const char *text)
 {
-	struct sess_out_item *it;
+	struct sess_out_item *it = sess_item_new(co);
 
-	if (co->n == co->cap) {
-		co->cap = co->cap ? 2 * co->cap : 4;
-		co->items = xrealloc(co->items, co->cap * sizeof *co->items);
-	}
-	it = &co->items[co->n++];
-	memset(it, 0, sizeof *it);
 	it->stream = true;
 	memcpy(it->name, "stderr", 7);
-	gl_buf_init(&it->data);
-	gl_buf_adds(&it->data, text);
+	it->text = strlen(text);
+	sess_stream_open(&it->data, "stderr", 6, text, it->text);
 }
 
-/*
- * A failed run's error is part of the cell's outputs, so a client that
- * reopens the notebook sees why the cell failed (live clients also get it
- * in cell.done): {type = "error", message, traceback, line}.
- */
+/* A run's error the kernel made (the runtime died or could not run the
+ * cell) as an error output, {type = "error", message}, into b. */
 void
-sess_outs_error(struct sess_cell_out *co, enum sess_run_status st,
-    const msgpack_object *error, const char *message)
+sess_error_output(struct gl_buf *b, const char *message)
 {
-	msgpack_object_kv	 kv[8];
-	msgpack_object		 o;
-	uint32_t		 k = 0;
+	msgpack_packer	 pk;
 
-	if (st != SESS_RUN_ERROR && st != SESS_RUN_INTERRUPTED &&
-	    st != SESS_RUN_DIED)
-		return;
-	kv[k].key.type = MSGPACK_OBJECT_STR;
-	kv[k].key.via.str.ptr = "type";
-	kv[k].key.via.str.size = 4;
-	kv[k].val.type = MSGPACK_OBJECT_STR;
-	kv[k].val.via.str.ptr = "error";
-	kv[k].val.via.str.size = 5;
-	k++;
-	if (error != NULL && error->type == MSGPACK_OBJECT_MAP) {
-		for (uint32_t i = 0; i < error->via.map.size && k < 8; i++) {
-			if (rpc_obj_streq(&error->via.map.ptr[i].key, "type"))
-				continue;
-			kv[k++] = error->via.map.ptr[i];
-		}
-	} else if (message != NULL) {
-		kv[k].key.type = MSGPACK_OBJECT_STR;
-		kv[k].key.via.str.ptr = "message";
-		kv[k].key.via.str.size = 7;
-		kv[k].val.type = MSGPACK_OBJECT_STR;
-		kv[k].val.via.str.ptr = message;
-		kv[k].val.via.str.size = (uint32_t)strlen(message);
-		k++;
-	} else
-		return;
-	o.type = MSGPACK_OBJECT_MAP;
-	o.via.map.size = k;
-	o.via.map.ptr = kv;
-	sess_outs_add(co, &o);
+	msgpack_packer_init(&pk, b, sess_buf_write);
+	msgpack_pack_map(&pk, 2);
+	rpc_pack_kv_str(&pk, "type", "error");
+	rpc_pack_kv_str(&pk, "message", message);
 }
 
+/* Each kept output is stored as the bytes it is kept as. */
 void
 sess_outs_store(struct sess *s, const struct sess_cell_out *co)
 {
-	msgpack_sbuffer		 sb;
-	msgpack_packer		 pk;
 	struct store_blob	*blobs;
-	size_t			*offs;
 	struct gl_err		 err;
 
 	if (s->ephemeral || s->store == NULL)
 		return;
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	blobs = xcalloc(co->n + 1, sizeof *blobs);
-	offs = xcalloc(co->n + 2, sizeof *offs);
 	for (size_t i = 0; i < co->n; i++) {
-		sess_pack_item(&pk, &co->items[i]);
-		offs[i + 1] = sb.size;
-	}
-	for (size_t i = 0; i < co->n; i++) {
-		blobs[i].p = sb.data + offs[i];
-		blobs[i].len = offs[i + 1] - offs[i];
+		blobs[i].p = co->items[i].data.data;
+		blobs[i].len = co->items[i].data.len;
 	}
 	if (store_outputs_put(s->store, s->key, co->id, co->hash, blobs,
 	    co->n, &err) != 0)
 		log_info("%s: outputs of cell %s not stored: %s", s->id, co->id,
 		    err.msg);
 	free(blobs);
-	free(offs);
-	msgpack_sbuffer_destroy(&sb);
 }
 
 int
@@ -306,7 +268,7 @@ sess_load_output(void *ctx, const char *cell_id, const char *source_hash,
 			sess_outs_note(co, SESS_TRUNC_NOTE);
 			co->truncated = true;
 		} else if (!co->truncated)
-			sess_outs_add(co, &up.data);
+			sess_outs_add(co, &up.data, p, len);
 	}
 	msgpack_unpacked_destroy(&up);
 	return 0;
@@ -319,21 +281,7 @@ sess_pack_outputs(msgpack_packer *pk, const struct sess_cell_out *co)
 
 	msgpack_pack_array(pk, n);
 	for (size_t i = 0; i < n; i++)
-		sess_pack_item(pk, &co->items[i]);
-}
-
-static void
-sess_pack_item(msgpack_packer *pk, const struct sess_out_item *it)
-{
-	if (it->stream) {
-		msgpack_pack_map(pk, 3);
-		rpc_pack_kv_str(pk, "type", "stream");
-		rpc_pack_kv_str(pk, "name", it->name);
-		rpc_pack_key(pk, "text");
-		rpc_pack_strn(pk, it->data.data != NULL ? it->data.data : "",
-		    it->data.len);
-	} else
-		pk->callback(pk->data, it->data.data, it->data.len);
+		rpc_pack_raw(pk, co->items[i].data.data, co->items[i].data.len);
 }
 
 bool
@@ -348,6 +296,104 @@ sess_cell_stale(const struct sess_cell_out *co, const struct nb_cell *c)
 	src = nb_cell_source(c, &len);
 	gl_hash_hex(src, len, h);
 	return strcmp(h, co->hash) != 0;
+}
+
+/* A new empty item at the end of co's outputs. */
+static struct sess_out_item *
+sess_item_new(struct sess_cell_out *co)
+{
+	struct sess_out_item *it;
+
+	if (co->n == co->cap) {
+		co->cap = co->cap ? 2 * co->cap : 4;
+		co->items = xrealloc(co->items, co->cap * sizeof *co->items);
+	}
+	it = &co->items[co->n++];
+	memset(it, 0, sizeof *it);
+	gl_buf_init(&it->data);
+	return it;
+}
+
+/* Counts n more bytes against the cell's cap, or marks the outputs
+ * truncated: false then. */
+static bool
+sess_item_fits(struct sess_cell_out *co, size_t n)
+{
+	if (co->bytes + n > SESS_OUT_MAX) {
+		co->truncated = true;
+		return false;
+	}
+	co->bytes += n;
+	return true;
+}
+
+/*
+ * A stream output: text[0..tlen) of stream name, p[0..n) its bytes. It
+ * grows the last kept output if that is the same stream; else it is kept
+ * as it came when its text is the str 32 at its end (the runtime's are),
+ * or written so.
+ */
+static void
+sess_outs_stream(struct sess_cell_out *co, const char *name, size_t nlen,
+    const char *text, size_t tlen, const char *p, size_t n)
+{
+	struct sess_out_item *it = co->n > 0 ? &co->items[co->n - 1] : NULL;
+	unsigned char	*h;
+
+	if (!sess_item_fits(co, tlen))
+		return;
+	if (it != NULL && it->stream && strlen(it->name) == nlen &&
+	    memcmp(it->name, name, nlen) == 0) {
+		gl_buf_add(&it->data, text, tlen);
+		it->text += tlen;
+		h = (unsigned char *)it->data.data + it->data.len - it->text -
+		    RPC_STR32_HDR;
+		h[1] = (unsigned char)(it->text >> 24);
+		h[2] = (unsigned char)(it->text >> 16);
+		h[3] = (unsigned char)(it->text >> 8);
+		h[4] = (unsigned char)it->text;
+		return;
+	}
+	it = sess_item_new(co);
+	it->stream = true;
+	memcpy(it->name, name, nlen);
+	it->text = tlen;
+	if (sess_ends_str32(p, n, text, tlen))
+		gl_buf_add(&it->data, p, n);
+	else
+		sess_stream_open(&it->data, name, nlen, text, tlen);
+}
+
+/* True if p[0..n) ends with text[0..tlen), a pointer into it, as a str 32
+ * (whose header then cannot be anything else: no shorter string header
+ * ends in the same bytes). */
+static bool
+sess_ends_str32(const char *p, size_t n, const char *text, size_t tlen)
+{
+	const unsigned char *h = (const unsigned char *)text - RPC_STR32_HDR;
+
+	if (tlen > UINT32_MAX || n < tlen + RPC_STR32_HDR ||
+	    text != p + n - tlen)
+		return false;
+	return h[0] == 0xdb && ((uint32_t)h[1] << 24 | (uint32_t)h[2] << 16 |
+	    (uint32_t)h[3] << 8 | h[4]) == tlen;
+}
+
+/* Writes {type = "stream", name, text} into b with the text last, as a
+ * str 32, so that more can be appended to it. */
+static void
+sess_stream_open(struct gl_buf *b, const char *name, size_t nlen,
+    const char *text, size_t tlen)
+{
+	msgpack_packer	 pk;
+
+	msgpack_packer_init(&pk, b, sess_buf_write);
+	msgpack_pack_map(&pk, 3);
+	rpc_pack_kv_str(&pk, "type", "stream");
+	rpc_pack_key(&pk, "name");
+	rpc_pack_strn(&pk, name, nlen);
+	rpc_pack_key(&pk, "text");
+	rpc_pack_str32(&pk, text, tlen);
 }
 
 static int

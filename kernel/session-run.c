@@ -34,26 +34,20 @@
 static void	 sess_pump(struct sess *s);
 static void	 sess_note_started(struct sess *s, const struct sess_run *run);
 static void	 sess_finish(struct sess *s, struct sess_run *run,
-		     enum sess_run_status st, const msgpack_object *error,
+		     enum gl_run_status st, const char *error, size_t errlen,
 		     const char *message);
 static void	 sess_cancel_batch(struct sess *s, uint64_t batch,
 		     const char *message);
 static size_t	 sess_cancel_queue(struct sess *s, const char *message);
 static void	 sess_on_request(void *ctx, uint64_t run, struct rpc_msg *m);
 static void	 sess_on_output(void *ctx, uint64_t run,
-		     const msgpack_object *output);
-static void	 sess_on_done(void *ctx, uint64_t run, enum rth_status status,
-		     const msgpack_object *error, const char *message);
+		     const msgpack_object *output, const char *raw,
+		     size_t rawlen);
+static void	 sess_on_done(void *ctx, uint64_t run,
+		     enum gl_run_status status, const char *error,
+		     size_t errlen, const char *message);
 static void	 sess_on_state(void *ctx, enum rth_state state,
 		     const char *message);
-
-static const char *const sess_run_status_names[] = {
-	[SESS_RUN_OK] = "ok",
-	[SESS_RUN_ERROR] = "error",
-	[SESS_RUN_INTERRUPTED] = "interrupted",
-	[SESS_RUN_CANCELLED] = "cancelled",
-	[SESS_RUN_DIED] = "died",
-};
 
 static const char *const rth_state_names[] = {
 	[RTH_STARTING] = "starting",
@@ -241,7 +235,7 @@ sess_pump(struct sess *s)
 			s->qhead = run->next;
 			if (s->qhead == NULL)
 				s->qtail = NULL;
-			sess_finish(s, run, SESS_RUN_CANCELLED, NULL,
+			sess_finish(s, run, GL_RUN_CANCELLED, NULL, 0,
 			    "the cell was deleted before it ran");
 			continue;
 		}
@@ -251,7 +245,7 @@ sess_pump(struct sess *s)
 			if (s->qhead == NULL)
 				s->qtail = NULL;
 			sess_note_started(s, run);
-			sess_finish(s, run, SESS_RUN_OK, NULL, NULL);
+			sess_finish(s, run, GL_RUN_OK, NULL, 0, NULL);
 			continue;
 		}
 		if (s->rt == NULL) {
@@ -272,7 +266,7 @@ sess_pump(struct sess *s)
 				s->qhead = run->next;
 				if (s->qhead == NULL)
 					s->qtail = NULL;
-				sess_finish(s, run, SESS_RUN_DIED, NULL,
+				sess_finish(s, run, GL_RUN_DIED, NULL, 0,
 				    err.msg);
 				sess_cancel_batch(s, batch, NULL);
 				continue;
@@ -296,7 +290,7 @@ sess_pump(struct sess *s)
 
 			log_info("%s: run %" PRIu64 " not started: %s", s->id,
 			    run->id, err.msg);
-			sess_finish(s, run, SESS_RUN_DIED, NULL, err.msg);
+			sess_finish(s, run, GL_RUN_DIED, NULL, 0, err.msg);
 			sess_cancel_batch(s, batch, NULL);
 			continue;
 		}
@@ -325,26 +319,42 @@ sess_note_started(struct sess *s, const struct sess_run *run)
 	sess_broadcast(s, NULL);
 }
 
-/* Ends run (already unlinked from the queue): cell.done to every client,
- * outputs to the store for a run that ran. Frees run. */
+/*
+ * Ends run (already unlinked from the queue): cell.done to every client,
+ * outputs to the store for a run that ran. A run that ended in error,
+ * interrupted or died has its error as an error output: the runtime's,
+ * error[0..errlen), or one made of message. cell.done carries it as it
+ * is, and a run that ran keeps it as its last output. Frees run.
+ */
 static void
-sess_finish(struct sess *s, struct sess_run *run, enum sess_run_status st,
-    const msgpack_object *error, const char *message)
+sess_finish(struct sess *s, struct sess_run *run, enum gl_run_status st,
+    const char *error, size_t errlen, const char *message)
 {
 	msgpack_packer	*pk;
 	struct sess_cell_out *co = NULL;
+	struct gl_buf	 made;
 	uint64_t	 elapsed = 0;
 	size_t		 n = 5;
 
+	gl_buf_init(&made);
+	if (st != GL_RUN_ERROR && st != GL_RUN_INTERRUPTED &&
+	    st != GL_RUN_DIED)
+		error = NULL;
+	else if (error == NULL && message != NULL) {
+		sess_error_output(&made, message);
+		error = made.data;
+		errlen = made.len;
+	}
 	if (run->code) {
 		elapsed = (uv_hrtime() - run->t0) / 1000000;
 		co = sess_outs(s, run->cell, true);
-		sess_outs_error(co, st, error, message);
+		if (error != NULL)
+			sess_outs_put(co, error, errlen);
 		if (co->truncated)
 			sess_outs_note(co, SESS_TRUNC_NOTE);
 		sess_outs_store(s, co);
 	}
-	if (error != NULL && error->type != MSGPACK_OBJECT_NIL)
+	if (error != NULL)
 		n++;
 	if (message != NULL)
 		n++;
@@ -353,15 +363,16 @@ sess_finish(struct sess *s, struct sess_run *run, enum sess_run_status st,
 	rpc_pack_kv_str(pk, "session", s->id);
 	rpc_pack_kv_str(pk, "cell", run->cell);
 	rpc_pack_kv_int(pk, "run", (int64_t)run->id);
-	rpc_pack_kv_str(pk, "status", sess_run_status_names[st]);
+	rpc_pack_kv_str(pk, "status", gl_run_status_name(st));
 	rpc_pack_kv_int(pk, "elapsed_ms", (int64_t)elapsed);
-	if (error != NULL && error->type != MSGPACK_OBJECT_NIL) {
+	if (error != NULL) {
 		rpc_pack_key(pk, "error");
-		msgpack_pack_object(pk, *error);
+		rpc_pack_raw(pk, error, errlen);
 	}
 	if (message != NULL)
 		rpc_pack_kv_str(pk, "message", message);
 	sess_broadcast(s, NULL);
+	gl_buf_fini(&made);
 	free(run);
 }
 
@@ -377,7 +388,7 @@ sess_cancel_batch(struct sess *s, uint64_t batch, const char *message)
 			continue;
 		}
 		*pp = run->next;
-		sess_finish(s, run, SESS_RUN_CANCELLED, NULL, message != NULL ?
+		sess_finish(s, run, GL_RUN_CANCELLED, NULL, 0, message != NULL ?
 		    message : "an earlier cell of this run did not succeed");
 	}
 	s->qtail = NULL;
@@ -393,7 +404,7 @@ sess_cancel_queue(struct sess *s, const char *message)
 
 	while ((run = s->qhead) != NULL) {
 		s->qhead = run->next;
-		sess_finish(s, run, SESS_RUN_CANCELLED, NULL, message);
+		sess_finish(s, run, GL_RUN_CANCELLED, NULL, 0, message);
 		n++;
 	}
 	s->qtail = NULL;
@@ -420,42 +431,28 @@ sess_on_request(void *ctx, uint64_t run, struct rpc_msg *m)
 }
 
 static void
-sess_on_output(void *ctx, uint64_t run, const msgpack_object *output)
+sess_on_output(void *ctx, uint64_t run, const msgpack_object *output,
+    const char *raw, size_t rawlen)
 {
-	sess_run_output(ctx, run, output);
+	sess_out_put(ctx, run, output, raw, rawlen);
 }
 
 static void
-sess_on_done(void *ctx, uint64_t run, enum rth_status status,
-    const msgpack_object *error, const char *message)
+sess_on_done(void *ctx, uint64_t run, enum gl_run_status st,
+    const char *error, size_t errlen, const char *message)
 {
 	struct sess	*s = ctx;
 	struct sess_run	*cur = s->cur;
-	enum sess_run_status st;
 	uint64_t	 batch;
 
 	if (s->closing || cur == NULL || cur->id != run)
 		return;
-	switch (status) {
-	case RTH_DONE_OK:
-		st = SESS_RUN_OK;
-		break;
-	case RTH_DONE_ERROR:
-		st = SESS_RUN_ERROR;
-		break;
-	case RTH_DONE_INTERRUPTED:
-		st = SESS_RUN_INTERRUPTED;
-		break;
-	default:
-		st = SESS_RUN_DIED;
-		break;
-	}
-	sess_hook_after_run(s, cur, sess_run_status_names[st], message);
+	sess_hook_after_run(s, cur, gl_run_status_name(st), message);
 	s->cur = NULL;
 	batch = cur->batch;
 	s->set->host.on_run_done(s->set->host.ctx, s, run);
-	sess_finish(s, cur, st, error, message);
-	if (st != SESS_RUN_OK)
+	sess_finish(s, cur, st, error, errlen, message);
+	if (st != GL_RUN_OK)
 		sess_cancel_batch(s, batch, NULL);
 	sess_pump(s);
 }
@@ -490,7 +487,7 @@ sess_on_state(void *ctx, enum rth_state state, const char *message)
 		uint64_t	 batch = cur->batch;
 
 		s->cur = NULL;
-		sess_finish(s, cur, SESS_RUN_DIED, NULL, message);
+		sess_finish(s, cur, GL_RUN_DIED, NULL, 0, message);
 		sess_cancel_batch(s, batch, NULL);
 	}
 	/* IDLE lets the next run start; a DEAD runtime that gave up

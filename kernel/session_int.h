@@ -18,6 +18,7 @@
 #include "core/mem.h"
 #include "core/notebook.h"
 #include "core/rpc.h"
+#include "core/run.h"
 #include "core/util.h"
 #include "kernel/session.h"
 
@@ -40,19 +41,14 @@ struct store;
 #define SESS_TRUNC_NOTE	"\n[galley: output truncated; only the first 1 MiB " \
 			"is kept]\n"
 
-enum sess_run_status {
-	SESS_RUN_OK,
-	SESS_RUN_ERROR,
-	SESS_RUN_INTERRUPTED,
-	SESS_RUN_CANCELLED,
-	SESS_RUN_DIED,
-};
-
+/* One kept output: its bytes, as clients and the store get them. */
 struct sess_out_item {
 	bool		 stream;
 	uint64_t	 progress;	/* a progress output: its job; else 0 */
 	char		 name[8];	/* stream: "stdout" or "stderr" */
-	struct gl_buf	 data;		/* stream: text; else packed map */
+	size_t		 text;		/* stream: bytes of text, the str 32
+					 * that ends data */
+	struct gl_buf	 data;		/* the output's map, encoded */
 };
 
 struct sess_cell_out {
@@ -283,21 +279,28 @@ void	 sess_asks_fail(struct sess *s, bool answer);
 
 /* session-out.c */
 
+/* An output of run, if it is the running run: broadcast as cell.output
+ * and kept. p[0..n) is o's encoding, passed on as it is; NULL for an
+ * output the kernel made, which is encoded here, once. */
+void	 sess_out_put(struct sess *s, uint64_t run,
+	     const msgpack_object *o, const char *p, size_t n);
+
 /* The kept outputs of cell id; if it has none, a new empty entry with
  * create, else NULL. Borrowed until the session's outputs change. */
 struct sess_cell_out *sess_outs(struct sess *s, const char *id,
 	     bool create);
 /* Forgets what co holds. */
 void	 sess_outs_clear(struct sess_cell_out *co);
-/* Keeps a copy of output o (a map) unless the cell's cap is reached. */
+/* Keeps a copy of output o, p[0..n) its bytes, unless the cell's cap is
+ * reached (then marks the outputs truncated). */
 void	 sess_outs_add(struct sess_cell_out *co,
-	     const msgpack_object *o);
+	     const msgpack_object *o, const char *p, size_t n);
+/* Keeps p[0..n), an output that is neither a stream nor progress. */
+void	 sess_outs_put(struct sess_cell_out *co, const char *p, size_t n);
 /* Appends a note (stderr) to the outputs whatever the cap. */
 void	 sess_outs_note(struct sess_cell_out *co, const char *text);
-/* A failed run's error as an output: {type = "error", ...}. */
-void	 sess_outs_error(struct sess_cell_out *co,
-	     enum sess_run_status st, const msgpack_object *error,
-	     const char *message);
+/* A run's error the kernel made, {type = "error", message}, into b. */
+void	 sess_error_output(struct gl_buf *b, const char *message);
 /* Writes the outputs of co to the store (file sessions). */
 void	 sess_outs_store(struct sess *s,
 	     const struct sess_cell_out *co);

@@ -407,16 +407,6 @@ codec_decode(struct codec *c, lua_State *L, const void *buf, size_t len,
 /* ------------------------------------------------------------------ */
 
 static uint32_t
-hash_bytes(const char *s, size_t len)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h;
-}
-
-static uint32_t
 hash_ptr(const void *p)
 {
 	uint64_t x = (uint64_t)(uintptr_t)p;
@@ -451,7 +441,7 @@ reg_rebuild(struct reg *r)
 		struct regent	*ent = &r->v[i];
 		size_t		 h;
 
-		h = hash_bytes(ent->name, ent->len) & (cap - 1);
+		h = gl_fnv1a(ent->name, ent->len) & (cap - 1);
 		while (r->byname[h] != 0)
 			h = (h + 1) & (cap - 1);
 		r->byname[h] = (uint32_t)i + 1;
@@ -482,7 +472,7 @@ reg_find(const struct reg *r, const char *name, size_t len)
 
 	if (r->icap == 0)
 		return NULL;
-	h = hash_bytes(name, len) & (r->icap - 1);
+	h = gl_fnv1a(name, len) & (r->icap - 1);
 	while (r->byname[h] != 0) {
 		struct regent *ent = &r->v[r->byname[h] - 1];
 

@@ -42,6 +42,10 @@ static int	 cfg_get_hours(struct cfg_walk *w, int idx, const char *key,
 static bool	 cfg_mem_ok(const char *s);
 static bool	 cfg_time_ok(const char *s);
 static void	 cfg_limit_fini(struct cfg_limit *l);
+static char	*cfg_strdup(const char *s);
+static char	**cfg_strv_dup(char *const *v, size_t n);
+static struct cfg_limit *cfg_limits_dup(const struct cfg_limit *v,
+		     size_t n);
 
 struct cfg *
 cfg_defaults(void)
@@ -68,12 +72,18 @@ cfg_defaults(void)
 void
 cfg_free(struct cfg *c)
 {
-	struct cfg_cluster	*cc;
-
 	if (c == NULL)
 		return;
-	cc = &c->cluster;
 	cfg_plugins_fini(c);
+	cfg_cluster_fini(&c->cluster);
+	free(c->user_path);
+	free(c->project_path);
+	free(c);
+}
+
+void
+cfg_cluster_fini(struct cfg_cluster *cc)
+{
 	free(cc->listen);
 	free(cc->advertise);
 	cfg_strv_free(cc->ssh.hosts, cc->ssh.nhosts);
@@ -99,9 +109,35 @@ cfg_free(struct cfg *c)
 		cfg_limit_fini(&cc->limits.groups[i]);
 	free(cc->limits.users);
 	free(cc->limits.groups);
-	free(c->user_path);
-	free(c->project_path);
-	free(c);
+	memset(cc, 0, sizeof *cc);
+}
+
+void
+cfg_cluster_dup(struct cfg_cluster *d, const struct cfg_cluster *s)
+{
+	*d = *s;
+	d->listen = cfg_strdup(s->listen);
+	d->advertise = cfg_strdup(s->advertise);
+	d->ssh.hosts = cfg_strv_dup(s->ssh.hosts, s->ssh.nhosts);
+	d->ssh.options = cfg_strv_dup(s->ssh.options, s->ssh.noptions);
+	d->ssh.identity_file = cfg_strdup(s->ssh.identity_file);
+	d->ssh.remote_galley = cfg_strdup(s->ssh.remote_galley);
+	d->ssh.command = cfg_strdup(s->ssh.command);
+	d->slurm.partition = cfg_strdup(s->slurm.partition);
+	d->slurm.time_limit = cfg_strdup(s->slurm.time_limit);
+	d->slurm.mem_per_worker = cfg_strdup(s->slurm.mem_per_worker);
+	d->slurm.account = cfg_strdup(s->slurm.account);
+	d->slurm.extra_sbatch_flags = cfg_strv_dup(
+	    s->slurm.extra_sbatch_flags, s->slurm.nextra_sbatch_flags);
+	d->slurm.remote_galley = cfg_strdup(s->slurm.remote_galley);
+	d->slurm.bin_dir = cfg_strdup(s->slurm.bin_dir);
+	d->command.start = cfg_strdup(s->command.start);
+	d->command.stop = cfg_strdup(s->command.stop);
+	d->command.mem_per_worker = cfg_strdup(s->command.mem_per_worker);
+	d->command.remote_galley = cfg_strdup(s->command.remote_galley);
+	d->limits.users = cfg_limits_dup(s->limits.users, s->limits.nusers);
+	d->limits.groups = cfg_limits_dup(s->limits.groups,
+	    s->limits.ngroups);
 }
 
 int
@@ -814,6 +850,44 @@ cfg_limit_fini(struct cfg_limit *l)
 	free(l->name);
 	cfg_strv_free(l->members, l->nmembers);
 	memset(l, 0, sizeof *l);
+}
+
+/* A copy of s, or NULL. */
+static char *
+cfg_strdup(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+/* A copy of v[0..n), NULL-terminated; NULL for NULL (an empty list is
+ * not NULL: group members {} are no one, NULL the Unix group). */
+static char **
+cfg_strv_dup(char *const *v, size_t n)
+{
+	char	**d;
+
+	if (v == NULL)
+		return NULL;
+	d = xcalloc(n + 1, sizeof *d);
+	for (size_t i = 0; i < n; i++)
+		d[i] = xstrdup(v[i]);
+	return d;
+}
+
+static struct cfg_limit *
+cfg_limits_dup(const struct cfg_limit *v, size_t n)
+{
+	struct cfg_limit *d;
+
+	if (n == 0)
+		return NULL;
+	d = xcalloc(n, sizeof *d);
+	for (size_t i = 0; i < n; i++) {
+		d[i] = v[i];
+		d[i].name = cfg_strdup(v[i].name);
+		d[i].members = cfg_strv_dup(v[i].members, v[i].nmembers);
+	}
+	return d;
 }
 
 const char *

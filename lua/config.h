@@ -24,7 +24,7 @@
  * reference.
  *
  * Called by the kernel's cluster service (kernel/cluster.c: cfg_load;
- * kernel/launch.c takes the launcher part), by usage accounting (the
+ * kernel/launch.c keeps a copy, cfg_cluster_dup), by usage accounting (the
  * limits), by `galley kernel` (cli/cmd_kernel.c: the idle timeout), and
  * by the terminal UI (tui/app.c: cfg_host_*). Depends on Lua and core/
  * only: never on kernel/ or tui/. No libuv.
@@ -257,6 +257,15 @@ char	*cfg_registry(const char *project_dir, struct gl_err *err);
 char	*cfg_user_path(void);
 
 void	 cfg_free(struct cfg *c);
+
+/* A deep copy of src into *dst (every string and list its own), for a
+ * part that outlives its struct cfg (kernel/launch.c: a closing launcher
+ * still stops its workers after the configuration was reloaded). The
+ * caller frees what dst owns with cfg_cluster_fini(). */
+void	 cfg_cluster_dup(struct cfg_cluster *dst,
+	     const struct cfg_cluster *src);
+/* Frees what cc owns and zeroes it (not cc itself). */
+void	 cfg_cluster_fini(struct cfg_cluster *cc);
 
 /* The number of workers wanted: cluster.workers, else the launcher's
  * default (local: the CPUs online; ssh: hosts x workers_per_host; slurm

@@ -79,6 +79,7 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/rpc.h"
+#include "core/run.h"
 #include "lua/codec.h"
 #include "lua/lua_int.h"
 
@@ -161,8 +162,9 @@ static size_t	 lx_code_end(const char *p, size_t n, bool *ok);
 static void	 lx_split_lines(struct lx_rt *rt, const char *code, size_t len);
 static bool	 lx_line_is_code(const char *p, size_t n);
 static int	 lx_parse_line(const struct lx_rt *rt, const char *msg);
-static void	 lx_pack_done(struct lx_rt *rt, uint32_t id, const char *status,
-		     const char *msg, size_t msglen, const char *tb, int line);
+static void	 lx_pack_done(struct lx_rt *rt, uint32_t id,
+		     enum gl_run_status status, const char *msg, size_t msglen,
+		     const char *tb, int line);
 static void	 lx_io_send(void *host);
 static bool	 lx_io_interrupted(void *host);
 static int	 lx_io_raise(lua_State *L);
@@ -588,20 +590,30 @@ lx_send(struct lx_rt *rt)
 	rpc_writer_reset(&rt->w);
 }
 
+/*
+ * Packs an output notification. The output map is encoded here once: the
+ * kernel passes its bytes on to the store and the clients as they are.
+ * Its text comes last, with a 4-byte length (rpc_pack_str32), so that the
+ * kernel can append the next stream output's text to it in place.
+ */
 static void
 lx_pack_output(struct lx_rt *rt, const char *type, const char *name,
     const char *text, size_t len)
 {
 	msgpack_packer	*pk = &rt->w.pk;
-	char		 note[64];
-	int		 k = 0;
+	struct gl_buf	 cut;
 
+	gl_buf_init(&cut);
 	if (len > LX_RESULT_MAX) {
-		k = snprintf(note, sizeof note, "\n... (%zu bytes cut)",
+		size_t	 n = LX_RESULT_MAX;
+
+		while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
+			n--;
+		gl_buf_add(&cut, text, n);
+		gl_buf_addf(&cut, "\n... (%zu bytes cut)",
 		    len - LX_RESULT_MAX);
-		len = LX_RESULT_MAX;
-		while (len > 0 && ((unsigned char)text[len] & 0xc0) == 0x80)
-			len--;
+		text = cut.data;
+		len = cut.len;
 	}
 	rpc_begin_notify(&rt->w, "output");
 	msgpack_pack_map(pk, 2);
@@ -613,10 +625,8 @@ lx_pack_output(struct lx_rt *rt, const char *type, const char *name,
 	if (name != NULL)
 		rpc_pack_kv_str(pk, "name", name);
 	rpc_pack_key(pk, "text");
-	msgpack_pack_str(pk, len + (size_t)k);
-	msgpack_pack_str_body(pk, text, len);
-	if (k > 0)
-		msgpack_pack_str_body(pk, note, (size_t)k);
+	rpc_pack_str32(pk, text, len);
+	gl_buf_fini(&cut);
 }
 
 /* Sends text as stdout stream outputs of at most LX_STREAM_CHUNK bytes,
@@ -751,7 +761,7 @@ lx_run(struct lx_rt *rt, const struct rpc_msg *m)
 	fflush(stdout);
 	fflush(stderr);
 	if (st == LUA_OK)
-		lx_pack_done(rt, m->id, "ok", NULL, 0, NULL, 0);
+		lx_pack_done(rt, m->id, GL_RUN_OK, NULL, 0, NULL, 0);
 	else if (st == LUA_ERRMEM || (st == LUA_ERRERR && heap->failed)) {
 		/* No message handler ran (Lua calls none for LUA_ERRMEM):
 		 * no traceback, and line 0 for "unknown". */
@@ -770,7 +780,7 @@ lx_run(struct lx_rt *rt, const struct rpc_msg *m)
 			snprintf(memmsg, sizeof memmsg, "not enough memory");
 		lua_settop(L, 0);
 		lua_gc(L, LUA_GCCOLLECT, 0);
-		lx_pack_done(rt, m->id, "error", memmsg, strlen(memmsg),
+		lx_pack_done(rt, m->id, GL_RUN_ERROR, memmsg, strlen(memmsg),
 		    "", rt->err_line);
 	} else {
 		msg = lua_tolstring(L, -1, &msglen);
@@ -778,8 +788,8 @@ lx_run(struct lx_rt *rt, const struct rpc_msg *m)
 			msg = "error object is not a string";
 			msglen = strlen(msg);
 		}
-		lx_pack_done(rt, m->id, lx_interrupted ? "interrupted" :
-		    "error", msg, msglen, rt->host.tb.data != NULL ?
+		lx_pack_done(rt, m->id, lx_interrupted ? GL_RUN_INTERRUPTED :
+		    GL_RUN_ERROR, msg, msglen, rt->host.tb.data != NULL ?
 		    rt->host.tb.data : "", rt->err_line);
 	}
 	lua_settop(L, 0);
@@ -816,20 +826,23 @@ lx_answer(struct lx_rt *rt, const struct rpc_msg *m, bool inspect)
 	lx_send(rt);
 }
 
-/* Packs the response to run request id. */
+/* Packs the response to run request id. A failed run's error is an
+ * error output, encoded here once: the kernel keeps it as the cell's last
+ * output and sends it in cell.done as it is. */
 static void
-lx_pack_done(struct lx_rt *rt, uint32_t id, const char *status,
+lx_pack_done(struct lx_rt *rt, uint32_t id, enum gl_run_status status,
     const char *msg, size_t msglen, const char *tb, int line)
 {
 	msgpack_packer	*pk = &rt->w.pk;
 
 	rpc_begin_response(&rt->w, id);
 	msgpack_pack_map(pk, msg != NULL ? 2 : 1);
-	rpc_pack_kv_str(pk, "status", status);
+	rpc_pack_kv_str(pk, "status", gl_run_status_name(status));
 	if (msg == NULL)
 		return;
 	rpc_pack_key(pk, "error");
-	msgpack_pack_map(pk, 3);
+	msgpack_pack_map(pk, 4);
+	rpc_pack_kv_str(pk, "type", "error");
 	rpc_pack_key(pk, "message");
 	rpc_pack_strn(pk, msg, msglen);
 	rpc_pack_kv_str(pk, "traceback", tb);

@@ -81,7 +81,7 @@ wk_hb_main(void *arg)
 	struct pollfd	 pfd[3];
 	struct rpc_writer hw;
 	char		 buf[256];
-	int64_t		 next_hb = wk_now_us() + WK_HEARTBEAT_MS * 1000;
+	int64_t		 next_hb = gl_now_us() + WK_HEARTBEAT_MS * 1000;
 	ssize_t		 n;
 	nfds_t		 np;
 	int		 sock = -1, timeout;
@@ -89,7 +89,7 @@ wk_hb_main(void *arg)
 
 	rpc_writer_init(&hw);
 	while (!WK_LOAD(w->hb_quit)) {
-		int64_t	 now = wk_now_us();
+		int64_t	 now = gl_now_us();
 		bool	 running = WK_LOAD(wk_running) != 0;
 
 		if (now >= next_hb) {

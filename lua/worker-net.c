@@ -142,7 +142,7 @@ wk_handshake(struct wk *w, const char *secret, struct gl_err *err)
 	const msgpack_object	*o;
 	struct rpc_msg		 m;
 	struct gl_err		 e;
-	int64_t			 deadline = wk_now_us() +
+	int64_t			 deadline = gl_now_us() +
 				    (int64_t)WK_HELLO_MS * 1000;
 	int			 rc;
 
@@ -221,7 +221,7 @@ wk_input(struct wk *w, int timeout_ms)
 	ssize_t		 n;
 	bool		 any = false;
 
-	w->last_input_us = wk_now_us();
+	w->last_input_us = gl_now_us();
 	/* The handshake may have read more than its own answer. */
 	if (!wk_deliver(w))
 		return false;
@@ -329,7 +329,7 @@ wk_recv_one(struct wk *w, struct rpc_msg *m, int64_t deadline,
 	for (;;) {
 		if ((rc = rpc_reader_next(w->rd, m, err)) != 0)
 			return rc;
-		int64_t left = (deadline - wk_now_us()) / 1000;
+		int64_t left = (deadline - gl_now_us()) / 1000;
 
 		if (left <= 0)
 			return gl_err_set(err, GL_ETIMEDOUT, "the kernel at %s "

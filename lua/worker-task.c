@@ -132,7 +132,7 @@ wk_serve(struct wk *w, struct rpc_msg *m)
 void
 wk_flush(struct wk *w)
 {
-	w->last_flush_us = wk_now_us();
+	w->last_flush_us = gl_now_us();
 	if (w->nres == 0)
 		return;
 	rpc_begin_notify(&w->w, "task.done");
@@ -420,7 +420,7 @@ wk_run_one(struct wk *w, struct wk_task *t)
 	gl_buf_reset(&w->out);
 	w->out_cut = false;
 	w->lua.heap.failed = 0;
-	t0 = wk_now_us();
+	t0 = gl_now_us();
 	c0 = wk_cpu_us();
 	if (j != NULL)
 		lua_rawgeti(L, LUA_REGISTRYINDEX, j->ref);
@@ -429,7 +429,7 @@ wk_run_one(struct wk *w, struct wk_task *t)
 	    &nargs, &err) != 0) {
 		lua_settop(L, 0);
 		wk_result_error(w, t->id, err.msg, strlen(err.msg), "",
-		    wk_now_us() - t0, wk_cpu_us() - c0);
+		    gl_now_us() - t0, wk_cpu_us() - c0);
 		return;
 	}
 	if (t->inl) {
@@ -450,7 +450,7 @@ wk_run_one(struct wk *w, struct wk_task *t)
 	st = lua_pcall(L, nargs, LUA_MULTRET, 1);
 	WK_STORE(wk_running, 0);
 	lua_sethook(L, NULL, 0, 0);
-	run_us = wk_now_us() - t0;
+	run_us = gl_now_us() - t0;
 	cpu_us = wk_cpu_us() - c0;
 	if (WK_LOAD(wk_cancel) == t->id) {
 		/* Cancelled, or leaving: no result (the kernel expects

@@ -130,7 +130,7 @@ lx_worker_main(const struct lx_worker_opts *opts)
 	codec_exclude_global(w.codec, "display");
 	wk_sig_L = w.L;
 
-	w.last_input_us = wk_now_us();
+	w.last_input_us = gl_now_us();
 	if (wk_hb_start(&w, &err) != 0) {
 		fprintf(stderr, "galley worker: %s\n", err.msg);
 		goto out;
@@ -154,10 +154,10 @@ lx_worker_main(const struct lx_worker_opts *opts)
 		if (w.ntasks > 0) {
 			wk_run_next(&w);
 			if (w.res.len >= WK_FLUSH_BYTES ||
-			    wk_now_us() - w.last_flush_us >= WK_FLUSH_US)
+			    gl_now_us() - w.last_flush_us >= WK_FLUSH_US)
 				wk_flush(&w);
 			if (w.ntasks > 0 && !w.eof &&
-			    wk_now_us() - w.last_input_us >= WK_INPUT_US)
+			    gl_now_us() - w.last_input_us >= WK_INPUT_US)
 				(void)wk_input(&w, 0);
 			continue;
 		}
@@ -204,15 +204,6 @@ wk_leave(struct wk *w, const char *reason)
 	msgpack_pack_map(&w->w.pk, 1);
 	rpc_pack_kv_str(&w->w.pk, "reason", reason);
 	wk_send(w);
-}
-
-int64_t
-wk_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 int64_t

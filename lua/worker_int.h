@@ -28,6 +28,7 @@
 #include "core/auth.h"
 #include "core/mem.h"
 #include "core/rpc.h"
+#include "core/util.h"
 #include "lua/lua_int.h"
 
 #define WK_MAX_FRAME	(300u << 20)	/* largest message from the kernel */
@@ -120,8 +121,8 @@ extern uint64_t			 wk_running;	/* task being run, or 0 */
 extern uint64_t			 wk_cancel;	/* task to cancel, or 0 */
 extern volatile sig_atomic_t	 wk_input_seen;	/* SIGUSR1 came */
 
-/* worker.c: CLOCK_MONOTONIC and this thread's CPU time, in µs. */
-int64_t	 wk_now_us(void);
+/* worker.c: this thread's CPU time, in µs (the wall clock is
+ * gl_now_us()). */
 int64_t	 wk_cpu_us(void);
 
 /* worker-net.c */

@@ -181,10 +181,10 @@ app_take_ack(struct app *a, int timeout)
 bool
 app_flush_edits(struct app *a)
 {
-	int64_t	 deadline = app_now_ms() + FLUSH_MS;
+	int64_t	 deadline = gl_now_ms() + FLUSH_MS;
 
 	while (!a->lost && (sync_pending(a->sync) || a->have_ack)) {
-		int	 left = (int)(deadline - app_now_ms());
+		int	 left = (int)(deadline - gl_now_ms());
 
 		if (left <= 0) {
 			app_msg(a, true, "the kernel did not acknowledge the "

@@ -83,7 +83,7 @@ load_cell_states(struct app *a, struct event_doc *d)
 			}
 			view_set_stale(a->view, i, c.stale);
 			if (c.running) {
-				view_set_run(a->view, i, VIEW_RUN_RUNNING,
+				view_set_run(a->view, i, GL_RUN_RUNNING,
 				    a->now);
 				snprintf(a->running, sizeof a->running, "%s",
 				    c.id);
@@ -185,11 +185,11 @@ cluster_progress(struct app *a, struct event *ev, bool have, size_t i)
 static void
 cell_done(struct app *a, struct event *ev, bool have, size_t i)
 {
-	enum view_run	 run = ev->u.done.run;
+	enum gl_run_status run = ev->u.done.run;
 
 	if (strcmp(a->running, ev->cell) == 0)
 		a->running[0] = '\0';
-	else if (a->queued > 0 && run == VIEW_RUN_CANCELLED)
+	else if (a->queued > 0 && run == GL_RUN_CANCELLED)
 		a->queued--;
 	if (!have)
 		return;
@@ -205,10 +205,10 @@ cell_done(struct app *a, struct event *ev, bool have, size_t i)
 			ev->u.done.error = NULL;
 		}
 	}
-	if ((run == VIEW_RUN_DIED || run == VIEW_RUN_CANCELLED) &&
+	if ((run == GL_RUN_DIED || run == GL_RUN_CANCELLED) &&
 	    ev->message != NULL && *ev->message)
-		app_msg(a, run == VIEW_RUN_DIED, "[%s] %s: %s", ev->cell,
-		    run == VIEW_RUN_DIED ? "died" : "cancelled", ev->message);
+		app_msg(a, run == GL_RUN_DIED, "[%s] %s: %s", ev->cell,
+		    run == GL_RUN_DIED ? "died" : "cancelled", ev->message);
 }
 
 static void
@@ -235,7 +235,7 @@ on_event(struct app *a, struct event *ev)
 			break;
 		view_out_clear(a->view, i);
 		view_set_stale(a->view, i, false);
-		view_set_run(a->view, i, VIEW_RUN_RUNNING, a->now);
+		view_set_run(a->view, i, GL_RUN_RUNNING, a->now);
 		snprintf(a->running, sizeof a->running, "%s", ev->cell);
 		if (a->queued > 0)
 			a->queued--;
@@ -505,7 +505,7 @@ app_conn_lost(struct app *a, const char *why)
 		sync_ack(a->sync, a->ackv);
 	}
 	a->lost = true;
-	a->retry_at = app_now_ms() + RECONNECT_MS;
+	a->retry_at = gl_now_ms() + RECONNECT_MS;
 	a->edit_req = 0;
 	a->clu_req = 0;
 	a->comp.req = 0;
@@ -538,7 +538,7 @@ app_reconnect(struct app *a)
 	struct gl_err	 err = { 0 };
 	bool		 stopped = a->stopped;
 
-	a->retry_at = app_now_ms() + RECONNECT_MS;
+	a->retry_at = gl_now_ms() + RECONNECT_MS;
 	if (a->conn != NULL) {
 		cl_close(a->conn);
 		a->conn = NULL;

@@ -19,7 +19,6 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "client/client.h"
@@ -44,15 +43,6 @@
 
 #define CLOCK_MS	100
 #define MEMBERS_MS	5000
-
-int64_t
-app_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void
 app_view_opts(const struct keymap_config *cfg, struct view_opts *vo)
@@ -217,7 +207,7 @@ loop(struct app *a)
 		int64_t		 next, d;
 		struct input_ev	 ev;
 
-		a->now = app_now_ms();
+		a->now = gl_now_ms();
 		app_plugins_tick(a);
 		paint(a);
 		next = a->now + 1000;
@@ -245,7 +235,7 @@ loop(struct app *a)
 			    .events = POLLIN };
 		if (poll(p, (nfds_t)np, timeout) < 0 && errno != EINTR)
 			return gl_err_from_errno(errno);
-		a->now = app_now_ms();
+		a->now = gl_now_ms();
 		if (p[1].revents & POLLIN)
 			handle_signals(a);
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -323,7 +313,7 @@ app_run(const struct app_opts *o, struct gl_err *err)
 
 	memset(&a, 0, sizeof a);
 	a.o = o;
-	a.now = app_now_ms();
+	a.now = gl_now_ms();
 	gl_rng_seed_random(&a.rng);
 	cmdline_init(&a.cl);
 	cmdline_init(&a.cl_shist);

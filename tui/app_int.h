@@ -208,8 +208,6 @@ struct app {
 };
 
 /* app.c */
-/* Milliseconds on the monotonic clock. */
-int64_t	 app_now_ms(void);
 /* The view's options from the configuration. */
 void	 app_view_opts(const struct keymap_config *cfg, struct view_opts *vo);
 /* Runs command line line (a key's binding or what was typed after :). */

@@ -114,7 +114,7 @@ cmd_cluster_scale(struct app *a, const struct cmd_entry *self,
 			if ((rc = app_call(a, "cluster.status", pack_empty,
 			    NULL, &resp, err)) != 0)
 				return scale_failed(rc, err);
-			a->now = app_now_ms();
+			a->now = gl_now_ms();
 			app_cluster_answer(a, 0, &resp, err);
 			rpc_msg_fini(&resp);
 			if (!a->clu_have)

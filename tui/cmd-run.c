@@ -137,7 +137,7 @@ run_range(struct app *a, size_t lo, size_t hi)
 
 			if (nb_doc_find(a->doc, r.ids[i], &idx) != NULL &&
 			    strcmp(a->running, r.ids[i]) != 0)
-				view_set_run(a->view, idx, VIEW_RUN_QUEUED, -1);
+				view_set_run(a->view, idx, GL_RUN_QUEUED, -1);
 		}
 		a->queued += (int)r.n;
 		a->msg[0] = '\0';

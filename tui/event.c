@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/client.h"
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/notebook.h"
@@ -260,9 +261,9 @@ output_progress(const msgpack_object *o, bool text_label)
 	return v;
 }
 
-/* An error from its message and traceback. */
+/* An error output: its message, traceback and line. */
 static struct view_output *
-output_error(const msgpack_object *o, bool with_line)
+output_error(const msgpack_object *o)
 {
 	struct view_output *v;
 	size_t		 len;
@@ -270,8 +271,7 @@ output_error(const msgpack_object *o, bool with_line)
 
 	v = view_output_new(VIEW_OUT_ERROR, s ? s : "error", s ? len : 5);
 	v->traceback = rpc_map_strdup(o, "traceback");
-	if (with_line)
-		v->line = (int)rpc_map_int(o, "line", 0);
+	v->line = (int)rpc_map_int(o, "line", 0);
 	return v;
 }
 
@@ -295,7 +295,7 @@ event_output(const msgpack_object *o)
 		return v;
 	}
 	if (strcmp(type, "error") == 0)
-		return output_error(o, true);
+		return output_error(o);
 	if (strcmp(type, "table") == 0 && (v = output_table(o)) != NULL)
 		return v;
 	if (strcmp(type, "tree") == 0 && (v = output_tree(o)) != NULL)
@@ -422,39 +422,22 @@ decode_output(const msgpack_object *args, struct event *ev,
 	return 0;
 }
 
-/* The run states of cell.done's status. */
-static const struct {
-	const char	*name;
-	enum view_run	 run;
-} run_states[] = {
-	{ "ok", VIEW_RUN_OK },
-	{ "error", VIEW_RUN_ERROR },
-	{ "interrupted", VIEW_RUN_INTERRUPTED },
-	{ "cancelled", VIEW_RUN_CANCELLED },
-	{ "died", VIEW_RUN_DIED },
-};
-
 /* cell.done {session, cell, run, status, error?, message?, elapsed_ms} */
 static int
 decode_done(const msgpack_object *args, struct event *ev, struct gl_err *err)
 {
-	const msgpack_object *e = rpc_map_get(args, "error");
-	const msgpack_object *st = rpc_map_get(args, "status");
+	struct cl_done	 d;
+	int		 rc;
 
-	if (st == NULL || st->type != MSGPACK_OBJECT_STR)
-		return gl_err_set(err, GL_EPROTO, "no status");
-	/* A status this TUI does not know ended the run all the same. */
-	ev->u.done.run = VIEW_RUN_DIED;
-	for (size_t i = 0; i < sizeof run_states / sizeof run_states[0]; i++)
-		if (rpc_obj_streq(st, run_states[i].name))
-			ev->u.done.run = run_states[i].run;
-	ev->u.done.elapsed_ms = rpc_map_int(args, "elapsed_ms", -1);
-	/* The error map has the fields of an error output, with or without
-	 * its type. */
-	if (e != NULL && e->type == MSGPACK_OBJECT_MAP)
-		ev->u.done.error = output_error(e, rpc_obj_streq(rpc_map_get(e,
-		    "type"), "error"));
-	ev->message = rpc_map_strdup(args, "message");
+	if ((rc = cl_done_read(args, &d, err)) != 0)
+		return rc;
+	ev->u.done.run = d.status;
+	ev->u.done.elapsed_ms = d.elapsed_ms;
+	/* The run's error is an error output, read as every output is. */
+	if (d.error != NULL)
+		ev->u.done.error = event_output(d.error);
+	if (d.message != NULL)
+		ev->message = xstrndup(d.message, d.message_len);
 	return 0;
 }
 

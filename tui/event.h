@@ -61,7 +61,7 @@ struct event {
 		struct view_output *output;	/* owned until taken */
 		/* EVENT_CELL_DONE */
 		struct {
-			enum view_run	 run;	/* ok, error, ...; an
+			enum gl_run_status run;	/* ok, error, ...; an
 						 * unknown status: died */
 			int64_t		 elapsed_ms;	/* -1: not said */
 			struct view_output *error;	/* owned; the run's

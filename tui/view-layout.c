@@ -228,34 +228,34 @@ run_label(const struct vcell *c, int64_t now, char *buf, size_t n,
 {
 	char	 el[32] = "";
 
-	if (c->t_ms >= 0 && c->run != VIEW_RUN_QUEUED)
-		fmt_elapsed(el, sizeof el, c->run == VIEW_RUN_RUNNING ?
+	if (c->t_ms >= 0 && c->run != GL_RUN_QUEUED)
+		fmt_elapsed(el, sizeof el, c->run == GL_RUN_RUNNING ?
 		    now - c->t_ms : c->t_ms);
 	*style = VIEW_S_HDR;
 	switch (c->run) {
-	case VIEW_RUN_NONE:
+	case GL_RUN_NONE:
 		return "";
-	case VIEW_RUN_QUEUED:
+	case GL_RUN_QUEUED:
 		*style = VIEW_S_RUNNING;
 		return "queued";
-	case VIEW_RUN_RUNNING:
+	case GL_RUN_RUNNING:
 		*style = VIEW_S_RUNNING;
 		snprintf(buf, n, "running %s", el);
 		return buf;
-	case VIEW_RUN_OK:
+	case GL_RUN_OK:
 		*style = VIEW_S_OK;
 		snprintf(buf, n, "ok%s%s", *el ? " " : "", el);
 		return buf;
-	case VIEW_RUN_ERROR:
+	case GL_RUN_ERROR:
 		*style = VIEW_S_FAILED;
 		snprintf(buf, n, "error%s%s", *el ? " " : "", el);
 		return buf;
-	case VIEW_RUN_INTERRUPTED:
+	case GL_RUN_INTERRUPTED:
 		*style = VIEW_S_FAILED;
 		return "interrupted";
-	case VIEW_RUN_CANCELLED:
+	case GL_RUN_CANCELLED:
 		return "cancelled";
-	case VIEW_RUN_DIED:
+	case GL_RUN_DIED:
 		*style = VIEW_S_FAILED;
 		return "runtime died";
 	}
@@ -587,7 +587,7 @@ lay_progress(struct lay *L, const struct vcell *c, const struct view_output *o)
 	failed[0] = extra[0] = '\0';
 	if (o->failed > 0)
 		snprintf(failed, sizeof failed, "  %g failed", o->failed);
-	if (o->busy >= 0 && c->run == VIEW_RUN_RUNNING)
+	if (o->busy >= 0 && c->run == GL_RUN_RUNNING)
 		snprintf(extra, sizeof extra, "  %d worker%s busy", o->busy,
 		    o->busy == 1 ? "" : "s");
 	if (o->total > 0) {

@@ -27,6 +27,7 @@
 #include "core/mem.h"
 #include "core/notebook.h"
 #include "core/ot.h"
+#include "core/util.h"
 #include "tui/view.h"
 #include "tui/view_int.h"
 
@@ -228,17 +229,6 @@ cells_remove(struct view *v, size_t at)
 	return c;
 }
 
-/* FNV-1a of an id, for view_sync()'s table. */
-static size_t
-id_hash(const char *s)
-{
-	size_t	 h = 1469598103934665603ull & (size_t)-1;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * (size_t)1099511628211ull;
-	return h;
-}
-
 void
 view_sync(struct view *v, const struct nb_doc *doc)
 {
@@ -257,7 +247,8 @@ view_sync(struct view *v, const struct nb_doc *doc)
 		nt *= 2;
 	tab = xcalloc(nt, sizeof *tab);
 	for (i = 0; i < nold; i++) {
-		size_t	 h = id_hash(old[i]->id) & (nt - 1);
+		size_t	 h = gl_fnv1a(old[i]->id, strlen(old[i]->id)) &
+		    (nt - 1);
 
 		while (tab[h] != NULL)
 			h = (h + 1) & (nt - 1);
@@ -267,7 +258,7 @@ view_sync(struct view *v, const struct nb_doc *doc)
 	v->n = v->cap = 0;
 	for (i = 0; i < n; i++) {
 		const char	*id = nb_cell_id(nb_doc_cell(doc, i));
-		size_t		 h = id_hash(id) & (nt - 1);
+		size_t		 h = gl_fnv1a(id, strlen(id)) & (nt - 1);
 		struct vcell	*c = NULL;
 
 		for (; tab[h] != NULL; h = (h + 1) & (nt - 1))
@@ -482,7 +473,8 @@ view_out_get(const struct view *v, size_t i, size_t k)
 }
 
 void
-view_set_run(struct view *v, size_t i, enum view_run state, int64_t t_ms)
+view_set_run(struct view *v, size_t i, enum gl_run_status state,
+    int64_t t_ms)
 {
 	if (i >= v->n)
 		return;
@@ -490,10 +482,10 @@ view_set_run(struct view *v, size_t i, enum view_run state, int64_t t_ms)
 	v->cells[i]->t_ms = t_ms;
 }
 
-enum view_run
+enum gl_run_status
 view_get_run(const struct view *v, size_t i)
 {
-	return i < v->n ? v->cells[i]->run : VIEW_RUN_NONE;
+	return i < v->n ? v->cells[i]->run : GL_RUN_NONE;
 }
 
 void

@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/run.h"
+
 struct gl_buf;
 struct nb_doc;
 struct ot_op;
@@ -203,18 +205,6 @@ void	 view_output_table(struct view_output *o, size_t ncols, size_t nrows);
 void	 view_output_table_set(struct view_output *o, size_t r, size_t c,
 	     const char *s, size_t len);
 
-/* What a cell is doing, as the header shows it. */
-enum view_run {
-	VIEW_RUN_NONE,		/* never ran in this session */
-	VIEW_RUN_QUEUED,
-	VIEW_RUN_RUNNING,	/* clock counts from started_ms */
-	VIEW_RUN_OK,
-	VIEW_RUN_ERROR,
-	VIEW_RUN_INTERRUPTED,
-	VIEW_RUN_CANCELLED,
-	VIEW_RUN_DIED,
-};
-
 /* The status and message lines (the last two rows of the screen). All
  * strings are borrowed for the duration of view_render(). */
 struct view_status {
@@ -294,11 +284,12 @@ void	 view_out_add(struct view *v, size_t i, struct view_output *o);
 size_t	 view_out_count(const struct view *v, size_t i);
 const struct view_output *view_out_get(const struct view *v, size_t i,
 	     size_t k);
-/* state; t_ms is the start time for VIEW_RUN_RUNNING, else the elapsed
- * time to show (-1: none). */
-void	 view_set_run(struct view *v, size_t i, enum view_run state,
+/* What the cell is doing, as its header shows it (GL_RUN_NONE: it has not
+ * run in this session); t_ms is the start time for GL_RUN_RUNNING, else
+ * the elapsed time to show (-1: none). */
+void	 view_set_run(struct view *v, size_t i, enum gl_run_status state,
 	     int64_t t_ms);
-enum view_run view_get_run(const struct view *v, size_t i);
+enum gl_run_status view_get_run(const struct view *v, size_t i);
 void	 view_set_stale(struct view *v, size_t i, bool stale);
 bool	 view_get_stale(const struct view *v, size_t i);
 /* How cell i differs from the notebook at git's HEAD (git.status), as a

@@ -25,7 +25,7 @@ struct vcell {
 	char		 id[NB_ID_MAX + 1];
 	struct view_output **out;	/* owned */
 	size_t		 nout;
-	enum view_run	 run;
+	enum gl_run_status run;
 	int64_t		 t_ms;
 	bool		 stale;
 	bool		 unfolded;

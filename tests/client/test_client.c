@@ -3,7 +3,8 @@
  * kernel: a Unix socket in a temporary directory that this test writes
  * msgpack-RPC frames to by hand. cl_wait_notify() takes the one
  * notification asked for and leaves the others, and responses, queued
- * in order; it times out, and it sees the end of the connection.
+ * in order; it times out, and it sees the end of the connection. And
+ * cell.done as cl_done_read() reads it for the CLI and the TUI.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -231,6 +232,73 @@ test_wait_notify_after_close(void **state)
 	assert_int_equal(cl_next_notify(f->c, &m, -1, &err), GL_ECLOSED);
 }
 
+/* Packs cell.done's args into w and decodes them into *m. */
+static void
+done_msg(struct rpc_writer *w, struct rpc_msg *m, const char *status,
+    bool with_error)
+{
+	struct gl_err	 err;
+
+	rpc_writer_reset(w);
+	rpc_begin_notify(w, "cell.done");
+	msgpack_pack_map(&w->pk, status != NULL ? 5 : 4);
+	rpc_pack_kv_str(&w->pk, "cell", "a");
+	rpc_pack_kv_int(&w->pk, "elapsed_ms", 12);
+	if (status != NULL)
+		rpc_pack_kv_str(&w->pk, "status", status);
+	rpc_pack_key(&w->pk, "error");
+	if (with_error) {
+		msgpack_pack_map(&w->pk, 2);
+		rpc_pack_kv_str(&w->pk, "type", "error");
+		rpc_pack_kv_str(&w->pk, "message", "boom");
+	} else
+		msgpack_pack_nil(&w->pk);
+	rpc_pack_kv_str(&w->pk, "message", "why");
+	assert_int_equal(rpc_decode(w->sbuf.data, w->sbuf.size, m, &err), 0);
+}
+
+/* Every ended status by its wire name; one this build does not know, or
+ * one that is no end, as died; no status is a protocol error; the error
+ * output and the message as they came. */
+static void
+test_done_read(void **state)
+{
+	static const struct {
+		const char		*name;
+		enum gl_run_status	 st;
+	} sts[] = {
+		{ "ok", GL_RUN_OK }, { "error", GL_RUN_ERROR },
+		{ "interrupted", GL_RUN_INTERRUPTED },
+		{ "cancelled", GL_RUN_CANCELLED }, { "died", GL_RUN_DIED },
+		{ "vanished", GL_RUN_DIED }, { "running", GL_RUN_DIED },
+	};
+	struct rpc_writer	 w;
+	struct rpc_msg		 m;
+	struct cl_done		 d;
+	struct gl_err		 err;
+
+	(void)state;
+	rpc_writer_init(&w);
+	for (size_t i = 0; i < sizeof sts / sizeof sts[0]; i++) {
+		done_msg(&w, &m, sts[i].name, i == 1);
+		assert_int_equal(cl_done_read(m.args, &d, &err), 0);
+		assert_int_equal(d.status, sts[i].st);
+		assert_int_equal(d.elapsed_ms, 12);
+		assert_true((d.error != NULL) == (i == 1));
+		if (d.error != NULL)
+			assert_true(rpc_obj_streq(rpc_map_get(d.error,
+			    "message"), "boom"));
+		assert_int_equal(d.message_len, 3);
+		assert_memory_equal(d.message, "why", 3);
+		rpc_msg_fini(&m);
+	}
+	done_msg(&w, &m, NULL, false);
+	assert_int_equal(cl_done_read(m.args, &d, &err), GL_EPROTO);
+	assert_string_equal(err.msg, "no status");
+	rpc_msg_fini(&m);
+	rpc_writer_fini(&w);
+}
+
 int
 main(void)
 {
@@ -244,6 +312,7 @@ main(void)
 		    test_wait_notify_leaves_responses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wait_notify_after_close,
 		    setup, teardown),
+		cmocka_unit_test(test_done_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -276,6 +276,105 @@ test_truncated_and_trailing(void **state)
 	rpc_writer_fini(&w);
 }
 
+/* Packs {type = "stream", name, text} with the text as str 32. */
+static void
+pack_output(msgpack_packer *pk, const char *text)
+{
+	msgpack_pack_map(pk, 3);
+	rpc_pack_kv_str(pk, "type", "stream");
+	rpc_pack_kv_str(pk, "name", "stdout");
+	rpc_pack_key(pk, "text");
+	rpc_pack_str32(pk, text, strlen(text));
+}
+
+/*
+ * A value's bytes as they came: found by key in a notification's args, a
+ * request's args and a response's result, spliced into another message
+ * unchanged, and read back as the same value.
+ */
+static void
+test_raw_values_pass_through(void **state)
+{
+	struct rpc_writer	 w, w2;
+	struct rpc_msg		 m, m2;
+	struct gl_err		 err;
+	const char		*p;
+	size_t			 n, len;
+	const msgpack_object	*o;
+
+	rpc_writer_init(&w);
+	rpc_writer_init(&w2);
+	/* A notification whose key comes after values of every kind. */
+	rpc_begin_notify(&w, "output");
+	msgpack_pack_map(&w.pk, 4);
+	rpc_pack_kv_int(&w.pk, "run", 70000);
+	rpc_pack_key(&w.pk, "deep");
+	msgpack_pack_array(&w.pk, 2);
+	msgpack_pack_map(&w.pk, 1);
+	rpc_pack_kv_str(&w.pk, "output", "not this one");
+	msgpack_pack_bin(&w.pk, 3);
+	msgpack_pack_bin_body(&w.pk, "abc", 3);
+	rpc_pack_key(&w.pk, "output");
+	pack_output(&w.pk, "hello\n");
+	rpc_pack_kv_str(&w.pk, "after", "x");
+	assert_int_equal(rpc_decode(w.sbuf.data, w.sbuf.size, &m, &err), 0);
+	assert_int_equal(rpc_msg_raw(&m, "output", &p, &n), 0);
+	/* The str 32 text is the last thing in the map. */
+	assert_int_equal((unsigned char)p[n - 6 - RPC_STR32_HDR], 0xdb);
+	assert_memory_equal(p + n - 6, "hello\n", 6);
+	assert_int_equal(rpc_msg_raw(&m, "missing", &p, &len),
+	    GL_ENOTFOUND);
+	assert_int_equal(rpc_msg_raw(&m, "outpu", &p, &len), GL_ENOTFOUND);
+
+	/* Spliced into a message of its own, it reads back as it was. */
+	assert_int_equal(rpc_msg_raw(&m, "output", &p, &n), 0);
+	rpc_begin_notify(&w2, "cell.output");
+	msgpack_pack_map(&w2.pk, 2);
+	rpc_pack_kv_str(&w2.pk, "cell", "a");
+	rpc_pack_key(&w2.pk, "output");
+	rpc_pack_raw(&w2.pk, p, n);
+	assert_int_equal(rpc_decode(w2.sbuf.data, w2.sbuf.size, &m2, &err),
+	    0);
+	o = rpc_map_get(m2.args, "output");
+	assert_true(rpc_obj_streq(rpc_map_get(o, "type"), "stream"));
+	assert_true(rpc_obj_streq(rpc_map_get(o, "text"), "hello\n"));
+	rpc_msg_fini(&m2);
+	rpc_msg_fini(&m);
+
+	/* A request's args and a response's result. */
+	rpc_writer_reset(&w);
+	rpc_begin_request(&w, 3, "run");
+	msgpack_pack_map(&w.pk, 1);
+	rpc_pack_kv_str(&w.pk, "code", "1 + 1");
+	assert_int_equal(rpc_decode(w.sbuf.data, w.sbuf.size, &m, &err), 0);
+	assert_int_equal(rpc_msg_raw(&m, "code", &p, &n), 0);
+	assert_int_equal(n, 6);
+	assert_memory_equal(p, "\xa5" "1 + 1", 6);
+	rpc_msg_fini(&m);
+	rpc_writer_reset(&w);
+	rpc_begin_response(&w, 3);
+	msgpack_pack_map(&w.pk, 2);
+	rpc_pack_kv_str(&w.pk, "status", "error");
+	rpc_pack_key(&w.pk, "error");
+	msgpack_pack_map(&w.pk, 1);
+	rpc_pack_kv_int(&w.pk, "line", 2);
+	assert_int_equal(rpc_decode(w.sbuf.data, w.sbuf.size, &m, &err), 0);
+	assert_int_equal(rpc_msg_raw(&m, "error", &p, &n), 0);
+	assert_int_equal(n, 7);
+	assert_memory_equal(p, "\x81\xa4line\x02", 7);
+	rpc_msg_fini(&m);
+	/* A notification without args, and a message not from a reader. */
+	rpc_writer_reset(&w);
+	rpc_begin_notify(&w, "ready");
+	msgpack_pack_nil(&w.pk);
+	assert_int_equal(rpc_decode(w.sbuf.data, w.sbuf.size, &m, &err), 0);
+	assert_int_equal(rpc_msg_raw(&m, "run", &p, &n), GL_ENOTFOUND);
+	rpc_msg_fini(&m);
+	assert_int_equal(rpc_msg_raw(&m, "run", &p, &n), GL_ENOTFOUND);
+	rpc_writer_fini(&w);
+	rpc_writer_fini(&w2);
+}
+
 int
 main(void)
 {
@@ -290,6 +389,7 @@ main(void)
 		cmocka_unit_test(test_error_code_zero_is_not_success),
 		cmocka_unit_test(test_broken_reader_stays_broken),
 		cmocka_unit_test(test_truncated_and_trailing),
+		cmocka_unit_test(test_raw_values_pass_through),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,6 @@
 /*
- * test_util.c - errors, buffers, RNG, hashes, UTF-8, atomic writes, the
- * token and its challenge-response, paths.
+ * test_util.c - errors, run statuses, buffers, RNG, hashes, the clock,
+ * UTF-8, atomic writes, the token and its challenge-response, paths.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +22,7 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/paths.h"
+#include "core/run.h"
 #include "core/util.h"
 
 static char tmpdir[64];
@@ -54,6 +55,35 @@ test_err_prefix_and_names(void **state)
 	assert_string_equal(gl_err_name(GL_ESYNTAX), "ESYNTAX");
 	assert_string_equal(gl_err_name(12345), "EUNKNOWN");
 	assert_int_equal(gl_err_set(NULL, GL_EIO, "x"), GL_EIO);
+}
+
+/* Every status reads back from its wire name; the ended ones are the five
+ * statuses of cell.done (docs/protocol.md). */
+static void
+test_run_status_names(void **state)
+{
+	static const char *const ended[] = { "ok", "error", "interrupted",
+	    "cancelled", "died" };
+	enum gl_run_status st;
+	size_t		 k = 0;
+
+	(void)state;
+	for (int i = GL_RUN_NONE; i <= GL_RUN_DIED; i++) {
+		const char *name = gl_run_status_name((enum gl_run_status)i);
+
+		assert_int_equal(gl_run_status_parse(name, strlen(name), &st),
+		    0);
+		assert_int_equal(st, i);
+		if (GL_RUN_ENDED(st))
+			assert_string_equal(name, ended[k++]);
+	}
+	assert_int_equal(k, 5);
+	st = GL_RUN_OK;
+	assert_int_equal(gl_run_status_parse("vanished", 8, &st), GL_EINVAL);
+	assert_int_equal(gl_run_status_parse("oka", 2, &st), 0);
+	assert_int_equal(st, GL_RUN_OK);
+	assert_int_equal(gl_run_status_parse("o", 1, &st), GL_EINVAL);
+	assert_string_equal(gl_run_status_name((enum gl_run_status)99), "?");
 }
 
 static void
@@ -101,6 +131,21 @@ test_hash(void **state)
 	assert_string_not_equal(h1, h2);
 	gl_hash_hex("abc", 3, h2);
 	assert_string_equal(h1, h2);
+	/* FNV-1a's published values. */
+	assert_int_equal(gl_fnv1a("", 0), 0x811c9dc5u);
+	assert_int_equal(gl_fnv1a("a", 1), 0xe40c292cu);
+	assert_int_equal(gl_fnv1a("foobar", 6), 0xbf9cf968u);
+}
+
+/* The clock goes forward, in the same time in both units. */
+static void
+test_clock(void **state)
+{
+	int64_t	 us = gl_now_us(), ms = gl_now_ms(), us2 = gl_now_us();
+
+	(void)state;
+	assert_true(us > 0 && us2 >= us);
+	assert_true(ms >= us / 1000 && ms <= us2 / 1000);
 }
 
 static void
@@ -346,9 +391,11 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_err_prefix_and_names),
+		cmocka_unit_test(test_run_status_names),
 		cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_rng_is_seeded),
 		cmocka_unit_test(test_hash),
+		cmocka_unit_test(test_clock),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_atomic_write_keeps_mode_and_old_file_on_error),
 		cmocka_unit_test(test_failed_write_keeps_old_file),

@@ -82,6 +82,22 @@ outputs_text(struct kc *k, const char *sid, const char *cell)
 	return text;
 }
 
+/* The last of a cell's kept outputs (caller decrefs), or NULL. */
+static json_t *
+last_output(struct kc *k, const char *sid, const char *cell)
+{
+	json_t	*o = kc_call(k, "cell.outputs", json_pack("{s:s, s:s}",
+	    "session", sid, "cell", cell));
+	json_t	*outs, *last;
+
+	assert_non_null(o);
+	outs = json_object_get(o, "outputs");
+	last = json_array_get(outs, json_array_size(outs) - 1);
+	json_incref(last);
+	json_decref(o);
+	return last;
+}
+
 static int
 runtime_pid(struct kc *k, const char *sid)
 {
@@ -308,7 +324,7 @@ test_error_cancels_rest_of_run(void **state)
 	char		*sid = open_nb(t, k, "e.nb.lua",
 	    "-- %% id=\"bad\"\nlocal x = 1\nerror(\"boom\")\n\n"
 	    "-- %% id=\"after\"\nprint(\"never\")\n");
-	json_t		*n, *e;
+	json_t		*n, *e, *last;
 	long long	 run;
 
 	run = run_cells(k, sid, "bad", "after", NULL);
@@ -318,10 +334,17 @@ test_error_cancels_rest_of_run(void **state)
 	assert_non_null(e);
 	assert_non_null(strstr(kj_str(e, "message"), "boom"));
 	assert_int_equal(kj_int(e, "line"), 2);
+	/* The error is an error output: the one the cell keeps. */
+	assert_string_equal(kj_str(e, "type"), "error");
+	assert_non_null(strstr(kj_str(e, "traceback"), "stack traceback"));
+	last = last_output(k, sid, "bad");
+	assert_true(json_equal(e, last));
+	json_decref(last);
 	json_decref(n);
 	n = wait_done(k, run + 1);
 	assert_string_equal(kj_str(n, "status"), "cancelled");
 	assert_non_null(kj_str(n, "message"));
+	assert_null(json_object_get(n, "error"));
 	json_decref(n);
 	/* A later request runs it. */
 	n = run_one(k, sid, "after");
@@ -490,12 +513,20 @@ test_runtime_exit_then_next_run(void **state)
 	char		*sid = open_nb(t, k, "x.nb.lua",
 	    "-- %% id=\"die\"\nos.exit(1)\n\n"
 	    "-- %% id=\"ok\"\nprint(\"back\")\n");
-	json_t		*n;
+	json_t		*n, *e, *last;
 	char		*text;
 
 	n = run_one(k, sid, "die");
 	assert_string_equal(kj_str(n, "status"), "died");
 	assert_non_null(kj_str(n, "message"));
+	/* Why it died is the run's error, an error output, as the cell
+	 * keeps it. */
+	e = json_object_get(n, "error");
+	assert_string_equal(kj_str(e, "type"), "error");
+	assert_string_equal(kj_str(e, "message"), kj_str(n, "message"));
+	last = last_output(k, sid, "die");
+	assert_true(json_equal(e, last));
+	json_decref(last);
 	json_decref(n);
 	assert_non_null(n = kc_note(k, "runtime.status", "state",
 	    json_string("dead"), KC_WAIT_MS));

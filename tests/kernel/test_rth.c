@@ -33,13 +33,14 @@ enum ev_kind { EV_OUTPUT, EV_DONE, EV_STATE };
 struct ev {
 	enum ev_kind	 kind;
 	uint64_t	 run;
-	int		 status;	/* rth_status or rth_state */
+	int		 status;	/* gl_run_status or rth_state */
 	char		*type;		/* output */
 	char		*name;
 	char		*text;		/* output text; done/state message */
 	char		*err_message;	/* done: error map */
 	char		*traceback;
 	int64_t		 line;
+	bool		 raw;		/* output: came with its bytes */
 };
 
 struct fx {
@@ -108,10 +109,35 @@ evs_clear(struct fx *f)
 	f->nevs = 0;
 }
 
+/* Decodes p[0..n), which must be exactly one value, into *up (the caller
+ * destroys it). */
 static void
-cb_output(void *ctx, uint64_t run, const msgpack_object *o)
+unpack_whole(const char *p, size_t n, msgpack_unpacked *up)
+{
+	size_t	 off = 0;
+
+	msgpack_unpacked_init(up);
+	assert_int_equal(msgpack_unpack_next(up, p, n, &off),
+	    MSGPACK_UNPACK_SUCCESS);
+	assert_int_equal(off, n);
+}
+
+/* An output; the runtime's come with their bytes, which must read as the
+ * same map (the kernel passes them on as they are). */
+static void
+cb_output(void *ctx, uint64_t run, const msgpack_object *o, const char *raw,
+    size_t rawlen)
 {
 	struct ev *e = ev_add(ctx, EV_OUTPUT);
+
+	if (raw != NULL) {
+		msgpack_unpacked	 up;
+
+		unpack_whole(raw, rawlen, &up);
+		assert_true(msgpack_object_equal(up.data, *o));
+		msgpack_unpacked_destroy(&up);
+		e->raw = true;
+	}
 
 	e->run = run;
 	e->type = rpc_map_strdup(o, "type");
@@ -119,9 +145,10 @@ cb_output(void *ctx, uint64_t run, const msgpack_object *o)
 	e->text = rpc_map_strdup(o, "text");
 }
 
+/* A run's end; its error comes as the bytes of an error output. */
 static void
-cb_done(void *ctx, uint64_t run, enum rth_status status,
-    const msgpack_object *error, const char *message)
+cb_done(void *ctx, uint64_t run, enum gl_run_status status,
+    const char *error, size_t errlen, const char *message)
 {
 	struct ev *e = ev_add(ctx, EV_DONE);
 
@@ -129,9 +156,15 @@ cb_done(void *ctx, uint64_t run, enum rth_status status,
 	e->status = (int)status;
 	e->text = message != NULL ? xstrdup(message) : NULL;
 	if (error != NULL) {
-		e->err_message = rpc_map_strdup(error, "message");
-		e->traceback = rpc_map_strdup(error, "traceback");
-		e->line = rpc_map_int(error, "line", -1);
+		msgpack_unpacked	 up;
+
+		unpack_whole(error, errlen, &up);
+		assert_true(rpc_obj_streq(rpc_map_get(&up.data, "type"),
+		    "error"));
+		e->err_message = rpc_map_strdup(&up.data, "message");
+		e->traceback = rpc_map_strdup(&up.data, "traceback");
+		e->line = rpc_map_int(&up.data, "line", -1);
+		msgpack_unpacked_destroy(&up);
 	}
 }
 
@@ -290,7 +323,7 @@ expect_result(struct fx *f, const char *code, const char *want)
 	struct ev	*d = run_cell(f, code);
 	const char	*got;
 
-	if (d->status != RTH_DONE_OK)
+	if (d->status != GL_RUN_OK)
 		fail_msg("cell '%s' ended %d: %s", code, d->status,
 		    d->text ? d->text : "");
 	got = result_text(f);
@@ -465,7 +498,7 @@ test_trivial_cell_and_streams(void **state)
 
 	d = run_cell(f, "print('a')\nio.write('b')\nio.stdout:write('raw\\n')"
 	    "\nio.stderr:write('err\\n')\nprint('c')");
-	assert_int_equal(d->status, RTH_DONE_OK);
+	assert_int_equal(d->status, GL_RUN_OK);
 	for (size_t i = 0; i < f->nevs; i++) {
 		struct ev *e = &f->evs[i];
 
@@ -489,6 +522,10 @@ test_trivial_cell_and_streams(void **state)
 			err = true;
 		} else
 			fail_msg("unexpected output '%s'", e->text);
+		/* What the runtime encoded comes with its bytes; what it
+		 * wrote to its stdout and stderr the kernel encodes. */
+		assert_true(e->raw == ((int)i == ia || (int)i == ib ||
+		    (int)i == ic));
 	}
 	assert_int_equal(n, 5);
 	assert_true(ia >= 0 && ia < ib && ib < ic);
@@ -497,7 +534,7 @@ test_trivial_cell_and_streams(void **state)
 
 	/* Raw output at the very end of a cell still belongs to it. */
 	d = run_cell(f, "io.stdout:write('tail')");
-	assert_int_equal(d->status, RTH_DONE_OK);
+	assert_int_equal(d->status, GL_RUN_OK);
 	assert_true(has_output(f, "tail"));
 	wait_idle(f);
 }
@@ -526,7 +563,7 @@ test_error_has_lines_and_clean_traceback(void **state)
 	    "boom()\n", "@analysis.nb.lua", 10);
 	run_until(f, has_done, &run, "the failing cell");
 	d = find_done(f, run);
-	assert_int_equal(d->status, RTH_DONE_ERROR);
+	assert_int_equal(d->status, GL_RUN_ERROR);
 	assert_string_equal(d->err_message, "analysis.nb.lua:12: attempt to "
 	    "call a nil value (global 'foo')");
 	assert_string_equal(d->text, d->err_message);
@@ -560,7 +597,7 @@ test_interrupt_stops_busy_loop(void **state)
 	printf("interrupt latency through the kernel host: %.3f ms\n",
 	    (double)(t1 - t0) / 1000.0);
 	d = find_done(f, run);
-	assert_int_equal(d->status, RTH_DONE_INTERRUPTED);
+	assert_int_equal(d->status, GL_RUN_INTERRUPTED);
 	assert_string_equal(d->err_message, "interrupted");
 	if (d->line < 2 || d->line > 5)
 		fail_msg("interrupted at cell line %d, not in the loop",
@@ -593,7 +630,7 @@ test_interrupt_right_after_run(void **state)
 		rth_interrupt(f->h);
 		run_until(f, has_done, &run, "the interrupted cell");
 		d = find_done(f, run);
-		assert_int_equal(d->status, RTH_DONE_INTERRUPTED);
+		assert_int_equal(d->status, GL_RUN_INTERRUPTED);
 		wait_idle(f);
 		assert_int_equal(rth_pid(f->h), pid);
 	}
@@ -618,7 +655,7 @@ test_second_interrupt_kills_blocked_cell(void **state)
 	rth_interrupt(f->h);
 	run_until(f, has_done, &run, "the killed cell");
 	d = find_done(f, run);
-	assert_int_equal(d->status, RTH_DONE_DIED);
+	assert_int_equal(d->status, GL_RUN_DIED);
 	assert_contains(d->text, "runtime died (signal 9)");
 	assert_null(d->err_message);
 	st = RTH_DEAD;
@@ -671,7 +708,7 @@ test_kill_from_outside_restarts(void **state)
 	assert_int_equal(kill(pid, SIGKILL), 0);
 	run_until(f, has_done, &run, "the cell's end");
 	d = find_done(f, run);
-	assert_int_equal(d->status, RTH_DONE_DIED);
+	assert_int_equal(d->status, GL_RUN_DIED);
 	assert_string_equal(d->text, "runtime died (signal 9)");
 	wait_idle(f);
 	assert_true(rth_pid(f->h) != pid);
@@ -700,7 +737,7 @@ test_restart_on_request(void **state)
 	rth_restart(f->h);
 	run_until(f, has_done, &run, "the cell's end");
 	d = find_done(f, run);
-	assert_int_equal(d->status, RTH_DONE_DIED);
+	assert_int_equal(d->status, GL_RUN_DIED);
 	wait_idle(f);
 	assert_true(rth_pid(f->h) != pid);
 	expect_result(f, "1+1", "2");
@@ -713,12 +750,12 @@ test_memory_limit(void **state)
 	struct ev	*d;
 
 	d = run_cell(f, "local t = {}\nfor i = 1, 1e9 do t[i] = i end");
-	assert_int_equal(d->status, RTH_DONE_ERROR);
+	assert_int_equal(d->status, GL_RUN_ERROR);
 	assert_string_equal(d->err_message, "memory limit exceeded: the cell "
 	    "needed more than 64 MiB (galley kernel --memory-limit)");
 	wait_idle(f);
 	d = run_cell(f, "local s = string.rep('x', 1 << 30)");
-	assert_int_equal(d->status, RTH_DONE_ERROR);
+	assert_int_equal(d->status, GL_RUN_ERROR);
 	assert_contains(d->err_message, "memory limit exceeded");
 	wait_idle(f);
 	expect_result(f, "1+1", "2");
@@ -835,7 +872,7 @@ test_big_cell_and_big_output(void **state)
 
 	d = run_cell(f, "print(string.rep('x', 3000000))\n"
 	    "io.stdout:write(string.rep('y', 300000))");
-	assert_int_equal(d->status, RTH_DONE_OK);
+	assert_int_equal(d->status, GL_RUN_OK);
 	for (size_t i = 0; i < f->nevs; i++)
 		if (f->evs[i].kind == EV_OUTPUT &&
 		    strcmp(f->evs[i].type, "stream") == 0)
@@ -863,7 +900,7 @@ test_round_trip_figure(void **state)
 		t0 = now_us();
 		d = run_cell(f, "1+1");
 		t[i] = now_us() - t0;
-		assert_int_equal(d->status, RTH_DONE_OK);
+		assert_int_equal(d->status, GL_RUN_OK);
 		assert_string_equal(result_text(f), "2");
 	}
 	qsort(t, 1000, sizeof t[0], cmp_i64);

@@ -184,6 +184,23 @@ open_path(struct kc *k, const char *path)
 	return r;
 }
 
+/* Runs one cell of the session opened as r and waits for its end: the
+ * cell.done's params (caller decrefs). */
+static json_t *
+run_wait(struct kc *k, const json_t *r, const char *cell)
+{
+	json_t		*n = kc_call(k, "cell.run", json_pack("{s:s, s:[s]}",
+	    "session", kj_str(r, "session"), "cells", cell));
+	long long	 run;
+
+	assert_non_null(n);
+	run = kj_int(json_array_get(json_object_get(n, "runs"), 0), "run");
+	json_decref(n);
+	assert_non_null(n = kc_note(k, "cell.done", "run", json_integer(run),
+	    KC_WAIT_MS));
+	return n;
+}
+
 static const char *
 source_of(const json_t *r, const char *id)
 {
@@ -688,18 +705,11 @@ test_error_output_comes_back(void **state)
 	    "-- %% id=\"bad\"\nprint(\"before\")\nlocal t = nil\nprint(t.x)\n");
 	struct kc	*k;
 	json_t		*r, *c, *n, *outs, *last;
-	long long	 run;
 
 	assert_true(kt_start(t) > 0);
 	k = kt_conn(t);
 	r = open_path(k, nb);
-	n = kc_call(k, "cell.run", json_pack("{s:s, s:[s]}", "session",
-	    kj_str(r, "session"), "cells", "bad"));
-	assert_non_null(n);
-	run = kj_int(json_array_get(json_object_get(n, "runs"), 0), "run");
-	json_decref(n);
-	assert_non_null(n = kc_note(k, "cell.done", "run", json_integer(run),
-	    KC_WAIT_MS));
+	n = run_wait(k, r, "bad");
 	assert_string_equal(kj_str(n, "status"), "error");
 	json_decref(n);
 	json_decref(r);
@@ -723,6 +733,87 @@ test_error_output_comes_back(void **state)
 	free(nb);
 }
 
+/*
+ * A cell's streams are kept merged, one output per run of one stream,
+ * whoever wrote them (print and io.write, encoded by the runtime; the
+ * runtime's raw stdout and stderr, by the kernel): what cell.outputs
+ * gives, and after a restart what the store gives back, is the live
+ * cell.output notifications with consecutive ones of a stream joined.
+ * (Raw writes and print keep their order only within what the runtime
+ * had flushed, so the test takes the order the notifications came in.)
+ */
+static void
+test_streams_merged_and_stored(void **state)
+{
+	struct kt	*t = *state;
+	char		*nb = kt_write(t->proj, "s.nb.lua",
+	    "-- %% id=\"s\"\n"
+	    "print(\"a\")\n"
+	    "io.stdout:write(\"b\\n\")\n"
+	    "io.write(\"c\\n\")\n"
+	    "io.stderr:write(\"e1\\n\")\n"
+	    "io.stderr:write(\"e2\\n\")\n"
+	    "print(string.rep(\"z\", 300))\n"
+	    "print(\"d\")\n");
+	struct kc	*k;
+	json_t		*r, *n, *o, *outs, *want = json_array(), *last;
+	size_t		 i;
+
+	assert_true(kt_start(t) > 0);
+	for (int round = 0; round < 2; round++) {
+		k = kt_conn(t);
+		r = open_path(k, nb);
+		if (round == 0) {
+			n = run_wait(k, r, "s");
+			assert_string_equal(kj_str(n, "status"), "ok");
+			json_decref(n);
+			/* The live outputs, joined as the kernel keeps them. */
+			while ((n = kc_note(k, "cell.output", NULL, NULL,
+			    0)) != NULL) {
+				o = json_object_get(n, "output");
+				last = json_array_get(want,
+				    json_array_size(want) - 1);
+				if (last != NULL && strcmp(kj_str(last, "name"),
+				    kj_str(o, "name")) == 0) {
+					char *j = xasprintf("%s%s",
+					    kj_str(last, "text"),
+					    kj_str(o, "text"));
+
+					json_object_set_new(last, "text",
+					    json_string(j));
+					free(j);
+				} else
+					json_array_append(want, o);
+				json_decref(n);
+			}
+			/* stdout, stderr, stdout at least; at most five. */
+			assert_true(json_array_size(want) >= 3);
+			assert_true(json_array_size(want) <= 5);
+		}
+		n = kc_call(k, "cell.outputs", json_pack("{s:s, s:s}",
+		    "session", kj_str(r, "session"), "cell", "s"));
+		assert_non_null(n);
+		outs = json_object_get(n, "outputs");
+		assert_int_equal(json_array_size(outs), json_array_size(want));
+		json_array_foreach(outs, i, o) {
+			assert_string_equal(kj_str(o, "type"), "stream");
+			assert_true(json_equal(o, json_array_get(want, i)));
+		}
+		/* After the restart, session.open's cells carry the same. */
+		if (round == 1)
+			assert_true(json_equal(outs, json_object_get(kj_cell(
+			    json_object_get(r, "cells"), "s"), "outputs")));
+		json_decref(n);
+		json_decref(r);
+		kc_free(k);
+		assert_int_equal(kt_stop(t), 0);
+		if (round == 0)
+			assert_true(kt_start(t) > 0);
+	}
+	json_decref(want);
+	free(nb);
+}
+
 static void
 test_outputs_capped_and_marked(void **state)
 {
@@ -734,21 +825,13 @@ test_outputs_capped_and_marked(void **state)
 	struct kc	*k;
 	json_t		*r, *n, *o;
 	char		*text;
-	long long	 run;
 
 	assert_true(kt_start(t) > 0);
 	for (int round = 0; round < 2; round++) {
 		k = kt_conn(t);
 		r = open_path(k, nb);
 		if (round == 0) {
-			n = kc_call(k, "cell.run", json_pack("{s:s, s:[s]}",
-			    "session", kj_str(r, "session"), "cells", "big"));
-			assert_non_null(n);
-			run = kj_int(json_array_get(json_object_get(n, "runs"),
-			    0), "run");
-			json_decref(n);
-			assert_non_null(n = kc_note(k, "cell.done", "run",
-			    json_integer(run), KC_WAIT_MS));
+			n = run_wait(k, r, "big");
 			assert_string_equal(kj_str(n, "status"), "ok");
 			json_decref(n);
 		}
@@ -1018,6 +1101,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_outputs_come_back_and_go_stale, kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(test_error_output_comes_back,
+		    kt_setup, kt_teardown),
+		cmocka_unit_test_setup_teardown(test_streams_merged_and_stored,
 		    kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(test_outputs_capped_and_marked,
 		    kt_setup, kt_teardown),

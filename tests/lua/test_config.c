@@ -143,7 +143,7 @@ static void
 test_every_key(void **state)
 {
 	struct fx		*f = *state;
-	struct cfg		*c;
+	struct cfg		*c, *d;
 	struct cfg_cluster	*cc;
 	const struct cfg_limit	*lim;
 
@@ -173,10 +173,18 @@ test_every_key(void **state)
 	    "    users = { alice = { cpu_hours = hours, period = 'month' },\n"
 	    "              ['*'] = { cpu_hours = 1 } },\n"
 	    "    groups = { analysts = { cpu_hours = 100, wall_hours = 50,\n"
-	    "               members = {'alice', 'bob'}, period = 'week' } },\n"
+	    "               members = {'alice', 'bob'}, period = 'week' },\n"
+	    "               nobody = { cpu_hours = 0, members = {} } },\n"
 	    "  },\n"
 	    "}\n");
 	c = load_ok(f);
+	/* The checks below read a copy, made as the launcher makes its own
+	 * (cfg_cluster_dup), of a configuration already freed. */
+	d = xcalloc(1, sizeof *d);
+	cfg_cluster_dup(&d->cluster, &c->cluster);
+	d->user_path = xstrdup(c->user_path);
+	cfg_free(c);
+	c = d;
 	cc = &c->cluster;
 	assert_string_equal(c->user_path, f->user);
 	assert_int_equal(cc->launcher, CFG_LAUNCH_SLURM);
@@ -228,6 +236,11 @@ test_every_key(void **state)
 	assert_int_equal(lim->nmembers, 2);
 	assert_string_equal(lim->members[1], "bob");
 	assert_int_equal(lim->period, CFG_PERIOD_WEEK);
+	/* An empty list of members is no one, not the Unix group. */
+	lim = cfg_limit_group(c, "nobody");
+	assert_non_null(lim);
+	assert_non_null(lim->members);
+	assert_int_equal(lim->nmembers, 0);
 	assert_null(cfg_limit_group(c, "others"));
 	cfg_free(c);
 	unsetenv("GL_TEST_PARTITION");

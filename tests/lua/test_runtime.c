@@ -252,6 +252,9 @@ wait_done(struct fx *f, uint32_t id, struct res *r)
 			const msgpack_object *e = rpc_map_get(m.result, "error");
 
 			if (e != NULL) {
+				/* A failed run's error is an error output. */
+				assert_true(rpc_obj_streq(rpc_map_get(e,
+				    "type"), "error"));
 				r->message = rpc_map_strdup(e, "message");
 				r->traceback = rpc_map_strdup(e, "traceback");
 				r->line = rpc_map_int(e, "line", -1);

@@ -90,8 +90,8 @@ test_cell_notifications(void **state)
 	event_fini(&ev);
 	note_fini(&n);
 
-	/* A failed run: its error without a type, as the kernel sends it,
-	 * becomes an error output. */
+	/* A failed run: its error is an error output, as the kernel keeps
+	 * it among the cell's outputs. */
 	pk = note_begin(&n, "cell.done");
 	msgpack_pack_map(pk, 6);
 	rpc_pack_kv_str(pk, "session", "s1");
@@ -99,20 +99,22 @@ test_cell_notifications(void **state)
 	rpc_pack_kv_str(pk, "status", "error");
 	rpc_pack_kv_int(pk, "elapsed_ms", 1500);
 	rpc_pack_key(pk, "error");
-	msgpack_pack_map(pk, 3);
+	msgpack_pack_map(pk, 4);
+	rpc_pack_kv_str(pk, "type", "error");
 	rpc_pack_kv_str(pk, "message", "a.lua:1: boom");
 	rpc_pack_kv_str(pk, "traceback", "stack traceback:\n\t[C]: in ?");
 	rpc_pack_kv_int(pk, "line", 1);
 	rpc_pack_kv_str(pk, "message", "");
 	assert_int_equal(event_decode(note_end(&n), &ev, &err), 0);
 	assert_int_equal(ev.kind, EVENT_CELL_DONE);
-	assert_int_equal(ev.u.done.run, VIEW_RUN_ERROR);
+	assert_int_equal(ev.u.done.run, GL_RUN_ERROR);
 	assert_int_equal(ev.u.done.elapsed_ms, 1500);
 	assert_non_null(ev.u.done.error);
 	assert_int_equal(ev.u.done.error->kind, VIEW_OUT_ERROR);
 	assert_string_equal(ev.u.done.error->text, "a.lua:1: boom");
 	assert_string_equal(ev.u.done.error->traceback,
 	    "stack traceback:\n\t[C]: in ?");
+	assert_int_equal(ev.u.done.error->line, 1);
 	assert_string_equal(ev.message, "");
 	event_fini(&ev);
 	note_fini(&n);
@@ -121,13 +123,13 @@ test_cell_notifications(void **state)
 	{
 		static const struct {
 			const char	*status;
-			enum view_run	 run;
+			enum gl_run_status	 run;
 		} st[] = {
-			{ "ok", VIEW_RUN_OK },
-			{ "interrupted", VIEW_RUN_INTERRUPTED },
-			{ "cancelled", VIEW_RUN_CANCELLED },
-			{ "died", VIEW_RUN_DIED },
-			{ "vanished", VIEW_RUN_DIED },
+			{ "ok", GL_RUN_OK },
+			{ "interrupted", GL_RUN_INTERRUPTED },
+			{ "cancelled", GL_RUN_CANCELLED },
+			{ "died", GL_RUN_DIED },
+			{ "vanished", GL_RUN_DIED },
 		};
 
 		for (size_t i = 0; i < sizeof st / sizeof st[0]; i++) {
@@ -456,8 +458,13 @@ enum val { V_GOOD, V_ABSENT, V_NIL, V_INT, V_NEG, V_STR, V_ARRAY, V_MAP,
 static void
 pack_good(msgpack_packer *pk, const char *key)
 {
-	if (strcmp(key, "output") == 0 || strcmp(key, "error") == 0)
+	if (strcmp(key, "output") == 0)
 		pack_stream(pk, "stdout", "x");
+	else if (strcmp(key, "error") == 0) {
+		msgpack_pack_map(pk, 2);
+		rpc_pack_kv_str(pk, "type", "error");
+		rpc_pack_kv_str(pk, "message", "x");
+	}
 	else if (strcmp(key, "ops") == 0) {
 		struct ot_op	 op;
 

@@ -283,13 +283,13 @@ test_running_cell_shows_its_clock(void **state)
 	struct fixture	*f = *state;
 
 	fx_load(f, "-- %% id=\"a\"\nwhile true do end\n");
-	view_set_run(f->view, 0, VIEW_RUN_RUNNING, 1000);
+	view_set_run(f->view, 0, GL_RUN_RUNNING, 1000);
 	view_render(f->view, f->doc, NULL, 3500, &f->grid);
 	assert_grid(&f->grid,
 	    "|{bar:▎} {cur:[a]}            {run:running 2.5s}|\n"
 	    "|{bar:▎} {kw:while} {kw:true} {kw:do} {kw:end}|\n"
 	    "||\n||\n||\n||\n||\n||\n");
-	view_set_run(f->view, 0, VIEW_RUN_OK, 42);
+	view_set_run(f->view, 0, GL_RUN_OK, 42);
 	view_render(f->view, f->doc, NULL, 9999, &f->grid);
 	assert_grid(&f->grid,
 	    "|{bar:▎} {cur:[a]}                 {ok:ok 42ms}|\n"
@@ -361,7 +361,7 @@ test_error_traceback_folds(void **state)
 	o = view_output_new(VIEW_OUT_ERROR, "e:1: boom", 9);
 	o->traceback = xstrdup("stack traceback:\n\t[C]: in error\n\te:1\n");
 	view_out_add(f->view, 0, o);
-	view_set_run(f->view, 0, VIEW_RUN_ERROR, 3);
+	view_set_run(f->view, 0, GL_RUN_ERROR, 3);
 	view_render(f->view, f->doc, NULL, 0, &f->grid);
 	assert_grid(&f->grid,
 	    "|{bar:▎} {cur:[e]}               {fail:error 3ms}|\n"
@@ -654,7 +654,7 @@ test_cluster_progress_shows_failures_and_workers(void **state)
 
 	view_grid_resize(&f->grid, 5, 64);
 	fx_load(f, "-- %% id=\"p\"\nwork()\n");
-	view_set_run(f->view, 0, VIEW_RUN_RUNNING, 0);
+	view_set_run(f->view, 0, GL_RUN_RUNNING, 0);
 	o = view_output_new(VIEW_OUT_PROGRESS, "cluster.map", 11);
 	o->done = 10;
 	o->total = 40;
@@ -674,7 +674,7 @@ test_cluster_progress_shows_failures_and_workers(void **state)
 	    "|{bar:▎} work()|\n"
 	    "|{bar:▎}   {out:cluster.map} {prog:████████}{dim:░░░}{out:  75% 30/40}{err:  2 failed}{dim:  2 workers busy}|\n"
 	    "||\n||\n");
-	view_set_run(f->view, 0, VIEW_RUN_OK, 1200);
+	view_set_run(f->view, 0, GL_RUN_OK, 1200);
 	view_render(f->view, f->doc, NULL, 2000, &f->grid);
 	assert_grid(&f->grid,
 	    "|{bar:▎} {cur:[p]}                                                   {ok:ok 1.2s}|\n"
