@@ -93,6 +93,18 @@ seal_free(struct seal *s)
 	free(s);
 }
 
+size_t
+seal_wrapped_len(size_t n)
+{
+	size_t	 full = n / SEAL_RECORD_MAX, last = n % SEAL_RECORD_MAX;
+	size_t	 len = full * (5 + SEAL_RECORD_MAX + SEAL_TAG_LEN);
+
+	if (last > 0)
+		len += (last + SEAL_TAG_LEN <= 0xff ? 2 : last + SEAL_TAG_LEN <=
+		    0xffff ? 3 : 5) + last + SEAL_TAG_LEN;
+	return len;
+}
+
 void
 seal_wrap(struct seal *s, const void *p, size_t n, struct gl_buf *out)
 {

@@ -55,6 +55,8 @@ struct seal *seal_new(const char *secret, const char *purpose,
 /* Wipes the keys and frees s; NULL is a no-op. */
 void	 seal_free(struct seal *s);
 
+/* Bytes seal_wrap() makes of n bytes. */
+size_t	 seal_wrapped_len(size_t n);
 /* Appends to out the records that carry the n bytes at p (none for 0). */
 void	 seal_wrap(struct seal *s, const void *p, size_t n, struct gl_buf *out);
 

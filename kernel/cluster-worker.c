@@ -270,6 +270,8 @@ clu_worker_on_end(void *ctx, enum conn_end why, const char *msg,
 	case CONN_WRITE_ERROR:
 		clu_worker_lost(w, msg);
 		break;
+	case CONN_DEADLINE:
+		break;
 	}
 }
 

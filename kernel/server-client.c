@@ -238,6 +238,8 @@ client_on_end(void *ctx, enum conn_end why, const char *msg, size_t queued)
 		    queued);
 		conn_close(c->rc.conn, false);
 		break;
+	case CONN_DEADLINE:
+		break;
 	}
 }
 

@@ -82,6 +82,9 @@ test_round_trip_both_ways(void **state)
 	gl_buf_init(&got);
 	seal_wrap(p.peer, "hello", 5, &wire);
 	seal_wrap(p.peer, " kernel", 7, &wire);
+	assert_int_equal(wire.len, seal_wrapped_len(5) + seal_wrapped_len(7));
+	assert_int_equal(seal_wrapped_len(0), 0);
+	assert_int_equal(seal_wrapped_len(300), 3 + 300 + SEAL_TAG_LEN);
 	/* The bytes are not on the wire as they were. */
 	assert_false(holds(wire.data, wire.len, "hello"));
 	assert_true(seal_is_record((unsigned char)wire.data[0]));
@@ -127,6 +130,7 @@ test_large_and_in_pieces(void **state)
 	gl_buf_init(&got);
 	seal_wrap(p.peer, msg, n, &wire);
 	assert_int_equal(seal_sent(p.peer), 4);
+	assert_int_equal(wire.len, seal_wrapped_len(n));
 	for (off = 0; off < wire.len; off += step, step = step * 3 + 1) {
 		size_t k = wire.len - off < step ? wire.len - off : step;
 
