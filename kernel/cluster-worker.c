@@ -7,10 +7,14 @@
  *
  * Workers. A worker connects to the listener and gets auth.challenge
  * {nonce}; it answers worker.hello {hmac, nonce, name, host, pid, slots}
- * with HMAC(cluster secret, our nonce); we answer {worker, hmac} with the
- * HMAC of its nonce, so each side knows the other holds the secret, which
- * never crosses the wire. Before that a peer may send 4 KiB frames and
- * gets nothing but the challenge and a refusal. A connection is a struct
+ * with its proof over both nonces (core/auth.h); we answer {worker, hmac}
+ * with ours, so each side knows the other holds the secret, which never
+ * crosses the wire, and neither proof is good for another connection or
+ * the other direction. The answer and everything after it are sealed
+ * records (core/seal.h) keyed from the secret and both nonces: a peer
+ * that relayed the proofs between a worker and us reads and writes
+ * nothing. Before that a peer may send 4 KiB frames and gets nothing but
+ * the challenge and a refusal. A connection is a struct
  * clu_worker, whose state walks HELLO -> UP -> STOPPING (we sent
  * worker.stop) or LOST (the connection dropped; the launcher is asked
  * why, and its ENDED event says "killed by signal 9") -> DEAD (the
@@ -28,6 +32,7 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/rpc.h"
+#include "core/seal.h"
 #include "kernel/conn.h"
 #include "kernel/launch.h"
 #include "kernel/log.h"
@@ -111,7 +116,7 @@ clu_on_conn(uv_stream_t *l, int status)
 	rpc_pack_key(wpk, "nonce");
 	msgpack_pack_bin(wpk, AUTH_NONCE_LEN);
 	msgpack_pack_bin_body(wpk, w->nonce, AUTH_NONCE_LEN);
-	rpc_pack_kv_int(wpk, "version", 1);
+	rpc_pack_kv_int(wpk, "version", AUTH_VERSION);
 	clu_worker_flush(w);
 	conn_start(w->conn);
 	clu_tick_start(c);
@@ -334,7 +339,8 @@ clu_worker_handle(struct clu_worker *w, struct rpc_msg *m)
 }
 
 /* worker.hello {hmac, nonce, name, host, pid, slots}: the secret, proved
- * both ways. */
+ * both ways over both nonces; from the answer on, the connection is
+ * sealed. */
 static void
 clu_worker_hello(struct clu_worker *w, const struct rpc_msg *m)
 {
@@ -357,7 +363,8 @@ clu_worker_hello(struct clu_worker *w, const struct rpc_msg *m)
 	    mac->via.bin.size != AUTH_MAC_LEN || nonce == NULL ||
 	    nonce->type != MSGPACK_OBJECT_BIN ||
 	    nonce->via.bin.size != AUTH_NONCE_LEN ||
-	    !auth_verify(c->secret, w->nonce,
+	    !auth_proof_check(c->secret, "worker", AUTH_BY_PEER, w->nonce,
+	    (const unsigned char *)nonce->via.bin.ptr,
 	    (const unsigned char *)mac->via.bin.ptr)) {
 		log_info("cluster: %s: wrong cluster secret", w->peer);
 		goto refuse;
@@ -373,7 +380,10 @@ clu_worker_hello(struct clu_worker *w, const struct rpc_msg *m)
 	w->id = ++c->next_worker;
 	w->state = WS_UP;
 	conn_set_frame_max(w->conn, CLU_FRAME_MAX);
-	auth_hmac(c->secret, (const unsigned char *)nonce->via.bin.ptr, proof);
+	conn_seal(w->conn, seal_new(c->secret, "worker", w->nonce,
+	    (const unsigned char *)nonce->via.bin.ptr, SEAL_KERNEL));
+	auth_proof(c->secret, "worker", AUTH_BY_KERNEL, w->nonce,
+	    (const unsigned char *)nonce->via.bin.ptr, proof);
 	rpc_begin_response(wr, m->id);
 	msgpack_pack_map(wpk, 2);
 	rpc_pack_kv_int(wpk, "worker", (int64_t)w->id);

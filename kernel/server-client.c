@@ -12,9 +12,10 @@
  * Trust. A Unix peer is accepted if its uid (SO_PEERCRED) is ours; another
  * uid gets kernel.refused and is closed. A TCP peer gets auth.challenge at
  * once and may only send auth.response (frames of at most 4 KiB) until
- * its HMAC verifies; it is attached to nothing and receives nothing else
- * before that. Garbage gets an EPROTO error (id 0) and a close of that
- * connection only.
+ * its proof verifies; it is attached to nothing and receives nothing else
+ * before that. Its answer and everything after it travel in sealed
+ * records (core/seal.h), keyed from the token and both nonces. Garbage
+ * gets an EPROTO error (id 0) and a close of that connection only.
  *
  * Output. Replies and notifications are packed into the client's staging
  * buffer and handed to the socket at once. Bytes libuv holds for a client
@@ -36,6 +37,7 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/rpc.h"
+#include "core/seal.h"
 #include "kernel/cluster.h"
 #include "kernel/conn.h"
 #include "kernel/log.h"
@@ -126,7 +128,7 @@ srv_client_accept(struct srv *s, uv_stream_t *l, bool tcp)
 		rpc_pack_key(&w->pk, "nonce");
 		msgpack_pack_bin(&w->pk, AUTH_NONCE_LEN);
 		msgpack_pack_bin_body(&w->pk, c->nonce, AUTH_NONCE_LEN);
-		rpc_pack_kv_int(&w->pk, "version", 1);
+		rpc_pack_kv_int(&w->pk, "version", AUTH_VERSION);
 		conn_flush(c->rc.conn);
 		conn_start(c->rc.conn);
 		return;
@@ -353,35 +355,54 @@ client_fail(struct client *c, int code, const char *msg)
 	conn_close(c->rc.conn, true);
 }
 
-/* auth.response {hmac}: before authenticating, checks the HMAC of the
- * challenge's nonce with the token (a wrong one is refused and the
- * connection closed); after, only says who the client is. */
+/* A bin (or str, as some msgpack libraries send bytes) of n bytes. */
+static const unsigned char *
+client_arg_bytes(const msgpack_object *args, const char *key, size_t n)
+{
+	const msgpack_object *o = rpc_map_get(args, key);
+
+	if (o != NULL && o->type == MSGPACK_OBJECT_BIN &&
+	    o->via.bin.size == n)
+		return (const unsigned char *)o->via.bin.ptr;
+	if (o != NULL && o->type == MSGPACK_OBJECT_STR &&
+	    o->via.str.size == n)
+		return (const unsigned char *)o->via.str.ptr;
+	return NULL;
+}
+
+/* auth.response {hmac, nonce}: before authenticating, checks the proof
+ * over both nonces (a wrong one is refused and the connection closed),
+ * then seals the connection with keys from the token and both nonces and
+ * answers in the first sealed record; after, only says who the client
+ * is. */
 static int
 srv_rpc_auth(struct client *c, struct req *r, struct gl_err *err)
 {
-	const msgpack_object	*mac;
+	const unsigned char	*mac, *nonce;
 	msgpack_packer		*pk;
+	const char		*why = "wrong token";
 
 	(void)err;
 	if (!c->authed) {
-		mac = rpc_map_get(r->args, "hmac");
-		if (mac == NULL || !((mac->type == MSGPACK_OBJECT_BIN &&
-		    mac->via.bin.size == AUTH_MAC_LEN &&
-		    auth_verify(c->srv->token, c->nonce,
-		    (const unsigned char *)mac->via.bin.ptr)) ||
-		    (mac->type == MSGPACK_OBJECT_STR &&
-		    mac->via.str.size == AUTH_MAC_LEN &&
-		    auth_verify(c->srv->token, c->nonce,
-		    (const unsigned char *)mac->via.str.ptr)))) {
-			log_info("client %" PRIu64 " (%s): wrong token",
-			    c->rc.id, c->peer);
-			client_error(c, r->id, GL_EAUTH, "wrong token");
+		mac = client_arg_bytes(r->args, "hmac", AUTH_MAC_LEN);
+		nonce = client_arg_bytes(r->args, "nonce", AUTH_NONCE_LEN);
+		if (mac != NULL && nonce == NULL)
+			why = "auth.response without a nonce: this kernel "
+			    "speaks auth version 2 (upgrade the client)";
+		if (mac == NULL || nonce == NULL ||
+		    !auth_proof_check(c->srv->token, "client", AUTH_BY_PEER,
+		    c->nonce, nonce, mac)) {
+			log_info("client %" PRIu64 " (%s): %s", c->rc.id,
+			    c->peer, why);
+			client_error(c, r->id, GL_EAUTH, why);
 			r->replied = true;
 			conn_close(c->rc.conn, true);
 			return 0;
 		}
 		c->authed = true;
 		conn_set_frame_max(c->rc.conn, SRV_FRAME_MAX);
+		conn_seal(c->rc.conn, seal_new(c->srv->token, "client",
+		    c->nonce, nonce, SEAL_KERNEL));
 		log_info("client %" PRIu64 " (%s): authenticated", c->rc.id,
 		    c->peer);
 	}
