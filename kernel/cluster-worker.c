@@ -13,8 +13,9 @@
  * the other direction. The answer and everything after it are sealed
  * records (core/seal.h) keyed from the secret and both nonces: a peer
  * that relayed the proofs between a worker and us reads and writes
- * nothing. Before that a peer may send 4 KiB frames and gets nothing but
- * the challenge and a refusal. A connection is a struct
+ * nothing. Before that a peer may send 4 KiB frames, gets nothing but the
+ * challenge and a refusal, must be done within auth_ms, and at most
+ * pending_max such peers wait at once. A connection is a struct
  * clu_worker, whose state walks HELLO -> UP -> STOPPING (we sent
  * worker.stop) or LOST (the connection dropped; the launcher is asked
  * why, and its ENDED event says "killed by signal 9") -> DEAD (the
@@ -44,6 +45,7 @@ static void	 clu_worker_on_msg(void *ctx, struct rpc_msg *m);
 static void	 clu_worker_on_read(void *ctx);
 static void	 clu_worker_on_end(void *ctx, enum conn_end why,
 		     const char *msg, size_t queued);
+
 static void	 clu_worker_handle(struct clu_worker *w, struct rpc_msg *m);
 static void	 clu_worker_hello(struct clu_worker *w,
 		     const struct rpc_msg *m);
@@ -110,6 +112,22 @@ clu_on_conn(uv_stream_t *l, int status)
 	conn_peer(w->conn, name, sizeof name, &port);
 	snprintf(w->peer, sizeof w->peer, "worker connection from %s port %u",
 	    name, port);
+	if (c->npending >= c->host.pending_max) {
+		log_limited(&c->refused, clu_now(c), "cluster: %s: refused: "
+		    "%zu connections already wait to authenticate", w->peer,
+		    c->npending);
+		snprintf(name, sizeof name, "too many connections wait to "
+		    "authenticate (%u)", c->host.pending_max);
+		w->closing = true;
+		wpk = clu_worker_note(w, "kernel.refused");
+		msgpack_pack_map(wpk, 1);
+		rpc_pack_kv_str(wpk, "message", name);
+		conn_refuse(w->conn, false);
+		clu_tick_start(c);
+		return;
+	}
+	w->pending = true;
+	c->npending++;
 	auth_nonce(w->nonce);
 	wpk = clu_worker_note(w, "auth.challenge");
 	msgpack_pack_map(wpk, 2);
@@ -118,6 +136,7 @@ clu_on_conn(uv_stream_t *l, int status)
 	msgpack_pack_bin_body(wpk, w->nonce, AUTH_NONCE_LEN);
 	rpc_pack_kv_int(wpk, "version", AUTH_VERSION);
 	clu_worker_flush(w);
+	conn_set_deadline(w->conn, c->host.auth_ms);
 	conn_start(w->conn);
 	clu_tick_start(c);
 }
@@ -147,6 +166,22 @@ clu_worker_close(struct clu_worker *w)
 		return;
 	w->closing = true;
 	conn_close(w->conn, false);
+}
+
+void
+clu_worker_refuse(struct clu_worker *w, const char *msg)
+{
+	msgpack_packer *wpk;
+
+	if (w->closing)
+		return;
+	w->closing = true;
+	if (msg != NULL) {
+		wpk = clu_worker_note(w, "kernel.refused");
+		msgpack_pack_map(wpk, 1);
+		rpc_pack_kv_str(wpk, "message", msg);
+	}
+	conn_refuse(w->conn, true);
 }
 
 /* The connection ended (EOF, an error, garbage). */
@@ -196,6 +231,10 @@ clu_worker_on_closed(void *ctx)
 	w->conn = NULL;
 	w->closed = true;
 	c->handles--;
+	if (w->pending) {
+		w->pending = false;
+		c->npending--;
+	}
 	/* Closed with the scheduler still counting it (it should have
 	 * been told on the way here; this keeps it true). */
 	if (!c->closing && w->state == WS_UP) {
@@ -256,7 +295,9 @@ static void
 clu_worker_on_end(void *ctx, enum conn_end why, const char *msg,
     size_t queued)
 {
-	struct clu_worker *w = ctx;
+	struct clu_worker	*w = ctx;
+	struct clu		*c = w->c;
+	char			 text[96];
 
 	(void)queued;
 	switch (why) {
@@ -264,9 +305,25 @@ clu_worker_on_end(void *ctx, enum conn_end why, const char *msg,
 		clu_worker_lost(w, "connection closed");
 		break;
 	case CONN_PROTOCOL:
-		log_info("cluster: %s: %s", w->state == WS_HELLO ? w->peer :
-		    w->name, msg);
+		if (w->state == WS_HELLO) {
+			log_limited(&c->refused, clu_now(c), "cluster: %s: %s",
+			    w->peer, msg);
+			rpc_write_error(conn_writer(w->conn), 0, GL_EPROTO,
+			    msg);
+			clu_worker_refuse(w, NULL);
+			break;
+		}
+		log_info("cluster: %s: %s", w->name, msg);
 		clu_worker_lost(w, "protocol error");
+		break;
+	case CONN_DEADLINE:
+		if (w->state != WS_HELLO)
+			break;
+		log_limited(&c->refused, clu_now(c), "cluster: %s: did not "
+		    "authenticate within %u ms", w->peer, c->host.auth_ms);
+		snprintf(text, sizeof text, "did not authenticate within %u "
+		    "ms", c->host.auth_ms);
+		clu_worker_refuse(w, text);
 		break;
 	case CONN_FULL:
 		clu_worker_lost(w, "it stopped reading");
@@ -274,8 +331,6 @@ clu_worker_on_end(void *ctx, enum conn_end why, const char *msg,
 	case CONN_READ_ERROR:
 	case CONN_WRITE_ERROR:
 		clu_worker_lost(w, msg);
-		break;
-	case CONN_DEADLINE:
 		break;
 	}
 }
@@ -353,8 +408,8 @@ clu_worker_hello(struct clu_worker *w, const struct rpc_msg *m)
 	int64_t			 slots;
 
 	if (m->type != RPC_REQUEST || strcmp(m->method, "worker.hello") != 0) {
-		log_info("cluster: %s: %s before authenticating", w->peer,
-		    m->method);
+		log_limited(&c->refused, clu_now(c), "cluster: %s: %s before "
+		    "authenticating", w->peer, m->method);
 		goto refuse;
 	}
 	mac = rpc_map_get(m->args, "hmac");
@@ -366,7 +421,8 @@ clu_worker_hello(struct clu_worker *w, const struct rpc_msg *m)
 	    !auth_proof_check(c->secret, "worker", AUTH_BY_PEER, w->nonce,
 	    (const unsigned char *)nonce->via.bin.ptr,
 	    (const unsigned char *)mac->via.bin.ptr)) {
-		log_info("cluster: %s: wrong cluster secret", w->peer);
+		log_limited(&c->refused, clu_now(c), "cluster: %s: wrong "
+		    "cluster secret", w->peer);
 		goto refuse;
 	}
 	s = rpc_map_strdup(m->args, "name");
@@ -379,6 +435,9 @@ clu_worker_hello(struct clu_worker *w, const struct rpc_msg *m)
 	slots = rpc_map_int(m->args, "slots", 1);
 	w->id = ++c->next_worker;
 	w->state = WS_UP;
+	w->pending = false;
+	c->npending--;
+	conn_set_deadline(w->conn, 0);
 	conn_set_frame_max(w->conn, CLU_FRAME_MAX);
 	conn_seal(w->conn, seal_new(c->secret, "worker", w->nonce,
 	    (const unsigned char *)nonce->via.bin.ptr, SEAL_KERNEL));
@@ -401,10 +460,8 @@ clu_worker_hello(struct clu_worker *w, const struct rpc_msg *m)
 refuse:
 	rpc_write_error(wr, m->type == RPC_REQUEST ? m->id : 0, GL_EAUTH,
 	    "wrong cluster secret");
-	clu_worker_flush(w);
-	/* Let the refusal reach it, then close. */
-	conn_read_stop(w->conn);
-	clu_worker_close(w);
+	/* The peer reads the refusal, then the close. */
+	clu_worker_refuse(w, NULL);
 }
 
 /* task.done {results: [[task, status, value, run_us, cpu_us, out], ...]} */

@@ -13,9 +13,13 @@
  * uid gets kernel.refused and is closed. A TCP peer gets auth.challenge at
  * once and may only send auth.response (frames of at most 4 KiB) until
  * its proof verifies; it is attached to nothing and receives nothing else
- * before that. Its answer and everything after it travel in sealed
- * records (core/seal.h), keyed from the token and both nonces. Garbage
- * gets an EPROTO error (id 0) and a close of that connection only.
+ * before that, and must be done within auth_ms; at most pending_max such
+ * peers wait at once (more are refused as they connect). Its answer and
+ * everything after it travel in sealed records (core/seal.h), keyed from
+ * the token and both nonces. Garbage gets an EPROTO error (id 0) and a
+ * close of that connection only. Every refusal is written before the
+ * close (conn_refuse()), and lines about refused peers are rate-limited
+ * (srv_log_refused()).
  *
  * Output. Replies and notifications are packed into the client's staging
  * buffer and handed to the socket at once. Bytes libuv holds for a client
@@ -91,8 +95,12 @@ static const struct srv_method srv_methods[] = {
 };
 
 static struct client *client_new(struct srv *s, uv_stream_t *l, bool tcp);
+static void	 client_challenge(struct client *c);
+static void	 client_in(struct client *c);
+static void	 client_refuse(struct client *c, const char *msg);
 static const struct srv_method *client_method(const char *name);
 static void	 client_on_msg(void *ctx, struct rpc_msg *m);
+
 static void	 client_on_end(void *ctx, enum conn_end why, const char *msg,
 		     size_t queued);
 static void	 client_on_closed(void *ctx);
@@ -108,7 +116,6 @@ srv_client_accept(struct srv *s, uv_stream_t *l, bool tcp)
 	struct ucred		 cred;
 	socklen_t		 clen = sizeof cred;
 	uv_os_fd_t		 fd;
-	struct rpc_writer	*w;
 	char			 msg[128], name[INET6_ADDRSTRLEN];
 	unsigned		 port;
 
@@ -117,20 +124,11 @@ srv_client_accept(struct srv *s, uv_stream_t *l, bool tcp)
 			log_info("accept on %s failed", s->sock_path);
 		return;
 	}
-	w = conn_writer(c->rc.conn);
 	if (tcp) {
 		conn_peer(c->rc.conn, name, sizeof name, &port);
 		snprintf(c->peer, sizeof c->peer, "tcp %s port %u", name,
 		    port);
-		auth_nonce(c->nonce);
-		rpc_begin_notify(w, "auth.challenge");
-		msgpack_pack_map(&w->pk, 2);
-		rpc_pack_key(&w->pk, "nonce");
-		msgpack_pack_bin(&w->pk, AUTH_NONCE_LEN);
-		msgpack_pack_bin_body(&w->pk, c->nonce, AUTH_NONCE_LEN);
-		rpc_pack_kv_int(&w->pk, "version", AUTH_VERSION);
-		conn_flush(c->rc.conn);
-		conn_start(c->rc.conn);
+		client_challenge(c);
 		return;
 	}
 	if (uv_fileno((uv_handle_t *)conn_stream(c->rc.conn), &fd) != 0 ||
@@ -142,20 +140,75 @@ srv_client_accept(struct srv *s, uv_stream_t *l, bool tcp)
 	snprintf(c->peer, sizeof c->peer, "unix pid %d uid %u", (int)cred.pid,
 	    (unsigned)cred.uid);
 	if (cred.uid != geteuid()) {
-		log_info("client %" PRIu64 " (%s): refused: not uid %u",
-		    c->rc.id, c->peer, (unsigned)geteuid());
+		srv_log_refused(s, "client %" PRIu64 " (%s): refused: not "
+		    "uid %u", c->rc.id, c->peer, (unsigned)geteuid());
 		snprintf(msg, sizeof msg, "this kernel serves uid %u only",
 		    (unsigned)geteuid());
+		client_refuse(c, msg);
+		return;
+	}
+	client_in(c);
+	conn_start(c->rc.conn);
+}
+
+/* A TCP peer: refused at once if too many wait to authenticate, else
+ * challenged, with auth_ms to answer. */
+static void
+client_challenge(struct client *c)
+{
+	struct srv		*s = c->srv;
+	struct rpc_writer	*w = conn_writer(c->rc.conn);
+	char			 msg[128];
+
+	if (s->npending >= s->pending_max) {
+		srv_log_refused(s, "client %" PRIu64 " (%s): refused: %zu "
+		    "connections already wait to authenticate", c->rc.id,
+		    c->peer, s->npending);
+		snprintf(msg, sizeof msg, "too many connections wait to "
+		    "authenticate (%u); try again", s->pending_max);
 		rpc_begin_notify(w, "kernel.refused");
 		msgpack_pack_map(&w->pk, 1);
 		rpc_pack_kv_str(&w->pk, "message", msg);
-		conn_flush(c->rc.conn);
-		conn_close(c->rc.conn, true);
+		conn_refuse(c->rc.conn, false);
 		return;
 	}
-	c->authed = true;
-	conn_set_frame_max(c->rc.conn, SRV_FRAME_MAX);
+	c->pending = true;
+	s->npending++;
+	auth_nonce(c->nonce);
+	rpc_begin_notify(w, "auth.challenge");
+	msgpack_pack_map(&w->pk, 2);
+	rpc_pack_key(&w->pk, "nonce");
+	msgpack_pack_bin(&w->pk, AUTH_NONCE_LEN);
+	msgpack_pack_bin_body(&w->pk, c->nonce, AUTH_NONCE_LEN);
+	rpc_pack_kv_int(&w->pk, "version", AUTH_VERSION);
+	conn_flush(c->rc.conn);
+	conn_set_deadline(c->rc.conn, s->auth_ms);
 	conn_start(c->rc.conn);
+}
+
+/* c is in: it may send large messages. */
+static void
+client_in(struct client *c)
+{
+	c->authed = true;
+	if (c->pending) {
+		c->pending = false;
+		c->srv->npending--;
+	}
+	conn_set_deadline(c->rc.conn, 0);
+	conn_set_frame_max(c->rc.conn, SRV_FRAME_MAX);
+}
+
+/* kernel.refused {message}, then the close (the peer reads it first). */
+static void
+client_refuse(struct client *c, const char *msg)
+{
+	struct rpc_writer *w = conn_writer(c->rc.conn);
+
+	rpc_begin_notify(w, "kernel.refused");
+	msgpack_pack_map(&w->pk, 1);
+	rpc_pack_kv_str(&w->pk, "message", msg);
+	conn_refuse(c->rc.conn, true);
 }
 
 void
@@ -213,11 +266,12 @@ client_on_msg(void *ctx, struct rpc_msg *m)
 /* The slow-reader policy (issue 9 will change it here): a client that
  * lets SRV_QUEUED_MAX pile up is dropped. */
 static void
-client_on_end(void *ctx, enum conn_end why, const char *msg, size_t queued)
+client_on_end(void *ctx, enum conn_end end, const char *msg, size_t queued)
 {
-	struct client *c = ctx;
+	struct client	*c = ctx;
+	char		 why[128];
 
-	switch (why) {
+	switch (end) {
 	case CONN_EOF:
 		conn_close(c->rc.conn, true);
 		break;
@@ -225,8 +279,12 @@ client_on_end(void *ctx, enum conn_end why, const char *msg, size_t queued)
 		conn_close(c->rc.conn, false);
 		break;
 	case CONN_PROTOCOL:
-		log_info("client %" PRIu64 " (%s): %s", c->rc.id, c->peer,
-		    msg);
+		if (c->authed)
+			log_info("client %" PRIu64 " (%s): %s", c->rc.id,
+			    c->peer, msg);
+		else
+			srv_log_refused(c->srv, "client %" PRIu64 " (%s): %s",
+			    c->rc.id, c->peer, msg);
 		client_fail(c, GL_EPROTO, msg);
 		break;
 	case CONN_WRITE_ERROR:
@@ -241,6 +299,14 @@ client_on_end(void *ctx, enum conn_end why, const char *msg, size_t queued)
 		conn_close(c->rc.conn, false);
 		break;
 	case CONN_DEADLINE:
+		if (c->authed)
+			break;
+		srv_log_refused(c->srv, "client %" PRIu64 " (%s): did not "
+		    "authenticate within %u ms", c->rc.id, c->peer,
+		    c->srv->auth_ms);
+		snprintf(why, sizeof why, "did not authenticate within %u "
+		    "ms", c->srv->auth_ms);
+		client_refuse(c, why);
 		break;
 	}
 }
@@ -252,6 +318,8 @@ client_on_closed(void *ctx)
 	struct srv	*s = c->srv;
 
 	sess_set_drop_client(s->sessions, &c->rc);
+	if (c->pending)
+		s->npending--;
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -299,11 +367,11 @@ client_handle(struct client *c, struct rpc_msg *m)
 	}
 	meth = m->type == RPC_REQUEST ? client_method(m->method) : NULL;
 	if (!c->authed && (meth == NULL || !(meth->flags & SRV_M_ANON))) {
-		log_info("client %" PRIu64 " (%s): %s before authenticating",
-		    c->rc.id, c->peer, m->method);
+		srv_log_refused(s, "client %" PRIu64 " (%s): %s before "
+		    "authenticating", c->rc.id, c->peer, m->method);
 		client_error(c, m->type == RPC_REQUEST ? m->id : 0, GL_EAUTH,
 		    "authenticate first");
-		conn_close(c->rc.conn, true);
+		conn_refuse(c->rc.conn, true);
 		return;
 	}
 	if (m->type == RPC_NOTIFY) {
@@ -352,7 +420,7 @@ static void
 client_fail(struct client *c, int code, const char *msg)
 {
 	client_error(c, 0, code, msg);
-	conn_close(c->rc.conn, true);
+	conn_refuse(c->rc.conn, true);
 }
 
 /* A bin (or str, as some msgpack libraries send bytes) of n bytes. */
@@ -392,15 +460,14 @@ srv_rpc_auth(struct client *c, struct req *r, struct gl_err *err)
 		if (mac == NULL || nonce == NULL ||
 		    !auth_proof_check(c->srv->token, "client", AUTH_BY_PEER,
 		    c->nonce, nonce, mac)) {
-			log_info("client %" PRIu64 " (%s): %s", c->rc.id,
-			    c->peer, why);
+			srv_log_refused(c->srv, "client %" PRIu64 " (%s): %s",
+			    c->rc.id, c->peer, why);
 			client_error(c, r->id, GL_EAUTH, why);
 			r->replied = true;
-			conn_close(c->rc.conn, true);
+			conn_refuse(c->rc.conn, true);
 			return 0;
 		}
-		c->authed = true;
-		conn_set_frame_max(c->rc.conn, SRV_FRAME_MAX);
+		client_in(c);
 		conn_seal(c->rc.conn, seal_new(c->srv->token, "client",
 		    c->nonce, nonce, SEAL_KERNEL));
 		log_info("client %" PRIu64 " (%s): authenticated", c->rc.id,

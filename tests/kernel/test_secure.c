@@ -2,7 +2,10 @@
  * test_secure.c - the kernel under hostile or careless peers (issue 9):
  * TCP traffic is sealed both ways and a record that was changed,
  * replayed, reordered or cut closes the connection; a worker's handshake
- * cannot be relayed to any use, and a worker takes nothing unsealed.
+ * cannot be relayed to any use, and a worker takes nothing unsealed;
+ * peers that do not authenticate get a deadline and a cap, and their log
+ * lines a budget; and a refused peer always reads its refusal before the
+ * close.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -602,6 +605,369 @@ test_worker_refuses_unsealed(void **state)
 	free(errf);
 }
 
+/* Connects to addr and reads the auth.challenge (into *chp if not
+ * NULL: the caller decrefs it). */
+static struct kraw *
+challenged(const char *addr, json_t **chp)
+{
+	struct kraw	*r = kraw_connect_tcp(addr);
+	json_t		*ch;
+
+	assert_non_null(r);
+	assert_non_null(ch = kraw_note(r, "auth.challenge", KC_WAIT_MS));
+	if (chp != NULL)
+		*chp = ch;
+	else
+		json_decref(ch);
+	return r;
+}
+
+/* Reads to the end and checks the peer was refused with a message
+ * holding needle, and that the end was clean (no reset). */
+static void
+assert_refused(struct kraw *r, const char *needle)
+{
+	json_t *n;
+
+	assert_true(kraw_read_to_end(r, KC_WAIT_MS));
+	assert_int_equal(r->eof_errno, 0);
+	n = kraw_note(r, "kernel.refused", 0);
+	assert_non_null(n);
+	if (strstr(kj_str(n, "message"), needle) == NULL) {
+		print_error("refusal '%s' lacks '%s'\n", kj_str(n, "message"),
+		    needle);
+		fail();
+	}
+	json_decref(n);
+}
+
+/* At most pending_max connections wait to authenticate: the next one is
+ * refused at once (and reads why); once one of them is in, there is
+ * room again. */
+static void
+test_tcp_pending_cap(void **state)
+{
+	struct kt	*t = *state;
+	struct kraw	*r[3], *extra;
+	json_t		*ch;
+	char		*addr;
+	uint32_t	 id;
+
+	t->pending_max = 3;
+	t->auth_ms = 60000;
+	assert_true(kt_start(t) > 0);
+	addr = kt_listen_addr(t);
+	r[0] = challenged(addr, &ch);
+	for (int i = 1; i < 3; i++)
+		r[i] = challenged(addr, NULL);
+	assert_non_null(extra = kraw_connect_tcp(addr));
+	assert_refused(extra, "too many connections wait to authenticate");
+	assert_int_equal(kraw_count_notes(extra, "auth.challenge"), 0);
+	kraw_free(extra);
+	/* The Unix socket is not affected. */
+	{
+		struct kc	*k = kt_conn(t);
+		json_t		*res;
+
+		assert_non_null(res = kc_call(k, "kernel.info", NULL));
+		json_decref(res);
+		kc_free(k);
+	}
+	/* One gets in: a new one is challenged. */
+	id = kraw_auth_response(r[0], ch, t->token);
+	json_decref(ch);
+	assert_non_null(raw_wait(r[0], id));
+	assert_int_equal(kraw_error(r[0], id, NULL), 0);
+	extra = challenged(addr, NULL);
+	kraw_free(extra);
+	for (int i = 0; i < 3; i++)
+		kraw_free(r[i]);
+	free(addr);
+	assert_int_equal(kt_stop(t), 0);
+	assert_logged(t, "connections already wait to authenticate");
+}
+
+/* A TCP peer that does not authenticate in time is refused, and told. */
+static void
+test_tcp_auth_deadline(void **state)
+{
+	struct kt	*t = *state;
+	struct kraw	*r;
+	char		*addr;
+
+	t->auth_ms = 300;
+	assert_true(kt_start(t) > 0);
+	addr = kt_listen_addr(t);
+	r = challenged(addr, NULL);
+	assert_refused(r, "did not authenticate within 300 ms");
+	kraw_free(r);
+	free(addr);
+	assert_int_equal(kt_stop(t), 0);
+	assert_logged(t, "did not authenticate within 300 ms");
+}
+
+/* The worker listener has the same deadline and cap. */
+static void
+test_worker_listener_deadline_and_cap(void **state)
+{
+	struct kt	*t = *state;
+	struct kraw	*r[2], *extra;
+	char		*addr;
+
+	t->pending_max = 2;
+	t->auth_ms = 400;
+	assert_true(kt_start(t) > 0);
+	addr = cluster_addr(t);
+	for (int i = 0; i < 2; i++)
+		r[i] = challenged(addr, NULL);
+	assert_non_null(extra = kraw_connect_tcp(addr));
+	assert_refused(extra, "too many connections wait to authenticate");
+	kraw_free(extra);
+	for (int i = 0; i < 2; i++) {
+		assert_refused(r[i], "did not authenticate within 400 ms");
+		kraw_free(r[i]);
+	}
+	free(addr);
+	assert_int_equal(kt_stop(t), 0);
+	assert_logged(t, "did not authenticate within 400 ms");
+}
+
+/* The kernel raises its open-file soft limit to the hard limit. */
+static void
+test_open_file_limit_raised(void **state)
+{
+	struct kt	*t = *state;
+	char		 path[64], *text, *line;
+	unsigned long	 soft = 0, hard = 0;
+
+	t->nofile_soft = 256;
+	t->nofile_hard = 700;
+	assert_true(kt_start(t) > 0);
+	snprintf(path, sizeof path, "/proc/%d/limits", (int)t->pid);
+	assert_non_null(text = kt_read(path));
+	assert_non_null(line = strstr(text, "Max open files"));
+	assert_int_equal(sscanf(line + strlen("Max open files"), "%lu %lu",
+	    &soft, &hard), 2);
+	assert_int_equal(hard, 700);
+	assert_int_equal(soft, 700);
+	free(text);
+	assert_int_equal(kt_stop(t), 0);
+}
+
+/* Opens n TCP connections to addr that say nothing (their descriptors
+ * in fds). */
+static void
+flood(const char *addr, int *fds, int n)
+{
+	struct sockaddr_in	 a;
+	const char		*colon = strrchr(addr, ':');
+
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)atoi(colon + 1));
+	for (int i = 0; i < n; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+		assert_true(fds[i] >= 0);
+		(void)connect(fds[i], (struct sockaddr *)&a, sizeof a);
+	}
+}
+
+/* Idle TCP connections cannot take the descriptors the kernel needs:
+ * with 300 of them open against a kernel allowed 200 files, a notebook
+ * still opens, runs (a runtime starts) and saves. */
+static void
+test_idle_flood_leaves_room(void **state)
+{
+	struct kt	*t = *state;
+	struct kc	*k;
+	int		 fds[300];
+	char		*addr, *nb, sid[32];
+	json_t		*r, *n;
+
+	t->nofile_soft = t->nofile_hard = 200;
+	t->auth_ms = 60000;
+	assert_true(kt_start(t) > 0);
+	addr = kt_listen_addr(t);
+	flood(addr, fds, 300);
+	/* Once the kernel has seen them all, a client comes. */
+	{
+		struct kraw *last = kraw_connect_tcp(addr);
+
+		assert_non_null(last);
+		assert_true(kraw_read_to_end(last, KC_WAIT_MS));
+		kraw_free(last);
+	}
+	k = kt_conn(t);
+	nb = kt_write(t->proj, "flood.nb.lua", "-- %% id=\"a\"\nprint(6 * 7)\n");
+	assert_non_null(r = kc_call(k, "session.open",
+	    json_pack("{s:s}", "path", nb)));
+	snprintf(sid, sizeof sid, "%s", kj_str(r, "session"));
+	json_decref(r);
+	assert_non_null(r = kc_call(k, "cell.run", json_pack("{s:s,s:[s]}",
+	    "session", sid, "cells", "a")));
+	json_decref(r);
+	assert_non_null(n = kc_note(k, "cell.done", "session",
+	    json_string(sid), KC_WAIT_MS));
+	assert_string_equal(kj_str(n, "status"), "ok");
+	json_decref(n);
+	assert_non_null(r = kc_insert_text(k, sid, 0, "a", 0, "-- saved\n",
+	    strlen("print(6 * 7)")));
+	json_decref(r);
+	assert_non_null(r = kc_call(k, "doc.save", json_pack("{s:s}",
+	    "session", sid)));
+	json_decref(r);
+	kc_free(k);
+	for (int i = 0; i < 300; i++)
+		close(fds[i]);
+	free(addr);
+	free(nb);
+	assert_int_equal(kt_stop(t), 0);
+}
+
+/* A flood of garbage connections writes a few lines a second about them
+ * and sums up the rest: every refused peer is counted once. */
+static void
+test_refused_peers_log_is_limited(void **state)
+{
+	struct kt	*t = *state;
+	const int	 n = 400;
+	char		*addr, *path, *text, *p;
+	size_t		 lines, summed = 0;
+
+	assert_true(kt_start(t) > 0);
+	addr = kt_listen_addr(t);
+	for (int i = 0; i < n; i++) {
+		struct kraw *r = challenged(addr, NULL);
+
+		assert_int_equal(kraw_send(r, "\xc1", 1), 0);
+		assert_true(kraw_read_to_end(r, KC_WAIT_MS));
+		kraw_free(r);
+	}
+	free(addr);
+	assert_int_equal(kt_stop(t), 0);
+	lines = log_count(t, "starts no msgpack value");
+	path = xasprintf("%s/kernel.log", t->root);
+	text = kt_read(path);
+	for (p = text; (p = strstr(p, "... and ")) != NULL; p++) {
+		char	 digits[32];
+		size_t	 k = 0;
+
+		for (const char *q = p + 8; *q != ' ' && k + 1 <
+		    sizeof digits; q++)
+			if (*q != ',')
+				digits[k++] = *q;
+		digits[k] = '\0';
+		assert_non_null(strstr(p, "more refused peers in the last"));
+		summed += strtoul(digits, NULL, 10);
+	}
+	free(text);
+	free(path);
+	assert_true(lines < (size_t)n / 2);
+	assert_int_equal(lines + summed, n);
+}
+
+/* Holds back (on) or lets go of what r sends, so that a message and
+ * what follows it reach the kernel in the same read. */
+static void
+cork(struct kraw *r, int on)
+{
+	setsockopt(r->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
+}
+
+/* Sends n bytes of junk in pieces, then ends our side. False if the
+ * kernel reset the connection while we sent (a peer that was refused,
+ * still sending, would then fail to send and never read why). */
+static bool
+send_junk(struct kraw *r, size_t n)
+{
+	char	 buf[4096];
+	bool	 ok = true;
+
+	memset(buf, 'j', sizeof buf);
+	for (size_t off = 0; off < n && ok; off += sizeof buf)
+		ok = kraw_send(r, buf, sizeof buf) == 0;
+	if (!ok)
+		print_error("send: %s\n", strerror(errno));
+	cork(r, 0);
+	shutdown(r->fd, SHUT_WR);
+	return ok;
+}
+
+/* A refused peer reads its refusal and then a clean end of stream, even
+ * when it goes on sending after what got it refused: a request before
+ * authenticating, a wrong token, a frame over the limit; on the worker
+ * listener, garbage before the hello. */
+static void
+test_refusal_is_read_before_close(void **state)
+{
+	struct kt	*t = *state;
+	struct kraw	*r;
+	char		*addr, *caddr, bad[AUTH_TOKEN_LEN + 1];
+	const char	*msg;
+	json_t		*ch;
+	uint32_t	 id;
+
+	assert_true(kt_start(t) > 0);
+	addr = kt_listen_addr(t);
+	caddr = cluster_addr(t);
+
+	r = challenged(addr, NULL);
+	cork(r, 1);
+	id = kraw_request(r, "session.list", NULL);
+	assert_true(send_junk(r, 512 << 10));
+	assert_true(kraw_read_to_end(r, KC_WAIT_MS));
+	assert_int_equal(r->eof_errno, 0);
+	assert_int_equal(kraw_error(r, id, &msg), GL_EAUTH);
+	assert_string_equal(msg, "authenticate first");
+	kraw_free(r);
+
+	assert_non_null(r = kraw_connect_tcp(addr));
+	assert_non_null(ch = kraw_note(r, "auth.challenge", KC_WAIT_MS));
+	memcpy(bad, t->token, sizeof bad);
+	bad[0] = bad[0] == '0' ? '1' : '0';
+	cork(r, 1);
+	id = kraw_auth_response(r, ch, bad);
+	json_decref(ch);
+	assert_true(send_junk(r, 512 << 10));
+	assert_true(kraw_read_to_end(r, KC_WAIT_MS));
+	assert_int_equal(r->eof_errno, 0);
+	assert_int_equal(kraw_error(r, id, &msg), GL_EAUTH);
+	assert_string_equal(msg, "wrong token");
+	kraw_free(r);
+
+	r = challenged(addr, NULL);
+	cork(r, 1);
+	{
+		char *big = xmalloc(65536);
+
+		memset(big, 'a', 65535);
+		big[65535] = '\0';
+		kraw_request(r, "auth.response", json_pack("{s:s}", "hmac",
+		    big));
+		free(big);
+	}
+	assert_true(send_junk(r, 512 << 10));
+	assert_true(kraw_read_to_end(r, KC_WAIT_MS));
+	assert_int_equal(r->eof_errno, 0);
+	assert_int_equal(kraw_error(r, 0, &msg), GL_EPROTO);
+	assert_non_null(strstr(msg, "limit"));
+	kraw_free(r);
+
+	r = challenged(caddr, NULL);
+	cork(r, 1);
+	assert_true(send_junk(r, 512 << 10));
+	assert_true(kraw_read_to_end(r, KC_WAIT_MS));
+	assert_int_equal(r->eof_errno, 0);
+	assert_int_equal(kraw_error(r, 0, &msg), GL_EPROTO);
+	kraw_free(r);
+
+	free(addr);
+	free(caddr);
+	assert_int_equal(kt_stop(t), 0);
+}
+
 int
 main(void)
 {
@@ -617,6 +983,22 @@ main(void)
 		    kt_teardown),
 		cmocka_unit_test_setup_teardown(test_worker_refuses_unsealed,
 		    kt_setup, kt_teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_pending_cap,
+		    setup_tcp, kt_teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_auth_deadline,
+		    setup_tcp, kt_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_worker_listener_deadline_and_cap, kt_setup,
+		    kt_teardown),
+		cmocka_unit_test_setup_teardown(test_open_file_limit_raised,
+		    kt_setup, kt_teardown),
+		cmocka_unit_test_setup_teardown(test_idle_flood_leaves_room,
+		    setup_tcp, kt_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_refused_peers_log_is_limited, setup_tcp, kt_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_refusal_is_read_before_close, setup_tcp,
+		    kt_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
