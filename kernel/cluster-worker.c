@@ -45,7 +45,10 @@ static void	 clu_worker_on_msg(void *ctx, struct rpc_msg *m);
 static void	 clu_worker_on_read(void *ctx);
 static void	 clu_worker_on_end(void *ctx, enum conn_end why,
 		     const char *msg, size_t queued);
-
+static void	 clu_worker_on_over_limit(void *ctx, const struct rpc_msg *m,
+		     const char *why);
+static void	 clu_worker_limit(void *ctx, enum rpc_type type,
+		     const char *method, struct rpc_limit *l);
 static void	 clu_worker_handle(struct clu_worker *w, struct rpc_msg *m);
 static void	 clu_worker_hello(struct clu_worker *w,
 		     const struct rpc_msg *m);
@@ -75,6 +78,7 @@ clu_on_conn(uv_stream_t *l, int status)
 {
 	static const struct conn_cbs cbs = {
 		.on_msg = clu_worker_on_msg,
+		.on_over_limit = clu_worker_on_over_limit,
 		.on_read = clu_worker_on_read,
 		.on_end = clu_worker_on_end,
 		.on_closed = clu_worker_on_closed,
@@ -335,6 +339,32 @@ clu_worker_on_end(void *ctx, enum conn_end why, const char *msg,
 	}
 }
 
+/* A message over its limit: the worker is broken or hostile; it is lost
+ * like one that spoke garbage. */
+static void
+clu_worker_on_over_limit(void *ctx, const struct rpc_msg *m, const char *why)
+{
+	struct clu_worker *w = ctx;
+
+	(void)m;
+	log_info("cluster: worker %s (%s): refused %s", w->name, w->host, why);
+	clu_worker_lost(w, "a message over its limit");
+}
+
+static void
+clu_worker_limit(void *ctx, enum rpc_type type, const char *method,
+    struct rpc_limit *l)
+{
+	(void)ctx;
+	if (type == RPC_NOTIFY && strcmp(method, "task.done") == 0) {
+		l->elems = CLU_DONE_ELEMS_MAX;
+		l->bytes = CLU_DONE_DECODED_MAX;
+	} else {
+		l->elems = CLU_ELEMS_MAX;
+		l->bytes = CLU_DECODED_MAX;
+	}
+}
+
 static void
 clu_worker_handle(struct clu_worker *w, struct rpc_msg *m)
 {
@@ -439,6 +469,7 @@ clu_worker_hello(struct clu_worker *w, const struct rpc_msg *m)
 	c->npending--;
 	conn_set_deadline(w->conn, 0);
 	conn_set_frame_max(w->conn, CLU_FRAME_MAX);
+	conn_set_limit(w->conn, clu_worker_limit, w);
 	conn_seal(w->conn, seal_new(c->secret, "worker", w->nonce,
 	    (const unsigned char *)nonce->via.bin.ptr, SEAL_KERNEL));
 	auth_proof(c->secret, "worker", AUTH_BY_KERNEL, w->nonce,

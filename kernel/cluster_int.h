@@ -32,6 +32,12 @@ struct store;
 #define CLU_LOST_MS		15000	/* the launcher must say why by then */
 #define CLU_FRAME_ANON		4096
 #define CLU_FRAME_MAX		(300u << 20)
+/* What one message from a worker may decode to: task.done carries
+ * results (CLU_DONE_*), anything else is small. */
+#define CLU_ELEMS_MAX		(64u << 10)
+#define CLU_DECODED_MAX		((uint64_t)16 << 20)
+#define CLU_DONE_ELEMS_MAX	(4u << 20)
+#define CLU_DONE_DECODED_MAX	((uint64_t)CLU_FRAME_MAX + (128u << 20))
 #define CLU_QUEUED_MAX		((size_t)1 << 30)
 #define CLU_KEEP_MAX		((size_t)4 << 20)	/* staging kept */
 #define CLU_USAGE_MS		1000	/* usage rows are written this often */

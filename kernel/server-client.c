@@ -21,6 +21,10 @@
  * close (conn_refuse()), and lines about refused peers are rate-limited
  * (srv_log_refused()).
  *
+ * Limits. Once a peer is in, what one message may decode to is bounded
+ * per method (client_limit(): SRV_M_BIG methods carry notebooks); a
+ * request over it is answered ELIMIT and the connection carries on.
+ *
  * Output. Replies and notifications are packed into the client's staging
  * buffer and handed to the socket at once. Bytes libuv holds for a client
  * are counted; a client that lets more than SRV_QUEUED_MAX pile up (it
@@ -50,6 +54,8 @@
 
 /* May be called before the client authenticated. */
 #define SRV_M_ANON	0x1
+/* Carries a notebook: a message may decode to SRV_BIG_* (not SRV_*). */
+#define SRV_M_BIG	0x2
 
 /* A method of the protocol: exactly one of srv, sess, clu is set, and
  * says which part of the kernel handles it. */
@@ -76,12 +82,12 @@ static const struct srv_method srv_methods[] = {
 	{ "auth.response", SRV_M_ANON, .srv = srv_rpc_auth },
 	{ "kernel.info", 0, .srv = srv_rpc_info },
 	{ "kernel.shutdown", 0, .srv = srv_rpc_shutdown },
-	{ "session.open", 0, .sess = sess_rpc_open },
+	{ "session.open", SRV_M_BIG, .sess = sess_rpc_open },
 	{ "session.attach", 0, .sess = sess_rpc_attach },
 	{ "session.list", 0, .sess = sess_rpc_list },
 	{ "session.close", 0, .sess = sess_rpc_close },
 	{ "doc.get", 0, .sess = sess_rpc_doc_get },
-	{ "doc.edit", 0, .sess = sess_rpc_doc_edit },
+	{ "doc.edit", SRV_M_BIG, .sess = sess_rpc_doc_edit },
 	{ "doc.save", 0, .sess = sess_rpc_doc_save },
 	{ "doc.cursor", 0, .sess = sess_rpc_doc_cursor },
 	{ "cell.run", 0, .sess = sess_rpc_cell_run },
@@ -99,8 +105,11 @@ static void	 client_challenge(struct client *c);
 static void	 client_in(struct client *c);
 static void	 client_refuse(struct client *c, const char *msg);
 static const struct srv_method *client_method(const char *name);
+static void	 client_limit(void *ctx, enum rpc_type type,
+		     const char *method, struct rpc_limit *l);
 static void	 client_on_msg(void *ctx, struct rpc_msg *m);
-
+static void	 client_on_over_limit(void *ctx, const struct rpc_msg *m,
+		     const char *why);
 static void	 client_on_end(void *ctx, enum conn_end why, const char *msg,
 		     size_t queued);
 static void	 client_on_closed(void *ctx);
@@ -186,7 +195,7 @@ client_challenge(struct client *c)
 	conn_start(c->rc.conn);
 }
 
-/* c is in: it may send large messages. */
+/* c is in: it may send large messages, within each method's limit. */
 static void
 client_in(struct client *c)
 {
@@ -197,6 +206,7 @@ client_in(struct client *c)
 	}
 	conn_set_deadline(c->rc.conn, 0);
 	conn_set_frame_max(c->rc.conn, SRV_FRAME_MAX);
+	conn_set_limit(c->rc.conn, client_limit, c);
 }
 
 /* kernel.refused {message}, then the close (the peer reads it first). */
@@ -229,6 +239,7 @@ client_new(struct srv *s, uv_stream_t *l, bool tcp)
 {
 	static const struct conn_cbs cbs = {
 		.on_msg = client_on_msg,
+		.on_over_limit = client_on_over_limit,
 		.on_end = client_on_end,
 		.on_closed = client_on_closed,
 	};
@@ -261,6 +272,36 @@ static void
 client_on_msg(void *ctx, struct rpc_msg *m)
 {
 	client_handle(ctx, m);
+}
+
+/* A message over its method's limit: a request is answered ELIMIT, a
+ * notification dropped; the connection carries on. */
+static void
+client_on_over_limit(void *ctx, const struct rpc_msg *m, const char *why)
+{
+	struct client *c = ctx;
+
+	log_info("client %" PRIu64 " (%s): refused %s", c->rc.id, c->peer,
+	    why);
+	if (m->type == RPC_REQUEST)
+		client_error(c, m->id, GL_ELIMIT, why);
+}
+
+static void
+client_limit(void *ctx, enum rpc_type type, const char *method,
+    struct rpc_limit *l)
+{
+	const struct srv_method *meth = client_method(method);
+
+	(void)ctx;
+	if (type != RPC_RESPONSE && meth != NULL &&
+	    (meth->flags & SRV_M_BIG)) {
+		l->elems = SRV_BIG_ELEMS_MAX;
+		l->bytes = SRV_BIG_DECODED_MAX;
+	} else {
+		l->elems = SRV_ELEMS_MAX;
+		l->bytes = SRV_DECODED_MAX;
+	}
 }
 
 /* The slow-reader policy (issue 9 will change it here): a client that

@@ -27,6 +27,12 @@ struct sess_set;
  * messages only. */
 #define SRV_FRAME_ANON		(4u << 10)
 #define SRV_FRAME_MAX		(256u << 20)
+/* What one message may decode to (core/rpc.h): most methods are small;
+ * those marked SRV_M_BIG (doc.edit, session.open) carry notebooks. */
+#define SRV_ELEMS_MAX		(64u << 10)
+#define SRV_DECODED_MAX		((uint64_t)16 << 20)
+#define SRV_BIG_ELEMS_MAX	(1u << 20)
+#define SRV_BIG_DECODED_MAX	((uint64_t)SRV_FRAME_MAX + (64u << 20))
 /* Unauthenticated TCP peers: the time they get and how many may wait at
  * once (srv_opts can change both). */
 #define SRV_AUTH_MS		5000

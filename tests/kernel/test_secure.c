@@ -4,8 +4,8 @@
  * replayed, reordered or cut closes the connection; a worker's handshake
  * cannot be relayed to any use, and a worker takes nothing unsealed;
  * peers that do not authenticate get a deadline and a cap, and their log
- * lines a budget; and a refused peer always reads its refusal before the
- * close.
+ * lines a budget; one message cannot decode to more than its method
+ * allows; and a refused peer always reads its refusal before the close.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -868,6 +868,85 @@ test_refused_peers_log_is_limited(void **state)
 	assert_int_equal(lines + summed, n);
 }
 
+/* Sends request id for method with args {pad: [nil x n]} on r. */
+static void
+send_nils(struct kraw *r, uint32_t id, const char *method, size_t n)
+{
+	struct rpc_writer w;
+
+	rpc_writer_init(&w);
+	rpc_begin_request(&w, id, method);
+	msgpack_pack_map(&w.pk, 1);
+	rpc_pack_key(&w.pk, "pad");
+	msgpack_pack_array(&w.pk, (uint32_t)n);
+	for (size_t i = 0; i < n; i++)
+		msgpack_pack_nil(&w.pk);
+	assert_int_equal(kraw_send_msgs(r, w.sbuf.data, w.sbuf.size), 0);
+	rpc_writer_fini(&w);
+}
+
+/* The kernel's peak resident memory in KiB. */
+static long
+kernel_hwm_kb(struct kt *t)
+{
+	char	 path[64], line[256];
+	long	 kb = -1;
+	FILE	*f;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)t->pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "VmHWM: %ld", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* A frame of nils cannot inflate the kernel: it is refused by method and
+ * limit without being decoded (or held), and the connection carries on;
+ * a method that carries notebooks has a larger limit, not none. */
+static void
+test_frame_cannot_inflate(void **state)
+{
+	struct kt	*t = *state;
+	struct kraw	*r;
+	const char	*msg;
+	json_t		*res;
+	long		 before, after;
+
+	r = kraw_connect_unix(t->sock);
+	assert_non_null(r);
+	assert_non_null(res = raw_wait(r, kraw_request(r, "kernel.info",
+	    NULL)));
+	before = kernel_hwm_kb(t);
+	/* 16 MiB of nils would decode to 384 MiB. */
+	send_nils(r, 100, "doc.cursor", (size_t)16 << 20);
+	assert_non_null(raw_wait(r, 100));
+	assert_int_equal(kraw_error(r, 100, &msg), GL_ELIMIT);
+	assert_string_equal(msg, "doc.cursor: message of more than 65536 "
+	    "values (the limit for doc.cursor)");
+	send_nils(r, 101, "doc.edit", (size_t)2 << 20);
+	assert_non_null(raw_wait(r, 101));
+	assert_int_equal(kraw_error(r, 101, &msg), GL_ELIMIT);
+	assert_non_null(strstr(msg, "doc.edit: message of more than 1048576 "
+	    "values"));
+	/* Within its limit, doc.edit is read (and refused for what it
+	 * says, not for its size). */
+	send_nils(r, 102, "doc.edit", 100000);
+	assert_non_null(raw_wait(r, 102));
+	assert_int_not_equal(kraw_error(r, 102, NULL), GL_ELIMIT);
+	/* Still connected. */
+	assert_non_null(raw_wait(r, kraw_request(r, "kernel.info", NULL)));
+	after = kernel_hwm_kb(t);
+	assert_true(before > 0 && after > 0);
+	if (after - before > 64 * 1024) {
+		print_error("the kernel grew by %ld KiB\n", after - before);
+		fail();
+	}
+	kraw_free(r);
+}
+
 /* Holds back (on) or lets go of what r sends, so that a message and
  * what follows it reach the kernel in the same read. */
 static void
@@ -996,6 +1075,8 @@ main(void)
 		    setup_tcp, kt_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_refused_peers_log_is_limited, setup_tcp, kt_teardown),
+		cmocka_unit_test_setup_teardown(test_frame_cannot_inflate,
+		    kt_setup_started, kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(
 		    test_refusal_is_read_before_close, setup_tcp,
 		    kt_teardown),
