@@ -166,7 +166,8 @@ clu_worker_flush(struct clu_worker *w)
 void
 clu_worker_close(struct clu_worker *w)
 {
-	if (w->closing)
+	/* A refusal may linger, except when the service closes. */
+	if (w->conn == NULL || (w->closing && !w->c->closing))
 		return;
 	w->closing = true;
 	conn_close(w->conn, false);

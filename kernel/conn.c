@@ -64,8 +64,9 @@ struct conn {
 	uv_timer_t	 timer;		/* the deadline, then the linger */
 	int		 handles;	/* open: the stream, the timer */
 	bool		 eof;		/* the peer ended its stream */
-	bool		 refusing;	/* conn_refuse(): reads are dropped */
-	bool		 linger;	/* ... until the peer's end */
+	bool		 linger;	/* conn_refuse(): reads are dropped
+					 * until the peer's end */
+	bool		 shut;		/* ... and our side is shut down */
 };
 
 struct conn_wreq {
@@ -283,9 +284,10 @@ conn_refuse(struct conn *c, bool linger)
 	conn_flush(c);
 	conn_read_stop(c);
 	c->closing = true;
-	c->refusing = true;
 	c->linger = linger;
-	uv_timer_stop(&c->timer);
+	/* However the peer behaves (a full window holds the shutdown back),
+	 * the conn is gone by then. */
+	uv_timer_start(&c->timer, conn_on_linger_end, c->o.linger_ms, 0);
 	if (linger && !c->eof)
 		uv_read_start(&c->u.stream, conn_on_alloc,
 		    conn_on_linger_read);
@@ -544,8 +546,8 @@ conn_on_deadline(uv_timer_t *t)
 	conn_end_report(c, CONN_DEADLINE, NULL, 0);
 }
 
-/* A refusal is on its way and our side shut down: close now, or linger
- * until the peer's end of stream. */
+/* A refusal went out and our side is shut down: close now, or linger
+ * until the peer's end of stream (or the timer conn_refuse() set). */
 static void
 conn_on_refused(uv_shutdown_t *req, int status)
 {
@@ -553,11 +555,9 @@ conn_on_refused(uv_shutdown_t *req, int status)
 
 	if (uv_is_closing(&c->u.handle))
 		return;
+	c->shut = true;
 	if (status < 0 || !c->linger || c->eof)
 		conn_close_handles(c);
-	else
-		uv_timer_start(&c->timer, conn_on_linger_end,
-		    c->o.linger_ms, 0);
 }
 
 /* What a refused peer still sends is dropped; its end closes us. */
@@ -571,7 +571,7 @@ conn_on_linger_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		return;
 	c->eof = true;
 	uv_read_stop(st);
-	if (!c->shutting || uv_is_active((uv_handle_t *)&c->timer))
+	if (c->shut)
 		conn_close_handles(c);
 }
 

@@ -152,10 +152,10 @@ void	 conn_close(struct conn *c, bool graceful);
 /* Closes c after a refusal staged or sent just before: no more on_msg or
  * on_end; the refusal is flushed and our side shut down (the peer reads
  * it, then the end of the stream). With linger, what the peer still sends
- * is read and dropped until it closes or conn_opts.linger_ms passes, so
- * that it is not reset while it reads; without, c closes as soon as it is
- * shut down (a peer refused before it spoke). A later conn_close(c,
- * false) closes at once. */
+ * is read and dropped until it closes, so that it is not reset while it
+ * reads; without, c closes as soon as it is shut down (a peer refused
+ * before it spoke). Either way c is closed conn_opts.linger_ms after the
+ * call at the latest. A later conn_close(c, false) closes at once. */
 void	 conn_refuse(struct conn *c, bool linger);
 
 /* Binds and listens on spec ("HOST:PORT", "[::1]:0"; what names it in
