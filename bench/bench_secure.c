@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_cell.h"
 #include "client/client.h"
 #include "core/err.h"
 #include "core/mem.h"
@@ -33,15 +34,6 @@
 #include "core/seal.h"
 
 #define BLOCKS	5
-
-static double
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
 
 /* CPU time of this thread, in us. */
 static double
@@ -134,49 +126,15 @@ bench_records(void)
 	}
 }
 
-static const char *nb_text = "-- %% id=\"a\"\n1 + 1\n";
-
-static void
-pack_open(msgpack_packer *pk, void *ctx)
-{
-	(void)ctx;
-	msgpack_pack_map(pk, 3);
-	rpc_pack_kv_str(pk, "path", "/tmp/bench.nb.lua");
-	rpc_pack_kv_str(pk, "text", nb_text);
-	rpc_pack_kv_bool(pk, "ephemeral", true);
-}
-
-/* One trivial cell's round trip on c in session sess, in us. */
 static double
-cell_round_trip(struct cl_conn *c, const char *sess)
+round_trip(struct cl_conn *c, const char *sess)
 {
-	struct rpc_writer	*w;
-	struct rpc_msg		 m;
-	struct gl_err		 err;
-	uint32_t		 id;
-	double			 t0 = now_us();
-	int			 done = 0;
+	struct gl_err	 err;
+	double		 us = bench_cell_round_trip(c, sess, &err);
 
-	w = cl_begin(c, "cell.run", &id);
-	msgpack_pack_map(&w->pk, 2);
-	rpc_pack_kv_str(&w->pk, "session", sess);
-	rpc_pack_key(&w->pk, "cells");
-	msgpack_pack_array(&w->pk, 1);
-	rpc_pack_str(&w->pk, "a");
-	if (cl_send(c, &err) != 0 || cl_wait(c, id, &m, 10000, &err) != 0)
+	if (us < 0)
 		die("cell.run", &err);
-	rpc_msg_fini(&m);
-	while (!done) {
-		if (cl_next_notify(c, &m, 10000, &err) != 1)
-			die("waiting for cell.done", &err);
-		if (strcmp(m.method, "cell.done") == 0) {
-			if (!rpc_obj_streq(rpc_map_get(m.args, "status"), "ok"))
-				die("cell failed", NULL);
-			done = 1;
-		}
-		rpc_msg_fini(&m);
-	}
-	return now_us() - t0;
+	return us;
 }
 
 static struct cl_conn *
@@ -193,7 +151,8 @@ connect_to(const char *kernel, const char *token, char **sess)
 	o.autostart = false;
 	if (cl_connect(&o, &c, &err) != 0)
 		die(kernel, &err);
-	if (cl_call(c, "session.open", pack_open, NULL, &m, 10000, &err) != 0)
+	if (cl_call(c, "session.open", bench_cell_pack_open, NULL, &m, 10000,
+	    &err) != 0)
 		die("session.open", &err);
 	*sess = rpc_map_strdup(m.result, "session");
 	rpc_msg_fini(&m);
@@ -262,20 +221,20 @@ bench_cell(const char *galley, const char *dir, int rounds)
 	u = connect_to(sock, NULL, &usess);
 	t = connect_to(addr, token, &tsess);
 	for (int i = 0; i < 200; i++) {		/* warm up both */
-		(void)cell_round_trip(u, usess);
-		(void)cell_round_trip(t, tsess);
+		(void)round_trip(u, usess);
+		(void)round_trip(t, tsess);
 	}
 	for (int b = 0; b < BLOCKS; b++) {
 		k0 = proc_cpu_us(pid);
 		c0 = cpu_us();
 		for (int i = 0; i < rounds; i++)
-			ut[b * rounds + i] = cell_round_trip(u, usess);
+			ut[b * rounds + i] = round_trip(u, usess);
 		kc[0] += proc_cpu_us(pid) - k0;
 		cc[0] += cpu_us() - c0;
 		k0 = proc_cpu_us(pid);
 		c0 = cpu_us();
 		for (int i = 0; i < rounds; i++)
-			tt[b * rounds + i] = cell_round_trip(t, tsess);
+			tt[b * rounds + i] = round_trip(t, tsess);
 		kc[1] += proc_cpu_us(pid) - k0;
 		cc[1] += cpu_us() - c0;
 	}

@@ -98,32 +98,6 @@ cl_enqueue(struct cl_conn *c, struct rpc_msg *m)
 	c->tail = q;
 }
 
-/* Feeds n bytes read to the RPC reader, opening sealed records first. */
-static int
-cl_feed(struct cl_conn *c, const char *buf, size_t n, struct gl_err *err)
-{
-	const void	*p;
-	size_t		 len;
-	int		 rc;
-
-	if (c->answer && n > 0) {
-		c->answer = false;
-		if (!seal_is_record((unsigned char)buf[0])) {
-			/* A refusal, in the clear: nothing is sealed. */
-			seal_free(c->seal);
-			c->seal = NULL;
-		}
-	}
-	if (c->seal == NULL) {
-		rpc_reader_feed(c->reader, buf, n);
-		return 0;
-	}
-	seal_feed(c->seal, buf, n);
-	while ((rc = seal_open(c->seal, &p, &len, err)) == 1)
-		rpc_reader_feed(c->reader, p, len);
-	return rc;
-}
-
 /* Reads once (after poll said readable, or non-blocking) and queues every
  * whole message. */
 static int
@@ -144,7 +118,8 @@ cl_read_some(struct cl_conn *c, struct gl_err *err)
 		    c->addr);
 	}
 	gl_err_clear(&fe);
-	frc = cl_feed(c, buf, (size_t)n, &fe);
+	frc = seal_read(&c->seal, &c->answer, buf, (size_t)n, c->reader,
+	    &fe);
 	while ((rc = rpc_reader_next(c->reader, &m, err)) == 1)
 		cl_enqueue(c, &m);
 	if (frc != 0) {

@@ -20,6 +20,7 @@
 
 #include "core/err.h"
 #include "core/mem.h"
+#include "core/rpc.h"
 
 #define SEAL_KEY_LEN	crypto_aead_chacha20poly1305_ietf_KEYBYTES
 
@@ -230,6 +231,37 @@ seal_open(struct seal *s, const void **p, size_t *n, struct gl_err *err)
 	*p = r + hdr;
 	*n = (size_t)mlen;
 	return 1;
+}
+
+int
+seal_open_into(struct seal *s, struct rpc_reader *rd, struct gl_err *err)
+{
+	const void	*p = NULL;
+	size_t		 n = 0;
+	int		 rc;
+
+	while ((rc = seal_open(s, &p, &n, err)) == 1)
+		rpc_reader_feed(rd, p, n);
+	return rc;
+}
+
+int
+seal_read(struct seal **sp, bool *answer, const void *p, size_t n,
+    struct rpc_reader *rd, struct gl_err *err)
+{
+	if (*answer && n > 0) {
+		*answer = false;
+		if (!seal_is_record(*(const unsigned char *)p)) {
+			seal_free(*sp);
+			*sp = NULL;
+		}
+	}
+	if (*sp == NULL) {
+		rpc_reader_feed(rd, p, n);
+		return 0;
+	}
+	seal_feed(*sp, p, n);
+	return seal_open_into(*sp, rd, err);
 }
 
 size_t

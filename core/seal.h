@@ -15,8 +15,9 @@
  * stream for core/rpc.h's reader.
  *
  * Pure: bytes in, bytes out, the keys in the struct (wiped when freed);
- * libsodium does the crypto. Used by kernel/conn.c, client/client.c and
- * lua/worker-net.c; tests and the fuzzer.
+ * libsodium does the crypto; opened records go to a core/rpc.h reader.
+ * Used by kernel/conn.c, client/client.c and lua/worker-net.c; tests and
+ * the fuzzer.
  */
 #ifndef GL_SEAL_H
 #define GL_SEAL_H
@@ -29,6 +30,7 @@
 
 struct gl_buf;
 struct gl_err;
+struct rpc_reader;
 
 #define SEAL_RECORD_MAX	(64u << 10)	/* plaintext bytes in one record */
 #define SEAL_TAG_LEN	16		/* what a record adds, besides its
@@ -69,6 +71,17 @@ void	 seal_feed(struct seal *s, const void *p, size_t n);
  * does not authenticate); the seal then refuses everything after. */
 int	 seal_open(struct seal *s, const void **p, size_t *n,
 	     struct gl_err *err);
+/* Opens every whole record fed so far into rd (the plaintext is a
+ * msgpack-RPC stream). 0, or GL_EPROTO as seal_open(). */
+int	 seal_open_into(struct seal *s, struct rpc_reader *rd,
+	     struct gl_err *err);
+/* A peer's reading: hands n bytes received to rd, through *sp if the
+ * stream is sealed. With *answer set (the peer's proof just went out),
+ * the first byte tells the kernel's sealed answer from a refusal in the
+ * clear (seal_is_record()): for a refusal *sp is freed and set to NULL.
+ * *answer is cleared by the first byte. 0, or GL_EPROTO. */
+int	 seal_read(struct seal **sp, bool *answer, const void *p, size_t n,
+	     struct rpc_reader *rd, struct gl_err *err);
 /* Bytes received that are not yet a whole record: at the end of the
  * stream, more than 0 means the last record was cut short. */
 size_t	 seal_pending(const struct seal *s);

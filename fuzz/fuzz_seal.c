@@ -5,6 +5,7 @@
  * from the input's bytes and then damaged at a place the input picks must
  * never open. No crash, no leak, no allocation out of proportion.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -24,14 +25,10 @@ drain(struct seal *s, struct rpc_reader *r)
 {
 	struct rpc_msg	 m;
 	struct gl_err	 err;
-	const void	*p;
-	size_t		 n;
 
-	while (seal_open(s, &p, &n, &err) == 1) {
-		rpc_reader_feed(r, p, n);
-		while (rpc_reader_next(r, &m, &err) == 1)
-			rpc_msg_fini(&m);
-	}
+	(void)seal_open_into(s, r, &err);
+	while (rpc_reader_next(r, &m, &err) == 1)
+		rpc_msg_fini(&m);
 }
 
 int
@@ -58,6 +55,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)seal_pending(k);
 	seal_free(k);
 	rpc_reader_free(r);
+
+	/* As a peer reads the kernel's answer to its proof: sealed, or a
+	 * refusal in the clear, told by the first byte. */
+	{
+		struct seal	*ps = seal_new(secret, "client", kn, pn,
+				    SEAL_PEER);
+		bool		 answer = true;
+		struct rpc_msg	 m;
+
+		r = rpc_reader_new(1 << 16);
+		if (seal_read(&ps, &answer, data, half, r, &err) == 0)
+			(void)seal_read(&ps, &answer, data + half, size - half,
+			    r, &err);
+		while (rpc_reader_next(r, &m, &err) == 1)
+			rpc_msg_fini(&m);
+		rpc_reader_free(r);
+		seal_free(ps);
+	}
 
 	/* The input sealed, one byte damaged: nothing opens past it. */
 	if (size < 2)

@@ -501,15 +501,10 @@ conn_deliver(struct conn *c)
 static int
 conn_unseal(struct conn *c)
 {
-	const void	*p;
-	size_t		 n;
-	struct gl_err	 e;
-	int		 rc;
+	struct gl_err e;
 
 	gl_err_clear(&e);
-	while ((rc = seal_open(c->seal, &p, &n, &e)) == 1)
-		rpc_reader_feed(c->rd, p, n);
-	if (rc == 0)
+	if (seal_open_into(c->seal, c->rd, &e) == 0)
 		return 0;
 	conn_read_stop(c);
 	conn_end_report(c, CONN_PROTOCOL, e.msg, 0);

@@ -394,28 +394,10 @@ wk_recv_one(struct wk *w, struct rpc_msg *m, int64_t deadline,
 static bool
 wk_feed(struct wk *w, const char *buf, size_t n)
 {
-	const void	*p;
-	size_t		 len;
-	struct gl_err	 err;
-	int		 rc;
+	struct gl_err err;
 
-	if (w->answer && n > 0) {
-		w->answer = false;
-		if (!seal_is_record((unsigned char)buf[0])) {
-			/* A refusal, in the clear. */
-			seal_free(w->seal);
-			w->seal = NULL;
-		}
-	}
-	if (w->seal == NULL) {
-		rpc_reader_feed(w->rd, buf, n);
-		return true;
-	}
-	seal_feed(w->seal, buf, n);
 	gl_err_clear(&err);
-	while ((rc = seal_open(w->seal, &p, &len, &err)) == 1)
-		rpc_reader_feed(w->rd, p, len);
-	if (rc == 0)
+	if (seal_read(&w->seal, &w->answer, buf, n, w->rd, &err) == 0)
 		return true;
 	w->eof = true;
 	snprintf(w->why, sizeof w->why, "the kernel at %s: %.200s", w->addr,

@@ -197,27 +197,11 @@ kraw_read(struct kraw *r, uint64_t deadline)
 		return -1;
 	}
 	gl_buf_add(&r->wire, buf, (size_t)n);
-	if (r->answer) {
-		r->answer = false;
-		if (!seal_is_record((unsigned char)buf[0])) {
-			seal_free(r->seal);
-			r->seal = NULL;
-		}
+	if (seal_read(&r->seal, &r->answer, buf, (size_t)n, r->rd, &e) != 0) {
+		fprintf(stderr, "kraw: %s\n", e.msg);
+		r->eof = true;
+		return -1;
 	}
-	if (r->seal != NULL) {
-		const void	*p;
-		size_t		 len;
-
-		seal_feed(r->seal, buf, (size_t)n);
-		while ((rc = seal_open(r->seal, &p, &len, &e)) == 1)
-			rpc_reader_feed(r->rd, p, len);
-		if (rc < 0) {
-			fprintf(stderr, "kraw: %s\n", e.msg);
-			r->eof = true;
-			return -1;
-		}
-	} else
-		rpc_reader_feed(r->rd, buf, (size_t)n);
 	while ((rc = rpc_reader_next(r->rd, &m, &e)) == 1) {
 		json_t	*entry = json_array();
 
