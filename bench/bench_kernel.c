@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_cell.h"
 #include "client/client.h"
 #include "core/err.h"
 #include "core/mem.h"
@@ -38,17 +39,6 @@ cmp_double(const void *a, const void *b)
 	double x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
-}
-
-static const char *nb_text = "-- %% id=\"a\"\n1 + 1\n";
-
-static void
-pack_open(msgpack_packer *pk, void *ctx)
-{
-	msgpack_pack_map(pk, 3);
-	rpc_pack_kv_str(pk, "path", "/tmp/bench.nb.lua");
-	rpc_pack_kv_str(pk, "text", nb_text);
-	rpc_pack_kv_bool(pk, "ephemeral", true);
 }
 
 static void
@@ -117,37 +107,18 @@ bench_round_trip(const char *galley, int rounds)
 	rss = kernel_rss_kb(c);
 	printf("kernel idle RSS:            %6.1f MB   (target <= 10 MB)\n",
 	    rss / 1024.0);
-	if (cl_call(c, "session.open", pack_open, NULL, &m, 10000, &err) != 0)
+	if (cl_call(c, "session.open", bench_cell_pack_open, NULL, &m, 10000,
+	    &err) != 0)
 		die("session.open", &err);
 	sess = rpc_map_strdup(m.result, "session");
 	rpc_msg_fini(&m);
 	for (int i = -50; i < rounds; i++) {
-		struct rpc_writer	*w;
-		uint32_t		 id;
-		double			 t0 = now_us();
-		int			 done = 0;
+		double us = bench_cell_round_trip(c, sess, &err);
 
-		w = cl_begin(c, "cell.run", &id);
-		msgpack_pack_map(&w->pk, 2);
-		rpc_pack_kv_str(&w->pk, "session", sess);
-		rpc_pack_key(&w->pk, "cells");
-		msgpack_pack_array(&w->pk, 1);
-		rpc_pack_str(&w->pk, "a");
-		if (cl_send(c, &err) != 0 || cl_wait(c, id, &m, 10000, &err) != 0)
+		if (us < 0)
 			die("cell.run", &err);
-		rpc_msg_fini(&m);
-		while (!done) {
-			if (cl_next_notify(c, &m, 10000, &err) != 1)
-				die("waiting for cell.done", &err);
-			if (strcmp(m.method, "cell.done") == 0) {
-				if (!rpc_obj_streq(rpc_map_get(m.args, "status"), "ok"))
-					die("cell failed", NULL);
-				done = 1;
-			}
-			rpc_msg_fini(&m);
-		}
 		if (i >= 0)
-			t[i] = now_us() - t0;
+			t[i] = us;
 	}
 	qsort(t, (size_t)rounds, sizeof *t, cmp_double);
 	printf("trivial cell round trip:    p50 %6.0f us  p99 %6.0f us   "

@@ -1,5 +1,11 @@
 /*
  * client.c - blocking kernel client.
+ *
+ * Over TCP, once the kernel has checked our proof, everything both ways
+ * is sealed (core/seal.h): the kernel's answer to auth.response is its
+ * first record, and opening it is the kernel's proof that it holds the
+ * token too. Its refusal of a wrong proof comes in the clear instead,
+ * which the first byte of its answer tells apart (seal_is_record()).
  */
 #include "client/client.h"
 
@@ -20,10 +26,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "core/auth.h"
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/paths.h"
+#include "core/seal.h"
 #include "core/util.h"
 
 #define CL_MAX_FRAME	(512u << 20)
@@ -41,6 +50,11 @@ struct cl_conn {
 	struct rpc_writer	 w;
 	struct cl_queued	*head, *tail;	/* owned: queued messages */
 	bool			 closed;
+	struct seal		*seal;		/* owned: TCP, once proved */
+	bool			 answer;	/* waiting for the kernel's
+						 * answer to our proof: sealed,
+						 * or a refusal in the clear */
+	struct gl_buf		 sealed;	/* records being sent */
 };
 
 static int
@@ -83,7 +97,8 @@ cl_read_some(struct cl_conn *c, struct gl_err *err)
 	char		 buf[65536];
 	ssize_t		 n;
 	struct rpc_msg	 m;
-	int		 rc;
+	struct gl_err	 fe;
+	int		 rc, frc;
 
 	n = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
@@ -93,9 +108,17 @@ cl_read_some(struct cl_conn *c, struct gl_err *err)
 		return gl_err_set(err, GL_ECLOSED, "the kernel at %s closed the connection",
 		    c->addr);
 	}
-	rpc_reader_feed(c->reader, buf, (size_t)n);
+	gl_err_clear(&fe);
+	frc = seal_read(&c->seal, &c->answer, buf, (size_t)n, c->reader,
+	    &fe);
 	while ((rc = rpc_reader_next(c->reader, &m, err)) == 1)
 		cl_enqueue(c, &m);
+	if (frc != 0) {
+		/* What opened before the bad record stays queued. */
+		c->closed = true;
+		return gl_err_set(err, frc, "the kernel at %s: %s", c->addr,
+		    fe.msg);
+	}
 	if (rc < 0) {
 		c->closed = true;
 		return gl_err_prefix(err, "bad message from the kernel at %s",
@@ -167,6 +190,12 @@ cl_send(struct cl_conn *c, struct gl_err *err)
 	const char	*p = c->w.sbuf.data;
 	size_t		 left = c->w.sbuf.size;
 
+	if (c->seal != NULL && !c->answer) {
+		gl_buf_reset(&c->sealed);
+		seal_wrap(c->seal, p, left, &c->sealed);
+		p = c->sealed.data;
+		left = c->sealed.len;
+	}
 	while (left > 0) {
 		ssize_t n = send(c->fd, p, left, MSG_NOSIGNAL);
 
@@ -182,6 +211,8 @@ cl_send(struct cl_conn *c, struct gl_err *err)
 		left -= (size_t)n;
 	}
 	rpc_writer_reset(&c->w);
+	if (c->sealed.cap > (1u << 20))
+		gl_buf_fini(&c->sealed);
 	return 0;
 }
 
@@ -346,6 +377,8 @@ cl_close(struct cl_conn *c)
 		close(c->fd);
 	rpc_reader_free(c->reader);
 	rpc_writer_fini(&c->w);
+	seal_free(c->seal);
+	gl_buf_fini(&c->sealed);
 	free(c->addr);
 	free(c);
 }
@@ -359,6 +392,7 @@ cl_conn_new(int fd, char *addr)
 	c->addr = addr;
 	c->reader = rpc_reader_new(CL_MAX_FRAME);
 	rpc_writer_init(&c->w);
+	gl_buf_init(&c->sealed);
 	return c;
 }
 
@@ -668,16 +702,38 @@ cl_load_token(const struct cl_opts *o, char tok[AUTH_TOKEN_LEN + 1],
 	return rc;
 }
 
+/* The message of a kernel.refused the kernel sent, or NULL; borrowed
+ * from the queue. */
+static const char *
+cl_refusal(struct cl_conn *c, size_t *len)
+{
+	for (struct cl_queued *q = c->head; q != NULL; q = q->next)
+		if (q->msg.type == RPC_NOTIFY &&
+		    strcmp(q->msg.method, "kernel.refused") == 0)
+			return rpc_map_str(q->msg.args, "message", len);
+	return NULL;
+}
+
+/*
+ * The handshake: the kernel's auth.challenge {nonce, version}; we answer
+ * auth.response {hmac, nonce} with our proof over both nonces, then seal:
+ * the kernel's answer is its first sealed record (or a refusal in the
+ * clear).
+ */
 static int
 cl_authenticate(struct cl_conn *c, const struct cl_opts *o, int64_t deadline,
     struct gl_err *err)
 {
 	char			 tok[AUTH_TOKEN_LEN + 1];
-	unsigned char		 mac[AUTH_MAC_LEN];
+	unsigned char		 mac[AUTH_MAC_LEN], mine[AUTH_NONCE_LEN];
+	unsigned char		 theirs[AUTH_NONCE_LEN];
 	struct rpc_msg		 m;
 	const msgpack_object	*nonce;
+	const char		*why;
 	struct rpc_writer	*w;
 	uint32_t		 id;
+	size_t			 len = 0;
+	int64_t			 version;
 	int			 rc;
 
 	if ((rc = cl_load_token(o, tok, err)) != 0)
@@ -690,7 +746,16 @@ cl_authenticate(struct cl_conn *c, const struct cl_opts *o, int64_t deadline,
 		if ((rc = cl_wait_readable(c, deadline, err)) != 0 && rc != GL_EINTR)
 			return rc;
 	}
+	if (strcmp(m.method, "kernel.refused") == 0) {
+		why = rpc_map_str(m.args, "message", &len);
+		rc = gl_err_set(err, GL_ECLOSED, "the kernel at %s refused "
+		    "the connection: %.*s", c->addr, why != NULL ? (int)len :
+		    0, why != NULL ? why : "");
+		rpc_msg_fini(&m);
+		return rc;
+	}
 	nonce = rpc_map_get(m.args, "nonce");
+	version = rpc_map_int(m.args, "version", 0);
 	if (strcmp(m.method, "auth.challenge") != 0 || nonce == NULL ||
 	    nonce->type != MSGPACK_OBJECT_BIN ||
 	    nonce->via.bin.size != AUTH_NONCE_LEN) {
@@ -698,18 +763,47 @@ cl_authenticate(struct cl_conn *c, const struct cl_opts *o, int64_t deadline,
 		return gl_err_set(err, GL_EPROTO,
 		    "%s did not send a galley auth challenge", c->addr);
 	}
-	auth_hmac(tok, (const unsigned char *)nonce->via.bin.ptr, mac);
+	if (version != AUTH_VERSION) {
+		rpc_msg_fini(&m);
+		return gl_err_set(err, GL_EPROTO, "the kernel at %s speaks "
+		    "auth version %lld, this galley %d: use the same galley "
+		    "on both sides", c->addr, (long long)version,
+		    AUTH_VERSION);
+	}
+	memcpy(theirs, nonce->via.bin.ptr, AUTH_NONCE_LEN);
 	rpc_msg_fini(&m);
+	auth_nonce(mine);
+	auth_proof(tok, "client", AUTH_BY_PEER, theirs, mine, mac);
 	w = cl_begin(c, "auth.response", &id);
-	msgpack_pack_map(&w->pk, 1);
+	msgpack_pack_map(&w->pk, 2);
 	rpc_pack_key(&w->pk, "hmac");
 	msgpack_pack_bin(&w->pk, AUTH_MAC_LEN);
 	msgpack_pack_bin_body(&w->pk, mac, AUTH_MAC_LEN);
+	rpc_pack_key(&w->pk, "nonce");
+	msgpack_pack_bin(&w->pk, AUTH_NONCE_LEN);
+	msgpack_pack_bin_body(&w->pk, mine, AUTH_NONCE_LEN);
+	c->seal = seal_new(tok, "client", theirs, mine, SEAL_PEER);
+	c->answer = true;
+	sodium_memzero(tok, sizeof tok);
 	if ((rc = cl_send(c, err)) != 0)
 		return rc;
 	rc = cl_wait(c, id, &m, cl_left(deadline), err);
-	if (rc != 0)
-		return gl_err_prefix(err, "the kernel at %s refused us", c->addr);
+	if (rc == 0 && c->seal == NULL) {
+		rpc_msg_fini(&m);
+		return gl_err_set(err, GL_EPROTO, "the kernel at %s answered "
+		    "in the clear: not a galley kernel of this version?",
+		    c->addr);
+	}
+	if (rc != 0) {
+		if ((why = cl_refusal(c, &len)) != NULL)
+			return gl_err_set(err, rc, "the kernel at %s refused "
+			    "us: %.*s", c->addr, (int)len, why);
+		if (rc == GL_EPROTO && c->seal != NULL && c->closed)
+			return gl_err_prefix(err, "the kernel at %s did not "
+			    "prove it holds the token", c->addr);
+		return gl_err_prefix(err, "the kernel at %s refused us",
+		    c->addr);
+	}
 	rpc_msg_fini(&m);
 	return 0;
 }

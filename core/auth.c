@@ -15,7 +15,7 @@
 #include "core/mem.h"
 #include "core/util.h"
 
-static const char auth_label[] = "galley-auth-v1";
+static const char auth_label[] = "galley-auth-v2";
 
 int
 auth_token_load(const char *path, char out[AUTH_TOKEN_LEN + 1],
@@ -89,28 +89,39 @@ auth_nonce(unsigned char nonce[AUTH_NONCE_LEN])
 }
 
 void
-auth_hmac(const char *token, const unsigned char nonce[AUTH_NONCE_LEN],
+auth_proof(const char *secret, const char *purpose, enum auth_by by,
+    const unsigned char kernel_nonce[AUTH_NONCE_LEN],
+    const unsigned char peer_nonce[AUTH_NONCE_LEN],
     unsigned char mac[AUTH_MAC_LEN])
 {
-	crypto_auth_hmacsha256_state st;
+	crypto_auth_hmacsha256_state	 st;
+	const char			*who = by == AUTH_BY_KERNEL ?
+					    "kernel" : "peer";
 
-	crypto_auth_hmacsha256_init(&st, (const unsigned char *)token,
-	    strlen(token));
+	crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret,
+	    strlen(secret));
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)auth_label,
 	    sizeof auth_label - 1);
-	crypto_auth_hmacsha256_update(&st, nonce, AUTH_NONCE_LEN);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)purpose,
+	    strlen(purpose) + 1);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)who,
+	    strlen(who) + 1);
+	crypto_auth_hmacsha256_update(&st, kernel_nonce, AUTH_NONCE_LEN);
+	crypto_auth_hmacsha256_update(&st, peer_nonce, AUTH_NONCE_LEN);
 	crypto_auth_hmacsha256_final(&st, mac);
 	sodium_memzero(&st, sizeof st);
 }
 
 bool
-auth_verify(const char *token, const unsigned char nonce[AUTH_NONCE_LEN],
+auth_proof_check(const char *secret, const char *purpose, enum auth_by by,
+    const unsigned char kernel_nonce[AUTH_NONCE_LEN],
+    const unsigned char peer_nonce[AUTH_NONCE_LEN],
     const unsigned char mac[AUTH_MAC_LEN])
 {
 	unsigned char	 want[AUTH_MAC_LEN];
 	bool		 ok;
 
-	auth_hmac(token, nonce, want);
+	auth_proof(secret, purpose, by, kernel_nonce, peer_nonce, want);
 	ok = sodium_memcmp(want, mac, AUTH_MAC_LEN) == 0;
 	sodium_memzero(want, sizeof want);
 	return ok;

@@ -8,11 +8,22 @@
  * allows) before msgpack_unpack_next() decodes exactly that frame. A
  * garbage peer therefore cannot make us allocate more than a small multiple
  * of the bytes it actually sent.
+ *
+ * Limits. A message's size on the wire is not what it costs: msgpack-c
+ * allocates a 24-byte msgpack_object for every value, so a frame of
+ * one-byte nils decodes to 24 times its size. The scanner counts values
+ * as it measures and, once it has read the method (the head of every
+ * message comes first), asks the reader's owner for that method's limit
+ * on values and on decoded bytes (the frame plus RPC_ELEM_BYTES a value).
+ * A frame over it is refused but stays in step: the rest of it is
+ * measured and dropped as it arrives, never held whole nor decoded, and
+ * its head (type, id, method) is handed back so the owner can answer.
  */
 #include "core/rpc.h"
 
 #include <jansson.h>
 #include <msgpack/unpack_define.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,10 +40,25 @@ struct rpc_reader {
 	size_t	 cap;
 	size_t	 max_frame;
 	size_t	 consumed;	/* stream offset of buf[0], for messages */
+	rpc_limit_fn limit_fn;	/* NULL: only max_frame */
+	void	*limit_ctx;
 	/* Scanner state for the frame starting at start. */
-	size_t	 scan;		/* bytes of the frame already measured */
+	bool	 scanning;	/* a frame is under way */
+	size_t	 scan;		/* bytes of the frame measured and held */
+	uint64_t skipped;	/* bytes of a refused frame already dropped */
+	uint64_t body_left;	/* ... and of its current body still to drop */
 	int	 depth;
 	uint64_t remain[RPC_MAX_DEPTH + 1];
+	uint64_t elems;		/* values measured */
+	/* What the scanner saw of the message's head, for its limit. */
+	uint64_t top_n;		/* elements of the top array (0: none) */
+	int	 mtype;		/* its type, or -1 */
+	uint32_t id;
+	char	 method[RPC_METHOD_MAX];
+	bool	 limited;	/* limit holds the message's limit */
+	struct rpc_limit limit;
+	bool	 refused;	/* over it: being skipped */
+	char	 why[256];	/* ... and why */
 	int	 broken;
 };
 
@@ -62,10 +88,33 @@ rpc_reader_set_max(struct rpc_reader *r, size_t max_frame)
 	r->max_frame = max_frame;
 }
 
+void
+rpc_reader_set_limit(struct rpc_reader *r, rpc_limit_fn fn, void *ctx)
+{
+	r->limit_fn = fn;
+	r->limit_ctx = ctx;
+}
+
 size_t
 rpc_reader_pending(const struct rpc_reader *r)
 {
 	return r->len - r->start;
+}
+
+const void *
+rpc_reader_rest(const struct rpc_reader *r, size_t *n)
+{
+	*n = r->len - r->start;
+	return r->buf != NULL ? r->buf + r->start : "";
+}
+
+void
+rpc_reader_clear(struct rpc_reader *r)
+{
+	r->consumed += r->len;
+	r->start = r->len = 0;
+	r->scanning = false;
+	r->scan = 0;
 }
 
 void
@@ -183,40 +232,169 @@ ext:
 	return 1;
 }
 
-/* Returns the frame size when whole, 0 when more bytes are needed, or
- * GL_EPROTO. */
-static long long
-rpc_scan(struct rpc_reader *r, struct gl_err *err)
+/* Reads the unsigned integer of a header (positive fixint, uint 8 to
+ * 32) whose bytes are all at p; false for anything else. */
+static bool
+rpc_scan_uint(const unsigned char *p, uint32_t *v)
+{
+	if (p[0] <= 0x7f)
+		*v = p[0];
+	else if (p[0] == 0xcc)
+		*v = p[1];
+	else if (p[0] == 0xcd)
+		*v = (uint32_t)be(p + 1, 2);
+	else if (p[0] == 0xce)
+		*v = (uint32_t)be(p + 1, 4);
+	else
+		return false;
+	return true;
+}
+
+/* "16 MiB" or "1000 bytes" into buf. */
+static const char *
+rpc_size(uint64_t n, char *buf, size_t len)
+{
+	if (n >= (1u << 20) && n % (1u << 20) == 0)
+		snprintf(buf, len, "%llu MiB", (unsigned long long)(n >> 20));
+	else if (n >= (1u << 10) && n % (1u << 10) == 0)
+		snprintf(buf, len, "%llu KiB", (unsigned long long)(n >> 10));
+	else
+		snprintf(buf, len, "%llu bytes", (unsigned long long)n);
+	return buf;
+}
+
+/*
+ * Notes what a value of the top array tells about the message (its type,
+ * id, method) and, once the method is known, asks for its limit. p holds
+ * the header and its whole body (the head of a message is never
+ * skipped: limits begin to count after it).
+ */
+static void
+rpc_scan_head(struct rpc_reader *r, const unsigned char *p, size_t hdr,
+    uint64_t body)
+{
+	uint64_t	 idx = r->top_n - r->remain[1];
+	bool		 str = (p[0] & 0xe0) == 0xa0 || p[0] == 0xd9 ||
+			    p[0] == 0xda || p[0] == 0xdb;
+
+	if (idx == 0)
+		r->mtype = p[0] <= 2 ? p[0] : -1;
+	else if (idx == 1 && (r->mtype == RPC_REQUEST ||
+	    r->mtype == RPC_RESPONSE))
+		(void)rpc_scan_uint(p, &r->id);
+	if (r->limited || r->limit_fn == NULL || r->mtype < 0)
+		return;
+	if (r->mtype == RPC_RESPONSE && idx == 1)
+		r->method[0] = '\0';
+	else if ((r->mtype == RPC_REQUEST && idx == 2) ||
+	    (r->mtype == RPC_NOTIFY && idx == 1)) {
+		if (!str || body == 0 || body >= RPC_METHOD_MAX)
+			return;		/* rpc_shape() refuses it */
+		memcpy(r->method, p + hdr, (size_t)body);
+		r->method[body] = '\0';
+	} else
+		return;
+	r->limit_fn(r->limit_ctx, (enum rpc_type)r->mtype, r->method,
+	    &r->limit);
+	r->limited = true;
+}
+
+/* Refuses the frame under way if it is over its limit: from here on it
+ * is measured and dropped, not held. */
+static void
+rpc_scan_check(struct rpc_reader *r, uint64_t size)
+{
+	const char	*m = r->method[0] != '\0' ? r->method : "a response";
+	char		 b1[32];
+	uint64_t	 decoded = size + r->elems * RPC_ELEM_BYTES;
+
+	if (!r->limited || r->refused)
+		return;
+	if (r->limit.elems > 0 && r->elems > r->limit.elems) {
+		r->refused = true;
+		snprintf(r->why, sizeof r->why, "%s: message of more than "
+		    "%llu values (the limit for %s)", m,
+		    (unsigned long long)r->limit.elems, m);
+	} else if (r->limit.bytes > 0 && decoded > r->limit.bytes) {
+		r->refused = true;
+		snprintf(r->why, sizeof r->why, "%s: message that decodes to "
+		    "more than %s (the limit for %s)", m,
+		    rpc_size(r->limit.bytes, b1, sizeof b1), m);
+	}
+}
+
+/* 1 and *size the frame's bytes held when it is whole, 0 when more bytes
+ * are needed, or GL_EPROTO. A refused frame (r->refused) is dropped as
+ * it is measured: *size is then only the bytes of it still held. */
+static int
+rpc_scan(struct rpc_reader *r, size_t *size, struct gl_err *err)
 {
 	const unsigned char *base = (const unsigned char *)r->buf + r->start;
 	size_t		 avail = r->len - r->start;
 
-	if (r->scan == 0) {
+	if (!r->scanning) {
+		r->scanning = true;
+		r->scan = 0;
+		r->skipped = r->body_left = 0;
 		r->depth = 0;
 		r->remain[0] = 1;
+		r->elems = 0;
+		r->top_n = 0;
+		r->mtype = -1;
+		r->id = 0;
+		r->method[0] = '\0';
+		r->limited = r->refused = false;
 	}
-	while (r->depth >= 0) {
+	for (;;) {
 		size_t		 hdr;
-		uint64_t	 body, kids;
+		uint64_t	 body, kids, at;
 		int		 rc;
 
+		if (r->body_left > 0) {
+			uint64_t k = avail - r->scan;
+
+			if (k > r->body_left)
+				k = r->body_left;
+			r->scan += (size_t)k;
+			r->body_left -= k;
+			if (r->body_left > 0)
+				goto more;
+		}
+		if (r->depth < 0)
+			break;
 		rc = rpc_scan_header(base + r->scan, avail - r->scan, &hdr,
 		    &body, &kids);
+		at = r->skipped + r->scan;
 		if (rc < 0)
 			return gl_err_set(err, GL_EPROTO,
 			    "byte %zu: 0x%02x starts no msgpack value",
 			    r->consumed + r->start + r->scan,
 			    base[r->scan]);
 		if (rc == 0)
-			return 0;
+			goto more;
 		if (kids > r->max_frame || body > r->max_frame ||
-		    r->scan + hdr + body > r->max_frame)
+		    at + hdr + body > r->max_frame)
 			return gl_err_set(err, GL_EPROTO,
 			    "byte %zu: message larger than the %zu-byte limit",
 			    r->consumed + r->start, r->max_frame);
-		if (r->scan + hdr + body > avail)
-			return 0;
-		r->scan += hdr + body;
+		r->elems++;
+		rpc_scan_check(r, at + hdr + body);
+		if (!r->refused && r->scan + hdr + body > avail) {
+			r->elems--;	/* counted again when it is whole */
+			goto more;
+		}
+		if (r->refused && r->scan + hdr + body > avail) {
+			/* Drop a body as it comes. */
+			r->body_left = r->scan + hdr + body - avail;
+			r->scan = avail;
+		} else {
+			if (r->depth == 1 && !r->refused)
+				rpc_scan_head(r, base + r->scan, hdr, body);
+			if (r->depth == 0 && ((base[r->scan] & 0xf0) == 0x90 ||
+			    base[r->scan] == 0xdc || base[r->scan] == 0xdd))
+				r->top_n = kids;
+			r->scan += hdr + body;
+		}
 		r->remain[r->depth]--;
 		if (kids > 0) {
 			if (r->depth >= RPC_MAX_DEPTH)
@@ -229,7 +407,15 @@ rpc_scan(struct rpc_reader *r, struct gl_err *err)
 		while (r->depth >= 0 && r->remain[r->depth] == 0)
 			r->depth--;
 	}
-	return (long long)r->scan;
+	*size = r->scan;
+	return 1;
+more:
+	if (r->refused) {
+		r->skipped += r->scan;
+		r->start += r->scan;
+		r->scan = 0;
+	}
+	return 0;
 }
 
 static int
@@ -342,27 +528,38 @@ int
 rpc_reader_next(struct rpc_reader *r, struct rpc_msg *msg,
     struct gl_err *err)
 {
-	long long	 size;
+	size_t		 size = 0;
 	int		 rc;
 
 	if (r->broken)
 		return gl_err_set(err, GL_EPROTO, "stream already broken");
 	if (r->start == r->len)
 		return 0;
-	if ((size = rpc_scan(r, err)) < 0) {
+	if ((rc = rpc_scan(r, &size, err)) < 0) {
 		r->broken = 1;
-		return (int)size;
+		return rc;
 	}
-	if (size == 0)
+	if (rc == 0)
 		return 0;
-	rc = rpc_decode_frame(r->buf + r->start, (size_t)size, msg, err);
+	r->scanning = false;
+	if (r->refused) {
+		/* Dropped: only its head is told. */
+		r->start += size;
+		msgpack_unpacked_init(&msg->up);
+		msg->type = (enum rpc_type)r->mtype;
+		msg->id = r->id;
+		snprintf(msg->method, sizeof msg->method, "%s", r->method);
+		msg->args = msg->params = msg->error = msg->result = &rpc_nil;
+		gl_err_set(err, GL_ELIMIT, "%s", r->why);
+		return RPC_OVER_LIMIT;
+	}
+	rc = rpc_decode_frame(r->buf + r->start, size, msg, err);
 	if (rc != 0) {
 		gl_err_prefix(err, "byte %zu", r->consumed + r->start);
 		r->broken = 1;
 		return rc;
 	}
-	r->start += (size_t)size;
-	r->scan = 0;
+	r->start += size;
 	return 1;
 }
 

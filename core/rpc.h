@@ -53,20 +53,51 @@ struct rpc_msg {
 
 struct rpc_reader;
 
+/* What one message may decode to, 0 meaning no bound: its values (every
+ * value counts, a map's keys and values each) and its bytes (the frame
+ * plus RPC_ELEM_BYTES for each value, which msgpack-c allocates). */
+struct rpc_limit {
+	uint64_t	 elems;
+	uint64_t	 bytes;
+};
+
+#define RPC_ELEM_BYTES	sizeof(msgpack_object)
+
+/* Gives the limit for a message of type and method ("" for a response)
+ * in *l; called once per message, after its head was measured. */
+typedef void (*rpc_limit_fn)(void *ctx, enum rpc_type type,
+	     const char *method, struct rpc_limit *l);
+
+/* rpc_reader_next(): a message over its limit was dropped. */
+#define RPC_OVER_LIMIT	2
+
 /* A reader refusing messages over max_frame bytes. Caller frees. */
 struct rpc_reader *rpc_reader_new(size_t max_frame);
 void	 rpc_reader_free(struct rpc_reader *r);
 /* Changes the limit (an authenticated peer gets a larger one). */
 void	 rpc_reader_set_max(struct rpc_reader *r, size_t max_frame);
+/* Asks fn for each message's limit (NULL: no limit but the frame's). */
+void	 rpc_reader_set_limit(struct rpc_reader *r, rpc_limit_fn fn,
+	     void *ctx);
 /* Appends n bytes of the stream (copied). */
 void	 rpc_reader_feed(struct rpc_reader *r, const void *p, size_t n);
 /* Gives the next whole message: 1 and *msg filled (caller rpc_msg_fini()s
  * it), 0 when more bytes are needed, or GL_EPROTO with err saying what
- * was wrong and at which byte of the stream; the reader is then unusable. */
+ * was wrong and at which byte of the stream; the reader is then unusable.
+ * RPC_OVER_LIMIT: a message over its limit (rpc_reader_set_limit()) was
+ * measured and dropped without being decoded; *msg holds its type, id
+ * and method only (args, params, error and result nil; the caller still
+ * rpc_msg_fini()s it), err (GL_ELIMIT) names the method and the limit,
+ * and the reader goes on with the next message. */
 int	 rpc_reader_next(struct rpc_reader *r, struct rpc_msg *msg,
 	     struct gl_err *err);
 /* Bytes buffered but not yet returned as messages. */
 size_t	 rpc_reader_pending(const struct rpc_reader *r);
+/* Those bytes (borrowed until the next feed), for a stream that changes
+ * its framing after a message (the handshake, then sealed records);
+ * rpc_reader_clear() then forgets them. */
+const void *rpc_reader_rest(const struct rpc_reader *r, size_t *n);
+void	 rpc_reader_clear(struct rpc_reader *r);
 void	 rpc_msg_fini(struct rpc_msg *msg);
 
 /*

@@ -7,10 +7,15 @@
  *
  * Workers. A worker connects to the listener and gets auth.challenge
  * {nonce}; it answers worker.hello {hmac, nonce, name, host, pid, slots}
- * with HMAC(cluster secret, our nonce); we answer {worker, hmac} with the
- * HMAC of its nonce, so each side knows the other holds the secret, which
- * never crosses the wire. Before that a peer may send 4 KiB frames and
- * gets nothing but the challenge and a refusal. A connection is a struct
+ * with its proof over both nonces (core/auth.h); we answer {worker, hmac}
+ * with ours, so each side knows the other holds the secret, which never
+ * crosses the wire, and neither proof is good for another connection or
+ * the other direction. The answer and everything after it are sealed
+ * records (core/seal.h) keyed from the secret and both nonces: a peer
+ * that relayed the proofs between a worker and us reads and writes
+ * nothing. Before that a peer may send 4 KiB frames, gets nothing but the
+ * challenge and a refusal, must be done within auth_ms, and at most
+ * pending_max such peers wait at once. A connection is a struct
  * clu_worker, whose state walks HELLO -> UP -> STOPPING (we sent
  * worker.stop) or LOST (the connection dropped; the launcher is asked
  * why, and its ENDED event says "killed by signal 9") -> DEAD (the
@@ -28,6 +33,7 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/rpc.h"
+#include "core/seal.h"
 #include "kernel/conn.h"
 #include "kernel/launch.h"
 #include "kernel/log.h"
@@ -39,6 +45,10 @@ static void	 clu_worker_on_msg(void *ctx, struct rpc_msg *m);
 static void	 clu_worker_on_read(void *ctx);
 static void	 clu_worker_on_end(void *ctx, enum conn_end why,
 		     const char *msg, size_t queued);
+static void	 clu_worker_on_over_limit(void *ctx, const struct rpc_msg *m,
+		     const char *why);
+static void	 clu_worker_limit(void *ctx, enum rpc_type type,
+		     const char *method, struct rpc_limit *l);
 static void	 clu_worker_handle(struct clu_worker *w, struct rpc_msg *m);
 static void	 clu_worker_hello(struct clu_worker *w,
 		     const struct rpc_msg *m);
@@ -68,6 +78,7 @@ clu_on_conn(uv_stream_t *l, int status)
 {
 	static const struct conn_cbs cbs = {
 		.on_msg = clu_worker_on_msg,
+		.on_over_limit = clu_worker_on_over_limit,
 		.on_read = clu_worker_on_read,
 		.on_end = clu_worker_on_end,
 		.on_closed = clu_worker_on_closed,
@@ -105,14 +116,31 @@ clu_on_conn(uv_stream_t *l, int status)
 	conn_peer(w->conn, name, sizeof name, &port);
 	snprintf(w->peer, sizeof w->peer, "worker connection from %s port %u",
 	    name, port);
+	if (c->npending >= c->host.pending_max) {
+		log_limited(&c->refused, clu_now(c), "cluster: %s: refused: "
+		    "%zu connections already wait to authenticate", w->peer,
+		    c->npending);
+		snprintf(name, sizeof name, "too many connections wait to "
+		    "authenticate (%u)", c->host.pending_max);
+		w->closing = true;
+		wpk = clu_worker_note(w, "kernel.refused");
+		msgpack_pack_map(wpk, 1);
+		rpc_pack_kv_str(wpk, "message", name);
+		conn_refuse(w->conn, false);
+		clu_tick_start(c);
+		return;
+	}
+	w->pending = true;
+	c->npending++;
 	auth_nonce(w->nonce);
 	wpk = clu_worker_note(w, "auth.challenge");
 	msgpack_pack_map(wpk, 2);
 	rpc_pack_key(wpk, "nonce");
 	msgpack_pack_bin(wpk, AUTH_NONCE_LEN);
 	msgpack_pack_bin_body(wpk, w->nonce, AUTH_NONCE_LEN);
-	rpc_pack_kv_int(wpk, "version", 1);
+	rpc_pack_kv_int(wpk, "version", AUTH_VERSION);
 	clu_worker_flush(w);
+	conn_set_deadline(w->conn, c->host.auth_ms);
 	conn_start(w->conn);
 	clu_tick_start(c);
 }
@@ -138,10 +166,27 @@ clu_worker_flush(struct clu_worker *w)
 void
 clu_worker_close(struct clu_worker *w)
 {
-	if (w->closing)
+	/* A refusal may linger, except when the service closes. */
+	if (w->conn == NULL || (w->closing && !w->c->closing))
 		return;
 	w->closing = true;
 	conn_close(w->conn, false);
+}
+
+void
+clu_worker_refuse(struct clu_worker *w, const char *msg)
+{
+	msgpack_packer *wpk;
+
+	if (w->closing)
+		return;
+	w->closing = true;
+	if (msg != NULL) {
+		wpk = clu_worker_note(w, "kernel.refused");
+		msgpack_pack_map(wpk, 1);
+		rpc_pack_kv_str(wpk, "message", msg);
+	}
+	conn_refuse(w->conn, true);
 }
 
 /* The connection ended (EOF, an error, garbage). */
@@ -191,6 +236,10 @@ clu_worker_on_closed(void *ctx)
 	w->conn = NULL;
 	w->closed = true;
 	c->handles--;
+	if (w->pending) {
+		w->pending = false;
+		c->npending--;
+	}
 	/* Closed with the scheduler still counting it (it should have
 	 * been told on the way here; this keeps it true). */
 	if (!c->closing && w->state == WS_UP) {
@@ -251,7 +300,9 @@ static void
 clu_worker_on_end(void *ctx, enum conn_end why, const char *msg,
     size_t queued)
 {
-	struct clu_worker *w = ctx;
+	struct clu_worker	*w = ctx;
+	struct clu		*c = w->c;
+	char			 text[96];
 
 	(void)queued;
 	switch (why) {
@@ -259,9 +310,25 @@ clu_worker_on_end(void *ctx, enum conn_end why, const char *msg,
 		clu_worker_lost(w, "connection closed");
 		break;
 	case CONN_PROTOCOL:
-		log_info("cluster: %s: %s", w->state == WS_HELLO ? w->peer :
-		    w->name, msg);
+		if (w->state == WS_HELLO) {
+			log_limited(&c->refused, clu_now(c), "cluster: %s: %s",
+			    w->peer, msg);
+			rpc_write_error(conn_writer(w->conn), 0, GL_EPROTO,
+			    msg);
+			clu_worker_refuse(w, NULL);
+			break;
+		}
+		log_info("cluster: %s: %s", w->name, msg);
 		clu_worker_lost(w, "protocol error");
+		break;
+	case CONN_DEADLINE:
+		if (w->state != WS_HELLO)
+			break;
+		log_limited(&c->refused, clu_now(c), "cluster: %s: did not "
+		    "authenticate within %u ms", w->peer, c->host.auth_ms);
+		snprintf(text, sizeof text, "did not authenticate within %u "
+		    "ms", c->host.auth_ms);
+		clu_worker_refuse(w, text);
 		break;
 	case CONN_FULL:
 		clu_worker_lost(w, "it stopped reading");
@@ -270,6 +337,32 @@ clu_worker_on_end(void *ctx, enum conn_end why, const char *msg,
 	case CONN_WRITE_ERROR:
 		clu_worker_lost(w, msg);
 		break;
+	}
+}
+
+/* A message over its limit: the worker is broken or hostile; it is lost
+ * like one that spoke garbage. */
+static void
+clu_worker_on_over_limit(void *ctx, const struct rpc_msg *m, const char *why)
+{
+	struct clu_worker *w = ctx;
+
+	(void)m;
+	log_info("cluster: worker %s (%s): refused %s", w->name, w->host, why);
+	clu_worker_lost(w, "a message over its limit");
+}
+
+static void
+clu_worker_limit(void *ctx, enum rpc_type type, const char *method,
+    struct rpc_limit *l)
+{
+	(void)ctx;
+	if (type == RPC_NOTIFY && strcmp(method, "task.done") == 0) {
+		l->elems = CLU_DONE_ELEMS_MAX;
+		l->bytes = CLU_DONE_DECODED_MAX;
+	} else {
+		l->elems = CLU_ELEMS_MAX;
+		l->bytes = CLU_DECODED_MAX;
 	}
 }
 
@@ -332,7 +425,8 @@ clu_worker_handle(struct clu_worker *w, struct rpc_msg *m)
 }
 
 /* worker.hello {hmac, nonce, name, host, pid, slots}: the secret, proved
- * both ways. */
+ * both ways over both nonces; from the answer on, the connection is
+ * sealed. */
 static void
 clu_worker_hello(struct clu_worker *w, const struct rpc_msg *m)
 {
@@ -345,8 +439,8 @@ clu_worker_hello(struct clu_worker *w, const struct rpc_msg *m)
 	int64_t			 slots;
 
 	if (m->type != RPC_REQUEST || strcmp(m->method, "worker.hello") != 0) {
-		log_info("cluster: %s: %s before authenticating", w->peer,
-		    m->method);
+		log_limited(&c->refused, clu_now(c), "cluster: %s: %s before "
+		    "authenticating", w->peer, m->method);
 		goto refuse;
 	}
 	mac = rpc_map_get(m->args, "hmac");
@@ -355,9 +449,11 @@ clu_worker_hello(struct clu_worker *w, const struct rpc_msg *m)
 	    mac->via.bin.size != AUTH_MAC_LEN || nonce == NULL ||
 	    nonce->type != MSGPACK_OBJECT_BIN ||
 	    nonce->via.bin.size != AUTH_NONCE_LEN ||
-	    !auth_verify(c->secret, w->nonce,
+	    !auth_proof_check(c->secret, "worker", AUTH_BY_PEER, w->nonce,
+	    (const unsigned char *)nonce->via.bin.ptr,
 	    (const unsigned char *)mac->via.bin.ptr)) {
-		log_info("cluster: %s: wrong cluster secret", w->peer);
+		log_limited(&c->refused, clu_now(c), "cluster: %s: wrong "
+		    "cluster secret", w->peer);
 		goto refuse;
 	}
 	s = rpc_map_strdup(m->args, "name");
@@ -370,8 +466,15 @@ clu_worker_hello(struct clu_worker *w, const struct rpc_msg *m)
 	slots = rpc_map_int(m->args, "slots", 1);
 	w->id = ++c->next_worker;
 	w->state = WS_UP;
+	w->pending = false;
+	c->npending--;
+	conn_set_deadline(w->conn, 0);
 	conn_set_frame_max(w->conn, CLU_FRAME_MAX);
-	auth_hmac(c->secret, (const unsigned char *)nonce->via.bin.ptr, proof);
+	conn_set_limit(w->conn, clu_worker_limit, w);
+	conn_seal(w->conn, seal_new(c->secret, "worker", w->nonce,
+	    (const unsigned char *)nonce->via.bin.ptr, SEAL_KERNEL));
+	auth_proof(c->secret, "worker", AUTH_BY_KERNEL, w->nonce,
+	    (const unsigned char *)nonce->via.bin.ptr, proof);
 	rpc_begin_response(wr, m->id);
 	msgpack_pack_map(wpk, 2);
 	rpc_pack_kv_int(wpk, "worker", (int64_t)w->id);
@@ -389,10 +492,8 @@ clu_worker_hello(struct clu_worker *w, const struct rpc_msg *m)
 refuse:
 	rpc_write_error(wr, m->type == RPC_REQUEST ? m->id : 0, GL_EAUTH,
 	    "wrong cluster secret");
-	clu_worker_flush(w);
-	/* Let the refusal reach it, then close. */
-	conn_read_stop(w->conn);
-	clu_worker_close(w);
+	/* The peer reads the refusal, then the close. */
+	clu_worker_refuse(w, NULL);
 }
 
 /* task.done {results: [[task, status, value, run_us, cpu_us, out], ...]} */

@@ -119,6 +119,7 @@ clu_new(const struct clu_host *host, struct gl_err *err)
 		c->cfg = cfg_defaults();
 	}
 	clu_make_sched(c);
+	log_limit_init(&c->refused, "refused worker connections", 10, 10000);
 	uv_timer_init(c->loop, &c->tick);
 	c->tick.data = c;
 	c->handles++;
@@ -145,6 +146,7 @@ clu_close(struct clu *c)
 	if (c->closing)
 		return;
 	c->closing = true;
+	(void)log_limit_flush(&c->refused, clu_now(c), true);
 	clu_usage_flush(c, NULL);
 	for (w = c->workers; w != NULL; w = next) {
 		next = w->next;
@@ -458,14 +460,10 @@ clu_on_tick(uv_timer_t *t)
 	struct clu_worker *w, *next;
 	int64_t		 now = clu_now(c);
 
+	(void)log_limit_flush(&c->refused, now, false);
 	for (w = c->workers; w != NULL; w = next) {
 		next = w->next;
-		if (w->state == WS_HELLO && !w->closing &&
-		    now - w->since_ms > CLU_HELLO_MS) {
-			log_info("cluster: %s: did not authenticate within "
-			    "%d s", w->peer, CLU_HELLO_MS / 1000);
-			clu_worker_close(w);
-		} else if (w->state == WS_LOST &&
+		if (w->state == WS_LOST &&
 		    now - w->lost_ms > CLU_LOST_MS) {
 			sched_worker_died(c->sched, w->id,
 			    SCHED_LOSS_DISCONNECTED, "connection lost", now);
@@ -546,7 +544,8 @@ clu_drain(struct clu *c)
 		clu_worker_flush(w);
 	}
 	sched_counts(c->sched, NULL, NULL, NULL, &starting);
-	need = c->nworkers > 0 || c->njobs > 0 || starting > 0;
+	need = c->nworkers > 0 || c->njobs > 0 || starting > 0 ||
+	    c->refused.dropped > 0;
 	if (need)
 		clu_tick_start(c);
 	else if (c->ticking) {

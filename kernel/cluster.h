@@ -42,6 +42,10 @@ struct clu_host {
 					 * cluster.secret is */
 	const char	*exe;		/* galley binary for local workers;
 					 * NULL = /proc/self/exe */
+	unsigned	 auth_ms;	/* a worker must authenticate within
+					 * this (ms) */
+	unsigned	 pending_max;	/* connections that may wait to
+					 * authenticate at once */
 	/* Sends whole messages to the runtime of s if it is still runtime
 	 * number gen; GL_ECLOSED (nothing sent) otherwise. */
 	int	(*runtime_send)(void *ctx, struct sess *s, uint64_t gen,

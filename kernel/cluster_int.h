@@ -19,6 +19,7 @@
 #include "core/mem.h"
 #include "core/rpc.h"
 #include "kernel/cluster.h"
+#include "kernel/log.h"
 #include "kernel/sched.h"
 
 struct cfg;
@@ -28,10 +29,15 @@ struct launch;
 struct store;
 
 #define CLU_TICK_MS		100
-#define CLU_HELLO_MS		10000	/* a peer must authenticate by then */
 #define CLU_LOST_MS		15000	/* the launcher must say why by then */
 #define CLU_FRAME_ANON		4096
 #define CLU_FRAME_MAX		(300u << 20)
+/* What one message from a worker may decode to: task.done carries
+ * results (CLU_DONE_*), anything else is small. */
+#define CLU_ELEMS_MAX		(64u << 10)
+#define CLU_DECODED_MAX		((uint64_t)16 << 20)
+#define CLU_DONE_ELEMS_MAX	(4u << 20)
+#define CLU_DONE_DECODED_MAX	((uint64_t)CLU_FRAME_MAX + (128u << 20))
 #define CLU_QUEUED_MAX		((size_t)1 << 30)
 #define CLU_KEEP_MAX		((size_t)4 << 20)	/* staging kept */
 #define CLU_USAGE_MS		1000	/* usage rows are written this often */
@@ -52,6 +58,7 @@ struct clu_worker {
 	enum clu_worker_state state;
 	bool		 closing;	/* conn_close called */
 	bool		 closed;	/* ... and done */
+	bool		 pending;	/* counted in clu.npending */
 	bool		 launched;	/* the launcher knows its name */
 	uint64_t	 id;		/* the scheduler's worker id */
 	char		 peer[128];
@@ -157,6 +164,8 @@ struct clu {
 	struct sched	*sched;		/* owned */
 	struct clu_worker *workers;	/* owned list */
 	size_t		 nworkers;
+	size_t		 npending;	/* connections not authenticated */
+	struct log_limit refused;	/* lines about refused peers */
 	uint64_t	 next_worker;
 	struct clu_job	**jobs;		/* owned, by slot; NULL = free */
 	size_t		 capjobs, njobs;
@@ -237,6 +246,9 @@ msgpack_packer *clu_worker_note(struct clu_worker *w,
 void	 clu_worker_flush(struct clu_worker *w);
 /* Closes w's connection at once (queued bytes are dropped). */
 void	 clu_worker_close(struct clu_worker *w);
+/* Sends kernel.refused {msg} (NULL: nothing more) and closes w after
+ * the peer has read it (conn_refuse()). */
+void	 clu_worker_refuse(struct clu_worker *w, const char *msg);
 /* Frees w once its handle is closed, unless the scheduler still counts
  * it (LOST). */
 void	 clu_worker_maybe_free(struct clu_worker *w);

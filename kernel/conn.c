@@ -8,10 +8,23 @@
  * made (it would overtake them). The bound is checked before anything of
  * a flush is written, so a flush goes whole or not at all.
  *
+ * Sealing. Once conn_seal() is called, output is wrapped into records at
+ * the last moment (conn_put(), after the queue bound was checked on the
+ * sealed size, so a record is never made and then dropped: the peer's
+ * count of records must stay in step with ours), and input goes through
+ * the seal's reader before the RPC reader. The switch happens between
+ * two messages: whatever the RPC reader holds past the handshake's last
+ * message moves to the seal.
+ *
  * Closing. A graceful close with bytes queued shuts the stream down first
  * (libuv finishes the writes) and closes it in the shutdown callback; any
  * other close is at once (pending writes end with UV_ECANCELED, before the
- * close callback). The struct is freed in the close callback only.
+ * close callback). A refusal (conn_refuse()) always shuts down first and
+ * may linger, reading and dropping, until the peer's end of stream: a TCP
+ * socket closed with unread input answers with a reset, which makes a
+ * peer still sending fail before it reads why it was refused. Each conn
+ * has two handles, the stream and a timer (the deadline, then the
+ * linger); the struct is freed once both are closed, after on_closed.
  */
 #include "kernel/conn.h"
 
@@ -24,7 +37,10 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/rpc.h"
+#include "core/seal.h"
 #include "core/util.h"
+
+#define CONN_LINGER_MS	2000
 
 struct conn {
 	union {
@@ -43,6 +59,14 @@ struct conn {
 	bool		 closing;	/* no more input or output */
 	bool		 shutting;	/* uv_shutdown under way */
 	uv_shutdown_t	 sreq;
+	struct seal	*seal;		/* owned, or NULL: plaintext */
+	struct gl_buf	 sealed;	/* records on their way out */
+	uv_timer_t	 timer;		/* the deadline, then the linger */
+	int		 handles;	/* open: the stream, the timer */
+	bool		 eof;		/* the peer ended its stream */
+	bool		 linger;	/* conn_refuse(): reads are dropped
+					 * until the peer's end */
+	bool		 shut;		/* ... and our side is shut down */
 };
 
 struct conn_wreq {
@@ -52,9 +76,13 @@ struct conn_wreq {
 	char		 data[];
 };
 
-static struct conn *conn_alloc(const struct conn_opts *o,
+static struct conn *conn_alloc(uv_loop_t *loop, const struct conn_opts *o,
 		     const struct conn_cbs *cbs, void *ctx);
 static void	 conn_put(struct conn *c, const char *p, size_t len);
+static void	 conn_write(struct conn *c, const char *p, size_t len);
+static void	 conn_deliver(struct conn *c);
+static int	 conn_unseal(struct conn *c);
+static void	 conn_close_handles(struct conn *c);
 static void	 conn_end_report(struct conn *c, enum conn_end why,
 		     const char *msg, size_t queued);
 static void	 conn_on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf);
@@ -62,13 +90,18 @@ static void	 conn_on_read(uv_stream_t *st, ssize_t nread,
 		     const uv_buf_t *buf);
 static void	 conn_on_write(uv_write_t *req, int status);
 static void	 conn_on_shutdown(uv_shutdown_t *req, int status);
+static void	 conn_on_deadline(uv_timer_t *t);
+static void	 conn_on_refused(uv_shutdown_t *req, int status);
+static void	 conn_on_linger_read(uv_stream_t *st, ssize_t nread,
+		     const uv_buf_t *buf);
+static void	 conn_on_linger_end(uv_timer_t *t);
 static void	 conn_on_close(uv_handle_t *h);
 
 struct conn *
 conn_accept(uv_stream_t *l, const struct conn_opts *o,
     const struct conn_cbs *cbs, void *ctx)
 {
-	struct conn	*c = conn_alloc(o, cbs, ctx);
+	struct conn	*c = conn_alloc(l->loop, o, cbs, ctx);
 	bool		 tcp = l->type == UV_TCP;
 
 	if (tcp)
@@ -79,7 +112,7 @@ conn_accept(uv_stream_t *l, const struct conn_opts *o,
 	if (uv_accept(l, &c->u.stream) != 0) {
 		c->cbs.on_closed = NULL;	/* the owner never had it */
 		c->closing = true;
-		uv_close(&c->u.handle, conn_on_close);
+		conn_close_handles(c);
 		return NULL;
 	}
 	if (tcp)
@@ -91,7 +124,7 @@ struct conn *
 conn_pipe_new(uv_loop_t *loop, const struct conn_opts *o,
     const struct conn_cbs *cbs, void *ctx)
 {
-	struct conn *c = conn_alloc(o, cbs, ctx);
+	struct conn *c = conn_alloc(loop, o, cbs, ctx);
 
 	uv_pipe_init(loop, &c->u.pipe, 0);
 	c->u.handle.data = c;
@@ -120,6 +153,36 @@ void
 conn_set_frame_max(struct conn *c, size_t max)
 {
 	rpc_reader_set_max(c->rd, max);
+}
+
+void
+conn_set_limit(struct conn *c, rpc_limit_fn fn, void *ctx)
+{
+	rpc_reader_set_limit(c->rd, fn, ctx);
+}
+
+void
+conn_seal(struct conn *c, struct seal *s)
+{
+	const void	*rest;
+	size_t		 n;
+
+	seal_free(c->seal);
+	c->seal = s;
+	rest = rpc_reader_rest(c->rd, &n);
+	seal_feed(s, rest, n);
+	rpc_reader_clear(c->rd);
+}
+
+void
+conn_set_deadline(struct conn *c, unsigned ms)
+{
+	if (c->closing)
+		return;
+	if (ms == 0)
+		uv_timer_stop(&c->timer);
+	else
+		uv_timer_start(&c->timer, conn_on_deadline, ms, 0);
 }
 
 uv_stream_t *
@@ -210,7 +273,27 @@ conn_close(struct conn *c, bool graceful)
 		    conn_on_shutdown) == 0)
 			return;
 	}
-	uv_close(&c->u.handle, conn_on_close);
+	conn_close_handles(c);
+}
+
+void
+conn_refuse(struct conn *c, bool linger)
+{
+	if (c->closing)
+		return;
+	conn_flush(c);
+	conn_read_stop(c);
+	c->closing = true;
+	c->linger = linger;
+	/* However the peer behaves (a full window holds the shutdown back),
+	 * the conn is gone by then. */
+	uv_timer_start(&c->timer, conn_on_linger_end, c->o.linger_ms, 0);
+	if (linger && !c->eof)
+		uv_read_start(&c->u.stream, conn_on_alloc,
+		    conn_on_linger_read);
+	c->shutting = true;
+	if (uv_shutdown(&c->sreq, &c->u.stream, conn_on_refused) != 0)
+		conn_close_handles(c);
 }
 
 int
@@ -257,33 +340,59 @@ conn_tcp_listen(uv_tcp_t *t, const char *what, const char *spec,
 }
 
 static struct conn *
-conn_alloc(const struct conn_opts *o, const struct conn_cbs *cbs, void *ctx)
+conn_alloc(uv_loop_t *loop, const struct conn_opts *o,
+    const struct conn_cbs *cbs, void *ctx)
 {
 	struct conn *c = xcalloc(1, sizeof *c);
 
 	c->o = *o;
+	if (c->o.linger_ms == 0)
+		c->o.linger_ms = CONN_LINGER_MS;
 	c->cbs = *cbs;
 	c->ctx = ctx;
 	c->rd = rpc_reader_new(o->frame_max);
 	rpc_writer_init(&c->out);
+	gl_buf_init(&c->sealed);
+	uv_timer_init(loop, &c->timer);
+	c->timer.data = c;
+	c->handles = 2;
 	return c;
 }
 
 /* Writes len bytes at p (which may be the staging buffer): the bound
- * first, then at once what the stream takes, a copy of the rest. */
+ * first (on what goes on the wire), then, sealed if c is, at once what
+ * the stream takes, a copy of the rest. */
 static void
 conn_put(struct conn *c, const char *p, size_t len)
+{
+	size_t wire = c->seal != NULL ? seal_wrapped_len(len) : len;
+
+	if (c->o.queue_max > 0 && c->queued + wire > c->o.queue_max) {
+		rpc_writer_reset(&c->out);
+		conn_end_report(c, CONN_FULL, NULL, c->queued + wire);
+		return;
+	}
+	if (c->seal == NULL) {
+		conn_write(c, p, len);
+		return;
+	}
+	gl_buf_reset(&c->sealed);
+	seal_wrap(c->seal, p, len, &c->sealed);
+	conn_write(c, c->sealed.data, c->sealed.len);
+	if (c->sealed.cap > c->o.keep)
+		gl_buf_fini(&c->sealed);
+}
+
+/* Hands len bytes to the stream: at once what it takes, a copy of the
+ * rest in a write request. */
+static void
+conn_write(struct conn *c, const char *p, size_t len)
 {
 	struct conn_wreq	*w;
 	uv_buf_t		 b;
 	size_t			 off = 0;
 	int			 n;
 
-	if (c->o.queue_max > 0 && c->queued + len > c->o.queue_max) {
-		rpc_writer_reset(&c->out);
-		conn_end_report(c, CONN_FULL, NULL, c->queued + len);
-		return;
-	}
 	if (c->queued == 0) {
 		b = uv_buf_init((char *)p, (unsigned)len);
 		n = uv_try_write(&c->u.stream, &b, 1);
@@ -332,33 +441,74 @@ static void
 conn_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
 	struct conn	*c = st->data;
-	struct rpc_msg	 m;
-	struct gl_err	 e;
-	int		 rc;
 
 	if (nread == 0 || (nread > 0 && (c->closing || !c->reading)))
 		return;
 	if (nread < 0) {
 		conn_read_stop(c);
-		conn_end_report(c, nread == UV_EOF ? CONN_EOF :
-		    CONN_READ_ERROR, uv_strerror((int)nread), 0);
+		c->eof = nread == UV_EOF;
+		if (c->seal != NULL && seal_pending(c->seal) > 0 && c->eof)
+			conn_end_report(c, CONN_PROTOCOL, "the connection "
+			    "ended inside a sealed record (cut short)", 0);
+		else
+			conn_end_report(c, nread == UV_EOF ? CONN_EOF :
+			    CONN_READ_ERROR, uv_strerror((int)nread), 0);
 	} else {
-		rpc_reader_feed(c->rd, buf->base, (size_t)nread);
-		while (c->reading && !c->closing) {
-			gl_err_clear(&e);
-			if ((rc = rpc_reader_next(c->rd, &m, &e)) == 0)
-				break;
-			if (rc < 0) {
-				conn_read_stop(c);
-				conn_end_report(c, CONN_PROTOCOL, e.msg, 0);
-				break;
-			}
-			c->cbs.on_msg(c->ctx, &m);
-			rpc_msg_fini(&m);
-		}
+		if (c->seal != NULL)
+			seal_feed(c->seal, buf->base, (size_t)nread);
+		else
+			rpc_reader_feed(c->rd, buf->base, (size_t)nread);
+		conn_deliver(c);
 	}
 	if (c->cbs.on_read != NULL)
 		c->cbs.on_read(c->ctx);
+}
+
+/* Hands every whole message read to on_msg (or on_over_limit), opening
+ * sealed records on the way, until there are none or reading stopped. */
+static void
+conn_deliver(struct conn *c)
+{
+	struct rpc_msg	 m;
+	struct gl_err	 e;
+	int		 rc;
+
+	while (c->reading && !c->closing) {
+		if (c->seal != NULL && conn_unseal(c) != 0)
+			break;
+		gl_err_clear(&e);
+		if ((rc = rpc_reader_next(c->rd, &m, &e)) == 0)
+			break;
+		if (rc == RPC_OVER_LIMIT && c->cbs.on_over_limit != NULL) {
+			c->cbs.on_over_limit(c->ctx, &m, e.msg);
+			rpc_msg_fini(&m);
+			continue;
+		}
+		if (rc < 0 || rc == RPC_OVER_LIMIT) {
+			if (rc == RPC_OVER_LIMIT)
+				rpc_msg_fini(&m);
+			conn_read_stop(c);
+			conn_end_report(c, CONN_PROTOCOL, e.msg, 0);
+			break;
+		}
+		c->cbs.on_msg(c->ctx, &m);
+		rpc_msg_fini(&m);
+	}
+}
+
+/* Opens the sealed records read so far into the RPC reader. 0, or -1
+ * when one did not open (reported as CONN_PROTOCOL). */
+static int
+conn_unseal(struct conn *c)
+{
+	struct gl_err e;
+
+	gl_err_clear(&e);
+	if (seal_open_into(c->seal, c->rd, &e) == 0)
+		return 0;
+	conn_read_stop(c);
+	conn_end_report(c, CONN_PROTOCOL, e.msg, 0);
+	return -1;
 }
 
 static void
@@ -380,7 +530,62 @@ conn_on_shutdown(uv_shutdown_t *req, int status)
 
 	(void)status;
 	if (!uv_is_closing(&c->u.handle))
+		conn_close_handles(c);
+}
+
+static void
+conn_on_deadline(uv_timer_t *t)
+{
+	struct conn *c = t->data;
+
+	conn_end_report(c, CONN_DEADLINE, NULL, 0);
+}
+
+/* A refusal went out and our side is shut down: close now, or linger
+ * until the peer's end of stream (or the timer conn_refuse() set). */
+static void
+conn_on_refused(uv_shutdown_t *req, int status)
+{
+	struct conn *c = req->handle->data;
+
+	if (uv_is_closing(&c->u.handle))
+		return;
+	c->shut = true;
+	if (status < 0 || !c->linger || c->eof)
+		conn_close_handles(c);
+}
+
+/* What a refused peer still sends is dropped; its end closes us. */
+static void
+conn_on_linger_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+	struct conn *c = st->data;
+
+	(void)buf;
+	if (nread >= 0)
+		return;
+	c->eof = true;
+	uv_read_stop(st);
+	if (c->shut)
+		conn_close_handles(c);
+}
+
+static void
+conn_on_linger_end(uv_timer_t *t)
+{
+	conn_close_handles(t->data);
+}
+
+/* Closes the stream and the timer; c is freed once both are closed. */
+static void
+conn_close_handles(struct conn *c)
+{
+	c->closing = true;
+	uv_timer_stop(&c->timer);
+	if (!uv_is_closing(&c->u.handle))
 		uv_close(&c->u.handle, conn_on_close);
+	if (!uv_is_closing((uv_handle_t *)&c->timer))
+		uv_close((uv_handle_t *)&c->timer, conn_on_close);
 }
 
 static void
@@ -388,9 +593,13 @@ conn_on_close(uv_handle_t *h)
 {
 	struct conn *c = h->data;
 
+	if (--c->handles > 0)
+		return;
 	if (c->cbs.on_closed != NULL)
 		c->cbs.on_closed(c->ctx);
 	rpc_reader_free(c->rd);
 	rpc_writer_fini(&c->out);
+	seal_free(c->seal);
+	gl_buf_fini(&c->sealed);
 	free(c);
 }

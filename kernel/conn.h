@@ -7,6 +7,18 @@
  * (uv_try_write, then uv_write for the rest), and the bytes libuv still
  * holds are counted.
  *
+ * Sealing. A TCP client or a worker, once its handshake is done, speaks
+ * in sealed records (core/seal.h): after conn_seal() everything the conn
+ * sends is sealed and everything it reads must be, and a record that
+ * does not open ends the conversation as CONN_PROTOCOL.
+ *
+ * Deadlines and refusals. conn_set_deadline() reports CONN_DEADLINE if a
+ * peer takes too long (to authenticate); conn_refuse() closes after a
+ * refusal so that the peer reads it: the refusal is flushed, our side
+ * shut down, and what the peer still sends is read and dropped until it
+ * closes (or a short linger passes), never answered by a reset.
+ * conn_set_limit() bounds what one message may decode to, per method.
+ *
  * The slow-reader policy is one parameter and one callback: a conn whose
  * queued bytes would pass conn_opts.queue_max drops what it was about to
  * send and reports CONN_FULL to on_end; the owner decides (the kernel
@@ -30,21 +42,25 @@
 #include <stddef.h>
 #include <uv.h>
 
+#include "core/rpc.h"
+
 struct conn;
 struct gl_err;
-struct rpc_msg;
-struct rpc_writer;
+struct seal;
 
 /* Why a conn stopped serving; see conn_cbs.on_end. */
 enum conn_end {
 	CONN_EOF,		/* the peer closed its end; reading stopped */
 	CONN_READ_ERROR,	/* reading failed; reading stopped */
-	CONN_PROTOCOL,		/* a frame the reader refused; reading
-				 * stopped */
+	CONN_PROTOCOL,		/* a frame the reader refused, a sealed
+				 * record that did not open, or a stream
+				 * that ended inside one; reading stopped */
 	CONN_WRITE_ERROR,	/* a write failed; what it held is dropped */
 	CONN_FULL,		/* more than queue_max bytes would be queued:
 				 * the peer is not reading; what was to be
 				 * sent is dropped */
+	CONN_DEADLINE,		/* conn_set_deadline()'s time passed; the
+				 * conn carries on unless the owner acts */
 };
 
 struct conn_cbs {
@@ -52,6 +68,11 @@ struct conn_cbs {
 	 * (copy *m and set m->up.zone to NULL). Not called once the conn is
 	 * closing or its reading stopped (conn_read_stop()). */
 	void	(*on_msg)(void *ctx, struct rpc_msg *m);
+	/* A message over its method's limit (conn_set_limit()) was dropped
+	 * undecoded: m holds its type, id and method only, why names the
+	 * limit; the stream goes on. NULL: treated as CONN_PROTOCOL. */
+	void	(*on_over_limit)(void *ctx, const struct rpc_msg *m,
+		    const char *why);
 	/* After each read callback (data, end of stream or error), once its
 	 * messages were handled; NULL for none. */
 	void	(*on_read)(void *ctx);
@@ -72,6 +93,8 @@ struct conn_opts {
 				 * 0 = no bound */
 	size_t	 keep;		/* staging capacity kept between flushes;
 				 * a larger buffer is freed */
+	unsigned linger_ms;	/* how long conn_refuse() reads what a peer
+				 * still sends before closing; 0 = 2 s */
 	char	*rbuf;		/* borrowed: the read buffer, may be shared
 				 * by every conn of one loop (reads do not
 				 * nest; the reader copies) */
@@ -93,6 +116,16 @@ void	 conn_start(struct conn *c);
 void	 conn_read_stop(struct conn *c);
 /* Changes the frame limit (an authenticated peer gets a larger one). */
 void	 conn_set_frame_max(struct conn *c, size_t max);
+/* Bounds what each message may decode to, by method (core/rpc.h); NULL
+ * for none. Messages over it go to on_over_limit. */
+void	 conn_set_limit(struct conn *c, rpc_limit_fn fn, void *ctx);
+/* From now on, what c sends is sealed with s and what it reads must be
+ * sealed records; bytes already read past the message being handled are
+ * opened too. Takes s. Called from on_msg (the handshake's last message)
+ * or before reading starts. */
+void	 conn_seal(struct conn *c, struct seal *s);
+/* Reports CONN_DEADLINE to on_end if ms pass first; 0 cancels. */
+void	 conn_set_deadline(struct conn *c, unsigned ms);
 /* The stream, for uv_spawn's stdio and uv_fileno; borrowed. */
 uv_stream_t *conn_stream(struct conn *c);
 /* A TCP peer's address ("127.0.0.1") and port; "?" and 0 if unknown. */
@@ -116,6 +149,14 @@ bool	 conn_closing(const struct conn *c);
  * first (shutdown, then close). A second, non-graceful call closes at
  * once. on_closed follows on the loop. */
 void	 conn_close(struct conn *c, bool graceful);
+/* Closes c after a refusal staged or sent just before: no more on_msg or
+ * on_end; the refusal is flushed and our side shut down (the peer reads
+ * it, then the end of the stream). With linger, what the peer still sends
+ * is read and dropped until it closes, so that it is not reset while it
+ * reads; without, c closes as soon as it is shut down (a peer refused
+ * before it spoke). Either way c is closed conn_opts.linger_ms after the
+ * call at the latest. A later conn_close(c, false) closes at once. */
+void	 conn_refuse(struct conn *c, bool linger);
 
 /* Binds and listens on spec ("HOST:PORT", "[::1]:0"; what names it in
  * messages: "--listen", "cluster.listen") with t already uv_tcp_init()ed;

@@ -12,9 +12,18 @@
  * Trust. A Unix peer is accepted if its uid (SO_PEERCRED) is ours; another
  * uid gets kernel.refused and is closed. A TCP peer gets auth.challenge at
  * once and may only send auth.response (frames of at most 4 KiB) until
- * its HMAC verifies; it is attached to nothing and receives nothing else
- * before that. Garbage gets an EPROTO error (id 0) and a close of that
- * connection only.
+ * its proof verifies; it is attached to nothing and receives nothing else
+ * before that, and must be done within auth_ms; at most pending_max such
+ * peers wait at once (more are refused as they connect). Its answer and
+ * everything after it travel in sealed records (core/seal.h), keyed from
+ * the token and both nonces. Garbage gets an EPROTO error (id 0) and a
+ * close of that connection only. Every refusal is written before the
+ * close (conn_refuse()), and lines about refused peers are rate-limited
+ * (srv_log_refused()).
+ *
+ * Limits. Once a peer is in, what one message may decode to is bounded
+ * per method (client_limit(): SRV_M_BIG methods carry notebooks); a
+ * request over it is answered ELIMIT and the connection carries on.
  *
  * Output. Replies and notifications are packed into the client's staging
  * buffer and handed to the socket at once. Bytes libuv holds for a client
@@ -36,6 +45,7 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/rpc.h"
+#include "core/seal.h"
 #include "kernel/cluster.h"
 #include "kernel/conn.h"
 #include "kernel/log.h"
@@ -44,6 +54,8 @@
 
 /* May be called before the client authenticated. */
 #define SRV_M_ANON	0x1
+/* Carries a notebook: a message may decode to SRV_BIG_* (not SRV_*). */
+#define SRV_M_BIG	0x2
 
 /* A method of the protocol: exactly one of srv, sess, clu is set, and
  * says which part of the kernel handles it. */
@@ -73,12 +85,12 @@ static const struct srv_method srv_methods[] = {
 	{ "kernel.info", 0, .srv = srv_rpc_info },
 	{ "kernel.shutdown", 0, .srv = srv_rpc_shutdown },
 	{ "kernel.listen", 0, .srv = srv_rpc_listen },
-	{ "session.open", 0, .sess = sess_rpc_open },
+	{ "session.open", SRV_M_BIG, .sess = sess_rpc_open },
 	{ "session.attach", 0, .sess = sess_rpc_attach },
 	{ "session.list", 0, .sess = sess_rpc_list },
 	{ "session.close", 0, .sess = sess_rpc_close },
 	{ "doc.get", 0, .sess = sess_rpc_doc_get },
-	{ "doc.edit", 0, .sess = sess_rpc_doc_edit },
+	{ "doc.edit", SRV_M_BIG, .sess = sess_rpc_doc_edit },
 	{ "doc.save", 0, .sess = sess_rpc_doc_save },
 	{ "doc.cursor", 0, .sess = sess_rpc_doc_cursor },
 	{ "cell.run", 0, .sess = sess_rpc_cell_run },
@@ -106,8 +118,15 @@ static const struct srv_method srv_methods[] = {
 };
 
 static struct client *client_new(struct srv *s, uv_stream_t *l, bool tcp);
+static void	 client_challenge(struct client *c);
+static void	 client_in(struct client *c);
+static void	 client_refuse(struct client *c, const char *msg);
 static const struct srv_method *client_method(const char *name);
+static void	 client_limit(void *ctx, enum rpc_type type,
+		     const char *method, struct rpc_limit *l);
 static void	 client_on_msg(void *ctx, struct rpc_msg *m);
+static void	 client_on_over_limit(void *ctx, const struct rpc_msg *m,
+		     const char *why);
 static void	 client_on_end(void *ctx, enum conn_end why, const char *msg,
 		     size_t queued);
 static void	 client_on_closed(void *ctx);
@@ -123,7 +142,6 @@ srv_client_accept(struct srv *s, uv_stream_t *l, bool tcp)
 	struct ucred		 cred;
 	socklen_t		 clen = sizeof cred;
 	uv_os_fd_t		 fd;
-	struct rpc_writer	*w;
 	char			 msg[128], name[INET6_ADDRSTRLEN];
 	unsigned		 port;
 
@@ -132,20 +150,11 @@ srv_client_accept(struct srv *s, uv_stream_t *l, bool tcp)
 			log_info("accept on %s failed", s->sock_path);
 		return;
 	}
-	w = conn_writer(c->rc.conn);
 	if (tcp) {
 		conn_peer(c->rc.conn, name, sizeof name, &port);
 		snprintf(c->peer, sizeof c->peer, "tcp %s port %u", name,
 		    port);
-		auth_nonce(c->nonce);
-		rpc_begin_notify(w, "auth.challenge");
-		msgpack_pack_map(&w->pk, 2);
-		rpc_pack_key(&w->pk, "nonce");
-		msgpack_pack_bin(&w->pk, AUTH_NONCE_LEN);
-		msgpack_pack_bin_body(&w->pk, c->nonce, AUTH_NONCE_LEN);
-		rpc_pack_kv_int(&w->pk, "version", 1);
-		conn_flush(c->rc.conn);
-		conn_start(c->rc.conn);
+		client_challenge(c);
 		return;
 	}
 	if (uv_fileno((uv_handle_t *)conn_stream(c->rc.conn), &fd) != 0 ||
@@ -157,20 +166,76 @@ srv_client_accept(struct srv *s, uv_stream_t *l, bool tcp)
 	snprintf(c->peer, sizeof c->peer, "unix pid %d uid %u", (int)cred.pid,
 	    (unsigned)cred.uid);
 	if (cred.uid != geteuid()) {
-		log_info("client %" PRIu64 " (%s): refused: not uid %u",
-		    c->rc.id, c->peer, (unsigned)geteuid());
+		srv_log_refused(s, "client %" PRIu64 " (%s): refused: not "
+		    "uid %u", c->rc.id, c->peer, (unsigned)geteuid());
 		snprintf(msg, sizeof msg, "this kernel serves uid %u only",
 		    (unsigned)geteuid());
+		client_refuse(c, msg);
+		return;
+	}
+	client_in(c);
+	conn_start(c->rc.conn);
+}
+
+/* A TCP peer: refused at once if too many wait to authenticate, else
+ * challenged, with auth_ms to answer. */
+static void
+client_challenge(struct client *c)
+{
+	struct srv		*s = c->srv;
+	struct rpc_writer	*w = conn_writer(c->rc.conn);
+	char			 msg[128];
+
+	if (s->npending >= s->pending_max) {
+		srv_log_refused(s, "client %" PRIu64 " (%s): refused: %zu "
+		    "connections already wait to authenticate", c->rc.id,
+		    c->peer, s->npending);
+		snprintf(msg, sizeof msg, "too many connections wait to "
+		    "authenticate (%u); try again", s->pending_max);
 		rpc_begin_notify(w, "kernel.refused");
 		msgpack_pack_map(&w->pk, 1);
 		rpc_pack_kv_str(&w->pk, "message", msg);
-		conn_flush(c->rc.conn);
-		conn_close(c->rc.conn, true);
+		conn_refuse(c->rc.conn, false);
 		return;
 	}
-	c->authed = true;
-	conn_set_frame_max(c->rc.conn, SRV_FRAME_MAX);
+	c->pending = true;
+	s->npending++;
+	auth_nonce(c->nonce);
+	rpc_begin_notify(w, "auth.challenge");
+	msgpack_pack_map(&w->pk, 2);
+	rpc_pack_key(&w->pk, "nonce");
+	msgpack_pack_bin(&w->pk, AUTH_NONCE_LEN);
+	msgpack_pack_bin_body(&w->pk, c->nonce, AUTH_NONCE_LEN);
+	rpc_pack_kv_int(&w->pk, "version", AUTH_VERSION);
+	conn_flush(c->rc.conn);
+	conn_set_deadline(c->rc.conn, s->auth_ms);
 	conn_start(c->rc.conn);
+}
+
+/* c is in: it may send large messages, within each method's limit. */
+static void
+client_in(struct client *c)
+{
+	c->authed = true;
+	if (c->pending) {
+		c->pending = false;
+		c->srv->npending--;
+	}
+	conn_set_deadline(c->rc.conn, 0);
+	conn_set_frame_max(c->rc.conn, SRV_FRAME_MAX);
+	conn_set_limit(c->rc.conn, client_limit, c);
+}
+
+/* kernel.refused {message}, then the close (the peer reads it first). */
+static void
+client_refuse(struct client *c, const char *msg)
+{
+	struct rpc_writer *w = conn_writer(c->rc.conn);
+
+	rpc_begin_notify(w, "kernel.refused");
+	msgpack_pack_map(&w->pk, 1);
+	rpc_pack_kv_str(&w->pk, "message", msg);
+	conn_refuse(c->rc.conn, true);
 }
 
 void
@@ -199,6 +264,7 @@ client_new(struct srv *s, uv_stream_t *l, bool tcp)
 {
 	static const struct conn_cbs cbs = {
 		.on_msg = client_on_msg,
+		.on_over_limit = client_on_over_limit,
 		.on_end = client_on_end,
 		.on_closed = client_on_closed,
 	};
@@ -233,14 +299,45 @@ client_on_msg(void *ctx, struct rpc_msg *m)
 	client_handle(ctx, m);
 }
 
-/* The slow-reader policy (issue 9 will change it here): a client that
- * lets SRV_QUEUED_MAX pile up is dropped. */
+/* A message over its method's limit: a request is answered ELIMIT, a
+ * notification dropped; the connection carries on. */
 static void
-client_on_end(void *ctx, enum conn_end why, const char *msg, size_t queued)
+client_on_over_limit(void *ctx, const struct rpc_msg *m, const char *why)
 {
 	struct client *c = ctx;
 
-	switch (why) {
+	log_info("client %" PRIu64 " (%s): refused %s", c->rc.id, c->peer,
+	    why);
+	if (m->type == RPC_REQUEST)
+		client_error(c, m->id, GL_ELIMIT, why);
+}
+
+static void
+client_limit(void *ctx, enum rpc_type type, const char *method,
+    struct rpc_limit *l)
+{
+	const struct srv_method *meth = client_method(method);
+
+	(void)ctx;
+	if (type != RPC_RESPONSE && meth != NULL &&
+	    (meth->flags & SRV_M_BIG)) {
+		l->elems = SRV_BIG_ELEMS_MAX;
+		l->bytes = SRV_BIG_DECODED_MAX;
+	} else {
+		l->elems = SRV_ELEMS_MAX;
+		l->bytes = SRV_DECODED_MAX;
+	}
+}
+
+/* The slow-reader policy (issue 9 will change it here): a client that
+ * lets SRV_QUEUED_MAX pile up is dropped. */
+static void
+client_on_end(void *ctx, enum conn_end end, const char *msg, size_t queued)
+{
+	struct client	*c = ctx;
+	char		 why[128];
+
+	switch (end) {
 	case CONN_EOF:
 		conn_close(c->rc.conn, true);
 		break;
@@ -248,8 +345,12 @@ client_on_end(void *ctx, enum conn_end why, const char *msg, size_t queued)
 		conn_close(c->rc.conn, false);
 		break;
 	case CONN_PROTOCOL:
-		log_info("client %" PRIu64 " (%s): %s", c->rc.id, c->peer,
-		    msg);
+		if (c->authed)
+			log_info("client %" PRIu64 " (%s): %s", c->rc.id,
+			    c->peer, msg);
+		else
+			srv_log_refused(c->srv, "client %" PRIu64 " (%s): %s",
+			    c->rc.id, c->peer, msg);
 		client_fail(c, GL_EPROTO, msg);
 		break;
 	case CONN_WRITE_ERROR:
@@ -263,6 +364,16 @@ client_on_end(void *ctx, enum conn_end why, const char *msg, size_t queued)
 		    queued);
 		conn_close(c->rc.conn, false);
 		break;
+	case CONN_DEADLINE:
+		if (c->authed)
+			break;
+		srv_log_refused(c->srv, "client %" PRIu64 " (%s): did not "
+		    "authenticate within %u ms", c->rc.id, c->peer,
+		    c->srv->auth_ms);
+		snprintf(why, sizeof why, "did not authenticate within %u "
+		    "ms", c->srv->auth_ms);
+		client_refuse(c, why);
+		break;
 	}
 }
 
@@ -273,6 +384,8 @@ client_on_closed(void *ctx)
 	struct srv	*s = c->srv;
 
 	sess_set_drop_client(s->sessions, &c->rc);
+	if (c->pending)
+		s->npending--;
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -320,11 +433,11 @@ client_handle(struct client *c, struct rpc_msg *m)
 	}
 	meth = m->type == RPC_REQUEST ? client_method(m->method) : NULL;
 	if (!c->authed && (meth == NULL || !(meth->flags & SRV_M_ANON))) {
-		log_info("client %" PRIu64 " (%s): %s before authenticating",
-		    c->rc.id, c->peer, m->method);
+		srv_log_refused(s, "client %" PRIu64 " (%s): %s before "
+		    "authenticating", c->rc.id, c->peer, m->method);
 		client_error(c, m->type == RPC_REQUEST ? m->id : 0, GL_EAUTH,
 		    "authenticate first");
-		conn_close(c->rc.conn, true);
+		conn_refuse(c->rc.conn, true);
 		return;
 	}
 	if (m->type == RPC_NOTIFY) {
@@ -373,38 +486,56 @@ static void
 client_fail(struct client *c, int code, const char *msg)
 {
 	client_error(c, 0, code, msg);
-	conn_close(c->rc.conn, true);
+	conn_refuse(c->rc.conn, true);
 }
 
-/* auth.response {hmac}: before authenticating, checks the HMAC of the
- * challenge's nonce with the token (a wrong one is refused and the
- * connection closed); after, only says who the client is. */
+/* A bin (or str, as some msgpack libraries send bytes) of n bytes. */
+static const unsigned char *
+client_arg_bytes(const msgpack_object *args, const char *key, size_t n)
+{
+	const msgpack_object *o = rpc_map_get(args, key);
+
+	if (o != NULL && o->type == MSGPACK_OBJECT_BIN &&
+	    o->via.bin.size == n)
+		return (const unsigned char *)o->via.bin.ptr;
+	if (o != NULL && o->type == MSGPACK_OBJECT_STR &&
+	    o->via.str.size == n)
+		return (const unsigned char *)o->via.str.ptr;
+	return NULL;
+}
+
+/* auth.response {hmac, nonce}: before authenticating, checks the proof
+ * over both nonces (a wrong one is refused and the connection closed),
+ * then seals the connection with keys from the token and both nonces and
+ * answers in the first sealed record; after, only says who the client
+ * is. */
 static int
 srv_rpc_auth(struct client *c, struct req *r, struct gl_err *err)
 {
-	const msgpack_object	*mac;
+	const unsigned char	*mac, *nonce;
 	msgpack_packer		*pk;
+	const char		*why = "wrong token";
 
 	(void)err;
 	if (!c->authed) {
-		mac = rpc_map_get(r->args, "hmac");
-		if (mac == NULL || !((mac->type == MSGPACK_OBJECT_BIN &&
-		    mac->via.bin.size == AUTH_MAC_LEN &&
-		    auth_verify(c->srv->token, c->nonce,
-		    (const unsigned char *)mac->via.bin.ptr)) ||
-		    (mac->type == MSGPACK_OBJECT_STR &&
-		    mac->via.str.size == AUTH_MAC_LEN &&
-		    auth_verify(c->srv->token, c->nonce,
-		    (const unsigned char *)mac->via.str.ptr)))) {
-			log_info("client %" PRIu64 " (%s): wrong token",
-			    c->rc.id, c->peer);
-			client_error(c, r->id, GL_EAUTH, "wrong token");
+		mac = client_arg_bytes(r->args, "hmac", AUTH_MAC_LEN);
+		nonce = client_arg_bytes(r->args, "nonce", AUTH_NONCE_LEN);
+		if (mac != NULL && nonce == NULL)
+			why = "auth.response without a nonce: this kernel "
+			    "speaks auth version 2 (upgrade the client)";
+		if (mac == NULL || nonce == NULL ||
+		    !auth_proof_check(c->srv->token, "client", AUTH_BY_PEER,
+		    c->nonce, nonce, mac)) {
+			srv_log_refused(c->srv, "client %" PRIu64 " (%s): %s",
+			    c->rc.id, c->peer, why);
+			client_error(c, r->id, GL_EAUTH, why);
 			r->replied = true;
-			conn_close(c->rc.conn, true);
+			conn_refuse(c->rc.conn, true);
 			return 0;
 		}
-		c->authed = true;
-		conn_set_frame_max(c->rc.conn, SRV_FRAME_MAX);
+		client_in(c);
+		conn_seal(c->rc.conn, seal_new(c->srv->token, "client",
+		    c->nonce, nonce, SEAL_KERNEL));
 		log_info("client %" PRIu64 " (%s): authenticated", c->rc.id,
 		    c->peer);
 	}

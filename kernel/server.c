@@ -20,10 +20,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,6 +45,7 @@
 
 #define SRV_GRACE_MS	2000	/* clients get this long to drain at exit */
 
+static void	 srv_raise_nofile(void);
 static int	 srv_dir_prepare(const char *dir, struct gl_err *err);
 static int	 srv_lock(struct srv *s, struct gl_err *err);
 static int	 srv_listen_unix(struct srv *s, struct gl_err *err);
@@ -51,6 +54,7 @@ static void	 srv_say_stopping(struct srv *s, const char *why);
 static void	 srv_on_signal(uv_signal_t *h, int signum);
 static void	 srv_on_idle(uv_timer_t *t);
 static void	 srv_on_grace(uv_timer_t *t);
+static void	 srv_on_refused_log(uv_timer_t *t);
 static void	 srv_on_unix_conn(uv_stream_t *l, int status);
 static void	 srv_on_tcp_conn(uv_stream_t *l, int status);
 static void	 srv_on_handle_closed(uv_handle_t *h);
@@ -99,6 +103,12 @@ srv_run(const struct srv_opts *opts, struct gl_err *err)
 
 	s->opts = opts;
 	s->lock_fd = -1;
+	s->auth_ms = opts->auth_ms > 0 ? opts->auth_ms : SRV_AUTH_MS;
+	s->pending_max = opts->pending_max > 0 ? opts->pending_max :
+	    SRV_PENDING_MAX;
+	log_limit_init(&s->refused, "refused peers", SRV_REFUSED_LOG_PER_S,
+	    SRV_REFUSED_LOG_MS);
+	srv_raise_nofile();
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, &old_pipe);
@@ -127,6 +137,8 @@ srv_run(const struct srv_opts *opts, struct gl_err *err)
 	}
 	sess_host.memory_limit = s->memory_limit;
 	clu_host.dir = s->dir;
+	clu_host.auth_ms = s->auth_ms;
+	clu_host.pending_max = s->pending_max;
 	if ((rc = uv_loop_init(&s->loop)) != 0) {
 		rc = gl_err_set(err, GL_EIO, "cannot start the event loop: %s",
 		    uv_strerror(rc));
@@ -143,7 +155,9 @@ srv_run(const struct srv_opts *opts, struct gl_err *err)
 	uv_signal_init(&s->loop, &s->sigint);
 	uv_timer_init(&s->loop, &s->idle);
 	uv_timer_init(&s->loop, &s->grace);
+	uv_timer_init(&s->loop, &s->refused_t);
 	s->sigterm.data = s->sigint.data = s->idle.data = s->grace.data = s;
+	s->refused_t.data = s;
 	s->handles_on = true;
 	if ((rc = auth_token_load_or_create(token_path, s->token, err)) != 0)
 		goto stop;
@@ -236,6 +250,36 @@ srv_client_gone(struct srv *s)
 		uv_close((uv_handle_t *)&s->grace, srv_on_handle_closed);
 }
 
+void
+srv_log_refused(struct srv *s, const char *fmt, ...)
+{
+	char	 line[512];
+	va_list	 ap;
+	int64_t	 due;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	log_limited(&s->refused, (int64_t)uv_now(&s->loop), "%s", line);
+	due = log_limit_flush(&s->refused, (int64_t)uv_now(&s->loop), false);
+	if (due >= 0 && s->handles_on && !s->stopping &&
+	    !uv_is_active((uv_handle_t *)&s->refused_t))
+		uv_timer_start(&s->refused_t, srv_on_refused_log,
+		    (uint64_t)due + 1, 0);
+}
+
+static void
+srv_on_refused_log(uv_timer_t *t)
+{
+	struct srv	*s = t->data;
+	int64_t		 due;
+
+	due = log_limit_flush(&s->refused, (int64_t)uv_now(&s->loop), false);
+	if (due >= 0)
+		uv_timer_start(&s->refused_t, srv_on_refused_log,
+		    (uint64_t)due + 1, 0);
+}
+
 /* The sessions' and the cluster's host: the server passes what one
  * reports on to the other. */
 
@@ -319,6 +363,25 @@ srv_clu_project_dir(void *ctx, struct sess *sess)
 }
 
 /* Start-up. */
+
+/*
+ * Raises the open-file soft limit to the hard limit: every client,
+ * worker, runtime pipe and store holds descriptors, and the usual soft
+ * limit of 1024 is a few hundred connections away. Runtimes and workers
+ * inherit it.
+ */
+static void
+srv_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		log_info("cannot raise the open-file limit to %llu: %s",
+		    (unsigned long long)rl.rlim_max, strerror(errno));
+}
 
 static int
 srv_dir_prepare(const char *dir, struct gl_err *err)
@@ -467,10 +530,12 @@ srv_stop(struct srv *s, const char *why)
 		uv_close((uv_handle_t *)&s->tcp_l, srv_on_handle_closed);
 	s->unix_on = s->tcp_on = false;
 	srv_say_stopping(s, why);
+	(void)log_limit_flush(&s->refused, (int64_t)uv_now(&s->loop), true);
 	if (s->handles_on) {
 		uv_close((uv_handle_t *)&s->sigterm, srv_on_handle_closed);
 		uv_close((uv_handle_t *)&s->sigint, srv_on_handle_closed);
 		uv_close((uv_handle_t *)&s->idle, srv_on_handle_closed);
+		uv_close((uv_handle_t *)&s->refused_t, srv_on_handle_closed);
 	}
 	srv_client_close_all(s, true);
 	sess_set_close(s->sessions);

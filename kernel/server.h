@@ -2,6 +2,7 @@
  * server.h - the kernel process: a libuv loop serving msgpack-RPC on a
  * Unix socket in the runtime directory (and on TCP with --listen), owning
  * every open document and session. `galley kernel` calls srv_run().
+ * docs/security.md says what each kind of peer may do.
  */
 #ifndef GL_SERVER_H
 #define GL_SERVER_H
@@ -22,6 +23,11 @@ struct srv_opts {
 					   and no sessions running; 0 = never */
 	const char	*exe;		/* galley binary for runtimes; NULL =
 					   /proc/self/exe */
+	unsigned	 auth_ms;	/* a TCP client or a worker must
+					   authenticate within this; 0 = 5 s */
+	unsigned	 pending_max;	/* TCP connections that may wait to
+					   authenticate at once, per listener
+					   (clients, workers); 0 = 64 */
 };
 
 /* Runs the kernel until kernel.shutdown, SIGTERM/SIGINT or the idle

@@ -17,6 +17,7 @@
 #include <uv.h>
 
 #include "core/auth.h"
+#include "kernel/log.h"
 #include "kernel/req.h"
 #include "kernel/server.h"
 
@@ -31,6 +32,20 @@ struct sess_set;
  * messages only. */
 #define SRV_FRAME_ANON		(4u << 10)
 #define SRV_FRAME_MAX		(256u << 20)
+/* What one message may decode to (core/rpc.h): most methods are small;
+ * those marked SRV_M_BIG (doc.edit, session.open) carry notebooks. */
+#define SRV_ELEMS_MAX		(64u << 10)
+#define SRV_DECODED_MAX		((uint64_t)16 << 20)
+#define SRV_BIG_ELEMS_MAX	(1u << 20)
+#define SRV_BIG_DECODED_MAX	((uint64_t)SRV_FRAME_MAX + (64u << 20))
+/* Unauthenticated TCP peers: the time they get and how many may wait at
+ * once (srv_opts can change both). */
+#define SRV_AUTH_MS		5000
+#define SRV_PENDING_MAX		64
+/* Lines a second about refused peers, and how often the rest are
+ * summed up. */
+#define SRV_REFUSED_LOG_PER_S	10
+#define SRV_REFUSED_LOG_MS	10000
 /* Output queued for one client beyond this drops the client (the
  * slow-reader policy, client_on_end()). */
 #define SRV_QUEUED_MAX		((size_t)64 << 20)
@@ -45,6 +60,7 @@ struct client {
 	char		 peer[96];	/* for logs: "unix pid 12", "tcp ..." */
 	bool		 tcp;
 	bool		 authed;
+	bool		 pending;	/* counted in srv.npending */
 	unsigned char	 nonce[AUTH_NONCE_LEN];
 };
 
@@ -67,6 +83,11 @@ struct srv {
 	bool		 handles_on;
 	struct client	*clients;	/* owned list */
 	size_t		 nclients;
+	size_t		 npending;	/* TCP clients not authenticated */
+	unsigned	 auth_ms;	/* opts->auth_ms, or the default */
+	unsigned	 pending_max;
+	struct log_limit refused;	/* lines about refused peers */
+	uv_timer_t	 refused_t;	/* sums up the lines dropped */
 	struct sess_set	*sessions;	/* owned */
 	struct clu	*clu;		/* owned: the cluster service */
 	struct hooks	*hooks;		/* owned: plugins (kernel/hooks.h) */
@@ -94,6 +115,9 @@ void	 srv_client_gone(struct srv *s);
  * s->listen_addr says where. GL_EEXIST if it listens already, GL_EBUSY
  * for an address in use, GL_EINVAL or GL_EIO else. */
 int	 srv_listen_tcp(struct srv *s, const char *spec, struct gl_err *err);
+/* Logs a line about a refused peer, within the budget of s->refused. */
+void	 srv_log_refused(struct srv *s, const char *fmt, ...)
+	     __attribute__((format(printf, 2, 3)));
 
 /* server-client.c */
 

@@ -5,9 +5,11 @@
  *
  * - The handshake: the kernel's auth.challenge {nonce}; we answer
  *   worker.hello {hmac, nonce, name, host, pid, slots, version} and the
- *   kernel proves it holds the secret too, answering {worker, hmac} with
- *   the HMAC of our nonce: a worker runs functions only from a kernel
- *   that knows the secret.
+ *   kernel proves it holds the secret too, answering {worker, hmac}: both
+ *   proofs cover both nonces and say who makes them (core/auth.h). The
+ *   answer and everything after it are sealed records (core/seal.h) keyed
+ *   from the secret and both nonces, so a worker decodes nothing but what
+ *   a kernel that knows the secret sealed for this connection.
  *
  * - Reading: only the main thread reads the socket (in its loop, or in
  *   the task hook, which runs on it). What it reads is decoded into
@@ -16,7 +18,8 @@
  *   running task.
  *
  * - Writing: both threads write whole frames under one mutex (wlock), so
- *   frames never interleave.
+ *   frames never interleave, and seal them under it, so records leave in
+ *   the order of their numbers.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -33,11 +36,13 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/rpc.h"
+#include "core/seal.h"
 #include "core/util.h"
 #include "lua/worker_int.h"
 
 static int	 wk_recv_one(struct wk *w, struct rpc_msg *m, int64_t deadline,
 		     struct gl_err *err);
+static bool	 wk_feed(struct wk *w, const char *buf, size_t n);
 static bool	 wk_deliver(struct wk *w);
 
 /* The secret: a file (0600, 64 hex digits) or the first line of stdin. */
@@ -130,20 +135,24 @@ wk_connect(struct wk *w, const char *addr, char *host, size_t hostlen,
 }
 
 /*
- * auth.challenge {nonce} from the kernel; we answer worker.hello {hmac,
- * nonce, name, host, pid, slots, version} and the kernel proves it holds
- * the secret too, answering {worker, hmac} with the HMAC of our nonce:
- * a worker runs functions only from a kernel that knows the secret.
+ * auth.challenge {nonce, version} from the kernel; we answer worker.hello
+ * {hmac, nonce, name, host, pid, slots, version} with our proof over both
+ * nonces, and from then on speak in sealed records; the kernel's answer
+ * {worker, hmac} is its first record and carries its own proof: a worker
+ * runs functions only from a kernel that knows the secret.
  */
 int
 wk_handshake(struct wk *w, const char *secret, struct gl_err *err)
 {
 	unsigned char		 mac[AUTH_MAC_LEN], mine[AUTH_NONCE_LEN];
+	unsigned char		 theirs[AUTH_NONCE_LEN];
 	const msgpack_object	*o;
+	const char		*why;
 	struct rpc_msg		 m;
 	struct gl_err		 e;
 	int64_t			 deadline = gl_now_us() +
-				    (int64_t)WK_HELLO_MS * 1000;
+				    (int64_t)WK_HELLO_MS * 1000, version;
+	size_t			 len = 0;
 	int			 rc;
 
 	for (;;) {
@@ -152,18 +161,36 @@ wk_handshake(struct wk *w, const char *secret, struct gl_err *err)
 		if (m.type == RPC_NOTIFY &&
 		    strcmp(m.method, "auth.challenge") == 0)
 			break;
+		if (m.type == RPC_NOTIFY &&
+		    strcmp(m.method, "kernel.refused") == 0) {
+			why = rpc_map_str(m.args, "message", &len);
+			rc = gl_err_set(err, GL_ECLOSED, "refused by the "
+			    "kernel at %s: %.*s", w->addr, why != NULL ?
+			    (int)len : 0, why != NULL ? why : "");
+			rpc_msg_fini(&m);
+			return rc;
+		}
 		rpc_msg_fini(&m);
 	}
 	o = rpc_map_get(m.args, "nonce");
+	version = rpc_map_int(m.args, "version", 0);
 	if (o == NULL || o->type != MSGPACK_OBJECT_BIN ||
 	    o->via.bin.size != AUTH_NONCE_LEN) {
 		rpc_msg_fini(&m);
 		return gl_err_set(err, GL_EPROTO, "%s: a challenge without a "
 		    "nonce: not a galley cluster listener?", w->addr);
 	}
-	auth_hmac(secret, (const unsigned char *)o->via.bin.ptr, mac);
+	if (version != AUTH_VERSION) {
+		rpc_msg_fini(&m);
+		return gl_err_set(err, GL_EPROTO, "the kernel at %s speaks "
+		    "auth version %lld, this worker %d: use the same galley "
+		    "on both sides", w->addr, (long long)version,
+		    AUTH_VERSION);
+	}
+	memcpy(theirs, o->via.bin.ptr, AUTH_NONCE_LEN);
 	rpc_msg_fini(&m);
 	auth_nonce(mine);
+	auth_proof(secret, "worker", AUTH_BY_PEER, theirs, mine, mac);
 	rpc_begin_request(&w->w, 1, "worker.hello");
 	msgpack_pack_map(&w->w.pk, 7);
 	rpc_pack_key(&w->w.pk, "hmac");
@@ -178,6 +205,9 @@ wk_handshake(struct wk *w, const char *secret, struct gl_err *err)
 	rpc_pack_kv_int(&w->w.pk, "slots", 1);
 	rpc_pack_kv_str(&w->w.pk, "version", GALLEY_VERSION);
 	wk_send(w);
+	/* Everything after the hello is sealed, both ways. */
+	w->seal = seal_new(secret, "worker", theirs, mine, SEAL_PEER);
+	w->answer = true;
 	for (;;) {
 		if ((rc = wk_recv_one(w, &m, deadline, err)) < 0)
 			return rc;
@@ -196,9 +226,10 @@ wk_handshake(struct wk *w, const char *secret, struct gl_err *err)
 		    w->addr, e.msg);
 	}
 	o = rpc_map_get(m.result, "hmac");
-	if (o == NULL || o->type != MSGPACK_OBJECT_BIN ||
+	if (w->seal == NULL || o == NULL || o->type != MSGPACK_OBJECT_BIN ||
 	    o->via.bin.size != AUTH_MAC_LEN ||
-	    !auth_verify(secret, mine, (const unsigned char *)o->via.bin.ptr)) {
+	    !auth_proof_check(secret, "worker", AUTH_BY_KERNEL, theirs, mine,
+	    (const unsigned char *)o->via.bin.ptr)) {
 		rpc_msg_fini(&m);
 		return gl_err_set(err, GL_EAUTH, "the kernel at %s did not "
 		    "prove it holds the cluster secret; not running its "
@@ -243,7 +274,8 @@ wk_input(struct wk *w, int timeout_ms)
 				    n < 0 ? strerror(errno) : "");
 			break;
 		}
-		rpc_reader_feed(w->rd, buf, (size_t)n);
+		if (!wk_feed(w, buf, (size_t)n))
+			break;
 		any = true;
 		if ((size_t)n < sizeof buf)
 			break;
@@ -286,7 +318,8 @@ wk_cancelled(const struct wk *w, uint64_t task)
 	return false;
 }
 
-/* Writes one or more whole messages, under wlock. */
+/* Writes one or more whole messages, sealed once the handshake is done,
+ * under wlock. */
 void
 wk_write(struct wk *w, const void *p, size_t n)
 {
@@ -294,6 +327,12 @@ wk_write(struct wk *w, const void *p, size_t n)
 	ssize_t		 k;
 
 	pthread_mutex_lock(&w->wlock);
+	if (w->seal != NULL) {
+		gl_buf_reset(&w->sealed);
+		seal_wrap(w->seal, p, n, &w->sealed);
+		q = w->sealed.data;
+		n = w->sealed.len;
+	}
 	while (n > 0) {
 		k = send(w->fd, q, n, MSG_NOSIGNAL);
 		if (k < 0 && errno == EINTR)
@@ -303,6 +342,8 @@ wk_write(struct wk *w, const void *p, size_t n)
 		q += k;
 		n -= (size_t)k;
 	}
+	if (w->sealed.cap > WK_FLUSH_BYTES * 4)
+		gl_buf_fini(&w->sealed);
 	pthread_mutex_unlock(&w->wlock);
 }
 
@@ -343,8 +384,25 @@ wk_recv_one(struct wk *w, struct rpc_msg *m, int64_t deadline,
 		if (n <= 0)
 			return gl_err_set(err, GL_ECLOSED, "the kernel at %s "
 			    "closed the connection", w->addr);
-		rpc_reader_feed(w->rd, buf, (size_t)n);
+		if (!wk_feed(w, buf, (size_t)n))
+			return gl_err_set(err, GL_EPROTO, "%s", w->why);
 	}
+}
+
+/* Feeds n bytes read to the RPC reader, opening sealed records first.
+ * False when a record did not open (w->eof and w->why set). */
+static bool
+wk_feed(struct wk *w, const char *buf, size_t n)
+{
+	struct gl_err err;
+
+	gl_err_clear(&err);
+	if (seal_read(&w->seal, &w->answer, buf, n, w->rd, &err) == 0)
+		return true;
+	w->eof = true;
+	snprintf(w->why, sizeof w->why, "the kernel at %s: %.200s", w->addr,
+	    err.msg);
+	return false;
 }
 
 /* Queues the whole messages in the reader. False when the stream is

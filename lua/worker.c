@@ -41,6 +41,7 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/rpc.h"
+#include "core/seal.h"
 #include "lua/codec.h"
 #include "lua/worker_int.h"
 
@@ -190,6 +191,8 @@ out:
 		close(w.fd);
 	rpc_reader_free(w.rd);
 	rpc_writer_fini(&w.w);
+	seal_free(w.seal);
+	gl_buf_fini(&w.sealed);
 	pthread_mutex_destroy(&w.wlock);
 	return status;
 }

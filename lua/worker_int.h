@@ -31,6 +31,8 @@
 #include "core/util.h"
 #include "lua/lua_int.h"
 
+struct seal;
+
 #define WK_MAX_FRAME	(300u << 20)	/* largest message from the kernel */
 #define WK_FLUSH_US	500		/* results go out at least this often */
 #define WK_FLUSH_BYTES	(256u << 10)	/* ... or when this many are ready */
@@ -93,6 +95,12 @@ struct wk {
 	int64_t		 last_input_us;	/* the socket was last read then */
 	struct rpc_writer w;		/* main thread's packer */
 	struct rpc_reader *rd;		/* owned: the main thread reads */
+	struct seal	*seal;		/* owned: once the kernel proved it
+					 * holds the secret, all is sealed;
+					 * sending under wlock */
+	bool		 answer;	/* the hello's answer is awaited:
+					 * sealed, or a refusal in the clear */
+	struct gl_buf	 sealed;	/* records being sent (under wlock) */
 
 	/* worker-task.c */
 	struct wk_task	*tasks;		/* owned ring */
@@ -134,8 +142,9 @@ int	 wk_read_secret(const char *path, char out[AUTH_TOKEN_LEN + 1],
  * machine's name in host. */
 int	 wk_connect(struct wk *w, const char *addr, char *host,
 	     size_t hostlen, struct gl_err *err);
-/* Proves to the kernel that we hold secret and makes it prove it too;
- * before the heartbeat thread runs. */
+/* Proves to the kernel that we hold secret and makes it prove it too,
+ * both proofs over both nonces; from the kernel's answer on, everything
+ * is sealed. Before the heartbeat thread runs. */
 int	 wk_handshake(struct wk *w, const char *secret, struct gl_err *err);
 /* Reads what the kernel sent, waiting up to timeout_ms (0: not at all),
  * into the inbox. False at the end of the stream (w->eof set). Main

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -375,6 +377,198 @@ test_raw_values_pass_through(void **state)
 	rpc_writer_fini(&w2);
 }
 
+/* The limits of test_limits: doc.edit may be large, the rest small. */
+static void
+small_limits(void *ctx, enum rpc_type type, const char *method,
+    struct rpc_limit *l)
+{
+	int *calls = ctx;
+
+	(*calls)++;
+	if (type == RPC_REQUEST && strcmp(method, "doc.edit") == 0) {
+		l->elems = 1000;
+		l->bytes = 1 << 20;
+	} else {
+		l->elems = 20;
+		l->bytes = 4096;
+	}
+}
+
+/* Packs a request (or notification, id 0) whose args hold n nils, or a
+ * string of n bytes with str. */
+static void
+pack_padded(struct rpc_writer *w, int type, uint32_t id, const char *method,
+    size_t n, bool str)
+{
+	if (type == RPC_REQUEST)
+		rpc_begin_request(w, id, method);
+	else
+		rpc_begin_notify(w, method);
+	msgpack_pack_map(&w->pk, 1);
+	rpc_pack_key(&w->pk, "pad");
+	if (str) {
+		char *p = calloc(1, n);
+
+		msgpack_pack_str(&w->pk, n);
+		msgpack_pack_str_body(&w->pk, p, n);
+		free(p);
+		return;
+	}
+	msgpack_pack_array(&w->pk, (uint32_t)n);
+	for (size_t i = 0; i < n; i++)
+		msgpack_pack_nil(&w->pk);
+}
+
+/* Feeds the stream in pieces of step bytes; records what comes out as
+ * "method:rc" words, and the most bytes the reader held at once. */
+static void
+feed_limited(const char *p, size_t n, size_t step, char *log, size_t loglen,
+    size_t *held)
+{
+	struct rpc_reader	*r = rpc_reader_new(64 << 20);
+	struct rpc_msg		 m;
+	struct gl_err		 err;
+	int			 calls = 0, rc;
+
+	rpc_reader_set_limit(r, small_limits, &calls);
+	log[0] = '\0';
+	*held = 0;
+	for (size_t off = 0; off < n; off += step) {
+		rpc_reader_feed(r, p + off, n - off < step ? n - off : step);
+		while ((rc = rpc_reader_next(r, &m, &err)) > 0) {
+			size_t len = strlen(log);
+
+			snprintf(log + len, loglen - len, "%s:%u:%d%s ",
+			    m.method, m.id, rc, rc == RPC_OVER_LIMIT &&
+			    strstr(err.msg, m.method) == NULL ? "?" : "");
+			if (rc == RPC_OVER_LIMIT)
+				assert_int_equal(err.code, GL_ELIMIT);
+			rpc_msg_fini(&m);
+		}
+		assert_int_equal(rc, 0);
+		if (rpc_reader_pending(r) > *held)
+			*held = rpc_reader_pending(r);
+	}
+	rpc_reader_free(r);
+}
+
+/* A message over its method's limit is dropped without being decoded
+ * (values or bytes), its head handed back, and the stream goes on. */
+static void
+test_limits(void **state)
+{
+	struct rpc_writer	 w;
+	struct rpc_reader	*r;
+	struct rpc_msg		 m;
+	struct gl_err		 err;
+	char			 log[512];
+	size_t			 held;
+	int			 calls = 0;
+
+	rpc_writer_init(&w);
+	pack_padded(&w, RPC_REQUEST, 1, "doc.cursor", 5, false);
+	pack_padded(&w, RPC_REQUEST, 2, "doc.cursor", 30, false);
+	pack_padded(&w, RPC_REQUEST, 3, "doc.edit", 30, false);
+	pack_padded(&w, RPC_NOTIFY, 0, "doc.cursor", 30, false);
+	pack_padded(&w, RPC_REQUEST, 4, "doc.cursor", 5000, true);
+	pack_padded(&w, RPC_REQUEST, 5, "doc.edit", 5000, true);
+	rpc_begin_response(&w, 6);
+	msgpack_pack_array(&w.pk, 22);
+	for (int i = 0; i < 22; i++)
+		msgpack_pack_nil(&w.pk);
+	rpc_begin_request(&w, 7, "kernel.info");
+	msgpack_pack_map(&w.pk, 0);
+	for (size_t step = 1; step < w.sbuf.size; step = step * 5 + 2) {
+		feed_limited(w.sbuf.data, w.sbuf.size, step, log, sizeof log,
+		    &held);
+		assert_string_equal(log, "doc.cursor:1:1 doc.cursor:2:2 "
+		    "doc.edit:3:1 doc.cursor:0:2 doc.cursor:4:2 doc.edit:5:1 "
+		    ":6:2 kernel.info:7:1 ");
+	}
+	/* The messages name the method and its limit. */
+	r = rpc_reader_new(1 << 20);
+	rpc_reader_set_limit(r, small_limits, &calls);
+	rpc_reader_feed(r, w.sbuf.data, w.sbuf.size);
+	assert_int_equal(rpc_reader_next(r, &m, &err), 1);
+	rpc_msg_fini(&m);
+	assert_int_equal(rpc_reader_next(r, &m, &err), RPC_OVER_LIMIT);
+	assert_int_equal(m.type, RPC_REQUEST);
+	assert_true(m.args->type == MSGPACK_OBJECT_NIL);
+	assert_string_equal(err.msg, "doc.cursor: message of more than 20 "
+	    "values (the limit for doc.cursor)");
+	rpc_msg_fini(&m);
+	assert_int_equal(rpc_reader_next(r, &m, &err), 1);
+	rpc_msg_fini(&m);
+	assert_int_equal(rpc_reader_next(r, &m, &err), RPC_OVER_LIMIT);
+	assert_int_equal(m.type, RPC_NOTIFY);
+	rpc_msg_fini(&m);
+	assert_int_equal(rpc_reader_next(r, &m, &err), RPC_OVER_LIMIT);
+	assert_string_equal(err.msg, "doc.cursor: message that decodes to "
+	    "more than 4 KiB (the limit for doc.cursor)");
+	rpc_msg_fini(&m);
+	assert_int_equal(calls, 5);
+	rpc_reader_free(r);
+	rpc_writer_fini(&w);
+}
+
+/* A refused message is dropped as it arrives, not held whole: a 4 MiB
+ * frame of nils and one 4 MiB string, fed in 4 KiB pieces, never make
+ * the reader hold more than a few pieces. */
+static void
+test_refused_frames_are_not_held(void **state)
+{
+	struct rpc_writer	 w;
+	char			 log[256];
+	size_t			 held;
+
+	rpc_writer_init(&w);
+	pack_padded(&w, RPC_REQUEST, 1, "doc.cursor", 4 << 20, false);
+	pack_padded(&w, RPC_REQUEST, 2, "doc.cursor", 4 << 20, true);
+	rpc_begin_request(&w, 3, "kernel.info");
+	msgpack_pack_map(&w.pk, 0);
+	feed_limited(w.sbuf.data, w.sbuf.size, 4096, log, sizeof log, &held);
+	assert_string_equal(log, "doc.cursor:1:2 doc.cursor:2:2 "
+	    "kernel.info:3:1 ");
+	assert_true(held <= 3 * 4096);
+	rpc_writer_fini(&w);
+}
+
+/* After a message, what follows it can be taken out as bytes (a stream
+ * that turns to sealed records after its handshake). */
+static void
+test_rest_after_a_message(void **state)
+{
+	struct rpc_writer	 w;
+	struct rpc_reader	*r = rpc_reader_new(4096);
+	struct rpc_msg		 m;
+	struct gl_err		 err;
+	const char		*rest;
+	size_t			 n;
+
+	rpc_writer_init(&w);
+	rpc_begin_request(&w, 1, "auth.response");
+	msgpack_pack_map(&w.pk, 0);
+	msgpack_sbuffer_write(&w.sbuf, "\xc4\x02" "ab", 4);
+	rpc_reader_feed(r, w.sbuf.data, w.sbuf.size);
+	assert_int_equal(rpc_reader_next(r, &m, &err), 1);
+	rpc_msg_fini(&m);
+	rest = rpc_reader_rest(r, &n);
+	assert_int_equal(n, 4);
+	assert_memory_equal(rest, "\xc4\x02" "ab", 4);
+	rpc_reader_clear(r);
+	assert_int_equal(rpc_reader_pending(r), 0);
+	assert_int_equal(rpc_reader_next(r, &m, &err), 0);
+	rpc_writer_reset(&w);
+	rpc_begin_notify(&w, "x");
+	msgpack_pack_map(&w.pk, 0);
+	rpc_reader_feed(r, w.sbuf.data, w.sbuf.size);
+	assert_int_equal(rpc_reader_next(r, &m, &err), 1);
+	assert_string_equal(m.method, "x");
+	rpc_msg_fini(&m);
+	rpc_reader_free(r);
+	rpc_writer_fini(&w);
+}
+
 int
 main(void)
 {
@@ -390,6 +584,9 @@ main(void)
 		cmocka_unit_test(test_broken_reader_stays_broken),
 		cmocka_unit_test(test_truncated_and_trailing),
 		cmocka_unit_test(test_raw_values_pass_through),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_refused_frames_are_not_held),
+		cmocka_unit_test(test_rest_after_a_message),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

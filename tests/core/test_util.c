@@ -276,7 +276,8 @@ test_token_and_challenge(void **state)
 {
 	char		*p = gl_path_join(tmpdir, "token");
 	char		 t1[AUTH_TOKEN_LEN + 1], t2[AUTH_TOKEN_LEN + 1];
-	unsigned char	 nonce[AUTH_NONCE_LEN], mac[AUTH_MAC_LEN];
+	unsigned char	 nonce[AUTH_NONCE_LEN], peer[AUTH_NONCE_LEN];
+	unsigned char	 mac[AUTH_MAC_LEN];
 	struct gl_err	 err;
 	struct stat	 st;
 
@@ -286,13 +287,29 @@ test_token_and_challenge(void **state)
 	assert_int_equal(auth_token_load_or_create(p, t2, &err), 0);
 	assert_string_equal(t1, t2);
 	auth_nonce(nonce);
-	auth_hmac(t1, nonce, mac);
-	assert_true(auth_verify(t1, nonce, mac));
+	auth_nonce(peer);
+	auth_proof(t1, "client", AUTH_BY_PEER, nonce, peer, mac);
+	assert_true(auth_proof_check(t1, "client", AUTH_BY_PEER, nonce, peer,
+	    mac));
+	/* A proof is good for its nonces, its direction and its purpose
+	 * only: it cannot be relayed, reflected or replayed. */
+	assert_false(auth_proof_check(t1, "client", AUTH_BY_KERNEL, nonce,
+	    peer, mac));
+	assert_false(auth_proof_check(t1, "client", AUTH_BY_PEER, peer,
+	    nonce, mac));
+	assert_false(auth_proof_check(t1, "worker", AUTH_BY_PEER, nonce,
+	    peer, mac));
+	peer[0] ^= 1;
+	assert_false(auth_proof_check(t1, "client", AUTH_BY_PEER, nonce,
+	    peer, mac));
+	peer[0] ^= 1;
 	mac[0] ^= 1;
-	assert_false(auth_verify(t1, nonce, mac));
+	assert_false(auth_proof_check(t1, "client", AUTH_BY_PEER, nonce,
+	    peer, mac));
 	mac[0] ^= 1;
 	t2[0] = t2[0] == 'a' ? 'b' : 'a';
-	assert_false(auth_verify(t2, nonce, mac));
+	assert_false(auth_proof_check(t2, "client", AUTH_BY_PEER, nonce,
+	    peer, mac));
 	/* A token file others can read is refused. */
 	chmod(p, 0644);
 	assert_int_equal(auth_token_load(p, t2, &err), GL_EPERM);

@@ -71,4 +71,21 @@ kt_conn(struct kt *t)
 	return k;
 }
 
+/* The TCP address t's kernel listens on (kernel.info's "listen"); fails
+ * the test if there is none. The caller frees it. */
+static inline char *
+kt_listen_addr(struct kt *t)
+{
+	struct kc	*k = kt_conn(t);
+	json_t		*r;
+	char		*addr;
+
+	assert_non_null(r = kc_call(k, "kernel.info", NULL));
+	assert_non_null(kj_str(r, "listen"));
+	addr = xstrdup(kj_str(r, "listen"));
+	json_decref(r);
+	kc_free(k);
+	return addr;
+}
+
 #endif

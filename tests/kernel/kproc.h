@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -57,6 +58,11 @@ struct kt {
 	unsigned	 idle_ms;
 	size_t		 memory_limit;
 	const char	*exe;		/* runtime binary; NULL = $GALLEY_BIN */
+	unsigned	 auth_ms;	/* srv_opts: 0 = the defaults */
+	unsigned	 pending_max;
+	rlim_t		 nofile_soft;	/* the kernel's open-file limits, if
+					 * not 0 */
+	rlim_t		 nofile_hard;
 };
 
 static inline void
@@ -110,7 +116,15 @@ kt_spawn(struct kt *t, int *status)
 				close(fd);
 			}
 		}
+		if (t->nofile_hard > 0) {
+			struct rlimit rl = { t->nofile_soft, t->nofile_hard };
+
+			if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+				_exit(13);
+		}
 		memset(&o, 0, sizeof o);
+		o.auth_ms = t->auth_ms;
+		o.pending_max = t->pending_max;
 		o.runtime_dir = t->run;
 		o.listen = t->listen;
 		o.ready_fd = p[1];

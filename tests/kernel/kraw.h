@@ -6,7 +6,10 @@
  * challenge), and that keeps every message the kernel sends back until
  * it closes the connection. client/ will not do these things, which is
  * why they are here; anything a well-behaved client does goes through
- * kclient.h. Static inline, like the other test headers.
+ * kclient.h. After kraw_auth_response() it speaks sealed records as a
+ * TCP client must (core/seal.h), and keeps the raw bytes it received
+ * (wire) so a test can look at what an eavesdropper sees. Static inline,
+ * like the other test headers.
  */
 #ifndef GL_TEST_KRAW_H
 #define GL_TEST_KRAW_H
@@ -18,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "core/seal.h"
 #include "kclient.h"
 
 struct kraw {
@@ -27,6 +31,10 @@ struct kraw {
 	json_t		*notes;		/* [[method, params], ...] in order */
 	json_t		*responses;	/* "id" -> [error, result] */
 	bool		 eof;		/* the kernel closed the connection */
+	int		 eof_errno;	/* 0: a clean end; ECONNRESET: reset */
+	struct seal	*seal;		/* owned: after kraw_auth_response() */
+	bool		 answer;	/* its answer not yet read */
+	struct gl_buf	 wire;		/* every byte received */
 };
 
 static inline struct kraw *
@@ -39,6 +47,7 @@ kraw_new(int fd)
 	r->next_id = 1;
 	r->notes = json_array();
 	r->responses = json_object();
+	gl_buf_init(&r->wire);
 	return r;
 }
 
@@ -102,6 +111,8 @@ kraw_free(struct kraw *r)
 	rpc_reader_free(r->rd);
 	json_decref(r->notes);
 	json_decref(r->responses);
+	seal_free(r->seal);
+	gl_buf_fini(&r->wire);
 	free(r);
 }
 
@@ -124,8 +135,26 @@ kraw_send(struct kraw *r, const void *p, size_t n)
 	return 0;
 }
 
+/* Sends n bytes of messages, sealed once the handshake is done. 0, or
+ * -1 if the kernel is gone. */
+static inline int
+kraw_send_msgs(struct kraw *r, const void *p, size_t n)
+{
+	struct gl_buf	 b;
+	int		 rc;
+
+	if (r->seal == NULL || r->answer)
+		return kraw_send(r, p, n);
+	gl_buf_init(&b);
+	seal_wrap(r->seal, p, n, &b);
+	rc = kraw_send(r, b.data, b.len);
+	gl_buf_fini(&b);
+	return rc;
+}
+
 /* Sends a well-formed request (args stolen; NULL = {}), as the peer's
- * next step may be wrong however its frames are. Returns its id. */
+ * next step may be wrong however its frames are; sealed once the
+ * handshake is done. Returns its id. */
 static inline uint32_t
 kraw_request(struct kraw *r, const char *method, json_t *args)
 {
@@ -138,7 +167,7 @@ kraw_request(struct kraw *r, const char *method, json_t *args)
 		rpc_pack_json(&w.pk, args);
 	else
 		msgpack_pack_map(&w.pk, 0);
-	(void)kraw_send(r, w.sbuf.data, w.sbuf.size);
+	(void)kraw_send_msgs(r, w.sbuf.data, w.sbuf.size);
 	rpc_writer_fini(&w);
 	json_decref(args);
 	return id;
@@ -164,9 +193,15 @@ kraw_read(struct kraw *r, uint64_t deadline)
 		return 0;
 	if ((n = read(r->fd, buf, sizeof buf)) <= 0) {
 		r->eof = true;
+		r->eof_errno = n < 0 ? errno : 0;
 		return -1;
 	}
-	rpc_reader_feed(r->rd, buf, (size_t)n);
+	gl_buf_add(&r->wire, buf, (size_t)n);
+	if (seal_read(&r->seal, &r->answer, buf, (size_t)n, r->rd, &e) != 0) {
+		fprintf(stderr, "kraw: %s\n", e.msg);
+		r->eof = true;
+		return -1;
+	}
 	while ((rc = rpc_reader_next(r->rd, &m, &e)) == 1) {
 		json_t	*entry = json_array();
 
@@ -271,14 +306,16 @@ kraw_error(const struct kraw *r, uint32_t id, const char **msg)
 	return -(int)json_integer_value(json_array_get(error, 0));
 }
 
-/* Answers the auth.challenge whose params are challenge with the HMAC
- * of token (right or wrong). Returns the request's id, 0 if the
- * challenge holds no nonce. */
+/* Answers the auth.challenge whose params are challenge with the proof
+ * of token (right or wrong) over both nonces, as client/ does, and from
+ * then on speaks sealed records keyed from token. Returns the request's
+ * id, 0 if the challenge holds no nonce. */
 static inline uint32_t
 kraw_auth_response(struct kraw *r, const json_t *challenge,
     const char *token)
 {
-	unsigned char		 nonce[AUTH_NONCE_LEN], mac[AUTH_MAC_LEN];
+	unsigned char		 nonce[AUTH_NONCE_LEN], mine[AUTH_NONCE_LEN];
+	unsigned char		 mac[AUTH_MAC_LEN];
 	const char		*hex = kj_str(challenge, "nonce");
 	struct rpc_writer	 w;
 	size_t			 n = 0;
@@ -287,16 +324,23 @@ kraw_auth_response(struct kraw *r, const json_t *challenge,
 	if (hex == NULL || sodium_hex2bin(nonce, sizeof nonce, hex,
 	    strlen(hex), NULL, &n, NULL) != 0 || n != AUTH_NONCE_LEN)
 		return 0;
-	auth_hmac(token, nonce, mac);
+	auth_nonce(mine);
+	auth_proof(token, "client", AUTH_BY_PEER, nonce, mine, mac);
 	id = r->next_id++;
 	rpc_writer_init(&w);
 	rpc_begin_request(&w, id, "auth.response");
-	msgpack_pack_map(&w.pk, 1);
+	msgpack_pack_map(&w.pk, 2);
 	rpc_pack_key(&w.pk, "hmac");
 	msgpack_pack_bin(&w.pk, AUTH_MAC_LEN);
 	msgpack_pack_bin_body(&w.pk, mac, AUTH_MAC_LEN);
+	rpc_pack_key(&w.pk, "nonce");
+	msgpack_pack_bin(&w.pk, AUTH_NONCE_LEN);
+	msgpack_pack_bin_body(&w.pk, mine, AUTH_NONCE_LEN);
 	(void)kraw_send(r, w.sbuf.data, w.sbuf.size);
 	rpc_writer_fini(&w);
+	seal_free(r->seal);
+	r->seal = seal_new(token, "client", nonce, mine, SEAL_PEER);
+	r->answer = true;
 	return id;
 }
 

@@ -22,24 +22,6 @@ setup_tcp(void **state)
 	return 0;
 }
 
-/* The TCP address the kernel listens on (from kernel.info). Caller
- * frees. */
-static char *
-tcp_addr(struct kt *t)
-{
-	struct kc	*k = kc_connect_unix(t->sock);
-	json_t		*r;
-	char		*addr;
-
-	assert_non_null(k);
-	assert_non_null(r = kc_call(k, "kernel.info", NULL));
-	assert_non_null(kj_str(r, "listen"));
-	addr = xstrdup(kj_str(r, "listen"));
-	json_decref(r);
-	kc_free(k);
-	return addr;
-}
-
 /* A client of t's kernel over TCP at addr, authenticated by client/ with
  * the token the kernel wrote; fails the test if there is none. */
 static struct kc *
@@ -81,7 +63,7 @@ test_tcp_right_token(void **state)
 
 	assert_true(kt_start(t) > 0);
 	owner = busy_owner(t, &nb, sid, sizeof sid);
-	addr = tcp_addr(t);
+	addr = kt_listen_addr(t);
 	k = tcp_conn(t, addr);
 	/* Authenticated: the same methods as over the Unix socket. */
 	assert_non_null(r = kc_call(k, "session.list", NULL));
@@ -131,7 +113,7 @@ test_tcp_wrong_token_sees_nothing(void **state)
 
 	assert_true(kt_start(t) > 0);
 	owner = busy_owner(t, &nb, sid, sizeof sid);
-	addr = tcp_addr(t);
+	addr = kt_listen_addr(t);
 	assert_non_null(k = kraw_connect_tcp(addr));
 	/* While it waits to answer, the session changes. */
 	assert_non_null(ch = kraw_note(k, "auth.challenge", KC_WAIT_MS));
@@ -168,7 +150,7 @@ test_tcp_request_before_auth(void **state)
 
 	assert_true(kt_start(t) > 0);
 	owner = busy_owner(t, &nb, sid, sizeof sid);
-	addr = tcp_addr(t);
+	addr = kt_listen_addr(t);
 	assert_non_null(k = kraw_connect_tcp(addr));
 	id = kraw_request(k, "session.list", NULL);
 	assert_true(kraw_read_to_end(k, KC_WAIT_MS));
@@ -207,7 +189,7 @@ test_tcp_big_frame_before_auth(void **state)
 	const char	*msg;
 
 	assert_true(kt_start(t) > 0);
-	addr = tcp_addr(t);
+	addr = kt_listen_addr(t);
 	assert_non_null(k = kraw_connect_tcp(addr));
 	big = xmalloc(8192);
 	memset(big, 'a', 8191);
@@ -245,7 +227,7 @@ test_tcp_ipv6_loopback(void **state)
 	close(fd);
 	t->listen = "[::1]:0";
 	assert_true(kt_start(t) > 0);
-	addr = tcp_addr(t);
+	addr = kt_listen_addr(t);
 	assert_true(strncmp(addr, "[::1]:", 6) == 0);
 	k = tcp_conn(t, addr);
 	assert_non_null(r = kc_call(k, "kernel.info", NULL));
