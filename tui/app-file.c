@@ -69,6 +69,13 @@ app_save(struct app *a, bool force, bool quiet)
 	int		 rc;
 
 	a->save_tried_ms = a->now;
+	/* A viewer has nothing of theirs to save (the kernel would refuse
+	 * too): :wq just quits. */
+	if (a->pair.role == PAIR_ROLE_VIEWER) {
+		if (!quiet)
+			app_msg(a, false, "you are a viewer: the editors save");
+		return 0;
+	}
 	if (a->lost && force)
 		return save_here(a, quiet);
 	if (a->lost) {
@@ -99,6 +106,8 @@ void
 app_quit(struct app *a, bool force, bool write)
 {
 	const struct keymap_config *cfg = keymap_config(a->km);
+	/* A viewer's unsaved changes are the editors'. */
+	bool		 mine = a->pair.role != PAIR_ROLE_VIEWER;
 
 	if (!force && a->lost && sync_pending(a->sync)) {
 		app_msg(a, true, "%zu edits the kernel has not got: :w! writes "
@@ -106,7 +115,8 @@ app_quit(struct app *a, bool force, bool write)
 		    sync_unsent(a->sync));
 		return;
 	}
-	if (write || (!force && a->dirty && cfg->autosave > 0 && !a->lost)) {
+	if (write || (!force && mine && a->dirty && cfg->autosave > 0 &&
+	    !a->lost)) {
 		if (app_save(a, false, true) != 0 && !force)
 			return;
 	}
@@ -115,7 +125,7 @@ app_quit(struct app *a, bool force, bool write)
 		    ":q! leaves it running in the kernel", a->running);
 		return;
 	}
-	if (!force && a->dirty) {
+	if (!force && mine && a->dirty) {
 		app_msg(a, true, "unsaved changes: :w saves, :wq saves and "
 		    "quits, :q! quits without saving");
 		return;
@@ -129,7 +139,8 @@ app_autosave_at(const struct app *a)
 {
 	const struct keymap_config *cfg = keymap_config(a->km);
 
-	if (!a->dirty || cfg->autosave <= 0)
+	if (!a->dirty || cfg->autosave <= 0 ||
+	    a->pair.role == PAIR_ROLE_VIEWER)
 		return INT64_MAX;
 	return (a->last_edit_ms > a->save_tried_ms ? a->last_edit_ms :
 	    a->save_tried_ms) + (int64_t)cfg->autosave * 1000;
@@ -144,6 +155,7 @@ app_autosave(struct app *a)
 	/* Not while a command is being typed: a save would put its
 	 * message over the line. */
 	if (a->dirty && !a->lost && cfg->autosave > 0 &&
+	    a->pair.role != PAIR_ROLE_VIEWER &&
 	    a->now - a->last_edit_ms >= quiet &&
 	    a->now - a->save_tried_ms >= quiet &&
 	    a->mode != KEYMAP_CMDLINE) {

@@ -219,6 +219,15 @@ on_event(struct app *a, struct event *ev)
 
 	if (ev->kind == EVENT_REFUSED) {
 		app_conn_lost(a, ev->message);
+		if (strcmp(ev->u.reason, "revoked") == 0) {
+			/* Trying again would only be refused. */
+			a->stopped = true;
+			snprintf(a->kernel, sizeof a->kernel, "revoked");
+			app_msg(a, true, "the owner revoked your access%s%s; "
+			    "your unsaved edits are kept (:w! writes them to "
+			    "the file)", ev->message && *ev->message ? ": " :
+			    "", ev->message ? ev->message : "");
+		}
 		return;
 	}
 	if (ev->kind == EVENT_KERNEL_STOPPING) {
@@ -239,6 +248,14 @@ on_event(struct app *a, struct event *ev)
 		snprintf(a->running, sizeof a->running, "%s", ev->cell);
 		if (a->queued > 0)
 			a->queued--;
+		app_pair_run(a, ev->cell, ev->u.peer.name, true);
+		break;
+	case EVENT_CELL_QUEUED:
+		/* Someone else's run waits (ours showed when asked). */
+		if (!have || view_get_run(a->view, i) == GL_RUN_RUNNING)
+			break;
+		view_set_run(a->view, i, GL_RUN_QUEUED, -1);
+		app_pair_queued(a, ev->cell, ev->u.peer.name);
 		break;
 	case EVENT_CELL_OUTPUT:
 		if (!have)
@@ -248,6 +265,7 @@ on_event(struct app *a, struct event *ev)
 		break;
 	case EVENT_CELL_DONE:
 		cell_done(a, ev, have, i);
+		app_pair_run(a, ev->cell, NULL, false);
 		break;
 	case EVENT_RUNTIME_STATUS:
 		snprintf(a->runtime, sizeof a->runtime, "%s", ev->u.state);
@@ -280,6 +298,15 @@ on_event(struct app *a, struct event *ev)
 	case EVENT_COMPLETION:
 	case EVENT_INSPECTION:
 		app_complete_event(a, ev);
+		break;
+	case EVENT_PEER_JOINED:
+	case EVENT_PEER_LEFT:
+	case EVENT_PEER_CURSOR:
+	case EVENT_PEER_SAID:
+	case EVENT_PEER_ROLE:
+		app_pair_event(a, ev);
+		break;
+	case EVENT_DOC_WRITE:
 		break;
 	case EVENT_NONE:
 	case EVENT_REFUSED:
@@ -406,6 +433,7 @@ app_open_session(struct app *a, struct gl_err *err)
 	a->dirty = d.dirty > 0;
 	view_sync(a->view, a->doc);
 	load_cell_states(a, &d);
+	app_pair_opened(a, &d);
 	if (d.warning != NULL)
 		app_msg(a, true, "%s", d.warning);
 	else if (d.recovered > 0)
@@ -479,6 +507,7 @@ rejoin(struct app *a, struct gl_err *err)
 	}
 	a->wrote_away = false;
 	load_cell_states(a, &d);
+	app_pair_opened(a, &d);
 	a->dirty = d.dirty > 0 || sync_pending(a->sync);
 	snprintf(a->runtime, sizeof a->runtime, "%s", a->running[0] ?
 	    "busy" : "idle");
@@ -509,6 +538,8 @@ app_conn_lost(struct app *a, const char *why)
 	a->edit_req = 0;
 	a->clu_req = 0;
 	a->comp.req = 0;
+	a->cursor_req = 0;
+	pair_clear(&a->pair);
 	snprintf(a->kernel, sizeof a->kernel, "lost");
 	snprintf(a->runtime, sizeof a->runtime, "unknown");
 	/* What matters first: the reason can be long (a socket path). */
