@@ -49,6 +49,7 @@
 #include "kernel/cluster.h"
 #include "kernel/conn.h"
 #include "kernel/log.h"
+#include "kernel/member.h"
 #include "kernel/req.h"
 #include "kernel/session.h"
 
@@ -94,12 +95,17 @@ static const struct srv_method srv_methods[] = {
 	{ "kernel.info", 0, R, .srv = srv_rpc_info },
 	{ "kernel.shutdown", 0, O, .srv = srv_rpc_shutdown },
 	{ "kernel.listen", 0, O, .srv = srv_rpc_listen },
+	{ "kernel.member_add", 0, O, .srv = srv_rpc_member_add },
+	{ "kernel.member_remove", 0, O, .srv = srv_rpc_member_remove },
+	{ "kernel.member_role", 0, O, .srv = srv_rpc_member_role },
+	{ "kernel.members", 0, O, .srv = srv_rpc_members },
 	{ "session.open", SRV_M_BIG, W, .sess = sess_rpc_open },
 	{ "session.attach", 0, R, .sess = sess_rpc_attach },
 	{ "session.list", 0, R, .sess = sess_rpc_list },
 	{ "session.close", 0, R, .sess = sess_rpc_close },
 	{ "session.members", 0, R, .sess = sess_rpc_members },
 	{ "session.say", 0, R, .sess = sess_rpc_say },
+	{ "session.share", 0, O, .srv = srv_rpc_share },
 	{ "doc.get", 0, R, .sess = sess_rpc_doc_get },
 	{ "doc.edit", SRV_M_BIG, W, .sess = sess_rpc_doc_edit },
 	{ "doc.save", 0, W, .sess = sess_rpc_doc_save },
@@ -431,6 +437,22 @@ client_method(const char *name)
 	return NULL;
 }
 
+/* "a viewer", "an editor", "the owner". */
+static const char *
+client_role_a(enum req_role role)
+{
+	switch (role) {
+	case REQ_ROLE_VIEWER:
+		return "a viewer";
+	case REQ_ROLE_EDITOR:
+		return "an editor";
+	case REQ_ROLE_OWNER:
+		return "the owner";
+	default:
+		return "not authenticated";
+	}
+}
+
 /* One message from c: a request is looked up in srv_methods and handed to
  * the part of the kernel that serves it; before c authenticated, only
  * methods marked SRV_M_ANON are. */
@@ -469,12 +491,12 @@ client_handle(struct client *c, struct rpc_msg *m)
 		client_error(c, m->id, GL_EINVAL, msg);
 		return;
 	}
+	if (c->authed && !srv_member_check(c))
+		return;
 	if (c->authed && c->rc.role < meth->need) {
-		snprintf(msg, sizeof msg, "%s is %s %s: %s needs %s %s",
-		    req_client_user(&c->rc), c->rc.role == REQ_ROLE_OWNER ?
-		    "the" : "a", req_role_name(c->rc.role), m->method,
-		    meth->need == REQ_ROLE_OWNER ? "the" : "an",
-		    req_role_name(meth->need));
+		snprintf(msg, sizeof msg, "%s is %s: %s needs %s",
+		    req_client_user(&c->rc), client_role_a(c->rc.role),
+		    m->method, client_role_a(meth->need));
 		client_error(c, m->id, GL_EPERM, msg);
 		return;
 	}
@@ -532,44 +554,63 @@ client_arg_bytes(const msgpack_object *args, const char *key, size_t n)
 	return NULL;
 }
 
-/* auth.response {hmac, nonce}: before authenticating, checks the proof
- * over both nonces (a wrong one is refused and the connection closed),
- * then seals the connection with keys from the token and both nonces and
- * answers in the first sealed record; after, only says who the client
- * is. */
+/* auth.response {hmac, nonce, member?}: before authenticating, checks
+ * the proof over both nonces (a wrong one is refused and the connection
+ * closed): with the kernel's token (the owner) or, naming a member, with
+ * that member's key; then seals the connection with keys from that
+ * secret and both nonces and answers in the first sealed record. After,
+ * only says who the client is. */
 static int
 srv_rpc_auth(struct client *c, struct req *r, struct gl_err *err)
 {
 	const unsigned char	*mac, *nonce;
+	const struct mbr	*m = NULL;
 	msgpack_packer		*pk;
 	const char		*why = "wrong token";
+	char			*member;
 
 	(void)err;
 	if (!c->authed) {
 		mac = client_arg_bytes(r->args, "hmac", AUTH_MAC_LEN);
 		nonce = client_arg_bytes(r->args, "nonce", AUTH_NONCE_LEN);
+		member = rpc_map_strdup(r->args, "member");
 		if (mac != NULL && nonce == NULL)
 			why = "auth.response without a nonce: this kernel "
 			    "speaks auth version 2 (upgrade the client)";
-		if (mac == NULL || nonce == NULL ||
-		    !auth_proof_check(c->srv->token, "client", AUTH_BY_PEER,
-		    c->nonce, nonce, mac)) {
-			srv_log_refused(c->srv, "client %" PRIu64 " (%s): %s",
-			    c->rc.id, c->peer, why);
+		if (mac != NULL && nonce != NULL && member != NULL)
+			why = srv_member_auth(c->srv, member, c->nonce, nonce,
+			    mac, &m);
+		else if (mac != NULL && nonce != NULL &&
+		    auth_proof_check(c->srv->token, "client", AUTH_BY_PEER,
+		    c->nonce, nonce, mac))
+			why = NULL;
+		if (why != NULL) {
+			srv_log_refused(c->srv, "client %" PRIu64 " (%s): %s%s%s",
+			    c->rc.id, c->peer, why, member != NULL ?
+			    " for member " : "", member != NULL ? member : "");
 			client_error(c, r->id, GL_EAUTH, why);
 			r->replied = true;
 			conn_refuse(c->rc.conn, true);
+			free(member);
 			return 0;
 		}
-		client_in(c, req_kernel_user(), REQ_ROLE_OWNER);
-		conn_seal(c->rc.conn, seal_new(c->srv->token, "client",
-		    c->nonce, nonce, SEAL_KERNEL));
-		log_info("client %" PRIu64 " (%s): authenticated", c->rc.id,
-		    c->peer);
+		free(member);
+		if (m != NULL) {
+			client_in(c, m->name, m->role);
+			c->member = true;
+			c->expires_ms = m->expires_ms;
+		} else
+			client_in(c, req_kernel_user(), REQ_ROLE_OWNER);
+		conn_seal(c->rc.conn, seal_new(m != NULL ? m->key :
+		    c->srv->token, "client", c->nonce, nonce, SEAL_KERNEL));
+		log_info("client %" PRIu64 " (%s): authenticated as %s (%s)",
+		    c->rc.id, c->peer, c->rc.name, req_role_name(c->rc.role));
 	}
 	pk = req_reply_begin(r);
-	msgpack_pack_map(pk, 1);
+	msgpack_pack_map(pk, 3);
 	rpc_pack_kv_int(pk, "client", (int64_t)c->rc.id);
+	rpc_pack_kv_str(pk, "name", c->rc.name);
+	rpc_pack_kv_str(pk, "role", req_role_name(c->rc.role));
 	req_reply_end(r);
 	return 0;
 }
@@ -581,8 +622,10 @@ srv_rpc_info(struct client *c, struct req *r, struct gl_err *err)
 	msgpack_packer	*pk = req_reply_begin(r);
 
 	(void)err;
-	msgpack_pack_map(pk, 10);
+	msgpack_pack_map(pk, 12);
 	rpc_pack_kv_str(pk, "version", GALLEY_VERSION);
+	rpc_pack_kv_str(pk, "name", c->rc.name);
+	rpc_pack_kv_str(pk, "role", req_role_name(c->rc.role));
 	rpc_pack_kv_int(pk, "pid", (int64_t)getpid());
 	rpc_pack_kv_int(pk, "uid", (int64_t)geteuid());
 	rpc_pack_kv_int(pk, "sessions", (int64_t)sess_set_count(s->sessions));

@@ -108,7 +108,8 @@ sess_peer_activity(const struct sess *s, const struct req_client *c,
 		snprintf(buf, len, "idle");
 }
 
-/* session.members {session} */
+/* session.members {session}: also for a client not attached (galley
+ * members asks without joining, which the others would see). */
 int
 sess_rpc_members(struct sess_set *ss, struct req *r, struct gl_err *err)
 {
@@ -116,7 +117,7 @@ sess_rpc_members(struct sess_set *ss, struct req *r, struct gl_err *err)
 	msgpack_packer	*pk;
 	char		 what[NB_ID_MAX + 16];
 
-	if ((s = sess_get(ss, r, true, err)) == NULL)
+	if ((s = sess_get(ss, r, false, err)) == NULL)
 		return err->code;
 	pk = req_reply_begin(r);
 	msgpack_pack_array(pk, s->npeers);
@@ -217,6 +218,23 @@ sess_rpc_say(struct sess_set *ss, struct req *r, struct gl_err *err)
 	    ts.tv_nsec / 1000000);
 	sess_broadcast(s, NULL);
 	return 0;
+}
+
+const char *
+sess_share_path(struct sess_set *ss, struct req *r, const char **sid,
+    struct gl_err *err)
+{
+	struct sess *s;
+
+	if ((s = sess_get(ss, r, true, err)) == NULL)
+		return NULL;
+	if (s->ephemeral) {
+		gl_err_set(err, GL_EPERM, "session %s is private to the "
+		    "client that opened it: it cannot be shared", s->id);
+		return NULL;
+	}
+	*sid = s->id;
+	return s->path != NULL ? s->path : "";
 }
 
 void

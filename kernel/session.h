@@ -132,6 +132,12 @@ int	 sess_rpc_members(struct sess_set *ss, struct req *r,
 	     struct gl_err *err);
 int	 sess_rpc_say(struct sess_set *ss, struct req *r,
 	     struct gl_err *err);
+/* The session r names, which r's client must be attached to, for
+ * session.share: its notebook's path ("" for one from text) and *sid its
+ * id, both borrowed; NULL with err (GL_EPERM for an ephemeral session,
+ * which is private). */
+const char *sess_share_path(struct sess_set *ss, struct req *r,
+	     const char **sid, struct gl_err *err);
 /* c's role or name changed (kernel.member_role): each session it is
  * attached to tells its clients (session.role). */
 void	 sess_set_client_changed(struct sess_set *ss, struct req_client *c);
