@@ -312,6 +312,7 @@ srv_sess_on_cluster_request(void *ctx, struct sess *sess, uint64_t run,
 	f.cell = sess_run_cell(sess, run);
 	f.run = run;
 	f.gen = sess_runtime_gen(sess);
+	f.user = sess_run_user(sess, run);
 	clu_runtime_request(s->clu, &f, m);
 	return 0;
 }

@@ -184,8 +184,9 @@ bool	 srv_lib_request(struct srv *s, struct sess *sess, uint64_t run,
 /* lib.who_uses {module, below?} */
 int	 srv_rpc_lib_who_uses(struct client *c, struct req *r,
 	     struct gl_err *err);
-/* clu_host.pack_libs: the modules sess loaded, for a worker on host. */
+/* clu_host.pack_libs: the modules sess loaded, for a worker on host, in
+ * a job of user's. */
 void	 srv_lib_pack_job(void *ctx, struct sess *sess, const char *host,
-	     msgpack_packer *pk);
+	     const char *user, msgpack_packer *pk);
 
 #endif
