@@ -24,6 +24,14 @@ struct cl_opts {
 	/* TCP token: NULL = $GALLEY_TOKEN (the token text), else the file
 	 * $GALLEY_TOKEN_FILE, else the runtime directory's token file. */
 	const char	*token_file;
+	/* A team kernel's member to be (TCP), with its token's text; NULL:
+	 * $GALLEY_MEMBER, else the kernel's owner (the token above). The
+	 * member proves it holds the token with K = BLAKE2b(token)
+	 * (auth_member_key()), as the kernel keeps it. */
+	const char	*member;
+	/* The token's text itself (64 hex digits), before token_file and
+	 * the environment; NULL: as above. */
+	const char	*token;
 	/* Start a local kernel if none answers (default true via
 	 * cl_opts_init). */
 	bool		 autostart;

@@ -1,7 +1,8 @@
 /*
  * session-doc.c - a session's document (kernel/session.h): doc.get,
- * doc.edit, doc.save, doc.cursor, the edit history for operational
- * transform, and the replay of the journal at open.
+ * doc.edit, doc.save, the edit history for operational transform, and
+ * the replay of the journal at open. (doc.cursor is presence:
+ * session-pair.c.)
  *
  * Edits (server-centred OT, DESIGN section 7). The document has a version
  * that counts accepted ops. hist[] holds the last accepted ops: hist[i]
@@ -305,34 +306,6 @@ sess_rpc_doc_save(struct sess_set *ss, struct req *r, struct gl_err *err)
 		rpc_pack_kv_int(pk, "version", (int64_t)s->version);
 		sess_broadcast(s, r->client);
 	}
-	return 0;
-}
-
-/* doc.cursor {session, cell, offset, name?}: presence. */
-int
-sess_rpc_doc_cursor(struct sess_set *ss, struct req *r, struct gl_err *err)
-{
-	struct sess	*s;
-	const char	*cell, *name;
-	size_t		 clen, nlen;
-	msgpack_packer	*pk;
-
-	if ((s = sess_get(ss, r, true, err)) == NULL)
-		return err->code;
-	if ((cell = rpc_map_str(r->args, "cell", &clen)) == NULL)
-		return gl_err_set(err, GL_EINVAL,
-		    "doc.cursor: wants {session, cell, offset}");
-	if ((name = rpc_map_str(r->args, "name", &nlen)) != NULL)
-		req_client_set_name(r->client, name, nlen);
-	pk = sess_note_begin(ss, "doc.cursor");
-	msgpack_pack_map(pk, 5);
-	rpc_pack_kv_str(pk, "session", s->id);
-	rpc_pack_kv_int(pk, "client", (int64_t)r->client->id);
-	rpc_pack_kv_str(pk, "name", r->client->name);
-	rpc_pack_key(pk, "cell");
-	rpc_pack_strn(pk, cell, clen);
-	rpc_pack_kv_int(pk, "offset", rpc_map_int(r->args, "offset", 0));
-	sess_broadcast(s, r->client);
 	return 0;
 }
 

@@ -461,6 +461,7 @@ sess_attach(struct sess *s, struct req_client *c)
 		    s->capclients * sizeof *s->clients);
 	}
 	s->clients[s->nclients++] = c;
+	sess_peer_join(s, c);
 }
 
 static void
@@ -471,6 +472,7 @@ sess_unlink_client(struct sess *s, struct req_client *c)
 			memmove(&s->clients[i], &s->clients[i + 1],
 			    (s->nclients - i - 1) * sizeof *s->clients);
 			s->nclients--;
+			sess_peer_leave(s, c);
 			break;
 		}
 	}
@@ -547,6 +549,7 @@ sess_free(struct sess *s)
 	}
 	free(s->outs);
 	free(s->clients);
+	sess_peers_free(s);
 	nb_doc_free(s->doc);
 	store_unref(s->store, __func__);
 	free(s->path);

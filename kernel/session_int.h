@@ -36,6 +36,8 @@ struct store;
 #define SESS_TAGS	64		/* clients' edit tags remembered */
 #define SESS_TAG_MAX	64		/* bytes of one */
 #define SESS_OUT_MAX	((size_t)1 << 20)	/* output bytes kept per cell */
+#define SESS_NAME_MAX	63		/* bytes of a member's name kept */
+#define SESS_SAY_MAX	2000		/* bytes of one session.say */
 /* Ends the kept outputs of a cell that printed more; also how a reload
  * knows they were truncated. */
 #define SESS_TRUNC_NOTE	"\n[galley: output truncated; only the first 1 MiB " \
@@ -64,10 +66,23 @@ struct sess_run {
 	uint64_t	 id;
 	uint64_t	 batch;		/* the cell.run request */
 	char		 cell[NB_ID_MAX + 1];
+	char		 by[SESS_NAME_MAX + 1];	/* the member who asked */
+	uint64_t	 by_client;	/* and their client's id */
 	char		 hash[GL_HASH_HEX];
 	uint64_t	 t0;		/* uv_hrtime() at start */
 	bool		 code;		/* ran in the runtime */
 	struct sess_run	*next;
+};
+
+/* A client attached to a session, as the others see it (presence,
+ * kernel/session-pair.c). */
+struct sess_peer {
+	struct req_client *c;		/* borrowed: attached */
+	int		 color;		/* 1, 2, ...: the same for every
+					 * client of one member */
+	char		 cell[NB_ID_MAX + 1];	/* its cursor; "" none yet */
+	int64_t		 offset;
+	bool		 insert;	/* its mode: insert (else normal) */
 };
 
 /* A cell.complete or cell.inspect the runtime is answering. */
@@ -130,6 +145,8 @@ struct sess {
 	struct store	*store;		/* counted; NULL if ephemeral */
 	struct req_client **clients;	/* borrowed */
 	size_t		 nclients, capclients;
+	struct sess_peer *peers;	/* owned: one per attached client */
+	size_t		 npeers, cappeers;
 	struct rth	*rt;		/* owned; NULL until the first run */
 	struct sess_run	*cur;		/* owned: the running run */
 	struct sess_run	*qhead, *qtail;	/* owned: queued runs */
@@ -268,6 +285,19 @@ void	 sess_pack_warnings(msgpack_packer *pk, const struct plg_result *res);
  * count: for a reply's warnings. Borrowed from res. */
 char	**sess_hook_warnings(struct plg_result *res, char **more,
 	     size_t nmore, size_t *n);
+
+/* session-pair.c: who is in a session and what they do. */
+
+/* c was attached to s: it gets a colour, the others session.joined. */
+void	 sess_peer_join(struct sess *s, struct req_client *c);
+/* c was detached from s: the others get session.left. */
+void	 sess_peer_leave(struct sess *s, struct req_client *c);
+/* Frees what s keeps about its peers. */
+void	 sess_peers_free(struct sess *s);
+/* The "activity" of c in s: "running CELL", "editing CELL" or "idle",
+ * into buf. */
+void	 sess_peer_activity(const struct sess *s, const struct req_client *c,
+	     char *buf, size_t len);
 
 /* session-complete.c */
 

@@ -42,6 +42,12 @@ save_here(struct app *a, bool quiet)
 	struct gl_err	 err = { 0 };
 	int		 rc;
 
+	if (a->abspath == NULL) {
+		/* An attached session's file is the kernel's. */
+		app_msg(a, true, "no kernel: this notebook's file is on the "
+		    "kernel's machine");
+		return GL_ECLOSED;
+	}
 	gl_buf_init(&b);
 	nb_print(a->doc, &b);
 	rc = gl_file_write_atomic(a->abspath, b.data != NULL ? b.data : "",

@@ -370,8 +370,21 @@ pack_open(msgpack_packer *pk, void *ctx)
 		rpc_pack_kv_str(pk, "edit", tag);
 }
 
-/* Connects and opens the notebook's session; *d gets the reply (the
- * caller finis it and resp). */
+/* galley attach: the session by id (app_opts.session). */
+static void
+pack_attach(msgpack_packer *pk, void *ctx)
+{
+	struct app	*a = ctx;
+	const char	*tag = a->sync != NULL ? sync_inflight_tag(a->sync) : "";
+
+	msgpack_pack_map(pk, *tag != '\0' ? 2 : 1);
+	rpc_pack_kv_str(pk, "session", a->o->session);
+	if (*tag != '\0')
+		rpc_pack_kv_str(pk, "edit", tag);
+}
+
+/* Connects and opens the notebook's session (or attaches the one an
+ * invite names); *d gets the reply (the caller finis it and resp). */
 static int
 open_session(struct app *a, struct rpc_msg *resp, struct event_doc *d,
     struct gl_err *err)
@@ -383,10 +396,13 @@ open_session(struct app *a, struct rpc_msg *resp, struct event_doc *d,
 	memset(d, 0, sizeof *d);
 	cl_opts_init(&co);
 	co.kernel = a->o->kernel;
+	co.member = a->o->member;
+	co.token = a->o->token;
 	if ((rc = cl_connect(&co, &a->conn, err)) != 0)
 		return rc;
-	if ((rc = cl_call(a->conn, "session.open", pack_open, a, resp,
-	    APP_CALL_MS, err)) != 0) {
+	if ((rc = a->o->session != NULL ? cl_call(a->conn, "session.attach",
+	    pack_attach, a, resp, APP_CALL_MS, err) : cl_call(a->conn,
+	    "session.open", pack_open, a, resp, APP_CALL_MS, err)) != 0) {
 		cl_close(a->conn);
 		a->conn = NULL;
 		return rc;
@@ -575,8 +591,8 @@ app_reconnect(struct app *a)
 		a->conn = NULL;
 	}
 	/* The review mode alone has no notebook to rejoin. */
-	if ((a->abspath == NULL ? app_review_connect(a, &err) :
-	    rejoin(a, &err)) != 0) {
+	if ((a->abspath == NULL && a->o->session == NULL ?
+	    app_review_connect(a, &err) : rejoin(a, &err)) != 0) {
 		a->lost = true;
 		a->stopped = stopped;
 		snprintf(a->kernel, sizeof a->kernel, "%s", stopped ?

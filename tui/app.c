@@ -343,7 +343,7 @@ app_run(const struct app_opts *o, struct gl_err *err)
 	cfg = keymap_config(a.km);
 	app_view_opts(cfg, &vo);
 	a.view = view_new(&vo);
-	if (o->path == NULL) {
+	if (o->path == NULL && o->session == NULL) {
 		/* `galley review` alone: the review mode, no notebook. */
 		if ((rc = app_review_connect(&a, err)) != 0)
 			goto out;
