@@ -2,10 +2,15 @@
  * app-file.c - saving the notebook (doc.save, after every local edit is
  * acknowledged; with no kernel, :w! writes the TUI's own copy), autosave
  * after a quiet spell, and quitting, which refuses while changes are
- * unsaved, unsent or a cell runs unless forced.
+ * unsaved, unsent or a cell runs unless forced. A notebook on this
+ * machine opened on a kernel over TCP (client_file) is written here:
+ * the kernel answers a save with the text, and tells of others' saves
+ * with doc.write.
  */
 #include <inttypes.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "core/err.h"
 #include "core/mem.h"
@@ -55,6 +60,7 @@ save_here(struct app *a, bool quiet)
 	if (rc == 0) {
 		gl_hash_hex(b.data != NULL ? b.data : "", b.len,
 		    a->wrote_hash);
+		memcpy(a->file_hash, a->wrote_hash, sizeof a->file_hash);
 		a->wrote_away = true;
 		a->dirty = false;
 		if (!quiet)
@@ -64,6 +70,44 @@ save_here(struct app *a, bool quiet)
 		app_msg(a, true, "not saved: %s", err.msg);
 	gl_buf_fini(&b);
 	return rc;
+}
+
+int
+app_file_write(struct app *a, uint64_t version, const char *text, size_t len)
+{
+	struct gl_err	 err = { 0 };
+	int		 rc;
+
+	if (!a->client_file || version < a->file_version)
+		return 0;
+	if ((rc = gl_file_write_atomic(a->abspath, text, len, 0644,
+	    &err)) != 0) {
+		app_msg(a, true, "the kernel saved, but %s could not be "
+		    "written: %s (your edits are in the kernel's journal)",
+		    a->o->path, err.msg);
+		return rc;
+	}
+	gl_hash_hex(text, len, a->file_hash);
+	a->file_version = version;
+	return 0;
+}
+
+/* The notebook's file changed since galley read or wrote it (client_file:
+ * nobody watches it but us). */
+static bool
+file_changed(struct app *a)
+{
+	char		*text = NULL;
+	size_t		 len = 0;
+	char		 h[GL_HASH_HEX];
+	bool		 changed;
+
+	if (gl_file_read(a->abspath, &text, &len, NULL) != 0)
+		return false;	/* gone: writing it again is no loss */
+	gl_hash_hex(text, len, h);
+	changed = strcmp(h, a->file_hash) != 0;
+	free(text);
+	return changed;
 }
 
 int
@@ -93,12 +137,41 @@ app_save(struct app *a, bool force, bool quiet)
 	}
 	if (!app_flush_edits(a))
 		return GL_ECLOSED;
+	if (a->client_file && !force && file_changed(a)) {
+		app_msg(a, true, "%s changed on disk since galley read it "
+		    "(:w! overwrites it)", a->o->path);
+		return GL_ECONFLICT;
+	}
 	if ((rc = app_call(a, "doc.save", pack_save, ctx, &resp, &err)) != 0) {
 		if (rc == GL_ECONFLICT)
 			app_msg(a, true, "%s (:w! overwrites it)", err.msg);
 		else
 			app_msg(a, true, "not saved: %s", err.msg);
 		return rc;
+	}
+	if (a->client_file) {
+		/* The kernel sends the text back; the file is ours. */
+		size_t		 len;
+		const char	*text = rpc_map_str(resp.result, "text", &len);
+		int64_t		 v = rpc_map_int(resp.result, "version", 0);
+
+		if (text == NULL) {
+			app_msg(a, true, "not saved: the kernel sent no text "
+			    "to write");
+			rpc_msg_fini(&resp);
+			return GL_EPROTO;
+		}
+		if ((rc = app_file_write(a, v > 0 ? (uint64_t)v : 0, text,
+		    len)) != 0) {
+			rpc_msg_fini(&resp);
+			return rc;
+		}
+		a->dirty = sync_pending(a->sync);
+		if (!quiet)
+			app_msg(a, false, "saved %s (%zu bytes)", a->o->path,
+			    len);
+		rpc_msg_fini(&resp);
+		return 0;
 	}
 	a->dirty = sync_pending(a->sync);
 	/* A plugin's before_save warning matters more than "saved". */

@@ -11,13 +11,17 @@
  * is taken as soon as it is queued and applied just before the first
  * doc.ops that came after it.
  */
+#include <sys/stat.h>
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client/client.h"
 #include "core/err.h"
+#include "core/mem.h"
 #include "core/notebook.h"
 #include "core/rpc.h"
 #include "tui/app_int.h"
@@ -307,6 +311,8 @@ on_event(struct app *a, struct event *ev)
 		app_pair_event(a, ev);
 		break;
 	case EVENT_DOC_WRITE:
+		app_file_write(a, ev->u.write.version, ev->u.write.text,
+		    ev->u.write.len);
 		break;
 	case EVENT_NONE:
 	case EVENT_REFUSED:
@@ -357,14 +363,29 @@ app_drain(struct app *a)
 		app_apply_ack(a);
 }
 
+/* What session.open sends: the path, or for a notebook that is ours
+ * on a kernel over TCP a label naming this machine and its text. */
+struct open_ctx {
+	struct app	*a;
+	char		*label;		/* owned; NULL: the path */
+	char		*text;		/* owned */
+	size_t		 len;
+};
+
 static void
 pack_open(msgpack_packer *pk, void *ctx)
 {
-	struct app	*a = ctx;
+	struct open_ctx	*o = ctx;
+	struct app	*a = o->a;
 	const char	*tag = a->sync != NULL ? sync_inflight_tag(a->sync) : "";
 
-	msgpack_pack_map(pk, *tag != '\0' ? 2 : 1);
-	rpc_pack_kv_str(pk, "path", a->abspath);
+	msgpack_pack_map(pk, (*tag != '\0' ? 2 : 1) + (o->label ? 2 : 0));
+	rpc_pack_kv_str(pk, "path", o->label ? o->label : a->abspath);
+	if (o->label != NULL) {
+		rpc_pack_key(pk, "text");
+		rpc_pack_strn(pk, o->text, o->len);
+		rpc_pack_kv_bool(pk, "client_file", true);
+	}
 	/* The edit whose answer the broken connection took: applied? */
 	if (*tag != '\0')
 		rpc_pack_kv_str(pk, "edit", tag);
@@ -383,6 +404,48 @@ pack_attach(msgpack_packer *pk, void *ctx)
 		rpc_pack_kv_str(pk, "edit", tag);
 }
 
+/* A kernel over TCP and a notebook here: the notebook is ours to send
+ * and to write (docs/pairing.md). Decided once, at the first open. */
+static int
+client_file_prepare(struct app *a, struct open_ctx *o, struct gl_err *err)
+{
+	char	 host[256];
+	int	 rc;
+
+	if (a->o->session != NULL)
+		return 0;
+	if (!a->client_file) {
+		struct stat st;
+
+		if (strncmp(cl_addr(a->conn), "tcp:", 4) != 0 ||
+		    a->abspath == NULL || a->sync != NULL ||
+		    stat(a->abspath, &st) != 0 || !S_ISREG(st.st_mode))
+			return 0;
+		a->client_file = true;
+	}
+	if ((rc = gl_file_read_regular(a->abspath, &o->text, &o->len,
+	    err)) != 0)
+		return rc;
+	if (gethostname(host, sizeof host) != 0)
+		snprintf(host, sizeof host, "localhost");
+	host[sizeof host - 1] = '\0';
+	o->label = xasprintf("%s:%s", host, a->abspath);
+	gl_hash_hex(o->text, o->len, a->file_hash);
+	return 0;
+}
+
+/* The first client_file open failed with rc in a way a kernel that does
+ * not know client_file fails (it looks for the label on its own disk):
+ * worth opening by path instead. Not when the link or the member
+ * failed. */
+static bool
+client_file_refused(const struct app *a, int rc)
+{
+	return a->client_file && a->sync == NULL && a->conn != NULL &&
+	    rc != GL_EAUTH && rc != GL_EPERM && rc != GL_ECLOSED &&
+	    rc != GL_ETIMEDOUT && rc != GL_ELIMIT;
+}
+
 /* Connects and opens the notebook's session (or attaches the one an
  * invite names); *d gets the reply (the caller finis it and resp). */
 static int
@@ -390,6 +453,7 @@ open_session(struct app *a, struct rpc_msg *resp, struct event_doc *d,
     struct gl_err *err)
 {
 	struct cl_opts	 co;
+	struct open_ctx	 o = { a, NULL, NULL, 0 };
 	char		 buf[128];
 	int		 rc;
 
@@ -400,9 +464,24 @@ open_session(struct app *a, struct rpc_msg *resp, struct event_doc *d,
 	co.token = a->o->token;
 	if ((rc = cl_connect(&co, &a->conn, err)) != 0)
 		return rc;
-	if ((rc = a->o->session != NULL ? cl_call(a->conn, "session.attach",
-	    pack_attach, a, resp, APP_CALL_MS, err) : cl_call(a->conn,
-	    "session.open", pack_open, a, resp, APP_CALL_MS, err)) != 0) {
+	if ((rc = client_file_prepare(a, &o, err)) == 0)
+		rc = a->o->session != NULL ? cl_call(a->conn,
+		    "session.attach", pack_attach, a, resp, APP_CALL_MS,
+		    err) : cl_call(a->conn, "session.open", pack_open, &o,
+		    resp, APP_CALL_MS, err);
+	if (rc != 0 && client_file_refused(a, rc)) {
+		/* A kernel from before client_file read the label as a
+		 * path of its own: open the notebook by path, as then. */
+		gl_err_clear(err);
+		a->client_file = false;
+		free(o.label);
+		o.label = NULL;
+		rc = cl_call(a->conn, "session.open", pack_open, &o, resp,
+		    APP_CALL_MS, err);
+	}
+	free(o.label);
+	free(o.text);
+	if (rc != 0) {
 		cl_close(a->conn);
 		a->conn = NULL;
 		return rc;
@@ -418,10 +497,12 @@ open_session(struct app *a, struct rpc_msg *resp, struct event_doc *d,
 	a->session = d->session;
 	d->session = NULL;
 	snprintf(buf, sizeof buf, "%s", cl_addr(a->conn));
+	/* Where the cells run: "local", or the kernel's HOST:PORT. */
 	if (strncmp(buf, "unix:", 5) == 0)
 		snprintf(a->kernel, sizeof a->kernel, "local");
 	else
-		snprintf(a->kernel, sizeof a->kernel, "%s", buf);
+		snprintf(a->kernel, sizeof a->kernel, "%s",
+		    strncmp(buf, "tcp:", 4) == 0 ? buf + 4 : buf);
 	a->edit_req = 0;
 	a->have_ack = false;
 	a->lost = a->stopped = false;

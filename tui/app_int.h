@@ -121,6 +121,12 @@ struct app {
 	bool		 lost;		/* no connection (edits are kept) */
 	bool		 stopped;	/* ... because the kernel was stopped:
 					 * no reconnecting until :connect */
+	bool		 client_file;	/* the notebook is on this machine and
+					 * the kernel (over TCP) holds a copy:
+					 * the TUI writes the file (app-file.c) */
+	char		 file_hash[GL_HASH_HEX];	/* ... the bytes read or
+					 * written last */
+	uint64_t	 file_version;	/* ... the version written last */
 	bool		 wrote_away;	/* :w! wrote our copy while lost */
 	char		 wrote_hash[GL_HASH_HEX];	/* ... these bytes */
 	int64_t		 retry_at;
@@ -399,6 +405,11 @@ int	 app_save(struct app *a, bool force, bool quiet);
 /* :q, :q! (force), :wq (write): refuses while changes are unsaved or a
  * cell runs, unless forced. */
 void	 app_quit(struct app *a, bool force, bool write);
+/* The kernel saved a notebook whose file is ours (client_file): writes
+ * text (version: the document's) to it atomically, unless a later
+ * version was written. 0 or GL_E* (said on the message line). */
+int	 app_file_write(struct app *a, uint64_t version, const char *text,
+	     size_t len);
 /* When the next autosave is due, or INT64_MAX. */
 int64_t	 app_autosave_at(const struct app *a);
 /* Saves if autosave is due. */
