@@ -399,7 +399,10 @@ pack_attach(msgpack_packer *pk, void *ctx)
 	const char	*tag = a->sync != NULL ? sync_inflight_tag(a->sync) : "";
 
 	msgpack_pack_map(pk, *tag != '\0' ? 2 : 1);
-	rpc_pack_kv_str(pk, "session", a->o->session);
+	/* The session we were in last (found again after a restart), or
+	 * the invite's. */
+	rpc_pack_kv_str(pk, "session", a->session != NULL ? a->session :
+	    a->o->session);
 	if (*tag != '\0')
 		rpc_pack_kv_str(pk, "edit", tag);
 }
@@ -446,6 +449,46 @@ client_file_refused(const struct app *a, int rc)
 	    rc != GL_ETIMEDOUT && rc != GL_ELIMIT;
 }
 
+/* The session an invite named is gone (a kernel restarted): the one open
+ * on the same notebook now, found by its path, becomes ours to attach;
+ * GL_ENOTFOUND while nobody opened it again. */
+static int
+find_session(struct app *a, struct gl_err *err)
+{
+	struct rpc_msg		 resp;
+	const msgpack_object	*r;
+	const char		*path, *id;
+	size_t			 len, idlen;
+	int			 rc;
+
+	if (a->o->label == NULL)
+		return GL_ENOTFOUND;
+	if ((rc = cl_call(a->conn, "session.list", NULL, NULL, &resp,
+	    APP_CALL_MS, err)) != 0)
+		return rc;
+	rc = GL_ENOTFOUND;
+	r = resp.result;
+	for (uint32_t i = 0; r != NULL && r->type == MSGPACK_OBJECT_ARRAY &&
+	    i < r->via.array.size; i++) {
+		path = rpc_map_str(&r->via.array.ptr[i], "path", &len);
+		id = rpc_map_str(&r->via.array.ptr[i], "session", &idlen);
+		if (path == NULL || id == NULL ||
+		    len != strlen(a->o->label) ||
+		    memcmp(path, a->o->label, len) != 0)
+			continue;
+		free(a->session);
+		a->session = xstrndup(id, idlen);
+		rc = 0;
+		break;
+	}
+	rpc_msg_fini(&resp);
+	if (rc != 0)
+		gl_err_set(err, rc, "the session of %s is gone from the kernel "
+		    "(it restarted?): waiting for someone to open it again",
+		    a->o->label);
+	return rc;
+}
+
 /* Connects and opens the notebook's session (or attaches the one an
  * invite names); *d gets the reply (the caller finis it and resp). */
 static int
@@ -469,6 +512,12 @@ open_session(struct app *a, struct rpc_msg *resp, struct event_doc *d,
 		    "session.attach", pack_attach, a, resp, APP_CALL_MS,
 		    err) : cl_call(a->conn, "session.open", pack_open, &o,
 		    resp, APP_CALL_MS, err);
+	if (rc == GL_ENOTFOUND && a->o->session != NULL && a->sync != NULL) {
+		gl_err_clear(err);
+		if ((rc = find_session(a, err)) == 0)
+			rc = cl_call(a->conn, "session.attach", pack_attach, a,
+			    resp, APP_CALL_MS, err);
+	}
 	if (rc != 0 && client_file_refused(a, rc)) {
 		/* A kernel from before client_file read the label as a
 		 * path of its own: open the notebook by path, as then. */
@@ -680,6 +729,8 @@ app_reconnect(struct app *a)
 		    "stopped" : "lost");
 		if (stopped)
 			app_msg(a, true, "no kernel: %s", err.msg);
+		else if (err.code == GL_ENOTFOUND && a->o->session != NULL)
+			app_msg(a, true, "%s", err.msg);
 	}
 }
 

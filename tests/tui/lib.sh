@@ -8,7 +8,8 @@
 #
 # Source it, then:
 #   tui_start COLS ROWS ARGS...   start `galley ARGS` in a COLS x ROWS pane
-#                                 (in $WORK, or $TUI_DIR when set)
+#                                 (in $WORK, or $TUI_DIR when set; with
+#                                 the VAR=value words of $TUI_ENV)
 #   tui_keys KEY...               tmux send-keys (Enter, Escape, C-c, ...)
 #   tui_type TEXT                 type TEXT literally
 #   tui_expect REGEX [SECONDS]    wait until a screen line matches (grep -E)
@@ -84,7 +85,7 @@ trap tui_cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 tui_screen() {
-	tmx capture-pane -p -t "$TUI_T" 2>/dev/null || true
+	tmx capture-pane -p -t "=$TUI_T:" 2>/dev/null || true
 }
 
 fail() {
@@ -120,7 +121,7 @@ tui_start() {
 	cols=$1
 	rows=$2
 	shift 2
-	cmd="cd '${TUI_DIR:-$WORK}' && '$GALLEY_BIN'"
+	cmd="cd '${TUI_DIR:-$WORK}' && ${TUI_ENV:+env $TUI_ENV }'$GALLEY_BIN'"
 	for a in "$@"; do
 		cmd="$cmd '$a'"
 	done
@@ -129,11 +130,11 @@ tui_start() {
 }
 
 tui_keys() {
-	tmx send-keys -t "$TUI_T" "$@"
+	tmx send-keys -t "=$TUI_T:" "$@"
 }
 
 tui_type() {
-	tmx send-keys -t "$TUI_T" -l -- "$1"
+	tmx send-keys -t "=$TUI_T:" -l -- "$1"
 }
 
 _deadline() {
@@ -206,7 +207,7 @@ tui_git_repo() {
 
 # tui_kill_session: ends the pane (after an exit) so a new one can start.
 tui_kill_session() {
-	tmx kill-session -t "$TUI_T" >/dev/null 2>&1 || true
+	tmx kill-session -t "=$TUI_T" >/dev/null 2>&1 || true
 }
 
 # tui_kernel_tcp [PORT]: the kernel of this runtime directory, started if
