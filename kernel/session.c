@@ -296,12 +296,18 @@ sess_set_new(const struct sess_host *host)
 
 	ss->host = *host;
 	rpc_writer_init(&ss->note);
+	msgpack_sbuffer_init(&ss->ack_bytes);
 	return ss;
 }
 
 void
 sess_set_close(struct sess_set *ss)
 {
+	sess_set_flush(ss);
+	if (ss->batch_check_on && !ss->batch_check_closed) {
+		uv_close((uv_handle_t *)&ss->batch_check, NULL);
+		ss->batch_check_closed = true;
+	}
 	while (ss->nsessions > 0)
 		sess_close(ss->sessions[ss->nsessions - 1]);
 	for (size_t i = 0; i < ss->nstores; i++)
@@ -316,6 +322,8 @@ sess_set_free(struct sess_set *ss)
 		return;
 	sess_git_release(ss);
 	rpc_writer_fini(&ss->note);
+	msgpack_sbuffer_destroy(&ss->ack_bytes);
+	free(ss->acks);
 	free(ss->sessions);
 	free(ss->stores);
 	free(ss);
@@ -341,6 +349,8 @@ sess_set_count(const struct sess_set *ss)
 void
 sess_set_drop_client(struct sess_set *ss, struct req_client *c)
 {
+	/* Its held answers go (or are dropped by its closing conn). */
+	sess_set_flush(ss);
 	/* Newest first; a session closed by this leaves the array, so the
 	 * walk goes down. */
 	for (size_t i = ss->nsessions; i > 0; i--) {
@@ -497,6 +507,7 @@ sess_close(struct sess *s)
 
 	if (s->closing)
 		return;
+	sess_set_flush(ss);	/* its held answers */
 	s->closing = true;
 	log_info("%s: closed%s", s->id, s->ephemeral ? " (ephemeral)" : "");
 	for (size_t i = 0; i < ss->nsessions; i++) {
@@ -551,6 +562,7 @@ sess_free(struct sess *s)
 	free(s->clients);
 	sess_peers_free(s);
 	nb_doc_free(s->doc);
+	sess_batch_forget(s);
 	store_unref(s->store, __func__);
 	free(s->path);
 	free(s->base_text);
