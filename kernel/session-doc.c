@@ -54,6 +54,8 @@ static void	 sess_ack_push(struct sess_set *ss, struct sess *s,
 static void	 sess_ack_send(struct sess_set *ss, struct sess_ack *a,
 		     int code, const char *failed);
 static void	 sess_batch_end(struct sess *s);
+static int	 sess_doc_save_client(struct sess_set *ss, struct sess *s,
+		     struct req *r, struct gl_err *err);
 static void	 sess_on_batch_check(uv_check_t *h);
 
 /* doc.get {session} */
@@ -233,6 +235,63 @@ out:
 	return rc;
 }
 
+/*
+ * doc.save of a client's own file (session.open's client_file): the
+ * kernel writes nothing. It answers {path, bytes, version, text} and the
+ * client writes its file; clients of the same member get doc.write
+ * {session, version, text} (their file too), the others doc.saved. The
+ * text becomes the journal's base, so edits after it replay onto it.
+ */
+static int
+sess_doc_save_client(struct sess_set *ss, struct sess *s, struct req *r,
+    struct gl_err *err)
+{
+	struct gl_buf	 out;
+	struct gl_err	 jerr;
+	msgpack_packer	*pk;
+
+	(void)err;
+	gl_buf_init(&out);
+	nb_print(s->doc, &out);
+	if (store_journal_clear(s->store, s->key, s->base_hash, &jerr) != 0)
+		log_info("%s: saved, but the journal was not cleared: %s",
+		    s->id, jerr.msg);
+	gl_hash_hex(out.data != NULL ? out.data : "", out.len, s->base_hash);
+	free(s->base_text);
+	s->base_text = gl_buf_take(&out, &s->base_len);
+	s->need_base = true;
+	s->need_snapshot = false;
+	s->saved_version = s->version;
+	pk = req_reply_begin(r);
+	msgpack_pack_map(pk, 4);
+	rpc_pack_kv_str(pk, "path", s->path);
+	rpc_pack_kv_int(pk, "bytes", (int64_t)s->base_len);
+	rpc_pack_kv_int(pk, "version", (int64_t)s->version);
+	rpc_pack_key(pk, "text");
+	rpc_pack_strn(pk, s->base_text != NULL ? s->base_text : "",
+	    s->base_len);
+	req_reply_end(r);
+	for (size_t i = 0; i < s->nclients; i++) {
+		struct req_client *c = s->clients[i];
+		bool mine = strcmp(req_client_user(c), s->member) == 0;
+
+		if (c == r->client)
+			continue;
+		pk = sess_note_begin(ss, mine ? "doc.write" : "doc.saved");
+		msgpack_pack_map(pk, 3);
+		rpc_pack_kv_str(pk, "session", s->id);
+		rpc_pack_kv_int(pk, "version", (int64_t)s->version);
+		if (mine) {
+			rpc_pack_key(pk, "text");
+			rpc_pack_strn(pk, s->base_text != NULL ?
+			    s->base_text : "", s->base_len);
+		} else
+			rpc_pack_kv_str(pk, "path", s->path);
+		req_client_send(c, ss->note.sbuf.data, ss->note.sbuf.size);
+	}
+	return 0;
+}
+
 /* doc.save {session, force?} */
 int
 sess_rpc_doc_save(struct sess_set *ss, struct req *r, struct gl_err *err)
@@ -252,6 +311,8 @@ sess_rpc_doc_save(struct sess_set *ss, struct req *r, struct gl_err *err)
 	if (s->ephemeral)
 		return gl_err_set(err, GL_EPERM,
 		    "session %s is ephemeral: it is never saved", s->id);
+	if (s->client_file)
+		return sess_doc_save_client(ss, s, r, err);
 	force = rpc_map_bool(r->args, "force", false);
 	/* Never overwrite what someone else wrote since we read the file. */
 	rc = gl_file_read_regular(s->path, &cur, &curlen, err);

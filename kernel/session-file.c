@@ -466,7 +466,8 @@ sess_file_watch(struct sess *s)
 	const char		*slash;
 	int			 rc;
 
-	if (s->ephemeral || s->path == NULL || s->watch != NULL ||
+	if (s->ephemeral || s->client_file || s->path == NULL ||
+	    s->watch != NULL ||
 	    loop == NULL || (slash = strrchr(s->path, '/')) == NULL)
 		return;
 	w = xcalloc(1, sizeof *w);

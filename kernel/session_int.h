@@ -141,6 +141,10 @@ struct sess {
 	char		*dir;		/* owned; the runtime's cwd */
 	char		*chunk;		/* owned; "@name.nb.lua" */
 	bool		 ephemeral;
+	bool		 client_file;	/* the file is the client's: path is
+					 * its label; a save sends the text
+					 * back (session.open client_file) */
+	char		*member;	/* owned; client_file: whose it is */
 	bool		 closing;
 	struct req_client *owner;	/* borrowed; ephemeral only */
 	struct nb_doc	*doc;		/* owned */
