@@ -947,3 +947,50 @@ cl_connect(const struct cl_opts *opts, struct cl_conn **out,
 		k += 4;
 	return cl_connect_tcp(opts, k, out, err);
 }
+
+bool
+cl_kernel_is_remote(const char *kernel)
+{
+	const char *k = kernel;
+
+	if (k == NULL || k[0] == '\0')
+		k = getenv("GALLEY_KERNEL");
+	if (k == NULL || k[0] == '\0')
+		return false;
+	if (strncmp(k, "tcp:", 4) == 0)
+		return true;
+	return !(k[0] == '/' || strncmp(k, "unix:", 5) == 0);
+}
+
+char *
+cl_file_label(const char *path, struct gl_err *err)
+{
+	char	 host[256];
+	char	*abs, *label;
+
+	if ((abs = gl_path_abs(path, err)) == NULL)
+		return NULL;
+	if (gethostname(host, sizeof host) != 0 || host[0] == '\0')
+		snprintf(host, sizeof host, "localhost");
+	host[sizeof host - 1] = '\0';
+	label = xasprintf("%s:%s", host, abs);
+	free(abs);
+	return label;
+}
+
+int
+cl_file_write(const char *path, const msgpack_object *result,
+    struct gl_err *err)
+{
+	const char	*text;
+	size_t		 len = 0;
+	struct stat	 st;
+	unsigned	 mode = 0644;
+
+	if ((text = rpc_map_str(result, "text", &len)) == NULL)
+		return gl_err_set(err, GL_EPROTO, "the kernel's save of %s "
+		    "has no text: is it a client_file session?", path);
+	if (stat(path, &st) == 0)
+		mode = (unsigned)(st.st_mode & 07777);
+	return gl_file_write_atomic(path, text, len, mode, err);
+}

@@ -500,6 +500,9 @@ client_handle(struct client *c, struct rpc_msg *m)
 		client_error(c, m->id, GL_EPERM, msg);
 		return;
 	}
+	/* The turn's edits are answered before anything else is done. */
+	if (meth->sess != sess_rpc_doc_edit)
+		sess_set_flush(s->sessions);
 	r.client = &c->rc;
 	r.id = m->id;
 	r.args = m->args;

@@ -76,6 +76,14 @@ size_t	 sess_set_count(const struct sess_set *ss);
  * ephemeral session it owns is closed). */
 void	 sess_set_drop_client(struct sess_set *ss, struct req_client *c);
 
+/* Ends the group commit of this loop turn now: the doc.edit requests
+ * applied since it began are committed to the journal, then answered
+ * and sent to the other clients (or refused, and undone, if the commit
+ * failed). The server calls it before any other request, so answers
+ * keep their order and nothing reads an edit not yet durable; a check
+ * handle calls it at the end of each loop turn. */
+void	 sess_set_flush(struct sess_set *ss);
+
 /* Method handlers (docs/protocol.md). */
 int	 sess_rpc_open(struct sess_set *ss, struct req *r,
 	     struct gl_err *err);

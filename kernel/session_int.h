@@ -97,6 +97,19 @@ struct sess_ask {
 	size_t		 len, cursor;
 };
 
+/* A doc.edit applied in this loop turn, answered once the journal's
+ * transaction commits (session-doc.c, group commit). */
+struct sess_ack {
+	struct sess	*s;		/* borrowed: flushed before it closes */
+	struct req_client *client;	/* borrowed: flushed before it goes */
+	uint32_t	 req;		/* the request's id */
+	uint64_t	 version;	/* the version to answer */
+	size_t		 nops;		/* ops to send as doc.ops */
+	size_t		 off, len;	/* their bytes in sess_set.ack_bytes */
+	char		 tag[SESS_TAG_MAX + 1];
+	size_t		 taglen;	/* 0: no tag */
+};
+
 struct sess_set {
 	struct sess_host host;
 	struct sess	**sessions;	/* owned */
@@ -106,6 +119,16 @@ struct sess_set {
 	uint64_t	 next_sess;
 	struct rpc_writer note;		/* scratch for notifications */
 	bool		 git_held;	/* libgit2 kept set up (session-git.c) */
+	/* Group commit (session-doc.c): the edits of one loop turn are
+	 * journaled in one transaction per store, answered and sent to the
+	 * other clients when the check handle commits it at the turn's
+	 * end, or sooner, before any other request. */
+	uv_check_t	 batch_check;
+	bool		 batch_check_on;	/* initialized */
+	bool		 batch_check_closed;
+	struct sess_ack	*acks;		/* owned; in arrival order */
+	size_t		 nacks, capacks;
+	msgpack_sbuffer	 ack_bytes;	/* the acks' encoded ops */
 };
 
 struct sess {
@@ -118,6 +141,10 @@ struct sess {
 	char		*dir;		/* owned; the runtime's cwd */
 	char		*chunk;		/* owned; "@name.nb.lua" */
 	bool		 ephemeral;
+	bool		 client_file;	/* the file is the client's: path is
+					 * its label; a save sends the text
+					 * back (session.open client_file) */
+	char		*member;	/* owned; client_file: whose it is */
 	bool		 closing;
 	struct req_client *owner;	/* borrowed; ephemeral only */
 	struct nb_doc	*doc;		/* owned */
@@ -142,6 +169,13 @@ struct sess {
 	size_t		 ntags;		/* tags pushed, ever */
 	bool		 need_base;	/* the next edit journals a base row */
 	bool		 need_snapshot;	/* ... a snapshot row */
+	/* In a group commit (session-doc.c): what to go back to if the
+	 * journal's commit fails. */
+	bool		 in_batch;
+	bool		 batch_failed;	/* its store's commit failed */
+	struct nb_doc	*batch_doc;	/* owned: the document before */
+	uint64_t	 batch_version;
+	bool		 batch_need_base, batch_need_snapshot;
 	struct store	*store;		/* counted; NULL if ephemeral */
 	struct req_client **clients;	/* borrowed */
 	size_t		 nclients, capclients;
@@ -194,6 +228,8 @@ void	 sess_activity(struct sess_set *ss);
 /* session-doc.c */
 
 /* The cells of s as doc.get gives them. */
+/* Frees what a batch holds of s (sess_free). */
+void	 sess_batch_forget(struct sess *s);
 /* Remembers edit tag tag[0..len) as applied; true if tag is. */
 void	 sess_tag_push(struct sess *s, const char *tag, size_t len);
 bool	 sess_tag_known(const struct sess *s, const char *tag, size_t len);

@@ -182,12 +182,148 @@ test_usage_and_limits_per_member(void **state)
 	free(addr);
 }
 
+/* doc.save of a client_file session over k's link: the answer's text,
+ * written with the client library as a client does. */
+static void
+save_client_file(struct kc *k, const char *sid, const char *path)
+{
+	struct rpc_writer	*w;
+	struct rpc_msg		 m;
+	struct gl_err		 err;
+	uint32_t		 id;
+
+	w = cl_begin(k->conn, "doc.save", &id);
+	msgpack_pack_map(&w->pk, 1);
+	rpc_pack_kv_str(&w->pk, "session", sid);
+	assert_int_equal(cl_send(k->conn, &err), 0);
+	assert_int_equal(cl_wait(k->conn, id, &m, WAIT_MS, &err), 0);
+	/* Nothing written yet: the kernel does not write it. */
+	{
+		char *now = kt_read(path);
+
+		assert_string_equal(now, "-- %% id=\"a\"\nx = 1\n");
+		free(now);
+	}
+	assert_int_equal(cl_file_write(path, m.result, &err), 0);
+	rpc_msg_fini(&m);
+}
+
+/* A local notebook on a remote kernel (session.open client_file): the
+ * kernel, whose cwd is elsewhere, holds the session and its journal (in
+ * its state dir); a save sends the text back and the client writes its
+ * own file; after the link drops, opening the same label again rejoins
+ * the live session; another member's same label is another session; a
+ * crashed kernel gives the edits back at the next open. */
+static void
+test_local_notebook_remote_kernel(void **state)
+{
+	struct fx	*f = *state;
+	char		*addr = kt_listen_addr(&f->t);
+	struct kc	*o = kc_connect_unix(f->t.sock), *ann, *ben;
+	static const char text[] = "-- %% id=\"a\"\nx = 1\n";
+	char		 dir[256], *nb, *label, *disk, *sid, *token;
+	struct gl_err	 err;
+	json_t		*r, *e;
+	DIR		*d;
+	struct dirent	*de;
+	size_t		 nfiles = 0;
+
+	assert_non_null(o);
+	r = kc_call(o, "kernel.member_add", json_pack("{s:s, s:s}", "name",
+	    "ann", "role", "editor"));
+	assert_non_null(r);
+	token = xstrdup(kj_str(r, "token"));
+	json_decref(r);
+	kc_free(o);
+	assert_non_null(ann = kc_connect_member(addr, "ann", token, NULL));
+	snprintf(dir, sizeof dir, "%s/laptop", f->t.root);
+	mkdir(dir, 0700);
+	nb = kt_write(dir, "mine.nb.lua", text);
+	assert_non_null(label = cl_file_label(nb, &err));
+	assert_non_null(strstr(label, nb));
+	assert_false(cl_kernel_is_remote("/run/galley/kernel.sock"));
+	assert_true(cl_kernel_is_remote(addr));
+	r = kc_call(ann, "session.open", json_pack("{s:s, s:s, s:b}", "path",
+	    label, "text", text, "client_file", 1));
+	assert_non_null(r);
+	sid = xstrdup(kj_str(r, "session"));
+	assert_string_equal(kj_str(r, "path"), label);
+	json_decref(r);
+	assert_non_null(e = kc_insert_text(ann, sid, 0, "a", 5, " + 1", 5));
+	json_decref(e);
+	save_client_file(ann, sid, nb);
+	disk = kt_read(nb);
+	assert_string_equal(disk, "-- %% id=\"a\"\nx = 1 + 1\n");
+	free(disk);
+	/* The kernel wrote nothing next to the file: no journal, no
+	 * temporary file. */
+	assert_non_null(d = opendir(dir));
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.' || strcmp(de->d_name, ".galley") == 0)
+			nfiles++;
+	closedir(d);
+	assert_int_equal(nfiles, 1);
+	/* An unsaved edit, then the link drops: the same label rejoins the
+	 * live session, edit and all. */
+	assert_non_null(e = kc_insert_text(ann, sid, 1, "a", 9, "\ny = 2",
+	    9));
+	json_decref(e);
+	kc_free(ann);
+	assert_non_null(ann = kc_connect_member(addr, "ann", token, NULL));
+	disk = kt_read(nb);
+	r = kc_call(ann, "session.open", json_pack("{s:s, s:s, s:b}", "path",
+	    label, "text", disk, "client_file", 1));
+	free(disk);
+	assert_non_null(r);
+	assert_string_equal(kj_str(r, "session"), sid);
+	assert_int_equal(kj_int(r, "version"), 2);
+	assert_true(json_is_true(json_object_get(r, "dirty")));
+	assert_string_equal(kj_str(kj_cell(json_object_get(r, "cells"), "a"),
+	    "source"), "x = 1 + 1\ny = 2");
+	json_decref(r);
+	/* Another member's file of the same name is theirs. */
+	ben = member(f, addr, "ben");
+	r = kc_call(ben, "session.open", json_pack("{s:s, s:s, s:b}", "path",
+	    label, "text", text, "client_file", 1));
+	assert_non_null(r);
+	assert_string_not_equal(kj_str(r, "session"), sid);
+	assert_string_equal(kj_str(kj_cell(json_object_get(r, "cells"), "a"),
+	    "source"), "x = 1");
+	json_decref(r);
+	kc_free(ben);
+	/* The kernel dies: the next open of the label gets the unsaved
+	 * edit back from the kernel's journal. */
+	kt_kill9(&f->t);
+	kc_free(ann);
+	free(addr);
+	assert_true(kt_start(&f->t) > 0);
+	addr = kt_listen_addr(&f->t);
+	assert_non_null(ann = kc_connect_member(addr, "ann", token, NULL));
+	disk = kt_read(nb);
+	r = kc_call(ann, "session.open", json_pack("{s:s, s:s, s:b}", "path",
+	    label, "text", disk, "client_file", 1));
+	free(disk);
+	assert_non_null(r);
+	assert_int_equal(kj_int(r, "recovered"), 1);
+	assert_string_equal(kj_str(kj_cell(json_object_get(r, "cells"), "a"),
+	    "source"), "x = 1 + 1\ny = 2");
+	json_decref(r);
+	kc_free(ann);
+	free(token);
+	free(sid);
+	free(label);
+	free(nb);
+	free(addr);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 		    test_usage_and_limits_per_member, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_local_notebook_remote_kernel, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
