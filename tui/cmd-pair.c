@@ -112,7 +112,8 @@ cmd_pair_share(struct app *a, const struct cmd_entry *self, const char *arg,
 	a->box[n++] = gl_buf_take(&b, NULL);
 	a->box[n++] = xstrdup("");
 	for (size_t off = 0; off < len; off += BOX_COLS)
-		a->box[n++] = xstrndup(iv.invite + off, BOX_COLS);
+		a->box[n++] = xstrndup(iv.invite + off, len - off < BOX_COLS ?
+		    len - off : BOX_COLS);
 	a->box[n++] = xstrdup("");
 	a->box[n++] = xasprintf("They run: galley attach INVITE%s",
 	    len > BOX_COLS ? " (one word: join the lines)" : "");

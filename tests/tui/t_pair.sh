@@ -24,10 +24,24 @@ on() {
 	TUI_T=$1
 }
 
-# invite ROLE NAME: an invite to pair.nb.lua's session.
+# invite ROLE: A's :share makes an invite for a new member with ROLE;
+# INV is the invite (the box shows it in pieces at the start of its rows;
+# what is beside the box shows after them), INV_NAME its member.
 invite() {
-	"$GALLEY_BIN" share pair.nb.lua --kernel "$TUI_ADDR" --role "$1" \
-	    --name "$2" | grep -o 'galley[0-9a-z]*:[^ ]*' | head -n 1
+	on a
+	tui_keys :
+	tui_type "share $1"
+	tui_keys Enter
+	tui_expect 'They run: galley attach INVITE'
+	scr=$(tui_screen)
+	INV_NAME=$(echo "$scr" | sed -n 's/.*Invite for \([^,]*\), .*/\1/p')
+	INV=$(echo "$scr" | sed -n '/Invite for /,/They run: /p' |
+	    sed '1d;$d' |
+	    sed -n 's/^[^A-Za-z0-9_:-]\{0,3\}\([A-Za-z0-9_:-]\{8,\}\).*/\1/p' |
+	    tr -d '\n')
+	[ -n "$INV_NAME" ] && [ -n "$INV" ] || fail "no invite on the screen"
+	tui_keys Escape
+	tui_expect_gone 'They run: '
 }
 
 tui_kernel_tcp
@@ -38,14 +52,14 @@ tui_start 100 16 open pair.nb.lua --kernel "$TUI_ADDR"
 tui_expect '^ NORMAL '
 tui_expect " kernel $TUI_ADDR "
 
-inv_b=$(cd "$WORK" && invite editor bob)
-[ -n "$inv_b" ] || fail "no invite for bob"
+invite editor
+bob=$INV_NAME
 on b
-tui_start 100 16 attach "$inv_b"
+tui_start 100 16 attach "$INV"
 tui_expect '^ NORMAL '
-tui_expect 'attached to .*pair\.nb\.lua as bob'
+tui_expect "attached to .*pair\\.nb\\.lua as $bob"
 on a
-tui_expect 'bob joined'
+tui_expect "$bob joined"
 
 # A types at the end of cell a: B sees the text, and A's cursor with
 # A's name after the row.
@@ -67,48 +81,48 @@ tui_keys Enter
 tui_expect '^[▎ ] +ran b$'
 on a
 tui_expect '^[▎ ] +ran b$'
-tui_expect '\[b\].* by bob'
+tui_expect "\\[b\\].* by $bob"
 on b
 tui_expect '^ NORMAL  pair\.nb\.lua \[\+\]  kernel '
 
 # C, a viewer: keys that would edit or run change nothing, and say why;
 # the status line says C is a viewer.
-inv_c=$(cd "$WORK" && invite viewer cy)
-[ -n "$inv_c" ] || fail "no invite for cy"
+invite viewer
+cy=$INV_NAME
 on c
-tui_start 100 16 attach "$inv_c"
+tui_start 100 16 attach "$INV"
 tui_expect '^ NORMAL '
 tui_expect ' viewer '
 tui_keys A
-tui_expect 'cy is a viewer here: you can read and follow, not edit'
+tui_expect "$cy is a viewer here: you can read and follow, not edit"
 tui_expect '^ NORMAL '
 tui_type 'zzz'
 tui_keys Escape
 tui_keys d d
 tui_keys Enter
-tui_expect 'cy is a viewer here: you can read and follow, not run cells'
+tui_expect "$cy is a viewer here: you can read and follow, not run cells"
 tui_expect '^[▎ ] local x = 1 -- from A$'
 on a
-tui_expect 'cy joined'
+tui_expect "$cy joined"
 tui_expect '^[▎ ] local x = 1 -- from A$'
 tui_expect_gone 'zzz'
 
 # Revoked: C is told, at once, and stops trying.
-"$GALLEY_BIN" kernel member remove cy >/dev/null ||
-	fail "could not remove cy"
+"$GALLEY_BIN" kernel member remove "$cy" >/dev/null ||
+	fail "could not remove $cy"
 on c
-tui_expect 'the owner revoked your access: member cy was removed'
+tui_expect "the owner revoked your access: member $cy was removed"
 tui_expect ' kernel revoked '
 tui_keys :
 tui_type 'q!'
 tui_keys Enter
 tui_exit
 on a
-tui_expect 'cy left'
+tui_expect "$cy left"
 
 # A wrong token is refused with a message, and galley exits.
 on d
-TUI_ENV="GALLEY_MEMBER=bob GALLEY_TOKEN=$(printf '%064d' 0)" \
+TUI_ENV="GALLEY_MEMBER=$bob GALLEY_TOKEN=$(printf '%064d' 0)" \
     tui_start 100 16 open pair.nb.lua --kernel "$TUI_ADDR"
 tui_exit
 [ "$TUI_STATUS" = 4 ] || fail "a wrong token: status $TUI_STATUS, not 4"
