@@ -7,6 +7,8 @@
  * the kernel answers a save with the text, and tells of others' saves
  * with doc.write.
  */
+#include <sys/stat.h>
+
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -76,11 +78,16 @@ int
 app_file_write(struct app *a, uint64_t version, const char *text, size_t len)
 {
 	struct gl_err	 err = { 0 };
+	struct stat	 st;
+	unsigned	 mode = 0644;
 	int		 rc;
 
 	if (!a->client_file || version < a->file_version)
 		return 0;
-	if ((rc = gl_file_write_atomic(a->abspath, text, len, 0644,
+	/* The file keeps its mode (client/ cl_file_write() does too). */
+	if (stat(a->abspath, &st) == 0)
+		mode = (unsigned)(st.st_mode & 07777);
+	if ((rc = gl_file_write_atomic(a->abspath, text, len, mode,
 	    &err)) != 0) {
 		app_msg(a, true, "the kernel saved, but %s could not be "
 		    "written: %s (your edits are in the kernel's journal)",

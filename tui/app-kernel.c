@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "client/client.h"
 #include "core/err.h"
@@ -412,7 +411,6 @@ pack_attach(msgpack_packer *pk, void *ctx)
 static int
 client_file_prepare(struct app *a, struct open_ctx *o, struct gl_err *err)
 {
-	char	 host[256];
 	int	 rc;
 
 	if (a->o->session != NULL)
@@ -420,7 +418,7 @@ client_file_prepare(struct app *a, struct open_ctx *o, struct gl_err *err)
 	if (!a->client_file) {
 		struct stat st;
 
-		if (strncmp(cl_addr(a->conn), "tcp:", 4) != 0 ||
+		if (!cl_kernel_is_remote(a->o->kernel) ||
 		    a->abspath == NULL || a->sync != NULL ||
 		    stat(a->abspath, &st) != 0 || !S_ISREG(st.st_mode))
 			return 0;
@@ -429,24 +427,26 @@ client_file_prepare(struct app *a, struct open_ctx *o, struct gl_err *err)
 	if ((rc = gl_file_read_regular(a->abspath, &o->text, &o->len,
 	    err)) != 0)
 		return rc;
-	if (gethostname(host, sizeof host) != 0)
-		snprintf(host, sizeof host, "localhost");
-	host[sizeof host - 1] = '\0';
-	o->label = xasprintf("%s:%s", host, a->abspath);
-	gl_hash_hex(o->text, o->len, a->file_hash);
+	if ((o->label = cl_file_label(a->abspath, err)) == NULL) {
+		free(o->text);
+		o->text = NULL;
+		return err != NULL ? err->code : GL_EINVAL;
+	}
+	/* What we read is the file as we know it, at the first open; on
+	 * a reopen, a change meanwhile is someone else's (:w tells). */
+	if (a->sync == NULL)
+		gl_hash_hex(o->text, o->len, a->file_hash);
 	return 0;
 }
 
-/* The first client_file open failed with rc in a way a kernel that does
- * not know client_file fails (it looks for the label on its own disk):
- * worth opening by path instead. Not when the link or the member
- * failed. */
+/* The first client_file open failed with rc as a kernel that does not
+ * know client_file fails (it looks for the label on its own disk, and
+ * finds no such directory): worth opening by path instead. */
 static bool
 client_file_refused(const struct app *a, int rc)
 {
 	return a->client_file && a->sync == NULL && a->conn != NULL &&
-	    rc != GL_EAUTH && rc != GL_EPERM && rc != GL_ECLOSED &&
-	    rc != GL_ETIMEDOUT && rc != GL_ELIMIT;
+	    rc == GL_ENOTFOUND;
 }
 
 /* The session an invite named is gone (a kernel restarted): the one open
