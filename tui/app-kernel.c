@@ -555,6 +555,8 @@ open_session(struct app *a, struct rpc_msg *resp, struct event_doc *d,
 	a->edit_req = 0;
 	a->have_ack = false;
 	a->lost = a->stopped = false;
+	/* Versions are this session's: a new kernel counts from its own. */
+	a->file_version = 0;
 	return 0;
 }
 

@@ -3,7 +3,8 @@
 # TCP holds the session and its journal, in its own state, never next to
 # the file; the status line names the kernel by its address; cells run
 # there; a save writes the notebook here, keeping its mode, and refuses
-# (until :w!) when someone else changed the file meanwhile. The kernel
+# (until :w!) when someone else changed the file meanwhile, but not after
+# another galley of ours saved it (doc.write). The kernel
 # killed and started again on the same port loses nothing typed.
 . "$(dirname "$0")/lib.sh"
 
@@ -35,6 +36,34 @@ grep -q '^print(x + 1) -- remote$' "$WORK/r.nb.lua" ||
 # The kernel's journal is not next to a file it does not have.
 [ ! -e "$WORK/.galley" ] || fail "the kernel made $WORK/.galley"
 
+# A second galley of ours on the same file joins the same session; its
+# save reaches the first as doc.write, which the first writes too, so
+# the first's next :w finds the file as it knows it.
+TUI_T=u
+tui_start 100 16 open r.nb.lua --kernel "$TUI_ADDR"
+tui_expect '^ NORMAL '
+tui_expect '^[▎ ] print\(x \+ 1\) -- remote'
+tui_keys A
+tui_expect '^ INSERT '
+tui_type ' -- two'
+tui_keys Escape
+tui_keys :
+tui_type w
+tui_keys Enter
+tui_expect '^saved r\.nb\.lua '
+tui_keys :
+tui_type q
+tui_keys Enter
+tui_exit_ok
+TUI_T=t
+tui_expect 'print\(x \+ 1\) -- remote -- two'
+tui_keys :
+tui_type w
+tui_keys Enter
+tui_expect '^saved r\.nb\.lua '
+grep -q '^print(x + 1) -- remote -- two$' "$WORK/r.nb.lua" ||
+	fail "the second save: $(cat "$WORK/r.nb.lua")"
+
 # Someone changes the file: :w says so and writes nothing; :w! does.
 tui_keys A
 tui_expect '^ INSERT '
@@ -51,7 +80,7 @@ tui_keys :
 tui_type 'w!'
 tui_keys Enter
 tui_expect '^saved r\.nb\.lua '
-grep -q '^print(x + 1) -- remote -- mine$' "$WORK/r.nb.lua" ||
+grep -q '^print(x + 1) -- remote -- two -- mine$' "$WORK/r.nb.lua" ||
 	fail ":w! did not write: $(cat "$WORK/r.nb.lua")"
 
 # The kernel dies while we type and comes back on the same port: the
@@ -73,7 +102,7 @@ tui_keys :
 tui_type w
 tui_keys Enter
 tui_expect '^saved r\.nb\.lua '
-grep -q '^print(x + 1) -- remote -- mine one two three four$' \
+grep -q '^print(x + 1) -- remote -- two -- mine one two three four$' \
     "$WORK/r.nb.lua" || fail "after the restart: $(cat "$WORK/r.nb.lua")"
 tui_keys :
 tui_type q
