@@ -12,6 +12,8 @@
  *     measured with 1 client (what the session accepts) and with 10
  *     (each edit also sent to 9 others)
  * Each client edits a cell of its own, so it knows its cell's length.
+ * The machine's load falls on the clients (this one process) and the
+ * kernel alike, so the kernel's CPU time an edit costs is printed too.
  * usage: bench_pair GALLEY_BINARY [ROUNDS]
  * Runs in a private runtime directory and stops the kernel it starts.
  */
@@ -47,6 +49,23 @@ struct member {
 };
 
 static char	*sess;
+
+/* CPU time of process pid's main thread (the kernel's loop), in us. */
+static double
+proc_cpu_us(pid_t pid)
+{
+	char			 path[64];
+	unsigned long long	 ns = 0;
+	FILE			*f;
+
+	snprintf(path, sizeof path, "/proc/%d/schedstat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fscanf(f, "%llu", &ns) != 1)
+		ns = 0;
+	fclose(f);
+	return ns / 1e3;
+}
 
 static void
 die(const char *what, const struct gl_err *err)
@@ -296,12 +315,13 @@ bench_arrival(const char *addr, const char *token, const char *dir,
 
 /* Sustained edits/s of nc pipelining clients. */
 static void
-bench_rate(const char *addr, const char *token, const char *dir, int nc)
+bench_rate(const char *addr, const char *token, const char *dir, int nc,
+    pid_t pid)
 {
 	struct member	 ms[NCLIENTS];
 	char		 name[32], *nb;
 	uint64_t	 acked = 0, base = 0;
-	double		 t0 = 0, end;
+	double		 t0 = 0, end, k0 = 0, secs;
 	bool		 warm = false;
 
 	snprintf(name, sizeof name, "rate%d.nb.lua", nc);
@@ -314,6 +334,7 @@ bench_rate(const char *addr, const char *token, const char *dir, int nc)
 		if (!warm && now >= end) {
 			warm = true;
 			t0 = now;
+			k0 = proc_cpu_us(pid);
 			end = now + SECONDS * 1e6;
 			for (int i = 0; i < nc; i++)
 				base += ms[i].acked;
@@ -327,9 +348,13 @@ bench_rate(const char *addr, const char *token, const char *dir, int nc)
 	}
 	for (int i = 0; i < nc; i++)
 		acked += ms[i].acked;
+	acked -= base;
+	secs = (bk_now_us() - t0) / 1e6;
+	k0 = proc_cpu_us(pid) - k0;
 	printf("edits/s, %2d client%s pipelining, journal on: %8.0f  "
-	    "(target >= 50000)\n", nc, nc == 1 ? " " : "s",
-	    (acked - base) / ((bk_now_us() - t0) / 1e6));
+	    "(target >= 50000); kernel CPU %.1f us an edit: %.0f/s on a "
+	    "core of its own\n", nc, nc == 1 ? " " : "s", acked / secs,
+	    k0 / acked, acked * 1e6 / k0);
 	members_close(ms, nc);
 	free(nb);
 	free(sess);
@@ -355,8 +380,8 @@ main(int argc, char **argv)
 	pid = start_kernel(argv[1], dir, addr, sizeof addr);
 	token = gl_path_join(dir, "token");
 	bench_arrival(addr, token, dir, rounds);
-	bench_rate(addr, token, dir, 1);
-	bench_rate(addr, token, dir, NCLIENTS);
+	bench_rate(addr, token, dir, 1, pid);
+	bench_rate(addr, token, dir, NCLIENTS, pid);
 	kill(pid, SIGTERM);
 	waitpid(pid, &st, 0);
 	free(token);
