@@ -166,8 +166,19 @@ doc_methods(void)
 		if (strncmp(line, "## ", 3) == 0)
 			on = strcmp(line, "## Methods") == 0;
 		else if (on && sscanf(line, "- `%63[a-z_.] {", name) == 1 &&
-		    strchr(name, '.') != NULL)
-			json_array_append_new(names, json_string(name));
+		    strchr(name, '.') != NULL) {
+			size_t	 k;
+			json_t	*d;
+			bool	 seen = false;
+
+			/* A method may have a second entry (session.open's
+			 * and doc.save's client_file forms). */
+			json_array_foreach(names, k, d)
+				seen |= strcmp(json_string_value(d), name) == 0;
+			if (!seen)
+				json_array_append_new(names,
+				    json_string(name));
+		}
 	}
 	free(text);
 	free(path);
