@@ -13,6 +13,7 @@ run() {
 run bench_notebook
 run bench_kernel "$b/galley"
 run bench_secure "$b/galley"
+run bench_pair "$b/galley"
 run bench_codec
 run bench_sched
 run bench_cluster "$b/galley"

@@ -42,6 +42,12 @@ int	 cli_merge_driver(int argc, char **argv);
 int	 cli_review(int argc, char **argv);
 int	 cli_plugins(int argc, char **argv);
 int	 cli_lib(int argc, char **argv);
+/* cmd_member.c: galley kernel member ... (argv[0] is "member"). */
+int	 cli_kernel_member(int argc, char **argv);
+/* cmd_pair.c */
+int	 cli_share(int argc, char **argv);
+int	 cli_attach(int argc, char **argv);
+int	 cli_members(int argc, char **argv);
 
 /* cmd_plugins.c, for commands that act themselves (review comments,
  * library publishing). */

@@ -247,6 +247,8 @@ cli_kernel(int argc, char **argv)
 			return cli_usage("kernel", "GALLEY_MEMORY_LIMIT=%s is not a size", v);
 		o.memory_limit = (size_t)n;
 	}
+	if (argc > 1 && strcmp(argv[1], "member") == 0)
+		return cli_kernel_member(argc - 1, argv + 1);
 	if (argc > 1 && (strcmp(argv[1], "status") == 0 ||
 	    strcmp(argv[1], "stop") == 0)) {
 		for (int i = 2; i < argc; i++) {

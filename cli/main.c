@@ -55,7 +55,9 @@ static const struct cli_cmd cli_cmds[] = {
 	  "\n"
 	  "  --check   change nothing; exit 1 if a notebook is not canonical\n", 0 },
 	{ "kernel", cli_kernel, "galley kernel [--listen HOST:PORT] [--memory-limit SIZE] [--idle-exit SECONDS]\n"
-	  "       galley kernel status|stop [--kernel ADDR]",
+	  "       galley kernel status|stop [--kernel ADDR]\n"
+	  "       galley kernel member add NAME [--role ROLE] [--expires 8h] [--kernel ADDR]\n"
+	  "       galley kernel member remove NAME | role NAME ROLE | list [--kernel ADDR]",
 	  "run, query or stop the kernel",
 	  "The kernel owns open notebooks and runs their cells in runtime processes.\n"
 	  "Clients start one in the background when none runs, so you rarely need\n"
@@ -70,7 +72,42 @@ static const struct cli_cmd cli_cmds[] = {
 	  "                         (default 0: never for a foreground kernel,\n"
 	  "                         3600 for one started in the background)\n"
 	  "  status                 print the running kernel's pid, version, sessions\n"
-	  "  stop                   ask the running kernel to exit\n", 0 },
+	  "  stop                   ask the running kernel to exit\n"
+	  "\n"
+	  "A kernel serving TCP knows members, each with a token of their own and a\n"
+	  "role (viewer, editor, owner), kept hashed in the runtime directory's\n"
+	  "members.json (docs/security.md). Through the running kernel, so changes\n"
+	  "hold at once; with no kernel running, on the file.\n"
+	  "  member add NAME        a new member (--role, default editor; --expires\n"
+	  "                         8h, 30m, 2d...); prints its token, once\n"
+	  "  member remove NAME     revoke: its connections are closed at once\n"
+	  "  member role NAME ROLE  change its role, at once\n"
+	  "  member list            the members, their roles, expiry, connections\n", 0 },
+	{ "share", cli_share, "galley share NOTEBOOK [--role editor|viewer] [--name NAME] [--expires 8h] [--host HOST] [--kernel ADDR]",
+	  "invite someone into a notebook's session",
+	  "Prints an invite: one word that `galley attach` accepts. On a kernel that\n"
+	  "serves TCP (galley kernel --listen) it makes a member with the role\n"
+	  "(default editor) and carries the kernel's address and the member's token;\n"
+	  "on a kernel without TCP it names the local socket and the session (for\n"
+	  "the same user on this machine). docs/pairing.md tells how to pair.\n"
+	  "\n"
+	  "  --role ROLE     editor (edit and run) or viewer (read, follow, talk)\n"
+	  "  --name NAME     the member's name (default guest-XXXX)\n"
+	  "  --expires D     the invite stops working after D (8h, 30m, 2d)\n"
+	  "  --host HOST     the host name others reach the kernel by\n"
+	  "  --kernel ADDR   the kernel at HOST:PORT instead of the local one\n", 0 },
+	{ "attach", cli_attach, "galley attach INVITE",
+	  "join the notebook session an invite names",
+	  "Opens the terminal UI on the session of INVITE (from `galley share` or\n"
+	  "the TUI's :share), on its kernel, as the member it names.\n"
+	  "\n"
+	  "Exit status: 0; 2 not an invite; 4 the kernel cannot be reached or\n"
+	  "refused the invite (revoked, expired).\n", 0 },
+	{ "members", cli_members, "galley members [NOTEBOOK] [--kernel ADDR]",
+	  "who is in a notebook's session, and what each is doing",
+	  "Lists the people attached to NOTEBOOK's session (or to every session\n"
+	  "someone is in): name, role, client and activity (running CELL, editing\n"
+	  "CELL, idle).\n", 0 },
 	{ "runtime", cli_runtime, "galley runtime --fd N [--memory-limit BYTES]",
 	  "(internal) a runtime process, started by the kernel", "", 1 },
 	{ "usage", cli_usage_cmd, "galley usage [--by user|group|notebook|cell|host|day] [--since DATE] [--json] [--kernel ADDR]",

@@ -670,6 +670,13 @@ cl_load_token(const struct cl_opts *o, char tok[AUTH_TOKEN_LEN + 1],
 	char		*rd = NULL, *path;
 	int		 rc;
 
+	if (o->token != NULL) {
+		if (!auth_token_valid(o->token))
+			return gl_err_set(err, GL_EAUTH,
+			    "the token is not %d hex digits", AUTH_TOKEN_LEN);
+		memcpy(tok, o->token, AUTH_TOKEN_LEN + 1);
+		return 0;
+	}
 	if (o->token_file == NULL && (env = getenv("GALLEY_TOKEN")) != NULL &&
 	    *env != '\0') {
 		if (strlen(env) != AUTH_TOKEN_LEN)
@@ -725,6 +732,7 @@ cl_authenticate(struct cl_conn *c, const struct cl_opts *o, int64_t deadline,
     struct gl_err *err)
 {
 	char			 tok[AUTH_TOKEN_LEN + 1];
+	const char		*member = o->member;
 	unsigned char		 mac[AUTH_MAC_LEN], mine[AUTH_NONCE_LEN];
 	unsigned char		 theirs[AUTH_NONCE_LEN];
 	struct rpc_msg		 m;
@@ -738,6 +746,18 @@ cl_authenticate(struct cl_conn *c, const struct cl_opts *o, int64_t deadline,
 
 	if ((rc = cl_load_token(o, tok, err)) != 0)
 		return rc;
+	if (member == NULL && (member = getenv("GALLEY_MEMBER")) != NULL &&
+	    *member == '\0')
+		member = NULL;
+	if (member != NULL) {
+		/* A member proves and seals with its key, as the kernel
+		 * keeps it, not with the token itself. */
+		char key[AUTH_TOKEN_LEN + 1];
+
+		auth_member_key(tok, key);
+		memcpy(tok, key, sizeof key);
+		sodium_memzero(key, sizeof key);
+	}
 	for (;;) {
 		if (cl_take_notify(c, NULL, NULL, NULL, &m))
 			break;
@@ -775,7 +795,9 @@ cl_authenticate(struct cl_conn *c, const struct cl_opts *o, int64_t deadline,
 	auth_nonce(mine);
 	auth_proof(tok, "client", AUTH_BY_PEER, theirs, mine, mac);
 	w = cl_begin(c, "auth.response", &id);
-	msgpack_pack_map(&w->pk, 2);
+	msgpack_pack_map(&w->pk, member != NULL ? 3 : 2);
+	if (member != NULL)
+		rpc_pack_kv_str(&w->pk, "member", member);
 	rpc_pack_key(&w->pk, "hmac");
 	msgpack_pack_bin(&w->pk, AUTH_MAC_LEN);
 	msgpack_pack_bin_body(&w->pk, mac, AUTH_MAC_LEN);
@@ -924,4 +946,51 @@ cl_connect(const struct cl_opts *opts, struct cl_conn **out,
 	if (strncmp(k, "tcp:", 4) == 0)
 		k += 4;
 	return cl_connect_tcp(opts, k, out, err);
+}
+
+bool
+cl_kernel_is_remote(const char *kernel)
+{
+	const char *k = kernel;
+
+	if (k == NULL || k[0] == '\0')
+		k = getenv("GALLEY_KERNEL");
+	if (k == NULL || k[0] == '\0')
+		return false;
+	if (strncmp(k, "tcp:", 4) == 0)
+		return true;
+	return !(k[0] == '/' || strncmp(k, "unix:", 5) == 0);
+}
+
+char *
+cl_file_label(const char *path, struct gl_err *err)
+{
+	char	 host[256];
+	char	*abs, *label;
+
+	if ((abs = gl_path_abs(path, err)) == NULL)
+		return NULL;
+	if (gethostname(host, sizeof host) != 0 || host[0] == '\0')
+		snprintf(host, sizeof host, "localhost");
+	host[sizeof host - 1] = '\0';
+	label = xasprintf("%s:%s", host, abs);
+	free(abs);
+	return label;
+}
+
+int
+cl_file_write(const char *path, const msgpack_object *result,
+    struct gl_err *err)
+{
+	const char	*text;
+	size_t		 len = 0;
+	struct stat	 st;
+	unsigned	 mode = 0644;
+
+	if ((text = rpc_map_str(result, "text", &len)) == NULL)
+		return gl_err_set(err, GL_EPROTO, "the kernel's save of %s "
+		    "has no text: is it a client_file session?", path);
+	if (stat(path, &st) == 0)
+		mode = (unsigned)(st.st_mode & 07777);
+	return gl_file_write_atomic(path, text, len, mode, err);
 }

@@ -24,6 +24,14 @@ struct cl_opts {
 	/* TCP token: NULL = $GALLEY_TOKEN (the token text), else the file
 	 * $GALLEY_TOKEN_FILE, else the runtime directory's token file. */
 	const char	*token_file;
+	/* A team kernel's member to be (TCP), with its token's text; NULL:
+	 * $GALLEY_MEMBER, else the kernel's owner (the token above). The
+	 * member proves it holds the token with K = BLAKE2b(token)
+	 * (auth_member_key()), as the kernel keeps it. */
+	const char	*member;
+	/* The token's text itself (64 hex digits), before token_file and
+	 * the environment; NULL: as above. */
+	const char	*token;
 	/* Start a local kernel if none answers (default true via
 	 * cl_opts_init). */
 	bool		 autostart;
@@ -99,6 +107,23 @@ struct cl_done {
  * has no status string. */
 int	 cl_done_read(const msgpack_object *args, struct cl_done *d,
 	     struct gl_err *err);
+
+/*
+ * A local notebook on a remote kernel (session.open's client_file,
+ * docs/protocol.md): the kernel holds the session and journal, the file
+ * stays the client's. cl_file_label() gives path's label, "HOST:/abs/path"
+ * (this host's name; caller frees), which names the session for this
+ * member, so opening it again after a dropped link rejoins it. A
+ * client_file session's doc.save answer, and the doc.write notification,
+ * carry "text": cl_file_write() writes it to path atomically (temporary
+ * file, fsync, rename; path's mode is kept, else 0644).
+ */
+char	*cl_file_label(const char *path, struct gl_err *err);
+int	 cl_file_write(const char *path, const msgpack_object *result,
+	     struct gl_err *err);
+/* True if kernel (cl_opts.kernel) names a TCP kernel, "HOST:PORT": the
+ * kernel's file system is not this one. */
+bool	 cl_kernel_is_remote(const char *kernel);
 
 /* Starts a local kernel in the background (detached, its stderr to
  * kernel.log in the runtime directory) and waits until it serves or

@@ -81,6 +81,44 @@ auth_token_load_or_create(const char *path, char out[AUTH_TOKEN_LEN + 1],
 }
 
 void
+auth_token_new(char out[AUTH_TOKEN_LEN + 1])
+{
+	unsigned char	 raw[AUTH_TOKEN_LEN / 2];
+
+	if (sodium_init() < 0)
+		gl_fatal("libsodium failed to initialise");
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2hex(out, AUTH_TOKEN_LEN + 1, raw, sizeof raw);
+	sodium_memzero(raw, sizeof raw);
+}
+
+void
+auth_member_key(const char *token, char out[AUTH_TOKEN_LEN + 1])
+{
+	unsigned char	 k[AUTH_TOKEN_LEN / 2];
+
+	if (sodium_init() < 0)
+		gl_fatal("libsodium failed to initialise");
+	crypto_generichash(k, sizeof k, (const unsigned char *)token,
+	    strlen(token), NULL, 0);
+	sodium_bin2hex(out, AUTH_TOKEN_LEN + 1, k, sizeof k);
+	sodium_memzero(k, sizeof k);
+}
+
+bool
+auth_token_valid(const char *s)
+{
+	size_t	 n = strlen(s);
+
+	if (n != AUTH_TOKEN_LEN)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+void
 auth_nonce(unsigned char nonce[AUTH_NONCE_LEN])
 {
 	if (sodium_init() < 0)

@@ -37,6 +37,16 @@ int	 auth_token_load(const char *path, char out[AUTH_TOKEN_LEN + 1],
 /* Loads the token at path, or creates one (mode 0600) if there is none. */
 int	 auth_token_load_or_create(const char *path,
 	     char out[AUTH_TOKEN_LEN + 1], struct gl_err *err);
+/* Makes a new token (64 hex digits of 256 random bits) into out. */
+void	 auth_token_new(char out[AUTH_TOKEN_LEN + 1]);
+/* A member's key: K = BLAKE2b-256(token), as 64 hex digits. A team
+ * kernel keeps K for each member, never the token, and a member's client
+ * proves (and seals) with K as the secret: the kernel's file holds
+ * nothing usable elsewhere, though it is key-equivalent for this kernel
+ * (docs/security.md). */
+void	 auth_member_key(const char *token, char out[AUTH_TOKEN_LEN + 1]);
+/* True if s is 64 hex digits. */
+bool	 auth_token_valid(const char *s);
 void	 auth_nonce(unsigned char nonce[AUTH_NONCE_LEN]);
 /* mac = HMAC-SHA256(key = secret, "galley-auth-v2" || purpose || 0 ||
  * "peer" or "kernel" || 0 || kernel_nonce || peer_nonce): the proof that

@@ -53,6 +53,20 @@ static const char *const clu_job_status_names[] = {
 	[SCHED_CANCELLED] = "cancelled",
 };
 
+/* The limits of whoever started f's run. */
+static int
+clu_check_limits_for(struct clu *c, const struct clu_from *f,
+    struct gl_err *err)
+{
+	const char	*user = f->user != NULL ? f->user : c->user;
+	char		*group = clu_user_group(c, user);
+	int		 rc;
+
+	rc = clu_check_limits(c, user, group, err);
+	free(group);
+	return rc;
+}
+
 void
 clu_runtime_request(struct clu *c, const struct clu_from *f,
     struct rpc_msg *m)
@@ -81,7 +95,7 @@ clu_runtime_request(struct clu *c, const struct clu_from *f,
 			goto fail;
 		}
 		if ((rc = clu_ensure(c, s, &err)) != 0 ||
-		    (rc = clu_check_limits(c, &err)) != 0)
+		    (rc = clu_check_limits_for(c, f, &err)) != 0)
 			goto fail;
 		j = clu_job_new(c, f, ref, false, errors);
 		clu_job_keep(j, m);	/* args stay valid: same memory */
@@ -139,7 +153,7 @@ clu_runtime_request(struct clu *c, const struct clu_from *f,
 				j = c->jobs[i];
 		if (j == NULL) {
 			if ((rc = clu_ensure(c, s, &err)) != 0 ||
-			    (rc = clu_check_limits(c, &err)) != 0)
+			    (rc = clu_check_limits_for(c, f, &err)) != 0)
 				goto fail;
 			j = clu_job_new(c, f, 0, true, SCHED_ERRORS_COLLECT);
 		}
@@ -484,13 +498,15 @@ clu_job_new(struct clu *c, const struct clu_from *f, uint64_t ref, bool submit,
 	j->submit = submit;
 	j->cell = xstrdup(f->cell != NULL ? f->cell : "");
 	j->notebook = xstrdup(f->notebook != NULL ? f->notebook : "");
+	j->user = xstrdup(f->user != NULL ? f->user : c->user);
+	j->group = clu_user_group(c, j->user);
 	gl_buf_init(&j->rbuf);
 	gl_buf_init(&j->arena);
 	msgpack_packer_init(&j->rpk, &j->rbuf, clu_buf_write);
 	memset(&o, 0, sizeof o);
 	o.ordered = !submit;
 	o.errors = errors;
-	o.user = c->user;
+	o.user = j->user;
 	o.notebook = j->notebook;
 	o.cell = j->cell;
 	j->id = sched_job_new(c->sched, &o, clu_now(c));
@@ -522,6 +538,8 @@ clu_job_free(struct clu *c, struct clu_job *j)
 	free(j->use);
 	free(j->cell);
 	free(j->notebook);
+	free(j->user);
+	free(j->group);
 	gl_buf_fini(&j->rbuf);
 	gl_buf_fini(&j->arena);
 	free(j);

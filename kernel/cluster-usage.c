@@ -11,6 +11,8 @@
  */
 #include "kernel/cluster_int.h"
 
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +30,8 @@ static int	 clu_usage_open(struct clu *c, struct gl_err *err);
 static int64_t	 clu_period_start(enum cfg_period p);
 static void	 clu_hours(char *buf, size_t len, double h);
 static int	 clu_limit_one(struct clu *c, const struct cfg_limit *l,
-		     bool group, struct gl_err *err);
+		     bool group, const char *user, const char *ugroup,
+		     struct gl_err *err);
 static int	 clu_usage_row(void *ctx, const char *key, uint64_t tasks,
 		     double cpu_s, double wall_s);
 
@@ -100,8 +103,8 @@ clu_usage_flush(struct clu *c, struct clu_job *only)
 				rows = xrealloc(rows, cap * sizeof *rows);
 			}
 			rows[n].ts_ms = now;
-			rows[n].user = c->user;
-			rows[n].group = c->group;
+			rows[n].user = j->user;
+			rows[n].group = j->group;
 			rows[n].notebook = j->notebook;
 			rows[n].cell = j->cell;
 			rows[n].host = u->host;
@@ -158,17 +161,18 @@ clu_hours(char *buf, size_t len, double h)
 		snprintf(buf, len, "%.1f", h);
 }
 
-/* One limit against what was used: GL_ELIMIT with whose and how much. */
+/* One limit of user (of ugroup) against what was used: GL_ELIMIT with
+ * whose and how much. */
 static int
 clu_limit_one(struct clu *c, const struct cfg_limit *l, bool group,
-    struct gl_err *err)
+    const char *user, const char *ugroup, struct gl_err *err)
 {
 	double		 cpu = 0, wall = 0;
 	int64_t		 since = clu_period_start(l->period);
 	char		 used[32], max[32], when[64];
 	const char	*who = group ? "group" : "user";
-	const char	*name = group ? (strcmp(l->name, "*") == 0 ? c->group :
-			    l->name) : c->user;
+	const char	*name = group ? (strcmp(l->name, "*") == 0 ? ugroup :
+			    l->name) : user;
 	int		 rc;
 
 	if (l->cpu_hours < 0 && l->wall_hours < 0)
@@ -177,7 +181,7 @@ clu_limit_one(struct clu *c, const struct cfg_limit *l, bool group,
 		rc = store_usage_sum(c->usage, NULL, name, l->members,
 		    l->nmembers, since, &cpu, &wall, err);
 	else
-		rc = store_usage_sum(c->usage, c->user, NULL, NULL, 0, since,
+		rc = store_usage_sum(c->usage, user, NULL, NULL, 0, since,
 		    &cpu, &wall, err);
 	if (rc != 0)
 		return rc;
@@ -207,7 +211,8 @@ clu_limit_one(struct clu *c, const struct cfg_limit *l, bool group,
 
 /* The user's limit and those of the groups the user is in. */
 int
-clu_check_limits(struct clu *c, struct gl_err *err)
+clu_check_limits(struct clu *c, const char *user, const char *group,
+    struct gl_err *err)
 {
 	const struct cfg_limits	*ls = &c->cfg->cluster.limits;
 	const struct cfg_limit	*l;
@@ -218,8 +223,8 @@ clu_check_limits(struct clu *c, struct gl_err *err)
 	clu_usage_flush(c, NULL);
 	if ((rc = clu_usage_open(c, err)) != 0)
 		return rc;
-	if ((l = cfg_limit_user(c->cfg, c->user)) != NULL &&
-	    (rc = clu_limit_one(c, l, false, err)) != 0)
+	if ((l = cfg_limit_user(c->cfg, user)) != NULL &&
+	    (rc = clu_limit_one(c, l, false, user, group, err)) != 0)
 		return rc;
 	for (size_t i = 0; i < ls->ngroups; i++) {
 		bool in = false;
@@ -227,15 +232,31 @@ clu_check_limits(struct clu *c, struct gl_err *err)
 		l = &ls->groups[i];
 		if (l->members != NULL) {
 			for (size_t k = 0; k < l->nmembers && !in; k++)
-				in = strcmp(l->members[k], c->user) == 0;
+				in = strcmp(l->members[k], user) == 0;
 		} else
-			in = strcmp(l->name, c->group) == 0 ||
+			in = strcmp(l->name, group) == 0 ||
 			    (strcmp(l->name, "*") == 0 &&
-			    cfg_limit_group(c->cfg, c->group) == l);
-		if (in && (rc = clu_limit_one(c, l, true, err)) != 0)
+			    cfg_limit_group(c->cfg, group) == l);
+		if (in && (rc = clu_limit_one(c, l, true, user, group,
+		    err)) != 0)
 			return rc;
 	}
 	return 0;
+}
+
+char *
+clu_user_group(const struct clu *c, const char *user)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+
+	if (strcmp(user, c->user) == 0)
+		return xstrdup(c->group);
+	if ((pw = getpwnam(user)) == NULL)
+		return xstrdup("members");
+	if ((gr = getgrgid(pw->pw_gid)) != NULL)
+		return xstrdup(gr->gr_name);
+	return xasprintf("%u", (unsigned)pw->pw_gid);
 }
 
 /* usage.report {by?, since?} */

@@ -595,7 +595,8 @@ clu_act_send(struct clu *c, const struct sched_action *a)
 	msgpack_pack_uint64(wpk, j->id);
 	if (libs) {
 		rpc_pack_key(wpk, "libs");
-		c->host.pack_libs(c->host.ctx, j->sess, w->host, wpk);
+		c->host.pack_libs(c->host.ctx, j->sess, w->host, j->user,
+		    wpk);
 	}
 	if (fn) {
 		rpc_pack_key(wpk, "fn");

@@ -598,8 +598,9 @@ clu_rpc_status(struct clu *c, struct req *r, struct gl_err *err)
 
 		if (j == NULL)
 			continue;
-		msgpack_pack_map(pk, 8);
+		msgpack_pack_map(pk, 9);
 		rpc_pack_kv_int(pk, "job", (int64_t)j->id);
+		rpc_pack_kv_str(pk, "user", j->user);
 		rpc_pack_kv_str(pk, "kind", j->submit ? "submit" : "map");
 		rpc_pack_kv_str(pk, "session", j->sess != NULL ?
 		    j->session : NULL);

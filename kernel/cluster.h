@@ -60,9 +60,10 @@ struct clu_host {
 	 * caller frees. */
 	char	*(*project_dir)(void *ctx, struct sess *s);
 	/* Packs the registry modules s loaded (a map, or nil), which go to
-	 * a worker on host with a job's first tasks (docs/registry.md). */
+	 * a worker on host with a job's first tasks (docs/registry.md);
+	 * their loads there are user's. */
 	void	(*pack_libs)(void *ctx, struct sess *s, const char *host,
-		    msgpack_packer *pk);
+		    const char *user, msgpack_packer *pk);
 	/* Whether cluster work is outstanding changed (clu_busy()). */
 	void	(*on_activity)(void *ctx);
 };
@@ -75,6 +76,9 @@ struct clu_from {
 	const char	*cell;		/* the cell running, or NULL */
 	uint64_t	 run;		/* the running run, or 0 */
 	uint64_t	 gen;		/* its runtime's generation */
+	const char	*user;		/* the member who started the run: its
+					 * usage and limits; NULL: the
+					 * kernel's user */
 };
 
 /* The service for host (copied): creates (or reads) the cluster secret

@@ -106,6 +106,8 @@ struct clu_job {
 	bool		 closed;	/* takes no more tasks */
 	char		*cell;		/* owned */
 	char		*notebook;	/* owned */
+	char		*user;		/* owned: who pays (clu_from.user) */
+	char		*group;		/* owned: the user's group */
 	const char	*fn;		/* map: the encoded function */
 	size_t		 fnlen;
 	struct rpc_msg	*msgs;		/* owned: hold the items */
@@ -229,8 +231,13 @@ void	 clu_job_account(struct clu_job *j, const char *host,
 	     const struct clu_res *r);
 /* Writes the tallies of every job (or of only) as usage rows. */
 void	 clu_usage_flush(struct clu *c, struct clu_job *only);
-/* GL_ELIMIT if the user or one of their groups used up a limit. */
-int	 clu_check_limits(struct clu *c, struct gl_err *err);
+/* GL_ELIMIT if user (of group) or one of their groups used up a limit. */
+int	 clu_check_limits(struct clu *c, const char *user, const char *group,
+	     struct gl_err *err);
+/* The group usage of user is counted in (caller frees): the kernel's
+ * group for the kernel's user, else the Unix group of a user of that
+ * name, else "members" (a team kernel's member with no account here). */
+char	*clu_user_group(const struct clu *c, const char *user);
 
 /* cluster-worker.c */
 

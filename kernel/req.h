@@ -19,13 +19,31 @@
 
 struct conn;
 
+/* What a client may do (docs/security.md): each method of the table
+ * needs one of these (kernel/server-client.c), checked before its
+ * handler runs. Ordered: a role may do what the ones below it may. */
+enum req_role {
+	REQ_ROLE_NONE = 0,	/* not authenticated */
+	REQ_ROLE_VIEWER,	/* reads, cursors, talk */
+	REQ_ROLE_EDITOR,	/* edits, runs, saves */
+	REQ_ROLE_OWNER,		/* members, the kernel itself */
+};
+
 /* A client of the kernel as handlers know it. The server embeds one in
  * each client and keeps it until the client is gone; sessions keep
  * borrowed pointers to it while the client is attached. */
 struct req_client {
 	uint64_t	 id;		/* "client" in replies, notifications */
 	struct conn	*conn;		/* borrowed: where its messages go */
-	char		*name;		/* owned: display name, or NULL */
+	char		*name;		/* owned: the member it is (the kernel's
+					 * user for the owner), set when it
+					 * authenticates; NULL before */
+	enum req_role	 role;		/* what it may do; changes at once
+					 * with kernel.member_role */
+	size_t		 held;		/* doc.edit answers waiting for the
+					 * journal's commit (session-doc.c):
+					 * its other requests wait behind
+					 * them, so answers keep their order */
 };
 
 /* One request being handled. A handler either packs its result between
@@ -46,12 +64,19 @@ void	 req_reply_end(struct req *r);
 /* Sends n bytes of whole messages (a packed notification) to c; c is
  * dropped if it stopped reading (kernel/conn.h). */
 void	 req_client_send(struct req_client *c, const void *p, size_t n);
-/* Sets c's display name to the len bytes at name (copied). */
+/* Sets c's name (the member it is) to the len bytes at name (copied). */
 void	 req_client_set_name(struct req_client *c, const char *name,
 	     size_t len);
-/* Whom the kernel attributes what c does (and, c NULL, what no client
- * asked for: a runtime's request): the user the kernel runs as, until a
- * team kernel's members plug in here (kernel/req-user.c). Static. */
+/* Whom the kernel attributes what c does: the member c authenticated as
+ * (a team kernel's member, or the owner); with c NULL (what no client
+ * asked for) the user the kernel runs as (kernel/req-user.c). Borrowed:
+ * c's until it is gone, else static. */
 const char *req_client_user(const struct req_client *c);
+/* The user the kernel runs as (its owner's name). Static. */
+const char *req_kernel_user(void);
+/* "viewer", "editor", "owner" ("none" before authentication). */
+const char *req_role_name(enum req_role role);
+/* The role named s[0..len): 0, or GL_EINVAL. */
+int	 req_role_parse(const char *s, size_t len, enum req_role *out);
 
 #endif

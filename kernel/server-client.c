@@ -49,6 +49,7 @@
 #include "kernel/cluster.h"
 #include "kernel/conn.h"
 #include "kernel/log.h"
+#include "kernel/member.h"
 #include "kernel/req.h"
 #include "kernel/session.h"
 
@@ -58,10 +59,15 @@
 #define SRV_M_BIG	0x2
 
 /* A method of the protocol: exactly one of srv, sess, clu is set, and
- * says which part of the kernel handles it. */
+ * says which part of the kernel handles it; need is the role a client
+ * must have (docs/security.md), checked before the handler for every
+ * request: R a viewer may (reads, presence, talk), W needs an editor
+ * (changes a notebook, runs code, uses the cluster), O the owner (the
+ * kernel and its members). */
 struct srv_method {
 	const char	*name;
 	int		 flags;		/* SRV_M_* */
+	enum req_role	 need;
 	int		(*srv)(struct client *c, struct req *r,
 			    struct gl_err *err);
 	int		(*sess)(struct sess_set *ss, struct req *r,
@@ -69,6 +75,10 @@ struct srv_method {
 	int		(*clu)(struct clu *cl, struct req *r,
 			    struct gl_err *err);
 };
+
+#define R	REQ_ROLE_VIEWER
+#define W	REQ_ROLE_EDITOR
+#define O	REQ_ROLE_OWNER
 
 static int	 srv_rpc_auth(struct client *c, struct req *r,
 		     struct gl_err *err);
@@ -81,45 +91,57 @@ static int	 srv_rpc_listen(struct client *c, struct req *r,
 
 /* The protocol's methods (docs/protocol.md), in its order. */
 static const struct srv_method srv_methods[] = {
-	{ "auth.response", SRV_M_ANON, .srv = srv_rpc_auth },
-	{ "kernel.info", 0, .srv = srv_rpc_info },
-	{ "kernel.shutdown", 0, .srv = srv_rpc_shutdown },
-	{ "kernel.listen", 0, .srv = srv_rpc_listen },
-	{ "session.open", SRV_M_BIG, .sess = sess_rpc_open },
-	{ "session.attach", 0, .sess = sess_rpc_attach },
-	{ "session.list", 0, .sess = sess_rpc_list },
-	{ "session.close", 0, .sess = sess_rpc_close },
-	{ "doc.get", 0, .sess = sess_rpc_doc_get },
-	{ "doc.edit", SRV_M_BIG, .sess = sess_rpc_doc_edit },
-	{ "doc.save", 0, .sess = sess_rpc_doc_save },
-	{ "doc.cursor", 0, .sess = sess_rpc_doc_cursor },
-	{ "cell.run", 0, .sess = sess_rpc_cell_run },
-	{ "cell.interrupt", 0, .sess = sess_rpc_cell_interrupt },
-	{ "cell.cancel", 0, .sess = sess_rpc_cell_cancel },
-	{ "cell.outputs", 0, .sess = sess_rpc_cell_outputs },
-	{ "cell.complete", 0, .sess = sess_rpc_cell_complete },
-	{ "cell.inspect", 0, .sess = sess_rpc_cell_inspect },
-	{ "runtime.restart", 0, .sess = sess_rpc_runtime_restart },
-	{ "git.status", 0, .sess = sess_rpc_git_status },
-	{ "git.commit", 0, .sess = sess_rpc_git_commit },
-	{ "git.log", 0, .sess = sess_rpc_git_log },
-	{ "git.show_cell", 0, .sess = sess_rpc_git_show_cell },
-	{ "review.open", 0, .sess = sess_rpc_review_open },
-	{ "review.comment", 0, .sess = sess_rpc_review_comment },
-	{ "review.reply", 0, .sess = sess_rpc_review_reply },
-	{ "review.resolve", 0, .sess = sess_rpc_review_resolve },
-	{ "review.verdict", 0, .sess = sess_rpc_review_verdict },
-	{ "review.apply", 0, .sess = sess_rpc_review_apply },
-	{ "cluster.status", 0, .clu = clu_rpc_status },
-	{ "cluster.scale", 0, .clu = clu_rpc_scale },
-	{ "usage.report", 0, .clu = clu_rpc_usage },
-	{ "plugins.list", 0, .srv = srv_rpc_plugins_list },
-	{ "lib.who_uses", 0, .srv = srv_rpc_lib_who_uses },
+	{ "auth.response", SRV_M_ANON, R, .srv = srv_rpc_auth },
+	{ "kernel.info", 0, R, .srv = srv_rpc_info },
+	{ "kernel.shutdown", 0, O, .srv = srv_rpc_shutdown },
+	{ "kernel.listen", 0, O, .srv = srv_rpc_listen },
+	{ "kernel.member_add", 0, O, .srv = srv_rpc_member_add },
+	{ "kernel.member_remove", 0, O, .srv = srv_rpc_member_remove },
+	{ "kernel.member_role", 0, O, .srv = srv_rpc_member_role },
+	{ "kernel.members", 0, O, .srv = srv_rpc_members },
+	{ "session.open", SRV_M_BIG, W, .sess = sess_rpc_open },
+	{ "session.attach", 0, R, .sess = sess_rpc_attach },
+	{ "session.list", 0, R, .sess = sess_rpc_list },
+	{ "session.close", 0, R, .sess = sess_rpc_close },
+	{ "session.members", 0, R, .sess = sess_rpc_members },
+	{ "session.say", 0, R, .sess = sess_rpc_say },
+	{ "session.share", 0, O, .srv = srv_rpc_share },
+	{ "doc.get", 0, R, .sess = sess_rpc_doc_get },
+	{ "doc.edit", SRV_M_BIG, W, .sess = sess_rpc_doc_edit },
+	{ "doc.save", 0, W, .sess = sess_rpc_doc_save },
+	{ "doc.cursor", 0, R, .sess = sess_rpc_doc_cursor },
+	{ "cell.run", 0, W, .sess = sess_rpc_cell_run },
+	{ "cell.interrupt", 0, W, .sess = sess_rpc_cell_interrupt },
+	{ "cell.cancel", 0, W, .sess = sess_rpc_cell_cancel },
+	{ "cell.outputs", 0, R, .sess = sess_rpc_cell_outputs },
+	{ "cell.complete", 0, R, .sess = sess_rpc_cell_complete },
+	{ "cell.inspect", 0, R, .sess = sess_rpc_cell_inspect },
+	{ "runtime.restart", 0, W, .sess = sess_rpc_runtime_restart },
+	{ "git.status", 0, R, .sess = sess_rpc_git_status },
+	{ "git.commit", 0, W, .sess = sess_rpc_git_commit },
+	{ "git.log", 0, R, .sess = sess_rpc_git_log },
+	{ "git.show_cell", 0, R, .sess = sess_rpc_git_show_cell },
+	{ "review.open", 0, R, .sess = sess_rpc_review_open },
+	{ "review.comment", 0, W, .sess = sess_rpc_review_comment },
+	{ "review.reply", 0, W, .sess = sess_rpc_review_reply },
+	{ "review.resolve", 0, W, .sess = sess_rpc_review_resolve },
+	{ "review.verdict", 0, W, .sess = sess_rpc_review_verdict },
+	{ "review.apply", 0, W, .sess = sess_rpc_review_apply },
+	{ "cluster.status", 0, R, .clu = clu_rpc_status },
+	{ "cluster.scale", 0, W, .clu = clu_rpc_scale },
+	{ "usage.report", 0, R, .clu = clu_rpc_usage },
+	{ "plugins.list", 0, R, .srv = srv_rpc_plugins_list },
+	{ "lib.who_uses", 0, R, .srv = srv_rpc_lib_who_uses },
 };
+
+#undef R
+#undef W
+#undef O
 
 static struct client *client_new(struct srv *s, uv_stream_t *l, bool tcp);
 static void	 client_challenge(struct client *c);
-static void	 client_in(struct client *c);
+static void	 client_in(struct client *c, const char *name,
+		     enum req_role role);
 static void	 client_refuse(struct client *c, const char *msg);
 static const struct srv_method *client_method(const char *name);
 static void	 client_limit(void *ctx, enum rpc_type type,
@@ -173,7 +195,7 @@ srv_client_accept(struct srv *s, uv_stream_t *l, bool tcp)
 		client_refuse(c, msg);
 		return;
 	}
-	client_in(c);
+	client_in(c, req_kernel_user(), REQ_ROLE_OWNER);
 	conn_start(c->rc.conn);
 }
 
@@ -212,11 +234,14 @@ client_challenge(struct client *c)
 	conn_start(c->rc.conn);
 }
 
-/* c is in: it may send large messages, within each method's limit. */
+/* c is in, as member name with role: it may send large messages, within
+ * each method's limit. */
 static void
-client_in(struct client *c)
+client_in(struct client *c, const char *name, enum req_role role)
 {
 	c->authed = true;
+	req_client_set_name(&c->rc, name, strlen(name));
+	c->rc.role = role;
 	if (c->pending) {
 		c->pending = false;
 		c->srv->npending--;
@@ -412,6 +437,22 @@ client_method(const char *name)
 	return NULL;
 }
 
+/* "a viewer", "an editor", "the owner". */
+static const char *
+client_role_a(enum req_role role)
+{
+	switch (role) {
+	case REQ_ROLE_VIEWER:
+		return "a viewer";
+	case REQ_ROLE_EDITOR:
+		return "an editor";
+	case REQ_ROLE_OWNER:
+		return "the owner";
+	default:
+		return "not authenticated";
+	}
+}
+
 /* One message from c: a request is looked up in srv_methods and handed to
  * the part of the kernel that serves it; before c authenticated, only
  * methods marked SRV_M_ANON are. */
@@ -423,7 +464,7 @@ client_handle(struct client *c, struct rpc_msg *m)
 	struct req		 r;
 	struct gl_err		 e;
 	msgpack_packer		*pk;
-	char			 msg[128];
+	char			 msg[256];
 	int			 rc;
 
 	if (m->type == RPC_RESPONSE) {
@@ -450,6 +491,18 @@ client_handle(struct client *c, struct rpc_msg *m)
 		client_error(c, m->id, GL_EINVAL, msg);
 		return;
 	}
+	if (c->authed && !srv_member_check(c))
+		return;
+	if (c->authed && c->rc.role < meth->need) {
+		snprintf(msg, sizeof msg, "%s is %s: %s needs %s",
+		    req_client_user(&c->rc), client_role_a(c->rc.role),
+		    m->method, client_role_a(meth->need));
+		client_error(c, m->id, GL_EPERM, msg);
+		return;
+	}
+	/* The turn's edits are answered before anything else is done. */
+	if (meth->sess != sess_rpc_doc_edit)
+		sess_set_flush(s->sessions);
 	r.client = &c->rc;
 	r.id = m->id;
 	r.args = m->args;
@@ -504,44 +557,63 @@ client_arg_bytes(const msgpack_object *args, const char *key, size_t n)
 	return NULL;
 }
 
-/* auth.response {hmac, nonce}: before authenticating, checks the proof
- * over both nonces (a wrong one is refused and the connection closed),
- * then seals the connection with keys from the token and both nonces and
- * answers in the first sealed record; after, only says who the client
- * is. */
+/* auth.response {hmac, nonce, member?}: before authenticating, checks
+ * the proof over both nonces (a wrong one is refused and the connection
+ * closed): with the kernel's token (the owner) or, naming a member, with
+ * that member's key; then seals the connection with keys from that
+ * secret and both nonces and answers in the first sealed record. After,
+ * only says who the client is. */
 static int
 srv_rpc_auth(struct client *c, struct req *r, struct gl_err *err)
 {
 	const unsigned char	*mac, *nonce;
+	const struct mbr	*m = NULL;
 	msgpack_packer		*pk;
 	const char		*why = "wrong token";
+	char			*member;
 
 	(void)err;
 	if (!c->authed) {
 		mac = client_arg_bytes(r->args, "hmac", AUTH_MAC_LEN);
 		nonce = client_arg_bytes(r->args, "nonce", AUTH_NONCE_LEN);
+		member = rpc_map_strdup(r->args, "member");
 		if (mac != NULL && nonce == NULL)
 			why = "auth.response without a nonce: this kernel "
 			    "speaks auth version 2 (upgrade the client)";
-		if (mac == NULL || nonce == NULL ||
-		    !auth_proof_check(c->srv->token, "client", AUTH_BY_PEER,
-		    c->nonce, nonce, mac)) {
-			srv_log_refused(c->srv, "client %" PRIu64 " (%s): %s",
-			    c->rc.id, c->peer, why);
+		if (mac != NULL && nonce != NULL && member != NULL)
+			why = srv_member_auth(c->srv, member, c->nonce, nonce,
+			    mac, &m);
+		else if (mac != NULL && nonce != NULL &&
+		    auth_proof_check(c->srv->token, "client", AUTH_BY_PEER,
+		    c->nonce, nonce, mac))
+			why = NULL;
+		if (why != NULL) {
+			srv_log_refused(c->srv, "client %" PRIu64 " (%s): %s%s%s",
+			    c->rc.id, c->peer, why, member != NULL ?
+			    " for member " : "", member != NULL ? member : "");
 			client_error(c, r->id, GL_EAUTH, why);
 			r->replied = true;
 			conn_refuse(c->rc.conn, true);
+			free(member);
 			return 0;
 		}
-		client_in(c);
-		conn_seal(c->rc.conn, seal_new(c->srv->token, "client",
-		    c->nonce, nonce, SEAL_KERNEL));
-		log_info("client %" PRIu64 " (%s): authenticated", c->rc.id,
-		    c->peer);
+		free(member);
+		if (m != NULL) {
+			client_in(c, m->name, m->role);
+			c->member = true;
+			c->expires_ms = m->expires_ms;
+		} else
+			client_in(c, req_kernel_user(), REQ_ROLE_OWNER);
+		conn_seal(c->rc.conn, seal_new(m != NULL ? m->key :
+		    c->srv->token, "client", c->nonce, nonce, SEAL_KERNEL));
+		log_info("client %" PRIu64 " (%s): authenticated as %s (%s)",
+		    c->rc.id, c->peer, c->rc.name, req_role_name(c->rc.role));
 	}
 	pk = req_reply_begin(r);
-	msgpack_pack_map(pk, 1);
+	msgpack_pack_map(pk, 3);
 	rpc_pack_kv_int(pk, "client", (int64_t)c->rc.id);
+	rpc_pack_kv_str(pk, "name", c->rc.name);
+	rpc_pack_kv_str(pk, "role", req_role_name(c->rc.role));
 	req_reply_end(r);
 	return 0;
 }
@@ -553,8 +625,10 @@ srv_rpc_info(struct client *c, struct req *r, struct gl_err *err)
 	msgpack_packer	*pk = req_reply_begin(r);
 
 	(void)err;
-	msgpack_pack_map(pk, 10);
+	msgpack_pack_map(pk, 12);
 	rpc_pack_kv_str(pk, "version", GALLEY_VERSION);
+	rpc_pack_kv_str(pk, "name", c->rc.name);
+	rpc_pack_kv_str(pk, "role", req_role_name(c->rc.role));
 	rpc_pack_kv_int(pk, "pid", (int64_t)getpid());
 	rpc_pack_kv_int(pk, "uid", (int64_t)geteuid());
 	rpc_pack_kv_int(pk, "sessions", (int64_t)sess_set_count(s->sessions));

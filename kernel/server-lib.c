@@ -60,7 +60,9 @@ srv_lib_request(struct srv *s, struct sess *sess, uint64_t run,
 	f.notebook = sess_notebook(sess);
 	f.project = project;
 	f.header = sess_header(sess, &f.header_len);
-	f.user = req_client_user(NULL);
+	/* The member who started the run that loads it. */
+	f.user = sess_run_user(sess, run) != NULL ? sess_run_user(sess, run) :
+	    req_kernel_user();
 	gl_err_clear(&err);
 	if (name == NULL)
 		rc = gl_err_set(&err, GL_EINVAL, "lib.load: wants {name}");
@@ -121,7 +123,7 @@ srv_rpc_lib_who_uses(struct client *c, struct req *r, struct gl_err *err)
 
 void
 srv_lib_pack_job(void *ctx, struct sess *sess, const char *host,
-    msgpack_packer *pk)
+    const char *user, msgpack_packer *pk)
 {
 	struct srv	*s = ctx;
 
@@ -129,6 +131,6 @@ srv_lib_pack_job(void *ctx, struct sess *sess, const char *host,
 		msgpack_pack_nil(pk);
 		return;
 	}
-	lib_pack_session(s->lib, sess_id(sess), req_client_user(NULL),
-	    sess_notebook(sess), host, pk);
+	lib_pack_session(s->lib, sess_id(sess), user != NULL ? user :
+	    req_kernel_user(), sess_notebook(sess), host, pk);
 }

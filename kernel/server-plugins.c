@@ -71,7 +71,8 @@ srv_hook_cluster(struct srv *s, struct sess *sess, uint64_t run,
 			PLG_STR("session", sess_id(sess)),
 			PLG_STR("notebook", sess_notebook(sess)),
 			PLG_STR("cell", sess_run_cell(sess, run)),
-			PLG_STR("user", req_client_user(NULL)),
+			PLG_STR("user", sess_run_user(sess, run) != NULL ?
+			    sess_run_user(sess, run) : req_kernel_user()),
 		};
 
 		hooks_run(s->hooks, project, PLG_BEFORE_RUN, ev,

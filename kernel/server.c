@@ -40,6 +40,7 @@
 #include "kernel/hooks.h"
 #include "kernel/lib.h"
 #include "kernel/log.h"
+#include "kernel/member.h"
 #include "kernel/server_int.h"
 #include "kernel/session.h"
 
@@ -161,6 +162,8 @@ srv_run(const struct srv_opts *opts, struct gl_err *err)
 	s->handles_on = true;
 	if ((rc = auth_token_load_or_create(token_path, s->token, err)) != 0)
 		goto stop;
+	if ((rc = srv_members_open(s, err)) != 0)
+		goto stop;
 	if ((rc = srv_listen_unix(s, err)) != 0)
 		goto stop;
 	created = true;
@@ -214,6 +217,7 @@ out:
 	sess_set_free(s->sessions);
 	hooks_free(s->hooks);
 	lib_free(s->lib);
+	mbr_set_free(s->members);
 	free(s->dir);
 	free(s->sock_path);
 	free(s->pid_path);
@@ -308,6 +312,7 @@ srv_sess_on_cluster_request(void *ctx, struct sess *sess, uint64_t run,
 	f.cell = sess_run_cell(sess, run);
 	f.run = run;
 	f.gen = sess_runtime_gen(sess);
+	f.user = sess_run_user(sess, run);
 	clu_runtime_request(s->clu, &f, m);
 	return 0;
 }

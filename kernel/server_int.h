@@ -24,6 +24,8 @@
 struct clu;
 struct hooks;
 struct lib;
+struct mbr;
+struct mbr_set;
 struct rpc_msg;
 struct sess;
 struct sess_set;
@@ -61,6 +63,9 @@ struct client {
 	bool		 tcp;
 	bool		 authed;
 	bool		 pending;	/* counted in srv.npending */
+	bool		 member;	/* a team kernel's member (rc.name),
+					 * not the owner */
+	int64_t		 expires_ms;	/* the member's expiry; 0: never */
 	unsigned char	 nonce[AUTH_NONCE_LEN];
 };
 
@@ -93,6 +98,7 @@ struct srv {
 	struct hooks	*hooks;		/* owned: plugins (kernel/hooks.h) */
 	struct lib	*lib;		/* owned: library loads (kernel/lib.h),
 					 * or NULL */
+	struct mbr_set	*members;	/* owned: kernel/member.h */
 	uint64_t	 next_client;
 	uint64_t	 started_ms;
 	size_t		 memory_limit;
@@ -141,6 +147,32 @@ int	 srv_rpc_plugins_list(struct client *c, struct req *r,
 bool	 srv_hook_cluster(struct srv *s, struct sess *sess, uint64_t run,
 	     const struct rpc_msg *m);
 
+/* server-member.c */
+
+/* Unix time in ms (members' times). */
+int64_t	 srv_wall_ms(void);
+/* Reads the members file of the runtime directory into s->members. */
+int	 srv_members_open(struct srv *s, struct gl_err *err);
+/* Checks that the peer of a handshake with these nonces, whose proof is
+ * mac, is member name and has not expired: NULL and *out the member, or
+ * why not (for the peer). */
+const char *srv_member_auth(struct srv *s, const char *name,
+	     const unsigned char *kernel_nonce, const unsigned char *peer_nonce,
+	     const unsigned char *mac, const struct mbr **out);
+/* False (and c refused and closing) if c is a member whose invitation
+ * expired; checked before each request. */
+bool	 srv_member_check(struct client *c);
+/* kernel.member_add, kernel.member_remove, kernel.member_role,
+ * kernel.members, session.share */
+int	 srv_rpc_member_add(struct client *c, struct req *r,
+	     struct gl_err *err);
+int	 srv_rpc_member_remove(struct client *c, struct req *r,
+	     struct gl_err *err);
+int	 srv_rpc_member_role(struct client *c, struct req *r,
+	     struct gl_err *err);
+int	 srv_rpc_members(struct client *c, struct req *r, struct gl_err *err);
+int	 srv_rpc_share(struct client *c, struct req *r, struct gl_err *err);
+
 /* server-lib.c */
 
 /* Opens the libs database (s->lib; NULL, logged, if it cannot). */
@@ -152,8 +184,9 @@ bool	 srv_lib_request(struct srv *s, struct sess *sess, uint64_t run,
 /* lib.who_uses {module, below?} */
 int	 srv_rpc_lib_who_uses(struct client *c, struct req *r,
 	     struct gl_err *err);
-/* clu_host.pack_libs: the modules sess loaded, for a worker on host. */
+/* clu_host.pack_libs: the modules sess loaded, for a worker on host, in
+ * a job of user's. */
 void	 srv_lib_pack_job(void *ctx, struct sess *sess, const char *host,
-	     msgpack_packer *pk);
+	     const char *user, msgpack_packer *pk);
 
 #endif

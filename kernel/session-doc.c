@@ -1,7 +1,8 @@
 /*
  * session-doc.c - a session's document (kernel/session.h): doc.get,
- * doc.edit, doc.save, doc.cursor, the edit history for operational
- * transform, and the replay of the journal at open.
+ * doc.edit, doc.save, the edit history for operational transform, and
+ * the replay of the journal at open. (doc.cursor is presence:
+ * session-pair.c.)
  *
  * Edits (server-centred OT, DESIGN section 7). The document has a version
  * that counts accepted ops. hist[] holds the last accepted ops: hist[i]
@@ -11,7 +12,8 @@
  * of pairwise transforms, as in Jupiter; accepted ops win ties), which
  * drops the ops of A that became no-ops. The survivors are applied to a
  * copy of the document (an edit request is all or nothing), journaled in
- * one SQLite transaction (file sessions) and only then acknowledged and
+ * the loop turn's SQLite transaction (file sessions; group commit, see
+ * sess_set_flush()) and only once that commits acknowledged and
  * broadcast as doc.ops to the other clients.
  *
  * Journal and recovery. Journal rows carry the hash of the file bytes the
@@ -37,6 +39,7 @@
 #include "core/ot.h"
 #include "core/rpc.h"
 #include "core/util.h"
+#include "kernel/conn.h"
 #include "kernel/log.h"
 #include "kernel/req.h"
 #include "kernel/store.h"
@@ -45,6 +48,15 @@
 static void	 sess_pack_cell(struct sess *s, msgpack_packer *pk,
 		     const struct nb_cell *c);
 static void	 sess_hist_push(struct sess *s, struct ot_op *op);
+static void	 sess_ack_push(struct sess_set *ss, struct sess *s,
+		     struct req *r, const char *tag, size_t taglen,
+		     const void *ops, size_t len, size_t nops);
+static void	 sess_ack_send(struct sess_set *ss, struct sess_ack *a,
+		     int code, const char *failed);
+static void	 sess_batch_end(struct sess *s);
+static int	 sess_doc_save_client(struct sess_set *ss, struct sess *s,
+		     struct req *r, struct gl_err *err);
+static void	 sess_on_batch_check(uv_check_t *h);
 
 /* doc.get {session} */
 int
@@ -78,7 +90,7 @@ sess_rpc_doc_edit(struct sess_set *ss, struct req *r, struct gl_err *err)
 	struct ot_op		*ops = NULL;
 	struct nb_doc		*work = NULL;
 	msgpack_sbuffer		 sb;
-	msgpack_packer		 pk, *rpk;
+	msgpack_packer		 pk;
 	struct store_blob	*blobs = NULL;
 	size_t			*offs = NULL;
 	size_t			 n = 0, nalive = 0, nb = 0, first_op;
@@ -137,12 +149,7 @@ sess_rpc_doc_edit(struct sess_set *ss, struct req *r, struct gl_err *err)
 	    s->nhist - (size_t)(v - s->hist_base));
 	nalive = n;
 	if (nalive == 0) {
-		if (tag != NULL)
-			sess_tag_push(s, tag, taglen);
-		rpk = req_reply_begin(r);
-		msgpack_pack_map(rpk, 1);
-		rpc_pack_kv_int(rpk, "version", (int64_t)s->version);
-		req_reply_end(r);
+		sess_ack_push(ss, s, r, tag, taglen, NULL, 0, 0);
 		rc = 0;
 		goto out;
 	}
@@ -182,43 +189,41 @@ sess_rpc_doc_edit(struct sess_set *ss, struct req *r, struct gl_err *err)
 		blobs[i].p = sb.data + offs[i];
 		blobs[i].len = offs[i + 1] - offs[i];
 	}
+	/* Journaled in this turn's transaction (a savepoint of it), and
+	 * answered once that commits (sess_set_flush()). */
 	if (!s->ephemeral) {
-		if ((rc = store_journal_add(s->store, s->key, s->base_hash,
+		if ((rc = store_batch_begin(s->store, err)) != 0 ||
+		    (rc = store_journal_add(s->store, s->key, s->base_hash,
 		    s->version + (first_op == 0), blobs, nb, err)) != 0) {
 			gl_err_prefix(err, "doc.edit: not applied");
 			goto fail;
 		}
-		s->need_base = s->need_snapshot = false;
 	}
-	nb_doc_free(s->doc);
+	if (!s->in_batch) {
+		s->in_batch = true;
+		s->batch_doc = s->doc;	/* kept until the commit */
+		s->batch_version = s->version;
+		s->batch_need_base = s->need_base;
+		s->batch_need_snapshot = s->need_snapshot;
+	} else
+		nb_doc_free(s->doc);
+	if (!s->ephemeral)
+		s->need_base = s->need_snapshot = false;
 	s->doc = work;
 	work = NULL;
 	for (size_t i = 0; i < n; i++) {
 		sess_hist_push(s, &ops[i]);	/* takes ops[i] */
 		s->version++;
 	}
-	if (tag != NULL)
-		sess_tag_push(s, tag, taglen);
-	rpk = req_reply_begin(r);
-	msgpack_pack_map(rpk, 1);
-	rpc_pack_kv_int(rpk, "version", (int64_t)s->version);
-	req_reply_end(r);
-	if (s->nclients > 1) {
-		msgpack_packer *npk = sess_note_begin(ss, "doc.ops");
-
-		msgpack_pack_map(npk, 4);
-		rpc_pack_kv_str(npk, "session", s->id);
-		rpc_pack_kv_int(npk, "version", (int64_t)s->version);
-		rpc_pack_kv_int(npk, "client", (int64_t)r->client->id);
-		rpc_pack_key(npk, "ops");
-		msgpack_pack_array(npk, nalive);
-		msgpack_sbuffer_write(&ss->note.sbuf,
-		    sb.data + offs[first_op], ops_end - offs[first_op]);
-		sess_broadcast(s, r->client);
-	}
+	sess_ack_push(ss, s, r, tag, taglen, sb.data + offs[first_op],
+	    ops_end - offs[first_op], nalive);
 	rc = 0;
 	goto out;
 fail:
+	/* Its answer must not pass the held answers of its client's
+	 * earlier edits. */
+	if (r->client->held > 0)
+		sess_set_flush(ss);
 out:
 	for (size_t i = 0; i < n; i++)
 		ot_op_fini(&ops[i]);
@@ -228,6 +233,63 @@ out:
 	nb_doc_free(work);
 	msgpack_sbuffer_destroy(&sb);
 	return rc;
+}
+
+/*
+ * doc.save of a client's own file (session.open's client_file): the
+ * kernel writes nothing. It answers {path, bytes, version, text} and the
+ * client writes its file; clients of the same member get doc.write
+ * {session, version, text} (their file too), the others doc.saved. The
+ * text becomes the journal's base, so edits after it replay onto it.
+ */
+static int
+sess_doc_save_client(struct sess_set *ss, struct sess *s, struct req *r,
+    struct gl_err *err)
+{
+	struct gl_buf	 out;
+	struct gl_err	 jerr;
+	msgpack_packer	*pk;
+
+	(void)err;
+	gl_buf_init(&out);
+	nb_print(s->doc, &out);
+	if (store_journal_clear(s->store, s->key, s->base_hash, &jerr) != 0)
+		log_info("%s: saved, but the journal was not cleared: %s",
+		    s->id, jerr.msg);
+	gl_hash_hex(out.data != NULL ? out.data : "", out.len, s->base_hash);
+	free(s->base_text);
+	s->base_text = gl_buf_take(&out, &s->base_len);
+	s->need_base = true;
+	s->need_snapshot = false;
+	s->saved_version = s->version;
+	pk = req_reply_begin(r);
+	msgpack_pack_map(pk, 4);
+	rpc_pack_kv_str(pk, "path", s->path);
+	rpc_pack_kv_int(pk, "bytes", (int64_t)s->base_len);
+	rpc_pack_kv_int(pk, "version", (int64_t)s->version);
+	rpc_pack_key(pk, "text");
+	rpc_pack_strn(pk, s->base_text != NULL ? s->base_text : "",
+	    s->base_len);
+	req_reply_end(r);
+	for (size_t i = 0; i < s->nclients; i++) {
+		struct req_client *c = s->clients[i];
+		bool mine = strcmp(req_client_user(c), s->member) == 0;
+
+		if (c == r->client)
+			continue;
+		pk = sess_note_begin(ss, mine ? "doc.write" : "doc.saved");
+		msgpack_pack_map(pk, 3);
+		rpc_pack_kv_str(pk, "session", s->id);
+		rpc_pack_kv_int(pk, "version", (int64_t)s->version);
+		if (mine) {
+			rpc_pack_key(pk, "text");
+			rpc_pack_strn(pk, s->base_text != NULL ?
+			    s->base_text : "", s->base_len);
+		} else
+			rpc_pack_kv_str(pk, "path", s->path);
+		req_client_send(c, ss->note.sbuf.data, ss->note.sbuf.size);
+	}
+	return 0;
 }
 
 /* doc.save {session, force?} */
@@ -249,6 +311,8 @@ sess_rpc_doc_save(struct sess_set *ss, struct req *r, struct gl_err *err)
 	if (s->ephemeral)
 		return gl_err_set(err, GL_EPERM,
 		    "session %s is ephemeral: it is never saved", s->id);
+	if (s->client_file)
+		return sess_doc_save_client(ss, s, r, err);
 	force = rpc_map_bool(r->args, "force", false);
 	/* Never overwrite what someone else wrote since we read the file. */
 	rc = gl_file_read_regular(s->path, &cur, &curlen, err);
@@ -305,34 +369,6 @@ sess_rpc_doc_save(struct sess_set *ss, struct req *r, struct gl_err *err)
 		rpc_pack_kv_int(pk, "version", (int64_t)s->version);
 		sess_broadcast(s, r->client);
 	}
-	return 0;
-}
-
-/* doc.cursor {session, cell, offset, name?}: presence. */
-int
-sess_rpc_doc_cursor(struct sess_set *ss, struct req *r, struct gl_err *err)
-{
-	struct sess	*s;
-	const char	*cell, *name;
-	size_t		 clen, nlen;
-	msgpack_packer	*pk;
-
-	if ((s = sess_get(ss, r, true, err)) == NULL)
-		return err->code;
-	if ((cell = rpc_map_str(r->args, "cell", &clen)) == NULL)
-		return gl_err_set(err, GL_EINVAL,
-		    "doc.cursor: wants {session, cell, offset}");
-	if ((name = rpc_map_str(r->args, "name", &nlen)) != NULL)
-		req_client_set_name(r->client, name, nlen);
-	pk = sess_note_begin(ss, "doc.cursor");
-	msgpack_pack_map(pk, 5);
-	rpc_pack_kv_str(pk, "session", s->id);
-	rpc_pack_kv_int(pk, "client", (int64_t)r->client->id);
-	rpc_pack_kv_str(pk, "name", r->client->name);
-	rpc_pack_key(pk, "cell");
-	rpc_pack_strn(pk, cell, clen);
-	rpc_pack_kv_int(pk, "offset", rpc_map_int(r->args, "offset", 0));
-	sess_broadcast(s, r->client);
 	return 0;
 }
 
@@ -566,4 +602,175 @@ out:
 	free(offs);
 	msgpack_sbuffer_destroy(&sb);
 	return rc;
+}
+
+/*
+ * Group commit. A doc.edit of a file session is journaled in a
+ * transaction of its store that stays open until the end of the loop
+ * turn (store_batch_begin(); each edit is a savepoint in it) and applied
+ * to the document at once, so the next edit of the turn transforms
+ * against it; its answer and its doc.ops wait in ss->acks. The check
+ * handle, or the next request that is not a doc.edit, calls
+ * sess_set_flush(): one COMMIT per store, then the answers and
+ * broadcasts in arrival order. If a commit fails (a full disk), the
+ * sessions of that store go back to their document, version and rows
+ * to write from before the turn, and each of its edits is refused: no
+ * client saw them, so nothing acknowledged is lost.
+ */
+static void
+sess_ack_push(struct sess_set *ss, struct sess *s, struct req *r,
+    const char *tag, size_t taglen, const void *ops, size_t len,
+    size_t nops)
+{
+	struct sess_ack *a;
+
+	if (ss->nacks == ss->capacks) {
+		ss->capacks = ss->capacks ? 2 * ss->capacks : 64;
+		ss->acks = xrealloc(ss->acks, ss->capacks * sizeof *ss->acks);
+	}
+	if (ss->nacks == 0)
+		msgpack_sbuffer_clear(&ss->ack_bytes);
+	a = &ss->acks[ss->nacks++];
+	a->s = s;
+	a->client = r->client;
+	a->req = r->id;
+	a->version = s->version;
+	a->nops = nops;
+	a->off = ss->ack_bytes.size;
+	a->len = len;
+	if (len > 0)
+		msgpack_sbuffer_write(&ss->ack_bytes, ops, len);
+	a->taglen = tag != NULL ? taglen : 0;
+	if (a->taglen > 0)
+		memcpy(a->tag, tag, taglen);
+	r->client->held++;
+	r->replied = true;		/* at the flush */
+	if (!ss->batch_check_on) {
+		uv_check_init(ss->host.loop, &ss->batch_check);
+		ss->batch_check.data = ss;
+		uv_unref((uv_handle_t *)&ss->batch_check);
+		ss->batch_check_on = true;
+	}
+	if (!ss->batch_check_closed)
+		uv_check_start(&ss->batch_check, sess_on_batch_check);
+}
+
+static void
+sess_on_batch_check(uv_check_t *h)
+{
+	sess_set_flush(h->data);
+}
+
+void
+sess_set_flush(struct sess_set *ss)
+{
+	struct gl_err	 err;
+	char		 failed[sizeof err.msg + 64] = "";
+	size_t		 nacks = ss->nacks;
+	int		 code = 0;
+
+	if (ss->batch_check_on && !ss->batch_check_closed)
+		uv_check_stop(&ss->batch_check);
+	for (size_t i = 0; i < ss->nstores; i++) {
+		if (!store_batch_open(ss->stores[i]) ||
+		    store_batch_commit(ss->stores[i], &err) == 0)
+			continue;
+		log_info("journal commit failed: %s", err.msg);
+		code = err.code;
+		snprintf(failed, sizeof failed, "doc.edit: not applied: the "
+		    "journal could not be written: %s", err.msg);
+		for (size_t j = 0; j < ss->nsessions; j++)
+			if (ss->sessions[j]->store == ss->stores[i] &&
+			    ss->sessions[j]->in_batch)
+				ss->sessions[j]->batch_failed = true;
+	}
+	for (size_t i = 0; i < ss->nsessions; i++)
+		sess_batch_end(ss->sessions[i]);
+	/* An answer may send nothing that adds acks; taken first anyway. */
+	ss->nacks = 0;
+	for (size_t i = 0; i < nacks; i++)
+		sess_ack_send(ss, &ss->acks[i], code,
+		    ss->acks[i].s->batch_failed ? failed : NULL);
+	for (size_t i = 0; i < ss->nsessions; i++)
+		ss->sessions[i]->batch_failed = false;
+}
+
+/* The turn's batch of s is over: kept, or undone if its commit failed
+ * (s->batch_failed). */
+static void
+sess_batch_end(struct sess *s)
+{
+	uint64_t k;
+
+	if (!s->in_batch)
+		return;
+	s->in_batch = false;
+	if (!s->batch_failed) {
+		nb_doc_free(s->batch_doc);
+		s->batch_doc = NULL;
+		return;
+	}
+	nb_doc_free(s->doc);
+	s->doc = s->batch_doc;
+	s->batch_doc = NULL;
+	/* The turn's ops are the newest of the history (trimming drops
+	 * the oldest). */
+	k = s->version - s->batch_version;
+	if (k > s->nhist)
+		k = s->nhist;
+	for (uint64_t i = 0; i < k; i++)
+		ot_op_fini(&s->hist[--s->nhist]);
+	s->version = s->batch_version;
+	if (s->hist_base + s->nhist != s->version) {
+		for (size_t i = 0; i < s->nhist; i++)
+			ot_op_fini(&s->hist[i]);
+		s->nhist = 0;
+		s->hist_base = s->version;
+	}
+	s->need_base = s->batch_need_base;
+	s->need_snapshot = s->batch_need_snapshot;
+}
+
+static void
+sess_ack_send(struct sess_set *ss, struct sess_ack *a, int code,
+    const char *failed)
+{
+	struct sess	*s = a->s;
+	struct req	 r = { .client = a->client, .id = a->req };
+	msgpack_packer	*pk;
+
+	a->client->held--;
+	if (failed != NULL && a->nops > 0) {
+		rpc_write_error(conn_writer(a->client->conn), a->req, code,
+		    failed);
+		conn_flush(a->client->conn);
+		return;
+	}
+	if (a->taglen > 0)
+		sess_tag_push(s, a->tag, a->taglen);
+	pk = req_reply_begin(&r);
+	msgpack_pack_map(pk, 1);
+	rpc_pack_kv_int(pk, "version", (int64_t)(a->version < s->version ?
+	    a->version : s->version));
+	req_reply_end(&r);
+	if (a->nops > 0 && s->nclients > 1) {
+		pk = sess_note_begin(ss, "doc.ops");
+		msgpack_pack_map(pk, 4);
+		rpc_pack_kv_str(pk, "session", s->id);
+		rpc_pack_kv_int(pk, "version", (int64_t)a->version);
+		rpc_pack_kv_int(pk, "client", (int64_t)a->client->id);
+		rpc_pack_key(pk, "ops");
+		msgpack_pack_array(pk, a->nops);
+		msgpack_sbuffer_write(&ss->note.sbuf,
+		    ss->ack_bytes.data + a->off, a->len);
+		sess_broadcast(s, a->client);
+	}
+}
+
+void
+sess_batch_forget(struct sess *s)
+{
+	nb_doc_free(s->batch_doc);
+	s->batch_doc = NULL;
+	s->in_batch = false;
 }

@@ -466,7 +466,8 @@ sess_file_watch(struct sess *s)
 	const char		*slash;
 	int			 rc;
 
-	if (s->ephemeral || s->path == NULL || s->watch != NULL ||
+	if (s->ephemeral || s->client_file || s->path == NULL ||
+	    s->watch != NULL ||
 	    loop == NULL || (slash = strrchr(s->path, '/')) == NULL)
 		return;
 	w = xcalloc(1, sizeof *w);
@@ -570,9 +571,11 @@ sess_file_check(struct sess *s)
 	char		*bytes = NULL, hash[GL_HASH_HEX];
 	const char	*drop[2];
 	size_t		 len, n = 0, conflicts = 0;
-	bool		 clean = s->version == s->saved_version, dirty;
+	bool		 clean, dirty;
 	bool		 took_disk;
 
+	sess_set_flush(s->set);	/* the journal is rewritten below */
+	clean = s->version == s->saved_version;
 	if (gl_file_read_regular(s->path, &bytes, &len, &e) != 0)
 		return;		/* gone, or not a file: a save says so */
 	gl_hash_hex(bytes, len, hash);

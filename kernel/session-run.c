@@ -109,6 +109,9 @@ sess_rpc_cell_run(struct sess_set *ss, struct req *r, struct gl_err *err)
 		run->id = s->next_run++;
 		run->batch = batch;
 		memcpy(run->cell, id->via.str.ptr, id->via.str.size);
+		snprintf(run->by, sizeof run->by, "%s",
+		    req_client_user(r->client));
+		run->by_client = r->client->id;
 		*tailp = run;
 		tailp = &run->next;
 	}
@@ -124,6 +127,18 @@ sess_rpc_cell_run(struct sess_set *ss, struct req *r, struct gl_err *err)
 	}
 	req_reply_end(r);
 	plg_result_fini(&hr);
+	/* The others learn who queued what (the asker has the answer). */
+	for (struct sess_run *run = head; run != NULL && s->nclients > 1;
+	    run = run->next) {
+		pk = sess_note_begin(ss, "cell.queued");
+		msgpack_pack_map(pk, 5);
+		rpc_pack_kv_str(pk, "session", s->id);
+		rpc_pack_kv_str(pk, "cell", run->cell);
+		rpc_pack_kv_int(pk, "run", (int64_t)run->id);
+		rpc_pack_kv_str(pk, "by", run->by);
+		rpc_pack_kv_int(pk, "client", (int64_t)run->by_client);
+		sess_broadcast(s, r->client);
+	}
 	if (head != NULL) {
 		if (s->qtail != NULL)
 			s->qtail->next = head;
@@ -191,6 +206,12 @@ const char *
 sess_run_cell(const struct sess *s, uint64_t run)
 {
 	return s->cur != NULL && s->cur->id == run ? s->cur->cell : NULL;
+}
+
+const char *
+sess_run_user(const struct sess *s, uint64_t run)
+{
+	return s->cur != NULL && s->cur->id == run ? s->cur->by : NULL;
 }
 
 uint64_t
@@ -312,10 +333,12 @@ sess_note_started(struct sess *s, const struct sess_run *run)
 {
 	msgpack_packer *pk = sess_note_begin(s->set, "cell.started");
 
-	msgpack_pack_map(pk, 3);
+	msgpack_pack_map(pk, 5);
 	rpc_pack_kv_str(pk, "session", s->id);
 	rpc_pack_kv_str(pk, "cell", run->cell);
 	rpc_pack_kv_int(pk, "run", (int64_t)run->id);
+	rpc_pack_kv_str(pk, "by", run->by);
+	rpc_pack_kv_int(pk, "client", (int64_t)run->by_client);
 	sess_broadcast(s, NULL);
 }
 

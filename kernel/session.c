@@ -35,6 +35,10 @@
 #include "lua/plugin.h"
 
 static struct sess *sess_find_path(struct sess_set *ss, const char *path);
+static struct sess *sess_find_client_file(struct sess_set *ss,
+		     const char *member, const char *label);
+static int	 sess_store_attach_client(struct sess_set *ss,
+		     struct sess *s, const char *member, struct gl_err *err);
 static void	 sess_attach(struct sess *s, struct req_client *c);
 static void	 sess_unlink_client(struct sess *s, struct req_client *c);
 static void	 sess_detach(struct sess *s, struct req_client *c);
@@ -50,7 +54,7 @@ static void	 sess_reply_state(struct req *r, struct sess *s,
 static int	 sess_edit_arg(struct req *r, const char **tag, size_t *len,
 		     struct gl_err *err);
 
-/* session.open {path, text?, ephemeral?} */
+/* session.open {path, text?, ephemeral?, client_file?} */
 int
 sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 {
@@ -61,7 +65,7 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 	const char	*text, *tag;
 	size_t		 tlen = 0, len = 0, nwarn = 0, ntemp, recovered = 0;
 	size_t		 taglen, nall;
-	bool		 ephemeral;
+	bool		 ephemeral, client_file;
 	struct nb_doc	*doc = NULL;
 	struct plg_result hr = { 0 };
 	int		 rc;
@@ -71,6 +75,31 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 	path = rpc_map_strdup(r->args, "path");
 	text = rpc_map_str(r->args, "text", &tlen);
 	ephemeral = rpc_map_bool(r->args, "ephemeral", false);
+	client_file = rpc_map_bool(r->args, "client_file", false);
+	if (client_file && (path == NULL || text == NULL || ephemeral ||
+	    path[0] == '\0')) {
+		rc = gl_err_set(err, GL_EINVAL, "session.open: client_file "
+		    "wants {path: a label, text}, and is not ephemeral");
+		goto fail;
+	}
+	if (client_file) {
+		/* The file is the client's: path only names it. */
+		abs = path;
+		path = NULL;
+		old = sess_find_client_file(ss, req_client_user(r->client),
+		    abs);
+		if (old != NULL) {
+			/* A client back after its link dropped: the live
+			 * session is the truth (its unsaved edits). */
+			sess_attach(old, r->client);
+			sess_reply_state(r, old, 0, NULL, 0);
+			free(abs);
+			return 0;
+		}
+		bytes = xstrndup(text, tlen);
+		len = tlen;
+		goto parse;
+	}
 	if (path == NULL && (!ephemeral || text == NULL)) {
 		rc = gl_err_set(err, GL_EINVAL,
 		    "session.open: path is required (text alone only with "
@@ -116,6 +145,7 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 			goto fail;
 		}
 	}
+parse:
 	if ((rc = nb_parse(bytes, len, abs != NULL ? abs : "<text>", &doc,
 	    err)) != 0)
 		goto fail;
@@ -130,14 +160,15 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 	s->doc = doc;
 	doc = NULL;
 	s->next_run = 1;
-	s->on_disk = text == NULL || ephemeral;
+	s->on_disk = text == NULL || ephemeral || client_file;
+	s->client_file = client_file;
 	gl_hash_hex(bytes, len, s->base_hash);
 	if (!ephemeral) {
 		s->base_text = bytes;
 		s->base_len = len;
 		bytes = NULL;
 	}
-	if (s->path != NULL) {
+	if (s->path != NULL && !client_file) {
 		char *slash = strrchr(s->path, '/');
 
 		s->dir = xstrndup(s->path, slash == s->path ? 1 :
@@ -148,17 +179,29 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 
 		s->dir = xstrdup(getcwd(cwd, sizeof cwd) != NULL ? cwd : "/");
 		s->chunk = xstrdup("@notebook");
+		if (client_file) {
+			const char *slash = strrchr(s->path, '/');
+
+			free(s->chunk);
+			s->chunk = xasprintf("@%s", slash != NULL ? slash + 1 :
+			    s->path);
+		}
 	}
 	if (ephemeral)
 		s->owner = r->client;
 	else {
-		if ((rc = sess_store_attach(ss, s, &warnings[nwarn],
-		    err)) != 0)
+		if (client_file)
+			rc = sess_store_attach_client(ss, s,
+			    req_client_user(r->client), err);
+		else
+			rc = sess_store_attach(ss, s, &warnings[nwarn], err);
+		if (rc != 0)
 			goto fail;
 		if (warnings[nwarn] != NULL)
 			nwarn++;
 
-		if (s->on_disk && (ntemp = gl_file_clean_temps(s->path)) > 0)
+		if (s->on_disk && !client_file &&
+		    (ntemp = gl_file_clean_temps(s->path)) > 0)
 			log_info("%s: removed %zu temporary file%s a killed "
 			    "save of %s left", s->id, ntemp, ntemp == 1 ? "" :
 			    "s", s->path);
@@ -296,12 +339,18 @@ sess_set_new(const struct sess_host *host)
 
 	ss->host = *host;
 	rpc_writer_init(&ss->note);
+	msgpack_sbuffer_init(&ss->ack_bytes);
 	return ss;
 }
 
 void
 sess_set_close(struct sess_set *ss)
 {
+	sess_set_flush(ss);
+	if (ss->batch_check_on && !ss->batch_check_closed) {
+		uv_close((uv_handle_t *)&ss->batch_check, NULL);
+		ss->batch_check_closed = true;
+	}
 	while (ss->nsessions > 0)
 		sess_close(ss->sessions[ss->nsessions - 1]);
 	for (size_t i = 0; i < ss->nstores; i++)
@@ -316,6 +365,8 @@ sess_set_free(struct sess_set *ss)
 		return;
 	sess_git_release(ss);
 	rpc_writer_fini(&ss->note);
+	msgpack_sbuffer_destroy(&ss->ack_bytes);
+	free(ss->acks);
 	free(ss->sessions);
 	free(ss->stores);
 	free(ss);
@@ -341,6 +392,8 @@ sess_set_count(const struct sess_set *ss)
 void
 sess_set_drop_client(struct sess_set *ss, struct req_client *c)
 {
+	/* Its held answers go (or are dropped by its closing conn). */
+	sess_set_flush(ss);
 	/* Newest first; a session closed by this leaves the array, so the
 	 * walk goes down. */
 	for (size_t i = ss->nsessions; i > 0; i--) {
@@ -441,8 +494,23 @@ sess_find_path(struct sess_set *ss, const char *path)
 	for (size_t i = 0; i < ss->nsessions; i++) {
 		struct sess *s = ss->sessions[i];
 
-		if (!s->ephemeral && s->path != NULL &&
+		if (!s->ephemeral && !s->client_file && s->path != NULL &&
 		    strcmp(s->path, path) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+/* The session of a client's own file: member's, named label. */
+static struct sess *
+sess_find_client_file(struct sess_set *ss, const char *member,
+    const char *label)
+{
+	for (size_t i = 0; i < ss->nsessions; i++) {
+		struct sess *s = ss->sessions[i];
+
+		if (s->client_file && strcmp(s->member, member) == 0 &&
+		    strcmp(s->path, label) == 0)
 			return s;
 	}
 	return NULL;
@@ -461,6 +529,7 @@ sess_attach(struct sess *s, struct req_client *c)
 		    s->capclients * sizeof *s->clients);
 	}
 	s->clients[s->nclients++] = c;
+	sess_peer_join(s, c);
 }
 
 static void
@@ -471,6 +540,7 @@ sess_unlink_client(struct sess *s, struct req_client *c)
 			memmove(&s->clients[i], &s->clients[i + 1],
 			    (s->nclients - i - 1) * sizeof *s->clients);
 			s->nclients--;
+			sess_peer_leave(s, c);
 			break;
 		}
 	}
@@ -495,6 +565,7 @@ sess_close(struct sess *s)
 
 	if (s->closing)
 		return;
+	sess_set_flush(ss);	/* its held answers */
 	s->closing = true;
 	log_info("%s: closed%s", s->id, s->ephemeral ? " (ephemeral)" : "");
 	for (size_t i = 0; i < ss->nsessions; i++) {
@@ -547,7 +618,9 @@ sess_free(struct sess *s)
 	}
 	free(s->outs);
 	free(s->clients);
+	sess_peers_free(s);
 	nb_doc_free(s->doc);
+	sess_batch_forget(s);
 	store_unref(s->store, __func__);
 	free(s->path);
 	free(s->base_text);
@@ -556,6 +629,7 @@ sess_free(struct sess *s)
 	free(s->dir);
 	free(s->chunk);
 	free(s->hook_project);
+	free(s->member);
 	free(s);
 }
 
@@ -610,6 +684,33 @@ sess_store_attach(struct sess_set *ss, struct sess *s, char **warning,
 		    s->project, db);
 	}
 	free(db);
+	return rc;
+}
+
+/*
+ * A client's own file (session.open's client_file): the kernel's host
+ * has no file and no project for it, so its journal and outputs live in
+ * the kernel's <state dir>/journal.db, keyed by the member and the
+ * client's label: two members' "laptop:/home/a.nb.lua" never meet.
+ */
+static int
+sess_store_attach_client(struct sess_set *ss, struct sess *s,
+    const char *member, struct gl_err *err)
+{
+	char	*state, *db;
+	int	 rc;
+
+	s->member = xstrdup(member);
+	if ((state = gl_state_dir()) == NULL)
+		return gl_err_set(err, GL_EPERM, "the kernel has no state "
+		    "directory for the journal of %s (set HOME or "
+		    "XDG_STATE_HOME)", s->path);
+	db = gl_path_join(state, "journal.db");
+	free(state);
+	rc = sess_store_get(ss, NULL, db, &s->store, err);
+	free(db);
+	if (rc == 0)
+		s->key = xasprintf("client:%s:%s", s->member, s->path);
 	return rc;
 }
 

@@ -76,6 +76,14 @@ size_t	 sess_set_count(const struct sess_set *ss);
  * ephemeral session it owns is closed). */
 void	 sess_set_drop_client(struct sess_set *ss, struct req_client *c);
 
+/* Ends the group commit of this loop turn now: the doc.edit requests
+ * applied since it began are committed to the journal, then answered
+ * and sent to the other clients (or refused, and undone, if the commit
+ * failed). The server calls it before any other request, so answers
+ * keep their order and nothing reads an edit not yet durable; a check
+ * handle calls it at the end of each loop turn. */
+void	 sess_set_flush(struct sess_set *ss);
+
 /* Method handlers (docs/protocol.md). */
 int	 sess_rpc_open(struct sess_set *ss, struct req *r,
 	     struct gl_err *err);
@@ -127,6 +135,20 @@ int	 sess_rpc_review_apply(struct sess_set *ss, struct req *r,
 	     struct gl_err *err);
 int	 sess_rpc_cell_complete(struct sess_set *ss, struct req *r,
 	     struct gl_err *err);
+/* session.members, session.say (kernel/session-pair.c). */
+int	 sess_rpc_members(struct sess_set *ss, struct req *r,
+	     struct gl_err *err);
+int	 sess_rpc_say(struct sess_set *ss, struct req *r,
+	     struct gl_err *err);
+/* The session r names, which r's client must be attached to, for
+ * session.share: its notebook's path ("" for one from text) and *sid its
+ * id, both borrowed; NULL with err (GL_EPERM for an ephemeral session,
+ * which is private). */
+const char *sess_share_path(struct sess_set *ss, struct req *r,
+	     const char **sid, struct gl_err *err);
+/* c's role or name changed (kernel.member_role): each session it is
+ * attached to tells its clients (session.role). */
+void	 sess_set_client_changed(struct sess_set *ss, struct req_client *c);
 int	 sess_rpc_cell_inspect(struct sess_set *ss, struct req *r,
 	     struct gl_err *err);
 
@@ -142,6 +164,9 @@ const char *sess_notebook(const struct sess *s);
 char	*sess_project_dir(const struct sess *s);
 /* The cell id of run if it is the running run, else NULL; borrowed. */
 const char *sess_run_cell(const struct sess *s, uint64_t run);
+/* The member who asked for run if it is the running run, else NULL:
+ * whom its cluster work and library loads are attributed to. Borrowed. */
+const char *sess_run_user(const struct sess *s, uint64_t run);
 /* Counts the runtimes the session started (see rth_generation): 0 before
  * the first. */
 uint64_t sess_runtime_gen(const struct sess *s);

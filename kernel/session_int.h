@@ -36,6 +36,8 @@ struct store;
 #define SESS_TAGS	64		/* clients' edit tags remembered */
 #define SESS_TAG_MAX	64		/* bytes of one */
 #define SESS_OUT_MAX	((size_t)1 << 20)	/* output bytes kept per cell */
+#define SESS_NAME_MAX	63		/* bytes of a member's name kept */
+#define SESS_SAY_MAX	2000		/* bytes of one session.say */
 /* Ends the kept outputs of a cell that printed more; also how a reload
  * knows they were truncated. */
 #define SESS_TRUNC_NOTE	"\n[galley: output truncated; only the first 1 MiB " \
@@ -64,10 +66,23 @@ struct sess_run {
 	uint64_t	 id;
 	uint64_t	 batch;		/* the cell.run request */
 	char		 cell[NB_ID_MAX + 1];
+	char		 by[SESS_NAME_MAX + 1];	/* the member who asked */
+	uint64_t	 by_client;	/* and their client's id */
 	char		 hash[GL_HASH_HEX];
 	uint64_t	 t0;		/* uv_hrtime() at start */
 	bool		 code;		/* ran in the runtime */
 	struct sess_run	*next;
+};
+
+/* A client attached to a session, as the others see it (presence,
+ * kernel/session-pair.c). */
+struct sess_peer {
+	struct req_client *c;		/* borrowed: attached */
+	int		 color;		/* 1, 2, ...: the same for every
+					 * client of one member */
+	char		 cell[NB_ID_MAX + 1];	/* its cursor; "" none yet */
+	int64_t		 offset;
+	bool		 insert;	/* its mode: insert (else normal) */
 };
 
 /* A cell.complete or cell.inspect the runtime is answering. */
@@ -82,6 +97,19 @@ struct sess_ask {
 	size_t		 len, cursor;
 };
 
+/* A doc.edit applied in this loop turn, answered once the journal's
+ * transaction commits (session-doc.c, group commit). */
+struct sess_ack {
+	struct sess	*s;		/* borrowed: flushed before it closes */
+	struct req_client *client;	/* borrowed: flushed before it goes */
+	uint32_t	 req;		/* the request's id */
+	uint64_t	 version;	/* the version to answer */
+	size_t		 nops;		/* ops to send as doc.ops */
+	size_t		 off, len;	/* their bytes in sess_set.ack_bytes */
+	char		 tag[SESS_TAG_MAX + 1];
+	size_t		 taglen;	/* 0: no tag */
+};
+
 struct sess_set {
 	struct sess_host host;
 	struct sess	**sessions;	/* owned */
@@ -91,6 +119,16 @@ struct sess_set {
 	uint64_t	 next_sess;
 	struct rpc_writer note;		/* scratch for notifications */
 	bool		 git_held;	/* libgit2 kept set up (session-git.c) */
+	/* Group commit (session-doc.c): the edits of one loop turn are
+	 * journaled in one transaction per store, answered and sent to the
+	 * other clients when the check handle commits it at the turn's
+	 * end, or sooner, before any other request. */
+	uv_check_t	 batch_check;
+	bool		 batch_check_on;	/* initialized */
+	bool		 batch_check_closed;
+	struct sess_ack	*acks;		/* owned; in arrival order */
+	size_t		 nacks, capacks;
+	msgpack_sbuffer	 ack_bytes;	/* the acks' encoded ops */
 };
 
 struct sess {
@@ -103,6 +141,10 @@ struct sess {
 	char		*dir;		/* owned; the runtime's cwd */
 	char		*chunk;		/* owned; "@name.nb.lua" */
 	bool		 ephemeral;
+	bool		 client_file;	/* the file is the client's: path is
+					 * its label; a save sends the text
+					 * back (session.open client_file) */
+	char		*member;	/* owned; client_file: whose it is */
 	bool		 closing;
 	struct req_client *owner;	/* borrowed; ephemeral only */
 	struct nb_doc	*doc;		/* owned */
@@ -127,9 +169,18 @@ struct sess {
 	size_t		 ntags;		/* tags pushed, ever */
 	bool		 need_base;	/* the next edit journals a base row */
 	bool		 need_snapshot;	/* ... a snapshot row */
+	/* In a group commit (session-doc.c): what to go back to if the
+	 * journal's commit fails. */
+	bool		 in_batch;
+	bool		 batch_failed;	/* its store's commit failed */
+	struct nb_doc	*batch_doc;	/* owned: the document before */
+	uint64_t	 batch_version;
+	bool		 batch_need_base, batch_need_snapshot;
 	struct store	*store;		/* counted; NULL if ephemeral */
 	struct req_client **clients;	/* borrowed */
 	size_t		 nclients, capclients;
+	struct sess_peer *peers;	/* owned: one per attached client */
+	size_t		 npeers, cappeers;
 	struct rth	*rt;		/* owned; NULL until the first run */
 	struct sess_run	*cur;		/* owned: the running run */
 	struct sess_run	*qhead, *qtail;	/* owned: queued runs */
@@ -177,6 +228,8 @@ void	 sess_activity(struct sess_set *ss);
 /* session-doc.c */
 
 /* The cells of s as doc.get gives them. */
+/* Frees what a batch holds of s (sess_free). */
+void	 sess_batch_forget(struct sess *s);
 /* Remembers edit tag tag[0..len) as applied; true if tag is. */
 void	 sess_tag_push(struct sess *s, const char *tag, size_t len);
 bool	 sess_tag_known(const struct sess *s, const char *tag, size_t len);
@@ -278,6 +331,19 @@ void	 sess_pack_warnings(msgpack_packer *pk, const struct plg_result *res);
  * count: for a reply's warnings. Borrowed from res. */
 char	**sess_hook_warnings(struct plg_result *res, char **more,
 	     size_t nmore, size_t *n);
+
+/* session-pair.c: who is in a session and what they do. */
+
+/* c was attached to s: it gets a colour, the others session.joined. */
+void	 sess_peer_join(struct sess *s, struct req_client *c);
+/* c was detached from s: the others get session.left. */
+void	 sess_peer_leave(struct sess *s, struct req_client *c);
+/* Frees what s keeps about its peers. */
+void	 sess_peers_free(struct sess *s);
+/* The "activity" of c in s: "running CELL", "editing CELL" or "idle",
+ * into buf. */
+void	 sess_peer_activity(const struct sess *s, const struct req_client *c,
+	     char *buf, size_t len);
 
 /* session-complete.c */
 

@@ -15,6 +15,13 @@
  * which in WAL mode with synchronous=NORMAL is an append to the WAL file
  * and no fsync.
  *
+ * Group commit. Between store_batch_begin() and store_batch_commit() one
+ * transaction is open, and each write's own transaction becomes a
+ * savepoint in it (SAVEPOINT ... RELEASE, ROLLBACK TO on failure): a
+ * failed write undoes itself only, and what the batch wrote becomes
+ * durable at its one COMMIT. The kernel opens a batch for the edits of
+ * one loop turn (kernel/session-doc.c).
+ *
  * Privacy. The journal holds unsaved edits of notebooks that may be
  * private, so .galley/ is 0700 and store.db 0600 (SQLite gives -wal and
  * -shm the database file's mode). A directory or file left wider by an
@@ -42,6 +49,9 @@ enum store_stmt {
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
+	ST_SAVE,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
 	ST_J_INSERT,
 	ST_J_SELECT,
 	ST_J_COUNT,
@@ -60,6 +70,9 @@ static const char *const store_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_SAVE] = "SAVEPOINT nest",
+	[ST_RELEASE] = "RELEASE nest",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO nest",
 	[ST_J_INSERT] = "INSERT INTO journal(path, base_hash, version, op) "
 	    "VALUES (?1, ?2, ?3, ?4)",
 	[ST_J_SELECT] = "SELECT base_hash, op FROM journal WHERE path = ?1 "
@@ -117,6 +130,9 @@ struct store {
 	char		*db_path;	/* owned */
 	sqlite3		*db;		/* owned */
 	sqlite3_stmt	*stmt[ST_COUNT]; /* owned; prepared once */
+	bool		 batch;		/* a group commit is open: each write's
+					 * own transaction is a savepoint in
+					 * it (store_batch_begin()) */
 };
 
 static int	 store_fail(struct store *st, struct gl_err *err,
@@ -305,6 +321,47 @@ store_journal_add(struct store *st, const char *path, const char *base_hash,
 fail:
 	store_rollback(st);
 	return rc;
+}
+
+int
+store_batch_begin(struct store *st, struct gl_err *err)
+{
+	int rc;
+
+	if (st->batch)
+		return 0;
+	if ((rc = store_step_done(st, ST_BEGIN, err, "journal")) != 0)
+		return rc;
+	st->batch = true;
+	return 0;
+}
+
+bool
+store_batch_open(const struct store *st)
+{
+	return st->batch;
+}
+
+int
+store_batch_commit(struct store *st, struct gl_err *err)
+{
+	int rc;
+
+	if (!st->batch)
+		return 0;
+	st->batch = false;
+	if ((rc = store_step_done(st, ST_COMMIT, err, "journal")) != 0)
+		store_rollback(st);
+	return rc;
+}
+
+void
+store_batch_rollback(struct store *st)
+{
+	if (!st->batch)
+		return;
+	st->batch = false;
+	store_rollback(st);
 }
 
 /* store_journal_load() over store_journal_each(): the rows of one hash,
@@ -680,6 +737,11 @@ store_step_done(struct store *st, enum store_stmt i, struct gl_err *err,
 	sqlite3_stmt	*s = st->stmt[i];
 	int		 rc;
 
+	/* In a batch, a transaction is a savepoint of it. */
+	if (st->batch && i == ST_BEGIN)
+		s = st->stmt[ST_SAVE];
+	else if (st->batch && i == ST_COMMIT)
+		s = st->stmt[ST_RELEASE];
 	if (i == ST_BEGIN || i == ST_COMMIT || i == ST_ROLLBACK)
 		sqlite3_reset(s);
 	if (sqlite3_step(s) != SQLITE_DONE) {
@@ -696,6 +758,16 @@ store_rollback(struct store *st)
 {
 	if (sqlite3_get_autocommit(st->db))
 		return;
+	if (st->batch) {
+		/* Only this write: the batch goes on. */
+		sqlite3_reset(st->stmt[ST_ROLLBACK_TO]);
+		(void)sqlite3_step(st->stmt[ST_ROLLBACK_TO]);
+		sqlite3_reset(st->stmt[ST_ROLLBACK_TO]);
+		sqlite3_reset(st->stmt[ST_RELEASE]);
+		(void)sqlite3_step(st->stmt[ST_RELEASE]);
+		sqlite3_reset(st->stmt[ST_RELEASE]);
+		return;
+	}
 	if (st->stmt[ST_ROLLBACK] != NULL) {
 		sqlite3_reset(st->stmt[ST_ROLLBACK]);
 		(void)sqlite3_step(st->stmt[ST_ROLLBACK]);
@@ -805,6 +877,9 @@ store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
+	/* A batch still open is kept: its edits were applied. */
+	if (st->batch)
+		(void)store_batch_commit(st, NULL);
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	if (st->db != NULL)

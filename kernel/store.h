@@ -25,6 +25,7 @@
 #ifndef GL_STORE_H
 #define GL_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,8 +60,20 @@ const char *store_project(const struct store *st);
 /* The database file path; borrowed. */
 const char *store_db_path(const struct store *st);
 
-/* Appends n ops (encoded) for path in one transaction. version is the
- * document version after the first op; each next op gets version + i. */
+/* Group commit: opens one transaction in which every write until
+ * store_batch_commit() is a savepoint (a failed write undoes itself
+ * only). No-op if one is open. */
+int	 store_batch_begin(struct store *st, struct gl_err *err);
+bool	 store_batch_open(const struct store *st);
+/* Commits the batch: what it wrote is durable (and lost together if
+ * this fails: it is rolled back). No-op without a batch. */
+int	 store_batch_commit(struct store *st, struct gl_err *err);
+/* Undoes everything the batch wrote. */
+void	 store_batch_rollback(struct store *st);
+
+/* Appends n ops (encoded) for path in one transaction (a savepoint of a
+ * batch, if one is open). version is the document version after the
+ * first op; each next op gets version + i. */
 int	 store_journal_add(struct store *st, const char *path,
 	     const char *base_hash, uint64_t version,
 	     const struct store_blob *ops, size_t n, struct gl_err *err);

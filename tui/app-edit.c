@@ -78,6 +78,11 @@ app_insert_enter(struct app *a, size_t idx, size_t off)
 	const char	*src = nb_cell_source(c, &len);
 	const struct keymap_config *cfg = keymap_config(a->km);
 
+	/* A viewer reads: the cell becomes the current one, no more. */
+	if (!app_pair_may_write(a, "edit")) {
+		view_set_cursor(a->view, idx);
+		return;
+	}
 	ed_init(&a->ed, nb_cell_id(c), off);
 	a->ed.indent = cfg->indent;
 	a->ed.tab = cfg->tab;
@@ -207,6 +212,10 @@ app_apply_op(struct app *a, struct ot_op *op, struct ot_op **inv, size_t *ninv)
 	struct gl_err	 err = { 0 };
 	size_t		 k = 0, idx;
 
+	/* A viewer's change is refused here, before the screen shows it
+	 * (the kernel would refuse it too). */
+	if (!app_pair_may_write(a, "edit"))
+		return GL_EPERM;
 	ot_op_locate(a->doc, op, NULL);
 	if (inv != NULL)
 		k = sync_invert(a->doc, op, one, INV_MAX);

@@ -2,10 +2,17 @@
  * app-file.c - saving the notebook (doc.save, after every local edit is
  * acknowledged; with no kernel, :w! writes the TUI's own copy), autosave
  * after a quiet spell, and quitting, which refuses while changes are
- * unsaved, unsent or a cell runs unless forced.
+ * unsaved, unsent or a cell runs unless forced. A notebook on this
+ * machine opened on a kernel over TCP (client_file) is written here:
+ * the kernel answers a save with the text, and tells of others' saves
+ * with doc.write.
  */
+#include <sys/stat.h>
+
 #include <inttypes.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "core/err.h"
 #include "core/mem.h"
@@ -42,6 +49,12 @@ save_here(struct app *a, bool quiet)
 	struct gl_err	 err = { 0 };
 	int		 rc;
 
+	if (a->abspath == NULL) {
+		/* An attached session's file is the kernel's. */
+		app_msg(a, true, "no kernel: this notebook's file is on the "
+		    "kernel's machine");
+		return GL_ECLOSED;
+	}
 	gl_buf_init(&b);
 	nb_print(a->doc, &b);
 	rc = gl_file_write_atomic(a->abspath, b.data != NULL ? b.data : "",
@@ -49,6 +62,7 @@ save_here(struct app *a, bool quiet)
 	if (rc == 0) {
 		gl_hash_hex(b.data != NULL ? b.data : "", b.len,
 		    a->wrote_hash);
+		memcpy(a->file_hash, a->wrote_hash, sizeof a->file_hash);
 		a->wrote_away = true;
 		a->dirty = false;
 		if (!quiet)
@@ -61,6 +75,49 @@ save_here(struct app *a, bool quiet)
 }
 
 int
+app_file_write(struct app *a, uint64_t version, const char *text, size_t len)
+{
+	struct gl_err	 err = { 0 };
+	struct stat	 st;
+	unsigned	 mode = 0644;
+	int		 rc;
+
+	if (!a->client_file || version < a->file_version)
+		return 0;
+	/* The file keeps its mode (client/ cl_file_write() does too). */
+	if (stat(a->abspath, &st) == 0)
+		mode = (unsigned)(st.st_mode & 07777);
+	if ((rc = gl_file_write_atomic(a->abspath, text, len, mode,
+	    &err)) != 0) {
+		app_msg(a, true, "the kernel saved, but %s could not be "
+		    "written: %s (your edits are in the kernel's journal)",
+		    a->o->path, err.msg);
+		return rc;
+	}
+	gl_hash_hex(text, len, a->file_hash);
+	a->file_version = version;
+	return 0;
+}
+
+/* The notebook's file changed since galley read or wrote it (client_file:
+ * nobody watches it but us). */
+static bool
+file_changed(struct app *a)
+{
+	char		*text = NULL;
+	size_t		 len = 0;
+	char		 h[GL_HASH_HEX];
+	bool		 changed;
+
+	if (gl_file_read(a->abspath, &text, &len, NULL) != 0)
+		return false;	/* gone: writing it again is no loss */
+	gl_hash_hex(text, len, h);
+	changed = strcmp(h, a->file_hash) != 0;
+	free(text);
+	return changed;
+}
+
+int
 app_save(struct app *a, bool force, bool quiet)
 {
 	struct rpc_msg	 resp;
@@ -70,6 +127,13 @@ app_save(struct app *a, bool force, bool quiet)
 	int		 rc;
 
 	a->save_tried_ms = a->now;
+	/* A viewer has nothing of theirs to save (the kernel would refuse
+	 * too): :wq just quits. */
+	if (a->pair.role == PAIR_ROLE_VIEWER) {
+		if (!quiet)
+			app_msg(a, false, "you are a viewer: the editors save");
+		return 0;
+	}
 	if (a->lost && force)
 		return save_here(a, quiet);
 	if (a->lost) {
@@ -80,12 +144,41 @@ app_save(struct app *a, bool force, bool quiet)
 	}
 	if (!app_flush_edits(a))
 		return GL_ECLOSED;
+	if (a->client_file && !force && file_changed(a)) {
+		app_msg(a, true, "%s changed on disk since galley read it "
+		    "(:w! overwrites it)", a->o->path);
+		return GL_ECONFLICT;
+	}
 	if ((rc = app_call(a, "doc.save", pack_save, ctx, &resp, &err)) != 0) {
 		if (rc == GL_ECONFLICT)
 			app_msg(a, true, "%s (:w! overwrites it)", err.msg);
 		else
 			app_msg(a, true, "not saved: %s", err.msg);
 		return rc;
+	}
+	if (a->client_file) {
+		/* The kernel sends the text back; the file is ours. */
+		size_t		 len;
+		const char	*text = rpc_map_str(resp.result, "text", &len);
+		int64_t		 v = rpc_map_int(resp.result, "version", 0);
+
+		if (text == NULL) {
+			app_msg(a, true, "not saved: the kernel sent no text "
+			    "to write");
+			rpc_msg_fini(&resp);
+			return GL_EPROTO;
+		}
+		if ((rc = app_file_write(a, v > 0 ? (uint64_t)v : 0, text,
+		    len)) != 0) {
+			rpc_msg_fini(&resp);
+			return rc;
+		}
+		a->dirty = sync_pending(a->sync);
+		if (!quiet)
+			app_msg(a, false, "saved %s (%zu bytes)", a->o->path,
+			    len);
+		rpc_msg_fini(&resp);
+		return 0;
 	}
 	a->dirty = sync_pending(a->sync);
 	/* A plugin's before_save warning matters more than "saved". */
@@ -104,6 +197,8 @@ void
 app_quit(struct app *a, bool force, bool write)
 {
 	const struct keymap_config *cfg = keymap_config(a->km);
+	/* A viewer's unsaved changes are the editors'. */
+	bool		 mine = a->pair.role != PAIR_ROLE_VIEWER;
 
 	if (!force && a->lost && sync_pending(a->sync)) {
 		app_msg(a, true, "%zu edits the kernel has not got: :w! writes "
@@ -111,7 +206,8 @@ app_quit(struct app *a, bool force, bool write)
 		    sync_unsent(a->sync));
 		return;
 	}
-	if (write || (!force && a->dirty && cfg->autosave > 0 && !a->lost)) {
+	if (write || (!force && mine && a->dirty && cfg->autosave > 0 &&
+	    !a->lost)) {
 		if (app_save(a, false, true) != 0 && !force)
 			return;
 	}
@@ -120,7 +216,7 @@ app_quit(struct app *a, bool force, bool write)
 		    ":q! leaves it running in the kernel", a->running);
 		return;
 	}
-	if (!force && a->dirty) {
+	if (!force && mine && a->dirty) {
 		app_msg(a, true, "unsaved changes: :w saves, :wq saves and "
 		    "quits, :q! quits without saving");
 		return;
@@ -134,7 +230,8 @@ app_autosave_at(const struct app *a)
 {
 	const struct keymap_config *cfg = keymap_config(a->km);
 
-	if (!a->dirty || cfg->autosave <= 0)
+	if (!a->dirty || cfg->autosave <= 0 ||
+	    a->pair.role == PAIR_ROLE_VIEWER)
 		return INT64_MAX;
 	return (a->last_edit_ms > a->save_tried_ms ? a->last_edit_ms :
 	    a->save_tried_ms) + (int64_t)cfg->autosave * 1000;
@@ -149,6 +246,7 @@ app_autosave(struct app *a)
 	/* Not while a command is being typed: a save would put its
 	 * message over the line. */
 	if (a->dirty && !a->lost && cfg->autosave > 0 &&
+	    a->pair.role != PAIR_ROLE_VIEWER &&
 	    a->now - a->last_edit_ms >= quiet &&
 	    a->now - a->save_tried_ms >= quiet &&
 	    a->mode != KEYMAP_CMDLINE) {

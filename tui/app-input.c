@@ -91,6 +91,11 @@ on_key(struct app *a, const struct input_ev *ev)
 	if ((mode == KEYMAP_NORMAL || mode == KEYMAP_CLUSTER ||
 	    mode == KEYMAP_REVIEW) && a->msg[0] != '\0')
 		a->msg[0] = '\0';
+	/* The invite's box goes at the next key, which does nothing else. */
+	if (a->box != NULL) {
+		app_pair_box_close(a);
+		return;
+	}
 	/* An inspection's box goes at the next key (Esc only closes it). */
 	if (a->comp.ninfo > 0) {
 		app_complete_close(a);
@@ -182,6 +187,7 @@ on_mouse(struct app *a, const struct input_ev *ev)
 	}
 	if (ev->press && (ev->button == INPUT_B_WHEEL_UP ||
 	    ev->button == INPUT_B_WHEEL_DOWN)) {
+		app_pair_unfollow(a, true);
 		view_scroll(a->view, a->doc, ev->button == INPUT_B_WHEEL_UP ?
 		    -3 : 3);
 		return;
@@ -192,6 +198,8 @@ on_mouse(struct app *a, const struct input_ev *ev)
 		a->drag = false;
 		return;
 	}
+	/* A click moves: no longer following anyone. */
+	app_pair_unfollow(a, true);
 	if (!view_hit(a->view, a->doc, ev->y, ev->x, &h))
 		return;
 	if (ev->drag) {

@@ -11,6 +11,8 @@
  * is taken as soon as it is queued and applied just before the first
  * doc.ops that came after it.
  */
+#include <sys/stat.h>
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 
 #include "client/client.h"
 #include "core/err.h"
+#include "core/mem.h"
 #include "core/notebook.h"
 #include "core/rpc.h"
 #include "tui/app_int.h"
@@ -219,6 +222,15 @@ on_event(struct app *a, struct event *ev)
 
 	if (ev->kind == EVENT_REFUSED) {
 		app_conn_lost(a, ev->message);
+		if (strcmp(ev->u.reason, "revoked") == 0) {
+			/* Trying again would only be refused. */
+			a->stopped = true;
+			snprintf(a->kernel, sizeof a->kernel, "revoked");
+			app_msg(a, true, "the owner revoked your access%s%s; "
+			    "your unsaved edits are kept (:w! writes them to "
+			    "the file)", ev->message && *ev->message ? ": " :
+			    "", ev->message ? ev->message : "");
+		}
 		return;
 	}
 	if (ev->kind == EVENT_KERNEL_STOPPING) {
@@ -239,6 +251,14 @@ on_event(struct app *a, struct event *ev)
 		snprintf(a->running, sizeof a->running, "%s", ev->cell);
 		if (a->queued > 0)
 			a->queued--;
+		app_pair_run(a, ev->cell, ev->u.peer.name, true);
+		break;
+	case EVENT_CELL_QUEUED:
+		/* Someone else's run waits (ours showed when asked). */
+		if (!have || view_get_run(a->view, i) == GL_RUN_RUNNING)
+			break;
+		view_set_run(a->view, i, GL_RUN_QUEUED, -1);
+		app_pair_queued(a, ev->cell, ev->u.peer.name);
 		break;
 	case EVENT_CELL_OUTPUT:
 		if (!have)
@@ -248,6 +268,7 @@ on_event(struct app *a, struct event *ev)
 		break;
 	case EVENT_CELL_DONE:
 		cell_done(a, ev, have, i);
+		app_pair_run(a, ev->cell, NULL, false);
 		break;
 	case EVENT_RUNTIME_STATUS:
 		snprintf(a->runtime, sizeof a->runtime, "%s", ev->u.state);
@@ -280,6 +301,17 @@ on_event(struct app *a, struct event *ev)
 	case EVENT_COMPLETION:
 	case EVENT_INSPECTION:
 		app_complete_event(a, ev);
+		break;
+	case EVENT_PEER_JOINED:
+	case EVENT_PEER_LEFT:
+	case EVENT_PEER_CURSOR:
+	case EVENT_PEER_SAID:
+	case EVENT_PEER_ROLE:
+		app_pair_event(a, ev);
+		break;
+	case EVENT_DOC_WRITE:
+		app_file_write(a, ev->u.write.version, ev->u.write.text,
+		    ev->u.write.len);
 		break;
 	case EVENT_NONE:
 	case EVENT_REFUSED:
@@ -330,36 +362,175 @@ app_drain(struct app *a)
 		app_apply_ack(a);
 }
 
+/* What session.open sends: the path, or for a notebook that is ours
+ * on a kernel over TCP a label naming this machine and its text. */
+struct open_ctx {
+	struct app	*a;
+	char		*label;		/* owned; NULL: the path */
+	char		*text;		/* owned */
+	size_t		 len;
+};
+
 static void
 pack_open(msgpack_packer *pk, void *ctx)
 {
-	struct app	*a = ctx;
+	struct open_ctx	*o = ctx;
+	struct app	*a = o->a;
 	const char	*tag = a->sync != NULL ? sync_inflight_tag(a->sync) : "";
 
-	msgpack_pack_map(pk, *tag != '\0' ? 2 : 1);
-	rpc_pack_kv_str(pk, "path", a->abspath);
+	msgpack_pack_map(pk, (*tag != '\0' ? 2 : 1) + (o->label ? 2 : 0));
+	rpc_pack_kv_str(pk, "path", o->label ? o->label : a->abspath);
+	if (o->label != NULL) {
+		rpc_pack_key(pk, "text");
+		rpc_pack_strn(pk, o->text, o->len);
+		rpc_pack_kv_bool(pk, "client_file", true);
+	}
 	/* The edit whose answer the broken connection took: applied? */
 	if (*tag != '\0')
 		rpc_pack_kv_str(pk, "edit", tag);
 }
 
-/* Connects and opens the notebook's session; *d gets the reply (the
- * caller finis it and resp). */
+/* galley attach: the session by id (app_opts.session). */
+static void
+pack_attach(msgpack_packer *pk, void *ctx)
+{
+	struct app	*a = ctx;
+	const char	*tag = a->sync != NULL ? sync_inflight_tag(a->sync) : "";
+
+	msgpack_pack_map(pk, *tag != '\0' ? 2 : 1);
+	/* The session we were in last (found again after a restart), or
+	 * the invite's. */
+	rpc_pack_kv_str(pk, "session", a->session != NULL ? a->session :
+	    a->o->session);
+	if (*tag != '\0')
+		rpc_pack_kv_str(pk, "edit", tag);
+}
+
+/* A kernel over TCP and a notebook here: the notebook is ours to send
+ * and to write (docs/pairing.md). Decided once, at the first open. */
+static int
+client_file_prepare(struct app *a, struct open_ctx *o, struct gl_err *err)
+{
+	int	 rc;
+
+	if (a->o->session != NULL)
+		return 0;
+	if (!a->client_file) {
+		struct stat st;
+
+		if (!cl_kernel_is_remote(a->o->kernel) ||
+		    a->abspath == NULL || a->sync != NULL ||
+		    stat(a->abspath, &st) != 0 || !S_ISREG(st.st_mode))
+			return 0;
+		a->client_file = true;
+	}
+	if ((rc = gl_file_read_regular(a->abspath, &o->text, &o->len,
+	    err)) != 0)
+		return rc;
+	if ((o->label = cl_file_label(a->abspath, err)) == NULL) {
+		free(o->text);
+		o->text = NULL;
+		return err != NULL ? err->code : GL_EINVAL;
+	}
+	/* What we read is the file as we know it, at the first open; on
+	 * a reopen, a change meanwhile is someone else's (:w tells). */
+	if (a->sync == NULL)
+		gl_hash_hex(o->text, o->len, a->file_hash);
+	return 0;
+}
+
+/* The first client_file open failed with rc as a kernel that does not
+ * know client_file fails (it looks for the label on its own disk, and
+ * finds no such directory): worth opening by path instead. */
+static bool
+client_file_refused(const struct app *a, int rc)
+{
+	return a->client_file && a->sync == NULL && a->conn != NULL &&
+	    rc == GL_ENOTFOUND;
+}
+
+/* The session an invite named is gone (a kernel restarted): the one open
+ * on the same notebook now, found by its path, becomes ours to attach;
+ * GL_ENOTFOUND while nobody opened it again. */
+static int
+find_session(struct app *a, struct gl_err *err)
+{
+	struct rpc_msg		 resp;
+	const msgpack_object	*r;
+	const char		*path, *id;
+	size_t			 len, idlen;
+	int			 rc;
+
+	if (a->o->label == NULL)
+		return GL_ENOTFOUND;
+	if ((rc = cl_call(a->conn, "session.list", NULL, NULL, &resp,
+	    APP_CALL_MS, err)) != 0)
+		return rc;
+	rc = GL_ENOTFOUND;
+	r = resp.result;
+	for (uint32_t i = 0; r != NULL && r->type == MSGPACK_OBJECT_ARRAY &&
+	    i < r->via.array.size; i++) {
+		path = rpc_map_str(&r->via.array.ptr[i], "path", &len);
+		id = rpc_map_str(&r->via.array.ptr[i], "session", &idlen);
+		if (path == NULL || id == NULL ||
+		    len != strlen(a->o->label) ||
+		    memcmp(path, a->o->label, len) != 0)
+			continue;
+		free(a->session);
+		a->session = xstrndup(id, idlen);
+		rc = 0;
+		break;
+	}
+	rpc_msg_fini(&resp);
+	if (rc != 0)
+		gl_err_set(err, rc, "the session of %s is gone from the kernel "
+		    "(it restarted?): waiting for someone to open it again",
+		    a->o->label);
+	return rc;
+}
+
+/* Connects and opens the notebook's session (or attaches the one an
+ * invite names); *d gets the reply (the caller finis it and resp). */
 static int
 open_session(struct app *a, struct rpc_msg *resp, struct event_doc *d,
     struct gl_err *err)
 {
 	struct cl_opts	 co;
+	struct open_ctx	 o = { a, NULL, NULL, 0 };
 	char		 buf[128];
 	int		 rc;
 
 	memset(d, 0, sizeof *d);
 	cl_opts_init(&co);
 	co.kernel = a->o->kernel;
+	co.member = a->o->member;
+	co.token = a->o->token;
 	if ((rc = cl_connect(&co, &a->conn, err)) != 0)
 		return rc;
-	if ((rc = cl_call(a->conn, "session.open", pack_open, a, resp,
-	    APP_CALL_MS, err)) != 0) {
+	if ((rc = client_file_prepare(a, &o, err)) == 0)
+		rc = a->o->session != NULL ? cl_call(a->conn,
+		    "session.attach", pack_attach, a, resp, APP_CALL_MS,
+		    err) : cl_call(a->conn, "session.open", pack_open, &o,
+		    resp, APP_CALL_MS, err);
+	if (rc == GL_ENOTFOUND && a->o->session != NULL && a->sync != NULL) {
+		gl_err_clear(err);
+		if ((rc = find_session(a, err)) == 0)
+			rc = cl_call(a->conn, "session.attach", pack_attach, a,
+			    resp, APP_CALL_MS, err);
+	}
+	if (rc != 0 && client_file_refused(a, rc)) {
+		/* A kernel from before client_file read the label as a
+		 * path of its own: open the notebook by path, as then. */
+		gl_err_clear(err);
+		a->client_file = false;
+		free(o.label);
+		o.label = NULL;
+		rc = cl_call(a->conn, "session.open", pack_open, &o, resp,
+		    APP_CALL_MS, err);
+	}
+	free(o.label);
+	free(o.text);
+	if (rc != 0) {
 		cl_close(a->conn);
 		a->conn = NULL;
 		return rc;
@@ -375,13 +546,17 @@ open_session(struct app *a, struct rpc_msg *resp, struct event_doc *d,
 	a->session = d->session;
 	d->session = NULL;
 	snprintf(buf, sizeof buf, "%s", cl_addr(a->conn));
+	/* Where the cells run: "local", or the kernel's HOST:PORT. */
 	if (strncmp(buf, "unix:", 5) == 0)
 		snprintf(a->kernel, sizeof a->kernel, "local");
 	else
-		snprintf(a->kernel, sizeof a->kernel, "%s", buf);
+		snprintf(a->kernel, sizeof a->kernel, "%s",
+		    strncmp(buf, "tcp:", 4) == 0 ? buf + 4 : buf);
 	a->edit_req = 0;
 	a->have_ack = false;
 	a->lost = a->stopped = false;
+	/* Versions are this session's: a new kernel counts from its own. */
+	a->file_version = 0;
 	return 0;
 }
 
@@ -406,6 +581,7 @@ app_open_session(struct app *a, struct gl_err *err)
 	a->dirty = d.dirty > 0;
 	view_sync(a->view, a->doc);
 	load_cell_states(a, &d);
+	app_pair_opened(a, &d);
 	if (d.warning != NULL)
 		app_msg(a, true, "%s", d.warning);
 	else if (d.recovered > 0)
@@ -479,6 +655,7 @@ rejoin(struct app *a, struct gl_err *err)
 	}
 	a->wrote_away = false;
 	load_cell_states(a, &d);
+	app_pair_opened(a, &d);
 	a->dirty = d.dirty > 0 || sync_pending(a->sync);
 	snprintf(a->runtime, sizeof a->runtime, "%s", a->running[0] ?
 	    "busy" : "idle");
@@ -509,6 +686,8 @@ app_conn_lost(struct app *a, const char *why)
 	a->edit_req = 0;
 	a->clu_req = 0;
 	a->comp.req = 0;
+	a->cursor_req = 0;
+	pair_clear(&a->pair);
 	snprintf(a->kernel, sizeof a->kernel, "lost");
 	snprintf(a->runtime, sizeof a->runtime, "unknown");
 	/* What matters first: the reason can be long (a socket path). */
@@ -544,14 +723,16 @@ app_reconnect(struct app *a)
 		a->conn = NULL;
 	}
 	/* The review mode alone has no notebook to rejoin. */
-	if ((a->abspath == NULL ? app_review_connect(a, &err) :
-	    rejoin(a, &err)) != 0) {
+	if ((a->abspath == NULL && a->o->session == NULL ?
+	    app_review_connect(a, &err) : rejoin(a, &err)) != 0) {
 		a->lost = true;
 		a->stopped = stopped;
 		snprintf(a->kernel, sizeof a->kernel, "%s", stopped ?
 		    "stopped" : "lost");
 		if (stopped)
 			app_msg(a, true, "no kernel: %s", err.msg);
+		else if (err.code == GL_ENOTFOUND && a->o->session != NULL)
+			app_msg(a, true, "%s", err.msg);
 	}
 }
 

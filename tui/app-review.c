@@ -54,6 +54,8 @@ app_review_connect(struct app *a, struct gl_err *err)
 
 	cl_opts_init(&co);
 	co.kernel = a->o->kernel;
+	co.member = a->o->member;
+	co.token = a->o->token;
 	if ((rc = cl_connect(&co, &a->conn, err)) != 0)
 		return rc;
 	if (a->doc == NULL)

@@ -41,6 +41,10 @@ app_status(struct app *a, struct view_status *st)
 	memset(st, 0, sizeof *st);
 	st->mode = modes[a->mode == KEYMAP_CMDLINE ? a->cl_return : a->mode];
 	st->path = a->o->path;
+	/* An invite's notebook: its name (the path is the kernel's). */
+	if (st->path == NULL && a->o->label != NULL)
+		st->path = strrchr(a->o->label, '/') != NULL ?
+		    strrchr(a->o->label, '/') + 1 : a->o->label;
 	st->dirty = a->dirty;
 	st->git = a->git[0] != '\0' ? a->git : NULL;
 	st->kernel = a->kernel;

@@ -149,6 +149,7 @@ paint(struct app *a)
 		return;
 	}
 	app_status(a, &st);
+	app_pair_paint(a, &st);
 	view_set_search(a->view, a->srch.have && a->srch.hl ? &a->srch.pat :
 	    NULL, keymap_config(a->km)->search_outputs);
 	if (a->mode == KEYMAP_INSERT ||
@@ -171,6 +172,9 @@ paint(struct app *a)
 		if (app_complete_popup(a, a->grid.cur_visible ?
 		    a->grid.cur_row : a->grid.rows - 2, a->grid.cur_visible ?
 		    a->grid.cur_col : 0, &pp))
+			view_render_popup(&pp, &a->grid);
+		/* An invite to copy (:share), over everything. */
+		if (app_pair_box(a, &pp))
 			view_render_popup(&pp, &a->grid);
 	}
 	draw_grid(a->draw, &a->grid);
@@ -263,6 +267,7 @@ loop(struct app *a)
 		app_cluster_take(a);
 		app_complete_take(a);
 		app_send_edits(a);
+		app_pair_cursor(a);
 		app_cluster_poll(a);
 		if (a->lost && !a->stopped && !a->quit &&
 		    a->now >= a->retry_at)
@@ -285,6 +290,7 @@ app_free(struct app *a)
 	cmdline_fini(&a->cl_shist);
 	app_search_fini(a);
 	app_complete_fini(a);
+	app_pair_fini(a);
 	free(a->pager);
 	free(a->pager_title);
 	view_cluster_fini(&a->clu);
@@ -320,8 +326,10 @@ app_run(const struct app_opts *o, struct gl_err *err)
 	a.cl_prompt = ':';
 	a.srch.pg_off = -1;
 	gl_buf_init(&a.srch.text);
+	pair_init(&a.pair);
 	view_cluster_init(&a.clu);
 	a.cmds = cmd_table_new();
+	cmd_table_set_guard(a.cmds, app_pair_guard);
 	a.km = keymap_new_with(a.cmds);
 	a.input = input_new();
 	if (o->path != NULL &&
@@ -335,7 +343,7 @@ app_run(const struct app_opts *o, struct gl_err *err)
 	cfg = keymap_config(a.km);
 	app_view_opts(cfg, &vo);
 	a.view = view_new(&vo);
-	if (o->path == NULL) {
+	if (o->path == NULL && o->session == NULL) {
 		/* `galley review` alone: the review mode, no notebook. */
 		if ((rc = app_review_connect(&a, err)) != 0)
 			goto out;

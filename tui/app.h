@@ -26,6 +26,15 @@ struct app_opts {
 	const char	*review;	/* open the review mode on this: "" (the
 					 * current branch's), an id or
 					 * BASE..HEAD; NULL: do not */
+	/* galley attach INVITE: join this session of the kernel (by id,
+	 * session.attach) rather than open path; path is then NULL and
+	 * label names the notebook for the screen. */
+	const char	*session;
+	const char	*label;
+	/* A team kernel's member to connect as, with its token's text
+	 * (client/client.h cl_opts.member and .token); NULL: the owner. */
+	const char	*member;
+	const char	*token;
 };
 
 /* Runs the TUI until the user quits. 0, or a GL_E* with err set: a

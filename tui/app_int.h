@@ -5,7 +5,8 @@
  * app-kernel.c (the connection, requests and notifications), app-file.c
  * (saving, autosave, quitting), app-status.c (the status and message
  * lines), app-cluster.c (the cluster view's requests), app-git.c (the
- * notebook in git), app-review.c (the review mode), and the command
+ * notebook in git), app-review.c (the review mode), app-pair.c (the
+ * others in a shared session: cursors, roles, messages), and the command
  * handlers (tui/cmd-*.c). Nothing outside tui/ includes it; the public
  * API is tui/app.h.
  */
@@ -25,14 +26,17 @@
 #include "tui/cmdline.h"
 #include "tui/editor.h"
 #include "tui/keymap.h"
+#include "tui/pair.h"
 #include "tui/search.h"
 #include "tui/sync.h"
 #include "tui/view.h"
 
 struct cl_conn;
+struct cmd_entry;
 struct cmd_table;
 struct draw;
 struct event;
+struct event_doc;
 struct gl_err;
 struct input;
 struct input_ev;
@@ -117,6 +121,12 @@ struct app {
 	bool		 lost;		/* no connection (edits are kept) */
 	bool		 stopped;	/* ... because the kernel was stopped:
 					 * no reconnecting until :connect */
+	bool		 client_file;	/* the notebook is on this machine and
+					 * the kernel (over TCP) holds a copy:
+					 * the TUI writes the file (app-file.c) */
+	char		 file_hash[GL_HASH_HEX];	/* ... the bytes read or
+					 * written last */
+	uint64_t	 file_version;	/* ... the version written last */
 	bool		 wrote_away;	/* :w! wrote our copy while lost */
 	char		 wrote_hash[GL_HASH_HEX];	/* ... these bytes */
 	int64_t		 retry_at;
@@ -185,6 +195,20 @@ struct app {
 	char		*rv_range;	/* owned: its range while it has none */
 	char		*rv_dir;	/* owned: where `galley review` ran */
 	struct app_draft sg;		/* the suggestion being written */
+	/* The others in the session (app-pair.c) */
+	struct pair	 pair;
+	uint64_t	 follow;	/* :follow: their connection, or 0 */
+	uint32_t	 cursor_req;	/* the doc.cursor in flight, or 0 */
+	bool		 cursor_sent;	/* ... of this cursor: */
+	char		 cursor_cell[NB_ID_MAX + 1];
+	size_t		 cursor_off;
+	bool		 cursor_ins;
+	struct view_person *people;	/* owned: the status line's */
+	size_t		 npeople_cap;
+	char		**box;		/* owned: lines shown in a box over
+					 * the screen until a key (:share's
+					 * invite); NULL: none */
+	size_t		 nbox;
 	/* Clipboards */
 	struct app_clip	*clip;		/* owned */
 	size_t		 nclip;
@@ -260,6 +284,39 @@ void	 app_complete_accept(struct app *a);
  * one again) from the cursor, backward with back. */
 void	 app_search(struct app *a, const char *pattern, bool back);
 void	 app_search_fini(struct app *a);
+
+/* app-pair.c */
+/* The time of day (Unix ms) messages are logged at. */
+int64_t	 app_wall_ms(void);
+/* Our connection, name and role from a session.open reply; the others
+ * are asked for again (session.members). */
+void	 app_pair_opened(struct app *a, const struct event_doc *d);
+/* A session.joined, .left, .said, .role or doc.cursor event. */
+void	 app_pair_event(struct app *a, struct event *ev);
+/* A cell's run started (by: who started it, "" if not said) or ended. */
+void	 app_pair_run(struct app *a, const char *cell, const char *by,
+	     bool started);
+/* Someone else's run of cell was queued (by: who asked). */
+void	 app_pair_queued(struct app *a, const char *cell, const char *by);
+/* Tells the kernel where our cursor is when it moved (one doc.cursor in
+ * flight; nothing when we are alone), and takes the answer. */
+void	 app_pair_cursor(struct app *a);
+/* The others' cursors into the view and the people into st. */
+void	 app_pair_paint(struct app *a, struct view_status *st);
+/* False, with a message saying why, when our role does not let us
+ * change the notebook (what: "edit", "run", ...). */
+bool	 app_pair_may_write(struct app *a, const char *what);
+/* The command table's guard (cmd_table_set_guard()): a motion ends
+ * :follow; a viewer's CMD_F_WRITE command is refused saying why. */
+int	 app_pair_guard(struct app *a, const struct cmd_entry *e,
+	     struct gl_err *err);
+/* Stops following (say: with a message). */
+void	 app_pair_unfollow(struct app *a, bool say);
+/* The box shown over the screen (the invite), if one is; a key closes
+ * it (app_pair_box_close). */
+bool	 app_pair_box(struct app *a, struct view_popup *p);
+void	 app_pair_box_close(struct app *a);
+void	 app_pair_fini(struct app *a);
 
 /* app-status.c */
 /* Puts a message on the message line (one line: breaks and tabs become
@@ -348,6 +405,11 @@ int	 app_save(struct app *a, bool force, bool quiet);
 /* :q, :q! (force), :wq (write): refuses while changes are unsaved or a
  * cell runs, unless forced. */
 void	 app_quit(struct app *a, bool force, bool write);
+/* The kernel saved a notebook whose file is ours (client_file): writes
+ * text (version: the document's) to it atomically, unless a later
+ * version was written. 0 or GL_E* (said on the message line). */
+int	 app_file_write(struct app *a, uint64_t version, const char *text,
+	     size_t len);
 /* When the next autosave is due, or INT64_MAX. */
 int64_t	 app_autosave_at(const struct app *a);
 /* Saves if autosave is due. */

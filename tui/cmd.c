@@ -6,7 +6,8 @@
  * The built-in table below is in the order the help screen and
  * docs/keys.md list the commands; its handlers live in tui/cmd-*.c by
  * family (cmd-cell.c, cmd-view.c, cmd-run.c, cmd-file.c, cmd-cluster.c,
- * cmd-cmdline.c, cmd-config.c, cmd-edit.c, cmd-git.c, cmd-review.c). A
+ * cmd-cmdline.c, cmd-config.c, cmd-edit.c, cmd-git.c, cmd-review.c,
+ * cmd-pair.c). A
  * table holds a pointer to that static array and a growable array of
  * added entries, whose strings it owns. Lookups are linear: there are
  * about a hundred and forty commands and a lookup happens once per key
@@ -37,60 +38,75 @@
  * and completion). */
 static const struct cmd_entry builtin[] = {
 	/* Cells */
-	{ "down", "", "go to the next cell", .exec = cmd_cell_down },
-	{ "up", "", "go to the previous cell", .exec = cmd_cell_up },
-	{ "first", "", "go to the first cell", .exec = cmd_cell_first },
-	{ "last", "", "go to the last cell", .exec = cmd_cell_last },
+	{ "down", "", "go to the next cell", .exec = cmd_cell_down,
+	  .flags = CMD_F_MOVE },
+	{ "up", "", "go to the previous cell", .exec = cmd_cell_up,
+	  .flags = CMD_F_MOVE },
+	{ "first", "", "go to the first cell", .exec = cmd_cell_first,
+	  .flags = CMD_F_MOVE },
+	{ "last", "", "go to the last cell", .exec = cmd_cell_last,
+	  .flags = CMD_F_MOVE },
 	{ "goto", "N|ID", "go to cell number N (from 1) or the cell with id ID",
-	  .exec = cmd_cell_goto, .complete = cmd_cell_goto_complete },
+	  .exec = cmd_cell_goto, .complete = cmd_cell_goto_complete,
+	  .flags = CMD_F_MOVE },
 	{ "scroll-down", "[N]", "scroll down N rows (default 1)",
-	  .exec = cmd_view_scroll_down },
+	  .exec = cmd_view_scroll_down, .flags = CMD_F_MOVE },
 	{ "scroll-up", "[N]", "scroll up N rows (default 1)",
-	  .exec = cmd_view_scroll_up },
+	  .exec = cmd_view_scroll_up, .flags = CMD_F_MOVE },
 	{ "half-down", "", "scroll down half a screen",
-	  .exec = cmd_view_half_down },
-	{ "half-up", "", "scroll up half a screen", .exec = cmd_view_half_up },
-	{ "page-down", "", "scroll down a screen", .exec = cmd_view_page_down },
-	{ "page-up", "", "scroll up a screen", .exec = cmd_view_page_up },
+	  .exec = cmd_view_half_down, .flags = CMD_F_MOVE },
+	{ "half-up", "", "scroll up half a screen", .exec = cmd_view_half_up,
+	  .flags = CMD_F_MOVE },
+	{ "page-down", "", "scroll down a screen", .exec = cmd_view_page_down,
+	  .flags = CMD_F_MOVE },
+	{ "page-up", "", "scroll up a screen", .exec = cmd_view_page_up,
+	  .flags = CMD_F_MOVE },
 	{ "select-down", "", "extend the cell selection down",
-	  .exec = cmd_cell_select_down },
+	  .exec = cmd_cell_select_down, .flags = CMD_F_MOVE },
 	{ "select-up", "", "extend the cell selection up",
-	  .exec = cmd_cell_select_up },
+	  .exec = cmd_cell_select_up, .flags = CMD_F_MOVE },
 	{ "escape", "", "clear the selection, a pending key and the message",
 	  .exec = cmd_cell_escape },
 	{ "run", "[all|above|below]", "run the cell (or the selected cells), "
 	  "or all cells, the cells above or the cells from here down",
-	  .exec = cmd_run_cell, .words = "all above below" },
+	  .exec = cmd_run_cell, .words = "all above below",
+	  .flags = CMD_F_WRITE },
 	{ "run-next", "", "run the cell and go to the next one (a new one at "
-	  "the end)", .exec = cmd_run_next },
+	  "the end)", .exec = cmd_run_next, .flags = CMD_F_WRITE },
 	{ "run-insert", "", "run the cell and insert a new cell below",
-	  .exec = cmd_run_insert },
+	  .exec = cmd_run_insert, .flags = CMD_F_WRITE },
 	{ "interrupt", "", "interrupt the running cell (again: kill the "
-	  "runtime)", .exec = cmd_run_interrupt },
+	  "runtime)", .exec = cmd_run_interrupt, .flags = CMD_F_WRITE },
 	{ "cancel", "", "drop the runs waiting in the queue",
-	  .exec = cmd_run_cancel },
+	  .exec = cmd_run_cancel, .flags = CMD_F_WRITE },
 	{ "restart", "", "restart the runtime (its variables are lost)",
-	  .exec = cmd_run_restart },
+	  .exec = cmd_run_restart, .flags = CMD_F_WRITE },
 	{ "add-above", "[code|markdown]", "insert a cell above and edit it",
-	  .exec = cmd_cell_add_above, .words = "code markdown raw" },
+	  .exec = cmd_cell_add_above, .words = "code markdown raw",
+	  .flags = CMD_F_WRITE },
 	{ "add-below", "[code|markdown]", "insert a cell below and edit it",
-	  .exec = cmd_cell_add_below, .words = "code markdown raw" },
+	  .exec = cmd_cell_add_below, .words = "code markdown raw",
+	  .flags = CMD_F_WRITE },
 	{ "delete", "", "delete the cell or the selected cells (undo brings "
-	  "them back)", .exec = cmd_cell_delete },
+	  "them back)", .exec = cmd_cell_delete, .flags = CMD_F_WRITE },
 	{ "cut", "", "copy the cell or the selected cells, then delete them",
-	  .exec = cmd_cell_cut },
+	  .exec = cmd_cell_cut, .flags = CMD_F_WRITE },
 	{ "copy", "", "copy the cell or the selected cells",
 	  .exec = cmd_cell_copy },
 	{ "paste-below", "", "paste copied cells below",
-	  .exec = cmd_cell_paste_below },
+	  .exec = cmd_cell_paste_below, .flags = CMD_F_WRITE },
 	{ "paste-above", "", "paste copied cells above",
-	  .exec = cmd_cell_paste_above },
-	{ "move-down", "", "move the cell down", .exec = cmd_cell_move_down },
-	{ "move-up", "", "move the cell up", .exec = cmd_cell_move_up },
-	{ "code", "", "make the cell a code cell", .exec = cmd_cell_code },
+	  .exec = cmd_cell_paste_above, .flags = CMD_F_WRITE },
+	{ "move-down", "", "move the cell down", .exec = cmd_cell_move_down,
+	  .flags = CMD_F_WRITE },
+	{ "move-up", "", "move the cell up", .exec = cmd_cell_move_up,
+	  .flags = CMD_F_WRITE },
+	{ "code", "", "make the cell a code cell", .exec = cmd_cell_code,
+	  .flags = CMD_F_WRITE },
 	{ "markdown", "", "make the cell a markdown cell",
-	  .exec = cmd_cell_markdown },
-	{ "raw", "", "make the cell a raw cell", .exec = cmd_cell_raw },
+	  .exec = cmd_cell_markdown, .flags = CMD_F_WRITE },
+	{ "raw", "", "make the cell a raw cell", .exec = cmd_cell_raw,
+	  .flags = CMD_F_WRITE },
 	{ "fold", "", "fold or unfold the cell's long outputs and tracebacks",
 	  .exec = cmd_view_fold },
 	{ "output", "", "show the cell's outputs whole in a pager (/ searches, "
@@ -98,13 +114,13 @@ static const struct cmd_entry builtin[] = {
 	/* Search */
 	{ "search", "[PATTERN]", "search forward for text in the cells (and "
 	  "their outputs with search_outputs): \\v regex, \\c any case",
-	  .exec = cmd_search_forward },
+	  .exec = cmd_search_forward, .flags = CMD_F_MOVE },
 	{ "search-back", "[PATTERN]", "search backward",
-	  .exec = cmd_search_backward },
+	  .exec = cmd_search_backward, .flags = CMD_F_MOVE },
 	{ "search-next", "", "the next match (the same direction)",
-	  .exec = cmd_search_next },
+	  .exec = cmd_search_next, .flags = CMD_F_MOVE },
 	{ "search-prev", "", "the previous match (the other direction)",
-	  .exec = cmd_search_prev },
+	  .exec = cmd_search_prev, .flags = CMD_F_MOVE },
 	{ "nohlsearch", "", "stop highlighting the matches (until the next "
 	  "search)", .exec = cmd_search_clear },
 	{ "noh", "", "stop highlighting the matches", .exec = cmd_search_clear,
@@ -112,12 +128,14 @@ static const struct cmd_entry builtin[] = {
 	{ "substitute", "[%]/PAT/REP/[g]", "replace PAT by REP in the cell "
 	  "(% in every cell), the first match of each line or every one "
 	  "with g, as one change; :s/a/b/ and :%s/a/b/g spell it",
-	  .exec = cmd_search_substitute },
+	  .exec = cmd_search_substitute, .flags = CMD_F_WRITE },
 	{ "undo", "", "undo the last change (edits, deletions, moves...)",
-	  .exec = cmd_cell_undo },
-	{ "redo", "", "redo what undo undid", .exec = cmd_cell_redo },
+	  .exec = cmd_cell_undo, .flags = CMD_F_WRITE },
+	{ "redo", "", "redo what undo undid", .exec = cmd_cell_redo,
+	  .flags = CMD_F_WRITE },
 	{ "edit", "[start|end]", "edit the cell (insert mode)",
-	  .exec = cmd_cell_edit, .words = "start end" },
+	  .exec = cmd_cell_edit, .words = "start end",
+	  .flags = CMD_F_WRITE | CMD_F_MOVE },
 	{ "normal", "", "leave insert mode", .exec = cmd_cell_normal },
 	/* File and session */
 	{ "write", "", "save the notebook", .exec = cmd_file_write },
@@ -163,18 +181,39 @@ static const struct cmd_entry builtin[] = {
 	  "selected lines (or the line), then send them with a message",
 	  .exec = cmd_review_suggest },
 	{ "apply", "", "review: apply the suggestion of the thread under the "
-	  "cursor as an edit of the notebook", .exec = cmd_review_apply },
+	  "cursor as an edit of the notebook", .exec = cmd_review_apply,
+	  .flags = CMD_F_WRITE },
 	{ "approve", "[MESSAGE]", "review: approve (starts the review if "
 	  "there is none)", .exec = cmd_review_approve },
 	{ "request-changes", "MESSAGE", "review: ask for changes",
 	  .exec = cmd_review_request_changes },
+	/* A shared session (docs/pairing.md) */
+	{ "share", "[editor|viewer]", "make an invite for someone to join "
+	  "this session as an editor (default) or a viewer: shown in a box "
+	  "to copy, and in :messages", .exec = cmd_pair_share,
+	  .words = "editor viewer" },
+	{ "members", "", "list the people of the session: name, role, what "
+	  "each is doing", .exec = cmd_pair_members },
+	{ "follow", "[NAME]", "keep NAME's cursor on screen until you move "
+	  "(no NAME: stop)", .exec = cmd_pair_follow,
+	  .complete = cmd_pair_name_complete },
+	{ "say", "TEXT", "show TEXT at the bottom of everyone's screen (kept "
+	  "in :messages)", .exec = cmd_pair_say },
+	{ "messages", "", "what was said, who came and went, invites",
+	  .exec = cmd_pair_messages },
+	{ "role", "NAME editor|viewer", "the owner: change NAME's role (at "
+	  "once, for their open connections)", .exec = cmd_pair_role,
+	  .complete = cmd_pair_name_complete, .words = "editor viewer" },
+	{ "revoke", "NAME", "the owner: take NAME's access away (their "
+	  "connections close)", .exec = cmd_pair_revoke,
+	  .complete = cmd_pair_name_complete },
 	{ "help", "", "show every key and command", .exec = cmd_view_help },
 	{ "cluster", "", "show the cluster view: workers, their state, tasks "
 	  "done, CPU use and idle time", .exec = cmd_cluster_open },
 	{ "scale", "N|+N|-N|auto|max N", "keep N workers (or N more, or N "
 	  "fewer; 0: none start) while work may use more; auto: on demand "
 	  "again; max N: the most work starts", .exec = cmd_cluster_scale,
-	  .words = "auto max" },
+	  .words = "auto max", .flags = CMD_F_WRITE },
 	{ "command", "[TEXT]", "open the : command line (with TEXT begun)",
 	  .exec = cmd_cmdline_open },
 	{ "suspend", "", "suspend galley (the shell's fg resumes it)",
@@ -310,16 +349,14 @@ static const struct cmd_entry builtin[] = {
 	{ "sg-newline", "", "new line, indented like this one",
 	  .exec = cmd_suggest_newline, .modes = SUGGEST, .flags = CMD_F_KEY },
 	{ "sg-backspace", "", "delete backwards",
-	  .exec = cmd_suggest_backspace, .modes = SUGGEST,
-	  .flags = CMD_F_KEY },
+	  .exec = cmd_suggest_backspace, .modes = SUGGEST, .flags = CMD_F_KEY },
 	{ "sg-delete", "", "delete the character under the cursor",
 	  .exec = cmd_suggest_delete, .modes = SUGGEST, .flags = CMD_F_KEY },
 	{ "sg-delete-word", "", "delete the word before the cursor",
 	  .exec = cmd_suggest_delete_word, .modes = SUGGEST,
 	  .flags = CMD_F_KEY },
 	{ "sg-kill-line", "", "delete to the end of the line",
-	  .exec = cmd_suggest_kill_line, .modes = SUGGEST,
-	  .flags = CMD_F_KEY },
+	  .exec = cmd_suggest_kill_line, .modes = SUGGEST, .flags = CMD_F_KEY },
 	{ "sg-indent", "", "indent to the next stop",
 	  .exec = cmd_suggest_indent, .modes = SUGGEST, .flags = CMD_F_KEY },
 	/* The completion menu */
@@ -350,9 +387,11 @@ struct cmd_table {
 	size_t		 nfixed;
 	struct cmd_entry *added;	/* owned, with their strings */
 	size_t		 nadded;
+	cmd_guard_fn	 guard;		/* or NULL */
 };
 
-static const struct cmd_table builtin_table = { builtin, NBUILTIN, NULL, 0 };
+static const struct cmd_table builtin_table = { builtin, NBUILTIN, NULL, 0,
+    NULL };
 
 static void	 entry_fini(struct cmd_entry *e);
 
@@ -378,6 +417,12 @@ cmd_table_free(struct cmd_table *t)
 		entry_fini(&t->added[i]);
 	free(t->added);
 	free(t);
+}
+
+void
+cmd_table_set_guard(struct cmd_table *t, cmd_guard_fn guard)
+{
+	t->guard = guard;
 }
 
 const struct cmd_table *
@@ -538,6 +583,12 @@ cmd_exec(const struct cmd_table *t, struct app *a, enum keymap_mode mode,
 		    "(:help lists them)", name);
 	if (e->modes != 0 && (e->modes & CMD_MODE(mode)) == 0)
 		return 0;
+	if (t->guard != NULL) {
+		int	 rc = t->guard(a, e, err);
+
+		if (rc != 0)
+			return rc;
+	}
 	return e->exec(a, e, arg, err);
 }
 

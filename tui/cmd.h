@@ -66,6 +66,11 @@ struct cmd_entry {
 /* Another spelling of a command (w! of write with force): neither
  * offered nor listed anywhere. */
 #define CMD_F_ALIAS	0x2u
+/* Changes the notebook or runs cells: a viewer of a shared session may
+ * not (the table's guard refuses it before the handler runs). */
+#define CMD_F_WRITE	0x4u
+/* Moves the cursor or the screen: ends :follow. */
+#define CMD_F_MOVE	0x8u
 
 /* Longest command name. */
 #define CMD_NAME_MAX	63
@@ -97,6 +102,13 @@ size_t	 cmd_count(const struct cmd_table *t);
 const struct cmd_entry *cmd_at(const struct cmd_table *t, size_t i);
 /* The command named by the first word of line, or NULL. */
 const struct cmd_entry *cmd_find(const struct cmd_table *t, const char *line);
+
+/* A check cmd_exec() makes before a command's handler runs (the TUI's:
+ * a viewer may not run CMD_F_WRITE commands; CMD_F_MOVE ones end
+ * :follow): 0 to run it, or a GL_E* with err set to refuse it. */
+typedef int (*cmd_guard_fn)(struct app *a, const struct cmd_entry *e,
+	     struct gl_err *err);
+void	 cmd_table_set_guard(struct cmd_table *t, cmd_guard_fn guard);
 
 /* Runs command line line (leading blanks and ':' skipped; an empty line
  * does nothing) as the TUI in mode: the handler's result, or GL_ENOTFOUND

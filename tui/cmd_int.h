@@ -180,6 +180,17 @@ CMD_EXEC(cmd_complete_prev);
 CMD_EXEC(cmd_complete_accept);
 CMD_EXEC(cmd_complete_close);
 
+/* cmd-pair.c: a shared session: invites, members, roles, following,
+ * messages. */
+CMD_EXEC(cmd_pair_share);
+CMD_EXEC(cmd_pair_members);
+CMD_EXEC(cmd_pair_role);
+CMD_EXEC(cmd_pair_revoke);
+CMD_EXEC(cmd_pair_follow);
+CMD_COMPLETE(cmd_pair_name_complete);
+CMD_EXEC(cmd_pair_say);
+CMD_EXEC(cmd_pair_messages);
+
 /* cmd.c: a count argument ("scroll-down 3"): arg, or 1 without one. */
 int	 cmd_arg_count(const char *arg);
 

@@ -80,6 +80,19 @@ static const struct style_def styles[VIEW_S_COUNT] = {
 	[VIEW_S_MENU]     = { 252, 238, COLOR_WHITE, COLOR_BLUE, 0, R },
 	[VIEW_S_MENUSEL]  = { 16, 75, COLOR_BLACK, COLOR_CYAN, B, B | U },
 	[VIEW_S_MENUNOTE] = { 245, 238, COLOR_CYAN, COLOR_BLUE, 0, R | D },
+	/* People: bright hues that differ in hue and lightness on the
+	 * status line's grey (a name reads as a tag; their cursor, drawn
+	 * reversed, as a block of their colour); on 8 colours the six
+	 * hues, then two again in bold; without colours, the attributes
+	 * in turn (names tell them apart). */
+	[VIEW_S_PEER0]    = { 214, 237, COLOR_YELLOW, -1, B, B },
+	[VIEW_S_PEER1]    = { 81, 237, COLOR_CYAN, -1, B, U },
+	[VIEW_S_PEER2]    = { 213, 237, COLOR_MAGENTA, -1, B, B | U },
+	[VIEW_S_PEER3]    = { 119, 237, COLOR_GREEN, -1, B, B },
+	[VIEW_S_PEER4]    = { 210, 237, COLOR_RED, -1, B, U },
+	[VIEW_S_PEER5]    = { 147, 237, COLOR_BLUE, -1, B, B | U },
+	[VIEW_S_PEER6]    = { 229, 237, COLOR_YELLOW, -1, B | U, B },
+	[VIEW_S_PEER7]    = { 159, 237, COLOR_CYAN, -1, B | U, U },
 };
 
 /* Colour pairs after the styles' (pair s + 1 is style s's). */
@@ -176,6 +189,9 @@ put_cell(struct draw *d, int r, int c, const struct view_gcell *g)
 	}
 	if (g->attr & VIEW_F_SEL)
 		a ^= A_REVERSE;
+	/* Another's cursor: a block of their colour. */
+	if (g->attr & VIEW_F_PEER)
+		a |= A_REVERSE;
 	for (int k = 0; k < VIEW_CP_MAX && g->cp[k] != 0; k++)
 		wc[n++] = (wchar_t)g->cp[k];
 	if (n == 0)

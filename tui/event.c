@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "client/client.h"
 #include "core/err.h"
@@ -45,6 +46,18 @@ static int	 decode_completion(const msgpack_object *args,
 		     struct event *ev, struct gl_err *err);
 static int	 decode_inspection(const msgpack_object *args,
 		     struct event *ev, struct gl_err *err);
+static int	 decode_joined(const msgpack_object *args, struct event *ev,
+		     struct gl_err *err);
+static int	 decode_left(const msgpack_object *args, struct event *ev,
+		     struct gl_err *err);
+static int	 decode_cursor(const msgpack_object *args, struct event *ev,
+		     struct gl_err *err);
+static int	 decode_said(const msgpack_object *args, struct event *ev,
+		     struct gl_err *err);
+static int	 decode_role(const msgpack_object *args, struct event *ev,
+		     struct gl_err *err);
+static int	 decode_write(const msgpack_object *args, struct event *ev,
+		     struct gl_err *err);
 
 /* The notifications the TUI handles. */
 static const struct {
@@ -66,6 +79,13 @@ static const struct {
 	{ "doc.changed", EVENT_DOC_CHANGED, false, decode_changed },
 	{ "cell.completion", EVENT_COMPLETION, false, decode_completion },
 	{ "cell.inspection", EVENT_INSPECTION, false, decode_inspection },
+	{ "session.joined", EVENT_PEER_JOINED, false, decode_joined },
+	{ "session.left", EVENT_PEER_LEFT, false, decode_left },
+	{ "doc.cursor", EVENT_PEER_CURSOR, false, decode_cursor },
+	{ "session.said", EVENT_PEER_SAID, false, decode_said },
+	{ "session.role", EVENT_PEER_ROLE, false, decode_role },
+	{ "cell.queued", EVENT_CELL_QUEUED, true, decode_started },
+	{ "doc.write", EVENT_DOC_WRITE, false, decode_write },
 };
 
 /* ------------------------------------------------------------------ */
@@ -157,6 +177,53 @@ job_key(const msgpack_object *map)
 	k = xasprintf("job:%s", t);
 	free(t);
 	return k;
+}
+
+/* A string field into buf[0..n), cut at a character's start when it is
+ * longer (names are shown, not compared with what the kernel keeps). */
+static void
+obj_str_cut(const msgpack_object *map, const char *key, char *buf, size_t n)
+{
+	size_t		 len;
+	const char	*s = rpc_map_str(map, key, &len);
+
+	buf[0] = '\0';
+	if (s == NULL)
+		return;
+	if (len >= n) {
+		len = n - 1;
+		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
+			len--;
+	}
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	/* One line on a screen. */
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
+}
+
+/* The person a message names: client, name (under key), role, colour,
+ * cursor offset and mode, time. Every field is optional here; decoders
+ * require what they need. */
+static void
+peer_read(const msgpack_object *args, struct event_peer *p, const char *key)
+{
+	const msgpack_object *o = rpc_map_get(args, "client");
+
+	memset(p, 0, sizeof *p);
+	if (o != NULL && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+		p->client = o->via.u64;
+	obj_str_cut(args, key, p->name, sizeof p->name);
+	obj_str_cut(args, "role", p->role, sizeof p->role);
+	o = rpc_map_get(args, "color");
+	p->color = o != NULL && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+	    o->via.u64 < 1024 ? (int)o->via.u64 : -1;
+	p->offset = rpc_map_int(args, "offset", 0);
+	if (p->offset < 0)
+		p->offset = 0;
+	p->insert = rpc_obj_streq(rpc_map_get(args, "mode"), "insert");
+	p->time_ms = rpc_map_int(args, "time", 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -381,6 +448,9 @@ event_fini(struct event *ev)
 		free(ev->u.completion.text);
 		free(ev->u.completion.kind);
 		break;
+	case EVENT_DOC_WRITE:
+		free(ev->u.write.text);
+		break;
 	case EVENT_INSPECTION:
 		free(ev->u.inspection.name);
 		free(ev->u.inspection.type);
@@ -395,20 +465,24 @@ event_fini(struct event *ev)
 	memset(ev, 0, sizeof *ev);
 }
 
-/* kernel.refused {message}; kernel.stopping {reason, message} */
+/* kernel.refused {message, reason?}; kernel.stopping {reason, message} */
 static int
 decode_refused(const msgpack_object *args, struct event *ev,
     struct gl_err *err)
 {
 	ev->message = rpc_map_strdup(args, "message");
+	if (obj_str(args, "reason", ev->u.reason, sizeof ev->u.reason,
+	    NULL) < 0)
+		ev->u.reason[0] = '\0';
 	return 0;
 }
 
-/* cell.started {session, cell, run} */
+/* cell.started and cell.queued {session, cell, run, by?, client?} */
 static int
 decode_started(const msgpack_object *args, struct event *ev,
     struct gl_err *err)
 {
+	peer_read(args, &ev->u.peer, "by");
 	return 0;
 }
 
@@ -518,6 +592,84 @@ decode_changed(const msgpack_object *args, struct event *ev,
 	return 0;
 }
 
+/* session.joined {session, client, name, role, color} */
+static int
+decode_joined(const msgpack_object *args, struct event *ev,
+    struct gl_err *err)
+{
+	peer_read(args, &ev->u.peer, "name");
+	if (ev->u.peer.client == 0)
+		return gl_err_set(err, GL_EPROTO, "no client");
+	if (ev->u.peer.name[0] == '\0')
+		return gl_err_set(err, GL_EPROTO, "no name");
+	return 0;
+}
+
+/* session.left {session, client, name} */
+static int
+decode_left(const msgpack_object *args, struct event *ev,
+    struct gl_err *err)
+{
+	peer_read(args, &ev->u.peer, "name");
+	if (ev->u.peer.client == 0)
+		return gl_err_set(err, GL_EPROTO, "no client");
+	return 0;
+}
+
+/* doc.cursor {session, client, name, color, cell, offset, mode} */
+static int
+decode_cursor(const msgpack_object *args, struct event *ev,
+    struct gl_err *err)
+{
+	peer_read(args, &ev->u.peer, "name");
+	if (ev->u.peer.client == 0)
+		return gl_err_set(err, GL_EPROTO, "no client");
+	return 0;
+}
+
+/* session.said {session, client, name, text, time} */
+static int
+decode_said(const msgpack_object *args, struct event *ev,
+    struct gl_err *err)
+{
+	peer_read(args, &ev->u.peer, "name");
+	if ((ev->message = rpc_map_strdup(args, "text")) == NULL)
+		return gl_err_set(err, GL_EPROTO, "no text");
+	return 0;
+}
+
+/* session.role {session, client, name, role} */
+static int
+decode_role(const msgpack_object *args, struct event *ev,
+    struct gl_err *err)
+{
+	peer_read(args, &ev->u.peer, "name");
+	if (ev->u.peer.name[0] == '\0')
+		return gl_err_set(err, GL_EPROTO, "no name");
+	if (ev->u.peer.role[0] == '\0')
+		return gl_err_set(err, GL_EPROTO, "no role");
+	return 0;
+}
+
+/* doc.write {session, version, text} */
+static int
+decode_write(const msgpack_object *args, struct event *ev,
+    struct gl_err *err)
+{
+	const msgpack_object *vo = rpc_map_get(args, "version");
+	const char	*t;
+	size_t		 len;
+
+	if (vo == NULL || vo->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return gl_err_set(err, GL_EPROTO, "no version");
+	if ((t = rpc_map_str(args, "text", &len)) == NULL)
+		return gl_err_set(err, GL_EPROTO, "no text");
+	ev->u.write.version = vo->via.u64;
+	ev->u.write.text = xstrndup(t, len);
+	ev->u.write.len = len;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Replies */
 
@@ -583,6 +735,14 @@ event_doc_decode(const msgpack_object *result, struct event_doc *out,
 		out->edit_applied = ea != NULL &&
 		    ea->type == MSGPACK_OBJECT_BOOLEAN ? ea->via.boolean : -1;
 	}
+	{
+		const msgpack_object *c = rpc_map_get(result, "client");
+
+		if (c != NULL && c->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+			out->client = c->via.u64;
+	}
+	obj_str_cut(result, "role", out->role, sizeof out->role);
+	obj_str_cut(result, "member", out->member, sizeof out->member);
 	out->cells = cells;
 	out->ncells = cells->via.array.size;
 	return 0;
@@ -666,6 +826,83 @@ event_members(const msgpack_object *result, const char *session, int *n)
 		}
 	}
 	return found;
+}
+
+/* An expiry as the kernel says it: a string as it is, a number of Unix
+ * ms as a local date. */
+static void
+expires_text(const msgpack_object *map, char *buf, size_t n)
+{
+	const msgpack_object *o = rpc_map_get(map, "expires");
+
+	buf[0] = '\0';
+	if (o == NULL)
+		return;
+	if (o->type == MSGPACK_OBJECT_STR)
+		obj_str_cut(map, "expires", buf, n);
+	else if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER && o->via.u64 > 0) {
+		time_t	 t = (time_t)(o->via.u64 / 1000);
+		struct tm tm;
+
+		if (localtime_r(&t, &tm) != NULL)
+			strftime(buf, n, "%Y-%m-%d %H:%M", &tm);
+	}
+}
+
+int
+event_members_decode(const msgpack_object *result, struct event_member **out,
+    size_t *n, struct gl_err *err)
+{
+	*out = NULL;
+	*n = 0;
+	if (result != NULL && result->type == MSGPACK_OBJECT_MAP)
+		result = rpc_map_get(result, "members");
+	if (result == NULL || result->type != MSGPACK_OBJECT_ARRAY)
+		return gl_err_set(err, GL_EPROTO, "the members are not a list");
+	*out = xcalloc(result->via.array.size + 1, sizeof **out);
+	for (uint32_t i = 0; i < result->via.array.size; i++) {
+		const msgpack_object *o = &result->via.array.ptr[i];
+		struct event_member *m = &(*out)[*n];
+		const msgpack_object *c;
+
+		if (o->type != MSGPACK_OBJECT_MAP)
+			continue;
+		peer_read(o, &m->p, "name");
+		if (m->p.name[0] == '\0')
+			continue;
+		obj_str_cut(o, "cell", m->cell, sizeof m->cell);
+		obj_str_cut(o, "activity", m->activity, sizeof m->activity);
+		expires_text(o, m->expires, sizeof m->expires);
+		c = rpc_map_get(o, "connected");
+		m->connected = c == NULL ? -1 :
+		    c->type == MSGPACK_OBJECT_BOOLEAN ? c->via.boolean :
+		    c->type == MSGPACK_OBJECT_POSITIVE_INTEGER ?
+		    (int)(c->via.u64 > 1000 ? 1000 : c->via.u64) : -1;
+		(*n)++;
+	}
+	return 0;
+}
+
+int
+event_invite_decode(const msgpack_object *result, struct event_invite *out,
+    struct gl_err *err)
+{
+	memset(out, 0, sizeof *out);
+	if ((out->invite = rpc_map_strdup(result, "invite")) == NULL ||
+	    *out->invite == '\0')
+		return gl_err_set(err, GL_EPROTO, "session.share: no invite");
+	obj_str_cut(result, "name", out->name, sizeof out->name);
+	obj_str_cut(result, "role", out->role, sizeof out->role);
+	expires_text(result, out->expires, sizeof out->expires);
+	out->local = rpc_map_bool(result, "local", false);
+	return 0;
+}
+
+void
+event_invite_fini(struct event_invite *iv)
+{
+	free(iv->invite);
+	memset(iv, 0, sizeof *iv);
 }
 
 /* ------------------------------------------------------------------ */

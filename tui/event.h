@@ -43,6 +43,30 @@ enum event_kind {
 	EVENT_COMPLETION,	/* cell.completion: an answer to
 				 * cell.complete */
 	EVENT_INSPECTION,	/* cell.inspection */
+	/* The people of a shared session (u.peer; docs/pairing.md) */
+	EVENT_PEER_JOINED,	/* session.joined */
+	EVENT_PEER_LEFT,	/* session.left */
+	EVENT_PEER_CURSOR,	/* doc.cursor: cell (if any), offset, mode */
+	EVENT_PEER_SAID,	/* session.said: message is the text */
+	EVENT_PEER_ROLE,	/* session.role: a member's role changed */
+	EVENT_CELL_QUEUED,	/* cell.queued: someone else's run waits
+				 * (u.peer: who) */
+	EVENT_DOC_WRITE,	/* doc.write: a notebook the kernel does not
+				 * hold the file of was saved: write it */
+};
+
+/* Longest member name kept (longer ones are cut). */
+#define EVENT_NAME_MAX	63
+
+/* A person in a notification or reply. */
+struct event_peer {
+	uint64_t	 client;	/* their connection (0: not said) */
+	char		 name[EVENT_NAME_MAX + 1];
+	char		 role[16];	/* "owner", "editor", "viewer"; "" */
+	int		 color;		/* the kernel's colour index; -1 */
+	int64_t		 offset;	/* CURSOR: byte in the cell's source */
+	bool		 insert;	/* CURSOR: in insert mode */
+	int64_t		 time_ms;	/* SAID: Unix ms; 0: not said */
 };
 
 /* One notification. Strings are NUL-terminated and owned by the event. */
@@ -55,8 +79,19 @@ struct event {
 	char		 cell[NB_ID_MAX + 1];
 	char		*message;	/* owned, or NULL: REFUSED, DONE,
 					 * RUNTIME_STATUS, DOC_CHANGED,
-					 * KERNEL_STOPPING */
+					 * KERNEL_STOPPING, PEER_SAID */
 	union {
+		/* EVENT_REFUSED: why ("revoked", ...; "" if not said) */
+		char		 reason[32];
+		/* EVENT_PEER_*; EVENT_CELL_STARTED, EVENT_CELL_QUEUED: who
+		 * asked for the run (name "" when not said) */
+		struct event_peer peer;
+		/* EVENT_DOC_WRITE */
+		struct {
+			uint64_t	 version;
+			char		*text;	/* owned */
+			size_t		 len;
+		} write;
 		/* EVENT_CELL_OUTPUT */
 		struct view_output *output;	/* owned until taken */
 		/* EVENT_CELL_DONE */
@@ -137,6 +172,9 @@ struct event_doc {
 	int64_t		 recovered;	/* journaled edits recovered */
 	int		 edit_applied;	/* the edit asked about: 1, 0, or -1:
 					 * not said */
+	uint64_t	 client;	/* our connection; 0: not said */
+	char		 role[16];	/* ours: "owner", ...; "" */
+	char		 member[EVENT_NAME_MAX + 1];	/* our name; "" */
 	const msgpack_object *cells;	/* borrowed: the reply's cells */
 	size_t		 ncells;
 };
@@ -175,6 +213,38 @@ int64_t	 event_save_bytes(const msgpack_object *result);
  * set, or 0 if the list does not name it. */
 int	 event_members(const msgpack_object *result, const char *session,
 	     int *n);
+
+/* A member as session.members or kernel.members lists it. */
+struct event_member {
+	struct event_peer p;		/* client 0 for kernel.members */
+	char		 cell[NB_ID_MAX + 1];	/* where they are, or "" */
+	char		 activity[64];	/* "editing a", "running b", "idle" */
+	char		 expires[32];	/* kernel.members: when the token
+					 * expires, or "" */
+	int		 connected;	/* kernel.members: connections; -1 */
+};
+
+/* A session.members or kernel.members result (an array of maps) into
+ * *out (caller frees) and *n. Entries without a name are skipped.
+ * GL_EPROTO if the result is not an array. */
+int	 event_members_decode(const msgpack_object *result,
+	     struct event_member **out, size_t *n, struct gl_err *err);
+
+/* A session.share result: the invite string and for whom. */
+struct event_invite {
+	char		*invite;	/* owned */
+	char		 name[EVENT_NAME_MAX + 1];
+	char		 role[16];
+	char		 expires[32];	/* "" if it does not expire */
+	bool		 local;		/* for the kernel's own user on this
+					 * machine (a kernel without TCP) */
+};
+
+/* Decodes a session.share result into *out (event_invite_fini() it, also
+ * on failure). GL_EPROTO without an invite string. */
+int	 event_invite_decode(const msgpack_object *result,
+	     struct event_invite *out, struct gl_err *err);
+void	 event_invite_fini(struct event_invite *iv);
 
 /* A kernel output map ({type: "stream", text, ...}; docs/protocol.md)
  * as the view shows it, or NULL if o is not a map. Types the TUI does not

@@ -29,6 +29,14 @@ static const char *const style_names[VIEW_S_COUNT] = {
 	[VIEW_S_WORDDEL] = "wdel", [VIEW_S_THREAD] = "thr",
 	[VIEW_S_MENU] = "menu", [VIEW_S_MENUSEL] = "menusel",
 	[VIEW_S_MENUNOTE] = "menunote",
+	[VIEW_S_PEER0] = "p0",
+	[VIEW_S_PEER1] = "p1",
+	[VIEW_S_PEER2] = "p2",
+	[VIEW_S_PEER3] = "p3",
+	[VIEW_S_PEER4] = "p4",
+	[VIEW_S_PEER5] = "p5",
+	[VIEW_S_PEER6] = "p6",
+	[VIEW_S_PEER7] = "p7",
 };
 
 /* ------------------------------------------------------------------ */
@@ -121,6 +129,13 @@ view_grid_puts(struct view_grid *g, int row, int col, const char *s,
 	return view_grid_puts_clip(g, row, col, s, attr, g->cols);
 }
 
+enum view_style
+view_peer_style(int color)
+{
+	return (enum view_style)(VIEW_S_PEER0 + (color < 0 ? 0 :
+	    color % VIEW_PEER_COLORS));
+}
+
 const char *
 view_style_name(enum view_style s)
 {
@@ -163,11 +178,12 @@ view_grid_picture(const struct view_grid *g)
 			    g->cur_col == col)
 				gl_buf_addc(&b, '^');
 			if (open < 0 && c->attr != 0) {
-				gl_buf_addf(&b, "{%s%s%s%s:",
+				gl_buf_addf(&b, "{%s%s%s%s%s:",
 				    view_style_name(VIEW_STYLE(c->attr)),
 				    (c->attr & VIEW_F_SEL) ? "+sel" : "",
 				    (c->attr & VIEW_F_MATCH) ? "+hl" : "",
-				    (c->attr & VIEW_F_CURMATCH) ? "+cur" : "");
+				    (c->attr & VIEW_F_CURMATCH) ? "+cur" : "",
+				    (c->attr & VIEW_F_PEER) ? "+at" : "");
 				open = c->attr;
 			}
 			for (int j = 0; j < VIEW_CP_MAX && c->cp[j] != 0; j++)

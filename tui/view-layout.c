@@ -52,6 +52,57 @@ lay_begin(struct lay *L, enum view_rowkind kind, int indent)
 	L->src_off = VIEW_NO_SRC;
 	L->cur_col = -1;
 	L->m_hit = false;
+	L->nrpeer = 0;
+}
+
+/* Writes s at *col of the row being built in style st (nothing past the
+ * edge). */
+static void
+lay_puts(struct lay *L, int *col, const char *s, uint16_t st)
+{
+	*col = view_grid_puts(&(struct view_grid){ .rows = 1, .cols = L->w,
+	    .cells = L->v->line }, 0, *col, s, st);
+}
+
+/* The names of the others whose cursor is in the row, after its text,
+ * each when it fits whole. */
+static void
+lay_peer_names(struct lay *L)
+{
+	int	 col = L->col;
+
+	for (int k = 0; k < L->nrpeer; k++) {
+		const struct view_peer *p = &L->v->peers[L->rpeer[k]];
+		int	 w = view_text_cols(p->name, strlen(p->name), 0, 8);
+
+		if (col + 1 + w > L->w)
+			break;
+		col++;
+		lay_puts(L, &col, p->name, view_peer_style(p->color));
+	}
+}
+
+/* Others' cursors at byte off of the source (the row being built, at
+ * column col): the cell there takes the first one's colour as a block,
+ * and each one's name is to follow the row. */
+static uint16_t
+lay_peer_at(struct lay *L, size_t off, uint16_t attr)
+{
+	bool	 hit = false;
+
+	for (int k = 0; k < L->ncpeer; k++) {
+		const struct view_peer *p = &L->v->peers[L->cpeer[k]];
+
+		if (p->offset != off)
+			continue;
+		if (!hit)
+			attr = (uint16_t)(view_peer_style(p->color) |
+			    VIEW_F_PEER);
+		hit = true;
+		if (L->nrpeer < VIEW_PEER_COLORS)
+			L->rpeer[L->nrpeer++] = L->cpeer[k];
+	}
+	return attr;
 }
 
 static void
@@ -59,6 +110,8 @@ lay_end(struct lay *L)
 {
 	if (L->stop)
 		return;
+	if (L->nrpeer > 0 && L->paint)
+		lay_peer_names(L);
 	if (L->m_hit && L->match_row < 0)
 		L->match_row = L->nrow;
 	if (L->emit(L))
@@ -190,6 +243,8 @@ lay_text(struct lay *L, const char *s, size_t n, const struct tx *t)
 			L->m_hit = true;
 		if (ed && t->src_base + pos == v->ecur)
 			L->cur_col = L->col;
+		if (L->ncpeer > 0 && t->src_base != VIEW_NO_SRC)
+			attr = lay_peer_at(L, t->src_base + pos, attr);
 		if (cp == '\t') {
 			for (int k = 0; k < w; k++)
 				view_row_put(v->line, L->w, &L->col, start,
@@ -208,6 +263,13 @@ lay_text(struct lay *L, const char *s, size_t n, const struct tx *t)
 		L->cur_col = L->col < L->w ? L->col : L->w - 1;
 	if (cur_in && t->base + n == v->m_off)
 		L->m_hit = true;
+	if (L->ncpeer > 0 && t->src_base != VIEW_NO_SRC && L->col < L->w) {
+		/* A cursor at the end of the line: a block after it. */
+		uint16_t a = lay_peer_at(L, t->src_base + n, 0);
+
+		if (a != 0)
+			view_row_put(v->line, L->w, &L->col, start, ' ', 1, a);
+	}
 	lay_end(L);
 }
 
@@ -270,8 +332,13 @@ lay_header(struct lay *L, const struct nb_cell *cell, const struct vcell *c)
 	uint16_t	 hs = cur ? VIEW_S_HDRCUR : VIEW_S_HDR, rs = 0;
 	char		 left[256], rbuf[64];
 	const char	*right, *kind = "";
-	int		 rw, col, end, start;
+	int		 rw, col, end, start, nseg, npeer;
 	bool		 conflict;
+	struct seg {
+		const char	*s;
+		uint16_t	 st;
+		int		 gap;	/* columns before it */
+	}		 seg[VIEW_PEER_COLORS + 5];
 
 	if (nb_cell_is_header(cell))
 		kind = " header";
@@ -314,16 +381,44 @@ lay_header(struct lay *L, const struct nb_cell *cell, const struct vcell *c)
 	/* A cell a merge left with both texts (docs/git.md). */
 	conflict = nb_cell_meta(cell, "conflict") != NULL &&
 	    strcmp(nb_cell_meta(cell, "conflict"), "true") == 0;
-	/* The right part: "conflict", "stale", then the run state;
-	 * right-aligned with one blank column at the edge. */
-	rw = *right ? (int)strlen(right) : 0;
-	if (c->stale)
-		rw += rw ? 7 : 5;
+	/* The right part: who is at the cell, "conflict", "stale", then
+	 * the run state and who started it; right-aligned with one blank
+	 * column at the edge, each part two columns from the next. */
+	nseg = 0;
+	for (size_t k = 0; k < v->npeers && nseg < VIEW_PEER_COLORS; k++)
+		if (v->peers[k].cell == L->ci)
+			seg[nseg++] = (struct seg){ v->peers[k].name,
+			    view_peer_style(v->peers[k].color),
+			    nseg > 0 ? 1 : 0 };
+	npeer = nseg;
 	if (conflict)
-		rw += rw ? 10 : 8;
-	end = L->w - 1 - rw - (rw ? 2 : 0);
-	if (end < start + 4)
-		end = L->w, rw = 0;
+		seg[nseg++] = (struct seg){ "conflict", VIEW_S_FAILED, 2 };
+	if (c->stale)
+		seg[nseg++] = (struct seg){ "stale", VIEW_S_STALE, 2 };
+	if (*right)
+		seg[nseg++] = (struct seg){ right, rs, 2 };
+	if (*right && c->by != NULL) {
+		seg[nseg++] = (struct seg){ "by", VIEW_S_HDR, 1 };
+		seg[nseg++] = (struct seg){ c->by,
+		    view_peer_style(c->by_color), 1 };
+	}
+	for (;;) {
+		rw = 0;
+		for (int k = 0; k < nseg; k++)
+			rw += (k > 0 ? seg[k].gap : 0) +
+			    view_text_cols(seg[k].s, strlen(seg[k].s), 0, 8);
+		end = L->w - 1 - rw - (rw ? 2 : 0);
+		if (end >= start + 4 || nseg == 0)
+			break;
+		/* No room: the names go first, then everything. */
+		if (npeer > 0) {
+			memmove(seg, seg + npeer, (size_t)(nseg - npeer) *
+			    sizeof *seg);
+			nseg -= npeer;
+			npeer = 0;
+		} else
+			nseg = 0;
+	}
 	col = start;
 	{
 		size_t	 i = 0, len = strlen(left);
@@ -341,21 +436,10 @@ lay_header(struct lay *L, const struct nb_cell *cell, const struct vcell *c)
 	}
 	if (rw > 0) {
 		col = L->w - 1 - rw;
-		if (conflict) {
-			for (const char *s = "conflict"; *s; s++)
-				view_row_put(v->line, L->w, &col, 0,
-				    (unsigned char)*s, 1, VIEW_S_FAILED);
-			col += c->stale || *right ? 2 : 0;
+		for (int k = 0; k < nseg; k++) {
+			col += k > 0 ? seg[k].gap : 0;
+			lay_puts(L, &col, seg[k].s, seg[k].st);
 		}
-		if (c->stale) {
-			for (const char *s = "stale"; *s; s++)
-				view_row_put(v->line, L->w, &col, 0,
-				    (unsigned char)*s, 1, VIEW_S_STALE);
-			col += *right ? 2 : 0;
-		}
-		for (const char *s = right; *s && col < L->w; s++)
-			view_row_put(v->line, L->w, &col, 0,
-			    (unsigned char)*s, 1, rs);
 	}
 	lay_end(L);
 }
@@ -668,6 +752,11 @@ view_lay_cell(struct lay *L)
 	L->editing = v->edit == (long)L->ci;
 	L->bar = L->ci == v->cur || (v->sel_on && L->ci >= v->sel_lo &&
 	    L->ci <= v->sel_hi);
+	L->ncpeer = 0;
+	for (size_t k = 0; L->paint && k < v->npeers &&
+	    L->ncpeer < VIEW_PEER_COLORS; k++)
+		if (v->peers[k].cell == L->ci && v->peers[k].insert)
+			L->cpeer[L->ncpeer++] = k;
 	lay_header(L, cell, c);
 	if (nb_cell_kind(cell) == NB_MARKDOWN && !L->editing)
 		lay_markdown(L, cell);

@@ -153,40 +153,106 @@ view_render(struct view *v, const struct nb_doc *doc,
 		}
 	}
 }
+/* The people of the status line in form form (0: "alice editing a",
+ * 1: "alice \u270ea", 2: names), the first nshow of them and "+N",
+ * from col; returns the column after them. With g NULL, only measures. */
+static int
+put_people(const struct view *v, const struct view_status *st, int form,
+    size_t nshow, struct view_grid *g, int row, int col)
+{
+	char	 buf[128];
+
+	for (size_t i = 0; i < st->npeople && i < nshow; i++) {
+		const struct view_person *p = &st->people[i];
+		const char *what = "";
+
+		col += 2;
+		if (g != NULL)
+			col = view_grid_puts(g, row, col, p->name,
+			    view_peer_style(p->color));
+		else
+			col += view_text_cols(p->name, strlen(p->name), 0, 8);
+		if (form < 2 && p->doing != VIEW_DOING_IDLE && p->cell) {
+			if (form == 0)
+				what = p->doing == VIEW_DOING_EDITING ?
+				    " editing " : " running ";
+			else if (v->o.ascii)
+				what = p->doing == VIEW_DOING_EDITING ?
+				    " e:" : " r:";
+			else
+				what = p->doing == VIEW_DOING_EDITING ?
+				    " \xe2\x9c\x8e" : " \xe2\x96\xb6";
+			snprintf(buf, sizeof buf, "%s%s", what, p->cell);
+			if (g != NULL)
+				col = view_grid_puts(g, row, col, buf,
+				    VIEW_S_STATUS);
+			else
+				col += view_text_cols(buf, strlen(buf), 0, 8);
+		}
+	}
+	if (nshow < st->npeople) {
+		snprintf(buf, sizeof buf, nshow > 0 ? "  +%zu" :
+		    "  %zu others", st->npeople - nshow);
+		if (g != NULL)
+			col = view_grid_puts(g, row, col, buf, VIEW_S_STATUS);
+		else
+			col += (int)strlen(buf);
+	}
+	return col;
+}
+
 static void
 render_status(struct view *v, const struct nb_doc *doc,
     const struct view_status *st, struct view_grid *g, int row)
 {
 	char	 left[1024], right[64];
-	int	 col, rw;
+	int	 col, rw, form = 0, room, mode_end;
+	size_t	 nshow;
 
 	for (int c = 0; c < g->cols; c++)
 		view_gcell_set(view_cell_at(g, row, c), ' ', 1, VIEW_S_STATUS);
 	col = view_grid_puts(g, row, 0, " ", VIEW_S_MODE);
 	col = view_grid_puts(g, row, col, st->mode ? st->mode : "", VIEW_S_MODE);
 	col = view_grid_puts(g, row, col, " ", VIEW_S_MODE);
+	mode_end = col;
 	snprintf(right, sizeof right, " %zu/%zu ",
 	    v->n ? v->cur + 1 : (size_t)0, v->n);
 	rw = (int)strlen(right);
-	snprintf(left, sizeof left, " %s%s%s%s  kernel %s  runtime %s%s",
+	snprintf(left, sizeof left, " %s%s%s%s  kernel %s  runtime %s%s%s",
 	    st->path ? st->path : "", st->dirty ? " [+]" : "",
 	    st->git != NULL ? "  git " : "", st->git != NULL ? st->git : "",
 	    st->kernel ? st->kernel : "-", st->runtime ? st->runtime : "-",
-	    st->members > 1 ? "" : "");
-	if (st->members > 1) {
+	    st->role != NULL ? "  " : "", st->role != NULL ? st->role : "");
+	if (st->members > 1 && st->npeople == 0) {
 		size_t	 l = strlen(left);
 
 		snprintf(left + l, sizeof left - l, "  %d people",
 		    st->members);
 	}
-	if (st->extra != NULL) {
-		size_t	 l = strlen(left);
-
-		snprintf(left + l, sizeof left - l, "  %s", st->extra);
-	}
 	/* Keep the right part; cut the left one. */
-	view_grid_puts_clip(g, row, col, left, VIEW_S_STATUS, g->cols - rw);
-	if (g->cols - rw > col)
+	col = view_grid_puts_clip(g, row, col, left, VIEW_S_STATUS,
+	    g->cols - rw);
+	/* The others, as much as fits: what each does, then shorter. */
+	room = g->cols - rw - 1;
+	nshow = st->npeople;
+	while (st->npeople > 0 && put_people(v, st, form, nshow, NULL, row,
+	    col) > room) {
+		if (form < 2)
+			form++;
+		else if (nshow > 0)
+			nshow--;
+		else
+			break;
+	}
+	if (st->npeople > 0)
+		col = put_people(v, st, form, nshow, g, row, col);
+	if (st->extra != NULL) {
+		col = view_grid_puts_clip(g, row, col, "  ", VIEW_S_STATUS,
+		    g->cols - rw);
+		col = view_grid_puts_clip(g, row, col, st->extra,
+		    VIEW_S_STATUS, g->cols - rw);
+	}
+	if (g->cols - rw > mode_end)
 		view_grid_puts(g, row, g->cols - rw, right, VIEW_S_STATUS);
 	(void)doc;
 }

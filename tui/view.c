@@ -151,6 +151,7 @@ view_free(struct view *v)
 	free(v->rows);
 	free(v->line);
 	free(v->mark);
+	view_set_peers(v, NULL, 0);
 	gl_buf_fini(&v->t1);
 	gl_buf_fini(&v->t2);
 	gl_buf_fini(&v->otext);
@@ -194,6 +195,7 @@ vcell_free(struct vcell *c)
 		view_output_free(c->out[i]);
 	free(c->out);
 	free(c->hl);
+	free(c->by);
 	free(c);
 }
 
@@ -486,6 +488,34 @@ enum gl_run_status
 view_get_run(const struct view *v, size_t i)
 {
 	return i < v->n ? v->cells[i]->run : GL_RUN_NONE;
+}
+
+void
+view_set_run_by(struct view *v, size_t i, const char *name, int color)
+{
+	if (i >= v->n)
+		return;
+	free(v->cells[i]->by);
+	v->cells[i]->by = name != NULL && *name ? xstrdup(name) : NULL;
+	v->cells[i]->by_color = color;
+}
+
+void
+view_set_peers(struct view *v, const struct view_peer *p, size_t n)
+{
+	for (size_t i = 0; i < v->npeers; i++)
+		free((char *)v->peers[i].name);
+	free(v->peers);
+	v->peers = NULL;
+	v->npeers = 0;
+	if (n == 0)
+		return;
+	v->peers = xcalloc(n, sizeof *v->peers);
+	for (size_t i = 0; i < n; i++) {
+		v->peers[i] = p[i];
+		v->peers[i].name = xstrdup(p[i].name != NULL ? p[i].name : "");
+	}
+	v->npeers = n;
 }
 
 void

@@ -81,11 +81,25 @@ enum view_style {
 				 * inspection) */
 	VIEW_S_MENUSEL,		/* "menusel": its selected line */
 	VIEW_S_MENUNOTE,	/* "menunote": a note in it (a kind) */
+	/* Another person of a shared session, one colour each (their
+	 * colour index modulo VIEW_PEER_COLORS): their name, and with
+	 * VIEW_F_PEER their cursor in a cell's text. */
+	VIEW_S_PEER0,		/* "p0" */
+	VIEW_S_PEER1,		/* "p1" */
+	VIEW_S_PEER2,		/* "p2" */
+	VIEW_S_PEER3,		/* "p3" */
+	VIEW_S_PEER4,		/* "p4" */
+	VIEW_S_PEER5,		/* "p5" */
+	VIEW_S_PEER6,		/* "p6" */
+	VIEW_S_PEER7,		/* "p7" */
 	VIEW_S_COUNT
 };
+#define VIEW_PEER_COLORS	8
 #define VIEW_F_SEL	0x100	/* selected text (drawn reversed) */
 #define VIEW_F_MATCH	0x200	/* a search match ("+hl" in pictures) */
 #define VIEW_F_CURMATCH	0x400	/* the current match ("+cur") */
+#define VIEW_F_PEER	0x800	/* another person's cursor ("+at"; drawn
+				 * as a block of their colour) */
 #define VIEW_STYLE(a)	((enum view_style)((a) & 0xff))
 
 /* Combining characters kept per grid cell after the base character. */
@@ -205,6 +219,23 @@ void	 view_output_table(struct view_output *o, size_t ncols, size_t nrows);
 void	 view_output_table_set(struct view_output *o, size_t r, size_t c,
 	     const char *s, size_t len);
 
+/* Another person in the session as the status line lists them. */
+enum view_doing {
+	VIEW_DOING_IDLE,
+	VIEW_DOING_EDITING,	/* editing cell */
+	VIEW_DOING_RUNNING,	/* a cell they started runs */
+};
+
+struct view_person {
+	const char	*name;
+	int		 color;		/* the kernel's index; -1: none */
+	enum view_doing	 doing;
+	const char	*cell;		/* what they edit or run */
+};
+
+/* The style of colour index color (-1: the first). */
+enum view_style view_peer_style(int color);
+
 /* The status and message lines (the last two rows of the screen). All
  * strings are borrowed for the duration of view_render(). */
 struct view_status {
@@ -217,6 +248,12 @@ struct view_status {
 	const char	*kernel;	/* "unix" / "tcp:host:port" / "lost" */
 	const char	*runtime;	/* "idle", "busy", "starting", ... */
 	int		 members;	/* clients in the session */
+	/* The others in the session and what each does ("alice editing
+	 * a", shorter when they do not fit); when there are none listed
+	 * and members > 1, "N people". */
+	const struct view_person *people;
+	size_t		 npeople;
+	const char	*role;		/* "viewer" to say so, or NULL */
 	const char	*extra;		/* plugins' status parts, or NULL */
 	const char	*msg;		/* the last message, or NULL */
 	bool		 msg_error;
@@ -290,6 +327,21 @@ const struct view_output *view_out_get(const struct view *v, size_t i,
 void	 view_set_run(struct view *v, size_t i, enum gl_run_status state,
 	     int64_t t_ms);
 enum gl_run_status view_get_run(const struct view *v, size_t i);
+/* Who started cell i's run (shown after its state, "ok 3ms by alice",
+ * in their colour); NULL or "": nobody shown. */
+void	 view_set_run_by(struct view *v, size_t i, const char *name,
+	     int color);
+/* Others' cursors: n of them (copied). A cursor in insert mode is drawn
+ * in its cell's source at its byte with the name after the row's text;
+ * every person's name is on the header of the cell they are at. */
+struct view_peer {
+	size_t		 cell;		/* index in the doc */
+	size_t		 offset;	/* byte in its source */
+	bool		 insert;
+	const char	*name;
+	int		 color;
+};
+void	 view_set_peers(struct view *v, const struct view_peer *p, size_t n);
 void	 view_set_stale(struct view *v, size_t i, bool stale);
 bool	 view_get_stale(const struct view *v, size_t i);
 /* How cell i differs from the notebook at git's HEAD (git.status), as a

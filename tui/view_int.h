@@ -30,6 +30,9 @@ struct vcell {
 	bool		 stale;
 	bool		 unfolded;
 	uint8_t		 git;		/* enum view_git */
+	char		*by;		/* owned: who started the run, or
+					 * NULL */
+	int		 by_color;
 	unsigned	 gen;		/* bumped on every layout change */
 	int		 h;		/* cached height, valid when: */
 	int		 h_w;		/* ... the width, */
@@ -82,6 +85,9 @@ struct view {
 	uint8_t		*mark;		/* owned: a line's matches, per byte */
 	size_t		 mark_cap;
 	struct gl_buf	 otext;		/* scratch: an output's text */
+	/* Others' cursors (view_set_peers); names owned */
+	struct view_peer *peers;
+	size_t		 npeers;
 };
 
 /* Laying out one cell: the row being built and the sink it goes to. */
@@ -101,6 +107,12 @@ struct lay {
 	int		 cur_col;
 	int		 gut;		/* columns of the gutter (:set number)
 					 * added to every indent */
+	/* Others' cursors in this cell's source (indexes into v->peers),
+	 * and those in the row being built, whose names follow it */
+	size_t		 cpeer[VIEW_PEER_COLORS];
+	int		 ncpeer;
+	size_t		 rpeer[VIEW_PEER_COLORS];
+	int		 nrpeer;
 	int		 (*emit)(struct lay *);	/* returns 1 to stop */
 	int		 nrow;		/* rows emitted so far */
 	bool		 stop;

@@ -117,6 +117,39 @@ kc_connect(const char *kernel, const char *token_file)
 	return k;
 }
 
+/* Connects to the TCP kernel at addr as member with its token (the
+ * token's text); NULL if refused (*why, if not NULL, gets the message:
+ * the caller frees it). */
+static inline struct kc *
+kc_connect_member(const char *addr, const char *member, const char *token,
+    char **why)
+{
+	struct cl_opts	 o;
+	struct cl_conn	*c;
+	struct gl_err	 err;
+	struct kc	*k;
+	char		*spec = xasprintf("tcp:%s", addr);
+
+	cl_opts_init(&o);
+	o.kernel = spec;
+	o.member = member;
+	o.token = token;
+	o.autostart = false;
+	o.timeout_ms = KC_WAIT_MS;
+	if (why != NULL)
+		*why = NULL;
+	if (cl_connect(&o, &c, &err) != 0) {
+		if (why != NULL)
+			*why = xstrdup(err.msg);
+		free(spec);
+		return NULL;
+	}
+	free(spec);
+	k = xcalloc(1, sizeof *k);
+	k->conn = c;
+	return k;
+}
+
 static inline struct kc *
 kc_connect_unix(const char *path)
 {

@@ -12,6 +12,7 @@
 #include <sys/time.h>
 
 #include "kfixture.h"
+#include "kernel/req.h"
 
 static const char sample[] =
     "-- pinned: nothing\n"
@@ -802,12 +803,16 @@ test_doc_cursor(void **state)
 	ra = open_path(a, nb);
 	json_decref(open_path(b, nb));
 	sid = kj_str(ra, "session");
+	/* A client is named by the member it is (here the kernel's user,
+	 * the owner), not by what it says of itself. */
 	json_decref(kc_call(a, "doc.cursor", json_pack("{s:s, s:s, s:i, s:s}",
 	    "session", sid, "cell", "load", "offset", 4, "name", "ada")));
 	assert_non_null(n = kc_note(b, "doc.cursor", NULL, NULL, KC_WAIT_MS));
 	assert_string_equal(kj_str(n, "cell"), "load");
 	assert_int_equal(kj_int(n, "offset"), 4);
-	assert_string_equal(kj_str(n, "name"), "ada");
+	assert_string_equal(kj_str(n, "name"), req_kernel_user());
+	assert_string_equal(kj_str(n, "mode"), "normal");
+	assert_true(kj_int(n, "color") >= 1);
 	assert_int_equal(kj_int(n, "client"), kj_int(ra, "client"));
 	json_decref(n);
 	assert_int_equal(kc_drain_notes(a, "doc.cursor"), 0);

@@ -284,6 +284,68 @@ test_edit_survives_kill9(void **state)
 	free(nb);
 }
 
+/* Many edits sent in one burst, before any answer: the kernel journals
+ * those of one loop turn in one transaction (group commit) and answers
+ * each only once it committed, so every acknowledged one survives kill
+ * -9 right after its answer, and the answers keep their order. */
+#define BURST 300
+
+static void
+test_edit_burst_survives_kill9(void **state)
+{
+	struct kt	*t = *state;
+	static const char text[] = "-- %% id=\"a\"\nx = 1\n";
+	char		*nb = kt_write(t->proj, "burst.nb.lua", text), *want;
+	struct kc	*k, *k2;
+	json_t		*r, *e;
+	uint32_t	 ids[BURST];
+	json_int_t	 last = 0;
+	const char	*sid;
+
+	assert_true(kt_start(t) > 0);
+	k = kt_conn(t);
+	k2 = kt_conn(t);
+	r = open_path(k, nb);
+	sid = kj_str(r, "session");
+	json_decref(kc_call(k2, "session.attach", json_pack("{s:s}",
+	    "session", sid)));
+	for (int i = 0; i < BURST; i++)
+		ids[i] = kc_send(k, "doc.edit", json_pack("{s:s, s:I, "
+		    "s:[{s:s, s:s, s:[i, s]}]}", "session", sid, "version",
+		    (json_int_t)0, "ops", "t", "text", "id", "a", "ops", 5,
+		    "y"));
+	for (int i = 0; i < BURST; i++) {
+		e = kc_wait(k, ids[i], 10000);
+		if (e == NULL)
+			fprintf(stderr, "doc.edit %d: %s\n", i, k->msg);
+		assert_non_null(e);
+		/* In order: each answer names a later version. */
+		assert_true(kj_int(e, "version") > last);
+		last = kj_int(e, "version");
+		json_decref(e);
+	}
+	assert_int_equal(last, BURST);
+	/* Acknowledged: kill the kernel at once. */
+	kt_kill9(t);
+	kc_free(k);
+	kc_free(k2);
+	json_decref(r);
+
+	assert_true(kt_start(t) > 0);
+	k = kt_conn(t);
+	r = open_path(k, nb);
+	assert_int_equal(kj_int(r, "recovered"), BURST);
+	want = xcalloc(1, 5 + BURST + 1);
+	memcpy(want, "x = 1", 5);
+	memset(want + 5, 'y', BURST);
+	assert_string_equal(source_of(r, "a"), want);
+	free(want);
+	json_decref(r);
+	kc_free(k);
+	assert_int_equal(kt_stop(t), 0);
+	free(nb);
+}
+
 static void
 test_recovery_with_generated_ids(void **state)
 {
@@ -1010,7 +1072,7 @@ static void
 test_save_on_full_disk_keeps_journal(void **state)
 {
 	struct kt	*t = *state;
-	char		 dir[256], *nb, *filler, *disk;
+	char		 dir[256], *nb, *filler, *disk, *big;
 	static const char text[] = "-- %% id=\"a\"\nx = 1\n";
 	struct kc	*k;
 	json_t		*r, *e;
@@ -1049,6 +1111,20 @@ test_save_on_full_disk_keeps_journal(void **state)
 	disk = kt_read(nb);
 	assert_string_equal(disk, text);
 	free(disk);
+	/* An edit the journal cannot hold is refused, and undone: the
+	 * session stays at the last acknowledged version. */
+	big = xcalloc(1, 256 * 1024 + 1);
+	memset(big, 'z', 256 * 1024);
+	assert_null(kc_insert_text(k, kj_str(r, "session"), 1, "a", 9, big,
+	    9));
+	free(big);
+	assert_int_equal(k->code, GL_ENOSPC);
+	assert_non_null(strstr(k->msg, "journal could not be written"));
+	assert_non_null(e = kc_call(k, "doc.get", json_pack("{s:s}",
+	    "session", kj_str(r, "session"))));
+	assert_int_equal(kj_int(e, "version"), 1);
+	assert_string_equal(source_of(e, "a"), "x = 1 + 1");
+	json_decref(e);
 	json_decref(r);
 	/* Nothing is lost: after a crash and some room, it comes back. */
 	kt_kill9(t);
@@ -1082,6 +1158,8 @@ main(void)
 		    kt_teardown),
 		cmocka_unit_test_setup_teardown(test_store_outputs, kt_setup,
 		    kt_teardown),
+		cmocka_unit_test_setup_teardown(test_edit_burst_survives_kill9,
+		    kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(test_edit_survives_kill9,
 		    kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(

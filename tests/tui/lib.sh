@@ -8,7 +8,8 @@
 #
 # Source it, then:
 #   tui_start COLS ROWS ARGS...   start `galley ARGS` in a COLS x ROWS pane
-#                                 (in $WORK, or $TUI_DIR when set)
+#                                 (in $WORK, or $TUI_DIR when set; with
+#                                 the VAR=value words of $TUI_ENV)
 #   tui_keys KEY...               tmux send-keys (Enter, Escape, C-c, ...)
 #   tui_type TEXT                 type TEXT literally
 #   tui_expect REGEX [SECONDS]    wait until a screen line matches (grep -E)
@@ -17,6 +18,9 @@
 #   tui_exit_ok                   wait for galley to exit with 0
 #   tui_screen                    the screen now
 #   tui_git_repo DIR NAME EMAIL   a git repository with an identity
+#   tui_kernel_tcp [PORT]         start the kernel of $GALLEY_RUNTIME_DIR
+#                                 and make it listen on 127.0.0.1:PORT
+#                                 (default a free one); TUI_ADDR names it
 #   fail MESSAGE                  report (with the screen) and exit 1
 
 set -eu
@@ -81,7 +85,7 @@ trap tui_cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 tui_screen() {
-	tmx capture-pane -p -t "$TUI_T" 2>/dev/null || true
+	tmx capture-pane -p -t "=$TUI_T:" 2>/dev/null || true
 }
 
 fail() {
@@ -117,7 +121,7 @@ tui_start() {
 	cols=$1
 	rows=$2
 	shift 2
-	cmd="cd '${TUI_DIR:-$WORK}' && '$GALLEY_BIN'"
+	cmd="cd '${TUI_DIR:-$WORK}' && ${TUI_ENV:+env $TUI_ENV }'$GALLEY_BIN'"
 	for a in "$@"; do
 		cmd="$cmd '$a'"
 	done
@@ -126,11 +130,11 @@ tui_start() {
 }
 
 tui_keys() {
-	tmx send-keys -t "$TUI_T" "$@"
+	tmx send-keys -t "=$TUI_T:" "$@"
 }
 
 tui_type() {
-	tmx send-keys -t "$TUI_T" -l -- "$1"
+	tmx send-keys -t "=$TUI_T:" -l -- "$1"
 }
 
 _deadline() {
@@ -203,5 +207,20 @@ tui_git_repo() {
 
 # tui_kill_session: ends the pane (after an exit) so a new one can start.
 tui_kill_session() {
-	tmx kill-session -t "$TUI_T" >/dev/null 2>&1 || true
+	tmx kill-session -t "=$TUI_T" >/dev/null 2>&1 || true
+}
+
+# tui_kernel_tcp [PORT]: the kernel of this runtime directory, started if
+# none runs, listening on TCP 127.0.0.1:PORT (0 or none: a free port); its
+# address goes to TUI_ADDR. Its owner's token is the runtime directory's
+# token file, which a client reads by default.
+tui_kernel_tcp() {
+	# A kernel started in the background, as `galley open` starts one.
+	printf -- '-- %%%% id="k"\nlocal k = 1\n' >"$T/kstart.nb.lua"
+	"$GALLEY_BIN" run "$T/kstart.nb.lua" >/dev/null ||
+	    fail "no kernel started"
+	out=$("$GALLEY_BIN" kernel --listen "127.0.0.1:${1:-0}") ||
+	    fail "the kernel does not listen on TCP: $out"
+	TUI_ADDR=$(echo "$out" | sed -n 's/.*listens on tcp \([0-9.:]*\).*/\1/p')
+	[ -n "$TUI_ADDR" ] || fail "no address in: $out"
 }

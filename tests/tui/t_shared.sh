@@ -21,8 +21,12 @@ tui_expect '^ NORMAL '
 on u
 tui_start 80 16 open pair.nb.lua
 tui_expect '^ NORMAL '
-# The status line counts the people in the session.
-tui_expect '2 people' 15
+# The status line names the other person in the session (both are the
+# same user here).
+me=$(id -un)
+tui_expect " runtime idle  $me " 15
+# Where the other's cursor is in insert mode, their name follows the row.
+at="( +$me)?"
 
 # A types at the end of cell a; B sees it.
 on t
@@ -30,7 +34,7 @@ tui_keys A
 tui_expect '^ INSERT '
 tui_type ' -- from A'
 on u
-tui_expect '^▎ local x = 1 -- from A$'
+tui_expect "^▎ local x = 1 -- from A$at$"
 # B types at the start of the same line at the same time as A goes on.
 tui_keys i
 tui_expect '^ INSERT '
@@ -38,9 +42,9 @@ tui_keys Home Home
 tui_type 'B: '
 on t
 tui_type '!'
-tui_expect '^▎ B: local x = 1 -- from A!$'
+tui_expect "^▎ B: local x = 1 -- from A!$at$"
 on u
-tui_expect '^▎ B: local x = 1 -- from A!$'
+tui_expect "^▎ B: local x = 1 -- from A!$at$"
 tui_keys Escape
 tui_expect '^ NORMAL '
 
@@ -63,9 +67,9 @@ on u
 tui_expect '\[b\]'
 # B's undo reverts only B's typing, not A's.
 tui_keys u
-tui_expect '^[▎ ] local x = 1 -- from A!$'
+tui_expect "^[▎ ] local x = 1 -- from A!$at$"
 on t
-tui_expect '^[▎ ] local x = 1 -- from A!$'
+tui_expect "^[▎ ] local x = 1 -- from A!$at$"
 
 tui_keys :
 tui_type wq

@@ -133,6 +133,76 @@ test_plugin_command(void **state)
 	cmd_table_free(t);
 }
 
+/* The guard the TUI sets: what it was asked about, and whether it
+ * refuses commands that change the notebook (a viewer's). */
+struct guard_seen {
+	int		 calls;
+	unsigned	 flags;
+	bool		 viewer;
+};
+
+static struct guard_seen guard_seen;
+
+static int
+guard(struct app *a, const struct cmd_entry *e, struct gl_err *err)
+{
+	guard_seen.calls++;
+	guard_seen.flags = e->flags;
+	if (guard_seen.viewer && (e->flags & CMD_F_WRITE))
+		return gl_err_set(err, GL_EPERM, "a viewer may not %s",
+		    e->name);
+	return 0;
+}
+
+/* Commands that change the notebook or run say so, motions say so, and
+ * the guard sees every command before its handler, which it can refuse
+ * (a viewer's edit is never applied, not even on the screen). */
+static void
+test_guard_and_flags(void **state)
+{
+	static const char *const writes[] = { "run", "run-next", "delete",
+	    "cut", "paste-below", "move-up", "markdown", "undo", "redo",
+	    "edit", "substitute", "add-below", "restart", "interrupt" };
+	static const char *const moves[] = { "down", "up", "goto", "last",
+	    "page-down", "scroll-up", "search-next", "edit" };
+	static const char *const neither[] = { "members", "say", "follow",
+	    "messages", "help", "write", "quit", "share", "output", "fold" };
+	const struct cmd_table *b = cmd_table_builtin();
+	struct cmd_table *t = cmd_table_new();
+	struct seen	 seen = { 0 };
+	struct gl_err	 err = { 0 };
+	struct cmd_entry e = {
+		.name = "poke", .help = "change something",
+		.exec = plugin_exec, .data = &seen, .flags = CMD_F_WRITE,
+	};
+
+	for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++)
+		assert_true(cmd_find(b, writes[i])->flags & CMD_F_WRITE);
+	for (size_t i = 0; i < sizeof moves / sizeof moves[0]; i++)
+		assert_true(cmd_find(b, moves[i])->flags & CMD_F_MOVE);
+	for (size_t i = 0; i < sizeof neither / sizeof neither[0]; i++)
+		assert_int_equal(cmd_find(b, neither[i])->flags &
+		    (CMD_F_WRITE | CMD_F_MOVE), 0);
+
+	assert_int_equal(cmd_table_add(t, &e, &err), 0);
+	memset(&guard_seen, 0, sizeof guard_seen);
+	cmd_table_set_guard(t, guard);
+	assert_int_equal(cmd_exec(t, NULL, KEYMAP_NORMAL, "poke", &err), 0);
+	assert_int_equal(seen.calls, 1);
+	assert_int_equal(guard_seen.calls, 1);
+	assert_int_equal(guard_seen.flags, CMD_F_WRITE);
+	guard_seen.viewer = true;
+	assert_int_equal(cmd_exec(t, NULL, KEYMAP_NORMAL, "poke", &err),
+	    GL_EPERM);
+	assert_string_equal(err.msg, "a viewer may not poke");
+	assert_int_equal(seen.calls, 1);
+	/* A command that does not run in the mode is not asked about. */
+	assert_int_equal(cmd_exec(t, NULL, KEYMAP_NORMAL, "cl-exec", &err),
+	    0);
+	assert_int_equal(guard_seen.calls, 2);
+	cmd_table_free(t);
+}
+
 static void
 test_clashes_and_bad_entries(void **state)
 {
@@ -313,6 +383,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_builtin_table),
 		cmocka_unit_test(test_plugin_command),
+		cmocka_unit_test(test_guard_and_flags),
 		cmocka_unit_test(test_clashes_and_bad_entries),
 		cmocka_unit_test(test_modes),
 		cmocka_unit_test(test_completion),

@@ -360,6 +360,174 @@ test_session_notifications(void **state)
 	note_fini(&n);
 }
 
+/* The people of a shared session: who joins, leaves, moves, talks and
+ * gets another role; who started a run; a save the TUI writes itself. */
+static void
+test_pair_notifications(void **state)
+{
+	struct note	 n;
+	struct event	 ev;
+	struct gl_err	 err = { 0 };
+	msgpack_packer	*pk;
+
+	pk = note_begin(&n, "session.joined");
+	msgpack_pack_map(pk, 5);
+	rpc_pack_kv_str(pk, "session", "s1");
+	rpc_pack_kv_int(pk, "client", 7);
+	rpc_pack_kv_str(pk, "name", "alice");
+	rpc_pack_kv_str(pk, "role", "editor");
+	rpc_pack_kv_int(pk, "color", 3);
+	assert_int_equal(event_decode(note_end(&n), &ev, &err), 0);
+	assert_int_equal(ev.kind, EVENT_PEER_JOINED);
+	assert_string_equal(ev.session, "s1");
+	assert_int_equal(ev.u.peer.client, 7);
+	assert_string_equal(ev.u.peer.name, "alice");
+	assert_string_equal(ev.u.peer.role, "editor");
+	assert_int_equal(ev.u.peer.color, 3);
+	event_fini(&ev);
+	note_fini(&n);
+
+	pk = note_begin(&n, "session.left");
+	msgpack_pack_map(pk, 3);
+	rpc_pack_kv_str(pk, "session", "s1");
+	rpc_pack_kv_int(pk, "client", 7);
+	rpc_pack_kv_str(pk, "name", "alice");
+	assert_int_equal(event_decode(note_end(&n), &ev, &err), 0);
+	assert_int_equal(ev.kind, EVENT_PEER_LEFT);
+	assert_int_equal(ev.u.peer.client, 7);
+	assert_int_equal(ev.u.peer.color, -1);
+	event_fini(&ev);
+	note_fini(&n);
+
+	/* A cursor in insert mode; a name with a line break is one line. */
+	pk = note_begin(&n, "doc.cursor");
+	msgpack_pack_map(pk, 7);
+	rpc_pack_kv_str(pk, "session", "s1");
+	rpc_pack_kv_int(pk, "client", 7);
+	rpc_pack_kv_str(pk, "name", "al\nice");
+	rpc_pack_kv_int(pk, "color", 1);
+	rpc_pack_kv_str(pk, "cell", "b");
+	rpc_pack_kv_int(pk, "offset", 12);
+	rpc_pack_kv_str(pk, "mode", "insert");
+	assert_int_equal(event_decode(note_end(&n), &ev, &err), 0);
+	assert_int_equal(ev.kind, EVENT_PEER_CURSOR);
+	assert_true(ev.has_cell);
+	assert_string_equal(ev.cell, "b");
+	assert_string_equal(ev.u.peer.name, "al ice");
+	assert_int_equal(ev.u.peer.offset, 12);
+	assert_true(ev.u.peer.insert);
+	event_fini(&ev);
+	note_fini(&n);
+
+	/* An older kernel's cursor: no colour, no mode. */
+	pk = note_begin(&n, "doc.cursor");
+	msgpack_pack_map(pk, 5);
+	rpc_pack_kv_str(pk, "session", "s1");
+	rpc_pack_kv_int(pk, "client", 7);
+	rpc_pack_kv_str(pk, "name", "alice");
+	rpc_pack_kv_str(pk, "cell", "b");
+	rpc_pack_kv_int(pk, "offset", 0);
+	assert_int_equal(event_decode(note_end(&n), &ev, &err), 0);
+	assert_int_equal(ev.u.peer.color, -1);
+	assert_false(ev.u.peer.insert);
+	event_fini(&ev);
+	note_fini(&n);
+
+	pk = note_begin(&n, "session.said");
+	msgpack_pack_map(pk, 5);
+	rpc_pack_kv_str(pk, "session", "s1");
+	rpc_pack_kv_int(pk, "client", 7);
+	rpc_pack_kv_str(pk, "name", "alice");
+	rpc_pack_kv_str(pk, "text", "look at cell b");
+	rpc_pack_kv_int(pk, "time", 1700000000000);
+	assert_int_equal(event_decode(note_end(&n), &ev, &err), 0);
+	assert_int_equal(ev.kind, EVENT_PEER_SAID);
+	assert_string_equal(ev.message, "look at cell b");
+	assert_int_equal(ev.u.peer.time_ms, 1700000000000);
+	event_fini(&ev);
+	note_fini(&n);
+
+	pk = note_begin(&n, "session.role");
+	msgpack_pack_map(pk, 4);
+	rpc_pack_kv_str(pk, "session", "s1");
+	rpc_pack_kv_int(pk, "client", 7);
+	rpc_pack_kv_str(pk, "name", "alice");
+	rpc_pack_kv_str(pk, "role", "viewer");
+	assert_int_equal(event_decode(note_end(&n), &ev, &err), 0);
+	assert_int_equal(ev.kind, EVENT_PEER_ROLE);
+	assert_string_equal(ev.u.peer.role, "viewer");
+	event_fini(&ev);
+	note_fini(&n);
+
+	/* Who started a run; a long name is cut where a character starts. */
+	pk = note_begin(&n, "cell.started");
+	msgpack_pack_map(pk, 4);
+	rpc_pack_kv_str(pk, "session", "s1");
+	rpc_pack_kv_str(pk, "cell", "a");
+	rpc_pack_kv_int(pk, "run", 4);
+	rpc_pack_kv_str(pk, "by", "bob");
+	assert_int_equal(event_decode(note_end(&n), &ev, &err), 0);
+	assert_string_equal(ev.u.peer.name, "bob");
+	event_fini(&ev);
+	note_fini(&n);
+	{
+		char	 name[EVENT_NAME_MAX + 8];
+
+		memset(name, 'x', sizeof name - 1);
+		name[sizeof name - 1] = '\0';
+		memcpy(name + EVENT_NAME_MAX - 1, "\xc3\xa9", 2);
+		pk = note_begin(&n, "cell.started");
+		msgpack_pack_map(pk, 3);
+		rpc_pack_kv_str(pk, "session", "s1");
+		rpc_pack_kv_str(pk, "cell", "a");
+		rpc_pack_kv_str(pk, "by", name);
+		assert_int_equal(event_decode(note_end(&n), &ev, &err), 0);
+		assert_int_equal(strlen(ev.u.peer.name), EVENT_NAME_MAX - 1);
+		event_fini(&ev);
+		note_fini(&n);
+	}
+
+	pk = note_begin(&n, "cell.queued");
+	msgpack_pack_map(pk, 5);
+	rpc_pack_kv_str(pk, "session", "s1");
+	rpc_pack_kv_str(pk, "cell", "c");
+	rpc_pack_kv_int(pk, "run", 5);
+	rpc_pack_kv_str(pk, "by", "bob");
+	rpc_pack_kv_int(pk, "client", 3);
+	assert_int_equal(event_decode(note_end(&n), &ev, &err), 0);
+	assert_int_equal(ev.kind, EVENT_CELL_QUEUED);
+	assert_string_equal(ev.cell, "c");
+	assert_string_equal(ev.u.peer.name, "bob");
+	assert_int_equal(ev.u.peer.client, 3);
+	event_fini(&ev);
+	note_fini(&n);
+
+	/* A save of a notebook the kernel has no file of. */
+	pk = note_begin(&n, "doc.write");
+	msgpack_pack_map(pk, 3);
+	rpc_pack_kv_str(pk, "session", "s1");
+	rpc_pack_kv_int(pk, "version", 12);
+	rpc_pack_kv_str(pk, "text", "-- %% id=\"a\"\nx = 1\n");
+	assert_int_equal(event_decode(note_end(&n), &ev, &err), 0);
+	assert_int_equal(ev.kind, EVENT_DOC_WRITE);
+	assert_int_equal(ev.u.write.version, 12);
+	assert_int_equal(ev.u.write.len, 19);
+	assert_string_equal(ev.u.write.text, "-- %% id=\"a\"\nx = 1\n");
+	event_fini(&ev);
+	note_fini(&n);
+
+	/* Revoked: the reason tells it from other refusals. */
+	pk = note_begin(&n, "kernel.refused");
+	msgpack_pack_map(pk, 2);
+	rpc_pack_kv_str(pk, "reason", "revoked");
+	rpc_pack_kv_str(pk, "message", "alice was revoked");
+	assert_int_equal(event_decode(note_end(&n), &ev, &err), 0);
+	assert_string_equal(ev.u.reason, "revoked");
+	assert_string_equal(ev.message, "alice was revoked");
+	event_fini(&ev);
+	note_fini(&n);
+}
+
 /* Decodes n, which must fail as kind with the message want (or, when
  * want ends with a blank, a message starting with it); finis it. */
 static void
@@ -480,6 +648,8 @@ pack_good(msgpack_packer *pk, const char *key)
 	} else if (strcmp(key, "found") == 0)
 		msgpack_pack_true(pk);
 	else if (strcmp(key, "version") == 0 || strcmp(key, "done") == 0 ||
+	    strcmp(key, "client") == 0 || strcmp(key, "color") == 0 ||
+	    strcmp(key, "offset") == 0 || strcmp(key, "time") == 0 ||
 	    strcmp(key, "total") == 0 || strcmp(key, "elapsed_ms") == 0 ||
 	    strcmp(key, "request") == 0 || strcmp(key, "start") == 0 ||
 	    strcmp(key, "end") == 0)
@@ -555,6 +725,18 @@ test_every_field_broken(void **state)
 		    "start", "end", "source", "note" } },
 		{ "cell.inspection", { "session", "request", "found", "name",
 		    "type", "summary", "doc", "message" } },
+		{ "session.joined", { "session", "client", "name", "role",
+		    "color" } },
+		{ "session.left", { "session", "client", "name" } },
+		{ "doc.cursor", { "session", "client", "name", "color", "cell",
+		    "offset", "mode" } },
+		{ "session.said", { "session", "client", "name", "text",
+		    "time" } },
+		{ "session.role", { "session", "client", "name", "role" } },
+		{ "doc.write", { "session", "version", "text" } },
+		{ "cell.queued", { "session", "cell", "run", "by",
+		    "client" } },
+		{ "kernel.refused", { "message", "reason" } },
 	};
 	size_t	 decoded = 0, refused = 0;
 
@@ -838,6 +1020,115 @@ test_small_replies(void **state)
 	mp_fini(&m);
 }
 
+/* session.members and kernel.members; session.share; our own client,
+ * role and name in a session.open reply. */
+static void
+test_member_replies(void **state)
+{
+	struct mp	 m;
+	msgpack_packer	*pk;
+	struct gl_err	 err = { 0 };
+	struct event_member *mem;
+	struct event_invite iv;
+	struct event_doc d;
+	size_t		 n;
+
+	mp_init(&m);
+	pk = &m.pk;
+	msgpack_pack_array(pk, 4);
+	msgpack_pack_map(pk, 8);
+	rpc_pack_kv_int(pk, "client", 1);
+	rpc_pack_kv_str(pk, "name", "carol");
+	rpc_pack_kv_str(pk, "role", "owner");
+	rpc_pack_kv_int(pk, "color", 0);
+	rpc_pack_kv_str(pk, "cell", "a");
+	rpc_pack_kv_int(pk, "offset", 3);
+	rpc_pack_kv_str(pk, "mode", "insert");
+	rpc_pack_kv_str(pk, "activity", "editing a");
+	msgpack_pack_map(pk, 1);
+	rpc_pack_kv_str(pk, "role", "editor");		/* no name: skipped */
+	msgpack_pack_nil(pk);				/* not a map: skipped */
+	msgpack_pack_map(pk, 4);
+	rpc_pack_kv_str(pk, "name", "dave");
+	rpc_pack_kv_str(pk, "role", "viewer");
+	rpc_pack_kv_bool(pk, "connected", false);
+	rpc_pack_kv_str(pk, "expires", "2026-12-01 18:00");
+	assert_int_equal(event_members_decode(mp_obj(&m), &mem, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(mem[0].p.name, "carol");
+	assert_int_equal(mem[0].p.client, 1);
+	assert_true(mem[0].p.insert);
+	assert_string_equal(mem[0].cell, "a");
+	assert_string_equal(mem[0].activity, "editing a");
+	assert_int_equal(mem[0].connected, -1);
+	assert_string_equal(mem[1].p.name, "dave");
+	assert_int_equal(mem[1].connected, 0);
+	assert_string_equal(mem[1].expires, "2026-12-01 18:00");
+	free(mem);
+	mp_fini(&m);
+
+	/* A map holding the list reads the same; anything else is not. */
+	mp_init(&m);
+	pk = &m.pk;
+	msgpack_pack_map(pk, 1);
+	rpc_pack_key(pk, "members");
+	msgpack_pack_array(pk, 0);
+	assert_int_equal(event_members_decode(mp_obj(&m), &mem, &n, &err), 0);
+	assert_int_equal(n, 0);
+	free(mem);
+	mp_fini(&m);
+	mp_init(&m);
+	pk = &m.pk;
+	rpc_pack_str(pk, "everyone");
+	assert_int_equal(event_members_decode(mp_obj(&m), &mem, &n, &err),
+	    GL_EPROTO);
+	assert_null(mem);
+	mp_fini(&m);
+
+	mp_init(&m);
+	pk = &m.pk;
+	msgpack_pack_map(pk, 5);
+	rpc_pack_kv_str(pk, "invite", "galley1:abc");
+	rpc_pack_kv_str(pk, "name", "guest-1a2b");
+	rpc_pack_kv_str(pk, "role", "viewer");
+	rpc_pack_kv_bool(pk, "local", false);
+	msgpack_pack_nil(pk);
+	msgpack_pack_nil(pk);
+	assert_int_equal(event_invite_decode(mp_obj(&m), &iv, &err), 0);
+	assert_string_equal(iv.invite, "galley1:abc");
+	assert_string_equal(iv.name, "guest-1a2b");
+	assert_string_equal(iv.role, "viewer");
+	assert_string_equal(iv.expires, "");
+	assert_false(iv.local);
+	event_invite_fini(&iv);
+	mp_fini(&m);
+	mp_init(&m);
+	pk = &m.pk;
+	msgpack_pack_map(pk, 1);
+	rpc_pack_kv_str(pk, "name", "guest-1a2b");
+	assert_int_equal(event_invite_decode(mp_obj(&m), &iv, &err),
+	    GL_EPROTO);
+	assert_string_equal(err.msg, "session.share: no invite");
+	event_invite_fini(&iv);
+	mp_fini(&m);
+
+	mp_init(&m);
+	pk = &m.pk;
+	msgpack_pack_map(pk, 5);
+	rpc_pack_kv_int(pk, "version", 1);
+	rpc_pack_kv_int(pk, "client", 4);
+	rpc_pack_kv_str(pk, "role", "viewer");
+	rpc_pack_kv_str(pk, "member", "erin");
+	rpc_pack_key(pk, "cells");
+	msgpack_pack_array(pk, 0);
+	assert_int_equal(event_doc_decode(mp_obj(&m), &d, &err), 0);
+	assert_int_equal(d.client, 4);
+	assert_string_equal(d.role, "viewer");
+	assert_string_equal(d.member, "erin");
+	event_doc_fini(&d);
+	mp_fini(&m);
+}
+
 int
 main(void)
 {
@@ -845,11 +1136,13 @@ main(void)
 		cmocka_unit_test(test_cell_notifications),
 		cmocka_unit_test(test_outputs_of_every_type),
 		cmocka_unit_test(test_session_notifications),
+		cmocka_unit_test(test_pair_notifications),
 		cmocka_unit_test(test_bad_notifications),
 		cmocka_unit_test(test_every_field_broken),
 		cmocka_unit_test(test_doc_from_kernel_cells),
 		cmocka_unit_test(test_open_reply),
 		cmocka_unit_test(test_small_replies),
+		cmocka_unit_test(test_member_replies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

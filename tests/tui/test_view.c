@@ -710,6 +710,118 @@ test_status_and_message_lines(void **state)
 	    "|:run al^|\n");
 }
 
+/* Others in a shared session: a cursor in insert mode is a block of
+ * its person's colour in the text with their name after the row, each
+ * person's name is on the header of the cell they are at, and a run
+ * says who started it. */
+static void
+test_peers_in_cells(void **state)
+{
+	struct fixture	*f = *state;
+	struct view_peer p[3] = {
+		{ .cell = 0, .offset = 6, .insert = true, .name = "alice",
+		  .color = 1 },
+		{ .cell = 1, .offset = 0, .insert = false, .name = "bob",
+		  .color = 2 },
+		{ .cell = 0, .offset = 11, .insert = true, .name = "carol",
+		  .color = 11 },
+	};
+
+	view_grid_resize(&f->grid, 7, 40);
+	fx_load(f, "-- %% id=\"a\"\nlocal x = 1\nprint(x)\n\n"
+	    "-- %% title id=\"b\"\ny = 2\n");
+	view_set_peers(f->view, p, 3);
+	view_set_run(f->view, 1, GL_RUN_OK, 3);
+	view_set_run_by(f->view, 1, "bob", 2);
+	view_set_cursor(f->view, 1);
+	view_render(f->view, f->doc, NULL, 0, &f->grid);
+	assert_grid(&f->grid,
+	    "|  {hdr:[a]}                       {p1:alice} {p3:carol}|\n"
+	    "|  {kw:local} {p1+at:x} = {num:1}{p3+at: } {p1:alice} {p3:carol}|\n"
+	    "|  print(x)|\n"
+	    "|{bar:▎} {cur:[b] title}          {p2:bob}  {ok:ok 3ms} {hdr:by} "
+	    "{p2:bob}|\n"
+	    "|{bar:▎} y = {num:2}|\n"
+	    "||\n||\n");
+	/* No room on the header: the names go before the run's state. */
+	view_grid_resize(&f->grid, 7, 24);
+	view_render(f->view, f->doc, NULL, 0, &f->grid);
+	assert_grid(&f->grid,
+	    "|  {hdr:[a]}       {p1:alice} {p3:carol}|\n"
+	    "|  {kw:local} {p1+at:x} = {num:1}{p3+at: } {p1:alice}|\n"
+	    "|  print(x)|\n"
+	    "|{bar:▎} {cur:[b] ti}  {ok:ok 3ms} {hdr:by} {p2:bob}|\n"
+	    "|{bar:▎} y = {num:2}|\n"
+	    "||\n||\n");
+	/* They leave. */
+	view_set_peers(f->view, NULL, 0);
+	view_set_run_by(f->view, 1, NULL, -1);
+	view_render(f->view, f->doc, NULL, 0, &f->grid);
+	assert_grid(&f->grid,
+	    "|  {hdr:[a]}|\n"
+	    "|  {kw:local} x = {num:1}|\n"
+	    "|  print(x)|\n"
+	    "|{bar:▎} {cur:[b] title}      {ok:ok 3ms}|\n"
+	    "|{bar:▎} y = {num:2}|\n"
+	    "||\n||\n");
+}
+
+/* The status line lists the others and what each does, shorter as
+ * there is less room: what they do, then marks, then names, then a
+ * count. */
+static void
+test_status_lists_people(void **state)
+{
+	struct fixture		*f = *state;
+	struct view_person	 pp[3] = {
+		{ "alice", 1, VIEW_DOING_EDITING, "a" },
+		{ "bob", 2, VIEW_DOING_RUNNING, "b" },
+		{ "carol", 0, VIEW_DOING_IDLE, NULL },
+	};
+	struct view_status	 st = { .mode = "NORMAL", .path = "a.nb.lua",
+				    .kernel = "local", .runtime = "busy",
+				    .members = 4, .people = pp,
+				    .npeople = 3 };
+
+	fx_load(f, "-- %% id=\"a\"\nx\n");
+	view_grid_resize(&f->grid, 4, 100);
+	view_render(f->view, f->doc, &st, 0, &f->grid);
+	assert_grid(&f->grid,
+	    "|{bar:▎} {cur:[a]}|\n"
+	    "|{bar:▎} x|\n"
+	    "|{mode: NORMAL }{st: a.nb.lua  kernel local  runtime busy  }"
+	    "{p1:alice}{st: editing a  }{p2:bob}{st: running b  }{p0:carol}"
+	    "{st:            1/1 }|\n"
+	    "||\n");
+	view_grid_resize(&f->grid, 4, 76);
+	view_render(f->view, f->doc, &st, 0, &f->grid);
+	assert_grid(&f->grid,
+	    "|{bar:▎} {cur:[a]}|\n"
+	    "|{bar:▎} x|\n"
+	    "|{mode: NORMAL }{st: a.nb.lua  kernel local  runtime busy  }"
+	    "{p1:alice}{st: ✎a  }{p2:bob}{st: ▶b  }{p0:carol}{st:  1/1 }|\n"
+	    "||\n");
+	view_grid_resize(&f->grid, 4, 62);
+	view_render(f->view, f->doc, &st, 0, &f->grid);
+	assert_grid(&f->grid,
+	    "|{bar:▎} {cur:[a]}|\n"
+	    "|{bar:▎} x|\n"
+	    "|{mode: NORMAL }{st: a.nb.lua  kernel local  runtime busy  }"
+	    "{p1:alice}{st:  +2  1/1 }|\n"
+	    "||\n");
+	/* A viewer is told so; with nobody listed, a count. */
+	st.role = "viewer";
+	st.npeople = 0;
+	view_grid_resize(&f->grid, 4, 80);
+	view_render(f->view, f->doc, &st, 0, &f->grid);
+	assert_grid(&f->grid,
+	    "|{bar:▎} {cur:[a]}|\n"
+	    "|{bar:▎} x|\n"
+	    "|{mode: NORMAL }{st: a.nb.lua  kernel local  runtime busy  "
+	    "viewer  4 people             1/1 }|\n"
+	    "||\n");
+}
+
 /* Cursor motion scrolls just enough; 'G' shows the last cell at the
  * bottom. */
 static void
@@ -936,6 +1048,10 @@ main(void)
 		    setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_scrolls_to_keep_cursor_visible, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_peers_in_cells, setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_status_lists_people,
+		    setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_resize_rewraps, setup,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(
