@@ -5,8 +5,10 @@
  * conn_send()) and handed to the stream at once: uv_try_write first, and
  * what it did not take is copied into a write request. queued counts the
  * bytes of write requests libuv holds; while it is not 0 no try_write is
- * made (it would overtake them). The bound is checked before anything of
- * a flush is written, so a flush goes whole or not at all.
+ * made (it would overtake them). The hard bound is checked before
+ * anything of a flush is written, so a flush goes whole or not at all;
+ * the watermarks are checked after a write request was queued (held) and
+ * after one completed (no longer held).
  *
  * Sealing. Once conn_seal() is called, output is wrapped into records at
  * the last moment (conn_put(), after the queue bound was checked on the
@@ -41,6 +43,7 @@
 #include "core/util.h"
 
 #define CONN_LINGER_MS	2000
+#define CONN_KEEPALIVE_S 60	/* idle seconds before TCP keepalive probes */
 
 struct conn {
 	union {
@@ -56,6 +59,8 @@ struct conn {
 	struct rpc_writer out;		/* staged, not yet handed to libuv */
 	size_t		 queued;	/* bytes libuv holds for us */
 	bool		 reading;
+	bool		 paused;	/* conn_pause(): the stream is not read */
+	bool		 held;		/* over queue_high, not yet at queue_low */
 	bool		 closing;	/* no more input or output */
 	bool		 shutting;	/* uv_shutdown under way */
 	uv_shutdown_t	 sreq;
@@ -115,8 +120,11 @@ conn_accept(uv_stream_t *l, const struct conn_opts *o,
 		conn_close_handles(c);
 		return NULL;
 	}
-	if (tcp)
+	if (tcp) {
 		uv_tcp_nodelay(&c->u.tcp, 1);
+		/* A peer whose machine went away is found by its socket. */
+		uv_tcp_keepalive(&c->u.tcp, 1, CONN_KEEPALIVE_S);
+	}
 	return c;
 }
 
@@ -137,7 +145,8 @@ conn_start(struct conn *c)
 	if (c->closing || c->reading)
 		return;
 	c->reading = true;
-	uv_read_start(&c->u.stream, conn_on_alloc, conn_on_read);
+	if (!c->paused)
+		uv_read_start(&c->u.stream, conn_on_alloc, conn_on_read);
 }
 
 void
@@ -146,7 +155,25 @@ conn_read_stop(struct conn *c)
 	if (!c->reading)
 		return;
 	c->reading = false;
-	uv_read_stop(&c->u.stream);
+	if (!c->paused)
+		uv_read_stop(&c->u.stream);
+}
+
+void
+conn_pause(struct conn *c, bool pause)
+{
+	if (c->paused == pause)
+		return;
+	c->paused = pause;
+	if (!c->reading || c->closing)
+		return;
+	/* Inside a read callback this stops the next reads only: the
+	 * messages already read are delivered (conn_deliver looks at
+	 * reading, not paused). */
+	if (pause)
+		uv_read_stop(&c->u.stream);
+	else
+		uv_read_start(&c->u.stream, conn_on_alloc, conn_on_read);
 }
 
 void
@@ -250,6 +277,12 @@ size_t
 conn_queued(const struct conn *c)
 {
 	return c->queued;
+}
+
+bool
+conn_held(const struct conn *c)
+{
+	return c->held;
 }
 
 bool
@@ -418,6 +451,11 @@ conn_write(struct conn *c, const char *p, size_t len)
 		return;
 	}
 	c->queued += w->len;
+	if (!c->held && c->o.queue_high > 0 && c->queued > c->o.queue_high) {
+		c->held = true;
+		if (!c->closing && c->cbs.on_flow != NULL)
+			c->cbs.on_flow(c->ctx, true);
+	}
 }
 
 static void
@@ -519,8 +557,15 @@ conn_on_write(uv_write_t *req, int status)
 
 	c->queued -= w->len;
 	free(w);
-	if (status < 0 && status != UV_ECANCELED)
+	if (status < 0 && status != UV_ECANCELED) {
 		conn_end_report(c, CONN_WRITE_ERROR, uv_strerror(status), 0);
+		return;
+	}
+	if (c->held && c->queued <= c->o.queue_low) {
+		c->held = false;
+		if (!c->closing && c->cbs.on_flow != NULL)
+			c->cbs.on_flow(c->ctx, false);
+	}
 }
 
 static void

@@ -31,6 +31,12 @@ req_client_send(struct req_client *c, const void *p, size_t n)
 	conn_send(c->conn, p, n);
 }
 
+bool
+req_client_held(const struct req_client *c)
+{
+	return conn_held(c->conn);
+}
+
 void
 req_client_set_name(struct req_client *c, const char *name, size_t len)
 {

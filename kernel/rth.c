@@ -24,10 +24,13 @@
  * - Callbacks may call back into rth (rth_run from on_done, rth_close from
  *   anywhere): after each callback the code re-checks h->closing and
  *   h->cur, and no callback fires once h->closing is set.
- * - The runtime's stdout/stderr are read synchronously (drained) before an
- *   output notification and before the run's end are delivered, so raw
- *   writes keep their place relative to print() and never land after the
- *   run's on_done.
+ * - The runtime's stdout/stderr are read synchronously (drained) before
+ *   the first output notification of each read of the pipe and before the
+ *   run's end are delivered, so raw writes keep their place relative to
+ *   print() and never land after the run's on_done.
+ * - Held (rth_hold()): none of the live process's three pipes is read, so
+ *   the runtime blocks in its next write once the pipe is full: the flow
+ *   control of its output, raw or not, when a client does not keep up.
  */
 #include "kernel/rth.h"
 
@@ -73,6 +76,9 @@ struct rth_proc {
 	bool		 ready;
 	bool		 killed;
 	bool		 restarting;	/* killed by rth_restart() */
+	bool		 drained;	/* stdout and stderr were read since
+					 * the pipe's last read */
+	bool		 raw_eof[2];	/* stdout, stderr ended */
 	int		 pid;
 	struct rth_carry carry[2];	/* stdout, stderr */
 	char		 reason[256];	/* why we killed it */
@@ -97,6 +103,7 @@ struct rth {
 	void		(*on_closed)(void *ctx);
 	int		 start_failures; /* deaths before ready, in a row */
 	bool		 busy;		/* a run awaits its on_done */
+	bool		 held;		/* rth_hold(): the pipes are not read */
 	uint64_t	 run;
 	uint32_t	 run_id;	/* its request id */
 	int		 interrupts;
@@ -131,6 +138,8 @@ static void	 rth_on_msg(void *ctx, struct rpc_msg *m);
 static void	 rth_on_io_end(void *ctx, enum conn_end why, const char *msg,
 		     size_t queued);
 static void	 rth_on_io_closed(void *ctx);
+static void	 rth_on_io_read(void *ctx);
+static void	 rth_proc_hold(struct rth_proc *pr, bool held);
 static void	 rth_on_out(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 static void	 rth_on_proc_close(uv_handle_t *hd);
 static void	 rth_proc_closed(struct rth_proc *pr);
@@ -253,6 +262,22 @@ rth_interrupt(struct rth *h)
 }
 
 void
+rth_hold(struct rth *h, bool held)
+{
+	if (h->held == held)
+		return;
+	h->held = held;
+	if (h->cur != NULL && !h->closing)
+		rth_proc_hold(h->cur, held);
+}
+
+bool
+rth_held(const struct rth *h)
+{
+	return h->held;
+}
+
+void
 rth_restart(struct rth *h)
 {
 	struct gl_err	 err = { 0 };
@@ -340,6 +365,7 @@ rth_spawn(struct rth *h, struct gl_err *err)
 {
 	static const struct conn_cbs io_cbs = {
 		.on_msg = rth_on_msg,
+		.on_read = rth_on_io_read,
 		.on_end = rth_on_io_end,
 		.on_closed = rth_on_io_closed,
 	};
@@ -402,8 +428,7 @@ rth_spawn(struct rth *h, struct gl_err *err)
 	}
 	pr->pid = pr->proc.pid;
 	conn_start(pr->io);
-	uv_read_start((uv_stream_t *)&pr->out, rth_on_alloc, rth_on_out);
-	uv_read_start((uv_stream_t *)&pr->err, rth_on_alloc, rth_on_out);
+	rth_proc_hold(pr, h->held);
 	h->cur = pr;
 	h->generation++;
 	h->state = RTH_STARTING;
@@ -430,6 +455,26 @@ rth_proc_close(struct rth_proc *pr)
 	}
 	pr->pending++;
 	conn_close(pr->io, false);
+}
+
+/* Stops or starts reading pr's three pipes. */
+static void
+rth_proc_hold(struct rth_proc *pr, bool held)
+{
+	uv_stream_t	*raw[2] = { (uv_stream_t *)&pr->out,
+			    (uv_stream_t *)&pr->err };
+
+	if (pr->closing)
+		return;
+	conn_pause(pr->io, held);
+	for (int i = 0; i < 2; i++) {
+		if (pr->raw_eof[i])
+			continue;
+		if (held)
+			uv_read_stop(raw[i]);
+		else
+			uv_read_start(raw[i], rth_on_alloc, rth_on_out);
+	}
 }
 
 /* SIGKILL to the runtime's process group; rth_on_exit follows. */
@@ -566,6 +611,15 @@ rth_on_io_closed(void *ctx)
 	rth_proc_closed(ctx);
 }
 
+/* The next read of the pipe drains stdout and stderr again first. */
+static void
+rth_on_io_read(void *ctx)
+{
+	struct rth_proc	*pr = ctx;
+
+	pr->drained = false;
+}
+
 static void
 rth_dispatch(struct rth *h, struct rth_proc *pr, struct rpc_msg *m)
 {
@@ -602,7 +656,10 @@ rth_dispatch(struct rth *h, struct rth_proc *pr, struct rpc_msg *m)
 			/* Its bytes go on as they are: never encoded again. */
 			if (rpc_msg_raw(m, "output", &raw, &rawlen) != 0)
 				raw = NULL;
-			rth_drain(pr, false);
+			if (!pr->drained) {
+				pr->drained = true;
+				rth_drain(pr, false);
+			}
 			if (pr == h->cur && h->busy && !h->closing &&
 			    h->cbs.on_output != NULL)
 				h->cbs.on_output(h->ctx, h->run, out, raw,
@@ -705,6 +762,7 @@ rth_on_out(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 	if (nread < 0) {
 		uv_read_stop(s);
+		pr->raw_eof[s == (uv_stream_t *)&pr->err] = true;
 		return;
 	}
 	if (nread > 0)

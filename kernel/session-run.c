@@ -272,6 +272,7 @@ sess_pump(struct sess *s)
 				continue;
 			}
 			rth_serve_requests(s->rt, sess_on_request);
+			rth_hold(s->rt, s->held);
 			log_info("%s: runtime started", s->id);
 		}
 		src = nb_cell_source(cell, &len);

@@ -255,7 +255,7 @@ sess_rpc_list(struct sess_set *ss, struct req *r, struct gl_err *err)
 			queued++;
 		for (size_t j = 0; j < s->nclients; j++)
 			attached |= s->clients[j] == r->client;
-		msgpack_pack_map(pk, 11);
+		msgpack_pack_map(pk, 12);
 		rpc_pack_kv_str(pk, "session", s->id);
 		rpc_pack_kv_str(pk, "path", s->path);
 		rpc_pack_kv_bool(pk, "ephemeral", s->ephemeral);
@@ -272,6 +272,7 @@ sess_rpc_list(struct sess_set *ss, struct req *r, struct gl_err *err)
 		else
 			msgpack_pack_nil(pk);
 		rpc_pack_kv_int(pk, "queued", (int64_t)queued);
+		rpc_pack_kv_bool(pk, "held", s->held);
 	}
 	req_reply_end(r);
 	return 0;
@@ -339,6 +340,21 @@ sess_set_count(const struct sess_set *ss)
 }
 
 void
+sess_set_client_flow(struct sess_set *ss, struct req_client *c)
+{
+	for (size_t i = 0; i < ss->nsessions; i++) {
+		struct sess *s = ss->sessions[i];
+
+		for (size_t j = 0; j < s->nclients; j++) {
+			if (s->clients[j] == c) {
+				sess_flow(s);
+				break;
+			}
+		}
+	}
+}
+
+void
 sess_set_drop_client(struct sess_set *ss, struct req_client *c)
 {
 	/* Newest first; a session closed by this leaves the array, so the
@@ -403,6 +419,24 @@ sess_activity(struct sess_set *ss)
 	ss->host.on_activity(ss->host.ctx);
 }
 
+/* Output is flow-controlled: while a client of s does not keep up, the
+ * runtime is not read, so it blocks in its writes (kernel/rth.h). */
+void
+sess_flow(struct sess *s)
+{
+	bool held = false;
+
+	for (size_t i = 0; i < s->nclients && !held; i++)
+		held = req_client_held(s->clients[i]);
+	if (held == s->held)
+		return;
+	s->held = held;
+	log_info("%s: %s", s->id, held ? "output held: a client does not "
+	    "keep up" : "output flows again");
+	if (s->rt != NULL)
+		rth_hold(s->rt, held);
+}
+
 struct sess *
 sess_get(struct sess_set *ss, struct req *r, bool attached,
     struct gl_err *err)
@@ -461,6 +495,7 @@ sess_attach(struct sess *s, struct req_client *c)
 		    s->capclients * sizeof *s->clients);
 	}
 	s->clients[s->nclients++] = c;
+	sess_flow(s);
 }
 
 static void
@@ -474,6 +509,8 @@ sess_unlink_client(struct sess *s, struct req_client *c)
 			break;
 		}
 	}
+	if (!s->closing)
+		sess_flow(s);
 }
 
 /* Detaches c from s; an ephemeral session whose client leaves is closed. */

@@ -137,6 +137,8 @@ struct sess {
 	struct sess_cell_out *outs;	/* owned */
 	size_t		 nouts, capouts;
 	bool		 pumping;
+	bool		 held;		/* a client is held: the runtime is
+					 * not read (sess_flow()) */
 	char		*hook_project;	/* owned: the project whose plugins
 					 * serve it (session-plugins.c) */
 	bool		 hook_project_known;
@@ -173,6 +175,9 @@ msgpack_packer *sess_note_begin(struct sess_set *ss,
 void	 sess_broadcast(struct sess *s, struct req_client *except);
 /* Tells the host that runs or clients changed. */
 void	 sess_activity(struct sess_set *ss);
+/* Holds s's runtime while one of its clients is held, and lets it go
+ * once none is. */
+void	 sess_flow(struct sess *s);
 
 /* session-doc.c */
 
