@@ -169,6 +169,7 @@ sess_rpc_open(struct sess_set *ss, struct req *r, struct gl_err *err)
 		if ((rc = store_outputs_load(s->store, s->key,
 		    sess_load_output, s, err)) != 0)
 			goto fail;
+		sess_outs_sweep(s);
 	}
 	if (ss->nsessions == ss->capsessions) {
 		ss->capsessions = ss->capsessions ? 2 * ss->capsessions : 8;
