@@ -420,37 +420,6 @@ dl_push(struct ot_dlist *l, enum ot_kind kind, const char *id)
 	return op;
 }
 
-/* Indexes into seq[0..n) of a longest strictly increasing subsequence:
- * keep[i] is set for its members. */
-static void
-diff_lis(const size_t *seq, size_t n, bool *keep)
-{
-	size_t	*tail = xcalloc(n + 1, sizeof *tail);	/* index of tail */
-	size_t	*prev = xcalloc(n + 1, sizeof *prev);
-	size_t	 len = 0, lo, hi, mid, k;
-
-	for (size_t i = 0; i < n; i++) {
-		lo = 0;
-		hi = len;
-		while (lo < hi) {
-			mid = (lo + hi) / 2;
-			if (seq[tail[mid]] < seq[i])
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		prev[i] = lo > 0 ? tail[lo - 1] : SIZE_MAX;
-		tail[lo] = i;
-		if (lo == len)
-			len++;
-	}
-	for (k = len > 0 ? tail[len - 1] : SIZE_MAX; k != SIZE_MAX;
-	    k = prev[k])
-		keep[k] = true;
-	free(tail);
-	free(prev);
-}
-
 /* The text op turning source x into y (both valid UTF-8), or false if
  * they are equal. */
 static bool
@@ -541,7 +510,7 @@ ot_diff(const struct nb_doc *a, const struct nb_doc *b, struct ot_op **ops)
 		if (nb_doc_find(b, nb_cell_id(nb_doc_cell(a, i)), &pos) != NULL)
 			work[n++] = pos;
 	keep = xcalloc(n + 1, sizeof *keep);
-	diff_lis(work, n, keep);
+	gl_lis(work, n, SIZE_MAX, keep);
 	/* placed[j]: b's cell j is in its place among the placed ones. */
 	placed = xcalloc(nbc + 1, sizeof *placed);
 	for (size_t i = 0; i < n; i++)

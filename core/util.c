@@ -102,6 +102,39 @@ gl_fnv1a(const void *p, size_t len)
 	return h;
 }
 
+void
+gl_lis(const size_t *seq, size_t n, size_t skip, bool *keep)
+{
+	size_t	*tail = xmalloc((n + 1) * sizeof *tail);	/* its index */
+	size_t	*prev = xmalloc((n + 1) * sizeof *prev);
+	size_t	 len = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t	 lo = 0, hi = len;
+
+		keep[i] = false;
+		if (seq[i] == skip)
+			continue;
+		while (lo < hi) {
+			size_t	 mid = (lo + hi) / 2;
+
+			if (seq[tail[mid]] < seq[i])
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		prev[i] = lo > 0 ? tail[lo - 1] : SIZE_MAX;
+		tail[lo] = i;
+		if (lo == len)
+			len++;
+	}
+	for (size_t i = len > 0 ? tail[len - 1] : SIZE_MAX; i != SIZE_MAX;
+	    i = prev[i])
+		keep[i] = true;
+	free(tail);
+	free(prev);
+}
+
 int64_t
 gl_now_us(void)
 {

@@ -34,6 +34,13 @@ void	 gl_hash_hex(const void *p, size_t len, char out[GL_HASH_HEX]);
  * gl_hash_hex for that). */
 uint32_t gl_fnv1a(const void *p, size_t len);
 
+/* A longest strictly increasing subsequence of seq[0..n) (patience
+ * sorting, O(n log n)), skipping entries equal to skip: on return
+ * keep[i] is true for its members and false for every other i. The diff
+ * of cells (review/ndiff.c, core/ot.c's ot_diff) names as moved the cells
+ * off it, the fewest there can be. */
+void	 gl_lis(const size_t *seq, size_t n, size_t skip, bool *keep);
+
 /* True if p[0..len) is valid UTF-8 (no overlongs, no surrogates). On false
  * *bad (if not NULL) is the offset of the first bad byte. */
 bool	 gl_utf8_valid(const char *p, size_t len, size_t *bad);

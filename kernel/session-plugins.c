@@ -57,6 +57,36 @@ sess_hook_join(struct sess_set *ss, struct sess *s, const char *path,
 }
 
 int
+sess_hook_review_comment(struct sess_set *ss, struct req *r,
+    const char *dir, const struct sess_comment_ev *c, struct plg_result *res,
+    struct gl_err *err)
+{
+	struct plg_val	 ev[] = {
+		PLG_STR("review", c->review),
+		PLG_STR("path", c->path),
+		PLG_STR("cell", c->cell),
+		PLG_INT("line0", c->line0),
+		PLG_INT("line1", c->line1),
+		PLG_STR("body", c->body),
+		PLG_STR("author", c->author),
+		PLG_STR("user", req_client_user(r->client)),
+	};
+	char		*probe, *project;
+
+	if (ss->host.hooks == NULL)
+		return 0;
+	/* The project of the repository's directory, as for a notebook
+	 * in it. */
+	probe = gl_path_join(dir, "x");
+	project = gl_project_dir(probe);
+	free(probe);
+	hooks_run(ss->host.hooks, project, PLG_ON_REVIEW_COMMENT, ev,
+	    sizeof ev / sizeof ev[0], res);
+	free(project);
+	return sess_hook_refused(res, err);
+}
+
+int
 sess_hook_save(struct sess *s, struct req *r, const char *text, size_t len,
     struct plg_result *res, struct gl_err *err)
 {

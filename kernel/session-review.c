@@ -30,6 +30,7 @@
 #include "core/ot.h"
 #include "core/rpc.h"
 #include "kernel/req.h"
+#include "lua/plugin.h"
 #include "review/ndiff.h"
 #include "review/repo.h"
 #include "review/review.h"
@@ -213,6 +214,36 @@ reply_json(struct req *r, json_t *o)
 	json_decref(o);
 }
 
+/* Plugins' on_review_comment hooks before a comment or reply is
+ * recorded: 0, or GL_EPERM with the refusal in err; the warnings go into
+ * *warn (a JSON array, or NULL), which the caller puts in its answer. */
+static int
+review_hook(struct sess_set *ss, struct req *r, struct rvq *q,
+    const struct rev_review *rv, const char *path, const char *cell,
+    unsigned line0, unsigned line1, const char *body, json_t **warn,
+    struct gl_err *err)
+{
+	struct plg_result	 res = { 0 };
+	struct sess_comment_ev	 ev = { rv->id, path, cell, body, NULL,
+	    line0, line1 };
+	char			*author = NULL;
+	int			 rc;
+
+	*warn = NULL;
+	(void)repo_identity(q->rp, &author, NULL);
+	ev.author = author;
+	rc = sess_hook_review_comment(ss, r, q->dir, &ev, &res, err);
+	if (rc == 0 && res.nwarnings > 0) {
+		*warn = json_array();
+		for (size_t i = 0; i < res.nwarnings; i++)
+			json_array_append_new(*warn,
+			    json_string(res.warnings[i]));
+	}
+	plg_result_fini(&res);
+	free(author);
+	return rc;
+}
+
 /* The thread with id tid after a reload, located, as JSON; null if it
  * is gone. */
 static json_t *
@@ -375,6 +406,7 @@ sess_rpc_review_comment(struct sess_set *ss, struct req *r,
 	char			*cell = rpc_map_strdup(r->args, "cell");
 	char			*body = rpc_map_strdup(r->args, "body");
 	char			*sugg = rpc_map_strdup(r->args, "suggestion");
+	json_t			*warn = NULL;
 	int			 rc;
 
 	if (file == NULL || body == NULL) {
@@ -406,16 +438,21 @@ sess_rpc_review_comment(struct sess_set *ss, struct req *r,
 	if ((rc = rvq_open(ss, r, &q, err)) != 0)
 		goto out2;
 	if ((rc = rvq_pick_or_start(&q, r, err)) != 0 ||
+	    (rc = review_hook(ss, r, &q, q.rv, file, cell, c.line0, c.line1,
+	    body, &warn, err)) != 0 ||
 	    (rc = rev_comment(q.rp, q.rv, &c, tid, err)) != 0)
 		goto out;
 	memcpy(rid, q.rv->id, sizeof rid);
 	o = json_object();
 	json_object_set_new(o, "review", json_string(rid));
 	json_object_set_new(o, "thread", thread_after(&q, tid, err));
+	if (warn != NULL)
+		json_object_set(o, "warnings", warn);
 	reply_json(r, o);
 out:
 	rvq_fini(&q);
 out2:
+	json_decref(warn);
 	free(file);
 	free(cell);
 	free(body);
@@ -432,7 +469,7 @@ sess_rpc_review_reply(struct sess_set *ss, struct req *r, struct gl_err *err)
 	struct rev_thread	*t;
 	char			 id[REV_ID_LEN + 1], tid[REV_ID_LEN + 1];
 	char			*body = rpc_map_strdup(r->args, "body");
-	json_t			*o;
+	json_t			*o, *warn = NULL;
 	int			 rc;
 
 	if ((rc = rvq_open(ss, r, &q, err)) != 0) {
@@ -444,13 +481,18 @@ sess_rpc_review_reply(struct sess_set *ss, struct req *r, struct gl_err *err)
 		goto out;
 	}
 	snprintf(tid, sizeof tid, "%s", t->id);
-	if ((rc = rev_reply(q.rp, rv, t, body, id, err)) != 0)
+	if ((rc = review_hook(ss, r, &q, rv, t->path, t->cell, t->line0,
+	    t->line1, body, &warn, err)) != 0 ||
+	    (rc = rev_reply(q.rp, rv, t, body, id, err)) != 0)
 		goto out;
 	o = json_object();
 	json_object_set_new(o, "reply", json_string(id));
 	json_object_set_new(o, "thread", thread_after(&q, tid, err));
+	if (warn != NULL)
+		json_object_set(o, "warnings", warn);
 	reply_json(r, o);
 out:
+	json_decref(warn);
 	free(body);
 	rvq_fini(&q);
 	return rc;

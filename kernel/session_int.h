@@ -265,6 +265,16 @@ const char *sess_runtime_state(const struct sess *s);
 int	 sess_hook_join(struct sess_set *ss, struct sess *s,
 	     const char *path, struct req *r, struct plg_result *res,
 	     struct gl_err *err);
+/* What on_review_comment sees of a comment or a reply (NULL: absent). */
+struct sess_comment_ev {
+	const char	*review, *path, *cell, *body, *author;
+	unsigned	 line0, line1;
+};
+/* on_review_comment, before a comment or reply of r is recorded in the
+ * repository searched from dir (the project's plugins decide). */
+int	 sess_hook_review_comment(struct sess_set *ss, struct req *r,
+	     const char *dir, const struct sess_comment_ev *c,
+	     struct plg_result *res, struct gl_err *err);
 /* before_save, with the text about to be written. */
 int	 sess_hook_save(struct sess *s, struct req *r, const char *text,
 	     size_t len, struct plg_result *res, struct gl_err *err);

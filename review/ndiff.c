@@ -46,6 +46,7 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/notebook.h"
+#include "core/util.h"
 #include "review/ipynb.h"
 
 #define NONE		((size_t)-1)
@@ -727,33 +728,7 @@ compare_pair(struct ndiff_cellchange *c)
 void
 ndiff_stayers(const size_t *map, size_t na, bool *in_place)
 {
-	size_t	*tail = xmalloc((na + 1) * sizeof *tail);	/* old index */
-	size_t	*prev = xmalloc((na + 1) * sizeof *prev);
-	size_t	 len = 0;
-
-	for (size_t i = 0; i < na; i++) {
-		size_t	 lo = 0, hi = len;
-
-		in_place[i] = false;
-		if (map[i] == NONE)
-			continue;
-		while (lo < hi) {
-			size_t	 mid = (lo + hi) / 2;
-
-			if (map[tail[mid]] < map[i])
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		prev[i] = lo > 0 ? tail[lo - 1] : NONE;
-		tail[lo] = i;
-		if (lo == len)
-			len++;
-	}
-	for (size_t i = len > 0 ? tail[len - 1] : NONE; i != NONE; i = prev[i])
-		in_place[i] = true;
-	free(tail);
-	free(prev);
+	gl_lis(map, na, NONE, in_place);
 }
 
 static struct ndiff_cellchange

@@ -66,6 +66,7 @@ app_save(struct app *a, bool force, bool quiet)
 	struct rpc_msg	 resp;
 	struct gl_err	 err = { 0 };
 	void		*ctx[2] = { a, force ? a : NULL };
+	char		*warn;
 	int		 rc;
 
 	a->save_tried_ms = a->now;
@@ -87,9 +88,13 @@ app_save(struct app *a, bool force, bool quiet)
 		return rc;
 	}
 	a->dirty = sync_pending(a->sync);
-	if (!quiet)
+	/* A plugin's before_save warning matters more than "saved". */
+	if ((warn = event_warnings(resp.result)) != NULL)
+		app_msg(a, true, "saved, but: %s", warn);
+	else if (!quiet)
 		app_msg(a, false, "saved %s (%" PRId64 " bytes)", a->o->path,
 		    event_save_bytes(resp.result));
+	free(warn);
 	rpc_msg_fini(&resp);
 	app_git_refresh(a);
 	return 0;

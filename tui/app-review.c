@@ -29,6 +29,7 @@
 #include "tui/app_int.h"
 #include "tui/cmdline.h"
 #include "tui/editor.h"
+#include "tui/event.h"
 #include "tui/review.h"
 #include "tui/sync.h"
 #include "tui/view.h"
@@ -305,7 +306,7 @@ send_comment(struct app *a, const char *path_in, const char *cell_in,
 	/* Copies: the review read again below frees what they point to. */
 	char		*path = xstrdup(path_in);
 	char		*cell = cell_in != NULL ? xstrdup(cell_in) : NULL;
-	char		*tid, *rid;
+	char		*tid, *rid, *warn;
 	int		 rc;
 
 	rq_add(&q, "file", path);
@@ -321,6 +322,7 @@ send_comment(struct app *a, const char *path_in, const char *cell_in,
 	}
 	tid = answer_thread(&resp);
 	rid = rpc_map_strdup(resp.result, "review");
+	warn = event_warnings(resp.result);
 	rpc_msg_fini(&resp);
 	if (rid != NULL && (a->rv_review == NULL ||
 	    strcmp(a->rv_review, rid) != 0)) {
@@ -330,6 +332,8 @@ send_comment(struct app *a, const char *path_in, const char *cell_in,
 	}
 	if (review_load(a, tid, err) != 0)
 		app_msg(a, true, "commented, but cannot show it: %s", err->msg);
+	else if (warn != NULL)
+		app_msg(a, true, "commented: %s", warn);
 	else if (line0 == 0)
 		app_msg(a, false, "commented on cell %s (thread %s)", cell,
 		    tid != NULL ? tid : "?");
@@ -342,6 +346,7 @@ send_comment(struct app *a, const char *path_in, const char *cell_in,
 		    cell != NULL ? "cell " : "", cell != NULL ? cell : path,
 		    tid != NULL ? tid : "?");
 	}
+	free(warn);
 	free(tid);
 	free(rid);
 	free(path);
@@ -387,9 +392,14 @@ app_review_reply(struct app *a, const char *body, struct gl_err *err)
 	rq_add(&q, "thread", tid);
 	rq_add(&q, "body", body);
 	if ((rc = rq_call(&q, "review.reply", &resp, err)) == 0) {
+		char	*warn = event_warnings(resp.result);
+
 		rpc_msg_fini(&resp);
-		if (review_load(a, tid, err) == 0)
+		if (review_load(a, tid, err) == 0 && warn != NULL)
+			app_msg(a, true, "replied: %s", warn);
+		else if (err->code == 0)
 			app_msg(a, false, "replied to thread %s", tid);
+		free(warn);
 	} else
 		gl_err_prefix(err, "reply");
 	free(tid);

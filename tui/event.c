@@ -559,7 +559,6 @@ event_doc_decode(const msgpack_object *result, struct event_doc *out,
 {
 	const msgpack_object *cells = rpc_map_get(result, "cells");
 	const msgpack_object *vo = rpc_map_get(result, "version");
-	const msgpack_object *warn = rpc_map_get(result, "warnings");
 	const msgpack_object *dirty = rpc_map_get(result, "dirty");
 	int		 rc;
 
@@ -574,22 +573,9 @@ event_doc_decode(const msgpack_object *result, struct event_doc *out,
 	out->session = rpc_map_strdup(result, "session");
 	if (dirty != NULL && dirty->type == MSGPACK_OBJECT_BOOLEAN)
 		out->dirty = dirty->via.boolean;
-	if (warn != NULL && warn->type == MSGPACK_OBJECT_ARRAY &&
-	    warn->via.array.size > 0) {
-		struct gl_buf	 b;
-
-		/* All of them: one may say where the journal went, the next
-		 * that unsaved edits were merged. */
-		gl_buf_init(&b);
-		for (uint32_t i = 0; i < warn->via.array.size; i++) {
-			char *w = rpc_obj_strdup(&warn->via.array.ptr[i]);
-
-			gl_buf_addf(&b, "%s%s", b.len > 0 ? "; " : "",
-			    w != NULL ? w : "warning");
-			free(w);
-		}
-		out->warning = gl_buf_take(&b, NULL);
-	}
+	/* All of them: one may say where the journal went, the next that
+	 * unsaved edits were merged. */
+	out->warning = event_warnings(result);
 	out->recovered = rpc_map_int(result, "recovered", 0);
 	{
 		const msgpack_object *ea = rpc_map_get(result, "edit_applied");
@@ -931,4 +917,24 @@ decode_inspection(const msgpack_object *args, struct event *ev,
 	ev->u.inspection.doc = rpc_map_strdup(args, "doc");
 	ev->message = rpc_map_strdup(args, "message");
 	return 0;
+}
+
+char *
+event_warnings(const msgpack_object *result)
+{
+	const msgpack_object	*warn = rpc_map_get(result, "warnings");
+	struct gl_buf		 b;
+
+	if (warn == NULL || warn->type != MSGPACK_OBJECT_ARRAY ||
+	    warn->via.array.size == 0)
+		return NULL;
+	gl_buf_init(&b);
+	for (uint32_t i = 0; i < warn->via.array.size; i++) {
+		char *w = rpc_obj_strdup(&warn->via.array.ptr[i]);
+
+		gl_buf_addf(&b, "%s%s", b.len > 0 ? "; " : "",
+		    w != NULL ? w : "warning");
+		free(w);
+	}
+	return gl_buf_take(&b, NULL);
 }

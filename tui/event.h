@@ -181,4 +181,8 @@ int	 event_members(const msgpack_object *result, const char *session,
  * draw become VIEW_OUT_OTHER with their text. Caller frees. */
 struct view_output *event_output(const msgpack_object *o);
 
+/* The "warnings" of an answer (plugins' hooks, the kernel's notes)
+ * joined by "; ", or NULL when it has none. Caller frees. */
+char	*event_warnings(const msgpack_object *result);
+
 #endif

@@ -403,10 +403,41 @@ test_hostport_split(void **state)
 	    &err), GL_EINVAL);
 }
 
+/* gl_lis: a longest strictly increasing run, skipped entries never in
+ * it, every other keep[] cleared. */
+static void
+test_lis(void **state)
+{
+	const size_t	 seq[] = { 3, 1, 4, 1, 5, 9, 2, 6 };
+	const size_t	 sk[] = { 2, SIZE_MAX, 0, 1, SIZE_MAX, 3 };
+	bool		 keep[8];
+	size_t		 n = 0, last = 0;
+
+	(void)state;
+	memset(keep, 1, sizeof keep);
+	gl_lis(seq, 8, SIZE_MAX, keep);
+	for (size_t i = 0; i < 8; i++) {
+		if (!keep[i])
+			continue;
+		if (n > 0)
+			assert_true(seq[i] > last);
+		last = seq[i];
+		n++;
+	}
+	assert_int_equal(n, 4);		/* 1 4 5 9, 3 4 5 6, ... */
+	gl_lis(sk, 6, SIZE_MAX, keep);
+	assert_false(keep[1]);
+	assert_false(keep[4]);
+	assert_true(keep[2] && keep[3] && keep[5]);
+	assert_false(keep[0]);
+	gl_lis(sk, 0, SIZE_MAX, keep);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lis),
 		cmocka_unit_test(test_err_prefix_and_names),
 		cmocka_unit_test(test_run_status_names),
 		cmocka_unit_test(test_buf),

@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "core/paths.h"
 #include "kfixture.h"
 #include "review/repo.h"
 #include "review/review.h"
@@ -574,6 +575,68 @@ test_cli_apply_through_kernel(void **state)
 	kc_free(k);
 }
 
+/* A project plugin's on_review_comment hook guards comments and replies
+ * made through the kernel (the TUI's review mode) as it does the CLI's:
+ * a refusal is EPERM with its message and records nothing; a warning
+ * comes back in the answer. */
+static void
+test_review_comment_hook(void **state)
+{
+	struct kt	*t = *state;
+	struct kc	*k;
+	json_t		*r, *w;
+	char		*dir, *tid;
+
+	commit_nb(t, NB_V2, "line plot");
+	dir = xasprintf("%s/.galley/plugins", t->proj);
+	assert_int_equal(gl_mkdir_p(dir, 0700, NULL), 0);
+	free(dir);
+	dir = kt_write(t->proj, ".galley/plugins/polite.lua",
+	    "galley.on('on_review_comment', function(ev)\n"
+	    "  if ev.body:find('LGTM') then\n"
+	    "    return false, 'say what you checked'\n"
+	    "  end\n"
+	    "  galley.warn(ev.path .. ' cell ' .. (ev.cell or '-'))\n"
+	    "end)\n");
+	free(dir);
+	k = kt_conn(t);
+	assert_null(kc_call(k, "review.comment", json_pack("{s:s, s:s, s:s, "
+	    "s:s, s:s}", "path", t->proj, "range", "HEAD~1..HEAD", "file",
+	    "trips.nb.lua", "cell", "plot", "body", "LGTM")));
+	assert_int_equal(k->code, GL_EPERM);
+	assert_non_null(strstr(k->msg, "say what you checked"));
+
+	r = kc_call(k, "review.comment", json_pack("{s:s, s:s, s:s, s:s, "
+	    "s:s}", "path", t->proj, "range", "HEAD~1..HEAD", "file",
+	    "trips.nb.lua", "cell", "plot", "body", "why a line?"));
+	assert_non_null(r);
+	w = json_object_get(r, "warnings");
+	assert_int_equal(json_array_size(w), 1);
+	assert_non_null(strstr(json_string_value(json_array_get(w, 0)),
+	    "trips.nb.lua cell plot"));
+	tid = xstrdup(kj_str(json_object_get(r, "thread"), "id"));
+	json_decref(r);
+
+	assert_null(kc_call(k, "review.reply", json_pack("{s:s, s:s, s:s}",
+	    "path", t->proj, "thread", tid, "body", "LGTM now")));
+	assert_int_equal(k->code, GL_EPERM);
+	r = kc_call(k, "review.open", json_pack("{s:s, s:s}", "path", t->proj,
+	    "range", "HEAD~1..HEAD"));
+	assert_non_null(r);
+	/* One thread, without the refused reply. */
+	{
+		json_t *th = json_object_get(json_object_get(r, "review"),
+		    "threads");
+
+		assert_int_equal(json_array_size(th), 1);
+		assert_int_equal(json_array_size(json_object_get(
+		    json_array_get(th, 0), "replies")), 0);
+	}
+	json_decref(r);
+	free(tid);
+	kc_free(k);
+}
+
 #define GT(f) cmocka_unit_test_setup_teardown(f, setup_repo, \
 	kt_teardown_stopped)
 
@@ -588,6 +651,7 @@ main(void)
 		GT(test_review_threads_and_verdict),
 		GT(test_review_apply),
 		GT(test_cli_apply_through_kernel),
+		GT(test_review_comment_hook),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
