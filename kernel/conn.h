@@ -108,7 +108,10 @@ struct conn_opts {
 				 * still sends before closing; 0 = 2 s */
 	char	*rbuf;		/* borrowed: the read buffer, may be shared
 				 * by every conn of one loop (reads do not
-				 * nest; the reader copies) */
+				 * nest; the reader copies); NULL: reads go
+				 * straight into the reader, rbuflen bytes
+				 * at least (no copy; for a conn that is
+				 * never sealed) */
 	size_t	 rbuflen;
 };
 
@@ -156,6 +159,11 @@ void	 conn_flush(struct conn *c);
 /* Sends n bytes of whole messages after what is staged; copied if they
  * cannot all be written at once. No-op for a closing conn. */
 void	 conn_send(struct conn *c, const void *p, size_t n);
+/* Sends p[0..n) then q[0..m): whole messages cut in two (a head packed
+ * by the caller, then a value passed on as it came), as conn_send() would
+ * send them joined, without joining them first. */
+void	 conn_send2(struct conn *c, const void *p, size_t n, const void *q,
+	     size_t m);
 /* Bytes libuv holds for the peer. */
 size_t	 conn_queued(const struct conn *c);
 /* True from on_flow(held) until on_flow(!held). */

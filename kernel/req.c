@@ -31,6 +31,13 @@ req_client_send(struct req_client *c, const void *p, size_t n)
 	conn_send(c->conn, p, n);
 }
 
+void
+req_client_send2(struct req_client *c, const void *p, size_t n,
+    const void *q, size_t m)
+{
+	conn_send2(c->conn, p, n, q, m);
+}
+
 bool
 req_client_held(const struct req_client *c)
 {

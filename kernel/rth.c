@@ -53,7 +53,8 @@
 #define RTH_MAX_CODE	(32u << 20)	/* largest cell sent */
 #define RTH_START_MS	30000		/* a runtime must be ready by then */
 #define RTH_MAX_STARTS	3		/* deaths at start before giving up */
-#define RTH_RBUF	65536
+#define RTH_RBUF	65536		/* stdout, stderr read at once */
+#define RTH_IO_READ	(256u << 10)	/* the RPC pipe read at once */
 #define RTH_CARRY	4		/* room for a split UTF-8 character */
 #define RTH_DRAIN_MAX	64		/* reads per pipe per drain */
 #define RTH_KEEP	((size_t)1 << 20)	/* pipe staging kept */
@@ -373,8 +374,9 @@ rth_spawn(struct rth *h, struct gl_err *err)
 		.frame_max = RTH_MAX_FRAME,
 		.queue_max = 0,		/* the runtime is ours: no bound */
 		.keep = RTH_KEEP,
-		.rbuf = h->rbuf + RTH_CARRY,
-		.rbuflen = RTH_RBUF,
+		.rbuf = NULL,		/* read into the reader: outputs are
+					 * big, one copy fewer */
+		.rbuflen = RTH_IO_READ,
 	};
 	struct rth_proc		*pr = xcalloc(1, sizeof *pr);
 	uv_process_options_t	 o;

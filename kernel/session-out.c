@@ -107,7 +107,7 @@ sess_out_put(struct sess *s, uint64_t run, const msgpack_object *o,
 	struct sess_cell_out *co;
 	msgpack_packer	*pk;
 	size_t		 at;
-	bool		 cut;
+	bool		 cut, tail;
 
 	if (s->closing || s->cur == NULL || s->cur->id != run)
 		return;
@@ -117,9 +117,8 @@ sess_out_put(struct sess *s, uint64_t run, const msgpack_object *o,
 	rpc_pack_kv_str(pk, "cell", s->cur->cell);
 	rpc_pack_kv_int(pk, "run", (int64_t)run);
 	rpc_pack_key(pk, "output");
-	if (p != NULL)
-		rpc_pack_raw(pk, p, n);
-	else {
+	tail = p != NULL;
+	if (!tail) {
 		at = w->sbuf.size;
 		msgpack_pack_object(pk, *o);
 		p = w->sbuf.data + at;
@@ -133,7 +132,12 @@ sess_out_put(struct sess *s, uint64_t run, const msgpack_object *o,
 		sess_spill_start(s, co);
 	if (co->spill != NULL)
 		sess_spill_obj(co->spill, o);
-	sess_broadcast(s, NULL);
+	/* The runtime's bytes follow the notification's head as they are,
+	 * not copied after it first. */
+	if (tail)
+		sess_broadcast_tail(s, p, n);
+	else
+		sess_broadcast(s, NULL);
 }
 
 struct sess_cell_out *

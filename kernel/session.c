@@ -737,6 +737,16 @@ sess_reply_state(struct req *r, struct sess *s, size_t recovered,
 	req_reply_end(r);
 }
 
+void
+sess_broadcast_tail(struct sess *s, const void *tail, size_t n)
+{
+	struct rpc_writer *w = &s->set->note;
+
+	for (size_t i = 0; i < s->nclients; i++)
+		req_client_send2(s->clients[i], w->sbuf.data, w->sbuf.size,
+		    tail, n);
+}
+
 /* Sends the scratch notification (sess_note_begin) to the clients of s
  * but except. */
 void

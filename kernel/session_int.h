@@ -182,6 +182,9 @@ msgpack_packer *sess_note_begin(struct sess_set *ss,
 	     const char *method);
 /* Sends the scratch notification to the clients of s but except. */
 void	 sess_broadcast(struct sess *s, struct req_client *except);
+/* The same for a notification whose last value, tail[0..n), was not
+ * packed: it follows the scratch's bytes, uncopied. */
+void	 sess_broadcast_tail(struct sess *s, const void *tail, size_t n);
 /* Tells the host that runs or clients changed. */
 void	 sess_activity(struct sess_set *ss);
 /* Holds s's runtime while one of its clients is held, and lets it go
