@@ -27,7 +27,10 @@
  * - The runtime's stdout/stderr are read synchronously (drained) before
  *   the first output notification of each read of the pipe and before the
  *   run's end are delivered, so raw writes keep their place relative to
- *   print() and never land after the run's on_done.
+ *   print() and never land after the run's on_done. Before it writes
+ *   raw (C stdio, a child process), the runtime waits on a "sync"
+ *   request until the kernel has read every message before: raw bytes
+ *   then never overtake a message waiting in the pipe.
  * - Held (rth_hold()): none of the live process's three pipes is read, so
  *   the runtime blocks in its next write once the pipe is full: the flow
  *   control of its output, raw or not, when a client does not keep up.
@@ -673,6 +676,18 @@ rth_dispatch(struct rth *h, struct rth_proc *pr, struct rpc_msg *m)
 		rth_on_response(h, pr, m);
 		return;
 	case RPC_REQUEST:
+		if (strcmp(m->method, "sync") == 0) {
+			/* The runtime is about to write raw: what it wrote
+			 * raw before comes now, the rest after the messages
+			 * it sends next. */
+			rth_drain(pr, false);
+			rpc_writer_reset(&h->w);
+			rpc_begin_response(&h->w, m->id);
+			msgpack_pack_nil(&h->w.pk);
+			conn_send(pr->io, h->w.sbuf.data, h->w.sbuf.size);
+			rpc_writer_reset(&h->w);
+			return;
+		}
 		if (h->on_request != NULL) {
 			h->on_request(h->ctx, h->busy ? h->run : 0, m);
 			return;
