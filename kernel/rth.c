@@ -915,6 +915,10 @@ rth_on_exit(uv_process_t *p, int64_t status, int sig)
 	struct rth	*h = pr->h;
 
 	pr->exited = true;
+	/* What its cells started goes with it (a runtime killed -9 from
+	 * outside). The group outlives its leader while it has members, so
+	 * its id is still theirs. */
+	(void)kill(-pr->pid, SIGKILL);
 	if (pr == h->cur && !h->closing) {
 		h->cur = NULL;
 		rth_lost(h, pr, status, sig);

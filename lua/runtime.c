@@ -158,6 +158,8 @@ static volatile sig_atomic_t	 lx_pending_run = -1;
 /* The hook is set to interrupt the cell (not only to write the batch). */
 static volatile sig_atomic_t	 lx_want_interrupt;
 /* The batch timer: armed, and fired (the hook writes the batch). */
+/* The runtime leads its process group (lx_orphan_setup). */
+static int			 lx_own_group;
 static volatile sig_atomic_t	 lx_batch_armed;
 static volatile sig_atomic_t	 lx_batch_due;
 /* The cell's own hook (debug.sethook), put back after a batch hook. */
@@ -174,6 +176,8 @@ static int	 lx_sync_call(lua_State *L);
 static int	 lx_flushing_call(lua_State *L);
 static int	 lx_file_write(lua_State *L);
 static void	 lx_on_sigint_run(int run);
+static void	 lx_orphan_setup(void);
+static void	 lx_on_orphaned(int sig);
 static void	 lx_hook(lua_State *L, lua_Debug *ar);
 static struct lx_rt *lx_rt_of(lua_State *L);
 static int	 lx_setup(lua_State *L);
@@ -220,6 +224,7 @@ lx_runtime_main(const struct lx_runtime_opts *opts)
 	static char		 buf[65536];
 	ssize_t			 n;
 	int			 flags, rc = 0, status = 1;
+	bool			 serving = false;
 	static const struct lx_host_ops ops = {
 		.print = lx_on_print,
 		.display = lx_on_display,
@@ -248,9 +253,7 @@ lx_runtime_main(const struct lx_runtime_opts *opts)
 	lx_comp_init(&rt.comp);
 
 	/* A kernel that dies without closing the pipe takes us with it. */
-#ifdef __linux__
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-#endif
+	lx_orphan_setup();
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
 	sa.sa_sigaction = lx_on_sigint;
@@ -296,6 +299,7 @@ lx_runtime_main(const struct lx_runtime_opts *opts)
 	rpc_pack_kv_str(&rt.w.pk, "version", GALLEY_VERSION);
 	lx_send(&rt);
 
+	serving = true;
 	while (!rt.broken) {
 		/* A cell that waited on the cluster may have left whole
 		 * messages in the reader. */
@@ -326,6 +330,11 @@ lx_runtime_main(const struct lx_runtime_opts *opts)
 		rpc_reader_feed(rt.rd, buf, (size_t)n);
 	}
 out:
+	/* The pipe closed or broke: the kernel is gone (one that closes it
+	 * kills the group first). What cells started goes with us, whether
+	 * or not PDEATHSIG came yet. */
+	if (serving && lx_own_group)
+		lx_on_orphaned(0);
 	lx_running = 0;
 	lx_sig_L = NULL;
 	lx_batch_arm(false);
@@ -346,6 +355,42 @@ out:
 }
 
 /* Async-signal-safe: reads flags and calls lua_sethook(). */
+/*
+ * The runtime leads a process group of its own (the kernel starts it with
+ * setsid), and what a cell starts joins it. When the kernel sees the
+ * runtime die it kills that group; a kernel that died (even killed -9)
+ * cannot, so the runtime is told by PDEATHSIG (SIGTERM), or sees its
+ * pipe close first, and kills its group itself, itself included. A runtime that shares its parent's group
+ * (a test's fork) just dies: that group is not ours.
+ */
+static void
+lx_orphan_setup(void)
+{
+#ifdef __linux__
+	struct sigaction sa;
+
+	if (getpgrp() != getpid()) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		return;
+	}
+	lx_own_group = 1;
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = lx_on_orphaned;
+	sigaction(SIGTERM, &sa, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+#endif
+}
+
+/* Async-signal-safe: the kernel is gone (or SIGTERM came from outside). */
+static void
+lx_on_orphaned(int sig)
+{
+	(void)sig;
+	kill(0, SIGKILL);
+	_exit(1);
+}
+
 static void
 lx_on_sigint_run(int run)
 {
