@@ -518,6 +518,71 @@ test_slow_reader_is_held(void **state)
 	assert_int_equal(kt_stop(t), 0);
 }
 
+/*
+ * A client that reads slowly, a little at a time (a 4 KiB receive
+ * buffer), all the while a cell prints 100 MiB: it gets every byte and
+ * the run's end, it is never dropped, and the kernel's memory stays
+ * bounded all along (the runtime waits in its writes instead).
+ */
+static void
+test_slow_reader_gets_everything(void **state)
+{
+	struct kt	*t = *state;
+	struct kc	*slow;
+	json_t		*r;
+	char		*nb;
+	size_t		 rss0, rss, peak = 0, bytes = 0, next = 0;
+	bool		 done = false;
+	int		 small = 4096;
+
+	assert_true(kt_start(t) > 0);
+	nb = kt_write(t->proj, "loud.nb.lua",
+	    "-- %% id=\"loud\"\n"
+	    "local s = string.rep(\"y\", 1023) .. \"\\n\"\n"
+	    "local m = string.rep(s, 1024)\n"
+	    "for i = 1, 100 do io.write(m) end\n");
+	slow = kt_conn(t);
+	setsockopt(cl_fd(slow->conn), SOL_SOCKET, SO_RCVBUF, &small,
+	    sizeof small);
+	assert_non_null(r = kc_call(slow, "session.open",
+	    json_pack("{s:s}", "path", nb)));
+	rss0 = kernel_rss(t->pid);
+	kc_send(slow, "cell.run", json_pack("{s:s, s:[s]}", "session",
+	    kj_str(r, "session"), "cells", "loud"));
+	while (!done) {
+		struct rpc_msg	 m;
+		struct gl_err	 err;
+		int		 rc;
+
+		rc = cl_next_notify(slow->conn, &m, KC_WAIT_MS, &err);
+		assert_int_equal(rc, 1);
+		if (strcmp(m.method, "cell.output") == 0) {
+			size_t len = 0;
+
+			(void)rpc_map_str(rpc_map_get(m.args, "output"), "text",
+			    &len);
+			bytes += len;
+		} else if (strcmp(m.method, "cell.done") == 0) {
+			assert_true(rpc_obj_streq(rpc_map_get(m.args,
+			    "status"), "ok"));
+			done = true;
+		}
+		rpc_msg_fini(&m);
+		if (bytes >= next) {
+			/* The kernel's memory, every MiB read. */
+			rss = kernel_rss(t->pid);
+			peak = rss > peak ? rss : peak;
+			next = bytes + ((size_t)1 << 20);
+		}
+	}
+	assert_int_equal(bytes, (size_t)100 << 20);
+	assert_true(peak < rss0 + ((size_t)48 << 20));
+	json_decref(r);
+	kc_free(slow);
+	free(nb);
+	assert_int_equal(kt_stop(t), 0);
+}
+
 int
 main(void)
 {
@@ -551,6 +616,8 @@ main(void)
 		    kt_teardown),
 		cmocka_unit_test_setup_teardown(test_slow_reader_is_held,
 		    kt_setup, kt_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_slow_reader_gets_everything, kt_setup, kt_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
