@@ -6,8 +6,9 @@
  * Design.
  *
  * - The process is dedicated: it blocks in read() on the pipe, serves one
- *   request at a time and exits 0 at EOF. Writes block: when the kernel
- *   stops reading (a client does not keep up), print blocks too.
+ *   request at a time and exits 0 at EOF (killing its process group
+ *   first when it leads one: lx_orphan_setup). Writes block: when the
+ *   kernel stops reading (a client does not keep up), print blocks too.
  *
  * - Streams are batched: print and io.write append to the batch (a run of
  *   prints is one stream output, its text grown in place as the kernel
@@ -16,8 +17,11 @@
  *   write (os.execute, io.popen, C stdio with bytes pending), and at the
  *   latest LX_BATCH_MS after its first byte: a one-shot timer (SIGALRM)
  *   sets the Lua hook, which writes it (a cell blocked in C a while
- *   longer shows its prints when C returns). One write per batch instead
- *   of one per print is what lets a cell print at hundreds of MB/s.
+ *   longer shows its prints when C returns; one running in a coroutine,
+ *   whose hook is its own, at its next print). One write per batch
+ *   instead of one per print is what lets a cell print at hundreds of
+ *   MB/s. Before raw bytes, the runtime also waits until the kernel took
+ *   what it sent (lx_raw_prepare), so they keep their place.
  *
  * - A cell is compiled as one chunk named by the request's chunkname, with
  *   (line - 1) newlines prepended so that Lua's own messages carry file
@@ -814,14 +818,14 @@ lx_batch_arm(bool arm)
 {
 	struct itimerval it;
 
+	if (!arm)
+		lx_batch_due = 0;
 	if (arm == (lx_batch_armed != 0))
 		return;
 	memset(&it, 0, sizeof it);
 	if (arm)
 		it.it_value.tv_usec = LX_BATCH_MS * 1000;
 	lx_batch_armed = arm;
-	if (!arm)
-		lx_batch_due = 0;
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
@@ -968,7 +972,9 @@ lx_stream(struct lx_rt *rt, const char *text, size_t len)
 		text += n;
 		len -= n;
 	}
-	if (rt->batch.sbuf.size >= LX_BATCH)
+	/* Due: the timer fired but its hook did not run (the cell prints
+	 * from a coroutine, which has a hook of its own). */
+	if (rt->batch.sbuf.size >= LX_BATCH || lx_batch_due)
 		lx_batch_flush(rt);
 	else if (rt->batch.sbuf.size > 0)
 		lx_batch_arm(true);

@@ -768,7 +768,30 @@ test_prints_stream_while_the_cell_runs(void **state)
 	assert_true(has_output(f, "second\n"));
 	wait_idle(f);
 	free(code);
-	free(mark);
+
+	/* In a coroutine (a hook of its own) a print after the batch's
+	 * time writes it. */
+	unlink(mark);
+	evs_clear(f);
+	code = xasprintf("coroutine.wrap(function()\n"
+	    "  print('co1')\n"
+	    "  local t = os.clock()\n"
+	    "  while os.clock() - t < 0.02 do end\n"
+	    "  print('co2')\n"
+	    "  while not io.open('%s') do end\n"
+	    "end)()", mark);
+	run = start(f, code, "@analysis.nb.lua", 1);
+	run_until(f, has_output, "co1\nco2\n", "prints from a coroutine");
+	assert_null(find_done(f, run));
+	{
+		FILE *fp = fopen(mark, "w");
+
+		assert_non_null(fp);
+		fclose(fp);
+	}
+	run_until(f, has_done, &run, "the coroutine cell's end");
+	wait_idle(f);
+	free(code);
 
 	expect_result(f, "local n = 0\n"
 	    "debug.sethook(function() n = n + 1 end, '', 100)\n"
@@ -780,6 +803,7 @@ test_prints_stream_while_the_cell_runs(void **state)
 	    "while os.clock() - t < 0.02 do end\n"
 	    "debug.sethook()\n"
 	    "n > before", "true");
+	free(mark);
 }
 
 static void
