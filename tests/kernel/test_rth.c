@@ -738,6 +738,19 @@ test_second_interrupt_kills_blocked_cell(void **state)
 	expect_result(f, "1+1", "2");
 }
 
+/* Run run, which waits for the file mark, has not ended: mark is made
+ * and the run's end awaited. */
+static void
+release(struct fx *f, uint64_t run, const char *mark)
+{
+	FILE	*fp;
+
+	assert_null(find_done(f, run));
+	assert_non_null(fp = fopen(mark, "w"));
+	fclose(fp);
+	run_until(f, has_done, &run, "the cell's end");
+}
+
 /* Prints are batched, yet reach the kernel while the cell runs on (a
  * cell blocked in C shows them once C returns), and a cell's own
  * debug.sethook keeps working around the batch's timer. */
@@ -755,14 +768,7 @@ test_prints_stream_while_the_cell_runs(void **state)
 	    "print('second')", mark);
 	run = start(f, code, "@analysis.nb.lua", 1);
 	run_until(f, has_output, "first\n", "a print while the cell runs");
-	assert_null(find_done(f, run));
-	{
-		FILE *fp = fopen(mark, "w");
-
-		assert_non_null(fp);
-		fclose(fp);
-	}
-	run_until(f, has_done, &run, "the cell's end");
+	release(f, run, mark);
 	d = find_done(f, run);
 	assert_int_equal(d->status, GL_RUN_OK);
 	assert_true(has_output(f, "second\n"));
@@ -782,14 +788,7 @@ test_prints_stream_while_the_cell_runs(void **state)
 	    "end)()", mark);
 	run = start(f, code, "@analysis.nb.lua", 1);
 	run_until(f, has_output, "co1\nco2\n", "prints from a coroutine");
-	assert_null(find_done(f, run));
-	{
-		FILE *fp = fopen(mark, "w");
-
-		assert_non_null(fp);
-		fclose(fp);
-	}
-	run_until(f, has_done, &run, "the coroutine cell's end");
+	release(f, run, mark);
 	wait_idle(f);
 	free(code);
 

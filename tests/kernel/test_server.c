@@ -428,6 +428,41 @@ kernel_rss(pid_t pid)
 	return kb << 10;
 }
 
+/* Reads c's notifications until a cell.done (which must be ok) and
+ * gives the bytes of text the cell.outputs before it held; with peak,
+ * the largest RSS of the kernel (pid) seen, sampled every MiB read. */
+static size_t
+read_run(struct kc *c, pid_t pid, size_t *peak)
+{
+	size_t	 bytes = 0, next = 0, rss;
+	bool	 done = false;
+
+	while (!done) {
+		struct rpc_msg	 m;
+		struct gl_err	 err;
+		size_t		 len = 0;
+
+		assert_int_equal(cl_next_notify(c->conn, &m, KC_WAIT_MS, &err),
+		    1);
+		if (strcmp(m.method, "cell.output") == 0) {
+			(void)rpc_map_str(rpc_map_get(m.args, "output"), "text",
+			    &len);
+			bytes += len;
+		} else if (strcmp(m.method, "cell.done") == 0) {
+			assert_true(rpc_obj_streq(rpc_map_get(m.args,
+			    "status"), "ok"));
+			done = true;
+		}
+		rpc_msg_fini(&m);
+		if (peak != NULL && bytes >= next) {
+			rss = kernel_rss(pid);
+			*peak = rss > *peak ? rss : *peak;
+			next = bytes + ((size_t)1 << 20);
+		}
+	}
+	return bytes;
+}
+
 /*
  * A client that does not read is never cut off for its pace: the run
  * waits for it (the kernel stops reading the runtime, which blocks in its
@@ -443,8 +478,8 @@ test_slow_reader_is_held(void **state)
 	char		*nb;
 	const char	*sid;
 	uint64_t	 deadline;
-	size_t		 rss0, rss1, bytes = 0;
-	bool		 held = false, done = false;
+	size_t		 rss0, rss1;
+	bool		 held = false;
 	int		 small = 4096;
 
 	assert_true(kt_start(t) > 0);
@@ -486,27 +521,7 @@ test_slow_reader_is_held(void **state)
 	rss1 = kernel_rss(t->pid);
 	assert_true(rss1 < rss0 + ((size_t)48 << 20));
 	/* lazy reads: every byte comes, then the run's end. */
-	while (!done) {
-		struct rpc_msg	 m;
-		struct gl_err	 err;
-		int		 rc;
-
-		rc = cl_next_notify(lazy->conn, &m, KC_WAIT_MS, &err);
-		assert_int_equal(rc, 1);
-		if (strcmp(m.method, "cell.output") == 0) {
-			size_t len = 0;
-
-			(void)rpc_map_str(rpc_map_get(m.args, "output"), "text",
-			    &len);
-			bytes += len;
-		} else if (strcmp(m.method, "cell.done") == 0) {
-			assert_true(rpc_obj_streq(rpc_map_get(m.args,
-			    "status"), "ok"));
-			done = true;
-		}
-		rpc_msg_fini(&m);
-	}
-	assert_int_equal(bytes, (size_t)96 << 20);
+	assert_int_equal(read_run(lazy, 0, NULL), (size_t)96 << 20);
 	assert_non_null(l = kc_call(k, "session.list", NULL));
 	assert_false(json_is_true(json_object_get(json_array_get(l, 0),
 	    "held")));
@@ -531,8 +546,7 @@ test_slow_reader_gets_everything(void **state)
 	struct kc	*slow;
 	json_t		*r;
 	char		*nb;
-	size_t		 rss0, rss, peak = 0, bytes = 0, next = 0;
-	bool		 done = false;
+	size_t		 rss0, peak = 0;
 	int		 small = 4096;
 
 	assert_true(kt_start(t) > 0);
@@ -549,33 +563,7 @@ test_slow_reader_gets_everything(void **state)
 	rss0 = kernel_rss(t->pid);
 	kc_send(slow, "cell.run", json_pack("{s:s, s:[s]}", "session",
 	    kj_str(r, "session"), "cells", "loud"));
-	while (!done) {
-		struct rpc_msg	 m;
-		struct gl_err	 err;
-		int		 rc;
-
-		rc = cl_next_notify(slow->conn, &m, KC_WAIT_MS, &err);
-		assert_int_equal(rc, 1);
-		if (strcmp(m.method, "cell.output") == 0) {
-			size_t len = 0;
-
-			(void)rpc_map_str(rpc_map_get(m.args, "output"), "text",
-			    &len);
-			bytes += len;
-		} else if (strcmp(m.method, "cell.done") == 0) {
-			assert_true(rpc_obj_streq(rpc_map_get(m.args,
-			    "status"), "ok"));
-			done = true;
-		}
-		rpc_msg_fini(&m);
-		if (bytes >= next) {
-			/* The kernel's memory, every MiB read. */
-			rss = kernel_rss(t->pid);
-			peak = rss > peak ? rss : peak;
-			next = bytes + ((size_t)1 << 20);
-		}
-	}
-	assert_int_equal(bytes, (size_t)100 << 20);
+	assert_int_equal(read_run(slow, t->pid, &peak), (size_t)100 << 20);
 	assert_true(peak < rss0 + ((size_t)48 << 20));
 	json_decref(r);
 	kc_free(slow);
