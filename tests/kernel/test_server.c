@@ -416,16 +416,18 @@ test_idle_exit(void **state)
 static size_t
 kernel_rss(pid_t pid)
 {
-	char	 path[64], *text, *p;
-	size_t	 kb = 0;
+	char		 path[64], line[256];
+	unsigned long long kb = 0;
+	FILE		*fp;
 
 	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	if ((text = kt_read(path)) == NULL)
+	if ((fp = fopen(path, "r")) == NULL)
 		return 0;
-	if ((p = strstr(text, "VmRSS:")) != NULL)
-		kb = strtoull(p + 6, NULL, 10);
-	free(text);
-	return kb << 10;
+	while (fgets(line, sizeof line, fp) != NULL)
+		if (sscanf(line, "VmRSS: %llu", &kb) == 1)
+			break;
+	fclose(fp);
+	return (size_t)kb << 10;
 }
 
 /* Reads c's notifications until a cell.done (which must be ok) and
