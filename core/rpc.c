@@ -64,6 +64,10 @@ struct rpc_reader {
 
 static const msgpack_object rpc_nil = { .type = MSGPACK_OBJECT_NIL };
 
+/* A frame at least this big that fills the reader's buffer (but for so
+ * many bytes) is given the buffer instead of a copy. */
+#define RPC_GIVE_MIN	((size_t)64 << 10)
+
 struct rpc_reader *
 rpc_reader_new(size_t max_frame)
 {
@@ -120,23 +124,39 @@ rpc_reader_clear(struct rpc_reader *r)
 void
 rpc_reader_feed(struct rpc_reader *r, const void *p, size_t n)
 {
+	size_t	 room;
+
 	if (n == 0)
 		return;
-	if (r->start > 0 && (r->start == r->len || r->start > r->cap / 2)) {
+	memcpy(rpc_reader_space(r, n, &room), p, n);
+	r->len += n;
+}
+
+void *
+rpc_reader_space(struct rpc_reader *r, size_t want, size_t *room)
+{
+	if (r->start > 0 && (r->start == r->len || r->start > r->cap / 2 ||
+	    r->len + want > r->cap)) {
 		memmove(r->buf, r->buf + r->start, r->len - r->start);
 		r->len -= r->start;
 		r->consumed += r->start;
 		r->start = 0;
 	}
-	if (r->len + n > r->cap) {
+	if (r->len + want > r->cap) {
 		size_t cap = r->cap ? r->cap : 4096;
 
-		while (cap < r->len + n)
+		while (cap < r->len + want)
 			cap *= 2;
 		r->buf = xrealloc(r->buf, cap);
 		r->cap = cap;
 	}
-	memcpy(r->buf + r->len, p, n);
+	*room = r->cap - r->len;
+	return r->buf + r->len;
+}
+
+void
+rpc_reader_commit(struct rpc_reader *r, size_t n)
+{
 	r->len += n;
 }
 
@@ -491,11 +511,12 @@ rpc_shape(struct rpc_msg *m, struct gl_err *err)
 	return 0;
 }
 
-/* Decodes one measured frame into a zone that also holds a copy of its
- * bytes: msgpack-c's strings point into the buffer they were decoded from,
- * and the reader's buffer moves. */
+/* Decodes one measured frame into a zone that holds its bytes too:
+ * msgpack-c's strings point into the buffer they were decoded from, and
+ * the reader's buffer moves. The zone gets a copy, or, with own (a frame
+ * in a buffer of its own, malloc'd), that buffer itself. */
 static int
-rpc_decode_frame(const char *p, size_t n, struct rpc_msg *msg,
+rpc_decode_frame(char *p, size_t n, bool own, struct rpc_msg *msg,
     struct gl_err *err)
 {
 	msgpack_zone	*z;
@@ -504,11 +525,17 @@ rpc_decode_frame(const char *p, size_t n, struct rpc_msg *msg,
 	int		 rc;
 
 	msgpack_unpacked_init(&msg->up);
-	if ((z = msgpack_zone_new(n + 1024)) == NULL)
+	if ((z = msgpack_zone_new(own ? 1024 : n + 1024)) == NULL)
 		gl_fatal("out of memory");
-	if ((copy = msgpack_zone_malloc(z, n)) == NULL)
-		gl_fatal("out of memory");
-	memcpy(copy, p, n);
+	if (own) {
+		if (!msgpack_zone_push_finalizer(z, free, p))
+			gl_fatal("out of memory");
+		copy = p;
+	} else {
+		if ((copy = msgpack_zone_malloc(z, n)) == NULL)
+			gl_fatal("out of memory");
+		memcpy(copy, p, n);
+	}
 	rc = msgpack_unpack(copy, n, &off, z, &msg->up.data);
 	msg->up.zone = z;
 	msg->frame = copy;
@@ -553,7 +580,27 @@ rpc_reader_next(struct rpc_reader *r, struct rpc_msg *msg,
 		gl_err_set(err, GL_ELIMIT, "%s", r->why);
 		return RPC_OVER_LIMIT;
 	}
-	rc = rpc_decode_frame(r->buf + r->start, size, msg, err);
+	if (r->start == 0 && size >= RPC_GIVE_MIN && r->len - size <=
+	    RPC_GIVE_MIN) {
+		/* A big frame at the start of the buffer: the message takes
+		 * the buffer (no copy of the frame), the reader a new one
+		 * with the few bytes after it. */
+		char	*buf = r->buf;
+		size_t	 rest = r->len - size;
+
+		r->buf = NULL;
+		r->cap = r->len = 0;
+		r->consumed += size;
+		if (rest > 0)
+			rpc_reader_feed(r, buf + size, rest);
+		if ((rc = rpc_decode_frame(buf, size, true, msg, err)) != 0) {
+			gl_err_prefix(err, "byte %zu", r->consumed - size);
+			r->broken = 1;
+			return rc;
+		}
+		return 1;
+	}
+	rc = rpc_decode_frame(r->buf + r->start, size, false, msg, err);
 	if (rc != 0) {
 		gl_err_prefix(err, "byte %zu", r->consumed + r->start);
 		r->broken = 1;

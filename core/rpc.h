@@ -81,6 +81,12 @@ void	 rpc_reader_set_limit(struct rpc_reader *r, rpc_limit_fn fn,
 	     void *ctx);
 /* Appends n bytes of the stream (copied). */
 void	 rpc_reader_feed(struct rpc_reader *r, const void *p, size_t n);
+/* Room for at least want more bytes of the stream at the end of what is
+ * buffered, for reading into directly (no copy): *room gets its size.
+ * Valid until the next call on r. rpc_reader_commit() then counts the n
+ * bytes written there. */
+void	*rpc_reader_space(struct rpc_reader *r, size_t want, size_t *room);
+void	 rpc_reader_commit(struct rpc_reader *r, size_t n);
 /* Gives the next whole message: 1 and *msg filled (caller rpc_msg_fini()s
  * it), 0 when more bytes are needed, or GL_EPROTO with err saying what
  * was wrong and at which byte of the stream; the reader is then unusable.

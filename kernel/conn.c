@@ -5,8 +5,10 @@
  * conn_send()) and handed to the stream at once: uv_try_write first, and
  * what it did not take is copied into a write request. queued counts the
  * bytes of write requests libuv holds; while it is not 0 no try_write is
- * made (it would overtake them). The bound is checked before anything of
- * a flush is written, so a flush goes whole or not at all.
+ * made (it would overtake them). The hard bound is checked before
+ * anything of a flush is written, so a flush goes whole or not at all;
+ * the watermarks are checked after a write request was queued (held) and
+ * after one completed (no longer held).
  *
  * Sealing. Once conn_seal() is called, output is wrapped into records at
  * the last moment (conn_put(), after the queue bound was checked on the
@@ -41,6 +43,7 @@
 #include "core/util.h"
 
 #define CONN_LINGER_MS	2000
+#define CONN_KEEPALIVE_S 60	/* idle seconds before TCP keepalive probes */
 
 struct conn {
 	union {
@@ -56,6 +59,8 @@ struct conn {
 	struct rpc_writer out;		/* staged, not yet handed to libuv */
 	size_t		 queued;	/* bytes libuv holds for us */
 	bool		 reading;
+	bool		 paused;	/* conn_pause(): the stream is not read */
+	bool		 held;		/* over queue_high, not yet at queue_low */
 	bool		 closing;	/* no more input or output */
 	bool		 shutting;	/* uv_shutdown under way */
 	uv_shutdown_t	 sreq;
@@ -79,7 +84,8 @@ struct conn_wreq {
 static struct conn *conn_alloc(uv_loop_t *loop, const struct conn_opts *o,
 		     const struct conn_cbs *cbs, void *ctx);
 static void	 conn_put(struct conn *c, const char *p, size_t len);
-static void	 conn_write(struct conn *c, const char *p, size_t len);
+static void	 conn_write(struct conn *c, uv_buf_t *b, unsigned nb);
+static bool	 conn_fits(struct conn *c, size_t wire);
 static void	 conn_deliver(struct conn *c);
 static int	 conn_unseal(struct conn *c);
 static void	 conn_close_handles(struct conn *c);
@@ -115,8 +121,11 @@ conn_accept(uv_stream_t *l, const struct conn_opts *o,
 		conn_close_handles(c);
 		return NULL;
 	}
-	if (tcp)
+	if (tcp) {
 		uv_tcp_nodelay(&c->u.tcp, 1);
+		/* A peer whose machine went away is found by its socket. */
+		uv_tcp_keepalive(&c->u.tcp, 1, CONN_KEEPALIVE_S);
+	}
 	return c;
 }
 
@@ -137,7 +146,8 @@ conn_start(struct conn *c)
 	if (c->closing || c->reading)
 		return;
 	c->reading = true;
-	uv_read_start(&c->u.stream, conn_on_alloc, conn_on_read);
+	if (!c->paused)
+		uv_read_start(&c->u.stream, conn_on_alloc, conn_on_read);
 }
 
 void
@@ -146,7 +156,25 @@ conn_read_stop(struct conn *c)
 	if (!c->reading)
 		return;
 	c->reading = false;
-	uv_read_stop(&c->u.stream);
+	if (!c->paused)
+		uv_read_stop(&c->u.stream);
+}
+
+void
+conn_pause(struct conn *c, bool pause)
+{
+	if (c->paused == pause)
+		return;
+	c->paused = pause;
+	if (!c->reading || c->closing)
+		return;
+	/* Inside a read callback this stops the next reads only: the
+	 * messages already read are delivered (conn_deliver looks at
+	 * reading, not paused). */
+	if (pause)
+		uv_read_stop(&c->u.stream);
+	else
+		uv_read_start(&c->u.stream, conn_on_alloc, conn_on_read);
 }
 
 void
@@ -246,10 +274,35 @@ conn_send(struct conn *c, const void *p, size_t n)
 	conn_flush(c);
 }
 
+void
+conn_send2(struct conn *c, const void *p, size_t n, const void *q, size_t m)
+{
+	uv_buf_t b[2] = { uv_buf_init((char *)p, (unsigned)n),
+	    uv_buf_init((char *)q, (unsigned)m) };
+
+	if (c->closing || n + m == 0)
+		return;
+	if (c->out.sbuf.size > 0 || c->seal != NULL) {
+		/* Joined in the staging buffer: sealing needs one. */
+		msgpack_sbuffer_write(&c->out.sbuf, p, n);
+		msgpack_sbuffer_write(&c->out.sbuf, q, m);
+		conn_flush(c);
+		return;
+	}
+	if (conn_fits(c, n + m))
+		conn_write(c, b, 2);
+}
+
 size_t
 conn_queued(const struct conn *c)
 {
 	return c->queued;
+}
+
+bool
+conn_held(const struct conn *c)
+{
+	return c->held;
 }
 
 bool
@@ -365,37 +418,50 @@ conn_alloc(uv_loop_t *loop, const struct conn_opts *o,
 static void
 conn_put(struct conn *c, const char *p, size_t len)
 {
-	size_t wire = c->seal != NULL ? seal_wrapped_len(len) : len;
+	size_t	 wire = c->seal != NULL ? seal_wrapped_len(len) : len;
+	uv_buf_t b;
 
-	if (c->o.queue_max > 0 && c->queued + wire > c->o.queue_max) {
-		rpc_writer_reset(&c->out);
-		conn_end_report(c, CONN_FULL, NULL, c->queued + wire);
+	if (!conn_fits(c, wire))
 		return;
-	}
 	if (c->seal == NULL) {
-		conn_write(c, p, len);
+		b = uv_buf_init((char *)p, (unsigned)len);
+		conn_write(c, &b, 1);
 		return;
 	}
 	gl_buf_reset(&c->sealed);
 	seal_wrap(c->seal, p, len, &c->sealed);
-	conn_write(c, c->sealed.data, c->sealed.len);
+	b = uv_buf_init(c->sealed.data, (unsigned)c->sealed.len);
+	conn_write(c, &b, 1);
 	if (c->sealed.cap > c->o.keep)
 		gl_buf_fini(&c->sealed);
 }
 
-/* Hands len bytes to the stream: at once what it takes, a copy of the
- * rest in a write request. */
+/* The hard bound (queue_max): false, what is staged dropped and
+ * CONN_FULL reported, if wire more bytes would pass it. */
+static bool
+conn_fits(struct conn *c, size_t wire)
+{
+	if (c->o.queue_max == 0 || c->queued + wire <= c->o.queue_max)
+		return true;
+	rpc_writer_reset(&c->out);
+	conn_end_report(c, CONN_FULL, NULL, c->queued + wire);
+	return false;
+}
+
+/* Hands the bytes of b[0..nb) to the stream: at once what it takes, a
+ * copy of the rest in one write request. */
 static void
-conn_write(struct conn *c, const char *p, size_t len)
+conn_write(struct conn *c, uv_buf_t *b, unsigned nb)
 {
 	struct conn_wreq	*w;
-	uv_buf_t		 b;
-	size_t			 off = 0;
+	uv_buf_t		 one;
+	size_t			 len = 0, off = 0, at = 0;
 	int			 n;
 
+	for (unsigned i = 0; i < nb; i++)
+		len += b[i].len;
 	if (c->queued == 0) {
-		b = uv_buf_init((char *)p, (unsigned)len);
-		n = uv_try_write(&c->u.stream, &b, 1);
+		n = uv_try_write(&c->u.stream, b, nb);
 		if (n > 0)
 			off = (size_t)n;
 		else if (n < 0 && n != UV_EAGAIN) {
@@ -409,15 +475,27 @@ conn_write(struct conn *c, const char *p, size_t len)
 	w = xmalloc(sizeof *w + (len - off));
 	w->c = c;
 	w->len = len - off;
-	memcpy(w->data, p + off, len - off);
-	b = uv_buf_init(w->data, (unsigned)w->len);
-	if ((n = uv_write(&w->req, &c->u.stream, &b, 1, conn_on_write)) != 0) {
+	for (unsigned i = 0; i < nb; i++) {
+		size_t skip = off > b[i].len ? b[i].len : off;
+
+		off -= skip;
+		memcpy(w->data + at, b[i].base + skip, b[i].len - skip);
+		at += b[i].len - skip;
+	}
+	one = uv_buf_init(w->data, (unsigned)w->len);
+	if ((n = uv_write(&w->req, &c->u.stream, &one, 1,
+	    conn_on_write)) != 0) {
 		free(w);
 		rpc_writer_reset(&c->out);
 		conn_end_report(c, CONN_WRITE_ERROR, uv_strerror(n), 0);
 		return;
 	}
 	c->queued += w->len;
+	if (!c->held && c->o.queue_high > 0 && c->queued > c->o.queue_high) {
+		c->held = true;
+		if (!c->closing && c->cbs.on_flow != NULL)
+			c->cbs.on_flow(c->ctx, true);
+	}
 }
 
 static void
@@ -431,9 +509,18 @@ conn_end_report(struct conn *c, enum conn_end why, const char *msg,
 static void
 conn_on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf)
 {
-	struct conn *c = h->data;
+	struct conn	*c = h->data;
+	size_t		 room;
+	char		*p;
 
 	(void)size;
+	if (c->o.rbuf == NULL) {
+		/* conn_on_read commits what was read (or nothing). */
+		p = rpc_reader_space(c->rd, c->o.rbuflen, &room);
+		*buf = uv_buf_init(p, (unsigned)(room > UINT32_MAX ?
+		    UINT32_MAX : room));
+		return;
+	}
 	*buf = uv_buf_init(c->o.rbuf, (unsigned)c->o.rbuflen);
 }
 
@@ -456,6 +543,8 @@ conn_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	} else {
 		if (c->seal != NULL)
 			seal_feed(c->seal, buf->base, (size_t)nread);
+		else if (c->o.rbuf == NULL)
+			rpc_reader_commit(c->rd, (size_t)nread);
 		else
 			rpc_reader_feed(c->rd, buf->base, (size_t)nread);
 		conn_deliver(c);
@@ -519,8 +608,15 @@ conn_on_write(uv_write_t *req, int status)
 
 	c->queued -= w->len;
 	free(w);
-	if (status < 0 && status != UV_ECANCELED)
+	if (status < 0 && status != UV_ECANCELED) {
 		conn_end_report(c, CONN_WRITE_ERROR, uv_strerror(status), 0);
+		return;
+	}
+	if (c->held && c->queued <= c->o.queue_low) {
+		c->held = false;
+		if (!c->closing && c->cbs.on_flow != NULL)
+			c->cbs.on_flow(c->ctx, false);
+	}
 }
 
 static void

@@ -19,11 +19,15 @@
  * closes (or a short linger passes), never answered by a reset.
  * conn_set_limit() bounds what one message may decode to, per method.
  *
- * The slow-reader policy is one parameter and one callback: a conn whose
- * queued bytes would pass conn_opts.queue_max drops what it was about to
- * send and reports CONN_FULL to on_end; the owner decides (the kernel
- * drops a client that stopped reading; the cluster treats such a worker
- * as lost).
+ * Slow readers. Flow control is two watermarks and one callback: once
+ * more than conn_opts.queue_high bytes wait for the peer, on_flow says
+ * the conn is held, and once they drained to queue_low it says it is not;
+ * the owner slows what it sends (the kernel stops reading the runtime
+ * whose output a held client gets). A hard bound, queue_max, is for
+ * peers that stopped reading altogether: a conn whose queued bytes would
+ * pass it drops what it was about to send and reports CONN_FULL to
+ * on_end (the cluster treats such a worker as lost). conn_pause() stops
+ * reading a stream for a while (what was read is still delivered).
  *
  * A conn is freed only in its handle's close callback, after on_closed
  * (STYLE example D); owners keep no pointer to it past on_closed. Also
@@ -85,19 +89,29 @@ struct conn_cbs {
 		    size_t queued);
 	/* The handle is closed; the conn is freed when this returns. */
 	void	(*on_closed)(void *ctx);
+	/* held: more than queue_high bytes are queued for the peer; then,
+	 * once they drained to queue_low or fewer, !held. Called from
+	 * within a send (held) or a write's completion (!held); never for
+	 * a closing conn. NULL for none. */
+	void	(*on_flow)(void *ctx, bool held);
 };
 
 struct conn_opts {
 	size_t	 frame_max;	/* largest message read (conn_set_frame_max) */
 	size_t	 queue_max;	/* bytes libuv may hold before CONN_FULL;
 				 * 0 = no bound */
+	size_t	 queue_high;	/* on_flow(held) above this; 0 = never */
+	size_t	 queue_low;	/* on_flow(!held) at this or below */
 	size_t	 keep;		/* staging capacity kept between flushes;
 				 * a larger buffer is freed */
 	unsigned linger_ms;	/* how long conn_refuse() reads what a peer
 				 * still sends before closing; 0 = 2 s */
 	char	*rbuf;		/* borrowed: the read buffer, may be shared
 				 * by every conn of one loop (reads do not
-				 * nest; the reader copies) */
+				 * nest; the reader copies); NULL: reads go
+				 * straight into the reader, rbuflen bytes
+				 * at least (no copy; for a conn that is
+				 * never sealed) */
 	size_t	 rbuflen;
 };
 
@@ -114,6 +128,10 @@ struct conn *conn_pipe_new(uv_loop_t *loop, const struct conn_opts *o,
 void	 conn_start(struct conn *c);
 /* Stops reading for good: no more on_msg. */
 void	 conn_read_stop(struct conn *c);
+/* With pause, reads nothing more from the stream until called again
+ * without: the messages of what was read already are still delivered,
+ * so none waits in the reader while the stream is paused. */
+void	 conn_pause(struct conn *c, bool pause);
 /* Changes the frame limit (an authenticated peer gets a larger one). */
 void	 conn_set_frame_max(struct conn *c, size_t max);
 /* Bounds what each message may decode to, by method (core/rpc.h); NULL
@@ -141,8 +159,15 @@ void	 conn_flush(struct conn *c);
 /* Sends n bytes of whole messages after what is staged; copied if they
  * cannot all be written at once. No-op for a closing conn. */
 void	 conn_send(struct conn *c, const void *p, size_t n);
+/* Sends p[0..n) then q[0..m): whole messages cut in two (a head packed
+ * by the caller, then a value passed on as it came), as conn_send() would
+ * send them joined, without joining them first. */
+void	 conn_send2(struct conn *c, const void *p, size_t n, const void *q,
+	     size_t m);
 /* Bytes libuv holds for the peer. */
 size_t	 conn_queued(const struct conn *c);
+/* True from on_flow(held) until on_flow(!held). */
+bool	 conn_held(const struct conn *c);
 bool	 conn_closing(const struct conn *c);
 
 /* Stops reading and closes c; graceful lets what is queued reach the peer

@@ -32,6 +32,19 @@ req_client_send(struct req_client *c, const void *p, size_t n)
 }
 
 void
+req_client_send2(struct req_client *c, const void *p, size_t n,
+    const void *q, size_t m)
+{
+	conn_send2(c->conn, p, n, q, m);
+}
+
+bool
+req_client_held(const struct req_client *c)
+{
+	return conn_held(c->conn);
+}
+
+void
 req_client_set_name(struct req_client *c, const char *name, size_t len)
 {
 	free(c->name);

@@ -64,6 +64,13 @@ void	 req_reply_end(struct req *r);
 /* Sends n bytes of whole messages (a packed notification) to c; c is
  * dropped if it stopped reading (kernel/conn.h). */
 void	 req_client_send(struct req_client *c, const void *p, size_t n);
+/* Sends p[0..n) then q[0..m), a message cut in two (kernel/conn.h's
+ * conn_send2()). */
+void	 req_client_send2(struct req_client *c, const void *p, size_t n,
+	     const void *q, size_t m);
+/* True while more of c's messages wait to be sent than the kernel lets
+ * pile up (kernel/conn.h's high watermark) until they drained. */
+bool	 req_client_held(const struct req_client *c);
 /* Sets c's name (the member it is) to the len bytes at name (copied). */
 void	 req_client_set_name(struct req_client *c, const char *name,
 	     size_t len);

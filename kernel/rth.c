@@ -24,10 +24,16 @@
  * - Callbacks may call back into rth (rth_run from on_done, rth_close from
  *   anywhere): after each callback the code re-checks h->closing and
  *   h->cur, and no callback fires once h->closing is set.
- * - The runtime's stdout/stderr are read synchronously (drained) before an
- *   output notification and before the run's end are delivered, so raw
- *   writes keep their place relative to print() and never land after the
- *   run's on_done.
+ * - The runtime's stdout/stderr are read synchronously (drained) before
+ *   the first output notification of each read of the pipe and before the
+ *   run's end are delivered, so raw writes keep their place relative to
+ *   print() and never land after the run's on_done. Before it writes
+ *   raw (C stdio, a child process), the runtime waits on a "sync"
+ *   request until the kernel has read every message before: raw bytes
+ *   then never overtake a message waiting in the pipe.
+ * - Held (rth_hold()): none of the live process's three pipes is read, so
+ *   the runtime blocks in its next write once the pipe is full: the flow
+ *   control of its output, raw or not, when a client does not keep up.
  */
 #include "kernel/rth.h"
 
@@ -50,7 +56,8 @@
 #define RTH_MAX_CODE	(32u << 20)	/* largest cell sent */
 #define RTH_START_MS	30000		/* a runtime must be ready by then */
 #define RTH_MAX_STARTS	3		/* deaths at start before giving up */
-#define RTH_RBUF	65536
+#define RTH_RBUF	65536		/* stdout, stderr read at once */
+#define RTH_IO_READ	(256u << 10)	/* the RPC pipe read at once */
 #define RTH_CARRY	4		/* room for a split UTF-8 character */
 #define RTH_DRAIN_MAX	64		/* reads per pipe per drain */
 #define RTH_KEEP	((size_t)1 << 20)	/* pipe staging kept */
@@ -73,6 +80,9 @@ struct rth_proc {
 	bool		 ready;
 	bool		 killed;
 	bool		 restarting;	/* killed by rth_restart() */
+	bool		 drained;	/* stdout and stderr were read since
+					 * the pipe's last read */
+	bool		 raw_eof[2];	/* stdout, stderr ended */
 	int		 pid;
 	struct rth_carry carry[2];	/* stdout, stderr */
 	char		 reason[256];	/* why we killed it */
@@ -97,6 +107,7 @@ struct rth {
 	void		(*on_closed)(void *ctx);
 	int		 start_failures; /* deaths before ready, in a row */
 	bool		 busy;		/* a run awaits its on_done */
+	bool		 held;		/* rth_hold(): the pipes are not read */
 	uint64_t	 run;
 	uint32_t	 run_id;	/* its request id */
 	int		 interrupts;
@@ -131,6 +142,8 @@ static void	 rth_on_msg(void *ctx, struct rpc_msg *m);
 static void	 rth_on_io_end(void *ctx, enum conn_end why, const char *msg,
 		     size_t queued);
 static void	 rth_on_io_closed(void *ctx);
+static void	 rth_on_io_read(void *ctx);
+static void	 rth_proc_hold(struct rth_proc *pr, bool held);
 static void	 rth_on_out(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 static void	 rth_on_proc_close(uv_handle_t *hd);
 static void	 rth_proc_closed(struct rth_proc *pr);
@@ -253,6 +266,22 @@ rth_interrupt(struct rth *h)
 }
 
 void
+rth_hold(struct rth *h, bool held)
+{
+	if (h->held == held)
+		return;
+	h->held = held;
+	if (h->cur != NULL && !h->closing)
+		rth_proc_hold(h->cur, held);
+}
+
+bool
+rth_held(const struct rth *h)
+{
+	return h->held;
+}
+
+void
 rth_restart(struct rth *h)
 {
 	struct gl_err	 err = { 0 };
@@ -340,6 +369,7 @@ rth_spawn(struct rth *h, struct gl_err *err)
 {
 	static const struct conn_cbs io_cbs = {
 		.on_msg = rth_on_msg,
+		.on_read = rth_on_io_read,
 		.on_end = rth_on_io_end,
 		.on_closed = rth_on_io_closed,
 	};
@@ -347,8 +377,9 @@ rth_spawn(struct rth *h, struct gl_err *err)
 		.frame_max = RTH_MAX_FRAME,
 		.queue_max = 0,		/* the runtime is ours: no bound */
 		.keep = RTH_KEEP,
-		.rbuf = h->rbuf + RTH_CARRY,
-		.rbuflen = RTH_RBUF,
+		.rbuf = NULL,		/* read into the reader: outputs are
+					 * big, one copy fewer */
+		.rbuflen = RTH_IO_READ,
 	};
 	struct rth_proc		*pr = xcalloc(1, sizeof *pr);
 	uv_process_options_t	 o;
@@ -402,8 +433,7 @@ rth_spawn(struct rth *h, struct gl_err *err)
 	}
 	pr->pid = pr->proc.pid;
 	conn_start(pr->io);
-	uv_read_start((uv_stream_t *)&pr->out, rth_on_alloc, rth_on_out);
-	uv_read_start((uv_stream_t *)&pr->err, rth_on_alloc, rth_on_out);
+	rth_proc_hold(pr, h->held);
 	h->cur = pr;
 	h->generation++;
 	h->state = RTH_STARTING;
@@ -430,6 +460,26 @@ rth_proc_close(struct rth_proc *pr)
 	}
 	pr->pending++;
 	conn_close(pr->io, false);
+}
+
+/* Stops or starts reading pr's three pipes. */
+static void
+rth_proc_hold(struct rth_proc *pr, bool held)
+{
+	uv_stream_t	*raw[2] = { (uv_stream_t *)&pr->out,
+			    (uv_stream_t *)&pr->err };
+
+	if (pr->closing)
+		return;
+	conn_pause(pr->io, held);
+	for (int i = 0; i < 2; i++) {
+		if (pr->raw_eof[i])
+			continue;
+		if (held)
+			uv_read_stop(raw[i]);
+		else
+			uv_read_start(raw[i], rth_on_alloc, rth_on_out);
+	}
 }
 
 /* SIGKILL to the runtime's process group; rth_on_exit follows. */
@@ -566,6 +616,15 @@ rth_on_io_closed(void *ctx)
 	rth_proc_closed(ctx);
 }
 
+/* The next read of the pipe drains stdout and stderr again first. */
+static void
+rth_on_io_read(void *ctx)
+{
+	struct rth_proc	*pr = ctx;
+
+	pr->drained = false;
+}
+
 static void
 rth_dispatch(struct rth *h, struct rth_proc *pr, struct rpc_msg *m)
 {
@@ -602,7 +661,10 @@ rth_dispatch(struct rth *h, struct rth_proc *pr, struct rpc_msg *m)
 			/* Its bytes go on as they are: never encoded again. */
 			if (rpc_msg_raw(m, "output", &raw, &rawlen) != 0)
 				raw = NULL;
-			rth_drain(pr, false);
+			if (!pr->drained) {
+				pr->drained = true;
+				rth_drain(pr, false);
+			}
 			if (pr == h->cur && h->busy && !h->closing &&
 			    h->cbs.on_output != NULL)
 				h->cbs.on_output(h->ctx, h->run, out, raw,
@@ -614,6 +676,18 @@ rth_dispatch(struct rth *h, struct rth_proc *pr, struct rpc_msg *m)
 		rth_on_response(h, pr, m);
 		return;
 	case RPC_REQUEST:
+		if (strcmp(m->method, "sync") == 0) {
+			/* The runtime is about to write raw: what it wrote
+			 * raw before comes now, the rest after the messages
+			 * it sends next. */
+			rth_drain(pr, false);
+			rpc_writer_reset(&h->w);
+			rpc_begin_response(&h->w, m->id);
+			msgpack_pack_nil(&h->w.pk);
+			conn_send(pr->io, h->w.sbuf.data, h->w.sbuf.size);
+			rpc_writer_reset(&h->w);
+			return;
+		}
 		if (h->on_request != NULL) {
 			h->on_request(h->ctx, h->busy ? h->run : 0, m);
 			return;
@@ -705,6 +779,7 @@ rth_on_out(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 	if (nread < 0) {
 		uv_read_stop(s);
+		pr->raw_eof[s == (uv_stream_t *)&pr->err] = true;
 		return;
 	}
 	if (nread > 0)
@@ -840,6 +915,10 @@ rth_on_exit(uv_process_t *p, int64_t status, int sig)
 	struct rth	*h = pr->h;
 
 	pr->exited = true;
+	/* What its cells started goes with it (a runtime killed -9 from
+	 * outside). The group outlives its leader while it has members, so
+	 * its id is still theirs. */
+	(void)kill(-pr->pid, SIGKILL);
 	if (pr == h->cur && !h->closing) {
 		h->cur = NULL;
 		rth_lost(h, pr, status, sig);

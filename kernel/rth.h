@@ -11,6 +11,7 @@
 #define GL_RTH_H
 
 #include <msgpack.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -94,6 +95,12 @@ int	 rth_request(struct rth *h, const char *method,
  * well under 100 ms). A second call during the same run kills the runtime
  * (GL_RUN_DIED, then a restart). No-op when idle. */
 void	 rth_interrupt(struct rth *h);
+/* With held, reads nothing more from the runtime (its RPC pipe, stdout
+ * and stderr) until called again without: the runtime blocks in its next
+ * write once a pipe is full. What was read is still delivered. Holds the
+ * processes started later too. */
+void	 rth_hold(struct rth *h, bool held);
+bool	 rth_held(const struct rth *h);
 /* Kills and restarts the runtime (a running cell ends GL_RUN_DIED). */
 void	 rth_restart(struct rth *h);
 enum rth_state rth_get_state(const struct rth *h);

@@ -27,9 +27,14 @@
  *
  * Output. Replies and notifications are packed into the client's staging
  * buffer and handed to the socket at once. Bytes libuv holds for a client
- * are counted; a client that lets more than SRV_QUEUED_MAX pile up (it
- * stopped reading) is dropped (client_on_end), so it cannot make the
- * kernel grow without bound.
+ * are counted. A slow reader is never cut off for its pace: past
+ * SRV_HELD_HIGH bytes the client is held (client_on_flow) and the
+ * sessions it is attached to stop reading their runtimes, which block in
+ * their writes until it caught up (SRV_HELD_LOW). Only a client that let
+ * SRV_QUEUED_MAX pile up (it stopped reading altogether while others
+ * edit) is dropped (client_on_end), so it cannot make the kernel grow
+ * without bound. One that is gone is seen by its socket (end, error, TCP
+ * keepalive).
  */
 #define _GNU_SOURCE		/* struct ucred */
 #include "kernel/server_int.h"
@@ -152,6 +157,7 @@ static void	 client_on_over_limit(void *ctx, const struct rpc_msg *m,
 static void	 client_on_end(void *ctx, enum conn_end why, const char *msg,
 		     size_t queued);
 static void	 client_on_closed(void *ctx);
+static void	 client_on_flow(void *ctx, bool held);
 static void	 client_handle(struct client *c, struct rpc_msg *m);
 static void	 client_error(struct client *c, uint32_t id, int code,
 		     const char *msg);
@@ -292,10 +298,13 @@ client_new(struct srv *s, uv_stream_t *l, bool tcp)
 		.on_over_limit = client_on_over_limit,
 		.on_end = client_on_end,
 		.on_closed = client_on_closed,
+		.on_flow = client_on_flow,
 	};
 	struct conn_opts	 o = {
 		.frame_max = SRV_FRAME_ANON,
 		.queue_max = SRV_QUEUED_MAX,
+		.queue_high = SRV_HELD_HIGH,
+		.queue_low = SRV_HELD_LOW,
 		.keep = SRV_KEEP_MAX,
 		.rbuf = s->rbuf,
 		.rbuflen = sizeof s->rbuf,
@@ -354,8 +363,8 @@ client_limit(void *ctx, enum rpc_type type, const char *method,
 	}
 }
 
-/* The slow-reader policy (issue 9 will change it here): a client that
- * lets SRV_QUEUED_MAX pile up is dropped. */
+/* How a client's conversation ended; a client that let SRV_QUEUED_MAX
+ * pile up (it stopped reading altogether) is dropped. */
 static void
 client_on_end(void *ctx, enum conn_end end, const char *msg, size_t queued)
 {
@@ -384,9 +393,8 @@ client_on_end(void *ctx, enum conn_end end, const char *msg, size_t queued)
 		conn_close(c->rc.conn, false);
 		break;
 	case CONN_FULL:
-		log_info("client %" PRIu64 " (%s): dropped: %zu bytes of "
-		    "output queued and it is not reading", c->rc.id, c->peer,
-		    queued);
+		log_info("client %" PRIu64 " (%s): dropped: %zu bytes queued "
+		    "and it reads nothing", c->rc.id, c->peer, queued);
 		conn_close(c->rc.conn, false);
 		break;
 	case CONN_DEADLINE:
@@ -400,6 +408,20 @@ client_on_end(void *ctx, enum conn_end end, const char *msg, size_t queued)
 		client_refuse(c, why);
 		break;
 	}
+}
+
+/* The flow control of output: a held client holds the runtimes of its
+ * sessions (kernel/session.c, sess_flow()). */
+static void
+client_on_flow(void *ctx, bool held)
+{
+	struct client	*c = ctx;
+
+	if (c->authed)
+		log_info("client %" PRIu64 " (%s): %s", c->rc.id, c->peer,
+		    held ? "does not keep up: its sessions' output waits" :
+		    "caught up");
+	sess_set_client_flow(c->srv->sessions, &c->rc);
 }
 
 static void

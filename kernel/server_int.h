@@ -48,9 +48,14 @@ struct sess_set;
  * summed up. */
 #define SRV_REFUSED_LOG_PER_S	10
 #define SRV_REFUSED_LOG_MS	10000
-/* Output queued for one client beyond this drops the client (the
- * slow-reader policy, client_on_end()). */
-#define SRV_QUEUED_MAX		((size_t)64 << 20)
+/* Flow control (client_on_flow()): once more than SRV_HELD_HIGH bytes
+ * wait for a client, the runtimes of its sessions are not read until
+ * they drained to SRV_HELD_LOW. What is not flow-controlled (edits of
+ * others, cluster output) piling up past SRV_QUEUED_MAX means the client
+ * stopped reading altogether: it is dropped (client_on_end()). */
+#define SRV_HELD_HIGH		((size_t)4 << 20)
+#define SRV_HELD_LOW		((size_t)1 << 20)
+#define SRV_QUEUED_MAX		((size_t)1 << 30)
 /* A client's staging buffer past this is freed after a flush. */
 #define SRV_KEEP_MAX		((size_t)1 << 20)
 

@@ -13,16 +13,28 @@
  * Consecutive stream outputs of one name are kept as one: the kept map
  * ends with its text as a str 32 (the runtime packs it so), and the next
  * text is appended to it and its length rewritten in place.
+ *
+ * Past the cap, a run's full output goes to a file as it comes (a
+ * struct sess_spill: the text of what was kept, then of every output
+ * after it), in the store's directory (the project's .galley/, or the
+ * state directory): outputs/<hash of the notebook's key>-<cell>.txt. The
+ * kept outputs end with a note naming it. It is removed when the cell
+ * runs again, and by the next open when no kept outputs name it.
  */
 #include "kernel/session_int.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/notebook.h"
+#include "core/paths.h"
 #include "core/rpc.h"
 #include "core/util.h"
 #include "kernel/log.h"
@@ -39,6 +51,14 @@ static bool	 sess_ends_str32(const char *p, size_t n, const char *text,
 static void	 sess_stream_open(struct gl_buf *b, const char *name,
 		     size_t nlen, const char *text, size_t tlen);
 static int	 sess_buf_write(void *data, const char *buf, size_t len);
+static char	*sess_spill_dir(const struct sess *s);
+static char	*sess_spill_name(const struct sess *s, const char *id);
+static void	 sess_spill_start(struct sess *s, struct sess_cell_out *co);
+static void	 sess_spill_obj(struct sess_spill *sp, const msgpack_object *o);
+static void	 sess_spill_raw(struct sess_spill *sp, const char *p, size_t n);
+static void	 sess_spill_write(struct sess_spill *sp, const char *p,
+		     size_t n);
+static void	 sess_spill_close(struct sess_spill *sp);
 
 /* cell.outputs {session, cell} */
 int
@@ -84,8 +104,10 @@ sess_out_put(struct sess *s, uint64_t run, const msgpack_object *o,
     const char *p, size_t n)
 {
 	struct rpc_writer *w = &s->set->note;
+	struct sess_cell_out *co;
 	msgpack_packer	*pk;
 	size_t		 at;
+	bool		 cut, tail;
 
 	if (s->closing || s->cur == NULL || s->cur->id != run)
 		return;
@@ -95,17 +117,27 @@ sess_out_put(struct sess *s, uint64_t run, const msgpack_object *o,
 	rpc_pack_kv_str(pk, "cell", s->cur->cell);
 	rpc_pack_kv_int(pk, "run", (int64_t)run);
 	rpc_pack_key(pk, "output");
-	if (p != NULL)
-		rpc_pack_raw(pk, p, n);
-	else {
+	tail = p != NULL;
+	if (!tail) {
 		at = w->sbuf.size;
 		msgpack_pack_object(pk, *o);
 		p = w->sbuf.data + at;
 		n = w->sbuf.size - at;
 	}
 	/* The kept copy is made of the bytes the clients get. */
-	sess_outs_add(sess_outs(s, s->cur->cell, true), o, p, n);
-	sess_broadcast(s, NULL);
+	co = sess_outs(s, s->cur->cell, true);
+	cut = co->truncated;
+	sess_outs_add(co, o, p, n);
+	if (!cut && co->truncated)
+		sess_spill_start(s, co);
+	if (co->spill != NULL)
+		sess_spill_obj(co->spill, o);
+	/* The runtime's bytes follow the notification's head as they are,
+	 * not copied after it first. */
+	if (tail)
+		sess_broadcast_tail(s, p, n);
+	else
+		sess_broadcast(s, NULL);
 }
 
 struct sess_cell_out *
@@ -138,6 +170,96 @@ sess_outs_clear(struct sess_cell_out *co)
 	co->bytes = 0;
 	co->truncated = false;
 	co->hash[0] = '\0';
+	sess_spill_close(co->spill);
+	co->spill = NULL;
+}
+
+void
+sess_outs_reset(struct sess *s, struct sess_cell_out *co)
+{
+	char	*dir, *name, *path;
+
+	sess_outs_clear(co);
+	if ((dir = sess_spill_dir(s)) == NULL)
+		return;
+	name = sess_spill_name(s, co->id);
+	path = gl_path_join(dir, name);
+	if (unlink(path) != 0 && errno != ENOENT)
+		log_info("%s: cannot remove %s: %s", s->id, path,
+		    strerror(errno));
+	free(path);
+	free(name);
+	free(dir);
+}
+
+void
+sess_outs_end(struct sess_cell_out *co)
+{
+	char	*note;
+
+	if (!co->truncated)
+		return;
+	if (co->spill == NULL)
+		note = xasprintf(SESS_TRUNC_PREFIX " at %zu MiB; the rest "
+		    "was not kept]\n", SESS_OUT_MAX >> 20);
+	else if (co->spill->err[0] != '\0')
+		note = xasprintf(SESS_TRUNC_PREFIX " at %zu MiB; the full "
+		    "output could not be written to %s: %s]\n",
+		    SESS_OUT_MAX >> 20, co->spill->path, co->spill->err);
+	else
+		note = xasprintf(SESS_TRUNC_PREFIX " at %zu MiB; the full "
+		    "output is in %s]\n", SESS_OUT_MAX >> 20,
+		    co->spill->path);
+	sess_outs_note(co, note);
+	free(note);
+	sess_spill_close(co->spill);
+	co->spill = NULL;
+}
+
+void
+sess_outs_error(struct sess_cell_out *co, const char *p, size_t n)
+{
+	sess_outs_put(co, p, n);
+	if (co->spill != NULL)
+		sess_spill_raw(co->spill, p, n);
+}
+
+void
+sess_outs_sweep(struct sess *s)
+{
+	char		*dir, *name, *id, *path;
+	size_t		 plen;
+	DIR		*d;
+	struct dirent	*de;
+	struct sess_cell_out *co;
+
+	if ((dir = sess_spill_dir(s)) == NULL)
+		return;
+	if ((d = opendir(dir)) == NULL) {
+		free(dir);
+		return;
+	}
+	/* "HASH-" of this notebook's files. */
+	name = sess_spill_name(s, "");
+	plen = strlen(name) - 4;
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+
+		if (len <= plen + 4 || strncmp(de->d_name, name, plen) != 0 ||
+		    strcmp(de->d_name + len - 4, ".txt") != 0)
+			continue;
+		id = xstrndup(de->d_name + plen, len - plen - 4);
+		co = sess_outs(s, id, false);
+		if (co == NULL || !co->truncated) {
+			path = gl_path_join(dir, de->d_name);
+			(void)unlink(path);
+			free(path);
+		}
+		free(id);
+	}
+	closedir(d);
+	free(name);
+	free(dir);
 }
 
 /* Keeps a copy of output o, p[0..n) its bytes, unless the cell's cap is
@@ -263,9 +385,13 @@ sess_load_output(void *ctx, const char *cell_id, const char *source_hash,
 		size_t		 tlen;
 		const char	*text = rpc_map_str(&up.data, "text", &tlen);
 
-		if (text != NULL && tlen == sizeof SESS_TRUNC_NOTE - 1 &&
-		    memcmp(text, SESS_TRUNC_NOTE, tlen) == 0) {
-			sess_outs_note(co, SESS_TRUNC_NOTE);
+		if (text != NULL && tlen >= sizeof SESS_TRUNC_PREFIX - 1 &&
+		    memcmp(text, SESS_TRUNC_PREFIX, sizeof SESS_TRUNC_PREFIX -
+		    1) == 0) {
+			char *note = xstrndup(text, tlen);
+
+			sess_outs_note(co, note);
+			free(note);
 			co->truncated = true;
 		} else if (!co->truncated)
 			sess_outs_add(co, &up.data, p, len);
@@ -401,4 +527,155 @@ sess_buf_write(void *data, const char *buf, size_t len)
 {
 	gl_buf_add(data, buf, len);
 	return 0;
+}
+
+/* The directory of s's full outputs (the store's, then outputs/), or
+ * NULL for a session without a store. Caller frees. */
+static char *
+sess_spill_dir(const struct sess *s)
+{
+	const char	*db;
+	const char	*slash;
+	char		*dir, *out;
+
+	if (s->store == NULL || s->key == NULL)
+		return NULL;
+	db = store_db_path(s->store);
+	if ((slash = strrchr(db, '/')) == NULL)
+		return NULL;
+	dir = xstrndup(db, slash == db ? 1 : (size_t)(slash - db));
+	out = gl_path_join(dir, "outputs");
+	free(dir);
+	return out;
+}
+
+/* "HASH-ID.txt": HASH the first 16 digits of the hash of s's key, so
+ * the notebooks of one store do not share names. Caller frees. */
+static char *
+sess_spill_name(const struct sess *s, const char *id)
+{
+	char	 h[GL_HASH_HEX];
+
+	gl_hash_hex(s->key, strlen(s->key), h);
+	return xasprintf("%.16s-%s.txt", h, id);
+}
+
+/* co's outputs were just cut: its full output goes to a file from now
+ * on, beginning with what was kept. A session without a store (an
+ * ephemeral one) keeps no file. */
+static void
+sess_spill_start(struct sess *s, struct sess_cell_out *co)
+{
+	struct sess_spill *sp;
+	struct gl_err	 err;
+	char		*dir, *name;
+
+	if ((dir = sess_spill_dir(s)) == NULL)
+		return;
+	sp = co->spill = xcalloc(1, sizeof *sp);
+	name = sess_spill_name(s, co->id);
+	sp->path = gl_path_join(dir, name);
+	free(name);
+	sp->fd = -1;
+	gl_err_clear(&err);
+	if (gl_mkdir_p(dir, 0700, &err) != 0)
+		snprintf(sp->err, sizeof sp->err, "%.100s", err.msg);
+	else if ((sp->fd = open(sp->path, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC, 0600)) < 0)
+		snprintf(sp->err, sizeof sp->err, "%s", strerror(errno));
+	free(dir);
+	if (sp->fd < 0) {
+		log_info("%s: full output of cell %s not written: %s", s->id,
+		    co->id, sp->err);
+		return;
+	}
+	for (size_t i = 0; i < co->n; i++) {
+		const struct sess_out_item *it = &co->items[i];
+
+		if (it->stream)
+			sess_spill_write(sp, it->data.data + it->data.len -
+			    it->text, it->text);
+		else if (it->progress == 0)
+			sess_spill_raw(sp, it->data.data, it->data.len);
+	}
+}
+
+/* Writes the text of output o to the file: a stream's as it is, a
+ * result's as a line, an error's message and traceback. */
+static void
+sess_spill_obj(struct sess_spill *sp, const msgpack_object *o)
+{
+	const msgpack_object *type = rpc_map_get(o, "type");
+	const char	*text;
+	size_t		 len;
+
+	if (sp->fd < 0)
+		return;
+	if (rpc_obj_streq(type, "stream") || rpc_obj_streq(type, "result")) {
+		if ((text = rpc_map_str(o, "text", &len)) == NULL)
+			return;
+		sess_spill_write(sp, text, len);
+		if (rpc_obj_streq(type, "result"))
+			sess_spill_write(sp, "\n", 1);
+	} else if (rpc_obj_streq(type, "error")) {
+		if ((text = rpc_map_str(o, "message", &len)) != NULL) {
+			sess_spill_write(sp, text, len);
+			sess_spill_write(sp, "\n", 1);
+		}
+		if ((text = rpc_map_str(o, "traceback", &len)) != NULL &&
+		    len > 0) {
+			sess_spill_write(sp, text, len);
+			if (text[len - 1] != '\n')
+				sess_spill_write(sp, "\n", 1);
+		}
+	}
+}
+
+/* sess_spill_obj() of an output given as its bytes. */
+static void
+sess_spill_raw(struct sess_spill *sp, const char *p, size_t n)
+{
+	msgpack_unpacked up;
+	size_t		 off = 0;
+
+	if (sp->fd < 0)
+		return;
+	msgpack_unpacked_init(&up);
+	if (msgpack_unpack_next(&up, p, n, &off) == MSGPACK_UNPACK_SUCCESS &&
+	    up.data.type == MSGPACK_OBJECT_MAP)
+		sess_spill_obj(sp, &up.data);
+	msgpack_unpacked_destroy(&up);
+}
+
+/* Appends p[0..n) to the file; a failure (a full disk) closes it and is
+ * what the note says. */
+static void
+sess_spill_write(struct sess_spill *sp, const char *p, size_t n)
+{
+	ssize_t	 k;
+
+	while (sp->fd >= 0 && n > 0) {
+		if ((k = write(sp->fd, p, n)) < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			snprintf(sp->err, sizeof sp->err, "%s", k < 0 ?
+			    strerror(errno) : "nothing written");
+			close(sp->fd);
+			sp->fd = -1;
+			return;
+		}
+		p += k;
+		n -= (size_t)k;
+	}
+}
+
+static void
+sess_spill_close(struct sess_spill *sp)
+{
+	if (sp == NULL)
+		return;
+	if (sp->fd >= 0)
+		close(sp->fd);
+	free(sp->path);
+	free(sp);
 }

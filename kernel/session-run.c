@@ -10,8 +10,9 @@
  * (ok, no outputs). A run that ends in error, interrupted or died cancels
  * the runs queued after it by the same cell.run request (as Jupyter stops
  * on error). Outputs of the running cell are kept in memory (capped at
- * SESS_OUT_MAX bytes per cell, then marked truncated) and written to the
- * store when the run ends, keyed by the hash of the source that ran.
+ * SESS_OUT_MAX bytes per cell, then marked truncated, the full output
+ * going to a file) and written to the store when the run ends, keyed by
+ * the hash of the source that ran.
  */
 #include "kernel/session_int.h"
 
@@ -293,6 +294,7 @@ sess_pump(struct sess *s)
 				continue;
 			}
 			rth_serve_requests(s->rt, sess_on_request);
+			rth_hold(s->rt, s->held);
 			log_info("%s: runtime started", s->id);
 		}
 		src = nb_cell_source(cell, &len);
@@ -320,7 +322,7 @@ sess_pump(struct sess *s)
 		gl_hash_hex(src, len, run->hash);
 		s->cur = run;
 		co = sess_outs(s, run->cell, true);
-		sess_outs_clear(co);
+		sess_outs_reset(s, co);
 		memcpy(co->hash, run->hash, sizeof co->hash);
 		sess_note_started(s, run);
 	}
@@ -372,9 +374,8 @@ sess_finish(struct sess *s, struct sess_run *run, enum gl_run_status st,
 		elapsed = (uv_hrtime() - run->t0) / 1000000;
 		co = sess_outs(s, run->cell, true);
 		if (error != NULL)
-			sess_outs_put(co, error, errlen);
-		if (co->truncated)
-			sess_outs_note(co, SESS_TRUNC_NOTE);
+			sess_outs_error(co, error, errlen);
+		sess_outs_end(co);
 		sess_outs_store(s, co);
 	}
 	if (error != NULL)

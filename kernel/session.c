@@ -212,6 +212,7 @@ parse:
 		if ((rc = store_outputs_load(s->store, s->key,
 		    sess_load_output, s, err)) != 0)
 			goto fail;
+		sess_outs_sweep(s);
 	}
 	if (ss->nsessions == ss->capsessions) {
 		ss->capsessions = ss->capsessions ? 2 * ss->capsessions : 8;
@@ -298,7 +299,7 @@ sess_rpc_list(struct sess_set *ss, struct req *r, struct gl_err *err)
 			queued++;
 		for (size_t j = 0; j < s->nclients; j++)
 			attached |= s->clients[j] == r->client;
-		msgpack_pack_map(pk, 11);
+		msgpack_pack_map(pk, 12);
 		rpc_pack_kv_str(pk, "session", s->id);
 		rpc_pack_kv_str(pk, "path", s->path);
 		rpc_pack_kv_bool(pk, "ephemeral", s->ephemeral);
@@ -315,6 +316,7 @@ sess_rpc_list(struct sess_set *ss, struct req *r, struct gl_err *err)
 		else
 			msgpack_pack_nil(pk);
 		rpc_pack_kv_int(pk, "queued", (int64_t)queued);
+		rpc_pack_kv_bool(pk, "held", s->held);
 	}
 	req_reply_end(r);
 	return 0;
@@ -390,6 +392,21 @@ sess_set_count(const struct sess_set *ss)
 }
 
 void
+sess_set_client_flow(struct sess_set *ss, struct req_client *c)
+{
+	for (size_t i = 0; i < ss->nsessions; i++) {
+		struct sess *s = ss->sessions[i];
+
+		for (size_t j = 0; j < s->nclients; j++) {
+			if (s->clients[j] == c) {
+				sess_flow(s);
+				break;
+			}
+		}
+	}
+}
+
+void
 sess_set_drop_client(struct sess_set *ss, struct req_client *c)
 {
 	/* Its held answers go (or are dropped by its closing conn). */
@@ -454,6 +471,24 @@ void
 sess_activity(struct sess_set *ss)
 {
 	ss->host.on_activity(ss->host.ctx);
+}
+
+/* Output is flow-controlled: while a client of s does not keep up, the
+ * runtime is not read, so it blocks in its writes (kernel/rth.h). */
+void
+sess_flow(struct sess *s)
+{
+	bool held = false;
+
+	for (size_t i = 0; i < s->nclients && !held; i++)
+		held = req_client_held(s->clients[i]);
+	if (held == s->held)
+		return;
+	s->held = held;
+	log_info("%s: %s", s->id, held ? "output held: a client does not "
+	    "keep up" : "output flows again");
+	if (s->rt != NULL)
+		rth_hold(s->rt, held);
 }
 
 struct sess *
@@ -529,6 +564,7 @@ sess_attach(struct sess *s, struct req_client *c)
 		    s->capclients * sizeof *s->clients);
 	}
 	s->clients[s->nclients++] = c;
+	sess_flow(s);
 	sess_peer_join(s, c);
 }
 
@@ -544,6 +580,8 @@ sess_unlink_client(struct sess *s, struct req_client *c)
 			break;
 		}
 	}
+	if (!s->closing)
+		sess_flow(s);
 }
 
 /* Detaches c from s; an ephemeral session whose client leaves is closed. */
@@ -798,6 +836,16 @@ sess_reply_state(struct req *r, struct sess *s, size_t recovered,
 	rpc_pack_key(pk, "cells");
 	sess_pack_cells(s, pk);
 	req_reply_end(r);
+}
+
+void
+sess_broadcast_tail(struct sess *s, const void *tail, size_t n)
+{
+	struct rpc_writer *w = &s->set->note;
+
+	for (size_t i = 0; i < s->nclients; i++)
+		req_client_send2(s->clients[i], w->sbuf.data, w->sbuf.size,
+		    tail, n);
 }
 
 /* Sends the scratch notification (sess_note_begin) to the clients of s

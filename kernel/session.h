@@ -75,6 +75,10 @@ size_t	 sess_set_count(const struct sess_set *ss);
 /* Client c is going away: it is detached from every session (an
  * ephemeral session it owns is closed). */
 void	 sess_set_drop_client(struct sess_set *ss, struct req_client *c);
+/* Client c became held or no longer is (req_client_held(): it does not
+ * keep up with what it is sent): the runtimes of the sessions it is
+ * attached to stop or start being read. */
+void	 sess_set_client_flow(struct sess_set *ss, struct req_client *c);
 
 /* Ends the group commit of this loop turn now: the doc.edit requests
  * applied since it began are committed to the journal, then answered

@@ -38,10 +38,10 @@ struct store;
 #define SESS_OUT_MAX	((size_t)1 << 20)	/* output bytes kept per cell */
 #define SESS_NAME_MAX	63		/* bytes of a member's name kept */
 #define SESS_SAY_MAX	2000		/* bytes of one session.say */
-/* Ends the kept outputs of a cell that printed more; also how a reload
- * knows they were truncated. */
-#define SESS_TRUNC_NOTE	"\n[galley: output truncated; only the first 1 MiB " \
-			"is kept]\n"
+/* How the note that ends the kept outputs of a cell that printed more
+ * begins ("...; the full output is in FILE]"); also how a reload knows
+ * they were truncated. */
+#define SESS_TRUNC_PREFIX "\n[galley: output truncated"
 
 /* One kept output: its bytes, as clients and the store get them. */
 struct sess_out_item {
@@ -53,6 +53,14 @@ struct sess_out_item {
 	struct gl_buf	 data;		/* the output's map, encoded */
 };
 
+/* The full output of a run past the cap, written to a file as it comes
+ * (session-out.c). */
+struct sess_spill {
+	int		 fd;		/* -1 once closed or failed */
+	char		*path;		/* owned */
+	char		 err[128];	/* why writing failed, or "" */
+};
+
 struct sess_cell_out {
 	char		 id[NB_ID_MAX + 1];
 	char		 hash[GL_HASH_HEX];	/* of the source; "" = none */
@@ -60,6 +68,7 @@ struct sess_cell_out {
 	size_t		 n, cap;
 	size_t		 bytes;
 	bool		 truncated;
+	struct sess_spill *spill;	/* owned: the running run's, or NULL */
 };
 
 struct sess_run {
@@ -188,6 +197,8 @@ struct sess {
 	struct sess_cell_out *outs;	/* owned */
 	size_t		 nouts, capouts;
 	bool		 pumping;
+	bool		 held;		/* a client is held: the runtime is
+					 * not read (sess_flow()) */
 	char		*hook_project;	/* owned: the project whose plugins
 					 * serve it (session-plugins.c) */
 	bool		 hook_project_known;
@@ -222,8 +233,14 @@ msgpack_packer *sess_note_begin(struct sess_set *ss,
 	     const char *method);
 /* Sends the scratch notification to the clients of s but except. */
 void	 sess_broadcast(struct sess *s, struct req_client *except);
+/* The same for a notification whose last value, tail[0..n), was not
+ * packed: it follows the scratch's bytes, uncopied. */
+void	 sess_broadcast_tail(struct sess *s, const void *tail, size_t n);
 /* Tells the host that runs or clients changed. */
 void	 sess_activity(struct sess_set *ss);
+/* Holds s's runtime while one of its clients is held, and lets it go
+ * once none is. */
+void	 sess_flow(struct sess *s);
 
 /* session-doc.c */
 
@@ -367,6 +384,20 @@ struct sess_cell_out *sess_outs(struct sess *s, const char *id,
 	     bool create);
 /* Forgets what co holds. */
 void	 sess_outs_clear(struct sess_cell_out *co);
+/* Forgets what co holds as a run of its cell starts, and removes the file
+ * of the full output of an earlier run. */
+void	 sess_outs_reset(struct sess *s, struct sess_cell_out *co);
+/* The run that made co's outputs ended: a run whose outputs were cut
+ * gets its note ("output truncated at 1 MiB; the full output is in
+ * FILE"), and the file is closed. */
+void	 sess_outs_end(struct sess_cell_out *co);
+/* Keeps a run's error p[0..n) (an error output) as co's last output, and
+ * writes it to the full output's file too. */
+void	 sess_outs_error(struct sess_cell_out *co, const char *p, size_t n);
+/* Removes the files of full outputs of s's cells whose kept outputs do
+ * not name them (a cell deleted, or run again by a kernel that was
+ * killed before it could). */
+void	 sess_outs_sweep(struct sess *s);
 /* Keeps a copy of output o, p[0..n) its bytes, unless the cell's cap is
  * reached (then marks the outputs truncated). */
 void	 sess_outs_add(struct sess_cell_out *co,

@@ -6,8 +6,22 @@
  * Design.
  *
  * - The process is dedicated: it blocks in read() on the pipe, serves one
- *   request at a time and exits 0 at EOF. Outputs are written at once with
- *   blocking write()s, so they stream while a cell runs.
+ *   request at a time and exits 0 at EOF (killing its process group
+ *   first when it leads one: lx_orphan_setup). Writes block: when the
+ *   kernel stops reading (a client does not keep up), print blocks too.
+ *
+ * - Streams are batched: print and io.write append to the batch (a run of
+ *   prints is one stream output, its text grown in place as the kernel
+ *   grows a kept one), which is written when it holds LX_BATCH bytes,
+ *   before any other message, before raw stdio or a child process could
+ *   write (os.execute, io.popen, C stdio with bytes pending), and at the
+ *   latest LX_BATCH_MS after its first byte: a one-shot timer (SIGALRM)
+ *   sets the Lua hook, which writes it (a cell blocked in C a while
+ *   longer shows its prints when C returns; one running in a coroutine,
+ *   whose hook is its own, at its next print). One write per batch
+ *   instead of one per print is what lets a cell print at hundreds of
+ *   MB/s. Before raw bytes, the runtime also waits until the kernel took
+ *   what it sent (lx_raw_prepare), so they keep their place.
  *
  * - A cell is compiled as one chunk named by the request's chunkname, with
  *   (line - 1) newlines prepended so that Lua's own messages carry file
@@ -67,7 +81,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdio_ext.h>
 #include <string.h>
+#include <sys/time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -89,6 +106,9 @@
 #define LX_STREAM_CHUNK	(1u << 20)	/* stream text is sent in pieces */
 #define LX_RESULT_MAX	(16u << 20)	/* longer result text is cut */
 #define LX_MAX_LINE	10000000L	/* first_line is clamped to this */
+#define LX_BATCH	(256u << 10)	/* stream bytes written at once */
+#define LX_BATCH_MS	5		/* ... or this long after the first */
+#define LX_PIPE_SIZE	(1 << 20)	/* asked of the pipe to the kernel */
 
 /* Stack slots of a running cell. */
 #define LX_SLOT_MSGH	1
@@ -102,7 +122,14 @@ struct lx_rt {
 	int		 fd;
 	int		 broken;	/* the pipe to the kernel failed */
 	struct rpc_reader *rd;		/* owned */
-	struct rpc_writer w;
+	struct rpc_writer w;		/* the next message(s) */
+	/* The batch: stream outputs not written yet. The last one's text
+	 * (a str 32 at text_at, text_len bytes) grows while prints of the
+	 * same run come; text_at is SIZE_MAX when there is none. */
+	struct rpc_writer batch;
+	size_t		 text_at, text_len;
+	uint64_t	 text_run;
+	bool		 synced;	/* the kernel took all we wrote */
 	struct gl_buf	 src;		/* the chunk being compiled */
 	struct gl_buf	 chk;		/* a candidate suffix */
 	struct gl_buf	 name;		/* the cell's chunkname */
@@ -132,9 +159,29 @@ static volatile sig_atomic_t	 lx_sigint_seen;
 #define LX_RUN_TAG(run)	((int)((run) & 0x7fffffff))
 static volatile sig_atomic_t	 lx_cur_run;
 static volatile sig_atomic_t	 lx_pending_run = -1;
+/* The hook is set to interrupt the cell (not only to write the batch). */
+static volatile sig_atomic_t	 lx_want_interrupt;
+/* The batch timer: armed, and fired (the hook writes the batch). */
+/* The runtime leads its process group (lx_orphan_setup). */
+static int			 lx_own_group;
+static volatile sig_atomic_t	 lx_batch_armed;
+static volatile sig_atomic_t	 lx_batch_due;
+/* The cell's own hook (debug.sethook), put back after a batch hook. */
+static lua_Hook			 lx_user_hook;
+static int			 lx_user_mask, lx_user_count;
 
 static void	 lx_on_sigint(int sig, siginfo_t *si, void *uctx);
+static void	 lx_on_alarm(int sig);
+static void	 lx_batch_flush(struct lx_rt *rt);
+static void	 lx_batch_arm(bool arm);
+static void	 lx_stdio_flush(struct lx_rt *rt);
+static void	 lx_raw_prepare(struct lx_rt *rt);
+static int	 lx_sync_call(lua_State *L);
+static int	 lx_flushing_call(lua_State *L);
+static int	 lx_file_write(lua_State *L);
 static void	 lx_on_sigint_run(int run);
+static void	 lx_orphan_setup(void);
+static void	 lx_on_orphaned(int sig);
 static void	 lx_hook(lua_State *L, lua_Debug *ar);
 static struct lx_rt *lx_rt_of(lua_State *L);
 static int	 lx_setup(lua_State *L);
@@ -149,8 +196,9 @@ static void	 lx_answer(struct lx_rt *rt, const struct rpc_msg *m,
 		     bool inspect);
 static int	 lx_capture(lua_State *L);
 static void	 lx_send(struct lx_rt *rt);
-static void	 lx_pack_output(struct lx_rt *rt, const char *type,
-		     const char *name, const char *text, size_t len);
+static void	 lx_pack_output(struct lx_rt *rt, struct rpc_writer *w,
+		     const char *type, const char *name, const char *text,
+		     size_t len);
 static void	 lx_stream(struct lx_rt *rt, const char *text, size_t len);
 static void	 lx_serve(struct lx_rt *rt, const struct rpc_msg *m);
 static void	 lx_run(struct lx_rt *rt, const struct rpc_msg *m);
@@ -180,6 +228,7 @@ lx_runtime_main(const struct lx_runtime_opts *opts)
 	static char		 buf[65536];
 	ssize_t			 n;
 	int			 flags, rc = 0, status = 1;
+	bool			 serving = false;
 	static const struct lx_host_ops ops = {
 		.print = lx_on_print,
 		.display = lx_on_display,
@@ -199,6 +248,8 @@ lx_runtime_main(const struct lx_runtime_opts *opts)
 	rt.fd = opts->fd;
 	rt.rd = rpc_reader_new(LX_MAX_FRAME);
 	rpc_writer_init(&rt.w);
+	rpc_writer_init(&rt.batch);
+	rt.text_at = SIZE_MAX;
 	gl_buf_init(&rt.src);
 	gl_buf_init(&rt.chk);
 	gl_buf_init(&rt.name);
@@ -206,14 +257,15 @@ lx_runtime_main(const struct lx_runtime_opts *opts)
 	lx_comp_init(&rt.comp);
 
 	/* A kernel that dies without closing the pipe takes us with it. */
-#ifdef __linux__
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-#endif
+	lx_orphan_setup();
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
 	sa.sa_sigaction = lx_on_sigint;
 	sa.sa_flags = SA_RESTART | SA_SIGINFO;
 	sigaction(SIGINT, &sa, &old_int);
+	sa.sa_flags = SA_RESTART;
+	sa.sa_handler = lx_on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
 	sa.sa_flags = 0;
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, &old_pipe);
@@ -227,6 +279,10 @@ lx_runtime_main(const struct lx_runtime_opts *opts)
 		fcntl(rt.fd, F_SETFL, flags & ~O_NONBLOCK);
 	/* What a cell starts (os.execute, io.popen) must not hold the pipe. */
 	fcntl(rt.fd, F_SETFD, FD_CLOEXEC);
+#ifdef F_SETPIPE_SZ
+	/* Fewer, larger reads for the kernel (the system may refuse). */
+	(void)fcntl(rt.fd, F_SETPIPE_SZ, LX_PIPE_SIZE);
+#endif
 
 	if (lx_host_init(&rt.host, &ho, &err) != 0) {
 		fprintf(stderr, "galley runtime: %s\n", err.msg);
@@ -247,6 +303,7 @@ lx_runtime_main(const struct lx_runtime_opts *opts)
 	rpc_pack_kv_str(&rt.w.pk, "version", GALLEY_VERSION);
 	lx_send(&rt);
 
+	serving = true;
 	while (!rt.broken) {
 		/* A cell that waited on the cluster may have left whole
 		 * messages in the reader. */
@@ -277,8 +334,14 @@ lx_runtime_main(const struct lx_runtime_opts *opts)
 		rpc_reader_feed(rt.rd, buf, (size_t)n);
 	}
 out:
+	/* The pipe closed or broke: the kernel is gone (one that closes it
+	 * kills the group first). What cells started goes with us, whether
+	 * or not PDEATHSIG came yet. */
+	if (serving && lx_own_group)
+		lx_on_orphaned(0);
 	lx_running = 0;
 	lx_sig_L = NULL;
+	lx_batch_arm(false);
 	lx_cluster_free(rt.cl);
 	lx_host_fini(&rt.host);
 	sigaction(SIGINT, &old_int, NULL);
@@ -290,11 +353,48 @@ out:
 	lx_disp_fini(&rt.disp);
 	lx_comp_fini(&rt.comp);
 	rpc_writer_fini(&rt.w);
+	rpc_writer_fini(&rt.batch);
 	rpc_reader_free(rt.rd);
 	return status;
 }
 
 /* Async-signal-safe: reads flags and calls lua_sethook(). */
+/*
+ * The runtime leads a process group of its own (the kernel starts it with
+ * setsid), and what a cell starts joins it. When the kernel sees the
+ * runtime die it kills that group; a kernel that died (even killed -9)
+ * cannot, so the runtime is told by PDEATHSIG (SIGTERM), or sees its
+ * pipe close first, and kills its group itself, itself included. A runtime that shares its parent's group
+ * (a test's fork) just dies: that group is not ours.
+ */
+static void
+lx_orphan_setup(void)
+{
+#ifdef __linux__
+	struct sigaction sa;
+
+	if (getpgrp() != getpid()) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		return;
+	}
+	lx_own_group = 1;
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = lx_on_orphaned;
+	sigaction(SIGTERM, &sa, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+#endif
+}
+
+/* Async-signal-safe: the kernel is gone (or SIGTERM came from outside). */
+static void
+lx_on_orphaned(int sig)
+{
+	(void)sig;
+	kill(0, SIGKILL);
+	_exit(1);
+}
+
 static void
 lx_on_sigint_run(int run)
 {
@@ -302,6 +402,7 @@ lx_on_sigint_run(int run)
 
 	if (lx_running && L != NULL && (run < 0 || run == lx_cur_run)) {
 		lx_sigint_seen = 1;
+		lx_want_interrupt = 1;
 		lua_sethook(L, lx_hook, LUA_MASKCALL | LUA_MASKRET |
 		    LUA_MASKLINE | LUA_MASKCOUNT, 1);
 	} else if (!lx_running && run >= 0)
@@ -328,13 +429,46 @@ lx_on_sigint(int sig, siginfo_t *si, void *uctx)
 	errno = saved;
 }
 
+/* Async-signal-safe: the batch's time is up; the hook writes it. */
+static void
+lx_on_alarm(int sig)
+{
+	lua_State	*L = lx_sig_L;
+	int		 saved = errno;
+
+	(void)sig;
+	lx_batch_armed = 0;
+	lx_batch_due = 1;
+	if (lx_running && L != NULL && !lx_want_interrupt) {
+		if (lua_gethook(L) != lx_hook) {
+			lx_user_hook = lua_gethook(L);
+			lx_user_mask = lua_gethookmask(L);
+			lx_user_count = lua_gethookcount(L);
+		}
+		lua_sethook(L, lx_hook, LUA_MASKCOUNT, 1);
+	}
+	errno = saved;
+}
+
+/* Writes the batch when its time is up; raises "interrupted" after an
+ * interrupt. A hook set only for the batch gives the cell's own hook
+ * back. */
 static void
 lx_hook(lua_State *L, lua_Debug *ar)
 {
 	(void)ar;
+	if (lx_batch_due) {
+		lx_batch_due = 0;
+		lx_batch_flush(lx_rt_of(L));
+	}
+	if (!lx_want_interrupt) {
+		lua_sethook(L, lx_user_hook, lx_user_mask, lx_user_count);
+		return;
+	}
 	if (lx_host_of(L)->in_msgh)
 		return;		/* the cell is ending with an error anyway */
 	lua_sethook(L, NULL, 0, 0);
+	lx_want_interrupt = 0;
 	lx_interrupted = 1;
 	lua_pushliteral(L, "interrupted");
 	lua_error(L);
@@ -386,8 +520,58 @@ lx_setup(lua_State *L)
 	lua_getfield(L, -3, "output");
 	lua_pushcclosure(L, lx_io_write, 3);
 	lua_setfield(L, -2, "write");
+	/* What a child process writes to our stdout comes after the prints
+	 * before it. */
+	lua_getfield(L, -1, "popen");
+	lua_pushcclosure(L, lx_flushing_call, 1);
+	lua_setfield(L, -2, "popen");
 	lua_pop(L, 1);
+	lua_getglobal(L, "os");
+	lua_getfield(L, -1, "execute");
+	lua_pushcclosure(L, lx_flushing_call, 1);
+	lua_setfield(L, -2, "execute");
+	lua_pop(L, 1);
+	/* file:write on io.stdout or io.stderr: after the prints before. */
+	lua_getglobal(L, "io");
+	lua_getfield(L, -1, "stdout");
+	if (lua_getmetatable(L, -1) && lua_getfield(L, -1, "__index") ==
+	    LUA_TTABLE) {
+		lua_getfield(L, -1, "write");
+		lua_pushcclosure(L, lx_file_write, 1);
+		lua_setfield(L, -2, "write");
+	}
+	lua_settop(L, 0);
 	return 0;
+}
+
+/* os.execute, io.popen: the batch and stdio are written first, then the
+ * library's function (upvalue 1) is called. [-n, +r, e] */
+static int
+lx_flushing_call(lua_State *L)
+{
+	struct lx_rt *rt = lx_rt_of(L);
+
+	lx_stdio_flush(rt);
+	lx_raw_prepare(rt);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+	return lua_gettop(L);
+}
+
+/* file:write (upvalue 1) for a file that is our stdout or stderr: the
+ * batch is written (and taken by the kernel) first. [-n, +r, e] */
+static int
+lx_file_write(lua_State *L)
+{
+	luaL_Stream	*p = luaL_testudata(L, 1, LUA_FILEHANDLE);
+
+	if (p != NULL && (p->f == stdout || p->f == stderr))
+		lx_raw_prepare(lx_rt_of(L));
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+	return lua_gettop(L);
 }
 
 /* print(...): one stdout stream output (lua/host.c formats it). */
@@ -450,9 +634,9 @@ lx_io_write(lua_State *L)
 static void
 lx_on_display(void *ud, const char *text, size_t len)
 {
-	fflush(stdout);
-	fflush(stderr);
-	lx_pack_output(ud, "result", NULL, text, len);
+	lx_stdio_flush(ud);
+	lx_pack_output(ud, &((struct lx_rt *)ud)->w, "result", NULL, text,
+	    len);
 	lx_send(ud);
 }
 
@@ -474,8 +658,7 @@ lx_rt_display(lua_State *L)
 
 	if (lua_gettop(L) == 0)
 		return 0;
-	fflush(stdout);
-	fflush(stderr);
+	lx_stdio_flush(rt);
 	lx_show(rt, L, 1, lua_gettop(L));
 	lx_send(rt);
 	return 0;
@@ -504,7 +687,7 @@ lx_show(struct lx_rt *rt, lua_State *L, int first, int last)
 		return;
 	}
 	s = lx_host_format(&rt->host, L, first, last, &len);
-	lx_pack_output(rt, "result", NULL, s, len);
+	lx_pack_output(rt, &rt->w, "result", NULL, s, len);
 }
 
 /*
@@ -567,27 +750,145 @@ lx_on_error(void *ud, lua_State *L)
 	}
 }
 
-/* Writes what the writer holds, then empties it. A failed write marks the
- * pipe broken: the loop then ends. */
+/* Writes the batch, then (with all) what the writer holds, and empties
+ * what it wrote. A failed write marks the pipe broken: the loop then
+ * ends. */
 static void
-lx_send(struct lx_rt *rt)
+lx_write(struct lx_rt *rt, bool all)
 {
-	const char	*p = rt->w.sbuf.data;
-	size_t		 n = rt->w.sbuf.size;
+	struct iovec	 iov[2] = {
+		{ rt->batch.sbuf.data, rt->batch.sbuf.size },
+		{ rt->w.sbuf.data, all ? rt->w.sbuf.size : 0 },
+	};
+	int		 i = 0;
 	ssize_t		 k;
 
-	while (!rt->broken && n > 0) {
-		k = write(rt->fd, p, n);
+	lx_batch_arm(false);
+	while (!rt->broken && i < 2) {
+		if (iov[i].iov_len == 0) {
+			i++;
+			continue;
+		}
+		k = writev(rt->fd, iov + i, 2 - i);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0) {
 			rt->broken = 1;
 			break;
 		}
-		p += k;
-		n -= (size_t)k;
+		for (; i < 2 && (size_t)k >= iov[i].iov_len; i++)
+			k -= (ssize_t)iov[i].iov_len;
+		if (i < 2) {
+			iov[i].iov_base = (char *)iov[i].iov_base + k;
+			iov[i].iov_len -= (size_t)k;
+		}
 	}
-	rpc_writer_reset(&rt->w);
+	rt->text_at = SIZE_MAX;
+	if (rt->batch.sbuf.size > 0 || (all && rt->w.sbuf.size > 0))
+		rt->synced = false;
+	if (rt->batch.sbuf.alloc > 4 * LX_BATCH) {
+		rpc_writer_fini(&rt->batch);
+		rpc_writer_init(&rt->batch);
+	} else
+		rpc_writer_reset(&rt->batch);
+	if (all)
+		rpc_writer_reset(&rt->w);
+}
+
+/* Writes the batch, then what the writer holds, and empties both. */
+static void
+lx_send(struct lx_rt *rt)
+{
+	lx_write(rt, true);
+}
+
+/* Writes the batch now (nothing of the writer: a message may be half
+ * packed there), if it holds anything. */
+static void
+lx_batch_flush(struct lx_rt *rt)
+{
+	if (rt->batch.sbuf.size > 0)
+		lx_write(rt, false);
+}
+
+/* Arms the batch's timer (once: the first byte's time counts), or
+ * disarms it. */
+static void
+lx_batch_arm(bool arm)
+{
+	struct itimerval it;
+
+	if (!arm)
+		lx_batch_due = 0;
+	if (arm == (lx_batch_armed != 0))
+		return;
+	memset(&it, 0, sizeof it);
+	if (arm)
+		it.it_value.tv_usec = LX_BATCH_MS * 1000;
+	lx_batch_armed = arm;
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* What C stdio holds for our stdout and stderr (io.stdout:write, C code)
+ * is written after the batch, which was printed before it. */
+static void
+lx_stdio_flush(struct lx_rt *rt)
+{
+	if (__fpending(stdout) == 0 && __fpending(stderr) == 0)
+		return;
+	lx_raw_prepare(rt);
+	fflush(stdout);
+	fflush(stderr);
+}
+
+/*
+ * Before bytes go to our stdout or stderr raw (stdio, a child process):
+ * writes the batch and waits until the kernel has taken every message
+ * written before (a "sync" request). The kernel reads stdout and stderr
+ * before the first output of each read of the pipe; raw bytes written
+ * while a message it has not read yet waits in the pipe would come out
+ * before that message. Nothing to wait for when no message went since
+ * the last sync. An interrupt that comes meanwhile is raised at the
+ * cell's next instruction.
+ */
+static void
+lx_raw_prepare(struct lx_rt *rt)
+{
+	lua_State	*L = rt->L;
+
+	lx_batch_flush(rt);
+	if (rt->synced || rt->broken || L == NULL || rt->cl == NULL)
+		return;
+	lua_pushcfunction(L, lx_sync_call);
+	lua_pushlightuserdata(L, rt);
+	if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+		lua_pop(L, 1);
+		if (lx_interrupted) {
+			lx_interrupted = 0;
+			lx_on_sigint_run(lx_cur_run);
+		}
+	}
+	rt->synced = true;
+}
+
+static void
+lx_pack_none(msgpack_packer *pk, void *ctx)
+{
+	(void)ctx;
+	msgpack_pack_map(pk, 0);
+}
+
+/* [-1, +0, e] */
+static int
+lx_sync_call(lua_State *L)
+{
+	struct lx_rt		*rt = lua_touserdata(L, 1);
+	const msgpack_object	*res;
+	struct gl_err		 err;
+
+	(void)lx_cluster_call(rt->cl, L, "sync", lx_pack_none, NULL, &res,
+	    &err);
+	return 0;
 }
 
 /*
@@ -597,10 +898,10 @@ lx_send(struct lx_rt *rt)
  * kernel can append the next stream output's text to it in place.
  */
 static void
-lx_pack_output(struct lx_rt *rt, const char *type, const char *name,
-    const char *text, size_t len)
+lx_pack_output(struct lx_rt *rt, struct rpc_writer *w, const char *type,
+    const char *name, const char *text, size_t len)
 {
-	msgpack_packer	*pk = &rt->w.pk;
+	msgpack_packer	*pk = &w->pk;
 	struct gl_buf	 cut;
 
 	gl_buf_init(&cut);
@@ -615,7 +916,7 @@ lx_pack_output(struct lx_rt *rt, const char *type, const char *name,
 		text = cut.data;
 		len = cut.len;
 	}
-	rpc_begin_notify(&rt->w, "output");
+	rpc_begin_notify(w, "output");
 	msgpack_pack_map(pk, 2);
 	rpc_pack_key(pk, "run");
 	msgpack_pack_uint64(pk, rt->run);
@@ -629,17 +930,31 @@ lx_pack_output(struct lx_rt *rt, const char *type, const char *name,
 	gl_buf_fini(&cut);
 }
 
-/* Sends text as stdout stream outputs of at most LX_STREAM_CHUNK bytes,
- * cut between UTF-8 characters. Raw stdio goes first, so that what C code
- * wrote to stdout before keeps its place. */
+/* Adds text to the batch as stdout stream outputs of at most
+ * LX_STREAM_CHUNK bytes, cut between UTF-8 characters: to the last one
+ * while it has room, else as a new one. Raw stdio goes first, so that
+ * what C code wrote to stdout before keeps its place. */
 static void
 lx_stream(struct lx_rt *rt, const char *text, size_t len)
 {
-	size_t	 n;
+	unsigned char	*h;
+	size_t		 n;
 
-	fflush(stdout);
-	fflush(stderr);
+	lx_stdio_flush(rt);
 	while (len > 0) {
+		if (rt->text_at != SIZE_MAX && rt->text_run == rt->run &&
+		    rt->text_len + len <= LX_STREAM_CHUNK) {
+			/* The last output grows: its text is the batch's
+			 * end. */
+			msgpack_sbuffer_write(&rt->batch.sbuf, text, len);
+			rt->text_len += len;
+			h = (unsigned char *)rt->batch.sbuf.data + rt->text_at;
+			h[1] = (unsigned char)(rt->text_len >> 24);
+			h[2] = (unsigned char)(rt->text_len >> 16);
+			h[3] = (unsigned char)(rt->text_len >> 8);
+			h[4] = (unsigned char)rt->text_len;
+			break;
+		}
 		n = len;
 		if (n > LX_STREAM_CHUNK) {
 			n = LX_STREAM_CHUNK;
@@ -647,11 +962,22 @@ lx_stream(struct lx_rt *rt, const char *text, size_t len)
 			    ((unsigned char)text[n] & 0xc0) == 0x80)
 				n--;
 		}
-		lx_pack_output(rt, "stream", "stdout", text, n);
-		lx_send(rt);
+		if (rt->batch.sbuf.size > 0 &&
+		    rt->batch.sbuf.size + n > LX_BATCH)
+			lx_batch_flush(rt);
+		lx_pack_output(rt, &rt->batch, "stream", "stdout", text, n);
+		rt->text_at = rt->batch.sbuf.size - n - RPC_STR32_HDR;
+		rt->text_len = n;
+		rt->text_run = rt->run;
 		text += n;
 		len -= n;
 	}
+	/* Due: the timer fired but its hook did not run (the cell prints
+	 * from a coroutine, which has a hook of its own). */
+	if (rt->batch.sbuf.size >= LX_BATCH || lx_batch_due)
+		lx_batch_flush(rt);
+	else if (rt->batch.sbuf.size > 0)
+		lx_batch_arm(true);
 }
 
 static void
@@ -733,6 +1059,9 @@ lx_run(struct lx_rt *rt, const struct rpc_msg *m)
 	rt->err_line = 0;
 	lx_interrupted = 0;
 	lx_sigint_seen = 0;
+	lx_want_interrupt = 0;
+	lx_user_hook = NULL;
+	lx_user_mask = lx_user_count = 0;
 	gl_buf_reset(&rt->host.tb);
 	st = lx_compile(rt, code, len, &capture);
 	if (st == LUA_OK) {
@@ -757,9 +1086,8 @@ lx_run(struct lx_rt *rt, const struct rpc_msg *m)
 		/* A syntax error: no frame, the line is in the message. */
 		rt->err_line = lx_parse_line(rt, lua_tostring(L, -1));
 	}
-
-	fflush(stdout);
-	fflush(stderr);
+	lx_want_interrupt = 0;
+	lx_stdio_flush(rt);
 	if (st == LUA_OK)
 		lx_pack_done(rt, m->id, GL_RUN_OK, NULL, 0, NULL, 0);
 	else if (st == LUA_ERRMEM || (st == LUA_ERRERR && heap->failed)) {

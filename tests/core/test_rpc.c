@@ -569,6 +569,67 @@ test_rest_after_a_message(void **state)
 	rpc_writer_fini(&w);
 }
 
+/* Read straight into the reader (rpc_reader_space), big messages
+ * (which take the reader's buffer rather than a copy of it) and small
+ * ones after them come out whole and in order. */
+static void
+test_reading_into_the_reader(void **state)
+{
+	struct rpc_writer	 w;
+	struct rpc_reader	*r = rpc_reader_new(1u << 24);
+	struct rpc_msg		 m;
+	struct gl_err		 err;
+	size_t			 sizes[] = { 200000, 3, 70000, 65536 * 3, 10 };
+	size_t			 nsizes = sizeof sizes / sizeof *sizes, off = 0;
+	size_t			 got = 0;
+	char			*text;
+	int			 rc;
+
+	(void)state;
+	rpc_writer_init(&w);
+	for (size_t i = 0; i < nsizes; i++) {
+		text = malloc(sizes[i]);
+		memset(text, 'a' + (int)i, sizes[i]);
+		rpc_begin_notify(&w, "output");
+		msgpack_pack_map(&w.pk, 1);
+		rpc_pack_key(&w.pk, "text");
+		rpc_pack_strn(&w.pk, text, sizes[i]);
+		free(text);
+	}
+	/* Fed in reads of odd sizes, as a pipe gives them. */
+	while (off < w.sbuf.size || got < nsizes) {
+		size_t	 room, n = w.sbuf.size - off;
+		char	*p = rpc_reader_space(r, 4096, &room);
+
+		assert_true(room >= 4096 || n == 0);
+		if (n > room)
+			n = room;
+		if (n > 99991)
+			n = 99991;
+		memcpy(p, w.sbuf.data + off, n);
+		rpc_reader_commit(r, n);
+		off += n;
+		while ((rc = rpc_reader_next(r, &m, &err)) == 1) {
+			size_t		 len;
+			const char	*t = rpc_map_str(m.args, "text", &len);
+
+			assert_true(got < nsizes);
+			assert_non_null(t);
+			assert_int_equal(len, sizes[got]);
+			for (size_t k = 0; k < len; k++)
+				assert_int_equal(t[k], 'a' + (int)got);
+			assert_non_null(m.frame);
+			got++;
+			rpc_msg_fini(&m);
+		}
+		assert_int_equal(rc, 0);
+	}
+	assert_int_equal(got, nsizes);
+	assert_int_equal(rpc_reader_pending(r), 0);
+	rpc_reader_free(r);
+	rpc_writer_fini(&w);
+}
+
 int
 main(void)
 {
@@ -587,6 +648,7 @@ main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_refused_frames_are_not_held),
 		cmocka_unit_test(test_rest_after_a_message),
+		cmocka_unit_test(test_reading_into_the_reader),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -571,6 +571,78 @@ test_runtime_kill9(void **state)
 	kc_free(k);
 }
 
+/* Runs a cell that leaves a child process behind (sleep 120 in the
+ * background) and gives that child's pid. */
+static pid_t
+start_orphan(struct kt *t, struct kc *k, char **sid)
+{
+	char	*path = xasprintf("%s/child.pid", t->proj);
+	char	*nb = xasprintf("-- %%%% id=\"bg\"\n"
+	    "os.execute('sleep 120 </dev/null >/dev/null 2>&1 & "
+	    "echo $! > %s')\n", path);
+	char	*text;
+	json_t	*n;
+	pid_t	 pid;
+
+	*sid = open_nb(t, k, "bg.nb.lua", nb);
+	n = run_one(k, *sid, "bg");
+	assert_string_equal(kj_str(n, "status"), "ok");
+	json_decref(n);
+	assert_non_null(text = kt_read(path));
+	pid = (pid_t)atoi(text);
+	assert_true(pid > 0);
+	assert_int_equal(kill(pid, 0), 0);
+	free(text);
+	free(nb);
+	free(path);
+	return pid;
+}
+
+/* What a cell started dies with its runtime, killed -9 from outside. */
+static void
+test_runtime_kill9_takes_its_children(void **state)
+{
+	struct kt	*t = *state;
+	struct kc	*k = kt_conn(t);
+	char		*sid;
+	pid_t		 child = start_orphan(t, k, &sid);
+	int		 pid = runtime_pid(k, sid);
+	bool		 gone;
+
+	assert_true(pid > 0);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	gone = kt_pid_gone(child, KC_WAIT_MS);
+	if (!gone)
+		kill(child, SIGKILL);
+	assert_true(gone);
+	free(sid);
+	kc_free(k);
+}
+
+/* ... and when its kernel is killed -9: nothing is left to kill it but
+ * the runtime's guard. */
+static void
+test_kernel_kill9_takes_cell_children(void **state)
+{
+	struct kt	*t = *state;
+	struct kc	*k = kt_conn(t);
+	char		*sid;
+	pid_t		 child = start_orphan(t, k, &sid);
+	int		 pid = runtime_pid(k, sid);
+	bool		 gone, rgone;
+
+	assert_true(pid > 0);
+	kt_kill9(t);
+	rgone = kt_pid_gone(pid, KC_WAIT_MS);
+	gone = kt_pid_gone(child, KC_WAIT_MS);
+	if (!gone)
+		kill(child, SIGKILL);
+	assert_true(rgone);
+	assert_true(gone);
+	free(sid);
+	kc_free(k);
+}
+
 static void
 test_two_sessions_one_crashes(void **state)
 {
@@ -749,6 +821,12 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_run_outputs,
+		    kt_setup_started, kt_teardown_stopped),
+		cmocka_unit_test_setup_teardown(
+		    test_runtime_kill9_takes_its_children,
+		    kt_setup_started, kt_teardown_stopped),
+		cmocka_unit_test_setup_teardown(
+		    test_kernel_kill9_takes_cell_children,
 		    kt_setup_started, kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(test_complete_and_inspect,
 		    kt_setup_started, kt_teardown_stopped),

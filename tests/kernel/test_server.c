@@ -412,20 +412,80 @@ test_idle_exit(void **state)
 	assert_int_not_equal(access(t->sock, F_OK), 0);
 }
 
+/* The kernel's resident memory in bytes (VmRSS), or 0. */
+static size_t
+kernel_rss(pid_t pid)
+{
+	char		 path[64], line[256];
+	unsigned long long kb = 0;
+	FILE		*fp;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof line, fp) != NULL)
+		if (sscanf(line, "VmRSS: %llu", &kb) == 1)
+			break;
+	fclose(fp);
+	return (size_t)kb << 10;
+}
+
+/* Reads c's notifications until a cell.done (which must be ok) and
+ * gives the bytes of text the cell.outputs before it held; with peak,
+ * the largest RSS of the kernel (pid) seen, sampled every MiB read. */
+static size_t
+read_run(struct kc *c, pid_t pid, size_t *peak)
+{
+	size_t	 bytes = 0, next = 0, rss;
+	bool	 done = false;
+
+	while (!done) {
+		struct rpc_msg	 m;
+		struct gl_err	 err;
+		size_t		 len = 0;
+
+		assert_int_equal(cl_next_notify(c->conn, &m, KC_WAIT_MS, &err),
+		    1);
+		if (strcmp(m.method, "cell.output") == 0) {
+			(void)rpc_map_str(rpc_map_get(m.args, "output"), "text",
+			    &len);
+			bytes += len;
+		} else if (strcmp(m.method, "cell.done") == 0) {
+			assert_true(rpc_obj_streq(rpc_map_get(m.args,
+			    "status"), "ok"));
+			done = true;
+		}
+		rpc_msg_fini(&m);
+		if (peak != NULL && bytes >= next) {
+			rss = kernel_rss(pid);
+			*peak = rss > *peak ? rss : *peak;
+			next = bytes + ((size_t)1 << 20);
+		}
+	}
+	return bytes;
+}
+
+/*
+ * A client that does not read is never cut off for its pace: the run
+ * waits for it (the kernel stops reading the runtime, which blocks in its
+ * writes) without the kernel's memory growing with what the cell prints,
+ * and once it reads it gets every byte.
+ */
 static void
-test_slow_reader_is_dropped(void **state)
+test_slow_reader_is_held(void **state)
 {
 	struct kt	*t = *state;
 	struct kc	*lazy, *k;
-	json_t		*r, *l;
+	json_t		*r, *l, *s0 = NULL;
 	char		*nb;
 	const char	*sid;
 	uint64_t	 deadline;
-	bool		 dropped = false;
+	size_t		 rss0, rss1;
+	bool		 held = false;
 	int		 small = 4096;
 
 	assert_true(kt_start(t) > 0);
-	/* 96 MiB of output to a client that never reads. */
+	/* 96 MiB of output to a client that does not read for a while. */
 	nb = kt_write(t->proj, "loud.nb.lua",
 	    "-- %% id=\"loud\"\n"
 	    "local s = string.rep(\"x\", 1 << 20)\n"
@@ -437,43 +497,78 @@ test_slow_reader_is_dropped(void **state)
 	assert_non_null(r = kc_call(lazy, "session.open",
 	    json_pack("{s:s}", "path", nb)));
 	sid = kj_str(r, "session");
+	rss0 = kernel_rss(t->pid);
 	kc_send(lazy, "cell.run", json_pack("{s:s, s:[s]}", "session", sid,
 	    "cells", "loud"));
-	/* lazy stops reading now; k watches the session. */
+	/* lazy reads nothing now; k watches the session until its output
+	 * is held for lazy. */
 	deadline = kc_now_ms() + 60000;
-	while (kc_now_ms() < deadline) {
-		json_t *s0;
-
+	while (kc_now_ms() < deadline && !held) {
 		assert_non_null(l = kc_call(k, "session.list", NULL));
 		s0 = json_array_get(l, 0);
-		if (kj_int(s0, "clients") == 0)
-			dropped = true;
-		if (dropped && json_is_null(json_object_get(s0, "running"))) {
-			json_decref(l);
-			break;
-		}
+		assert_int_equal(kj_int(s0, "clients"), 1);
+		held = json_is_true(json_object_get(s0, "held"));
+		if (held)
+			assert_string_equal(kj_str(s0, "running"), "loud");
 		json_decref(l);
-		{
+		if (!held) {
 			struct timespec ts = { 0, 20 * 1000 * 1000 };
 
-			nanosleep(&ts, NULL);
+			nanosleep(&ts, NULL);	/* polling interval only */
 		}
 	}
-	assert_true(dropped);
-	/* The kernel keeps serving and kept 1 MiB of the cell's output. */
-	json_decref(kc_call(k, "session.attach", json_pack("{s:s}",
-	    "session", sid)));
-	{
-		json_t *o = kc_call(k, "cell.outputs", json_pack("{s:s, s:s}",
-		    "session", sid, "cell", "loud"));
-
-		assert_non_null(o);
-		assert_true(json_is_true(json_object_get(o, "truncated")));
-		json_decref(o);
-	}
+	assert_true(held);
+	/* What waits for lazy is bounded: the kernel did not take in the
+	 * 96 MiB the cell means to print. */
+	rss1 = kernel_rss(t->pid);
+	assert_true(rss1 < rss0 + ((size_t)48 << 20));
+	/* lazy reads: every byte comes, then the run's end. */
+	assert_int_equal(read_run(lazy, 0, NULL), (size_t)96 << 20);
+	assert_non_null(l = kc_call(k, "session.list", NULL));
+	assert_false(json_is_true(json_object_get(json_array_get(l, 0),
+	    "held")));
+	json_decref(l);
 	json_decref(r);
 	kc_free(lazy);
 	kc_free(k);
+	free(nb);
+	assert_int_equal(kt_stop(t), 0);
+}
+
+/*
+ * A client that reads slowly, a little at a time (a 4 KiB receive
+ * buffer), all the while a cell prints 100 MiB: it gets every byte and
+ * the run's end, it is never dropped, and the kernel's memory stays
+ * bounded all along (the runtime waits in its writes instead).
+ */
+static void
+test_slow_reader_gets_everything(void **state)
+{
+	struct kt	*t = *state;
+	struct kc	*slow;
+	json_t		*r;
+	char		*nb;
+	size_t		 rss0, peak = 0;
+	int		 small = 4096;
+
+	assert_true(kt_start(t) > 0);
+	nb = kt_write(t->proj, "loud.nb.lua",
+	    "-- %% id=\"loud\"\n"
+	    "local s = string.rep(\"y\", 1023) .. \"\\n\"\n"
+	    "local m = string.rep(s, 1024)\n"
+	    "for i = 1, 100 do io.write(m) end\n");
+	slow = kt_conn(t);
+	setsockopt(cl_fd(slow->conn), SOL_SOCKET, SO_RCVBUF, &small,
+	    sizeof small);
+	assert_non_null(r = kc_call(slow, "session.open",
+	    json_pack("{s:s}", "path", nb)));
+	rss0 = kernel_rss(t->pid);
+	kc_send(slow, "cell.run", json_pack("{s:s, s:[s]}", "session",
+	    kj_str(r, "session"), "cells", "loud"));
+	assert_int_equal(read_run(slow, t->pid, &peak), (size_t)100 << 20);
+	assert_true(peak < rss0 + ((size_t)48 << 20));
+	json_decref(r);
+	kc_free(slow);
 	free(nb);
 	assert_int_equal(kt_stop(t), 0);
 }
@@ -509,8 +604,10 @@ main(void)
 		    kt_teardown),
 		cmocka_unit_test_setup_teardown(test_idle_exit, kt_setup,
 		    kt_teardown),
-		cmocka_unit_test_setup_teardown(test_slow_reader_is_dropped,
+		cmocka_unit_test_setup_teardown(test_slow_reader_is_held,
 		    kt_setup, kt_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_slow_reader_gets_everything, kt_setup, kt_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

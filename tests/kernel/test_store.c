@@ -897,14 +897,16 @@ test_outputs_capped_and_marked(void **state)
 			assert_string_equal(kj_str(n, "status"), "ok");
 			json_decref(n);
 		}
-		/* 2 MiB printed, 1 MiB kept, then the note; the same after
-		 * a restart of the kernel. */
+		/* 2 MiB printed, 1 MiB kept, then the note (which names
+		 * the file of the full output); the same after a restart of
+		 * the kernel. */
 		o = kc_call(k, "cell.outputs", json_pack("{s:s, s:s}",
 		    "session", kj_str(r, "session"), "cell", "big"));
 		assert_non_null(o);
 		assert_true(json_is_true(json_object_get(o, "truncated")));
 		text = kj_outputs_text(json_object_get(o, "outputs"));
-		assert_true(strlen(text) <= ((size_t)1 << 20) + 100);
+		assert_true(strlen(text) <= ((size_t)1 << 20) + 100 +
+		    strlen(t->proj) + 100);
 		assert_true(strlen(text) >= ((size_t)1 << 20) - 1024);
 		assert_non_null(strstr(text, "output truncated"));
 		free(text);
@@ -915,6 +917,106 @@ test_outputs_capped_and_marked(void **state)
 		if (round == 0)
 			assert_true(kt_start(t) > 0);
 	}
+	free(nb);
+}
+
+/* The path a truncation note names ("... the full output is in PATH]"),
+ * or NULL. Caller frees. */
+static char *
+note_path(const char *text)
+{
+	const char	*p = strstr(text, "the full output is in ");
+	const char	*e;
+
+	if (p == NULL)
+		return NULL;
+	p += strlen("the full output is in ");
+	if ((e = strchr(p, ']')) == NULL)
+		return NULL;
+	return xstrndup(p, (size_t)(e - p));
+}
+
+/*
+ * Past the cap the full output goes to a file in the project's .galley/
+ * which the note names; running the cell again removes it, and an open
+ * removes a file no kept outputs name.
+ */
+static void
+test_outputs_full_output_in_a_file(void **state)
+{
+	struct kt	*t = *state;
+	char		*nb = kt_write(t->proj, "full.nb.lua",
+	    "-- %% id=\"n\"\nN = N or 3000\n\n"
+	    "-- %% id=\"big\"\n"
+	    "for i = 1, N do print(string.format(\"%05d\", i) .. "
+	    "string.rep(\"y\", 1000)) end\n\n"
+	    "-- %% id=\"small\"\nN = 1\n");
+	struct gl_buf	 want;
+	struct kc	*k;
+	json_t		*r, *n, *o;
+	char		*text, *path, *full, *stale, h[GL_HASH_HEX], *dir;
+
+	gl_buf_init(&want);
+	for (int i = 1; i <= 3000; i++) {
+		gl_buf_addf(&want, "%05d", i);
+		for (int j = 0; j < 1000; j++)
+			gl_buf_addc(&want, 'y');
+		gl_buf_addc(&want, '\n');
+	}
+	assert_true(kt_start(t) > 0);
+	k = kt_conn(t);
+	r = open_path(k, nb);
+	json_decref(run_wait(k, r, "n"));
+	n = run_wait(k, r, "big");
+	assert_string_equal(kj_str(n, "status"), "ok");
+	json_decref(n);
+	o = kc_call(k, "cell.outputs", json_pack("{s:s, s:s}", "session",
+	    kj_str(r, "session"), "cell", "big"));
+	assert_true(json_is_true(json_object_get(o, "truncated")));
+	text = kj_outputs_text(json_object_get(o, "outputs"));
+	assert_non_null(strstr(text, "output truncated at 1 MiB; the full "
+	    "output is in "));
+	assert_non_null(path = note_path(text));
+	dir = xasprintf("%s/.galley/outputs/", t->proj);
+	assert_memory_equal(path, dir, strlen(dir));
+	assert_non_null(full = kt_read(path));
+	assert_int_equal(strlen(full), want.len);
+	assert_memory_equal(full, want.data, want.len);
+	free(full);
+	free(text);
+	json_decref(o);
+
+	/* A file that no kept outputs name goes at the next open. */
+	gl_hash_hex("full.nb.lua", strlen("full.nb.lua"), h);
+	stale = xasprintf("%s%.16s-gone.txt", dir, h);
+	free(kt_write(dir, strrchr(stale, '/') + 1, "old"));
+	assert_int_equal(access(stale, F_OK), 0);
+	json_decref(r);
+	kc_free(k);
+	assert_int_equal(kt_stop(t), 0);
+	assert_true(kt_start(t) > 0);
+	k = kt_conn(t);
+	r = open_path(k, nb);
+	assert_int_not_equal(access(stale, F_OK), 0);
+	assert_int_equal(access(path, F_OK), 0);
+
+	/* Run again with a small output: the file goes. */
+	json_decref(run_wait(k, r, "small"));
+	n = run_wait(k, r, "big");
+	assert_string_equal(kj_str(n, "status"), "ok");
+	json_decref(n);
+	assert_int_not_equal(access(path, F_OK), 0);
+	o = kc_call(k, "cell.outputs", json_pack("{s:s, s:s}", "session",
+	    kj_str(r, "session"), "cell", "big"));
+	assert_false(json_is_true(json_object_get(o, "truncated")));
+	json_decref(o);
+	json_decref(r);
+	kc_free(k);
+	assert_int_equal(kt_stop(t), 0);
+	free(stale);
+	free(dir);
+	free(path);
+	gl_buf_fini(&want);
 	free(nb);
 }
 
@@ -1184,6 +1286,8 @@ main(void)
 		    kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(test_outputs_capped_and_marked,
 		    kt_setup, kt_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_outputs_full_output_in_a_file, kt_setup, kt_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_save_on_full_disk_keeps_journal, kt_setup,
 		    kt_teardown),

@@ -116,7 +116,28 @@ res_fini(struct res *r)
 	memset(r, 0, sizeof *r);
 }
 
-/* Reads the next message, failing the test after the deadline. */
+static void
+answer_sync(struct fx *f, uint32_t id)
+{
+	struct rpc_writer	 w;
+	size_t			 off = 0;
+	ssize_t			 k;
+
+	rpc_writer_init(&w);
+	rpc_begin_response(&w, id);
+	msgpack_pack_nil(&w.pk);
+	while (off < w.sbuf.size) {
+		k = write(f->fd, w.sbuf.data + off, w.sbuf.size - off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		assert_true(k > 0);
+		off += (size_t)k;
+	}
+	rpc_writer_fini(&w);
+}
+
+/* Reads the next message, failing the test after the deadline; answers
+ * the runtime's sync requests on the way. */
 static void
 next_msg(struct fx *f, struct rpc_msg *m)
 {
@@ -129,6 +150,13 @@ next_msg(struct fx *f, struct rpc_msg *m)
 		rc = rpc_reader_next(f->rd, m, &err);
 		if (rc < 0)
 			fail_msg("bad message from the runtime: %s", err.msg);
+		if (rc == 1 && m->type == RPC_REQUEST &&
+		    strcmp(m->method, "sync") == 0) {
+			/* Before it writes raw: answered as the kernel does. */
+			answer_sync(f, m->id);
+			rpc_msg_fini(m);
+			continue;
+		}
 		if (rc == 1)
 			return;
 		struct pollfd pfd = { .fd = f->fd, .events = POLLIN };
@@ -449,15 +477,23 @@ test_print_streams_in_order(void **state)
 	run(f, "print('a', 1, nil, true)\nprint()\nio.write('x', 1, 2.5, "
 	    "'\\n'):write('')\nprint('b')\n", &r);
 	assert_string_equal(r.status, "ok");
-	assert_int_equal(r.nouts, 4);
-	for (int i = 0; i < 4; i++) {
-		assert_string_equal(r.outs[i].type, "stream");
-		assert_string_equal(r.outs[i].name, "stdout");
+	/* Prints in a row are batched (io.stdout:write writes the batch
+	 * first): stdout stream outputs, in order. */
+	{
+		struct gl_buf	 all;
+
+		gl_buf_init(&all);
+		gl_buf_adds(&all, "");
+		assert_true(r.nouts >= 1 && r.nouts <= 2);
+		for (int i = 0; i < r.nouts; i++) {
+			assert_string_equal(r.outs[i].type, "stream");
+			assert_string_equal(r.outs[i].name, "stdout");
+			gl_buf_adds(&all, r.outs[i].text);
+		}
+		assert_string_equal(all.data,
+		    "a\t1\tnil\ttrue\n\nx12.5\nb\n");
+		gl_buf_fini(&all);
 	}
-	assert_string_equal(r.outs[0].text, "a\t1\tnil\ttrue\n");
-	assert_string_equal(r.outs[1].text, "\n");
-	assert_string_equal(r.outs[2].text, "x12.5\n");
-	assert_string_equal(r.outs[3].text, "b\n");
 	res_fini(&r);
 
 	/* print's __tostring and display. */
