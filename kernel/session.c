@@ -542,10 +542,12 @@ sess_free(struct sess *s)
 		ot_op_fini(&s->hist[i]);
 	free(s->hist);
 	for (size_t i = 0; i < s->nouts; i++) {
-		sess_outs_clear(&s->outs[i]);
-		free(s->outs[i].items);
+		sess_outs_clear(s->outs[i]);
+		free(s->outs[i]->items);
+		free(s->outs[i]);
 	}
 	free(s->outs);
+	gl_map_fini(&s->outs_by_id);
 	free(s->clients);
 	nb_doc_free(s->doc);
 	store_unref(s->store, __func__);

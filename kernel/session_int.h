@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/map.h"
 #include "core/mem.h"
 #include "core/notebook.h"
 #include "core/rpc.h"
@@ -134,8 +135,9 @@ struct sess {
 	struct sess_run	*cur;		/* owned: the running run */
 	struct sess_run	*qhead, *qtail;	/* owned: queued runs */
 	uint64_t	 next_run, next_batch;
-	struct sess_cell_out *outs;	/* owned */
+	struct sess_cell_out **outs;	/* owned, each */
 	size_t		 nouts, capouts;
+	struct gl_map	 outs_by_id;	/* of outs, by their id */
 	bool		 pumping;
 	char		*hook_project;	/* owned: the project whose plugins
 					 * serve it (session-plugins.c) */
@@ -296,7 +298,7 @@ void	 sess_out_put(struct sess *s, uint64_t run,
 	     const msgpack_object *o, const char *p, size_t n);
 
 /* The kept outputs of cell id; if it has none, a new empty entry with
- * create, else NULL. Borrowed until the session's outputs change. */
+ * create, else NULL. Borrowed until the session is freed. */
 struct sess_cell_out *sess_outs(struct sess *s, const char *id,
 	     bool create);
 /* Forgets what co holds. */
