@@ -313,6 +313,141 @@ cl_call(struct cl_conn *c, const char *method,
 	return cl_wait(c, id, resp, timeout_ms, err);
 }
 
+struct cl_page_args {
+	const char	*session;
+	int64_t		 version;
+	int64_t		 from;
+};
+
+static void
+cl_pack_page(msgpack_packer *pk, void *ctx)
+{
+	struct cl_page_args *a = ctx;
+
+	msgpack_pack_map(pk, 3);
+	rpc_pack_kv_str(pk, "session", a->session);
+	rpc_pack_kv_int(pk, "version", a->version);
+	rpc_pack_kv_int(pk, "from", a->from);
+}
+
+static void
+cl_pack_session(msgpack_packer *pk, void *ctx)
+{
+	msgpack_pack_map(pk, 1);
+	rpc_pack_kv_str(pk, "session", ctx);
+}
+
+/* Appends the elements of m's result "cells" (as they came) to b; adds
+ * their count to *n. GL_EPROTO if there is no such array. */
+static int
+cl_page_add(const struct rpc_msg *m, struct gl_buf *b, size_t *n,
+    struct gl_err *err)
+{
+	const msgpack_object	*cs = rpc_map_get(m->result, "cells");
+	const unsigned char	*p;
+	size_t			 len, hdr;
+
+	if (cs == NULL || cs->type != MSGPACK_OBJECT_ARRAY ||
+	    rpc_msg_raw(m, "cells", (const char **)&p, &len) != 0)
+		return gl_err_set(err, GL_EPROTO, "the kernel's answer has "
+		    "no cells");
+	hdr = (p[0] & 0xf0) == 0x90 ? 1 : p[0] == 0xdc ? 3 : 5;
+	gl_buf_add(b, p + hdr, len - hdr);
+	*n += cs->via.array.size;
+	return 0;
+}
+
+/* Reads the pages after the first (cur, which is finied) into b and *n;
+ * *version gets the pages' version. */
+static int
+cl_read_pages(struct cl_conn *c, const char *session, struct rpc_msg *cur,
+    struct gl_buf *b, size_t *n, int64_t *version, int timeout_ms,
+    struct gl_err *err)
+{
+	struct cl_page_args	 a = { .session = session };
+	int			 rc;
+
+	a.version = *version = rpc_map_int(cur->result, "version", -1);
+	for (;;) {
+		if ((rc = cl_page_add(cur, b, n, err)) != 0)
+			break;
+		a.from = rpc_map_int(cur->result, "next", -1);
+		rpc_msg_fini(cur);
+		if (a.from < 0)
+			return 0;
+		if ((rc = cl_call(c, "doc.cells", cl_pack_page, &a, cur,
+		    timeout_ms, err)) != 0)
+			return rc;
+	}
+	rpc_msg_fini(cur);
+	return rc;
+}
+
+int
+cl_call_doc(struct cl_conn *c, const char *method,
+    void (*pack)(msgpack_packer *pk, void *ctx), void *ctx,
+    struct rpc_msg *resp, int timeout_ms, struct gl_err *err)
+{
+	struct rpc_msg		 head, m;
+	struct rpc_writer	 w;
+	struct gl_buf		 cells;
+	const msgpack_object	*r;
+	char			*session = NULL;
+	size_t			 n = 0;
+	int64_t			 version = -1;
+	int			 rc, tries = 0;
+
+	if ((rc = cl_call(c, method, pack, ctx, &head, timeout_ms,
+	    err)) != 0)
+		return rc;
+	if (rpc_map_get(head.result, "next") == NULL) {
+		*resp = head;
+		return 0;
+	}
+	gl_buf_init(&cells);
+	rpc_writer_init(&w);
+	session = rpc_map_strdup(head.result, "session");
+	/* The first page is in head, which is kept for its other keys; the
+	 * rest come from doc.cells, or all of them from doc.get again when
+	 * the document changed under the reading. */
+	if ((rc = rpc_decode(head.frame, head.frame_len, &m, err)) != 0)
+		goto out;
+	while ((rc = cl_read_pages(c, session, &m, &cells, &n, &version,
+	    timeout_ms, err)) == GL_ECONFLICT && ++tries < 8) {
+		gl_buf_reset(&cells);
+		n = 0;
+		if ((rc = cl_call(c, "doc.get", cl_pack_session, session, &m,
+		    timeout_ms, err)) != 0)
+			goto out;
+	}
+	if (rc != 0)
+		goto out;
+	r = head.result;
+	rpc_begin_response(&w, head.id);
+	msgpack_pack_map(&w.pk, r->via.map.size - 1);
+	for (uint32_t i = 0; i < r->via.map.size; i++) {
+		const msgpack_object_kv *kv = &r->via.map.ptr[i];
+
+		if (rpc_obj_streq(&kv->key, "next"))
+			continue;
+		msgpack_pack_object(&w.pk, kv->key);
+		if (rpc_obj_streq(&kv->key, "cells")) {
+			msgpack_pack_array(&w.pk, n);
+			rpc_pack_raw(&w.pk, cells.data, cells.len);
+		} else if (rpc_obj_streq(&kv->key, "version"))
+			msgpack_pack_int64(&w.pk, version);
+		else
+			msgpack_pack_object(&w.pk, kv->val);
+	}
+	rc = rpc_decode(w.sbuf.data, w.sbuf.size, resp, err);
+out:
+	rpc_msg_fini(&head);
+	rpc_writer_fini(&w);
+	gl_buf_fini(&cells);
+	free(session);
+	return rc;
+}
+
 int
 cl_wait_notify(struct cl_conn *c, const char *method,
     bool (*match)(const struct rpc_msg *msg, void *ctx), void *ctx,

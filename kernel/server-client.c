@@ -90,6 +90,7 @@ static const struct srv_method srv_methods[] = {
 	{ "session.list", 0, .sess = sess_rpc_list },
 	{ "session.close", 0, .sess = sess_rpc_close },
 	{ "doc.get", 0, .sess = sess_rpc_doc_get },
+	{ "doc.cells", 0, .sess = sess_rpc_doc_cells },
 	{ "doc.edit", SRV_M_BIG, .sess = sess_rpc_doc_edit },
 	{ "doc.save", 0, .sess = sess_rpc_doc_save },
 	{ "doc.cursor", 0, .sess = sess_rpc_doc_cursor },

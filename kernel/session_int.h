@@ -37,6 +37,9 @@ struct store;
 #define SESS_TAGS	64		/* clients' edit tags remembered */
 #define SESS_TAG_MAX	64		/* bytes of one */
 #define SESS_OUT_MAX	((size_t)1 << 20)	/* output bytes kept per cell */
+#define SESS_PAGE_MAX	((size_t)8 << 20)	/* cells' bytes in one reply */
+#define SESS_CELL_PACKED 128		/* a packed cell's bytes besides its
+					 * source, title, metadata, outputs */
 /* Ends the kept outputs of a cell that printed more; also how a reload
  * knows they were truncated. */
 #define SESS_TRUNC_NOTE	"\n[galley: output truncated; only the first 1 MiB " \
@@ -189,7 +192,13 @@ size_t	 sess_pack_tag_rows(const struct sess *s, msgpack_packer *pk,
  * (already applied: s->doc is the result): into the history, the version
  * moves on, and clients get them as doc.ops from client 0. */
 void	 sess_doc_ops_take(struct sess *s, struct ot_op *ops, size_t n);
-void	 sess_pack_cells(struct sess *s, msgpack_packer *pk);
+/* Packs "cells": cells [from, end) and, if the doc has more, "next":
+ * end (two keys then, else one). */
+void	 sess_pack_cells(struct sess *s, msgpack_packer *pk, size_t from,
+	     size_t end);
+/* The end of the page of cells that begins at index from (see
+ * session-doc.c): what one reply carries. */
+size_t	 sess_cells_page(struct sess *s, size_t from);
 /* Applies ops the kernel made (on s's current version; taken) as a
  * doc.edit: all or nothing, journaled, sent to every client as doc.ops
  * from client 0. */
