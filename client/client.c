@@ -337,50 +337,151 @@ cl_pack_session(msgpack_packer *pk, void *ctx)
 	rpc_pack_kv_str(pk, "session", ctx);
 }
 
-/* Appends the elements of m's result "cells" (as they came) to b; adds
- * their count to *n. GL_EPROTO if there is no such array. */
-static int
-cl_page_add(const struct rpc_msg *m, struct gl_buf *b, size_t *n,
-    struct gl_err *err)
-{
-	const msgpack_object	*cs = rpc_map_get(m->result, "cells");
-	const unsigned char	*p;
-	size_t			 len, hdr;
+/* The pages of a document being read (cl_call_doc): the first reply's
+ * cells (with_head) or those of a doc.get that read it again, then those
+ * of doc.cells. */
+struct cl_pages {
+	const struct rpc_msg *head;	/* borrowed: the first reply */
+	bool		 with_head;
+	struct rpc_msg	*msgs;		/* owned, each */
+	size_t		 n, cap;
+};
 
-	if (cs == NULL || cs->type != MSGPACK_OBJECT_ARRAY ||
-	    rpc_msg_raw(m, "cells", (const char **)&p, &len) != 0)
+static const struct rpc_msg *
+cl_pages_last(const struct cl_pages *p)
+{
+	return p->n > 0 ? &p->msgs[p->n - 1] : p->head;
+}
+
+static void
+cl_pages_clear(struct cl_pages *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		rpc_msg_fini(&p->msgs[i]);
+	p->n = 0;
+	p->with_head = false;
+}
+
+/* Takes page m into p, unless it has no cells (GL_EPROTO). */
+static int
+cl_pages_take(struct cl_pages *p, struct rpc_msg *m, struct gl_err *err)
+{
+	const msgpack_object *cs = rpc_map_get(m->result, "cells");
+
+	if (cs == NULL || cs->type != MSGPACK_OBJECT_ARRAY) {
+		rpc_msg_fini(m);
 		return gl_err_set(err, GL_EPROTO, "the kernel's answer has "
 		    "no cells");
-	hdr = (p[0] & 0xf0) == 0x90 ? 1 : p[0] == 0xdc ? 3 : 5;
-	gl_buf_add(b, p + hdr, len - hdr);
-	*n += cs->via.array.size;
+	}
+	if (p->n == p->cap) {
+		p->cap = p->cap ? 2 * p->cap : 16;
+		p->msgs = xrealloc(p->msgs, p->cap * sizeof *p->msgs);
+	}
+	p->msgs[p->n++] = *m;
 	return 0;
 }
 
-/* Reads the pages after the first (cur, which is finied) into b and *n;
- * *version gets the pages' version. */
+/* Reads the pages that follow the last one taken, of its version. */
 static int
-cl_read_pages(struct cl_conn *c, const char *session, struct rpc_msg *cur,
-    struct gl_buf *b, size_t *n, int64_t *version, int timeout_ms,
-    struct gl_err *err)
+cl_pages_read(struct cl_conn *c, const char *session, struct cl_pages *p,
+    int timeout_ms, struct gl_err *err)
 {
 	struct cl_page_args	 a = { .session = session };
+	struct rpc_msg		 m;
 	int			 rc;
 
-	a.version = *version = rpc_map_int(cur->result, "version", -1);
-	for (;;) {
-		if ((rc = cl_page_add(cur, b, n, err)) != 0)
-			break;
-		a.from = rpc_map_int(cur->result, "next", -1);
-		rpc_msg_fini(cur);
-		if (a.from < 0)
-			return 0;
-		if ((rc = cl_call(c, "doc.cells", cl_pack_page, &a, cur,
-		    timeout_ms, err)) != 0)
+	a.version = rpc_map_int(cl_pages_last(p)->result, "version", -1);
+	while ((a.from = rpc_map_int(cl_pages_last(p)->result, "next",
+	    -1)) >= 0) {
+		if ((rc = cl_call(c, "doc.cells", cl_pack_page, &a, &m,
+		    timeout_ms, err)) != 0 ||
+		    (rc = cl_pages_take(p, &m, err)) != 0)
 			return rc;
 	}
-	rpc_msg_fini(cur);
-	return rc;
+	return 0;
+}
+
+static void
+cl_zone_free(void *z)
+{
+	msgpack_zone_free(z);
+}
+
+/* The cells of page m: an array (cl_pages_take checked). */
+static const msgpack_object *
+cl_page_cells(const struct rpc_msg *m)
+{
+	return rpc_map_get(m->result, "cells");
+}
+
+/* Makes head's result the whole document: its keys but "next", with
+ * every page's cells (the objects as decoded, not copied: head's zone
+ * takes the pages' zones) and the version of the first page read. The
+ * frame no longer says what the result is, so head has none from now
+ * on. */
+static int
+cl_pages_join(struct rpc_msg *head, struct cl_pages *p, struct gl_err *err)
+{
+	msgpack_zone		*z = head->up.zone;
+	const msgpack_object	*r = head->result, *cs;
+	const struct rpc_msg	*first = p->with_head ? head : &p->msgs[0];
+	msgpack_object		*map, *cells;
+	msgpack_object_kv	*kv;
+	uint64_t		 version;
+	uint32_t		 k = 0;
+	size_t			 n = 0, at = 0;
+
+	version = (uint64_t)rpc_map_int(first->result, "version", 0);
+	if (p->with_head)
+		n = cl_page_cells(head)->via.array.size;
+	for (size_t i = 0; i < p->n; i++)
+		n += cl_page_cells(&p->msgs[i])->via.array.size;
+	map = msgpack_zone_malloc(z, sizeof *map);
+	kv = msgpack_zone_malloc(z, r->via.map.size * sizeof *kv);
+	cells = msgpack_zone_malloc(z, (n + 1) * sizeof *cells);
+	if (map == NULL || kv == NULL || cells == NULL)
+		return gl_err_set(err, GL_ENOMEM, "no memory for the "
+		    "notebook's cells");
+	if (p->with_head) {
+		cs = cl_page_cells(head);
+		memcpy(cells, cs->via.array.ptr, cs->via.array.size *
+		    sizeof *cells);
+		at = cs->via.array.size;
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		cs = cl_page_cells(&p->msgs[i]);
+		memcpy(cells + at, cs->via.array.ptr, cs->via.array.size *
+		    sizeof *cells);
+		at += cs->via.array.size;
+		if (!msgpack_zone_push_finalizer(z, cl_zone_free,
+		    p->msgs[i].up.zone))
+			return gl_err_set(err, GL_ENOMEM, "no memory for the "
+			    "notebook's cells");
+		p->msgs[i].up.zone = NULL;
+	}
+	for (uint32_t i = 0; i < r->via.map.size; i++) {
+		const msgpack_object_kv *o = &r->via.map.ptr[i];
+
+		if (rpc_obj_streq(&o->key, "next"))
+			continue;
+		kv[k] = *o;
+		if (rpc_obj_streq(&o->key, "cells")) {
+			kv[k].val.type = MSGPACK_OBJECT_ARRAY;
+			kv[k].val.via.array.size = (uint32_t)n;
+			kv[k].val.via.array.ptr = cells;
+		} else if (rpc_obj_streq(&o->key, "version")) {
+			kv[k].val.type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+			kv[k].val.via.u64 = version;
+		}
+		k++;
+	}
+	map->type = MSGPACK_OBJECT_MAP;
+	map->via.map.size = k;
+	map->via.map.ptr = kv;
+	head->result = map;
+	head->frame = NULL;
+	head->frame_len = 0;
+	return 0;
 }
 
 int
@@ -388,14 +489,11 @@ cl_call_doc(struct cl_conn *c, const char *method,
     void (*pack)(msgpack_packer *pk, void *ctx), void *ctx,
     struct rpc_msg *resp, int timeout_ms, struct gl_err *err)
 {
-	struct rpc_msg		 head, m;
-	struct rpc_writer	 w;
-	struct gl_buf		 cells;
-	const msgpack_object	*r;
-	char			*session = NULL;
-	size_t			 n = 0;
-	int64_t			 version = -1;
-	int			 rc, tries = 0;
+	struct rpc_msg	 head, m;
+	struct cl_pages	 p = { .head = &head, .with_head = true };
+	const msgpack_object *cs;
+	char		*session = NULL;
+	int		 rc, tries = 0;
 
 	if ((rc = cl_call(c, method, pack, ctx, &head, timeout_ms,
 	    err)) != 0)
@@ -404,48 +502,34 @@ cl_call_doc(struct cl_conn *c, const char *method,
 		*resp = head;
 		return 0;
 	}
-	gl_buf_init(&cells);
-	rpc_writer_init(&w);
+	cs = cl_page_cells(&head);
 	session = rpc_map_strdup(head.result, "session");
-	/* The first page is in head, which is kept for its other keys; the
-	 * rest come from doc.cells, or all of them from doc.get again when
-	 * the document changed under the reading. */
-	if ((rc = rpc_decode(head.frame, head.frame_len, &m, err)) != 0)
+	if (cs == NULL || cs->type != MSGPACK_OBJECT_ARRAY ||
+	    head.result->type != MSGPACK_OBJECT_MAP || session == NULL) {
+		rc = gl_err_set(err, GL_EPROTO, "the kernel's answer has no "
+		    "session or cells");
 		goto out;
-	while ((rc = cl_read_pages(c, session, &m, &cells, &n, &version,
-	    timeout_ms, err)) == GL_ECONFLICT && ++tries < 8) {
-		gl_buf_reset(&cells);
-		n = 0;
+	}
+	while ((rc = cl_pages_read(c, session, &p, timeout_ms, err)) ==
+	    GL_ECONFLICT && ++tries < 8) {
+		cl_pages_clear(&p);
 		if ((rc = cl_call(c, "doc.get", cl_pack_session, session, &m,
-		    timeout_ms, err)) != 0)
-			goto out;
+		    timeout_ms, err)) != 0 ||
+		    (rc = cl_pages_take(&p, &m, err)) != 0)
+			break;
 	}
-	if (rc != 0)
-		goto out;
-	r = head.result;
-	rpc_begin_response(&w, head.id);
-	msgpack_pack_map(&w.pk, r->via.map.size - 1);
-	for (uint32_t i = 0; i < r->via.map.size; i++) {
-		const msgpack_object_kv *kv = &r->via.map.ptr[i];
-
-		if (rpc_obj_streq(&kv->key, "next"))
-			continue;
-		msgpack_pack_object(&w.pk, kv->key);
-		if (rpc_obj_streq(&kv->key, "cells")) {
-			msgpack_pack_array(&w.pk, n);
-			rpc_pack_raw(&w.pk, cells.data, cells.len);
-		} else if (rpc_obj_streq(&kv->key, "version"))
-			msgpack_pack_int64(&w.pk, version);
-		else
-			msgpack_pack_object(&w.pk, kv->val);
-	}
-	rc = rpc_decode(w.sbuf.data, w.sbuf.size, resp, err);
+	if (rc == 0)
+		rc = cl_pages_join(&head, &p, err);
 out:
-	rpc_msg_fini(&head);
-	rpc_writer_fini(&w);
-	gl_buf_fini(&cells);
+	cl_pages_clear(&p);
+	free(p.msgs);
 	free(session);
-	return rc;
+	if (rc != 0) {
+		rpc_msg_fini(&head);
+		return rc;
+	}
+	*resp = head;
+	return 0;
 }
 
 int
