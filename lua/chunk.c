@@ -77,27 +77,39 @@ out:
 	return st;
 }
 
-void
-lx_chunk_shift_msg(lua_State *L, long off)
+bool
+lx_chunk_msg_line(const char *msg, const char **at, long *line)
 {
-	const char	*msg = lua_tostring(L, -1), *p;
+	const char	*p;
 	char		*end;
-	long		 line;
 
 	if (msg == NULL)
-		return;
+		return false;
 	for (p = strchr(msg, ':'); p != NULL; p = strchr(p + 1, ':')) {
 		if (p[1] < '0' || p[1] > '9')
 			continue;
-		line = strtol(p + 1, &end, 10);
+		*line = strtol(p + 1, &end, 10);
 		if (*end != ':')
 			continue;
-		lua_pushlstring(L, msg, (size_t)(p + 1 - msg));
-		lua_pushfstring(L, "%I%s", (lua_Integer)(line + off), end);
-		lua_concat(L, 2);
-		lua_remove(L, -2);
-		return;
+		*at = p;
+		return true;
 	}
+	return false;
+}
+
+void
+lx_chunk_shift_msg(lua_State *L, long off)
+{
+	const char	*msg = lua_tostring(L, -1), *p, *end;
+	long		 line;
+
+	if (!lx_chunk_msg_line(msg, &p, &line))
+		return;
+	end = strchr(p + 1, ':');
+	lua_pushlstring(L, msg, (size_t)(p + 1 - msg));
+	lua_pushfstring(L, "%I%s", (lua_Integer)(line + off), end);
+	lua_concat(L, 2);
+	lua_remove(L, -2);
 }
 
 static int

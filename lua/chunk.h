@@ -16,6 +16,8 @@
 #ifndef GL_LX_CHUNK_H
 #define GL_LX_CHUNK_H
 
+#include <stdbool.h>
+
 #include <lua.h>
 
 /*
@@ -29,6 +31,10 @@
  * [-1, +1, m]
  */
 int	 lx_chunk_shift(lua_State *L, const char *chunkname, long off);
+
+/* The line a message "SRC:LINE: what" names: *line gets it and *at
+ * points at the ':' before it; false if msg (NULL allowed) names none. */
+bool	 lx_chunk_msg_line(const char *msg, const char **at, long *line);
 
 /* A syntax error message of a chunk loaded from text, "SRC:LINE: what",
  * on top of L's stack is replaced by one naming LINE + off. Anything else

@@ -1077,24 +1077,15 @@ lx_parse_line(const struct lx_rt *rt, const char *msg)
 {
 	const char	*p;
 	long		 line, cl;
-	char		*end;
 
-	if (msg == NULL)
+	if (!lx_chunk_msg_line(msg, &p, &line))
 		return 0;
-	for (p = strchr(msg, ':'); p != NULL; p = strchr(p + 1, ':')) {
-		if (p[1] < '0' || p[1] > '9')
-			continue;
-		line = strtol(p + 1, &end, 10);
-		if (*end != ':')
-			continue;
-		cl = line - rt->first_line + 1;
-		if (cl < 1)
-			cl = 1;
-		if (cl > (long)rt->nlines)
-			cl = (long)rt->nlines;
-		return (int)cl;
-	}
-	return 0;
+	cl = line - rt->first_line + 1;
+	if (cl < 1)
+		cl = 1;
+	if (cl > (long)rt->nlines)
+		cl = (long)rt->nlines;
+	return (int)cl;
 }
 
 /* The cluster binding's use of the pipe (lua/lua_int.h). */
