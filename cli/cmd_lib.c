@@ -264,7 +264,7 @@ lib_run_test(struct lctx *c, const char *name, const char *dir,
 	{
 		const char *args[] = { path, text };
 
-		if (cl_call(conn, "session.open", lib_pack_open, args, &m,
+		if (cl_call_doc(conn, "session.open", lib_pack_open, args, &m,
 		    60000, &err) != 0) {
 			cli_errorf("%s: %s", path, err.msg);
 			rc = err.code == GL_ESYNTAX ? CLI_BADINPUT : CLI_KERNEL;

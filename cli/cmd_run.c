@@ -534,7 +534,7 @@ cli_run(int argc, char **argv)
 		rc = CLI_KERNEL;
 		goto out;
 	}
-	if (cl_call(c, "session.open", run_pack_open, &r, &m, 60000, &err) != 0) {
+	if (cl_call_doc(c, "session.open", run_pack_open, &r, &m, 60000, &err) != 0) {
 		cli_errorf("%s", err.msg);
 		rc = err.code == GL_ESYNTAX ? CLI_BADINPUT : CLI_KERNEL;
 		goto out;

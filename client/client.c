@@ -325,6 +325,225 @@ cl_call(struct cl_conn *c, const char *method,
 	return cl_wait(c, id, resp, timeout_ms, err);
 }
 
+struct cl_page_args {
+	const char	*session;
+	int64_t		 version;
+	int64_t		 from;
+};
+
+static void
+cl_pack_page(msgpack_packer *pk, void *ctx)
+{
+	struct cl_page_args *a = ctx;
+
+	msgpack_pack_map(pk, 3);
+	rpc_pack_kv_str(pk, "session", a->session);
+	rpc_pack_kv_int(pk, "version", a->version);
+	rpc_pack_kv_int(pk, "from", a->from);
+}
+
+static void
+cl_pack_session(msgpack_packer *pk, void *ctx)
+{
+	msgpack_pack_map(pk, 1);
+	rpc_pack_kv_str(pk, "session", ctx);
+}
+
+/* The pages of a document being read (cl_call_doc): the first reply's
+ * cells (with_head) or those of a doc.get that read it again, then those
+ * of doc.cells. */
+struct cl_pages {
+	const struct rpc_msg *head;	/* borrowed: the first reply */
+	bool		 with_head;
+	struct rpc_msg	*msgs;		/* owned, each */
+	size_t		 n, cap;
+};
+
+static const struct rpc_msg *
+cl_pages_last(const struct cl_pages *p)
+{
+	return p->n > 0 ? &p->msgs[p->n - 1] : p->head;
+}
+
+static void
+cl_pages_clear(struct cl_pages *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		rpc_msg_fini(&p->msgs[i]);
+	p->n = 0;
+	p->with_head = false;
+}
+
+/* Takes page m into p, unless it has no cells (GL_EPROTO). */
+static int
+cl_pages_take(struct cl_pages *p, struct rpc_msg *m, struct gl_err *err)
+{
+	const msgpack_object *cs = rpc_map_get(m->result, "cells");
+
+	if (cs == NULL || cs->type != MSGPACK_OBJECT_ARRAY) {
+		rpc_msg_fini(m);
+		return gl_err_set(err, GL_EPROTO, "the kernel's answer has "
+		    "no cells");
+	}
+	if (p->n == p->cap) {
+		p->cap = p->cap ? 2 * p->cap : 16;
+		p->msgs = xrealloc(p->msgs, p->cap * sizeof *p->msgs);
+	}
+	p->msgs[p->n++] = *m;
+	return 0;
+}
+
+/* Reads the pages that follow the last one taken, of its version. */
+static int
+cl_pages_read(struct cl_conn *c, const char *session, struct cl_pages *p,
+    int timeout_ms, struct gl_err *err)
+{
+	struct cl_page_args	 a = { .session = session };
+	struct rpc_msg		 m;
+	int			 rc;
+
+	a.version = rpc_map_int(cl_pages_last(p)->result, "version", -1);
+	while ((a.from = rpc_map_int(cl_pages_last(p)->result, "next",
+	    -1)) >= 0) {
+		if ((rc = cl_call(c, "doc.cells", cl_pack_page, &a, &m,
+		    timeout_ms, err)) != 0 ||
+		    (rc = cl_pages_take(p, &m, err)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static void
+cl_zone_free(void *z)
+{
+	msgpack_zone_free(z);
+}
+
+/* The cells of page m: an array (cl_pages_take checked). */
+static const msgpack_object *
+cl_page_cells(const struct rpc_msg *m)
+{
+	return rpc_map_get(m->result, "cells");
+}
+
+/* Makes head's result the whole document: its keys but "next", with
+ * every page's cells (the objects as decoded, not copied: head's zone
+ * takes the pages' zones) and the version of the first page read. The
+ * frame no longer says what the result is, so head has none from now
+ * on. */
+static int
+cl_pages_join(struct rpc_msg *head, struct cl_pages *p, struct gl_err *err)
+{
+	msgpack_zone		*z = head->up.zone;
+	const msgpack_object	*r = head->result, *cs;
+	const struct rpc_msg	*first = p->with_head ? head : &p->msgs[0];
+	msgpack_object		*map, *cells;
+	msgpack_object_kv	*kv;
+	uint64_t		 version;
+	uint32_t		 k = 0;
+	size_t			 n = 0, at = 0;
+
+	version = (uint64_t)rpc_map_int(first->result, "version", 0);
+	if (p->with_head)
+		n = cl_page_cells(head)->via.array.size;
+	for (size_t i = 0; i < p->n; i++)
+		n += cl_page_cells(&p->msgs[i])->via.array.size;
+	map = msgpack_zone_malloc(z, sizeof *map);
+	kv = msgpack_zone_malloc(z, r->via.map.size * sizeof *kv);
+	cells = msgpack_zone_malloc(z, (n + 1) * sizeof *cells);
+	if (map == NULL || kv == NULL || cells == NULL)
+		return gl_err_set(err, GL_ENOMEM, "no memory for the "
+		    "notebook's cells");
+	if (p->with_head) {
+		cs = cl_page_cells(head);
+		memcpy(cells, cs->via.array.ptr, cs->via.array.size *
+		    sizeof *cells);
+		at = cs->via.array.size;
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		cs = cl_page_cells(&p->msgs[i]);
+		memcpy(cells + at, cs->via.array.ptr, cs->via.array.size *
+		    sizeof *cells);
+		at += cs->via.array.size;
+		if (!msgpack_zone_push_finalizer(z, cl_zone_free,
+		    p->msgs[i].up.zone))
+			return gl_err_set(err, GL_ENOMEM, "no memory for the "
+			    "notebook's cells");
+		p->msgs[i].up.zone = NULL;
+	}
+	for (uint32_t i = 0; i < r->via.map.size; i++) {
+		const msgpack_object_kv *o = &r->via.map.ptr[i];
+
+		if (rpc_obj_streq(&o->key, "next"))
+			continue;
+		kv[k] = *o;
+		if (rpc_obj_streq(&o->key, "cells")) {
+			kv[k].val.type = MSGPACK_OBJECT_ARRAY;
+			kv[k].val.via.array.size = (uint32_t)n;
+			kv[k].val.via.array.ptr = cells;
+		} else if (rpc_obj_streq(&o->key, "version")) {
+			kv[k].val.type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+			kv[k].val.via.u64 = version;
+		}
+		k++;
+	}
+	map->type = MSGPACK_OBJECT_MAP;
+	map->via.map.size = k;
+	map->via.map.ptr = kv;
+	head->result = map;
+	head->frame = NULL;
+	head->frame_len = 0;
+	return 0;
+}
+
+int
+cl_call_doc(struct cl_conn *c, const char *method,
+    void (*pack)(msgpack_packer *pk, void *ctx), void *ctx,
+    struct rpc_msg *resp, int timeout_ms, struct gl_err *err)
+{
+	struct rpc_msg	 head, m;
+	struct cl_pages	 p = { .head = &head, .with_head = true };
+	const msgpack_object *cs;
+	char		*session = NULL;
+	int		 rc, tries = 0;
+
+	if ((rc = cl_call(c, method, pack, ctx, &head, timeout_ms,
+	    err)) != 0)
+		return rc;
+	if (rpc_map_get(head.result, "next") == NULL) {
+		*resp = head;
+		return 0;
+	}
+	cs = cl_page_cells(&head);
+	session = rpc_map_strdup(head.result, "session");
+	if (cs == NULL || cs->type != MSGPACK_OBJECT_ARRAY ||
+	    head.result->type != MSGPACK_OBJECT_MAP || session == NULL) {
+		rc = gl_err_set(err, GL_EPROTO, "the kernel's answer has no "
+		    "session or cells");
+		goto out;
+	}
+	while ((rc = cl_pages_read(c, session, &p, timeout_ms, err)) ==
+	    GL_ECONFLICT && ++tries < 8) {
+		cl_pages_clear(&p);
+		if ((rc = cl_call(c, "doc.get", cl_pack_session, session, &m,
+		    timeout_ms, err)) != 0 ||
+		    (rc = cl_pages_take(&p, &m, err)) != 0)
+			break;
+	}
+	if (rc == 0)
+		rc = cl_pages_join(&head, &p, err);
+out:
+	cl_pages_clear(&p);
+	free(p.msgs);
+	free(session);
+	if (rc != 0) {
+		rpc_msg_fini(&head);
+		return rc;
+	}
+	*resp = head;
+	return 0;
+}
+
 int
 cl_wait_notify(struct cl_conn *c, const char *method,
     bool (*match)(const struct rpc_msg *msg, void *ctx), void *ctx,

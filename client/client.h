@@ -69,6 +69,15 @@ int	 cl_wait(struct cl_conn *c, uint32_t id, struct rpc_msg *resp,
 int	 cl_call(struct cl_conn *c, const char *method,
 	     void (*pack)(msgpack_packer *pk, void *ctx), void *ctx,
 	     struct rpc_msg *resp, int timeout_ms, struct gl_err *err);
+/* cl_call() for a method answering a document (session.open,
+ * session.attach, doc.get): a notebook too big for one reply comes in
+ * pages (the reply's "next"), which this reads with doc.cells and puts
+ * together, so *resp is one reply with every cell and no "next". If the
+ * document changes between two pages, its cells are read again (doc.get).
+ * Fails as cl_call() does. */
+int	 cl_call_doc(struct cl_conn *c, const char *method,
+	     void (*pack)(msgpack_packer *pk, void *ctx), void *ctx,
+	     struct rpc_msg *resp, int timeout_ms, struct gl_err *err);
 /* Next notification: 1 and *msg filled (caller finis), 0 on timeout, or
  * a negative GL_E* (GL_ECLOSED when the kernel went away). */
 int	 cl_next_notify(struct cl_conn *c, struct rpc_msg *msg,

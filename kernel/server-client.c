@@ -112,6 +112,7 @@ static const struct srv_method srv_methods[] = {
 	{ "session.say", 0, R, .sess = sess_rpc_say },
 	{ "session.share", 0, O, .srv = srv_rpc_share },
 	{ "doc.get", 0, R, .sess = sess_rpc_doc_get },
+	{ "doc.cells", 0, R, .sess = sess_rpc_doc_cells },
 	{ "doc.edit", SRV_M_BIG, W, .sess = sess_rpc_doc_edit },
 	{ "doc.save", 0, W, .sess = sess_rpc_doc_save },
 	{ "doc.cursor", 0, R, .sess = sess_rpc_doc_cursor },

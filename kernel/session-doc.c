@@ -64,17 +64,51 @@ sess_rpc_doc_get(struct sess_set *ss, struct req *r, struct gl_err *err)
 {
 	struct sess	*s;
 	msgpack_packer	*pk;
+	size_t		 end;
 
 	if ((s = sess_get(ss, r, true, err)) == NULL)
 		return err->code;
+	end = sess_cells_page(s, 0);
 	pk = req_reply_begin(r);
-	msgpack_pack_map(pk, 5);
+	msgpack_pack_map(pk, 5 + (end < nb_doc_count(s->doc)));
 	rpc_pack_kv_str(pk, "session", s->id);
 	rpc_pack_kv_str(pk, "path", s->path);
 	rpc_pack_kv_int(pk, "version", (int64_t)s->version);
 	rpc_pack_kv_bool(pk, "dirty", s->version != s->saved_version);
-	rpc_pack_key(pk, "cells");
-	sess_pack_cells(s, pk);
+	sess_pack_cells(s, pk, 0, end);
+	req_reply_end(r);
+	return 0;
+}
+
+/* doc.cells {session, version, from}: the next page of a document too
+ * big for one reply (session.open's or doc.get's "next"). */
+int
+sess_rpc_doc_cells(struct sess_set *ss, struct req *r, struct gl_err *err)
+{
+	struct sess	*s;
+	msgpack_packer	*pk;
+	int64_t		 version, from;
+	size_t		 n, end;
+
+	if ((s = sess_get(ss, r, true, err)) == NULL)
+		return err->code;
+	version = rpc_map_int(r->args, "version", -1);
+	from = rpc_map_int(r->args, "from", -1);
+	n = nb_doc_count(s->doc);
+	if (version < 0 || from < 0 || (uint64_t)from > n)
+		return gl_err_set(err, GL_EINVAL, "doc.cells: wants {session, "
+		    "version, from} with from at most %zu", n);
+	/* The pages of one reading are of one version: a client whose
+	 * document changed meanwhile starts again with doc.get. */
+	if ((uint64_t)version != s->version)
+		return gl_err_set(err, GL_ECONFLICT, "doc.cells: the notebook "
+		    "changed (version %" PRIu64 "); read it again",
+		    s->version);
+	end = sess_cells_page(s, (size_t)from);
+	pk = req_reply_begin(r);
+	msgpack_pack_map(pk, 2 + (end < n));
+	rpc_pack_kv_int(pk, "version", (int64_t)s->version);
+	sess_pack_cells(s, pk, (size_t)from, end);
 	req_reply_end(r);
 	return 0;
 }
@@ -373,13 +407,46 @@ sess_rpc_doc_save(struct sess_set *ss, struct req *r, struct gl_err *err)
 }
 
 void
-sess_pack_cells(struct sess *s, msgpack_packer *pk)
+sess_pack_cells(struct sess *s, msgpack_packer *pk, size_t from,
+    size_t end)
 {
-	size_t n = nb_doc_count(s->doc);
-
-	msgpack_pack_array(pk, n);
-	for (size_t i = 0; i < n; i++)
+	rpc_pack_key(pk, "cells");
+	msgpack_pack_array(pk, end - from);
+	for (size_t i = from; i < end; i++)
 		sess_pack_cell(s, pk, nb_doc_cell(s->doc, i));
+	if (end < nb_doc_count(s->doc))
+		rpc_pack_kv_int(pk, "next", (int64_t)end);
+}
+
+/*
+ * Where the page of cells that begins at index from ends: as many cells
+ * as fit in about SESS_PAGE_MAX bytes, one at least. A reply is sent
+ * whole, and a client may have no more than SRV_QUEUED_MAX bytes queued,
+ * so a document is read in pages: a 100 MB notebook opens (issue 10).
+ */
+size_t
+sess_cells_page(struct sess *s, size_t from)
+{
+	size_t	 n = nb_doc_count(s->doc), bytes = 0, i, len;
+
+	for (i = from; i < n; i++) {
+		const struct nb_cell *c = nb_doc_cell(s->doc, i);
+		const struct sess_cell_out *co;
+		const char *k, *v;
+
+		(void)nb_cell_source(c, &len);
+		len += strlen(nb_cell_title(c)) + SESS_CELL_PACKED;
+		for (size_t j = 0; j < nb_cell_meta_count(c); j++) {
+			nb_cell_meta_at(c, j, &k, &v);
+			len += strlen(k) + strlen(v) + 10;
+		}
+		if ((co = sess_outs(s, nb_cell_id(c), false)) != NULL)
+			len += co->bytes + co->n * 10;
+		if (i > from && bytes + len > SESS_PAGE_MAX)
+			break;
+		bytes += len;
+	}
+	return i;
 }
 
 static void

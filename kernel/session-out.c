@@ -143,21 +143,20 @@ sess_out_put(struct sess *s, uint64_t run, const msgpack_object *o,
 struct sess_cell_out *
 sess_outs(struct sess *s, const char *id, bool create)
 {
-	struct sess_cell_out *co;
+	struct sess_cell_out	*co;
+	size_t			 len = strlen(id);
 
-	for (size_t i = 0; i < s->nouts; i++) {
-		if (strcmp(s->outs[i].id, id) == 0)
-			return &s->outs[i];
-	}
-	if (!create)
-		return NULL;
+	/* By hash: a run looks up its cell's outputs for every output, and
+	 * doc.get for every cell. */
+	if ((co = gl_map_get(&s->outs_by_id, id, len)) != NULL || !create)
+		return co;
 	if (s->nouts == s->capouts) {
 		s->capouts = s->capouts ? 2 * s->capouts : 16;
 		s->outs = xrealloc(s->outs, s->capouts * sizeof *s->outs);
 	}
-	co = &s->outs[s->nouts++];
-	memset(co, 0, sizeof *co);
+	co = s->outs[s->nouts++] = xcalloc(1, sizeof *co);
 	snprintf(co->id, sizeof co->id, "%s", id);
+	gl_map_put(&s->outs_by_id, co->id, strlen(co->id), co);
 	return co;
 }
 

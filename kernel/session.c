@@ -651,10 +651,12 @@ sess_free(struct sess *s)
 		ot_op_fini(&s->hist[i]);
 	free(s->hist);
 	for (size_t i = 0; i < s->nouts; i++) {
-		sess_outs_clear(&s->outs[i]);
-		free(s->outs[i].items);
+		sess_outs_clear(s->outs[i]);
+		free(s->outs[i]->items);
+		free(s->outs[i]);
 	}
 	free(s->outs);
+	gl_map_fini(&s->outs_by_id);
 	free(s->clients);
 	sess_peers_free(s);
 	nb_doc_free(s->doc);
@@ -815,10 +817,11 @@ sess_reply_state(struct req *r, struct sess *s, size_t recovered,
 {
 	msgpack_packer	*pk = req_reply_begin(r);
 	const char	*tag;
-	size_t		 len;
+	size_t		 len, end = sess_cells_page(s, 0);
 
 	(void)sess_edit_arg(r, &tag, &len, NULL);
-	msgpack_pack_map(pk, 9 + (tag != NULL));
+	msgpack_pack_map(pk, 9 + (tag != NULL) +
+	    (end < nb_doc_count(s->doc)));
 	if (tag != NULL)
 		rpc_pack_kv_bool(pk, "edit_applied",
 		    sess_tag_known(s, tag, len));
@@ -833,8 +836,7 @@ sess_reply_state(struct req *r, struct sess *s, size_t recovered,
 	for (size_t i = 0; i < nwarnings; i++)
 		rpc_pack_str(pk, warnings[i]);
 	rpc_pack_kv_bool(pk, "dirty", s->version != s->saved_version);
-	rpc_pack_key(pk, "cells");
-	sess_pack_cells(s, pk);
+	sess_pack_cells(s, pk, 0, end);
 	req_reply_end(r);
 }
 

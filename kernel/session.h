@@ -99,6 +99,8 @@ int	 sess_rpc_close(struct sess_set *ss, struct req *r,
 	     struct gl_err *err);
 int	 sess_rpc_doc_get(struct sess_set *ss, struct req *r,
 	     struct gl_err *err);
+int	 sess_rpc_doc_cells(struct sess_set *ss, struct req *r,
+	     struct gl_err *err);
 int	 sess_rpc_doc_edit(struct sess_set *ss, struct req *r,
 	     struct gl_err *err);
 int	 sess_rpc_doc_save(struct sess_set *ss, struct req *r,

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/map.h"
 #include "core/mem.h"
 #include "core/notebook.h"
 #include "core/rpc.h"
@@ -38,6 +39,9 @@ struct store;
 #define SESS_OUT_MAX	((size_t)1 << 20)	/* output bytes kept per cell */
 #define SESS_NAME_MAX	63		/* bytes of a member's name kept */
 #define SESS_SAY_MAX	2000		/* bytes of one session.say */
+#define SESS_PAGE_MAX	((size_t)8 << 20)	/* cells' bytes in one reply */
+#define SESS_CELL_PACKED 128		/* a packed cell's bytes besides its
+					 * source, title, metadata, outputs */
 /* How the note that ends the kept outputs of a cell that printed more
  * begins ("...; the full output is in FILE]"); also how a reload knows
  * they were truncated. */
@@ -194,8 +198,9 @@ struct sess {
 	struct sess_run	*cur;		/* owned: the running run */
 	struct sess_run	*qhead, *qtail;	/* owned: queued runs */
 	uint64_t	 next_run, next_batch;
-	struct sess_cell_out *outs;	/* owned */
+	struct sess_cell_out **outs;	/* owned, each */
 	size_t		 nouts, capouts;
+	struct gl_map	 outs_by_id;	/* of outs, by their id */
 	bool		 pumping;
 	bool		 held;		/* a client is held: the runtime is
 					 * not read (sess_flow()) */
@@ -257,7 +262,13 @@ size_t	 sess_pack_tag_rows(const struct sess *s, msgpack_packer *pk,
  * (already applied: s->doc is the result): into the history, the version
  * moves on, and clients get them as doc.ops from client 0. */
 void	 sess_doc_ops_take(struct sess *s, struct ot_op *ops, size_t n);
-void	 sess_pack_cells(struct sess *s, msgpack_packer *pk);
+/* Packs "cells": cells [from, end) and, if the doc has more, "next":
+ * end (two keys then, else one). */
+void	 sess_pack_cells(struct sess *s, msgpack_packer *pk, size_t from,
+	     size_t end);
+/* The end of the page of cells that begins at index from (see
+ * session-doc.c): what one reply carries. */
+size_t	 sess_cells_page(struct sess *s, size_t from);
 /* Applies ops the kernel made (on s's current version; taken) as a
  * doc.edit: all or nothing, journaled, sent to every client as doc.ops
  * from client 0. */
@@ -379,7 +390,7 @@ void	 sess_out_put(struct sess *s, uint64_t run,
 	     const msgpack_object *o, const char *p, size_t n);
 
 /* The kept outputs of cell id; if it has none, a new empty entry with
- * create, else NULL. Borrowed until the session's outputs change. */
+ * create, else NULL. Borrowed until the session is freed. */
 struct sess_cell_out *sess_outs(struct sess *s, const char *id,
 	     bool create);
 /* Forgets what co holds. */

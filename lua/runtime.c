@@ -97,6 +97,7 @@
 #include "core/mem.h"
 #include "core/rpc.h"
 #include "core/run.h"
+#include "lua/chunk.h"
 #include "lua/codec.h"
 #include "lua/lua_int.h"
 
@@ -1268,18 +1269,38 @@ lx_load(struct lx_rt *rt, const char *code, size_t len, size_t split,
 {
 	struct gl_buf	*b = &rt->src;
 	size_t		 pre = (size_t)rt->first_line - 1;
+	int		 st;
 
-	gl_buf_reset(b);
-	gl_buf_reserve(b, pre + len + strlen(mid) + strlen(text));
-	memset(b->data, '\n', pre);
-	b->len = pre;
-	b->data[b->len] = '\0';
-	gl_buf_add(b, code, split);
-	gl_buf_adds(b, mid);
-	gl_buf_add(b, code + split, at - split);
-	gl_buf_adds(b, text);
-	gl_buf_add(b, code + at, len - at);
-	return luaL_loadbufferx(rt->L, b->data, b->len, rt->name.data, "t");
+	/* Compiled as written, then its lines moved by pre (lua/chunk.h):
+	 * pre blank lines before it would cost every cell as much as the
+	 * notebook's lines above it. The padding stays the fallback for a
+	 * chunk lua/chunk.c does not understand. */
+	for (int pad = 0; pad < 2; pad++) {
+		gl_buf_reset(b);
+		gl_buf_reserve(b, pre + len + strlen(mid) + strlen(text));
+		memset(b->data, '\n', pad ? pre : 0);
+		b->len = pad ? pre : 0;
+		b->data[b->len] = '\0';
+		gl_buf_add(b, code, split);
+		gl_buf_adds(b, mid);
+		gl_buf_add(b, code + split, at - split);
+		gl_buf_adds(b, text);
+		gl_buf_add(b, code + at, len - at);
+		st = luaL_loadbufferx(rt->L, b->data, b->len, rt->name.data,
+		    "t");
+		if (pad || pre == 0)
+			return st;
+		if (st != LUA_OK) {
+			if (st == LUA_ERRSYNTAX)
+				lx_chunk_shift_msg(rt->L, (long)pre);
+			return st;
+		}
+		if ((st = lx_chunk_shift(rt->L, rt->name.data, (long)pre)) ==
+		    LUA_OK || st == LUA_ERRMEM)
+			return st;
+		lua_pop(rt->L, 1);
+	}
+	return LUA_ERRERR;	/* not reached */
 }
 
 /*
@@ -1384,24 +1405,15 @@ lx_parse_line(const struct lx_rt *rt, const char *msg)
 {
 	const char	*p;
 	long		 line, cl;
-	char		*end;
 
-	if (msg == NULL)
+	if (!lx_chunk_msg_line(msg, &p, &line))
 		return 0;
-	for (p = strchr(msg, ':'); p != NULL; p = strchr(p + 1, ':')) {
-		if (p[1] < '0' || p[1] > '9')
-			continue;
-		line = strtol(p + 1, &end, 10);
-		if (*end != ':')
-			continue;
-		cl = line - rt->first_line + 1;
-		if (cl < 1)
-			cl = 1;
-		if (cl > (long)rt->nlines)
-			cl = (long)rt->nlines;
-		return (int)cl;
-	}
-	return 0;
+	cl = line - rt->first_line + 1;
+	if (cl < 1)
+		cl = 1;
+	if (cl > (long)rt->nlines)
+		cl = (long)rt->nlines;
+	return (int)cl;
 }
 
 /* The cluster binding's use of the pipe (lua/lua_int.h). */

@@ -31,6 +31,11 @@
 #define RECONNECT_MS	2000
 
 static void	 kernel_stopped(struct app *a, const char *why);
+static int	 app_call_by(struct app *a, int (*call)(struct cl_conn *,
+		     const char *, void (*)(msgpack_packer *, void *), void *,
+		     struct rpc_msg *, int, struct gl_err *), const char *method,
+		     void (*pack)(msgpack_packer *, void *), void *ctx,
+		     struct rpc_msg *resp, struct gl_err *err);
 
 static void
 pack_session(msgpack_packer *pk, void *ctx)
@@ -46,12 +51,22 @@ int
 app_call(struct app *a, const char *method, void (*pack)(msgpack_packer *,
     void *), void *ctx, struct rpc_msg *resp, struct gl_err *err)
 {
+	return app_call_by(a, cl_call, method, pack, ctx, resp, err);
+}
+
+/* app_call() through call: cl_call, or cl_call_doc for a document. */
+static int
+app_call_by(struct app *a, int (*call)(struct cl_conn *, const char *,
+    void (*)(msgpack_packer *, void *), void *, struct rpc_msg *, int,
+    struct gl_err *), const char *method, void (*pack)(msgpack_packer *,
+    void *), void *ctx, struct rpc_msg *resp, struct gl_err *err)
+{
 	struct rpc_msg	 tmp;
 	int		 rc;
 
 	if (a->lost || a->conn == NULL)
 		return gl_err_set(err, GL_ECLOSED, "no kernel (reconnecting)");
-	rc = cl_call(a->conn, method, pack ? pack : pack_session,
+	rc = call(a->conn, method, pack ? pack : pack_session,
 	    pack ? ctx : a, resp ? resp : &tmp, APP_CALL_MS, err);
 	if (rc == 0 && resp == NULL)
 		rpc_msg_fini(&tmp);
@@ -106,7 +121,8 @@ app_resync(struct app *a, const char *why)
 
 	a->edit_req = 0;
 	a->have_ack = false;
-	if (app_call(a, "doc.get", NULL, NULL, &resp, &err) != 0) {
+	if (app_call_by(a, cl_call_doc, "doc.get", NULL, NULL, &resp,
+	    &err) != 0) {
 		app_msg(a, true, "could not reload the notebook: %s", err.msg);
 		return;
 	}
@@ -508,15 +524,15 @@ open_session(struct app *a, struct rpc_msg *resp, struct event_doc *d,
 	if ((rc = cl_connect(&co, &a->conn, err)) != 0)
 		return rc;
 	if ((rc = client_file_prepare(a, &o, err)) == 0)
-		rc = a->o->session != NULL ? cl_call(a->conn,
+		rc = a->o->session != NULL ? cl_call_doc(a->conn,
 		    "session.attach", pack_attach, a, resp, APP_CALL_MS,
-		    err) : cl_call(a->conn, "session.open", pack_open, &o,
+		    err) : cl_call_doc(a->conn, "session.open", pack_open, &o,
 		    resp, APP_CALL_MS, err);
 	if (rc == GL_ENOTFOUND && a->o->session != NULL && a->sync != NULL) {
 		gl_err_clear(err);
 		if ((rc = find_session(a, err)) == 0)
-			rc = cl_call(a->conn, "session.attach", pack_attach, a,
-			    resp, APP_CALL_MS, err);
+			rc = cl_call_doc(a->conn, "session.attach",
+			    pack_attach, a, resp, APP_CALL_MS, err);
 	}
 	if (rc != 0 && client_file_refused(a, rc)) {
 		/* A kernel from before client_file read the label as a
@@ -525,8 +541,8 @@ open_session(struct app *a, struct rpc_msg *resp, struct event_doc *d,
 		a->client_file = false;
 		free(o.label);
 		o.label = NULL;
-		rc = cl_call(a->conn, "session.open", pack_open, &o, resp,
-		    APP_CALL_MS, err);
+		rc = cl_call_doc(a->conn, "session.open", pack_open, &o,
+		    resp, APP_CALL_MS, err);
 	}
 	free(o.label);
 	free(o.text);
