@@ -496,6 +496,10 @@ client_handle(struct client *c, struct rpc_msg *m)
 		return;
 	}
 	meth = m->type == RPC_REQUEST ? client_method(m->method) : NULL;
+	/* The turn's edits are answered before anything else is done,
+	 * refusals included. */
+	if (meth == NULL || meth->sess != sess_rpc_doc_edit)
+		sess_set_flush(s->sessions);
 	if (!c->authed && (meth == NULL || !(meth->flags & SRV_M_ANON))) {
 		srv_log_refused(s, "client %" PRIu64 " (%s): %s before "
 		    "authenticating", c->rc.id, c->peer, m->method);
@@ -523,9 +527,6 @@ client_handle(struct client *c, struct rpc_msg *m)
 		client_error(c, m->id, GL_EPERM, msg);
 		return;
 	}
-	/* The turn's edits are answered before anything else is done. */
-	if (meth->sess != sess_rpc_doc_edit)
-		sess_set_flush(s->sessions);
 	r.client = &c->rc;
 	r.id = m->id;
 	r.args = m->args;
