@@ -43,6 +43,7 @@ static const struct call calls[] = {
 	{ "session.say", READ },
 	{ "session.share", OWNER },
 	{ "doc.get", READ },
+	{ "doc.cells", READ },
 	{ "doc.edit", EDITOR },
 	{ "doc.save", EDITOR },
 	{ "doc.cursor", READ },
@@ -102,6 +103,9 @@ args_for(const char *m, const char *sid, const char *nb, long long version)
 		    "t", "text", "id", "a", "ops", "-- ", 5);
 	if (strcmp(m, "doc.save") == 0)
 		return json_pack("{s:s, s:b}", "session", sid, "force", 1);
+	if (strcmp(m, "doc.cells") == 0)
+		return json_pack("{s:s, s:I, s:i}", "session", sid, "version",
+		    (json_int_t)version, "from", 0);
 	if (strcmp(m, "doc.cursor") == 0)
 		return json_pack("{s:s, s:s, s:i}", "session", sid, "cell",
 		    "a", "offset", 2);
