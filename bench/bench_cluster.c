@@ -278,8 +278,11 @@ static void
 pack_scale(msgpack_packer *pk, void *ctx)
 {
 	(void)ctx;
-	msgpack_pack_map(pk, 1);
+	/* One worker kept and at most one: a scale alone is a floor, and
+	 * the map would start a second (docs/cluster.md, Scaling). */
+	msgpack_pack_map(pk, 2);
 	rpc_pack_kv_int(pk, "n", 1);
+	rpc_pack_kv_int(pk, "max", 1);
 }
 
 int
