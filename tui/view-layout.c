@@ -386,10 +386,12 @@ lay_header(struct lay *L, const struct nb_cell *cell, const struct vcell *c)
 	 * column at the edge, each part two columns from the next. */
 	nseg = 0;
 	for (size_t k = 0; k < v->npeers && nseg < VIEW_PEER_COLORS; k++)
-		if (v->peers[k].cell == L->ci)
+		if (v->peers[k].cell == L->ci) {
+			int gap = nseg > 0 ? 1 : 0;
+
 			seg[nseg++] = (struct seg){ v->peers[k].name,
-			    view_peer_style(v->peers[k].color),
-			    nseg > 0 ? 1 : 0 };
+			    view_peer_style(v->peers[k].color), gap };
+		}
 	npeer = nseg;
 	if (conflict)
 		seg[nseg++] = (struct seg){ "conflict", VIEW_S_FAILED, 2 };
