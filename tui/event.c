@@ -48,9 +48,7 @@ static int	 decode_inspection(const msgpack_object *args,
 		     struct event *ev, struct gl_err *err);
 static int	 decode_joined(const msgpack_object *args, struct event *ev,
 		     struct gl_err *err);
-static int	 decode_left(const msgpack_object *args, struct event *ev,
-		     struct gl_err *err);
-static int	 decode_cursor(const msgpack_object *args, struct event *ev,
+static int	 decode_peer(const msgpack_object *args, struct event *ev,
 		     struct gl_err *err);
 static int	 decode_said(const msgpack_object *args, struct event *ev,
 		     struct gl_err *err);
@@ -80,8 +78,8 @@ static const struct {
 	{ "cell.completion", EVENT_COMPLETION, false, decode_completion },
 	{ "cell.inspection", EVENT_INSPECTION, false, decode_inspection },
 	{ "session.joined", EVENT_PEER_JOINED, false, decode_joined },
-	{ "session.left", EVENT_PEER_LEFT, false, decode_left },
-	{ "doc.cursor", EVENT_PEER_CURSOR, false, decode_cursor },
+	{ "session.left", EVENT_PEER_LEFT, false, decode_peer },
+	{ "doc.cursor", EVENT_PEER_CURSOR, false, decode_peer },
 	{ "session.said", EVENT_PEER_SAID, false, decode_said },
 	{ "session.role", EVENT_PEER_ROLE, false, decode_role },
 	{ "cell.queued", EVENT_CELL_QUEUED, true, decode_started },
@@ -605,20 +603,10 @@ decode_joined(const msgpack_object *args, struct event *ev,
 	return 0;
 }
 
-/* session.left {session, client, name} */
+/* session.left {session, client, name} and doc.cursor {session, client,
+ * name, color, cell, offset, mode}: someone, named by connection. */
 static int
-decode_left(const msgpack_object *args, struct event *ev,
-    struct gl_err *err)
-{
-	peer_read(args, &ev->u.peer, "name");
-	if (ev->u.peer.client == 0)
-		return gl_err_set(err, GL_EPROTO, "no client");
-	return 0;
-}
-
-/* doc.cursor {session, client, name, color, cell, offset, mode} */
-static int
-decode_cursor(const msgpack_object *args, struct event *ev,
+decode_peer(const msgpack_object *args, struct event *ev,
     struct gl_err *err)
 {
 	peer_read(args, &ev->u.peer, "name");
