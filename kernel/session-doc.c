@@ -54,6 +54,7 @@ static void	 sess_ack_push(struct sess_set *ss, struct sess *s,
 static void	 sess_ack_send(struct sess_set *ss, struct sess_ack *a,
 		     int code, const char *failed);
 static void	 sess_batch_end(struct sess *s);
+static void	 sess_doc_saved(struct sess *s, struct gl_buf *out);
 static int	 sess_doc_save_client(struct sess_set *ss, struct sess *s,
 		     struct req *r, struct gl_err *err);
 static void	 sess_on_batch_check(uv_check_t *h);
@@ -269,9 +270,30 @@ out:
 	return rc;
 }
 
+/* out (taken) was saved as the document's text: it becomes the base the
+ * journal replays onto, and the rows of the version it replaced go (rows
+ * no open could place, another version's with no base, stay). */
+static void
+sess_doc_saved(struct sess *s, struct gl_buf *out)
+{
+	struct gl_err	 jerr;
+
+	if (store_journal_clear(s->store, s->key, s->base_hash, &jerr) != 0)
+		log_info("%s: saved, but the journal was not cleared: %s",
+		    s->id, jerr.msg);
+	gl_hash_hex(out->data != NULL ? out->data : "", out->len,
+	    s->base_hash);
+	free(s->base_text);
+	s->base_text = gl_buf_take(out, &s->base_len);
+	s->need_base = true;
+	s->need_snapshot = false;
+	s->saved_version = s->version;
+}
+
 /*
  * doc.save of a client's own file (session.open's client_file): the
- * kernel writes nothing. It answers {path, bytes, version, text} and the
+ * kernel writes nothing, once its before_save plugins agree. It answers
+ * {path, bytes, version, text, warnings?} and the
  * client writes its file; clients of the same member get doc.write
  * {session, version, text} (their file too), the others doc.saved. The
  * text becomes the journal's base, so edits after it replay onto it.
@@ -281,23 +303,23 @@ sess_doc_save_client(struct sess_set *ss, struct sess *s, struct req *r,
     struct gl_err *err)
 {
 	struct gl_buf	 out;
-	struct gl_err	 jerr;
+	struct plg_result hr = { 0 };
 	msgpack_packer	*pk;
+	int		 rc;
 
-	(void)err;
 	gl_buf_init(&out);
 	nb_print(s->doc, &out);
-	if (store_journal_clear(s->store, s->key, s->base_hash, &jerr) != 0)
-		log_info("%s: saved, but the journal was not cleared: %s",
-		    s->id, jerr.msg);
-	gl_hash_hex(out.data != NULL ? out.data : "", out.len, s->base_hash);
-	free(s->base_text);
-	s->base_text = gl_buf_take(&out, &s->base_len);
-	s->need_base = true;
-	s->need_snapshot = false;
-	s->saved_version = s->version;
+	/* The client writes the file, but the kernel's policy decides. */
+	if ((rc = sess_hook_save(s, r, out.data, out.len, &hr, err)) != 0) {
+		plg_result_fini(&hr);
+		gl_buf_fini(&out);
+		return rc;
+	}
+	sess_doc_saved(s, &out);
 	pk = req_reply_begin(r);
-	msgpack_pack_map(pk, 4);
+	msgpack_pack_map(pk, hr.nwarnings > 0 ? 5 : 4);
+	sess_pack_warnings(pk, &hr);
+	plg_result_fini(&hr);
 	rpc_pack_kv_str(pk, "path", s->path);
 	rpc_pack_kv_int(pk, "bytes", (int64_t)s->base_len);
 	rpc_pack_kv_int(pk, "version", (int64_t)s->version);
@@ -336,7 +358,6 @@ sess_rpc_doc_save(struct sess_set *ss, struct req *r, struct gl_err *err)
 	size_t		 curlen;
 	bool		 force;
 	msgpack_packer	*pk;
-	struct gl_err	 jerr;
 	struct plg_result hr = { 0 };
 	int		 rc;
 
@@ -374,18 +395,8 @@ sess_rpc_doc_save(struct sess_set *ss, struct req *r, struct gl_err *err)
 		gl_buf_fini(&out);
 		return rc;
 	}
-	/* The rows of the version just replaced go; rows no open could
-	 * place (another version's, with no base) stay. */
-	if (store_journal_clear(s->store, s->key, s->base_hash, &jerr) != 0)
-		log_info("%s: saved, but the journal was not cleared: %s",
-		    s->id, jerr.msg);
-	gl_hash_hex(out.data != NULL ? out.data : "", out.len, s->base_hash);
-	free(s->base_text);
-	s->base_text = gl_buf_take(&out, &s->base_len);
 	s->on_disk = true;
-	s->need_base = true;
-	s->need_snapshot = false;
-	s->saved_version = s->version;
+	sess_doc_saved(s, &out);
 	pk = req_reply_begin(r);
 	msgpack_pack_map(pk, hr.nwarnings > 0 ? 4 : 3);
 	rpc_pack_kv_str(pk, "path", s->path);

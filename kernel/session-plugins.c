@@ -43,10 +43,12 @@ sess_hook_join(struct sess_set *ss, struct sess *s, const char *path,
 
 	if (ss->host.hooks == NULL)
 		return 0;
-	if (s != NULL)
-		project = s->path != NULL || s->store != NULL ?
-		    xstrdup(sess_hook_project(s)) : NULL;
-	else if (path != NULL)
+	if (s != NULL) {
+		const char *dir = s->path != NULL || s->store != NULL ?
+		    sess_hook_project(s) : NULL;
+
+		project = dir != NULL ? xstrdup(dir) : NULL;
+	} else if (path != NULL)
 		project = gl_project_dir(path);
 	/* Someone joins: the time to see whether plugins changed. */
 	(void)hooks_host(ss->host.hooks, project, true);

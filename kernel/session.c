@@ -445,6 +445,9 @@ sess_project_dir(const struct sess *s)
 {
 	if (s->project != NULL)
 		return xstrdup(s->project);
+	/* A client's own file is not on this host: its path is a label. */
+	if (s->client_file)
+		return NULL;
 	return s->path != NULL ? gl_project_dir(s->path) : NULL;
 }
 

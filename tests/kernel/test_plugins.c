@@ -219,6 +219,42 @@ test_before_save(void **state)
 	free(sid);
 }
 
+/* A notebook kept on the client's machine (session.open client_file)
+ * is saved by the client, but the kernel's before_save policy still
+ * decides: a refusal sends no text back. Its plugins are the kernel
+ * user's (~/.config/galley/plugins/): the kernel's host has no project
+ * for a file it does not have. */
+static void
+test_before_save_client_file(void **state)
+{
+	struct fx	*f = *state;
+	json_t		*r;
+	char		 dir[256], *sid;
+
+	snprintf(dir, sizeof dir, "%s/galley", f->cfgdir);
+	fx_mkdir(dir);
+	snprintf(dir, sizeof dir, "%s/galley/plugins", f->cfgdir);
+	fx_mkdir(dir);
+	free(kt_write(dir, "nosave.lua",
+	    "galley.on('before_save', function(ev)\n"
+	    "  if ev.text:find('TODO') then\n"
+	    "    return false, 'not with a TODO'\n"
+	    "  end\n"
+	    "end)\n"));
+	fx_start(f);
+	r = kc_call(f->k, "session.open", json_pack("{s:s, s:s, s:b}", "path",
+	    "laptop:/home/ann/c.nb.lua", "text",
+	    "-- %% id=\"a\"\nx = 1 -- TODO\n", "client_file", 1));
+	assert_non_null(r);
+	sid = xstrdup(kj_str(r, "session"));
+	json_decref(r);
+	r = kc_call(f->k, "doc.save", json_pack("{s:s}", "session", sid));
+	assert_null(r);
+	assert_int_equal(f->k->code, GL_EPERM);
+	assert_string_equal(f->k->msg, "plugin nosave: not with a TODO");
+	free(sid);
+}
+
 static void
 test_before_and_after_run(void **state)
 {
@@ -431,6 +467,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_on_join, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_before_save, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_before_save_client_file,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_before_and_after_run,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cluster_map_policy, setup,
