@@ -213,22 +213,30 @@ cli_attach(int argc, char **argv)
 	struct app_opts	 o;
 	struct inv	 inv;
 	struct gl_err	 err = { 0 };
-	const char	*arg = NULL;
+	struct gl_buf	 arg;
 	char		*notice;
 	int		 rc;
 
+	/* Several words are one invite pasted in pieces (:share's box
+	 * breaks a long one over lines). */
+	gl_buf_init(&arg);
 	for (int i = 1; i < argc; i++) {
-		if (argv[i][0] == '-' && argv[i][1] != '\0')
+		if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			gl_buf_fini(&arg);
 			return cli_usage("attach", "unknown option %s", argv[i]);
-		else if (arg == NULL)
-			arg = argv[i];
-		else
-			return cli_usage("attach", "one invite at a time");
+		}
+		if (arg.len > 0)
+			gl_buf_addc(&arg, ' ');
+		gl_buf_adds(&arg, argv[i]);
 	}
-	if (arg == NULL)
+	if (arg.len == 0) {
+		gl_buf_fini(&arg);
 		return cli_usage("attach", "which invite? (`galley share NB` "
 		    "or :share makes one)");
-	if (inv_decode(arg, &inv, &err) != 0) {
+	}
+	rc = inv_decode(arg.data, &inv, &err);
+	gl_buf_fini(&arg);
+	if (rc != 0) {
 		inv_fini(&inv);
 		return cli_usage("attach", "%s", err.msg);
 	}

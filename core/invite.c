@@ -82,8 +82,10 @@ inv_decode(const char *text, struct inv *out, struct gl_err *err)
 	if ((size_t)(e - b) > INV_MAX)
 		return gl_err_set(err, GL_EINVAL, "the invite is too long");
 	raw = xmalloc((size_t)(e - b) + 1);
-	if (sodium_base642bin(raw, (size_t)(e - b), b, (size_t)(e - b), NULL,
-	    &rawlen, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
+	/* White space inside is where a screen or a paste broke it. */
+	if (sodium_base642bin(raw, (size_t)(e - b), b, (size_t)(e - b),
+	    " \t\r\n", &rawlen, NULL,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
 		rc = gl_err_set(err, GL_EINVAL, "the invite is damaged (cut "
 		    "short or changed in copying?)");
 		goto out;

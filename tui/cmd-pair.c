@@ -116,7 +116,7 @@ cmd_pair_share(struct app *a, const struct cmd_entry *self, const char *arg,
 		    len - off : BOX_COLS);
 	a->box[n++] = xstrdup("");
 	a->box[n++] = xasprintf("They run: galley attach INVITE%s",
-	    len > BOX_COLS ? " (one word: join the lines)" : "");
+	    len > BOX_COLS ? " (its line breaks do not matter)" : "");
 	a->box[n++] = xstrdup("It is in :messages too. Any key closes this.");
 	a->nbox = n;
 	pair_log(&a->pair, app_wall_ms(), "invite for %s (%s%s%s): %s",

@@ -50,6 +50,18 @@ test_round_trip(void **state)
 		inv_fini(&out);
 		free(padded);
 	}
+	/* Copied from :share's box, which breaks a long invite over lines
+	 * (or pasted as several words): the breaks are not part of it. */
+	{
+		char *broken = xasprintf("%.30s\n  %.30s %s", text, text + 30,
+		    text + 60);
+
+		assert_int_equal(inv_decode(broken, &out, &err), 0);
+		assert_string_equal(out.token, in.token);
+		assert_string_equal(out.path, in.path);
+		inv_fini(&out);
+		free(broken);
+	}
 	free(text);
 
 	/* A local invite: no member, no token. */
