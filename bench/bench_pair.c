@@ -74,49 +74,6 @@ die(const char *what, const struct gl_err *err)
 	exit(1);
 }
 
-static pid_t
-start_kernel(const char *galley, const char *dir, char *addr, size_t len)
-{
-	struct cl_opts	 o;
-	struct cl_conn	*c = NULL;
-	struct rpc_msg	 m;
-	struct gl_err	 err;
-	char		*sock = gl_path_join(dir, "kernel.sock");
-	char		*log = gl_path_join(dir, "kernel.log");
-	const char	*a;
-	size_t		 n = 0;
-	pid_t		 pid;
-
-	if ((pid = fork()) == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-
-		dup2(fd, 2);
-		execl(galley, galley, "kernel", "--listen", "127.0.0.1:0",
-		    (char *)NULL);
-		_exit(127);
-	}
-	cl_opts_init(&o);
-	o.kernel = sock;
-	o.autostart = false;
-	for (int i = 0; i < 1000 && cl_connect(&o, &c, &err) != 0; i++) {
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-
-		nanosleep(&ts, NULL);	/* waiting for the kernel to serve */
-	}
-	if (c == NULL)
-		die("the kernel did not start", &err);
-	if (cl_call(c, "kernel.info", NULL, NULL, &m, 10000, &err) != 0)
-		die("kernel.info", &err);
-	if ((a = rpc_map_str(m.result, "listen", &n)) == NULL)
-		die("kernel.info: no listen", NULL);
-	snprintf(addr, len, "tcp:%.*s", (int)n, a);
-	rpc_msg_fini(&m);
-	cl_close(c);
-	free(sock);
-	free(log);
-	return pid;
-}
-
 static void
 pack_open(msgpack_packer *pk, void *ctx)
 {
@@ -377,7 +334,7 @@ main(int argc, char **argv)
 		die("mkdtemp", NULL);
 	setenv("GALLEY_RUNTIME_DIR", dir, 1);
 	signal(SIGPIPE, SIG_IGN);
-	pid = start_kernel(argv[1], dir, addr, sizeof addr);
+	pid = bk_start_kernel_tcp(argv[1], dir, addr, sizeof addr);
 	token = gl_path_join(dir, "token");
 	bench_arrival(addr, token, dir, rounds);
 	bench_rate(addr, token, dir, 1, pid);

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "bench/bench_cell.h"
+#include "bench/bench_util.h"
 #include "client/client.h"
 #include "core/err.h"
 #include "core/mem.h"
@@ -159,51 +160,6 @@ connect_to(const char *kernel, const char *token, char **sess)
 	return c;
 }
 
-/* `galley kernel --listen 127.0.0.1:0` in dir; returns its pid once
- * kernel.info answers on the Unix socket, with the TCP address. */
-static pid_t
-start_kernel(const char *galley, const char *dir, char *addr, size_t len)
-{
-	struct cl_opts	 o;
-	struct cl_conn	*c = NULL;
-	struct rpc_msg	 m;
-	struct gl_err	 err;
-	char		*sock = gl_path_join(dir, "kernel.sock");
-	char		*log = gl_path_join(dir, "kernel.log");
-	const char	*a;
-	size_t		 n = 0;
-	pid_t		 pid;
-
-	if ((pid = fork()) == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-
-		dup2(fd, 2);
-		execl(galley, galley, "kernel", "--listen", "127.0.0.1:0",
-		    (char *)NULL);
-		_exit(127);
-	}
-	cl_opts_init(&o);
-	o.kernel = sock;
-	o.autostart = false;
-	for (int i = 0; i < 1000 && cl_connect(&o, &c, &err) != 0; i++) {
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-
-		nanosleep(&ts, NULL);	/* waiting for the kernel to serve */
-	}
-	if (c == NULL)
-		die("the kernel did not start", &err);
-	if (cl_call(c, "kernel.info", NULL, NULL, &m, 10000, &err) != 0)
-		die("kernel.info", &err);
-	if ((a = rpc_map_str(m.result, "listen", &n)) == NULL)
-		die("kernel.info: no listen", NULL);
-	snprintf(addr, len, "tcp:%.*s", (int)n, a);
-	rpc_msg_fini(&m);
-	cl_close(c);
-	free(sock);
-	free(log);
-	return pid;
-}
-
 static void
 bench_cell(const char *galley, const char *dir, int rounds)
 {
@@ -214,7 +170,8 @@ bench_cell(const char *galley, const char *dir, int rounds)
 	double		*ut = xcalloc((size_t)rounds * BLOCKS, sizeof *ut);
 	double		*tt = xcalloc((size_t)rounds * BLOCKS, sizeof *tt);
 	size_t		 n = (size_t)rounds * BLOCKS;
-	pid_t		 pid = start_kernel(galley, dir, addr, sizeof addr);
+	pid_t		 pid = bk_start_kernel_tcp(galley, dir, addr,
+			    sizeof addr);
 	double		 kc[2] = { 0, 0 }, cc[2] = { 0, 0 }, k0, c0;
 	int		 st;
 

@@ -1,15 +1,23 @@
 /*
  * bench_util.h - what the benchmarks that drive a kernel share (static
  * inline, for each benchmark's only .c file): a clock, a median's sort
- * order, and stopping the kernel of the current GALLEY_RUNTIME_DIR.
+ * order, starting a kernel that serves TCP, and stopping the kernel of the
+ * current GALLEY_RUNTIME_DIR.
  */
 #ifndef GL_BENCH_UTIL_H
 #define GL_BENCH_UTIL_H
 
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "client/client.h"
+#include "core/err.h"
+#include "core/paths.h"
+#include "core/rpc.h"
 
 static inline double
 bk_now_us(void)
@@ -27,6 +35,57 @@ bk_cmp_double(const void *a, const void *b)
 	double x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+/* `galley kernel --listen 127.0.0.1:0` in dir (its socket, its log);
+ * returns its pid once kernel.info answers on the Unix socket, with the
+ * TCP address in addr ("tcp:HOST:PORT"). Exits on failure. */
+static inline pid_t
+bk_start_kernel_tcp(const char *galley, const char *dir, char *addr,
+    size_t len)
+{
+	struct cl_opts	 o;
+	struct cl_conn	*c = NULL;
+	struct rpc_msg	 m;
+	struct gl_err	 err = { 0 };
+	char		*sock = gl_path_join(dir, "kernel.sock");
+	char		*log = gl_path_join(dir, "kernel.log");
+	const char	*a;
+	size_t		 n = 0;
+	pid_t		 pid;
+
+	if ((pid = fork()) == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+		dup2(fd, 2);
+		execl(galley, galley, "kernel", "--listen", "127.0.0.1:0",
+		    (char *)NULL);
+		_exit(127);
+	}
+	cl_opts_init(&o);
+	o.kernel = sock;
+	o.autostart = false;
+	for (int i = 0; i < 1000 && cl_connect(&o, &c, &err) != 0; i++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);	/* waiting for the kernel to serve */
+	}
+	if (c == NULL || cl_call(c, "kernel.info", NULL, NULL, &m, 10000,
+	    &err) != 0) {
+		fprintf(stderr, "bench: the kernel did not start: %s\n",
+		    err.msg);
+		exit(1);
+	}
+	if ((a = rpc_map_str(m.result, "listen", &n)) == NULL) {
+		fprintf(stderr, "bench: kernel.info: no listen\n");
+		exit(1);
+	}
+	snprintf(addr, len, "tcp:%.*s", (int)n, a);
+	rpc_msg_fini(&m);
+	cl_close(c);
+	free(sock);
+	free(log);
+	return pid;
 }
 
 /* `galley kernel stop`, quietly, waited for. */
