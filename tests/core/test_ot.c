@@ -23,6 +23,7 @@
 #include "core/mem.h"
 #include "core/notebook.h"
 #include "core/ot.h"
+#include "core/rpc.h"
 #include "core/util.h"
 
 static uint64_t seed;
@@ -700,51 +701,6 @@ test_codec_roundtrip(void **state)
 	check_roundtrip(&op);
 }
 
-/* JSON (jansson) to msgpack, to write test maps compactly. */
-static void
-pack_json(msgpack_packer *pk, const json_t *j)
-{
-	const char	*k;
-	json_t		*v;
-	size_t		 i;
-
-	switch (json_typeof(j)) {
-	case JSON_OBJECT:
-		msgpack_pack_map(pk, json_object_size(j));
-		json_object_foreach((json_t *)j, k, v) {
-			msgpack_pack_str(pk, strlen(k));
-			msgpack_pack_str_body(pk, k, strlen(k));
-			pack_json(pk, v);
-		}
-		break;
-	case JSON_ARRAY:
-		msgpack_pack_array(pk, json_array_size(j));
-		json_array_foreach(j, i, v)
-			pack_json(pk, v);
-		break;
-	case JSON_STRING:
-		msgpack_pack_str(pk, json_string_length(j));
-		msgpack_pack_str_body(pk, json_string_value(j),
-		    json_string_length(j));
-		break;
-	case JSON_INTEGER:
-		msgpack_pack_int64(pk, json_integer_value(j));
-		break;
-	case JSON_REAL:
-		msgpack_pack_double(pk, json_real_value(j));
-		break;
-	case JSON_TRUE:
-		msgpack_pack_true(pk);
-		break;
-	case JSON_FALSE:
-		msgpack_pack_false(pk);
-		break;
-	case JSON_NULL:
-		msgpack_pack_nil(pk);
-		break;
-	}
-}
-
 /* Decodes the msgpack in sb; expects rc and, on failure, err naming
  * want (and op left zeroed); on success returns the op in *out. */
 static void
@@ -792,7 +748,7 @@ decode_json(const char *json, int rc, const char *want, struct ot_op *out)
 		fail_msg("test JSON %s: %s", json, jerr.text);
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	pack_json(&pk, j);
+	rpc_pack_json(&pk, j);
 	json_decref(j);
 	decode_sb(&sb, rc, want, out, json);
 	msgpack_sbuffer_destroy(&sb);
