@@ -230,6 +230,11 @@ loop(struct app *a)
 		if ((d = app_autosave_at(a)) < next)
 			next = d;
 		timeout = next > a->now ? (int)(next - a->now) : 0;
+		/* A call that waited for its answer (a cursor, a completion)
+		 * may have read notifications off the socket: they will not
+		 * wake poll, so take them now. */
+		if (!a->lost && a->conn != NULL && cl_has_notify(a->conn))
+			timeout = 0;
 		p[np++] = (struct pollfd){ .fd = STDIN_FILENO,
 		    .events = POLLIN };
 		p[np++] = (struct pollfd){ .fd = term_signal_fd(),
