@@ -77,6 +77,11 @@ pair_find(struct pair *p, uint64_t client)
 struct pair_peer *
 pair_find_name(struct pair *p, const char *name)
 {
+	/* The kernel's names are case-sensitive; a typed :follow need
+	 * not be, when no name matches exactly. */
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->peers[i].name, name) == 0)
+			return &p->peers[i];
 	for (size_t i = 0; i < p->n; i++)
 		if (strcasecmp(p->peers[i].name, name) == 0)
 			return &p->peers[i];

@@ -66,7 +66,8 @@ void	 pair_clear(struct pair *p);
 
 /* Someone's connection, or NULL. */
 struct pair_peer *pair_find(struct pair *p, uint64_t client);
-/* The first one named name (ignoring case), or NULL. */
+/* The one named name exactly, else the first named so ignoring case, or
+ * NULL. */
 struct pair_peer *pair_find_name(struct pair *p, const char *name);
 /* Someone joined or was seen (a cursor, a member list): added, or what
  * e says (a name, a role, a colour) updated. NULL for ourselves (e's

@@ -102,6 +102,17 @@ test_people_come_move_and_go(void **state)
 	assert_string_equal(buf, "idle");
 
 	assert_ptr_equal(pair_find_name(&p, "Bob"), pair_find(&p, 3));
+	/* Member names are the kernel's, where case counts: "Bob" is
+	 * someone else once there is one, and a run by bob is bob's. */
+	e = peer(7, "Bob", "viewer", 3);
+	assert_non_null(pair_seen(&p, &e));
+	assert_ptr_equal(pair_find_name(&p, "Bob"), pair_find(&p, 7));
+	assert_ptr_equal(pair_find_name(&p, "bob"), pair_find(&p, 3));
+	pair_running(&p, "z", "bob");
+	assert_string_equal(pair_find(&p, 3)->running, "z");
+	assert_string_equal(pair_find(&p, 7)->running, "");
+	pair_running(&p, "z", NULL);
+	assert_true(pair_left(&p, 7, name));
 	assert_true(pair_left(&p, 2, name));
 	assert_string_equal(name, "alice");
 	assert_false(pair_left(&p, 2, name));
