@@ -57,6 +57,7 @@ static void	 sess_batch_end(struct sess *s);
 static void	 sess_doc_saved(struct sess *s, struct gl_buf *out);
 static int	 sess_doc_save_client(struct sess_set *ss, struct sess *s,
 		     struct req *r, struct gl_err *err);
+static void	 sess_batch_arm(struct sess_set *ss);
 static void	 sess_on_batch_check(uv_check_t *h);
 
 /* doc.get {session} */
@@ -227,9 +228,14 @@ sess_rpc_doc_edit(struct sess_set *ss, struct req *r, struct gl_err *err)
 	/* Journaled in this turn's transaction (a savepoint of it), and
 	 * answered once that commits (sess_set_flush()). */
 	if (!s->ephemeral) {
-		if ((rc = store_batch_begin(s->store, err)) != 0 ||
-		    (rc = store_journal_add(s->store, s->key, s->base_hash,
-		    s->version + (first_op == 0), blobs, nb, err)) != 0) {
+		if ((rc = store_batch_begin(s->store, err)) == 0) {
+			/* Committed at the turn's end even if this, its first
+			 * write, fails. */
+			sess_batch_arm(ss);
+			rc = store_journal_add(s->store, s->key, s->base_hash,
+			    s->version + (first_op == 0), blobs, nb, err);
+		}
+		if (rc != 0) {
 			gl_err_prefix(err, "doc.edit: not applied");
 			goto fail;
 		}
@@ -723,6 +729,14 @@ sess_ack_push(struct sess_set *ss, struct sess *s, struct req *r,
 		memcpy(a->tag, tag, taglen);
 	r->client->held++;
 	r->replied = true;		/* at the flush */
+	sess_batch_arm(ss);
+}
+
+/* Something waits for the end of the turn (an answer held, or a store's
+ * transaction open): sess_set_flush() runs then. */
+static void
+sess_batch_arm(struct sess_set *ss)
+{
 	if (!ss->batch_check_on) {
 		uv_check_init(ss->host.loop, &ss->batch_check);
 		ss->batch_check.data = ss;
