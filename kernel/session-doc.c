@@ -633,17 +633,11 @@ sess_doc_apply(struct sess *s, struct ot_op *ops, size_t n,
 		rc = ot_apply(work, &ops[i], err);
 	if (rc != 0)
 		goto out;
-	if (s->need_snapshot && !s->ephemeral) {
-		struct gl_buf text;
-
-		gl_buf_init(&text);
-		nb_print(s->doc, &text);
-		msgpack_pack_map(&pk, 2);
-		rpc_pack_kv_str(&pk, "t", "snapshot");
-		rpc_pack_key(&pk, "text");
-		rpc_pack_strn(&pk, text.data != NULL ? text.data : "",
-		    text.len);
-		gl_buf_fini(&text);
+	/* The rows doc.edit would write: a base or snapshot first when
+	 * the journal needs one. */
+	if ((s->need_base || s->need_snapshot) && !s->ephemeral) {
+		sess_pack_doc_row(&pk, s->need_base ? "base" : "snapshot",
+		    s->doc);
 		offs[++nb] = sb.size;
 	}
 	first_op = nb;
@@ -659,7 +653,7 @@ sess_doc_apply(struct sess *s, struct ot_op *ops, size_t n,
 		if ((rc = store_journal_add(s->store, s->key, s->base_hash,
 		    s->version + (first_op == 0), blobs, nb, err)) != 0)
 			goto out;
-		s->need_snapshot = false;
+		s->need_base = s->need_snapshot = false;
 	}
 	nb_doc_free(s->doc);
 	s->doc = work;
