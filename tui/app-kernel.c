@@ -703,7 +703,10 @@ app_conn_lost(struct app *a, const char *why)
 	a->clu_req = 0;
 	a->comp.req = 0;
 	a->cursor_req = 0;
+	/* Who was here is unknown until the kernel says again. */
 	pair_clear(&a->pair);
+	a->members = 0;
+	a->follow = 0;
 	snprintf(a->kernel, sizeof a->kernel, "lost");
 	snprintf(a->runtime, sizeof a->runtime, "unknown");
 	/* What matters first: the reason can be long (a socket path). */
