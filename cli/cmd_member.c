@@ -16,6 +16,7 @@
 #include "client/client.h"
 #include "core/err.h"
 #include "core/mem.h"
+#include "core/util.h"
 #include "core/paths.h"
 #include "core/rpc.h"
 #include "kernel/member.h"
@@ -28,15 +29,6 @@ struct member_args {
 	const char	*expires;
 	const char	*kernel;
 };
-
-static int64_t
-member_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 member_pack(msgpack_packer *pk, void *ctx)
@@ -60,7 +52,7 @@ member_print_added(const char *name, const char *role, int64_t expires,
 {
 	char	 when[64];
 
-	mbr_expiry_text(expires, member_now_ms(), when, sizeof when);
+	mbr_expiry_text(expires, gl_wall_ms(), when, sizeof when);
 	printf("member %s added: %s, expires %s\n", name, role, when);
 	printf("token: %s\n", token);
 	printf("(shown this once: give it to %s, who connects with "
@@ -81,7 +73,7 @@ member_print_row(const char *name, const char *role, int64_t expires,
 {
 	char	 when[64], conn[32];
 
-	mbr_expiry_text(expires, member_now_ms(), when, sizeof when);
+	mbr_expiry_text(expires, gl_wall_ms(), when, sizeof when);
 	if (connected < 0)
 		snprintf(conn, sizeof conn, "-");
 	else
@@ -186,7 +178,7 @@ member_file(struct member_args *a)
 		(void)req_role_parse(a->role, strlen(a->role), &role);
 	if (a->expires != NULL) {
 		(void)mbr_duration_parse(a->expires, &expires, NULL);
-		expires += member_now_ms();
+		expires += gl_wall_ms();
 	}
 	if (strcmp(a->what, "list") == 0) {
 		if (mbr_set_count(ms) == 0)
@@ -203,7 +195,7 @@ member_file(struct member_args *a)
 	}
 	if (strcmp(a->what, "add") == 0)
 		rc = mbr_set_add(ms, a->name, role, expires, req_kernel_user(),
-		    member_now_ms(), token, &m, &err);
+		    gl_wall_ms(), token, &m, &err);
 	else if (strcmp(a->what, "remove") == 0)
 		rc = mbr_set_remove(ms, a->name, &err);
 	else

@@ -16,6 +16,7 @@
 #include "core/err.h"
 #include "core/invite.h"
 #include "core/mem.h"
+#include "core/util.h"
 #include "core/paths.h"
 #include "core/rpc.h"
 #include "kernel/member.h"
@@ -59,15 +60,6 @@ pack_share(msgpack_packer *pk, void *ctx)
 		rpc_pack_kv_str(pk, "expires", a->expires);
 	if (a->host != NULL)
 		rpc_pack_kv_str(pk, "host", a->host);
-}
-
-static int64_t
-pair_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* The exit status for a failed call. */
@@ -185,7 +177,7 @@ cli_share(int argc, char **argv)
 		    "HOST:PORT` serves others):\n", nb.path, name);
 	else {
 		mbr_expiry_text(rpc_map_int(sm.result, "expires", 0),
-		    pair_now_ms(), when, sizeof when);
+		    gl_wall_ms(), when, sizeof when);
 		printf("invite to %s for %s (%s, expires %s):\n", nb.path,
 		    name, role, when);
 	}

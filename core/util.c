@@ -136,6 +136,15 @@ gl_lis(const size_t *seq, size_t n, size_t skip, bool *keep)
 }
 
 int64_t
+gl_wall_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
 gl_now_us(void)
 {
 	struct timespec	 ts;

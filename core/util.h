@@ -55,6 +55,9 @@ int	 gl_hostport_split(const char *spec, char **host, char **port,
  * microseconds: for timeouts, deadlines and durations. */
 int64_t	 gl_now_ms(void);
 int64_t	 gl_now_us(void);
+/* The wall clock (CLOCK_REALTIME) in Unix milliseconds: for times people
+ * read and that outlive the process (expiries, messages' times). */
+int64_t	 gl_wall_ms(void);
 
 /* Reads a whole file; *out is NUL-terminated, caller frees. */
 int	 gl_file_read(const char *path, char **out, size_t *lenp,

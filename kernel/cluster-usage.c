@@ -20,6 +20,7 @@
 
 #include "core/err.h"
 #include "core/mem.h"
+#include "core/util.h"
 #include "core/rpc.h"
 #include "kernel/log.h"
 #include "kernel/req.h"
@@ -82,11 +83,9 @@ clu_usage_flush(struct clu *c, struct clu_job *only)
 	struct store_usage	*rows = NULL;
 	struct gl_err		 err;
 	size_t			 n = 0, cap = 0;
-	struct timespec		 ts;
 	int64_t			 now;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	now = gl_wall_ms();
 	c->usage_ms = clu_now(c);
 	for (size_t i = 0; i < c->capjobs; i++) {
 		struct clu_job *j = c->jobs[i];

@@ -29,6 +29,7 @@
 #include "core/err.h"
 #include "core/invite.h"
 #include "core/mem.h"
+#include "core/util.h"
 #include "core/paths.h"
 #include "core/rpc.h"
 #include "kernel/conn.h"
@@ -44,15 +45,6 @@ static void	 srv_member_refuse(struct client *c, const char *reason,
 static int	 srv_member_args(struct req *r, const char *method,
 		     enum req_role *role, int64_t *expires, bool need_role,
 		     struct gl_err *err);
-
-int64_t
-srv_wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 srv_members_open(struct srv *s, struct gl_err *err)
@@ -81,7 +73,7 @@ srv_member_auth(struct srv *s, const char *name,
 	if (m == NULL || !auth_proof_check(m->key, "client", AUTH_BY_PEER,
 	    kernel_nonce, peer_nonce, mac))
 		return "wrong token (or no such member)";
-	if (mbr_expired(m, srv_wall_ms()))
+	if (mbr_expired(m, gl_wall_ms()))
 		return "this member's invitation has expired";
 	*out = m;
 	return NULL;
@@ -93,7 +85,7 @@ srv_member_check(struct client *c)
 	char msg[128];
 
 	if (!c->member || c->expires_ms == 0 ||
-	    srv_wall_ms() < c->expires_ms)
+	    gl_wall_ms() < c->expires_ms)
 		return true;
 	snprintf(msg, sizeof msg, "member %s's invitation expired",
 	    c->rc.name);
@@ -119,7 +111,7 @@ srv_rpc_member_add(struct client *c, struct req *r, struct gl_err *err)
 		return rc;
 	name = rpc_map_strdup(r->args, "name");
 	rc = mbr_set_add(s->members, name, role, expires, c->rc.name,
-	    srv_wall_ms(), token, &m, err);
+	    gl_wall_ms(), token, &m, err);
 	free(name);
 	if (rc != 0)
 		return gl_err_prefix(err, "kernel.member_add");
@@ -289,7 +281,7 @@ srv_rpc_share(struct client *c, struct req *r, struct gl_err *err)
 	}
 	name = rpc_map_strdup(r->args, "name");
 	rc = mbr_set_add(s->members, name, role, expires, c->rc.name,
-	    srv_wall_ms(), token, &m, err);
+	    gl_wall_ms(), token, &m, err);
 	free(name);
 	if (rc != 0)
 		return gl_err_prefix(err, "session.share");
@@ -408,6 +400,6 @@ srv_member_args(struct req *r, const char *method, enum req_role *role,
 	} else
 		return gl_err_set(err, GL_EINVAL, "%s: expires is a duration "
 		    "(\"8h\") or seconds", method);
-	*expires = srv_wall_ms() + ms;
+	*expires = gl_wall_ms() + ms;
 	return 0;
 }

@@ -154,8 +154,6 @@ bool	 srv_hook_cluster(struct srv *s, struct sess *sess, uint64_t run,
 
 /* server-member.c */
 
-/* Unix time in ms (members' times). */
-int64_t	 srv_wall_ms(void);
 /* Reads the members file of the runtime directory into s->members. */
 int	 srv_members_open(struct srv *s, struct gl_err *err);
 /* Checks that the peer of a handshake with these nonces, whose proof is

@@ -192,7 +192,6 @@ sess_rpc_say(struct sess_set *ss, struct req *r, struct gl_err *err)
 	struct sess	*s;
 	const char	*text;
 	size_t		 len;
-	struct timespec	 ts;
 	msgpack_packer	*pk;
 
 	if ((s = sess_get(ss, r, true, err)) == NULL)
@@ -206,7 +205,6 @@ sess_rpc_say(struct sess_set *ss, struct req *r, struct gl_err *err)
 	if (!gl_utf8_valid(text, len, NULL) || memchr(text, '\0', len) != NULL)
 		return gl_err_set(err, GL_EINVAL,
 		    "session.say: text is not UTF-8");
-	clock_gettime(CLOCK_REALTIME, &ts);
 	pk = sess_note_begin(ss, "session.said");
 	msgpack_pack_map(pk, 5);
 	rpc_pack_kv_str(pk, "session", s->id);
@@ -214,8 +212,7 @@ sess_rpc_say(struct sess_set *ss, struct req *r, struct gl_err *err)
 	rpc_pack_kv_str(pk, "name", req_client_user(r->client));
 	rpc_pack_key(pk, "text");
 	rpc_pack_strn(pk, text, len);
-	rpc_pack_kv_int(pk, "time", (int64_t)ts.tv_sec * 1000 +
-	    ts.tv_nsec / 1000000);
+	rpc_pack_kv_int(pk, "time", gl_wall_ms());
 	sess_broadcast(s, NULL);
 	return 0;
 }

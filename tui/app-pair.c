@@ -14,21 +14,13 @@
 #include "client/client.h"
 #include "core/err.h"
 #include "core/mem.h"
+#include "core/util.h"
 #include "core/rpc.h"
 #include "tui/app_int.h"
 #include "tui/cmd.h"
 #include "tui/event.h"
 #include "tui/pair.h"
 #include "tui/view.h"
-
-int64_t
-app_wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 pack_session(msgpack_packer *pk, void *ctx)
@@ -100,7 +92,7 @@ self_role(struct app *a, enum pair_role r)
 	if (r == a->pair.role || r == PAIR_ROLE_NONE)
 		return;
 	a->pair.role = r;
-	pair_log(&a->pair, app_wall_ms(), "you are now %s %s",
+	pair_log(&a->pair, gl_wall_ms(), "you are now %s %s",
 	    r == PAIR_ROLE_EDITOR || r == PAIR_ROLE_OWNER ? "an" : "a",
 	    pair_role_name(r));
 	if (r == PAIR_ROLE_VIEWER) {
@@ -132,7 +124,7 @@ on_role(struct app *a, const struct event_peer *e)
 			any = true;
 		}
 	if (any || e->client == 0) {
-		pair_log(&a->pair, app_wall_ms(), "%s is now %s %s", e->name,
+		pair_log(&a->pair, gl_wall_ms(), "%s is now %s %s", e->name,
 		    r == PAIR_ROLE_EDITOR || r == PAIR_ROLE_OWNER ? "an" : "a",
 		    pair_role_name(r));
 		app_msg(a, false, "%s is now %s %s", e->name,
@@ -157,7 +149,7 @@ app_pair_event(struct app *a, struct event *ev)
 {
 	struct pair_peer *q;
 	char		 name[EVENT_NAME_MAX + 1];
-	int64_t		 now = app_wall_ms();
+	int64_t		 now = gl_wall_ms();
 
 	switch (ev->kind) {
 	case EVENT_PEER_JOINED:

@@ -286,8 +286,6 @@ void	 app_search(struct app *a, const char *pattern, bool back);
 void	 app_search_fini(struct app *a);
 
 /* app-pair.c */
-/* The time of day (Unix ms) messages are logged at. */
-int64_t	 app_wall_ms(void);
 /* Our connection, name and role from a session.open reply; the others
  * are asked for again (session.members). */
 void	 app_pair_opened(struct app *a, const struct event_doc *d);

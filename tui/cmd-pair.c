@@ -10,6 +10,7 @@
 
 #include "core/err.h"
 #include "core/mem.h"
+#include "core/util.h"
 #include "core/rpc.h"
 #include "tui/app_int.h"
 #include "tui/cmd.h"
@@ -119,7 +120,7 @@ cmd_pair_share(struct app *a, const struct cmd_entry *self, const char *arg,
 	    len > BOX_COLS ? " (its line breaks do not matter)" : "");
 	a->box[n++] = xstrdup("It is in :messages too. Any key closes this.");
 	a->nbox = n;
-	pair_log(&a->pair, app_wall_ms(), "invite for %s (%s%s%s): %s",
+	pair_log(&a->pair, gl_wall_ms(), "invite for %s (%s%s%s): %s",
 	    iv.local ? "this machine" : iv.name[0] ? iv.name : "a new member",
 	    iv.role[0] ? iv.role : role, iv.expires[0] ? ", expires " : "",
 	    iv.expires, iv.invite);
@@ -204,7 +205,7 @@ cmd_pair_revoke(struct app *a, const struct cmd_entry *self,
 	if ((rc = app_call(a, "kernel.member_remove", pack_kv, &kv, NULL,
 	    err)) != 0)
 		return refused(a, "kernel.member_remove", rc, err);
-	pair_log(&a->pair, app_wall_ms(), "revoked %s", name);
+	pair_log(&a->pair, gl_wall_ms(), "revoked %s", name);
 	app_msg(a, false, "revoked %s: their access is gone", name);
 	return 0;
 }
