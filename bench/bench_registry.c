@@ -175,13 +175,6 @@ pack_open(msgpack_packer *pk, void *ctx)
 	rpc_pack_kv_bool(pk, "ephemeral", true);
 }
 
-static void
-pack_session(msgpack_packer *pk, void *ctx)
-{
-	msgpack_pack_map(pk, 1);
-	rpc_pack_kv_str(pk, "session", ctx);
-}
-
 /* CPU time pid has used, in us (/proc/PID/schedstat: nanoseconds). */
 static double
 cpu_of(long pid)
@@ -294,7 +287,7 @@ bench_require(const char *galley, const char *dir)
 		double	 c0, c1, c2;
 
 		/* A fresh runtime: every require is its first. */
-		if (cl_call(c, "runtime.restart", pack_session, sess, &m, 10000,
+		if (cl_call(c, "runtime.restart", cl_pack_session, sess, &m, 10000,
 		    &err) != 0)
 			die("runtime.restart", &err);
 		rpc_msg_fini(&m);

@@ -195,13 +195,6 @@ lib_pack_open(msgpack_packer *pk, void *ctx)
 	rpc_pack_kv_bool(pk, "ephemeral", true);
 }
 
-static void
-lib_pack_session(msgpack_packer *pk, void *ctx)
-{
-	msgpack_pack_map(pk, 1);
-	rpc_pack_kv_str(pk, "session", ctx);
-}
-
 /* s as a Lua string literal. */
 static void
 lib_quote(struct gl_buf *b, const char *s)
@@ -343,7 +336,7 @@ lib_run_test(struct lctx *c, const char *name, const char *dir,
 		}
 		gl_buf_fini(&out);
 	}
-	if (sid != NULL && cl_call(conn, "session.close", lib_pack_session,
+	if (sid != NULL && cl_call(conn, "session.close", cl_pack_session,
 	    sid, &m, 10000, &err) == 0)
 		rpc_msg_fini(&m);
 out:

@@ -39,13 +39,6 @@ pack_path(msgpack_packer *pk, void *ctx)
 }
 
 static void
-pack_session(msgpack_packer *pk, void *ctx)
-{
-	msgpack_pack_map(pk, 1);
-	rpc_pack_kv_str(pk, "session", ctx);
-}
-
-static void
 pack_share(msgpack_packer *pk, void *ctx)
 {
 	const struct share_args *a = ctx;
@@ -160,7 +153,7 @@ cli_share(int argc, char **argv)
 	rpc_msg_fini(&m);
 	a.session = sid;
 	rc = cl_call(c, "session.share", pack_share, &a, &sm, 10000, &err);
-	if (cl_call(c, "session.close", pack_session, sid, &m, 10000,
+	if (cl_call(c, "session.close", cl_pack_session, sid, &m, 10000,
 	    NULL) == 0)
 		rpc_msg_fini(&m);
 	if (rc != 0) {
@@ -263,7 +256,7 @@ members_print(struct cl_conn *c, const char *sid, const char *path)
 	struct gl_err		 err = { 0 };
 	const msgpack_object	*r;
 
-	if (cl_call(c, "session.members", pack_session, (void *)sid, &m,
+	if (cl_call(c, "session.members", cl_pack_session, (void *)sid, &m,
 	    10000, &err) != 0) {
 		cli_errorf("%s", err.msg);
 		return pair_status(err.code);

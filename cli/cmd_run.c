@@ -235,13 +235,6 @@ run_cell_name(const struct run_ctx *r, const struct run_cell *cell,
 		    cell->id, cell->index, ncells);
 }
 
-static void
-run_pack_session(msgpack_packer *pk, void *ctx)
-{
-	msgpack_pack_map(pk, 1);
-	rpc_pack_kv_str(pk, "session", ctx);
-}
-
 /* An answer's warnings (what plugins said, what could not be recovered),
  * on stderr. */
 static void
@@ -407,7 +400,7 @@ run_wait_cell(struct cl_conn *c, struct run_ctx *r, const struct run_cell *cell,
 			uint32_t	   id;
 
 			w = cl_begin(c, "cell.interrupt", &id);
-			run_pack_session(&w->pk, r->session);
+			cl_pack_session(&w->pk, r->session);
 			if (cl_send(c, &err) != 0)
 				break;
 			sent++;
@@ -590,7 +583,7 @@ cli_run(int argc, char **argv)
 	fflush(stdout);
 	run_status_clear(&r);
 	if (r.session != NULL && rc != CLI_KERNEL) {
-		if (cl_call(c, "session.close", run_pack_session, r.session, &m,
+		if (cl_call(c, "session.close", cl_pack_session, r.session, &m,
 		    10000, &err) == 0)
 			rpc_msg_fini(&m);
 	}

@@ -342,7 +342,7 @@ cl_pack_page(msgpack_packer *pk, void *ctx)
 	rpc_pack_kv_int(pk, "from", a->from);
 }
 
-static void
+void
 cl_pack_session(msgpack_packer *pk, void *ctx)
 {
 	msgpack_pack_map(pk, 1);

@@ -69,6 +69,9 @@ int	 cl_wait(struct cl_conn *c, uint32_t id, struct rpc_msg *resp,
 int	 cl_call(struct cl_conn *c, const char *method,
 	     void (*pack)(msgpack_packer *pk, void *ctx), void *ctx,
 	     struct rpc_msg *resp, int timeout_ms, struct gl_err *err);
+/* Packs {session = ctx} (ctx: the session id, a string): the
+ * arguments of the many methods that name only their session. */
+void	 cl_pack_session(msgpack_packer *pk, void *ctx);
 /* cl_call() for a method answering a document (session.open,
  * session.attach, doc.get): a notebook too big for one reply comes in
  * pages (the reply's "next"), which this reads with doc.cells and puts

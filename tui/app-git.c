@@ -13,21 +13,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "client/client.h"
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/notebook.h"
 #include "core/rpc.h"
 #include "tui/app_int.h"
 #include "tui/view.h"
-
-static void
-pack_session(msgpack_packer *pk, void *ctx)
-{
-	struct app	*a = ctx;
-
-	msgpack_pack_map(pk, 1);
-	rpc_pack_kv_str(pk, "session", a->session);
-}
 
 /* "main +1 ~2 -1", "main" (as in HEAD), "main new" (not committed). */
 static void
@@ -74,7 +66,7 @@ app_git_refresh(struct app *a)
 
 	if (a->session == NULL || a->git_off || a->lost)
 		return;
-	if ((rc = app_call(a, "git.status", pack_session, a, &resp,
+	if ((rc = app_call(a, "git.status", cl_pack_session, a->session, &resp,
 	    &err)) != 0) {
 		/* An older kernel: stop asking. Other failures leave the
 		 * last marks. */
@@ -203,7 +195,7 @@ app_git_log(struct app *a, struct gl_err *err)
 
 	if (a->session == NULL)
 		return gl_err_set(err, GL_EINVAL, "log: no notebook open");
-	if ((rc = app_call(a, "git.log", pack_session, a, &resp, err)) != 0)
+	if ((rc = app_call(a, "git.log", cl_pack_session, a->session, &resp, err)) != 0)
 		return gl_err_prefix(err, "log");
 	cs = rpc_map_get(resp.result, "commits");
 	n = cs != NULL && cs->type == MSGPACK_OBJECT_ARRAY ?

@@ -37,15 +37,6 @@ static int	 app_call_by(struct app *a, int (*call)(struct cl_conn *,
 		     void (*pack)(msgpack_packer *, void *), void *ctx,
 		     struct rpc_msg *resp, struct gl_err *err);
 
-static void
-pack_session(msgpack_packer *pk, void *ctx)
-{
-	struct app	*a = ctx;
-
-	msgpack_pack_map(pk, 1);
-	rpc_pack_kv_str(pk, "session", a->session);
-}
-
 /* A request whose answer only matters as success or failure. */
 int
 app_call(struct app *a, const char *method, void (*pack)(msgpack_packer *,
@@ -66,8 +57,8 @@ app_call_by(struct app *a, int (*call)(struct cl_conn *, const char *,
 
 	if (a->lost || a->conn == NULL)
 		return gl_err_set(err, GL_ECLOSED, "no kernel (reconnecting)");
-	rc = call(a->conn, method, pack ? pack : pack_session,
-	    pack ? ctx : a, resp ? resp : &tmp, APP_CALL_MS, err);
+	rc = call(a->conn, method, pack ? pack : cl_pack_session,
+	    pack ? ctx : a->session, resp ? resp : &tmp, APP_CALL_MS, err);
 	if (rc == 0 && resp == NULL)
 		rpc_msg_fini(&tmp);
 	if (rc == GL_ECLOSED)
@@ -764,7 +755,7 @@ app_kernel_close(struct app *a)
 	if (a->conn == NULL)
 		return;
 	if (!a->lost && a->session != NULL &&
-	    cl_call(a->conn, "session.close", pack_session, a, &resp, 2000,
+	    cl_call(a->conn, "session.close", cl_pack_session, a->session, &resp, 2000,
 	    &err) == 0)
 		rpc_msg_fini(&resp);
 	cl_close(a->conn);

@@ -22,15 +22,6 @@
 #include "tui/pair.h"
 #include "tui/view.h"
 
-static void
-pack_session(msgpack_packer *pk, void *ctx)
-{
-	struct app	*a = ctx;
-
-	msgpack_pack_map(pk, 1);
-	rpc_pack_kv_str(pk, "session", a->session);
-}
-
 /* The others as session.members lists them (a kernel without it: we
  * learn of them as they move). */
 static void
@@ -41,7 +32,7 @@ members_load(struct app *a)
 	struct event_member *m;
 	size_t		 n;
 
-	if (app_call(a, "session.members", pack_session, a, &resp,
+	if (app_call(a, "session.members", cl_pack_session, a->session, &resp,
 	    &err) != 0)
 		return;
 	if (event_members_decode(resp.result, &m, &n, &err) == 0) {

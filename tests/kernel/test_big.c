@@ -55,13 +55,6 @@ pack_open(msgpack_packer *pk, void *ctx)
 }
 
 static void
-pack_session(msgpack_packer *pk, void *ctx)
-{
-	msgpack_pack_map(pk, 1);
-	rpc_pack_kv_str(pk, "session", ctx);
-}
-
-static void
 pack_stale_page(msgpack_packer *pk, void *ctx)
 {
 	msgpack_pack_map(pk, 3);
@@ -134,7 +127,7 @@ test_big_open_run_save(void **state)
 	    &m, KC_WAIT_MS, &err), GL_ECONFLICT);
 
 	/* doc.get comes in pages too, with the outputs of the run. */
-	assert_int_equal(cl_call_doc(k->conn, "doc.get", pack_session, sid,
+	assert_int_equal(cl_call_doc(k->conn, "doc.get", cl_pack_session, sid,
 	    &m, KC_WAIT_MS * 3, &err), 0);
 	big_check_cells(&m, last);
 	{
