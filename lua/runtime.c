@@ -99,6 +99,7 @@
 #include "core/run.h"
 #include "lua/chunk.h"
 #include "lua/codec.h"
+#include "lua/expr.h"
 #include "lua/lua_int.h"
 
 #define LX_MAX_FRAME	(300u << 20)	/* largest message from the kernel (a
@@ -206,7 +207,8 @@ static void	 lx_run(struct lx_rt *rt, const struct rpc_msg *m);
 static int	 lx_compile(struct lx_rt *rt, const char *code, size_t len,
 		     int *capture);
 static int	 lx_load(struct lx_rt *rt, const char *code, size_t len,
-		     size_t split, const char *mid, size_t at, const char *text);
+		     size_t split, const char *mid, size_t at, const char *text,
+		     bool shown);
 static size_t	 lx_code_end(const char *p, size_t n, bool *ok);
 static void	 lx_split_lines(struct lx_rt *rt, const char *code, size_t len);
 static bool	 lx_line_is_code(const char *p, size_t n);
@@ -1209,6 +1211,9 @@ lx_compile(struct lx_rt *rt, const char *code, size_t len, int *capture)
 	 * upwards; the smallest that compiles wins. */
 	for (size_t k = last; k > 0; k--) {
 		off = rt->lines[k - 1];
+		/* Most cells end in a statement: no compile for those. */
+		if (lx_expr_impossible(code + off, len - off))
+			continue;
 		if (k > 1) {
 			gl_buf_reset(&rt->chk);
 			gl_buf_adds(&rt->chk, "return ");
@@ -1236,36 +1241,37 @@ lx_compile(struct lx_rt *rt, const char *code, size_t len, int *capture)
 		}
 		/* `x;` is a statement but no argument list. */
 		if ((st = lx_load(rt, code, len, off, ";(...)() return ",
-		    len, "")) == LUA_OK) {
+		    len, "", false)) == LUA_OK) {
 			*capture = 1;
 			return st;
 		}
 		lua_pop(L, 1);
 		if (st == LUA_ERRMEM)
 			return st;
-		if ((st = lx_load(rt, code, len, off, "return ", len, "")) ==
-		    LUA_OK)
+		if ((st = lx_load(rt, code, len, off, "return ", len, "",
+		    false)) == LUA_OK)
 			return st;
 		lua_pop(L, 1);
 		if (st == LUA_ERRMEM)
 			return st;
 	}
-	if ((st = lx_load(rt, code, len, len, "", len, "\n;(...)()")) ==
-	    LUA_OK) {
+	if ((st = lx_load(rt, code, len, len, "", len, "\n;(...)()",
+	    false)) == LUA_OK) {
 		*capture = 1;
 		return st;
 	}
 	lua_pop(L, 1);
 	if (st == LUA_ERRMEM)
 		return st;
-	return lx_load(rt, code, len, len, "", len, "");
+	return lx_load(rt, code, len, len, "", len, "", true);
 }
 
 /* Loads prefix + code[0, split) + mid + code[split, at) + text +
- * code[at, len), where split <= at. */
+ * code[at, len), where split <= at. A syntax error's message names the
+ * notebook's line only when shown (the last try). */
 static int
 lx_load(struct lx_rt *rt, const char *code, size_t len, size_t split,
-    const char *mid, size_t at, const char *text)
+    const char *mid, size_t at, const char *text, bool shown)
 {
 	struct gl_buf	*b = &rt->src;
 	size_t		 pre = (size_t)rt->first_line - 1;
@@ -1291,7 +1297,7 @@ lx_load(struct lx_rt *rt, const char *code, size_t len, size_t split,
 		if (pad || pre == 0)
 			return st;
 		if (st != LUA_OK) {
-			if (st == LUA_ERRSYNTAX)
+			if (st == LUA_ERRSYNTAX && shown)
 				lx_chunk_shift_msg(rt->L, (long)pre);
 			return st;
 		}
