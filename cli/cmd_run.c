@@ -10,7 +10,9 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +44,15 @@ struct run_ctx {
 	int		 quiet;
 	int		 progress;	/* stderr is a terminal */
 	int		 status_shown;
+	int		 ncode;		/* code cells to run */
+	int		 started;	/* cells started so far */
+	char		*refused;	/* owned: why a plugin refused the
+					 * cell after the last queued */
 };
+
+/* Cells sent in one cell.run (the kernel takes about a million values
+ * in one message). */
+#define RUN_PART	500000
 
 static volatile sig_atomic_t run_interrupts;
 
@@ -252,28 +262,69 @@ run_print_warnings(struct run_ctx *r, const msgpack_object *result)
 			    w->via.array.ptr[i].via.str.ptr);
 }
 
+/* One cell.run of every code cell: the kernel sends them to the runtime
+ * ahead, and it runs them back to back, stopping at the first that does
+ * not succeed. A cell a plugin refuses is queued with none after it:
+ * *nqueued says how many were, r->refused why it stopped there. */
 static int
-run_send_cell(struct cl_conn *c, struct run_ctx *r, const char *id,
-    struct gl_err *err)
+run_send_cells(struct cl_conn *c, struct run_ctx *r,
+    const struct run_cell *cells, int ncode, int *nqueued, struct gl_err *err)
 {
+	const msgpack_object	*ref;
+
 	struct rpc_writer	*w;
 	struct rpc_msg		 m;
 	uint32_t		 rid;
 	int			 rc;
 
 	w = cl_begin(c, "cell.run", &rid);
-	msgpack_pack_map(&w->pk, 2);
+	msgpack_pack_map(&w->pk, 3);
 	rpc_pack_kv_str(&w->pk, "session", r->session);
+	rpc_pack_kv_bool(&w->pk, "until_refused", true);
 	rpc_pack_key(&w->pk, "cells");
-	msgpack_pack_array(&w->pk, 1);
-	rpc_pack_str(&w->pk, id);
+	msgpack_pack_array(&w->pk, (uint32_t)ncode);
+	for (int i = 0; i < ncode; i++)
+		rpc_pack_str(&w->pk, cells[i].id);
 	if ((rc = cl_send(c, err)) != 0)
 		return rc;
 	if ((rc = cl_wait(c, rid, &m, 30000, err)) != 0)
 		return rc;
 	run_print_warnings(r, m.result);
+	*nqueued = ncode;
+	if ((ref = rpc_map_get(m.result, "refused")) != NULL) {
+		const msgpack_object *id = rpc_map_get(ref, "cell");
+
+		if ((r->refused = rpc_map_strdup(ref, "message")) == NULL)
+			r->refused = xstrdup("a plugin refused a cell");
+		for (int i = 0; i < ncode; i++)
+			if (rpc_obj_streq(id, cells[i].id))
+				*nqueued = i;
+	}
 	rpc_msg_fini(&m);
 	return 0;
+}
+
+/* Whether what reads our standard output has gone (a pipe whose reader
+ * closed it): then nothing is run for nobody. */
+static bool
+run_reader_gone(void)
+{
+	struct pollfd	 pf = { .fd = 1, .events = POLLOUT };
+
+	return poll(&pf, 1, 0) == 1 && (pf.revents & POLLERR) != 0;
+}
+
+/* "[3/10] cell "id"" on a terminal's stderr as each cell starts. */
+static void
+run_show_progress(struct run_ctx *r, const msgpack_object *cell)
+{
+	if (cell == NULL || cell->type != MSGPACK_OBJECT_STR)
+		return;
+	r->started++;
+	fflush(stdout);
+	fprintf(stderr, "\r\033[K[%d/%d] cell \"%.*s\"", r->started,
+	    r->ncode, (int)cell->via.str.size, cell->via.str.ptr);
+	r->status_shown = 1;
 }
 
 static void
@@ -330,8 +381,6 @@ run_print_output(struct run_ctx *r, const msgpack_object *out)
 		fwrite(text, 1, len, stdout);
 		fputc('\n', stdout);
 	}
-	/* Outputs stream: whoever reads the pipe sees them as cells run. */
-	fflush(stdout);
 }
 
 static int
@@ -405,7 +454,12 @@ run_wait_cell(struct cl_conn *c, struct run_ctx *r, const struct run_cell *cell,
 				break;
 			sent++;
 		}
-		rc = cl_next_notify(c, &m, 200, &err);
+		/* Outputs stream: whoever reads the pipe sees them as cells
+		 * run, written together when several came at once. */
+		if ((rc = cl_next_notify(c, &m, 0, &err)) == 0) {
+			fflush(stdout);
+			rc = cl_next_notify(c, &m, 200, &err);
+		}
 		if (rc == 0 || rc == GL_EINTR)
 			continue;
 		if (rc < 0) {
@@ -416,6 +470,8 @@ run_wait_cell(struct cl_conn *c, struct run_ctx *r, const struct run_cell *cell,
 		}
 		if (strcmp(m.method, "cell.output") == 0)
 			run_print_output(r, rpc_map_get(m.args, "output"));
+		else if (strcmp(m.method, "cell.started") == 0 && r->progress)
+			run_show_progress(r, rpc_map_get(m.args, "cell"));
 		else if (strcmp(m.method, "cell.done") == 0 &&
 		    rpc_obj_streq(rpc_map_get(m.args, "cell"), cell->id)) {
 			struct cl_done	 d;
@@ -447,7 +503,8 @@ cli_run(int argc, char **argv)
 	struct gl_err		 err = { 0 };
 	struct rpc_msg		 m;
 	struct run_cell		*cells = NULL;
-	int			 ncode = 0, ncells = 0, rc = CLI_OK;
+	int			 ncode = 0, ncells = 0, nqueued = 0;
+	int			 rc = CLI_OK;
 	const char		*v;
 	struct sigaction	 sa;
 
@@ -562,23 +619,34 @@ cli_run(int argc, char **argv)
 	}
 	rpc_msg_fini(&m);
 
-	for (int i = 0; i < ncode && rc == CLI_OK; i++) {
+	if (ncode > 0 && run_reader_gone())
+		raise(SIGPIPE);
+	r.ncode = ncode;
+	/* A cell.run holds at most about a million values: a bigger
+	 * notebook goes in parts, each sent when the one before ended. */
+	for (int from = 0; from < ncode && rc == CLI_OK && r.refused == NULL;
+	    from += RUN_PART) {
+		int	 n = ncode - from < RUN_PART ? ncode - from : RUN_PART;
+
 		if (run_interrupts) {
 			rc = CLI_INTERRUPTED;
 			break;
 		}
-		if (r.progress) {
-			fflush(stdout);
-			fprintf(stderr, "\r\033[K[%d/%d] cell \"%s\"", i + 1, ncode,
-			    cells[i].id);
-			r.status_shown = 1;
-		}
-		if (run_send_cell(c, &r, cells[i].id, &err) != 0) {
+		if (run_send_cells(c, &r, cells + from, n, &nqueued,
+		    &err) != 0) {
 			cli_errorf("%s", err.msg);
 			rc = CLI_KERNEL;
 			break;
 		}
-		rc = run_wait_cell(c, &r, &cells[i], ncells);
+		for (int i = from; i < from + nqueued && rc == CLI_OK; i++)
+			rc = run_wait_cell(c, &r, &cells[i], ncells);
+	}
+	if (rc == CLI_OK && r.refused != NULL) {
+		/* As the kernel refuses a cell.run: its word, exit 4. */
+		fflush(stdout);
+		run_status_clear(&r);
+		cli_errorf("%s", r.refused);
+		rc = CLI_KERNEL;
 	}
 	fflush(stdout);
 	run_status_clear(&r);
@@ -600,6 +668,7 @@ out:
 	free(r.abspath);
 	free(r.session);
 	free(r.injected);
+	free(r.refused);
 	cli_nb_fini(&r.nb);
 	return rc;
 }

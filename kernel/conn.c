@@ -59,6 +59,7 @@ struct conn {
 	struct rpc_writer out;		/* staged, not yet handed to libuv */
 	size_t		 queued;	/* bytes libuv holds for us */
 	bool		 reading;
+	bool		 corked;	/* conn_cork() */
 	bool		 paused;	/* conn_pause(): the stream is not read */
 	bool		 held;		/* over queue_high, not yet at queue_low */
 	bool		 closing;	/* no more input or output */
@@ -250,7 +251,7 @@ conn_flush(struct conn *c)
 {
 	size_t len = c->out.sbuf.size;
 
-	if (len == 0)
+	if (len == 0 || (c->corked && len < CONN_CORK_MAX && !c->closing))
 		return;
 	if (!c->closing)
 		conn_put(c, c->out.sbuf.data, len);
@@ -262,11 +263,25 @@ conn_flush(struct conn *c)
 }
 
 void
+conn_cork(struct conn *c, bool corked)
+{
+	c->corked = corked;
+	if (!corked)
+		conn_flush(c);
+}
+
+void
 conn_send(struct conn *c, const void *p, size_t n)
 {
 	if (c->closing || n == 0)
 		return;
-	if (c->out.sbuf.size == 0) {
+	if (c->corked && c->out.sbuf.size + n >= CONN_CORK_MAX) {
+		/* Too big to stage: what is staged, then this, uncopied. */
+		c->corked = false;
+		conn_flush(c);
+		c->corked = true;
+	}
+	if (c->out.sbuf.size == 0 && !(c->corked && n < CONN_CORK_MAX)) {
 		conn_put(c, p, n);	/* nothing staged: no copy */
 		return;
 	}
@@ -282,7 +297,13 @@ conn_send2(struct conn *c, const void *p, size_t n, const void *q, size_t m)
 
 	if (c->closing || n + m == 0)
 		return;
-	if (c->out.sbuf.size > 0 || c->seal != NULL) {
+	if (c->corked && c->out.sbuf.size + n + m >= CONN_CORK_MAX) {
+		c->corked = false;
+		conn_flush(c);
+		c->corked = true;
+	}
+	if (c->out.sbuf.size > 0 || c->seal != NULL ||
+	    (c->corked && n + m < CONN_CORK_MAX)) {
 		/* Joined in the staging buffer: sealing needs one. */
 		msgpack_sbuffer_write(&c->out.sbuf, p, n);
 		msgpack_sbuffer_write(&c->out.sbuf, q, m);
@@ -318,6 +339,12 @@ conn_close(struct conn *c, bool graceful)
 		return;
 	if (c->closing && c->shutting && graceful)
 		return;
+	if (graceful && !c->closing) {
+		c->corked = false;	/* what is staged goes first */
+		conn_flush(c);
+		if (uv_is_closing(&c->u.handle))
+			return;		/* on_end closed it */
+	}
 	conn_read_stop(c);
 	c->closing = true;
 	if (graceful && !c->shutting && c->queued > 0) {
@@ -334,6 +361,7 @@ conn_refuse(struct conn *c, bool linger)
 {
 	if (c->closing)
 		return;
+	c->corked = false;
 	conn_flush(c);
 	conn_read_stop(c);
 	c->closing = true;

@@ -153,9 +153,15 @@ void	 conn_peer(struct conn *c, char *name, size_t len, unsigned *port);
  * one value), then conn_flush(). Borrowed. */
 struct rpc_writer *conn_writer(struct conn *c);
 /* Sends what is staged. No-op when nothing is, or the conn is closing
- * (what is staged is dropped). May call on_end (CONN_WRITE_ERROR,
- * CONN_FULL). */
+ * (what is staged is dropped), or it is corked. May call on_end
+ * (CONN_WRITE_ERROR, CONN_FULL). */
 void	 conn_flush(struct conn *c);
+/* Corked, what is sent is staged (up to CONN_CORK_MAX bytes, then
+ * written) and goes out together when uncorked: many small messages
+ * made in one callback cost one write. The corker uncorks before it
+ * returns to the loop. Uncorking flushes (and may call on_end). */
+#define CONN_CORK_MAX	(64u << 10)
+void	 conn_cork(struct conn *c, bool corked);
 /* Sends n bytes of whole messages after what is staged; copied if they
  * cannot all be written at once. No-op for a closing conn. */
 void	 conn_send(struct conn *c, const void *p, size_t n);

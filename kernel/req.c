@@ -32,6 +32,12 @@ req_client_send(struct req_client *c, const void *p, size_t n)
 }
 
 void
+req_client_cork(struct req_client *c, bool corked)
+{
+	conn_cork(c->conn, corked);
+}
+
+void
 req_client_send2(struct req_client *c, const void *p, size_t n,
     const void *q, size_t m)
 {

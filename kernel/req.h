@@ -66,6 +66,8 @@ void	 req_reply_end(struct req *r);
 void	 req_client_send(struct req_client *c, const void *p, size_t n);
 /* Sends p[0..n) then q[0..m), a message cut in two (kernel/conn.h's
  * conn_send2()). */
+/* Corked, what is sent to c goes out together when uncorked (conn_cork). */
+void	 req_client_cork(struct req_client *c, bool corked);
 void	 req_client_send2(struct req_client *c, const void *p, size_t n,
 	     const void *q, size_t m);
 /* True while more of c's messages wait to be sent than the kernel lets

@@ -20,7 +20,9 @@
  * - h->cur is the live process or NULL; events of any other process (one
  *   being killed or closed) are dropped.
  * - h->busy means a run request was sent and its on_done has not fired;
- *   exactly one on_done fires per accepted rth_run.
+ *   exactly one on_done fires per accepted rth_run. h->run is the run
+ *   the runtime answers next; runs sent behind it (rth_run() while busy)
+ *   wait in h->ahead, in order, and become h->run as each answer comes.
  * - Callbacks may call back into rth (rth_run from on_done, rth_close from
  *   anywhere): after each callback the code re-checks h->closing and
  *   h->cur, and no callback fires once h->closing is set.
@@ -62,6 +64,12 @@
 #define RTH_DRAIN_MAX	64		/* reads per pipe per drain */
 #define RTH_KEEP	((size_t)1 << 20)	/* pipe staging kept */
 
+/* A run sent to the runtime behind the one it answers next. */
+struct rth_sent {
+	uint64_t	 run;
+	uint32_t	 id;		/* its request id */
+};
+
 struct rth_carry {
 	char	 b[RTH_CARRY];
 	size_t	 n;
@@ -80,6 +88,8 @@ struct rth_proc {
 	bool		 ready;
 	bool		 killed;
 	bool		 restarting;	/* killed by rth_restart() */
+	bool		 in_read;	/* on_io(true) was called for the
+					 * messages of this read */
 	bool		 drained;	/* stdout and stderr were read since
 					 * the pipe's last read */
 	bool		 raw_eof[2];	/* stdout, stderr ended */
@@ -110,6 +120,8 @@ struct rth {
 	bool		 held;		/* rth_hold(): the pipes are not read */
 	uint64_t	 run;
 	uint32_t	 run_id;	/* its request id */
+	struct rth_sent	 ahead[RTH_AHEAD_MAX];	/* sent behind run */
+	size_t		 nahead;
 	int		 interrupts;
 	uint32_t	 next_id;
 	uint64_t	 generation;	/* processes spawned */
@@ -190,29 +202,35 @@ rth_new(uv_loop_t *loop, const struct rth_opts *opts,
 }
 
 int
-rth_run(struct rth *h, uint64_t run, const char *cell_id, const char *code,
-    size_t len, const char *chunkname, unsigned first_line,
+rth_run(struct rth *h, uint64_t run, uint64_t batch, const char *cell_id,
+    const char *code, size_t len, const char *chunkname, unsigned first_line,
     struct gl_err *err)
 {
 	msgpack_packer	*pk = &h->w.pk;
+	bool		 ahead = h->busy;
+	uint32_t	 id;
 
 	if (h->closing)
 		return gl_err_set(err, GL_ECLOSED, "runtime: stopped");
 	if (h->gave_up)
 		return gl_err_set(err, GL_EDIED, "runtime: dead; restart it");
-	if (h->state != RTH_IDLE || h->busy || h->cur == NULL ||
-	    h->cur->killed)
+	if (ahead ? !rth_can_run_ahead(h) : h->state != RTH_IDLE ||
+	    h->cur == NULL || h->cur->killed)
 		return gl_err_set(err, GL_EBUSY, "runtime: %s",
 		    h->busy ? "a cell is running" : "not ready yet");
 	if (len > RTH_MAX_CODE)
 		return gl_err_set(err, GL_EINVAL, "runtime: cell of %zu bytes "
 		    "is over the %u-byte limit", len, RTH_MAX_CODE);
 	rpc_writer_reset(&h->w);
-	h->run_id = ++h->next_id;
-	rpc_begin_request(&h->w, h->run_id, "run");
-	msgpack_pack_map(pk, 5);
+	id = ++h->next_id;
+	rpc_begin_request(&h->w, id, "run");
+	msgpack_pack_map(pk, batch != 0 ? 6 : 5);
 	rpc_pack_key(pk, "run");
 	msgpack_pack_uint64(pk, run);
+	if (batch != 0) {
+		rpc_pack_key(pk, "batch");
+		msgpack_pack_uint64(pk, batch);
+	}
 	rpc_pack_kv_str(pk, "cell", cell_id != NULL ? cell_id : "");
 	rpc_pack_key(pk, "code");
 	rpc_pack_strn(pk, code, len);
@@ -221,11 +239,39 @@ rth_run(struct rth *h, uint64_t run, const char *cell_id, const char *code,
 	rpc_pack_kv_int(pk, "line", first_line > 0 ? first_line : 1);
 	conn_send(h->cur->io, h->w.sbuf.data, h->w.sbuf.size);
 	rpc_writer_reset(&h->w);
+	if (ahead) {
+		h->ahead[h->nahead].run = run;
+		h->ahead[h->nahead].id = id;
+		h->nahead++;
+		return 0;
+	}
 	h->busy = true;
 	h->run = run;
+	h->run_id = id;
 	h->interrupts = 0;
 	rth_set_state(h, RTH_BUSY, "running");
 	return 0;
+}
+
+bool
+rth_can_run_ahead(const struct rth *h)
+{
+	return h->busy && !h->closing && h->state == RTH_BUSY &&
+	    h->cur != NULL && !h->cur->killed && h->nahead < RTH_AHEAD_MAX;
+}
+
+/* The answered run is done: the first run sent behind it is the one
+ * answered next. False if none was. */
+static bool
+rth_next_ahead(struct rth *h)
+{
+	if (h->nahead == 0)
+		return false;
+	h->run = h->ahead[0].run;
+	h->run_id = h->ahead[0].id;
+	h->interrupts = 0;
+	memmove(h->ahead, h->ahead + 1, --h->nahead * sizeof *h->ahead);
+	return true;
 }
 
 int
@@ -254,11 +300,15 @@ rth_interrupt(struct rth *h)
 
 	if (h->closing || !h->busy || pr == NULL || pr->killed)
 		return;
-	/* The signal carries the run it means (sigqueue), so a runtime
-	 * still reading the request keeps it for that run, and one that
-	 * just finished the run ignores it. */
+	/* The signal carries the last run it means (sigqueue): the
+	 * runtime interrupts the run it runs if that is one of them, keeps
+	 * it for the next run it starts if that is one, and ignores it once
+	 * they all ended. Runs sent ahead are the interrupted run's batch:
+	 * the runtime cancels them. */
 	if (++h->interrupts == 1) {
-		union sigval v = { .sival_int = (int)(h->run & 0x7fffffff) };
+		uint64_t	 last = h->nahead > 0 ?
+		    h->ahead[h->nahead - 1].run : h->run;
+		union sigval	 v = { .sival_int = (int)(last & 0x7fffffff) };
 
 		sigqueue(pr->pid, SIGINT, v);
 	} else
@@ -353,6 +403,7 @@ rth_close(struct rth *h, void (*on_closed)(void *ctx))
 	h->on_closed = on_closed;
 	h->state = RTH_STOPPED;
 	h->busy = false;
+	h->nahead = 0;
 	h->cur = NULL;
 	if (pr != NULL) {
 		rth_kill(pr, "stopped");
@@ -526,6 +577,12 @@ rth_lost(struct rth *h, struct rth_proc *pr, int64_t status, int sig)
 		snprintf(what + n, sizeof what - n, ": %s", pr->errtail);
 	}
 	if (h->busy) {
+		/* The runs sent behind it never ran. */
+		struct rth_sent	 lost[RTH_AHEAD_MAX];
+		size_t		 nlost = h->nahead;
+
+		memcpy(lost, h->ahead, nlost * sizeof *lost);
+		h->nahead = 0;
 		rth_drain(pr, true);
 		h->busy = false;
 		if (!pr->restarting)
@@ -533,6 +590,10 @@ rth_lost(struct rth *h, struct rth_proc *pr, int64_t status, int sig)
 		if (h->cbs.on_done != NULL && !h->closing)
 			h->cbs.on_done(h->ctx, h->run, GL_RUN_DIED, NULL, 0,
 			    pr->restarting ? "runtime restarted" : what);
+		for (size_t i = 0; i < nlost && h->cbs.on_done != NULL &&
+		    !h->closing; i++)
+			h->cbs.on_done(h->ctx, lost[i].run, GL_RUN_CANCELLED,
+			    NULL, 0, "the runtime died before it ran");
 		if (h->closing || h->cur != NULL)
 			return;
 	}
@@ -593,6 +654,13 @@ rth_on_msg(void *ctx, struct rpc_msg *m)
 		conn_read_stop(pr->io);
 		return;
 	}
+	if (!pr->in_read) {
+		pr->in_read = true;
+		if (h->cbs.on_io != NULL)
+			h->cbs.on_io(h->ctx, true);
+		if (pr != h->cur || h->closing)
+			return;
+	}
 	rth_dispatch(h, pr, m);
 }
 
@@ -621,8 +689,14 @@ static void
 rth_on_io_read(void *ctx)
 {
 	struct rth_proc	*pr = ctx;
+	struct rth	*h = pr->h;
 
 	pr->drained = false;
+	if (pr->in_read) {
+		pr->in_read = false;
+		if (h->cbs.on_io != NULL && !h->closing)
+			h->cbs.on_io(h->ctx, false);
+	}
 }
 
 static void
@@ -711,6 +785,7 @@ rth_on_response(struct rth *h, struct rth_proc *pr, const struct rpc_msg *m)
 	const char		*ep = NULL;
 	size_t			 en = 0;
 	char			*text = NULL;
+	uint64_t		 done;
 
 	if (!h->busy || m->id != h->run_id) {
 		/* rth_request()'s answers; a ping; a run we gave up on. */
@@ -733,16 +808,22 @@ rth_on_response(struct rth *h, struct rth_proc *pr, const struct rpc_msg *m)
 		text = xstrdup(err.msg);
 	} else {
 		st = rpc_map_get(m->result, "status");
-		/* A runtime ends a run ok, in error or interrupted. */
+		/* A runtime ends a run ok, in error or interrupted, or
+		 * cancels a run sent ahead (with a message saying why). */
 		if (st == NULL || st->type != MSGPACK_OBJECT_STR ||
 		    gl_run_status_parse(st->via.str.ptr, st->via.str.size,
 		    &status) != 0 || (status != GL_RUN_OK &&
-		    status != GL_RUN_ERROR && status != GL_RUN_INTERRUPTED)) {
+		    status != GL_RUN_ERROR && status != GL_RUN_INTERRUPTED &&
+		    status != GL_RUN_CANCELLED)) {
 			rth_kill(pr, "protocol error from the runtime: run "
 			    "response without a known status");
 			goto out;
 		}
-		if (status != GL_RUN_OK) {
+		if (status == GL_RUN_CANCELLED) {
+			mo = rpc_map_get(m->result, "message");
+			text = mo != NULL && mo->type == MSGPACK_OBJECT_STR ?
+			    rpc_obj_strdup(mo) : xstrdup("cancelled");
+		} else if (status != GL_RUN_OK) {
 			/* Its error is an error output: passed on as its
 			 * bytes came. */
 			e = rpc_map_get(m->result, "error");
@@ -760,10 +841,13 @@ rth_on_response(struct rth *h, struct rth_proc *pr, const struct rpc_msg *m)
 	rth_drain(pr, true);
 	if (pr != h->cur || h->closing || !h->busy)
 		goto out;
-	h->busy = false;
-	h->state = RTH_IDLE;
+	done = h->run;
+	if (!rth_next_ahead(h)) {
+		h->busy = false;
+		h->state = RTH_IDLE;
+	}
 	if (h->cbs.on_done != NULL)
-		h->cbs.on_done(h->ctx, h->run, status, ep, en, text);
+		h->cbs.on_done(h->ctx, done, status, ep, en, text);
 	/* on_done may have started the next run (BUSY) or closed us. */
 	if (!h->closing && !h->busy && h->cur == pr && h->state == RTH_IDLE)
 		rth_set_state(h, RTH_IDLE, "idle");

@@ -63,6 +63,12 @@ struct rth_cbs {
 	 * of a runtime that dies are never answered: on_state says DEAD or
 	 * STARTING first. */
 	void	(*on_reply)(void *ctx, const struct rpc_msg *m);
+	/* begin: the messages of one read of the runtime's pipe are about
+	 * to be handled (outputs, ends of runs); !begin: they were. What the
+	 * callbacks in between send may go out together. Not called after
+	 * rth_close(), nor for a process being replaced: the owner undoes
+	 * what begin did then itself. Optional. */
+	void	(*on_io)(void *ctx, bool begin);
 };
 
 struct rth_opts {
@@ -77,13 +83,25 @@ struct rth;
 /* Starts a runtime. The rth lives until rth_close()'s callback. */
 struct rth *rth_new(uv_loop_t *loop, const struct rth_opts *opts,
 	     const struct rth_cbs *cbs, void *ctx, struct gl_err *err);
-/* Runs code (a cell's source) as run number run. chunkname ("@path") and
- * first_line (file line of the code's first line) make error messages
- * name the file and line. One cell at a time: GL_EBUSY if one is running
- * or the runtime is not idle yet; the session keeps the queue. */
-int	 rth_run(struct rth *h, uint64_t run, const char *cell_id,
-	     const char *code, size_t len, const char *chunkname,
-	     unsigned first_line, struct gl_err *err);
+/* Runs sent to a runtime behind the one it runs, at most. */
+#define RTH_AHEAD_MAX	64
+
+/* Runs code (a cell's source) as run number run, of batch (the cell.run
+ * request; 0 for none). chunkname ("@path") and first_line (file line of
+ * the code's first line) make error messages name the file and line.
+ * GL_EBUSY if the runtime is not ready yet, or a cell is running and
+ * rth_can_run_ahead() is false: the session keeps the queue. A run sent
+ * while another runs waits in the runtime and starts the moment the one
+ * before ends (its on_done comes first); when a run of a batch does not
+ * end ok, the runtime answers the later runs of that batch it was sent
+ * "cancelled" without running them, and when it dies they end
+ * GL_RUN_CANCELLED. */
+int	 rth_run(struct rth *h, uint64_t run, uint64_t batch,
+	     const char *cell_id, const char *code, size_t len,
+	     const char *chunkname, unsigned first_line, struct gl_err *err);
+/* Whether rth_run() would send a run now behind the running one of the
+ * same batch: a cell runs and fewer than RTH_AHEAD_MAX wait. */
+bool	 rth_can_run_ahead(const struct rth *h);
 /* Sends request method to the runtime between runs, pack packing its
  * args map (with arg); *id gets the request's id, which on_reply's answer
  * carries. GL_EBUSY while a cell runs or the runtime starts, GL_ECLOSED
@@ -92,8 +110,9 @@ int	 rth_request(struct rth *h, const char *method,
 	     void (*pack)(msgpack_packer *pk, const void *arg), const void *arg,
 	     uint32_t *id, struct gl_err *err);
 /* First call during a run: SIGINT (the cell stops with "interrupted" in
- * well under 100 ms). A second call during the same run kills the runtime
- * (GL_RUN_DIED, then a restart). No-op when idle. */
+ * well under 100 ms; the runs sent behind it end "cancelled"). A second
+ * call during the same run kills the runtime (GL_RUN_DIED, then a
+ * restart). No-op when idle. */
 void	 rth_interrupt(struct rth *h);
 /* With held, reads nothing more from the runtime (its RPC pipe, stdout
  * and stderr) until called again without: the runtime blocks in its next

@@ -35,7 +35,8 @@ struct sess_set;
 #define SRV_FRAME_ANON		(4u << 10)
 #define SRV_FRAME_MAX		(256u << 20)
 /* What one message may decode to (core/rpc.h): most methods are small;
- * those marked SRV_M_BIG (doc.edit, session.open) carry notebooks. */
+ * those marked SRV_M_BIG (doc.edit, session.open, cell.run) carry
+ * notebooks, or all their cell ids. */
 #define SRV_ELEMS_MAX		(64u << 10)
 #define SRV_DECODED_MAX		((uint64_t)16 << 20)
 #define SRV_BIG_ELEMS_MAX	(1u << 20)

@@ -49,6 +49,7 @@ static void	 sess_on_done(void *ctx, uint64_t run,
 		     size_t errlen, const char *message);
 static void	 sess_on_state(void *ctx, enum rth_state state,
 		     const char *message);
+static void	 sess_on_io(void *ctx, bool begin);
 
 static const char *const rth_state_names[] = {
 	[RTH_STARTING] = "starting",
@@ -58,14 +59,29 @@ static const char *const rth_state_names[] = {
 	[RTH_STOPPED] = "stopped",
 };
 
+/* The outputs, starts and ends of the runs the runtime sent at once go
+ * to each client in one write. */
+static void
+sess_on_io(void *ctx, bool begin)
+{
+	struct sess	*s = ctx;
+
+	if (begin == s->corked || (begin && s->closing))
+		return;
+	s->corked = begin;
+	for (size_t i = 0; i < s->nclients; i++)
+		req_client_cork(s->clients[i], begin);
+}
+
 static const struct rth_cbs sess_rth_cbs = {
 	.on_output = sess_on_output,
 	.on_done = sess_on_done,
 	.on_state = sess_on_state,
 	.on_reply = sess_on_reply,
+	.on_io = sess_on_io,
 };
 
-/* cell.run {session, cells: [id]} */
+/* cell.run {session, cells: [id], until_refused?} */
 int
 sess_rpc_cell_run(struct sess_set *ss, struct req *r, struct gl_err *err)
 {
@@ -73,9 +89,12 @@ sess_rpc_cell_run(struct sess_set *ss, struct req *r, struct gl_err *err)
 	const msgpack_object	*co;
 	struct sess_run		*head = NULL, **tailp = &head;
 	struct plg_result	 hr = { 0 };
+	struct gl_err		 refusal = { 0 };
 	msgpack_packer		*pk;
-	uint32_t		 n;
+	uint32_t		 n, refused = UINT32_MAX;
 	uint64_t		 batch;
+	bool			 until = rpc_map_bool(r->args, "until_refused",
+				     false);
 
 	if ((s = sess_get(ss, r, true, err)) == NULL)
 		return err->code;
@@ -97,11 +116,20 @@ sess_rpc_cell_run(struct sess_set *ss, struct req *r, struct gl_err *err)
 		if (nb_doc_find(s->doc, buf, NULL) == NULL)
 			return gl_err_set(err, GL_ENOTFOUND,
 			    "cell.run: no cell %s in session %s", buf, s->id);
-		if (sess_hook_run(s, r, buf, &hr, err) != 0) {
+		if (sess_hook_run(s, r, buf, &hr, until ? &refusal : err) !=
+		    0) {
+			if (until) {
+				/* The cells before it run; the answer says
+				 * which cell was refused and why. */
+				refused = i;
+				break;
+			}
 			plg_result_fini(&hr);
 			return err->code;
 		}
 	}
+	if (refused != UINT32_MAX)
+		n = refused;
 	batch = ++s->next_batch;
 	for (uint32_t i = 0; i < n; i++) {
 		const msgpack_object	*id = &co->via.array.ptr[i];
@@ -117,8 +145,18 @@ sess_rpc_cell_run(struct sess_set *ss, struct req *r, struct gl_err *err)
 		tailp = &run->next;
 	}
 	pk = req_reply_begin(r);
-	msgpack_pack_map(pk, hr.nwarnings > 0 ? 2 : 1);
+	msgpack_pack_map(pk, (hr.nwarnings > 0 ? 2 : 1) +
+	    (refused != UINT32_MAX ? 1 : 0));
 	sess_pack_warnings(pk, &hr);
+	if (refused != UINT32_MAX) {
+		const msgpack_object *id = &co->via.array.ptr[refused];
+
+		rpc_pack_key(pk, "refused");
+		msgpack_pack_map(pk, 2);
+		rpc_pack_key(pk, "cell");
+		rpc_pack_strn(pk, id->via.str.ptr, id->via.str.size);
+		rpc_pack_kv_str(pk, "message", refusal.msg);
+	}
 	rpc_pack_key(pk, "runs");
 	msgpack_pack_array(pk, n);
 	for (struct sess_run *run = head; run != NULL; run = run->next) {
@@ -236,22 +274,61 @@ sess_runtime_state(const struct sess *s)
 	return s->rt == NULL ? "none" : rth_state_names[rth_get_state(s->rt)];
 }
 
+/*
+ * Whether run, next in the queue, may be sent to the runtime now behind
+ * the running one. Only for an ephemeral session (galley run's: nobody
+ * edits it, so a cell's source is the same when sent as when it would
+ * start), and only a code cell of the running run's batch: a failure
+ * there cancels it anyway, and what finishes at once (markdown, a deleted
+ * cell) must not finish before the runs ahead of it.
+ */
+static bool
+sess_can_send_ahead(struct sess *s, const struct sess_run *run)
+{
+	struct nb_cell	*cell;
+
+	if (!s->ephemeral || s->cur == NULL || s->rt == NULL ||
+	    run->batch != s->cur->batch || !rth_can_run_ahead(s->rt))
+		return false;
+	cell = nb_doc_find(s->doc, run->cell, NULL);
+	return cell != NULL && (nb_cell_kind(cell) == NB_CODE ||
+	    nb_cell_is_header(cell));
+}
+
+/* run, sent to the runtime, is the running run from now. */
+static void
+sess_run_start(struct sess *s, struct sess_run *run)
+{
+	struct sess_cell_out *co;
+
+	run->t0 = uv_hrtime();
+	s->cur = run;
+	co = sess_outs(s, run->cell, true);
+	sess_outs_reset(s, co);
+	memcpy(co->hash, run->hash, sizeof co->hash);
+	sess_note_started(s, run);
+}
+
 static void
 sess_pump(struct sess *s)
 {
 	struct gl_err	 err;
-	struct sess_cell_out *co;
 	int		 rc;
 
-	if (s->pumping || s->closing)
+	/* Runs sent behind one that failed are being cancelled: nothing
+	 * starts before they are. */
+	if (s->pumping || s->closing || (s->cur == NULL && s->shead != NULL))
 		return;
 	s->pumping = true;
-	while (s->cur == NULL && s->qhead != NULL && !s->closing) {
+	while (s->qhead != NULL && !s->closing) {
 		struct sess_run	*run = s->qhead;
 		struct nb_cell	*cell;
 		size_t		 idx, len;
 		const char	*src;
+		bool		 ahead = s->cur != NULL;
 
+		if (ahead && !sess_can_send_ahead(s, run))
+			break;
 		cell = nb_doc_find(s->doc, run->cell, &idx);
 		if (cell == NULL) {
 			s->qhead = run->next;
@@ -298,10 +375,11 @@ sess_pump(struct sess *s)
 			log_info("%s: runtime started", s->id);
 		}
 		src = nb_cell_source(cell, &len);
-		rc = rth_run(s->rt, run->id, run->cell, src, len, s->chunk,
-		    nb_doc_source_line(s->doc, idx), &err);
-		if (rc == GL_EBUSY)
-			break;	/* not ready yet: sess_on_state() pumps again */
+		rc = rth_run(s->rt, run->id, run->batch, run->cell, src, len,
+		    s->chunk, nb_doc_source_line(s->doc, idx), &err);
+		if (rc == GL_EBUSY || (rc != 0 && ahead))
+			break;	/* not ready yet: sess_on_state() pumps
+				 * again; or it fails when it is its turn */
 		s->qhead = run->next;
 		if (s->qhead == NULL)
 			s->qtail = NULL;
@@ -318,13 +396,16 @@ sess_pump(struct sess *s)
 			continue;
 		}
 		run->code = true;
-		run->t0 = uv_hrtime();
 		gl_hash_hex(src, len, run->hash);
-		s->cur = run;
-		co = sess_outs(s, run->cell, true);
-		sess_outs_reset(s, co);
-		memcpy(co->hash, run->hash, sizeof co->hash);
-		sess_note_started(s, run);
+		if (ahead) {
+			if (s->stail != NULL)
+				s->stail->next = run;
+			else
+				s->shead = run;
+			s->stail = run;
+			continue;
+		}
+		sess_run_start(s, run);
 	}
 	s->pumping = false;
 	sess_activity(s->set);
@@ -466,10 +547,22 @@ sess_on_done(void *ctx, uint64_t run, enum gl_run_status st,
     const char *error, size_t errlen, const char *message)
 {
 	struct sess	*s = ctx;
-	struct sess_run	*cur = s->cur;
+	struct sess_run	*cur = s->cur, *sent = s->shead;
 	uint64_t	 batch;
 
-	if (s->closing || cur == NULL || cur->id != run)
+	if (s->closing)
+		return;
+	if (cur == NULL && sent != NULL && sent->id == run) {
+		/* Sent behind a run that did not succeed: the runtime
+		 * cancelled it (or died before it). */
+		if ((s->shead = sent->next) == NULL)
+			s->stail = NULL;
+		sent->code = false;
+		sess_finish(s, sent, GL_RUN_CANCELLED, NULL, 0, message);
+		sess_pump(s);
+		return;
+	}
+	if (cur == NULL || cur->id != run)
 		return;
 	sess_hook_after_run(s, cur, gl_run_status_name(st), message);
 	s->cur = NULL;
@@ -478,7 +571,19 @@ sess_on_done(void *ctx, uint64_t run, enum gl_run_status st,
 	sess_finish(s, cur, st, error, errlen, message);
 	if (st != GL_RUN_OK)
 		sess_cancel_batch(s, batch, NULL);
-	sess_pump(s);
+	else if ((sent = s->shead) != NULL && !s->closing) {
+		/* The runtime started the next one the moment this one
+		 * ended. */
+		if ((s->shead = sent->next) == NULL)
+			s->stail = NULL;
+		sent->next = NULL;
+		sess_run_start(s, sent);
+	}
+	/* Runs sent behind a run that did not succeed stay in shead until
+	 * the runtime answers them "cancelled"; nothing else is sent
+	 * meanwhile. */
+	if (s->shead == NULL)
+		sess_pump(s);
 }
 
 static void
@@ -513,6 +618,17 @@ sess_on_state(void *ctx, enum rth_state state, const char *message)
 		s->cur = NULL;
 		sess_finish(s, cur, GL_RUN_DIED, NULL, 0, message);
 		sess_cancel_batch(s, batch, NULL);
+	}
+	if (state == RTH_DEAD || state == RTH_STOPPED) {
+		struct sess_run	*sent;
+
+		while ((sent = s->shead) != NULL) {
+			if ((s->shead = sent->next) == NULL)
+				s->stail = NULL;
+			sent->code = false;
+			sess_finish(s, sent, GL_RUN_CANCELLED, NULL, 0,
+			    "the runtime died before it ran");
+		}
 	}
 	/* IDLE lets the next run start; a DEAD runtime that gave up
 	 * restarting fails the queued runs. */

@@ -295,6 +295,8 @@ sess_rpc_list(struct sess_set *ss, struct req *r, struct gl_err *err)
 		if (s->ephemeral && s->owner != r->client)
 			continue;
 		queued = 0;
+		for (struct sess_run *q = s->shead; q != NULL; q = q->next)
+			queued++;
 		for (struct sess_run *q = s->qhead; q != NULL; q = q->next)
 			queued++;
 		for (size_t j = 0; j < s->nclients; j++)
@@ -576,6 +578,8 @@ sess_unlink_client(struct sess *s, struct req_client *c)
 {
 	for (size_t i = 0; i < s->nclients; i++) {
 		if (s->clients[i] == c) {
+			if (s->corked)
+				req_client_cork(c, false);
 			memmove(&s->clients[i], &s->clients[i + 1],
 			    (s->nclients - i - 1) * sizeof *s->clients);
 			s->nclients--;
@@ -646,6 +650,10 @@ sess_free(struct sess *s)
 	if (s->nclients != 0)
 		gl_fatal("sess_free: %s still has clients", s->id);
 	free(s->cur);
+	for (run = s->shead; run != NULL; run = next) {
+		next = run->next;
+		free(run);
+	}
 	for (run = s->qhead; run != NULL; run = next) {
 		next = run->next;
 		free(run);

@@ -196,12 +196,18 @@ struct sess {
 	size_t		 npeers, cappeers;
 	struct rth	*rt;		/* owned; NULL until the first run */
 	struct sess_run	*cur;		/* owned: the running run */
+	struct sess_run	*shead, *stail;	/* owned: runs of cur's batch sent
+					 * to the runtime behind it, in
+					 * order (ephemeral sessions) */
 	struct sess_run	*qhead, *qtail;	/* owned: queued runs */
 	uint64_t	 next_run, next_batch;
 	struct sess_cell_out **outs;	/* owned, each */
 	size_t		 nouts, capouts;
 	struct gl_map	 outs_by_id;	/* of outs, by their id */
 	bool		 pumping;
+	bool		 corked;	/* the clients are corked while a read
+					 * of the runtime's messages is
+					 * handled (sess_on_io) */
 	bool		 held;		/* a client is held: the runtime is
 					 * not read (sess_flow()) */
 	char		*hook_project;	/* owned: the project whose plugins

@@ -99,6 +99,7 @@
 #include "core/run.h"
 #include "lua/chunk.h"
 #include "lua/codec.h"
+#include "lua/expr.h"
 #include "lua/lua_int.h"
 
 #define LX_MAX_FRAME	(300u << 20)	/* largest message from the kernel (a
@@ -123,6 +124,9 @@ struct lx_rt {
 	int		 fd;
 	int		 broken;	/* the pipe to the kernel failed */
 	struct rpc_reader *rd;		/* owned */
+	struct rpc_reader *later;	/* owned: runs that came while a cell
+					 * waited on the kernel, served
+					 * before what rd holds */
 	struct rpc_writer w;		/* the next message(s) */
 	/* The batch: stream outputs not written yet. The last one's text
 	 * (a str 32 at text_at, text_len bytes) grows while prints of the
@@ -138,6 +142,9 @@ struct lx_rt {
 	size_t		 nlines;
 	size_t		 lines_cap;
 	uint64_t	 run;		/* the current run number */
+	uint64_t	 failed_batch;	/* a run of this batch did not
+					 * succeed: its later runs are
+					 * cancelled; 0 none */
 	long		 first_line;	/* file line of the cell's line 1 */
 	int		 err_line;	/* cell line of the last error; 0 */
 	struct lx_cluster *cl;		/* the cluster binding */
@@ -173,6 +180,8 @@ static int			 lx_user_mask, lx_user_count;
 
 static void	 lx_on_sigint(int sig, siginfo_t *si, void *uctx);
 static void	 lx_on_alarm(int sig);
+static void	 lx_on_exit(void);
+static struct lx_rt		*lx_exit_rt;
 static void	 lx_batch_flush(struct lx_rt *rt);
 static void	 lx_batch_arm(bool arm);
 static void	 lx_stdio_flush(struct lx_rt *rt);
@@ -197,6 +206,7 @@ static void	 lx_answer(struct lx_rt *rt, const struct rpc_msg *m,
 		     bool inspect);
 static int	 lx_capture(lua_State *L);
 static void	 lx_send(struct lx_rt *rt);
+static void	 lx_done_queue(struct lx_rt *rt);
 static void	 lx_pack_output(struct lx_rt *rt, struct rpc_writer *w,
 		     const char *type, const char *name, const char *text,
 		     size_t len);
@@ -206,7 +216,8 @@ static void	 lx_run(struct lx_rt *rt, const struct rpc_msg *m);
 static int	 lx_compile(struct lx_rt *rt, const char *code, size_t len,
 		     int *capture);
 static int	 lx_load(struct lx_rt *rt, const char *code, size_t len,
-		     size_t split, const char *mid, size_t at, const char *text);
+		     size_t split, const char *mid, size_t at, const char *text,
+		     bool shown);
 static size_t	 lx_code_end(const char *p, size_t n, bool *ok);
 static void	 lx_split_lines(struct lx_rt *rt, const char *code, size_t len);
 static bool	 lx_line_is_code(const char *p, size_t n);
@@ -248,6 +259,7 @@ lx_runtime_main(const struct lx_runtime_opts *opts)
 	memset(&rt, 0, sizeof rt);
 	rt.fd = opts->fd;
 	rt.rd = rpc_reader_new(LX_MAX_FRAME);
+	rt.later = rpc_reader_new(LX_MAX_FRAME);
 	rpc_writer_init(&rt.w);
 	rpc_writer_init(&rt.batch);
 	rt.text_at = SIZE_MAX;
@@ -297,6 +309,10 @@ lx_runtime_main(const struct lx_runtime_opts *opts)
 		goto out;
 	}
 	lx_sig_L = rt.L;
+	/* os.exit() in a cell: what the cells before it printed, and their
+	 * answers, still reach the kernel. */
+	lx_exit_rt = &rt;
+	atexit(lx_on_exit);
 
 	rpc_begin_notify(&rt.w, "ready");
 	msgpack_pack_map(&rt.w.pk, 2);
@@ -306,10 +322,11 @@ lx_runtime_main(const struct lx_runtime_opts *opts)
 
 	serving = true;
 	while (!rt.broken) {
-		/* A cell that waited on the cluster may have left whole
-		 * messages in the reader. */
-		while (!rt.broken && (rc = rpc_reader_next(rt.rd, &m,
-		    &err)) == 1) {
+		/* A cell that waited on the kernel may have put runs sent
+		 * ahead aside, and left whole messages in the reader. */
+		while (!rt.broken && ((rc = rpc_reader_next(rt.later, &m,
+		    &err)) == 1 || (rc == 0 && (rc = rpc_reader_next(rt.rd,
+		    &m, &err)) == 1))) {
 			lx_serve(&rt, &m);
 			rpc_msg_fini(&m);
 		}
@@ -320,6 +337,8 @@ lx_runtime_main(const struct lx_runtime_opts *opts)
 		}
 		if (rt.broken)
 			break;
+		/* Nothing more to run: what waits in the batch goes now. */
+		lx_batch_flush(&rt);
 		n = read(rt.fd, buf, sizeof buf);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -342,6 +361,7 @@ out:
 		lx_on_orphaned(0);
 	lx_running = 0;
 	lx_sig_L = NULL;
+	lx_exit_rt = NULL;
 	lx_batch_arm(false);
 	lx_cluster_free(rt.cl);
 	lx_host_fini(&rt.host);
@@ -356,6 +376,7 @@ out:
 	rpc_writer_fini(&rt.w);
 	rpc_writer_fini(&rt.batch);
 	rpc_reader_free(rt.rd);
+	rpc_reader_free(rt.later);
 	return status;
 }
 
@@ -401,7 +422,7 @@ lx_on_sigint_run(int run)
 {
 	lua_State	*L = lx_sig_L;
 
-	if (lx_running && L != NULL && (run < 0 || run == lx_cur_run)) {
+	if (lx_running && L != NULL && (run < 0 || lx_cur_run <= run)) {
 		lx_sigint_seen = 1;
 		lx_want_interrupt = 1;
 		lua_sethook(L, lx_hook, LUA_MASKCALL | LUA_MASKRET |
@@ -428,6 +449,15 @@ lx_on_sigint(int sig, siginfo_t *si, void *uctx)
 	else
 		lx_on_sigint_run(-1);
 	errno = saved;
+}
+
+/* A cell called os.exit(): the batch is written before the process
+ * ends (stdio is flushed by exit() after). */
+static void
+lx_on_exit(void)
+{
+	if (lx_exit_rt != NULL)
+		lx_batch_flush(lx_exit_rt);
 }
 
 /* Async-signal-safe: the batch's time is up; the hook writes it. */
@@ -1029,6 +1059,7 @@ lx_run(struct lx_rt *rt, const struct rpc_msg *m)
 	char			 memmsg[160];
 	size_t			 len, namelen, msglen;
 	int64_t			 line;
+	uint64_t		 batch;
 	int			 st, capture = 0, nres;
 
 	code = rpc_map_str(m->args, "code", &len);
@@ -1041,6 +1072,21 @@ lx_run(struct lx_rt *rt, const struct rpc_msg *m)
 	o = rpc_map_get(m->args, "run");
 	rt->run = o != NULL && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER ?
 	    o->via.u64 : 0;
+	o = rpc_map_get(m->args, "batch");
+	batch = o != NULL && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER ?
+	    o->via.u64 : 0;
+	if (batch != 0 && batch == rt->failed_batch) {
+		/* Sent behind a run of its batch that did not succeed. */
+		rpc_begin_response(&rt->w, m->id);
+		msgpack_pack_map(&rt->w.pk, 2);
+		rpc_pack_kv_str(&rt->w.pk, "status",
+		    gl_run_status_name(GL_RUN_CANCELLED));
+		rpc_pack_kv_str(&rt->w.pk, "message",
+		    "an earlier cell of this run did not succeed");
+		lx_done_queue(rt);
+		return;
+	}
+	rt->failed_batch = 0;
 	if ((name = rpc_map_str(m->args, "chunkname", &namelen)) == NULL ||
 	    namelen == 0) {
 		name = "=cell";
@@ -1074,7 +1120,7 @@ lx_run(struct lx_rt *rt, const struct rpc_msg *m)
 		lx_running = 1;
 		/* An interrupt for this run may have landed while we were
 		 * still reading the request: honour it now. */
-		if (lx_pending_run == lx_cur_run)
+		if (lx_cur_run <= lx_pending_run)
 			lx_on_sigint_run(lx_cur_run);
 		lx_pending_run = -1;
 		st = lua_pcall(L, capture, LUA_MULTRET, LX_SLOT_MSGH);
@@ -1121,8 +1167,30 @@ lx_run(struct lx_rt *rt, const struct rpc_msg *m)
 		    GL_RUN_ERROR, msg, msglen, rt->host.tb.data != NULL ?
 		    rt->host.tb.data : "", rt->err_line);
 	}
+	if (st != LUA_OK)
+		rt->failed_batch = batch;
 	lua_settop(L, 0);
-	lx_send(rt);
+	lx_done_queue(rt);
+}
+
+/*
+ * The run's answer, packed in the writer, goes behind its outputs in the
+ * batch. It is written with them when the runtime has nothing more to
+ * run (the main loop writes the batch before it waits to read), when
+ * the batch is full, or when its time is up: runs the kernel sent ahead
+ * run back to back, their answers and outputs written together.
+ */
+static void
+lx_done_queue(struct lx_rt *rt)
+{
+	msgpack_sbuffer_write(&rt->batch.sbuf, rt->w.sbuf.data,
+	    rt->w.sbuf.size);
+	rpc_writer_reset(&rt->w);
+	rt->text_at = SIZE_MAX;
+	if (rt->batch.sbuf.size >= LX_BATCH || lx_batch_due)
+		lx_batch_flush(rt);
+	else
+		lx_batch_arm(true);
 }
 
 /* complete and inspect {code, cursor}: lua/complete.c's answer. */
@@ -1209,6 +1277,9 @@ lx_compile(struct lx_rt *rt, const char *code, size_t len, int *capture)
 	 * upwards; the smallest that compiles wins. */
 	for (size_t k = last; k > 0; k--) {
 		off = rt->lines[k - 1];
+		/* Most cells end in a statement: no compile for those. */
+		if (lx_expr_impossible(code + off, len - off))
+			continue;
 		if (k > 1) {
 			gl_buf_reset(&rt->chk);
 			gl_buf_adds(&rt->chk, "return ");
@@ -1225,7 +1296,7 @@ lx_compile(struct lx_rt *rt, const char *code, size_t len, int *capture)
 		 * call in the expression is no tail call: its caller's
 		 * frame stays in tracebacks. */
 		if (scanned && (st = lx_load(rt, code, len, off,
-		    ";return (...)(", end, ")")) == LUA_OK) {
+		    ";return (...)(", end, ")", false)) == LUA_OK) {
 			*capture = 1;
 			return st;
 		}
@@ -1236,36 +1307,37 @@ lx_compile(struct lx_rt *rt, const char *code, size_t len, int *capture)
 		}
 		/* `x;` is a statement but no argument list. */
 		if ((st = lx_load(rt, code, len, off, ";(...)() return ",
-		    len, "")) == LUA_OK) {
+		    len, "", false)) == LUA_OK) {
 			*capture = 1;
 			return st;
 		}
 		lua_pop(L, 1);
 		if (st == LUA_ERRMEM)
 			return st;
-		if ((st = lx_load(rt, code, len, off, "return ", len, "")) ==
-		    LUA_OK)
+		if ((st = lx_load(rt, code, len, off, "return ", len, "",
+		    false)) == LUA_OK)
 			return st;
 		lua_pop(L, 1);
 		if (st == LUA_ERRMEM)
 			return st;
 	}
-	if ((st = lx_load(rt, code, len, len, "", len, "\n;(...)()")) ==
-	    LUA_OK) {
+	if ((st = lx_load(rt, code, len, len, "", len, "\n;(...)()",
+	    false)) == LUA_OK) {
 		*capture = 1;
 		return st;
 	}
 	lua_pop(L, 1);
 	if (st == LUA_ERRMEM)
 		return st;
-	return lx_load(rt, code, len, len, "", len, "");
+	return lx_load(rt, code, len, len, "", len, "", true);
 }
 
 /* Loads prefix + code[0, split) + mid + code[split, at) + text +
- * code[at, len), where split <= at. */
+ * code[at, len), where split <= at. A syntax error's message names the
+ * notebook's line only when shown (the last try). */
 static int
 lx_load(struct lx_rt *rt, const char *code, size_t len, size_t split,
-    const char *mid, size_t at, const char *text)
+    const char *mid, size_t at, const char *text, bool shown)
 {
 	struct gl_buf	*b = &rt->src;
 	size_t		 pre = (size_t)rt->first_line - 1;
@@ -1291,7 +1363,7 @@ lx_load(struct lx_rt *rt, const char *code, size_t len, size_t split,
 		if (pad || pre == 0)
 			return st;
 		if (st != LUA_OK) {
-			if (st == LUA_ERRSYNTAX)
+			if (st == LUA_ERRSYNTAX && shown)
 				lx_chunk_shift_msg(rt->L, (long)pre);
 			return st;
 		}
@@ -1442,13 +1514,19 @@ lx_io_raise(lua_State *L)
 	return lua_error(L);
 }
 
-/* A request while a cell waits on the cluster: ping is answered, a run
- * cannot come (one run at a time), anything else is refused. */
+/* A request while a cell waits on the kernel (the cluster, a sync): ping
+ * is answered, a run sent ahead is put aside to run after the cell,
+ * anything else is refused. */
 static void
 lx_io_serve(void *host, const struct rpc_msg *m)
 {
 	struct lx_rt	*rt = host;
 
+	if (strcmp(m->method, "run") == 0 && m->frame != NULL) {
+		/* Sent ahead: it runs after this cell. */
+		rpc_reader_feed(rt->later, m->frame, m->frame_len);
+		return;
+	}
 	if (strcmp(m->method, "ping") == 0) {
 		rpc_begin_response(&rt->w, m->id);
 		msgpack_pack_map(&rt->w.pk, 2);

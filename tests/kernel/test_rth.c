@@ -177,7 +177,8 @@ cb_state(void *ctx, enum rth_state state, const char *message)
 	e->text = xstrdup(message != NULL ? message : "");
 }
 
-static const struct rth_cbs cbs = { cb_output, cb_done, cb_state, NULL };
+static const struct rth_cbs cbs = { cb_output, cb_done, cb_state, NULL,
+    NULL };
 
 static void
 on_deadline(uv_timer_t *t)
@@ -284,7 +285,7 @@ start(struct fx *f, const char *code, const char *chunkname, unsigned line)
 	struct gl_err	 err = { 0 };
 	uint64_t	 run = ++f->next_run;
 
-	if (rth_run(f->h, run, "cell", code, strlen(code), chunkname, line,
+	if (rth_run(f->h, run, 0, "cell", code, strlen(code), chunkname, line,
 	    &err) != 0)
 		fail_msg("rth_run: %s", err.msg);
 	return run;
@@ -950,7 +951,7 @@ test_dies_at_start_gives_up(void **state)
 	assert_contains(last, "exit status 1");
 	assert_int_equal(rth_get_state(f->h), RTH_DEAD);
 	assert_int_equal(rth_pid(f->h), 0);
-	assert_int_equal(rth_run(f->h, 1, "c", "1", 1, "=c", 1, &err),
+	assert_int_equal(rth_run(f->h, 1, 0, "c", "1", 1, "=c", 1, &err),
 	    GL_EDIED);
 	fx_free(f);
 

@@ -576,6 +576,12 @@ test_trailing_expression_like_the_repl(void **state)
 	expect_result(f, "local v = 3\nv * 2; -- semicolon", "6");
 	expect_result(f, "v", "3");
 	expect_result(f, "select('#', table.unpack({1, 2, 3}))", "3");
+	/* An `=` in a string, a table or a function body is no
+	 * assignment. */
+	expect_result(f, "'a = b'", "a = b");
+	expect_result(f, "({n = 1}).n", "1");
+	expect_result(f, "(function() local q = 2 return q end)()", "2");
+	expect_result(f, "local e = 1 -- e = 2\ne == 1", "true");
 	expect_result(f, "'a--b' .. [[--]] .. [==[]]]==] -- c", "a--b--]]");
 	expect_result(f, "\"q\\\"--\" -- c", "q\"--");
 	expect_result(f, "local n = 0\nfor i = 1, 10 do n = n + i end\nn",
