@@ -167,6 +167,15 @@ cl_pump(struct cl_conn *c, struct gl_err *err)
 }
 
 bool
+cl_has_response(const struct cl_conn *c, uint32_t id)
+{
+	for (struct cl_queued *q = c->head; q != NULL; q = q->next)
+		if (q->msg.type == RPC_RESPONSE && q->msg.id == id)
+			return true;
+	return false;
+}
+
+bool
 cl_has_notify(const struct cl_conn *c)
 {
 	for (struct cl_queued *q = c->head; q != NULL; q = q->next)

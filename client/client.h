@@ -101,6 +101,9 @@ int	 cl_fd(const struct cl_conn *c);
 int	 cl_pump(struct cl_conn *c, struct gl_err *err);
 /* True if a notification is queued. */
 bool	 cl_has_notify(const struct cl_conn *c);
+/* True if the response to request id is queued (a call that waited for
+ * another answer read it off the socket, so poll() will not tell). */
+bool	 cl_has_response(const struct cl_conn *c, uint32_t id);
 
 /* A cell.done notification (docs/protocol.md), read: what cli/cmd_run.c
  * and tui/event.c take from it. Strings and the error are borrowed from

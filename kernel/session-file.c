@@ -105,6 +105,9 @@ struct sess_group {
 struct sess_recover {
 	struct sess	*s;
 	struct sess_replay cur;		/* the rows on the file's hash */
+	struct nb_doc	*file;		/* owned: the file's document, copied
+					 * before a row changes it; NULL
+					 * while none did (most opens) */
 	struct sess_group *g;		/* owned */
 	size_t		 ng;
 };
@@ -125,7 +128,6 @@ sess_file_recover(struct sess *s, char **warnings, size_t *nwarn,
     size_t *recovered, struct gl_err *err)
 {
 	struct sess_recover	 rc;
-	struct nb_doc		*file = nb_doc_clone(s->doc);
 	const char		**drop = NULL;
 	size_t			 nother = 0, merged = 0, conflicts = 0;
 	size_t			 ndrop = 0, nmerged_ops = 0;
@@ -140,6 +142,10 @@ sess_file_recover(struct sess *s, char **warnings, size_t *nwarn,
 	r = store_journal_each(s->store, s->key, sess_recover_row, &rc, err);
 	if (r != 0)
 		goto out;
+	/* A merge replaces the journal by a base row of the file: keep
+	 * it before the merge changes the document. */
+	if (rc.ng > 0 && rc.file == NULL)
+		rc.file = nb_doc_clone(rc.cur.doc);
 	if (rc.cur.failed)
 		warnings[(*nwarn)++] = xasprintf("some unsaved edits in the "
 		    "journal could not be applied (%s); %zu were",
@@ -166,8 +172,8 @@ sess_file_recover(struct sess *s, char **warnings, size_t *nwarn,
 	}
 	if (merged > 0) {
 		drop[ndrop++] = s->base_hash;
-		if ((r = sess_journal_rebase(s, s->base_hash, file, rc.cur.doc,
-		    drop, ndrop, err)) != 0)
+		if ((r = sess_journal_rebase(s, s->base_hash, rc.file,
+		    rc.cur.doc, drop, ndrop, err)) != 0)
 			goto out;
 		warnings[(*nwarn)++] = conflicts == 0 ? xasprintf("%s "
 		    "changed on disk after %zu unsaved edit%s: merged by "
@@ -205,7 +211,7 @@ out:
 	}
 	free(rc.g);
 	free(drop);
-	nb_doc_free(file);
+	nb_doc_free(rc.file);
 	return r;
 }
 
@@ -227,6 +233,10 @@ sess_recover_row(void *ctx, const char *hash, const void *p, size_t len)
 	struct sess_group	*g = NULL;
 
 	if (strcmp(hash, rc->s->base_hash) == 0) {
+		/* The file's document is copied only when a row is about to
+		 * change it: a 100 MB notebook opens without a copy. */
+		if (rc->file == NULL && rc->cur.doc != NULL)
+			rc->file = nb_doc_clone(rc->cur.doc);
 		rc->cur.rows++;
 		return sess_replay_one(&rc->cur, p, len);
 	}

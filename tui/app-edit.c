@@ -120,7 +120,10 @@ app_send_edits(struct app *a)
 	uint32_t		 id;
 	size_t			 n;
 
-	if (a->lost || a->conn == NULL || a->edit_req != 0 || a->have_ack)
+	/* While the pages of a big document come, edits wait: they would
+	 * move the version the pages are of (tui/app-load.c). */
+	if (a->lost || a->conn == NULL || a->edit_req != 0 || a->have_ack ||
+	    a->loading)
 		return;
 	if ((n = sync_take_send(a->sync, &ops, &v)) == 0)
 		return;
@@ -188,6 +191,8 @@ app_flush_edits(struct app *a)
 {
 	int64_t	 deadline = gl_now_ms() + FLUSH_MS;
 
+	if (!app_load_finish(a))
+		return false;
 	while (!a->lost && (sync_pending(a->sync) || a->have_ack)) {
 		int	 left = (int)(deadline - gl_now_ms());
 

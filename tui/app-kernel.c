@@ -79,6 +79,12 @@ static void
 load_cell_states(struct app *a, struct event_doc *d)
 {
 	a->running[0] = '\0';
+	app_cell_states(a, d);
+}
+
+void
+app_cell_states(struct app *a, struct event_doc *d)
+{
 	for (size_t k = 0; k < d->ncells; k++) {
 		struct event_cell c;
 		size_t	 i;
@@ -102,6 +108,17 @@ load_cell_states(struct app *a, struct event_doc *d)
 	}
 }
 
+void
+app_doc_take(struct app *a, struct event_doc *d)
+{
+	nb_doc_free(a->doc);
+	a->doc = d->doc;
+	d->doc = NULL;
+	sync_reset(a->sync, d->version);
+	sync_set_base(a->sync, a->doc);
+	view_sync(a->view, a->doc);
+}
+
 /* Reloads the doc from the kernel after an edit it refused. */
 void
 app_resync(struct app *a, const char *why)
@@ -112,6 +129,8 @@ app_resync(struct app *a, const char *why)
 
 	a->edit_req = 0;
 	a->have_ack = false;
+	/* The whole document comes now: pages being read are not needed. */
+	app_load_stop(a);
 	if (app_call_by(a, cl_call_doc, "doc.get", NULL, NULL, &resp,
 	    &err) != 0) {
 		app_msg(a, true, "could not reload the notebook: %s", err.msg);
@@ -289,7 +308,13 @@ on_event(struct app *a, struct event *ev)
 		cluster_progress(a, ev, have, i);
 		break;
 	case EVENT_DOC_OPS:
-		app_remote_ops(a, ev);
+		/* While pages are read, the next page's version is gone:
+		 * the document is read again with this change in it. Ops a
+		 * document read again has are not applied twice. */
+		if (a->loading)
+			a->load_stale = true;
+		else if (ev->u.ops.version > a->load_upto)
+			app_remote_ops(a, ev);
 		break;
 	case EVENT_DOC_SAVED:
 		if (!sync_pending(a->sync))
@@ -497,11 +522,17 @@ find_session(struct app *a, struct gl_err *err)
 }
 
 /* Connects and opens the notebook's session (or attaches the one an
- * invite names); *d gets the reply (the caller finis it and resp). */
+ * invite names); *d gets the reply (the caller finis it and resp). With
+ * first_page, a big document's reply holds its first page only (and
+ * "next": app-load.c reads the rest); else every cell. */
 static int
 open_session(struct app *a, struct rpc_msg *resp, struct event_doc *d,
-    struct gl_err *err)
+    bool first_page, struct gl_err *err)
 {
+	int		(*call)(struct cl_conn *, const char *,
+			    void (*)(msgpack_packer *, void *), void *,
+			    struct rpc_msg *, int, struct gl_err *) =
+			    first_page ? cl_call : cl_call_doc;
 	struct cl_opts	 co;
 	struct open_ctx	 o = { a, NULL, NULL, 0 };
 	char		 buf[128];
@@ -515,14 +546,14 @@ open_session(struct app *a, struct rpc_msg *resp, struct event_doc *d,
 	if ((rc = cl_connect(&co, &a->conn, err)) != 0)
 		return rc;
 	if ((rc = client_file_prepare(a, &o, err)) == 0)
-		rc = a->o->session != NULL ? cl_call_doc(a->conn,
+		rc = a->o->session != NULL ? call(a->conn,
 		    "session.attach", pack_attach, a, resp, APP_CALL_MS,
-		    err) : cl_call_doc(a->conn, "session.open", pack_open, &o,
+		    err) : call(a->conn, "session.open", pack_open, &o,
 		    resp, APP_CALL_MS, err);
 	if (rc == GL_ENOTFOUND && a->o->session != NULL && a->sync != NULL) {
 		gl_err_clear(err);
 		if ((rc = find_session(a, err)) == 0)
-			rc = cl_call_doc(a->conn, "session.attach",
+			rc = call(a->conn, "session.attach",
 			    pack_attach, a, resp, APP_CALL_MS, err);
 	}
 	if (rc != 0 && client_file_refused(a, rc)) {
@@ -532,8 +563,8 @@ open_session(struct app *a, struct rpc_msg *resp, struct event_doc *d,
 		a->client_file = false;
 		free(o.label);
 		o.label = NULL;
-		rc = cl_call_doc(a->conn, "session.open", pack_open, &o,
-		    resp, APP_CALL_MS, err);
+		rc = call(a->conn, "session.open", pack_open, &o, resp,
+		    APP_CALL_MS, err);
 	}
 	free(o.label);
 	free(o.text);
@@ -564,6 +595,7 @@ open_session(struct app *a, struct rpc_msg *resp, struct event_doc *d,
 	a->lost = a->stopped = false;
 	/* Versions are this session's: a new kernel counts from its own. */
 	a->file_version = 0;
+	a->load_upto = 0;
 	return 0;
 }
 
@@ -574,7 +606,7 @@ app_open_session(struct app *a, struct gl_err *err)
 	struct event_doc d;
 	int		 rc;
 
-	if ((rc = open_session(a, &resp, &d, err)) != 0)
+	if ((rc = open_session(a, &resp, &d, true, err)) != 0)
 		return rc;
 	nb_doc_free(a->doc);
 	a->doc = d.doc;
@@ -589,6 +621,7 @@ app_open_session(struct app *a, struct gl_err *err)
 	view_sync(a->view, a->doc);
 	load_cell_states(a, &d);
 	app_pair_opened(a, &d);
+	app_load_begin(a, resp.result);
 	if (d.warning != NULL)
 		app_msg(a, true, "%s", d.warning);
 	else if (d.recovered > 0)
@@ -633,7 +666,7 @@ rejoin(struct app *a, struct gl_err *err)
 	bool		 applied, keep = a->wrote_away, written = false;
 	int		 rc;
 
-	if ((rc = open_session(a, &resp, &d, err)) != 0)
+	if ((rc = open_session(a, &resp, &d, false, err)) != 0)
 		return rc;
 	applied = d.edit_applied > 0;
 	if (keep)
@@ -641,12 +674,7 @@ rejoin(struct app *a, struct gl_err *err)
 	if (!sync_rejoin(a->sync, d.doc, d.version, applied,
 	    keep ? a->doc : NULL, &ops, &n)) {
 		/* No base to rebase on (cannot happen): take the kernel's. */
-		nb_doc_free(a->doc);
-		a->doc = d.doc;
-		d.doc = NULL;
-		sync_reset(a->sync, d.version);
-		sync_set_base(a->sync, a->doc);
-		view_sync(a->view, a->doc);
+		app_doc_take(a, &d);
 		app_msg(a, true, "reconnected; %zu unacknowledged edits could "
 		    "not be kept", unsent);
 	} else {
@@ -691,6 +719,8 @@ app_conn_lost(struct app *a, const char *why)
 	a->lost = true;
 	a->retry_at = gl_now_ms() + RECONNECT_MS;
 	a->edit_req = 0;
+	/* The rejoin reads the whole document. */
+	app_load_stop(a);
 	a->clu_req = 0;
 	a->comp.req = 0;
 	a->cursor_req = 0;

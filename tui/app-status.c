@@ -53,6 +53,12 @@ app_status(struct app *a, struct view_status *st)
 	st->msg = a->msg[0] ? a->msg : NULL;
 	st->msg_error = a->msg_err;
 	st->extra = a->plg_status;
+	/* A big notebook's cells still coming (tui/app-load.c). */
+	if (a->loading) {
+		snprintf(a->load_show, sizeof a->load_show, "reading cells "
+		    "(%zu so far)", a->load_next);
+		st->extra = a->load_show;
+	}
 	if (a->mode == KEYMAP_CMDLINE) {
 		st->cmdline = cmdline_text(&a->cl);
 		st->cmdline_cur = a->cl.cur;

@@ -235,6 +235,11 @@ loop(struct app *a)
 		 * wake poll, so take them now. */
 		if (!a->lost && a->conn != NULL && cl_has_notify(a->conn))
 			timeout = 0;
+		/* The next page of a big notebook to ask for, or one a call
+		 * took off the socket (tui/app-load.c). */
+		if (a->loading && !a->lost && (a->load_req == 0 ||
+		    a->load_stale || cl_has_response(a->conn, a->load_req)))
+			timeout = 0;
 		p[np++] = (struct pollfd){ .fd = STDIN_FILENO,
 		    .events = POLLIN };
 		p[np++] = (struct pollfd){ .fd = term_signal_fd(),
@@ -268,6 +273,8 @@ loop(struct app *a)
 			if (cl_pump(a->conn, &err) != 0)
 				app_conn_lost(a, err.msg);
 		}
+		/* A page before the notifications sent after it. */
+		app_load_poll(a);
 		app_drain(a);
 		app_cluster_take(a);
 		app_complete_take(a);

@@ -134,6 +134,15 @@ struct app {
 	uint32_t	 edit_req;	/* the doc.edit in flight, or 0 */
 	bool		 have_ack;	/* its answer came, not yet applied */
 	uint64_t	 ackv;
+	/* The rest of a document too big for one reply (app-load.c) */
+	bool		 loading;	/* pages are still to come */
+	size_t		 load_next;	/* ... from this cell index */
+	char		 load_show[48];	/* the status line's part */
+	uint64_t	 load_version;	/* the pages' version */
+	uint32_t	 load_req;	/* the doc.cells in flight, or 0 */
+	bool		 load_stale;	/* that version is gone (doc.ops) */
+	uint64_t	 load_upto;	/* doc.ops up to this version are in
+					 * the document read again */
 	/* What is shown */
 	struct nb_doc	*doc;
 	struct view	*view;
@@ -351,6 +360,27 @@ void	 app_drain(struct app *a);
 void	 app_resync(struct app *a, const char *why);
 /* Gives cell id (back after an undo) the outputs the kernel keeps. */
 void	 app_fetch_outputs(struct app *a, const char *id);
+/* The kernel's document d->doc (taken) replaces the local one and
+ * sync's base, at d->version; edits not sent are dropped. */
+void	 app_doc_take(struct app *a, struct event_doc *d);
+/* The outputs, stale flags and running cell of the cells of d (a reply
+ * or a page; the outputs are taken). */
+void	 app_cell_states(struct app *a, struct event_doc *d);
+
+/* app-load.c */
+/* After session.open or attach answered with the first page (result):
+ * reads the rest in the background if it has "next". */
+void	 app_load_begin(struct app *a, const msgpack_object *result);
+/* In the loop, before notifications are handled: asks for the next page,
+ * takes it if it came, or reads the document again if its version is
+ * gone. */
+void	 app_load_poll(struct app *a);
+/* Reads every page left now (before edits are sent, a run, a save);
+ * false if the kernel was lost meanwhile. */
+bool	 app_load_finish(struct app *a);
+/* Forgets the pages (the connection is gone, or the whole document was
+ * read by other means). */
+void	 app_load_stop(struct app *a);
 
 /* app-edit.c */
 /* The current cell (and its index), or NULL in an empty notebook. */

@@ -979,6 +979,38 @@ print_cell(struct gl_buf *b, const struct wcell *c)
 	gl_buf_addc(b, '\n');
 }
 
+/* Appends cell w to doc, as it is but for a header: the header cell
+ * comes only from the percent format (event_doc_from_cells()). */
+static int
+append_cell(struct nb_doc *doc, const struct wcell *w, struct gl_err *err)
+{
+	char		*id = xstrndup(w->id, w->idlen);
+	struct nb_cell	*c = nb_doc_insert(doc, nb_doc_count(doc), w->kind, id,
+			    w->src, w->srclen, NULL, err);
+
+	free(id);
+	if (c == NULL)
+		return err ? err->code : GL_EPROTO;
+	if (w->titlelen > 0) {
+		char	*t = xstrndup(w->title, w->titlelen);
+
+		nb_cell_set_title(c, t);
+		free(t);
+	}
+	for (uint32_t k = 0; w->meta && k < w->meta->via.map.size; k++) {
+		const msgpack_object_kv *kv = &w->meta->via.map.ptr[k];
+		char	*key, *val;
+
+		key = rpc_obj_strdup(&kv->key);
+		val = rpc_obj_strdup(&kv->val);
+		if (key != NULL && val != NULL && strcmp(key, "id") != 0)
+			(void)nb_cell_set_meta(c, key, val, NULL);
+		free(key);
+		free(val);
+	}
+	return 0;
+}
+
 static bool
 doc_matches(const struct nb_doc *doc, const struct wcell *w, size_t n)
 {
@@ -1029,35 +1061,9 @@ event_doc_from_cells(const msgpack_object *cells, struct nb_doc **out,
 	 * marker, say): build the cells one by one. */
 	nb_doc_free(doc);
 	doc = nb_doc_new();
-	for (size_t i = 0; i < n; i++) {
-		char		*id = xstrndup(w[i].id, w[i].idlen);
-		struct nb_cell	*c = nb_doc_insert(doc, i, w[i].kind, id,
-				    w[i].src, w[i].srclen, NULL, err);
-
-		free(id);
-		if (c == NULL) {
-			rc = err ? err->code : GL_EPROTO;
+	for (size_t i = 0; i < n; i++)
+		if ((rc = append_cell(doc, &w[i], err)) != 0)
 			goto fail;
-		}
-		if (w[i].titlelen > 0) {
-			char	*t = xstrndup(w[i].title, w[i].titlelen);
-
-			nb_cell_set_title(c, t);
-			free(t);
-		}
-		for (uint32_t k = 0; w[i].meta && k < w[i].meta->via.map.size;
-		    k++) {
-			const msgpack_object_kv *kv = &w[i].meta->via.map.ptr[k];
-			char	*key, *val;
-
-			key = rpc_obj_strdup(&kv->key);
-			val = rpc_obj_strdup(&kv->val);
-			if (key != NULL && val != NULL && strcmp(key, "id") != 0)
-				(void)nb_cell_set_meta(c, key, val, NULL);
-			free(key);
-			free(val);
-		}
-	}
 done:
 	free(w);
 	gl_buf_fini(&b);
@@ -1068,6 +1074,27 @@ fail:
 	gl_buf_fini(&b);
 	nb_doc_free(doc);
 	return rc;
+}
+
+int
+event_doc_append_cells(const msgpack_object *cells, struct nb_doc *doc,
+    struct gl_err *err)
+{
+	struct wcell	 w;
+	int		 rc;
+
+	if (cells == NULL || cells->type != MSGPACK_OBJECT_ARRAY)
+		return gl_err_set(err, GL_EPROTO, "no cells from the kernel");
+	for (uint32_t i = 0; i < cells->via.array.size; i++) {
+		if ((rc = read_cell(&cells->via.array.ptr[i], &w, err)) != 0)
+			return rc;
+		if (w.header)
+			return gl_err_set(err, GL_EPROTO, "a header cell after "
+			    "the first page");
+		if ((rc = append_cell(doc, &w, err)) != 0)
+			return rc;
+	}
+	return 0;
 }
 
 /* The request number of an answer (required). */

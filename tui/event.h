@@ -196,6 +196,12 @@ int	 event_doc_cell(const struct event_doc *d, size_t k,
  * shape. */
 int	 event_doc_from_cells(const msgpack_object *cells, struct nb_doc **out,
 	     struct gl_err *err);
+/* Appends the cells of a doc.cells page (the same shape, no header cell)
+ * to doc, at its end, without printing and parsing them. Fails as
+ * nb_doc_insert() does (GL_EEXIST: an id doc has already), or GL_EPROTO;
+ * the cells before the one that failed stay appended. */
+int	 event_doc_append_cells(const msgpack_object *cells,
+	     struct nb_doc *doc, struct gl_err *err);
 
 /* The version a doc.edit acknowledgement took the document to. GL_EPROTO
  * without one. */

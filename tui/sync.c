@@ -146,6 +146,12 @@ sync_set_base(struct sync *s, const struct nb_doc *doc)
 	s->shadow = nb_doc_clone(doc);
 }
 
+struct nb_doc *
+sync_base(struct sync *s)
+{
+	return s->shadow;
+}
+
 void
 sync_set_client(struct sync *s, uint64_t id)
 {

@@ -34,6 +34,10 @@ void	 sync_reset(struct sync *s, uint64_t version);
 /* The kernel's doc at the current version (a copy is kept), which
  * sync_rejoin() needs: after sync_new() or sync_reset(). */
 void	 sync_set_base(struct sync *s, const struct nb_doc *doc);
+/* That copy (borrowed; NULL if none), for the cells of a document read
+ * in pages (tui/app-load.c) to be appended to it as they come: they are
+ * of the same version. */
+struct nb_doc *sync_base(struct sync *s);
 /* A number of this client's own (random), for the tags of its edits. */
 void	 sync_set_client(struct sync *s, uint64_t id);
 /* The tag to send with the doc.edit in flight (doc.edit's "edit"), ""
