@@ -200,8 +200,6 @@ member_file(struct member_args *a)
 		rc = mbr_set_remove(ms, a->name, &err);
 	else
 		rc = mbr_set_role(ms, a->name, role, &err);
-	if (rc == 0)
-		rc = mbr_set_save(ms, &err);
 	if (rc != 0) {
 		cli_errorf("%s", err.msg);
 		rc = CLI_FAILED;
