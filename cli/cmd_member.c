@@ -104,9 +104,11 @@ member_remote(struct cl_conn *c, struct member_args *a)
 			method = methods[i].method;
 	if (cl_call(c, method, member_pack, a, &m, 10000, &err) != 0) {
 		cli_errorf("%s", err.msg);
-		return err.code == GL_EPERM || err.code == GL_ENOTFOUND ||
-		    err.code == GL_EEXIST || err.code == GL_EINVAL ?
-		    CLI_FAILED : CLI_KERNEL;
+		/* The kernel refused the change (who may, which member, or
+		 * a members file it cannot write), or it was not heard. */
+		return err.code == GL_ECLOSED || err.code == GL_ETIMEDOUT ||
+		    err.code == GL_EPROTO || err.code == GL_EAUTH ?
+		    CLI_KERNEL : CLI_FAILED;
 	}
 	r = m.result;
 	if (strcmp(a->what, "add") == 0) {
@@ -200,8 +202,6 @@ member_file(struct member_args *a)
 		rc = mbr_set_remove(ms, a->name, &err);
 	else
 		rc = mbr_set_role(ms, a->name, role, &err);
-	if (rc == 0)
-		rc = mbr_set_save(ms, &err);
 	if (rc != 0) {
 		cli_errorf("%s", err.msg);
 		rc = CLI_FAILED;

@@ -6,6 +6,11 @@
  * written whole through gl_file_write_atomic(), so a reader never sees
  * half a file; it is refused when others may read it, as the token file
  * is.
+ *
+ * A change is made on a draft, a copy of the members, which is written
+ * and only then becomes the set (mbr_set_commit()): a change the file
+ * cannot take (a full disk, a quota, a read-only directory) leaves the
+ * set as it was, so the set in memory is always what the file says.
  */
 #include "kernel/member.h"
 
@@ -30,6 +35,9 @@ struct mbr_set {
 };
 
 static struct mbr *mbr_set_push(struct mbr_set *ms);
+static void	 mbr_set_draft(const struct mbr_set *ms, struct mbr_set *d);
+static int	 mbr_set_commit(struct mbr_set *ms, struct mbr_set *d,
+		     struct gl_err *err);
 static int	 mbr_read_one(json_t *o, struct mbr *m);
 
 int
@@ -153,6 +161,7 @@ mbr_set_add(struct mbr_set *ms, const char *name, enum req_role role,
     struct gl_err *err)
 {
 	char		 guest[MBR_NAME_MAX + 1];
+	struct mbr_set	 d;
 	struct mbr	*m;
 	int		 rc;
 
@@ -178,7 +187,8 @@ mbr_set_add(struct mbr_set *ms, const char *name, enum req_role role,
 	if (mbr_set_find(ms, name) != NULL)
 		return gl_err_set(err, GL_EEXIST, "there is a member %s "
 		    "already", name);
-	m = mbr_set_push(ms);
+	mbr_set_draft(ms, &d);
+	m = mbr_set_push(&d);
 	snprintf(m->name, sizeof m->name, "%s", name);
 	m->role = role;
 	m->expires_ms = expires_ms;
@@ -186,37 +196,50 @@ mbr_set_add(struct mbr_set *ms, const char *name, enum req_role role,
 	snprintf(m->by, sizeof m->by, "%s", by != NULL ? by : "");
 	auth_token_new(token);
 	auth_member_key(token, m->key);
-	*added = m;
+	if ((rc = mbr_set_commit(ms, &d, err)) != 0) {
+		sodium_memzero(token, AUTH_TOKEN_LEN + 1);
+		return gl_err_prefix(err, "member %s not added", name);
+	}
+	*added = &ms->v[ms->n - 1];
 	return 0;
 }
 
 int
 mbr_set_remove(struct mbr_set *ms, const char *name, struct gl_err *err)
 {
-	for (size_t i = 0; i < ms->n; i++) {
-		if (strcmp(ms->v[i].name, name) != 0)
-			continue;
-		memmove(&ms->v[i], &ms->v[i + 1],
-		    (ms->n - i - 1) * sizeof *ms->v);
-		ms->n--;
-		sodium_memzero(&ms->v[ms->n], sizeof *ms->v);
-		return 0;
-	}
-	return gl_err_set(err, GL_ENOTFOUND, "no member %s", name);
+	struct mbr_set	 d;
+	size_t		 i;
+
+	for (i = 0; i < ms->n; i++)
+		if (strcmp(ms->v[i].name, name) == 0)
+			break;
+	if (i == ms->n)
+		return gl_err_set(err, GL_ENOTFOUND, "no member %s", name);
+	mbr_set_draft(ms, &d);
+	memmove(&d.v[i], &d.v[i + 1], (d.n - i - 1) * sizeof *d.v);
+	d.n--;
+	sodium_memzero(&d.v[d.n], sizeof *d.v);
+	if (mbr_set_commit(ms, &d, err) != 0)
+		return gl_err_prefix(err, "member %s not removed", name);
+	return 0;
 }
 
 int
 mbr_set_role(struct mbr_set *ms, const char *name, enum req_role role,
     struct gl_err *err)
 {
-	struct mbr *m = (struct mbr *)mbr_set_find(ms, name);
+	const struct mbr	*m = mbr_set_find(ms, name);
+	struct mbr_set		 d;
 
 	if (m == NULL)
 		return gl_err_set(err, GL_ENOTFOUND, "no member %s", name);
 	if (role < REQ_ROLE_VIEWER || role > REQ_ROLE_OWNER)
 		return gl_err_set(err, GL_EINVAL, "a role is viewer, editor "
 		    "or owner");
-	m->role = role;
+	mbr_set_draft(ms, &d);
+	d.v[m - ms->v].role = role;
+	if (mbr_set_commit(ms, &d, err) != 0)
+		return gl_err_prefix(err, "member %s's role not changed", name);
 	return 0;
 }
 
@@ -333,6 +356,44 @@ mbr_set_push(struct mbr_set *ms)
 	}
 	memset(&ms->v[ms->n], 0, sizeof *ms->v);
 	return &ms->v[ms->n++];
+}
+
+/* A draft of ms to change: its members copied, with room for one more;
+ * its path is ms's (borrowed). mbr_set_commit() ends it. */
+static void
+mbr_set_draft(const struct mbr_set *ms, struct mbr_set *d)
+{
+	d->path = ms->path;
+	d->cap = ms->n + 1;
+	d->n = ms->n;
+	d->v = xcalloc(d->cap, sizeof *d->v);
+	if (ms->n > 0)
+		memcpy(d->v, ms->v, ms->n * sizeof *d->v);
+}
+
+/* Writes the draft d and, if that worked, makes it ms's members; either
+ * way d is ended (no key is left behind in freed memory). On failure ms
+ * is as it was. */
+static int
+mbr_set_commit(struct mbr_set *ms, struct mbr_set *d, struct gl_err *err)
+{
+	int	 rc;
+
+	if ((rc = mbr_set_save(d, err)) == 0) {
+		struct mbr	*v = ms->v;
+		size_t		 cap = ms->cap;
+
+		ms->v = d->v;
+		ms->n = d->n;
+		ms->cap = d->cap;
+		d->v = v;
+		d->cap = cap;
+	}
+	if (d->v != NULL)
+		sodium_memzero(d->v, d->cap * sizeof *d->v);
+	free(d->v);
+	d->v = NULL;
+	return rc;
 }
 
 static int

@@ -11,8 +11,10 @@
  * The kernel (kernel/server-member.c: the handshake, kernel.member_*,
  * session.share) and `galley kernel member` when no kernel runs
  * (cli/cmd_member.c) read and write the file through this module. A
- * set in memory is the file's contents; mbr_set_save() writes it whole
- * (atomically). Times are Unix milliseconds, given by the caller.
+ * set in memory is the file's contents: each change (add, remove, role)
+ * writes the file whole (atomically) and holds only once it is written,
+ * so a change the file cannot take changes nothing. Times are Unix
+ * milliseconds, given by the caller.
  */
 #ifndef GL_MEMBER_H
 #define GL_MEMBER_H
@@ -46,7 +48,8 @@ struct mbr_set;
 int	 mbr_set_load(const char *path, struct mbr_set **out,
 	     struct gl_err *err);
 void	 mbr_set_free(struct mbr_set *ms);
-/* Writes the set to its file (atomic, mode 0600). */
+/* Writes the set to its file (atomic, mode 0600). The changes below do
+ * it themselves. */
 int	 mbr_set_save(struct mbr_set *ms, struct gl_err *err);
 size_t	 mbr_set_count(const struct mbr_set *ms);
 /* The i-th member (in the order they were made); borrowed until the set
@@ -58,16 +61,20 @@ const struct mbr *mbr_set_find(const struct mbr_set *ms, const char *name);
  * expires_ms (0: never), made by `by` at now_ms; writes its new token
  * into token (shown once, never kept) and the member's name into *added
  * (borrowed). GL_EINVAL for a bad name or role, GL_EEXIST for a name
- * taken (the kernel's own user is the owner's). Not saved: the caller
- * calls mbr_set_save(). */
+ * taken (the kernel's own user is the owner's). Saved: if the file
+ * cannot be written, the error says so ("member NAME not added: PATH:
+ * not written: ...", the OS's code such as GL_ENOSPC), the set is as it
+ * was and token is cleared. */
 int	 mbr_set_add(struct mbr_set *ms, const char *name, enum req_role role,
 	     int64_t expires_ms, const char *by, int64_t now_ms,
 	     char token[AUTH_TOKEN_LEN + 1], const struct mbr **added,
 	     struct gl_err *err);
-/* Removes name; GL_ENOTFOUND if there is no such member. */
+/* Removes name; GL_ENOTFOUND if there is no such member. Saved, as
+ * mbr_set_add() is: on failure the set is as it was. */
 int	 mbr_set_remove(struct mbr_set *ms, const char *name,
 	     struct gl_err *err);
-/* Changes name's role; GL_ENOTFOUND, GL_EINVAL. */
+/* Changes name's role; GL_ENOTFOUND, GL_EINVAL. Saved, as mbr_set_add()
+ * is: on failure the set is as it was. */
 int	 mbr_set_role(struct mbr_set *ms, const char *name, enum req_role role,
 	     struct gl_err *err);
 

@@ -15,7 +15,9 @@
  * next request and every session it is in hears session.role; a member
  * whose time runs out is refused at its next request
  * (srv_member_check()). The file is written before the change takes
- * effect, so what the kernel enforces is what the file says.
+ * effect (kernel/member.h), so what the kernel enforces is what the file
+ * says: a change the file cannot take is refused, and no connection is
+ * closed or told a new role.
  */
 #include "kernel/server_int.h"
 
@@ -115,10 +117,6 @@ srv_rpc_member_add(struct client *c, struct req *r, struct gl_err *err)
 	free(name);
 	if (rc != 0)
 		return gl_err_prefix(err, "kernel.member_add");
-	if ((rc = mbr_set_save(s->members, err)) != 0) {
-		(void)mbr_set_remove(s->members, m->name, NULL);
-		return gl_err_prefix(err, "kernel.member_add: not added");
-	}
 	log_info("member %s added (%s) by %s", m->name, req_role_name(role),
 	    c->rc.name);
 	pk = req_reply_begin(r);
@@ -150,8 +148,7 @@ srv_rpc_member_remove(struct client *c, struct req *r, struct gl_err *err)
 	if ((name = rpc_map_strdup(r->args, "name")) == NULL)
 		return gl_err_set(err, GL_EINVAL,
 		    "kernel.member_remove: wants {name}");
-	if ((rc = mbr_set_remove(s->members, name, err)) != 0 ||
-	    (rc = mbr_set_save(s->members, err)) != 0) {
+	if ((rc = mbr_set_remove(s->members, name, err)) != 0) {
 		free(name);
 		return gl_err_prefix(err, "kernel.member_remove");
 	}
@@ -193,8 +190,7 @@ srv_rpc_member_role(struct client *c, struct req *r, struct gl_err *err)
 	if ((name = rpc_map_strdup(r->args, "name")) == NULL)
 		return gl_err_set(err, GL_EINVAL,
 		    "kernel.member_role: wants {name, role}");
-	if ((rc = mbr_set_role(s->members, name, role, err)) != 0 ||
-	    (rc = mbr_set_save(s->members, err)) != 0) {
+	if ((rc = mbr_set_role(s->members, name, role, err)) != 0) {
 		free(name);
 		return gl_err_prefix(err, "kernel.member_role");
 	}
@@ -285,10 +281,6 @@ srv_rpc_share(struct client *c, struct req *r, struct gl_err *err)
 	free(name);
 	if (rc != 0)
 		return gl_err_prefix(err, "session.share");
-	if ((rc = mbr_set_save(s->members, err)) != 0) {
-		(void)mbr_set_remove(s->members, m->name, NULL);
-		return gl_err_prefix(err, "session.share: no member made");
-	}
 	/* Where others reach us: a wildcard address is this host's name. */
 	colon = strrchr(s->listen_addr, ':');
 	want_host = rpc_map_strdup(r->args, "host");

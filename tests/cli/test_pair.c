@@ -4,8 +4,10 @@
  * running kernel when one does, a member running a notebook over TCP
  * with its own token (GALLEY_MEMBER, GALLEY_TOKEN), a viewer refused
  * with its role named, `galley share` printing an invite `galley attach`
- * reads, `galley members`, and removal.
+ * reads, `galley members`, and removal; a member change that cannot be
+ * saved fails and changes nothing.
  */
+#define _GNU_SOURCE		/* unshare() */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +15,7 @@
 #include <cmocka.h>
 
 #include "cli_helpers.h"
+#include "fullfs.h"
 #include "core/err.h"
 #include "core/invite.h"
 
@@ -203,11 +206,81 @@ test_members_share_attach(void **state)
 	unsetenv("GALLEY_TOKEN");
 }
 
+/* `galley kernel member remove|role|add` on a full runtime directory
+ * (a small tmpfs of this process's own; skipped where that cannot be had)
+ * exits 1 saying which file could not be written and why, and changes
+ * nothing: on the members file with no kernel, and through a kernel. */
+static void
+test_member_change_on_full_disk(void **state)
+{
+	struct cmd_result	 r;
+	char			 filler[160];
+
+	(void)state;
+	if (!fullfs_mount(rundir, "256k"))
+		skip();
+	snprintf(filler, sizeof filler, "%s/filler", rundir);
+	write_file(dir, "one.nb.lua", "-- %% id=\"a\"\nprint(1)\n");
+	galley_run(&r, dir, "kernel", "member", "add", "bob", NULL);
+	assert_int_equal(r.status, 0);
+	cmd_result_free(&r);
+	galley_run(&r, dir, "kernel", "member", "add", "cy", "--role",
+	    "viewer", NULL);
+	assert_int_equal(r.status, 0);
+	cmd_result_free(&r);
+
+	for (int through_kernel = 0; through_kernel < 2; through_kernel++) {
+		if (through_kernel) {
+			galley_run(&r, dir, "run", "one.nb.lua", NULL);
+			assert_int_equal(r.status, 0);
+			cmd_result_free(&r);
+		}
+		assert_int_equal(fullfs_fill(filler), 0);
+		galley_run(&r, dir, "kernel", "member", "remove", "bob", NULL);
+		assert_int_equal(r.status, 1);
+		assert_non_null(strstr(r.err, "member bob not removed: "));
+		assert_non_null(strstr(r.err, rundir));
+		assert_non_null(strstr(r.err, "members.json: not written: No "
+		    "space left on device"));
+		cmd_result_free(&r);
+		galley_run(&r, dir, "kernel", "member", "role", "cy", "editor",
+		    NULL);
+		assert_int_equal(r.status, 1);
+		assert_non_null(strstr(r.err, "member cy's role not "
+		    "changed: "));
+		assert_non_null(strstr(r.err, "No space left on device"));
+		cmd_result_free(&r);
+		galley_run(&r, dir, "kernel", "member", "add", "dee", NULL);
+		assert_int_equal(r.status, 1);
+		assert_non_null(strstr(r.err, "member dee not added: "));
+		assert_non_null(strstr(r.err, "No space left on device"));
+		cmd_result_free(&r);
+		galley_run(&r, dir, "kernel", "member", "list", NULL);
+		assert_int_equal(r.status, 0);
+		assert_non_null(strstr(r.out, "bob"));
+		assert_non_null(strstr(r.out, "editor"));
+		assert_non_null(strstr(r.out, "viewer"));
+		assert_null(strstr(r.out, "dee"));
+		cmd_result_free(&r);
+		assert_int_equal(unlink(filler), 0);
+	}
+	stop_kernel();
+	/* What the file says, with no kernel: the same. */
+	galley_run(&r, dir, "kernel", "member", "list", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "bob"));
+	assert_non_null(strstr(r.out, "viewer"));
+	cmd_result_free(&r);
+	umount2(rundir, MNT_DETACH);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_members_share_attach,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_change_on_full_disk,
 		    setup, teardown),
 	};
 

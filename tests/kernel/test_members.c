@@ -6,8 +6,10 @@
  * removing a member closes its connections at once, after telling
  * them; a role change holds at once and every session hears it; an
  * expired member is refused, also mid-connection; session.share makes a
- * member and an invite that joins the session.
+ * member and an invite that joins the session; a change that cannot be
+ * saved (a full disk) is refused and changes nothing.
  */
+#define _GNU_SOURCE		/* unshare() */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -15,6 +17,7 @@
 
 #include <sys/stat.h>
 
+#include "fullfs.h"
 #include "kfixture.h"
 #include "core/invite.h"
 #include "kernel/member.h"
@@ -458,6 +461,133 @@ test_share_local(void **state)
 	free(nb);
 }
 
+/* k's role as the kernel sees it (kernel.info). */
+static void
+assert_role(struct kc *k, const char *role)
+{
+	json_t *r = kc_call(k, "kernel.info", NULL);
+
+	assert_non_null(r);
+	assert_string_equal(kj_str(r, "role"), role);
+	json_decref(r);
+}
+
+/* The row of kernel.members naming name, or NULL; the caller decrefs
+ * *all. */
+static json_t *
+member_row(struct kc *o, const char *name, json_t **all)
+{
+	size_t	 i;
+	json_t	*row;
+
+	*all = kc_call(o, "kernel.members", NULL);
+	assert_non_null(*all);
+	json_array_foreach(*all, i, row)
+		if (strcmp(kj_str(row, "name"), name) == 0)
+			return row;
+	return NULL;
+}
+
+/* A member change the kernel cannot save (its runtime directory is full)
+ * is refused, naming the file and the error, and changes nothing: not
+ * the members the kernel knows, not the open connections (a removed
+ * member's stays open, a changed role is not in force), not the file, so
+ * a restarted kernel agrees. */
+static void
+test_unsaved_change(void **state)
+{
+	struct kt	*t = *state;
+	struct kc	*o, *b, *c;
+	char		*addr, *bob, *cy, *filler;
+	json_t		*all, *row;
+
+	if (!fullfs_mount(t->run, "256k"))
+		skip();
+	filler = xasprintf("%s/filler", t->run);
+	start_tcp(t);
+	addr = kt_listen_addr(t);
+	bob = add_member(t, "bob", "editor", NULL);
+	cy = add_member(t, "cy", "viewer", "8h");
+	b = kc_connect_member(addr, "bob", bob, NULL);
+	assert_non_null(b);
+	c = kc_connect_member(addr, "cy", cy, NULL);
+	assert_non_null(c);
+	o = kt_conn(t);
+	assert_int_equal(fullfs_fill(filler), 0);
+
+	assert_null(kc_call(o, "kernel.member_remove", json_pack("{s:s}",
+	    "name", "bob")));
+	assert_int_equal(o->code, GL_ENOSPC);
+	assert_non_null(strstr(o->msg, "kernel.member_remove: member bob "
+	    "not removed"));
+	assert_non_null(strstr(o->msg, MBR_FILE));
+	assert_non_null(strstr(o->msg, "No space left on device"));
+	assert_null(kc_call(o, "kernel.member_role", json_pack("{s:s, s:s}",
+	    "name", "cy", "role", "owner")));
+	assert_int_equal(o->code, GL_ENOSPC);
+	assert_non_null(strstr(o->msg, "kernel.member_role: member cy's role "
+	    "not changed"));
+	assert_non_null(strstr(o->msg, MBR_FILE));
+	assert_null(kc_call(o, "kernel.member_add", json_pack("{s:s, s:s}",
+	    "name", "dee", "role", "editor")));
+	assert_int_equal(o->code, GL_ENOSPC);
+	assert_non_null(strstr(o->msg, MBR_FILE));
+
+	/* Nothing changed: bob's connection is open and bob can connect
+	 * again; cy is still a viewer, on its connection and in the list;
+	 * there is no dee. */
+	assert_role(b, "editor");
+	kc_free(b);
+	b = kc_connect_member(addr, "bob", bob, NULL);
+	assert_non_null(b);
+	assert_role(b, "editor");
+	assert_role(c, "viewer");
+	assert_null(kc_call(c, "kernel.members", NULL));
+	assert_int_equal(c->code, GL_EPERM);
+	assert_non_null(row = member_row(o, "cy", &all));
+	assert_string_equal(kj_str(row, "role"), "viewer");
+	assert_true(kj_int(row, "expires") > 0);
+	assert_int_equal(json_array_size(all), 2);
+	json_decref(all);
+	kc_free(b);
+	kc_free(c);
+	kc_free(o);
+
+	/* Room again, and a new kernel: the file says the same. */
+	assert_int_equal(unlink(filler), 0);
+	assert_int_equal(kt_stop(t), 0);
+	start_tcp(t);
+	free(addr);
+	addr = kt_listen_addr(t);
+	b = kc_connect_member(addr, "bob", bob, NULL);
+	assert_non_null(b);
+	assert_role(b, "editor");
+	c = kc_connect_member(addr, "cy", cy, NULL);
+	assert_non_null(c);
+	assert_role(c, "viewer");
+	o = kt_conn(t);
+	assert_null(member_row(o, "dee", &all));
+	assert_int_equal(json_array_size(all), 2);
+	json_decref(all);
+	/* And with room the same change is made. */
+	ok(kc_call(o, "kernel.member_role", json_pack("{s:s, s:s}", "name",
+	    "cy", "role", "editor")));
+	assert_role(c, "editor");
+	ok(kc_call(o, "kernel.member_remove", json_pack("{s:s}", "name",
+	    "bob")));
+	assert_true(kc_wait_closed(b, KC_WAIT_MS));
+
+	kc_free(b);
+	kc_free(c);
+	kc_free(o);
+	assert_int_equal(kt_stop(t), 0);
+	umount2(t->run, MNT_DETACH);
+	free(filler);
+	free(bob);
+	free(cy);
+	free(addr);
+}
+
 int
 main(void)
 {
@@ -476,6 +606,8 @@ main(void)
 		    kt_setup, kt_teardown_stopped),
 		cmocka_unit_test_setup_teardown(test_share_local,
 		    kt_setup_started, kt_teardown_stopped),
+		cmocka_unit_test_setup_teardown(test_unsaved_change,
+		    kt_setup, kt_teardown_stopped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
