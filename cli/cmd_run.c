@@ -46,9 +46,15 @@ struct run_ctx {
 	int		 status_shown;
 	int		 ncode;		/* code cells to run */
 	int		 started;	/* cells started so far */
+	char		 at_cell[NB_ID_MAX + 1];	/* the last started */
+	bool		 at_shown;	/* the progress line names it */
+	int64_t		 at_ms;		/* when the line was drawn */
 	char		*refused;	/* owned: why a plugin refused the
 					 * cell after the last queued */
 };
+
+/* The progress line is redrawn at most this often while cells start. */
+#define RUN_PROGRESS_MS	100
 
 /* Cells sent in one cell.run (the kernel takes about a million values
  * in one message). */
@@ -315,16 +321,36 @@ run_reader_gone(void)
 }
 
 /* "[3/10] cell "id"" on a terminal's stderr as each cell starts. */
+static void	 run_progress_flush(struct run_ctx *r);
+
 static void
 run_show_progress(struct run_ctx *r, const msgpack_object *cell)
 {
 	if (cell == NULL || cell->type != MSGPACK_OBJECT_STR)
 		return;
 	r->started++;
+	snprintf(r->at_cell, sizeof r->at_cell, "%.*s",
+	    (int)cell->via.str.size, cell->via.str.ptr);
+	r->at_shown = false;
+	/* Thousands of short cells a second: a terminal is not redrawn
+	 * for each; the line catches up when galley run waits. */
+	if (gl_now_ms() - r->at_ms >= RUN_PROGRESS_MS)
+		run_progress_flush(r);
+}
+
+/* The progress line names the cell that started last, if it does not
+ * yet. */
+static void
+run_progress_flush(struct run_ctx *r)
+{
+	if (!r->progress || r->at_shown || r->started == 0)
+		return;
 	fflush(stdout);
-	fprintf(stderr, "\r\033[K[%d/%d] cell \"%.*s\"", r->started,
-	    r->ncode, (int)cell->via.str.size, cell->via.str.ptr);
+	fprintf(stderr, "\r\033[K[%d/%d] cell \"%s\"", r->started, r->ncode,
+	    r->at_cell);
 	r->status_shown = 1;
+	r->at_shown = true;
+	r->at_ms = gl_now_ms();
 }
 
 static void
@@ -457,6 +483,7 @@ run_wait_cell(struct cl_conn *c, struct run_ctx *r, const struct run_cell *cell,
 		/* Outputs stream: whoever reads the pipe sees them as cells
 		 * run, written together when several came at once. */
 		if ((rc = cl_next_notify(c, &m, 0, &err)) == 0) {
+			run_progress_flush(r);
 			fflush(stdout);
 			rc = cl_next_notify(c, &m, 200, &err);
 		}

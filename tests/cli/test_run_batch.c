@@ -84,44 +84,43 @@ write_cells(const char *name, int n, const char *fmt)
 	gl_buf_fini(&b);
 }
 
-/* Prints and raw writes (io.stdout:write, a child process) alternate
- * across many cells run back to back: the output is in program order. */
+/* galley run of a notebook of n cells made by cell (write_cells) ends ok
+ * printing what want makes of 1..n, each with i in it (twice). */
 static void
-test_raw_writes_keep_their_place(void **state)
+expect_run(int n, const char *cell, const char *want_fmt)
 {
 	struct cmd_result	 r;
 	struct gl_buf		 want;
 
-	(void)state;
-	write_cells("raw.nb.lua", 60, "print('p%d') io.stdout:write('w%d\\n')");
+	write_cells("cells.nb.lua", n, cell);
 	gl_buf_init(&want);
-	for (int i = 1; i <= 60; i++)
-		buf_printf(&want, "p%d\nw%d\n", i, i);
-	galley_run(&r, dir, "run", "raw.nb.lua", NULL);
+	for (int i = 1; i <= n; i++)
+		buf_printf(&want, want_fmt, i, i);
+	galley_run(&r, dir, "run", "cells.nb.lua", NULL);
 	assert_int_equal(r.status, 0);
 	assert_string_equal(r.out, want.data);
 	cmd_result_free(&r);
 	gl_buf_fini(&want);
 }
 
+/* Prints and raw writes (io.stdout:write, a child process) alternate
+ * across many cells run back to back: the output is in program order. */
+static void
+test_raw_writes_keep_their_place(void **state)
+{
+	(void)state;
+	expect_run(60, "print('p%d') io.stdout:write('w%d\\n')",
+	    "p%d\nw%d\n");
+	expect_run(20, "print('p%d') os.execute('echo e%d')", "p%d\ne%d\n");
+}
+
 /* 3,000 cells run in order, each seeing what the one before left. */
 static void
 test_many_cells_run_in_order(void **state)
 {
-	struct cmd_result	 r;
-	struct gl_buf		 want;
-
 	(void)state;
-	write_cells("many.nb.lua", 3000, "n = (n or 0) + 1 assert(n == %d) "
-	    "print(%d)");
-	gl_buf_init(&want);
-	for (int i = 1; i <= 3000; i++)
-		buf_printf(&want, "%d\n", i);
-	galley_run(&r, dir, "run", "many.nb.lua", NULL);
-	assert_int_equal(r.status, 0);
-	assert_string_equal(r.out, want.data);
-	cmd_result_free(&r);
-	gl_buf_fini(&want);
+	expect_run(3000, "n = (n or 0) + 1 assert(n == %d) print(%d)",
+	    "%d\n");
 }
 
 /* Whether any marker file m1..mn exists in dir. */
