@@ -271,6 +271,15 @@ cli_kernel_member(int argc, char **argv)
 	if (strcmp(a.what, "role") == 0 && a.role == NULL)
 		return cli_usage("kernel", "kernel member role NAME ROLE: "
 		    "which role?");
+	/* An option that would change nothing is refused, not ignored. */
+	if (a.expires != NULL && strcmp(a.what, "add") != 0)
+		return cli_usage("kernel", "kernel member %s: --expires is "
+		    "set when a member is added (remove and add again to "
+		    "change it)", a.what);
+	if (a.role != NULL && (strcmp(a.what, "remove") == 0 ||
+	    strcmp(a.what, "list") == 0))
+		return cli_usage("kernel", "kernel member %s: --role is for "
+		    "add and role", a.what);
 	if (strcmp(a.what, "add") == 0 && a.role == NULL)
 		a.role = "editor";
 	if (a.role != NULL && req_role_parse(a.role, strlen(a.role),

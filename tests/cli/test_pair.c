@@ -190,6 +190,18 @@ test_members_share_attach(void **state)
 	galley_run(&r, dir, "kernel", "member", "role", "vic", "editor", NULL);
 	assert_int_equal(r.status, 0);
 	cmd_result_free(&r);
+	/* What would change nothing is refused, not silently ignored. */
+	galley_run(&r, dir, "kernel", "member", "role", "vic", "editor",
+	    "--expires", "8h", NULL);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "--expires is set when a member is "
+	    "added"));
+	cmd_result_free(&r);
+	galley_run(&r, dir, "kernel", "member", "remove", "vic", "--role",
+	    "owner", NULL);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "--role is for add and role"));
+	cmd_result_free(&r);
 	galley_run(&r, dir, "kernel", "member", "list", NULL);
 	assert_int_equal(r.status, 0);
 	assert_null(strstr(r.out, "bob"));
