@@ -95,6 +95,13 @@ kt_spawn(struct kt *t, int *status)
 	char	 c;
 	struct pollfd pfd;
 
+	/* Without it the kernel would start this test program as its
+	 * runtime, which would run the tests again, and so on. */
+	if (t->exe == NULL && getenv("GALLEY_BIN") == NULL) {
+		fprintf(stderr, "GALLEY_BIN is not set: run the kernel tests "
+		    "through ctest, or set it to the galley binary\n");
+		exit(2);
+	}
 	if (pipe(p) != 0)
 		abort();
 	fflush(NULL);
