@@ -277,7 +277,6 @@ run_send_cells(struct cl_conn *c, struct run_ctx *r,
     const struct run_cell *cells, int ncode, int *nqueued, struct gl_err *err)
 {
 	const msgpack_object	*ref;
-
 	struct rpc_writer	*w;
 	struct rpc_msg		 m;
 	uint32_t		 rid;
@@ -320,9 +319,9 @@ run_reader_gone(void)
 	return poll(&pf, 1, 0) == 1 && (pf.revents & POLLERR) != 0;
 }
 
-/* "[3/10] cell "id"" on a terminal's stderr as each cell starts. */
 static void	 run_progress_flush(struct run_ctx *r);
 
+/* "[3/10] cell "id"" on a terminal's stderr as each cell starts. */
 static void
 run_show_progress(struct run_ctx *r, const msgpack_object *cell)
 {
