@@ -50,23 +50,6 @@ struct member {
 
 static char	*sess;
 
-/* CPU time of process pid's main thread (the kernel's loop), in us. */
-static double
-proc_cpu_us(pid_t pid)
-{
-	char			 path[64];
-	unsigned long long	 ns = 0;
-	FILE			*f;
-
-	snprintf(path, sizeof path, "/proc/%d/schedstat", (int)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return 0;
-	if (fscanf(f, "%llu", &ns) != 1)
-		ns = 0;
-	fclose(f);
-	return ns / 1e3;
-}
-
 static void
 die(const char *what, const struct gl_err *err)
 {
@@ -291,7 +274,7 @@ bench_rate(const char *addr, const char *token, const char *dir, int nc,
 		if (!warm && now >= end) {
 			warm = true;
 			t0 = now;
-			k0 = proc_cpu_us(pid);
+			k0 = bk_proc_cpu_us(pid);
 			end = now + SECONDS * 1e6;
 			for (int i = 0; i < nc; i++)
 				base += ms[i].acked;
@@ -307,7 +290,7 @@ bench_rate(const char *addr, const char *token, const char *dir, int nc,
 		acked += ms[i].acked;
 	acked -= base;
 	secs = (bk_now_us() - t0) / 1e6;
-	k0 = proc_cpu_us(pid) - k0;
+	k0 = bk_proc_cpu_us(pid) - k0;
 	printf("edits/s, %2d client%s pipelining, journal on: %8.0f  "
 	    "(target >= 50000); kernel CPU %.1f us an edit: %.0f/s on a "
 	    "core of its own\n", nc, nc == 1 ? " " : "s", acked / secs,

@@ -175,23 +175,6 @@ pack_open(msgpack_packer *pk, void *ctx)
 	rpc_pack_kv_bool(pk, "ephemeral", true);
 }
 
-/* CPU time pid has used, in us (/proc/PID/schedstat: nanoseconds). */
-static double
-cpu_of(long pid)
-{
-	char	 path[64];
-	double	 ns = 0;
-	FILE	*f;
-
-	snprintf(path, sizeof path, "/proc/%ld/schedstat", pid);
-	if ((f = fopen(path, "r")) != NULL) {
-		if (fscanf(f, "%lf", &ns) != 1)
-			ns = 0;
-		fclose(f);
-	}
-	return ns / 1000;
-}
-
 /* The pids of the kernel and of sess's runtime. */
 static void
 pids(struct cl_conn *c, const char *sess, long *kernel, long *runtime)
@@ -293,11 +276,11 @@ bench_require(const char *galley, const char *dir)
 		rpc_msg_fini(&m);
 		(void)run_cell(c, sess, "none");	/* started */
 		pids(c, sess, &kp, &rp);
-		c0 = cpu_of(kp) + cpu_of(rp);
+		c0 = bk_proc_cpu_us(kp) + bk_proc_cpu_us(rp);
 		without[i] = run_cell(c, sess, "none");
-		c1 = cpu_of(kp) + cpu_of(rp);
+		c1 = bk_proc_cpu_us(kp) + bk_proc_cpu_us(rp);
 		with[i] = run_cell(c, sess, "req");
-		c2 = cpu_of(kp) + cpu_of(rp);
+		c2 = bk_proc_cpu_us(kp) + bk_proc_cpu_us(rp);
 		cpu[i] = (c2 - c1) - (c1 - c0);
 	}
 	qsort(with, 21, sizeof *with, bk_cmp_double);

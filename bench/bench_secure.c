@@ -46,31 +46,6 @@ cpu_us(void)
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
-/* CPU time of process pid's main thread (the kernel's loop), in us. */
-static double
-proc_cpu_us(pid_t pid)
-{
-	char			 path[64];
-	unsigned long long	 ns = 0;
-	FILE			*f;
-
-	snprintf(path, sizeof path, "/proc/%d/schedstat", (int)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return 0;
-	if (fscanf(f, "%llu", &ns) != 1)
-		ns = 0;
-	fclose(f);
-	return ns / 1e3;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static void
 die(const char *what, const struct gl_err *err)
 {
@@ -119,7 +94,7 @@ bench_records(void)
 			seal_free(a);
 			seal_free(b);
 		}
-		qsort(t, 5, sizeof *t, cmp_double);
+		qsort(t, 5, sizeof *t, bk_cmp_double);
 		printf("seal + open one record:     %6zu bytes  %7.0f ns  "
 		    "(%6.0f MB/s)\n", n, t[2], n / t[2] * 1e3);
 		gl_buf_fini(&wire);
@@ -182,21 +157,21 @@ bench_cell(const char *galley, const char *dir, int rounds)
 		(void)round_trip(t, tsess);
 	}
 	for (int b = 0; b < BLOCKS; b++) {
-		k0 = proc_cpu_us(pid);
+		k0 = bk_proc_cpu_us(pid);
 		c0 = cpu_us();
 		for (int i = 0; i < rounds; i++)
 			ut[b * rounds + i] = round_trip(u, usess);
-		kc[0] += proc_cpu_us(pid) - k0;
+		kc[0] += bk_proc_cpu_us(pid) - k0;
 		cc[0] += cpu_us() - c0;
-		k0 = proc_cpu_us(pid);
+		k0 = bk_proc_cpu_us(pid);
 		c0 = cpu_us();
 		for (int i = 0; i < rounds; i++)
 			tt[b * rounds + i] = round_trip(t, tsess);
-		kc[1] += proc_cpu_us(pid) - k0;
+		kc[1] += bk_proc_cpu_us(pid) - k0;
 		cc[1] += cpu_us() - c0;
 	}
-	qsort(ut, n, sizeof *ut, cmp_double);
-	qsort(tt, n, sizeof *tt, cmp_double);
+	qsort(ut, n, sizeof *ut, bk_cmp_double);
+	qsort(tt, n, sizeof *tt, bk_cmp_double);
 	printf("cell round trip, Unix:      p50 %6.1f us  p99 %6.1f us\n",
 	    ut[n / 2], ut[n * 99 / 100]);
 	printf("cell round trip, TCP+seal:  p50 %6.1f us  p99 %6.1f us   "

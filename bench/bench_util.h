@@ -1,7 +1,7 @@
 /*
  * bench_util.h - what the benchmarks that drive a kernel share (static
  * inline, for each benchmark's only .c file): a clock, a median's sort
- * order, starting a kernel that serves TCP, and stopping the kernel of the
+ * order, a process's CPU time, starting a kernel that serves TCP, and stopping the kernel of the
  * current GALLEY_RUNTIME_DIR.
  */
 #ifndef GL_BENCH_UTIL_H
@@ -35,6 +35,24 @@ bk_cmp_double(const void *a, const void *b)
 	double x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+/* CPU time process pid's main thread has used, in us
+ * (/proc/PID/schedstat: nanoseconds); 0 if it cannot be read. */
+static inline double
+bk_proc_cpu_us(long pid)
+{
+	char			 path[64];
+	unsigned long long	 ns = 0;
+	FILE			*f;
+
+	snprintf(path, sizeof path, "/proc/%ld/schedstat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fscanf(f, "%llu", &ns) != 1)
+		ns = 0;
+	fclose(f);
+	return ns / 1e3;
 }
 
 /* `galley kernel --listen 127.0.0.1:0` in dir (its socket, its log);
