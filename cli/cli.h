@@ -18,6 +18,8 @@ enum cli_exit {
 	CLI_GIT = 5,		/* not a git repository, an unknown
 				   revision, or a git operation failed */
 	CLI_INTERRUPTED = 130,	/* stopped by Ctrl-C */
+	CLI_PIPE = 141,		/* standard output's reader left, and
+				   SIGPIPE is ignored: what it would give */
 };
 
 struct cli_cmd {

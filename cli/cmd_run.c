@@ -319,6 +319,15 @@ run_reader_gone(void)
 	return poll(&pf, 1, 0) == 1 && (pf.revents & POLLERR) != 0;
 }
 
+/* A write to standard output failed because its reader left. SIGPIPE
+ * kills us first unless it is ignored (some CI runners and daemons
+ * start their children so): then the run stops here all the same. */
+static bool
+run_stdout_broken(void)
+{
+	return ferror(stdout) && run_reader_gone();
+}
+
 static void	 run_progress_flush(struct run_ctx *r);
 
 /* "[3/10] cell "id"" on a terminal's stderr as each cell starts. */
@@ -484,6 +493,8 @@ run_wait_cell(struct cl_conn *c, struct run_ctx *r, const struct run_cell *cell,
 		if ((rc = cl_next_notify(c, &m, 0, &err)) == 0) {
 			run_progress_flush(r);
 			fflush(stdout);
+			if (run_stdout_broken())
+				return CLI_PIPE;
 			rc = cl_next_notify(c, &m, 200, &err);
 		}
 		if (rc == 0 || rc == GL_EINTR)
@@ -494,9 +505,13 @@ run_wait_cell(struct cl_conn *c, struct run_ctx *r, const struct run_cell *cell,
 			cli_errorf("%s", err.msg);
 			return CLI_KERNEL;
 		}
-		if (strcmp(m.method, "cell.output") == 0)
+		if (strcmp(m.method, "cell.output") == 0) {
 			run_print_output(r, rpc_map_get(m.args, "output"));
-		else if (strcmp(m.method, "cell.started") == 0 && r->progress)
+			if (run_stdout_broken()) {
+				rpc_msg_fini(&m);
+				return CLI_PIPE;
+			}
+		} else if (strcmp(m.method, "cell.started") == 0 && r->progress)
 			run_show_progress(r, rpc_map_get(m.args, "cell"));
 		else if (strcmp(m.method, "cell.done") == 0 &&
 		    rpc_obj_streq(rpc_map_get(m.args, "cell"), cell->id)) {
@@ -645,8 +660,10 @@ cli_run(int argc, char **argv)
 	}
 	rpc_msg_fini(&m);
 
-	if (ncode > 0 && run_reader_gone())
+	if (ncode > 0 && run_reader_gone()) {
 		raise(SIGPIPE);
+		rc = CLI_PIPE;
+	}
 	r.ncode = ncode;
 	/* A cell.run holds at most about a million values: a bigger
 	 * notebook goes in parts, each sent when the one before ended. */
@@ -675,6 +692,8 @@ cli_run(int argc, char **argv)
 		rc = CLI_KERNEL;
 	}
 	fflush(stdout);
+	if (rc == CLI_OK && run_stdout_broken())
+		rc = CLI_PIPE;
 	run_status_clear(&r);
 	if (r.session != NULL && rc != CLI_KERNEL) {
 		if (cl_call(c, "session.close", cl_pack_session, r.session, &m,

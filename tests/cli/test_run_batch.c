@@ -226,6 +226,40 @@ test_reader_leaving_mid_cell_stops_the_notebook(void **state)
 	assert_null(marker);
 }
 
+/* The same with SIGPIPE ignored (as some CI runners and daemons start
+ * their children): the write fails instead of killing galley run, which
+ * still stops there, with the status SIGPIPE would have given. */
+static void
+test_reader_leaving_stops_the_notebook_sigpipe_ignored(void **state)
+{
+	const char	*args[] = { "run", "-q", "big.nb.lua", NULL };
+	char		 nb[512], buf[4096], *marker;
+	int		 p[2], status;
+	pid_t		 pid;
+	struct sigaction sa, old;
+
+	(void)state;
+	snprintf(nb, sizeof nb,
+	    "-- %%%% id=\"big\"\nfor i = 1, 64 do "
+	    "io.write(string.rep('x', 1 << 20)) end\n\n"
+	    "-- %%%% id=\"after\"\nio.open('%s/after', 'w'):close()\n", dir);
+	write_file(dir, "big.nb.lua", nb);
+	assert_int_equal(pipe(p), 0);
+	fcntl(p[0], F_SETFD, FD_CLOEXEC);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, &old);
+	pid = galley_spawn(dir, p[1], -1, args);
+	sigaction(SIGPIPE, &old, NULL);
+	close(p[1]);
+	assert_true(read(p[0], buf, sizeof buf) > 0);
+	close(p[0]);
+	status = wait_exit(pid, 60000);
+	assert_int_equal(status, 128 + SIGPIPE);
+	marker = read_file(dir, "after");
+	assert_null(marker);
+}
+
 int
 main(void)
 {
@@ -234,6 +268,8 @@ main(void)
 		cmocka_unit_test(test_many_cells_run_in_order),
 		cmocka_unit_test(test_cells_sent_ahead_stop_with_the_failure),
 		cmocka_unit_test(test_reader_leaving_mid_cell_stops_the_notebook),
+		cmocka_unit_test(
+		    test_reader_leaving_stops_the_notebook_sigpipe_ignored),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
