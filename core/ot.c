@@ -204,6 +204,14 @@ ot_op_fini(struct ot_op *op)
 }
 
 void
+ot_ops_free(struct ot_op *ops, size_t n)
+{
+	for (size_t i = 0; ops != NULL && i < n; i++)
+		ot_op_fini(&ops[i]);
+	free(ops);
+}
+
+void
 ot_op_copy(struct ot_op *dst, const struct ot_op *src)
 {
 	*dst = *src;

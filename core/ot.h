@@ -64,6 +64,8 @@ struct ot_op {
 
 /* Frees what op owns (not op itself) and zeroes it. */
 void	 ot_op_fini(struct ot_op *op);
+/* ot_op_fini() of ops[0..n), then free(ops). NULL is fine. */
+void	 ot_ops_free(struct ot_op *ops, size_t n);
 /* Deep copy into *dst. */
 void	 ot_op_copy(struct ot_op *dst, const struct ot_op *src);
 /* True if a and b are the same op (only the fields their kind uses are

@@ -266,9 +266,7 @@ fail:
 	if (r->client->held > 0)
 		sess_set_flush(ss);
 out:
-	for (size_t i = 0; i < n; i++)
-		ot_op_fini(&ops[i]);
-	free(ops);
+	ot_ops_free(ops, n);
 	free(blobs);
 	free(offs);
 	nb_doc_free(work);

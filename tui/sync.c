@@ -88,7 +88,6 @@ struct sync {
 	char		 tag[SYNC_TAG_MAX];	/* the in-flight edit's */
 };
 
-static void	 ops_free(struct ot_op *ops, size_t n);
 static void	 stack_clear(struct stack *st);
 static struct group *stack_push(struct stack *st);
 static void	 stack_transform(struct stack *st, const struct ot_op *r);
@@ -107,8 +106,8 @@ sync_free(struct sync *s)
 {
 	if (s == NULL)
 		return;
-	ops_free(s->inflight, s->ninflight);
-	ops_free(s->buffer, s->nbuffer);
+	ot_ops_free(s->inflight, s->ninflight);
+	ot_ops_free(s->buffer, s->nbuffer);
 	stack_clear(&s->undo);
 	stack_clear(&s->redo);
 	free(s->undo.g);
@@ -126,8 +125,8 @@ sync_version(const struct sync *s)
 void
 sync_reset(struct sync *s, uint64_t version)
 {
-	ops_free(s->inflight, s->ninflight);
-	ops_free(s->buffer, s->nbuffer);
+	ot_ops_free(s->inflight, s->ninflight);
+	ot_ops_free(s->buffer, s->nbuffer);
 	s->inflight = s->buffer = NULL;
 	s->ninflight = s->nbuffer = s->capbuffer = 0;
 	s->in_flight = false;
@@ -229,7 +228,7 @@ sync_ack(struct sync *s, uint64_t version)
 	/* As the kernel applied them: sync_remote() transformed them over
 	 * what it had accepted first. */
 	shadow_apply(s, s->inflight, s->ninflight);
-	ops_free(s->inflight, s->ninflight);
+	ot_ops_free(s->inflight, s->ninflight);
 	s->inflight = NULL;
 	s->ninflight = 0;
 	s->in_flight = false;
@@ -278,7 +277,7 @@ sync_rejoin(struct sync *s, const struct nb_doc *kdoc, uint64_t version,
 	if (s->in_flight && applied) {
 		for (size_t i = 0; i < s->ninflight; i++)
 			(void)ot_apply(base, &s->inflight[i], NULL);
-		ops_free(s->inflight, s->ninflight);
+		ot_ops_free(s->inflight, s->ninflight);
 		s->inflight = NULL;
 		s->ninflight = 0;
 	}
@@ -298,13 +297,13 @@ sync_rejoin(struct sync *s, const struct nb_doc *kdoc, uint64_t version,
 		/* What we have is what counts (the user wrote it to the file
 		 * while the kernel was away): the ops to send are those from
 		 * the kernel's doc to ours; nothing changes here. */
-		ops_free(pend, npend);
+		ot_ops_free(pend, npend);
 		s->buffer = NULL;
 		s->nbuffer = s->capbuffer = 0;
 		nd = ot_diff(kdoc, keep, &d);
 		for (size_t i = 0; i < nd; i++)
 			sync_local(s, &d[i]);
-		ops_free(d, nd);
+		ot_ops_free(d, nd);
 		d = NULL;
 		nd = 0;
 	} else {
@@ -455,18 +454,10 @@ sync_invert(const struct nb_doc *doc, const struct ot_op *op,
 /* History */
 
 static void
-ops_free(struct ot_op *ops, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		ot_op_fini(&ops[i]);
-	free(ops);
-}
-
-static void
 stack_clear(struct stack *st)
 {
 	for (size_t i = 0; i < st->n; i++)
-		ops_free(st->g[i].ops, st->g[i].n);
+		ot_ops_free(st->g[i].ops, st->g[i].n);
 	st->n = 0;
 }
 

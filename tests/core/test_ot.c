@@ -1673,14 +1673,6 @@ ops_dup(const struct ot_op *ops, size_t n)
 }
 
 static void
-ops_free(struct ot_op *ops, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		ot_op_fini(&ops[i]);
-	free(ops);
-}
-
-static void
 q_push(struct sim_queue *q, struct sim_msg m)
 {
 	if (q->head + q->n == q->cap) {
@@ -1774,7 +1766,7 @@ sim_server_receive(struct sim *s, int who)
 		out.n = m.n;
 		q_push(&s->c[k].down, out);
 	}
-	ops_free(m.ops, m.n);
+	ot_ops_free(m.ops, m.n);
 }
 
 static void
@@ -1792,12 +1784,12 @@ sim_client_receive(struct sim *s, int who)
 		assert_int_equal(m.n, cl->ninflight);
 		for (size_t i = 0; i < n; i++)
 			assert_true(ot_op_equal(&m.ops[i], &cl->inflight[i]));
-		ops_free(cl->inflight, cl->ninflight);
+		ot_ops_free(cl->inflight, cl->ninflight);
 		cl->inflight = NULL;
 		cl->ninflight = 0;
 		cl->waiting = false;
 		cl->version += n;
-		ops_free(m.ops, m.n);
+		ot_ops_free(m.ops, m.n);
 		sim_send(cl, who);
 		return;
 	}
@@ -1808,7 +1800,7 @@ sim_client_receive(struct sim *s, int who)
 			fail_msg("client %d: server op: %s (seed %" PRIu64 ")",
 			    who, err.msg, seed);
 	cl->version += n;
-	ops_free(m.ops, m.n);
+	ot_ops_free(m.ops, m.n);
 }
 
 static void
@@ -1877,11 +1869,11 @@ sim_run(uint64_t run_seed, int nclients, int steps)
 		nb_doc_free(s.c[k].doc);
 		free(s.c[k].up.v);
 		free(s.c[k].down.v);
-		ops_free(s.c[k].inflight, s.c[k].ninflight);
-		ops_free(s.c[k].buffer, s.c[k].nbuffer);
+		ot_ops_free(s.c[k].inflight, s.c[k].ninflight);
+		ot_ops_free(s.c[k].buffer, s.c[k].nbuffer);
 	}
 	free(want);
-	ops_free(s.hist, s.nhist);
+	ot_ops_free(s.hist, s.nhist);
 	nb_doc_free(s.doc);
 }
 

@@ -64,14 +64,6 @@ static char		*sid;
 static char		*addr, *token_file;
 
 static void
-ops_free(struct ot_op *ops, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		ot_op_fini(&ops[i]);
-	free(ops);
-}
-
-static void
 sim_send(struct sim *s)
 {
 	struct rpc_writer	*w;
@@ -79,7 +71,7 @@ sim_send(struct sim *s)
 
 	if (s->sent || s->nbuf == 0 || s->k == NULL)
 		return;
-	ops_free(s->infl, s->ninfl);
+	ot_ops_free(s->infl, s->ninfl);
 	s->infl = s->buf;
 	s->ninfl = s->nbuf;
 	s->buf = NULL;
@@ -126,14 +118,14 @@ sim_on_ops(struct sim *s, const msgpack_object *args)
 			fprintf(stderr, "client %d: %s\n", s->n, err.msg);
 		CHECK(rc == 0);
 	}
-	ops_free(ops, n);
+	ot_ops_free(ops, n);
 }
 
 static void
 sim_on_ack(struct sim *s, uint64_t version)
 {
 	s->sent = false;
-	ops_free(s->infl, s->ninfl);
+	ot_ops_free(s->infl, s->ninfl);
 	s->infl = NULL;
 	s->ninfl = 0;
 	s->version = version;
@@ -488,8 +480,8 @@ test_converge(void **state)
 	for (int i = 0; i < NCLIENTS; i++) {
 		kc_free(sims[i].k);
 		nb_doc_free(sims[i].doc);
-		ops_free(sims[i].infl, sims[i].ninfl);
-		ops_free(sims[i].buf, sims[i].nbuf);
+		ot_ops_free(sims[i].infl, sims[i].ninfl);
+		ot_ops_free(sims[i].buf, sims[i].nbuf);
 	}
 	kc_free(k);
 	kt_kill9(t);
