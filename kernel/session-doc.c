@@ -294,6 +294,24 @@ sess_doc_saved(struct sess *s, struct gl_buf *out)
 	s->saved_version = s->version;
 }
 
+/* The document as a save writes it, into out (initialized here), once
+ * the before_save plugins agree (their warnings in *hr). On refusal both
+ * are freed and the error returned. */
+static int
+sess_doc_print_for_save(struct sess *s, struct req *r, struct gl_buf *out,
+    struct plg_result *hr, struct gl_err *err)
+{
+	int	 rc;
+
+	gl_buf_init(out);
+	nb_print(s->doc, out);
+	if ((rc = sess_hook_save(s, r, out->data, out->len, hr, err)) != 0) {
+		plg_result_fini(hr);
+		gl_buf_fini(out);
+	}
+	return rc;
+}
+
 /*
  * doc.save of a client's own file (session.open's client_file): the
  * kernel writes nothing, once its before_save plugins agree. It answers
@@ -311,14 +329,9 @@ sess_doc_save_client(struct sess_set *ss, struct sess *s, struct req *r,
 	msgpack_packer	*pk;
 	int		 rc;
 
-	gl_buf_init(&out);
-	nb_print(s->doc, &out);
 	/* The client writes the file, but the kernel's policy decides. */
-	if ((rc = sess_hook_save(s, r, out.data, out.len, &hr, err)) != 0) {
-		plg_result_fini(&hr);
-		gl_buf_fini(&out);
+	if ((rc = sess_doc_print_for_save(s, r, &out, &hr, err)) != 0)
 		return rc;
-	}
 	sess_doc_saved(s, &out);
 	pk = req_reply_begin(r);
 	msgpack_pack_map(pk, hr.nwarnings > 0 ? 5 : 4);
@@ -384,13 +397,8 @@ sess_rpc_doc_save(struct sess_set *ss, struct req *r, struct gl_err *err)
 			    "with force: true to overwrite it", s->path);
 	} else if (rc != GL_ENOTFOUND)
 		return rc;
-	gl_buf_init(&out);
-	nb_print(s->doc, &out);
-	if ((rc = sess_hook_save(s, r, out.data, out.len, &hr, err)) != 0) {
-		plg_result_fini(&hr);
-		gl_buf_fini(&out);
+	if ((rc = sess_doc_print_for_save(s, r, &out, &hr, err)) != 0)
 		return rc;
-	}
 	if ((rc = gl_file_write_atomic(s->path, out.data != NULL ? out.data :
 	    "", out.len, 0644, err)) != 0) {
 		log_info("%s: save failed, journal kept: %s", s->id,
