@@ -201,6 +201,24 @@ run_wait(struct kc *k, const json_t *r, const char *cell)
 	return n;
 }
 
+/* run_wait() of a cell that must end ok. */
+static void
+run_ok(struct kc *k, const json_t *r, const char *cell)
+{
+	json_t	*n = run_wait(k, r, cell);
+
+	assert_string_equal(kj_str(n, "status"), "ok");
+	json_decref(n);
+}
+
+/* cell.outputs of a cell of the session opened as r (caller decrefs). */
+static json_t *
+outputs_of(struct kc *k, const json_t *r, const char *cell)
+{
+	return kc_call(k, "cell.outputs", json_pack("{s:s, s:s}", "session",
+	    kj_str(r, "session"), "cell", cell));
+}
+
 static const char *
 source_of(const json_t *r, const char *id)
 {
@@ -738,13 +756,11 @@ test_outputs_come_back_and_go_stale(void **state)
 	assert_non_null(e = kc_insert_text(k, kj_str(r, "session"), 0, "a",
 	    0, "-- changed\n", strlen("print(\"forty\")\n40 + 2")));
 	json_decref(e);
-	n = kc_call(k, "cell.outputs", json_pack("{s:s, s:s}", "session",
-	    kj_str(r, "session"), "cell", "a"));
+	n = outputs_of(k, r, "a");
 	assert_non_null(n);
 	assert_true(json_is_true(json_object_get(n, "stale")));
 	json_decref(n);
-	n = kc_call(k, "cell.outputs", json_pack("{s:s, s:s}", "session",
-	    kj_str(r, "session"), "cell", "b"));
+	n = outputs_of(k, r, "b");
 	assert_non_null(n);
 	assert_false(json_is_true(json_object_get(n, "stale")));
 	text = kj_outputs_text(json_object_get(n, "outputs"));
@@ -826,9 +842,7 @@ test_streams_merged_and_stored(void **state)
 		k = kt_conn(t);
 		r = open_path(k, nb);
 		if (round == 0) {
-			n = run_wait(k, r, "s");
-			assert_string_equal(kj_str(n, "status"), "ok");
-			json_decref(n);
+			run_ok(k, r, "s");
 			/* The live outputs, joined as the kernel keeps them. */
 			while ((n = kc_note(k, "cell.output", NULL, NULL,
 			    0)) != NULL) {
@@ -852,8 +866,7 @@ test_streams_merged_and_stored(void **state)
 			assert_true(json_array_size(want) >= 3);
 			assert_true(json_array_size(want) <= 5);
 		}
-		n = kc_call(k, "cell.outputs", json_pack("{s:s, s:s}",
-		    "session", kj_str(r, "session"), "cell", "s"));
+		n = outputs_of(k, r, "s");
 		assert_non_null(n);
 		outs = json_object_get(n, "outputs");
 		assert_int_equal(json_array_size(outs), json_array_size(want));
@@ -885,7 +898,7 @@ test_outputs_capped_and_marked(void **state)
 	    "local s = string.rep(\"y\", 1024)\n"
 	    "for i = 1, 2048 do io.write(s) end\n");
 	struct kc	*k;
-	json_t		*r, *n, *o;
+	json_t		*r, *o;
 	char		*text;
 
 	assert_true(kt_start(t) > 0);
@@ -893,15 +906,12 @@ test_outputs_capped_and_marked(void **state)
 		k = kt_conn(t);
 		r = open_path(k, nb);
 		if (round == 0) {
-			n = run_wait(k, r, "big");
-			assert_string_equal(kj_str(n, "status"), "ok");
-			json_decref(n);
+			run_ok(k, r, "big");
 		}
 		/* 2 MiB printed, 1 MiB kept, then the note (which names
 		 * the file of the full output); the same after a restart of
 		 * the kernel. */
-		o = kc_call(k, "cell.outputs", json_pack("{s:s, s:s}",
-		    "session", kj_str(r, "session"), "cell", "big"));
+		o = outputs_of(k, r, "big");
 		assert_non_null(o);
 		assert_true(json_is_true(json_object_get(o, "truncated")));
 		text = kj_outputs_text(json_object_get(o, "outputs"));
@@ -953,7 +963,7 @@ test_outputs_full_output_in_a_file(void **state)
 	    "-- %% id=\"small\"\nN = 1\n");
 	struct gl_buf	 want;
 	struct kc	*k;
-	json_t		*r, *n, *o;
+	json_t		*r, *o;
 	char		*text, *path, *full, *stale, h[GL_HASH_HEX], *dir;
 
 	gl_buf_init(&want);
@@ -967,11 +977,8 @@ test_outputs_full_output_in_a_file(void **state)
 	k = kt_conn(t);
 	r = open_path(k, nb);
 	json_decref(run_wait(k, r, "n"));
-	n = run_wait(k, r, "big");
-	assert_string_equal(kj_str(n, "status"), "ok");
-	json_decref(n);
-	o = kc_call(k, "cell.outputs", json_pack("{s:s, s:s}", "session",
-	    kj_str(r, "session"), "cell", "big"));
+	run_ok(k, r, "big");
+	o = outputs_of(k, r, "big");
 	assert_true(json_is_true(json_object_get(o, "truncated")));
 	text = kj_outputs_text(json_object_get(o, "outputs"));
 	assert_non_null(strstr(text, "output truncated at 1 MiB; the full "
@@ -1002,12 +1009,9 @@ test_outputs_full_output_in_a_file(void **state)
 
 	/* Run again with a small output: the file goes. */
 	json_decref(run_wait(k, r, "small"));
-	n = run_wait(k, r, "big");
-	assert_string_equal(kj_str(n, "status"), "ok");
-	json_decref(n);
+	run_ok(k, r, "big");
 	assert_int_not_equal(access(path, F_OK), 0);
-	o = kc_call(k, "cell.outputs", json_pack("{s:s, s:s}", "session",
-	    kj_str(r, "session"), "cell", "big"));
+	o = outputs_of(k, r, "big");
 	assert_false(json_is_true(json_object_get(o, "truncated")));
 	json_decref(o);
 	json_decref(r);

@@ -60,6 +60,15 @@ teardown(void **state)
 	return 0;
 }
 
+/* session.open of a client's own file: its label and its text (the
+ * answer; caller decrefs). */
+static json_t *
+open_client_file(struct kc *k, const char *label, const char *text)
+{
+	return kc_call(k, "session.open", json_pack("{s:s, s:s, s:b}", "path",
+	    label, "text", text, "client_file", 1));
+}
+
 /* A member of the kernel, connected over TCP. */
 static struct kc *
 member(struct fx *f, const char *addr, const char *name)
@@ -243,8 +252,7 @@ test_local_notebook_remote_kernel(void **state)
 	assert_non_null(strstr(label, nb));
 	assert_false(cl_kernel_is_remote("/run/galley/kernel.sock"));
 	assert_true(cl_kernel_is_remote(addr));
-	r = kc_call(ann, "session.open", json_pack("{s:s, s:s, s:b}", "path",
-	    label, "text", text, "client_file", 1));
+	r = open_client_file(ann, label, text);
 	assert_non_null(r);
 	sid = xstrdup(kj_str(r, "session"));
 	assert_string_equal(kj_str(r, "path"), label);
@@ -271,8 +279,7 @@ test_local_notebook_remote_kernel(void **state)
 	kc_free(ann);
 	assert_non_null(ann = kc_connect_member(addr, "ann", token, NULL));
 	disk = kt_read(nb);
-	r = kc_call(ann, "session.open", json_pack("{s:s, s:s, s:b}", "path",
-	    label, "text", disk, "client_file", 1));
+	r = open_client_file(ann, label, disk);
 	free(disk);
 	assert_non_null(r);
 	assert_string_equal(kj_str(r, "session"), sid);
@@ -283,8 +290,7 @@ test_local_notebook_remote_kernel(void **state)
 	json_decref(r);
 	/* Another member's file of the same name is theirs. */
 	ben = member(f, addr, "ben");
-	r = kc_call(ben, "session.open", json_pack("{s:s, s:s, s:b}", "path",
-	    label, "text", text, "client_file", 1));
+	r = open_client_file(ben, label, text);
 	assert_non_null(r);
 	assert_string_not_equal(kj_str(r, "session"), sid);
 	assert_string_equal(kj_str(kj_cell(json_object_get(r, "cells"), "a"),
@@ -300,8 +306,7 @@ test_local_notebook_remote_kernel(void **state)
 	addr = kt_listen_addr(&f->t);
 	assert_non_null(ann = kc_connect_member(addr, "ann", token, NULL));
 	disk = kt_read(nb);
-	r = kc_call(ann, "session.open", json_pack("{s:s, s:s, s:b}", "path",
-	    label, "text", disk, "client_file", 1));
+	r = open_client_file(ann, label, disk);
 	free(disk);
 	assert_non_null(r);
 	assert_int_equal(kj_int(r, "recovered"), 1);
